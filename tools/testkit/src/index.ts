@@ -1,0 +1,10 @@
+export { DOCUMENTATION_RANGES, documentationCidr, isDocumentationAddress } from './addresses.js';
+export { TestkitError, type TestkitErrorCode } from './errors.js';
+export { type ExecResult, run } from './exec.js';
+export { listNamespaces, sweepStaleNamespaces } from './netns/cleanup.js';
+export { Host, type RunningServer, type ServerInfo } from './netns/host.js';
+export { Lab, type Link, type LinkOptions, Switch } from './netns/lab.js';
+export { NamespaceProcess } from './netns/process.js';
+export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
+export { ensureKernelAssets, type KernelAssets } from './uml/assets.js';
+export { BOOT_MODULES, type KernelRunOptions, type KernelRunResult, runInKernel } from './uml/vm.js';

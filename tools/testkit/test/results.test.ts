@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../src/summary.js';
+import { replay } from '../src/vitest/results.js';
+
+describe('replaying the guest report on the host', () => {
+  const report = {
+    testResults: [
+      {
+        name: '/repo/pkg/test/a.kernel.test.ts',
+        status: 'failed',
+        assertionResults: [
+          { ancestorTitles: ['nat'], title: 'balances', status: 'passed' as const, failureMessages: [] },
+          { ancestorTitles: ['nat'], title: 'drains', status: 'failed' as const, failureMessages: ['expected 1 to be 2'] },
+          { ancestorTitles: [], title: 'later', status: 'skipped' as const, failureMessages: [] },
+        ],
+      },
+      { name: '/repo/pkg/test/b.kernel.test.ts', status: 'failed', message: 'SyntaxError: x', assertionResults: [] },
+    ],
+  };
+
+  it('keeps names and outcomes, fails skips and files that did not load', () => {
+    expect(replay(report, '/repo/pkg')).toEqual([
+      {
+        file: 'test/a.kernel.test.ts',
+        tests: [
+          { title: 'nat > balances' },
+          { title: 'nat > drains', failure: 'expected 1 to be 2' },
+          { title: 'later', failure: 'skipped in the kernel VM; tests may not be skipped on these machines' },
+        ],
+      },
+      { file: 'test/b.kernel.test.ts', tests: [{ title: 'loads and runs', failure: 'SyntaxError: x' }] },
+    ]);
+  });
+});
+
+describe('run summary', () => {
+  it('prints the plain closing line and fails on failures, skips or nothing run', () => {
+    const ok = formatSummary([{ suite: 'ipvs', passed: 3, failed: 0, skipped: 0 }]);
+    expect(ok.text.split('\n').at(-1)).toBe('tests: 3 passed, 0 failed, 0 skipped');
+    expect(ok.ok).toBe(true);
+    expect(formatSummary([{ suite: 'a', passed: 3, failed: 1, skipped: 0 }]).ok).toBe(false);
+    expect(formatSummary([{ suite: 'a', passed: 3, failed: 0, skipped: 1 }]).ok).toBe(false);
+    expect(formatSummary([]).ok).toBe(false);
+  });
+});

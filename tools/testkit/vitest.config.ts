@@ -1,0 +1,3 @@
+import { defineSuite } from './dist/vitest/config.js';
+
+export default defineSuite(import.meta.dirname);
