@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 
 const [name, address, port] = process.argv.slice(2);
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   const body = `${name}\n`;
   res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': name, 'content-length': Buffer.byteLength(body) });
   res.end(body);

@@ -32,7 +32,10 @@ export function documentationCidr(cidr: string): ParsedCidr {
   const max = family === 6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-    throw new TestkitError('TESTKIT_ADDRESS_NOT_DOCUMENTATION', `not an address or address/prefix: ${JSON.stringify(cidr)}`);
+    throw new TestkitError(
+      'TESTKIT_ADDRESS_NOT_DOCUMENTATION',
+      `not an address or address/prefix: ${JSON.stringify(cidr)}`,
+    );
   }
   if (!isDocumentationAddress(address)) {
     throw new TestkitError(

@@ -15,6 +15,7 @@ export function requiredDebianPackages(): string[] {
 }
 
 async function installed(pkg: string): Promise<boolean> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const status = await run('dpkg-query', ['-W', '-f=${Status}', pkg]).catch(() => undefined);
   return status?.stdout.trim() === 'install ok installed';
 }
@@ -29,11 +30,15 @@ export async function prepare(log: (line: string) => void = console.log): Promis
   for (const pkg of requiredDebianPackages()) if (!(await installed(pkg))) missing.push(pkg);
   if (missing.length > 0) {
     if (!isRoot()) {
-      throw new TestkitError('TESTKIT_MISSING_PACKAGE', `missing Debian packages: ${missing.join(' ')} (apt-get install them as root)`);
+      throw new TestkitError(
+        'TESTKIT_MISSING_PACKAGE',
+        `missing Debian packages: ${missing.join(' ')} (apt-get install them as root)`,
+      );
     }
     log(`testkit: installing ${missing.join(' ')} with apt-get`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
+    const install = () =>
+      run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
     await install().catch(async () => {
       await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
       await install();

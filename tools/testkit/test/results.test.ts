@@ -10,7 +10,12 @@ describe('replaying the guest report on the host', () => {
         status: 'failed',
         assertionResults: [
           { ancestorTitles: ['nat'], title: 'balances', status: 'passed' as const, failureMessages: [] },
-          { ancestorTitles: ['nat'], title: 'drains', status: 'failed' as const, failureMessages: ['expected 1 to be 2'] },
+          {
+            ancestorTitles: ['nat'],
+            title: 'drains',
+            status: 'failed' as const,
+            failureMessages: ['expected 1 to be 2'],
+          },
           { ancestorTitles: [], title: 'later', status: 'skipped' as const, failureMessages: [] },
         ],
       },

@@ -15,6 +15,7 @@ describe('job script for the guest', () => {
   it('runs the command in the directory with exactly the given environment', () => {
     const script = jobScript({
       cwd: '/',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run by sh
       command: ['sh', '-c', 'printf "%s|%s|%s" "$(pwd)" "$ONLY" "${HOME-unset}"'],
       env: { ONLY: "x'y", PATH: '/usr/bin:/bin' },
     });

@@ -54,12 +54,20 @@ export class NamespaceProcess {
       const onExit = (code: number | null) => {
         cleanup();
         reject(
-          new TestkitError('TESTKIT_SERVER_START', `${this.description} exited (${code}) before ${marker}: ${this.output}`),
+          new TestkitError(
+            'TESTKIT_SERVER_START',
+            `${this.description} exited (${code}) before ${marker}: ${this.output}`,
+          ),
         );
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new TestkitError('TESTKIT_TIMEOUT', `${this.description} printed no ${marker} in ${timeoutMs} ms: ${this.output}`));
+        reject(
+          new TestkitError(
+            'TESTKIT_TIMEOUT',
+            `${this.description} printed no ${marker} in ${timeoutMs} ms: ${this.output}`,
+          ),
+        );
       }, timeoutMs);
       stdout?.on('data', onData);
       this.child.once('exit', onExit);

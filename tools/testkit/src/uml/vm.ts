@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestkitError } from '../errors.js';
 import { UML_DIR } from '../paths.js';
-import { type KernelAssets, ensureKernelAssets } from './assets.js';
+import { ensureKernelAssets, type KernelAssets } from './assets.js';
 import { jobScript, shellQuote } from './shell.js';
 
 /**
@@ -151,7 +151,10 @@ export async function runInKernel(options: KernelRunOptions): Promise<KernelRunR
     };
     const rc = read('rc');
     if (timedOut) {
-      throw new TestkitError('TESTKIT_TIMEOUT', `kernel job ${command.join(' ')} ran over ${timeoutMs} ms\n${output.slice(-4000)}`);
+      throw new TestkitError(
+        'TESTKIT_TIMEOUT',
+        `kernel job ${command.join(' ')} ran over ${timeoutMs} ms\n${output.slice(-4000)}`,
+      );
     }
     if (rc === undefined) {
       throw new TestkitError(

@@ -89,9 +89,7 @@ export async function defineSuite(root: string, options: SuiteOptions = {}) {
     test: {
       projects,
       reporters:
-        mode === 'guest'
-          ? ['verbose']
-          : ['verbose', ['json', { outputFile: join(RESULTS_DIR, `${name}.json`) }]],
+        mode === 'guest' ? ['verbose'] : ['verbose', ['json', { outputFile: join(RESULTS_DIR, `${name}.json`) }]],
     },
   };
 }

@@ -6,7 +6,10 @@ import { hostHasIpvs, isRoot } from '../platform.js';
 export default async function setup(): Promise<void> {
   if (!isRoot()) throw new TestkitError('TESTKIT_NOT_ROOT', 'the kernel tests need root');
   if (!(await hostHasIpvs())) {
-    throw new TestkitError('TESTKIT_NO_IPVS', 'this kernel has no IPVS (/proc/net/ip_vs is missing after modprobe ip_vs)');
+    throw new TestkitError(
+      'TESTKIT_NO_IPVS',
+      'this kernel has no IPVS (/proc/net/ip_vs is missing after modprobe ip_vs)',
+    );
   }
   for (const binary of ['ip', 'ipvsadm']) {
     if (!which(binary)) throw new TestkitError('TESTKIT_MISSING_BINARY', `the kernel tests need \`${binary}\``);

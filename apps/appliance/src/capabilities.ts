@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+
+/** What the appliance asks of the host; a test passes a fake. */
+export interface HostProbe {
+  isRoot(): boolean;
+  kernelRelease(): string;
+  readFile(path: string): string | undefined;
+  exists(path: string): boolean;
+  /** Runs a program (no shell) and returns its output, or undefined if it cannot run. */
+  run(file: string, args: readonly string[]): Promise<string | undefined>;
+}
+
+export const systemProbe: HostProbe = {
+  isRoot: () => process.getuid?.() === 0,
+  kernelRelease: () => release(),
+  readFile: (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  exists: (path) => existsSync(path),
+  run: (file, args) =>
+    new Promise((resolve) => {
+      execFile(file, args, { timeout: 5_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+        resolve(error ? undefined : `${stdout}${stderr}`);
+      });
+    }),
+};
+
+export interface Capability {
+  /** What the appliance can or cannot do because of this. */
+  feature: string;
+  available: boolean;
+  /** What was found (a version) or why not. */
+  detail: string;
+  /** How to make it available, when it is not. */
+  fix?: string;
+}
+
+function ipvs(probe: HostProbe): Capability {
+  const feature = 'Layer 4 virtual services (IPVS: DR, NAT, TUN)';
+  const info = probe.readFile('/proc/net/ip_vs');
+  if (info !== undefined) {
+    return { feature, available: true, detail: info.split('\n')[0]?.trim() ?? 'IPVS' };
+  }
+  const modulesDep = probe.readFile(`/lib/modules/${probe.kernelRelease()}/modules.dep`) ?? '';
+  if (/\/ip_vs\.ko/.test(modulesDep)) {
+    return { feature, available: false, detail: 'the ip_vs module is not loaded', fix: 'modprobe ip_vs' };
+  }
+  return {
+    feature,
+    available: false,
+    detail: `kernel ${probe.kernelRelease()} has no IPVS (CONFIG_IP_VS unset)`,
+    fix: 'run on a kernel built with CONFIG_IP_VS (Debian and most distributions ship it as a module)',
+  };
+}
+
+async function haproxy(probe: HostProbe): Promise<Capability> {
+  const feature = 'Layer 7 virtual services and SSL termination (HAProxy)';
+  const out = await probe.run('haproxy', ['-v']);
+  const version = out?.match(/HAProxy version (\S+)/)?.[1];
+  return version
+    ? { feature, available: true, detail: `HAProxy ${version}` }
+    : { feature, available: false, detail: 'haproxy is not installed', fix: 'apt-get install haproxy' };
+}
+
+function root(probe: HostProbe): Capability {
+  const feature = 'Kernel changes: IPVS tables, floating IPs, sysctls, gratuitous ARP';
+  return probe.isRoot()
+    ? { feature, available: true, detail: 'running as root' }
+    : {
+        feature,
+        available: false,
+        detail: 'not running as root',
+        fix: 'run the appliance as root (or with CAP_NET_ADMIN and CAP_NET_RAW)',
+      };
+}
+
+/**
+ * What this host lets the appliance do. The appliance starts either way: configuration is
+ * stored and served; parts that cannot be applied here are reported with the reason.
+ */
+export async function detectCapabilities(probe: HostProbe = systemProbe): Promise<Capability[]> {
+  return [root(probe), ipvs(probe), await haproxy(probe)];
+}
+
+export function describeCapabilities(capabilities: readonly Capability[]): string {
+  return capabilities
+    .map((c) =>
+      c.available
+        ? `  can:    ${c.feature} (${c.detail})`
+        : `  cannot: ${c.feature}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ''}`,
+    )
+    .join('\n');
+}

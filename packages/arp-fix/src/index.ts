@@ -1,0 +1,1 @@
+export { ArpFixError, type ArpFixErrorCode } from './errors.js';

@@ -1,0 +1,1 @@
+export { HaproxyConfigError, type HaproxyConfigErrorCode } from './errors.js';

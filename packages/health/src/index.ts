@@ -1,0 +1,1 @@
+export { HealthError, type HealthErrorCode } from './errors.js';

@@ -1,0 +1,1 @@
+export { HeartbeatError, type HeartbeatErrorCode } from './errors.js';

@@ -1,0 +1,1 @@
+export { IpvsError, type IpvsErrorCode } from './errors.js';
