@@ -21,7 +21,6 @@ $bb mkdir -p $R/dev/pts $R/dev/shm
 $bb mount -t devpts devpts $R/dev/pts
 $bb mount -t tmpfs tmpfs $R/dev/shm
 $bb mount -t tmpfs tmpfs $R/run
-$bb mount -t tmpfs tmpfs $R/tmp
 $bb mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 
 # Modules: the UML package's tree as /lib/modules/<version>, loaded by busybox modprobe
