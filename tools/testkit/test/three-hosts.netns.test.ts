@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, listNamespaces, TestkitError } from '../src/index.js';
+import { Lab, listNamespaces, sweepStaleNamespaces, TestkitError } from '../src/index.js';
 
 // client --(192.0.2.0/24, 2001:db8:1::/64)-- router --(198.51.100.0/24, 2001:db8:2::/64)-- server
 describe('three namespaces: client, router, server', () => {
@@ -81,4 +84,37 @@ describe('teardown', () => {
     for (const name of names) expect(live).not.toContain(name);
     expect(server.process.child.exitCode !== null || server.process.child.signalCode !== null).toBe(true);
   });
+
+  it('sweeps what a SIGKILLed run left behind, servers included', async () => {
+    const script = fileURLToPath(new URL('./fixtures/abandoned-lab.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const left = await new Promise<{ namespaces: string[]; serverPid: number }>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => l.startsWith('LEFT '));
+        if (line) resolve(JSON.parse(line.slice('LEFT '.length)));
+      });
+      child.once('exit', (code) => reject(new Error(`fixture exited ${code}: ${out}`)));
+    });
+    const names = left.namespaces;
+    const killed = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await killed;
+    expect(await listNamespaces()).toEqual(expect.arrayContaining(names));
+    const swept = await sweepStaleNamespaces();
+    expect(swept).toEqual(expect.arrayContaining(names));
+    const live = await listNamespaces();
+    for (const name of names) expect(live).not.toContain(name);
+    // Killed: gone, or a zombie waiting for its new parent (the fixture died first) to reap it.
+    expect(processState(left.serverPid)).toMatch(/^(gone|Z)$/);
+  });
 });
+
+function processState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? 'gone';
+  } catch {
+    return 'gone';
+  }
+}
