@@ -1,0 +1,283 @@
+import { readFile } from 'node:fs/promises';
+import { type Connection, parseConnections } from './conntable.js';
+import { IpvsError } from './errors.js';
+import { daemonAttrs, decodeDaemon, decodeDestination, decodeService, serviceKeyAttrs } from './kernel/codec.js';
+import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './kernel/constants.js';
+import { kernelError } from './kernel/errors.js';
+import { type Attr, parseAttrs, readU32, u32 } from './netlink/attributes.js';
+import { KernelError, NetlinkConnection } from './netlink/connection.js';
+import { type GenlRequest, genlPayload, type NlMessage } from './netlink/message.js';
+import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './netlink/transport.js';
+import { type Operation, operationRequest } from './operations.js';
+import type {
+  Destination,
+  DestinationSpec,
+  IpvsInfo,
+  Service,
+  ServiceKey,
+  ServiceSpec,
+  SyncDaemon,
+  Timeouts,
+} from './types.js';
+import { validateDaemon, validateServiceKey } from './validate.js';
+
+export interface OpenOptions {
+  /** A named network namespace (`ip netns add NAME`); default: this process's. */
+  netns?: string;
+  /** Timeout of every request, in ms (default 5000). */
+  timeoutMs?: number;
+  /** A transport of your own (tests); overrides `netns`. */
+  transport?: NetlinkTransport;
+}
+
+export type ServiceWithDestinations = Service & { destinations: Destination[] };
+
+export interface OperationResult {
+  operation: Operation;
+  /** Undefined when it succeeded. */
+  error?: IpvsError;
+}
+
+/**
+ * The IPVS client: one generic netlink socket (in this namespace or a named one), the
+ * family resolved at open, every call validated before it is sent and timed out.
+ */
+export class IpvsClient {
+  private readonly connection: NetlinkConnection;
+  private readonly family: number;
+
+  private constructor(connection: NetlinkConnection, family: number) {
+    this.connection = connection;
+    this.family = family;
+  }
+
+  static async open(options: OpenOptions = {}): Promise<IpvsClient> {
+    const transport =
+      options.transport ?? (options.netns ? await NamespaceTransport.open(options.netns) : new LocalTransport());
+    const connection = new NetlinkConnection(transport, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+    try {
+      return new IpvsClient(connection, await connection.resolveFamily(IPVS_GENL_NAME));
+    } catch (error) {
+      connection.close();
+      if (error instanceof KernelError && error.errno === 2) {
+        throw new IpvsError(
+          'IPVS_UNAVAILABLE',
+          'this kernel has no IPVS: load it with `modprobe ip_vs`, or use a kernel built with CONFIG_IP_VS',
+          { cause: error, errno: error.errno },
+        );
+      }
+      throw error instanceof KernelError ? kernelError(error, 'resolve the IPVS family') : error;
+    }
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  private req(cmd: number, attrs: Attr[] = []): GenlRequest {
+    return { family: this.family, cmd, version: IPVS_GENL_VERSION, flags: 0, attrs };
+  }
+
+  private async call(cmd: number, attrs: Attr[], what: string): Promise<NlMessage[]> {
+    try {
+      return await this.connection.request(this.req(cmd, attrs));
+    } catch (error) {
+      throw error instanceof KernelError ? kernelError(error, what, cmd) : error;
+    }
+  }
+
+  private async dumpOf(cmd: number, attrs: Attr[], what: string): Promise<NlMessage[]> {
+    try {
+      return await this.connection.dump(this.req(cmd, attrs));
+    } catch (error) {
+      throw error instanceof KernelError ? kernelError(error, what, cmd) : error;
+    }
+  }
+
+  async info(): Promise<IpvsInfo> {
+    const [reply] = await this.call(Cmd.GET_INFO, [], 'read IPVS info');
+    const m = parseAttrs(reply ? genlPayload(reply).attrs : Buffer.alloc(0));
+    const code = readU32(m.get(InfoAttr.VERSION)) ?? 0;
+    return {
+      version: `${code >> 16}.${(code >> 8) & 0xff}.${code & 0xff}`,
+      versionCode: code,
+      connectionTableSize: readU32(m.get(InfoAttr.CONN_TAB_SIZE)) ?? 0,
+    };
+  }
+
+  async getTimeouts(): Promise<Timeouts> {
+    const [reply] = await this.call(Cmd.GET_CONFIG, [], 'read timeouts');
+    const m = parseAttrs(reply ? genlPayload(reply).attrs : Buffer.alloc(0));
+    return {
+      tcp: readU32(m.get(CmdAttr.TIMEOUT_TCP)) ?? 0,
+      tcpFin: readU32(m.get(CmdAttr.TIMEOUT_TCP_FIN)) ?? 0,
+      udp: readU32(m.get(CmdAttr.TIMEOUT_UDP)) ?? 0,
+    };
+  }
+
+  /** Sets connection timeouts in seconds; a missing or 0 value leaves that one unchanged. */
+  async setTimeouts(timeouts: Partial<Timeouts>): Promise<void> {
+    const attrs: Attr[] = [];
+    for (const [field, type] of [
+      ['tcp', CmdAttr.TIMEOUT_TCP],
+      ['tcpFin', CmdAttr.TIMEOUT_TCP_FIN],
+      ['udp', CmdAttr.TIMEOUT_UDP],
+    ] as const) {
+      const value = timeouts[field];
+      if (value === undefined) continue;
+      if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+        throw new IpvsError('IPVS_INVALID_FIELD', `${field}: must be whole seconds (0 = unchanged)`, { field });
+      }
+      attrs.push({ type, value: u32(value) });
+    }
+    await this.call(Cmd.SET_CONFIG, attrs, 'set timeouts');
+  }
+
+  /** Removes every service (and its destinations). */
+  async flush(): Promise<void> {
+    await this.call(Cmd.FLUSH, [], 'flush the table');
+  }
+
+  /** Zeroes the counters of one service, or of all. */
+  async zero(key?: ServiceKey): Promise<void> {
+    if (key) validateServiceKey(key);
+    await this.call(Cmd.ZERO, key ? [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(key) }] : [], 'zero counters');
+  }
+
+  async addService(spec: ServiceSpec): Promise<void> {
+    await this.one({ op: 'add-service', service: spec });
+  }
+
+  /** Changes a service in place (IPVS_CMD_SET_SERVICE): its connections survive. */
+  async editService(spec: ServiceSpec): Promise<void> {
+    await this.one({ op: 'edit-service', service: spec });
+  }
+
+  async deleteService(key: ServiceKey): Promise<void> {
+    await this.one({ op: 'delete-service', service: key });
+  }
+
+  async getService(key: ServiceKey): Promise<Service> {
+    validateServiceKey(key);
+    const replies = await this.call(
+      Cmd.GET_SERVICE,
+      [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(key) }],
+      'get the service',
+    );
+    const service = replies.map((r) => decodeNested(r, CmdAttr.SERVICE)).find((m) => m !== undefined);
+    if (!service) throw new IpvsError('IPVS_NOT_FOUND', 'no such service');
+    return decodeService(service);
+  }
+
+  async listServices(): Promise<Service[]> {
+    const replies = await this.dumpOf(Cmd.GET_SERVICE, [], 'list services');
+    return replies.flatMap((r) => {
+      const m = decodeNested(r, CmdAttr.SERVICE);
+      return m ? [decodeService(m)] : [];
+    });
+  }
+
+  async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    await this.one({ op: 'add-destination', service, destination: dest });
+  }
+
+  /** Changes a destination in place (IPVS_CMD_SET_DEST): weight 0 drains it, connections stay. */
+  async editDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    await this.one({ op: 'edit-destination', service, destination: dest });
+  }
+
+  async deleteDestination(service: ServiceKey, dest: { address: string; port: number }): Promise<void> {
+    await this.one({ op: 'delete-destination', service, destination: dest });
+  }
+
+  async listDestinations(service: ServiceKey): Promise<Destination[]> {
+    const family = validateServiceKey(service);
+    const replies = await this.dumpOf(
+      Cmd.GET_DEST,
+      [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(service) }],
+      'list destinations',
+    );
+    return replies.flatMap((r) => {
+      const m = decodeNested(r, CmdAttr.DEST);
+      return m ? [decodeDestination(m, family)] : [];
+    });
+  }
+
+  /** The whole table: every service with its destinations. */
+  async list(): Promise<ServiceWithDestinations[]> {
+    const services = await this.listServices();
+    const out: ServiceWithDestinations[] = [];
+    for (const service of services) {
+      out.push({ ...service, destinations: await this.listDestinations(service) });
+    }
+    return out;
+  }
+
+  async startDaemon(daemon: SyncDaemon): Promise<void> {
+    validateDaemon(daemon);
+    await this.call(Cmd.NEW_DAEMON, [{ type: CmdAttr.DAEMON, value: daemonAttrs(daemon) }], 'start the sync daemon');
+  }
+
+  async stopDaemon(state: SyncDaemon['state']): Promise<void> {
+    if (state !== 'master' && state !== 'backup')
+      throw new IpvsError('IPVS_INVALID_FIELD', 'state: master or backup', { field: 'state' });
+    await this.call(
+      Cmd.DEL_DAEMON,
+      [{ type: CmdAttr.DAEMON, value: [{ type: 1, value: u32(state === 'master' ? 1 : 2) }] }],
+      'stop the sync daemon',
+    );
+  }
+
+  async listDaemons(): Promise<SyncDaemon[]> {
+    const replies = await this.dumpOf(Cmd.GET_DAEMON, [], 'list sync daemons');
+    return replies.flatMap((r) => {
+      const m = decodeNested(r, CmdAttr.DAEMON);
+      return m ? [decodeDaemon(m)] : [];
+    });
+  }
+
+  /** The connection table (/proc/net/ip_vs_conn of this client's namespace). */
+  async connections(): Promise<Connection[]> {
+    const path = `${this.connection.procNet}/ip_vs_conn`;
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (cause) {
+      throw new IpvsError('IPVS_UNAVAILABLE', `cannot read ${path}: is IPVS loaded?`, { cause });
+    }
+    return parseConnections(text);
+  }
+
+  /**
+   * Runs many operations in as few netlink round trips as possible (many messages per
+   * datagram, errors matched to their operation). Every operation is validated first;
+   * an invalid one stops the whole run before anything is sent.
+   */
+  async execute(operations: readonly Operation[]): Promise<OperationResult[]> {
+    const requests = operations.map((op, i) => operationRequest(op, this.family, `operations[${i}]`));
+    let outcome: Awaited<ReturnType<NetlinkConnection['batch']>>;
+    try {
+      outcome = await this.connection.batch(requests);
+    } catch (error) {
+      throw error instanceof KernelError ? kernelError(error, 'batch') : error;
+    }
+    return operations.map((operation, i) => {
+      const error = outcome.errors.get(i);
+      return error ? { operation, error: kernelError(error, operation.op, requests[i]?.cmd) } : { operation };
+    });
+  }
+
+  private async one(op: Operation): Promise<void> {
+    const req = operationRequest(op, this.family, '');
+    try {
+      await this.connection.request(req);
+    } catch (error) {
+      throw error instanceof KernelError ? kernelError(error, op.op, req.cmd) : error;
+    }
+  }
+}
+
+function decodeNested(msg: NlMessage, type: number) {
+  const nested = parseAttrs(genlPayload(msg).attrs).get(type);
+  return nested ? parseAttrs(nested) : undefined;
+}

@@ -1,0 +1,67 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Parses an IPv4 or IPv6 address into its bytes (4 or 16), or undefined. */
+export function parseAddress(text: string): Uint8Array | undefined {
+  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
+  if (!isIPv6(text)) return undefined;
+  let head = text;
+  let v4tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    v4tail = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [left = '', right] = head.split('::');
+  const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
+  const l = groups(left);
+  const r = right === undefined ? [] : groups(right);
+  const words = right === undefined ? l : [...l, ...new Array(8 - l.length - r.length).fill(0), ...r];
+  const bytes = new Uint8Array(16);
+  words.forEach((w, i) => {
+    bytes[i * 2] = w >> 8;
+    bytes[i * 2 + 1] = w & 0xff;
+  });
+  if (v4tail.length === 4) bytes.set(v4tail, 12);
+  return bytes;
+}
+
+/** Formats 4 or 16 bytes as an address; IPv6 in RFC 5952 form (longest zero run as ::). */
+export function formatAddress(bytes: Uint8Array, family: 4 | 6): string {
+  if (family === 4) return Array.from(bytes.subarray(0, 4)).join('.');
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push(((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart === -1) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}
+
+export function familyOf(address: string): 4 | 6 | undefined {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  return undefined;
+}
+
+/** The canonical text of an address (so `2001:DB8:0::1` and `2001:db8::1` compare equal). */
+export function canonicalAddress(address: string): string {
+  const family = familyOf(address);
+  const bytes = parseAddress(address);
+  return family && bytes ? formatAddress(bytes, family) : address;
+}

@@ -1,0 +1,301 @@
+import { formatAddress, parseAddress } from '../inet.js';
+import {
+  type Attr,
+  type AttrMap,
+  be16,
+  cstring,
+  parseAttrs,
+  readBe16,
+  readCString,
+  readU8,
+  readU16,
+  readU32,
+  readU64,
+  u8,
+  u16,
+  u32,
+} from '../netlink/attributes.js';
+import type {
+  Destination,
+  DestinationSpec,
+  Family,
+  Forwarding,
+  Protocol,
+  Scheduler,
+  Service,
+  ServiceKey,
+  ServiceSpec,
+  Stats,
+  SyncDaemon,
+  TunnelSpec,
+} from '../types.js';
+import {
+  AF_INET,
+  AF_INET6,
+  DaemonAttr,
+  DaemonState,
+  DestAttr,
+  FWD_MASK,
+  FwdMethod,
+  IPPROTO,
+  StatsAttr,
+  SvcAttr,
+  SvcFlag,
+  TunFlag,
+  TunType,
+} from './constants.js';
+
+const afOf = (family: Family) => (family === 4 ? AF_INET : AF_INET6);
+const familyOfAf = (af: number | undefined): Family => (af === AF_INET6 ? 6 : 4);
+
+/** 16 bytes (union nf_inet_addr), as the kernel and ipvsadm exchange addresses. */
+function addr16(address: string): Uint8Array {
+  const bytes = parseAddress(address);
+  if (!bytes) throw new TypeError(`not an address: ${address}`);
+  const out = new Uint8Array(16);
+  out.set(bytes);
+  return out;
+}
+
+function keyFamily(key: ServiceKey): Family {
+  if (key.fwmark !== undefined) return key.family;
+  return key.address.includes(':') ? 6 : 4;
+}
+
+/** The attributes that identify a service (what DEL, GET and destination commands carry). */
+export function serviceKeyAttrs(key: ServiceKey): Attr[] {
+  const family = keyFamily(key);
+  if (key.fwmark !== undefined) {
+    return [
+      { type: SvcAttr.AF, value: u16(afOf(family)) },
+      { type: SvcAttr.FWMARK, value: u32(key.fwmark) },
+    ];
+  }
+  return [
+    { type: SvcAttr.AF, value: u16(afOf(family)) },
+    { type: SvcAttr.PROTOCOL, value: u16(IPPROTO[key.protocol]) },
+    { type: SvcAttr.ADDR, value: addr16(key.address) },
+    { type: SvcAttr.PORT, value: be16(key.port) },
+  ];
+}
+
+export function serviceFlags(spec: ServiceSpec): number {
+  let flags = 0;
+  if (spec.persistence) flags |= SvcFlag.PERSISTENT;
+  if (spec.onePacket) flags |= SvcFlag.ONEPACKET;
+  if (spec.schedulerFlags?.fallback) flags |= SvcFlag.SCHED1;
+  if (spec.schedulerFlags?.port) flags |= SvcFlag.SCHED2;
+  if (spec.schedulerFlags?.flag3) flags |= SvcFlag.SCHED3;
+  return flags;
+}
+
+/** IPv4 persistence netmasks travel as a mask in network order, IPv6 ones as a prefix length. */
+function netmaskBytes(family: Family, prefix: number): Uint8Array {
+  if (family === 6) return u32(prefix);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(mask);
+  return b;
+}
+
+function prefixOfNetmask(family: Family, b: Buffer | undefined): number | undefined {
+  if (!b || b.length < 4) return undefined;
+  if (family === 6) return b.readUInt32LE(0);
+  let mask = b.readUInt32BE(0);
+  let prefix = 0;
+  while (mask & 0x80000000) {
+    prefix++;
+    mask = (mask << 1) >>> 0;
+  }
+  return prefix;
+}
+
+/** Every attribute of a service, for NEW_SERVICE and SET_SERVICE (the kernel wants them all). */
+export function serviceAttrs(spec: ServiceSpec): Attr[] {
+  const family = keyFamily(spec);
+  const flags = Buffer.alloc(8);
+  flags.writeUInt32LE(serviceFlags(spec), 0);
+  // Full mask, as ipvsadm: the flags sent are the service's whole flag set.
+  flags.writeUInt32LE(0xffffffff, 4);
+  const attrs: Attr[] = [
+    ...serviceKeyAttrs(spec),
+    { type: SvcAttr.SCHED_NAME, value: cstring(spec.scheduler ?? 'wlc') },
+    { type: SvcAttr.FLAGS, value: flags },
+    { type: SvcAttr.TIMEOUT, value: u32(spec.persistence?.timeout ?? 0) },
+    { type: SvcAttr.NETMASK, value: netmaskBytes(family, spec.persistence?.netmask ?? (family === 4 ? 32 : 128)) },
+  ];
+  if (spec.persistenceEngine) attrs.push({ type: SvcAttr.PE_NAME, value: cstring(spec.persistenceEngine) });
+  return attrs;
+}
+
+export function decodeStats(b64: Buffer | undefined, b32: Buffer | undefined): Stats {
+  // STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
+  const m = parseAttrs(b64 ?? b32 ?? Buffer.alloc(0));
+  const wide = b64 !== undefined;
+  const big = (t: number) => (wide ? readU64(m.get(t)) : BigInt(readU32(m.get(t)) ?? 0)) ?? 0n;
+  const bytes = (t: number) => readU64(m.get(t)) ?? 0n;
+  const rate = (t: number) => Number(wide ? (readU64(m.get(t)) ?? 0n) : (readU32(m.get(t)) ?? 0));
+  return {
+    connections: big(StatsAttr.CONNS),
+    inPackets: big(StatsAttr.INPKTS),
+    outPackets: big(StatsAttr.OUTPKTS),
+    inBytes: bytes(StatsAttr.INBYTES),
+    outBytes: bytes(StatsAttr.OUTBYTES),
+    connectionRate: rate(StatsAttr.CPS),
+    inPacketRate: rate(StatsAttr.INPPS),
+    outPacketRate: rate(StatsAttr.OUTPPS),
+    inByteRate: rate(StatsAttr.INBPS),
+    outByteRate: rate(StatsAttr.OUTBPS),
+  };
+}
+
+const PROTOCOLS = new Map<number, Protocol>(Object.entries(IPPROTO).map(([name, n]) => [n, name as Protocol]));
+
+export function decodeService(m: AttrMap): Service {
+  const family = familyOfAf(readU16(m.get(SvcAttr.AF)));
+  const flags = readU32(m.get(SvcAttr.FLAGS)) ?? 0;
+  const timeout = readU32(m.get(SvcAttr.TIMEOUT)) ?? 0;
+  const fwmark = readU32(m.get(SvcAttr.FWMARK)) ?? 0;
+  const common = {
+    scheduler: (readCString(m.get(SvcAttr.SCHED_NAME)) ?? '') as Scheduler,
+    family,
+    flags,
+    stats: decodeStats(m.get(SvcAttr.STATS64), m.get(SvcAttr.STATS)),
+  };
+  const key: ServiceKey =
+    fwmark !== 0
+      ? { fwmark, family }
+      : {
+          protocol: PROTOCOLS.get(readU16(m.get(SvcAttr.PROTOCOL)) ?? 0) ?? 'tcp',
+          address: formatAddress(m.get(SvcAttr.ADDR) ?? Buffer.alloc(16), family),
+          port: readBe16(m.get(SvcAttr.PORT)) ?? 0,
+        };
+  const service: Service = { ...key, ...common };
+  if (flags & SvcFlag.PERSISTENT) {
+    service.persistence = { timeout, netmask: prefixOfNetmask(family, m.get(SvcAttr.NETMASK)) ?? 32 };
+  }
+  if (flags & SvcFlag.ONEPACKET) service.onePacket = true;
+  const sched = {
+    ...(flags & SvcFlag.SCHED1 ? { fallback: true } : {}),
+    ...(flags & SvcFlag.SCHED2 ? { port: true } : {}),
+    ...(flags & SvcFlag.SCHED3 ? { flag3: true } : {}),
+  };
+  if (Object.keys(sched).length > 0) service.schedulerFlags = sched;
+  const pe = readCString(m.get(SvcAttr.PE_NAME));
+  if (pe) service.persistenceEngine = pe;
+  return service;
+}
+
+const FORWARDING: Record<Forwarding, number> = { nat: FwdMethod.MASQ, dr: FwdMethod.DROUTE, tun: FwdMethod.TUNNEL };
+const FORWARDING_NAMES = new Map<number, Destination['forwarding']>([
+  [FwdMethod.MASQ, 'nat'],
+  [FwdMethod.DROUTE, 'dr'],
+  [FwdMethod.TUNNEL, 'tun'],
+  [FwdMethod.LOCALNODE, 'local'],
+  [FwdMethod.BYPASS, 'bypass'],
+]);
+const TUN_TYPES: Record<TunnelSpec['type'], number> = { ipip: TunType.IPIP, gue: TunType.GUE, gre: TunType.GRE };
+const TUN_CHECKSUM: Record<NonNullable<TunnelSpec['checksum']>, number> = {
+  none: 0,
+  csum: TunFlag.CSUM,
+  remcsum: TunFlag.REMCSUM,
+};
+
+/** The attributes of a destination for NEW_DEST and SET_DEST (the kernel wants the full set). */
+export function destinationAttrs(dest: DestinationSpec): Attr[] {
+  const family: Family = dest.address.includes(':') ? 6 : 4;
+  const attrs: Attr[] = [
+    { type: DestAttr.ADDR, value: addr16(dest.address) },
+    { type: DestAttr.PORT, value: be16(dest.port) },
+    { type: DestAttr.FWD_METHOD, value: u32(FORWARDING[dest.forwarding ?? 'dr']) },
+    { type: DestAttr.WEIGHT, value: u32(dest.weight ?? 1) },
+    { type: DestAttr.U_THRESH, value: u32(dest.upperThreshold ?? 0) },
+    { type: DestAttr.L_THRESH, value: u32(dest.lowerThreshold ?? 0) },
+    { type: DestAttr.ADDR_FAMILY, value: u16(afOf(family)) },
+  ];
+  if (dest.forwarding === 'tun' && dest.tunnel) {
+    attrs.push({ type: DestAttr.TUN_TYPE, value: u8(TUN_TYPES[dest.tunnel.type]) });
+    if (dest.tunnel.port !== undefined) attrs.push({ type: DestAttr.TUN_PORT, value: be16(dest.tunnel.port) });
+    if (dest.tunnel.checksum) attrs.push({ type: DestAttr.TUN_FLAGS, value: u16(TUN_CHECKSUM[dest.tunnel.checksum]) });
+  }
+  return attrs;
+}
+
+/** The attributes that identify a destination (DEL_DEST). */
+export function destinationKeyAttrs(dest: { address: string; port: number }): Attr[] {
+  const family: Family = dest.address.includes(':') ? 6 : 4;
+  return [
+    { type: DestAttr.ADDR, value: addr16(dest.address) },
+    { type: DestAttr.PORT, value: be16(dest.port) },
+    { type: DestAttr.ADDR_FAMILY, value: u16(afOf(family)) },
+  ];
+}
+
+export function decodeDestination(m: AttrMap, serviceFamily: Family): Destination {
+  const af = readU16(m.get(DestAttr.ADDR_FAMILY));
+  const family = af === undefined ? serviceFamily : familyOfAf(af);
+  const forwarding = FORWARDING_NAMES.get((readU32(m.get(DestAttr.FWD_METHOD)) ?? 0) & FWD_MASK) ?? 'nat';
+  const dest: Destination = {
+    address: formatAddress(m.get(DestAttr.ADDR) ?? Buffer.alloc(16), family),
+    port: readBe16(m.get(DestAttr.PORT)) ?? 0,
+    forwarding,
+    weight: readU32(m.get(DestAttr.WEIGHT)) ?? 0,
+    upperThreshold: readU32(m.get(DestAttr.U_THRESH)) ?? 0,
+    lowerThreshold: readU32(m.get(DestAttr.L_THRESH)) ?? 0,
+    family,
+    activeConnections: readU32(m.get(DestAttr.ACTIVE_CONNS)) ?? 0,
+    inactiveConnections: readU32(m.get(DestAttr.INACT_CONNS)) ?? 0,
+    persistentConnections: readU32(m.get(DestAttr.PERSIST_CONNS)) ?? 0,
+    stats: decodeStats(m.get(DestAttr.STATS64), m.get(DestAttr.STATS)),
+  };
+  const tunType = readU8(m.get(DestAttr.TUN_TYPE));
+  if (forwarding === 'tun' && tunType !== undefined) {
+    const type = (Object.entries(TUN_TYPES).find(([, v]) => v === tunType)?.[0] ?? 'ipip') as TunnelSpec['type'];
+    const flags = readU16(m.get(DestAttr.TUN_FLAGS)) ?? 0;
+    const tunnel: TunnelSpec = { type };
+    if (type === 'gue') tunnel.port = readBe16(m.get(DestAttr.TUN_PORT)) ?? 0;
+    if (type !== 'ipip') tunnel.checksum = flags & TunFlag.REMCSUM ? 'remcsum' : flags & TunFlag.CSUM ? 'csum' : 'none';
+    dest.tunnel = tunnel;
+  }
+  return dest;
+}
+
+export function daemonAttrs(d: SyncDaemon): Attr[] {
+  const attrs: Attr[] = [
+    { type: DaemonAttr.STATE, value: u32(d.state === 'master' ? DaemonState.MASTER : DaemonState.BACKUP) },
+    { type: DaemonAttr.MCAST_IFN, value: cstring(d.interface) },
+    { type: DaemonAttr.SYNC_ID, value: u32(d.syncId) },
+  ];
+  if (d.maxLength !== undefined) attrs.push({ type: DaemonAttr.SYNC_MAXLEN, value: u16(d.maxLength) });
+  if (d.group !== undefined) {
+    const bytes = parseAddress(d.group) ?? new Uint8Array(4);
+    attrs.push(
+      bytes.length === 4
+        ? { type: DaemonAttr.MCAST_GROUP, value: bytes }
+        : { type: DaemonAttr.MCAST_GROUP6, value: bytes },
+    );
+  }
+  // The multicast port is host order here, unlike service and destination ports.
+  if (d.port !== undefined) attrs.push({ type: DaemonAttr.MCAST_PORT, value: u16(d.port) });
+  if (d.ttl !== undefined) attrs.push({ type: DaemonAttr.MCAST_TTL, value: u8(d.ttl) });
+  return attrs;
+}
+
+export function decodeDaemon(m: AttrMap): SyncDaemon {
+  const daemon: SyncDaemon = {
+    state: readU32(m.get(DaemonAttr.STATE)) === DaemonState.MASTER ? 'master' : 'backup',
+    interface: readCString(m.get(DaemonAttr.MCAST_IFN)) ?? '',
+    syncId: readU32(m.get(DaemonAttr.SYNC_ID)) ?? 0,
+  };
+  const maxLength = readU16(m.get(DaemonAttr.SYNC_MAXLEN));
+  if (maxLength !== undefined) daemon.maxLength = maxLength;
+  const g4 = m.get(DaemonAttr.MCAST_GROUP);
+  const g6 = m.get(DaemonAttr.MCAST_GROUP6);
+  if (g6?.some((b) => b !== 0)) daemon.group = formatAddress(g6, 6);
+  else if (g4?.some((b) => b !== 0)) daemon.group = formatAddress(g4, 4);
+  const port = readU16(m.get(DaemonAttr.MCAST_PORT));
+  if (port !== undefined) daemon.port = port;
+  const ttl = readU8(m.get(DaemonAttr.MCAST_TTL));
+  if (ttl !== undefined) daemon.ttl = ttl;
+  return daemon;
+}

@@ -1,0 +1,195 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { RawNetlinkSocket } from 'netlink';
+import { IpvsError } from '../errors.js';
+import { NETLINK_GENERIC } from './message.js';
+
+/**
+ * The only thing that touches the kernel: a generic netlink socket that sends datagrams
+ * (one or more messages each) and hands back what the kernel sends. Everything above it
+ * (codecs, requests, batching, errors) is ours and is tested against a fake transport.
+ */
+export interface NetlinkTransport {
+  /** The socket's port: the kernel addresses replies to it. */
+  readonly port: number;
+  send(datagram: Buffer): void;
+  onMessage(handler: (datagram: Buffer) => void): void;
+  onError(handler: (error: Error) => void): void;
+  /** Where this socket's network namespace shows its /proc/net files. */
+  readonly procNet: string;
+  close(): void;
+}
+
+/** Room for the acknowledgements and errors of a whole batch; capped by net.core.rmem_max. */
+const BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** A netlink socket in this process's network namespace. */
+export class LocalTransport implements NetlinkTransport {
+  readonly procNet = '/proc/self/net';
+  private readonly socket: RawNetlinkSocket;
+  private errorHandler: (error: Error) => void = () => undefined;
+
+  constructor() {
+    try {
+      this.socket = new RawNetlinkSocket(NETLINK_GENERIC, {
+        recvBufferSize: BUFFER_BYTES,
+        sendBufferSize: BUFFER_BYTES,
+      });
+    } catch (cause) {
+      throw new IpvsError('IPVS_TRANSPORT', `cannot open a generic netlink socket: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    this.socket.on('error', (error) => this.errorHandler(error));
+    this.socket.unref();
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(datagram: Buffer): void {
+    this.socket.send(datagram, {}, (error) => {
+      if (error) this.errorHandler(error);
+    });
+  }
+
+  onMessage(handler: (datagram: Buffer) => void): void {
+    this.socket.on('message', (msg) => handler(msg));
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+// The worker that holds the socket inside another namespace. Frames on its stdio are
+// [tag u8][length u32 LE][bytes]: P = its port (u32), D = a datagram, E = an error text.
+const WORKER = `
+const { RawNetlinkSocket } = require(process.argv[1]);
+const sock = new RawNetlinkSocket(16, { recvBufferSize: ${BUFFER_BYTES}, sendBufferSize: ${BUFFER_BYTES} });
+const frame = (tag, body) => { const h = Buffer.alloc(5); h.write(tag, 0); h.writeUInt32LE(body.length, 1); process.stdout.write(Buffer.concat([h, body])); };
+const port = Buffer.alloc(4); port.writeUInt32LE(sock.address().port); frame('P', port);
+sock.on('message', (m) => frame('D', m));
+sock.on('error', (e) => frame('E', Buffer.from(String(e && e.message))));
+let pending = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  pending = Buffer.concat([pending, chunk]);
+  while (pending.length >= 4) {
+    const len = pending.readUInt32LE(0);
+    if (pending.length < 4 + len) break;
+    sock.send(pending.subarray(4, 4 + len), {}, (e) => { if (e) frame('E', Buffer.from(String(e.message))); });
+    pending = pending.subarray(4 + len);
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+`;
+
+/**
+ * A netlink socket inside a named network namespace (`ip netns add NAME`): a small worker
+ * process holds it there (a socket belongs to the namespace it was opened in, and Node
+ * cannot switch a thread's namespace) and relays datagrams over its stdio.
+ */
+export class NamespaceTransport implements NetlinkTransport {
+  readonly netns: string;
+  private readonly child: ChildProcess;
+  private messageHandler: (datagram: Buffer) => void = () => undefined;
+  private errorHandler: (error: Error) => void = () => undefined;
+  private workerPort = 0;
+
+  private constructor(netns: string, child: ChildProcess) {
+    this.netns = netns;
+    this.child = child;
+  }
+
+  static open(netns: string, timeoutMs = 10_000): Promise<NamespaceTransport> {
+    if (!/^[A-Za-z0-9_.-]{1,200}$/.test(netns) || netns.startsWith('.')) {
+      return Promise.reject(
+        new IpvsError('IPVS_INVALID_FIELD', `network namespace name ${JSON.stringify(netns)} is not valid`, {
+          field: 'netns',
+        }),
+      );
+    }
+    const netlinkEntry = createRequire(import.meta.url).resolve('netlink');
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', WORKER, netlinkEntry], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const transport = new NamespaceTransport(netns, child);
+    return transport.start(timeoutMs);
+  }
+
+  private start(timeoutMs: number): Promise<NamespaceTransport> {
+    return new Promise((resolve, reject) => {
+      let stderr = '';
+      let pending: Buffer = Buffer.alloc(0);
+      const fail = (message: string, cause?: unknown) => {
+        clearTimeout(timer);
+        this.child.kill('SIGKILL');
+        reject(new IpvsError('IPVS_TRANSPORT', `netlink worker in namespace ${this.netns}: ${message}`, { cause }));
+      };
+      const timer = setTimeout(() => fail(`no answer in ${timeoutMs} ms ${stderr}`), timeoutMs);
+      this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-4000);
+      });
+      this.child.once('error', (error) => fail(error.message, error));
+      this.child.once('exit', (code) => {
+        if (this.workerPort === 0) fail(`exited (${code}): ${stderr.trim()}`);
+        else this.errorHandler(new IpvsError('IPVS_TRANSPORT', `netlink worker exited (${code}): ${stderr.trim()}`));
+      });
+      this.child.stdout?.on('data', (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        while (pending.length >= 5) {
+          const len = pending.readUInt32LE(1);
+          if (pending.length < 5 + len) break;
+          const tag = String.fromCharCode(pending[0] ?? 0);
+          const body = pending.subarray(5, 5 + len);
+          pending = pending.subarray(5 + len);
+          if (tag === 'P') {
+            this.workerPort = body.readUInt32LE(0);
+            clearTimeout(timer);
+            this.child.unref();
+            for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+              (s as unknown as { unref?: () => void } | null)?.unref?.();
+            }
+            resolve(this);
+          } else if (tag === 'D') {
+            this.messageHandler(Buffer.from(body));
+          } else {
+            this.errorHandler(new IpvsError('IPVS_TRANSPORT', `netlink socket in ${this.netns}: ${body.toString()}`));
+          }
+        }
+      });
+    });
+  }
+
+  get port(): number {
+    return this.workerPort;
+  }
+
+  get procNet(): string {
+    return `/proc/${this.child.pid}/net`;
+  }
+
+  send(datagram: Buffer): void {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(datagram.length);
+    this.child.stdin?.write(Buffer.concat([header, datagram]));
+  }
+
+  onMessage(handler: (datagram: Buffer) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  close(): void {
+    this.child.stdin?.end();
+    this.child.kill('SIGKILL');
+  }
+}
