@@ -1,0 +1,97 @@
+// Runs rendered configurations through Debian's real haproxy (`haproxy -c`): no root needed.
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HaproxyConfig, type TlsPolicy, validate } from '../src/index.js';
+import { fullModel } from './fixtures/full-model.js';
+import { makeTestPki } from './helpers/tls.js';
+
+let pki: Awaited<ReturnType<typeof makeTestPki>>;
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  // HAProxy warns when the state file it should load is absent; the supervisor writes it.
+  await writeFile(join(pki.dir, 'state'), '1\n');
+});
+afterAll(async () => {
+  await rm(pki.dir, { recursive: true, force: true });
+});
+
+function model(): HaproxyConfig {
+  return fullModel({ dir: pki.dir, adminSocket: join(pki.dir, 'admin.sock'), stateFile: join(pki.dir, 'state') });
+}
+
+describe('validate with the real haproxy', () => {
+  it('accepts the model that uses every feature, without a warning', async () => {
+    const result = await validate(model());
+    expect(result.diagnostics).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it.each<TlsPolicy>(['modern', 'intermediate', 'legacy'])(
+    'accepts the %s TLS policy globally and on a bind',
+    async (policy) => {
+      const result = await validate({
+        global: { tlsPolicy: policy, adminSocket: false },
+        frontends: [
+          {
+            name: 'tls',
+            binds: [{ address: '::', ports: [443], tls: { certificates: [pki.site], policy } }],
+            defaultBackend: 'b',
+          },
+        ],
+        backends: [{ name: 'b', servers: [{ name: 's', address: '192.0.2.1', port: 80 }] }],
+      });
+      expect(result.diagnostics).toEqual([]);
+      expect(result.valid).toBe(true);
+    },
+  );
+
+  it('reports the line and message of what HAProxy refuses', async () => {
+    const text = [
+      'global',
+      '    master-worker',
+      'defaults',
+      '    mode http',
+      '    timeout client 1s',
+      '    nonsense here',
+      '',
+    ].join('\n');
+    const result = await validate(text);
+    expect(result.valid).toBe(false);
+    expect(result.diagnostics).toContainEqual({
+      severity: 'alert',
+      line: 6,
+      message: "unknown keyword 'nonsense' in 'defaults' section",
+    });
+  });
+
+  it('reports a missing certificate on its line', async () => {
+    const result = await validate({
+      global: { adminSocket: false },
+      frontends: [
+        {
+          name: 'f',
+          binds: [{ address: '0.0.0.0', ports: [443], tls: { certificates: [join(pki.dir, 'absent.pem')] } }],
+        },
+      ],
+      backends: [],
+    });
+    expect(result.valid).toBe(false);
+    const alert = result.diagnostics.find((d) => d.severity === 'alert' && d.line !== undefined);
+    expect(alert?.line).toBe(result.text.split('\n').findIndex((l) => l.includes('absent.pem')) + 1);
+    expect(alert?.message).toContain('absent.pem');
+  });
+
+  it('returns warnings with a valid verdict', async () => {
+    const result = await validate(['defaults', '    mode http', 'frontend f', '    bind 127.0.0.1:1', ''].join('\n'));
+    expect(result.valid).toBe(true);
+    expect(result.diagnostics.some((d) => d.severity === 'warning' && /missing timeouts/.test(d.message))).toBe(true);
+  });
+
+  it('fails with HAPROXY_BINARY_MISSING when the binary is absent', async () => {
+    await expect(validate('global\n', { binary: '/nonexistent/haproxy' })).rejects.toMatchObject({
+      code: 'HAPROXY_BINARY_MISSING',
+    });
+  });
+});

@@ -1,0 +1,404 @@
+import { describe, expect, it } from 'vitest';
+import { type HaproxyConfig, HaproxyConfigError, render } from '../src/index.js';
+import { fullModel } from './fixtures/full-model.js';
+
+function base(): HaproxyConfig {
+  return {
+    frontends: [{ name: 'web', binds: [{ address: '0.0.0.0', ports: [80] }], defaultBackend: 'app' }],
+    backends: [{ name: 'app', servers: [{ name: 'a', address: '192.0.2.1', port: 80 }] }],
+  };
+}
+
+function failure(mutate: (config: HaproxyConfig) => void): HaproxyConfigError {
+  const config = base();
+  mutate(config);
+  try {
+    render(config);
+  } catch (error) {
+    if (error instanceof HaproxyConfigError) return error;
+    throw error;
+  }
+  throw new Error('render accepted the model');
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests write deliberately wrong shapes
+type Loose = any;
+
+const front = (c: HaproxyConfig) => c.frontends[0] as Loose;
+const back = (c: HaproxyConfig) => c.backends[0] as Loose;
+const server = (c: HaproxyConfig) => back(c).servers[0];
+
+describe('render refuses injection with a coded error naming the field', () => {
+  it.each<[string, (c: HaproxyConfig) => void, string]>([
+    [
+      'newline in a backend name',
+      (c) => {
+        back(c).name = 'app\n    stats enable';
+        front(c).defaultBackend = back(c).name;
+      },
+      'backends[0].name',
+    ],
+    [
+      'newline in a server name',
+      (c) => {
+        server(c).name = 'a\nserver evil 203.0.113.1:80';
+      },
+      'backends[0].servers[0].name',
+    ],
+    [
+      'space in a frontend name',
+      (c) => {
+        front(c).name = 'web evil';
+      },
+      'frontends[0].name',
+    ],
+    [
+      'newline in a header value',
+      (c) => {
+        front(c).headers = [{ action: 'set', name: 'X-A', value: 'ok\nhttp-request deny' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'carriage return in a header value',
+      (c) => {
+        front(c).headers = [{ action: 'add', name: 'X-A', value: 'a\rb' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'colon in a header name',
+      (c) => {
+        front(c).headers = [{ action: 'delete', name: 'X-A: b' }];
+      },
+      'frontends[0].headers[0].name',
+    ],
+    [
+      'newline in a certificate path',
+      (c) => {
+        front(c).binds[0].tls = { certificates: ['/a.pem\n    bind :1'] };
+      },
+      'frontends[0].binds[0].tls.certificates[0]',
+    ],
+    [
+      'relative certificate path',
+      (c) => {
+        front(c).binds[0].tls = { certificates: ['a.pem'] };
+      },
+      'frontends[0].binds[0].tls.certificates[0]',
+    ],
+    [
+      'NUL in an ACL pattern',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/a\u0000'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'newline in an ACL pattern',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/a\n'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'bad regex',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'pathRegex', values: ['(('] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'host with a space',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'host', values: ['a b'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'lowercase method',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'method', values: ['get'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'rule without conditions',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [] }];
+      },
+      'frontends[0].rules[0].conditions',
+    ],
+    [
+      'newline in a comment',
+      (c) => {
+        back(c).comment = 'x\nstats enable';
+      },
+      'backends[0].comment',
+    ],
+    [
+      'newline in agent-send',
+      (c) => {
+        server(c).agent = { port: 1, send: 'a\nb' };
+      },
+      'backends[0].servers[0].agent.send',
+    ],
+    [
+      'hostname as server address',
+      (c) => {
+        server(c).address = 'app.example.com';
+      },
+      'backends[0].servers[0].address',
+    ],
+    [
+      'port 0',
+      (c) => {
+        server(c).port = 0;
+      },
+      'backends[0].servers[0].port',
+    ],
+    [
+      'port 65536',
+      (c) => {
+        front(c).binds[0].ports = [65536];
+      },
+      'frontends[0].binds[0].ports[0]',
+    ],
+    [
+      'weight 257',
+      (c) => {
+        server(c).weight = 257;
+      },
+      'backends[0].servers[0].weight',
+    ],
+    [
+      'fractional weight',
+      (c) => {
+        server(c).weight = 1.5;
+      },
+      'backends[0].servers[0].weight',
+    ],
+    [
+      'bind without ports',
+      (c) => {
+        front(c).binds[0].ports = [];
+      },
+      'frontends[0].binds[0].ports',
+    ],
+    [
+      'v6only on IPv4',
+      (c) => {
+        front(c).binds[0].v6only = true;
+      },
+      'frontends[0].binds[0].v6only',
+    ],
+    [
+      'unknown balance',
+      (c) => {
+        back(c).balance = { algorithm: 'random-ish' };
+      },
+      'backends[0].balance.algorithm',
+    ],
+    [
+      'hdr balance without header',
+      (c) => {
+        back(c).balance = { algorithm: 'hdr' };
+      },
+      'backends[0].balance.header',
+    ],
+    [
+      'bad except network',
+      (c) => {
+        front(c).forwardFor = { except: '10.0.0.0/33' };
+      },
+      'frontends[0].forwardFor.except',
+    ],
+    [
+      'cookie name with ;',
+      (c) => {
+        back(c).persistence = { type: 'cookie-insert', cookie: 'A;B' };
+      },
+      'backends[0].persistence.cookie',
+    ],
+    [
+      'verify required without CA',
+      (c) => {
+        server(c).tls = { verify: 'required' };
+      },
+      'backends[0].servers[0].tls.ca',
+    ],
+    [
+      'SNI with injection',
+      (c) => {
+        server(c).tls = { verify: 'none', sni: 'a) if TRUE' };
+      },
+      'backends[0].servers[0].tls.sni',
+    ],
+    [
+      'ALPN with a space',
+      (c) => {
+        front(c).binds[0].tls = { certificates: ['/a.pem'], alpn: ['h2 x'] };
+      },
+      'frontends[0].binds[0].tls.alpn[0]',
+    ],
+    [
+      'set header without value',
+      (c) => {
+        front(c).headers = [{ action: 'set', name: 'X-A' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'bad log level',
+      (c) => {
+        c.global = { log: [{ address: '/dev/log', level: 'loud' }] };
+      },
+      'global.log[0].level',
+    ],
+    [
+      'newline in admin socket path',
+      (c) => {
+        c.global = { adminSocket: { path: '/run/a.sock\nuser root' } };
+      },
+      'global.adminSocket.path',
+    ],
+    [
+      'negative timeout',
+      (c) => {
+        c.defaults = { timeouts: { client: -1 } };
+      },
+      'defaults.timeouts.client',
+    ],
+    [
+      'cookie value without cookie persistence',
+      (c) => {
+        server(c).cookie = 'x';
+      },
+      'backends[0].servers[0].cookie',
+    ],
+    [
+      'redirect code 200',
+      (c) => {
+        front(c).redirectToHttps = { code: 200 };
+      },
+      'frontends[0].redirectToHttps.code',
+    ],
+  ])('%s', (_what, mutate, field) => {
+    const error = failure(mutate);
+    expect(error.code).toBe('HAPROXY_INVALID_FIELD');
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(field);
+  });
+});
+
+describe('render checks the model across objects', () => {
+  it('refuses two backends with one name', () => {
+    const error = failure((c) => c.backends.push({ name: 'app', servers: [] }));
+    expect([error.code, error.field]).toEqual(['HAPROXY_DUPLICATE_NAME', 'backends[1].name']);
+  });
+
+  it('refuses two servers with one name', () => {
+    const error = failure((c) => back(c).servers.push({ name: 'a', address: '192.0.2.2' }));
+    expect([error.code, error.field]).toEqual(['HAPROXY_DUPLICATE_NAME', 'backends[0].servers[1].name']);
+  });
+
+  it('refuses a use_backend to nowhere', () => {
+    const error = failure((c) => {
+      front(c).rules = [{ backend: 'ghost', conditions: [{ kind: 'pathPrefix', values: ['/'] }] }];
+    });
+    expect([error.code, error.field]).toEqual(['HAPROXY_UNKNOWN_REFERENCE', 'frontends[0].rules[0].backend']);
+  });
+
+  it('refuses a default backend to nowhere', () => {
+    const error = failure((c) => {
+      front(c).defaultBackend = 'ghost';
+    });
+    expect([error.code, error.field]).toEqual(['HAPROXY_UNKNOWN_REFERENCE', 'frontends[0].defaultBackend']);
+  });
+
+  it.each<[string, (c: HaproxyConfig) => void, string]>([
+    [
+      'tcp frontend to http backend',
+      (c) => {
+        front(c).mode = 'tcp';
+      },
+      'frontends[0].defaultBackend',
+    ],
+    [
+      'cookie persistence in tcp',
+      (c) => {
+        front(c).mode = 'tcp';
+        back(c).mode = 'tcp';
+        back(c).persistence = { type: 'cookie-insert', cookie: 'S' };
+      },
+      'backends[0].persistence.type',
+    ],
+    [
+      'rdp persistence in http',
+      (c) => {
+        back(c).persistence = { type: 'rdp-cookie' };
+      },
+      'backends[0].persistence.type',
+    ],
+    [
+      'ssl session id in http',
+      (c) => {
+        back(c).persistence = { type: 'ssl-session-id' };
+      },
+      'backends[0].persistence.type',
+    ],
+    [
+      'path rule in tcp',
+      (c) => {
+        front(c).mode = 'tcp';
+        back(c).mode = 'tcp';
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].kind',
+    ],
+    [
+      'forwardfor in tcp',
+      (c) => {
+        front(c).mode = 'tcp';
+        back(c).mode = 'tcp';
+        front(c).forwardFor = true;
+      },
+      'frontends[0].forwardFor',
+    ],
+    [
+      'hsts in tcp',
+      (c) => {
+        front(c).mode = 'tcp';
+        back(c).mode = 'tcp';
+        front(c).hsts = true;
+      },
+      'frontends[0].hsts',
+    ],
+    [
+      'http check in tcp',
+      (c) => {
+        front(c).mode = 'tcp';
+        back(c).mode = 'tcp';
+        back(c).healthCheck = { type: 'http' };
+      },
+      'backends[0].healthCheck.type',
+    ],
+  ])('refuses %s with HAPROXY_INCOMPATIBLE', (_what, mutate, field) => {
+    const error = failure(mutate);
+    expect([error.code, error.field]).toEqual(['HAPROXY_INCOMPATIBLE', field]);
+  });
+});
+
+describe('quoting', () => {
+  it('keeps quotes, dollars and percents literal', () => {
+    const text = render(fullModel());
+    expect(text).toContain(`http-request set-header X-Via "sluice 100%% 'quoted' \\"double\\" \\$HOME"`);
+    expect(text).toContain(`acl api_post_2 path_reg '^/v[0-9]+/.*\\.json$'`);
+    expect(text).toContain('acl legacy path -- -odd');
+  });
+
+  it('writes no line that the model did not ask for', () => {
+    const text = render(fullModel());
+    expect(text.includes('\r') || text.includes('\u0000')).toBe(false);
+  });
+});
