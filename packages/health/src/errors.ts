@@ -6,7 +6,13 @@ export type HealthErrorCode =
   /** A check could not start at all (bad command, unreachable socket API). */
   | 'HEALTH_CHECK_FAILED_TO_START'
   /** A check target is invalid; `field` names the part at fault. */
-  | 'HEALTH_INVALID_TARGET';
+  | 'HEALTH_INVALID_TARGET'
+  /** A check definition is invalid; `field` names the part at fault. */
+  | 'HEALTH_INVALID_CHECK'
+  /** A scheduler, quorum or executor option is invalid; `field` names it. */
+  | 'HEALTH_INVALID_OPTION'
+  /** The scheduler was stopped and accepts no more targets. */
+  | 'HEALTH_STOPPED';
 
 export class HealthError extends Error {
   override readonly name = 'HealthError';

@@ -1,0 +1,446 @@
+import type { CheckDefinition, CheckType, NormalizedTarget, TargetDefinition, TargetState } from './checks.js';
+import { type Clock, systemClock } from './clock.js';
+import { HealthError } from './errors.js';
+import type { CheckExecutor, CheckRequest } from './executor.js';
+import { checkPort } from './ports.js';
+import { type AgentAdminState, type CheckResult, classifyError, type FailureReason, fail, pass } from './result.js';
+import { stableKey } from './stable-key.js';
+import { LatencyRecorder, type LatencyStats } from './stats.js';
+import { validateTarget } from './validate.js';
+
+export interface TransitionEvent {
+  target: string;
+  service: string | undefined;
+  from: TargetState;
+  to: TargetState;
+  /** The failure that took it down, or `passed` when it came up. */
+  reason: FailureReason | 'passed';
+  detail: string | undefined;
+  /** Latency of the check that caused the transition. */
+  latencyMs: number;
+  /** Clock time of the transition. */
+  at: number;
+  check: CheckType;
+}
+
+export interface ResultEvent {
+  target: string;
+  service: string | undefined;
+  check: CheckType;
+  result: CheckResult;
+  latencyMs: number;
+  at: number;
+  state: TargetState;
+}
+
+/** A feedback agent (or a dynamic-weight external check) changed the weight or admin state. */
+export interface FeedbackEvent {
+  target: string;
+  service: string | undefined;
+  /** Percent of the configured weight. */
+  weight: number | undefined;
+  admin: AgentAdminState | undefined;
+  at: number;
+}
+
+export interface SchedulerEvents {
+  transition: TransitionEvent;
+  result: ResultEvent;
+  feedback: FeedbackEvent;
+}
+
+export interface TargetSnapshot {
+  id: string;
+  service: string | undefined;
+  address: string;
+  port: number | undefined;
+  state: TargetState;
+  /** Clock time of the last state change (or of `set`). */
+  since: number;
+  /** Consecutive successes and failures so far. */
+  successes: number;
+  failures: number;
+  lastResult: CheckResult | undefined;
+  lastCheck: CheckType | undefined;
+  weight: number | undefined;
+  admin: AgentAdminState | undefined;
+  /** How many targets share this target's check run (1: not shared). */
+  sharedBy: number;
+  stats: LatencyStats;
+}
+
+export interface SchedulerOptions {
+  executor: CheckExecutor;
+  clock?: Clock;
+  /** Uniform [0, 1), for the warm-up jitter (default Math.random). */
+  random?: () => number;
+  /** Checks in flight at once, over all targets (default 1000). */
+  concurrency?: number;
+  /** A new check first runs at a random point within this many ms (default: its interval). */
+  warmupMs?: number;
+}
+
+interface Run {
+  controller: AbortController;
+  timer: unknown;
+  startedAt: number;
+  check: CheckDefinition;
+  done: boolean;
+}
+
+/** One check run on one real server, shared by every target that asks for exactly it. */
+class Probe {
+  readonly subscribers = new Set<Subscription>();
+  timer: unknown;
+  run: Run | undefined;
+  queued = false;
+  lastStart = Number.NaN;
+  private round = 0;
+  private readonly cycle: number;
+
+  constructor(
+    readonly key: string,
+    readonly target: NormalizedTarget,
+  ) {
+    this.cycle = target.schedule.reduce((n, e) => n + e.rounds, 0);
+  }
+
+  nextCheck(): CheckDefinition {
+    let position = this.round++ % this.cycle;
+    for (const entry of this.target.schedule) {
+      if (position < entry.rounds) return entry.check;
+      position -= entry.rounds;
+    }
+    throw new Error('unreachable: schedule cycle');
+  }
+}
+
+class Subscription {
+  state: TargetState;
+  since: number;
+  successes = 0;
+  failures = 0;
+  lastResult: CheckResult | undefined;
+  lastCheck: CheckType | undefined;
+  weight: number | undefined;
+  admin: AgentAdminState | undefined;
+  readonly stats = new LatencyRecorder();
+
+  constructor(
+    public target: NormalizedTarget,
+    public probe: Probe,
+    now: number,
+  ) {
+    this.state = target.initialState;
+    this.since = now;
+  }
+}
+
+/** Targets whose runs would send exactly the same packets share one run. */
+function probeKey(t: NormalizedTarget): string {
+  const external = t.schedule.some((e) => e.check.type === 'external');
+  return stableKey({
+    a: t.address,
+    // External checks see the real and virtual ports as arguments; others only the port they use.
+    r: external ? t.port : undefined,
+    v: external ? t.virtual : undefined,
+    s: t.schedule.map((e) => ({ c: { ...e.check, port: undefined }, p: checkPort(e.check, t.port), n: e.rounds })),
+    i: t.intervalMs,
+    d: t.downIntervalMs,
+    t: t.timeoutMs,
+  });
+}
+
+/**
+ * Runs checks on a schedule and turns results into up/down states with rise and fall.
+ * Pure logic over a clock and an executor: no sockets here.
+ */
+export class Scheduler {
+  private readonly executor: CheckExecutor;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly concurrency: number;
+  private readonly warmupMs: number | undefined;
+  private readonly targets = new Map<string, Subscription>();
+  private readonly probes = new Map<string, Probe>();
+  private readonly queue = new Set<Probe>();
+  private readonly listeners: { [K in keyof SchedulerEvents]: Set<(event: SchedulerEvents[K]) => void> } = {
+    transition: new Set(),
+    result: new Set(),
+    feedback: new Set(),
+  };
+  private active = 0;
+  private stopped = false;
+
+  constructor(options: SchedulerOptions) {
+    this.executor = options.executor;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    const concurrency = options.concurrency ?? 1000;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new HealthError('HEALTH_INVALID_OPTION', 'concurrency must be a positive integer', {
+        field: 'concurrency',
+      });
+    }
+    if (options.warmupMs !== undefined && !(Number.isFinite(options.warmupMs) && options.warmupMs >= 0)) {
+      throw new HealthError('HEALTH_INVALID_OPTION', 'warmupMs must be a number >= 0', { field: 'warmupMs' });
+    }
+    this.concurrency = concurrency;
+    this.warmupMs = options.warmupMs;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof SchedulerEvents>(event: K, listener: (event: SchedulerEvents[K]) => void): () => void {
+    const set = this.listeners[event] as Set<(e: SchedulerEvents[K]) => void>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * Adds a target, or changes one with the same id. A change that keeps the check run the
+   * same (rise, fall, service) keeps the run's timing; otherwise the target moves to its new
+   * run. Its state and counters are kept either way.
+   */
+  set(input: TargetDefinition): void {
+    if (this.stopped) throw new HealthError('HEALTH_STOPPED', 'the scheduler is stopped');
+    const target = validateTarget(input);
+    const key = probeKey(target);
+    const existing = this.targets.get(target.id);
+    if (existing) {
+      existing.target = target;
+      if (existing.probe.key === key) return;
+      this.detach(existing);
+      existing.probe = this.probeFor(key, target);
+      existing.probe.subscribers.add(existing);
+      return;
+    }
+    const probe = this.probeFor(key, target);
+    const sub = new Subscription(target, probe, this.clock.now());
+    probe.subscribers.add(sub);
+    this.targets.set(target.id, sub);
+  }
+
+  /** Removes a target; its check stops unless other targets share it. Returns whether it existed. */
+  remove(id: string): boolean {
+    const sub = this.targets.get(id);
+    if (!sub) return false;
+    this.targets.delete(id);
+    this.detach(sub);
+    return true;
+  }
+
+  get(id: string): TargetSnapshot | undefined {
+    const sub = this.targets.get(id);
+    return sub ? this.snap(sub) : undefined;
+  }
+
+  snapshot(): TargetSnapshot[] {
+    return [...this.targets.values()].map((s) => this.snap(s));
+  }
+
+  /** Checks in flight and waiting for a slot. */
+  get load(): { running: number; queued: number; runs: number; targets: number } {
+    return { running: this.active, queued: this.queue.size, runs: this.probes.size, targets: this.targets.size };
+  }
+
+  /** Cancels every check and timer; accepts no more targets. */
+  stop(): void {
+    this.stopped = true;
+    for (const sub of [...this.targets.values()]) this.detach(sub);
+    this.targets.clear();
+  }
+
+  private snap(s: Subscription): TargetSnapshot {
+    return {
+      id: s.target.id,
+      service: s.target.service,
+      address: s.target.address,
+      port: s.target.port,
+      state: s.state,
+      since: s.since,
+      successes: s.successes,
+      failures: s.failures,
+      lastResult: s.lastResult,
+      lastCheck: s.lastCheck,
+      weight: s.weight,
+      admin: s.admin,
+      sharedBy: s.probe.subscribers.size,
+      stats: s.stats.read(),
+    };
+  }
+
+  private probeFor(key: string, target: NormalizedTarget): Probe {
+    let probe = this.probes.get(key);
+    if (probe) return probe;
+    probe = new Probe(key, target);
+    this.probes.set(key, probe);
+    const window = Math.min(target.intervalMs, this.warmupMs ?? target.intervalMs);
+    const created = probe;
+    probe.timer = this.clock.setTimer(() => this.fire(created), Math.floor(this.random() * window));
+    return probe;
+  }
+
+  private detach(sub: Subscription): void {
+    const probe = sub.probe;
+    probe.subscribers.delete(sub);
+    if (probe.subscribers.size > 0) return;
+    this.probes.delete(probe.key);
+    if (probe.timer !== undefined) this.clock.clearTimer(probe.timer);
+    probe.timer = undefined;
+    if (probe.queued) this.queue.delete(probe);
+    probe.queued = false;
+    const run = probe.run;
+    if (run && !run.done) {
+      run.done = true;
+      this.clock.clearTimer(run.timer);
+      run.controller.abort();
+      probe.run = undefined;
+      this.active--;
+      this.drain();
+    }
+  }
+
+  private fire(probe: Probe): void {
+    probe.timer = undefined;
+    if (this.active < this.concurrency) this.start(probe);
+    else {
+      probe.queued = true;
+      this.queue.add(probe);
+    }
+  }
+
+  private drain(): void {
+    for (const probe of this.queue) {
+      if (this.active >= this.concurrency) return;
+      this.queue.delete(probe);
+      probe.queued = false;
+      this.start(probe);
+    }
+  }
+
+  private start(probe: Probe): void {
+    const check = probe.nextCheck();
+    const t = probe.target;
+    const run: Run = {
+      controller: new AbortController(),
+      timer: undefined,
+      startedAt: this.clock.now(),
+      check,
+      done: false,
+    };
+    probe.lastStart = run.startedAt;
+    if (check.type === 'on' || check.type === 'off') {
+      // Manual states need no executor and no slot.
+      this.finish(probe, run, check.type === 'on' ? pass() : fail('manual-off', 'check is off'), false);
+      return;
+    }
+    this.active++;
+    probe.run = run;
+    run.timer = this.clock.setTimer(
+      () => this.finish(probe, run, fail('timeout', `no conclusive answer within ${t.timeoutMs} ms`), true),
+      t.timeoutMs,
+    );
+    const request: CheckRequest = {
+      check,
+      address: t.address,
+      port: checkPort(check, t.port),
+      realPort: t.port,
+      virtual: t.virtual,
+      timeoutMs: t.timeoutMs,
+    };
+    let pending: Promise<CheckResult>;
+    try {
+      pending = this.executor.run(request, run.controller.signal);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (result) => this.finish(probe, run, result, true),
+      (error: unknown) => this.finish(probe, run, classifyError(error), true),
+    );
+  }
+
+  private finish(probe: Probe, run: Run, result: CheckResult, slot: boolean): void {
+    if (run.done) return;
+    run.done = true;
+    if (slot) {
+      this.clock.clearTimer(run.timer);
+      this.active--;
+      probe.run = undefined;
+      // A timed-out executor is told to let go; a late answer is ignored (run.done).
+      if (!result.ok && result.reason === 'timeout') run.controller.abort();
+    }
+    const now = this.clock.now();
+    const latencyMs = now - run.startedAt;
+    for (const sub of [...probe.subscribers]) this.apply(sub, run.check, result, latencyMs, now);
+    if (this.probes.get(probe.key) === probe && probe.timer === undefined && !probe.queued) {
+      const allDown = [...probe.subscribers].every((s) => s.state === 'down');
+      const interval = allDown ? probe.target.downIntervalMs : probe.target.intervalMs;
+      const delay = Math.max(0, probe.lastStart + interval - now);
+      probe.timer = this.clock.setTimer(() => this.fire(probe), delay);
+    }
+    if (slot) this.drain();
+  }
+
+  private apply(sub: Subscription, check: CheckDefinition, result: CheckResult, latencyMs: number, at: number): void {
+    const t = sub.target;
+    sub.stats.record(result.ok, latencyMs);
+    sub.lastResult = result;
+    sub.lastCheck = check.type;
+    if (result.ok) {
+      sub.successes++;
+      sub.failures = 0;
+    } else {
+      sub.failures++;
+      sub.successes = 0;
+    }
+    const from = sub.state;
+    let to = from;
+    const manual = check.type === 'on' || check.type === 'off';
+    if (result.ok) {
+      if (from !== 'up' && (manual || sub.successes >= t.rise)) to = 'up';
+    } else if (from === 'unknown' || manual || (from === 'up' && sub.failures >= t.fall)) {
+      // A server never seen up gets no grace: fall damps flapping of a serving server.
+      to = 'down';
+    }
+
+    if (result.weight !== undefined || result.admin !== undefined) {
+      const weight = result.weight ?? sub.weight;
+      const admin = result.admin ?? sub.admin;
+      if (weight !== sub.weight || admin !== sub.admin) {
+        sub.weight = weight;
+        sub.admin = admin;
+        this.emit('feedback', { target: t.id, service: t.service, weight, admin, at });
+      }
+    }
+    this.emit('result', { target: t.id, service: t.service, check: check.type, result, latencyMs, at, state: to });
+    if (to !== from) {
+      sub.state = to;
+      sub.since = at;
+      this.emit('transition', {
+        target: t.id,
+        service: t.service,
+        from,
+        to,
+        reason: result.ok ? 'passed' : (result.reason ?? 'error'),
+        detail: result.detail,
+        latencyMs,
+        at,
+        check: check.type,
+      });
+    }
+  }
+
+  private emit<K extends keyof SchedulerEvents>(name: K, event: SchedulerEvents[K]): void {
+    for (const listener of this.listeners[name] as Set<(e: SchedulerEvents[K]) => void>) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A listener's bug must not stop the checks of every other target.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
