@@ -130,11 +130,9 @@ export function renderPound(config: PoundConfig): string {
   const listeners = list<PoundListener>(config.listeners, 'listeners');
   if (listeners.length === 0) throw invalidField('listeners', 'needs at least one listener');
   listeners.forEach((l, i) => {
-    lines.push(
-      '',
-      `# listener ${l.protocol} ${l.address}:${l.port} (listeners[${i}])`,
-      ...listenerBlock(l, `listeners[${i}]`),
-    );
+    const body = listenerBlock(l, `listeners[${i}]`);
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    lines.push('', `# listener ${l.protocol} ${host}:${l.port} (listeners[${i}])`, ...body);
   });
   const shared = services(config.services, 'services');
   if (shared.length > 0) lines.push('', ...shared);
