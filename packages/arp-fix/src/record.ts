@@ -1,0 +1,48 @@
+import { ArpFixError } from './errors.js';
+import type { RealServerSystem } from './system.js';
+
+/** One change the tool made, with what it needs to undo it exactly. */
+export type Change =
+  | { kind: 'sysctl'; path: string; before: string; after: string }
+  | { kind: 'address'; op: 'add' | 'del'; ifname: string; address: string; prefix: number }
+  | { kind: 'nft-table'; family: 'ip'; table: string }
+  | { kind: 'nft-rule'; family: 'ip'; table: string; chain: string; handle: number }
+  | { kind: 'iptables-rule'; table: 'nat'; chain: 'PREROUTING'; spec: string[] }
+  | { kind: 'file'; path: string; before: string | null; after: string }
+  | { kind: 'symlink'; path: string; target: string };
+
+export interface ChangeRecord {
+  version: 1;
+  operation: 'apply' | 'persist';
+  method: 'redirect' | 'arp';
+  vips: string[];
+  at: string;
+  changes: Change[];
+}
+
+/** Where the CLI keeps the records of what it changed, under the system's root. */
+export const RECORD_PATH = '/var/lib/sluice-arp-fix/changes.json';
+
+export async function loadRecords(system: RealServerSystem): Promise<ChangeRecord[]> {
+  const text = await system.readFile(RECORD_PATH);
+  if (text === undefined) return [];
+  try {
+    const records = JSON.parse(text) as unknown;
+    if (!Array.isArray(records)) throw new Error('not a list');
+    return records as ChangeRecord[];
+  } catch (error) {
+    throw new ArpFixError('ARPFIX_PARSE', `${RECORD_PATH} is not a change record list`, { cause: error });
+  }
+}
+
+export async function appendRecord(system: RealServerSystem, record: ChangeRecord): Promise<void> {
+  const records = await loadRecords(system);
+  records.push(record);
+  await system.writeFile(RECORD_PATH, `${JSON.stringify(records, null, 2)}\n`);
+}
+
+/** Replaces the stored records (after a revert, with those that remain). */
+export async function storeRecords(system: RealServerSystem, records: ChangeRecord[]): Promise<void> {
+  if (records.length === 0) await system.removeFile(RECORD_PATH);
+  else await system.writeFile(RECORD_PATH, `${JSON.stringify(records, null, 2)}\n`);
+}
