@@ -55,3 +55,4 @@ export {
   type RealServerSystem,
 } from './system.js';
 export { type CheckedVip, checkVips, parseVip, type Vip, type VipSpec } from './validate.js';
+export { checkAdapterName, psQuote, type WindowsFix, type WindowsOptions, windowsFix } from './windows.js';
