@@ -22,6 +22,8 @@ export { CHECK_TYPES } from './checks.js';
 export { type Clock, systemClock } from './clock.js';
 export { HealthError, type HealthErrorCode } from './errors.js';
 export type { CheckExecutor, CheckRequest } from './executor.js';
+export { type AgentReply, parseAgentReply } from './executors/agent.js';
+export { NetworkExecutor } from './executors/index.js';
 export { checkPort } from './ports.js';
 export { Quorum, type QuorumDecision, type QuorumMember, type QuorumOptions } from './quorum.js';
 export {
@@ -31,6 +33,7 @@ export {
   FAILURE_REASONS,
   type FailureReason,
 } from './result.js';
+export { type RunCheckOptions, runCheck } from './run-check.js';
 export {
   type FeedbackEvent,
   type ResultEvent,

@@ -1,0 +1,79 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRig, type Rig } from './support/rig.js';
+
+const SERVER = '192.0.2.2';
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await makeRig();
+  // Statuses in turn, one per request: the server decides the sequence, not the timing.
+  await rig.serve('http', 8080, { script: [200, 200, 200, 500, 500, 200, 500, 200, 200, 200] });
+  await rig.serve('http', 8081, { script: [200] });
+});
+
+afterAll(async () => {
+  await rig?.lab.destroy();
+  if (rig) await rm(rig.dir, { recursive: true, force: true });
+});
+
+describe('the scheduler against real servers', () => {
+  it('rises and falls after exactly `rise` and `fall` checks', async () => {
+    const out = await rig.schedule({
+      targets: [
+        {
+          id: 'web/a',
+          address: SERVER,
+          port: 8080,
+          check: { type: 'negotiate', path: '/script', expectStatus: [200] },
+          intervalMs: 50,
+          timeoutMs: 2000,
+          rise: 3,
+          fall: 2,
+        },
+      ],
+      results: 10,
+    });
+    expect(out.events.slice(0, 10).map((e) => e.state)).toEqual([
+      'unknown',
+      'unknown',
+      'up',
+      'up',
+      'down',
+      'down',
+      'down',
+      'down',
+      'down',
+      'up',
+    ]);
+    expect(out.transitions.map((t) => [t.from, t.to, t.reason])).toEqual([
+      ['unknown', 'up', 'passed'],
+      ['up', 'down', 'bad-status'],
+      ['down', 'up', 'passed'],
+    ]);
+  });
+
+  it('runs an identical check shared by two services once per round', async () => {
+    const check = { type: 'negotiate', path: '/script' } as const;
+    const common = { address: SERVER, port: 8081, check, intervalMs: 50, rise: 1 };
+    const out = await rig.schedule({
+      targets: [
+        { id: 'web/a', service: 'web', ...common },
+        { id: 'api/a', service: 'api', ...common, fall: 5 },
+      ],
+      results: 6,
+    });
+    const perTarget = (id: string) => out.events.filter((e) => e.target === id).length;
+    expect(perTarget('web/a')).toBe(perTarget('api/a'));
+    expect(out.snapshot.map((s) => [s.id, s.sharedBy, s.state])).toEqual([
+      ['web/a', 2, 'up'],
+      ['api/a', 2, 'up'],
+    ]);
+    // The server saw one request per round, not one per target.
+    const served = await rig.server.exec(process.execPath, [
+      '-e',
+      `fetch('http://${SERVER}:8081/count').then(r => r.text()).then(t => process.stdout.write(t))`,
+    ]);
+    expect(Number(served.stdout.trim())).toBe(perTarget('web/a'));
+  });
+});
