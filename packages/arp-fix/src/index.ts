@@ -1,4 +1,5 @@
 export { type ApplyOptions, apply, NFT_CHAIN, NFT_TABLE } from './apply.js';
+export { type CliIo, runCli, USAGE } from './cli.js';
 export {
   type DetectOptions,
   detectStuck,
