@@ -1,0 +1,98 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { RtnetlinkAddresses } from './addresses.js';
+import { type NodeConfigInput, resolveNodeConfig } from './config.js';
+import { HeartbeatError } from './errors.js';
+import type { HeartbeatEventRecord } from './events.js';
+import { FloatingIp, type FloatingIpConfig } from './floating-ip.js';
+import { PacketSocketSender } from './frame-sender.js';
+import { HeartbeatNode } from './node.js';
+import { PingNodes, type PingTarget, parsePingTarget } from './ping.js';
+import { UdpLink, type UdpLinkConfig } from './udp-link.js';
+
+/** The daemon's configuration file: the node, its links, its floating IPs and ping nodes. */
+export interface DaemonConfig extends NodeConfigInput {
+  links: UdpLinkConfig[];
+  floatingIps?: FloatingIpConfig[];
+  pingNodes?: PingTarget[];
+  ping?: { intervalMs?: number; timeoutMs?: number; fall?: number };
+  /** Where to keep the epoch counter, so it grows even if the wall clock goes back. */
+  epochFile?: string;
+  /** The Python 3 interpreter that sends gratuitous ARP / NA frames (default `python3`). */
+  python?: string;
+}
+
+export interface Daemon {
+  node: HeartbeatNode;
+  /** Releases the resources, tells the peer, closes the links. */
+  stop(): Promise<void>;
+}
+
+async function nextEpoch(file: string | undefined): Promise<number> {
+  const now = Date.now();
+  if (!file) return now;
+  let stored = 0;
+  try {
+    stored = Number.parseInt((await readFile(file, 'utf8')).trim(), 10) || 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `epochFile: cannot read ${file}`, {
+        field: 'epochFile',
+        cause: error,
+      });
+    }
+  }
+  const epoch = Math.max(now, stored + 1);
+  await writeFile(`${file}.tmp`, `${epoch}\n`);
+  await rename(`${file}.tmp`, file);
+  return epoch;
+}
+
+/**
+ * Opens the links, clears any floating IP left by a previous run (a node starts passive),
+ * and starts the node. Everything the configuration names is validated before anything
+ * is touched.
+ */
+export async function startDaemon(
+  config: DaemonConfig,
+  onEvent: (event: HeartbeatEventRecord) => void = () => {},
+): Promise<Daemon> {
+  resolveNodeConfig(config);
+  if (!Array.isArray(config?.links) || config.links.length === 0) {
+    throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', 'links: at least one link is needed', { field: 'links' });
+  }
+  const addresses = new RtnetlinkAddresses();
+  const sender = new PacketSocketSender(config.python === undefined ? {} : { python: config.python });
+  const floatingIps = (config.floatingIps ?? []).map(
+    (ip, i) => new FloatingIp(ip, { addresses, sender }, `floatingIps[${i}]`),
+  );
+  const targets = (config.pingNodes ?? []).map((t, i) => parsePingTarget(t, `pingNodes[${i}]`));
+  const ping = targets.length ? new PingNodes({ targets, ...(config.ping ?? {}) }) : undefined;
+  const links: UdpLink[] = [];
+  try {
+    for (const [i, link] of config.links.entries()) links.push(await UdpLink.open(link, `links[${i}]`));
+    for (const ip of floatingIps) await ip.release();
+    const node = new HeartbeatNode({
+      config,
+      links,
+      resources: floatingIps,
+      ...(ping ? { ping } : {}),
+      epoch: await nextEpoch(config.epochFile),
+    });
+    node.onEvent(onEvent);
+    node.start();
+    return {
+      node,
+      async stop() {
+        await node.stop();
+        await Promise.all(links.map((l) => l.close()));
+        await sender.close();
+        addresses.close();
+      },
+    };
+  } catch (error) {
+    await Promise.all(links.map((l) => l.close()));
+    await sender.close();
+    addresses.close();
+    throw error;
+  }
+}

@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { HeartbeatError } from './errors.js';
+
+/** Puts a complete Ethernet frame on an interface. */
+export interface FrameSender {
+  send(ifname: string, frame: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const IFNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
+
+/*
+ * Node.js has no packet sockets, so frames go out through a small Python helper that
+ * only opens AF_PACKET sockets and writes the bytes it is given: the frames themselves
+ * are built (and tested) in TypeScript. The helper is started once and kept, so a
+ * failover does not wait for an interpreter to start. It reads "<ifname> <hex>" lines
+ * and answers "ok" or "error <reason>" for each.
+ */
+const HELPER = `
+import socket, sys
+socks = {}
+for line in sys.stdin:
+    try:
+        ifname, frame = line.split()
+        s = socks.get(ifname)
+        if s is None:
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind((ifname, 0))
+            socks[ifname] = s
+        s.send(bytes.fromhex(frame))
+        print("ok", flush=True)
+    except Exception as e:
+        socks.pop(ifname, None)
+        print("error", type(e).__name__, str(e).replace("\\n", " "), flush=True)
+`;
+
+export interface PacketSocketSenderOptions {
+  /** The Python 3 interpreter (default `python3` on PATH; Debian's python3-minimal suffices). */
+  python?: string;
+  timeoutMs?: number;
+}
+
+/** A `FrameSender` over a long-lived Python helper (stdlib only, run without a shell). */
+export class PacketSocketSender implements FrameSender {
+  private readonly python: string;
+  private readonly timeoutMs: number;
+  private child: ChildProcess | undefined;
+  private buffered = '';
+  private readonly pending: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
+
+  constructor(options: PacketSocketSenderOptions = {}) {
+    this.python = options.python ?? 'python3';
+    this.timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  send(ifname: string, frame: Buffer): Promise<void> {
+    if (!IFNAME.test(ifname)) {
+      return Promise.reject(
+        new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `not an interface name: ${JSON.stringify(ifname)}`, {
+          field: 'interface',
+        }),
+      );
+    }
+    const child = this.helper();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(
+          new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `the frame helper did not answer in ${this.timeoutMs} ms`),
+        );
+      }, this.timeoutMs);
+      this.pending.push({ resolve, reject, timer });
+      child.stdin?.write(`${ifname} ${frame.toString('hex')}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin?.end();
+    await gone;
+  }
+
+  private helper(): ChildProcess {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    const child = spawn(this.python, ['-I', '-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.buffered = '';
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.onOutput(chunk.toString('utf8')));
+    child.on('error', (error) => {
+      if (this.child === child) this.child = undefined;
+      this.fail(new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `cannot run ${this.python}`, { cause: error }));
+    });
+    child.on('exit', (code) => {
+      if (this.child === child) this.child = undefined;
+      this.fail(new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `the frame helper exited (${code}): ${stderr.trim()}`));
+    });
+    // The helper must never keep a daemon's event loop alive on its own.
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr])
+      (stream as { unref?: () => void } | null)?.unref?.();
+    return child;
+  }
+
+  private onOutput(text: string): void {
+    this.buffered += text;
+    let newline = this.buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = this.buffered.slice(0, newline).trim();
+      this.buffered = this.buffered.slice(newline + 1);
+      const waiter = this.pending.shift();
+      if (waiter) {
+        clearTimeout(waiter.timer);
+        if (line === 'ok') waiter.resolve();
+        else waiter.reject(new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `sending the frame failed: ${line}`));
+      }
+      newline = this.buffered.indexOf('\n');
+    }
+  }
+
+  private fail(error: Error): void {
+    for (const waiter of this.pending.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    if (this.child) {
+      this.child.kill('SIGKILL');
+      this.child = undefined;
+    }
+  }
+}
