@@ -69,6 +69,11 @@ export interface OffCheck {
   type: 'off';
 }
 
+/** ICMP echo (v4 or v6 by the address), over one shared ping socket: no process per check. */
+export interface PingCheck {
+  type: 'ping';
+}
+
 /** HAProxy agent-check: TCP text protocol reporting weight and admin state. */
 export interface AgentCheck {
   type: 'agent';
@@ -134,6 +139,7 @@ export type CheckDefinition =
   | ExternalCheck
   | OnCheck
   | OffCheck
+  | PingCheck
   | AgentCheck
   | DnsCheck
   | GreetingCheck
@@ -148,6 +154,7 @@ export const CHECK_TYPES: readonly CheckType[] = [
   'external',
   'on',
   'off',
+  'ping',
   'agent',
   'dns',
   'smtp',

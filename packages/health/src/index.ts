@@ -11,6 +11,7 @@ export type {
   NormalizedTarget,
   OffCheck,
   OnCheck,
+  PingCheck,
   ScheduleEntry,
   SendExpectCheck,
   SendExpectStep,
@@ -24,6 +25,7 @@ export { HealthError, type HealthErrorCode } from './errors.js';
 export type { CheckExecutor, CheckRequest } from './executor.js';
 export { type AgentReply, parseAgentReply } from './executors/agent.js';
 export { NetworkExecutor } from './executors/index.js';
+export { Pinger } from './executors/ping.js';
 export { checkPort } from './ports.js';
 export { Quorum, type QuorumDecision, type QuorumMember, type QuorumOptions } from './quorum.js';
 export {

@@ -12,10 +12,12 @@ const DEFAULTS: Partial<Record<CheckDefinition['type'], [plain: number, tls: num
 
 /**
  * The port a check connects to: its own, else the target's, else the protocol's well-known
- * port. `undefined` for checks that need none (on, off, external) or lack one (connect).
+ * port. `undefined` for checks that need none (on, off, external, ping) or lack one (connect).
  */
 export function checkPort(check: CheckDefinition, targetPort: number | undefined): number | undefined {
-  if (check.type === 'on' || check.type === 'off' || check.type === 'external') return undefined;
+  if (check.type === 'on' || check.type === 'off' || check.type === 'external' || check.type === 'ping') {
+    return undefined;
+  }
   if (check.port !== undefined) return check.port;
   if (targetPort !== undefined) return targetPort;
   const pair = DEFAULTS[check.type];

@@ -125,6 +125,8 @@ const check: Checker = new Checker('HEALTH_INVALID_CHECK');
 const target: Checker = new Checker('HEALTH_INVALID_TARGET');
 
 const TLS_FIELDS = ['servername', 'verify', 'ca'] as const;
+/** Check types that talk to a port. */
+const PORTED = new Set(['connect', 'negotiate', 'agent', 'dns', 'smtp', 'pop3', 'imap', 'ftp', 'tls', 'send-expect']);
 
 function tlsOptions(obj: Obj, field: string): void {
   check.string(obj, 'servername', field, HOSTNAME, 253);
@@ -159,6 +161,7 @@ export function validateCheck(input: unknown, field = 'check'): CheckDefinition 
   switch (type) {
     case 'on':
     case 'off':
+    case 'ping':
       check.only(obj, field, ['type']);
       break;
     case 'connect':
@@ -331,7 +334,7 @@ export function validateTarget(input: unknown, field = 'target'): NormalizedTarg
     });
   }
   schedule.forEach((entry, i) => {
-    if (port === undefined && checkPort(entry.check, undefined) === undefined) {
+    if (port === undefined && PORTED.has(entry.check.type) && checkPort(entry.check, undefined) === undefined) {
       const f = obj.check !== undefined ? `${field}.check.port` : `${field}.schedule[${i}].check.port`;
       target.bad(f, `is required: the target has no port and ${entry.check.type} has no default`);
     }

@@ -33,6 +33,7 @@ describe('validateCheck', () => {
       { type: 'external', command: '/usr/local/bin/check', args: ['--deep'], env: { MODE: 'x' }, dynamicWeight: true },
       { type: 'on' },
       { type: 'off' },
+      { type: 'ping' },
       { type: 'agent', port: 3333, send: 'hello\n' },
       { type: 'dns', name: 'www.example.com', recordType: 'AAAA', expect: '2001:db8::1' },
       { type: 'smtp' },

@@ -6,11 +6,13 @@ import { runDns } from './dns.js';
 import { runExternal } from './external.js';
 import { runGreeting, runSendExpect } from './greeting.js';
 import { DispatcherCache, runNegotiate } from './negotiate.js';
+import { Pinger } from './ping.js';
 import { runTls } from './tls.js';
 
 /** The real executor: sockets, undici and child processes. */
 export class NetworkExecutor implements CheckExecutor {
   private readonly dispatchers = new DispatcherCache();
+  private readonly pinger = new Pinger();
 
   async run(request: CheckRequest, signal: AbortSignal): Promise<CheckResult> {
     const { check } = request;
@@ -24,6 +26,8 @@ export class NetworkExecutor implements CheckExecutor {
         return pass();
       case 'off':
         return fail('manual-off', 'check is off');
+      case 'ping':
+        return this.pinger.ping(request.address, signal);
       case 'connect':
         return runConnect(request, needPort(), signal);
       case 'negotiate':
@@ -46,8 +50,8 @@ export class NetworkExecutor implements CheckExecutor {
     }
   }
 
-  /** Closes pooled HTTP dispatchers. */
-  close(): Promise<void> {
-    return this.dispatchers.close();
+  /** Closes pooled HTTP dispatchers and the ICMP sockets. */
+  async close(): Promise<void> {
+    await Promise.all([this.dispatchers.close(), this.pinger.close()]);
   }
 }
