@@ -111,7 +111,14 @@ export async function apply(system: RealServerSystem, options: ApplyOptions): Pr
       const holders = state.addresses.filter((a) => a.family === vip.family && sameAddress(a.address, vip.address));
       for (const a of holders.filter((h) => h.ifname !== 'lo' || h.prefix !== host)) {
         await system.run('ip', ['addr', 'del', `${a.address}/${a.prefix}`, 'dev', a.ifname]);
-        changes.push({ kind: 'address', op: 'del', ifname: a.ifname, address: a.address, prefix: a.prefix });
+        changes.push({
+          kind: 'address',
+          op: 'del',
+          ifname: a.ifname,
+          address: a.address,
+          prefix: a.prefix,
+          ...(a.extra ? { extra: a.extra } : {}),
+        });
       }
       if (!holders.some((h) => h.ifname === 'lo' && h.prefix === host)) {
         await system.run('ip', ['addr', 'add', `${vip.address}/${host}`, 'dev', 'lo']);

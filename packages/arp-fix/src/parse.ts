@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ArpFixError } from './errors.js';
 
 /** An address on an interface, from `ip -j addr show`. */
@@ -6,6 +7,21 @@ export interface InterfaceAddress {
   family: 4 | 6;
   address: string;
   prefix: number;
+  /** Extra `ip addr add` arguments that recreate it exactly (broadcast, label, flags). */
+  extra?: string[];
+}
+
+/** Address flags `ip addr add` accepts back, as `ip -j` reports them (booleans). */
+export const ADDRESS_FLAGS = ['nodad', 'noprefixroute', 'home', 'mngtmpaddr', 'optimistic'] as const;
+
+function extraArgs(ifname: string, info: Record<string, unknown>): string[] {
+  const extra: string[] = [];
+  if (typeof info.broadcast === 'string' && isIP(info.broadcast) === 4) extra.push('brd', info.broadcast);
+  if (typeof info.label === 'string' && info.label !== ifname && /^[A-Za-z0-9_.:-]{1,15}$/.test(info.label)) {
+    extra.push('label', info.label);
+  }
+  for (const flag of ADDRESS_FLAGS) if (info[flag] === true) extra.push(flag);
+  return extra;
 }
 
 /** A netfilter rule that redirects traffic for an address to the local host. */
@@ -47,7 +63,7 @@ export function parseIpAddrJson(stdout: string): InterfaceAddress[] {
   const out: InterfaceAddress[] = [];
   for (const link of links as {
     ifname?: string;
-    addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+    addr_info?: ({ family?: string; local?: string; prefixlen?: number } & Record<string, unknown>)[];
   }[]) {
     for (const info of link.addr_info ?? []) {
       if (typeof link.ifname !== 'string' || typeof info.local !== 'string' || typeof info.prefixlen !== 'number') {
@@ -59,6 +75,10 @@ export function parseIpAddrJson(stdout: string): InterfaceAddress[] {
         family: info.family === 'inet' ? 4 : 6,
         address: info.local,
         prefix: info.prefixlen,
+        ...(() => {
+          const extra = extraArgs(link.ifname, info);
+          return extra.length > 0 ? { extra } : {};
+        })(),
       });
     }
   }

@@ -4,7 +4,15 @@ import type { RealServerSystem } from './system.js';
 /** One change the tool made, with what it needs to undo it exactly. */
 export type Change =
   | { kind: 'sysctl'; path: string; before: string; after: string }
-  | { kind: 'address'; op: 'add' | 'del'; ifname: string; address: string; prefix: number }
+  | {
+      kind: 'address';
+      op: 'add' | 'del';
+      ifname: string;
+      address: string;
+      prefix: number;
+      /** For a deleted address: what recreates it exactly (`brd`, `label`, flags such as `nodad`). */
+      extra?: string[];
+    }
   | { kind: 'nft-table'; family: 'ip'; table: string }
   | { kind: 'nft-rule'; family: 'ip'; table: string; chain: string; handle: number }
   | { kind: 'iptables-rule'; table: 'nat'; chain: 'PREROUTING'; spec: string[] }

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { ArpFixError } from './errors.js';
+import { ADDRESS_FLAGS } from './parse.js';
 import type { Change, ChangeRecord } from './record.js';
 import { readSysctl } from './state.js';
 import type { RealServerSystem } from './system.js';
@@ -41,14 +43,36 @@ async function conflictOf(system: RealServerSystem, change: Change): Promise<str
   return undefined;
 }
 
+/** A record is a file on disk: only the `ip addr add` arguments the tool itself records pass. */
+function checkExtra(extra: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < extra.length; i++) {
+    const word = extra[i] ?? '';
+    const next = extra[i + 1] ?? '';
+    if (word === 'brd' && isIP(next) === 4) out.push(word, next);
+    else if (word === 'label' && /^[A-Za-z0-9_.:-]{1,15}$/.test(next)) out.push(word, next);
+    else if ((ADDRESS_FLAGS as readonly string[]).includes(word)) {
+      out.push(word);
+      continue;
+    } else {
+      throw new ArpFixError('ARPFIX_INVALID_FIELD', `extra: ${JSON.stringify(word)} is not an address argument`, {
+        field: 'extra',
+      });
+    }
+    i++;
+  }
+  return out;
+}
+
 async function undo(system: RealServerSystem, change: Change): Promise<void> {
   switch (change.kind) {
     case 'sysctl':
       await system.writeSysctl(change.path, change.before);
       return;
     case 'address': {
-      const verb = change.op === 'add' ? 'del' : 'add';
-      await system.run('ip', ['addr', verb, `${change.address}/${change.prefix}`, 'dev', change.ifname]);
+      const cidr = `${change.address}/${change.prefix}`;
+      if (change.op === 'add') await system.run('ip', ['addr', 'del', cidr, 'dev', change.ifname]);
+      else await system.run('ip', ['addr', 'add', cidr, 'dev', change.ifname, ...checkExtra(change.extra ?? [])]);
       return;
     }
     case 'nft-rule': {

@@ -64,6 +64,28 @@ describe('apply and revert (fake tree)', () => {
     expect(server.addresses.filter((a) => a.local === '192.0.2.10')).toHaveLength(1);
   });
 
+  it('refuses a tampered record that would pass other arguments to ip', async () => {
+    const record = {
+      version: 1 as const,
+      operation: 'apply' as const,
+      method: 'arp' as const,
+      vips: ['192.0.2.10'],
+      at: '2026-01-01T00:00:00.000Z',
+      changes: [
+        {
+          kind: 'address' as const,
+          op: 'del' as const,
+          ifname: 'eth0',
+          address: '192.0.2.10',
+          prefix: 24,
+          extra: ['netns', 'x'],
+        },
+      ],
+    };
+    expect(await rejection(revert(system, record))).toMatchObject({ code: 'ARPFIX_INVALID_FIELD', field: 'extra' });
+    expect(server.calls.filter((c) => c[0] === 'ip')).toEqual([]);
+  });
+
   it('refuses to revert a sysctl someone changed since, unless forced', async () => {
     const record = await apply(system, { vips: ['192.0.2.10'] });
     await server.sysctl('net/ipv4/conf/all/arp_ignore', '2');

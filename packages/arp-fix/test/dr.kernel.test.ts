@@ -18,6 +18,7 @@ import {
 
 // Direct Routing on one segment: client, director (VIP on eth0, IPVS), rs1 (fixed), rs2.
 const VIP = '192.0.2.10';
+const VIP6 = '2001:db8::10';
 const CONNECT = fileURLToPath(new URL('./fixtures/connect.mjs', import.meta.url));
 let lab: Lab;
 let client: Host;
@@ -35,7 +36,7 @@ async function mac(host: Host): Promise<string> {
 }
 
 async function snapshot(host: Host): Promise<string> {
-  const sysctls = await host.exec('sysctl', ['-a', '-r', '^net\\.ipv4\\.conf\\.']);
+  const sysctls = await host.exec('sysctl', ['-a', '-r', '^net\\.ipv[46]\\.conf\\.']);
   const addrs = (await host.ip(['-o', 'addr', 'show'])).stdout
     .split('\n')
     .filter((line) => !line.includes('scope link'))
@@ -44,9 +45,9 @@ async function snapshot(host: Host): Promise<string> {
   return `${sysctls.stdout}\n${addrs}\n${rules.stdout}`;
 }
 
-async function whoHasVip() {
+async function whoHasVip(vip = VIP) {
   return probe(system(client), {
-    vip: VIP,
+    vip,
     interface: 'eth0',
     seconds: 2,
     known: { director: macs.director ?? '', rs1: macs.rs1 ?? '', rs2: macs.rs2 ?? '' },
@@ -61,18 +62,22 @@ beforeAll(async () => {
   director = await lab.host('director');
   rs1 = await lab.host('rs1');
   rs2 = await lab.host('rs2');
-  await lab.attach(client, sw, ['192.0.2.1/24'], 'eth0');
-  await lab.attach(director, sw, ['192.0.2.2/24', `${VIP}/24`], 'eth0');
-  await lab.attach(rs1, sw, ['192.0.2.21/24'], 'eth0');
-  await lab.attach(rs2, sw, ['192.0.2.22/24'], 'eth0');
+  await lab.attach(client, sw, ['192.0.2.1/24', '2001:db8::1/64'], 'eth0');
+  await lab.attach(director, sw, ['192.0.2.2/24', `${VIP}/24`, '2001:db8::2/64', `${VIP6}/64`], 'eth0');
+  await lab.attach(rs1, sw, ['192.0.2.21/24', '2001:db8::21/64'], 'eth0');
+  await lab.attach(rs2, sw, ['192.0.2.22/24', '2001:db8::22/64'], 'eth0');
   for (const [name, host] of Object.entries({ director, rs1, rs2 })) macs[name] = await mac(host);
   await director.exec('ipvsadm', ['-A', '-t', `${VIP}:80`, '-s', 'rr']);
   await director.exec('ipvsadm', ['-a', '-t', `${VIP}:80`, '-r', '192.0.2.21:80', '-g']);
   await director.exec('ipvsadm', ['-a', '-t', `${VIP}:80`, '-r', '192.0.2.22:80', '-g']);
-  await rs1.serveHttp({ name: 'rs1', port: 80, address: '0.0.0.0' });
-  await rs2.serveHttp({ name: 'rs2', port: 80, address: '0.0.0.0' });
+  await director.exec('ipvsadm', ['-A', '-t', `[${VIP6}]:80`, '-s', 'rr']);
+  await director.exec('ipvsadm', ['-a', '-t', `[${VIP6}]:80`, '-r', '[2001:db8::21]:80', '-g']);
+  await director.exec('ipvsadm', ['-a', '-t', `[${VIP6}]:80`, '-r', '[2001:db8::22]:80', '-g']);
+  // `::` takes IPv4 as well (not v6only).
+  await rs1.serveHttp({ name: 'rs1', port: 80, address: '::' });
+  await rs2.serveHttp({ name: 'rs2', port: 80, address: '::' });
   root = await mkdtemp(join(tmpdir(), 'arpfix-k-'));
-  await apply(system(rs1), { vips: [VIP], method: 'arp' });
+  await apply(system(rs1), { vips: [VIP, VIP6], method: 'arp' });
 }, 120_000);
 
 afterAll(async () => {
@@ -130,5 +135,40 @@ describe('Direct Routing with one real server unfixed', () => {
     await revert(system(rs2), record);
     expect(await snapshot(rs2)).toBe(before);
     expect((await whoHasVip()).answers.map((a) => a.name).sort()).toEqual(['director', 'rs2']);
+  });
+});
+
+describe('Direct Routing over IPv6 (method 2)', () => {
+  let before: string;
+  let record: ChangeRecord;
+
+  it('rs2 with the VIP on eth0: inspect reports it, two MACs answer the neighbour solicitation', async () => {
+    await rs2.addAddress('eth0', `${VIP6}/64`);
+    before = await snapshot(rs2);
+    const report = await inspect(system(rs2), { vips: [{ address: VIP6, ports: [80] }] });
+    expect(report.vips[0]?.findings.map((f) => f.code)).toEqual(['VIP_ON_INTERFACE']);
+    expect((await inspect(system(rs1), { vips: [{ address: VIP6, ports: [80] }] })).ok).toBe(true);
+    const result = await whoHasVip(VIP6);
+    expect(result.tool).toBe('ndisc6');
+    expect(result.answers.map((a) => a.name).sort()).toEqual(['director', 'rs2']);
+  });
+
+  it('after apply the VIP is on lo as /128, one MAC answers and traffic is balanced', async () => {
+    record = await apply(system(rs2), { vips: [VIP6], method: 'arp' });
+    expect(record.changes).toEqual([
+      { kind: 'address', op: 'del', ifname: 'eth0', address: VIP6, prefix: 64, extra: ['nodad'] },
+      { kind: 'address', op: 'add', ifname: 'lo', address: VIP6, prefix: 128 },
+    ]);
+    expect((await inspect(system(rs2), { vips: [{ address: VIP6, ports: [80] }] })).ok).toBe(true);
+    expect((await whoHasVip(VIP6)).answers.map((a) => a.name)).toEqual(['director']);
+    await client.ip(['neigh', 'flush', 'dev', 'eth0']);
+    const bodies = await client.httpGet(`http://[${VIP6}]/`, 4);
+    expect(bodies.filter((b) => b === 'rs1')).toHaveLength(2);
+    expect(bodies.filter((b) => b === 'rs2')).toHaveLength(2);
+  });
+
+  it('after revert rs2 is byte for byte back', async () => {
+    await revert(system(rs2), record);
+    expect(await snapshot(rs2)).toBe(before);
   });
 });
