@@ -117,7 +117,9 @@ function judgeVip(state: ServerState, vip: CheckedVip): VipReport {
   }
 
   let arp: VipReport['arp'];
-  const arpFix: string[] = [];
+  // Method 2 as the manual gives it: `all` and each interface raised to 1 / 2 (apply does the same).
+  let ignoreFix: string[] = [];
+  let announceFix: string[] = [];
   if (vip.family === 4) {
     const all = arpSysctls('all');
     const allIgnore = num(state.sysctls[all.ignore]);
@@ -137,41 +139,38 @@ function judgeVip(state: ServerState, vip: CheckedVip): VipReport {
         };
       });
     arp = { all: { arpIgnore: allIgnore, arpAnnounce: allAnnounce }, interfaces };
-    const set = (ifname: string, key: 'arp_ignore' | 'arp_announce', target: number, current: number | undefined) => {
-      if ((current ?? 0) < target) arpFix.push(`sysctl -w ${dottedSysctl(`net/ipv4/conf/${ifname}/${key}`)}=${target}`);
-    };
-    const badIgnore = interfaces.filter((i) => i.effectiveIgnore < 1);
-    const badAnnounce = interfaces.filter((i) => i.effectiveAnnounce < 2);
-    // The sysctls matter when the VIP is local (on lo); with the redirect method it is not local at all.
+    const raise = (key: 'arp_ignore' | 'arp_announce', target: number, values: [string, number | undefined][]) =>
+      values
+        .filter(([, value]) => (value ?? 0) < target)
+        .map(([ifname]) => `sysctl -w ${dottedSysctl(`net/ipv4/conf/${ifname}/${key}`)}=${target}`);
+    ignoreFix = raise('arp_ignore', 1, [
+      ['all', allIgnore],
+      ...interfaces.map((i): [string, number | undefined] => [i.ifname, i.arpIgnore]),
+    ]);
+    announceFix = raise('arp_announce', 2, [
+      ['all', allAnnounce],
+      ...interfaces.map((i): [string, number | undefined] => [i.ifname, i.arpAnnounce]),
+    ]);
+    const badIgnore = interfaces.filter((i) => i.effectiveIgnore < 1).map((i) => i.ifname);
+    const badAnnounce = interfaces.filter((i) => i.effectiveAnnounce < 2).map((i) => i.ifname);
+    // The sysctls matter once the VIP is local (on lo); with the redirect method it is not local at all.
     if (onLo && badIgnore.length > 0) {
-      const remedy: string[] = [];
-      set('all', 'arp_ignore', 1, allIgnore);
-      for (const i of interfaces) set(i.ifname, 'arp_ignore', 1, i.arpIgnore);
-      remedy.push(...arpFix.splice(0));
       findings.push({
         code: 'ARP_IGNORE',
-        message: `arp_ignore is below 1 on ${badIgnore.map((i) => i.ifname).join(', ')}: ${badIgnore.length > 1 ? 'they answer' : 'it answers'} ARP requests for the VIP held on lo`,
-        remedy,
+        message: `arp_ignore is below 1 on ${badIgnore.join(', ')}: ${badIgnore.length > 1 ? 'they answer' : 'it answers'} ARP requests for the VIP held on lo`,
+        remedy: ignoreFix,
       });
     }
     if (onLo && badAnnounce.length > 0) {
-      set('all', 'arp_announce', 2, allAnnounce);
-      for (const i of interfaces) set(i.ifname, 'arp_announce', 2, i.arpAnnounce);
       findings.push({
         code: 'ARP_ANNOUNCE',
-        message: `arp_announce is below 2 on ${badAnnounce.map((i) => i.ifname).join(', ')}: ARP requests may carry the VIP as sender and poison neighbours' caches`,
-        remedy: arpFix.splice(0),
+        message: `arp_announce is below 2 on ${badAnnounce.join(', ')}: ARP requests may carry the VIP as sender and poison neighbours' caches`,
+        remedy: announceFix,
       });
     }
-    if (!onLo) {
-      set('all', 'arp_ignore', 1, allIgnore);
-      set('all', 'arp_announce', 2, allAnnounce);
-      for (const i of interfaces) {
-        set(i.ifname, 'arp_ignore', 1, i.arpIgnore);
-        set(i.ifname, 'arp_announce', 2, i.arpAnnounce);
-      }
-    }
   }
+  // What it takes to move to method 2 when the VIP is not on lo yet.
+  const toLoopback = [...interleave(ignoreFix, announceFix), `ip addr add ${vip.address}/${host} dev lo`];
 
   for (const a of onInterfaces) {
     findings.push({
@@ -179,12 +178,12 @@ function judgeVip(state: ServerState, vip: CheckedVip): VipReport {
       message: `${vip.address}/${a.prefix} is on ${a.ifname}: this server answers ${vip.family === 4 ? 'ARP' : 'neighbour solicitations'} for the VIP and takes traffic meant for the director`,
       remedy: [
         `ip addr del ${vip.address}/${a.prefix} dev ${a.ifname}`,
-        ...(onLo || a !== onInterfaces[0] ? [] : [...arpFix, `ip addr add ${vip.address}/${host} dev lo`]),
+        ...(onLo || a !== onInterfaces[0] ? [] : toLoopback),
       ],
     });
   }
   if (method === 'none' && onInterfaces.length === 0) {
-    const remedy = [...arpFix, `ip addr add ${vip.address}/${host} dev lo`];
+    const remedy = toLoopback;
     findings.push({
       code: 'VIP_NOT_ACCEPTED',
       message:
@@ -219,6 +218,13 @@ function judgeVip(state: ServerState, vip: CheckedVip): VipReport {
     ports,
     findings,
   };
+}
+
+/** all.ignore, all.announce, eth0.ignore, ...: the order a person would type them in. */
+function interleave(ignore: string[], announce: string[]): string[] {
+  const key = (cmd: string) => cmd.replace(/\.arp_(ignore|announce)=\d$/, '');
+  const order = [...new Set([...ignore, ...announce].map(key))];
+  return order.flatMap((k) => [...ignore, ...announce].filter((c) => key(c) === k));
 }
 
 function checkPort(listeners: Listener[], vip: CheckedVip, port: number, wildcardOnly: boolean): PortCheck {
