@@ -254,7 +254,9 @@ export class IpvsClient {
    * an invalid one stops the whole run before anything is sent.
    */
   async execute(operations: readonly Operation[]): Promise<OperationResult[]> {
-    const requests = operations.map((op, i) => operationRequest(op, this.family, `operations[${i}]`));
+    const requests = operations.map((op, i) =>
+      operationRequest(op, this.family, operations.length > 1 ? `operations[${i}]` : ''),
+    );
     let outcome: Awaited<ReturnType<NetlinkConnection['batch']>>;
     try {
       outcome = await this.connection.batch(requests);

@@ -19,6 +19,11 @@ $bb mount -t sysfs sysfs $R/sys
 $bb mount -t devtmpfs devtmpfs $R/dev
 $bb mkdir -p $R/dev/pts $R/dev/shm
 $bb mount -t devpts devpts $R/dev/pts
+# What udev would create: /dev/fd for bash's <(...), and the standard streams.
+$bb ln -sf /proc/self/fd $R/dev/fd
+$bb ln -sf /proc/self/fd/0 $R/dev/stdin
+$bb ln -sf /proc/self/fd/1 $R/dev/stdout
+$bb ln -sf /proc/self/fd/2 $R/dev/stderr
 $bb mount -t tmpfs tmpfs $R/dev/shm
 $bb mount -t tmpfs tmpfs $R/run
 $bb mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null

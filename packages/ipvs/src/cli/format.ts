@@ -1,0 +1,238 @@
+import type { ServiceWithDestinations } from '../client.js';
+import type { Connection } from '../conntable.js';
+import { parseAddress } from '../inet.js';
+import type { Destination, IpvsInfo, Service, SyncDaemon, Timeouts } from '../types.js';
+import type { ListView } from './args.js';
+
+// Text formats of ipvsadm 1.31 (-Ln, -S -n, -Lnc, --timeout, --daemon), so scripts that
+// read ipvsadm's output can read ours.
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+const hostPort = (address: string, port: number) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+
+function serviceName(s: Service): string {
+  if (s.fwmark !== undefined) return `FWM  ${s.fwmark}${s.family === 6 ? ' IPv6' : ''}`;
+  return `${pad(s.protocol.toUpperCase(), 4)} ${hostPort(s.address, s.port)}`;
+}
+
+const PROTOCOL_NUMBERS = { tcp: 6, udp: 17, sctp: 132 } as const;
+
+function compareAddresses(a: string, b: string): number {
+  const x = parseAddress(a) ?? new Uint8Array(0);
+  const y = parseAddress(b) ?? new Uint8Array(0);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+  return x.length - y.length;
+}
+
+/** ipvsadm's order: firewall marks last, then family, protocol, address, port. */
+function compareServices(a: Service, b: Service): number {
+  return (
+    (a.fwmark ?? 0) - (b.fwmark ?? 0) ||
+    a.family - b.family ||
+    (a.protocol ? PROTOCOL_NUMBERS[a.protocol] : 0) - (b.protocol ? PROTOCOL_NUMBERS[b.protocol] : 0) ||
+    compareAddresses(a.address ?? '', b.address ?? '') ||
+    (a.port ?? 0) - (b.port ?? 0)
+  );
+}
+
+/** Services and their real servers in the order ipvsadm prints them. */
+export function sortTable(table: readonly ServiceWithDestinations[]): ServiceWithDestinations[] {
+  return [...table].sort(compareServices).map((s) => ({
+    ...s,
+    destinations: [...s.destinations].sort(
+      (a, b) => a.family - b.family || compareAddresses(a.address, b.address) || a.port - b.port,
+    ),
+  }));
+}
+
+function serviceRuleName(s: Service): string {
+  if (s.fwmark !== undefined) return `-f ${s.fwmark}${s.family === 6 ? ' -6' : ''}`;
+  const option = { tcp: '-t', udp: '-u', sctp: '--sctp-service' }[s.protocol];
+  return `${option} ${hostPort(s.address, s.port)}`;
+}
+
+function ipv4Mask(prefix: number): string {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [mask >>> 24, (mask >>> 16) & 255, (mask >>> 8) & 255, mask & 255].join('.');
+}
+
+function schedFlags(s: Service): string[] {
+  const prefix = s.scheduler === 'sh' || s.scheduler === 'mh' ? s.scheduler : 'flag';
+  const names: string[] = [];
+  if (s.schedulerFlags?.fallback) names.push(prefix === 'flag' ? 'flag-1' : `${prefix}-fallback`);
+  if (s.schedulerFlags?.port) names.push(prefix === 'flag' ? 'flag-2' : `${prefix}-port`);
+  if (s.schedulerFlags?.flag3) names.push('flag-3');
+  return names;
+}
+
+function persistenceText(s: Service, rule: boolean): string {
+  if (!s.persistence) return '';
+  const full = s.family === 4 ? 32 : 128;
+  const netmask = s.persistence.netmask ?? full;
+  let text = rule ? ` -p ${s.persistence.timeout}` : ` persistent ${s.persistence.timeout}`;
+  if (netmask !== full) text += `${rule ? ' -M' : ' mask'} ${s.family === 4 ? ipv4Mask(netmask) : netmask}`;
+  return text;
+}
+
+const FORWARD_NAMES: Record<Destination['forwarding'], string> = {
+  nat: 'Masq',
+  dr: 'Route',
+  tun: 'Tunnel',
+  local: 'Local',
+  bypass: 'Bypass',
+};
+const FORWARD_RULES: Record<Destination['forwarding'], string> = {
+  nat: '-m',
+  dr: '-g',
+  tun: '-i',
+  local: '-g',
+  bypass: '-g',
+};
+
+/** ipvsadm's large-number style: exact below 10^8, then K, M, G, T. */
+function largeNumber(n: bigint | number): string {
+  let value = BigInt(n);
+  if (value < 100_000_000n) return lpad(String(value), 8);
+  for (const unit of ['K', 'M', 'G', 'T']) {
+    value /= 1000n;
+    if (value < 10_000_000n) return lpad(`${value}${unit}`, 8);
+  }
+  return lpad(`${value}T`, 8);
+}
+
+const HEADERS: Record<ListView, string> = {
+  default:
+    'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+  stats: 'Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port',
+  rate: 'Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port',
+  thresholds: 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port',
+  'persistent-conn':
+    'Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port',
+};
+
+function serviceLine(s: Service, view: ListView): string {
+  const name = serviceName(s);
+  if (view === 'stats') {
+    const st = s.stats;
+    return (
+      pad(name, 33) +
+      [st.connections, st.inPackets, st.outPackets, st.inBytes, st.outBytes].map((n) => ` ${largeNumber(n)}`).join('')
+    );
+  }
+  if (view === 'rate') {
+    const st = s.stats;
+    return (
+      pad(name, 33) +
+      [st.connectionRate, st.inPacketRate, st.outPacketRate, st.inByteRate, st.outByteRate]
+        .map((n) => ` ${largeNumber(n)}`)
+        .join('')
+    );
+  }
+  const flags = schedFlags(s);
+  let line = `${name} ${s.scheduler}${flags.length ? ` (${flags.join(',')})` : ''}${persistenceText(s, false)}`;
+  if (s.persistenceEngine) line += ` pe ${s.persistenceEngine}`;
+  if (s.onePacket) line += ' ops';
+  return line;
+}
+
+function destinationLine(d: Destination, view: ListView): string {
+  const name = hostPort(d.address, d.port);
+  switch (view) {
+    case 'default':
+      return `  -> ${pad(name, 28)} ${pad(FORWARD_NAMES[d.forwarding], 7)} ${pad(String(d.weight), 6)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+    case 'stats': {
+      const st = d.stats;
+      return (
+        pad(`  -> ${name}`, 33) +
+        [st.connections, st.inPackets, st.outPackets, st.inBytes, st.outBytes].map((n) => ` ${largeNumber(n)}`).join('')
+      );
+    }
+    case 'rate': {
+      const st = d.stats;
+      return (
+        pad(`  -> ${name}`, 33) +
+        [st.connectionRate, st.inPacketRate, st.outPacketRate, st.inByteRate, st.outByteRate]
+          .map((n) => ` ${largeNumber(n)}`)
+          .join('')
+      );
+    }
+    case 'thresholds':
+      return `  -> ${pad(name, 28)} ${pad(String(d.upperThreshold), 10)} ${pad(String(d.lowerThreshold), 10)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+    case 'persistent-conn':
+      return `  -> ${pad(name, 28)} ${pad(String(d.weight), 9)} ${pad(String(d.persistentConnections), 11)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+  }
+}
+
+/** `ipvsadm -Ln` (and its --stats, --rate, --thresholds, --persistent-conn views). */
+export function formatList(info: IpvsInfo, table: readonly ServiceWithDestinations[], view: ListView): string {
+  const lines = [`IP Virtual Server version ${info.version} (size=${info.connectionTableSize})`, HEADERS[view]];
+  for (const s of sortTable(table)) {
+    lines.push(serviceLine(s, view));
+    for (const d of s.destinations) lines.push(destinationLine(d, view));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `ipvsadm -S -n`: rules that `-R` (ours or ipvsadm's) reads back. */
+export function formatSave(table: readonly ServiceWithDestinations[]): string {
+  const lines: string[] = [];
+  for (const s of sortTable(table)) {
+    const name = serviceRuleName(s);
+    let rule = `-A ${name} -s ${s.scheduler}${persistenceText(s, true)}`;
+    if (s.persistenceEngine) rule += ` --pe ${s.persistenceEngine}`;
+    if (s.onePacket) rule += ' -o';
+    const flags = schedFlags(s);
+    if (flags.length) rule += ` -b ${flags.join(',')}`;
+    lines.push(rule);
+    for (const d of s.destinations) {
+      let dest = `-a ${name} -r ${hostPort(d.address, d.port)} ${FORWARD_RULES[d.forwarding]} -w ${d.weight}`;
+      if (d.forwarding === 'tun' && d.tunnel) {
+        dest += ` --tun-type ${d.tunnel.type}`;
+        if (d.tunnel.port) dest += ` --tun-port ${d.tunnel.port}`;
+        if (d.tunnel.checksum === 'remcsum') dest += ' --tun-remcsum';
+        else if (d.tunnel.checksum === 'csum') dest += ' --tun-csum';
+        else if (d.tunnel.checksum === 'none') dest += ' --tun-nocsum';
+      }
+      lines.push(dest);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** `ipvsadm -Lnc`. */
+export function formatConnections(conns: readonly Connection[]): string {
+  const lines = ['IPVS connection entries', 'pro expire state       source             virtual            destination'];
+  for (const c of conns) {
+    const expire = `${String(Math.floor(c.expires / 60)).padStart(2, '0')}:${String(c.expires % 60).padStart(2, '0')}`;
+    lines.push(
+      `${pad(c.protocol.toUpperCase(), 3)} ${expire}  ${pad(c.state, 11)} ${pad(hostPort(c.client.address, c.client.port), 18)} ${pad(hostPort(c.virtual.address, c.virtual.port), 18)} ${hostPort(c.destination.address, c.destination.port)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const formatTimeouts = (t: Timeouts) => `Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpFin} ${t.udp}\n`;
+
+export function formatDaemons(daemons: readonly SyncDaemon[]): string {
+  return daemons
+    .map((d) => {
+      const parts = [`mcast=${d.interface}`, `syncid=${d.syncId}`];
+      if (d.maxLength !== undefined) parts.push(`maxlen=${d.maxLength}`);
+      if (d.group !== undefined) parts.push(`group=${d.group}`);
+      if (d.port !== undefined) parts.push(`port=${d.port}`);
+      if (d.ttl !== undefined) parts.push(`ttl=${d.ttl}`);
+      return `${d.state} sync daemon (${parts.join(', ')})\n`;
+    })
+    .join('');
+}
+
+/** JSON with 64-bit counters as numbers when exact, else as strings. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v)) : v),
+    2,
+  );
+}
