@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, inspect, LinuxSystem, NFT_FILE, persist, probe, revert, SYSCTL_FILE, UNIT_FILE } from '../src/index.js';
+import {
+  apply,
+  inspect,
+  LinuxSystem,
+  NFT_FILE,
+  persist,
+  probe,
+  revert,
+  runCli,
+  SYSCTL_FILE,
+  UNIT_FILE,
+} from '../src/index.js';
 
 // A real server (its own namespace) on a segment with a client; the VIP is 198.51.100.10.
 const VIP = '198.51.100.10';
@@ -124,5 +135,26 @@ describe('a real server in a namespace', () => {
     await revert(system, record);
     expect(await readFile(join(root, SYSCTL_FILE), 'utf8').catch(() => 'gone')).toBe('gone');
     expect(await readFile(join(root, UNIT_FILE), 'utf8').catch(() => 'gone')).toBe('gone');
+  });
+
+  it('the CLI in the namespace: inspect exits 1, apply, inspect exits 0, revert restores', async () => {
+    let out = '';
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        out += t;
+      },
+    };
+    const cli = (...args: string[]) => runCli([...args, '--netns', rs.netns, '--root', root], io);
+    const before = await snapshot(rs);
+    expect(await cli('inspect', '--vip', VIP, '--json')).toBe(1);
+    expect(JSON.parse(out)).toMatchObject({ ok: false, vips: [{ vip: VIP, method: 'none' }] });
+    expect(await cli('apply', '--vip', VIP)).toBe(0);
+    expect(await cli('inspect', '--vip', VIP)).toBe(0);
+    expect(await arpAnswers()).toEqual([]);
+    expect(await cli('revert')).toBe(0);
+    expect(await snapshot(rs)).toBe(before);
   });
 });
