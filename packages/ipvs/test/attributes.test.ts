@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Attr,
+  align4,
+  attrSize,
+  be16,
+  cstring,
+  NLA_F_NESTED,
+  NLA_F_NET_BYTEORDER,
+  parseAttrs,
+  readBe16,
+  readCString,
+  readU8,
+  readU16,
+  readU32,
+  readU64,
+  u8,
+  u16,
+  u32,
+  writeAttrs,
+} from '../src/netlink/attributes.js';
+import { hex } from './fixtures/hex.js';
+
+const hexOf = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : undefined);
+
+/** Encodes into a buffer pre-filled with garbage, so padding that is not written shows. */
+function encode(attrs: Attr[], offset = 0): { buf: Buffer; end: number } {
+  let size = offset;
+  for (const a of attrs) size += attrSize(a);
+  const buf = Buffer.alloc(size + 8, 0xaa);
+  const end = writeAttrs(buf, offset, attrs);
+  return { buf, end };
+}
+
+describe('constants', () => {
+  it('match <linux/netlink.h>', () => {
+    expect(NLA_F_NESTED).toBe(1 << 15);
+    expect(NLA_F_NET_BYTEORDER).toBe(1 << 14);
+  });
+
+  it.each([
+    [0, 0],
+    [1, 4],
+    [3, 4],
+    [4, 4],
+    [5, 8],
+    [9, 12],
+    [20, 20],
+  ])('align4(%i) = %i', (n, aligned) => {
+    expect(align4(n)).toBe(aligned);
+  });
+});
+
+describe('writeAttrs', () => {
+  it('writes len (without padding), type, payload, and zero padding', () => {
+    const { buf, end } = encode([{ type: 6, value: cstring('sh') }]);
+    expect(end).toBe(8);
+    expect(hexOf(buf.subarray(0, end))).toBe('0700060073680000');
+  });
+
+  it('needs no padding on a 4-byte payload and pads a 1-byte one by 3', () => {
+    const { buf, end } = encode([
+      { type: 4, value: u32(0x01020304) },
+      { type: 13, value: u8(1) },
+      { type: 2, value: be16(80) },
+    ]);
+    expect(end).toBe(24);
+    expect(hexOf(buf.subarray(0, end))).toBe(['0800040004030201', '05000d0001000000', '0600020000500000'].join(''));
+  });
+
+  it('marks nested attributes with NLA_F_NESTED; their len covers the children and their padding', () => {
+    const { buf, end } = encode([
+      {
+        type: 1,
+        value: [
+          { type: 1, value: u16(2) },
+          { type: 6, value: cstring('rr') },
+        ],
+      },
+    ]);
+    expect(hexOf(buf.subarray(0, end))).toBe(
+      hex`
+        14 00 01 80                 // len 20 = 4 + 8 + 8, type 1 | NLA_F_NESTED
+          06 00 01 00 02 00 00 00   // u16, 2 bytes padding
+          07 00 06 00 72 72 00 00   // "rr" + NUL, 1 byte padding
+      `.toString('hex'),
+    );
+  });
+
+  it('nests deeper, flagging every level', () => {
+    const { buf, end } = encode([{ type: 2, value: [{ type: 10, value: [{ type: 1, value: u32(7) }] }] }]);
+    expect(hexOf(buf.subarray(0, end))).toBe(['10000280', '0c000a80', '08000100', '07000000'].join(''));
+  });
+
+  it('writes an empty nest as a flagged 4-byte attribute, an empty payload as an unflagged one', () => {
+    const { buf, end } = encode([
+      { type: 3, value: [] },
+      { type: 5, value: new Uint8Array(0) },
+    ]);
+    expect(hexOf(buf.subarray(0, end))).toBe('0400038004000500');
+  });
+
+  it('writes at the offset and returns the offset after the attributes', () => {
+    const { buf, end } = encode([{ type: 9, value: u8(0xff) }], 20);
+    expect(end).toBe(28);
+    expect(hexOf(buf.subarray(0, 20))).toBe('aa'.repeat(20));
+    expect(hexOf(buf.subarray(20, 28))).toBe('05000900ff000000');
+    expect(hexOf(buf.subarray(28))).toBe('aa'.repeat(8));
+  });
+
+  it('attrSize agrees with what writeAttrs writes', () => {
+    const attrs: Attr[] = [
+      { type: 1, value: cstring('eth0') },
+      {
+        type: 2,
+        value: [
+          { type: 1, value: u8(1) },
+          { type: 2, value: [] },
+        ],
+      },
+    ];
+    expect(attrs.map(attrSize)).toEqual([12, 16]);
+    expect(encode(attrs).end).toBe(28);
+  });
+});
+
+describe('parseAttrs', () => {
+  it('maps types to payloads without padding, ignoring the nested and byte-order bits', () => {
+    const m = parseAttrs(
+      hex`
+        07 00 06 00 72 72 00 00       // type 6, "rr" + NUL
+        0c 00 01 80                   // type 1 | NLA_F_NESTED
+          08 00 01 00 05 00 00 00
+        06 00 04 40 00 50 00 00       // type 4 | NLA_F_NET_BYTEORDER
+      `,
+    );
+    expect([...m.keys()]).toEqual([6, 1, 4]);
+    expect(hexOf(m.get(6))).toBe('727200');
+    expect(hexOf(m.get(1))).toBe('0800010005000000');
+    expect(hexOf(m.get(4))).toBe('0050');
+  });
+
+  it('keeps the last of repeated types, as nla_parse does', () => {
+    const m = parseAttrs(hex`08 00 02 00 01 00 00 00  08 00 02 00 02 00 00 00`);
+    expect(readU32(m.get(2))).toBe(2);
+  });
+
+  it('accepts a final attribute without its padding, and ignores a tail shorter than a header', () => {
+    expect(hexOf(parseAttrs(hex`05 00 01 00 07`).get(1))).toBe('07');
+    expect([...parseAttrs(hex`08 00 01 00 07 00 00 00 00 00`).keys()]).toEqual([1]);
+  });
+
+  it('throws RangeError on a length below 4 or beyond the buffer', () => {
+    expect(() => parseAttrs(hex`02 00 01 00 00 00 00 00`)).toThrow(RangeError);
+    expect(() => parseAttrs(hex`0c 00 01 00 00 00 00 00`)).toThrow(RangeError);
+  });
+
+  it('reads back what writeAttrs wrote', () => {
+    const { buf, end } = encode([
+      { type: 1, value: u16(10) },
+      { type: 3, value: [{ type: 1, value: u32(0xdeadbeef) }] },
+      { type: 6, value: cstring('wlc') },
+    ]);
+    const m = parseAttrs(buf.subarray(0, end));
+    expect(readU16(m.get(1))).toBe(10);
+    expect(readU32(parseAttrs(m.get(3) as Buffer).get(1))).toBe(0xdeadbeef);
+    expect(readCString(m.get(6))).toBe('wlc');
+  });
+});
+
+describe('payload builders', () => {
+  it('writes integers in host order (little-endian) and ports in network order', () => {
+    expect(hexOf(u8(0xfe))).toBe('fe');
+    expect(hexOf(u16(0x1234))).toBe('3412');
+    expect(hexOf(u32(0x12345678))).toBe('78563412');
+    expect(hexOf(u32(0xffffffff))).toBe('ffffffff');
+    expect(hexOf(u32(-1))).toBe('ffffffff');
+    expect(hexOf(be16(8080))).toBe('1f90');
+    expect(hexOf(be16(65535))).toBe('ffff');
+  });
+
+  it('NUL-terminates strings, in UTF-8', () => {
+    expect(hexOf(cstring(''))).toBe('00');
+    expect(hexOf(cstring('eth0'))).toBe('6574683000');
+    expect(hexOf(cstring('é'))).toBe('c3a900');
+  });
+});
+
+describe('payload readers', () => {
+  const b = (h: string) => Buffer.from(h, 'hex');
+
+  it('read host-order integers and network-order ports', () => {
+    expect(readU8(b('7f'))).toBe(0x7f);
+    expect(readU16(b('3412'))).toBe(0x1234);
+    expect(readU32(b('78563412'))).toBe(0x12345678);
+    expect(readU32(b('ffffffff'))).toBe(0xffffffff);
+    expect(readBe16(b('1f90'))).toBe(8080);
+    expect(readU64(b('0500000001000000'))).toBe(0x1_0000_0005n);
+    expect(readU64(b('ffffffffffffffff'))).toBe(2n ** 64n - 1n);
+  });
+
+  it('return undefined for a missing or short payload', () => {
+    for (const read of [readU8, readU16, readU32, readBe16, readU64]) expect(read(undefined)).toBeUndefined();
+    expect(readU8(b(''))).toBeUndefined();
+    expect(readU16(b('01'))).toBeUndefined();
+    expect(readBe16(b('01'))).toBeUndefined();
+    expect(readU32(b('010203'))).toBeUndefined();
+    expect(readU64(b('01020304050607'))).toBeUndefined();
+  });
+
+  it('read a C string up to its NUL, or the whole payload without one', () => {
+    expect(readCString(b('72720000'))).toBe('rr');
+    expect(readCString(b('777263'))).toBe('wrc');
+    expect(readCString(b('00'))).toBe('');
+    expect(readCString(undefined)).toBeUndefined();
+  });
+});
