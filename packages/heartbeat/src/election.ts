@@ -8,6 +8,8 @@ export interface Candidate {
   state: LiveState;
   healthy: boolean;
   pingOk: boolean;
+  /** No ping result yet: the ping rule is skipped until both nodes have one. */
+  pingPending: boolean;
   preference: Preference;
 }
 
@@ -28,17 +30,17 @@ const PREFERENCE_RANK: Record<Preference, number> = { passive: 0, none: 1, activ
  * and the peer's last heartbeat), so they agree within one keepalive; the rules are tried
  * in order and the first that tells them apart decides:
  * 1. health: an unhealthy node loses to a healthy one (so a sick master hands over);
- * 2. ping: a node that cannot reach its ping nodes loses to one that can;
+ * 2. ping: a node that cannot reach its ping nodes loses to one that can (once both
+ *    have a result: a node still waiting for its first does not lose for it);
  * 3. preference: an operator's takeover beats none beats standby;
  * 4. incumbent: without auto-failback, the node holding the resources keeps them (unless
  *    both hold them: a healed partition goes on to the next rules);
  * 5. role: the configured master wins; 6. priority: higher wins; 7. node id: lower wins.
  */
 export function elect(self: Candidate, peer: Candidate, autoFailback: boolean): Election {
-  const sound = (c: Candidate) => c.healthy && c.pingOk;
-  if (sound(self) !== sound(peer)) {
-    const rule = self.healthy !== peer.healthy ? 'health' : 'ping';
-    return { selfWins: sound(self), rule };
+  if (self.healthy !== peer.healthy) return { selfWins: self.healthy, rule: 'health' };
+  if (!self.pingPending && !peer.pingPending && self.pingOk !== peer.pingOk) {
+    return { selfWins: self.pingOk, rule: 'ping' };
   }
   if (self.preference !== peer.preference) {
     return { selfWins: PREFERENCE_RANK[self.preference] > PREFERENCE_RANK[peer.preference], rule: 'preference' };

@@ -62,6 +62,7 @@ export interface PeerView {
   configVersion: number;
   healthy: boolean;
   pingOk: boolean;
+  pingPending: boolean;
   preference: Preference;
   hearsSelf: boolean;
 }
@@ -79,6 +80,8 @@ export interface HeartbeatStatus {
   preference: Preference;
   healthy: boolean;
   pingOk: boolean;
+  /** Ping nodes configured, no result yet. */
+  pingPending: boolean;
   /** `up` while any link carries heartbeats. */
   link: 'up' | 'down';
   links: LinkStatus[];

@@ -68,6 +68,7 @@ export class HeartbeatNode {
   private appHealthy = true;
   private resourceFault = false;
   private pingOk: boolean;
+  private pingPending: boolean;
   private sequence = 0;
   private eventSeq = 0;
   private busy: Promise<void> | undefined;
@@ -78,6 +79,8 @@ export class HeartbeatNode {
   private lateReported = false;
   private blockedReported = false;
   private splitReported = false;
+  /** Set while the peer may have announced our addresses: re-announce once it is passive. */
+  private reannounce: AnnounceReason | undefined;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
   private readonly rejectReports = new Map<string, { at: number; pending: number }>();
   private sendTimer: unknown;
@@ -95,6 +98,7 @@ export class HeartbeatNode {
     this.resources = new ResourceGroup(options.resources ?? []);
     this.ping = options.ping;
     this.pingOk = options.ping === undefined;
+    this.pingPending = options.ping !== undefined;
     this.epoch = options.epoch ?? Date.now();
     this.filter = new PeerFilter({ nodeId: this.config.nodeId, role: this.config.role, peerId: this.config.peerId });
   }
@@ -114,7 +118,8 @@ export class HeartbeatNode {
     this.emit({ type: 'started', role: this.config.role, epoch: this.epoch });
     for (const track of this.links) track.link.onReceive((datagram) => this.receive(track, datagram));
     this.ping?.start((reachable) => {
-      if (!this.running || reachable === this.pingOk) return;
+      if (!this.running || (!this.pingPending && reachable === this.pingOk)) return;
+      this.pingPending = false;
       this.pingOk = reachable;
       if (reachable) this.blockedReported = false;
       this.emit({ type: 'ping', reachable });
@@ -182,6 +187,7 @@ export class HeartbeatNode {
       preference: this.preference,
       healthy: this.healthy,
       pingOk: this.pingOk,
+      pingPending: this.pingPending,
       link: this.links.some((l) => l.state === 'up') ? 'up' : 'down',
       links: this.links.map((l) => ({ name: l.link.name, state: l.state })),
       peer,
@@ -234,6 +240,7 @@ export class HeartbeatNode {
         configVersion: this.config.configVersion,
         healthy: this.healthy,
         pingOk: this.pingOk,
+        pingPending: this.pingPending,
         preference: this.preference,
         hearsPeer: this.peerLiveness === 'alive',
         epoch: this.epoch,
@@ -273,17 +280,11 @@ export class HeartbeatNode {
     } else if (previous && changed(previous, packet)) {
       this.emit({ type: 'peer-changed', peer: this.peerView() });
     }
-    // A healed partition: the peer held the resources too and has just let go. Its
-    // addresses may still sit in neighbours' caches, so tell them again where they live.
-    if (
-      wasAlive &&
-      this.state === 'active' &&
-      previous &&
-      previous.state !== 'passive' &&
-      packet.state === 'passive' &&
-      this.splitReported
-    ) {
-      this.announce('split-brain-recovered');
+    // A healed partition: the peer may have held our addresses too and has let go (or
+    // comes back passive). Neighbours may still have its MAC: tell them where they live.
+    if (this.state === 'active' && packet.state === 'passive' && this.reannounce) {
+      this.announce(this.reannounce);
+      this.reannounce = undefined;
     }
     if (packet.state === 'passive' || this.state !== 'active') this.splitReported = false;
     this.evaluate();
@@ -351,6 +352,7 @@ export class HeartbeatNode {
       const silent = now - last;
       if (silent >= deadtimeMs) {
         this.peerLiveness = 'dead';
+        this.reannounce = 'peer-returned';
         this.emit({ type: 'peer-dead', reason: 'deadtime' });
       } else if (silent >= warntimeMs && !this.lateReported) {
         this.lateReported = true;
@@ -375,6 +377,7 @@ export class HeartbeatNode {
       state: this.state,
       healthy: this.healthy,
       pingOk: this.pingOk,
+      pingPending: this.pingPending,
       preference: this.preference,
     };
   }
@@ -399,14 +402,24 @@ export class HeartbeatNode {
     }
     const peer = this.peer as HeartbeatPacket;
     const election = elect(this.candidate(), peer, this.config.autoFailback);
-    const peerHolds = peer.state === 'active' || peer.state === 'acquiring';
+    // Releasing counts: the peer still has the addresses until it reports passive.
+    const peerHolds = peer.state !== 'passive';
     if (this.state === 'active' && peerHolds) {
+      this.reannounce = 'split-brain-recovered';
       if (!this.splitReported) {
         this.splitReported = true;
         this.emit({ type: 'split-brain', winner: election.selfWins ? 'self' : 'peer', rule: election.rule });
       }
     }
-    if (election.selfWins && this.state === 'passive' && peer.state === 'passive' && !this.resourceFault) {
+    // A node still waiting for its first ping result does not take over: it might lose
+    // the election a moment later and hand straight back.
+    if (
+      election.selfWins &&
+      this.state === 'passive' &&
+      peer.state === 'passive' &&
+      !this.resourceFault &&
+      !this.pingPending
+    ) {
       this.acquire(this.reason(election, peerHolds), election);
     } else if (!election.selfWins && this.state === 'active') {
       this.release(this.reason(election, peerHolds), election);
@@ -434,6 +447,7 @@ export class HeartbeatNode {
   private setState(to: LiveState, reason: TransitionReason, election?: Election): void {
     const from = this.state;
     this.state = to;
+    if (to === 'passive') this.reannounce = undefined;
     this.emit({ type: 'state', from, to, reason, ...(election ? { rule: election.rule } : {}) });
     if (this.running) this.broadcast();
   }
@@ -512,6 +526,7 @@ export class HeartbeatNode {
       configVersion: p?.configVersion ?? 0,
       healthy: known ? p.healthy : false,
       pingOk: known ? p.pingOk : false,
+      pingPending: known ? p.pingPending : false,
       preference: known ? p.preference : 'none',
       hearsSelf: known ? p.hearsPeer : false,
     };
@@ -523,6 +538,7 @@ function changed(a: HeartbeatPacket, b: HeartbeatPacket): boolean {
     a.state !== b.state ||
     a.healthy !== b.healthy ||
     a.pingOk !== b.pingOk ||
+    a.pingPending !== b.pingPending ||
     a.preference !== b.preference ||
     a.priority !== b.priority ||
     a.configVersion !== b.configVersion ||

@@ -6,7 +6,9 @@ import { HeartbeatError } from './errors.js';
  * an HMAC-SHA256 over everything before it:
  *
  *   0  magic "SLHB"          4  version (1)        5  key id
- *   6  configured role       7  live state         8  flags
+ *   6  configured role       7  live state         8  flags (healthy 0x01, ping ok 0x02,
+ *                                                    prefer active 0x04, prefer passive 0x08,
+ *                                                    hears peer 0x10, ping pending 0x20)
  *   9  node id length (n)   10  priority (u16)    12  configuration version (u64)
  *  20  epoch (u64)          28  sequence (u64)    36  node id (n bytes, ASCII)
  *  36+n  HMAC-SHA256 (32 bytes)
@@ -38,6 +40,8 @@ export interface HeartbeatPacket {
   healthy: boolean;
   /** The sender reaches its ping nodes (true when it has none). */
   pingOk: boolean;
+  /** The sender has ping nodes but no result yet (then `pingOk` is false). */
+  pingPending: boolean;
   preference: Preference;
   /** The sender hears its peer on at least one link. */
   hearsPeer: boolean;
@@ -73,7 +77,8 @@ const FLAG_PING_OK = 0x02;
 const FLAG_PREFER_ACTIVE = 0x04;
 const FLAG_PREFER_PASSIVE = 0x08;
 const FLAG_HEARS_PEER = 0x10;
-const KNOWN_FLAGS = 0x1f;
+const FLAG_PING_PENDING = 0x20;
+const KNOWN_FLAGS = 0x3f;
 
 function checkRange(field: string, value: number, max: number): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
@@ -107,7 +112,8 @@ export function encodePacket(packet: HeartbeatPacket, key: PacketKey): Buffer {
     (packet.pingOk ? FLAG_PING_OK : 0) |
     (packet.preference === 'active' ? FLAG_PREFER_ACTIVE : 0) |
     (packet.preference === 'passive' ? FLAG_PREFER_PASSIVE : 0) |
-    (packet.hearsPeer ? FLAG_HEARS_PEER : 0);
+    (packet.hearsPeer ? FLAG_HEARS_PEER : 0) |
+    (packet.pingPending ? FLAG_PING_PENDING : 0);
   buf[9] = id.length;
   buf.writeUInt16BE(packet.priority, 10);
   buf.writeBigUInt64BE(BigInt(packet.configVersion), 12);
@@ -153,6 +159,7 @@ export function decodePacket(buf: Buffer, keys: readonly PacketKey[]): DecodeRes
     !state ||
     (flags & ~KNOWN_FLAGS) !== 0 ||
     (flags & FLAG_PREFER_ACTIVE && flags & FLAG_PREFER_PASSIVE) ||
+    (flags & FLAG_PING_OK && flags & FLAG_PING_PENDING) ||
     !NODE_ID.test(nodeId) ||
     !Number.isSafeInteger(configVersion) ||
     !Number.isSafeInteger(epoch) ||
@@ -173,6 +180,7 @@ export function decodePacket(buf: Buffer, keys: readonly PacketKey[]): DecodeRes
       pingOk: (flags & FLAG_PING_OK) !== 0,
       preference: flags & FLAG_PREFER_ACTIVE ? 'active' : flags & FLAG_PREFER_PASSIVE ? 'passive' : 'none',
       hearsPeer: (flags & FLAG_HEARS_PEER) !== 0,
+      pingPending: (flags & FLAG_PING_PENDING) !== 0,
       epoch,
       sequence,
     },

@@ -1,7 +1,13 @@
 import { HeartbeatError } from './errors.js';
 
 /** Why resources are (re-)announced to the network. */
-export type AnnounceReason = 'acquired' | 'repeat' | 'split-brain-recovered';
+export type AnnounceReason =
+  | 'acquired'
+  | 'repeat'
+  /** Both nodes were active; the peer has released. */
+  | 'split-brain-recovered'
+  /** The peer is back after every link was silent: it may have announced our addresses meanwhile. */
+  | 'peer-returned';
 
 /**
  * Something the active node holds: a floating IP, IPVS services, HAProxy, a notification.

@@ -8,6 +8,7 @@ const master: Candidate = {
   state: 'passive',
   healthy: true,
   pingOk: true,
+  pingPending: false,
   preference: 'none',
 };
 const slave: Candidate = { ...master, nodeId: 'lb-b', role: 'slave' };
@@ -17,7 +18,9 @@ describe('elect', () => {
     const cases: [Partial<Candidate>, Partial<Candidate>, boolean, string][] = [
       [{}, {}, true, 'role'],
       [{ healthy: false }, {}, false, 'health'],
-      [{ healthy: false }, { pingOk: false }, true, 'role'], // neither sound: next rules
+      [{ healthy: false }, { pingOk: false }, false, 'health'], // health first
+      [{ pingOk: false, pingPending: true }, {}, true, 'role'], // no result yet: not held against it
+      [{ pingOk: false }, { pingOk: false }, true, 'role'],
       [{ pingOk: false }, {}, false, 'ping'],
       [{ preference: 'passive' }, {}, false, 'preference'],
       [{}, { preference: 'active' }, false, 'preference'],

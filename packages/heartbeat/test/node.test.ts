@@ -347,6 +347,42 @@ describe('partition and split brain', () => {
   });
 });
 
+describe('re-announcing after a partition', () => {
+  it('the loser let go before the winner heard it active: the winner still re-announces', async () => {
+    const { a, b, clock, wires } = await runningPair();
+    for (const [x, y] of wires) {
+      x.cut = true;
+      y.cut = true;
+    }
+    await clock.advance(deadtimeMs + keepaliveMs);
+    expect(b.node.status().state).toBe('active');
+    // The partition heals one way first: lb-b hears lb-a and releases, unheard.
+    for (const [x] of wires) x.cut = false;
+    await clock.advance(keepaliveMs);
+    expect(b.node.status().state).toBe('passive');
+    for (const [, y] of wires) y.cut = false;
+    await clock.advance(keepaliveMs);
+    expect(a.of('split-brain')).toEqual([]);
+    expect(a.of('announce').map((e) => e.reason)).toEqual(['acquired', 'peer-returned']);
+  });
+});
+
+describe('ping results pending', () => {
+  it('nobody takes over while the would-be winner has no ping result; then it does', async () => {
+    const pair = makePair({ pingA: 'silent', pingB: true });
+    const { a, b, clock } = pair;
+    a.node.start();
+    b.node.start();
+    await clock.advance(initdeadMs * 2);
+    expect(a.node.status()).toMatchObject({ state: 'passive', pingPending: true });
+    expect(b.node.status()).toMatchObject({ state: 'passive', peer: { pingPending: true } });
+    a.ping?.set(true);
+    await clock.advance(keepaliveMs);
+    expect(a.transitions()).toEqual(['passive>acquiring:elected', 'acquiring>active:acquired']);
+    expect(b.transitions()).toEqual([]);
+  });
+});
+
 describe('hostile and misconfigured packets', () => {
   it('forged, replayed and truncated packets are reported with their reason and never keep a dead peer alive', async () => {
     const { a, b, clock, cutAll } = await runningPair();
@@ -366,6 +402,7 @@ describe('hostile and misconfigured packets', () => {
         configVersion: 0,
         healthy: true,
         pingOk: true,
+        pingPending: false,
         preference: 'passive',
         hearsPeer: true,
         epoch: 9999,

@@ -18,6 +18,7 @@ const SAMPLE: HeartbeatPacket = {
   configVersion: 7,
   healthy: true,
   pingOk: true,
+  pingPending: false,
   preference: 'none',
   hearsPeer: true,
   epoch: 1_764_000_000_000,
@@ -52,7 +53,16 @@ describe('encodePacket', () => {
     for (const role of ['master', 'slave'] as const)
       for (const state of ['passive', 'acquiring', 'active', 'releasing'] as const)
         for (const preference of ['none', 'active', 'passive'] as const) {
-          const packet = { ...SAMPLE, role, state, preference, healthy: false, pingOk: false, hearsPeer: false };
+          const packet = {
+            ...SAMPLE,
+            role,
+            state,
+            preference,
+            healthy: false,
+            pingOk: false,
+            pingPending: state === 'passive',
+            hearsPeer: false,
+          };
           const bytes = encodePacket(packet, KEY);
           seen.add(bytes.subarray(6, 9).toString('hex'));
           expect(decodePacket(bytes, [KEY])).toEqual({ ok: true, packet });
@@ -165,6 +175,13 @@ describe('decodePacket', () => {
     expect(
       decodePacket(
         resign((b) => (b[8] = 0x80)),
+        [KEY],
+      ),
+    ).toEqual({ ok: false, reason: 'malformed' });
+    // "ping ok" and "ping pending" at once
+    expect(
+      decodePacket(
+        resign((b) => (b[8] = 0x22)),
         [KEY],
       ),
     ).toEqual({ ok: false, reason: 'malformed' });

@@ -8,7 +8,7 @@ afterEach(async () => {
   lab = undefined;
 });
 
-async function activePair(options: { autoFailback?: boolean } = {}) {
+async function activePair(options: Parameters<typeof pairLab>[0] = {}) {
   const l = await pairLab(options);
   lab = l;
   await l.start(l.a);
@@ -158,5 +158,46 @@ describe('HA pair in network namespaces', () => {
     expect(
       l.b.events().some((e) => e.type === 'peer-changed' && (e.peer as { state: string }).state === 'passive'),
     ).toBe(false);
+  });
+
+  it('all heartbeat links cut, ping node reachable by both: the slave takes over; on healing the master wins and re-announces', async () => {
+    const l = await activePair({ pingClient: true });
+    await l.cutHeartbeats(l.b);
+    await waitFor('lb-b active', () => l.b.state() === 'active');
+    expect(l.b.events().find((e) => e.type === 'state')).toMatchObject({ to: 'acquiring', reason: 'peer-dead' });
+    expect(l.a.state()).toBe('active');
+    await l.cutHeartbeats(l.b, false);
+    await waitFor('lb-b passive again', () => l.b.state() === 'passive');
+    expect(
+      l.b
+        .events()
+        .filter((e) => e.type === 'state')
+        .map((e) => `${e.to}:${e.reason}`),
+    ).toEqual(['acquiring:peer-dead', 'active:acquired', 'releasing:split-brain', 'passive:released']);
+    // Which of the two notices the split brain first is a race; lb-a re-announces either way.
+    await waitFor('lb-a re-announces', () =>
+      l.a
+        .events()
+        .some((e) => e.type === 'announce' && (e.reason === 'split-brain-recovered' || e.reason === 'peer-returned')),
+    );
+    for (const vip of [VIP4, VIP6])
+      await waitFor(`client served by lba on ${vip}`, async () => (await l.servedBy(vip)) === 'lba');
+    expect(await l.neighbourMac(VIP4)).toBe(l.a.mac);
+    expect(await l.neighbourMac(VIP6)).toBe(l.a.mac);
+  });
+
+  it('a node that cannot reach its ping node does not take over until it can', async () => {
+    const l = await activePair({ pingClient: true });
+    await l.blockPing(l.b);
+    await waitFor('lb-b loses its ping node', () =>
+      l.b.events().some((e) => e.type === 'ping' && e.reachable === false),
+    );
+    await l.crash(l.a);
+    await waitFor('takeover blocked', () => l.b.events().some((e) => e.type === 'takeover-blocked'));
+    expect(l.b.state()).toBeUndefined();
+    await l.blockPing(l.b, false);
+    await waitFor('lb-b active', () => l.b.state() === 'active');
+    for (const vip of [VIP4, VIP6])
+      await waitFor(`client served by lbb on ${vip}`, async () => (await l.servedBy(vip)) === 'lbb');
   });
 });

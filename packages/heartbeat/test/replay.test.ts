@@ -11,6 +11,7 @@ const FROM_B: HeartbeatPacket = {
   configVersion: 1,
   healthy: true,
   pingOk: true,
+  pingPending: false,
   preference: 'none',
   hearsPeer: true,
   epoch: 1000,

@@ -184,7 +184,7 @@ export function makeNode(
 
 /** Two nodes, lb-a (master) and lb-b (slave), joined by `linkCount` fake links. */
 export function makePair(
-  options: { linkCount?: number; autoFailback?: boolean; pingA?: boolean; pingB?: boolean } = {},
+  options: { linkCount?: number; autoFailback?: boolean; pingA?: boolean | 'silent'; pingB?: boolean | 'silent' } = {},
 ) {
   const clock = new FakeClock();
   const wires = Array.from({ length: options.linkCount ?? 2 }, (_, i) => wire(`link${i}`, clock));

@@ -53,7 +53,7 @@ export interface Balancer {
  * IPv4 and an IPv6 address on the LAN. Each balancer runs a UDP echo server on all
  * addresses, so the client sees who holds the floating IP.
  */
-export async function pairLab(options: { autoFailback?: boolean } = {}) {
+export async function pairLab(options: { autoFailback?: boolean; pingClient?: boolean } = {}) {
   const lab = await Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-hb-'));
   const sw = await lab.switch('sw');
@@ -94,6 +94,9 @@ export async function pairLab(options: { autoFailback?: boolean } = {}) {
           { name: 'lan', type: 'broadcast', broadcast: '192.0.2.255', port: LAN_PORT },
           { name: 'direct', type: 'multicast', group: 'ff02::694', interface: directIf, port: DIRECT_PORT },
         ],
+        ...(options.pingClient
+          ? { pingNodes: [{ type: 'icmp', address: '192.0.2.10' }], ping: { intervalMs: 200, timeoutMs: 500, fall: 2 } }
+          : {}),
         floatingIps: [
           { address: `${VIP4}/24`, interface: lanIf },
           { address: `${VIP6}/64`, interface: lanIf },
@@ -154,6 +157,60 @@ export async function pairLab(options: { autoFailback?: boolean } = {}) {
       } catch {
         return undefined;
       }
+    },
+    /** Drops (or lets through again) every heartbeat to and from a balancer, leaving the LAN up. */
+    async cutHeartbeats(node: Balancer, cut = true): Promise<void> {
+      if (!cut) {
+        await node.host.exec('nft', ['delete', 'table', 'inet', 'hbcut']);
+        return;
+      }
+      await node.host.exec('nft', ['add', 'table', 'inet', 'hbcut']);
+      for (const [chain, hook] of [
+        ['in', 'input'],
+        ['out', 'output'],
+      ] as const) {
+        await node.host.exec('nft', [
+          'add',
+          'chain',
+          'inet',
+          'hbcut',
+          chain,
+          `{ type filter hook ${hook} priority 0; }`,
+        ]);
+        for (const port of [LAN_PORT, DIRECT_PORT]) {
+          await node.host.exec('nft', ['add', 'rule', 'inet', 'hbcut', chain, 'udp', 'dport', String(port), 'drop']);
+        }
+      }
+    },
+    /** Drops (or lets through again) a balancer's pings to the client, its ping node. */
+    async blockPing(node: Balancer, block = true): Promise<void> {
+      if (!block) {
+        await node.host.exec('nft', ['delete', 'table', 'inet', 'pingcut']);
+        return;
+      }
+      await node.host.exec('nft', ['add', 'table', 'inet', 'pingcut']);
+      await node.host.exec('nft', [
+        'add',
+        'chain',
+        'inet',
+        'pingcut',
+        'out',
+        '{ type filter hook output priority 0; }',
+      ]);
+      await node.host.exec('nft', [
+        'add',
+        'rule',
+        'inet',
+        'pingcut',
+        'out',
+        'ip',
+        'daddr',
+        '192.0.2.10',
+        'icmp',
+        'type',
+        'echo-request',
+        'drop',
+      ]);
     },
     async neighbourMac(address: string): Promise<string | undefined> {
       const { stdout } = await client.ip(['neigh', 'show', address, 'dev', clientIf]);
