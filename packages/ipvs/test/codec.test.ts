@@ -262,6 +262,20 @@ describe('IpvsClient sends golden bytes', () => {
   });
 });
 
+describe('IpvsClient batches golden bytes', () => {
+  it('execute() puts the operations in one datagram, asking an ack of the last only', async () => {
+    const { transport, client } = await openClient();
+    const results = await client.execute([OPERATIONS[0]?.[1] as Operation, OPERATIONS[5]?.[1] as Operation]);
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    const datagram = transport.sent.at(-1) as Buffer;
+    const seq = header(datagram).seq;
+    const first = withSeq(G.NEW_SERVICE_TCP4_PERSISTENT, seq);
+    first.writeUInt16LE(0x0001, 6); // NLM_F_REQUEST only: the kernel answers it only on error
+    const second = withSeq(G.NEW_DEST_NAT, seq + 1);
+    expect(hexOf(datagram)).toBe(hexOf(Buffer.concat([first, second])));
+  });
+});
+
 describe('encoding details', () => {
   const serviceAttr = (service: Operation & { op: 'add-service' }) =>
     encodeGenl(operationRequest(service, G.FAMILY_ID, ''), 1).subarray(24);
@@ -434,7 +448,8 @@ describe('decoding kernel replies', () => {
           nla(7, [0x1f, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), // PERSISTENT|HASHED|ONEPACKET|SCHED1|SCHED2
           nla(8, le32(60)),
           nla(9, le32(64)), // IPv6: a host-order prefix length
-          nest(10, stats32([70_000, 80_000, 90_000, 1_000_000, 2_000_000, 6, 7, 8, 9, 10])),
+          // Byte counters are u64 even in the old STATS.
+          nest(10, stats32([70_000, 80_000, 90_000, 6_000_000_000, 7_000_000_000, 6, 7, 8, 9, 10])),
         ),
       ),
       genl(
@@ -493,8 +508,8 @@ describe('decoding kernel replies', () => {
           connections: 70_000n,
           inPackets: 80_000n,
           outPackets: 90_000n,
-          inBytes: 1_000_000n,
-          outBytes: 2_000_000n,
+          inBytes: 6_000_000_000n,
+          outBytes: 7_000_000_000n,
           connectionRate: 6,
           inPacketRate: 7,
           outPacketRate: 8,
@@ -713,6 +728,47 @@ describe('decoding kernel replies', () => {
       genl(G.FAMILY_ID, IPVS_CMD_SET_CONFIG, 0, h.seq, h.pid, nla(4, le32(900)), nla(5, le32(120)), nla(6, le32(300))),
     ]);
     expect(await client.getTimeouts()).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
+  });
+
+  it('list() dumps the services, then the destinations of each by its own key', async () => {
+    const keys: string[] = [];
+    const { client } = await openClient(({ header: h, bytes, cmd }) => {
+      if (cmd === 4) {
+        return [
+          genl(G.FAMILY_ID, IPVS_CMD_NEW_SERVICE, NLM_F_MULTI, h.seq, h.pid, nest(1, ...tcpServiceAttrs())),
+          genl(
+            G.FAMILY_ID,
+            IPVS_CMD_NEW_SERVICE,
+            NLM_F_MULTI,
+            h.seq,
+            h.pid,
+            nest(1, nla(1, le16(10)), nla(5, le32(100)), nla(6, cstr('rr')), nla(7, [2, 0, 0, 0, 255, 255, 255, 255])),
+          ),
+        ];
+      }
+      // GET_DEST: remember the service key it carries, answer one destination for the TCP service.
+      const key = bytes.subarray(20).toString('hex');
+      keys.push(key);
+      if (key !== hexOf(G.SERVICE_KEY_TCP4_ATTR)) return [];
+      return [
+        genl(
+          G.FAMILY_ID,
+          IPVS_CMD_NEW_DEST,
+          NLM_F_MULTI,
+          h.seq,
+          h.pid,
+          nest(2, nla(1, inetAddr([198, 51, 100, 20])), nla(2, be16(80)), nla(3, le32(3)), nla(4, le32(2))),
+        ),
+      ];
+    });
+    const table = await client.list();
+    expect(table.map((s) => [s.fwmark ?? s.address, s.family, s.destinations.map((d) => d.address)])).toEqual([
+      ['192.0.2.10', 4, ['198.51.100.20']],
+      [100, 6, []],
+    ]);
+    expect(table[0]?.destinations[0]).toMatchObject({ forwarding: 'dr', weight: 2, port: 80 });
+    // The fwmark service is asked for by AF_INET6 + FWMARK 100.
+    expect(keys).toEqual([hexOf(G.SERVICE_KEY_TCP4_ATTR), '14000180060001000a0000000800050064000000']);
   });
 
   it('uses the family id the kernel gave', async () => {
