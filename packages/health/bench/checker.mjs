@@ -1,0 +1,68 @@
+// The measured side of the benchmark, run inside the client namespace with --expose-gc:
+// COUNT connect targets at a 1 s interval, then CPU and memory over SECONDS.
+// Usage: node --expose-gc checker.mjs ADDRESS BASE COUNT SECONDS
+import { NetworkExecutor, Scheduler } from '@sluice/health';
+
+const [address, base, count, seconds] = process.argv.slice(2).map((v, i) => (i === 0 ? v : Number(v)));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const memory = () => {
+  globalThis.gc();
+  return process.memoryUsage();
+};
+
+const baseline = memory();
+const executor = new NetworkExecutor();
+const scheduler = new Scheduler({ executor, concurrency: 5000, warmupMs: 1000 });
+let results = 0;
+let failures = 0;
+const reasons = {};
+scheduler.on('result', (e) => {
+  results++;
+  if (!e.result.ok) {
+    failures++;
+    reasons[e.result.reason] = (reasons[e.result.reason] ?? 0) + 1;
+  }
+});
+for (let i = 0; i < count; i++) {
+  scheduler.set({
+    id: `bench/${i}`,
+    address,
+    port: base + i,
+    check: { type: 'connect' },
+    intervalMs: 1000,
+    timeoutMs: 900,
+    rise: 1,
+    fall: 1,
+  });
+}
+await sleep(5000); // warm-up: every target has run a few times, JIT settled
+const loaded = memory();
+const r0 = results;
+const f0 = failures;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await sleep(seconds * 1000);
+const cpu = process.cpuUsage(cpu0);
+const elapsed = (performance.now() - t0) / 1000;
+const checks = results - r0;
+const after = memory();
+const states = {};
+for (const s of scheduler.snapshot()) states[s.state] = (states[s.state] ?? 0) + 1;
+scheduler.stop();
+await executor.close();
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(
+  JSON.stringify({
+    targets: count,
+    seconds: Number(elapsed.toFixed(1)),
+    checksPerSecond: Math.round(checks / elapsed),
+    failuresInWindow: failures - f0,
+    reasons,
+    states,
+    cpuPercentOfOneCore: Number(((cpuSeconds / elapsed) * 100).toFixed(1)),
+    cpuMicrosecondsPerCheck: Number(((cpuSeconds * 1e6) / checks).toFixed(1)),
+    heapBytesPerTarget: Math.round((loaded.heapUsed - baseline.heapUsed) / count),
+    rssBytesPerTarget: Math.round((Math.max(loaded.rss, after.rss) - baseline.rss) / count),
+    heapTotalBytesPerTarget: Math.round((loaded.heapTotal - baseline.heapTotal) / count),
+  }),
+);
