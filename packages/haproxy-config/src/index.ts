@@ -6,4 +6,21 @@ export { render } from './render.js';
 export { DEFAULT_ADMIN_SOCKET, DEFAULT_TIMEOUTS } from './render-global.js';
 export { renderPound } from './render-pound.js';
 export { execFileRunner, type ProcessRunner, type RunResult } from './runner.js';
+export { type DynamicServer, MasterClient, RuntimeClient, type RuntimeClientOptions } from './runtime.js';
+export {
+  type AdminState,
+  adminStateOf,
+  type ProcEntry,
+  type ProcessInfo,
+  parseInfo,
+  parseProc,
+  parseServersState,
+  parseSessions,
+  parseStat,
+  type ServerState,
+  type SessionSummary,
+  type StatRow,
+} from './runtime-parse.js';
+export { type CliTransport, unixSocketTransport } from './socket.js';
+export { type ApplyResult, type Launcher, Supervisor, type SupervisorOptions } from './supervisor.js';
 export { TLS_POLICIES, type TlsSettings } from './tls.js';

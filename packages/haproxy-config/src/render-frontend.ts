@@ -132,7 +132,8 @@ function ruleLines(rule: SwitchRule, index: number, mode: ProxyMode, field: stri
   return { acls, use: `use_backend ${name(rule.backend, `${field}.backend`)} if ${terms.join(' ')}` };
 }
 
-export function renderFrontend(frontend: Frontend, index: number, defaultMode: ProxyMode): string[] {
+/** `logging`: whether the global section has a log target (else HAProxy warns about log formats). */
+export function renderFrontend(frontend: Frontend, index: number, defaultMode: ProxyMode, logging = true): string[] {
   const f = `frontends[${index}]`;
   const lines: string[] = [];
   if (frontend.comment !== undefined) lines.push(comment(frontend.comment, `${f}.comment`));
@@ -145,7 +146,7 @@ export function renderFrontend(frontend: Frontend, index: number, defaultMode: P
   });
   if (frontend.maxconn !== undefined) lines.push(`maxconn ${integer(frontend.maxconn, `${f}.maxconn`, 1, 10_000_000)}`);
   lines.push(...timeoutLines(frontend.timeouts, `${f}.timeouts`));
-  lines.push(mode === 'http' ? 'option httplog' : 'option tcplog');
+  if (logging) lines.push(mode === 'http' ? 'option httplog' : 'option tcplog');
 
   const rules = list<SwitchRule>(frontend.rules ?? [], `${f}.rules`);
   const needsHello = mode === 'tcp' && rules.some((r) => (r.conditions ?? []).some((c) => c.kind === 'sni'));

@@ -23,6 +23,7 @@ export function render(config: HaproxyConfig): string {
   if (config === null || typeof config !== 'object') throw invalidField('config', 'must be an object');
   checkReferences(config);
   const defaultMode: ProxyMode = config.defaults?.mode ?? 'http';
+  const logging = config.global?.log === undefined || config.global.log.length > 0;
   const sections = [
     HEADER,
     section('global', renderGlobal(config.global)),
@@ -35,7 +36,11 @@ export function render(config: HaproxyConfig): string {
   for (const { item, index } of byName(config.frontends)) {
     const n = name(item.name, `frontends[${index}].name`);
     sections.push(
-      section(`frontend ${n}`, renderFrontend(item, index, defaultMode), `frontend ${n} (frontends[${index}])`),
+      section(
+        `frontend ${n}`,
+        renderFrontend(item, index, defaultMode, logging),
+        `frontend ${n} (frontends[${index}])`,
+      ),
     );
   }
   for (const { item, index } of byName(config.backends)) {

@@ -1,0 +1,290 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { rename, stat, writeFile } from 'node:fs/promises';
+import { type Diagnostic, validate } from './check.js';
+import { HaproxyConfigError } from './errors.js';
+import type { HaproxyConfig } from './model.js';
+import { render } from './render.js';
+import type { ProcessRunner } from './runner.js';
+import { MasterClient, type RuntimeClient } from './runtime.js';
+import type { ProcEntry } from './runtime-parse.js';
+
+/** Starts the HAProxy master with these arguments; replaceable to run it elsewhere (a namespace). */
+export type Launcher = (args: string[]) => ChildProcess;
+
+export interface SupervisorOptions {
+  /** Where the configuration is written. */
+  configPath: string;
+  /** The master CLI socket (`-S`). */
+  masterSocket: string;
+  /**
+   * Where server states (drain, maint, weight) are saved before each reload and loaded by
+   * the new worker. Set into `global.serverStateFile` of a model that has none.
+   */
+  stateFile?: string;
+  /** Default `haproxy`. */
+  binary?: string;
+  launcher?: Launcher;
+  /** Runs `haproxy -c` (tests). */
+  runner?: ProcessRunner;
+  /** Reloads asked for within this window become one (default 50 ms). */
+  coalesceMs?: number;
+  /** How long a start or reload may take (default 15000 ms). */
+  readyTimeoutMs?: number;
+  /** Per socket call (default 5000 ms). */
+  socketTimeoutMs?: number;
+}
+
+export interface ApplyResult {
+  /** The configuration is the one running now. */
+  applied: boolean;
+  /** From `haproxy -c`: why it was refused, or its warnings. */
+  diagnostics: Diagnostic[];
+  /** The reload that carried it (several coalesced calls share one). */
+  reload?: number;
+}
+
+interface Pending {
+  text: string;
+  seq: number;
+  waiters: { resolve: (r: ApplyResult) => void; reject: (e: unknown) => void; diagnostics: Diagnostic[] }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Keeps one master-worker HAProxy running. `apply()` validates a configuration with
+ * `haproxy -c` first; an invalid one is refused with its diagnostics and the running
+ * instance keeps serving the old one. Valid ones are written and loaded by a hitless reload
+ * through the master socket (listeners are handed over, old workers finish their sessions);
+ * bursts are coalesced into one reload of the latest configuration.
+ *
+ * Events: `exit` (code, signal) when the master stops unexpectedly; `reload` (count).
+ */
+export class Supervisor extends EventEmitter {
+  readonly options: SupervisorOptions;
+  readonly master: MasterClient;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private pending: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private reloads = 0;
+  private sequence = 0;
+  private validating = 0;
+  private current: string | undefined;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.options = options;
+    this.master = new MasterClient({ socketPath: options.masterSocket, timeoutMs: options.socketTimeoutMs ?? 5000 });
+  }
+
+  /** The worker's runtime API, through the master socket. */
+  runtime(): RuntimeClient {
+    return this.master.worker('@1');
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The configuration text now running. */
+  get running(): string | undefined {
+    return this.current;
+  }
+
+  private text(config: HaproxyConfig | string): string {
+    if (typeof config === 'string') return config;
+    const stateFile = this.options.stateFile;
+    if (stateFile === undefined || config.global?.serverStateFile !== undefined) return render(config);
+    return render({ ...config, global: { ...config.global, serverStateFile: stateFile } });
+  }
+
+  private async writeConfig(text: string): Promise<void> {
+    const tmp = `${this.options.configPath}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, this.options.configPath);
+  }
+
+  private async ensureStateFile(): Promise<void> {
+    const file = this.options.stateFile;
+    if (file === undefined) return;
+    try {
+      await stat(file);
+    } catch {
+      // A state file with only its version line: nothing to restore yet, and no warning.
+      await writeFile(file, '1\n', { mode: 0o600 });
+    }
+  }
+
+  /** Validates and starts HAProxy; resolves once a worker answers. */
+  async start(config: HaproxyConfig | string): Promise<ApplyResult> {
+    if (this.child) throw new HaproxyConfigError('HAPROXY_START_FAILED', 'already started');
+    const text = this.text(config);
+    await this.ensureStateFile();
+    const result = await validate(text, this.validateOptions());
+    if (!result.valid) return { applied: false, diagnostics: result.diagnostics };
+    await this.writeConfig(text);
+    await this.launch();
+    this.current = text;
+    return { applied: true, diagnostics: result.diagnostics, reload: 0 };
+  }
+
+  private validateOptions() {
+    return {
+      ...(this.options.binary ? { binary: this.options.binary } : {}),
+      ...(this.options.runner ? { runner: this.options.runner } : {}),
+    };
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['-W', '-S', `${this.options.masterSocket},mode,600`, '-f', this.options.configPath];
+    const launcher =
+      this.options.launcher ??
+      ((a: string[]) => spawn(this.options.binary ?? 'haproxy', a, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = launcher(args);
+    this.child = child;
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-16_384);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    let exited = false;
+    child.once('exit', (code, signal) => {
+      exited = true;
+      if (this.child === child) this.child = undefined;
+      if (!this.stopping) this.emit('exit', code, signal, output);
+    });
+    child.once('error', (cause) => {
+      exited = true;
+      if (!this.stopping) this.emit('exit', null, null, `${output}${cause.message}`);
+    });
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      if (exited) throw new HaproxyConfigError('HAPROXY_START_FAILED', `haproxy exited at start: ${output.trim()}`);
+      try {
+        const procs = await this.master.showProc();
+        if (procs.some((p) => p.role === 'worker' && !p.old)) return;
+      } catch {
+        // The master socket is not there yet.
+      }
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    throw new HaproxyConfigError('HAPROXY_START_FAILED', `no worker within the ready timeout: ${output.trim()}`);
+  }
+
+  /**
+   * Applies a configuration. Refused (applied: false, with HAProxy's diagnostics) when it
+   * does not validate: the running one stays. Calls that arrive while a reload waits are
+   * folded into it; each caller gets the result of the reload that carried its text.
+   */
+  async apply(config: HaproxyConfig | string): Promise<ApplyResult> {
+    if (this.stopping || !this.child) {
+      throw new HaproxyConfigError('HAPROXY_SUPERVISOR_STOPPED', 'the supervisor is not running');
+    }
+    const text = this.text(config);
+    const seq = ++this.sequence;
+    this.validating++;
+    let result: Awaited<ReturnType<typeof validate>>;
+    try {
+      result = await validate(text, this.validateOptions());
+    } finally {
+      this.validating--;
+    }
+    if (!result.valid) return { applied: false, diagnostics: result.diagnostics };
+    return new Promise<ApplyResult>((resolve, reject) => {
+      const waiter = { resolve, reject, diagnostics: result.diagnostics };
+      if (this.pending) {
+        // The newest call wins, whatever order the validations finished in.
+        if (seq > this.pending.seq) {
+          this.pending.text = text;
+          this.pending.seq = seq;
+        }
+        this.pending.waiters.push(waiter);
+        return;
+      }
+      this.pending = { text, seq, waiters: [waiter] };
+      this.arm();
+    });
+  }
+
+  /** Flushes after the coalescing window, and not while another apply is still validating. */
+  private arm(): void {
+    this.timer = setTimeout(() => {
+      if (this.validating > 0) {
+        this.arm();
+        return;
+      }
+      this.timer = undefined;
+      this.chain = this.chain.then(() => this.flush());
+    }, this.options.coalesceMs ?? 50);
+  }
+
+  private async flush(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    this.timer = undefined;
+    if (!pending) return;
+    try {
+      const reload = await this.reload(pending.text);
+      for (const w of pending.waiters) w.resolve({ applied: true, diagnostics: w.diagnostics, reload });
+    } catch (error) {
+      for (const w of pending.waiters) w.reject(error);
+    }
+  }
+
+  /** Saves server states, writes the text, reloads, and waits for the new worker. */
+  private async reload(text: string): Promise<number> {
+    if (this.stopping || !this.child) {
+      throw new HaproxyConfigError('HAPROXY_SUPERVISOR_STOPPED', 'the supervisor stopped before the reload');
+    }
+    if (this.options.stateFile !== undefined) {
+      await writeFile(this.options.stateFile, await this.runtime().dumpServersState(), { mode: 0o600 });
+    }
+    const before = await this.master.showProc();
+    const oldWorkers = new Set(before.filter((p) => p.role === 'worker').map((p) => p.pid));
+    await this.writeConfig(text);
+    await this.master.reload();
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 15_000);
+    let last: ProcEntry[] = before;
+    while (Date.now() < deadline) {
+      await sleep(50);
+      try {
+        last = await this.master.showProc();
+      } catch {
+        continue; // the master is re-executing
+      }
+      if (last.some((p) => p.role === 'worker' && !p.old && !oldWorkers.has(p.pid))) {
+        this.reloads++;
+        this.current = text;
+        this.emit('reload', this.reloads);
+        return this.reloads;
+      }
+    }
+    throw new HaproxyConfigError(
+      'HAPROXY_RELOAD_FAILED',
+      `no new worker after the reload: ${last.map((p) => `${p.role} ${p.pid}${p.old ? ' (old)' : ''}`).join(', ')}`,
+    );
+  }
+
+  /** Stops HAProxy (SIGTERM to the master: workers close at once), waiting for its exit. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const w of pending?.waiters ?? []) {
+      w.reject(new HaproxyConfigError('HAPROXY_SUPERVISOR_STOPPED', 'the supervisor stopped before the reload'));
+    }
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await gone;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,181 @@
+// Layer 7 behaviour with real HAProxy, real servers and a real client in network
+// namespaces: persistence, URL switching, X-Forwarded-For, SSL termination, RDP cookies.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NamespaceProcess } from '@sluice/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HaproxyConfig, Supervisor } from '../src/index.js';
+import { CLIENT, makeRig, type Rig, SERVERS, VIP, waitFor } from './helpers/rig.js';
+import { makeTestPki } from './helpers/tls.js';
+
+let rig: Rig;
+let supervisor: Supervisor;
+let pki: Awaited<ReturnType<typeof makeTestPki>>;
+const echoes: NamespaceProcess[] = [];
+
+function model(): HaproxyConfig {
+  return {
+    global: { adminSocket: { path: join(rig.dir, 'admin.sock') }, log: [] },
+    defaults: { timeouts: { connect: 2000, client: 10_000, server: 10_000 } },
+    frontends: [
+      {
+        name: 'web',
+        binds: [
+          { address: VIP, ports: [80] },
+          { address: VIP, ports: [443], tls: { certificates: [pki.site] } },
+        ],
+        forwardFor: true,
+        forwardedProto: true,
+        hsts: true,
+        rules: [
+          { name: 'images', backend: 'images', conditions: [{ kind: 'pathPrefix', values: ['/images/'] }] },
+          { name: 'sticky', backend: 'by_source', conditions: [{ kind: 'pathPrefix', values: ['/sticky/'] }] },
+          { name: 'secure', backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/secure/'] }] },
+        ],
+        defaultBackend: 'app',
+      },
+      {
+        name: 'rdp',
+        mode: 'tcp',
+        binds: [{ address: VIP, ports: [3389] }],
+        defaultBackend: 'terminal',
+      },
+    ],
+    backends: [
+      {
+        name: 'app',
+        balance: { algorithm: 'roundrobin' },
+        persistence: { type: 'cookie-insert', cookie: 'SRV' },
+        healthCheck: { intervalMs: 200, rise: 1, fall: 1 },
+        servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
+      },
+      {
+        name: 'images',
+        servers: [{ name: 'img', address: SERVERS[1], port: 8080 }],
+      },
+      {
+        name: 'by_source',
+        balance: { algorithm: 'roundrobin' },
+        persistence: { type: 'source', expireSeconds: 600 },
+        servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
+      },
+      {
+        name: 'terminal',
+        mode: 'tcp',
+        balance: { algorithm: 'roundrobin' },
+        persistence: { type: 'rdp-cookie' },
+        servers: SERVERS.map((address, i) => ({ name: `ts${i + 1}`, address, port: 3389 })),
+      },
+    ],
+  };
+}
+
+type Echo = { name: string; url: string; headers: Record<string, string>; peer: string };
+
+beforeAll(async () => {
+  rig = await makeRig();
+  pki = await makeTestPki();
+  for (const [i, host] of rig.servers.entries()) {
+    echoes.push(await rig.echo(host, `s${i + 1}`, 8080));
+    await host.serveTcp({ name: `ts${i + 1}`, port: 3389 });
+  }
+  supervisor = rig.supervisor();
+  const started = await supervisor.start(model());
+  expect(started.diagnostics).toEqual([]);
+  expect(started.applied).toBe(true);
+  // Both servers pass their first health check before the tests start.
+  await waitFor('servers up', async () => {
+    const rows = await supervisor.runtime().showStat();
+    return rows.filter((r) => r.proxy === 'app' && r.type === 'server' && r.status === 'UP').length === 2
+      ? true
+      : undefined;
+  });
+});
+
+afterAll(async () => {
+  await rig?.destroy();
+  if (pki) await rm(pki.dir, { recursive: true, force: true });
+});
+
+async function get(path: string, extra: string[] = []): Promise<Echo> {
+  const response = await rig.curl([...extra, `http://${VIP}${path}`]);
+  expect(response.status).toBe(200);
+  return JSON.parse(response.body) as Echo;
+}
+
+describe('HAProxy in namespaces', () => {
+  it('switches /images/ to its own backend and the rest to the default one', async () => {
+    const images = await Promise.all([1, 2, 3].map(() => get('/images/logo.png')));
+    expect(images.map((e) => e.name)).toEqual(['s2', 's2', 's2']);
+    const others = [await get('/a'), await get('/b')];
+    expect(new Set(others.map((e) => e.name))).toEqual(new Set(['s1', 's2']));
+  });
+
+  it('hands the client address to the real server in X-Forwarded-For', async () => {
+    const echo = await get('/xff');
+    expect(echo.headers['x-forwarded-for']).toBe(CLIENT);
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+    // Full proxy: the server's peer is the balancer, not the client.
+    expect(echo.peer.replace(/^::ffff:/, '')).toBe('198.51.100.1');
+  });
+
+  it('keeps a client on its server with source persistence', async () => {
+    const names = [];
+    for (let i = 0; i < 6; i++) names.push((await get('/sticky/x')).name);
+    expect(new Set(names).size).toBe(1);
+    const table = await supervisor.runtime().command('show table by_source');
+    expect(table).toContain(`key=${CLIENT}`);
+  });
+
+  it('terminates TLS with the test certificate; the server sees plain HTTP and X-Forwarded-Proto', async () => {
+    const response = await rig.curl(['--cacert', pki.ca, `https://${VIP}/secure/`]);
+    expect(response.status).toBe(200);
+    const echo = JSON.parse(response.body) as Echo;
+    expect(echo.headers['x-forwarded-proto']).toBe('https');
+    expect(echo.headers['x-forwarded-for']).toBe(CLIENT);
+    expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
+    // And the certificate really is the one made for this test.
+    const { stdout } = await rig.client.exec('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{ssl_verify_result}',
+      '--cacert',
+      pki.ca,
+      `https://${VIP}/`,
+    ]);
+    expect(stdout).toBe('0');
+  });
+
+  it('keeps an RDP client on one terminal server by its mstshash cookie', async () => {
+    const first = await rig.node(rig.client, 'rdp-client.mjs', [VIP, '3389', 'alice']);
+    const again = [];
+    for (let i = 0; i < 4; i++) again.push(await rig.node(rig.client, 'rdp-client.mjs', [VIP, '3389', 'alice']));
+    expect(first).toMatch(/^ts[12]$/);
+    expect(again).toEqual([first, first, first, first]);
+    const table = await supervisor.runtime().command('show table terminal');
+    expect(table).toContain('key=alice');
+  });
+
+  it('keeps a client on its server with an inserted cookie, and moves it when that server goes down', async () => {
+    const jar = join(rig.dir, 'cookies.txt');
+    const first = await get('/app', ['-c', jar, '-b', jar]);
+    const names = [];
+    for (let i = 0; i < 4; i++) names.push((await get('/app', ['-c', jar, '-b', jar])).name);
+    expect(names).toEqual([first.name, first.name, first.name, first.name]);
+
+    const index = Number(first.name.slice(1)) - 1;
+    await echoes[index]?.stop();
+    await waitFor('server down', async () => {
+      const rows = await supervisor.runtime().showStat();
+      return rows.some((r) => r.proxy === 'app' && r.name === first.name && r.status.startsWith('DOWN'))
+        ? true
+        : undefined;
+    });
+    const moved = await get('/app', ['-c', jar, '-b', jar]);
+    expect(moved.name).not.toBe(first.name);
+    const after = await get('/app', ['-c', jar, '-b', jar]);
+    expect(after.name).toBe(moved.name);
+  });
+});
