@@ -33,6 +33,10 @@ export interface SupervisorOptions {
   readyTimeoutMs?: number;
   /** Per socket call (default 5000 ms). */
   socketTimeoutMs?: number;
+  /** Start HAProxy again with the last applied configuration when it exits on its own (default true). */
+  restart?: boolean;
+  /** Delay before such a restart (default 1000 ms). */
+  restartDelayMs?: number;
 }
 
 export interface ApplyResult {
@@ -59,7 +63,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * through the master socket (listeners are handed over, old workers finish their sessions);
  * bursts are coalesced into one reload of the latest configuration.
  *
- * Events: `exit` (code, signal) when the master stops unexpectedly; `reload` (count).
+ * If HAProxy exits on its own it is started again with the last applied configuration.
+ *
+ * Events: `exit` (code, signal, output) when the master stops unexpectedly; `restart`
+ * (pid) once it runs again; `restart-failed` (error); `reload` (count).
  */
 export class Supervisor extends EventEmitter {
   readonly options: SupervisorOptions;
@@ -73,6 +80,8 @@ export class Supervisor extends EventEmitter {
   private sequence = 0;
   private validating = 0;
   private current: string | undefined;
+  private started = false;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -128,6 +137,7 @@ export class Supervisor extends EventEmitter {
     await this.writeConfig(text);
     await this.launch();
     this.current = text;
+    this.started = true;
     return { applied: true, diagnostics: result.diagnostics, reload: 0 };
   }
 
@@ -155,7 +165,9 @@ export class Supervisor extends EventEmitter {
     child.once('exit', (code, signal) => {
       exited = true;
       if (this.child === child) this.child = undefined;
-      if (!this.stopping) this.emit('exit', code, signal, output);
+      if (this.stopping) return;
+      this.emit('exit', code, signal, output);
+      this.scheduleRestart();
     });
     child.once('error', (cause) => {
       exited = true;
@@ -174,6 +186,22 @@ export class Supervisor extends EventEmitter {
     }
     child.kill('SIGKILL');
     throw new HaproxyConfigError('HAPROXY_START_FAILED', `no worker within the ready timeout: ${output.trim()}`);
+  }
+
+  private scheduleRestart(): void {
+    if (!this.started || this.options.restart === false || this.restartTimer) return;
+    this.restartTimer = setTimeout(async () => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      try {
+        // The file on disk is the last configuration that was applied.
+        await this.launch();
+        this.emit('restart', this.child?.pid);
+      } catch (error) {
+        // The failed child's exit schedules the next attempt.
+        this.emit('restart-failed', error);
+      }
+    }, this.options.restartDelayMs ?? 1000);
   }
 
   /**
@@ -274,6 +302,7 @@ export class Supervisor extends EventEmitter {
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     const pending = this.pending;
     this.pending = undefined;
     for (const w of pending?.waiters ?? []) {

@@ -136,6 +136,18 @@ describe('Supervisor', () => {
     expect(procs.filter((p) => p.role === 'worker' && !p.old)).toHaveLength(1);
   });
 
+  it('starts HAProxy again with the last configuration when it dies', async () => {
+    const pid = supervisor.pid;
+    expect(pid).toBeDefined();
+    const restarted = new Promise<number>((resolve) => supervisor.once('restart', resolve));
+    const exited = new Promise<void>((resolve) => supervisor.once('exit', () => resolve()));
+    process.kill(pid as number, 'SIGKILL');
+    await exited;
+    const newPid = await restarted;
+    expect(newPid).not.toBe(pid);
+    await waitFor('serving again', async () => ((await generation()) === 'burst5' ? true : undefined));
+  });
+
   it('refuses to apply once stopped', async () => {
     const other = rig.supervisor({
       masterSocket: join(rig.dir, 'other-master.sock'),
