@@ -255,9 +255,9 @@ export interface ServerTls {
   /** `required` checks the chain against `ca` (default `required`). */
   verify?: 'none' | 'required';
   ca?: string;
-  /** Name checked against the certificate (`verifyhost`). */
+  /** Name checked against the certificate (`verifyhost`) when no `sni` is sent. */
   verifyHost?: string;
-  /** SNI sent to the server. */
+  /** SNI sent to the server; with `verify: 'required'` the certificate must match this name. */
   sni?: string;
   /** ALPN offered to the server. */
   alpn?: string[];

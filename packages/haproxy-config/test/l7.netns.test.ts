@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NamespaceProcess } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HaproxyConfig, Supervisor } from '../src/index.js';
-import { CLIENT, makeRig, type Rig, SERVERS, VIP, waitFor } from './helpers/rig.js';
+import { CLIENT, CLIENT6, makeRig, type Rig, SERVERS, VIP, VIP6, waitFor } from './helpers/rig.js';
 import { makeTestPki } from './helpers/tls.js';
 
 let rig: Rig;
@@ -22,6 +22,7 @@ function model(): HaproxyConfig {
         name: 'web',
         binds: [
           { address: VIP, ports: [80] },
+          { address: VIP6, ports: [80] },
           { address: VIP, ports: [443], tls: { certificates: [pki.site] } },
         ],
         forwardFor: true,
@@ -31,7 +32,17 @@ function model(): HaproxyConfig {
           { name: 'images', backend: 'images', conditions: [{ kind: 'pathPrefix', values: ['/images/'] }] },
           { name: 'sticky', backend: 'by_source', conditions: [{ kind: 'pathPrefix', values: ['/sticky/'] }] },
           { name: 'secure', backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/secure/'] }] },
+          { name: 'reencrypt', backend: 'reencrypt', conditions: [{ kind: 'pathPrefix', values: ['/reencrypt/'] }] },
+          { name: 'wrong_name', backend: 'wrong_name', conditions: [{ kind: 'pathPrefix', values: ['/wrong-name/'] }] },
+          { name: 'pp1', backend: 'pp1', conditions: [{ kind: 'pathPrefix', values: ['/pp1/'] }] },
+          { name: 'pp2', backend: 'pp2', conditions: [{ kind: 'pathPrefix', values: ['/pp2/'] }] },
         ],
+        defaultBackend: 'app',
+      },
+      {
+        name: 'plain',
+        binds: [{ address: VIP, ports: [8081] }],
+        redirectToHttps: true,
         defaultBackend: 'app',
       },
       {
@@ -60,6 +71,32 @@ function model(): HaproxyConfig {
         servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
       },
       {
+        name: 'reencrypt',
+        servers: [
+          {
+            name: 'tls1',
+            address: SERVERS[0],
+            port: 8443,
+            check: false,
+            tls: { verify: 'required', ca: pki.ca, sni: 'site.example.com' },
+          },
+        ],
+      },
+      {
+        name: 'wrong_name',
+        servers: [
+          {
+            name: 'tls1',
+            address: SERVERS[0],
+            port: 8443,
+            check: false,
+            tls: { verify: 'required', ca: pki.ca, verifyHost: 'other.example.com' },
+          },
+        ],
+      },
+      { name: 'pp1', servers: [{ name: 'p', address: SERVERS[1], port: 9090, check: false, sendProxy: 'v1' }] },
+      { name: 'pp2', servers: [{ name: 'p', address: SERVERS[1], port: 9090, check: false, sendProxy: 'v2' }] },
+      {
         name: 'terminal',
         mode: 'tcp',
         balance: { algorithm: 'roundrobin' },
@@ -79,6 +116,16 @@ beforeAll(async () => {
     echoes.push(await rig.echo(host, `s${i + 1}`, 8080));
     await host.serveTcp({ name: `ts${i + 1}`, port: 3389 });
   }
+  // A TLS server for re-encryption, with the test certificate: openssl's s_server answers
+  // every GET with its status page.
+  const tls = rig.servers[0]?.spawn('openssl', ['s_server', '-accept', '8443', '-cert', pki.site, '-www', '-quiet']);
+  if (!tls) throw new Error('no server');
+  await waitFor('s_server', async () => {
+    const { stdout } = await (rig.servers[0] as (typeof rig.servers)[number]).exec('ss', ['-Hltn', 'sport = :8443']);
+    return stdout.includes('8443') ? true : undefined;
+  });
+  const pp = rig.servers[1]?.spawn(process.execPath, [rig.fixture('proxy-echo.mjs'), 'pp', '0.0.0.0', '9090']);
+  await pp?.waitForLine('READY', 30_000);
   supervisor = rig.supervisor();
   const started = await supervisor.start(model());
   expect(started.diagnostics).toEqual([]);
@@ -146,6 +193,33 @@ describe('HAProxy in namespaces', () => {
       `https://${VIP}/`,
     ]);
     expect(stdout).toBe('0');
+  });
+
+  it('answers on IPv6 and hands the IPv6 client address in X-Forwarded-For', async () => {
+    const response = await rig.curl([`http://[${VIP6}]/v6`]);
+    expect(response.status).toBe(200);
+    expect((JSON.parse(response.body) as Echo).headers['x-forwarded-for']).toBe(CLIENT6);
+  });
+
+  it('redirects plain HTTP to HTTPS', async () => {
+    const response = await rig.curl([`http://${VIP}:8081/some/page?q=1`]);
+    expect(response.status).toBe(301);
+    expect(response.headers.location).toBe(`https://${VIP}:8081/some/page?q=1`);
+  });
+
+  it('re-encrypts to a TLS server, verifying its certificate and name', async () => {
+    const good = await rig.curl([`http://${VIP}/reencrypt/`]);
+    expect(good.status).toBe(200);
+    expect(good.body).toContain('s_server');
+    // Same server, but HAProxy expects another name (verifyHost, no SNI): verification fails.
+    const wrong = await rig.curl([`http://${VIP}/wrong-name/`]);
+    expect(wrong.status).toBe(503);
+  });
+
+  it.each(['v1', 'v2'])('sends a PROXY protocol %s header with the client address to the server', async (version) => {
+    const response = await rig.curl([`http://${VIP}/pp${version.slice(1)}/`]);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ name: 'pp', proxy: version, source: CLIENT });
   });
 
   it('keeps an RDP client on one terminal server by its mstshash cookie', async () => {

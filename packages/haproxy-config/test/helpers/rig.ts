@@ -9,11 +9,13 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
 export const CLIENT = '192.0.2.2';
 export const VIP = '192.0.2.1';
+export const CLIENT6 = '2001:db8:1::2';
+export const VIP6 = '2001:db8:1::1';
 export const LB_INSIDE = '198.51.100.1';
 export const SERVERS = ['198.51.100.11', '198.51.100.12'] as const;
 
 /**
- * client (192.0.2.2) -- lb (192.0.2.1 | 198.51.100.1) -- switch -- s1 (.11), s2 (.12).
+ * client (192.0.2.2, 2001:db8:1::2) -- lb (192.0.2.1, 2001:db8:1::1 | 198.51.100.1) -- switch -- s1 (.11), s2 (.12).
  * HAProxy runs in `lb`; its sockets and files live in a temporary directory of the host.
  */
 export interface Rig {
@@ -38,7 +40,7 @@ export async function makeRig(): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-haproxy-rig-'));
   const client = await lab.host('client');
   const lb = await lab.host('lb');
-  await lab.link(client, lb, { aAddrs: [`${CLIENT}/24`], bAddrs: [`${VIP}/24`] });
+  await lab.link(client, lb, { aAddrs: [`${CLIENT}/24`, `${CLIENT6}/64`], bAddrs: [`${VIP}/24`, `${VIP6}/64`] });
   const sw = await lab.switch('sw');
   await lab.attach(lb, sw, [`${LB_INSIDE}/24`]);
   const servers: Host[] = [];
