@@ -19,6 +19,7 @@ function model(): HaproxyConfig {
     ],
     backends: [
       { name: 'raw_app', mode: 'tcp', servers: [{ name: 'r1', address: SERVERS[0], port: 8080 }] },
+      { name: 'hashed', balance: { algorithm: 'source' }, servers: [{ name: 'h1', address: SERVERS[0], port: 8080 }] },
       {
         name: 'app',
         balance: { algorithm: 'roundrobin' },
@@ -131,6 +132,12 @@ describe('RuntimeClient', () => {
     await admin.setServerState('app', 's3', 'maint');
     await admin.deleteServer('app', 's3');
     expect((await admin.showServersState('app')).map((s) => s.server)).toEqual(['s1', 's2']);
+  });
+
+  it('refuses add server on a hash-based backend with HAPROXY_UNSUPPORTED', async () => {
+    await expect(admin.addServer('hashed', { name: 'h2', address: SERVERS[1], port: 8080 })).rejects.toMatchObject({
+      code: 'HAPROXY_UNSUPPORTED',
+    });
   });
 
   it('summarises client sessions', async () => {
