@@ -28,6 +28,8 @@ function model(): HaproxyConfig {
           // s1 has a feedback agent port nobody listens on: the agent only reports failures, it never downs a server.
           { name: 's1', address: SERVERS[0], port: 8080, weight: 10, agent: { port: 3333, intervalMs: 500 } },
           { name: 's2', address: SERVERS[1], port: 8080 },
+          // fed's agent answers "50%": HAProxy halves its weight.
+          { name: 'fed', address: SERVERS[1], port: 8080, weight: 10, agent: { port: 3334, intervalMs: 200 } },
         ],
       },
     ],
@@ -37,12 +39,14 @@ function model(): HaproxyConfig {
 beforeAll(async () => {
   rig = await makeRig();
   for (const [i, host] of rig.servers.entries()) await rig.echo(host, `s${i + 1}`, 8080);
+  const agent = rig.servers[1]?.spawn(process.execPath, [rig.fixture('agent.mjs'), '0.0.0.0', '3334', '50%']);
+  await agent?.waitForLine('READY', 30_000);
   supervisor = rig.supervisor();
   expect((await supervisor.start(model())).applied).toBe(true);
   admin = new RuntimeClient({ socketPath: join(rig.dir, 'admin.sock'), timeoutMs: 3000 });
   await waitFor('servers up', async () => {
     const rows = await admin.showStat();
-    return rows.filter((r) => r.proxy === 'app' && r.type === 'server' && r.status === 'UP').length === 2
+    return rows.filter((r) => r.proxy === 'app' && r.type === 'server' && r.status === 'UP').length === 3
       ? true
       : undefined;
   });
@@ -76,7 +80,7 @@ describe('RuntimeClient', () => {
     await admin.setWeight('app', 's1', 42);
     await admin.setServerState('app', 's2', 'maint');
     let states = await admin.showServersState('app');
-    expect(states.map((s) => [s.server, s.userWeight, s.adminState])).toEqual([
+    expect(states.map((s) => [s.server, s.userWeight, s.adminState]).slice(0, 2)).toEqual([
       ['s1', 42, 'ready'],
       ['s2', 1, 'maint'],
     ]);
@@ -86,6 +90,16 @@ describe('RuntimeClient', () => {
     expect(states[1]?.adminState).toBe('drain');
     await admin.setServerState('app', 's2', 'ready');
     await admin.setWeight('app', 's1', 10);
+  });
+
+  it('applies what the feedback agent (agent-check) reports', async () => {
+    const row = await waitFor('agent weight', async () => {
+      const fed = (await admin.showStat()).find((r) => r.proxy === 'app' && r.name === 'fed');
+      return fed?.weight === 5 ? fed : undefined;
+    });
+    expect(row.weight).toBe(5);
+    // The configured weight is unchanged: the agent's answer is relative to it.
+    expect((await admin.showServersState('app')).find((s) => s.server === 'fed')?.initialWeight).toBe(10);
   });
 
   it('disables and enables health checks and the agent', async () => {
@@ -116,22 +130,20 @@ describe('RuntimeClient', () => {
       { ready: true },
     );
     const states = await admin.showServersState('app');
-    expect(states.map((s) => s.server)).toEqual(['s1', 's2', 's3']);
-    expect(states[2]?.adminState).toBe('ready');
+    expect(states.map((s) => s.server)).toEqual(['s1', 's2', 'fed', 's3']);
+    expect(states[3]?.adminState).toBe('ready');
     await waitFor('s3 up', async () =>
       (await admin.showStat()).some((r) => r.name === 's3' && r.status === 'UP') ? true : undefined,
     );
     // With the configured servers in maintenance, only the added one can answer.
-    await admin.setServerState('app', 's1', 'maint');
-    await admin.setServerState('app', 's2', 'maint');
+    for (const server of ['s1', 's2', 'fed']) await admin.setServerState('app', server, 'maint');
     const served = await rig.curl([`http://${VIP}/`]);
     expect(served.status).toBe(200);
     expect(served.headers['x-served-by']).toBe('s2');
-    await admin.setServerState('app', 's1', 'ready');
-    await admin.setServerState('app', 's2', 'ready');
+    for (const server of ['s1', 's2', 'fed']) await admin.setServerState('app', server, 'ready');
     await admin.setServerState('app', 's3', 'maint');
     await admin.deleteServer('app', 's3');
-    expect((await admin.showServersState('app')).map((s) => s.server)).toEqual(['s1', 's2']);
+    expect((await admin.showServersState('app')).map((s) => s.server)).toEqual(['s1', 's2', 'fed']);
   });
 
   it('refuses add server on a hash-based backend with HAPROXY_UNSUPPORTED', async () => {
