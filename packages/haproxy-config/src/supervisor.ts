@@ -8,6 +8,7 @@ import { render } from './render.js';
 import type { ProcessRunner } from './runner.js';
 import { MasterClient, type RuntimeClient } from './runtime.js';
 import type { ProcEntry } from './runtime-parse.js';
+import type { CliTransport } from './socket.js';
 
 /** Starts the HAProxy master with these arguments; replaceable to run it elsewhere (a namespace). */
 export type Launcher = (args: string[]) => ChildProcess;
@@ -27,6 +28,8 @@ export interface SupervisorOptions {
   launcher?: Launcher;
   /** Runs `haproxy -c` (tests). */
   runner?: ProcessRunner;
+  /** Replaces the master socket (tests). */
+  masterTransport?: CliTransport;
   /** Reloads asked for within this window become one (default 50 ms). */
   coalesceMs?: number;
   /** How long a start or reload may take (default 15000 ms). */
@@ -86,7 +89,11 @@ export class Supervisor extends EventEmitter {
   constructor(options: SupervisorOptions) {
     super();
     this.options = options;
-    this.master = new MasterClient({ socketPath: options.masterSocket, timeoutMs: options.socketTimeoutMs ?? 5000 });
+    this.master = new MasterClient({
+      socketPath: options.masterSocket,
+      timeoutMs: options.socketTimeoutMs ?? 5000,
+      ...(options.masterTransport ? { transport: options.masterTransport } : {}),
+    });
   }
 
   /** The worker's runtime API, through the master socket. */
