@@ -4,9 +4,9 @@ import { IpvsError } from './errors.js';
 import { daemonAttrs, decodeDaemon, decodeDestination, decodeService, serviceKeyAttrs } from './kernel/codec.js';
 import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './kernel/constants.js';
 import { kernelError } from './kernel/errors.js';
-import { type Attr, parseAttrs, readU32, u32 } from './netlink/attributes.js';
+import { type Attr, AttrView, parseAttrs, readU32, u32 } from './netlink/attributes.js';
 import { KernelError, NetlinkConnection } from './netlink/connection.js';
-import { type GenlRequest, genlPayload, type NlMessage } from './netlink/message.js';
+import { GENL_HDRLEN, type GenlRequest, genlPayload, type NlMessage } from './netlink/message.js';
 import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './netlink/transport.js';
 import { type Operation, operationRequest } from './operations.js';
 import type {
@@ -203,14 +203,24 @@ export class IpvsClient {
     });
   }
 
-  /** The whole table: every service with its destinations. */
+  /** The whole table: every service with its destinations (their dumps pipelined). */
   async list(): Promise<ServiceWithDestinations[]> {
     const services = await this.listServices();
-    const out: ServiceWithDestinations[] = [];
-    for (const service of services) {
-      out.push({ ...service, destinations: await this.listDestinations(service) });
+    let replies: NlMessage[][];
+    try {
+      replies = await this.connection.dumpMany(
+        services.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
+      );
+    } catch (error) {
+      throw error instanceof KernelError ? kernelError(error, 'list destinations', Cmd.GET_DEST) : error;
     }
-    return out;
+    return services.map((service, i) => ({
+      ...service,
+      destinations: (replies[i] ?? []).flatMap((r) => {
+        const m = decodeNested(r, CmdAttr.DEST);
+        return m ? [decodeDestination(m, service.family)] : [];
+      }),
+    }));
   }
 
   async startDaemon(daemon: SyncDaemon): Promise<void> {
@@ -279,7 +289,6 @@ export class IpvsClient {
   }
 }
 
-function decodeNested(msg: NlMessage, type: number) {
-  const nested = parseAttrs(genlPayload(msg).attrs).get(type);
-  return nested ? parseAttrs(nested) : undefined;
+function decodeNested(msg: NlMessage, type: number): AttrView | undefined {
+  return new AttrView(msg.payload, GENL_HDRLEN).nested(type);
 }

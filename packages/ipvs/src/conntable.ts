@@ -38,6 +38,11 @@ export function parseConnections(text: string): Connection[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 9 || f[0] === 'Pro') continue;
     const [pro, from, fport, to, tport, dest, dport, state, expires, peName, peData] = f;
+    const addr = /^([0-9A-F]{8}|[0-9a-f:]{2,39})$/i;
+    const port = /^[0-9A-F]{4}$/i;
+    if (![from, to, dest].every((a) => addr.test(a ?? '')) || ![fport, tport, dport].every((p) => port.test(p ?? '')))
+      continue;
+    if (!/^\d+$/.test(expires ?? '')) continue;
     const conn: Connection = {
       protocol: (pro ?? '').toLowerCase(),
       client: endpoint(from, fport),

@@ -3,7 +3,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 /** Parses an IPv4 or IPv6 address into its bytes (4 or 16), or undefined. */
 export function parseAddress(text: string): Uint8Array | undefined {
   if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
-  if (!isIPv6(text)) return undefined;
+  // Zone ids (fe80::1%eth0) have no place in IPVS: refuse rather than drop them.
+  if (!isIPv6(text) || text.includes('%')) return undefined;
   let head = text;
   let v4tail: number[] = [];
   const lastColon = text.lastIndexOf(':');
@@ -29,10 +30,11 @@ export function parseAddress(text: string): Uint8Array | undefined {
 }
 
 /** Formats 4 or 16 bytes as an address; IPv6 in RFC 5952 form (longest zero run as ::). */
-export function formatAddress(bytes: Uint8Array, family: 4 | 6): string {
-  if (family === 4) return Array.from(bytes.subarray(0, 4)).join('.');
+export function formatAddress(bytes: Uint8Array, family: 4 | 6, offset = 0): string {
+  if (family === 4)
+    return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
   const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
+  for (let i = 0; i < 8; i++) words.push(((bytes[offset + i * 2] ?? 0) << 8) | (bytes[offset + i * 2 + 1] ?? 0));
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -48,6 +50,10 @@ export function formatAddress(bytes: Uint8Array, family: 4 | 6): string {
     }
     i = j;
   }
+  // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5), as the kernel prints them.
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    return `::ffff:${bytes[offset + 12]}.${bytes[offset + 13]}.${bytes[offset + 14]}.${bytes[offset + 15]}`;
+  }
   const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
   if (bestStart === -1) return hex(words);
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
@@ -55,7 +61,7 @@ export function formatAddress(bytes: Uint8Array, family: 4 | 6): string {
 
 export function familyOf(address: string): 4 | 6 | undefined {
   if (isIPv4(address)) return 4;
-  if (isIPv6(address)) return 6;
+  if (isIPv6(address) && !address.includes('%')) return 6;
   return undefined;
 }
 

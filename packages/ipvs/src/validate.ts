@@ -13,6 +13,12 @@ import {
 const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 const U32_MAX = 0xffffffff;
 
+function isMulticast(address: string): boolean {
+  const family = familyOf(address);
+  if (family === 4) return Number(address.split('.')[0]) >= 224 && Number(address.split('.')[0]) <= 239;
+  return family === 6 && /^ff/i.test(address);
+}
+
 const isInt = (n: unknown, min: number, max: number): n is number =>
   typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 
@@ -56,9 +62,10 @@ export function validateService(spec: ServiceSpec, prefix = ''): Family {
   if (spec.persistence !== undefined) {
     const p = spec.persistence;
     if (!isInt(p.timeout, 1, U32_MAX)) throw invalid(at(prefix, 'persistence.timeout'), 'must be at least 1 second');
-    const max = family === 4 ? 32 : 128;
-    if (p.netmask !== undefined && !isInt(p.netmask, 0, max)) {
-      throw invalid(at(prefix, 'persistence.netmask'), `must be a prefix length from 0 to ${max}`);
+    // The kernel takes any IPv4 mask but refuses an IPv6 prefix of 0.
+    const [min, max] = family === 4 ? [0, 32] : [1, 128];
+    if (p.netmask !== undefined && !isInt(p.netmask, min, max)) {
+      throw invalid(at(prefix, 'persistence.netmask'), `must be a prefix length from ${min} to ${max}`);
     }
   }
   if (spec.onePacket && spec.protocol !== undefined && spec.protocol !== 'udp') {
@@ -135,12 +142,12 @@ export function validateDestinationKey(dest: { address: string; port: number }, 
 
 export function validateDaemon(d: SyncDaemon, prefix = ''): void {
   if (d.state !== 'master' && d.state !== 'backup') throw invalid(at(prefix, 'state'), 'must be master or backup');
-  if (typeof d.interface !== 'string' || !/^[A-Za-z0-9_.:-]{1,15}$/.test(d.interface)) {
+  if (typeof d.interface !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(d.interface)) {
     throw invalid(at(prefix, 'interface'), 'must be an interface name (1-15 characters)');
   }
   if (!isInt(d.syncId, 0, 255)) throw invalid(at(prefix, 'syncId'), 'must be an integer from 0 to 255');
   if (d.maxLength !== undefined && !isInt(d.maxLength, 1, 65535)) throw invalid(at(prefix, 'maxLength'), '1-65535');
-  if (d.group !== undefined && !familyOf(d.group)) throw invalid(at(prefix, 'group'), 'must be a multicast address');
+  if (d.group !== undefined && !isMulticast(d.group)) throw invalid(at(prefix, 'group'), 'must be a multicast address');
   if (d.port !== undefined && !isInt(d.port, 1, 65535)) throw invalid(at(prefix, 'port'), '1-65535');
   if (d.ttl !== undefined && !isInt(d.ttl, 1, 255)) throw invalid(at(prefix, 'ttl'), '1-255');
 }

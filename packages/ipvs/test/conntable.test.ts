@@ -170,3 +170,24 @@ describe('IpvsClient.connections()', () => {
     expect((error as Error & { cause: { code: string } }).cause.code).toBe('ENOENT');
   });
 });
+
+describe('malformed lines', () => {
+  it('skips a line whose fields are not what the kernel prints', () => {
+    const text = [
+      'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData',
+      'TCP ZZZZZZZZ XXXX CB00710A 0050 C000020B 1F90 ESTABLISHED     892',
+      'TCP CB007102 A1B2 CB00710A 0050 C000020B 1F90 ESTABLISHED     soon',
+      'TCP CB007102 A1B2 CB00710A 0050 C000020B 1F90 SYN_RECV         59',
+    ].join('\n');
+    expect(parseConnections(text)).toEqual([
+      {
+        protocol: 'tcp',
+        client: { address: '203.0.113.2', port: 0xa1b2 },
+        virtual: { address: '203.0.113.10', port: 80 },
+        destination: { address: '192.0.2.11', port: 8080 },
+        state: 'SYN_RECV',
+        expires: 59,
+      },
+    ]);
+  });
+});

@@ -95,3 +95,15 @@ describe('familyOf and canonicalAddress', () => {
     expect(canonicalAddress('not-an-address')).toBe('not-an-address');
   });
 });
+
+describe('review fixes', () => {
+  it('refuses zone ids instead of dropping them', () => {
+    expect(parseAddress('fe80::1%eth0')).toBeUndefined();
+    expect(familyOf('fe80::1%eth0')).toBeUndefined();
+  });
+
+  it('keeps the dotted tail of IPv4-mapped addresses (RFC 5952 section 5)', () => {
+    expect(formatAddress(bytes('00000000000000000000ffffc0000201'), 6)).toBe('::ffff:192.0.2.1');
+    expect(canonicalAddress('::FFFF:c000:201')).toBe('::ffff:192.0.2.1');
+  });
+});

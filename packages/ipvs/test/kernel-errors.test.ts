@@ -176,3 +176,15 @@ describe('IpvsClient turns kernel errors into coded errors', () => {
     expect(results[2]?.operation.op).toBe('delete-destination');
   });
 });
+
+describe('sync daemon errors name the daemon', () => {
+  it('says which daemon is running or missing', () => {
+    expect(kernelError(new KernelError(17), 'start', Cmd.NEW_DAEMON).message).toBe(
+      'start: that sync daemon is running',
+    );
+    expect(kernelError(new KernelError(ESRCH), 'stop', Cmd.DEL_DAEMON)).toMatchObject({
+      code: 'IPVS_NOT_FOUND',
+      message: 'stop: no such sync daemon is running',
+    });
+  });
+});

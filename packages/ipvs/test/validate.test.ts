@@ -355,3 +355,39 @@ describe('IpvsClient validates before sending', () => {
     expect(transport.sent).toHaveLength(sentBefore);
   });
 });
+
+describe('review fixes', () => {
+  const field = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as IpvsError).field;
+    }
+    return undefined;
+  };
+
+  it('refuses an IPv6 persistence prefix of 0, as the kernel does, but allows IPv4 mask 0', () => {
+    expect(
+      field(() =>
+        validateService({
+          protocol: 'tcp',
+          address: '2001:db8::1',
+          port: 80,
+          persistence: { timeout: 60, netmask: 0 },
+        }),
+      ),
+    ).toBe('persistence.netmask');
+    expect(() =>
+      validateService({ protocol: 'tcp', address: '192.0.2.1', port: 80, persistence: { timeout: 60, netmask: 0 } }),
+    ).not.toThrow();
+  });
+
+  it('wants a multicast sync group and a real interface name', () => {
+    const daemon: SyncDaemon = { state: 'master', interface: 'eth0', syncId: 1 };
+    expect(field(() => validateDaemon({ ...daemon, group: '192.0.2.1' }))).toBe('group');
+    expect(field(() => validateDaemon({ ...daemon, group: '2001:db8::1' }))).toBe('group');
+    expect(() => validateDaemon({ ...daemon, group: '224.0.0.81' })).not.toThrow();
+    expect(() => validateDaemon({ ...daemon, group: 'ff02::81' })).not.toThrow();
+    expect(field(() => validateDaemon({ ...daemon, interface: 'eth0:1' }))).toBe('interface');
+  });
+});

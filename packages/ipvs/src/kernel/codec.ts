@@ -1,20 +1,5 @@
 import { formatAddress, parseAddress } from '../inet.js';
-import {
-  type Attr,
-  type AttrMap,
-  be16,
-  cstring,
-  parseAttrs,
-  readBe16,
-  readCString,
-  readU8,
-  readU16,
-  readU32,
-  readU64,
-  u8,
-  u16,
-  u32,
-} from '../netlink/attributes.js';
+import { type Attr, type AttrView, be16, cstring, u8, u16, u32 } from '../netlink/attributes.js';
 import type {
   Destination,
   DestinationSpec,
@@ -98,10 +83,10 @@ function netmaskBytes(family: Family, prefix: number): Uint8Array {
   return b;
 }
 
-function prefixOfNetmask(family: Family, b: Buffer | undefined): number | undefined {
-  if (!b || b.length < 4) return undefined;
-  if (family === 6) return b.readUInt32LE(0);
-  let mask = b.readUInt32BE(0);
+function prefixOfNetmask(family: Family, v: AttrView): number | undefined {
+  if (family === 6) return v.u32(SvcAttr.NETMASK);
+  let mask = v.be32(SvcAttr.NETMASK);
+  if (mask === undefined) return undefined;
   let prefix = 0;
   while (mask & 0x80000000) {
     prefix++;
@@ -128,19 +113,18 @@ export function serviceAttrs(spec: ServiceSpec): Attr[] {
   return attrs;
 }
 
-export function decodeStats(b64: Buffer | undefined, b32: Buffer | undefined): Stats {
+const ZERO = 0n;
+
+export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
   // STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
-  const m = parseAttrs(b64 ?? b32 ?? Buffer.alloc(0));
-  const wide = b64 !== undefined;
-  const big = (t: number) => (wide ? readU64(m.get(t)) : BigInt(readU32(m.get(t)) ?? 0)) ?? 0n;
-  const bytes = (t: number) => readU64(m.get(t)) ?? 0n;
-  const rate = (t: number) => Number(wide ? (readU64(m.get(t)) ?? 0n) : (readU32(m.get(t)) ?? 0));
+  const big = (t: number) => (v === undefined ? ZERO : wide ? (v.u64(t) ?? ZERO) : BigInt(v.u32(t) ?? 0));
+  const rate = (t: number) => (v === undefined ? 0 : wide ? Number(v.u64(t) ?? ZERO) : (v.u32(t) ?? 0));
   return {
     connections: big(StatsAttr.CONNS),
     inPackets: big(StatsAttr.INPKTS),
     outPackets: big(StatsAttr.OUTPKTS),
-    inBytes: bytes(StatsAttr.INBYTES),
-    outBytes: bytes(StatsAttr.OUTBYTES),
+    inBytes: v?.u64(StatsAttr.INBYTES) ?? ZERO,
+    outBytes: v?.u64(StatsAttr.OUTBYTES) ?? ZERO,
     connectionRate: rate(StatsAttr.CPS),
     inPacketRate: rate(StatsAttr.INPPS),
     outPacketRate: rate(StatsAttr.OUTPPS),
@@ -149,30 +133,37 @@ export function decodeStats(b64: Buffer | undefined, b32: Buffer | undefined): S
   };
 }
 
+function address(v: AttrView, type: number, family: Family): string {
+  const span = v.span(type);
+  return span && span.length >= (family === 4 ? 4 : 16)
+    ? formatAddress(v.buf, family, span.offset)
+    : formatAddress(new Uint8Array(16), family);
+}
+
 const PROTOCOLS = new Map<number, Protocol>(Object.entries(IPPROTO).map(([name, n]) => [n, name as Protocol]));
 
-export function decodeService(m: AttrMap): Service {
-  const family = familyOfAf(readU16(m.get(SvcAttr.AF)));
-  const flags = readU32(m.get(SvcAttr.FLAGS)) ?? 0;
-  const timeout = readU32(m.get(SvcAttr.TIMEOUT)) ?? 0;
-  const fwmark = readU32(m.get(SvcAttr.FWMARK)) ?? 0;
+export function decodeService(m: AttrView): Service {
+  const family = familyOfAf(m.u16(SvcAttr.AF));
+  const flags = m.u32(SvcAttr.FLAGS) ?? 0;
+  const timeout = m.u32(SvcAttr.TIMEOUT) ?? 0;
+  const fwmark = m.u32(SvcAttr.FWMARK) ?? 0;
   const common = {
-    scheduler: (readCString(m.get(SvcAttr.SCHED_NAME)) ?? '') as Scheduler,
+    scheduler: (m.cstring(SvcAttr.SCHED_NAME) ?? '') as Scheduler,
     family,
     flags,
-    stats: decodeStats(m.get(SvcAttr.STATS64), m.get(SvcAttr.STATS)),
+    stats: decodeStats(m.nested(SvcAttr.STATS64) ?? m.nested(SvcAttr.STATS), m.has(SvcAttr.STATS64)),
   };
   const key: ServiceKey =
     fwmark !== 0
       ? { fwmark, family }
       : {
-          protocol: PROTOCOLS.get(readU16(m.get(SvcAttr.PROTOCOL)) ?? 0) ?? 'tcp',
-          address: formatAddress(m.get(SvcAttr.ADDR) ?? Buffer.alloc(16), family),
-          port: readBe16(m.get(SvcAttr.PORT)) ?? 0,
+          protocol: PROTOCOLS.get(m.u16(SvcAttr.PROTOCOL) ?? 0) ?? 'tcp',
+          address: address(m, SvcAttr.ADDR, family),
+          port: m.be16(SvcAttr.PORT) ?? 0,
         };
   const service: Service = { ...key, ...common };
   if (flags & SvcFlag.PERSISTENT) {
-    service.persistence = { timeout, netmask: prefixOfNetmask(family, m.get(SvcAttr.NETMASK)) ?? 32 };
+    service.persistence = { timeout, netmask: prefixOfNetmask(family, m) ?? (family === 4 ? 32 : 128) };
   }
   if (flags & SvcFlag.ONEPACKET) service.onePacket = true;
   const sched = {
@@ -181,7 +172,7 @@ export function decodeService(m: AttrMap): Service {
     ...(flags & SvcFlag.SCHED3 ? { flag3: true } : {}),
   };
   if (Object.keys(sched).length > 0) service.schedulerFlags = sched;
-  const pe = readCString(m.get(SvcAttr.PE_NAME));
+  const pe = m.cstring(SvcAttr.PE_NAME);
   if (pe) service.persistenceEngine = pe;
   return service;
 }
@@ -231,29 +222,29 @@ export function destinationKeyAttrs(dest: { address: string; port: number }): At
   ];
 }
 
-export function decodeDestination(m: AttrMap, serviceFamily: Family): Destination {
-  const af = readU16(m.get(DestAttr.ADDR_FAMILY));
+export function decodeDestination(m: AttrView, serviceFamily: Family): Destination {
+  const af = m.u16(DestAttr.ADDR_FAMILY);
   const family = af === undefined ? serviceFamily : familyOfAf(af);
-  const forwarding = FORWARDING_NAMES.get((readU32(m.get(DestAttr.FWD_METHOD)) ?? 0) & FWD_MASK) ?? 'nat';
+  const forwarding = FORWARDING_NAMES.get((m.u32(DestAttr.FWD_METHOD) ?? 0) & FWD_MASK) ?? 'nat';
   const dest: Destination = {
-    address: formatAddress(m.get(DestAttr.ADDR) ?? Buffer.alloc(16), family),
-    port: readBe16(m.get(DestAttr.PORT)) ?? 0,
+    address: address(m, DestAttr.ADDR, family),
+    port: m.be16(DestAttr.PORT) ?? 0,
     forwarding,
-    weight: readU32(m.get(DestAttr.WEIGHT)) ?? 0,
-    upperThreshold: readU32(m.get(DestAttr.U_THRESH)) ?? 0,
-    lowerThreshold: readU32(m.get(DestAttr.L_THRESH)) ?? 0,
+    weight: m.u32(DestAttr.WEIGHT) ?? 0,
+    upperThreshold: m.u32(DestAttr.U_THRESH) ?? 0,
+    lowerThreshold: m.u32(DestAttr.L_THRESH) ?? 0,
     family,
-    activeConnections: readU32(m.get(DestAttr.ACTIVE_CONNS)) ?? 0,
-    inactiveConnections: readU32(m.get(DestAttr.INACT_CONNS)) ?? 0,
-    persistentConnections: readU32(m.get(DestAttr.PERSIST_CONNS)) ?? 0,
-    stats: decodeStats(m.get(DestAttr.STATS64), m.get(DestAttr.STATS)),
+    activeConnections: m.u32(DestAttr.ACTIVE_CONNS) ?? 0,
+    inactiveConnections: m.u32(DestAttr.INACT_CONNS) ?? 0,
+    persistentConnections: m.u32(DestAttr.PERSIST_CONNS) ?? 0,
+    stats: decodeStats(m.nested(DestAttr.STATS64) ?? m.nested(DestAttr.STATS), m.has(DestAttr.STATS64)),
   };
-  const tunType = readU8(m.get(DestAttr.TUN_TYPE));
+  const tunType = m.u8(DestAttr.TUN_TYPE);
   if (forwarding === 'tun' && tunType !== undefined) {
     const type = (Object.entries(TUN_TYPES).find(([, v]) => v === tunType)?.[0] ?? 'ipip') as TunnelSpec['type'];
-    const flags = readU16(m.get(DestAttr.TUN_FLAGS)) ?? 0;
+    const flags = m.u16(DestAttr.TUN_FLAGS) ?? 0;
     const tunnel: TunnelSpec = { type };
-    if (type === 'gue') tunnel.port = readBe16(m.get(DestAttr.TUN_PORT)) ?? 0;
+    if (type === 'gue') tunnel.port = m.be16(DestAttr.TUN_PORT) ?? 0;
     if (type !== 'ipip') tunnel.checksum = flags & TunFlag.REMCSUM ? 'remcsum' : flags & TunFlag.CSUM ? 'csum' : 'none';
     dest.tunnel = tunnel;
   }
@@ -281,21 +272,24 @@ export function daemonAttrs(d: SyncDaemon): Attr[] {
   return attrs;
 }
 
-export function decodeDaemon(m: AttrMap): SyncDaemon {
+export function decodeDaemon(m: AttrView): SyncDaemon {
   const daemon: SyncDaemon = {
-    state: readU32(m.get(DaemonAttr.STATE)) === DaemonState.MASTER ? 'master' : 'backup',
-    interface: readCString(m.get(DaemonAttr.MCAST_IFN)) ?? '',
-    syncId: readU32(m.get(DaemonAttr.SYNC_ID)) ?? 0,
+    state: m.u32(DaemonAttr.STATE) === DaemonState.MASTER ? 'master' : 'backup',
+    interface: m.cstring(DaemonAttr.MCAST_IFN) ?? '',
+    syncId: m.u32(DaemonAttr.SYNC_ID) ?? 0,
   };
-  const maxLength = readU16(m.get(DaemonAttr.SYNC_MAXLEN));
+  const maxLength = m.u16(DaemonAttr.SYNC_MAXLEN);
   if (maxLength !== undefined) daemon.maxLength = maxLength;
-  const g4 = m.get(DaemonAttr.MCAST_GROUP);
-  const g6 = m.get(DaemonAttr.MCAST_GROUP6);
-  if (g6?.some((b) => b !== 0)) daemon.group = formatAddress(g6, 6);
-  else if (g4?.some((b) => b !== 0)) daemon.group = formatAddress(g4, 4);
-  const port = readU16(m.get(DaemonAttr.MCAST_PORT));
+  // The kernel always sends a group (0.0.0.0 when none was set): only a real one is kept.
+  const g6 = m.span(DaemonAttr.MCAST_GROUP6);
+  const g4 = m.span(DaemonAttr.MCAST_GROUP);
+  const set = (span: { offset: number; length: number }, n: number) =>
+    span.length >= n && m.buf.subarray(span.offset, span.offset + n).some((b) => b !== 0);
+  if (g6 && set(g6, 16)) daemon.group = formatAddress(m.buf, 6, g6.offset);
+  else if (g4 && set(g4, 4)) daemon.group = formatAddress(m.buf, 4, g4.offset);
+  const port = m.u16(DaemonAttr.MCAST_PORT);
   if (port !== undefined) daemon.port = port;
-  const ttl = readU8(m.get(DaemonAttr.MCAST_TTL));
+  const ttl = m.u8(DaemonAttr.MCAST_TTL);
   if (ttl !== undefined) daemon.ttl = ttl;
   return daemon;
 }

@@ -22,12 +22,17 @@ export function kernelError(error: KernelError, what: string, cmd?: number): Ipv
   let code: IpvsErrorCode = 'IPVS_KERNEL_ERROR';
   let detail = errnoName(errno);
   let field: string | undefined;
+  const daemon = cmd === Cmd.NEW_DAEMON || cmd === Cmd.DEL_DAEMON;
   if (errno === EEXIST) {
     code = 'IPVS_EXISTS';
-    detail = cmd === Cmd.NEW_DEST ? 'the destination exists' : 'the service exists';
+    detail = daemon
+      ? 'that sync daemon is running'
+      : cmd === Cmd.NEW_DEST
+        ? 'the destination exists'
+        : 'the service exists';
   } else if (errno === ESRCH) {
     code = 'IPVS_NOT_FOUND';
-    detail = 'no such service';
+    detail = daemon ? 'no such sync daemon is running' : 'no such service';
   } else if (errno === ENOENT) {
     if (cmd === Cmd.NEW_SERVICE || cmd === Cmd.SET_SERVICE) {
       code = 'IPVS_FEATURE_UNAVAILABLE';

@@ -42,6 +42,8 @@ export interface BatchOutcome {
   errors: Map<number, KernelError>;
 }
 
+const EBUSY = 16;
+
 /** Bytes of requests per datagram in a batch: their worst-case error replies fit the receive buffer. */
 const BATCH_BYTES = 64 * 1024;
 
@@ -56,6 +58,7 @@ export class NetlinkConnection {
   private readonly pending = new Map<number, Pending>();
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private closed = false;
+  private port: number | undefined;
 
   constructor(transport: NetlinkTransport, options: { timeoutMs?: number } = {}) {
     this.transport = transport;
@@ -94,6 +97,38 @@ export class NetlinkConnection {
   }
 
   /**
+   * Many dumps at once: a window of dump requests goes out in one datagram. The kernel runs
+   * a dump's first round while it handles the request, so a small dump is complete before
+   * the next request is read; a dump too big for one round makes the ones after it fail
+   * with EBUSY, and those are sent again. Results come back in request order.
+   */
+  async dumpMany(requests: readonly GenlRequest[], window = 64, timeoutMs = this.timeoutMs): Promise<NlMessage[][]> {
+    const results: NlMessage[][] = new Array(requests.length);
+    let queue = requests.map((_, i) => i);
+    while (queue.length > 0) {
+      const retry: number[] = [];
+      for (let at = 0; at < queue.length; at += window) {
+        const indexes = queue.slice(at, at + window);
+        const chunk = indexes.map((i) => ({
+          ...(requests[i] as GenlRequest),
+          flags: (requests[i] as GenlRequest).flags | NLM_F_DUMP,
+        }));
+        const settled = await Promise.allSettled(this.exchangeMany(chunk, timeoutMs));
+        settled.forEach((outcome, k) => {
+          const index = indexes[k] as number;
+          if (outcome.status === 'fulfilled') results[index] = outcome.value;
+          else if (outcome.reason instanceof KernelError && outcome.reason.errno === EBUSY) retry.push(index);
+          else throw outcome.reason;
+        });
+      }
+      // Whatever was busy goes again, one at a time, so it cannot be busy again.
+      queue = retry;
+      window = 1;
+    }
+    return results;
+  }
+
+  /**
    * Many requests, as few datagrams as possible. Only the last request of a datagram asks
    * for an acknowledgement: the kernel handles a datagram's messages in order and answers
    * the others only when they fail, so one ack confirms the whole datagram.
@@ -125,6 +160,7 @@ export class NetlinkConnection {
   }
 
   private sendChunk(requests: readonly GenlRequest[], timeoutMs: number): Promise<Map<number, KernelError>> {
+    if (this.closed) return Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed'));
     const first = this.nextSeq(requests.length);
     const last = first + requests.length - 1;
     const errors = new Map<number, KernelError>();
@@ -170,6 +206,21 @@ export class NetlinkConnection {
   private exchange(requests: GenlRequest[], dump: boolean, timeoutMs: number): Promise<NlMessage[]> {
     if (this.closed) return Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed'));
     const seq = this.nextSeq(1);
+    const promise = this.expect(seq, dump, timeoutMs);
+    this.write(requests, seq, []);
+    return promise;
+  }
+
+  /** Several dump requests in one datagram, one promise each. */
+  private exchangeMany(requests: GenlRequest[], timeoutMs: number): Promise<NlMessage[]>[] {
+    if (this.closed) return requests.map(() => Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed')));
+    const first = this.nextSeq(requests.length);
+    const promises = requests.map((_, i) => this.expect((first + i) >>> 0, true, timeoutMs));
+    this.write(requests, first, []);
+    return promises;
+  }
+
+  private expect(seq: number, dump: boolean, timeoutMs: number): Promise<NlMessage[]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(seq);
@@ -187,7 +238,6 @@ export class NetlinkConnection {
           reject(error);
         },
       });
-      this.write(requests, seq, []);
     });
   }
 
@@ -196,7 +246,9 @@ export class NetlinkConnection {
     for (const r of requests) size += genlSize(r);
     const buf = Buffer.alloc(size);
     let at = 0;
-    const port = this.transport.port;
+    // Asked once: on the local transport it is a system call.
+    this.port ??= this.transport.port;
+    const port = this.port;
     requests.forEach((r, i) => {
       const req = ackIndexes.includes(i) ? { ...r, flags: r.flags | NLM_F_ACK } : r;
       at = writeGenl(buf, at, req, (firstSeq + i) >>> 0, port);

@@ -22,6 +22,17 @@ export interface NetlinkTransport {
 
 /** Room for the acknowledgements and errors of a whole batch; capped by net.core.rmem_max. */
 const BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * One receive buffer large enough for any datagram the kernel sends (dump rounds are at
+ * most 32 KiB), so each datagram costs one recvmsg instead of a peek and a read.
+ */
+const RECEIVE_BYTES = 64 * 1024;
+const SOCKET_OPTIONS = {
+  recvBufferSize: BUFFER_BYTES,
+  sendBufferSize: BUFFER_BYTES,
+  messagePeeking: false,
+  msgBufferSize: RECEIVE_BYTES,
+};
 
 /** A netlink socket in this process's network namespace. */
 export class LocalTransport implements NetlinkTransport {
@@ -41,6 +52,9 @@ export class LocalTransport implements NetlinkTransport {
       });
     }
     this.socket.on('error', (error) => this.errorHandler(error));
+    this.socket.on('truncatedMessage', () =>
+      this.errorHandler(new IpvsError('IPVS_PROTOCOL', `a netlink datagram exceeded ${RECEIVE_BYTES} bytes`)),
+    );
     this.socket.unref();
   }
 
@@ -71,7 +85,8 @@ export class LocalTransport implements NetlinkTransport {
 // [tag u8][length u32 LE][bytes]: P = its port (u32), D = a datagram, E = an error text.
 const WORKER = `
 const { RawNetlinkSocket } = require(process.argv[1]);
-const sock = new RawNetlinkSocket(16, { recvBufferSize: ${BUFFER_BYTES}, sendBufferSize: ${BUFFER_BYTES} });
+const sock = new RawNetlinkSocket(16, ${JSON.stringify(SOCKET_OPTIONS)});
+sock.on('truncatedMessage', () => frame('E', Buffer.from('a netlink datagram exceeded ${RECEIVE_BYTES} bytes')));
 const frame = (tag, body) => { const h = Buffer.alloc(5); h.write(tag, 0); h.writeUInt32LE(body.length, 1); process.stdout.write(Buffer.concat([h, body])); };
 const port = Buffer.alloc(4); port.writeUInt32LE(sock.address().port); frame('P', port);
 sock.on('message', (m) => frame('D', m));
