@@ -8,7 +8,8 @@ import { TLS_POLICIES, tlsOptionWords } from './tls.js';
 
 const ALPN = /^[A-Za-z0-9._/-]{1,32}$/;
 const METHOD = /^[A-Z]{1,20}$/;
-const HOSTNAME = /^[A-Za-z0-9*]([A-Za-z0-9.-]{0,252})$/;
+// A Host header value: a name (or IPv4 address) with an optional port; exact match, no wildcards.
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:[0-9]{1,5})?$/;
 
 export function alpnList(values: unknown, field: string): string {
   const protocols = list<string>(values, field);

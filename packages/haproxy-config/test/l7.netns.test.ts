@@ -28,8 +28,10 @@ function model(): HaproxyConfig {
         forwardFor: true,
         forwardedProto: true,
         hsts: true,
+        headers: [{ action: 'set', name: 'X-Literal', value: LITERAL }],
         rules: [
           { name: 'images', backend: 'images', conditions: [{ kind: 'pathPrefix', values: ['/images/'] }] },
+          { name: 'png', backend: 'images', conditions: [{ kind: 'pathRegex', values: ["^/re/[^']*\\.png$"] }] },
           { name: 'sticky', backend: 'by_source', conditions: [{ kind: 'pathPrefix', values: ['/sticky/'] }] },
           { name: 'secure', backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/secure/'] }] },
           { name: 'reencrypt', backend: 'reencrypt', conditions: [{ kind: 'pathPrefix', values: ['/reencrypt/'] }] },
@@ -107,6 +109,9 @@ function model(): HaproxyConfig {
   };
 }
 
+// Every character the quoting has to get right, and it must arrive unchanged.
+const LITERAL = `100% 'single' "double" $HOME \\x41 #hash`;
+
 type Echo = { name: string; url: string; headers: Record<string, string>; peer: string };
 
 beforeAll(async () => {
@@ -156,6 +161,16 @@ describe('HAProxy in namespaces', () => {
     expect(images.map((e) => e.name)).toEqual(['s2', 's2', 's2']);
     const others = [await get('/a'), await get('/b')];
     expect(new Set(others.map((e) => e.name))).toEqual(new Set(['s1', 's2']));
+  });
+
+  it('sends header values literally: quotes, %, $, backslashes and # survive', async () => {
+    expect((await get('/literal')).headers['x-literal']).toBe(LITERAL);
+  });
+
+  it('matches a regex with an escaped dot and a quote in its class', async () => {
+    expect((await get('/re/logo.png')).name).toBe('s2');
+    const names = new Set([(await get('/re/logopng')).name, (await get('/re/logopng')).name]);
+    expect(names).toEqual(new Set(['s1', 's2']));
   });
 
   it('hands the client address to the real server in X-Forwarded-For', async () => {

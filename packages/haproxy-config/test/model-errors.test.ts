@@ -109,6 +109,13 @@ describe('render refuses injection with a coded error naming the field', () => {
       'frontends[0].rules[0].conditions[0].values[0]',
     ],
     [
+      'host with a wildcard',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'host', values: ['*.example.com'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
       'host with a space',
       (c) => {
         front(c).rules = [{ backend: 'app', conditions: [{ kind: 'host', values: ['a b'] }] }];
