@@ -7,6 +7,7 @@ import { type AgentAdminState, type CheckResult, classifyError, type FailureReas
 import { stableKey } from './stable-key.js';
 import { LatencyRecorder, type LatencyStats } from './stats.js';
 import { validateTarget } from './validate.js';
+import { TickWheel, type WheelItem } from './wheel.js';
 
 export interface TransitionEvent {
   target: string;
@@ -78,6 +79,11 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** A new check first runs at a random point within this many ms (default: its interval). */
   warmupMs?: number;
+  /**
+   * Runs start on a grid of this many ms (default 10, at least 1), so thousands of targets
+   * wake the process 100 times a second in batches instead of at every millisecond.
+   */
+  tickMs?: number;
 }
 
 interface Run {
@@ -89,29 +95,48 @@ interface Run {
 }
 
 /** One check run on one real server, shared by every target that asks for exactly it. */
-class Probe {
+class Probe implements WheelItem {
   readonly subscribers = new Set<Subscription>();
-  timer: unknown;
+  /** Its tick on the wheel while waiting for its next run. */
+  due: number | undefined;
   run: Run | undefined;
   queued = false;
   lastStart = Number.NaN;
   private round = 0;
   private readonly cycle: number;
+  /** One request per schedule entry, built once: a run allocates as little as it can. */
+  private readonly requests: Array<{ request: CheckRequest; rounds: number }>;
 
   constructor(
     readonly key: string,
     readonly target: NormalizedTarget,
   ) {
     this.cycle = target.schedule.reduce((n, e) => n + e.rounds, 0);
+    this.requests = target.schedule.map((entry) => ({
+      rounds: entry.rounds,
+      request: Object.freeze({
+        check: entry.check,
+        address: target.address,
+        port: checkPort(entry.check, target.port),
+        realPort: target.port,
+        virtual: target.virtual,
+        timeoutMs: target.timeoutMs,
+      }),
+    }));
   }
 
-  nextCheck(): CheckDefinition {
+  nextRequest(): CheckRequest {
     let position = this.round++ % this.cycle;
-    for (const entry of this.target.schedule) {
-      if (position < entry.rounds) return entry.check;
-      position -= entry.rounds;
+    for (const { request, rounds } of this.requests) {
+      if (position < rounds) return request;
+      position -= rounds;
     }
     throw new Error('unreachable: schedule cycle');
+  }
+
+  allDown(): boolean {
+    for (const sub of this.subscribers) if (sub.state !== 'down') return false;
+    return true;
   }
 }
 
@@ -161,6 +186,7 @@ export class Scheduler {
   private readonly random: () => number;
   private readonly concurrency: number;
   private readonly warmupMs: number | undefined;
+  private readonly wheel: TickWheel<Probe>;
   private readonly targets = new Map<string, Subscription>();
   private readonly probes = new Map<string, Probe>();
   private readonly queue = new Set<Probe>();
@@ -185,8 +211,13 @@ export class Scheduler {
     if (options.warmupMs !== undefined && !(Number.isFinite(options.warmupMs) && options.warmupMs >= 0)) {
       throw new HealthError('HEALTH_INVALID_OPTION', 'warmupMs must be a number >= 0', { field: 'warmupMs' });
     }
+    const tickMs = options.tickMs ?? 10;
+    if (!Number.isFinite(tickMs) || tickMs < 1) {
+      throw new HealthError('HEALTH_INVALID_OPTION', 'tickMs must be a number >= 1', { field: 'tickMs' });
+    }
     this.concurrency = concurrency;
     this.warmupMs = options.warmupMs;
+    this.wheel = new TickWheel(this.clock, tickMs, (probe) => this.fire(probe));
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -248,6 +279,7 @@ export class Scheduler {
     this.stopped = true;
     for (const sub of [...this.targets.values()]) this.detach(sub);
     this.targets.clear();
+    this.wheel.stop();
   }
 
   private snap(s: Subscription): TargetSnapshot {
@@ -275,8 +307,7 @@ export class Scheduler {
     probe = new Probe(key, target);
     this.probes.set(key, probe);
     const window = Math.min(target.intervalMs, this.warmupMs ?? target.intervalMs);
-    const created = probe;
-    probe.timer = this.clock.setTimer(() => this.fire(created), Math.floor(this.random() * window));
+    this.wheel.schedule(probe, Math.floor(this.random() * window));
     return probe;
   }
 
@@ -285,8 +316,7 @@ export class Scheduler {
     probe.subscribers.delete(sub);
     if (probe.subscribers.size > 0) return;
     this.probes.delete(probe.key);
-    if (probe.timer !== undefined) this.clock.clearTimer(probe.timer);
-    probe.timer = undefined;
+    this.wheel.cancel(probe);
     if (probe.queued) this.queue.delete(probe);
     probe.queued = false;
     const run = probe.run;
@@ -301,7 +331,6 @@ export class Scheduler {
   }
 
   private fire(probe: Probe): void {
-    probe.timer = undefined;
     if (this.active < this.concurrency) this.start(probe);
     else {
       probe.queued = true;
@@ -319,7 +348,8 @@ export class Scheduler {
   }
 
   private start(probe: Probe): void {
-    const check = probe.nextCheck();
+    const request = probe.nextRequest();
+    const check = request.check;
     const t = probe.target;
     const run: Run = {
       controller: new AbortController(),
@@ -340,14 +370,6 @@ export class Scheduler {
       () => this.finish(probe, run, fail('timeout', `no conclusive answer within ${t.timeoutMs} ms`), true),
       t.timeoutMs,
     );
-    const request: CheckRequest = {
-      check,
-      address: t.address,
-      port: checkPort(check, t.port),
-      realPort: t.port,
-      virtual: t.virtual,
-      timeoutMs: t.timeoutMs,
-    };
     let pending: Promise<CheckResult>;
     try {
       pending = this.executor.run(request, run.controller.signal);
@@ -372,12 +394,12 @@ export class Scheduler {
     }
     const now = this.clock.now();
     const latencyMs = now - run.startedAt;
-    for (const sub of [...probe.subscribers]) this.apply(sub, run.check, result, latencyMs, now);
-    if (this.probes.get(probe.key) === probe && probe.timer === undefined && !probe.queued) {
-      const allDown = [...probe.subscribers].every((s) => s.state === 'down');
-      const interval = allDown ? probe.target.downIntervalMs : probe.target.intervalMs;
+    // Set iteration tolerates a listener removing targets meanwhile.
+    for (const sub of probe.subscribers) this.apply(sub, run.check, result, latencyMs, now);
+    if (this.probes.get(probe.key) === probe && probe.due === undefined && !probe.queued) {
+      const interval = probe.allDown() ? probe.target.downIntervalMs : probe.target.intervalMs;
       const delay = Math.max(0, probe.lastStart + interval - now);
-      probe.timer = this.clock.setTimer(() => this.fire(probe), delay);
+      this.wheel.schedule(probe, delay);
     }
     if (slot) this.drain();
   }
@@ -413,7 +435,9 @@ export class Scheduler {
         this.emit('feedback', { target: t.id, service: t.service, weight, admin, at });
       }
     }
-    this.emit('result', { target: t.id, service: t.service, check: check.type, result, latencyMs, at, state: to });
+    if (this.listeners.result.size > 0) {
+      this.emit('result', { target: t.id, service: t.service, check: check.type, result, latencyMs, at, state: to });
+    }
     if (to !== from) {
       sub.state = to;
       sub.since = at;

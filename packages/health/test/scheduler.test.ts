@@ -103,6 +103,20 @@ describe('Scheduler: timing', () => {
     expect(executor.calls).toHaveLength(10);
   });
 
+  it('starts runs on the tick grid (tickMs, default 10)', async () => {
+    const { clock, executor, scheduler } = setup({ random: () => 0.1234 });
+    const starts: number[] = [];
+    const run = executor.run.bind(executor);
+    executor.run = (request, signal) => {
+      starts.push(clock.now());
+      return run(request, signal);
+    };
+    scheduler.set(target({ intervalMs: 1000 }));
+    await clock.advance(2500);
+    expect(starts).toEqual([130, 1130, 2130]);
+    expect(() => new Scheduler({ executor, tickMs: 0 })).toThrow(expect.objectContaining({ field: 'tickMs' }));
+  });
+
   it('checks at downIntervalMs while down', async () => {
     const { clock, executor, scheduler } = setup();
     executor.script('192.0.2.10', REFUSED);

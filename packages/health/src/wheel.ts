@@ -1,0 +1,108 @@
+import type { Clock } from './clock.js';
+
+/** Something the wheel can hold: `due` is its tick while scheduled, undefined otherwise. */
+export interface WheelItem {
+  due: number | undefined;
+}
+
+/**
+ * Items due on a grid of `tickMs`, driven by a single clock timer: thousands of targets
+ * cost no timer object each per run (which V8 would promote and collect later), and the
+ * process wakes once per tick for a whole batch.
+ */
+export class TickWheel<T extends WheelItem> {
+  private readonly buckets = new Map<number, T[]>();
+  /** Tick numbers with a bucket, as a binary min-heap. */
+  private readonly ticks: number[] = [];
+  private armed: { tick: number; handle: unknown } | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly tickMs: number,
+    private readonly fire: (item: T) => void,
+  ) {}
+
+  /** Runs `item` at the first tick at or after `delayMs` from now. */
+  schedule(item: T, delayMs: number): void {
+    const tick = Math.ceil((this.clock.now() + delayMs) / this.tickMs);
+    item.due = tick;
+    let bucket = this.buckets.get(tick);
+    if (!bucket) {
+      bucket = [];
+      this.buckets.set(tick, bucket);
+      this.push(tick);
+    }
+    bucket.push(item);
+    this.arm();
+  }
+
+  /** Forgets `item` (lazily: its bucket skips it). */
+  cancel(item: T): void {
+    item.due = undefined;
+  }
+
+  stop(): void {
+    if (this.armed) this.clock.clearTimer(this.armed.handle);
+    this.armed = undefined;
+    for (const bucket of this.buckets.values()) for (const item of bucket) item.due = undefined;
+    this.buckets.clear();
+    this.ticks.length = 0;
+  }
+
+  private arm(): void {
+    const next = this.ticks[0];
+    if (next === undefined || (this.armed && this.armed.tick <= next)) return;
+    if (this.armed) this.clock.clearTimer(this.armed.handle);
+    const delay = Math.max(0, next * this.tickMs - this.clock.now());
+    this.armed = { tick: next, handle: this.clock.setTimer(() => this.run(), delay) };
+  }
+
+  private run(): void {
+    this.armed = undefined;
+    // A timer may fire up to a millisecond early on a coarse loop clock: close enough.
+    const limit = this.clock.now() + 1;
+    for (;;) {
+      const tick = this.ticks[0];
+      if (tick === undefined || tick * this.tickMs > limit) break;
+      this.pop();
+      const bucket = this.buckets.get(tick) ?? [];
+      this.buckets.delete(tick);
+      for (const item of bucket) {
+        if (item.due !== tick) continue;
+        item.due = undefined;
+        this.fire(item);
+      }
+    }
+    this.arm();
+  }
+
+  private push(tick: number): void {
+    const heap = this.ticks;
+    heap.push(tick);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((heap[parent] as number) <= tick) break;
+      heap[i] = heap[parent] as number;
+      i = parent;
+    }
+    heap[i] = tick;
+  }
+
+  private pop(): void {
+    const heap = this.ticks;
+    const last = heap.pop() as number;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
+      if ((heap[child] as number) >= last) break;
+      heap[i] = heap[child] as number;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
