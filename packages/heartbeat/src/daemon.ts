@@ -71,6 +71,7 @@ export async function startDaemon(
   try {
     for (const [i, link] of config.links.entries()) links.push(await UdpLink.open(link, `links[${i}]`));
     for (const ip of floatingIps) await ip.release();
+    if (floatingIps.length) sender.warm();
     const node = new HeartbeatNode({
       config,
       links,

@@ -73,6 +73,11 @@ export class PacketSocketSender implements FrameSender {
     });
   }
 
+  /** Starts the helper now, so the first announcement does not wait for the interpreter. */
+  warm(): void {
+    this.helper();
+  }
+
   async close(): Promise<void> {
     const child = this.child;
     this.child = undefined;

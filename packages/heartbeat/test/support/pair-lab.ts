@@ -53,7 +53,14 @@ export interface Balancer {
  * IPv4 and an IPv6 address on the LAN. Each balancer runs a UDP echo server on all
  * addresses, so the client sees who holds the floating IP.
  */
-export async function pairLab(options: { autoFailback?: boolean; pingClient?: boolean } = {}) {
+export async function pairLab(
+  options: {
+    autoFailback?: boolean;
+    pingClient?: boolean;
+    /** `broadcast`: IPv4 broadcast on the LAN, IPv6 multicast on the cable (default); `unicast`: IPv6 unicast on the LAN, IPv4 multicast on the cable. */
+    links?: 'broadcast' | 'unicast';
+  } = {},
+) {
   const lab = await Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-hb-'));
   const sw = await lab.switch('sw');
@@ -90,10 +97,28 @@ export async function pairLab(options: { autoFailback?: boolean; pingClient?: bo
         autoFailback: options.autoFailback ?? true,
         keys: [{ id: 1, secret: SECRET }],
         epochFile: join(dir, `${label}.epoch`),
-        links: [
-          { name: 'lan', type: 'broadcast', broadcast: '192.0.2.255', port: LAN_PORT },
-          { name: 'direct', type: 'multicast', group: 'ff02::694', interface: directIf, port: DIRECT_PORT },
-        ],
+        links:
+          options.links === 'unicast'
+            ? [
+                {
+                  name: 'lan',
+                  type: 'unicast',
+                  local: label === 'lba' ? '2001:db8::1' : '2001:db8::2',
+                  peer: label === 'lba' ? '2001:db8::2' : '2001:db8::1',
+                  port: LAN_PORT,
+                },
+                {
+                  name: 'direct',
+                  type: 'multicast',
+                  group: '239.192.6.94',
+                  local: label === 'lba' ? '198.51.100.1' : '198.51.100.2',
+                  port: DIRECT_PORT,
+                },
+              ]
+            : [
+                { name: 'lan', type: 'broadcast', broadcast: '192.0.2.255', port: LAN_PORT },
+                { name: 'direct', type: 'multicast', group: 'ff02::694', interface: directIf, port: DIRECT_PORT },
+              ],
         ...(options.pingClient
           ? { pingNodes: [{ type: 'icmp', address: '192.0.2.10' }], ping: { intervalMs: 200, timeoutMs: 500, fall: 2 } }
           : {}),
