@@ -1,9 +1,11 @@
 // The measured side of the benchmark, run inside the client namespace with --expose-gc:
-// COUNT connect targets at a 1 s interval, then CPU and memory over SECONDS.
-// Usage: node --expose-gc checker.mjs ADDRESS BASE COUNT SECONDS
+// COUNT targets at a 1 s interval, then CPU and memory over SECONDS.
+// Usage: node --expose-gc checker.mjs ADDRESS BASE COUNT SECONDS [connect|negotiate]
 import { NetworkExecutor, Scheduler } from '@sluice/health';
 
-const [address, base, count, seconds] = process.argv.slice(2).map((v, i) => (i === 0 ? v : Number(v)));
+const [address, base, count, seconds] = process.argv.slice(2, 6).map((v, i) => (i === 0 ? v : Number(v)));
+const check =
+  process.argv[6] === 'negotiate' ? { type: 'negotiate', path: '/', expectStatus: [200] } : { type: 'connect' };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const memory = () => {
   globalThis.gc();
@@ -28,7 +30,7 @@ for (let i = 0; i < count; i++) {
     id: `bench/${i}`,
     address,
     port: base + i,
-    check: { type: 'connect' },
+    check,
     intervalMs: 1000,
     timeoutMs: 900,
     rise: 1,

@@ -3,66 +3,13 @@
 // time, from the same namespace, against listeners in another, so both see the same
 // conditions; CPU of each process tree comes from /proc over the same SECONDS.
 // Usage: node keepalived-guest.mjs COUNT SECONDS   (prints "RESULT {json}")
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
+import { descendants, figures, sample, sleep } from './proc.mjs';
 
 const [count, seconds] = process.argv.slice(2).map(Number);
 const here = import.meta.dirname;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const ticks = Number(process.env.CLK_TCK ?? 100);
-
-/** utime + stime in seconds of every process whose command is `name`. */
-function cpuOf(pids) {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
-
-function descendants(root) {
-  const all = [root];
-  for (let i = 0; i < all.length; i++) {
-    try {
-      const children = readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8').trim();
-      if (children) all.push(...children.split(' ').map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return all;
-}
-
-function acceptedSoFar(listeners) {
-  const lines = listeners.log
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('ACCEPTED '));
-  return Number(lines.at(-1)?.slice(9) ?? 0);
-}
-
-async function sample(listeners, pids) {
-  return { cpu: cpuOf(pids), accepted: acceptedSoFar(listeners), at: performance.now() };
-}
-
-function figures(name, before, after) {
-  const elapsed = (after.at - before.at) / 1000;
-  const cpu = after.cpu - before.cpu;
-  const checks = after.accepted - before.accepted;
-  return {
-    name,
-    checksPerSecond: Math.round(checks / elapsed),
-    cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(1)),
-    cpuMicrosecondsPerCheck: Number(((cpu * 1e6) / checks).toFixed(1)),
-  };
-}
 
 const lab = await Lab.create();
 try {

@@ -1,53 +1,77 @@
 import { isIP } from 'node:net';
-import { Agent, type Dispatcher, interceptors } from 'undici';
+import { Agent, Client, type Dispatcher, interceptors } from 'undici';
 import type { NegotiateCheck } from '../checks.js';
 import type { CheckRequest } from '../executor.js';
 import { type CheckResult, fail, pass } from '../result.js';
 import { stableKey } from '../stable-key.js';
 import { excerpt } from './conversation.js';
 
+const MAX_CLIENTS = 50_000;
+
 /**
- * One undici Agent per distinct TLS/redirect setting, shared by every target that uses it.
- * Requests carry `reset: true` (Connection: close), so each check opens its own connection
- * and proves the server still accepts new ones, as keepalived's HTTP_GET does.
+ * undici dispatchers for checks. Requests carry `reset: true` (Connection: close), so each
+ * check opens its own connection and proves the server still accepts new ones, as
+ * keepalived's HTTP_GET does. Without redirects, one `Client` per origin and TLS setting,
+ * kept between checks: an `Agent` would build and tear down a pool for its origin on every
+ * check, since the connection is gone each time. With redirects (which may cross origins),
+ * one `Agent` per setting.
  */
 export class DispatcherCache {
+  private readonly clients = new Map<string, Dispatcher>();
   private readonly agents = new Map<string, Dispatcher>();
+  private readonly settingsKeys = new WeakMap<NegotiateCheck, string>();
 
-  get(check: NegotiateCheck): Dispatcher {
-    const servername = check.servername ?? hostName(check.host);
-    const settings = {
-      servername,
-      verify: check.verify,
-      ca: check.ca,
-      cert: check.cert,
-      key: check.key,
-      redirects: check.redirects ?? 0,
-    };
-    const key = stableKey(settings);
-    let agent = this.agents.get(key);
-    if (!agent) {
-      const base = new Agent({
-        connect: {
-          rejectUnauthorized: check.verify !== false,
-          ...(servername ? { servername } : {}),
-          ...(check.ca ? { ca: check.ca } : {}),
-          ...(check.cert ? { cert: check.cert } : {}),
-          ...(check.key ? { key: check.key } : {}),
-        },
-      });
-      agent =
-        settings.redirects > 0 ? base.compose(interceptors.redirect({ maxRedirections: settings.redirects })) : base;
-      this.agents.set(key, agent);
+  get(check: NegotiateCheck, origin: string): Dispatcher {
+    const redirects = check.redirects ?? 0;
+    let settings = this.settingsKeys.get(check);
+    if (settings === undefined) {
+      settings = stableKey({ ...connectOptions(check), redirects });
+      this.settingsKeys.set(check, settings);
     }
-    return agent;
+    if (redirects > 0) {
+      let agent = this.agents.get(settings);
+      if (!agent) {
+        agent = new Agent({ connect: connectOptions(check) }).compose(
+          interceptors.redirect({ maxRedirections: redirects }),
+        );
+        this.agents.set(settings, agent);
+      }
+      return agent;
+    }
+    const key = `${origin} ${settings}`;
+    let client = this.clients.get(key);
+    if (client) {
+      // Most recently used last, so the eviction below drops the least recently used.
+      this.clients.delete(key);
+    } else {
+      client = new Client(origin, { connect: connectOptions(check) });
+      if (this.clients.size >= MAX_CLIENTS) {
+        const [oldestKey, oldest] = this.clients.entries().next().value as [string, Dispatcher];
+        this.clients.delete(oldestKey);
+        void oldest.close().catch(() => {});
+      }
+    }
+    this.clients.set(key, client);
+    return client;
   }
 
   async close(): Promise<void> {
-    const agents = [...this.agents.values()];
+    const all = [...this.clients.values(), ...this.agents.values()];
+    this.clients.clear();
     this.agents.clear();
-    await Promise.all(agents.map((a) => a.destroy()));
+    await Promise.all(all.map((d) => d.destroy()));
   }
+}
+
+function connectOptions(check: NegotiateCheck) {
+  const servername = check.servername ?? hostName(check.host);
+  return {
+    rejectUnauthorized: check.verify !== false,
+    ...(servername ? { servername } : {}),
+    ...(check.ca ? { ca: check.ca } : {}),
+    ...(check.cert ? { cert: check.cert } : {}),
+    ...(check.key ? { key: check.key } : {}),
+  };
 }
 
 /** The host name part of a Host header value, or undefined for none or an IP literal. */
@@ -96,8 +120,9 @@ async function exchange(
   const scheme = check.scheme ?? 'http';
   const headers: Record<string, string> = { 'user-agent': 'sluice-health', ...check.headers };
   if (check.host) headers.host = check.host;
-  const response = await dispatchers.get(check).request({
-    origin: `${scheme}://${host}:${port}`,
+  const origin = `${scheme}://${host}:${port}`;
+  const response = await dispatchers.get(check, origin).request({
+    origin,
     path: check.path ?? '/',
     method: check.method ?? 'GET',
     headers,
@@ -111,12 +136,13 @@ async function exchange(
   });
   const status = response.statusCode;
   const wantsBody = check.expectContent !== undefined || check.expectRegex !== undefined;
-  if (!inRange(status, check)) {
-    response.body.destroy();
-    return fail('bad-status', `${check.method ?? 'GET'} ${url}: status ${status}`, { status });
-  }
-  if (!wantsBody) {
-    response.body.destroy();
+  if (!inRange(status, check) || !wantsBody) {
+    // Reading the rest (the server closes after it) costs less than aborting, which makes
+    // undici build an error with a stack trace.
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => {});
+    if (!inRange(status, check)) {
+      return fail('bad-status', `${check.method ?? 'GET'} ${url}: status ${status}`, { status });
+    }
     return pass({ status, detail: `status ${status}` });
   }
   const limit = check.maxBodyBytes ?? 65536;
