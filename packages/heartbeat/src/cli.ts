@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     );
   }
   const daemon = await startDaemon(config, (event) => process.stdout.write(`${line(event)}\n`)).catch(fail);
+  for (const warning of daemon.warnings) process.stderr.write(`WARNING ${warning}\n`);
   process.stdout.write(`READY ${line(daemon.node.status())}\n`);
   process.on('SIGUSR1', () => daemon.node.takeover());
   process.on('SIGUSR2', () => daemon.node.standby());

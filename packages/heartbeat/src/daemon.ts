@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { RtnetlinkAddresses } from './addresses.js';
 import { type NodeConfigInput, resolveNodeConfig } from './config.js';
 import { HeartbeatError } from './errors.js';
@@ -19,10 +20,18 @@ export interface DaemonConfig extends NodeConfigInput {
   epochFile?: string;
   /** The Python 3 interpreter that sends gratuitous ARP / NA frames (default `python3`). */
   python?: string;
+  /**
+   * This process's nice value (default -10; needs root or CAP_SYS_NICE, else it is left
+   * as it is and `warnings` says so). Heartbeats that wait behind a busy CPU look like a
+   * dead node: heartbeat and keepalived raise their scheduling priority for the same reason.
+   */
+  niceness?: number;
 }
 
 export interface Daemon {
   node: HeartbeatNode;
+  /** What could not be set up as asked but did not stop the daemon. */
+  warnings: string[];
   /** Releases the resources, tells the peer, closes the links. */
   stop(): Promise<void>;
 }
@@ -57,6 +66,12 @@ export async function startDaemon(
   onEvent: (event: HeartbeatEventRecord) => void = () => {},
 ): Promise<Daemon> {
   resolveNodeConfig(config);
+  const niceness = config.niceness ?? -10;
+  if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19) {
+    throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', 'niceness: must be an integer in -20..19', {
+      field: 'niceness',
+    });
+  }
   if (!Array.isArray(config?.links) || config.links.length === 0) {
     throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', 'links: at least one link is needed', { field: 'links' });
   }
@@ -68,6 +83,12 @@ export async function startDaemon(
   const targets = (config.pingNodes ?? []).map((t, i) => parsePingTarget(t, `pingNodes[${i}]`));
   const ping = targets.length ? new PingNodes({ targets, ...(config.ping ?? {}) }) : undefined;
   const links: UdpLink[] = [];
+  const warnings: string[] = [];
+  try {
+    setPriority(0, niceness);
+  } catch (error) {
+    warnings.push(`could not set niceness ${niceness}: ${(error as Error).message}`);
+  }
   try {
     for (const [i, link] of config.links.entries()) links.push(await UdpLink.open(link, `links[${i}]`));
     for (const ip of floatingIps) await ip.release();
@@ -83,6 +104,7 @@ export async function startDaemon(
     node.start();
     return {
       node,
+      warnings,
       async stop() {
         await node.stop();
         await Promise.all(links.map((l) => l.close()));

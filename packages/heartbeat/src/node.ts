@@ -333,7 +333,8 @@ export class HeartbeatNode {
     const delay = Math.max(0, Math.min(...deadlines) - this.clock.now());
     this.watchTimer = this.clock.setTimeout(() => {
       this.watchTimer = undefined;
-      this.checkLiveness();
+      if (this.clock.defer) this.clock.defer(() => this.checkLiveness());
+      else this.checkLiveness();
     }, delay);
   }
 

@@ -126,6 +126,27 @@ describe('failure of the active node', () => {
   });
 });
 
+describe('a stalled receiver', () => {
+  it('reads the heartbeats waiting for it before it declares the peer dead', async () => {
+    const { a, b, clock, cutAll } = await runningPair();
+    await clock.advance(491);
+    cutAll();
+    clock.holding = true;
+    await clock.advance(deadtimeMs);
+    // The deadline has passed, but a heartbeat sent meanwhile is still unread.
+    const waiting = a.links[0]?.sent.at(-1);
+    if (!waiting) throw new Error('no heartbeat');
+    b.links[0]?.deliver(waiting);
+    clock.runDeferred();
+    expect(b.of('peer-dead')).toEqual([]);
+    expect(b.node.status().state).toBe('passive');
+    // With nothing more arriving, the peer does die one deadtime after that heartbeat.
+    clock.holding = false;
+    await clock.advance(deadtimeMs);
+    expect(b.of('peer-dead')).toHaveLength(1);
+  });
+});
+
 describe('failback', () => {
   async function masterRestarts(autoFailback: boolean) {
     const pair = await runningPair({ autoFailback });

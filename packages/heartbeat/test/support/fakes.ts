@@ -30,6 +30,19 @@ export class FakeClock implements Clock {
     this.timers.delete(handle as Timer);
   }
 
+  /** While `holding`, deferred work waits for `runDeferred()` (as input waits behind a stalled timer). */
+  holding = false;
+  private held: (() => void)[] = [];
+
+  defer(fn: () => void): void {
+    if (this.holding) this.held.push(fn);
+    else fn();
+  }
+
+  runDeferred(): void {
+    for (const fn of this.held.splice(0)) fn();
+  }
+
   async advance(ms: number): Promise<void> {
     const until = this.time + ms;
     await settle();
