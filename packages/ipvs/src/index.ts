@@ -1,3 +1,4 @@
+export { type Capabilities, type CapabilityProbe, capabilities } from './capabilities.js';
 export { type Command, parseArgs as parseIpvsadmArgs } from './cli/args.js';
 export { formatConnections, formatList, formatSave } from './cli/format.js';
 export { main as cli, restoreOperations } from './cli/main.js';
