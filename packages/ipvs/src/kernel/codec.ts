@@ -34,11 +34,17 @@ const afOf = (family: Family) => (family === 4 ? AF_INET : AF_INET6);
 const familyOfAf = (af: number | undefined): Family => (af === AF_INET6 ? 6 : 4);
 
 /** 16 bytes (union nf_inet_addr), as the kernel and ipvsadm exchange addresses. */
+// Shared like the small integers (payloads are read-only): a table has few distinct addresses.
+const addresses = new Map<string, Uint8Array>();
+
 function addr16(address: string): Uint8Array {
+  let out = addresses.get(address);
+  if (out) return out;
   const bytes = parseAddress(address);
   if (!bytes) throw new TypeError(`not an address: ${address}`);
-  const out = new Uint8Array(16);
+  out = new Uint8Array(16);
   out.set(bytes);
+  if (addresses.size < 65536) addresses.set(address, out);
   return out;
 }
 

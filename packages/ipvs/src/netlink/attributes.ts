@@ -66,21 +66,44 @@ export function parseAttrs(buf: Buffer): AttrMap {
 
 // Payload builders. Netlink integers are host order (little-endian on every platform
 // IPVS runs on that Node supports); ports and IPv4 netmasks are network order.
-export const u8 = (n: number): Uint8Array => Uint8Array.of(n);
-export function u16(n: number): Uint8Array {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
+// Payloads are never written after they are built, so small values are shared: a batch of
+// 100,000 changes would otherwise allocate a million tiny buffers for ports and weights.
+const SHARED_MAX = 65536;
+function shared(cache: Uint8Array[], n: number, make: (n: number) => Uint8Array): Uint8Array {
+  if (n < 0 || n >= SHARED_MAX || !Number.isInteger(n)) return make(n);
+  let b = cache[n];
+  if (!b) {
+    b = make(n);
+    cache[n] = b;
+  }
   return b;
+}
+const u8s: Uint8Array[] = [];
+const u16s: Uint8Array[] = [];
+const u32s: Uint8Array[] = [];
+const be16s: Uint8Array[] = [];
+
+export const u8 = (n: number): Uint8Array => shared(u8s, n, (v) => Uint8Array.of(v));
+export function u16(n: number): Uint8Array {
+  return shared(u16s, n, (v) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v);
+    return b;
+  });
 }
 export function u32(n: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
+  return shared(u32s, n, (v) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    return b;
+  });
 }
 export function be16(n: number): Uint8Array {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
+  return shared(be16s, n, (v) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(v);
+    return b;
+  });
 }
 export function cstring(s: string): Uint8Array {
   return Buffer.from(`${s}\0`, 'utf8');
@@ -101,7 +124,8 @@ export function readCString(b: Buffer | undefined): string | undefined {
   return b.subarray(0, end === -1 ? b.length : end).toString('utf8');
 }
 
-const VIEW_TYPES = 32;
+// IPVS attribute types stop at 15; anything newer is ignored, as an older kernel would.
+const VIEW_TYPES = 16;
 
 /**
  * Attributes read in place: offsets into the datagram instead of a Buffer per attribute.
