@@ -209,7 +209,7 @@ describe('external', () => {
     const command = await program('hang.mjs');
     const pidFile = join(rig.dir, 'hang.pids');
     const [result] = await rig.run([
-      { check: { type: 'external', command, args: [pidFile] }, address: SERVER, port: 8080, timeoutMs: 1500 },
+      { check: { type: 'external', command, args: [pidFile] }, address: SERVER, port: 8080, timeoutMs: 4000 },
     ]);
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
     const pids = JSON.parse(await readFile(pidFile, 'utf8')) as { script: number; child: number };

@@ -75,7 +75,9 @@ export async function makeRig(): Promise<Rig> {
       await child.waitForLine('READY', 20_000);
     },
     async run(checks) {
-      return JSON.parse(await driver({ mode: 'run', checks }));
+      // A generous default: a loaded CI machine must not turn a pass into a timeout.
+      const withTimeouts = checks.map((c) => ({ timeoutMs: 5000, ...c }));
+      return JSON.parse(await driver({ mode: 'run', checks: withTimeouts }));
     },
     async schedule(spec) {
       return JSON.parse(await driver({ mode: 'schedule', ...spec }));
