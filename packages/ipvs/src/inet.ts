@@ -65,9 +65,19 @@ export function familyOf(address: string): 4 | 6 | undefined {
   return undefined;
 }
 
+const canonicalV6 = new Map<string, string>();
+
 /** The canonical text of an address (so `2001:DB8:0::1` and `2001:db8::1` compare equal). */
 export function canonicalAddress(address: string): string {
-  const family = familyOf(address);
-  const bytes = parseAddress(address);
-  return family && bytes ? formatAddress(bytes, family) : address;
+  // Dotted-quad text that passes isIPv4 (no leading zeros) is already canonical; the
+  // reconcile asks this for every real server, so IPv4 costs nothing and IPv6 is cached.
+  if (isIPv4(address)) return address;
+  let canonical = canonicalV6.get(address);
+  if (canonical === undefined) {
+    const bytes = familyOf(address) === 6 ? parseAddress(address) : undefined;
+    canonical = bytes ? formatAddress(bytes, 6) : address;
+    if (canonicalV6.size >= 100_000) canonicalV6.clear();
+    canonicalV6.set(address, canonical);
+  }
+  return canonical;
 }

@@ -27,6 +27,18 @@ export interface Plan {
   items: PlanItem[];
 }
 
+/**
+ * Validates without building a field path per entry (100,000 of them for a large table);
+ * on failure the check runs again with the path, so the error names the exact field.
+ */
+function checked(fast: () => unknown, withPath: () => unknown): void {
+  try {
+    fast();
+  } catch {
+    withPath();
+  }
+}
+
 function serviceSettings(s: ServiceSpec, family: Family) {
   return {
     scheduler: s.scheduler ?? 'wlc',
@@ -74,16 +86,23 @@ export function plan(
 ): Plan {
   const seen = new Set<string>();
   desired.forEach((service, i) => {
-    validateService(service, `services[${i}]`);
+    checked(
+      () => validateService(service),
+      () => validateService(service, `services[${i}]`),
+    );
     const id = serviceId(service);
     if (seen.has(id)) throw invalid(`services[${i}]`, `${id} is declared twice`);
     seen.add(id);
     const dests = new Set<string>();
     service.destinations.forEach((d, j) => {
-      const field = `services[${i}].destinations[${j}]`;
-      validateDestination(d, service, field);
-      if (dests.has(destinationId(d))) throw invalid(field, `${destinationId(d)} is declared twice in ${id}`);
-      dests.add(destinationId(d));
+      const field = () => `services[${i}].destinations[${j}]`;
+      checked(
+        () => validateDestination(d, service),
+        () => validateDestination(d, service, field()),
+      );
+      const destId = destinationId(d);
+      if (dests.has(destId)) throw invalid(field(), `${destId} is declared twice in ${id}`);
+      dests.add(destId);
     });
   });
   const actualById = new Map(actual.map((s) => [serviceId(s), s]));
