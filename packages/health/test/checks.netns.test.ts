@@ -39,6 +39,11 @@ beforeAll(async () => {
     rig.server.serveTcp({ name: 'echo', port: 7000 }),
     rig.serve('http', 8080),
     rig.serve('http', 443, { cert: await pem('good.pem', certs.good.cert), key: await pem('key.pem', certs.good.key) }),
+    rig.serve('http', 9443, {
+      cert: join(certs.dir, 'good.pem'),
+      key: join(certs.dir, 'key.pem'),
+      clientCa: certs.caFile,
+    }),
     rig.serve('http', 8443, { cert: await pem('expired.pem', certs.expired.cert), key: join(certs.dir, 'key.pem') }),
     rig.serve('agent', 3333, { reply: 'drain\n' }),
     rig.serve('agent', 3334, { reply: '50%\n' }),
@@ -149,6 +154,18 @@ describe('negotiate', () => {
     ]);
     expect(results.map((r) => r.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'tls', 'tls', 'ok', 'tls']);
     expect(results[4]?.detail).toMatch(/expired/i);
+  });
+
+  it('presents a client certificate when the server requires one', async () => {
+    const mtls = { type: 'negotiate', scheme: 'https', servername: 'www.example.test', ca: certs.ca } as const;
+    const [withCert, without] = await rig.run([
+      { check: { ...mtls, cert: certs.client.cert, key: certs.client.key }, address: SERVER, port: 9443 },
+      { check: mtls, address: SERVER, port: 9443 },
+    ]);
+    expect(withCert).toMatchObject({ ok: true, status: 200 });
+    // TLS 1.3: the client finishes its handshake before the server judges the (missing)
+    // certificate, so what the client sees is the server closing on it.
+    expect(without).toMatchObject({ ok: false, reason: 'reset' });
   });
 });
 

@@ -15,6 +15,8 @@ export interface TestCerts {
   good: { cert: string; key: string };
   /** Same names and CA, valid only in January 2020. */
   expired: { cert: string; key: string };
+  /** A client certificate (`CN=sluice-health`) signed by the CA, for mutual TLS. */
+  client: { cert: string; key: string };
 }
 
 /**
@@ -68,10 +70,23 @@ export async function makeCerts(): Promise<TestCerts> {
       '[ext]',
       'subjectAltName = DNS:www.example.test,IP:192.0.2.2',
       'basicConstraints = CA:FALSE',
+      '[client]',
+      'basicConstraints = CA:FALSE',
+      'extendedKeyUsage = clientAuth',
       '',
     ].join('\n'),
   );
-  const sign = (out: string, dates: string[]) =>
+  await run('openssl', [
+    'req',
+    ...ec,
+    '-keyout',
+    p('client.key'),
+    '-out',
+    p('client.csr'),
+    '-subj',
+    '/CN=sluice-health',
+  ]);
+  const sign = (out: string, dates: string[], csr = 'server.csr', extensions = 'ext') =>
     run('openssl', [
       'ca',
       '-batch',
@@ -82,16 +97,17 @@ export async function makeCerts(): Promise<TestCerts> {
       '-keyfile',
       p('ca.key'),
       '-in',
-      p('server.csr'),
+      p(csr),
       '-out',
       p(out),
       '-extensions',
-      'ext',
+      extensions,
       '-notext',
       ...dates,
     ]);
   await sign('good.crt', ['-days', '2']);
   await sign('expired.crt', ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
+  await sign('client.crt', ['-days', '2'], 'client.csr', 'client');
   const read = (name: string) => readFile(p(name), 'utf8');
   const key = await read('server.key');
   return {
@@ -100,5 +116,6 @@ export async function makeCerts(): Promise<TestCerts> {
     caFile: p('ca.crt'),
     good: { cert: await read('good.crt'), key },
     expired: { cert: await read('expired.crt'), key },
+    client: { cert: await read('client.crt'), key: await read('client.key') },
   };
 }
