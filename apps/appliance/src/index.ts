@@ -5,4 +5,39 @@ export {
   type HostProbe,
   systemProbe,
 } from './capabilities.js';
+export { type DiffEntry, diffConfigs } from './config/diff.js';
+export { configJsonSchema, configJsonSchemaText } from './config/json-schema.js';
+export {
+  type ApplianceConfig,
+  type ApplianceConfigInput,
+  configSchema,
+  defaultConfig,
+  type HealthCheck,
+  type Layer4RealServer,
+  type Layer4Service,
+  type Layer7RealServer,
+  type Layer7Service,
+  type PortSpec,
+  type SslTermination,
+  schedulers,
+} from './config/schema.js';
+export {
+  type ConfigWarning,
+  checkSemantics,
+  formatPath,
+  parseConfig,
+  type ValidationResult,
+  validateConfig,
+} from './config/validate.js';
+export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
 export { type ApplianceServerOptions, createApplianceServer } from './server.js';
+export type { AuditEntry } from './store/audit.js';
+export {
+  type CommitRequest,
+  type CommitResult,
+  ConfigStore,
+  type ConfigStoreOptions,
+  type RollbackRequest,
+  type StoredVersion,
+  type VersionInfo,
+} from './store/store.js';

@@ -1,0 +1,72 @@
+/** One difference between two configurations, at a path such as `layer4["web"].realServers["alpha"].weight`. */
+export interface DiffEntry {
+  path: string;
+  op: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const isObject = (value: unknown): value is Record<string, Json> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The key that identifies an element across versions: its label (or user name), when every element has one. */
+function keyOf(item: unknown): string | undefined {
+  if (!isObject(item)) return undefined;
+  const key = item.label ?? item.username;
+  return typeof key === 'string' ? key : undefined;
+}
+
+function keyed(list: readonly Json[]): Map<string, Json> | undefined {
+  const map = new Map<string, Json>();
+  for (const item of list) {
+    const key = keyOf(item);
+    if (key === undefined || map.has(key)) return undefined;
+    map.set(key, item);
+  }
+  return map;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+function walk(before: Json | undefined, after: Json | undefined, path: string, out: DiffEntry[]): void {
+  if (same(before, after)) return;
+  if (before === undefined) {
+    out.push({ path, op: 'added', after });
+    return;
+  }
+  if (after === undefined) {
+    out.push({ path, op: 'removed', before });
+    return;
+  }
+  if (isObject(before) && isObject(after)) {
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      walk(before[key], after[key], path === '' ? key : `${path}.${key}`, out);
+    }
+    return;
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    // Labelled objects are matched by label, so that removing the first real server
+    // reads as one removal and not as every later server changing.
+    const a = keyed(before);
+    const b = keyed(after);
+    if (a !== undefined && b !== undefined && (a.size > 0 || b.size > 0)) {
+      for (const key of new Set([...a.keys(), ...b.keys()]))
+        walk(a.get(key), b.get(key), `${path}[${JSON.stringify(key)}]`, out);
+      return;
+    }
+    if (before.every(isObject) && after.every(isObject)) {
+      for (let i = 0; i < Math.max(before.length, after.length); i++) walk(before[i], after[i], `${path}[${i}]`, out);
+      return;
+    }
+  }
+  out.push({ path, op: 'changed', before, after });
+}
+
+/** The differences from `before` to `after`, by path, in a stable order. */
+export function diffConfigs(before: unknown, after: unknown): DiffEntry[] {
+  const out: DiffEntry[] = [];
+  walk(before as Json, after as Json, '', out);
+  return out;
+}

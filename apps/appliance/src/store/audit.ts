@@ -1,0 +1,65 @@
+import { open, readFile } from 'node:fs/promises';
+import type { ApplianceErrorCode } from '../errors.js';
+import { appendDurably } from './durable.js';
+
+/** One line of the audit log: who tried what, when, and how it ended. */
+export interface AuditEntry {
+  time: string;
+  author: string;
+  action: 'commit' | 'rollback';
+  outcome: 'committed' | 'rejected';
+  /** The version the change was based on. */
+  baseVersion: number | null;
+  /** The version it created (committed changes only). */
+  version?: number;
+  comment: string;
+  /** For a rollback: the version restored. */
+  rollbackTo?: number;
+  /** The paths that changed (committed changes; at most 100). */
+  changed?: string[];
+  /** Why a change was rejected. */
+  code?: ApplianceErrorCode;
+  field?: string;
+  message?: string;
+  /** Written when the store opened, for a version committed just before a crash that cut off its entry. */
+  recovered?: true;
+}
+
+/**
+ * The audit log is JSON lines, appended and fsynced. A crash can cut off only the last
+ * line, which was never acknowledged; opening the store drops such a tail.
+ */
+export class AuditLog {
+  constructor(readonly file: string) {}
+
+  async append(entry: AuditEntry): Promise<void> {
+    await appendDurably(this.file, `${JSON.stringify(entry)}\n`);
+  }
+
+  /** Drop a torn last line (no newline at the end). */
+  async repair(): Promise<void> {
+    const data = await readFile(this.file);
+    if (data.length === 0 || data[data.length - 1] === 0x0a) return;
+    const handle = await open(this.file, 'r+');
+    try {
+      await handle.truncate(data.lastIndexOf(0x0a) + 1);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async read(): Promise<AuditEntry[]> {
+    const text = await readFile(this.file, 'utf8');
+    const entries: AuditEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        entries.push(JSON.parse(line) as AuditEntry);
+      } catch {
+        // A torn line written by another process that crashed; it was never acknowledged.
+      }
+    }
+    return entries;
+  }
+}

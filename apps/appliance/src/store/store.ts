@@ -1,0 +1,359 @@
+import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DiffEntry, diffConfigs } from '../config/diff.js';
+import { type ApplianceConfig, defaultConfig } from '../config/schema.js';
+import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
+import { ApplianceError, fieldError } from '../errors.js';
+import { type AuditEntry, AuditLog } from './audit.js';
+import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
+
+/** Who made a version, when and why. */
+export interface VersionInfo {
+  version: number;
+  author: string;
+  /** ISO 8601, UTC. */
+  time: string;
+  comment: string;
+}
+
+export interface StoredVersion extends VersionInfo {
+  config: ApplianceConfig;
+}
+
+export interface CommitRequest {
+  /** The whole new configuration (defaults may be left out). */
+  config: unknown;
+  /** The version this change was made from; a stale base is a STORE_CONFLICT. */
+  baseVersion: number;
+  author: string;
+  comment?: string;
+}
+
+export interface CommitResult {
+  version: StoredVersion;
+  warnings: readonly ConfigWarning[];
+  changes: readonly DiffEntry[];
+}
+
+export interface RollbackRequest {
+  /** The version whose configuration becomes current again (as a new version). */
+  to: number;
+  baseVersion: number;
+  author: string;
+  comment?: string;
+}
+
+export interface ConfigStoreOptions {
+  /** Clock, injectable for tests. */
+  now?: () => Date;
+}
+
+const FILE_FORMAT = 1;
+const VERSION_NAME = /^(\d{12})\.json$/;
+const nameOf = (version: number) => `${String(version).padStart(12, '0')}.json`;
+const AUTHOR = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,128}$/u;
+const COMMENT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,1000}$/u;
+
+function ioError(what: string, cause: unknown): ApplianceError {
+  return new ApplianceError('STORE_IO', `${what}: ${(cause as Error).message}`, { cause });
+}
+
+/**
+ * The appliance's configuration store: a data directory holding one JSON file per
+ * version (`versions/000000000042.json`, written once, never changed) and an
+ * append-only audit log (`audit.log`, JSON lines). The current configuration is the
+ * highest-numbered version, so a commit is a single atomic file creation and there is
+ * no pointer that a crash could leave out of step.
+ *
+ * Writes are serialised in this process; a second process writing the same directory
+ * cannot overwrite a version (its commit fails with STORE_CONFLICT), but one daemon per
+ * data directory is the intended use.
+ */
+export class ConfigStore {
+  readonly dataDir: string;
+  private readonly versionsDir: string;
+  private readonly audit: AuditLog;
+  private readonly now: () => Date;
+  private head: StoredVersion;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(dataDir: string, head: StoredVersion, now: () => Date) {
+    this.dataDir = dataDir;
+    this.versionsDir = join(dataDir, 'versions');
+    this.audit = new AuditLog(join(dataDir, 'audit.log'));
+    this.head = head;
+    this.now = now;
+  }
+
+  /**
+   * Open (or create) the store in `dataDir`. A new store starts at version 1, the
+   * factory default. Leftovers of a crash are cleaned: temporary files are removed, a
+   * torn audit line is dropped, and a version whose audit entry was cut off gets one.
+   */
+  static async open(dataDir: string, options: ConfigStoreOptions = {}): Promise<ConfigStore> {
+    const now = options.now ?? (() => new Date());
+    const versionsDir = join(dataDir, 'versions');
+    const auditFile = join(dataDir, 'audit.log');
+    let versions: number[];
+    try {
+      await mkdir(versionsDir, { recursive: true, mode: 0o700 });
+      await appendFile(auditFile, '', { mode: 0o600 });
+      await syncDirectory(dataDir);
+      versions = [];
+      for (const name of await readdir(versionsDir)) {
+        if (name.endsWith(TEMP_SUFFIX)) {
+          await unlink(join(versionsDir, name));
+          continue;
+        }
+        const match = VERSION_NAME.exec(name);
+        if (match) versions.push(Number(match[1]));
+      }
+    } catch (cause) {
+      throw ioError(`cannot open the store in ${dataDir}`, cause);
+    }
+    const latest = versions.length === 0 ? 0 : Math.max(...versions);
+    const placeholder: StoredVersion = { version: 0, author: '', time: '', comment: '', config: defaultConfig() };
+    const store = new ConfigStore(dataDir, placeholder, now);
+    await store.audit.repair().catch((cause) => {
+      throw ioError('cannot repair the audit log', cause);
+    });
+    if (latest === 0) {
+      await store.write(1, defaultConfig(), 'system', 'factory defaults');
+      await store.audit.append({
+        time: store.head.time,
+        author: 'system',
+        action: 'commit',
+        outcome: 'committed',
+        baseVersion: null,
+        version: 1,
+        comment: 'factory defaults',
+      });
+    } else {
+      store.head = await store.get(latest);
+      await store.recoverAudit();
+    }
+    return store;
+  }
+
+  /** The current configuration and its version. */
+  current(): StoredVersion {
+    return this.head;
+  }
+
+  /** One version, with its configuration. */
+  async get(version: number): Promise<StoredVersion> {
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
+    }
+    if (version === this.head.version) return this.head;
+    const file = join(this.versionsDir, nameOf(version));
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new ApplianceError('STORE_NOT_FOUND', `no configuration version ${version}`, { cause, field: 'version' });
+      }
+      throw ioError(`cannot read ${file}`, cause);
+    }
+    let stored: StoredVersion & { format?: unknown };
+    try {
+      stored = JSON.parse(text);
+    } catch (cause) {
+      throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { cause, field: file });
+    }
+    if (stored.format !== FILE_FORMAT || stored.version !== version || typeof stored.config !== 'object') {
+      throw new ApplianceError('STORE_CORRUPT', `${file} is not configuration version ${version}`, { field: file });
+    }
+    const { format: _format, ...rest } = stored;
+    return rest;
+  }
+
+  /** Versions newest first, without their configurations. */
+  async history(options: { limit?: number; before?: number } = {}): Promise<VersionInfo[]> {
+    const limit = options.limit ?? 50;
+    const before = options.before ?? this.head.version + 1;
+    const out: VersionInfo[] = [];
+    for (let version = Math.min(before - 1, this.head.version); version >= 1 && out.length < limit; version--) {
+      const { config: _config, ...info } = await this.get(version);
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** What changed from version `from` to version `to`, by path. */
+  async diff(from: number, to: number): Promise<DiffEntry[]> {
+    const [a, b] = await Promise.all([this.get(from), this.get(to)]);
+    return diffConfigs(a.config, b.config);
+  }
+
+  /** The audit log, oldest first; with `limit`, its last entries. */
+  async auditLog(options: { limit?: number } = {}): Promise<AuditEntry[]> {
+    const entries = await this.audit.read().catch((cause) => {
+      throw ioError('cannot read the audit log', cause);
+    });
+    return options.limit === undefined ? entries : entries.slice(-options.limit);
+  }
+
+  /**
+   * Store a new configuration version. It is durable when the promise resolves. A
+   * rejected change (invalid configuration, stale base version) changes nothing but
+   * the audit log, and throws CONFIG_REJECTED (with every issue) or STORE_CONFLICT.
+   */
+  commit(request: CommitRequest): Promise<CommitResult> {
+    return this.exclusive(() => this.apply('commit', request.config, request));
+  }
+
+  /** Make an old version current again, as a new version equal to it. */
+  rollback(request: RollbackRequest): Promise<CommitResult> {
+    return this.exclusive(async () => {
+      const comment = request.comment ?? `rollback to version ${request.to}`;
+      let old: StoredVersion;
+      try {
+        old = await this.get(request.to);
+      } catch (error) {
+        await this.reject('rollback', { ...request, comment }, error as ApplianceError);
+        throw error;
+      }
+      return this.apply('rollback', old.config, { ...request, comment }, request.to);
+    });
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(
+    action: AuditEntry['action'],
+    config: unknown,
+    request: { baseVersion: number; author: string; comment?: string },
+    rollbackTo?: number,
+  ): Promise<CommitResult> {
+    const comment = request.comment ?? '';
+    const problem = this.checkRequest(request, comment);
+    if (problem !== undefined) {
+      await this.reject(action, request, problem);
+      throw problem;
+    }
+    const result = validateConfig(config);
+    if (!result.ok) {
+      const error = rejected(result.errors);
+      await this.reject(action, request, error);
+      throw error;
+    }
+    const base = this.head;
+    const next = base.version + 1;
+    try {
+      await this.write(next, result.config, request.author, comment);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot store version ${next}`, error);
+      // Another process committed this number first: our base is stale.
+      this.head = await this.get(next);
+      const conflict = new ApplianceError('STORE_CONFLICT', `version ${next} was stored by another writer`, {
+        cause: error,
+        field: 'baseVersion',
+      });
+      await this.reject(action, request, conflict);
+      throw conflict;
+    }
+    const changes = diffConfigs(base.config, result.config);
+    await this.audit
+      .append({
+        time: this.head.time,
+        author: request.author,
+        action,
+        outcome: 'committed',
+        baseVersion: request.baseVersion,
+        version: next,
+        comment,
+        ...(rollbackTo === undefined ? {} : { rollbackTo }),
+        changed: changes.slice(0, 100).map((change) => change.path),
+      })
+      // The version is durable; a lost audit line is written again when the store next opens.
+      .catch(() => undefined);
+    return { version: this.head, warnings: result.warnings, changes };
+  }
+
+  private checkRequest(request: { baseVersion: number; author: string }, comment: string): ApplianceError | undefined {
+    if (typeof request.author !== 'string' || !AUTHOR.test(request.author)) {
+      return fieldError('STORE_INVALID_ARGUMENT', 'author', 'must be 1 to 128 characters without control characters');
+    }
+    if (typeof comment !== 'string' || !COMMENT.test(comment)) {
+      return fieldError(
+        'STORE_INVALID_ARGUMENT',
+        'comment',
+        'must be at most 1000 characters without control characters',
+      );
+    }
+    if (!Number.isSafeInteger(request.baseVersion) || request.baseVersion < 0) {
+      return fieldError('STORE_INVALID_ARGUMENT', 'baseVersion', 'must be a version number');
+    }
+    if (request.baseVersion !== this.head.version) {
+      return new ApplianceError(
+        'STORE_CONFLICT',
+        `the change is based on version ${request.baseVersion} but the current version is ${this.head.version}`,
+        { field: 'baseVersion' },
+      );
+    }
+    return undefined;
+  }
+
+  private async write(version: number, config: ApplianceConfig, author: string, comment: string): Promise<void> {
+    const stored: StoredVersion = { version, author, time: this.now().toISOString(), comment, config };
+    await createDurably(
+      this.versionsDir,
+      nameOf(version),
+      `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`,
+    );
+    this.head = stored;
+  }
+
+  private async reject(
+    action: AuditEntry['action'],
+    request: { baseVersion: unknown; author: unknown; comment?: unknown; to?: unknown },
+    error: ApplianceError,
+  ): Promise<void> {
+    // The audit line is JSON, so whatever a caller sent cannot forge another line; it is only cut short.
+    const clip = (value: unknown) => (typeof value === 'string' ? value.slice(0, 1000) : String(value).slice(0, 100));
+    await this.audit
+      .append({
+        time: this.now().toISOString(),
+        author: clip(request.author),
+        action,
+        outcome: 'rejected',
+        baseVersion: Number.isSafeInteger(request.baseVersion) ? (request.baseVersion as number) : null,
+        comment: clip(request.comment ?? ''),
+        ...(action === 'rollback' && Number.isSafeInteger(request.to) ? { rollbackTo: request.to as number } : {}),
+        code: error.code,
+        ...(error.field === undefined ? {} : { field: error.field }),
+        message: error.message.slice(0, 1000),
+      })
+      .catch((cause) => {
+        throw ioError('cannot write the audit log', cause);
+      });
+  }
+
+  /** Give each version committed after the last audited one (cut off by a crash) its entry. */
+  private async recoverAudit(): Promise<void> {
+    const entries = await this.audit.read();
+    let audited = 0;
+    for (const entry of entries) {
+      if (entry.outcome === 'committed' && entry.version !== undefined) audited = Math.max(audited, entry.version);
+    }
+    for (let version = audited + 1; version <= this.head.version; version++) {
+      const stored = await this.get(version);
+      await this.audit.append({
+        time: stored.time,
+        author: stored.author,
+        action: 'commit',
+        outcome: 'committed',
+        baseVersion: version - 1,
+        version,
+        comment: stored.comment,
+        recovered: true,
+      });
+    }
+  }
+}
