@@ -71,6 +71,10 @@ describe('ConfigStore', () => {
       { path: 'layer4["web-dr"].realServers["bravo_server"].weight', op: 'changed', before: 2, after: 5 },
     ]);
     expect(store.current().config.layer4[0]?.realServers[1]?.weight).toBe(5);
+    // The store's copy cannot be changed behind its back.
+    expect(() => {
+      (store.current().config.layer4[0] as Mutable).label = 'changed';
+    }).toThrow(TypeError);
 
     expect(await store.history()).toEqual([
       { version: 3, author: 'bob', time: '2026-01-01T00:00:02.000Z', comment: '' },
@@ -110,6 +114,22 @@ describe('ConfigStore', () => {
     // Unlabelled lists (ports) change as a whole.
     expect(diffConfigs({ ports: [80] }, { ports: [80, 443] })).toEqual([
       { path: 'ports', op: 'changed', before: [80], after: [80, 443] },
+    ]);
+    expect(diffConfigs({ ports: [80, { from: 1, to: 2 }] }, { ports: [80, { from: 1, to: 2 }] })).toEqual([]);
+    // Unlabelled objects (URL rules, whose order matters) by index.
+    expect(
+      diffConfigs(
+        { urlRules: [{ match: 'host', value: 'a' }] },
+        {
+          urlRules: [
+            { match: 'host', value: 'b' },
+            { match: 'host', value: 'c' },
+          ],
+        },
+      ),
+    ).toEqual([
+      { path: 'urlRules[0].value', op: 'changed', before: 'a', after: 'b' },
+      { path: 'urlRules[1]', op: 'added', after: { match: 'host', value: 'c' } },
     ]);
   });
 

@@ -28,10 +28,19 @@ function keyed(list: readonly Json[]): Map<string, Json> | undefined {
   return map;
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Structural equality of JSON values; a walk rather than JSON.stringify, which costs more than the diff itself. */
+function same(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same(a[key], b[key]));
+  }
+  return false;
+}
 
 function walk(before: Json | undefined, after: Json | undefined, path: string, out: DiffEntry[]): void {
-  if (same(before, after)) return;
+  if (before === after) return;
   if (before === undefined) {
     out.push({ path, op: 'added', after });
     return;
@@ -61,7 +70,7 @@ function walk(before: Json | undefined, after: Json | undefined, path: string, o
       return;
     }
   }
-  out.push({ path, op: 'changed', before, after });
+  if (!same(before, after)) out.push({ path, op: 'changed', before, after });
 }
 
 /** The differences from `before` to `after`, by path, in a stable order. */

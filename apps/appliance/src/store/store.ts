@@ -54,6 +54,15 @@ const nameOf = (version: number) => `${String(version).padStart(12, '0')}.json`;
 const AUTHOR = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,128}$/u;
 const COMMENT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,1000}$/u;
 
+/** Versions are shared with every caller of current() and get(): frozen, so that no caller can change the store's copy. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 function ioError(what: string, cause: unknown): ApplianceError {
   return new ApplianceError('STORE_IO', `${what}: ${(cause as Error).message}`, { cause });
 }
@@ -135,7 +144,7 @@ export class ConfigStore {
     return store;
   }
 
-  /** The current configuration and its version. */
+  /** The current configuration and its version (frozen: copy it to edit). */
   current(): StoredVersion {
     return this.head;
   }
@@ -166,7 +175,7 @@ export class ConfigStore {
       throw new ApplianceError('STORE_CORRUPT', `${file} is not configuration version ${version}`, { field: file });
     }
     const { format: _format, ...rest } = stored;
-    return rest;
+    return deepFreeze(rest);
   }
 
   /** Versions newest first, without their configurations. */
@@ -248,7 +257,11 @@ export class ConfigStore {
     try {
       await this.write(next, result.config, request.author, comment);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot store version ${next}`, error);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        const failure = ioError(`cannot store version ${next}`, error);
+        await this.reject(action, request, failure).catch(() => undefined);
+        throw failure;
+      }
       // Another process committed this number first: our base is stale.
       this.head = await this.get(next);
       const conflict = new ApplianceError('STORE_CONFLICT', `version ${next} was stored by another writer`, {
@@ -307,7 +320,7 @@ export class ConfigStore {
       nameOf(version),
       `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`,
     );
-    this.head = stored;
+    this.head = deepFreeze(stored);
   }
 
   private async reject(
