@@ -137,6 +137,8 @@ describe('semantic validation', () => {
       [(c) => (c.layer4[0].persistence.granularity = 64), 'layer4[0].persistence.granularity'],
       [(c) => (c.layer4[0].realServers[1].minConnections = 600), 'layer4[0].realServers[1].minConnections'],
       [(c) => (c.administration.httpsPort = 9080), 'administration.httpsPort'],
+      [(c) => c.floatingIps.push({ address: '2001:db8:0::10/48' }), 'floatingIps[2].address'],
+      [(c) => c.network.interfaces.push({ name: 'eth0', addresses: [] }), 'network.interfaces[1].name'],
     ];
     for (const [change, field] of cases)
       expect(errorsAfter(change), field).toEqual([{ code: 'CONFIG_CONFLICT', field }]);

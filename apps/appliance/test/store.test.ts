@@ -253,6 +253,22 @@ describe('ConfigStore', () => {
     expect(error.field).toBe(join(dir, 'versions', '000000000002.json'));
   });
 
+  it('refuses to open a store whose current version is not a valid configuration', async () => {
+    await ConfigStore.open(dir, { now });
+    const file = join(dir, 'versions', '000000000002.json');
+    const edited = {
+      format: 1,
+      version: 2,
+      author: 'vi',
+      time: '2026-01-01T00:00:00.000Z',
+      comment: '',
+      config: { layer4: 'x' },
+    };
+    await writeFile(file, JSON.stringify(edited));
+    const error = await rejection(ConfigStore.open(dir));
+    expect([error.code, error.field]).toEqual(['STORE_CORRUPT', file]);
+  });
+
   it('reports an unusable data directory as STORE_IO', async () => {
     const file = join(dir, 'not-a-dir');
     await writeFile(file, '');

@@ -9,7 +9,6 @@ import { configSchema } from './schema.js';
 export function configJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }),
-    $id: 'https://sluice.dev/schemas/appliance-config.schema.json',
     title: 'Sluice appliance configuration',
   };
 }

@@ -260,6 +260,26 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
 
   checkListeners(listeners, fail);
 
+  const listedTwice = (items: readonly { key: string; field: string }[], what: string) => {
+    const seen = new Map<string, string>();
+    for (const { key, field } of items) {
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, field);
+      else fail('CONFIG_CONFLICT', field, `${what} ${key} is already listed at ${first}`);
+    }
+  };
+  listedTwice(
+    config.floatingIps.map((ip, i) => ({
+      key: canonical(ip.address.split('/')[0] ?? ''),
+      field: `floatingIps[${i}].address`,
+    })),
+    'floating IP',
+  );
+  listedTwice(
+    config.network.interfaces.map((nic, i) => ({ key: nic.name, field: `network.interfaces[${i}].name` })),
+    'interface',
+  );
+
   const admin = config.administration;
   if (admin.httpPort === admin.httpsPort) {
     fail('CONFIG_CONFLICT', 'administration.httpsPort', 'must differ from httpPort');

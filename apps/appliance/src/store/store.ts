@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DiffEntry, diffConfigs } from '../config/diff.js';
-import { type ApplianceConfig, defaultConfig } from '../config/schema.js';
+import { type ApplianceConfig, configSchema, defaultConfig } from '../config/schema.js';
 import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import { type AuditEntry, AuditLog } from './audit.js';
@@ -139,6 +139,11 @@ export class ConfigStore {
       });
     } else {
       store.head = await store.get(latest);
+      // The configuration that is about to be applied must be one this code understands.
+      if (!configSchema.safeParse(store.head.config).success) {
+        const file = join(versionsDir, nameOf(latest));
+        throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a valid configuration`, { field: file });
+      }
       await store.recoverAudit();
     }
     return store;
