@@ -203,7 +203,7 @@ export class IpvsClient {
     });
   }
 
-  /** The whole table: every service with its destinations (their dumps pipelined). */
+  /** The whole table: every service with its destinations. */
   async list(): Promise<ServiceWithDestinations[]> {
     const services = await this.listServices();
     let replies: NlMessage[][];
