@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../src/summary.js';
-import { replay } from '../src/vitest/results.js';
+import { failureDetails, replay } from '../src/vitest/results.js';
 
 describe('replaying the guest report on the host', () => {
   const report = {
@@ -46,5 +46,24 @@ describe('run summary', () => {
     expect(formatSummary([{ suite: 'a', passed: 3, failed: 1, skipped: 0 }]).ok).toBe(false);
     expect(formatSummary([{ suite: 'a', passed: 3, failed: 0, skipped: 1 }]).ok).toBe(false);
     expect(formatSummary([]).ok).toBe(false);
+  });
+});
+
+describe('failure details from the guest output', () => {
+  it('cuts each failed test block, diff included, out of the ANSI-coloured output', () => {
+    const output = [
+      '\u001b[31m⎯⎯⎯⎯⎯⎯⎯\u001b[39m\u001b[1m\u001b[41m Failed Tests 1 \u001b[49m\u001b[22m',
+      '',
+      '\u001b[41m\u001b[1m FAIL \u001b[22m\u001b[49m \u001b[30m\u001b[43m kernel \u001b[49m\u001b[39m test/a.kernel.test.ts\u001b[2m > \u001b[22mnat > drains',
+      'AssertionError: expected 1 to be 2',
+      '- Expected',
+      '+ Received',
+      '- 2',
+      '+ 1',
+      '\u001b[31m\u001b[2m⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯[1/1]⎯\u001b[22m\u001b[39m',
+    ].join('\n');
+    expect(failureDetails(output).get('test/a.kernel.test.ts > nat > drains')).toBe(
+      'AssertionError: expected 1 to be 2\n- Expected\n+ Received\n- 2\n+ 1',
+    );
   });
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, inject, test } from 'vitest';
 import { runInKernel } from '../uml/vm.js';
-import { type JsonReport, replay } from './results.js';
+import { failureDetails, type JsonReport, replay } from './results.js';
 
 const suite = inject('sluiceKernel');
 const vitestDir = dirname(createRequire(join(suite.root, 'package.json')).resolve('vitest/package.json'));
@@ -32,7 +32,11 @@ async function runSuite() {
     if (!json) {
       return { error: `the kernel suite wrote no report (exit ${result.exitCode}):\n${result.output.slice(-6000)}` };
     }
-    return { version: result.kernelVersion, files: replay(JSON.parse(json) as JsonReport, suite.root) };
+    return {
+      version: result.kernelVersion,
+      files: replay(JSON.parse(json) as JsonReport, suite.root),
+      details: failureDetails(result.output),
+    };
   } catch (error) {
     return { error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) };
   }
@@ -50,7 +54,8 @@ if ('error' in outcome) {
       for (const t of file.tests) {
         test(t.title, () => {
           if (t.failure !== undefined) {
-            const error = new Error(`in the UML kernel: ${t.failure}`);
+            const detail = outcome.details.get(`${file.file} > ${t.title}`);
+            const error = new Error(`in the UML kernel: ${detail ?? t.failure}`);
             error.stack = error.message;
             throw error;
           }

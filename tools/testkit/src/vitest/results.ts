@@ -48,3 +48,31 @@ export function replay(report: JsonReport, root: string): ReplayedFile[] {
     return { file: relative, tests };
   });
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are control characters
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/**
+ * The guest's own account of each failed test (assertion diff, code frame), cut from its
+ * vitest output: the JSON report keeps only the message and stack. Keyed by
+ * `<file> > <titles>` as vitest prints them after FAIL.
+ */
+export function failureDetails(output: string): Map<string, string> {
+  const details = new Map<string, string>();
+  const lines = output.replace(ANSI, '').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const header = /^\s*FAIL\s+(?:\S+\s+)??(\S+\.test\.ts\s+>\s+.+?)\s*$/.exec(lines[i] ?? '');
+    if (!header?.[1]) continue;
+    const body: string[] = [];
+    for (
+      let j = i + 1;
+      j < lines.length && !/^\s*⎯{3,}/.test(lines[j] ?? '') && !/^\s*FAIL\s/.test(lines[j] ?? '');
+      j++
+    ) {
+      body.push(lines[j] ?? '');
+    }
+    const key = header[1].replace(/\s+>\s+/g, ' > ');
+    if (!details.has(key)) details.set(key, body.join('\n').trim());
+  }
+  return details;
+}
