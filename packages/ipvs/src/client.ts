@@ -4,9 +4,9 @@ import { IpvsError } from './errors.js';
 import { daemonAttrs, decodeDaemon, decodeDestination, decodeService, serviceKeyAttrs } from './kernel/codec.js';
 import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './kernel/constants.js';
 import { kernelError } from './kernel/errors.js';
-import { type Attr, AttrView, parseAttrs, readU32, u32 } from './netlink/attributes.js';
+import { type Attr, AttrView, u32 } from './netlink/attributes.js';
 import { KernelError, NetlinkConnection } from './netlink/connection.js';
-import { GENL_HDRLEN, type GenlRequest, genlPayload, type NlMessage } from './netlink/message.js';
+import { GENL_HDRLEN, type GenlRequest, type NlMessage } from './netlink/message.js';
 import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './netlink/transport.js';
 import { type Operation, operationRequest } from './operations.js';
 import type {
@@ -96,22 +96,22 @@ export class IpvsClient {
 
   async info(): Promise<IpvsInfo> {
     const [reply] = await this.call(Cmd.GET_INFO, [], 'read IPVS info');
-    const m = parseAttrs(reply ? genlPayload(reply).attrs : Buffer.alloc(0));
-    const code = readU32(m.get(InfoAttr.VERSION)) ?? 0;
+    const m = topLevel(reply);
+    const code = m.u32(InfoAttr.VERSION) ?? 0;
     return {
       version: `${code >> 16}.${(code >> 8) & 0xff}.${code & 0xff}`,
       versionCode: code,
-      connectionTableSize: readU32(m.get(InfoAttr.CONN_TAB_SIZE)) ?? 0,
+      connectionTableSize: m.u32(InfoAttr.CONN_TAB_SIZE) ?? 0,
     };
   }
 
   async getTimeouts(): Promise<Timeouts> {
     const [reply] = await this.call(Cmd.GET_CONFIG, [], 'read timeouts');
-    const m = parseAttrs(reply ? genlPayload(reply).attrs : Buffer.alloc(0));
+    const m = topLevel(reply);
     return {
-      tcp: readU32(m.get(CmdAttr.TIMEOUT_TCP)) ?? 0,
-      tcpFin: readU32(m.get(CmdAttr.TIMEOUT_TCP_FIN)) ?? 0,
-      udp: readU32(m.get(CmdAttr.TIMEOUT_UDP)) ?? 0,
+      tcp: m.u32(CmdAttr.TIMEOUT_TCP) ?? 0,
+      tcpFin: m.u32(CmdAttr.TIMEOUT_TCP_FIN) ?? 0,
+      udp: m.u32(CmdAttr.TIMEOUT_UDP) ?? 0,
     };
   }
 
@@ -289,6 +289,11 @@ export class IpvsClient {
   }
 }
 
+/** The attributes after the generic netlink header (empty when there is no reply). */
+function topLevel(msg: NlMessage | undefined): AttrView {
+  return msg ? new AttrView(msg.payload, GENL_HDRLEN) : new AttrView(Buffer.alloc(0));
+}
+
 function decodeNested(msg: NlMessage, type: number): AttrView | undefined {
-  return new AttrView(msg.payload, GENL_HDRLEN).nested(type);
+  return topLevel(msg).nested(type);
 }

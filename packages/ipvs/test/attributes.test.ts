@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Attr,
+  AttrView,
   align4,
   attrSize,
   be16,
   cstring,
   NLA_F_NESTED,
   NLA_F_NET_BYTEORDER,
-  parseAttrs,
-  readBe16,
-  readCString,
-  readU8,
-  readU16,
-  readU32,
-  readU64,
   u8,
   u16,
   u32,
@@ -124,9 +118,15 @@ describe('writeAttrs', () => {
   });
 });
 
-describe('parseAttrs', () => {
-  it('maps types to payloads without padding, ignoring the nested and byte-order bits', () => {
-    const m = parseAttrs(
+// What an attribute view holds for a type, as hex (undefined when absent).
+const payloadOf = (v: AttrView, type: number) => {
+  const span = v.span(type);
+  return span ? hexOf(v.buf.subarray(span.offset, span.offset + span.length)) : undefined;
+};
+
+describe('AttrView', () => {
+  it('finds payloads in place, without padding, ignoring the nested and byte-order bits', () => {
+    const v = new AttrView(
       hex`
         07 00 06 00 72 72 00 00       // type 6, "rr" + NUL
         0c 00 01 80                   // type 1 | NLA_F_NESTED
@@ -134,25 +134,34 @@ describe('parseAttrs', () => {
         06 00 04 40 00 50 00 00       // type 4 | NLA_F_NET_BYTEORDER
       `,
     );
-    expect([...m.keys()]).toEqual([6, 1, 4]);
-    expect(hexOf(m.get(6))).toBe('727200');
-    expect(hexOf(m.get(1))).toBe('0800010005000000');
-    expect(hexOf(m.get(4))).toBe('0050');
+    expect([6, 1, 4].map((t) => v.has(t))).toEqual([true, true, true]);
+    expect(v.has(2)).toBe(false);
+    expect(payloadOf(v, 6)).toBe('727200');
+    expect(payloadOf(v, 1)).toBe('0800010005000000');
+    expect(payloadOf(v, 4)).toBe('0050');
+    expect(v.nested(1)?.u32(1)).toBe(5);
   });
 
   it('keeps the last of repeated types, as nla_parse does', () => {
-    const m = parseAttrs(hex`08 00 02 00 01 00 00 00  08 00 02 00 02 00 00 00`);
-    expect(readU32(m.get(2))).toBe(2);
+    expect(new AttrView(hex`08 00 02 00 01 00 00 00  08 00 02 00 02 00 00 00`).u32(2)).toBe(2);
   });
 
   it('accepts a final attribute without its padding, and ignores a tail shorter than a header', () => {
-    expect(hexOf(parseAttrs(hex`05 00 01 00 07`).get(1))).toBe('07');
-    expect([...parseAttrs(hex`08 00 01 00 07 00 00 00 00 00`).keys()]).toEqual([1]);
+    expect(payloadOf(new AttrView(hex`05 00 01 00 07`), 1)).toBe('07');
+    const v = new AttrView(hex`08 00 01 00 07 00 00 00 00 00`);
+    expect(v.u32(1)).toBe(7);
+  });
+
+  it('reads a window of a larger buffer (offset and end)', () => {
+    const buf = hex`ff ff ff ff 08 00 03 00 2a 00 00 00 08 00 04 00 01 00 00 00`;
+    const v = new AttrView(buf, 4, 12);
+    expect(v.u32(3)).toBe(42);
+    expect(v.has(4)).toBe(false);
   });
 
   it('throws RangeError on a length below 4 or beyond the buffer', () => {
-    expect(() => parseAttrs(hex`02 00 01 00 00 00 00 00`)).toThrow(RangeError);
-    expect(() => parseAttrs(hex`0c 00 01 00 00 00 00 00`)).toThrow(RangeError);
+    expect(() => new AttrView(hex`02 00 01 00 00 00 00 00`)).toThrow(RangeError);
+    expect(() => new AttrView(hex`0c 00 01 00 00 00 00 00`)).toThrow(RangeError);
   });
 
   it('reads back what writeAttrs wrote', () => {
@@ -161,10 +170,10 @@ describe('parseAttrs', () => {
       { type: 3, value: [{ type: 1, value: u32(0xdeadbeef) }] },
       { type: 6, value: cstring('wlc') },
     ]);
-    const m = parseAttrs(buf.subarray(0, end));
-    expect(readU16(m.get(1))).toBe(10);
-    expect(readU32(parseAttrs(m.get(3) as Buffer).get(1))).toBe(0xdeadbeef);
-    expect(readCString(m.get(6))).toBe('wlc');
+    const v = new AttrView(buf, 0, end);
+    expect(v.u16(1)).toBe(10);
+    expect(v.nested(3)?.u32(1)).toBe(0xdeadbeef);
+    expect(v.cstring(6)).toBe('wlc');
   });
 });
 
@@ -187,31 +196,44 @@ describe('payload builders', () => {
 });
 
 describe('payload readers', () => {
-  const b = (h: string) => Buffer.from(h, 'hex');
+  // One attribute of type 1 holding these bytes.
+  const one = (h: string) => {
+    const payload = Buffer.from(h, 'hex');
+    const { buf, end } = encode([{ type: 1, value: payload }]);
+    return new AttrView(buf, 0, end);
+  };
 
   it('read host-order integers and network-order ports', () => {
-    expect(readU8(b('7f'))).toBe(0x7f);
-    expect(readU16(b('3412'))).toBe(0x1234);
-    expect(readU32(b('78563412'))).toBe(0x12345678);
-    expect(readU32(b('ffffffff'))).toBe(0xffffffff);
-    expect(readBe16(b('1f90'))).toBe(8080);
-    expect(readU64(b('0500000001000000'))).toBe(0x1_0000_0005n);
-    expect(readU64(b('ffffffffffffffff'))).toBe(2n ** 64n - 1n);
+    expect(one('7f').u8(1)).toBe(0x7f);
+    expect(one('3412').u16(1)).toBe(0x1234);
+    expect(one('78563412').u32(1)).toBe(0x12345678);
+    expect(one('ffffffff').u32(1)).toBe(0xffffffff);
+    expect(one('1f90').be16(1)).toBe(8080);
+    expect(one('ffffff00').be32(1)).toBe(0xffffff00);
+    expect(one('0500000001000000').u64(1)).toBe(0x1_0000_0005n);
+    expect(one('ffffffffffffffff').u64(1)).toBe(2n ** 64n - 1n);
   });
 
   it('return undefined for a missing or short payload', () => {
-    for (const read of [readU8, readU16, readU32, readBe16, readU64]) expect(read(undefined)).toBeUndefined();
-    expect(readU8(b(''))).toBeUndefined();
-    expect(readU16(b('01'))).toBeUndefined();
-    expect(readBe16(b('01'))).toBeUndefined();
-    expect(readU32(b('010203'))).toBeUndefined();
-    expect(readU64(b('01020304050607'))).toBeUndefined();
+    const empty = new AttrView(Buffer.alloc(0));
+    expect([empty.u8(1), empty.u16(1), empty.u32(1), empty.be16(1), empty.u64(1), empty.cstring(1)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(one('').u8(1)).toBeUndefined();
+    expect(one('01').u16(1)).toBeUndefined();
+    expect(one('01').be16(1)).toBeUndefined();
+    expect(one('010203').u32(1)).toBeUndefined();
+    expect(one('01020304050607').u64(1)).toBeUndefined();
   });
 
   it('read a C string up to its NUL, or the whole payload without one', () => {
-    expect(readCString(b('72720000'))).toBe('rr');
-    expect(readCString(b('777263'))).toBe('wrc');
-    expect(readCString(b('00'))).toBe('');
-    expect(readCString(undefined)).toBeUndefined();
+    expect(one('72720000').cstring(1)).toBe('rr');
+    expect(one('777263').cstring(1)).toBe('wrc');
+    expect(one('00').cstring(1)).toBe('');
   });
 });

@@ -48,22 +48,6 @@ export function writeAttrs(buf: Buffer, offset: number, attrs: readonly Attr[]):
   return at;
 }
 
-/** Attributes of one level, by type (the last one wins, as in the kernel's nla_parse). */
-export type AttrMap = Map<number, Buffer>;
-
-export function parseAttrs(buf: Buffer): AttrMap {
-  const map: AttrMap = new Map();
-  let at = 0;
-  while (at + 4 <= buf.length) {
-    const len = buf.readUInt16LE(at);
-    const type = buf.readUInt16LE(at + 2) & NLA_TYPE_MASK;
-    if (len < 4 || at + len > buf.length) throw new RangeError(`malformed attribute at ${at} (length ${len})`);
-    map.set(type, buf.subarray(at + 4, at + len));
-    at += align4(len);
-  }
-  return map;
-}
-
 // Payload builders. Netlink integers are host order (little-endian on every platform
 // IPVS runs on that Node supports); ports and IPv4 netmasks are network order.
 // Payloads are never written after they are built, so small values are shared: a batch of
@@ -109,22 +93,6 @@ export function cstring(s: string): Uint8Array {
   return Buffer.from(`${s}\0`, 'utf8');
 }
 
-export const readU8 = (b: Buffer | undefined): number | undefined => (b && b.length >= 1 ? b.readUInt8(0) : undefined);
-export const readU16 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 2 ? b.readUInt16LE(0) : undefined;
-export const readU32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readUInt32LE(0) : undefined;
-export const readBe16 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 2 ? b.readUInt16BE(0) : undefined;
-export const readU64 = (b: Buffer | undefined): bigint | undefined =>
-  b && b.length >= 8 ? b.readBigUInt64LE(0) : undefined;
-export function readCString(b: Buffer | undefined): string | undefined {
-  if (!b) return undefined;
-  const end = b.indexOf(0);
-  return b.subarray(0, end === -1 ? b.length : end).toString('utf8');
-}
-
-// IPVS attribute types stop at 15; anything newer is ignored, as an older kernel would.
 const VIEW_TYPES = 16;
 
 /**

@@ -1,13 +1,13 @@
 import { errnoName, IpvsError } from '../errors.js';
-import { cstring, parseAttrs, readU16 } from './attributes.js';
+import { AttrView, cstring } from './attributes.js';
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
   CTRL_CMD_GETFAMILY,
   errorCode,
+  GENL_HDRLEN,
   GENL_ID_CTRL,
   type GenlRequest,
-  genlPayload,
   genlSize,
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -79,7 +79,7 @@ export class NetlinkConnection {
       attrs: [{ type: CTRL_ATTR_FAMILY_NAME, value: cstring(name) }],
     });
     const reply = replies[0];
-    const id = reply ? readU16(parseAttrs(genlPayload(reply).attrs).get(CTRL_ATTR_FAMILY_ID)) : undefined;
+    const id = reply ? new AttrView(reply.payload, GENL_HDRLEN).u16(CTRL_ATTR_FAMILY_ID) : undefined;
     if (id === undefined) throw new IpvsError('IPVS_PROTOCOL', `no family id in the reply for ${name}`);
     return id;
   }

@@ -83,8 +83,3 @@ export function splitMessages(buf: Buffer): NlMessage[] {
 
 /** The errno of an NLMSG_ERROR (0 is an acknowledgement), or of an NLMSG_DONE. */
 export const errorCode = (msg: NlMessage): number => (msg.payload.length >= 4 ? -msg.payload.readInt32LE(0) : 0);
-
-/** A generic netlink reply: command and the attribute bytes after the genl header. */
-export function genlPayload(msg: NlMessage): { cmd: number; attrs: Buffer } {
-  return { cmd: msg.payload.readUInt8(0), attrs: msg.payload.subarray(GENL_HDRLEN) };
-}
