@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeCapabilities, detectCapabilities } from './capabilities.js';
 import { createApplianceServer } from './server.js';
+import { validateFile } from './validate-file.js';
 
 const USAGE = `usage: sluice-appliance <command> [options]
   serve [--port 9080] [--host ::]   start the appliance (health at /api/v1/health)
-  capabilities [--json]             print what this host lets the appliance do`;
+  capabilities [--json]             print what this host lets the appliance do
+  validate FILE [--json]            check a configuration file (exit 0 valid, 1 invalid, 2 unreadable)`;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -14,8 +16,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: command === 'validate',
     options: {
       port: { type: 'string', default: process.env.SLUICE_HTTP_PORT ?? '9080' },
       host: { type: 'string', default: '::' },
@@ -26,6 +29,16 @@ async function main(argv: string[]): Promise<number> {
     const capabilities = await detectCapabilities();
     console.log(values.json ? JSON.stringify(capabilities, null, 2) : describeCapabilities(capabilities));
     return 0;
+  }
+  if (command === 'validate') {
+    const [file] = positionals;
+    if (!file) {
+      console.error(USAGE);
+      return 2;
+    }
+    const report = await validateFile(file);
+    console.log(values.json ? JSON.stringify(report.json, null, 2) : report.text);
+    return report.exitCode;
   }
   if (command === 'serve') {
     const port = Number(values.port);
