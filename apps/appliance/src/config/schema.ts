@@ -1,3 +1,4 @@
+import { SCHEDULERS } from '@sluice/ipvs';
 import { z } from 'zod';
 import {
   address,
@@ -14,23 +15,8 @@ import {
   text,
 } from './primitives.js';
 
-/** The IPVS schedulers of Linux 6.1 (ip_vs_*.ko). */
-export const schedulers = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'fo',
-  'ovf',
-  'mh',
-  'twos',
-] as const;
+/** The IPVS schedulers, as the ipvs package knows them (which ones a kernel has is its `capabilities()`). */
+export const schedulers = SCHEDULERS;
 
 const description = text(256).optional();
 
