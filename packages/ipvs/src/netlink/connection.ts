@@ -86,12 +86,12 @@ export class NetlinkConnection {
 
   /** One request, acknowledged: resolves with any replies the kernel sent before the ack. */
   request(req: GenlRequest, timeoutMs = this.timeoutMs): Promise<NlMessage[]> {
-    return this.exchange([{ ...req, flags: req.flags | NLM_F_ACK }], false, timeoutMs);
+    return this.exchange({ ...req, flags: req.flags | NLM_F_ACK }, false, timeoutMs);
   }
 
   /** A dump: resolves with every message up to NLMSG_DONE. */
   dump(req: GenlRequest, timeoutMs = this.timeoutMs): Promise<NlMessage[]> {
-    return this.exchange([{ ...req, flags: req.flags | NLM_F_DUMP }], true, timeoutMs);
+    return this.exchange({ ...req, flags: req.flags | NLM_F_DUMP }, true, timeoutMs);
   }
 
   /**
@@ -180,11 +180,11 @@ export class NetlinkConnection {
     });
   }
 
-  private exchange(requests: GenlRequest[], dump: boolean, timeoutMs: number): Promise<NlMessage[]> {
+  private exchange(req: GenlRequest, dump: boolean, timeoutMs: number): Promise<NlMessage[]> {
     if (this.closed) return Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed'));
     const seq = this.nextSeq(1);
     const promise = this.expect(seq, dump, timeoutMs);
-    this.write(requests, seq, []);
+    this.write([req], seq, []);
     return promise;
   }
 
