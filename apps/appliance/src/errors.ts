@@ -29,7 +29,49 @@ export type ApplianceErrorCode =
   /** A file in the data directory cannot be read as what it should be; `field` names the file. */
   | 'STORE_CORRUPT'
   /** The file system refused a read or write; `cause` holds the system error. */
-  | 'STORE_IO';
+  | 'STORE_IO'
+  /** A request without a valid session or API token. */
+  | 'AUTH_REQUIRED'
+  /** Wrong user name or password. */
+  | 'AUTH_FAILED'
+  /** Too many failed logins from this address or for this user; retry after `Retry-After`. */
+  | 'AUTH_RATE_LIMITED'
+  /** The first-boot password must be changed before anything else. */
+  | 'AUTH_PASSWORD_CHANGE_REQUIRED'
+  /** The user's role does not allow this (a read-only user writing). */
+  | 'AUTH_FORBIDDEN'
+  /** A cookie-authenticated write without the session's CSRF token. */
+  | 'AUTH_CSRF'
+  /** The request itself is malformed (not JSON, wrong type, unknown field); `field` names it. */
+  | 'API_BAD_REQUEST'
+  /** No such resource. */
+  | 'API_NOT_FOUND'
+  /** The method is not allowed on this resource. */
+  | 'API_METHOD_NOT_ALLOWED'
+  /** The body exceeds the size limit. */
+  | 'API_BODY_TOO_LARGE'
+  /** The body is not `application/json` (or the upload type the route takes). */
+  | 'API_UNSUPPORTED_MEDIA_TYPE'
+  /** A write without the `version` it was based on. */
+  | 'API_VERSION_REQUIRED'
+  /** This node is the passive one of an HA pair: edit on the active node. */
+  | 'HA_PASSIVE'
+  /** The peer is unreachable or refused a replication or role change. */
+  | 'HA_PEER'
+  /** HA is not configured on this node. */
+  | 'HA_DISABLED'
+  /** A replicated version is older than the one this node holds: it never overwrites a newer one. */
+  | 'HA_STALE_VERSION'
+  /** A backup file is not one this appliance wrote (or is damaged); nothing was restored. */
+  | 'BACKUP_INVALID'
+  /** A part of the engine cannot run on this host (no IPVS, no root, no HAProxy); `cause` says why. */
+  | 'ENGINE_UNAVAILABLE'
+  /** Applying a configuration to the kernel or HAProxy failed; `cause` holds the package's error. */
+  | 'ENGINE_APPLY_FAILED'
+  /** A certificate or key cannot be read, does not match, or has expired. */
+  | 'CERTIFICATE_INVALID'
+  /** The lab cannot be built (not root, names taken); `cause` says why. */
+  | 'LAB_FAILED';
 
 export interface ApplianceErrorOptions {
   cause?: unknown;
