@@ -1,0 +1,47 @@
+/**
+ * The seam between the engine and the parts it drives (IPVS, HAProxy, addresses). The engine
+ * owns ordering, serialisation, admin states, health and status; a driver turns one desired
+ * configuration into its part of the host, with minimal changes, and reports what it sees.
+ */
+import type { ApplianceConfig } from '../config/schema.js';
+import type { AdminState, EnginePart, HealthState, RealServerRef } from '../daemon/interfaces.js';
+
+export type ProbeResult = { available: true } | { available: false; detail: string };
+
+/** What a driver is asked to make true. */
+export interface DesiredInput {
+  version: number;
+  config: ApplianceConfig;
+  /** The admin state and health the engine holds for a real server now. */
+  server(ref: RealServerRef): { admin: AdminState; health: HealthState };
+  /** HA: the active node holds the floating IPs and VIPs (standalone: always true). */
+  active?: boolean;
+}
+
+/** What a driver sees of one real server; key `${layer}/${service}/${server}`. */
+export interface ServerObservation {
+  activeConnections: number;
+  inactiveConnections: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Set by drivers whose part checks health itself (HAProxy for Layer 7). */
+  health?: HealthState;
+  healthReason?: string;
+  /** The weight the kernel or HAProxy has now (0 while drained, failed or offline). */
+  effectiveWeight: number;
+}
+
+export interface PartDriver {
+  readonly part: EnginePart;
+  /** Whether this host can run the part (root, kernel module, binary); the reason when not. */
+  probe(): Promise<ProbeResult>;
+  /** Idempotent; minimal changes; returns human-readable lines of what changed. */
+  apply(input: DesiredInput): Promise<{ changes: string[] }>;
+  observe(): Promise<Map<string, ServerObservation>>;
+  stop(): Promise<void>;
+}
+
+/** The key of a real server in observations. */
+export function serverKey(ref: RealServerRef): string {
+  return `${ref.layer}/${ref.service}/${ref.server}`;
+}
