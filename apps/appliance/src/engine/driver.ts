@@ -4,7 +4,7 @@
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
 import type { ApplianceConfig } from '../config/schema.js';
-import type { AdminState, EnginePart, HealthState, RealServerRef } from '../daemon/interfaces.js';
+import type { AdminState, EnginePart, HealthState, Layer, RealServerRef } from '../daemon/interfaces.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };
 
@@ -16,6 +16,17 @@ export interface DesiredInput {
   server(ref: RealServerRef): { admin: AdminState; health: HealthState };
   /** HA: the active node holds the floating IPs and VIPs (standalone: always true). */
   active?: boolean;
+  /**
+   * A hint for runtime changes (admin state, health): only these services can differ from
+   * the last apply, so a driver may limit its work to them. Absent: everything may differ.
+   */
+  scope?: readonly { layer: Layer; service: string }[];
+}
+
+export interface PartApplyResult {
+  changes: string[];
+  /** Applied, but with something the user should know (an address with no interface to go on). */
+  detail?: string;
 }
 
 /** What a driver sees of one real server; key `${layer}/${service}/${server}`. */
@@ -36,8 +47,13 @@ export interface PartDriver {
   /** Whether this host can run the part (root, kernel module, binary); the reason when not. */
   probe(): Promise<ProbeResult>;
   /** Idempotent; minimal changes; returns human-readable lines of what changed. */
-  apply(input: DesiredInput): Promise<{ changes: string[] }>;
+  apply(input: DesiredInput): Promise<PartApplyResult>;
   observe(): Promise<Map<string, ServerObservation>>;
+  /**
+   * Optional: compare the host with the last applied state and put back what was changed
+   * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.
+   */
+  drift?(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
