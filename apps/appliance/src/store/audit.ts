@@ -6,7 +6,8 @@ import { appendDurably } from './durable.js';
 export interface AuditEntry {
   time: string;
   author: string;
-  action: 'commit' | 'rollback';
+  /** `replicate`: a version received from the HA peer (comment `replicated from <peer>`). */
+  action: 'commit' | 'rollback' | 'replicate';
   outcome: 'committed' | 'rejected';
   /** The version the change was based on. */
   baseVersion: number | null;

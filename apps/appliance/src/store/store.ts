@@ -233,6 +233,65 @@ export class ConfigStore {
     });
   }
 
+  /**
+   * HA: store a version that the peer committed, under the peer's number, author, time and
+   * comment, durably like a commit. A version that is not newer than the current one is
+   * refused with HA_STALE_VERSION: an older configuration never overwrites a newer one.
+   */
+  acceptReplica(stored: StoredVersion, from: string): Promise<StoredVersion> {
+    return this.exclusive(async () => {
+      const base = this.head.version;
+      if (
+        typeof stored !== 'object' ||
+        stored === null ||
+        !Number.isSafeInteger(stored.version) ||
+        stored.version < 1
+      ) {
+        throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
+      }
+      if (stored.version <= base) {
+        throw new ApplianceError(
+          'HA_STALE_VERSION',
+          `version ${stored.version} is not newer than this node's version ${base}`,
+          { field: 'version' },
+        );
+      }
+      if (typeof from !== 'string' || !AUTHOR.test(from)) {
+        throw fieldError('STORE_INVALID_ARGUMENT', 'from', 'must be 1 to 128 characters without control characters');
+      }
+      const problem = this.checkRequest({ baseVersion: base, author: stored.author }, stored.comment);
+      if (problem !== undefined) throw problem;
+      if (typeof stored.time !== 'string' || stored.time.length > 40 || Number.isNaN(Date.parse(stored.time))) {
+        throw fieldError('STORE_INVALID_ARGUMENT', 'time', 'must be an ISO 8601 time');
+      }
+      const result = validateConfig(stored.config);
+      if (!result.ok) throw rejected(result.errors);
+      try {
+        await this.write(stored.version, result.config, stored.author, stored.comment, stored.time);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw ioError(`cannot store version ${stored.version}`, error);
+        this.head = await this.get(stored.version);
+        throw new ApplianceError('STORE_CONFLICT', `version ${stored.version} was stored by another writer`, {
+          cause: error,
+          field: 'version',
+        });
+      }
+      await this.audit
+        .append({
+          time: this.now().toISOString(),
+          author: stored.author,
+          action: 'replicate',
+          outcome: 'committed',
+          baseVersion: base,
+          version: stored.version,
+          comment: `replicated from ${from}`,
+        })
+        .catch(() => undefined);
+      return this.head;
+    });
+  }
+
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
@@ -318,8 +377,14 @@ export class ConfigStore {
     return undefined;
   }
 
-  private async write(version: number, config: ApplianceConfig, author: string, comment: string): Promise<void> {
-    const stored: StoredVersion = { version, author, time: this.now().toISOString(), comment, config };
+  private async write(
+    version: number,
+    config: ApplianceConfig,
+    author: string,
+    comment: string,
+    time = this.now().toISOString(),
+  ): Promise<void> {
+    const stored: StoredVersion = { version, author, time, comment, config };
     await createDurably(
       this.versionsDir,
       nameOf(version),
