@@ -4,7 +4,15 @@
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
 import type { ApplianceConfig } from '../config/schema.js';
-import type { AdminState, EnginePart, HealthState, Layer, RealServerRef } from '../daemon/interfaces.js';
+import type {
+  AdminState,
+  EnginePart,
+  HealthState,
+  Layer,
+  Layer4Connection,
+  Layer7StatRow,
+  RealServerRef,
+} from '../daemon/interfaces.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };
 
@@ -54,6 +62,10 @@ export interface PartDriver {
    * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.
    */
   drift?(): Promise<string[]>;
+  /** Layer 4: the kernel's connection table (GET /reports/connections). */
+  connections?(): Promise<Layer4Connection[]>;
+  /** Layer 7: HAProxy's statistics (GET /reports/layer7). */
+  stats?(): Promise<Layer7StatRow[]>;
   stop(): Promise<void>;
 }
 
