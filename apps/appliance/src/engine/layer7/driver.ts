@@ -1,0 +1,353 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ApplyResult,
+  type Diagnostic,
+  execFileRunner,
+  type Launcher,
+  type LogTarget,
+  type ProcessRunner,
+  type RuntimeClient,
+  Supervisor,
+  type SupervisorOptions,
+} from '@sluice/haproxy-config';
+import type { ApplianceConfig } from '../../config/schema.js';
+import type { Layer7StatRow, LogBook, LogLevel } from '../../daemon/interfaces.js';
+import { ApplianceError } from '../../errors.js';
+import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
+import { describeModelChanges, differsInWeightsOnly } from './changes.js';
+import { certificateFiles, type Layer7ServerEntry } from './model.js';
+import { effectiveCapabilities, probeLayer7 } from './probe.js';
+import { type Layer7Rendered, renderLayer7 } from './render.js';
+import { describeAction, planRuntime, type RuntimeAction } from './states.js';
+import { layer7StatRows, observationsFrom } from './stats.js';
+
+/** What the driver needs of the supervisor: @sluice/haproxy-config's Supervisor, or a fake in unit tests. */
+export interface Layer7Supervisor {
+  start(text: string): Promise<ApplyResult>;
+  apply(text: string): Promise<ApplyResult>;
+  stop(): Promise<void>;
+  runtime(): Pick<RuntimeClient, 'showStat' | 'showServersState' | 'setServerState' | 'setWeight'>;
+  readonly pid: number | undefined;
+  on(event: 'exit', listener: (code: number | null, signal: string | null, output: string) => void): unknown;
+  on(event: 'restart', listener: (pid: number | undefined) => void): unknown;
+  on(event: 'restart-failed', listener: (error: unknown) => void): unknown;
+}
+
+export interface Layer7DriverOptions {
+  /** haproxy.cfg, the master and admin sockets and the server-state file live here (created 0700). */
+  stateDir: string;
+  /** The log book; the driver writes to the `layer7` channel. */
+  logs: LogBook;
+  /** Default `haproxy` on PATH. */
+  binary?: string;
+  /** Run HAProxy inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  /** HAProxy's own traffic log targets (default none). */
+  haproxyLog?: LogTarget[];
+  /** Replaces the supervisor (unit tests). */
+  supervisor?: (options: SupervisorOptions) => Layer7Supervisor;
+  /** Runs `haproxy -v` and `haproxy -c` (unit tests). */
+  runner?: ProcessRunner;
+  /** The effective capabilities (unit tests); default `/proc/self/status`. */
+  capabilities?: () => Promise<bigint | undefined>;
+  /** How long HAProxy may take to start or reload (default 15 s). */
+  readyTimeoutMs?: number;
+}
+
+/** The Layer 7 driver, with the statistics report the engine's `layer7Stats()` serves. */
+export interface Layer7Driver extends PartDriver {
+  /** Every frontend, backend and server row of `show stat` (empty while HAProxy is not running). */
+  stats(): Promise<Layer7StatRow[]>;
+  /** The HAProxy master's pid while it runs. */
+  readonly pid: number | undefined;
+}
+
+/** HAProxy refused a configuration (`haproxy -c`); the running one keeps serving. */
+export class HaproxyRefusedError extends ApplianceError {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(diagnostics: readonly Diagnostic[], when: 'start' | 'reload') {
+    const alerts = diagnostics.filter((d) => d.severity === 'alert');
+    const shown = (alerts.length > 0 ? alerts : diagnostics)
+      .slice(0, 5)
+      .map((d) => (d.line === undefined ? d.message : `line ${d.line}: ${d.message}`));
+    const kept = when === 'reload' ? 'the running configuration keeps serving' : 'HAProxy was not started';
+    super('ENGINE_APPLY_FAILED', `HAProxy refused the Layer 7 configuration (${kept}): ${shown.join('; ')}`);
+    this.diagnostics = diagnostics;
+  }
+}
+
+const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
+
+interface Running {
+  supervisor: Layer7Supervisor;
+  rendered: Layer7Rendered;
+  input: DesiredInput;
+}
+
+/**
+ * Layer 7 services and SSL terminations through HAProxy. `apply()` renders the
+ * configuration; an unchanged text with other admin states (or weights only) goes through
+ * the runtime API without a reload, anything else through the supervisor's
+ * validate-then-hitless-reload. Calls are serialised.
+ */
+export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
+  if (options.netns !== undefined && !NETNS.test(options.netns)) {
+    throw new ApplianceError('ENGINE_UNAVAILABLE', `netns ${JSON.stringify(options.netns)} is not a namespace name`, {
+      field: 'netns',
+    });
+  }
+  const binary = options.binary ?? 'haproxy';
+  const runner = options.runner ?? execFileRunner;
+  const paths = {
+    config: join(options.stateDir, 'haproxy.cfg'),
+    master: join(options.stateDir, 'master.sock'),
+    admin: join(options.stateDir, 'admin.sock'),
+    state: join(options.stateDir, 'server-state'),
+  };
+  const modelOptions = {
+    adminSocket: paths.admin,
+    serverStateFile: paths.state,
+    ...(options.haproxyLog === undefined ? {} : { log: options.haproxyLog }),
+  };
+  const log = (level: LogLevel, message: string, fields?: Record<string, string | number | boolean | null>) =>
+    options.logs.write('layer7', level, message, fields);
+
+  let running: Running | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  let notes = new Set<string>();
+  const lastHealth = new Map<string, string>();
+
+  /** One call at a time: applies, drift repair, restarts and stop never interleave. */
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work, work);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
+  const launcher: Launcher | undefined =
+    options.netns === undefined
+      ? undefined
+      : (args) =>
+          spawn('ip', ['netns', 'exec', options.netns as string, binary, ...args], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+
+  const makeSupervisor = (): Layer7Supervisor => {
+    const supervisorOptions: SupervisorOptions = {
+      configPath: paths.config,
+      masterSocket: paths.master,
+      stateFile: paths.state,
+      binary,
+      ...(options.runner ? { runner: options.runner } : {}),
+      ...(launcher ? { launcher } : {}),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    };
+    const supervisor = options.supervisor ? options.supervisor(supervisorOptions) : new Supervisor(supervisorOptions);
+    supervisor.on('exit', (code, signal, output) => {
+      log('error', `HAProxy exited on its own (${signal ?? `code ${code}`}); starting it again`, {
+        output: output.trim().slice(-500),
+      });
+    });
+    supervisor.on('restart', (pid) => {
+      log('warn', `HAProxy runs again (pid ${pid}); putting admin states and weights back`);
+      void serial(async () => {
+        if (running?.supervisor !== supervisor) return;
+        for (const line of await syncRuntime(running, undefined)) log('info', line);
+      }).catch((error: unknown) => log('error', `admin states after the restart: ${String(error)}`));
+    });
+    supervisor.on('restart-failed', (error) => {
+      log('error', `HAProxy did not start again: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return supervisor;
+  };
+
+  async function checkCertificates(config: ApplianceConfig): Promise<void> {
+    for (const { file, field } of certificateFiles(config)) {
+      let pem: string;
+      try {
+        await access(file, constants.R_OK);
+        pem = await readFile(file, 'utf8');
+      } catch (cause) {
+        throw new ApplianceError('CERTIFICATE_INVALID', `${field}: ${file} cannot be read`, { field, cause });
+      }
+      if (!pem.includes('-----BEGIN CERTIFICATE-----') || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+        throw new ApplianceError(
+          'CERTIFICATE_INVALID',
+          `${field}: ${file} must hold the certificate chain and its private key in PEM, as HAProxy's crt takes it`,
+          { field },
+        );
+      }
+    }
+  }
+
+  /** Admin states and weights, through the runtime API; `services` limits the work (scope hint). */
+  async function syncRuntime(state: Running, services: ReadonlySet<string> | undefined): Promise<string[]> {
+    const runtime = state.supervisor.runtime();
+    const entries = state.rendered.servers.filter((e) => services === undefined || services.has(e.service));
+    if (entries.length === 0) return [];
+    const actual =
+      services === undefined
+        ? await runtime.showServersState()
+        : (await Promise.all([...services].map((s) => runtime.showServersState(s).catch(() => [])))).flat();
+    const actions = planRuntime(
+      entries,
+      actual,
+      (entry: Layer7ServerEntry) =>
+        state.input.server({ layer: 'layer7', service: entry.service, server: entry.server }).admin,
+    );
+    for (const action of actions) await perform(runtime, action);
+    return actions.map(describeAction);
+  }
+
+  async function perform(runtime: ReturnType<Layer7Supervisor['runtime']>, action: RuntimeAction): Promise<void> {
+    try {
+      if (action.kind === 'weight') await runtime.setWeight(action.service, action.server, action.to);
+      else await runtime.setServerState(action.service, action.server, action.to);
+    } catch (cause) {
+      throw new ApplianceError('ENGINE_APPLY_FAILED', `${describeAction(action)}: ${String(cause)}`, { cause });
+    }
+  }
+
+  async function writeConfigFile(text: string): Promise<void> {
+    const tmp = `${paths.config}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, paths.config);
+  }
+
+  async function stopHaproxy(): Promise<boolean> {
+    const state = running;
+    running = undefined;
+    lastHealth.clear();
+    if (state === undefined) return false;
+    await state.supervisor.stop();
+    return true;
+  }
+
+  async function applyNow(input: DesiredInput): Promise<PartApplyResult> {
+    const rendered = renderLayer7(input.config, modelOptions);
+    const changes: string[] = [];
+    const fresh = new Set(rendered.notes);
+    for (const note of fresh) if (!notes.has(note)) log('warn', note);
+    notes = fresh;
+    const detail = rendered.notes.length > 0 ? rendered.notes.join('; ') : undefined;
+    const result = (): PartApplyResult => ({ changes, ...(detail === undefined ? {} : { detail }) });
+
+    if (rendered.model.frontends.length === 0) {
+      if (await stopHaproxy()) changes.push('layer7: stop HAProxy (no Layer 7 service or SSL termination left)');
+      for (const line of changes) log('info', line);
+      return result();
+    }
+    await checkCertificates(input.config);
+
+    let services: ReadonlySet<string> | undefined;
+    if (running === undefined) {
+      await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+      const supervisor = makeSupervisor();
+      let started: ApplyResult;
+      try {
+        started = await supervisor.start(rendered.text);
+      } catch (cause) {
+        await supervisor.stop().catch(() => undefined);
+        log('error', `HAProxy did not start: ${String(cause)}`);
+        throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy did not start: ${String(cause)}`, { cause });
+      }
+      if (!started.applied) {
+        await supervisor.stop().catch(() => undefined);
+        const error = new HaproxyRefusedError(started.diagnostics, 'start');
+        log('error', error.message, { version: input.version });
+        throw error;
+      }
+      changes.push(...describeModelChanges(undefined, rendered.model));
+      changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
+      running = { supervisor, rendered, input };
+    } else if (rendered.text === running.rendered.text) {
+      running = { ...running, rendered, input };
+      // Nothing in the text changed: only admin states can differ, and the scope says where.
+      if (input.scope !== undefined) {
+        services = new Set(input.scope.filter((s) => s.layer === 'layer7').map((s) => s.service));
+      }
+    } else if (differsInWeightsOnly(running.rendered.text, rendered.text)) {
+      // Weights go through `set weight`; the file follows so that a restart starts with them.
+      running = { ...running, rendered, input };
+      await writeConfigFile(rendered.text);
+    } else {
+      let reloaded: ApplyResult;
+      try {
+        reloaded = await running.supervisor.apply(rendered.text);
+      } catch (cause) {
+        log('error', `HAProxy reload failed: ${String(cause)}`);
+        throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy reload failed: ${String(cause)}`, { cause });
+      }
+      if (!reloaded.applied) {
+        const error = new HaproxyRefusedError(reloaded.diagnostics, 'reload');
+        log('error', error.message, { version: input.version });
+        throw error;
+      }
+      changes.push(...describeModelChanges(running.rendered.model, rendered.model));
+      changes.push(
+        `layer7: hitless reload #${reloaded.reload ?? '?'} (master pid ${running.supervisor.pid ?? '?'} kept)`,
+      );
+      running = { ...running, rendered, input };
+    }
+    changes.push(...(await syncRuntime(running, services)));
+    for (const line of changes) log('info', line, { version: input.version });
+    return result();
+  }
+
+  async function observeNow(): Promise<Map<string, ServerObservation>> {
+    const state = running;
+    if (state === undefined) return new Map();
+    const rows = await state.supervisor.runtime().showStat();
+    const observations = observationsFrom(rows, state.rendered.servers);
+    for (const [key, observation] of observations) {
+      const reading = `${observation.health}${observation.healthReason ? ` (${observation.healthReason})` : ''}`;
+      const before = lastHealth.get(key);
+      if (before !== undefined && before !== reading) {
+        log(
+          observation.health === 'down' ? 'warn' : 'info',
+          `${key.slice('layer7/'.length)} is ${reading}, was ${before}`,
+        );
+      }
+      lastHealth.set(key, reading);
+    }
+    return observations;
+  }
+
+  const driver: Layer7Driver = {
+    part: 'layer7',
+    get pid() {
+      return running?.supervisor.pid;
+    },
+    probe(): Promise<ProbeResult> {
+      return probeLayer7({
+        binary,
+        runner,
+        capabilities: options.capabilities ?? effectiveCapabilities,
+        socketPaths: [paths.master, paths.admin],
+      });
+    },
+    apply: (input) => serial(() => applyNow(input)),
+    observe: () => serial(observeNow),
+    async stats() {
+      const state = running;
+      if (state === undefined) return [];
+      return layer7StatRows(await state.supervisor.runtime().showStat());
+    },
+    drift: () =>
+      serial(async () => {
+        if (running === undefined) return [];
+        const lines = await syncRuntime(running, undefined);
+        for (const line of lines) log('warn', `put back after an out-of-band change: ${line}`);
+        return lines;
+      }),
+    stop: () =>
+      serial(async () => {
+        if (await stopHaproxy()) log('info', 'layer7: HAProxy stopped');
+      }),
+  };
+  return driver;
+}
