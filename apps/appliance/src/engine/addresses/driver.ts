@@ -1,0 +1,140 @@
+/**
+ * The addresses part: floating IPs and every service VIP on this node's interfaces while
+ * it is the active one (standalone: always), through heartbeat's FloatingIp (rtnetlink,
+ * then a gratuitous ARP or unsolicited neighbour advertisement so switches and clients
+ * learn the new owner at once).
+ */
+import { networkInterfaces } from 'node:os';
+import {
+  type AddressControl,
+  FloatingIp,
+  type FrameSender,
+  PacketSocketSender,
+  RtnetlinkAddresses,
+} from '@sluice/heartbeat';
+import type { ApplianceConfig } from '../../config/schema.js';
+import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
+import { type AddressPlacement, placeAddresses } from './placement.js';
+
+export interface InterfaceAddress {
+  interface: string;
+  address: string;
+  prefix: number;
+}
+
+export interface AddressesDriverOptions {
+  addresses?: AddressControl;
+  sender?: FrameSender;
+  /** The addresses on this host's interfaces (default `os.networkInterfaces()`). */
+  list?: () => InterfaceAddress[];
+  isRoot?: () => boolean;
+}
+
+export function systemAddresses(): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    for (const a of list ?? []) {
+      const prefix = Number(a.cidr?.split('/')[1] ?? (a.family === 'IPv4' ? 32 : 128));
+      out.push({ interface: name, address: a.address, prefix });
+    }
+  }
+  return out;
+}
+
+const keyOf = (p: AddressPlacement) => `${p.interface} ${p.cidr}`;
+
+export class AddressesDriver implements PartDriver {
+  readonly part = 'addresses' as const;
+  private readonly control: AddressControl;
+  private readonly sender: FrameSender;
+  private readonly list: () => InterfaceAddress[];
+  private readonly isRoot: () => boolean;
+  /** What we hold: `${interface} ${cidr}` -> its FloatingIp. */
+  private readonly held = new Map<string, FloatingIp>();
+
+  constructor(options: AddressesDriverOptions = {}) {
+    this.control = options.addresses ?? new RtnetlinkAddresses();
+    this.sender = options.sender ?? new PacketSocketSender();
+    this.list = options.list ?? systemAddresses;
+    this.isRoot = options.isRoot ?? (() => process.getuid?.() === 0);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    return this.isRoot()
+      ? { available: true }
+      : { available: false, detail: 'floating IPs and VIPs need root (CAP_NET_ADMIN, CAP_NET_RAW)' };
+  }
+
+  private placements(config: ApplianceConfig, active: boolean): { placed: AddressPlacement[]; unplaced: string[] } {
+    if (!active) return { placed: [], unplaced: [] };
+    // Addresses we hold ourselves do not tell where a VIP belongs.
+    const ours = new Set([...this.held.values()].map((f) => `${f.ifname} ${f.cidr.address}`));
+    const onHost = this.list().filter((a) => !ours.has(`${a.interface} ${a.address}`));
+    return placeAddresses(config, onHost);
+  }
+
+  async apply(input: DesiredInput): Promise<PartApplyResult> {
+    const { placed, unplaced } = this.placements(input.config, input.active ?? true);
+    const wanted = new Map(placed.map((p) => [keyOf(p), p]));
+    const changes: string[] = [];
+    const problems: string[] = [];
+    for (const [key, ip] of [...this.held]) {
+      if (wanted.has(key)) continue;
+      await ip.release();
+      this.held.delete(key);
+      changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
+    }
+    for (const [key, p] of wanted) {
+      if (this.held.has(key)) continue;
+      const ip = new FloatingIp(
+        { address: p.cidr, interface: p.interface },
+        { addresses: this.control, sender: this.sender },
+      );
+      await ip.acquire();
+      this.held.set(key, ip);
+      changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
+      try {
+        await ip.announce('acquired');
+      } catch (error) {
+        problems.push(`${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+    for (const address of unplaced) {
+      problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
+    }
+    return problems.length > 0 ? { changes, detail: problems.join('; ') } : { changes };
+  }
+
+  /** An address removed out of band (`ip addr del`) is put back. */
+  async drift(): Promise<string[]> {
+    const present = new Set(this.list().map((a) => `${a.interface} ${a.address}`));
+    const repaired: string[] = [];
+    for (const ip of this.held.values()) {
+      if (present.has(`${ip.ifname} ${ip.cidr.address}`)) continue;
+      await ip.acquire();
+      await ip.announce('acquired').catch(() => undefined);
+      repaired.push(`addresses: put back ${ip.cidr.address}/${ip.cidr.prefix} on ${ip.ifname}`);
+    }
+    return repaired;
+  }
+
+  async observe(): Promise<Map<string, ServerObservation>> {
+    return new Map();
+  }
+
+  /** What this node holds now: `address/prefix on interface`. */
+  holding(): string[] {
+    return [...this.held.values()].map((f) => `${f.cidr.address}/${f.cidr.prefix} on ${f.ifname}`);
+  }
+
+  async stop(): Promise<void> {
+    // Addresses stay: a daemon restart must not drop the VIPs under established connections.
+    // They go when HA makes this node passive (setActive(false)) or the configuration drops them.
+    await this.sender.close();
+    this.control.close();
+  }
+}
+
+export function createAddressesDriver(options: AddressesDriverOptions = {}): AddressesDriver {
+  return new AddressesDriver(options);
+}

@@ -1,0 +1,418 @@
+/**
+ * The engine: a stored configuration version, the admin states and health -> IPVS, HAProxy
+ * and addresses, through one driver per part. Applies run one at a time; a burst of them
+ * runs once more with the newest. Runtime changes (admin state, health) re-apply only the
+ * services they touch.
+ */
+import type {
+  AdminStates,
+  ApplyReport,
+  Engine,
+  EnginePart,
+  EngineStatus,
+  HealthState,
+  Layer,
+  Layer4Connection,
+  Layer7StatRow,
+  LogBook,
+  LogChannel,
+  PartStatus,
+  RealServerRef,
+} from '../daemon/interfaces.js';
+import type { ConfigStore, StoredVersion } from '../store/store.js';
+import { createAddressesDriver } from './addresses/driver.js';
+import type { DesiredInput, PartDriver, ProbeResult, ServerObservation } from './driver.js';
+import { serverKey } from './driver.js';
+import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
+import { createLayer4Driver } from './layer4/driver.js';
+import { buildServices } from './status.js';
+
+export interface EngineOptions {
+  /** The store (its current version is applied by start()), or a view of the current version. */
+  store: Pick<ConfigStore, 'current'> | (() => StoredVersion);
+  adminStates: AdminStates;
+  logs: LogBook;
+  /** Where the engine may keep state of its own. */
+  stateDir: string;
+  /** A named network namespace for IPVS (addresses and health checks use this process's). */
+  netns?: string;
+  /** Drivers to use instead of the built-in ones (tests; Layer 7 comes from its own module). */
+  drivers?: Partial<Record<EnginePart, PartDriver>>;
+  now?: () => Date;
+  /** How often the kernel is compared with the desired state (ms; default 5000; 0: never). */
+  driftIntervalMs?: number;
+  /** How often connection counters and weights are read for the status (ms; default 2000; 0: never). */
+  observeIntervalMs?: number;
+  /** HA: whether this node starts active (holds the addresses). Default true (standalone). */
+  active?: boolean;
+}
+
+/** Addresses before Layer 7, so that HAProxy can bind to the VIPs it listens on. */
+const ORDER: readonly EnginePart[] = ['health', 'addresses', 'layer4', 'layer7'];
+const CHANNEL: Record<EnginePart, LogChannel> = {
+  health: 'system',
+  addresses: 'system',
+  layer4: 'layer4',
+  layer7: 'layer7',
+};
+/** A large apply logs this many change lines, then a count. */
+const LOGGED_CHANGES = 200;
+
+interface Request {
+  full: boolean;
+  parts: Set<EnginePart>;
+  scope: Map<string, { layer: Layer; service: string }>;
+}
+
+function merge(into: Request, from: Request): void {
+  into.full ||= from.full;
+  for (const p of from.parts) into.parts.add(p);
+  for (const [k, v] of from.scope) into.scope.set(k, v);
+}
+
+function isHealthSource(driver: PartDriver | undefined): driver is HealthSource {
+  return typeof (driver as Partial<HealthSource> | undefined)?.stateOf === 'function';
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class ApplianceEngine implements Engine {
+  private readonly options: EngineOptions;
+  private readonly drivers: Partial<Record<EnginePart, PartDriver>>;
+  private readonly health: HealthSource | undefined;
+  private readonly now: () => Date;
+  private version: StoredVersion | undefined;
+  private active: boolean;
+  private readonly parts = new Map<EnginePart, PartStatus>();
+  private readonly probes = new Map<EnginePart, ProbeResult>();
+  private observations = new Map<string, ServerObservation>();
+  private pending: { request: Request; waiters: ((report: ApplyReport) => void)[] } | undefined;
+  private running: Promise<void> | undefined;
+  private readonly statusListeners = new Set<(status: EngineStatus) => void>();
+  private lastStatus = '';
+  private readonly cleanups: (() => void)[] = [];
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private drifting = false;
+  private observing = false;
+  private started = false;
+
+  constructor(options: EngineOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+    this.active = options.active ?? true;
+    const given = options.drivers ?? {};
+    this.drivers = {
+      health: given.health ?? createHealthBridge(),
+      addresses: given.addresses ?? createAddressesDriver(),
+      layer4: given.layer4 ?? createLayer4Driver(options.netns ? { netns: options.netns } : {}),
+      ...(given.layer7 ? { layer7: given.layer7 } : {}),
+    };
+    this.health = isHealthSource(this.drivers.health) ? this.drivers.health : undefined;
+    for (const part of ORDER) this.parts.set(part, { part, state: 'pending' });
+  }
+
+  private current(): StoredVersion {
+    const store = this.options.store;
+    return typeof store === 'function' ? store() : store.current();
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.cleanups.push(this.options.adminStates.onChange((entry) => this.runtimeChange(entry, [entry.layer])));
+    if (this.health) this.cleanups.push(this.health.onTransition((t) => this.healthTransition(t)));
+    const drift = this.options.driftIntervalMs ?? 5000;
+    const observe = this.options.observeIntervalMs ?? 2000;
+    if (drift > 0) this.timers.push(setInterval(() => void this.checkDrift(), drift));
+    if (observe > 0) this.timers.push(setInterval(() => void this.refreshObservations(), observe));
+    if (!this.version) await this.apply(this.current());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const c of this.cleanups.splice(0)) c();
+    while (this.running) await this.running;
+    for (const part of ORDER) {
+      await this.drivers[part]?.stop().catch((error: unknown) => {
+        this.options.logs.write('system', 'error', `engine: stopping ${part} failed: ${message(error)}`);
+      });
+    }
+    this.started = false;
+  }
+
+  apply(version: StoredVersion): Promise<ApplyReport> {
+    // The version asked last wins: a burst of commits applies once more, with the last one.
+    this.version = version;
+    return this.enqueue({ full: true, parts: new Set(ORDER), scope: new Map() });
+  }
+
+  async setActive(active: boolean): Promise<void> {
+    if (this.active === active) return;
+    this.active = active;
+    this.options.logs.write(
+      'system',
+      'info',
+      `engine: ${active ? 'active: taking' : 'passive: releasing'} the addresses`,
+    );
+    if (this.version) await this.enqueue({ full: false, parts: new Set(['addresses']), scope: new Map() });
+  }
+
+  status(): EngineStatus {
+    const config = this.version?.config;
+    return {
+      version: this.version?.version ?? null,
+      parts: this.partList(),
+      services: config
+        ? buildServices({
+            config,
+            admin: (ref) => this.options.adminStates.get(ref),
+            health: (ref) => this.health?.stateOf(ref),
+            observations: this.observations,
+            parts: this.partList(),
+          })
+        : [],
+    };
+  }
+
+  onStatus(listener: (status: EngineStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  async connections(): Promise<Layer4Connection[]> {
+    const driver = this.drivers.layer4;
+    if (!driver?.connections || !this.probes.get('layer4')?.available) return [];
+    return driver.connections();
+  }
+
+  async layer7Stats(): Promise<Layer7StatRow[]> {
+    const driver = this.drivers.layer7;
+    if (!driver?.stats || !this.probes.get('layer7')?.available) return [];
+    return driver.stats();
+  }
+
+  /** Resolves once every queued apply has run (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private partList(): PartStatus[] {
+    return ORDER.map((p) => this.parts.get(p) as PartStatus);
+  }
+
+  private healthOf(ref: RealServerRef): HealthState {
+    if (ref.layer === 'layer4') return this.health?.stateOf(ref)?.state ?? 'unchecked';
+    return this.observations.get(serverKey(ref))?.health ?? 'unchecked';
+  }
+
+  private runtimeChange(ref: { layer: Layer; service: string }, parts: EnginePart[]): void {
+    if (!this.version) return;
+    const scope = new Map([[`${ref.layer}/${ref.service}`, { layer: ref.layer, service: ref.service }]]);
+    void this.enqueue({ full: false, parts: new Set(parts), scope });
+  }
+
+  private healthTransition(t: HealthTransition): void {
+    const level = t.state === 'down' ? 'warn' : 'info';
+    this.options.logs.write(
+      'health',
+      level,
+      `${t.ref.server} of ${t.ref.layer} service ${t.ref.service} is ${t.state}${t.reason ? `: ${t.reason}` : ''}`,
+      { service: t.ref.service, server: t.ref.server, state: t.state, reason: t.reason ?? null },
+    );
+    this.runtimeChange(t.ref, ['layer4']);
+    this.emitStatus();
+  }
+
+  private enqueue(request: Request): Promise<ApplyReport> {
+    return new Promise((resolve) => {
+      if (this.pending) {
+        merge(this.pending.request, request);
+        this.pending.waiters.push(resolve);
+      } else {
+        this.pending = { request, waiters: [resolve] };
+      }
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = (async () => {
+      while (this.pending) {
+        const { request, waiters } = this.pending;
+        this.pending = undefined;
+        const report = await this.run(request);
+        for (const w of waiters) w(report);
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async probe(part: EnginePart, driver: PartDriver, full: boolean): Promise<ProbeResult> {
+    const known = this.probes.get(part);
+    // A part that was unavailable is asked again at each full apply (a module loaded, HAProxy installed).
+    if (known && (known.available || !full)) return known;
+    let result: ProbeResult;
+    try {
+      result = await driver.probe();
+    } catch (error) {
+      result = { available: false, detail: message(error) };
+    }
+    this.probes.set(part, result);
+    return result;
+  }
+
+  private async run(request: Request): Promise<ApplyReport> {
+    const version = this.version as StoredVersion;
+    const input: DesiredInput = {
+      version: version.version,
+      config: version.config,
+      server: (ref) => ({ admin: this.options.adminStates.get(ref), health: this.healthOf(ref) }),
+      active: this.active,
+      ...(request.full ? {} : { scope: [...request.scope.values()] }),
+    };
+    const changes: string[] = [];
+    for (const part of ORDER) {
+      if (!request.full && !request.parts.has(part)) continue;
+      const driver = this.drivers[part];
+      if (!driver) {
+        this.parts.set(part, {
+          part,
+          state: 'unavailable',
+          detail: `no ${part} driver in this daemon`,
+        });
+        continue;
+      }
+      const probe = await this.probe(part, driver, request.full);
+      if (!probe.available) {
+        this.parts.set(part, { part, state: 'unavailable', detail: probe.detail });
+        continue;
+      }
+      try {
+        const result = await driver.apply(input);
+        this.parts.set(part, {
+          part,
+          state: 'applied',
+          ...(result.detail ? { detail: result.detail } : {}),
+          appliedAt: this.now().toISOString(),
+        });
+        this.logChanges(part, result.changes, version.version);
+        if (result.detail) this.options.logs.write(CHANNEL[part], 'warn', `${part}: ${result.detail}`);
+        changes.push(...result.changes);
+      } catch (error) {
+        const previous = this.parts.get(part);
+        this.parts.set(part, {
+          part,
+          state: 'failed',
+          detail: message(error),
+          ...(previous?.appliedAt ? { appliedAt: previous.appliedAt } : {}),
+        });
+        this.options.logs.write(
+          CHANNEL[part],
+          'error',
+          `${part}: applying version ${version.version} failed: ${message(error)}`,
+          {
+            version: version.version,
+          },
+        );
+      }
+    }
+    if (request.full) {
+      const states = this.partList()
+        .map((p) => `${p.part} ${p.state}`)
+        .join(', ');
+      this.options.logs.write(
+        'system',
+        'info',
+        `engine: applied version ${version.version} (${changes.length} changes; ${states})`,
+        {
+          version: version.version,
+          changes: changes.length,
+        },
+      );
+    }
+    this.emitStatus(true);
+    return { version: version.version, parts: this.partList(), changes };
+  }
+
+  private logChanges(part: EnginePart, changes: readonly string[], version: number): void {
+    const channel = CHANNEL[part];
+    const level = part === 'health' ? 'debug' : 'info';
+    for (const line of changes.slice(0, LOGGED_CHANGES)) this.options.logs.write(channel, level, line, { version });
+    if (changes.length > LOGGED_CHANGES) {
+      this.options.logs.write(channel, level, `${part}: ... and ${changes.length - LOGGED_CHANGES} more changes`, {
+        version,
+      });
+    }
+  }
+
+  /** Out-of-band changes (ipvsadm, ip addr) are put back, each with a warning. */
+  async checkDrift(): Promise<string[]> {
+    if (this.drifting || !this.version) return [];
+    this.drifting = true;
+    const repaired: string[] = [];
+    try {
+      for (const part of ORDER) {
+        const driver = this.drivers[part];
+        if (!driver?.drift || this.parts.get(part)?.state !== 'applied') continue;
+        try {
+          const lines = await driver.drift();
+          for (const line of lines) {
+            this.options.logs.write(CHANNEL[part], 'warn', `drift: changed outside the appliance, put back: ${line}`);
+          }
+          repaired.push(...lines);
+        } catch (error) {
+          this.options.logs.write(CHANNEL[part], 'error', `drift: checking ${part} failed: ${message(error)}`);
+        }
+      }
+    } finally {
+      this.drifting = false;
+    }
+    if (repaired.length > 0) this.emitStatus();
+    return repaired;
+  }
+
+  /** Reads connection counters and weights from every available part. */
+  async refreshObservations(): Promise<void> {
+    if (this.observing || !this.version) return;
+    this.observing = true;
+    try {
+      const next = new Map<string, ServerObservation>();
+      for (const part of ORDER) {
+        const driver = this.drivers[part];
+        if (!driver || !this.probes.get(part)?.available) continue;
+        try {
+          for (const [k, v] of await driver.observe()) next.set(k, v);
+        } catch {
+          // An unreadable part keeps its last figures; its apply status says what is wrong.
+          for (const [k, v] of this.observations) if (k.startsWith(`${part}/`)) next.set(k, v);
+        }
+      }
+      this.observations = next;
+    } finally {
+      this.observing = false;
+    }
+    this.emitStatus();
+  }
+
+  private emitStatus(force = false): void {
+    if (this.statusListeners.size === 0) return;
+    const status = this.status();
+    const text = JSON.stringify(status);
+    if (!force && text === this.lastStatus) return;
+    this.lastStatus = text;
+    for (const listener of this.statusListeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        this.options.logs.write('system', 'error', `engine: a status listener failed: ${message(error)}`);
+      }
+    }
+  }
+}
+
+export function createEngine(options: EngineOptions): ApplianceEngine {
+  return new ApplianceEngine(options);
+}

@@ -1,0 +1,153 @@
+/**
+ * Layer 4 configuration -> the IPVS table it stands for. Pure: the driver plans this
+ * against the kernel, the status view and the tests read it too.
+ */
+import { type DesiredService, type DestinationSpec, destinationId, type ServiceSpec, serviceId } from '@sluice/ipvs';
+import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../config/schema.js';
+import type { AdminState, HealthState, RealServerRef } from '../../daemon/interfaces.js';
+import { ApplianceError } from '../../errors.js';
+
+/** More IPVS services than this from one configured service is refused (a typo like 1-65000). */
+export const MAX_PORTS_PER_SERVICE = 1024;
+
+export type ServerState = (ref: RealServerRef) => { admin: AdminState; health: HealthState };
+
+export interface Layer4Desired {
+  services: DesiredService[];
+  /** `${serviceId} ${destinationId}` -> the real server it stands for (absent: a fallback server). */
+  owners: Map<string, RealServerRef>;
+  /** serviceId -> the configured service's label. */
+  labels: Map<string, string>;
+}
+
+const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
+
+/**
+ * The virtual ports of a service. Each port (and each port of a range) becomes its own IPVS
+ * service, as ipvsadm users write them; a range of every port with persistence is IPVS's
+ * port-0 service instead (one service, persistence across all ports, as the appliance's
+ * "all ports" VIP). Ranges otherwise stop at MAX_PORTS_PER_SERVICE.
+ */
+export function virtualPorts(service: Layer4Service, field: string): number[] {
+  const all = service.ports.some((p) => typeof p === 'object' && p.from === 1 && p.to === 65535);
+  if (all) {
+    if (!service.persistence) {
+      throw new ApplianceError(
+        'ENGINE_APPLY_FAILED',
+        `${field}.ports: the range 1-65535 needs persistence (IPVS's all-ports service is persistent)`,
+        { field: `${field}.ports` },
+      );
+    }
+    return [0];
+  }
+  const ports = new Set<number>();
+  for (const spec of service.ports) {
+    const [from, to] = typeof spec === 'number' ? [spec, spec] : [spec.from, spec.to];
+    if (ports.size + (to - from + 1) > MAX_PORTS_PER_SERVICE) {
+      throw new ApplianceError(
+        'ENGINE_APPLY_FAILED',
+        `${field}.ports: more than ${MAX_PORTS_PER_SERVICE} ports (each is an IPVS service); use a firewall-mark service for wide ranges`,
+        { field: `${field}.ports` },
+      );
+    }
+    for (let p = from; p <= to; p++) ports.add(p);
+  }
+  return [...ports];
+}
+
+/** The IPVS service keys and settings of one configured service. */
+export function serviceSpecs(service: Layer4Service, field: string): ServiceSpec[] {
+  const settings = {
+    scheduler: service.scheduler,
+    ...(service.persistence
+      ? {
+          persistence: {
+            timeout: service.persistence.timeoutSeconds,
+            ...(service.persistence.granularity === undefined ? {} : { netmask: service.persistence.granularity }),
+          },
+        }
+      : {}),
+  };
+  if (service.protocol === 'fwmark') {
+    return [{ fwmark: service.fwmark ?? 0, family: familyOf(service.vip), ...settings }];
+  }
+  const protocols = service.protocol === 'both' ? (['tcp', 'udp'] as const) : [service.protocol];
+  const ports = virtualPorts(service, field);
+  return protocols.flatMap((protocol) => ports.map((port) => ({ protocol, address: service.vip, port, ...settings })));
+}
+
+/** Configured weight online and healthy; 0 while drained or failed (ldirectord's quiescent); null: removed (offline). */
+export function effectiveWeight(server: Layer4RealServer, admin: AdminState, health: HealthState): number | null {
+  if (admin === 'offline') return null;
+  if (admin === 'drain' || health === 'down') return 0;
+  return server.weight;
+}
+
+/** A server that can take new connections: online and not failed. */
+export function takesTraffic(admin: AdminState, health: HealthState): boolean {
+  return admin === 'online' && health !== 'down';
+}
+
+function destination(
+  service: Layer4Service,
+  spec: ServiceSpec,
+  server: Layer4RealServer,
+  weight: number,
+): DestinationSpec {
+  // A port-0 or fwmark service forwards to the port the client asked for when the real server names none.
+  const port = server.port ?? spec.port ?? 0;
+  return {
+    address: server.address,
+    port,
+    forwarding: service.forwarding,
+    weight,
+    upperThreshold: server.maxConnections,
+    lowerThreshold: server.minConnections,
+  };
+}
+
+export function desiredLayer4(config: ApplianceConfig, state: ServerState, only?: ReadonlySet<string>): Layer4Desired {
+  const services: DesiredService[] = [];
+  const owners = new Map<string, RealServerRef>();
+  const labels = new Map<string, string>();
+  config.layer4.forEach((service, i) => {
+    if (only && !only.has(service.label)) return;
+    const field = `layer4[${i}]`;
+    const refs = service.realServers.map((server) => ({
+      server,
+      ref: { layer: 'layer4' as const, service: service.label, server: server.label },
+    }));
+    const states = refs.map(({ ref }) => state(ref));
+    const anyTakesTraffic = states.some((s) => takesTraffic(s.admin, s.health));
+    for (const spec of serviceSpecs(service, field)) {
+      const sid = serviceId(spec);
+      labels.set(sid, service.label);
+      const destinations: DestinationSpec[] = [];
+      refs.forEach(({ server, ref }, j) => {
+        const s = states[j] as { admin: AdminState; health: HealthState };
+        const weight = effectiveWeight(server, s.admin, s.health);
+        if (weight === null) return;
+        const d = destination(service, spec, server, weight);
+        destinations.push(d);
+        owners.set(`${sid} ${destinationId(d)}`, ref);
+      });
+      if (!anyTakesTraffic && service.fallback) {
+        // ldirectord's fallback: with no real server able to take traffic, the fallback
+        // server does. DR and TUN cannot translate ports, so a fallback on another port is NAT.
+        const port = service.fallback.port ?? spec.port ?? 0;
+        const forwarding = port === (spec.port ?? 0) ? service.forwarding : 'nat';
+        const fallback: DestinationSpec = { address: service.fallback.address, port, forwarding, weight: 1 };
+        const id = destinationId(fallback);
+        if (!destinations.some((d) => destinationId(d) === id)) destinations.push(fallback);
+      }
+      services.push({ ...spec, destinations });
+    }
+  });
+  return { services, owners, labels };
+}
+
+/** `80`, `8000-8100`, `fwmark 7`: the ports of a service as the status shows them. */
+export function portLabels(service: Layer4Service): string[] {
+  if (service.protocol === 'fwmark') return [`fwmark ${service.fwmark ?? 0}`];
+  return service.ports.map((p) => (typeof p === 'number' ? String(p) : `${p.from}-${p.to}`));
+}
