@@ -1,0 +1,26 @@
+export { APPLIANCE_TIMING, createHaControl, type HaControlOptions, type HaService } from './control.js';
+export {
+  DEFAULT_MASTER_NAME,
+  type HaIdentity,
+  type HaLocalOptions,
+  hostAddresses,
+  parsePeerSpec,
+  resolveIdentity,
+} from './identity.js';
+export { mountReplica } from './mount.js';
+export {
+  createReplicaEndpoint,
+  type ReplicaEndpoint,
+  type ReplicaEndpointDeps,
+  type ReplicaResult,
+} from './replica-endpoint.js';
+export type { HeadInfo, ReplicaMessage, ReplicaReply } from './replica-message.js';
+export {
+  REPLAY_WINDOW_MS,
+  REPLICA_PATH,
+  ReplayGuard,
+  replicaKey,
+  signRequest,
+  verifyRequest,
+} from './replica-protocol.js';
+export { Replicator, type ReplicatorOptions } from './replicator.js';

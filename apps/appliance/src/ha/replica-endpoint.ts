@@ -1,0 +1,175 @@
+import type { AdminStates } from '../daemon/interfaces.js';
+import { ApplianceError } from '../errors.js';
+import type { ConfigStore, StoredVersion } from '../store/store.js';
+import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
+import { type Headers, REPLICA_MAX_BODY, REPLICA_PATH, ReplayGuard, verifyRequest } from './replica-protocol.js';
+
+export interface ReplicaResult {
+  status: number;
+  body: ReplicaReply | { error: ReturnType<ApplianceError['toJSON']>; node: string; head: HeadInfo };
+}
+
+/** What the endpoint tells its owner after each accepted request (the peer's head, for status). */
+export interface ReplicaEvent {
+  from: string;
+  peerHead: HeadInfo;
+  peerActive: boolean;
+  accepted: number[];
+}
+
+export interface ReplicaEndpointDeps {
+  store: Pick<ConfigStore, 'current' | 'acceptReplica'>;
+  adminStates: Pick<AdminStates, 'replaceAll'>;
+  /** Applies a version that was stored (the engine's apply); runs after the answer, in order. */
+  apply(version: StoredVersion): Promise<unknown>;
+  /** The replication key; undefined while HA is off on this node. */
+  key(): Buffer | undefined;
+  nodeName(): string;
+  /** The peer's node name, when known: a request signed by another name is refused. */
+  peerName(): string | undefined;
+  isActive(): boolean;
+  now?: () => number;
+  guard?: ReplayGuard;
+  onReplica?(event: ReplicaEvent): void;
+  onApplyError?(version: StoredVersion, error: unknown): void;
+}
+
+export interface ReplicaEndpoint {
+  /** Handles `PUT /api/v1/ha/replica`: the raw body (the MAC covers its bytes) and the request headers. */
+  handleReplica(body: Buffer | string, headers: Headers, method?: string, path?: string): Promise<ReplicaResult>;
+  /** Resolves once every accepted version has been handed to apply(). */
+  applied(): Promise<void>;
+}
+
+const STATUS: Partial<Record<ApplianceError['code'], number>> = {
+  AUTH_FAILED: 401,
+  API_BAD_REQUEST: 400,
+  API_BODY_TOO_LARGE: 413,
+  API_METHOD_NOT_ALLOWED: 405,
+  HA_DISABLED: 409,
+  HA_STALE_VERSION: 409,
+  STORE_CONFLICT: 409,
+  CONFIG_REJECTED: 422,
+  STORE_INVALID_ARGUMENT: 400,
+};
+
+export function headOf(version: StoredVersion): HeadInfo {
+  return { version: version.version, time: version.time };
+}
+
+/**
+ * The receiving side of replication. A version is stored under the sender's number only
+ * if it is newer than this node's (ConfigStore.acceptReplica), then applied; an older
+ * or equal one is refused with HA_STALE_VERSION and the answer carries this node's head,
+ * so the sender learns that it is the one behind.
+ */
+export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoint {
+  const now = deps.now ?? Date.now;
+  const guard = deps.guard ?? new ReplayGuard();
+  let applying: Promise<unknown> = Promise.resolve();
+
+  const reply = (accepted: number[]): ReplicaReply => ({
+    node: deps.nodeName(),
+    head: headOf(deps.store.current()),
+    accepted,
+    active: deps.isActive(),
+  });
+  const failure = (error: unknown): ReplicaResult => {
+    const coded =
+      error instanceof ApplianceError
+        ? error
+        : new ApplianceError('STORE_IO', `replication failed: ${(error as Error)?.message ?? String(error)}`, {
+            cause: error,
+          });
+    return {
+      status: STATUS[coded.code] ?? 500,
+      body: { error: coded.toJSON(), node: deps.nodeName(), head: headOf(deps.store.current()) },
+    };
+  };
+
+  async function handle(raw: Buffer, headers: Headers, method: string, path: string): Promise<ReplicaResult> {
+    const key = deps.key();
+    if (key === undefined) throw new ApplianceError('HA_DISABLED', 'HA is not configured on this node');
+    if (method !== 'PUT') throw new ApplianceError('API_METHOD_NOT_ALLOWED', `${method} is not allowed here; use PUT`);
+    if (raw.length > REPLICA_MAX_BODY) {
+      throw new ApplianceError('API_BODY_TOO_LARGE', `the body exceeds ${REPLICA_MAX_BODY} bytes`);
+    }
+    const peer = deps.peerName();
+    const from = verifyRequest({
+      key,
+      method,
+      path,
+      headers,
+      body: raw,
+      now: now(),
+      guard,
+      ...(peer === undefined ? {} : { expectedNode: peer }),
+    });
+    let message: ReplicaMessage;
+    try {
+      const parsed = replicaMessageSchema.safeParse(JSON.parse(raw.toString('utf8')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join('.') ?? '';
+        throw new ApplianceError('API_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+      }
+      message = parsed.data as unknown as ReplicaMessage;
+    } catch (error) {
+      if (error instanceof ApplianceError) throw error;
+      throw new ApplianceError('API_BAD_REQUEST', 'the body is not JSON', { cause: error });
+    }
+    for (let i = 1; i < message.versions.length; i++) {
+      if ((message.versions[i]?.version ?? 0) <= (message.versions[i - 1]?.version ?? 0)) {
+        throw new ApplianceError('API_BAD_REQUEST', 'versions must be in ascending order', {
+          field: `versions[${i}].version`,
+        });
+      }
+    }
+    const accepted: number[] = [];
+    const newer = message.versions.filter((version) => version.version > deps.store.current().version);
+    if (message.versions.length > 0 && newer.length === 0) {
+      deps.onReplica?.({ from, peerHead: message.head, peerActive: message.active, accepted });
+      const mine = deps.store.current().version;
+      throw new ApplianceError(
+        'HA_STALE_VERSION',
+        `this node holds version ${mine}; version ${message.versions.at(-1)?.version} is not newer`,
+        { field: 'versions' },
+      );
+    }
+    try {
+      for (const version of newer) {
+        await deps.store.acceptReplica(version, from);
+        accepted.push(version.version);
+      }
+    } finally {
+      if (accepted.length > 0) {
+        const head = deps.store.current();
+        applying = applying.then(() => deps.apply(head).catch((error: unknown) => deps.onApplyError?.(head, error)));
+      }
+    }
+    // Admin states travel without a version: take them from a node that is not behind.
+    if (message.adminStates !== undefined && message.head.version >= deps.store.current().version) {
+      await deps.adminStates.replaceAll(message.adminStates);
+    }
+    deps.onReplica?.({ from, peerHead: message.head, peerActive: message.active, accepted });
+    return { status: 200, body: reply(accepted) };
+  }
+
+  return {
+    async handleReplica(body, headers, method = 'PUT', path = REPLICA_PATH) {
+      const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      try {
+        return await handle(raw, headers, method, path);
+      } catch (error) {
+        return failure(error);
+      }
+    },
+    async applied() {
+      let current: Promise<unknown>;
+      do {
+        current = applying;
+        await current;
+      } while (current !== applying);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { AdminStateEntry } from '../daemon/interfaces.js';
+import type { StoredVersion } from '../store/store.js';
+
+/** What the version of one node is: its number and when it was made (equal numbers with different times diverged). */
+export interface HeadInfo {
+  version: number;
+  time: string;
+}
+
+/**
+ * The body of `PUT /api/v1/ha/replica`. With no versions it is a hello: the receiver
+ * answers with its own head, and the newer node sends what the other lacks.
+ */
+export interface ReplicaMessage {
+  format: 1;
+  head: HeadInfo;
+  /** Stored versions newer than the receiver's, ascending (each is stored under its own number). */
+  versions: StoredVersion[];
+  /** The sender's admin states; taken only from a sender whose version is not older. */
+  adminStates?: AdminStateEntry[];
+  active: boolean;
+}
+
+/** The receiver's answer (also inside an error answer, so that the sender learns the head). */
+export interface ReplicaReply {
+  node: string;
+  head: HeadInfo;
+  accepted: number[];
+  active: boolean;
+}
+
+const text = (max: number) => z.string().max(max);
+const head = z.strictObject({ version: z.int().min(0).max(Number.MAX_SAFE_INTEGER), time: text(40) });
+
+const adminState = z.strictObject({
+  layer: z.enum(['layer4', 'layer7']),
+  service: text(256),
+  server: text(256),
+  state: z.enum(['online', 'drain', 'offline']),
+  author: text(256),
+  time: text(40),
+});
+
+export const replicaMessageSchema = z.strictObject({
+  format: z.literal(1),
+  head,
+  versions: z
+    .array(
+      z.strictObject({
+        version: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+        author: text(1000),
+        time: text(40),
+        comment: text(4000),
+        // The store validates the configuration itself (schema and semantics).
+        config: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .max(10000),
+  adminStates: z.array(adminState).max(1_000_000).optional(),
+  active: z.boolean(),
+});
+
+export const replicaReplySchema = z.object({
+  node: z.string(),
+  head,
+  accepted: z.array(z.int()),
+  active: z.boolean(),
+});

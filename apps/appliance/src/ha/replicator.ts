@@ -1,0 +1,168 @@
+import { type Dispatcher, request } from 'undici';
+import type { AdminStateEntry, AdminStates } from '../daemon/interfaces.js';
+import { ApplianceError } from '../errors.js';
+import type { ConfigStore, StoredVersion } from '../store/store.js';
+import { headOf } from './replica-endpoint.js';
+import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
+import { REPLICA_PATH, signRequest } from './replica-protocol.js';
+
+/** Versions per request are bounded by size, so a long catch-up does not make one huge body. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface ReplicatorOptions {
+  store: Pick<ConfigStore, 'current' | 'get'>;
+  adminStates: Pick<AdminStates, 'list'>;
+  key: Buffer;
+  /** This node's name, which signs the requests. */
+  node: string;
+  /** The peer's admin base URL (`http://192.0.2.2:9080`). */
+  peerUrl: string;
+  isActive(): boolean;
+  now?: () => number;
+  dispatcher?: Dispatcher;
+  timeoutMs?: number;
+  /** Each answer of the peer: its node name, head and role. */
+  onPeer?(reply: ReplicaReply): void;
+}
+
+export interface SyncOutcome {
+  peerHead: HeadInfo;
+  /** The versions the peer stored in this sync. */
+  sent: number[];
+}
+
+/**
+ * The sending side: tells the peer this node's head (a hello), learns the peer's, and
+ * sends every version the peer lacks, oldest first. It only ever sends versions newer
+ * than the peer's, so the peer's newer version is never asked to step back; a node that
+ * is behind simply learns it here and receives the newer versions from the peer's own
+ * sync. Calls are serialised.
+ */
+export class Replicator {
+  private readonly options: ReplicatorOptions;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The peer's head as last heard; undefined until the first answer. */
+  peerHead: HeadInfo | undefined;
+  peerActive: boolean | undefined;
+  peerName: string | undefined;
+  /** Why the last exchange failed; undefined after a success. */
+  lastError: string | undefined;
+
+  constructor(options: ReplicatorOptions) {
+    this.options = options;
+  }
+
+  /** Compare heads and send what the peer lacks (with the admin states when this node is active). */
+  sync(adminStates?: readonly AdminStateEntry[]): Promise<SyncOutcome> {
+    const run = this.queue.then(
+      () => this.exchange(adminStates),
+      () => this.exchange(adminStates),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async exchange(adminStates: readonly AdminStateEntry[] | undefined): Promise<SyncOutcome> {
+    try {
+      const states = this.options.isActive() ? [...(adminStates ?? this.options.adminStates.list())] : undefined;
+      let peerHead = this.peerHead ?? (await this.send([], undefined)).head;
+      const sent: number[] = [];
+      let head = this.options.store.current();
+      if (peerHead.version < head.version) {
+        let chunk: StoredVersion[] = [];
+        let bytes = 0;
+        for (let version = peerHead.version + 1; version <= head.version; version++) {
+          const stored = await this.options.store.get(version).catch((error: unknown) => {
+            // A gap in this node's own history (a version received after a split): start from what exists.
+            if (error instanceof ApplianceError && error.code === 'STORE_NOT_FOUND') return undefined;
+            throw error;
+          });
+          if (stored === undefined) continue;
+          const size = JSON.stringify(stored).length;
+          if (chunk.length > 0 && bytes + size > CHUNK_BYTES) {
+            const reply = await this.send(chunk, undefined);
+            sent.push(...reply.accepted);
+            chunk = [];
+            bytes = 0;
+          }
+          chunk.push(stored);
+          bytes += size;
+        }
+        head = this.options.store.current();
+        const reply = await this.send(chunk, states);
+        sent.push(...reply.accepted);
+        peerHead = reply.head;
+      } else if (states !== undefined && peerHead.version === head.version) {
+        peerHead = (await this.send([], states)).head;
+      }
+      this.lastError = undefined;
+      return { peerHead, sent };
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      throw error;
+    }
+  }
+
+  /** One signed request; a refusal that names the peer's head (HA_STALE_VERSION) still updates it. */
+  private async send(versions: StoredVersion[], adminStates: AdminStateEntry[] | undefined): Promise<ReplicaReply> {
+    const current = this.options.store.current();
+    const message: ReplicaMessage = {
+      format: 1,
+      head: headOf(current),
+      versions,
+      ...(adminStates === undefined ? {} : { adminStates }),
+      active: this.options.isActive(),
+    };
+    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    const headers = signRequest({
+      key: this.options.key,
+      method: 'PUT',
+      path: REPLICA_PATH,
+      node: this.options.node,
+      body,
+      now: (this.options.now ?? Date.now)(),
+    });
+    const timeout = this.options.timeoutMs ?? 10_000;
+    let statusCode: number;
+    let answer: unknown;
+    try {
+      const response = await request(new URL(REPLICA_PATH, this.options.peerUrl), {
+        method: 'PUT',
+        body,
+        headers: { ...headers, 'content-type': 'application/json' },
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),
+      });
+      statusCode = response.statusCode;
+      answer = await response.body.json().catch(() => undefined);
+    } catch (cause) {
+      throw new ApplianceError(
+        'HA_PEER',
+        `the peer at ${this.options.peerUrl} is unreachable: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+    const envelope = answer as { error?: { code?: string; message?: string }; head?: unknown } | undefined;
+    const reply = replicaReplySchema.safeParse(answer);
+    const peerHead = reply.success ? reply.data.head : replicaReplySchema.shape.head.safeParse(envelope?.head).data;
+    if (peerHead !== undefined) this.peerHead = peerHead;
+    if (reply.success) {
+      this.peerActive = reply.data.active;
+      this.peerName = reply.data.node;
+      this.options.onPeer?.(reply.data);
+    }
+    if (statusCode === 200 && reply.success) return reply.data;
+    const code = envelope?.error?.code ?? `HTTP ${statusCode}`;
+    if (code === 'HA_STALE_VERSION' && peerHead !== undefined) {
+      // The peer holds as much as we sent or more: nothing to send, and not a failure.
+      return { node: this.peerName ?? '', head: peerHead, accepted: [], active: this.peerActive ?? false };
+    }
+    throw new ApplianceError(
+      'HA_PEER',
+      `the peer refused replication (${code}): ${envelope?.error?.message ?? 'no explanation'}`,
+    );
+  }
+}
