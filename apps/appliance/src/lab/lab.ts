@@ -1,0 +1,299 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apply as applyArpFix, LinuxSystem } from '@sluice/arp-fix';
+import { ApplianceError } from '../errors.js';
+import { pagePid, startPage, stopPage } from './page-server.js';
+import { ip, listNetns, removeNetns, sysctl } from './system.js';
+import {
+  type LabHost,
+  type LabNetwork,
+  type LabOptions,
+  type LabRealServer,
+  type LabTopology,
+  labHost,
+  labTopology,
+} from './topology.js';
+
+/** What `lab up` left for the other lab commands: enough to rebuild the topology. */
+interface LabState {
+  pair: boolean;
+  /** Real servers whose `tunl0` holds the TUN VIP (the kernel may lack ipip). */
+  tunnel: boolean;
+}
+
+const STATE_FILE = 'lab.json';
+/** NAT replies leave through the balancer by this routing table, whatever their destination. */
+const NAT_TABLE = '100';
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new ApplianceError(
+      'LAB_FAILED',
+      'the lab creates network namespaces and needs root: run it as root (sudo sluice-appliance lab ...)',
+    );
+  }
+}
+
+function readState(stateDir: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The topology of the lab that is up (as `lab up` recorded it), or the default one. */
+export function currentTopology(options: LabOptions = {}): LabTopology {
+  const probe = labTopology(options);
+  const state = readState(probe.stateDir);
+  return state === undefined ? probe : labTopology({ ...options, pair: options.pair ?? state.pair });
+}
+
+async function addHost(topology: LabTopology, host: LabHost): Promise<void> {
+  await ip(undefined, ['netns', 'add', host.netns]);
+  await ip(host.netns, ['link', 'set', 'lo', 'up']);
+  for (const nic of host.interfaces) {
+    // Created from the switch side straight into the host: nothing appears in the caller's namespace.
+    await ip(topology.switchNetns, [
+      'link',
+      'add',
+      nic.switchPort,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      nic.name,
+      'netns',
+      host.netns,
+    ]);
+    await ip(topology.switchNetns, ['link', 'set', nic.switchPort, 'master', nic.network, 'up']);
+    await ip(host.netns, ['link', 'set', nic.name, 'up']);
+    for (const address of nic.addresses) await ip(host.netns, ['addr', 'add', address, 'dev', nic.name]);
+  }
+}
+
+async function prepareBalancer(host: LabHost): Promise<void> {
+  // What an appliance's operating system sets: it routes (NAT), and the passive node of a
+  // pair binds its Layer 7 listeners before it holds the floating IPs.
+  await sysctl(host.netns, 'net.ipv4.ip_forward', 1);
+  await sysctl(host.netns, 'net.ipv4.ip_nonlocal_bind', 1);
+}
+
+/** Returns whether the TUN VIP could be put on `tunl0`. */
+async function prepareRealServer(topology: LabTopology, host: LabHost, rs: LabRealServer): Promise<boolean> {
+  const back = host.interfaces.find((nic) => nic.network === 'back')?.name ?? 'eth1';
+  await sysctl(host.netns, 'net.ipv4.conf.all.rp_filter', 0);
+  await sysctl(host.netns, 'net.ipv4.conf.default.rp_filter', 0);
+  // NAT: the balancer is the default gateway. The clients share the front network with the
+  // real servers, so replies from the back address would go to them directly and never be
+  // un-NATed; this rule sends every reply from the back network through the balancer.
+  await ip(host.netns, ['route', 'add', 'default', 'via', topology.natGateway, 'dev', back]);
+  await ip(host.netns, ['route', 'add', topology.networks.back, 'dev', back, 'table', NAT_TABLE]);
+  await ip(host.netns, ['route', 'add', 'default', 'via', topology.natGateway, 'dev', back, 'table', NAT_TABLE]);
+  await ip(host.netns, ['rule', 'add', 'from', topology.networks.back, 'lookup', NAT_TABLE, 'priority', '100']);
+  // DR: accept the VIP on lo, never answer ARP for it (the manual's method 2).
+  await applyArpFix(new LinuxSystem({ netns: host.netns }), { vips: [topology.vips.dr], method: 'arp' });
+  // TUN: decapsulate on tunl0, which exists once the kernel has ipip (never loaded from here).
+  const tunnel = await ip(host.netns, ['link', 'show', 'tunl0']).then(
+    () => true,
+    () => false,
+  );
+  if (tunnel) {
+    await ip(host.netns, ['link', 'set', 'tunl0', 'up']);
+    await ip(host.netns, ['addr', 'add', `${topology.vips.tun}/32`, 'dev', 'tunl0']);
+    await sysctl(host.netns, 'net.ipv4.conf.tunl0.rp_filter', 0);
+  }
+  await startPage(topology, rs);
+  return tunnel;
+}
+
+export interface LabUpResult {
+  topology: LabTopology;
+  /** False when the kernel has no ipip: the TUN VIP is not on the real servers. */
+  tunnel: boolean;
+}
+
+/** Builds the lab; fails with LAB_FAILED (and removes what it made) if any step fails. */
+export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
+  requireRoot();
+  const topology = labTopology(options);
+  const existing = new Set(await listNetns());
+  const taken = [topology.switchNetns, ...topology.hosts.map((h) => h.netns)].filter((name) => existing.has(name));
+  if (taken.length > 0 || readState(topology.stateDir) !== undefined) {
+    throw new ApplianceError(
+      'LAB_FAILED',
+      `a lab is already up (${taken.join(', ') || topology.stateDir}): run \`sluice-appliance lab down\` first`,
+    );
+  }
+  try {
+    mkdirSync(topology.stateDir, { recursive: true, mode: 0o700 });
+    await ip(undefined, ['netns', 'add', topology.switchNetns]);
+    await ip(topology.switchNetns, ['link', 'set', 'lo', 'up']);
+    for (const network of ['front', 'back'] as const) {
+      await ip(topology.switchNetns, ['link', 'add', 'name', network, 'type', 'bridge']);
+      await ip(topology.switchNetns, ['link', 'set', network, 'up']);
+    }
+    for (const host of topology.hosts) await addHost(topology, host);
+    let tunnel = true;
+    for (const host of topology.hosts) {
+      if (host.role === 'balancer') await prepareBalancer(host);
+      const rs = topology.realServers.find((r) => r.label === host.label);
+      if (rs) tunnel = (await prepareRealServer(topology, host, rs)) && tunnel;
+    }
+    const state: LabState = { pair: topology.pair, tunnel };
+    writeFileSync(join(topology.stateDir, STATE_FILE), `${JSON.stringify(state)}\n`);
+    return { topology, tunnel };
+  } catch (error) {
+    await teardown(topology);
+    if (error instanceof ApplianceError) throw error;
+    throw new ApplianceError('LAB_FAILED', `building the lab failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function teardown(topology: LabTopology): Promise<string[]> {
+  const existing = new Set(await listNetns());
+  // Both shapes: a lab built with --pair is removed by a plain `lab down` too.
+  const names = new Set([
+    ...labTopology({ prefix: topology.prefix, pair: false }).hosts.map((h) => h.netns),
+    ...labTopology({ prefix: topology.prefix, pair: true }).hosts.map((h) => h.netns),
+    topology.switchNetns,
+  ]);
+  const removed = [...names].filter((name) => existing.has(name));
+  // Hosts first: their processes (web servers, appliances) stop before the switch goes.
+  await Promise.all(removed.filter((n) => n !== topology.switchNetns).map((name) => removeNetns(name)));
+  if (removed.includes(topology.switchNetns)) await removeNetns(topology.switchNetns);
+  rmSync(topology.stateDir, { recursive: true, force: true });
+  return removed;
+}
+
+/** Stops everything running in the lab (appliances included) and removes its namespaces. */
+export async function labDown(options: LabOptions = {}): Promise<{ removed: string[] }> {
+  requireRoot();
+  return { removed: await teardown(currentTopology(options)) };
+}
+
+export interface LabInterfaceStatus {
+  name: string;
+  network: LabNetwork;
+  addresses: string[];
+  /** The host's side is up and the switch port (the "cable") is plugged in. */
+  cable: 'up' | 'down';
+}
+
+export interface LabHostStatus {
+  label: string;
+  role: LabHost['role'];
+  netns: string;
+  present: boolean;
+  interfaces: LabInterfaceStatus[];
+  /** Real servers: the page server's pid while it runs. */
+  web?: { page: string; running: boolean; pid?: number };
+}
+
+export interface LabStatus {
+  up: boolean;
+  pair: boolean;
+  tunnel: boolean;
+  hosts: LabHostStatus[];
+}
+
+interface IpAddrJson {
+  ifname: string;
+  operstate?: string;
+  flags?: string[];
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+async function linkStates(netns: string): Promise<Map<string, IpAddrJson>> {
+  const { stdout } = await ip(netns, ['-j', 'addr', 'show']);
+  return new Map((JSON.parse(stdout) as IpAddrJson[]).map((link) => [link.ifname, link]));
+}
+
+export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
+  requireRoot();
+  const topology = currentTopology(options);
+  const state = readState(topology.stateDir);
+  const existing = new Set(await listNetns());
+  const switchPorts = existing.has(topology.switchNetns) ? await linkStates(topology.switchNetns) : new Map();
+  const hosts: LabHostStatus[] = [];
+  for (const host of topology.hosts) {
+    const present = existing.has(host.netns);
+    const links = present ? await linkStates(host.netns) : new Map<string, IpAddrJson>();
+    const interfaces = host.interfaces.map((nic): LabInterfaceStatus => {
+      const link = links.get(nic.name);
+      const port = switchPorts.get(nic.switchPort);
+      const isUp = (l: IpAddrJson | undefined) => (l?.flags ?? []).includes('UP');
+      return {
+        name: nic.name,
+        network: nic.network,
+        addresses: (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+        cable: isUp(link) && isUp(port) ? 'up' : 'down',
+      };
+    });
+    const rs = topology.realServers.find((r) => r.label === host.label);
+    const pid = rs ? pagePid(topology, rs) : undefined;
+    hosts.push({
+      label: host.label,
+      role: host.role,
+      netns: host.netns,
+      present,
+      interfaces,
+      ...(rs ? { web: { page: rs.page, running: pid !== undefined, ...(pid === undefined ? {} : { pid }) } } : {}),
+    });
+  }
+  return {
+    up: state !== undefined && hosts.every((h) => h.present),
+    pair: topology.pair,
+    tunnel: state?.tunnel ?? false,
+    hosts,
+  };
+}
+
+function requireUp(topology: LabTopology): void {
+  if (readState(topology.stateDir) === undefined) {
+    throw new ApplianceError('LAB_FAILED', 'the lab is not up: run `sluice-appliance lab up` first');
+  }
+}
+
+/**
+ * Plugs a host's cable in or pulls it out: its switch ports go up or down, so the host's
+ * own interfaces lose carrier but keep their addresses and routes, as with a real cable.
+ */
+export async function labCable(
+  label: string,
+  state: 'up' | 'down',
+  options: LabOptions & { network?: LabNetwork } = {},
+): Promise<{ host: string; ports: string[] }> {
+  requireRoot();
+  const topology = currentTopology(options);
+  requireUp(topology);
+  const host = labHost(topology, label);
+  const nics = host.interfaces.filter((nic) => options.network === undefined || nic.network === options.network);
+  for (const nic of nics) await ip(topology.switchNetns, ['link', 'set', nic.switchPort, state]);
+  return { host: host.label, ports: nics.map((nic) => nic.switchPort) };
+}
+
+/** Starts or stops a real server's web server (a crashed service, as opposed to a pulled cable). */
+export async function labWeb(
+  label: string,
+  state: 'start' | 'stop',
+  options: LabOptions = {},
+): Promise<{ page: string; running: boolean; pid?: number }> {
+  requireRoot();
+  const topology = currentTopology(options);
+  requireUp(topology);
+  const rs = topology.realServers.find((r) => r.label === label);
+  if (!rs) {
+    throw new ApplianceError(
+      'LAB_FAILED',
+      `no real server ${JSON.stringify(label)} (real servers: ${topology.realServers.map((r) => r.label).join(', ')})`,
+      { field: 'server' },
+    );
+  }
+  if (state === 'stop') {
+    await stopPage(topology, rs);
+    return { page: rs.page, running: false };
+  }
+  const pid = await startPage(topology, rs);
+  return { page: rs.page, running: true, pid };
+}

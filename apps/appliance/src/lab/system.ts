@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { ApplianceError } from '../errors.js';
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program with an argument array (no shell ever parses a lab name or address) and
+ * fails with LAB_FAILED naming the command and its stderr, so a broken step is diagnosable.
+ */
+export function command(file: string, args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) {
+          const what = [file, ...args].join(' ');
+          reject(new ApplianceError('LAB_FAILED', `${what}: ${stderr.trim() || error.message}`, { cause: error }));
+          return;
+        }
+        resolve({ stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `ip -n <netns> ...` (or the current namespace without one). */
+export function ip(netns: string | undefined, args: readonly string[]): Promise<CommandResult> {
+  return command('ip', netns === undefined ? args : ['-n', netns, ...args]);
+}
+
+/** Runs a program inside a namespace. */
+export function inNetns(netns: string, file: string, args: readonly string[], timeoutMs?: number) {
+  return command('ip', ['netns', 'exec', netns, file, ...args], timeoutMs);
+}
+
+/** Sets a sysctl of a namespace (`net.*` keys are per namespace: the host's own are never touched). */
+export async function sysctl(netns: string, key: string, value: string | number): Promise<void> {
+  await inNetns(netns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+}
+
+export async function listNetns(): Promise<string[]> {
+  const { stdout } = await command('ip', ['netns', 'list']);
+  // `ip netns list` prints "name" or "name (id: 3)".
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name.length > 0);
+}
+
+export async function netnsPids(netns: string): Promise<number[]> {
+  const { stdout } = await command('ip', ['netns', 'pids', netns]).catch(() => ({ stdout: '' }));
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SIGTERM, up to `graceMs` to exit, then SIGKILL. */
+export async function stopPids(pids: readonly number[], graceMs = 2_000): Promise<void> {
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
+}
+
+/**
+ * Stops every process in a namespace (the appliance included), then deletes it: a
+ * namespace with processes left in it would live on after `ip netns del`.
+ */
+export async function removeNetns(netns: string): Promise<void> {
+  await stopPids(await netnsPids(netns));
+  await command('ip', ['netns', 'del', netns]).catch(() => undefined);
+}
