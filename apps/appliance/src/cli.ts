@@ -2,13 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeCapabilities, detectCapabilities } from './capabilities.js';
+import { labCommand } from './cli/lab.js';
 import { createApplianceServer } from './server.js';
 import { validateFile } from './validate-file.js';
 
 const USAGE = `usage: sluice-appliance <command> [options]
   serve [--port 9080] [--host ::]   start the appliance (health at /api/v1/health)
   capabilities [--json]             print what this host lets the appliance do
-  validate FILE [--json]            check a configuration file (exit 0 valid, 1 invalid, 2 unreadable)`;
+  validate FILE [--json]            check a configuration file (exit 0 valid, 1 invalid, 2 unreadable)
+  lab up|down|status|cable|web|config   the manual's test set-up in network namespaces (root)`;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -16,6 +18,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'lab') return labCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: command === 'validate',
