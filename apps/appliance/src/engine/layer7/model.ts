@@ -228,6 +228,8 @@ function frontendOf(
   frontendField: string,
 ): Frontend {
   fields.set(frontendField, at);
+  fields.set(`${frontendField}.name`, `${at}.label`);
+  fields.set(`${frontendField}.comment`, `${at}.description`);
   fields.set(`${frontendField}.binds`, `${at}.vip`);
   fields.set(`${frontendField}.binds[0].ports`, `${at}.ports`);
   const http = service.mode === 'http';
@@ -270,6 +272,8 @@ function sslFrontendOf(
     );
   }
   fields.set(frontendField, at);
+  fields.set(`${frontendField}.name`, `${at}.label`);
+  fields.set(`${frontendField}.comment`, `${at}.description`);
   fields.set(`${frontendField}.binds`, `${at}.vip`);
   fields.set(`${frontendField}.binds[0].ports`, `${at}.port`);
   fields.set(`${frontendField}.binds[0].tls.certificates`, `certificates[${certificate.index}].file`);
@@ -307,6 +311,7 @@ function backendOf(
   entries: Layer7ServerEntry[],
 ): Backend {
   fields.set(backendField, at);
+  fields.set(`${backendField}.name`, `${at}.label`);
   fields.set(`${backendField}.persistence`, `${at}.persistence`);
   fields.set(`${backendField}.persistence.cookie`, `${at}.persistence.cookieName`);
   const health = healthCheckOf(service, at, checks, fields, backendField);
@@ -316,6 +321,7 @@ function backendOf(
   const servers: Server[] = service.realServers.map((rs, s) => {
     const sf = `${backendField}.servers[${s}]`;
     fields.set(sf, `${at}.realServers[${s}]`);
+    fields.set(`${sf}.name`, `${at}.realServers[${s}].label`);
     if (healthIndex !== undefined) fields.set(`${sf}.checkPort`, `healthChecks[${healthIndex}].port`);
     entries.push({ service: service.label, server: rs.label, weight: rs.weight, checked });
     return {
