@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredVersion } from '../../src/store/store.js';
+import { createReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
+import type { ReplicaMessage } from '../../src/ha/replica-message.js';
+import { REPLICA_PATH, replicaKey, signRequest } from '../../src/ha/replica-protocol.js';
+import { drained, FakeAdminStates, FakeStore, version } from './fakes.js';
+
+const key = replicaKey('the pair key, shared by both nodes');
+const NOW = 1_800_000_000_000;
+
+function setup(head = 1, options: { haOff?: boolean } = {}) {
+  const store = new FakeStore(head);
+  const adminStates = new FakeAdminStates();
+  const applied: number[] = [];
+  const endpoint = createReplicaEndpoint({
+    store,
+    adminStates,
+    apply: async (v: StoredVersion) => {
+      applied.push(v.version);
+    },
+    key: () => (options.haOff ? undefined : key),
+    nodeName: () => 'lb2',
+    peerName: () => 'lb1',
+    isActive: () => false,
+    now: () => NOW,
+  });
+  return { store, adminStates, applied, endpoint };
+}
+
+function message(versions: StoredVersion[], extra: Partial<ReplicaMessage> = {}): ReplicaMessage {
+  const last = versions.at(-1) ?? version(1);
+  return { format: 1, head: { version: last.version, time: last.time }, versions, active: true, ...extra };
+}
+
+function request(body: unknown, options: { node?: string; now?: number; signKey?: Buffer } = {}) {
+  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const headers = signRequest({
+    key: options.signKey ?? key,
+    method: 'PUT',
+    path: REPLICA_PATH,
+    node: options.node ?? 'lb1',
+    body: raw,
+    now: options.now ?? NOW,
+  });
+  return { raw, headers };
+}
+
+describe('replica endpoint', () => {
+  it('stores newer versions in order under their numbers, applies the newest, answers its head', async () => {
+    const { store, applied, endpoint } = setup(1);
+    const { raw, headers } = request(message([version(2), version(3)]));
+    const result = await endpoint.handleReplica(raw, headers);
+    expect(result).toEqual({
+      status: 200,
+      body: { node: 'lb2', head: { version: 3, time: version(3).time }, accepted: [2, 3], active: false },
+    });
+    expect(store.accepted).toEqual([
+      { version: 2, from: 'lb1' },
+      { version: 3, from: 'lb1' },
+    ]);
+    await endpoint.applied();
+    expect(applied).toEqual([3]);
+  });
+
+  it('refuses an older or equal version with HA_STALE_VERSION and names its own head', async () => {
+    const { store, applied, endpoint } = setup(5);
+    const { raw, headers } = request(message([version(4), version(5, '2025-12-31T00:00:00.000Z')]));
+    const result = await endpoint.handleReplica(raw, headers);
+    expect(result.status).toBe(409);
+    expect(result.body).toMatchObject({ error: { code: 'HA_STALE_VERSION' }, head: { version: 5 } });
+    expect(store.current()).toEqual(version(5));
+    await endpoint.applied();
+    expect(applied).toEqual([]);
+  });
+
+  it('takes only the newer part of a message that overlaps its own versions', async () => {
+    const { store, endpoint } = setup(3);
+    const { raw, headers } = request(message([version(2), version(3), version(4)]));
+    expect((await endpoint.handleReplica(raw, headers)).body).toMatchObject({ accepted: [4] });
+    expect(store.accepted.map((a) => a.version)).toEqual([4]);
+  });
+
+  it('a hello (no versions) stores nothing and tells the sender the head', async () => {
+    const { store, endpoint } = setup(7);
+    const { raw, headers } = request(message([], { head: { version: 2, time: 'x' } }));
+    expect(await endpoint.handleReplica(raw, headers)).toMatchObject({ status: 200, body: { head: { version: 7 } } });
+    expect(store.accepted).toEqual([]);
+  });
+
+  it('refuses a bad signature, a replay and another sender (401) and stores nothing', async () => {
+    const { store, endpoint } = setup(1);
+    const forged = request(message([version(2)]), { signKey: replicaKey('a different key entirely') });
+    expect(await endpoint.handleReplica(forged.raw, forged.headers)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'AUTH_FAILED' } },
+    });
+    const stranger = request(message([version(2)]), { node: 'lb9' });
+    expect((await endpoint.handleReplica(stranger.raw, stranger.headers)).status).toBe(401);
+    const old = request(message([version(2)]), { now: NOW - 60_000 });
+    expect((await endpoint.handleReplica(old.raw, old.headers)).status).toBe(401);
+    expect(store.accepted).toEqual([]);
+    const genuine = request(message([version(2)]));
+    expect((await endpoint.handleReplica(genuine.raw, genuine.headers)).status).toBe(200);
+    const replay = await endpoint.handleReplica(genuine.raw, genuine.headers);
+    expect(replay).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(/replayed/) } } });
+    expect(store.accepted).toHaveLength(1);
+  });
+
+  it('answers HA_DISABLED when HA is off, 405 for another method, 400 for a bad body', async () => {
+    const off = setup(1, { haOff: true });
+    const signed = request(message([version(2)]));
+    expect(await off.endpoint.handleReplica(signed.raw, signed.headers)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'HA_DISABLED' } },
+    });
+    const { endpoint, store } = setup(1);
+    expect((await endpoint.handleReplica(signed.raw, signed.headers, 'POST')).status).toBe(405);
+    const notJson = request('{"format":1,');
+    expect(await endpoint.handleReplica(notJson.raw, notJson.headers)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'API_BAD_REQUEST' } },
+    });
+    const unknownField = request({ ...message([version(2)]), extra: true });
+    expect((await endpoint.handleReplica(unknownField.raw, unknownField.headers)).status).toBe(400);
+    const descending = request(message([version(3), version(2)]));
+    expect(await endpoint.handleReplica(descending.raw, descending.headers)).toMatchObject({
+      status: 400,
+      body: { error: { field: 'versions[1].version' } },
+    });
+    expect(store.accepted).toEqual([]);
+  });
+
+  it('takes admin states from a sender that is not behind, never from one that is', async () => {
+    const { adminStates, endpoint } = setup(3);
+    const behind = request(message([], { head: { version: 2, time: 'x' }, adminStates: [drained] }));
+    await endpoint.handleReplica(behind.raw, behind.headers);
+    expect(adminStates.replaced).toBe(0);
+    const level = request(message([], { head: { version: 3, time: version(3).time }, adminStates: [drained] }));
+    await endpoint.handleReplica(level.raw, level.headers);
+    expect(adminStates.entries).toEqual([drained]);
+  });
+});

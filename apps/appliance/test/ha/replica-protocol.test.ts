@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import {
+  REPLAY_WINDOW_MS,
+  REPLICA_PATH,
+  ReplayGuard,
+  replicaKey,
+  signRequest,
+  verifyRequest,
+} from '../../src/ha/replica-protocol.js';
+
+const key = replicaKey('a shared heartbeat key');
+const body = Buffer.from('{"format":1}');
+const T0 = 1_800_000_000_000;
+
+function signed(overrides: { now?: number; nonce?: string; node?: string; key?: Buffer } = {}) {
+  return signRequest({
+    key: overrides.key ?? key,
+    method: 'PUT',
+    path: REPLICA_PATH,
+    node: overrides.node ?? 'lb1',
+    body,
+    now: overrides.now ?? T0,
+    ...(overrides.nonce === undefined ? {} : { nonce: overrides.nonce }),
+  });
+}
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApplianceError);
+    expect((error as ApplianceError).code).toBe('AUTH_FAILED');
+    return (error as ApplianceError).message;
+  }
+  throw new Error('expected AUTH_FAILED');
+}
+
+const verify = (headers: Record<string, string>, extra: Partial<Parameters<typeof verifyRequest>[0]> = {}) =>
+  verifyRequest({ key, method: 'PUT', path: REPLICA_PATH, headers, body, now: T0, guard: new ReplayGuard(), ...extra });
+
+describe('replication request signing', () => {
+  it('accepts a request signed with the same heartbeat key and returns the sender', () => {
+    expect(verify(signed())).toBe('lb1');
+  });
+
+  it('derives a key distinct from the heartbeat key, deterministic on both nodes', () => {
+    expect(replicaKey('a shared heartbeat key')).toEqual(key);
+    expect(key.equals(Buffer.from('a shared heartbeat key'))).toBe(false);
+    expect(key).toHaveLength(32);
+  });
+
+  it('refuses another key, a changed body, method, path or node name', () => {
+    expect(refusal(() => verify(signed({ key: replicaKey('another key of the peer') })))).toMatch(/bad signature/);
+    expect(refusal(() => verify(signed(), { body: Buffer.from('{"format":2}') }))).toMatch(/bad signature/);
+    expect(refusal(() => verify(signed(), { method: 'POST' }))).toMatch(/bad signature/);
+    expect(refusal(() => verify(signed(), { path: '/api/v1/config' }))).toMatch(/bad signature/);
+    const forged = { ...signed(), 'x-sluice-ha-node': 'lb9' };
+    expect(refusal(() => verify(forged))).toMatch(/bad signature/);
+  });
+
+  it('refuses missing or malformed headers and a sender other than the peer', () => {
+    const { 'x-sluice-ha-signature': _signature, ...unsigned } = signed();
+    expect(refusal(() => verify(unsigned))).toMatch(/required/);
+    expect(refusal(() => verify({ ...signed(), 'x-sluice-ha-time': '12abc' }))).toMatch(/malformed/);
+    expect(refusal(() => verify(signed({ node: 'lb1' }), { expectedNode: 'lb2' }))).toMatch(/not by the peer lb2/);
+  });
+
+  it('refuses a replayed request and one outside the replay window', () => {
+    const guard = new ReplayGuard();
+    const headers = signed();
+    expect(verify(headers, { guard })).toBe('lb1');
+    expect(refusal(() => verify(headers, { guard }))).toMatch(/replayed/);
+    expect(refusal(() => verify(signed({ now: T0 - REPLAY_WINDOW_MS - 1 }), { guard }))).toMatch(/clock/);
+    expect(refusal(() => verify(signed({ now: T0 + REPLAY_WINDOW_MS + 1 }), { guard }))).toMatch(/clock/);
+    expect(verify(signed({ now: T0 - REPLAY_WINDOW_MS }), { guard })).toBe('lb1');
+  });
+
+  it('forgets nonces once they are outside the window (bounded memory)', () => {
+    const guard = new ReplayGuard(1000);
+    for (let i = 0; i < 10; i++) expect(guard.admit(`n${i}`, T0 + i * 100, T0 + i * 100)).toBe('ok');
+    expect(guard.size).toBe(10);
+    expect(guard.admit('late', T0 + 5000, T0 + 5000)).toBe('ok');
+    expect(guard.size).toBe(1);
+  });
+});

@@ -1,0 +1,170 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import { mountReplica } from '../../src/ha/mount.js';
+import { createReplicaEndpoint, type ReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
+import { replicaKey } from '../../src/ha/replica-protocol.js';
+import { Replicator } from '../../src/ha/replicator.js';
+import { ConfigStore } from '../../src/store/store.js';
+import { sampleConfig } from '../fixtures/sample-config.js';
+import { drained, FakeAdminStates } from './fakes.js';
+
+/**
+ * Two nodes on 127.0.0.1, each with a real ConfigStore in its own data directory and a
+ * real HTTP server mounting the replica endpoint; the sender is the real Replicator.
+ */
+interface Node {
+  name: string;
+  dir: string;
+  store: ConfigStore;
+  adminStates: FakeAdminStates;
+  applied: number[];
+  endpoint: ReplicaEndpoint;
+  server: Server;
+  url: string;
+  replicator?: Replicator;
+  active: boolean;
+}
+
+const key = replicaKey('integration test pair key');
+const nodes: Node[] = [];
+
+async function node(name: string, peer: string): Promise<Node> {
+  const dir = await mkdtemp(join(tmpdir(), `sluice-ha-${name}-`));
+  const store = await ConfigStore.open(dir);
+  const adminStates = new FakeAdminStates();
+  const applied: number[] = [];
+  const self: Partial<Node> = { name, dir, store, adminStates, applied, active: false };
+  const endpoint = createReplicaEndpoint({
+    store,
+    adminStates,
+    apply: async (v) => {
+      applied.push(v.version);
+    },
+    key: () => key,
+    nodeName: () => name,
+    peerName: () => peer,
+    isActive: () => self.active ?? false,
+  });
+  const handler = mountReplica((body, headers, method, path) => endpoint.handleReplica(body, headers, method, path));
+  const server = createServer((req, res) => {
+    if (!handler(req, res)) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  Object.assign(self, { endpoint, server, url: `http://127.0.0.1:${port}` });
+  nodes.push(self as Node);
+  return self as Node;
+}
+
+function connect(from: Node, to: Node): Replicator {
+  from.replicator = new Replicator({
+    store: from.store,
+    adminStates: from.adminStates,
+    key,
+    node: from.name,
+    peerUrl: to.url,
+    isActive: () => from.active,
+    timeoutMs: 5000,
+  });
+  return from.replicator;
+}
+
+async function commit(n: Node, comment: string) {
+  const base = n.store.current().version;
+  return (await n.store.commit({ config: sampleConfig(), baseVersion: base, author: 'alice', comment })).version;
+}
+
+let a: Node;
+let b: Node;
+beforeEach(async () => {
+  a = await node('lb1', 'lb2');
+  b = await node('lb2', 'lb1');
+  a.active = true;
+  connect(a, b);
+  connect(b, a);
+});
+afterEach(async () => {
+  for (const n of nodes.splice(0)) {
+    await new Promise((resolve) => n.server.close(resolve));
+    await rm(n.dir, { recursive: true, force: true });
+  }
+});
+
+describe('replication between two stores over HTTP', () => {
+  it('every committed version reaches the peer under the same number, with the admin states', async () => {
+    await commit(a, 'first farm');
+    const three = await commit(a, 'second change');
+    a.adminStates.entries = [drained];
+    const outcome = await a.replicator?.sync();
+    expect(outcome?.sent).toEqual([2, 3]);
+    expect(b.store.current()).toEqual(three);
+    expect((await b.store.get(2)).comment).toBe('first farm');
+    expect(b.adminStates.entries).toEqual([drained]);
+    await b.endpoint.applied();
+    expect(b.applied).toEqual([3]);
+    const audit = await b.store.auditLog();
+    expect(audit.filter((e) => e.action === 'replicate').map((e) => [e.version, e.comment])).toEqual([
+      [2, 'replicated from lb1'],
+      [3, 'replicated from lb1'],
+    ]);
+    // A second sync has nothing to send.
+    expect((await a.replicator?.sync())?.sent).toEqual([]);
+  });
+
+  it('an older node never overwrites a newer one; the newer one catches the older up', async () => {
+    for (let i = 0; i < 4; i++) await commit(b, `b${i}`);
+    await commit(a, 'a0');
+    const before = b.store.current();
+    // A (version 2) learns that B (version 5) is ahead and sends nothing.
+    expect(await a.replicator?.sync()).toEqual({ peerHead: { version: 5, time: before.time }, sent: [] });
+    expect(b.store.current()).toEqual(before);
+    // Even sent on purpose, the older version is refused.
+    const forced = new Replicator({
+      store: { current: () => a.store.current(), get: (n) => a.store.get(n) },
+      adminStates: a.adminStates,
+      key,
+      node: 'lb1',
+      peerUrl: b.url,
+      isActive: () => true,
+    });
+    forced.peerHead = { version: 1, time: '' };
+    expect((await forced.sync()).sent).toEqual([]);
+    expect(b.store.current()).toEqual(before);
+    // B's own sync sends versions 3..5; A's version 2 stays in its history, 5 is current.
+    expect((await b.replicator?.sync())?.sent).toEqual([3, 4, 5]);
+    expect(a.store.current()).toEqual(before);
+  });
+
+  it('catches up after a gap while the peer was unreachable', async () => {
+    await commit(a, 'before the gap');
+    await a.replicator?.sync();
+    const port = (b.server.address() as AddressInfo).port;
+    await new Promise((resolve) => b.server.close(resolve));
+    await commit(a, 'gap 1');
+    await commit(a, 'gap 2');
+    const failure = await a.replicator?.sync().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplianceError);
+    expect((failure as ApplianceError).code).toBe('HA_PEER');
+    expect(a.replicator?.lastError).toMatch(/unreachable/);
+    expect(b.store.current().version).toBe(2);
+    // The peer returns on the same port (its data directory kept).
+    const handler = mountReplica((body, headers, method, path) => b.endpoint.handleReplica(body, headers, method, path));
+    b.server = createServer((req, res) => {
+      if (!handler(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+    expect((await a.replicator?.sync())?.sent).toEqual([3, 4]);
+    expect(a.replicator?.lastError).toBeUndefined();
+    expect(b.store.current()).toEqual(a.store.current());
+    const reopened = await ConfigStore.open(b.dir);
+    expect(reopened.current()).toEqual(a.store.current());
+  });
+});
