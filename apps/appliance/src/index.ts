@@ -30,6 +30,13 @@ export {
   validateConfig,
 } from './config/validate.js';
 export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
+export {
+  createHaControl,
+  type HaControlOptions,
+  type HaLocalOptions,
+  type HaService,
+  parsePeerSpec,
+} from './ha/index.js';
 export { type ApplianceServerOptions, createApplianceServer } from './server.js';
 export type { AuditEntry } from './store/audit.js';
 export {
