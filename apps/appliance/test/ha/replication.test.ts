@@ -156,7 +156,9 @@ describe('replication between two stores over HTTP', () => {
     expect(a.replicator?.lastError).toMatch(/unreachable/);
     expect(b.store.current().version).toBe(2);
     // The peer returns on the same port (its data directory kept).
-    const handler = mountReplica((body, headers, method, path) => b.endpoint.handleReplica(body, headers, method, path));
+    const handler = mountReplica((body, headers, method, path) =>
+      b.endpoint.handleReplica(body, headers, method, path),
+    );
     b.server = createServer((req, res) => {
       if (!handler(req, res)) res.writeHead(404).end();
     });

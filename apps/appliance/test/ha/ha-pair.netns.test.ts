@@ -1,0 +1,153 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Host, Lab, type NamespaceProcess } from '@sluice/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HaStatus } from '../../src/daemon/interfaces.js';
+import { ConfigStore } from '../../src/store/store.js';
+
+const NODE = fileURLToPath(new URL('./fixtures/ha-node.mjs', import.meta.url));
+const MASTER = '192.0.2.1';
+const SLAVE = '192.0.2.2';
+const ADMIN_PORT = '9080';
+
+type Status = HaStatus & { editable: boolean; version: number };
+
+async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+class Appliance {
+  process: NamespaceProcess | undefined;
+  constructor(
+    readonly host: Host,
+    readonly dir: string,
+    readonly args: string[],
+  ) {}
+  start(): Promise<string> {
+    this.process = this.host.spawn(process.execPath, [NODE, this.dir, ...this.args]);
+    return this.process.waitForLine('READY', 15_000);
+  }
+  lines(prefix: string): string[] {
+    return (this.process?.log ?? '')
+      .split('\n')
+      .filter((line) => line.startsWith(`${prefix} `))
+      .map((line) => line.slice(prefix.length + 1));
+  }
+  status(): Status | undefined {
+    const last = this.lines('STATUS').at(-1);
+    return last === undefined ? undefined : (JSON.parse(last) as Status);
+  }
+  engineCalls(): string[] {
+    return this.lines('ENGINE');
+  }
+  signal(name: NodeJS.Signals): void {
+    this.process?.child.kill(name);
+  }
+}
+
+let lab: Lab | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await lab?.destroy();
+  lab = undefined;
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** A master and a slave on one cable; both data directories hold version 2 with the heartbeat section. */
+async function pair(): Promise<{ master: Appliance; slave: Appliance }> {
+  lab = await Lab.create();
+  const a = await lab.host('lba');
+  const b = await lab.host('lbb');
+  await lab.link(a, b, { aIf: 'eth0', bIf: 'eth0', aAddrs: [`${MASTER}/24`], bAddrs: [`${SLAVE}/24`] });
+  const masterDir = await mkdtemp(join(tmpdir(), 'sluice-ha-master-'));
+  const slaveDir = await mkdtemp(join(tmpdir(), 'sluice-ha-slave-'));
+  dirs.push(masterDir, slaveDir);
+  const masterStore = await ConfigStore.open(masterDir);
+  const { version } = await masterStore.commit({
+    config: {
+      heartbeat: {
+        enabled: true,
+        peer: { name: 'lb2', address: SLAVE },
+        links: [{ interface: 'eth0' }],
+        key: 'a pair key of at least sixteen characters',
+        autoFailback: true,
+      },
+    },
+    baseVersion: 1,
+    author: 'admin',
+    comment: 'HA pair',
+  });
+  await (await ConfigStore.open(slaveDir)).acceptReplica(version, 'master');
+  const master = new Appliance(a, masterDir, ['master', ADMIN_PORT]);
+  const slave = new Appliance(b, slaveDir, ['slave', ADMIN_PORT, `master@${MASTER}`]);
+  await master.start();
+  await slave.start();
+  await waitFor('master active', () => master.status()?.state === 'active');
+  await waitFor('slave hears the master', () => slave.status()?.link === 'up');
+  return { master, slave };
+}
+
+describe('HA pair of appliance nodes in network namespaces', () => {
+  it('the master is active and editable, the slave passive and refusing edits; commits replicate', async () => {
+    const { master, slave } = await pair();
+    expect(master.status()).toMatchObject({
+      enabled: true,
+      role: 'master',
+      state: 'active',
+      link: 'up',
+      editable: true,
+    });
+    expect(master.status()?.peer).toMatchObject({ name: 'lb2', address: SLAVE });
+    expect(master.engineCalls()).toEqual(['setActive false', 'setActive true']);
+    expect(slave.status()).toMatchObject({ role: 'slave', state: 'passive', editable: false });
+    expect(slave.status()?.peer).toMatchObject({ name: 'master', address: MASTER });
+    expect(slave.engineCalls()).toEqual(['setActive false']);
+    master.signal('SIGHUP');
+    await waitFor('the slave stores version 3', () => slave.engineCalls().includes('apply 3'));
+    await waitFor('the master knows the slave has 3', () => master.status()?.peer?.configVersion === 3);
+    expect(master.status()?.warnings).toEqual([]);
+    expect(slave.status()?.version).toBe(3);
+  });
+
+  it('stopping the master makes the slave active (setActive(true)); its return takes the role back', async () => {
+    const { master, slave } = await pair();
+    master.signal('SIGTERM');
+    await master.process?.waitForLine('STOPPED', 10_000);
+    await waitFor('slave active', () => slave.status()?.state === 'active');
+    expect(slave.engineCalls()).toEqual(['setActive false', 'setActive true']);
+    expect(slave.status()?.editable).toBe(true);
+    expect(master.engineCalls().at(-1)).toBe('setActive false');
+    await waitFor('the slave warns that the peer is silent', () =>
+      slave.status()?.warnings.some((w) => w.startsWith('no heartbeat from master')),
+    );
+    // Auto-failback: the master returns and becomes active again; the slave lets go.
+    await master.start();
+    await waitFor('master active again', () => master.status()?.state === 'active');
+    await waitFor('slave passive again', () => slave.status()?.state === 'passive');
+    expect(slave.engineCalls().at(-1)).toBe('setActive false');
+  });
+
+  it('takeover on the slave and standby hand the active role over and back', async () => {
+    const { master, slave } = await pair();
+    slave.signal('SIGUSR1');
+    await slave.process?.waitForLine('TAKEOVER', 10_000);
+    expect(slave.status()).toMatchObject({ state: 'active', editable: true });
+    await waitFor('master passive', () => master.status()?.state === 'passive');
+    expect(master.status()?.editable).toBe(false);
+    expect(master.engineCalls().at(-1)).toBe('setActive false');
+    expect(slave.engineCalls().at(-1)).toBe('setActive true');
+    slave.signal('SIGUSR2');
+    await slave.process?.waitForLine('STANDBY', 10_000);
+    await waitFor('master active', () => master.status()?.state === 'active');
+    expect(slave.status()?.state).toBe('passive');
+    expect(master.engineCalls().at(-1)).toBe('setActive true');
+  });
+});
