@@ -7,7 +7,7 @@ export {
   parsePeerSpec,
   resolveIdentity,
 } from './identity.js';
-export { mountReplica } from './mount.js';
+export { mountReplica, replicaReceiver } from './mount.js';
 export {
   createReplicaEndpoint,
   type ReplicaEndpoint,

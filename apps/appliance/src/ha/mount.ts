@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApplianceError } from '../errors.js';
 import type { ReplicaResult } from './replica-endpoint.js';
 import { type Headers, REPLICA_MAX_BODY, REPLICA_PATH } from './replica-protocol.js';
 
@@ -50,5 +51,18 @@ export function mountReplica(handle: Handler): (req: IncomingMessage, res: Serve
       if (tooLarge && !res.headersSent) res.destroy();
     });
     return true;
+  };
+}
+
+/**
+ * The same endpoint as the API's `replicaReceiver` (src/api/deps.ts): the API router reads
+ * the raw body and turns a thrown ApplianceError into its error envelope and status.
+ */
+export function replicaReceiver(handle: Handler): (body: Buffer, headers: Headers) => Promise<unknown> {
+  return async (body, headers) => {
+    const result = await handle(body, headers, 'PUT', REPLICA_PATH);
+    if (result.status === 200) return result.body;
+    const { error } = result.body as { error: ReturnType<ApplianceError['toJSON']> };
+    throw new ApplianceError(error.code, error.message, error.field === undefined ? {} : { field: error.field });
   };
 }

@@ -156,9 +156,13 @@ export class Replicator {
     }
     if (statusCode === 200 && reply.success) return reply.data;
     const code = envelope?.error?.code ?? `HTTP ${statusCode}`;
-    if (code === 'HA_STALE_VERSION' && peerHead !== undefined) {
-      // The peer holds as much as we sent or more: nothing to send, and not a failure.
-      return { node: this.peerName ?? '', head: peerHead, accepted: [], active: this.peerActive ?? false };
+    if (code === 'HA_STALE_VERSION') {
+      // The peer holds as much as we sent or more: nothing to send, and not a failure. An
+      // answer without the peer's head (through the API's error envelope) is asked again.
+      if (peerHead === undefined && versions.length > 0) return this.send([], adminStates);
+      if (peerHead !== undefined) {
+        return { node: this.peerName ?? '', head: peerHead, accepted: [], active: this.peerActive ?? false };
+      }
     }
     throw new ApplianceError(
       'HA_PEER',

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { statusOf } from '../../src/api/errors.js';
 import { ApplianceError } from '../../src/errors.js';
-import { mountReplica } from '../../src/ha/mount.js';
+import { mountReplica, replicaReceiver } from '../../src/ha/mount.js';
 import { createReplicaEndpoint, type ReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import { replicaKey } from '../../src/ha/replica-protocol.js';
 import { Replicator } from '../../src/ha/replicator.js';
@@ -168,5 +169,36 @@ describe('replication between two stores over HTTP', () => {
     expect(b.store.current()).toEqual(a.store.current());
     const reopened = await ConfigStore.open(b.dir);
     expect(reopened.current()).toEqual(a.store.current());
+  });
+
+  it("works through the API's receiver hook, whose error envelope carries no head", async () => {
+    // The API router (src/api) reads the raw body, calls replicaReceiver and maps a thrown
+    // ApplianceError to its status and `{ error }` envelope: imitated here with its statusOf.
+    const receive = replicaReceiver((body, headers, method, path) =>
+      b.endpoint.handleReplica(body, headers, method, path),
+    );
+    const port = (b.server.address() as AddressInfo).port;
+    await new Promise((resolve) => b.server.close(resolve));
+    b.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        receive(Buffer.concat(chunks), req.headers).then(
+          (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+          (error: ApplianceError) =>
+            res
+              .writeHead(statusOf(error.code), { 'content-type': 'application/json' })
+              .end(JSON.stringify({ error: error.toJSON() })),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+    await commit(a, 'through the API');
+    expect((await a.replicator?.sync())?.sent).toEqual([2]);
+    // B ahead: A's stale push is refused without a head in the answer; A asks again and learns it.
+    for (let i = 0; i < 2; i++) await commit(b, `b${i}`);
+    (a.replicator as Replicator).peerHead = { version: 1, time: '' };
+    expect(await a.replicator?.sync()).toEqual({ peerHead: { version: 4, time: b.store.current().time }, sent: [] });
+    expect(a.replicator?.lastError).toBeUndefined();
   });
 });
