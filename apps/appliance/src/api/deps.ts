@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Auth } from '../auth/index.js';
+import type { Capability } from '../capabilities.js';
+import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
+import type { ConfigStore } from '../store/store.js';
+
+export interface ApiDeps {
+  store: ConfigStore;
+  adminStates: AdminStates;
+  engine: Engine;
+  ha: HaControl;
+  logs: LogBook;
+  auth: Auth;
+  capabilities: readonly Capability[];
+  /** The appliance's version (package.json). */
+  version: string;
+  now?: () => Date;
+  /**
+   * Receives `PUT /api/v1/replica` from the HA peer: the raw body and headers; it checks
+   * the HMAC itself. Absent: the route answers 409 HA_DISABLED.
+   */
+  replicaReceiver?: (body: Buffer, headers: IncomingHttpHeaders) => Promise<unknown>;
+  /** Seconds between traffic samples for `/reports/traffic` [10]; 0: only when `sampleTraffic()` is called. */
+  trafficIntervalSeconds?: number;
+  /** Samples kept per service and server [360: an hour at 10 s]. */
+  trafficSamples?: number;
+  /** Seconds between keep-alive comments on event streams [15]; 0: none. */
+  sseKeepAliveSeconds?: number;
+}

@@ -1,0 +1,257 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApplianceError } from '../errors.js';
+import { TrafficHistory } from '../metrics/traffic.js';
+import type { ApiDeps } from './deps.js';
+import { statusOf } from './errors.js';
+import { isTls, readJson, readRaw, SECURITY_HEADERS, sendError, sendJson } from './http.js';
+import { type Ctx, type Method, type Route, Router } from './router.js';
+import { batchRoutes } from './routes/batch.js';
+import { collectionRoutes } from './routes/collections.js';
+import { configRoutes } from './routes/config.js';
+import { haRoutes } from './routes/ha.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
+import { metaRoutes } from './routes/meta.js';
+import { observeRoutes } from './routes/observe.js';
+import { runtimeRoutes } from './routes/runtime.js';
+import { sessionRoutes } from './routes/session.js';
+import { tokenRoutes } from './routes/tokens.js';
+import type { EventStream } from './sse.js';
+import { Writer } from './writes.js';
+
+export type { ApiDeps } from './deps.js';
+export { statusOf } from './errors.js';
+export { readJson, SECURITY_HEADERS, sendError, sendJson } from './http.js';
+export { openApiDocument } from './openapi.js';
+export type { Access, Ctx, Method, Reply, Route } from './router.js';
+
+export const API_PREFIX = '/api/v1';
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+
+export interface Api {
+  /** A node:http request handler for /api/v1/** and /metrics (anything else: 404). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Every route, for the OpenAPI document and tests. */
+  readonly routes: readonly Route[];
+  /** Add routes (the web UI's certificate upload) before serving; they join the OpenAPI document. */
+  addRoutes(routes: readonly Route[]): void;
+  /** Take a traffic sample now (the timer does this every `trafficIntervalSeconds`). */
+  sampleTraffic(): void;
+  /** Close every event stream and stop timers. */
+  close(): Promise<void>;
+}
+
+function csrfMatches(expected: string, given: string | string[] | undefined): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The REST API. Every request passes, in order: route and method (404, 405), who is
+ * calling (401), first-boot password (403), CSRF on cookie writes (403), role (403),
+ * query parameters and body (400, 413, 415), then the handler. Errors are
+ * `{ error: { code, message, field?, issues? } }` with the contract's status; a fault
+ * of the appliance is a 500 API_INTERNAL with the detail in the system log, never the
+ * client's input echoed back.
+ */
+export function createApi(deps: ApiDeps): Api {
+  const now = deps.now ?? (() => new Date());
+  const writer = new Writer(deps);
+  const traffic = new TrafficHistory(deps.trafficSamples ?? 360);
+  const streams = new Set<EventStream>();
+  const routes: Route[] = [];
+  let api: Router;
+  let root: Router;
+  const rebuild = () => {
+    api = new Router(routes.filter((route) => !route.root));
+    root = new Router(routes.filter((route) => route.root));
+  };
+  routes.push(
+    ...metaRoutes(deps, () => routes, now),
+    ...sessionRoutes(deps, writer),
+    ...tokenRoutes(deps),
+    ...configRoutes(deps, writer),
+    ...batchRoutes(deps, writer),
+    ...collectionRoutes(deps, writer),
+    ...runtimeRoutes(deps, writer),
+    ...observeRoutes(deps, traffic, streams, now),
+    ...maintenanceRoutes(deps, writer, now),
+    ...haRoutes(deps),
+  );
+  rebuild();
+
+  const sampleTraffic = () => {
+    try {
+      traffic.sample(deps.engine.status(), now());
+    } catch (error) {
+      deps.logs.write('system', 'warn', `traffic sample failed: ${(error as Error).message}`);
+    }
+  };
+  const interval = deps.trafficIntervalSeconds ?? 10;
+  const timer = interval > 0 ? setInterval(sampleTraffic, interval * 1000) : undefined;
+  timer?.unref();
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const head = req.method === 'HEAD';
+    const method = (head ? 'GET' : (req.method ?? '')) as Method;
+    let url: URL;
+    try {
+      if ((req.url ?? '').length > 8192) throw new Error('too long');
+      url = new URL(req.url ?? '/', 'http://appliance');
+    } catch {
+      throw new ApplianceError('API_BAD_REQUEST', 'the request target is not a valid path', { field: '(path)' });
+    }
+    const path = url.pathname;
+    const matches =
+      path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)
+        ? api.match(path.slice(API_PREFIX.length) || '/')
+        : root.match(path);
+    if (matches.size === 0) throw new ApplianceError('API_NOT_FOUND', 'no such resource');
+    const allow = [...matches.keys(), ...(matches.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...SECURITY_HEADERS, allow });
+      res.end();
+      return;
+    }
+    const match = matches.get(method);
+    if (match === undefined) {
+      const error = new ApplianceError(
+        'API_METHOD_NOT_ALLOWED',
+        `${String(req.method).slice(0, 16)} is not allowed here`,
+      );
+      sendError(res, error, { allow }, head);
+      return;
+    }
+    const { route, params } = match;
+
+    const principal =
+      route.access === 'public' ? undefined : deps.auth.authenticate(req.headers.authorization, req.headers.cookie);
+    if (route.access !== 'public') {
+      if (principal === undefined)
+        throw new ApplianceError('AUTH_REQUIRED', 'log in (POST /api/v1/session) or send a bearer token');
+      if (principal.mustChangePassword && route.access !== 'self') {
+        throw new ApplianceError(
+          'AUTH_PASSWORD_CHANGE_REQUIRED',
+          'change the first-boot password first (POST /api/v1/session/password)',
+        );
+      }
+      if (WRITES.has(method) && principal.via === 'session' && principal.session !== undefined) {
+        if (!csrfMatches(principal.session.csrfToken, req.headers['x-csrf-token'])) {
+          throw new ApplianceError(
+            'AUTH_CSRF',
+            'a write with a session cookie needs the x-csrf-token header of the session',
+          );
+        }
+      }
+      if (route.access === 'write' && principal.role !== 'admin') {
+        throw new ApplianceError('AUTH_FORBIDDEN', 'a read-only user cannot change anything');
+      }
+    }
+
+    const allowedQuery = route.query ?? [];
+    for (const key of new Set(url.searchParams.keys())) {
+      if (!allowedQuery.includes(key)) {
+        throw new ApplianceError('API_BAD_REQUEST', `unknown query parameter ${JSON.stringify(key.slice(0, 64))}`, {
+          field: key.slice(0, 64),
+        });
+      }
+      if (url.searchParams.getAll(key).length > 1) {
+        throw new ApplianceError('API_BAD_REQUEST', `query parameter ${key} given twice`, { field: key });
+      }
+    }
+
+    const ctx: Ctx = {
+      req,
+      res,
+      params,
+      query: url.searchParams,
+      body: undefined,
+      principal,
+      head,
+      address: req.socket.remoteAddress ?? 'unknown',
+    };
+    const kind = route.body ?? (method === 'POST' || method === 'PUT' ? 'json' : 'none');
+    const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    if (kind === 'json') ctx.body = await readJson(req, limit);
+    else if (kind === 'raw') ctx.raw = await readRaw(req, limit, () => true);
+    else if (hasBody(req)) {
+      // A route without a body tolerates an empty JSON object, as some clients always send one.
+      const body = await readJson(req, 1024);
+      if (typeof body !== 'object' || body === null || Object.keys(body).length > 0) {
+        throw new ApplianceError('API_BAD_REQUEST', 'this request takes no body', { field: '(body)' });
+      }
+    }
+
+    const reply = await route.handler(ctx);
+    if (reply === undefined) return;
+    if (typeof reply.body === 'string') {
+      const text = reply.body;
+      res.writeHead(reply.status ?? 200, {
+        ...SECURITY_HEADERS,
+        'content-length': String(Buffer.byteLength(text)),
+        ...reply.headers,
+      });
+      res.end(head ? undefined : text);
+      return;
+    }
+    sendJson(res, reply.status ?? 200, reply.body, reply.headers, head);
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const head = req.method === 'HEAD';
+    if (error instanceof ApplianceError) {
+      const headers: Record<string, string> = {};
+      const retryAfter = (error as ApplianceError & { retryAfter?: number }).retryAfter;
+      if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+      if (error.code === 'API_BODY_TOO_LARGE' || error.code === 'API_UNSUPPORTED_MEDIA_TYPE') {
+        // The rest of the body is not read: the connection cannot carry another request.
+        headers.connection = 'close';
+      }
+      if (statusOf(error.code) >= 500) {
+        deps.logs.write(
+          'system',
+          'error',
+          `${req.method} ${new URL(req.url ?? '/', 'http://a').pathname.slice(0, 200)}: ${error.code}: ${error.message}`,
+        );
+      }
+      sendError(res, error, headers, head);
+      if (headers.connection === 'close') res.once('finish', () => req.socket.destroySoon?.());
+      return;
+    }
+    deps.logs.write('system', 'error', `internal error: ${(error as Error)?.stack ?? String(error)}`.slice(0, 4000));
+    sendError(res, new ApplianceError('API_INTERNAL', 'internal error; the system log has the detail'), {}, head);
+  }
+
+  return {
+    handle(req, res) {
+      dispatch(req, res).catch((error: unknown) => fail(req, res, error));
+    },
+    get routes() {
+      return routes;
+    },
+    addRoutes(more) {
+      routes.push(...more);
+      rebuild();
+    },
+    sampleTraffic,
+    async close() {
+      if (timer) clearInterval(timer);
+      for (const stream of [...streams]) stream.close();
+      await writer.applyIdle().catch(() => undefined);
+    },
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export { isTls };

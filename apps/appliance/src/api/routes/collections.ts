@@ -1,0 +1,213 @@
+import type { Role } from '../../auth/index.js';
+import type { ApiDeps } from '../deps.js';
+import {
+  COLLECTIONS,
+  type Collection,
+  createItem,
+  deleteItem,
+  deleteSingleton,
+  findItem,
+  listItems,
+  type OpContext,
+  putSingleton,
+  redactConfig,
+  replaceItem,
+  SINGLETONS,
+} from '../resources.js';
+import type { Ctx, Route } from '../router.js';
+import { type Effect, WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+
+const roleOf = (ctx: Ctx): Role => ctx.principal?.role ?? 'readonly';
+const present = (collection: Collection, item: Record<string, unknown>, role: Role) =>
+  collection.present ? collection.present(item, role) : item;
+
+/** CRUD for every labelled collection and the section singletons. */
+export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
+  const { store } = deps;
+  const routes: Route[] = [];
+  const opContext = (effects: Effect[]): OpContext => ({ auth: deps.auth, effects });
+  for (const collection of COLLECTIONS) {
+    const item = `${collection.path}/{${collection.param}}`;
+    routes.push(
+      {
+        method: 'GET',
+        path: collection.path,
+        summary: `List ${collection.what}s`,
+        tag: collection.tag,
+        access: 'read',
+        handler: async (ctx) => {
+          const current = store.current();
+          const items = listItems(collection, current.config, ctx.params).map((i) =>
+            present(collection, i, roleOf(ctx)),
+          );
+          return { body: { version: current.version, items }, headers: { etag: `"${current.version}"` } };
+        },
+      },
+      {
+        method: 'POST',
+        path: collection.path,
+        summary: `Add a ${collection.what}`,
+        tag: collection.tag,
+        access: 'write',
+        query: WRITE_QUERY,
+        requestSchema: collection.schema,
+        handler: async (ctx) => {
+          const base = writer.baseVersion(ctx);
+          const effects: Effect[] = [];
+          let key = '';
+          const outcome = await writer.commit(
+            ctx,
+            base,
+            async (config) => {
+              const made = await createItem(collection, config, ctx.params, ctx.body, opContext(effects));
+              key = made.key;
+              return made.config;
+            },
+            writer.comment(
+              ctx,
+              `add ${collection.what} ${String((ctx.body as Record<string, unknown>)?.[collection.keyField])}`,
+            ),
+            effects,
+          );
+          const stored = findItem(collection, outcome.result.version.config, {
+            ...ctx.params,
+            [collection.param]: key,
+          });
+          return {
+            status: 201,
+            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }),
+            headers: { etag: `"${outcome.result.version.version}"` },
+          };
+        },
+      },
+      {
+        method: 'GET',
+        path: item,
+        summary: `One ${collection.what}`,
+        tag: collection.tag,
+        access: 'read',
+        handler: async (ctx) => {
+          const current = store.current();
+          const found = findItem(collection, current.config, ctx.params);
+          return {
+            body: { version: current.version, item: present(collection, found, roleOf(ctx)) },
+            headers: { etag: `"${current.version}"` },
+          };
+        },
+      },
+      {
+        method: 'PUT',
+        path: item,
+        summary: `Replace a ${collection.what}`,
+        tag: collection.tag,
+        access: 'write',
+        query: WRITE_QUERY,
+        requestSchema: collection.schema,
+        handler: async (ctx) => {
+          const base = writer.baseVersion(ctx);
+          const effects: Effect[] = [];
+          const outcome = await writer.commit(
+            ctx,
+            base,
+            (config) => replaceItem(collection, config, ctx.params, ctx.body, opContext(effects)),
+            writer.comment(ctx, `change ${collection.what} ${ctx.params[collection.param]}`),
+            effects,
+          );
+          const stored = findItem(collection, outcome.result.version.config, ctx.params);
+          return {
+            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }),
+            headers: { etag: `"${outcome.result.version.version}"` },
+          };
+        },
+      },
+      {
+        method: 'DELETE',
+        path: item,
+        summary: `Remove a ${collection.what}`,
+        tag: collection.tag,
+        access: 'write',
+        query: WRITE_QUERY,
+        handler: async (ctx) => {
+          const base = writer.baseVersion(ctx);
+          const effects: Effect[] = [];
+          const outcome = await writer.commit(
+            ctx,
+            base,
+            (config) => deleteItem(collection, config, ctx.params, opContext(effects)),
+            writer.comment(ctx, `remove ${collection.what} ${ctx.params[collection.param]}`),
+            effects,
+          );
+          return { body: writeReply(outcome), headers: { etag: `"${outcome.result.version.version}"` } };
+        },
+      },
+    );
+  }
+  for (const singleton of SINGLETONS) {
+    const show = (value: unknown, role: Role) => {
+      if (value === undefined) return null;
+      const redacted = (
+        redactConfig({ ...store.current().config, [singleton.key]: value }, role) as Record<string, unknown>
+      )[singleton.key] as Record<string, unknown>;
+      return singleton.present ? singleton.present(redacted) : redacted;
+    };
+    routes.push(
+      {
+        method: 'GET',
+        path: singleton.path,
+        summary: `The ${singleton.key} section${singleton.optional ? ' (null when not configured)' : ''}`,
+        tag: 'configuration',
+        access: 'read',
+        handler: async (ctx) => {
+          const current = store.current();
+          return {
+            body: { version: current.version, item: show(current.config[singleton.key], roleOf(ctx)) },
+            headers: { etag: `"${current.version}"` },
+          };
+        },
+      },
+      {
+        method: 'PUT',
+        path: singleton.path,
+        summary: `Replace the ${singleton.key} section`,
+        tag: 'configuration',
+        access: 'write',
+        query: WRITE_QUERY,
+        requestSchema: singleton.schema,
+        handler: async (ctx) => {
+          const base = writer.baseVersion(ctx);
+          const outcome = await writer.commit(
+            ctx,
+            base,
+            (config) => putSingleton(singleton, config, ctx.body),
+            writer.comment(ctx, `change ${singleton.key}`),
+          );
+          return {
+            body: writeReply(outcome, { item: show(outcome.result.version.config[singleton.key], roleOf(ctx)) }),
+            headers: { etag: `"${outcome.result.version.version}"` },
+          };
+        },
+      },
+    );
+    if (singleton.optional) {
+      routes.push({
+        method: 'DELETE',
+        path: singleton.path,
+        summary: `Remove the ${singleton.key} section`,
+        tag: 'configuration',
+        access: 'write',
+        query: WRITE_QUERY,
+        handler: async (ctx) => {
+          const base = writer.baseVersion(ctx);
+          const outcome = await writer.commit(
+            ctx,
+            base,
+            (config) => deleteSingleton(singleton, config),
+            writer.comment(ctx, `remove ${singleton.key}`),
+          );
+          return { body: writeReply(outcome) };
+        },
+      });
+    }
+  }
+  return routes;
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { Role } from '../../auth/index.js';
+import type { DiffEntry } from '../../config/diff.js';
+import { configSchema } from '../../config/schema.js';
+import { ApplianceError } from '../../errors.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest } from '../errors.js';
+import { redactConfig, requireObject } from '../resources.js';
+import type { Ctx, Route } from '../router.js';
+import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+
+export const BIG_BODY = 64 * 1024 * 1024;
+
+const roleOf = (ctx: Ctx): Role => ctx.principal?.role ?? 'readonly';
+
+function intParam(ctx: Ctx, name: string, fallback?: number): number {
+  const text = ctx.query.get(name) ?? ctx.params[name];
+  if (text === null || text === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw badRequest(name, 'is required');
+  }
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw badRequest(name, 'must be a positive integer');
+  return Number(text);
+}
+
+const SECRET_PATH = /(\.passwordHash|^heartbeat\.key|^heartbeat)$/;
+
+function redactDiff(changes: DiffEntry[], role: Role): DiffEntry[] {
+  if (role === 'admin') return changes;
+  return changes.map((change) =>
+    SECRET_PATH.test(change.path) || change.path.startsWith('administration.users')
+      ? { path: change.path, op: change.op }
+      : change,
+  );
+}
+
+export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
+  const { store } = deps;
+  return [
+    {
+      method: 'GET',
+      path: '/config',
+      summary: 'The current configuration and its version (ETag "N")',
+      tag: 'configuration',
+      access: 'read',
+      handler: async (ctx) => {
+        const current = store.current();
+        return {
+          body: { ...current, config: redactConfig(current.config, roleOf(ctx)) },
+          headers: { etag: `"${current.version}"` },
+        };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/config',
+      summary: 'Replace the whole configuration (a new version)',
+      tag: 'configuration',
+      access: 'write',
+      query: WRITE_QUERY,
+      bodyLimit: BIG_BODY,
+      requestSchema: configSchema,
+      handler: async (ctx) => {
+        const base = writer.baseVersion(ctx);
+        requireObject(ctx.body);
+        const outcome = await writer.commit(ctx, base, () => ctx.body, writer.comment(ctx, 'configuration replaced'));
+        return { body: writeReply(outcome), headers: { etag: `"${outcome.result.version.version}"` } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/config/versions',
+      summary: 'Configuration versions, newest first (author, time, comment)',
+      tag: 'configuration',
+      access: 'read',
+      query: ['limit', 'before'],
+      handler: async (ctx) => {
+        const limit = Math.min(intParam(ctx, 'limit', 50), 1000);
+        const before = ctx.query.has('before') ? intParam(ctx, 'before') : undefined;
+        const versions = await store.history({ limit, ...(before === undefined ? {} : { before }) });
+        return { body: { current: store.current().version, versions } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/config/versions/{version}',
+      summary: 'One configuration version',
+      tag: 'configuration',
+      access: 'read',
+      handler: async (ctx) => {
+        const stored = await store.get(intParam(ctx, 'version'));
+        return { body: { ...stored, config: redactConfig(stored.config, roleOf(ctx)) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/config/diff',
+      summary: 'What changed between two versions (to: current, from: the one before)',
+      tag: 'configuration',
+      access: 'read',
+      query: ['from', 'to'],
+      handler: async (ctx) => {
+        const to = intParam(ctx, 'to', store.current().version);
+        const from = intParam(ctx, 'from', Math.max(1, to - 1));
+        return { body: { from, to, changes: redactDiff(await store.diff(from, to), roleOf(ctx)) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/config/rollback',
+      summary: 'Make an earlier version current again (as a new version)',
+      tag: 'configuration',
+      access: 'write',
+      query: WRITE_QUERY,
+      requestSchema: z.strictObject({ to: z.int().min(1), version: z.int().min(1).optional() }),
+      handler: async (ctx) => {
+        const body = requireObject(ctx.body);
+        for (const key of Object.keys(body)) {
+          if (key !== 'to' && key !== 'version') throw badRequest(key, 'is not a field of a rollback');
+        }
+        if (!Number.isSafeInteger(body.to) || (body.to as number) < 1)
+          throw badRequest('to', 'must be a version number');
+        const base = writer.baseVersion(ctx, body.version);
+        writer.requireEditable();
+        const wait = ctx.query.get('wait');
+        if (wait !== null && wait !== 'applied') throw badRequest('wait', 'must be "applied"');
+        const author = ctx.principal?.user ?? 'system';
+        let result: Awaited<ReturnType<typeof store.rollback>>;
+        try {
+          result = await store.rollback({
+            to: body.to as number,
+            baseVersion: base,
+            author,
+            comment: writer.comment(ctx, `rollback to version ${body.to}`),
+          });
+        } catch (error) {
+          if (error instanceof ApplianceError) {
+            deps.logs.write('audit', 'warn', `${author}: rollback rejected (${error.code}): ${error.message}`, {
+              author,
+              outcome: 'rejected',
+              code: error.code,
+            });
+          }
+          throw error;
+        }
+        return { body: writeReply(await writer.stored(ctx, result)) };
+      },
+    },
+  ];
+}

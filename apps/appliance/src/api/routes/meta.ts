@@ -1,0 +1,54 @@
+import { renderMetrics } from '../../metrics/prometheus.js';
+import type { ApiDeps } from '../deps.js';
+import { openApiDocument } from '../openapi.js';
+import type { Route } from '../router.js';
+
+export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: () => Date): Route[] {
+  const started = now().getTime();
+  let openApi: Record<string, unknown> | undefined;
+  return [
+    {
+      method: 'GET',
+      path: '/health',
+      summary: 'Liveness and what this host lets the appliance do (no authentication)',
+      tag: 'status',
+      access: 'public',
+      handler: async () => ({
+        body: {
+          status: 'ok',
+          version: deps.version,
+          uptimeSeconds: Math.floor((now().getTime() - started) / 1000),
+          capabilities: deps.capabilities,
+        },
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'This document',
+      tag: 'status',
+      access: 'read',
+      handler: async () => {
+        openApi ??= openApiDocument(routes(), deps.version);
+        return { body: openApi };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      root: true,
+      summary: 'Prometheus metrics (text format): per VIP and real server, HA state, config version',
+      tag: 'status',
+      access: 'read',
+      responseDescription: 'text/plain; version=0.0.4',
+      handler: async () => ({
+        body: renderMetrics({
+          engine: deps.engine.status(),
+          ha: deps.ha.status(),
+          configVersion: deps.store.current().version,
+        }),
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      }),
+    },
+  ];
+}

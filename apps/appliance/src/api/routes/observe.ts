@@ -1,0 +1,168 @@
+import type { LogChannel, LogLevel, LogQuery } from '../../daemon/interfaces.js';
+import { LOG_CHANNELS, LOG_LEVELS } from '../../logs/index.js';
+import type { TrafficHistory } from '../../metrics/traffic.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest } from '../errors.js';
+import type { Ctx, Route } from '../router.js';
+import { type EventStream, openEventStream } from '../sse.js';
+
+const ARP_HINT =
+  'SYN_RECV on a DR or TUN service: the real server answers ARP for the VIP or does not hold it; run `sluice-arp-fix check` on the real server';
+
+function logQuery(ctx: Ctx): LogQuery {
+  const q = ctx.query;
+  const query: LogQuery = {};
+  const channel = q.get('channel');
+  if (channel !== null && channel !== '') {
+    const channels = channel.split(',');
+    for (const c of channels)
+      if (!LOG_CHANNELS.includes(c as LogChannel))
+        throw badRequest('channel', `must be among ${LOG_CHANNELS.join(', ')}`);
+    query.channels = channels as LogChannel[];
+  }
+  const level = q.get('level');
+  if (level !== null) {
+    if (!LOG_LEVELS.includes(level as LogLevel)) throw badRequest('level', `must be one of ${LOG_LEVELS.join(', ')}`);
+    query.level = level as LogLevel;
+  }
+  const text = q.get('q');
+  if (text !== null) {
+    if (text.length > 256) throw badRequest('q', 'must be at most 256 characters');
+    query.text = text;
+  }
+  const after = q.get('after') ?? (ctx.req.headers['last-event-id'] as string | undefined) ?? null;
+  if (after !== null) {
+    if (!/^\d{1,15}$/.test(after)) throw badRequest('after', 'must be a sequence number');
+    query.afterSeq = Number(after);
+  }
+  const since = q.get('since');
+  if (since !== null) {
+    if (Number.isNaN(Date.parse(since)) || since.length > 40) throw badRequest('since', 'must be an ISO 8601 time');
+    query.since = new Date(since).toISOString();
+  }
+  const limit = q.get('limit');
+  if (limit !== null) {
+    if (!/^\d{1,5}$/.test(limit) || Number(limit) < 1 || Number(limit) > 10_000)
+      throw badRequest('limit', 'must be 1 to 10000');
+    query.limit = Number(limit);
+  }
+  return query;
+}
+
+/** Status, live status, reports and logs: what the System Overview, Reports and Logs pages read. */
+export function observeRoutes(
+  deps: ApiDeps,
+  traffic: TrafficHistory,
+  streams: Set<EventStream>,
+  now: () => Date,
+): Route[] {
+  const { engine, ha, store, logs } = deps;
+  const keepAlive = deps.sseKeepAliveSeconds ?? 15;
+  const status = () => ({ ha: ha.status(), engine: engine.status(), configVersion: store.current().version });
+  return [
+    {
+      method: 'GET',
+      path: '/status',
+      summary: 'HA role, engine parts, every VIP and real server with its colour',
+      tag: 'status',
+      access: 'read',
+      handler: async () => ({ body: status() }),
+    },
+    {
+      method: 'GET',
+      path: '/status/events',
+      summary: 'The status as a server-sent event stream (event: status) on every change',
+      tag: 'status',
+      access: 'read',
+      handler: async (ctx) => {
+        const stream = openEventStream(ctx.res, keepAlive, streams);
+        let pending = false;
+        // Several changes in one tick (an apply touching many servers) become one event.
+        const push = () => {
+          if (pending) return;
+          pending = true;
+          setImmediate(() => {
+            pending = false;
+            stream.send('status', status());
+          });
+        };
+        stream.send('status', status());
+        const offEngine = engine.onStatus(push);
+        const offHa = ha.onStatus(push);
+        stream.onClose(() => {
+          offEngine();
+          offHa();
+        });
+        return undefined;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/reports/connections',
+      summary: 'The current Layer 4 connection table, SYN_RECV flagged with the ARP hint',
+      tag: 'reports',
+      access: 'read',
+      handler: async () => {
+        const connections = await engine.connections();
+        const synRecv = connections.filter((c) => c.synRecv).length;
+        return { body: { connections, synRecv, ...(synRecv > 0 ? { hint: ARP_HINT } : {}) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/reports/layer7',
+      summary: 'HAProxy statistics per proxy and server',
+      tag: 'reports',
+      access: 'read',
+      handler: async () => ({ body: { rows: await engine.layer7Stats() } }),
+    },
+    {
+      method: 'GET',
+      path: '/reports/traffic',
+      summary: 'Traffic rates over time per virtual service and real server',
+      tag: 'reports',
+      access: 'read',
+      query: ['service', 'minutes'],
+      handler: async (ctx) => {
+        const minutesText = ctx.query.get('minutes') ?? '60';
+        if (!/^\d{1,4}$/.test(minutesText) || Number(minutesText) < 1 || Number(minutesText) > 1440) {
+          throw badRequest('minutes', 'must be 1 to 1440');
+        }
+        const service = ctx.query.get('service') ?? undefined;
+        const engineStatus = engine.status();
+        if (service !== undefined && !engineStatus.services.some((s) => s.label === service)) {
+          throw badRequest('service', `no virtual service is labelled ${JSON.stringify(service.slice(0, 64))}`);
+        }
+        return { body: { series: traffic.series(engineStatus, now(), Number(minutesText), service) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/logs',
+      summary: 'Log records (heartbeat, layer4, layer7, health, audit, system) with filters',
+      tag: 'logs',
+      access: 'read',
+      query: ['channel', 'level', 'q', 'after', 'since', 'limit'],
+      handler: async (ctx) => ({ body: { records: logs.query(logQuery(ctx)) } }),
+    },
+    {
+      method: 'GET',
+      path: '/logs/follow',
+      summary: 'New log records as server-sent events (event: log, id: seq; resumes after Last-Event-ID)',
+      tag: 'logs',
+      access: 'read',
+      query: ['channel', 'level', 'q', 'after', 'since', 'limit'],
+      handler: async (ctx) => {
+        const query = logQuery(ctx);
+        const stream = openEventStream(ctx.res, keepAlive, streams);
+        if (query.afterSeq !== undefined) {
+          for (const record of logs.query({ ...query, limit: 10_000 })) stream.send('log', record, record.seq);
+        }
+        const { afterSeq: _after, limit: _limit, ...live } = query;
+        const off = logs.follow(live, (record) => stream.send('log', record, record.seq));
+        stream.onClose(off);
+        return undefined;
+      },
+    },
+  ];
+}

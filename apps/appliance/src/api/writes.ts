@@ -1,0 +1,243 @@
+import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplyReport } from '../daemon/interfaces.js';
+import { ApplianceError, fieldError } from '../errors.js';
+import type { CommitResult, StoredVersion } from '../store/store.js';
+import type { ApiDeps } from './deps.js';
+import { badRequest } from './errors.js';
+import type { Ctx } from './router.js';
+
+/** Query parameters every configuration write takes. */
+export const WRITE_QUERY = ['version', 'wait', 'comment'] as const;
+
+export interface WriteOutcome {
+  result: CommitResult;
+  applied?: ApplyReport;
+}
+
+/** Side effects that run only once a write is stored (sessions of a removed user end, ...). */
+export type Effect = () => Promise<void>;
+
+/**
+ * Applies versions to the engine one at a time, newest wins: a version that is
+ * overtaken while it waits is never applied on its own (the newer one holds it).
+ */
+class Applier {
+  private running: Promise<void> | undefined;
+  private next: StoredVersion | undefined;
+  private waiters: { version: number; resolve: (r: ApplyReport) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly deps: ApiDeps,
+    private readonly onError: (version: number, error: unknown) => void,
+  ) {}
+
+  apply(version: StoredVersion): Promise<ApplyReport> {
+    const promise = new Promise<ApplyReport>((resolve, reject) => {
+      this.waiters.push({ version: version.version, resolve, reject });
+    });
+    if (this.next === undefined || this.next.version < version.version) this.next = version;
+    this.running ??= this.loop();
+    return promise;
+  }
+
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.next !== undefined) {
+      const version = this.next;
+      this.next = undefined;
+      try {
+        const report = await this.deps.engine.apply(version);
+        this.settle(version.version, (w) => w.resolve(report));
+      } catch (error) {
+        this.onError(version.version, error);
+        this.settle(version.version, (w) => w.reject(error));
+      }
+    }
+    this.running = undefined;
+  }
+
+  private settle(upTo: number, action: (waiter: Applier['waiters'][number]) => void): void {
+    const done = this.waiters.filter((waiter) => waiter.version <= upTo);
+    this.waiters = this.waiters.filter((waiter) => waiter.version > upTo);
+    for (const waiter of done) action(waiter);
+  }
+}
+
+/** Every configuration write goes through here: HA check, version check, store, apply, replicate, audit. */
+export class Writer {
+  private readonly applier: Applier;
+
+  constructor(private readonly deps: ApiDeps) {
+    this.applier = new Applier(deps, (version, error) => {
+      deps.logs.write(
+        'system',
+        'error',
+        `applying configuration version ${version} failed: ${(error as Error).message}`,
+        {
+          version,
+          code: error instanceof ApplianceError ? error.code : null,
+        },
+      );
+    });
+  }
+
+  requireEditable(): void {
+    if (!this.deps.ha.isEditable()) {
+      throw new ApplianceError(
+        'HA_PASSIVE',
+        'this node is the passive node of an HA pair: edit the configuration on the active node',
+      );
+    }
+  }
+
+  /** The version a write is based on: `?version=N` or `If-Match: "N"`. */
+  baseVersion(ctx: Ctx, bodyVersion?: unknown): number {
+    const fromQuery = ctx.query.get('version');
+    const ifMatch = ctx.req.headers['if-match'];
+    let text: string | undefined;
+    let field = 'version';
+    if (fromQuery !== null) text = fromQuery;
+    else if (typeof ifMatch === 'string') {
+      const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(ifMatch);
+      if (!match) throw badRequest('If-Match', 'must be a version in quotes, as the ETag gives it ("42")');
+      text = match[1];
+      field = 'If-Match';
+    } else if (bodyVersion !== undefined) {
+      if (!Number.isSafeInteger(bodyVersion) || (bodyVersion as number) < 1) {
+        throw badRequest('version', 'must be a positive integer');
+      }
+      return bodyVersion as number;
+    }
+    if (text === undefined) {
+      throw new ApplianceError(
+        'API_VERSION_REQUIRED',
+        'a write must name the version it is based on: ?version=N or If-Match: "N"',
+        { field: 'version' },
+      );
+    }
+    if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw badRequest(field, 'must be a positive integer');
+    return Number(text);
+  }
+
+  comment(ctx: Ctx, fallback: string): string {
+    const comment = ctx.query.get('comment');
+    if (comment === null) return fallback;
+    if (comment.length > 1000 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(comment)) {
+      throw badRequest('comment', 'must be at most 1000 characters without control characters');
+    }
+    return comment;
+  }
+
+  /**
+   * Store a new version built from the current one, then (without waiting, unless
+   * `?wait=applied`) apply it and replicate it. A rejected write stores and applies
+   * nothing; its audit record says why.
+   */
+  async commit(
+    ctx: Ctx,
+    baseVersion: number,
+    build: (config: ApplianceConfig) => unknown | Promise<unknown>,
+    comment: string,
+    effects: Effect[] = [],
+  ): Promise<WriteOutcome> {
+    this.requireEditable();
+    const wait = ctx.query.get('wait');
+    if (wait !== null && wait !== 'applied') throw badRequest('wait', 'must be "applied"');
+    const { store, logs } = this.deps;
+    const author = ctx.principal?.user ?? 'system';
+    let result: CommitResult;
+    try {
+      const current = store.current();
+      const config = await build(current.config);
+      lastAdminCheck(current.config, config);
+      result = await store.commit({ config, baseVersion, author, comment });
+    } catch (error) {
+      if (error instanceof ApplianceError) {
+        logs.write('audit', 'warn', `${author}: change rejected (${error.code}): ${error.message.slice(0, 300)}`, {
+          author,
+          outcome: 'rejected',
+          code: error.code,
+          field: error.field ?? null,
+          baseVersion: Number.isSafeInteger(baseVersion) ? baseVersion : null,
+          address: ctx.address,
+        });
+      }
+      throw error;
+    }
+    return this.stored(ctx, result, effects);
+  }
+
+  /** After a commit or rollback: audit, effects, apply, replicate. */
+  async stored(ctx: Ctx, result: CommitResult, effects: Effect[] = []): Promise<WriteOutcome> {
+    const { logs, ha, adminStates } = this.deps;
+    const version = result.version;
+    logs.write(
+      'audit',
+      'info',
+      `${version.author}: stored configuration version ${version.version}: ${version.comment}`,
+      {
+        author: version.author,
+        outcome: 'committed',
+        version: version.version,
+        changes: result.changes.length,
+        address: ctx.address,
+      },
+    );
+    for (const effect of effects) await effect();
+    const applying = this.applier.apply(version);
+    ha.replicate(version, adminStates.list()).catch((error: unknown) => {
+      logs.write('heartbeat', 'error', `replicating version ${version.version} failed: ${(error as Error).message}`, {
+        version: version.version,
+      });
+    });
+    if (ctx.query.get('wait') === 'applied') {
+      try {
+        return { result, applied: await applying };
+      } catch (error) {
+        if (error instanceof ApplianceError) throw error;
+        throw new ApplianceError(
+          'ENGINE_UNAVAILABLE',
+          `version ${version.version} is stored but could not be applied`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    applying.catch(() => undefined);
+    return { result };
+  }
+
+  /** Apply a version that did not come through commit() (restore). */
+  applyIdle(): Promise<void> {
+    return this.applier.idle();
+  }
+}
+
+/** A change must not leave the appliance without an administrator who can log in. */
+function lastAdminCheck(before: ApplianceConfig, after: unknown): void {
+  const admins = (config: unknown) => {
+    const users = (config as { administration?: { users?: unknown } } | null)?.administration?.users;
+    return Array.isArray(users) ? users.filter((user) => (user as { role?: unknown })?.role !== 'readonly').length : 0;
+  };
+  if (admins(before) > 0 && admins(after) === 0) {
+    throw new ApplianceError('CONFIG_REJECTED', 'administration.users: the last administrator cannot be removed', {
+      field: 'administration.users',
+      issues: [fieldError('CONFIG_CONFLICT', 'administration.users', 'the last administrator cannot be removed')],
+    });
+  }
+}
+
+/** The answer to a write. */
+export function writeReply(outcome: WriteOutcome, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: outcome.result.version.version,
+    warnings: outcome.result.warnings,
+    changes: outcome.result.changes,
+    ...extra,
+    ...(outcome.applied === undefined ? {} : { applied: outcome.applied }),
+  };
+}

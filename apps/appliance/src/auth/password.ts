@@ -1,0 +1,69 @@
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Passwords are stored as scrypt hashes in modular crypt format,
+ * `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64 without padding), which the configuration
+ * schema's `passwordHash` accepts. node:crypto has scrypt but no bcrypt, sha-crypt or
+ * argon2, so users whose hash uses one of those cannot log in through the API.
+ */
+const FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,88})\$([A-Za-z0-9+/]{43,88})$/;
+const KEY_LENGTH = 32;
+
+export interface ScryptCost {
+  /** log2 of N. 15 (32 MiB, ~60 ms here) by default; tests use less. */
+  ln: number;
+  r: number;
+  p: number;
+}
+
+export const DEFAULT_COST: ScryptCost = { ln: 15, r: 8, p: 1 };
+
+function derive(password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
+  const N = 2 ** cost.ln;
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEY_LENGTH, { N, r: cost.r, p: cost.p, maxmem: 256 * N * cost.r + 1024 * 1024 }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    );
+  });
+}
+
+const b64 = (data: Buffer) => data.toString('base64').replace(/=+$/, '');
+
+export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_COST): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, cost);
+  return `$scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${b64(salt)}$${b64(key)}`;
+}
+
+/** Whether `password` matches `hash`; false for a hash this code cannot check (never throws). */
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  const match = FORMAT.exec(hash);
+  if (!match) return false;
+  const cost = { ln: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
+  // A hash in the configuration must not make a login cost more than a second or a gigabyte.
+  if (cost.ln < 1 || cost.ln > 20 || cost.r < 1 || cost.r > 32 || cost.p < 1 || cost.p > 16) return false;
+  const expected = Buffer.from(match[5] as string, 'base64');
+  try {
+    const key = await derive(password, Buffer.from(match[4] as string, 'base64'), cost);
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
+}
+
+/** Spend the time of a verification when the user does not exist, so that timing does not tell names apart. */
+let dummyHash: Promise<string> | undefined;
+export async function verifyNothing(password: string, cost: ScryptCost): Promise<false> {
+  dummyHash ??= hashPassword('not a password', cost);
+  await verifyPassword(password, await dummyHash);
+  return false;
+}
+
+/** What a new password must be: long enough, bounded, one line. */
+export function passwordProblem(password: unknown): string | undefined {
+  if (typeof password !== 'string') return 'must be a string';
+  if (password.length < 8) return 'must be at least 8 characters';
+  if (password.length > 256) return 'must be at most 256 characters';
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(password)) return 'must not contain control characters';
+  return undefined;
+}

@@ -1,0 +1,174 @@
+import type { AdminState, EngineStatus, HaStatus, HealthState } from '../daemon/interfaces.js';
+
+/** A label value in the exposition format: backslash, double quote and newline escaped. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+type Labels = Record<string, string>;
+
+class Exposition {
+  private readonly lines: string[] = [];
+  private readonly families = new Map<string, { help: string; type: string; samples: string[] }>();
+
+  add(name: string, type: 'gauge' | 'counter', help: string, labels: Labels, value: number): void {
+    let family = this.families.get(name);
+    if (family === undefined) {
+      family = { help, type, samples: [] };
+      this.families.set(name, family);
+    }
+    const text = Object.entries(labels)
+      .map(([key, val]) => `${key}="${escapeLabel(val)}"`)
+      .join(',');
+    family.samples.push(`${name}${text === '' ? '' : `{${text}}`} ${Number.isFinite(value) ? value : 0}`);
+  }
+
+  text(): string {
+    for (const [name, family] of this.families) {
+      this.lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`, ...family.samples);
+    }
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+const HEALTH: readonly HealthState[] = ['up', 'down', 'unknown', 'unchecked'];
+const ADMIN: readonly AdminState[] = ['online', 'drain', 'offline'];
+
+/** The appliance's metrics in Prometheus text format 0.0.4. */
+export function renderMetrics(input: { engine: EngineStatus; ha: HaStatus; configVersion: number }): string {
+  const out = new Exposition();
+  out.add('sluice_config_version', 'gauge', 'The current configuration version.', {}, input.configVersion);
+  out.add(
+    'sluice_engine_applied_version',
+    'gauge',
+    'The configuration version the engine last applied (0 before the first).',
+    {},
+    input.engine.version ?? 0,
+  );
+  for (const part of input.engine.parts) {
+    for (const state of ['applied', 'pending', 'unavailable', 'failed'] as const) {
+      out.add(
+        'sluice_engine_part_state',
+        'gauge',
+        'The state of each engine part (1 for the current state).',
+        { part: part.part, state },
+        part.state === state ? 1 : 0,
+      );
+    }
+  }
+  const ha = input.ha;
+  out.add('sluice_ha_enabled', 'gauge', '1 when this node is one of an HA pair.', {}, ha.enabled ? 1 : 0);
+  out.add(
+    'sluice_ha_active',
+    'gauge',
+    '1 when this node is the active one.',
+    { role: ha.role },
+    ha.state === 'active' ? 1 : 0,
+  );
+  out.add('sluice_ha_link_up', 'gauge', '1 when heartbeats arrive from the peer.', {}, ha.link === 'up' ? 1 : 0);
+  for (const service of input.engine.services) {
+    const labels = { layer: service.layer, service: service.label, vip: service.vip };
+    out.add(
+      'sluice_virtual_service_connections',
+      'gauge',
+      'Current connections of a virtual service.',
+      labels,
+      service.connections,
+    );
+    out.add(
+      'sluice_virtual_service_bytes_in_total',
+      'counter',
+      'Bytes received by a virtual service.',
+      labels,
+      service.bytesIn,
+    );
+    out.add(
+      'sluice_virtual_service_bytes_out_total',
+      'counter',
+      'Bytes sent by a virtual service.',
+      labels,
+      service.bytesOut,
+    );
+    for (const colour of ['green', 'yellow', 'red', 'blue'] as const) {
+      out.add(
+        'sluice_virtual_service_colour',
+        'gauge',
+        "A virtual service's status colour (1 for the current one): green healthy, yellow attention, red down, blue offline.",
+        { ...labels, colour },
+        service.colour === colour ? 1 : 0,
+      );
+    }
+    out.add(
+      'sluice_virtual_service_fallback_active',
+      'gauge',
+      '1 when the fallback server takes the traffic.',
+      labels,
+      service.fallbackActive ? 1 : 0,
+    );
+    for (const server of service.realServers) {
+      const rs = { layer: service.layer, service: service.label, server: server.label, address: server.address };
+      out.add(
+        'sluice_real_server_active_connections',
+        'gauge',
+        'Active connections of a real server.',
+        rs,
+        server.activeConnections,
+      );
+      out.add(
+        'sluice_real_server_inactive_connections',
+        'gauge',
+        'Inactive connections of a real server.',
+        rs,
+        server.inactiveConnections,
+      );
+      out.add(
+        'sluice_real_server_bytes_in_total',
+        'counter',
+        'Bytes received from clients for a real server.',
+        rs,
+        server.bytesIn,
+      );
+      out.add(
+        'sluice_real_server_bytes_out_total',
+        'counter',
+        'Bytes sent to clients by a real server.',
+        rs,
+        server.bytesOut,
+      );
+      out.add('sluice_real_server_weight', 'gauge', 'The configured weight of a real server.', rs, server.weight);
+      out.add(
+        'sluice_real_server_effective_weight',
+        'gauge',
+        'The weight the kernel or HAProxy has now.',
+        rs,
+        server.effectiveWeight,
+      );
+      out.add(
+        'sluice_real_server_up',
+        'gauge',
+        '1 when the real server passes its health check (or has none).',
+        rs,
+        server.health === 'up' || server.health === 'unchecked' ? 1 : 0,
+      );
+      for (const state of HEALTH) {
+        out.add(
+          'sluice_real_server_health_state',
+          'gauge',
+          'The health state of a real server (1 for the current one).',
+          { ...rs, state },
+          server.health === state ? 1 : 0,
+        );
+      }
+      for (const state of ADMIN) {
+        out.add(
+          'sluice_real_server_admin_state',
+          'gauge',
+          'The admin state of a real server (1 for the current one).',
+          { ...rs, state },
+          server.admin === state ? 1 : 0,
+        );
+      }
+    }
+  }
+  return out.text();
+}

@@ -1,0 +1,162 @@
+import type {
+  AdminStates,
+  ApplyReport,
+  Engine,
+  EngineStatus,
+  HealthState,
+  Layer4Connection,
+  Layer7StatRow,
+  RealServerRef,
+  VirtualServiceStatus,
+} from '../../src/daemon/interfaces.js';
+import type { StoredVersion } from '../../src/store/store.js';
+
+interface Counters {
+  activeConnections: number;
+  inactiveConnections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const key = (ref: RealServerRef) => `${ref.layer}/${ref.service}/${ref.server}`;
+
+/**
+ * An Engine for unit tests of the API and the UI: it applies nothing, but its status is
+ * computed from the version it was last given, the admin states and the health and
+ * counters a test sets, with the appliance's colour rules.
+ */
+export class FakeEngine implements Engine {
+  applied: number[] = [];
+  /** When set, apply() rejects with it. */
+  failWith: Error | undefined;
+  /** When set, apply() waits for this promise first. */
+  gate: Promise<void> | undefined;
+  connectionTable: Layer4Connection[] = [];
+  layer7Rows: Layer7StatRow[] = [];
+  private version: StoredVersion | undefined;
+  private readonly health = new Map<string, HealthState>();
+  private readonly counters = new Map<string, Counters>();
+  private readonly listeners = new Set<(status: EngineStatus) => void>();
+  private active = true;
+
+  constructor(private readonly adminStates?: AdminStates) {
+    adminStates?.onChange(() => this.emit());
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  async apply(version: StoredVersion): Promise<ApplyReport> {
+    if (this.gate) await this.gate;
+    if (this.failWith) throw this.failWith;
+    this.version = version;
+    this.applied.push(version.version);
+    this.emit();
+    return {
+      version: version.version,
+      parts: [{ part: 'layer4', state: 'applied', appliedAt: new Date(0).toISOString() }],
+      changes: [`fake: version ${version.version}`],
+    };
+  }
+
+  async setActive(active: boolean): Promise<void> {
+    this.active = active;
+  }
+
+  isActive(): boolean {
+    return this.active;
+  }
+
+  setHealth(ref: RealServerRef, state: HealthState): void {
+    this.health.set(key(ref), state);
+    this.emit();
+  }
+
+  setCounters(ref: RealServerRef, counters: Partial<Counters>): void {
+    const current = this.counters.get(key(ref)) ?? {
+      activeConnections: 0,
+      inactiveConnections: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
+    this.counters.set(key(ref), { ...current, ...counters });
+  }
+
+  status(): EngineStatus {
+    const config = this.version?.config;
+    const services: VirtualServiceStatus[] = [];
+    for (const layer of ['layer4', 'layer7'] as const) {
+      for (const service of config?.[layer] ?? []) {
+        const realServers = service.realServers.map((real) => {
+          const ref = { layer, service: service.label, server: real.label };
+          const admin = this.adminStates?.get(ref) ?? 'online';
+          const health = this.health.get(key(ref)) ?? (service.healthCheck ? 'unknown' : 'unchecked');
+          const counters = this.counters.get(key(ref)) ?? {
+            activeConnections: 0,
+            inactiveConnections: 0,
+            bytesIn: 0,
+            bytesOut: 0,
+          };
+          const up = health === 'up' || health === 'unchecked';
+          const colour = admin !== 'online' ? ('blue' as const) : up ? ('green' as const) : ('red' as const);
+          return {
+            label: real.label,
+            address: real.address,
+            port: real.port ?? null,
+            admin,
+            health,
+            colour,
+            weight: real.weight,
+            effectiveWeight: admin === 'online' && up ? real.weight : 0,
+            ...counters,
+          };
+        });
+        const serving = realServers.filter((r) => r.colour === 'green').length;
+        const colour =
+          realServers.length > 0 && realServers.every((r) => r.colour === 'blue')
+            ? 'blue'
+            : serving === 0
+              ? 'red'
+              : serving < realServers.filter((r) => r.admin === 'online').length
+                ? 'yellow'
+                : 'green';
+        services.push({
+          layer,
+          label: service.label,
+          vip: service.vip,
+          ports: service.ports.map((p) => (typeof p === 'number' ? String(p) : `${p.from}-${p.to}`)),
+          protocol: layer === 'layer4' ? (service as { protocol: string }).protocol : 'tcp',
+          colour,
+          fallbackActive: serving === 0 && service.fallback !== undefined,
+          realServers,
+          connections: realServers.reduce((n, r) => n + r.activeConnections, 0),
+          bytesIn: realServers.reduce((n, r) => n + r.bytesIn, 0),
+          bytesOut: realServers.reduce((n, r) => n + r.bytesOut, 0),
+        });
+      }
+    }
+    return {
+      version: this.version?.version ?? null,
+      parts: [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
+      services,
+    };
+  }
+
+  onStatus(listener: (status: EngineStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(): void {
+    const status = this.status();
+    for (const listener of this.listeners) listener(status);
+  }
+
+  async connections(): Promise<Layer4Connection[]> {
+    return this.connectionTable;
+  }
+
+  async layer7Stats(): Promise<Layer7StatRow[]> {
+    return this.layer7Rows;
+  }
+}

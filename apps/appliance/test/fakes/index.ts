@@ -1,0 +1,2 @@
+export { FakeEngine } from './engine.js';
+export { FakeHa } from './ha.js';
