@@ -247,6 +247,8 @@ export class ApplianceEngine implements Engine {
       }
     })().finally(() => {
       this.running = undefined;
+      // An apply queued between the loop's end and this point would otherwise wait forever.
+      if (this.pending) this.kick();
     });
   }
 

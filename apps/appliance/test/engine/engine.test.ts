@@ -1,0 +1,270 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEngine } from '../../src/engine/index.js';
+import {
+  deferred,
+  FakeAdminStates,
+  fakeDrivers,
+  MemoryLogBook,
+  twoServices,
+  version,
+} from './fakes.js';
+
+function setup(options: { driftIntervalMs?: number; observeIntervalMs?: number } = {}) {
+  const drivers = fakeDrivers();
+  const adminStates = new FakeAdminStates();
+  const logs = new MemoryLogBook();
+  let current = version(1, twoServices());
+  const engine = createEngine({
+    store: () => current,
+    adminStates,
+    logs,
+    stateDir: '/nonexistent',
+    drivers,
+    now: () => new Date('2026-01-02T03:04:05.000Z'),
+    driftIntervalMs: options.driftIntervalMs ?? 0,
+    observeIntervalMs: options.observeIntervalMs ?? 0,
+  });
+  return {
+    engine,
+    drivers,
+    adminStates,
+    logs,
+    setCurrent: (v: typeof current) => {
+      current = v;
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('engine: parts', () => {
+  it('start() applies the store current version to every part, in order', async () => {
+    const { engine, drivers, logs } = setup();
+    await engine.start();
+    expect(drivers.layer4.inputs.map((i) => i.version)).toEqual([1]);
+    expect(engine.status().parts).toEqual([
+      { part: 'health', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
+      { part: 'addresses', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
+      { part: 'layer4', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
+      { part: 'layer7', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
+    ]);
+    expect(logs.on('layer4', 'info')).toContain('layer4: applied version 1');
+    expect(logs.on('system', 'info').at(-1)).toMatch(/^engine: applied version 1 \(4 changes; /);
+    await engine.stop();
+    expect(drivers.layer4.stopped).toBe(true);
+  });
+
+  it('an unavailable part is reported with its reason and the others still apply', async () => {
+    const { engine, drivers } = setup();
+    drivers.layer4.probeResult = { available: false, detail: 'IPVS: this kernel has no IPVS' };
+    const report = await engine.apply(version(2, twoServices()));
+    expect(report.parts.find((p) => p.part === 'layer4')).toEqual({
+      part: 'layer4',
+      state: 'unavailable',
+      detail: 'IPVS: this kernel has no IPVS',
+    });
+    expect(drivers.layer4.inputs).toHaveLength(0);
+    expect(drivers.layer7.inputs).toHaveLength(1);
+    expect(report.parts.filter((p) => p.state === 'applied').map((p) => p.part)).toEqual(['health', 'addresses', 'layer7']);
+    // Asked again at the next full apply: the module may have been loaded since.
+    drivers.layer4.probeResult = { available: true };
+    const again = await engine.apply(version(3, twoServices()));
+    expect(again.parts.find((p) => p.part === 'layer4')?.state).toBe('applied');
+  });
+
+  it('a failing part is failed with the error message; apply resolves and reports it', async () => {
+    const { engine, drivers, logs } = setup();
+    await engine.apply(version(1, twoServices()));
+    drivers.layer7.failWith = new Error('haproxy: bind 192.0.2.10:80 failed');
+    const report = await engine.apply(version(2, twoServices()));
+    expect(report.parts.find((p) => p.part === 'layer7')).toEqual({
+      part: 'layer7',
+      state: 'failed',
+      detail: 'haproxy: bind 192.0.2.10:80 failed',
+      appliedAt: '2026-01-02T03:04:05.000Z',
+    });
+    expect(report.parts.find((p) => p.part === 'layer4')?.state).toBe('applied');
+    expect(report.changes).toEqual(['health: applied version 2', 'addresses: applied version 2', 'layer4: applied version 2']);
+    expect(logs.on('layer7', 'error')).toEqual(['layer7: applying version 2 failed: haproxy: bind 192.0.2.10:80 failed']);
+    // Only the VIPs of the failed part's layer turn yellow.
+    expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('green');
+    drivers.layer4.failWith = new Error('IPVS refused 1 of 2 changes');
+    await engine.apply(version(3, twoServices()));
+    expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('yellow');
+  });
+
+  it('a driver without a Layer 7 part is reported unavailable', async () => {
+    const adminStates = new FakeAdminStates();
+    const { layer7: _, ...rest } = fakeDrivers();
+    const engine = createEngine({
+      store: () => version(1, twoServices()),
+      adminStates,
+      logs: new MemoryLogBook(),
+      stateDir: '/nonexistent',
+      drivers: rest,
+      driftIntervalMs: 0,
+      observeIntervalMs: 0,
+    });
+    const report = await engine.apply(version(1, twoServices()));
+    expect(report.parts.find((p) => p.part === 'layer7')).toEqual({
+      part: 'layer7',
+      state: 'unavailable',
+      detail: 'no layer7 driver in this daemon',
+    });
+  });
+
+  it('an applied part with a remark keeps it in its detail and logs a warning', async () => {
+    const { engine, drivers, logs } = setup();
+    drivers.addresses.detail = '192.0.2.99: no interface holds its network';
+    const report = await engine.apply(version(1, twoServices()));
+    expect(report.parts.find((p) => p.part === 'addresses')).toMatchObject({
+      state: 'applied',
+      detail: '192.0.2.99: no interface holds its network',
+    });
+    expect(logs.on('system', 'warn')).toEqual(['addresses: 192.0.2.99: no interface holds its network']);
+  });
+});
+
+describe('engine: serialised and coalesced applies', () => {
+  it('a burst of applies while one runs runs once more, with the newest version', async () => {
+    const { engine, drivers } = setup();
+    const gate = deferred();
+    drivers.layer4.gate = gate;
+    const first = engine.apply(version(1, twoServices()));
+    // Let the first run reach the layer4 driver.
+    await vi.waitFor(() => expect(drivers.layer4.inputs).toHaveLength(1));
+    const second = engine.apply(version(2, twoServices()));
+    const third = engine.apply(version(3, twoServices()));
+    drivers.layer4.gate = undefined;
+    gate.resolve();
+    const [r1, r2, r3] = await Promise.all([first, second, third]);
+    expect(drivers.layer4.inputs.map((i) => i.version)).toEqual([1, 3]);
+    expect(r1.version).toBe(1);
+    expect(r2.version).toBe(3);
+    expect(r3.version).toBe(3);
+  });
+
+  it('never runs two applies of a driver at once', async () => {
+    const { engine, drivers } = setup();
+    let inFlight = 0;
+    let most = 0;
+    const apply = drivers.layer4.apply.bind(drivers.layer4);
+    drivers.layer4.apply = async (input) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await Promise.resolve();
+      const r = await apply(input);
+      inFlight--;
+      return r;
+    };
+    await Promise.all([1, 2, 3, 4, 5].map((n) => engine.apply(version(n, twoServices()))));
+    expect(most).toBe(1);
+    expect(drivers.layer4.inputs.at(-1)?.version).toBe(5);
+  });
+});
+
+describe('engine: admin states and health', () => {
+  it('an admin state change re-applies only its layer, scoped to its service', async () => {
+    const { engine, drivers, adminStates } = setup();
+    await engine.start();
+    await adminStates.set({ layer: 'layer4', service: 'web', server: 'alpha' }, 'drain', 'admin');
+    await engine.idle();
+    expect(drivers.layer4.inputs).toHaveLength(2);
+    expect(drivers.layer4.inputs[1]?.scope).toEqual([{ layer: 'layer4', service: 'web' }]);
+    expect(drivers.layer4.seen[1]?.['layer4/web/alpha']).toEqual({ admin: 'drain', health: 'unchecked' });
+    expect(drivers.layer7.inputs).toHaveLength(1);
+    expect(drivers.addresses.inputs).toHaveLength(1);
+    const web = engine.status().services.find((s) => s.label === 'web');
+    expect(web?.realServers.map((s) => [s.label, s.colour, s.effectiveWeight])).toEqual([
+      ['alpha', 'blue', 0],
+      ['bravo', 'green', 1],
+    ]);
+    expect(web?.colour).toBe('yellow');
+    await engine.stop();
+  });
+
+  it('a health transition is logged on the health channel and re-applies that service', async () => {
+    const { engine, drivers, logs } = setup();
+    await engine.start();
+    const statuses: string[] = [];
+    engine.onStatus((s) => statuses.push(s.services[0]?.realServers[0]?.colour ?? ''));
+    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'alpha' }, state: 'down', reason: 'refused' });
+    await engine.idle();
+    expect(logs.on('health', 'warn')).toEqual(['alpha of layer4 service web is down: refused']);
+    expect(drivers.layer4.inputs[1]?.scope).toEqual([{ layer: 'layer4', service: 'web' }]);
+    expect(drivers.layer4.seen[1]?.['layer4/web/alpha']).toEqual({ admin: 'online', health: 'down' });
+    const alpha = engine.status().services[0]?.realServers[0];
+    expect(alpha).toMatchObject({ colour: 'red', health: 'down', healthReason: 'refused', effectiveWeight: 0 });
+    expect(statuses).toContain('red');
+    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'alpha' }, state: 'up' });
+    await engine.idle();
+    expect(logs.on('health', 'info')).toEqual(['alpha of layer4 service web is up']);
+    expect(engine.status().services[0]?.realServers[0]?.colour).toBe('green');
+    await engine.stop();
+  });
+
+  it('colours: every server down with a fallback is red with fallbackActive; all offline is blue', async () => {
+    const { engine, drivers, adminStates } = setup();
+    await engine.start();
+    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'alpha' }, state: 'down', reason: 'timeout' });
+    await adminStates.set({ layer: 'layer4', service: 'web', server: 'bravo' }, 'offline', 'admin');
+    await engine.idle();
+    const web = engine.status().services.find((s) => s.label === 'web');
+    expect(web).toMatchObject({ colour: 'red', fallbackActive: true });
+    await adminStates.set({ layer: 'layer4', service: 'web', server: 'alpha' }, 'offline', 'admin');
+    await engine.idle();
+    expect(engine.status().services.find((s) => s.label === 'web')).toMatchObject({ colour: 'blue', fallbackActive: true });
+    expect(engine.status().services.find((s) => s.label === 'dns')?.colour).toBe('green');
+    await engine.stop();
+  });
+
+  it('setActive(false) re-applies the addresses part only, with active false', async () => {
+    const { engine, drivers } = setup();
+    await engine.start();
+    await engine.setActive(false);
+    expect(drivers.addresses.inputs.map((i) => i.active)).toEqual([true, false]);
+    expect(drivers.layer4.inputs).toHaveLength(1);
+    await engine.setActive(false);
+    expect(drivers.addresses.inputs).toHaveLength(2);
+    await engine.stop();
+  });
+});
+
+describe('engine: timers (fake clock)', () => {
+  it('drift repairs are logged as warnings on the part channel', async () => {
+    vi.useFakeTimers();
+    const { engine, drivers, logs } = setup({ driftIntervalMs: 5000 });
+    await engine.start();
+    drivers.layer4.driftLines = ['layer4: - tcp 192.0.2.99:80'];
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(logs.on('layer4', 'warn')).toEqual([
+      'drift: changed outside the appliance, put back: layer4: - tcp 192.0.2.99:80',
+    ]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(logs.on('layer4', 'warn')).toHaveLength(1);
+    await engine.stop();
+  });
+
+  it('observations refresh on the timer and feed the status; listeners fire on change only', async () => {
+    vi.useFakeTimers();
+    const { engine, drivers } = setup({ observeIntervalMs: 2000 });
+    await engine.start();
+    const seen: number[] = [];
+    engine.onStatus((s) => seen.push(s.services[0]?.connections ?? -1));
+    drivers.layer4.observations = new Map([
+      [
+        'layer4/web/alpha',
+        { activeConnections: 4, inactiveConnections: 1, bytesIn: 100, bytesOut: 900, effectiveWeight: 3 },
+      ],
+    ]);
+    await vi.advanceTimersByTimeAsync(2000);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(seen).toEqual([5]);
+    const web = engine.status().services[0];
+    expect(web).toMatchObject({ connections: 5, bytesIn: 100, bytesOut: 900 });
+    expect(web?.realServers[0]).toMatchObject({ activeConnections: 4, effectiveWeight: 3 });
+    await engine.stop();
+  });
+});
