@@ -1,6 +1,7 @@
 // The measured side of the benchmark, run inside the client namespace with --expose-gc:
 // COUNT targets at a 1 s interval, then CPU and memory over SECONDS.
 // Usage: node --expose-gc checker.mjs ADDRESS BASE COUNT SECONDS [connect|negotiate]
+// BENCH_CONNECT=native|socket|auto picks the connect path (default auto).
 import { NetworkExecutor, Scheduler } from '@sluice/health';
 
 const [address, base, count, seconds] = process.argv.slice(2, 6).map((v, i) => (i === 0 ? v : Number(v)));
@@ -13,7 +14,7 @@ const memory = () => {
 };
 
 const baseline = memory();
-const executor = new NetworkExecutor();
+const executor = new NetworkExecutor({ connect: process.env.BENCH_CONNECT ?? 'auto' });
 const scheduler = new Scheduler({ executor, concurrency: 5000, warmupMs: 1000 });
 let results = 0;
 let failures = 0;
@@ -48,6 +49,7 @@ const cpu = process.cpuUsage(cpu0);
 const elapsed = (performance.now() - t0) / 1000;
 const checks = results - r0;
 const after = memory();
+const connectPath = executor.connectPath.path;
 const states = {};
 for (const s of scheduler.snapshot()) states[s.state] = (states[s.state] ?? 0) + 1;
 scheduler.stop();
@@ -56,6 +58,7 @@ const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(
   JSON.stringify({
     targets: count,
+    connectPath,
     seconds: Number(elapsed.toFixed(1)),
     checksPerSecond: Math.round(checks / elapsed),
     failuresInWindow: failures - f0,
@@ -63,6 +66,8 @@ console.log(
     states,
     cpuPercentOfOneCore: Number(((cpuSeconds / elapsed) * 100).toFixed(1)),
     cpuMicrosecondsPerCheck: Number(((cpuSeconds * 1e6) / checks).toFixed(1)),
+    userMicrosecondsPerCheck: Number((cpu.user / checks).toFixed(1)),
+    systemMicrosecondsPerCheck: Number((cpu.system / checks).toFixed(1)),
     heapBytesPerTarget: Math.round((loaded.heapUsed - baseline.heapUsed) / count),
     rssBytesPerTarget: Math.round((Math.max(loaded.rss, after.rss) - baseline.rss) / count),
     heapTotalBytesPerTarget: Math.round((loaded.heapTotal - baseline.heapTotal) / count),

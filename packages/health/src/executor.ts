@@ -20,4 +20,25 @@ export interface CheckRequest {
  */
 export interface CheckExecutor {
   run(request: CheckRequest, signal: AbortSignal): Promise<CheckResult>;
+  /**
+   * Optional: a cheaper way to run the checks it `accepts` (the network executor's batched
+   * TCP connect). The scheduler uses it instead of `run` for those: no promise, signal or
+   * timer per check. Every other check still goes through `run`.
+   */
+  readonly lane?: CheckLane | undefined;
+}
+
+/**
+ * A callback path for checks that run thousands of times a second. The lane owns the
+ * timeout: `settle` is called exactly once per started check, at the latest when
+ * `request.timeoutMs` has passed (with a `timeout` result), unless the check is cancelled.
+ * `settle` is never called from inside `start`.
+ */
+export interface CheckLane {
+  /** Whether the lane can run this request now (its check type, address family, health). */
+  accepts(request: CheckRequest): boolean;
+  /** Starts a check; returns a handle for `cancel`. `token` is handed back to `settle` as is. */
+  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult) => void): number;
+  /** Drops a started check: its resources are released and `settle` is not called. */
+  cancel(handle: number): void;
 }

@@ -22,9 +22,9 @@ export type {
 export { CHECK_TYPES } from './checks.js';
 export { type Clock, systemClock } from './clock.js';
 export { HealthError, type HealthErrorCode } from './errors.js';
-export type { CheckExecutor, CheckRequest } from './executor.js';
+export type { CheckExecutor, CheckLane, CheckRequest } from './executor.js';
 export { type AgentReply, parseAgentReply } from './executors/agent.js';
-export { NetworkExecutor } from './executors/index.js';
+export { NetworkExecutor, type NetworkExecutorOptions } from './executors/index.js';
 export { Pinger } from './executors/ping.js';
 export { checkPort } from './ports.js';
 export { Quorum, type QuorumDecision, type QuorumMember, type QuorumOptions } from './quorum.js';

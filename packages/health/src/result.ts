@@ -79,6 +79,11 @@ export function fail(
   return { ok: false, reason, detail, ...extra };
 }
 
+/** What the scheduler, `runCheck` and the connect lane report when a check outlives its timeout. */
+export function timedOut(timeoutMs: number): CheckResult {
+  return fail('timeout', `no conclusive answer within ${timeoutMs} ms`);
+}
+
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENONET']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUT = new Set([

@@ -2,7 +2,7 @@ import type { CheckDefinition } from './checks.js';
 import type { CheckExecutor } from './executor.js';
 import { NetworkExecutor } from './executors/index.js';
 import { checkPort } from './ports.js';
-import { type CheckResult, classifyError, fail } from './result.js';
+import { type CheckResult, classifyError, timedOut } from './result.js';
 import { validateCheck, validateTarget } from './validate.js';
 
 export interface RunCheckOptions {
@@ -40,7 +40,7 @@ export async function runCheck(
   const timeout = new Promise<CheckResult>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolve(fail('timeout', `no conclusive answer within ${target.timeoutMs} ms`));
+      resolve(timedOut(target.timeoutMs));
     }, target.timeoutMs);
   });
   try {

@@ -3,7 +3,15 @@ import { type Clock, systemClock } from './clock.js';
 import { HealthError } from './errors.js';
 import type { CheckExecutor, CheckRequest } from './executor.js';
 import { checkPort } from './ports.js';
-import { type AgentAdminState, type CheckResult, classifyError, type FailureReason, fail, pass } from './result.js';
+import {
+  type AgentAdminState,
+  type CheckResult,
+  classifyError,
+  type FailureReason,
+  fail,
+  pass,
+  timedOut,
+} from './result.js';
 import { stableKey } from './stable-key.js';
 import { LatencyRecorder, type LatencyStats } from './stats.js';
 import { validateTarget } from './validate.js';
@@ -100,6 +108,9 @@ class Probe implements WheelItem {
   /** Its tick on the wheel while waiting for its next run. */
   due: number | undefined;
   run: Run | undefined;
+  /** The executor lane's handle while a run is in its lane, else -1. */
+  laneHandle = -1;
+  laneCheck: CheckDefinition | undefined;
   queued = false;
   lastStart = Number.NaN;
   private round = 0;
@@ -197,6 +208,8 @@ export class Scheduler {
   };
   private active = 0;
   private stopped = false;
+  /** Bound once: the lane hands each result back with the probe as its token. */
+  private readonly settleLane = (probe: Probe, result: CheckResult): void => this.finishLane(probe, result);
 
   constructor(options: SchedulerOptions) {
     this.executor = options.executor;
@@ -319,6 +332,12 @@ export class Scheduler {
     this.wheel.cancel(probe);
     if (probe.queued) this.queue.delete(probe);
     probe.queued = false;
+    if (probe.laneHandle >= 0) {
+      this.executor.lane?.cancel(probe.laneHandle);
+      probe.laneHandle = -1;
+      this.active--;
+      this.drain();
+    }
     const run = probe.run;
     if (run && !run.done) {
       run.done = true;
@@ -351,6 +370,15 @@ export class Scheduler {
     const request = probe.nextRequest();
     const check = request.check;
     const t = probe.target;
+    const lane = this.executor.lane;
+    if (lane?.accepts(request)) {
+      // No Run, AbortController, timer or promise: the lane keeps the timeout.
+      this.active++;
+      probe.lastStart = this.clock.now();
+      probe.laneCheck = check;
+      probe.laneHandle = lane.start(request, probe, this.settleLane);
+      return;
+    }
     const run: Run = {
       controller: new AbortController(),
       timer: undefined,
@@ -366,10 +394,7 @@ export class Scheduler {
     }
     this.active++;
     probe.run = run;
-    run.timer = this.clock.setTimer(
-      () => this.finish(probe, run, fail('timeout', `no conclusive answer within ${t.timeoutMs} ms`), true),
-      t.timeoutMs,
-    );
+    run.timer = this.clock.setTimer(() => this.finish(probe, run, timedOut(t.timeoutMs), true), t.timeoutMs);
     let pending: Promise<CheckResult>;
     try {
       pending = this.executor.run(request, run.controller.signal);
@@ -382,6 +407,15 @@ export class Scheduler {
     );
   }
 
+  private finishLane(probe: Probe, result: CheckResult): void {
+    // Cancelled when its probe was detached; a lane does not settle those, but be sure.
+    if (probe.laneHandle < 0) return;
+    probe.laneHandle = -1;
+    this.active--;
+    this.complete(probe, probe.laneCheck as CheckDefinition, probe.lastStart, result);
+    this.drain();
+  }
+
   private finish(probe: Probe, run: Run, result: CheckResult, slot: boolean): void {
     if (run.done) return;
     run.done = true;
@@ -392,16 +426,21 @@ export class Scheduler {
       // A timed-out executor is told to let go; a late answer is ignored (run.done).
       if (!result.ok && result.reason === 'timeout') run.controller.abort();
     }
+    this.complete(probe, run.check, run.startedAt, result);
+    if (slot) this.drain();
+  }
+
+  /** Applies a run's result to every target sharing it, then puts the run back on the wheel. */
+  private complete(probe: Probe, check: CheckDefinition, startedAt: number, result: CheckResult): void {
     const now = this.clock.now();
-    const latencyMs = now - run.startedAt;
+    const latencyMs = now - startedAt;
     // Set iteration tolerates a listener removing targets meanwhile.
-    for (const sub of probe.subscribers) this.apply(sub, run.check, result, latencyMs, now);
+    for (const sub of probe.subscribers) this.apply(sub, check, result, latencyMs, now);
     if (this.probes.get(probe.key) === probe && probe.due === undefined && !probe.queued) {
       const interval = probe.allDown() ? probe.target.downIntervalMs : probe.target.intervalMs;
       const delay = Math.max(0, probe.lastStart + interval - now);
       this.wheel.schedule(probe, delay);
     }
-    if (slot) this.drain();
   }
 
   private apply(sub: Subscription, check: CheckDefinition, result: CheckResult, latencyMs: number, at: number): void {

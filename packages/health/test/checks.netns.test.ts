@@ -1,8 +1,9 @@
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../src/index.js';
 import { makeCerts, type TestCerts } from './support/certs.js';
-import { makeRig, type Rig } from './support/rig.js';
+import { makeRig, type Rig, type RunSpec } from './support/rig.js';
 
 const SERVER = '192.0.2.2';
 const SERVER6 = '2001:db8::2';
@@ -62,17 +63,42 @@ afterAll(async () => {
   if (certs) await rm(certs.dir, { recursive: true, force: true });
 });
 
-describe('connect', () => {
+const CONNECT_CHECKS: RunSpec[] = [
+  { check: { type: 'connect' }, address: SERVER, port: 80 },
+  { check: { type: 'connect' }, address: SERVER6, port: 80 },
+  { check: { type: 'connect' }, address: SERVER, port: 81 },
+  { check: { type: 'connect' }, address: SERVER6, port: 81 },
+  { check: { type: 'connect' }, address: '198.51.100.7', port: 80, timeoutMs: 1000 },
+  { check: { type: 'connect' }, address: '192.0.2.99', port: 80, timeoutMs: 10_000 },
+  { check: { type: 'connect' }, address: '2001:DB8:0::2', port: 80 },
+  { check: { type: 'connect' }, address: '::ffff:192.0.2.2', port: 81 },
+];
+
+describe.each(['native', 'socket'] as const)('connect (%s path)', (path) => {
   it('tells up, refused, blackholed (timeout) and unreachable apart, over IPv4 and IPv6', async () => {
-    const results = await rig.run([
-      { check: { type: 'connect' }, address: SERVER, port: 80 },
-      { check: { type: 'connect' }, address: SERVER6, port: 80 },
-      { check: { type: 'connect' }, address: SERVER, port: 81 },
-      { check: { type: 'connect' }, address: SERVER6, port: 81 },
-      { check: { type: 'connect' }, address: '198.51.100.7', port: 80, timeoutMs: 1000 },
-      { check: { type: 'connect' }, address: '192.0.2.99', port: 80, timeoutMs: 10_000 },
+    const results = await rig.run(CONNECT_CHECKS, path);
+    expect(results.map((r) => r.reason ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'refused',
+      'refused',
+      'timeout',
+      'unreachable',
+      'ok',
+      // A v4-mapped address goes out over IPv4 from a v6 socket.
+      'refused',
     ]);
-    expect(results.map((r) => r.reason ?? 'ok')).toEqual(['ok', 'ok', 'refused', 'refused', 'timeout', 'unreachable']);
+  });
+});
+
+describe('connect: the native and socket paths', () => {
+  it('give identical results, detail text included', async () => {
+    const [native, socket] = await Promise.all([rig.run(CONNECT_CHECKS, 'native'), rig.run(CONNECT_CHECKS, 'socket')]);
+    const strip = (results: Array<CheckResult & { latencyMs: number }>) =>
+      results.map(({ latencyMs: _, ...result }) => result);
+    expect(strip(native)).toEqual(strip(socket));
+    expect(native[2]).toEqual(expect.objectContaining({ detail: 'connect ECONNREFUSED 192.0.2.2:81' }));
+    expect(native[4]).toEqual(expect.objectContaining({ detail: 'no conclusive answer within 1000 ms' }));
   });
 });
 

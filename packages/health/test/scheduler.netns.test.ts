@@ -10,6 +10,7 @@ beforeAll(async () => {
   // Statuses in turn, one per request: the server decides the sequence, not the timing.
   await rig.serve('http', 8080, { script: [200, 200, 200, 500, 500, 200, 500, 200, 200, 200] });
   await rig.serve('http', 8081, { script: [200] });
+  await rig.serve('http', 8082);
 });
 
 afterAll(async () => {
@@ -75,5 +76,40 @@ describe('the scheduler against real servers', () => {
       `fetch('http://${SERVER}:8081/count').then(r => r.text()).then(t => process.stdout.write(t))`,
     ]);
     expect(Number(served.stdout.trim())).toBe(perTarget('web/a'));
+  });
+
+  it('runs connect checks through the native lane: exact rise, refused, timeout, and no TIME_WAIT left', async () => {
+    const connect = { type: 'connect' } as const;
+    const out = await rig.schedule({
+      connect: 'native',
+      targets: [
+        { id: 'up', address: SERVER, port: 8082, check: connect, intervalMs: 100, rise: 2 },
+        { id: 'up6', address: '2001:db8::2', port: 8082, check: connect, intervalMs: 100, rise: 1 },
+        { id: 'refused', address: SERVER, port: 8099, check: connect, intervalMs: 100, initialState: 'up', fall: 2 },
+        { id: 'blackhole', address: '198.51.100.7', port: 80, check: connect, intervalMs: 300, timeoutMs: 250 },
+      ],
+      results: 3,
+    });
+    const of = (id: string) => out.events.filter((e) => e.target === id).slice(0, 3);
+    expect(of('up').map((e) => e.state)).toEqual(['unknown', 'up', 'up']);
+    expect(of('up6').map((e) => e.state)).toEqual(['up', 'up', 'up']);
+    expect(of('refused').map((e) => [e.reason, e.state])).toEqual([
+      ['refused', 'up'],
+      ['refused', 'down'],
+      ['refused', 'down'],
+    ]);
+    expect(of('blackhole').map((e) => [e.reason, e.state])).toEqual([
+      ['timeout', 'down'],
+      ['timeout', 'down'],
+      ['timeout', 'down'],
+    ]);
+    expect(out.transitions.find((t) => t.target === 'blackhole')).toMatchObject({
+      reason: 'timeout',
+      detail: 'no conclusive answer within 250 ms',
+    });
+    // Connected checks end with a reset, never a FIN: nothing lingers in TIME_WAIT (the
+    // negotiate tests above do leave some, towards their own ports).
+    const { stdout } = await rig.client.exec('ss', ['-H', '-tan', 'state', 'time-wait', '( dport = :8082 )']);
+    expect(stdout.trim()).toBe('');
   });
 });

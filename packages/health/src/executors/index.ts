@@ -1,18 +1,63 @@
-import type { CheckExecutor, CheckRequest } from '../executor.js';
+import { HealthError } from '../errors.js';
+import type { CheckExecutor, CheckLane, CheckRequest } from '../executor.js';
 import { type CheckResult, fail, pass } from '../result.js';
 import { runAgent } from './agent.js';
 import { runConnect } from './connect.js';
 import { runDns } from './dns.js';
 import { runExternal } from './external.js';
 import { runGreeting, runSendExpect } from './greeting.js';
+import { NativeConnectLane } from './native-connect.js';
 import { DispatcherCache, runNegotiate } from './negotiate.js';
 import { Pinger } from './ping.js';
 import { runTls } from './tls.js';
+
+export interface NetworkExecutorOptions {
+  /**
+   * How `connect` checks run. `native`: batched non-blocking connect(2) over one epoll
+   * set (Linux x86_64 or arm64 with glibc; fails to construct elsewhere). `socket`: a
+   * `net.Socket` per check, portable. `auto` (default): native where it works, else socket.
+   */
+  connect?: 'auto' | 'native' | 'socket';
+}
 
 /** The real executor: sockets, undici and child processes. */
 export class NetworkExecutor implements CheckExecutor {
   private readonly dispatchers = new DispatcherCache();
   private readonly pinger = new Pinger();
+  private readonly mode: 'auto' | 'native' | 'socket';
+  private native: NativeConnectLane | Error | undefined;
+
+  constructor(options: NetworkExecutorOptions = {}) {
+    const mode = options.connect ?? 'auto';
+    if (mode !== 'auto' && mode !== 'native' && mode !== 'socket') {
+      throw new HealthError('HEALTH_INVALID_OPTION', "connect must be 'auto', 'native' or 'socket'", {
+        field: 'connect',
+      });
+    }
+    this.mode = mode;
+    if (mode === 'native') {
+      const lane = NativeConnectLane.open();
+      if (lane instanceof Error) {
+        throw new HealthError('HEALTH_CHECK_FAILED_TO_START', `native connect is not available: ${lane.message}`, {
+          cause: lane,
+        });
+      }
+      this.native = lane;
+    }
+  }
+
+  /** The batched connect path, opened on first use; undefined where it cannot work. */
+  get lane(): CheckLane | undefined {
+    if (this.native === undefined && this.mode === 'auto') this.native = NativeConnectLane.open();
+    return this.native instanceof NativeConnectLane ? this.native : undefined;
+  }
+
+  /** Which path `connect` checks take: `native`, or `socket` (and why, when native was wanted but failed). */
+  get connectPath(): { path: 'native' | 'socket'; reason?: string } {
+    const lane = this.lane;
+    if (lane) return { path: 'native' };
+    return this.native instanceof Error ? { path: 'socket', reason: this.native.message } : { path: 'socket' };
+  }
 
   async run(request: CheckRequest, signal: AbortSignal): Promise<CheckResult> {
     const { check } = request;
@@ -28,8 +73,10 @@ export class NetworkExecutor implements CheckExecutor {
         return fail('manual-off', 'check is off');
       case 'ping':
         return this.pinger.ping(request.address, signal);
-      case 'connect':
-        return runConnect(request, needPort(), signal);
+      case 'connect': {
+        const lane = this.lane as NativeConnectLane | undefined;
+        return lane?.accepts(request) ? lane.run(request, signal) : runConnect(request, needPort(), signal);
+      }
       case 'negotiate':
         return runNegotiate(request, check, needPort(), signal, this.dispatchers);
       case 'external':
@@ -50,8 +97,9 @@ export class NetworkExecutor implements CheckExecutor {
     }
   }
 
-  /** Closes pooled HTTP dispatchers and the ICMP sockets. */
+  /** Closes pooled HTTP dispatchers, the ICMP sockets and the connect lane's sockets. */
   async close(): Promise<void> {
+    if (this.native instanceof NativeConnectLane) this.native.close();
     await Promise.all([this.dispatchers.close(), this.pinger.close()]);
   }
 }

@@ -24,9 +24,12 @@ export interface Rig {
   dir: string;
   /** Starts a fixture server (test/fixtures/server.mjs) in `server`. */
   serve(kind: 'http' | 'agent' | 'banner' | 'dns', port: number, options?: object, address?: string): Promise<void>;
-  run(checks: RunSpec[]): Promise<Array<CheckResult & { latencyMs: number }>>;
-  schedule(spec: { targets: TargetDefinition[]; results: number }): Promise<ScheduleOutput>;
+  /** `connect` picks the executor's connect path (default: its own choice). */
+  run(checks: RunSpec[], connect?: ConnectPath): Promise<Array<CheckResult & { latencyMs: number }>>;
+  schedule(spec: { targets: TargetDefinition[]; results: number; connect?: ConnectPath }): Promise<ScheduleOutput>;
 }
+
+export type ConnectPath = 'native' | 'socket';
 
 export interface RunSpec {
   check: CheckDefinition;
@@ -74,10 +77,10 @@ export async function makeRig(): Promise<Rig> {
       ]);
       await child.waitForLine('READY', 20_000);
     },
-    async run(checks) {
+    async run(checks, connect) {
       // A generous default: a loaded CI machine must not turn a pass into a timeout.
       const withTimeouts = checks.map((c) => ({ timeoutMs: 5000, ...c }));
-      return JSON.parse(await driver({ mode: 'run', checks: withTimeouts }));
+      return JSON.parse(await driver({ mode: 'run', checks: withTimeouts, ...(connect ? { connect } : {}) }));
     },
     async schedule(spec) {
       return JSON.parse(await driver({ mode: 'schedule', ...spec }));

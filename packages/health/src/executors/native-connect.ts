@@ -1,0 +1,507 @@
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import { constants } from 'node:os';
+import type { CheckLane, CheckRequest } from '../executor.js';
+import { type CheckResult, classifyError, timedOut } from '../result.js';
+
+// Linux ABI values, the same on x86_64 and arm64 (the only architectures `nativeConnectLane` accepts).
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_ERROR = 4;
+const SO_LINGER = 13;
+const EPOLL_CLOEXEC = 0o2000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLLOUT = 0x4;
+const EPOLLERR = 0x8;
+const EPOLLHUP = 0x10;
+const EINPROGRESS = 115;
+
+/** Events fetched per epoll_wait. */
+const BATCH = 1024;
+/** The longest a poll lasts: bounds how long `close()` and process exit wait for the poll thread. */
+const POLL_MS = 200;
+/** Slots are numbered below this; the handle carries the slot's generation above it. */
+const SLOT_LIMIT = 0x200000;
+
+/** Shared by every passing connect check: the result is read-only. */
+const CONNECTED: CheckResult = Object.freeze({ ok: true });
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+type Fn = (...args: unknown[]) => number;
+interface Libc {
+  errno: () => number;
+  socket: Fn;
+  setsockopt: Fn;
+  getsockopt: Fn;
+  connect: Fn;
+  close: Fn;
+  epollCreate: Fn;
+  epollCtl: Fn;
+  epollWait: Fn & { async: (...args: unknown[]) => void };
+}
+
+interface Koffi {
+  load(path: string): { func(signature: string): Fn & { async: (...args: unknown[]) => void } };
+  errno(): number;
+}
+
+let libc: Libc | Error | undefined;
+
+/**
+ * libc through koffi (already used for ping sockets), loaded synchronously on the first
+ * use so that users who never check TCP never load it. An Error when it cannot be had.
+ */
+function loadLibc(): Libc | Error {
+  if (libc !== undefined) return libc;
+  try {
+    if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
+    // epoll_event is packed on x86_64 only; other ABIs would need their own constants.
+    if (process.arch !== 'x64' && process.arch !== 'arm64') throw new Error(`unsupported architecture ${process.arch}`);
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      errno: () => koffi.errno(),
+      socket: lib.func('int socket(int, int, int)'),
+      setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
+      getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
+      connect: lib.func('int connect(int, void *, uint32_t)'),
+      close: lib.func('int close(int)'),
+      epollCreate: lib.func('int epoll_create1(int)'),
+      epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
+      epollWait: lib.func('int epoll_wait(int, void *, int, int)'),
+    };
+  } catch (error) {
+    libc = error instanceof Error ? error : new Error(String(error));
+  }
+  return libc;
+}
+
+/** Deadlines of checks with one timeout value, in start order (so in deadline order). */
+interface DeadlineQueue {
+  handles: number[];
+  deadlines: number[];
+  head: number;
+}
+
+/**
+ * TCP connect checks without a `net.Socket`, a promise or a timer per check: non-blocking
+ * socket(2) and connect(2) from the main thread, one epoll set for every socket in flight,
+ * and one epoll_wait(2) at a time on a koffi worker thread that hands a whole batch of
+ * completions back. A check costs the system calls a C checker makes (socket, setsockopt,
+ * connect, epoll_ctl, close; getsockopt only on failure) and no JS object: slots are
+ * reused, results of passing checks are shared.
+ *
+ * Results are those of the `net.Socket` path: the same reasons and the same detail text
+ * (`connect ECONNREFUSED 192.0.2.2:81`), and the socket is closed with a reset once
+ * connected (SO_LINGER 0), so checks leave no TIME_WAIT entries.
+ */
+export class NativeConnectLane implements CheckLane {
+  private readonly c: Libc;
+  private readonly epfd: number;
+  private readonly events = Buffer.alloc(BATCH * 16);
+  private readonly eventSize = process.arch === 'x64' ? 12 : 16;
+  private readonly dataOffset = process.arch === 'x64' ? 4 : 8;
+  private readonly ctlEvent: Buffer;
+  private readonly linger = new Int32Array([1, 0]);
+  private readonly errorValue = new Int32Array(1);
+  private readonly errorLength = new Uint32Array(1);
+  private readonly address4 = Buffer.alloc(16);
+  private readonly address6 = Buffer.alloc(28);
+  private readonly parsed6 = new Map<string, Buffer>();
+  // Per slot; a slot is reused by later checks, its generation tells them apart.
+  private fds: Int32Array = new Int32Array(64).fill(-1);
+  private gens: Uint32Array = new Uint32Array(64);
+  private readonly tokens: unknown[] = [];
+  private readonly settles: Array<((token: unknown, result: CheckResult) => void) | undefined> = [];
+  private readonly requests: Array<CheckRequest | undefined> = [];
+  private readonly free: number[] = [];
+  private slots = 0;
+  private inFlight = 0;
+  private polling = false;
+  /** Polls in a row that returned an error (EINTR is harmless, EBADF would spin forever). */
+  private pollErrors = 0;
+  private closed = false;
+  private readonly queues = new Map<number, DeadlineQueue>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  /** Checks that ended inside `start` (an immediate error), settled on the next microtask. */
+  private readonly early: Array<{ handle: number; result: CheckResult }> = [];
+  private earlyScheduled = false;
+  private broken: Error | undefined;
+  private readonly onEvents = (error: unknown, count: number) => this.collect(error, count);
+  private readonly onTimer = () => this.expire();
+  private readonly flushEarly = () => this.settleEarly();
+
+  private constructor(c: Libc, epfd: number) {
+    this.c = c;
+    this.epfd = epfd;
+    this.ctlEvent = Buffer.alloc(16);
+    this.ctlEvent.writeUInt32LE(EPOLLOUT, 0);
+    this.address4.writeUInt16LE(AF_INET, 0);
+    this.address6.writeUInt16LE(AF_INET6, 0);
+  }
+
+  /** A lane, or the reason there can be none on this system. */
+  static open(): NativeConnectLane | Error {
+    const c = loadLibc();
+    if (c instanceof Error) return c;
+    const epfd = c.epollCreate(EPOLL_CLOEXEC);
+    if (epfd < 0) return new Error(`epoll_create1 failed (errno ${c.errno()})`);
+    return new NativeConnectLane(c, epfd);
+  }
+
+  /** Checks in flight. */
+  get load(): number {
+    return this.inFlight;
+  }
+
+  accepts(request: CheckRequest): boolean {
+    return (
+      request.check.type === 'connect' &&
+      request.port !== undefined &&
+      this.broken === undefined &&
+      !this.closed &&
+      // Scoped IPv6 addresses (fe80::1%eth0) need an interface index: the socket path knows how.
+      !request.address.includes('%')
+    );
+  }
+
+  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult) => void): number {
+    const slot = this.allocate();
+    const handle = (this.gens[slot] as number) * SLOT_LIMIT + slot;
+    this.tokens[slot] = token;
+    this.settles[slot] = settle as (token: unknown, result: CheckResult) => void;
+    this.requests[slot] = request;
+    this.inFlight++;
+    const c = this.c;
+    const six = request.address.includes(':');
+    const fd = c.socket(six ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      this.endEarly(handle, this.failure(c.errno(), request, 'socket'));
+      return handle;
+    }
+    this.fds[slot] = fd;
+    // Close with a reset once connected, as HAProxy does: a FIN would leave a TIME_WAIT
+    // entry on the balancer per check, 60 s each.
+    c.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
+    const address = six ? this.sockaddr6(request.address, request.port as number) : this.sockaddr4(request);
+    if (address === undefined) {
+      this.endEarly(handle, classifyError(new TypeError(`not an IP address: ${request.address}`)));
+      return handle;
+    }
+    if (c.connect(fd, address, address.length) === 0) {
+      this.endEarly(handle, CONNECTED);
+      return handle;
+    }
+    const errno = c.errno();
+    if (errno !== EINPROGRESS) {
+      this.endEarly(handle, this.failure(errno, request, 'connect'));
+      return handle;
+    }
+    const ev = this.ctlEvent;
+    ev.writeUInt32LE(slot, this.dataOffset);
+    ev.writeUInt32LE(this.gens[slot] as number, this.dataOffset + 4);
+    if (c.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, ev) !== 0) {
+      this.endEarly(handle, this.failure(c.errno(), request, 'epoll_ctl'));
+      return handle;
+    }
+    this.track(handle, request.timeoutMs);
+    this.poll();
+    return handle;
+  }
+
+  cancel(handle: number): void {
+    const slot = handle % SLOT_LIMIT;
+    if (!this.live(slot, handle)) return;
+    this.release(slot);
+  }
+
+  /** One check as a promise, for `NetworkExecutor.run` (`runCheck`); an abort cancels it. */
+  run(request: CheckRequest, signal: AbortSignal): Promise<CheckResult> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => this.cancel(handle);
+      const handle = this.start(request, resolve, (done, result) => {
+        signal.removeEventListener('abort', onAbort);
+        done(result);
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Closes every socket in flight (their checks are not settled) and the epoll set. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (let slot = 0; slot < this.slots; slot++) if (this.settles[slot] !== undefined) this.release(slot);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    // A poll in progress still uses the set: it is closed when that poll returns.
+    if (!this.polling) this.c.close(this.epfd);
+  }
+
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.slots++;
+    if (slot >= SLOT_LIMIT) throw new RangeError('too many connect checks in flight');
+    if (slot >= this.fds.length) {
+      const fds = new Int32Array(this.fds.length * 2).fill(-1);
+      fds.set(this.fds);
+      this.fds = fds;
+      const gens = new Uint32Array(this.gens.length * 2);
+      gens.set(this.gens);
+      this.gens = gens;
+    }
+    return slot;
+  }
+
+  private live(slot: number, handle: number): boolean {
+    return (
+      slot < this.slots &&
+      this.settles[slot] !== undefined &&
+      (this.gens[slot] as number) * SLOT_LIMIT + slot === handle
+    );
+  }
+
+  /** Frees the slot (closing its socket) and returns what `settle` needs. */
+  private release(slot: number): void {
+    const fd = this.fds[slot] as number;
+    if (fd >= 0) this.c.close(fd);
+    this.fds[slot] = -1;
+    // Generations wrap within what a handle can carry exactly (2^53 / SLOT_LIMIT).
+    this.gens[slot] = ((this.gens[slot] as number) + 1) % 0x40000000;
+    this.tokens[slot] = undefined;
+    this.settles[slot] = undefined;
+    this.requests[slot] = undefined;
+    this.free.push(slot);
+    this.inFlight--;
+  }
+
+  private settle(slot: number, result: CheckResult): void {
+    const token = this.tokens[slot];
+    const settle = this.settles[slot] as (token: unknown, result: CheckResult) => void;
+    this.release(slot);
+    try {
+      settle(token, result);
+    } catch (error) {
+      // The caller's bug must not stop the other checks of the batch.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  private endEarly(handle: number, result: CheckResult): void {
+    this.early.push({ handle, result });
+    if (!this.earlyScheduled) {
+      this.earlyScheduled = true;
+      queueMicrotask(this.flushEarly);
+    }
+  }
+
+  private settleEarly(): void {
+    this.earlyScheduled = false;
+    const batch = this.early.splice(0);
+    for (const { handle, result } of batch) {
+      const slot = handle % SLOT_LIMIT;
+      if (this.live(slot, handle)) this.settle(slot, result);
+    }
+  }
+
+  private failure(errno: number, request: CheckRequest, syscall: string): CheckResult {
+    const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+    // The same error `net.connect` raises, classified the same way.
+    const error = Object.assign(new Error(`${syscall} ${code} ${request.address}:${request.port}`), {
+      code,
+      errno: -errno,
+      syscall,
+      address: request.address,
+      port: request.port,
+    });
+    return classifyError(error);
+  }
+
+  private sockaddr4(request: CheckRequest): Buffer | undefined {
+    const text = request.address;
+    const out = this.address4;
+    let octet = 0;
+    let digits = 0;
+    let index = 4;
+    for (let i = 0; i <= text.length; i++) {
+      const ch = i < text.length ? text.charCodeAt(i) : 46;
+      if (ch === 46) {
+        if (digits === 0 || octet > 255 || index > 7) return undefined;
+        out[index++] = octet;
+        octet = 0;
+        digits = 0;
+      } else if (ch >= 48 && ch <= 57) {
+        octet = octet * 10 + (ch - 48);
+        digits++;
+      } else return undefined;
+    }
+    if (index !== 8) return undefined;
+    out.writeUInt16BE(request.port as number, 2);
+    return out;
+  }
+
+  private sockaddr6(address: string, port: number): Buffer | undefined {
+    let raw = this.parsed6.get(address);
+    if (raw === undefined) {
+      const parsed = parseIPv6(address);
+      if (parsed === undefined) return undefined;
+      raw = parsed;
+      // Addresses come from targets; the bound only guards against endless churn.
+      if (this.parsed6.size >= 65_536) this.parsed6.clear();
+      this.parsed6.set(address, raw);
+    }
+    const out = this.address6;
+    out.writeUInt16BE(port, 2);
+    raw.copy(out, 8);
+    return out;
+  }
+
+  private track(handle: number, timeoutMs: number): void {
+    let queue = this.queues.get(timeoutMs);
+    if (queue === undefined) {
+      queue = { handles: [], deadlines: [], head: 0 };
+      this.queues.set(timeoutMs, queue);
+    }
+    const deadline = performance.now() + timeoutMs;
+    queue.handles.push(handle);
+    queue.deadlines.push(deadline);
+    if (deadline < this.timerAt) this.arm(deadline);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /** Times out every check past its deadline, then arms the timer for the oldest one left. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    // A timer may fire up to a millisecond early on a coarse loop clock: close enough.
+    const now = performance.now() + 1;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [timeoutMs, queue] of this.queues) {
+      const { handles, deadlines } = queue;
+      let head = queue.head;
+      while (head < handles.length) {
+        const handle = handles[head] as number;
+        const slot = handle % SLOT_LIMIT;
+        if (this.live(slot, handle)) {
+          if ((deadlines[head] as number) > now) break;
+          this.settle(slot, timedOut(timeoutMs));
+        }
+        head++;
+      }
+      if (head === handles.length) {
+        this.queues.delete(timeoutMs);
+        continue;
+      }
+      if (head > 1024 && head * 2 > handles.length) {
+        handles.splice(0, head);
+        deadlines.splice(0, head);
+        head = 0;
+      }
+      queue.head = head;
+      next = Math.min(next, deadlines[head] as number);
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closed) this.arm(next);
+  }
+
+  private poll(): void {
+    if (this.polling || this.inFlight === 0 || this.closed) return;
+    this.polling = true;
+    this.c.epollWait.async(this.epfd, this.events, BATCH, POLL_MS, this.onEvents);
+  }
+
+  private collect(error: unknown, count: number): void {
+    this.polling = false;
+    if (this.closed) {
+      this.c.close(this.epfd);
+      return;
+    }
+    if (error || count < 0) {
+      if (error || ++this.pollErrors > 3) {
+        this.fail(error instanceof Error ? error : new Error(error ? String(error) : 'epoll_wait keeps failing'));
+        return;
+      }
+      this.poll();
+      return;
+    }
+    this.pollErrors = 0;
+    const c = this.c;
+    const events = this.events;
+    const size = this.eventSize;
+    const data = this.dataOffset;
+    for (let i = 0; i < count; i++) {
+      const at = i * size;
+      const slot = events.readUInt32LE(at + data);
+      const gen = events.readUInt32LE(at + data + 4);
+      // A check that timed out or was cancelled meanwhile: its slot may hold another by now.
+      if (slot >= this.slots || this.gens[slot] !== gen || this.settles[slot] === undefined) continue;
+      const flags = events.readUInt32LE(at);
+      let errno = 0;
+      if (flags & (EPOLLERR | EPOLLHUP)) {
+        this.errorValue[0] = 0;
+        this.errorLength[0] = 4;
+        errno =
+          c.getsockopt(this.fds[slot], SOL_SOCKET, SO_ERROR, this.errorValue, this.errorLength) === 0
+            ? (this.errorValue[0] as number)
+            : c.errno();
+        // A hang-up without an error: the peer reset at once; the socket path sees ECONNRESET.
+        if (errno === 0) errno = 104;
+      }
+      const request = this.requests[slot] as CheckRequest;
+      this.settle(slot, errno === 0 ? CONNECTED : this.failure(errno, request, 'connect'));
+    }
+    this.poll();
+  }
+
+  /** The poll thread failed: every check in flight fails, and the lane takes no more. */
+  private fail(error: Error): void {
+    this.broken = error;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.settles[slot] !== undefined) {
+        this.settle(slot, { ok: false, reason: 'error', detail: `connect lane: ${error.message}` });
+      }
+    }
+  }
+}
+
+/** The 16 bytes of an IPv6 address (with an embedded IPv4 tail allowed), or undefined. */
+export function parseIPv6(text: string): Buffer | undefined {
+  if (isIP(text) !== 6) return undefined;
+  let body = text;
+  const tail: number[] = [];
+  const lastColon = body.lastIndexOf(':');
+  if (body.slice(lastColon + 1).includes('.')) {
+    for (const part of body.slice(lastColon + 1).split('.')) tail.push(Number(part));
+    body = body.slice(0, lastColon + 1) + ((tail[0] as number) * 256 + (tail[1] as number)).toString(16);
+    body += `:${((tail[2] as number) * 256 + (tail[3] as number)).toString(16)}`;
+  }
+  const [left = '', right] = body.split('::');
+  const words = (part: string) => (part === '' ? [] : part.split(':').map((w) => Number.parseInt(w, 16)));
+  const head = words(left);
+  const rest = right === undefined ? [] : words(right);
+  const zeros = 8 - head.length - rest.length;
+  const all = right === undefined ? head : [...head, ...new Array<number>(zeros).fill(0), ...rest];
+  if (all.length !== 8) return undefined;
+  const out = Buffer.alloc(16);
+  all.forEach((word, i) => {
+    out.writeUInt16BE(word, i * 2);
+  });
+  return out;
+}
