@@ -1,0 +1,269 @@
+import type { ApiIssue } from './api.js';
+import { type Child, h, uid } from './dom.js';
+
+export type FieldType =
+  | 'text'
+  | 'number'
+  | 'select'
+  | 'checkbox'
+  | 'ports'
+  | 'list'
+  | 'password'
+  | 'textarea'
+  | 'lines';
+
+export interface FieldSpec {
+  /** Path in the edited object: `vip`, `persistence.timeoutSeconds`. */
+  name: string;
+  label: string;
+  type: FieldType;
+  options?: readonly string[];
+  help?: string;
+  placeholder?: string;
+  /** For `lines`: one object a line, from words (`path-prefix /static/ static-l7`) and back. */
+  parseLine?: (words: string[]) => unknown;
+  formatLine?: (item: unknown) => string;
+  autocomplete?: string;
+}
+
+export function getPath(obj: unknown, path: string): unknown {
+  let cur = obj as Record<string, unknown> | undefined;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = cur[key] as Record<string, unknown> | undefined;
+  }
+  return cur;
+}
+
+/** Set (or, for undefined, remove) a dotted path; parents left empty by a removal go too. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const parents: Record<string, unknown>[] = [];
+  let cur = obj;
+  for (const key of keys.slice(0, -1)) {
+    parents.push(cur);
+    if (typeof cur[key] !== 'object' || cur[key] === null) {
+      if (value === undefined) return;
+      cur[key] = {};
+    }
+    cur = cur[key] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1] as string;
+  if (value === undefined) {
+    delete cur[last];
+    for (let i = keys.length - 2; i >= 0; i--) {
+      const parent = parents[i] as Record<string, unknown>;
+      const child = parent[keys[i] as string] as Record<string, unknown>;
+      if (Object.keys(child).length === 0) delete parent[keys[i] as string];
+      else break;
+    }
+  } else cur[last] = value;
+}
+
+const asNumber = (text: string): unknown => (/^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text.trim());
+
+/** `80, 8000-8100` <-> `[80, { from: 8000, to: 8100 }]`; a token that is not a port stays text so the schema names it. */
+export function parsePorts(text: string): unknown[] {
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((token) => {
+      const range = /^(\d+)-(\d+)$/.exec(token);
+      return range ? { from: Number(range[1]), to: Number(range[2]) } : asNumber(token);
+    });
+}
+
+export function formatPorts(value: unknown): string {
+  if (!Array.isArray(value)) return '';
+  return value
+    .map((p) =>
+      typeof p === 'object' && p !== null ? `${(p as { from: number }).from}-${(p as { to: number }).to}` : String(p),
+    )
+    .join(', ');
+}
+
+interface Control {
+  spec: FieldSpec;
+  input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+  error: HTMLElement;
+}
+
+export interface Form {
+  element: HTMLFormElement;
+  /** The edited object: the original with every field's value put in (empty fields removed). */
+  value(): Record<string, unknown>;
+  /** Show errors whose field path (relative to the object) names a field; return those that name none. */
+  showErrors(issues: readonly ApiIssue[], prefix: string): ApiIssue[];
+  setFormErrors(issues: readonly ApiIssue[], warnings?: readonly ApiIssue[]): void;
+}
+
+export interface FormOptions {
+  fields: readonly FieldSpec[];
+  initial: Record<string, unknown>;
+  submitLabel: string;
+  onInput?: (form: Form) => void;
+  onSubmit: (form: Form) => Promise<void> | void;
+  extra?: Child;
+  onCancel?: () => void;
+  name?: string;
+}
+
+function readControl(control: Control): unknown {
+  const { spec, input } = control;
+  if (spec.type === 'checkbox') return (input as HTMLInputElement).checked;
+  const text = input.value;
+  if (text.trim() === '') return undefined;
+  switch (spec.type) {
+    case 'number':
+      return asNumber(text);
+    case 'ports':
+      return parsePorts(text);
+    case 'list':
+      return text.split(/[\s,]+/).filter(Boolean);
+    case 'lines':
+      return text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .map((line) => (spec.parseLine ? spec.parseLine(line.split(/\s+/)) : line));
+    case 'password':
+      return text;
+    default:
+      return text.trim();
+  }
+}
+
+function writeControl(control: Control, value: unknown): void {
+  const { spec, input } = control;
+  if (spec.type === 'checkbox') (input as HTMLInputElement).checked = value === true;
+  else if (spec.type === 'password') input.value = '';
+  else if (value === undefined || value === null) input.value = '';
+  else if (spec.type === 'ports') input.value = formatPorts(value);
+  else if (spec.type === 'list') input.value = Array.isArray(value) ? value.join(', ') : String(value);
+  else if (spec.type === 'lines')
+    input.value = Array.isArray(value)
+      ? value.map((v) => (spec.formatLine ? spec.formatLine(v) : String(v))).join('\n')
+      : '';
+  else input.value = String(value);
+}
+
+/** Does an error's field path (after the object's prefix) belong to this field? */
+function owns(spec: FieldSpec, rest: string): boolean {
+  return rest === spec.name || rest.startsWith(`${spec.name}.`) || rest.startsWith(`${spec.name}[`);
+}
+
+const stripField = (message: string, field: string | undefined) =>
+  field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+
+/** A labelled form: every input has its <label>, errors are tied to it with aria-describedby. */
+export function createForm(options: FormOptions): Form {
+  const controls: Control[] = [];
+  const formErrors = h('div', { class: 'form-errors', role: 'alert' });
+  const warnings = h('div', { class: 'warnings' });
+  const rows = options.fields.map((spec) => {
+    const id = uid('f');
+    const errorId = `${id}-error`;
+    const helpId = `${id}-help`;
+    const common = {
+      id,
+      name: spec.name,
+      'aria-describedby': `${errorId}${spec.help ? ` ${helpId}` : ''}`,
+      ...(spec.placeholder ? { placeholder: spec.placeholder } : {}),
+      ...(spec.autocomplete ? { autocomplete: spec.autocomplete } : {}),
+    };
+    let input: Control['input'];
+    if (spec.type === 'select') {
+      input = h(
+        'select',
+        common,
+        h('option', { value: '' }, '(none)'),
+        (spec.options ?? []).map((o) => h('option', { value: o }, o)),
+      );
+    } else if (spec.type === 'textarea' || spec.type === 'lines') {
+      input = h('textarea', { ...common, rows: 4 });
+    } else if (spec.type === 'checkbox') {
+      input = h('input', { ...common, type: 'checkbox' });
+    } else {
+      input = h('input', {
+        ...common,
+        type: spec.type === 'password' ? 'password' : 'text',
+        ...(spec.type === 'number' ? { inputmode: 'numeric' } : {}),
+        spellcheck: 'false',
+      });
+    }
+    const error = h('div', { class: 'error', id: errorId });
+    const control = { spec, input, error };
+    controls.push(control);
+    writeControl(control, getPath(options.initial, spec.name));
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, spec.label),
+      input,
+      spec.help ? h('div', { class: 'help', id: helpId }, spec.help) : null,
+      error,
+    );
+  });
+
+  const cancel = options.onCancel
+    ? h('button', { type: 'button', onclick: () => options.onCancel?.() }, 'Cancel')
+    : null;
+  const submit = h('button', { type: 'submit', class: 'primary' }, options.submitLabel);
+  const element = h(
+    'form',
+    { class: 'card', novalidate: true, ...(options.name ? { 'aria-label': options.name } : {}) },
+    formErrors,
+    rows,
+    options.extra,
+    warnings,
+    h('div', { class: 'actions' }, submit, cancel),
+  );
+
+  const form: Form = {
+    element,
+    value() {
+      const obj = structuredClone(options.initial);
+      for (const control of controls) {
+        const value = readControl(control);
+        // A secret is never shown; an empty secret field keeps the stored one.
+        if (control.spec.type === 'password' && value === undefined) continue;
+        setPath(obj, control.spec.name, value);
+      }
+      return obj;
+    },
+    showErrors(issues, prefix) {
+      for (const c of controls) {
+        c.error.textContent = '';
+        c.input.removeAttribute('aria-invalid');
+      }
+      const unclaimed: ApiIssue[] = [];
+      for (const issue of issues) {
+        const field = issue.field ?? '';
+        const rest = prefix === '' ? field : field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : field;
+        // The API may name the field in the request body (`vip`) or in the whole configuration (`layer4[0].vip`).
+        const control =
+          controls.find((c) => owns(c.spec, rest)) ??
+          controls.find((c) => field.endsWith(`.${c.spec.name}`) || field.includes(`.${c.spec.name}[`));
+        if (control) {
+          if (control.error.textContent === '') control.error.textContent = stripField(issue.message, issue.field);
+          control.input.setAttribute('aria-invalid', 'true');
+        } else unclaimed.push(issue);
+      }
+      return unclaimed;
+    },
+    setFormErrors(issues, warningList = []) {
+      formErrors.replaceChildren(...issues.map((i) => h('div', {}, i.message)));
+      warnings.replaceChildren(...warningList.map((w) => h('div', {}, `⚠ ${w.message}`)));
+    },
+  };
+  element.addEventListener('input', () => options.onInput?.(form));
+  element.addEventListener('change', () => options.onInput?.(form));
+  element.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    Promise.resolve(options.onSubmit(form)).finally(() => {
+      submit.disabled = false;
+    });
+  });
+  return form;
+}

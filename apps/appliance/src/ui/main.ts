@@ -1,0 +1,162 @@
+import { api, onAuthProblem, setCsrfToken } from './api.js';
+import { h, replace, toast } from './dom.js';
+import { currentRoute, go, routeTo } from './nav.js';
+import { renderCertificate } from './pages/certificate.js';
+import { renderResourceEdit, renderResourceList } from './pages/config.js';
+import { renderLogin, renderPasswordChange } from './pages/login.js';
+import { renderLogs } from './pages/logs.js';
+import { renderMaintenance } from './pages/maintenance.js';
+import { renderOverview } from './pages/overview.js';
+import { renderReports } from './pages/reports.js';
+import { renderAdministration, renderSingleton } from './pages/settings.js';
+import { needsWizard, renderWizard } from './pages/wizard.js';
+import { RESOURCES, resourceById } from './resources.js';
+import { type Session, state, stopStatus } from './state.js';
+import { renderStatusBar } from './status-bar.js';
+
+const main = document.getElementById('main') as HTMLElement;
+const nav = document.getElementById('nav') as HTMLElement;
+const bar = document.getElementById('statusbar') as HTMLElement;
+let cleanup: (() => void) | undefined;
+let stopBar: (() => void) | undefined;
+
+const MENU: [string, string, boolean?][] = [
+  ['System overview', 'overview'],
+  ['Edit configuration', ''],
+  ...RESOURCES.map((r): [string, string, boolean] => [r.title, `config/${r.id}`, true]),
+  ['Heartbeat', 'config/heartbeat', true],
+  ['Network', 'config/network', true],
+  ['Administration', 'config/administration', true],
+  ['Setup wizard', 'wizard', true],
+  ['Reports', 'reports'],
+  ['Logs', 'logs'],
+  ['Maintenance', 'maintenance'],
+  ['HTTPS certificate', 'certificate'],
+];
+
+function drawNav(): void {
+  const route = currentRoute().join('/');
+  replace(
+    nav,
+    MENU.map(([title, path, sub]) =>
+      path === ''
+        ? h('h2', {}, title)
+        : h(
+            'a',
+            {
+              href: `#/${path}`,
+              class: sub ? 'sub' : '',
+              'aria-current': route === path || route.startsWith(`${path}/`) ? 'page' : undefined,
+            },
+            title,
+          ),
+    ),
+  );
+}
+
+function shell(on: boolean): void {
+  if (!on) {
+    nav.replaceChildren();
+    stopBar?.();
+    stopBar = undefined;
+    stopStatus();
+    bar.replaceChildren(h('span', { class: 'brand' }, 'Sluice load balancer'));
+    return;
+  }
+  drawNav();
+  stopBar ??= renderStatusBar(bar, logout);
+}
+
+async function logout(): Promise<void> {
+  await api.del('/session').catch(() => undefined);
+  state.session = undefined;
+  setCsrfToken(undefined);
+  go('/login');
+}
+
+async function route(): Promise<void> {
+  cleanup?.();
+  cleanup = undefined;
+  const [page = '', ...rest] = currentRoute();
+  if (state.session === undefined) {
+    try {
+      const session = await api.get<Session>('/session', { quiet: true });
+      state.session = session;
+      setCsrfToken(session.csrfToken);
+    } catch {
+      shell(false);
+      renderLogin(main, () => go('/'));
+      return;
+    }
+  }
+  if (state.session.mustChangePassword) {
+    shell(false);
+    renderPasswordChange(main, () => go('/'));
+    return;
+  }
+  if (page === '' || page === 'login') {
+    go((await needsWizard()) ? '/wizard' : '/overview');
+    return;
+  }
+  shell(true);
+  try {
+    switch (page) {
+      case 'overview':
+        cleanup = renderOverview(main);
+        break;
+      case 'wizard':
+        await renderWizard(main);
+        break;
+      case 'password':
+        renderPasswordChange(main, () => go('/overview'));
+        break;
+      case 'reports':
+        cleanup = await renderReports(main);
+        break;
+      case 'logs':
+        cleanup = await renderLogs(main);
+        break;
+      case 'maintenance':
+        await renderMaintenance(main);
+        break;
+      case 'certificate':
+        await renderCertificate(main);
+        break;
+      case 'config': {
+        const [kindId = '', action, key] = rest;
+        if (kindId === 'heartbeat' || kindId === 'network') await renderSingleton(main, kindId);
+        else if (kindId === 'administration') await renderAdministration(main);
+        else {
+          const kind = resourceById(kindId);
+          if (kind === undefined) go(routeTo('config', 'layer4'));
+          else if (action === 'new') await renderResourceEdit(main, kind, undefined);
+          else if (action === 'edit' && key !== undefined) await renderResourceEdit(main, kind, key);
+          else await renderResourceList(main, kind);
+        }
+        break;
+      }
+      default:
+        replace(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/overview' }, 'System overview')));
+    }
+  } catch (error) {
+    replace(main, h('h1', {}, 'Something went wrong'), h('p', { role: 'alert' }, (error as Error).message));
+  }
+  const heading = main.querySelector('h1');
+  if (heading) document.title = `${heading.textContent} · Sluice`;
+}
+
+onAuthProblem((code) => {
+  if (code === 'AUTH_REQUIRED') {
+    if (state.session !== undefined) toast('Your session has ended: log in again.', true);
+    state.session = undefined;
+    go('/login');
+  } else if (code === 'AUTH_PASSWORD_CHANGE_REQUIRED' && state.session) {
+    state.session.mustChangePassword = true;
+    go('/password');
+  }
+});
+
+window.addEventListener('hashchange', () => {
+  route().catch((error) => toast(String(error), true));
+});
+route().catch((error) => toast(String(error), true));

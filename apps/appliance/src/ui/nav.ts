@@ -1,0 +1,15 @@
+/** Hash routes: `#/overview`, `#/config/layer4/edit/web`. The page itself is always /lbadmin/. */
+export function go(route: string): void {
+  if (location.hash === `#${route}`) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = route;
+}
+
+export function currentRoute(): string[] {
+  return location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((part) => decodeURIComponent(part));
+}
+
+export const routeTo = (...parts: string[]): string => `#/${parts.map(encodeURIComponent).join('/')}`;

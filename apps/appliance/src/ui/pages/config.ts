@@ -1,0 +1,272 @@
+import type { ApplianceConfig } from '../../config/schema.js';
+import { ApiError, type ApiIssue, api, seg } from '../api.js';
+import { h, replace, toast } from '../dom.js';
+import { createForm, type FieldSpec, type Form } from '../forms.js';
+import { go, routeTo } from '../nav.js';
+import type { ChildKind, ResourceKind } from '../resources.js';
+import { loadConfig } from '../state.js';
+import { validate } from '../validation.js';
+
+type Item = Record<string, unknown>;
+
+export interface WriteResult {
+  version: number;
+  warnings?: ApiIssue[];
+}
+
+/** Report a failed write on a form: field errors beside their fields, the rest on top. */
+export function showApiError(form: Form, error: unknown, prefix: string): void {
+  if (error instanceof ApiError) {
+    if (error.code === 'STORE_CONFLICT') {
+      form.setFormErrors([
+        { code: error.code, message: 'Someone changed the configuration meanwhile: reload the page and apply again.' },
+      ]);
+      return;
+    }
+    form.setFormErrors(form.showErrors(error.all(), prefix));
+    return;
+  }
+  form.setFormErrors([{ code: 'ERROR', message: String(error) }]);
+}
+
+/**
+ * Validate as the user types: the candidate configuration (the edited object put in its
+ * place) through the API's own validator; only errors this edit brings are shown.
+ */
+export function liveValidation(
+  config: ApplianceConfig,
+  prefix: string,
+  place: (candidate: Item, value: Item) => void,
+): (form: Form) => void {
+  let seq = 0;
+  const baseline = validate(config).then((v) => new Set(v.errors.map((e) => e.message)));
+  return (form) => {
+    const mine = ++seq;
+    const candidate = structuredClone(config) as unknown as Item;
+    place(candidate, form.value());
+    Promise.all([validate(candidate), baseline]).then(([verdict, before]) => {
+      if (mine !== seq) return;
+      const errors = verdict.errors.filter((e) => !before.has(e.message));
+      const unclaimed = form.showErrors(errors, prefix);
+      const warnings = verdict.warnings.filter((w) => w.field?.startsWith(prefix));
+      form.setFormErrors(unclaimed, warnings);
+    });
+  };
+}
+
+function table(
+  columns: ResourceKind['columns'],
+  items: readonly Item[],
+  actions: (item: Item) => Node[],
+  caption: string,
+) {
+  return h(
+    'table',
+    {},
+    h('caption', { class: 'sr-only' }, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map(([title]) => h('th', { scope: 'col' }, title)),
+        h('th', { scope: 'col' }, 'Actions'),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      items.length === 0
+        ? h('tr', {}, h('td', { colspan: columns.length + 1, class: 'muted' }, 'None yet.'))
+        : items.map((item) =>
+            h(
+              'tr',
+              {},
+              columns.map(([, cell]) => h('td', {}, cell(item))),
+              h('td', {}, h('div', { class: 'actions' }, actions(item))),
+            ),
+          ),
+    ),
+  );
+}
+
+async function remove(path: string, what: string, version: number, after: () => void) {
+  if (!confirm(`Delete ${what}?`)) return;
+  try {
+    await api.del(path, { version });
+    toast(`${what} deleted`);
+    after();
+  } catch (error) {
+    toast(error instanceof Error ? error.message : String(error), true);
+  }
+}
+
+export async function renderResourceList(main: HTMLElement, kind: ResourceKind): Promise<void> {
+  const { version, config } = await loadConfig();
+  const items = config[kind.configKey] as unknown as Item[];
+  replace(
+    main,
+    h('h1', {}, kind.title),
+    kind.intro ? h('p', { class: 'muted' }, kind.intro) : null,
+    h('p', {}, h('a', { class: 'button', href: routeTo('config', kind.id, 'new') }, `Add ${kind.noun}`)),
+    table(
+      kind.columns,
+      items,
+      (item) => [
+        h(
+          'a',
+          {
+            class: 'button',
+            href: routeTo('config', kind.id, 'edit', kind.keyOf(item)),
+            'aria-label': `Edit ${kind.keyOf(item)}`,
+          },
+          'Edit',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Delete ${kind.keyOf(item)}`,
+            onclick: () =>
+              remove(`${kind.apiPath}/${seg(kind.keyOf(item))}`, `${kind.noun} ${kind.keyOf(item)}`, version, () =>
+                renderResourceList(main, kind),
+              ),
+          },
+          'Delete',
+        ),
+      ],
+      kind.title,
+    ),
+  );
+}
+
+export async function renderResourceEdit(
+  main: HTMLElement,
+  kind: ResourceKind,
+  key: string | undefined,
+): Promise<void> {
+  const { version, config } = await loadConfig();
+  const items = config[kind.configKey] as unknown as Item[];
+  const index = key === undefined ? items.length : items.findIndex((item) => kind.keyOf(item) === key);
+  if (index < 0) {
+    replace(main, h('h1', {}, kind.title), h('p', {}, `There is no ${kind.noun} "${key}".`));
+    return;
+  }
+  const original = key === undefined ? kind.newItem() : (items[index] as Item);
+  const prefix = `${kind.configKey}[${index}]`;
+  const form = createForm({
+    name: `${kind.noun} ${key ?? 'new'}`,
+    fields: kind.fields(config),
+    initial: original,
+    submitLabel: key === undefined ? `Add ${kind.noun}` : 'Apply changes',
+    onCancel: () => go(routeTo('config', kind.id)),
+    onInput: liveValidation(config, prefix, (candidate, value) => {
+      (candidate[kind.configKey] as Item[])[index] = value;
+    }),
+    async onSubmit(f) {
+      const body = f.value();
+      try {
+        const result =
+          key === undefined
+            ? await api.post<WriteResult>(kind.apiPath, body, { version })
+            : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version });
+        toast(`Saved as configuration version ${result.version}`);
+        const newKey = kind.keyOf(body);
+        go(kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));
+      } catch (error) {
+        showApiError(f, error, prefix);
+      }
+    },
+  });
+  const parts: Node[] = [
+    h('h1', {}, key === undefined ? `New ${kind.noun}` : `${kind.title}: ${key}`),
+    h('p', {}, h('a', { href: routeTo('config', kind.id) }, `← All ${kind.title.toLowerCase()}`)),
+    form.element,
+  ];
+  if (kind.children && key !== undefined)
+    parts.push(childSection(main, kind, kind.children, key, index, config, version));
+  replace(main, ...parts);
+  (form.element.querySelector('input, select, textarea') as HTMLElement | null)?.focus();
+}
+
+function childSection(
+  main: HTMLElement,
+  kind: ResourceKind,
+  child: ChildKind,
+  parentKey: string,
+  parentIndex: number,
+  config: ApplianceConfig,
+  version: number,
+): HTMLElement {
+  const parent = (config[kind.configKey] as unknown as Item[])[parentIndex] as Item;
+  const children = (parent[child.key] as Item[] | undefined) ?? [];
+  const base = `${kind.apiPath}/${seg(parentKey)}${child.apiSuffix}`;
+  const slot = h('div');
+  const reload = () => renderResourceEdit(main, kind, parentKey);
+
+  const openForm = (childKey: string | undefined) => {
+    const index = childKey === undefined ? children.length : children.findIndex((c) => c.label === childKey);
+    const prefix = `${kind.configKey}[${parentIndex}].${child.key}[${index}]`;
+    const form = createForm({
+      name: `${child.noun} ${childKey ?? 'new'}`,
+      fields: child.fields as FieldSpec[],
+      initial: childKey === undefined ? child.newItem() : (children[index] as Item),
+      submitLabel: childKey === undefined ? `Add ${child.noun}` : `Apply ${child.noun}`,
+      onCancel: () => slot.replaceChildren(),
+      onInput: liveValidation(config, prefix, (candidate, value) => {
+        const p = (candidate[kind.configKey] as Item[])[parentIndex] as Item;
+        const list = ((p[child.key] as Item[] | undefined) ?? []).slice();
+        list[index] = value;
+        p[child.key] = list;
+      }),
+      async onSubmit(f) {
+        try {
+          const result =
+            childKey === undefined
+              ? await api.post<WriteResult>(base, f.value(), { version })
+              : await api.put<WriteResult>(`${base}/${seg(childKey)}`, f.value(), { version });
+          toast(`Saved as configuration version ${result.version}`);
+          await reload();
+        } catch (error) {
+          showApiError(f, error, prefix);
+        }
+      },
+    });
+    slot.replaceChildren(
+      h('h3', {}, childKey === undefined ? `New ${child.noun}` : `Edit ${child.noun} ${childKey}`),
+      form.element,
+    );
+    (form.element.querySelector('input') as HTMLElement | null)?.focus();
+  };
+
+  return h(
+    'section',
+    { 'aria-label': child.title },
+    h('h2', {}, child.title),
+    table(
+      child.columns,
+      children,
+      (item) => [
+        h(
+          'button',
+          { type: 'button', 'aria-label': `Edit ${String(item.label)}`, onclick: () => openForm(String(item.label)) },
+          'Edit',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Delete ${String(item.label)}`,
+            onclick: () =>
+              remove(`${base}/${seg(String(item.label))}`, `${child.noun} ${String(item.label)}`, version, reload),
+          },
+          'Delete',
+        ),
+      ],
+      child.title,
+    ),
+    h('p', {}, h('button', { type: 'button', onclick: () => openForm(undefined) }, `Add ${child.noun}`)),
+    slot,
+  );
+}

@@ -1,0 +1,359 @@
+import type { ApplianceConfig } from '../config/schema.js';
+import { type FieldSpec, formatPorts } from './forms.js';
+
+type Item = Record<string, unknown>;
+
+/** One kind of object the Edit Configuration pages manage, and where the API keeps it. */
+export interface ResourceKind {
+  id: string;
+  title: string;
+  /** Singular, for buttons ("Add virtual service"). */
+  noun: string;
+  /** Where the objects live in the configuration document. */
+  configKey: 'layer4' | 'layer7' | 'ssl' | 'certificates' | 'healthChecks' | 'floatingIps';
+  apiPath: string;
+  keyOf: (item: Item) => string;
+  columns: readonly [string, (item: Item) => string][];
+  fields: (config: ApplianceConfig) => FieldSpec[];
+  newItem: () => Item;
+  intro?: string;
+  children?: ChildKind;
+}
+
+export interface ChildKind {
+  key: 'realServers';
+  title: string;
+  noun: string;
+  apiSuffix: string;
+  columns: readonly [string, (item: Item) => string][];
+  fields: FieldSpec[];
+  newItem: () => Item;
+}
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+const labelField = (help: string): FieldSpec => ({ name: 'label', label: 'Label', type: 'text', help });
+const description: FieldSpec = { name: 'description', label: 'Description', type: 'text' };
+const healthChecksOf = (c: ApplianceConfig) => c.healthChecks.map((x) => x.label);
+
+const layer4RealServerFields: FieldSpec[] = [
+  labelField('A name for the server, e.g. alpha_server.'),
+  { name: 'address', label: 'Real server IP address', type: 'text', placeholder: '192.0.2.21' },
+  { name: 'port', label: 'Port', type: 'number', help: 'Empty: the virtual port (the only choice for DR and TUN).' },
+  { name: 'weight', label: 'Weight', type: 'number', help: '0 takes no new connections. Default 1.' },
+  { name: 'minConnections', label: 'Minimum connections', type: 'number', help: '0 = none.' },
+  { name: 'maxConnections', label: 'Maximum connections', type: 'number', help: '0 = unlimited.' },
+];
+
+const layer7RealServerFields: FieldSpec[] = [
+  labelField('A name for the server, e.g. bravo_server.'),
+  { name: 'address', label: 'Real server IP address', type: 'text', placeholder: '198.51.100.21' },
+  { name: 'port', label: 'Port', type: 'number', help: 'Empty: the port the client connected to.' },
+  { name: 'weight', label: 'Weight', type: 'number', help: '0–256. Default 1.' },
+  { name: 'maxConnections', label: 'Maximum connections', type: 'number', help: '0 = unlimited.' },
+];
+
+const realServerColumns: ChildKind['columns'] = [
+  ['Label', (r) => str(r.label)],
+  ['Address', (r) => str(r.address)],
+  ['Port', (r) => str(r.port ?? '(virtual)')],
+  ['Weight', (r) => str(r.weight ?? 1)],
+];
+
+const fallbackFields: FieldSpec[] = [
+  {
+    name: 'fallback.address',
+    label: 'Fallback server address',
+    type: 'text',
+    help: 'Takes the traffic when every real server is down.',
+  },
+  { name: 'fallback.port', label: 'Fallback server port', type: 'number' },
+];
+
+export const RESOURCES: readonly ResourceKind[] = [
+  {
+    id: 'layer4',
+    title: 'Layer 4 virtual services',
+    noun: 'virtual service',
+    configKey: 'layer4',
+    apiPath: '/layer4/services',
+    keyOf: (s) => str(s.label),
+    intro: 'IPVS services: Direct Routing (one-arm), NAT (two-arm) or tunnelling.',
+    columns: [
+      ['Label', (s) => str(s.label)],
+      ['VIP', (s) => str(s.vip)],
+      ['Ports', (s) => formatPorts(s.ports)],
+      ['Protocol', (s) => str(s.protocol ?? 'tcp')],
+      ['Forwarding', (s) => str(s.forwarding ?? 'dr').toUpperCase()],
+      ['Real servers', (s) => str((s.realServers as unknown[] | undefined)?.length ?? 0)],
+    ],
+    fields: (c) => [
+      labelField('A name for the service, e.g. web.'),
+      description,
+      { name: 'vip', label: 'Virtual service IP address', type: 'text', placeholder: '192.0.2.10' },
+      {
+        name: 'ports',
+        label: 'Ports',
+        type: 'ports',
+        placeholder: '80, 443, 8000-8100',
+        help: 'Ports and ranges; empty for a firewall-mark service.',
+      },
+      { name: 'protocol', label: 'Protocol', type: 'select', options: ['tcp', 'udp', 'both', 'fwmark'] },
+      { name: 'fwmark', label: 'Firewall mark', type: 'number', help: 'For protocol fwmark only.' },
+      {
+        name: 'forwarding',
+        label: 'Forwarding method',
+        type: 'select',
+        options: ['dr', 'nat', 'tun'],
+        help: 'DR: real servers answer clients directly (they need the ARP fix). NAT: real servers route through this balancer.',
+      },
+      {
+        name: 'scheduler',
+        label: 'Scheduler',
+        type: 'select',
+        options: ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'],
+      },
+      {
+        name: 'persistence.timeoutSeconds',
+        label: 'Persistence timeout (seconds)',
+        type: 'number',
+        help: 'Empty: no persistence.',
+      },
+      { name: 'persistence.granularity', label: 'Persistence granularity (prefix length)', type: 'number' },
+      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c) },
+      ...fallbackFields,
+    ],
+    newItem: () => ({ protocol: 'tcp', forwarding: 'dr', scheduler: 'wlc' }),
+    children: {
+      key: 'realServers',
+      title: 'Real servers',
+      noun: 'real server',
+      apiSuffix: '/real-servers',
+      columns: realServerColumns,
+      fields: layer4RealServerFields,
+      newItem: () => ({}),
+    },
+  },
+  {
+    id: 'layer7',
+    title: 'Layer 7 virtual services',
+    noun: 'virtual service',
+    configKey: 'layer7',
+    apiPath: '/layer7/services',
+    keyOf: (s) => str(s.label),
+    intro: 'HAProxy services (SNAT): persistence, URL switching, X-Forwarded-For, TPROXY.',
+    columns: [
+      ['Label', (s) => str(s.label)],
+      ['VIP', (s) => str(s.vip)],
+      ['Ports', (s) => formatPorts(s.ports)],
+      ['Mode', (s) => str(s.mode ?? 'http')],
+      ['Persistence', (s) => str((s.persistence as Item | undefined)?.type ?? 'none')],
+      ['Real servers', (s) => str((s.realServers as unknown[] | undefined)?.length ?? 0)],
+    ],
+    fields: (c) => [
+      labelField('A name for the service, e.g. web-l7.'),
+      description,
+      { name: 'vip', label: 'Virtual service IP address', type: 'text', placeholder: '198.51.100.10' },
+      { name: 'ports', label: 'Ports', type: 'ports', placeholder: '80' },
+      { name: 'mode', label: 'Mode', type: 'select', options: ['http', 'tcp'] },
+      {
+        name: 'persistence.type',
+        label: 'Persistence',
+        type: 'select',
+        options: ['none', 'cookie-insert', 'passive-cookie', 'source-ip', 'rdp-cookie'],
+      },
+      { name: 'persistence.cookieName', label: 'Cookie name', type: 'text', help: 'For cookie persistence.' },
+      { name: 'persistence.timeoutSeconds', label: 'Persistence timeout (seconds)', type: 'number' },
+      {
+        name: 'urlRules',
+        label: 'URL switching rules',
+        type: 'lines',
+        help: 'One a line: path-prefix|path-suffix|host VALUE SERVICE, e.g. "path-prefix /static/ static-l7".',
+        parseLine: ([match, value, service]) => ({ match, value, service }),
+        formatLine: (r) => {
+          const rule = r as { match: string; value: string; service: string };
+          return `${rule.match} ${rule.value} ${rule.service}`;
+        },
+      },
+      { name: 'xForwardedFor', label: 'Add X-Forwarded-For', type: 'checkbox' },
+      {
+        name: 'tproxy',
+        label: 'Transparent proxy (TPROXY)',
+        type: 'checkbox',
+        help: 'Real servers see the client address; they must route through the balancer.',
+      },
+      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c) },
+      ...fallbackFields,
+    ],
+    newItem: () => ({ mode: 'http', xForwardedFor: true, tproxy: false }),
+    children: {
+      key: 'realServers',
+      title: 'Real servers',
+      noun: 'real server',
+      apiSuffix: '/real-servers',
+      columns: realServerColumns,
+      fields: layer7RealServerFields,
+      newItem: () => ({}),
+    },
+  },
+  {
+    id: 'ssl',
+    title: 'SSL termination',
+    noun: 'SSL termination',
+    configKey: 'ssl',
+    apiPath: '/ssl',
+    keyOf: (s) => str(s.label),
+    intro: 'Decrypt HTTPS on a VIP and pass the requests to a Layer 7 service.',
+    columns: [
+      ['Label', (s) => str(s.label)],
+      ['VIP', (s) => `${str(s.vip)}:${str(s.port ?? 443)}`],
+      ['Certificate', (s) => str(s.certificate)],
+      ['Layer 7 service', (s) => str(s.service)],
+    ],
+    fields: (c) => [
+      labelField('A name, e.g. web-https.'),
+      description,
+      { name: 'certificate', label: 'Certificate', type: 'select', options: c.certificates.map((x) => x.label) },
+      { name: 'vip', label: 'Listening IP address', type: 'text' },
+      { name: 'port', label: 'Port', type: 'number', help: 'Default 443.' },
+      { name: 'service', label: 'Layer 7 service', type: 'select', options: c.layer7.map((x) => x.label) },
+    ],
+    newItem: () => ({}),
+  },
+  {
+    id: 'certificates',
+    title: 'Certificates',
+    noun: 'certificate',
+    configKey: 'certificates',
+    apiPath: '/certificates',
+    keyOf: (s) => str(s.label),
+    intro: 'Certificates for SSL termination: a PEM file on this node holding the chain and its key.',
+    columns: [
+      ['Label', (s) => str(s.label)],
+      ['File', (s) => str(s.file)],
+    ],
+    fields: () => [
+      labelField('A name, e.g. site.'),
+      description,
+      { name: 'file', label: 'PEM file', type: 'text', placeholder: '/etc/sluice/certs/site.pem' },
+    ],
+    newItem: () => ({}),
+  },
+  {
+    id: 'health-checks',
+    title: 'Health checks',
+    noun: 'health check',
+    configKey: 'healthChecks',
+    apiPath: '/health-checks',
+    keyOf: (s) => str(s.label),
+    columns: [
+      ['Label', (s) => str(s.label)],
+      ['Type', (s) => str(s.type)],
+      ['Every', (s) => `${str(s.intervalSeconds ?? 10)} s`],
+      ['Path', (s) => str(s.path)],
+    ],
+    fields: () => [
+      labelField('A name, e.g. web-check.'),
+      description,
+      { name: 'type', label: 'Type', type: 'select', options: ['connect', 'http', 'https', 'ping'] },
+      { name: 'intervalSeconds', label: 'Interval (seconds)', type: 'number' },
+      { name: 'timeoutSeconds', label: 'Timeout (seconds)', type: 'number' },
+      { name: 'rise', label: 'Successes before up (rise)', type: 'number' },
+      { name: 'fall', label: 'Failures before down (fall)', type: 'number' },
+      { name: 'port', label: 'Port', type: 'number', help: "Empty: the real server's port." },
+      { name: 'path', label: 'Request path', type: 'text', placeholder: '/health' },
+      { name: 'host', label: 'Host header', type: 'text' },
+      { name: 'expectStatus', label: 'Expected status', type: 'number', placeholder: '200' },
+    ],
+    newItem: () => ({ type: 'connect' }),
+  },
+  {
+    id: 'floating-ips',
+    title: 'Floating IPs',
+    noun: 'floating IP',
+    configKey: 'floatingIps',
+    apiPath: '/floating-ips',
+    keyOf: (s) => str(s.address),
+    intro: 'Addresses the active node of a pair holds (VIPs, the NAT gateway address).',
+    columns: [
+      ['Address', (s) => str(s.address)],
+      ['Interface', (s) => str(s.interface ?? '(by network)')],
+    ],
+    fields: () => [
+      { name: 'address', label: 'Address with prefix length', type: 'text', placeholder: '192.0.2.10/24' },
+      { name: 'interface', label: 'Interface', type: 'text', placeholder: 'eth0' },
+    ],
+    newItem: () => ({}),
+  },
+];
+
+export const resourceById = (id: string): ResourceKind | undefined => RESOURCES.find((r) => r.id === id);
+
+export const heartbeatFields: FieldSpec[] = [
+  { name: 'enabled', label: 'Heartbeat enabled', type: 'checkbox' },
+  { name: 'peer.name', label: 'Peer node name', type: 'text', placeholder: 'lbslave' },
+  { name: 'peer.address', label: 'Peer address', type: 'text', placeholder: '203.0.113.2' },
+  {
+    name: 'links',
+    label: 'Links',
+    type: 'lines',
+    help: 'One a line: INTERFACE [PEER-ADDRESS], e.g. "eth0".',
+    parseLine: ([iface, peerAddress]) => ({ interface: iface, ...(peerAddress ? { peerAddress } : {}) }),
+    formatLine: (l) => {
+      const link = l as { interface: string; peerAddress?: string };
+      return [link.interface, link.peerAddress].filter(Boolean).join(' ');
+    },
+  },
+  {
+    name: 'key',
+    label: 'Shared key',
+    type: 'password',
+    autocomplete: 'new-password',
+    help: 'At least 16 characters; both nodes hold the same. Left empty: unchanged.',
+  },
+  {
+    name: 'pingNodes',
+    label: 'Ping nodes',
+    type: 'list',
+    help: 'Addresses both nodes ping to tell a dead peer from a dead network.',
+  },
+  { name: 'autoFailback', label: 'Automatic failback to the master', type: 'checkbox' },
+];
+
+export const networkFields: FieldSpec[] = [
+  {
+    name: 'interfaces',
+    label: 'Interface addresses',
+    type: 'lines',
+    help: 'One interface a line: NAME ADDRESS/PREFIX ..., e.g. "eth0 203.0.113.1/24".',
+    parseLine: ([name, ...addresses]) => ({ name, addresses }),
+    formatLine: (i) => {
+      const iface = i as { name: string; addresses: string[] };
+      return [iface.name, ...iface.addresses].join(' ');
+    },
+  },
+  { name: 'defaultGateway.ipv4', label: 'Default gateway (IPv4)', type: 'text' },
+  { name: 'defaultGateway.ipv6', label: 'Default gateway (IPv6)', type: 'text' },
+  {
+    name: 'autonat.interface',
+    label: 'Auto-NAT interface',
+    type: 'text',
+    help: "NAT mode: masquerade the real servers' outbound traffic through this interface. Empty: off.",
+  },
+];
+
+export const administrationFields: FieldSpec[] = [
+  { name: 'httpPort', label: 'HTTP port', type: 'number', help: 'Default 9080.' },
+  { name: 'httpsPort', label: 'HTTPS port', type: 'number', help: 'Default 9443.' },
+];
+
+export const userFields: FieldSpec[] = [
+  { name: 'username', label: 'User name', type: 'text', autocomplete: 'off' },
+  {
+    name: 'password',
+    label: 'Password',
+    type: 'password',
+    autocomplete: 'new-password',
+    help: 'At least 12 characters. Left empty when editing: unchanged.',
+  },
+  { name: 'role', label: 'Role', type: 'select', options: ['admin', 'readonly'] },
+];

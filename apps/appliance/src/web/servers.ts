@@ -1,0 +1,137 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { openWebCertificates, type WebCertificates } from './certificates.js';
+import { defaultUiDir, loadAssets, SECURITY_HEADERS, serveAsset } from './static.js';
+
+export interface WebServersOptions {
+  /** The REST API's request handler: `/api/v1/**` and `/metrics` go there untouched. */
+  handleApi: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The appliance's data directory; the HTTPS certificate lives in `<dataDir>/web-tls/`. */
+  dataDir: string;
+  /** [9080]; 0 picks a free port (tests). */
+  httpPort?: number;
+  /** [9443]; 0 picks a free port (tests). */
+  httpsPort?: number;
+  /** Addresses to listen on [`::`, which also takes IPv4 where the host allows it]. */
+  hosts?: readonly string[];
+  /** Names and addresses the self-signed certificate is made for [this node's host name and addresses]. */
+  certificateNames?: readonly string[];
+  /** An already opened certificate store (the daemon shares it with the API's upload routes). */
+  certificates?: WebCertificates;
+  /** The built UI [`dist/ui`]. */
+  uiDir?: string;
+}
+
+export interface WebServers {
+  /** The ports actually bound (differ from the options' only when those were 0). */
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly certificates: WebCertificates;
+  readonly servers: readonly (Server | HttpsServer)[];
+  close(): Promise<void>;
+}
+
+/** This node's host name and every address of its interfaces, loopback included. */
+export function nodeNames(): string[] {
+  const addresses = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((entry) => !entry.address.startsWith('fe80:'))
+    .map((entry) => entry.address);
+  return [...new Set([hostname(), 'localhost', ...addresses])];
+}
+
+const UI = '/lbadmin/';
+
+function route(assets: Awaited<ReturnType<typeof loadAssets>>, handleApi: WebServersOptions['handleApi']) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0] ?? '/';
+    if (path.startsWith('/api/') || path === '/metrics') {
+      handleApi(req, res);
+      return;
+    }
+    if (path === '/' || path === '/lbadmin') {
+      res.writeHead(302, { location: UI, 'content-length': '0', ...SECURITY_HEADERS });
+      res.end();
+      return;
+    }
+    if (path.startsWith(UI)) {
+      let name: string;
+      try {
+        name = decodeURIComponent(path.slice(UI.length));
+      } catch {
+        name = '\0';
+      }
+      serveAsset(assets, name, req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+    res.end(`not found; the web interface is at ${UI}\n`);
+  };
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server | HttpsServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Live views (server-sent events) hold connections open: end them so close() returns.
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * The administrator's web servers: HTTP (9080) and HTTPS (9443), each serving the UI under
+ * `/lbadmin/` and the REST API. An uploaded certificate takes effect on the next TLS
+ * handshake through `setSecureContext`; connections already open keep theirs.
+ */
+export async function createWebServers(options: WebServersOptions): Promise<WebServers> {
+  const assets = await loadAssets(options.uiDir ?? defaultUiDir());
+  const names = options.certificateNames ?? nodeNames();
+  const certificates =
+    options.certificates ?? (await openWebCertificates({ dir: join(options.dataDir, 'web-tls'), names }));
+  const handler = route(assets, options.handleApi);
+  const hosts = options.hosts?.length ? options.hosts : ['::'];
+  const servers: (Server | HttpsServer)[] = [];
+  const httpsServers: HttpsServer[] = [];
+  let httpPort = options.httpPort ?? 9080;
+  let httpsPort = options.httpsPort ?? 9443;
+  try {
+    for (const host of hosts) {
+      const http = createHttpServer(handler);
+      servers.push(http);
+      httpPort = await listen(http, httpPort, host);
+      const https = createHttpsServer({ ...certificates.material(), minVersion: 'TLSv1.2' }, handler);
+      servers.push(https);
+      httpsServers.push(https);
+      httpsPort = await listen(https, httpsPort, host);
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => (server.listening ? closeServer(server) : undefined)));
+    throw error;
+  }
+  const unsubscribe = certificates.onChange((material) => {
+    for (const server of httpsServers) server.setSecureContext({ ...material, minVersion: 'TLSv1.2' });
+  });
+  return {
+    httpPort,
+    httpsPort,
+    certificates,
+    servers,
+    async close() {
+      unsubscribe();
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
