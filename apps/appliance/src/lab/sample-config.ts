@@ -60,7 +60,7 @@ export function labHeartbeat(topology: LabTopology, key = 'sluice-lab-heartbeat-
     peer: { name: slave?.label ?? 'lb2', address: slaveFront },
     links: [{ interface: topology.balancerInterface.front }],
     key,
-    autoFailback: false,
+    autoFailback: true,
   } satisfies NonNullable<ApplianceConfigInput['heartbeat']>;
 }
 

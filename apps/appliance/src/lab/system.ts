@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../errors.js';
 
 export interface CommandResult {
@@ -61,12 +62,17 @@ export async function netnsPids(netns: string): Promise<number[]> {
     .filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
+/** The process exists and is not a zombie waiting for a parent that may never reap it. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LAB_HEALTH_CHECK,
+  type LabTopology,
+  labCable,
+  labGatewayFloatingIp,
+  labHeartbeat,
+  labLayer4Service,
+} from '../../src/lab/index.js';
+import { Appliance, until } from './harness/appliance.js';
+import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, type StatusBody } from './harness/lab.js';
+import { clients, untilTraffic } from './harness/traffic.js';
+
+// Two balancers with heartbeat: lb1 the master, lb2 the slave. The master's daemon is
+// SIGKILLed; the slave must take the floating IPs and serve the same configuration version.
+describe('HA pair', () => {
+  let topology: LabTopology;
+  let master: Appliance;
+  let slave: Appliance;
+  const heartbeat = () => labHeartbeat(topology, 'e2e-heartbeat-key-0123456789');
+
+  const haState = (node: Appliance) => node.api.get<StatusBody>('/status').then((s) => s.ha);
+  const holds = async (node: Appliance, address: string) => {
+    const { stdout } = await node.host.ip(['-4', '-o', 'addr', 'show']);
+    return stdout.includes(` ${address}/`);
+  };
+
+  beforeAll(async () => {
+    topology = await freshLab(true);
+    [master, slave] = await Promise.all([
+      Appliance.start(`${E2E_PREFIX}lb1`, ['--ha-role', 'master']),
+      Appliance.start(`${E2E_PREFIX}lb2`, ['--ha-role', 'slave', '--ha-peer', 'lb1@192.0.2.2']),
+    ]);
+    // The slave learns the pair's key first, so that it accepts the master's versions.
+    await slave.api.write('PUT', '/heartbeat', heartbeat());
+    await master.api.write('PUT', '/heartbeat', heartbeat());
+    await until(
+      'master active, slave passive, link up',
+      async () => {
+        const [m, s] = await Promise.all([haState(master), haState(slave)]);
+        return m.state === 'active' && s.state === 'passive' && m.link === 'up' ? true : undefined;
+      },
+      60_000,
+    );
+    await master.api.write('POST', '/health-checks', LAB_HEALTH_CHECK);
+    await master.api.write('POST', '/floating-ips', labGatewayFloatingIp(topology));
+    await master.api.write('POST', '/layer4/services', labLayer4Service(topology, 'dr'));
+    await master.api.write('POST', '/layer4/services', labLayer4Service(topology, 'nat'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([master?.close(), slave?.close()]);
+    await removeLab();
+  }, 60_000);
+
+  it('replicates every version to the slave, which refuses edits', async () => {
+    const version = await master.api.version();
+    await until('slave at the master version', async () =>
+      (await slave.api.version()) === version ? true : undefined,
+    );
+    const [m, s] = await Promise.all([
+      master.api.get<{ config: unknown }>('/config'),
+      slave.api.get<{ config: unknown }>('/config'),
+    ]);
+    expect(s.config).toEqual(m.config);
+    const refused = await slave.api.raw(
+      'POST',
+      `/layer4/services?version=${version}`,
+      labLayer4Service(topology, 'tun'),
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('HA_PASSIVE');
+  });
+
+  it('serves clients through the master, which holds the floating IPs', async () => {
+    expect(await holds(master, topology.vips.dr)).toBe(true);
+    expect(await holds(master, topology.natGateway)).toBe(true);
+    expect(await holds(slave, topology.vips.dr)).toBe(false);
+    for (const client of clients(topology)) {
+      for (const forwarding of ['dr', 'nat'] as const) {
+        await untilTraffic(
+          `${client.label} via ${forwarding}`,
+          client,
+          `http://${topology.vips[forwarding]}/`,
+          6,
+          (t) => balancedOver(t, PAGES),
+        );
+      }
+    }
+  });
+
+  it('fails over when the master daemon is SIGKILLed: the slave takes the floating IPs and serves the same version', async () => {
+    const version = await master.api.version();
+    const killedAt = Date.now();
+    await master.stopDaemon('SIGKILL');
+    const tookOver = await until(
+      'the slave active with the DR VIP and the NAT gateway',
+      async () => {
+        const s = await haState(slave);
+        return s.state === 'active' &&
+          (await holds(slave, topology.vips.dr)) &&
+          (await holds(slave, topology.natGateway))
+          ? Date.now() - killedAt
+          : undefined;
+      },
+      30_000,
+    );
+    // The master's machine is gone too: only the slave can carry the traffic now.
+    await labCable('lb1', 'down', { prefix: E2E_PREFIX });
+    const recovered = Date.now();
+    for (const client of clients(topology)) {
+      for (const forwarding of ['dr', 'nat'] as const) {
+        await untilTraffic(
+          `${client.label} via ${forwarding} on the slave`,
+          client,
+          `http://${topology.vips[forwarding]}/`,
+          6,
+          (t) => balancedOver(t, PAGES),
+          60_000,
+        );
+      }
+    }
+    console.log(
+      `failover: slave active with the VIPs ${tookOver} ms after SIGKILL; clients served ${Date.now() - recovered} ms after the master's cable was pulled`,
+    );
+    const s = await slave.api.get<{ version: number; config: { layer4: { label: string }[] } }>('/config');
+    expect(s.version).toBe(version);
+    expect(s.config.layer4.map((x) => x.label)).toEqual(['lab-dr', 'lab-nat']);
+  });
+});

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LAB_HEALTH_CHECK,
+  type LabTopology,
+  labGatewayFloatingIp,
+  labLayer4Service,
+  labWeb,
+} from '../../src/lab/index.js';
+import { Appliance, until } from './harness/appliance.js';
+import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, serverStatus } from './harness/lab.js';
+import { clients, tally, untilTraffic } from './harness/traffic.js';
+
+// The lab's single balancer runs the real daemon; DR, NAT and TUN services are created
+// through the REST API and must serve both client namespaces through the real IPVS.
+describe('Layer 4 services made through the API', () => {
+  let topology: LabTopology;
+  let appliance: Appliance;
+  const url = (forwarding: 'dr' | 'nat' | 'tun') => `http://${topology.vips[forwarding]}/`;
+
+  /** Waits until every server of a service is up and green (health checks ran). */
+  const allGreen = (service: string) =>
+    until(
+      `every real server of ${service} green`,
+      async () => {
+        for (const rs of topology.realServers) {
+          const status = await serverStatus(appliance.api, 'layer4', service, rs.label);
+          if (status?.colour !== 'green') return undefined;
+        }
+        return true;
+      },
+      30_000,
+    );
+
+  beforeAll(async () => {
+    topology = await freshLab();
+    appliance = await Appliance.start(`${E2E_PREFIX}lb`);
+    await appliance.api.write('POST', '/health-checks', LAB_HEALTH_CHECK);
+    await appliance.api.write('POST', '/floating-ips', labGatewayFloatingIp(topology));
+    for (const forwarding of ['dr', 'nat', 'tun'] as const) {
+      await appliance.api.write('POST', '/layer4/services', labLayer4Service(topology, forwarding));
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await appliance?.close();
+    await removeLab();
+  }, 60_000);
+
+  for (const forwarding of ['dr', 'nat', 'tun'] as const) {
+    it(`${forwarding.toUpperCase()}: both clients are balanced over alpha, bravo and charlie`, async () => {
+      await allGreen(`lab-${forwarding}`);
+      for (const client of clients(topology)) {
+        const t = await untilTraffic(`${client.label} through ${forwarding}`, client, url(forwarding), 6, (x) =>
+          balancedOver(x, PAGES),
+        );
+        expect(t.names).toEqual({ alpha_server: 2, bravo_server: 2, charlie_server: 2 });
+      }
+    });
+  }
+
+  it('taking a server offline moves traffic away and shows it blue; online brings it back', async () => {
+    await allGreen('lab-dr');
+    const path = '/runtime/layer4/services/lab-dr/real-servers/alpha';
+    await appliance.api.call('POST', path, { state: 'offline' });
+    const status = await until('alpha blue', async () => {
+      const s = await serverStatus(appliance.api, 'layer4', 'lab-dr', 'alpha');
+      return s?.colour === 'blue' ? s : undefined;
+    });
+    expect(status).toMatchObject({ admin: 'offline', colour: 'blue', effectiveWeight: 0 });
+    for (const client of clients(topology)) {
+      const t = await tally(client, url('dr'), 6);
+      expect(t).toMatchObject({ errors: 0, names: { bravo_server: 3, charlie_server: 3 } });
+    }
+    await appliance.api.call('POST', path, { state: 'online' });
+    await allGreen('lab-dr');
+    const [first] = clients(topology);
+    if (!first) throw new Error('the lab has no client');
+    await untilTraffic('alpha back', first, url('dr'), 6, (x) => balancedOver(x, PAGES));
+  });
+
+  it('a server whose web server stops turns red and loses its traffic; restarted it is green again', async () => {
+    await allGreen('lab-nat');
+    await labWeb('charlie', 'stop', { prefix: E2E_PREFIX });
+    try {
+      const red = await until('charlie red', async () => {
+        const s = await serverStatus(appliance.api, 'layer4', 'lab-nat', 'charlie');
+        return s?.colour === 'red' ? s : undefined;
+      });
+      expect(red).toMatchObject({ health: 'down', admin: 'online', effectiveWeight: 0 });
+      for (const client of clients(topology)) {
+        const t = await untilTraffic(`${client.label} avoids charlie`, client, url('nat'), 6, (x) =>
+          balancedOver(x, ['alpha_server', 'bravo_server']),
+        );
+        expect(t.names.charlie_server).toBeUndefined();
+      }
+    } finally {
+      await labWeb('charlie', 'start', { prefix: E2E_PREFIX });
+    }
+    await allGreen('lab-nat');
+    for (const client of clients(topology)) {
+      await untilTraffic(`${client.label} reaches charlie again`, client, url('nat'), 6, (x) => balancedOver(x, PAGES));
+    }
+  });
+});
