@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/engine/index.js';
-import {
-  deferred,
-  FakeAdminStates,
-  fakeDrivers,
-  MemoryLogBook,
-  twoServices,
-  version,
-} from './fakes.js';
+import { deferred, FakeAdminStates, fakeDrivers, MemoryLogBook, twoServices, version } from './fakes.js';
 
 function setup(options: { driftIntervalMs?: number; observeIntervalMs?: number } = {}) {
   const drivers = fakeDrivers();
@@ -67,7 +60,11 @@ describe('engine: parts', () => {
     });
     expect(drivers.layer4.inputs).toHaveLength(0);
     expect(drivers.layer7.inputs).toHaveLength(1);
-    expect(report.parts.filter((p) => p.state === 'applied').map((p) => p.part)).toEqual(['health', 'addresses', 'layer7']);
+    expect(report.parts.filter((p) => p.state === 'applied').map((p) => p.part)).toEqual([
+      'health',
+      'addresses',
+      'layer7',
+    ]);
     // Asked again at the next full apply: the module may have been loaded since.
     drivers.layer4.probeResult = { available: true };
     const again = await engine.apply(version(3, twoServices()));
@@ -86,8 +83,14 @@ describe('engine: parts', () => {
       appliedAt: '2026-01-02T03:04:05.000Z',
     });
     expect(report.parts.find((p) => p.part === 'layer4')?.state).toBe('applied');
-    expect(report.changes).toEqual(['health: applied version 2', 'addresses: applied version 2', 'layer4: applied version 2']);
-    expect(logs.on('layer7', 'error')).toEqual(['layer7: applying version 2 failed: haproxy: bind 192.0.2.10:80 failed']);
+    expect(report.changes).toEqual([
+      'health: applied version 2',
+      'addresses: applied version 2',
+      'layer4: applied version 2',
+    ]);
+    expect(logs.on('layer7', 'error')).toEqual([
+      'layer7: applying version 2 failed: haproxy: bind 192.0.2.10:80 failed',
+    ]);
     // Only the VIPs of the failed part's layer turn yellow.
     expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('green');
     drivers.layer4.failWith = new Error('IPVS refused 1 of 2 changes');
@@ -190,7 +193,11 @@ describe('engine: admin states and health', () => {
     await engine.start();
     const statuses: string[] = [];
     engine.onStatus((s) => statuses.push(s.services[0]?.realServers[0]?.colour ?? ''));
-    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'alpha' }, state: 'down', reason: 'refused' });
+    drivers.health.transition({
+      ref: { layer: 'layer4', service: 'web', server: 'alpha' },
+      state: 'down',
+      reason: 'refused',
+    });
     await engine.idle();
     expect(logs.on('health', 'warn')).toEqual(['alpha of layer4 service web is down: refused']);
     expect(drivers.layer4.inputs[1]?.scope).toEqual([{ layer: 'layer4', service: 'web' }]);
@@ -208,14 +215,21 @@ describe('engine: admin states and health', () => {
   it('colours: every server down with a fallback is red with fallbackActive; all offline is blue', async () => {
     const { engine, drivers, adminStates } = setup();
     await engine.start();
-    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'alpha' }, state: 'down', reason: 'timeout' });
+    drivers.health.transition({
+      ref: { layer: 'layer4', service: 'web', server: 'alpha' },
+      state: 'down',
+      reason: 'timeout',
+    });
     await adminStates.set({ layer: 'layer4', service: 'web', server: 'bravo' }, 'offline', 'admin');
     await engine.idle();
     const web = engine.status().services.find((s) => s.label === 'web');
     expect(web).toMatchObject({ colour: 'red', fallbackActive: true });
     await adminStates.set({ layer: 'layer4', service: 'web', server: 'alpha' }, 'offline', 'admin');
     await engine.idle();
-    expect(engine.status().services.find((s) => s.label === 'web')).toMatchObject({ colour: 'blue', fallbackActive: true });
+    expect(engine.status().services.find((s) => s.label === 'web')).toMatchObject({
+      colour: 'blue',
+      fallbackActive: true,
+    });
     expect(engine.status().services.find((s) => s.label === 'dns')?.colour).toBe('green');
     await engine.stop();
   });

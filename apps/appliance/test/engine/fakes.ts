@@ -1,5 +1,5 @@
 /** Fakes of the engine's neighbours for unit tests: admin states, log book, drivers, a version. */
-import { configSchema, type ApplianceConfigInput } from '../../src/config/schema.js';
+import { type ApplianceConfigInput, configSchema } from '../../src/config/schema.js';
 import type {
   AdminState,
   AdminStateEntry,
@@ -21,7 +21,13 @@ import type { HealthSource, HealthTransition } from '../../src/engine/health/bri
 import type { StoredVersion } from '../../src/store/store.js';
 
 export function version(n: number, config: ApplianceConfigInput): StoredVersion {
-  return { version: n, author: 'test', time: '2026-01-01T00:00:00.000Z', comment: '', config: configSchema.parse(config) };
+  return {
+    version: n,
+    author: 'test',
+    time: '2026-01-01T00:00:00.000Z',
+    comment: '',
+    config: configSchema.parse(config),
+  };
 }
 
 const key = (r: RealServerRef) => `${r.layer}/${r.service}/${r.server}`;
@@ -53,7 +59,12 @@ export class FakeAdminStates implements AdminStates {
 
 export class MemoryLogBook implements LogBook {
   readonly records: LogRecord[] = [];
-  write(channel: LogRecord['channel'], level: LogRecord['level'], message: string, fields?: LogRecord['fields']): LogRecord {
+  write(
+    channel: LogRecord['channel'],
+    level: LogRecord['level'],
+    message: string,
+    fields?: LogRecord['fields'],
+  ): LogRecord {
     const record: LogRecord = {
       seq: this.records.length + 1,
       time: '2026-01-01T00:00:00.000Z',

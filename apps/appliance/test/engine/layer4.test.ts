@@ -1,0 +1,278 @@
+import type { IpvsClient, Operation, OperationResult, ServiceWithDestinations } from '@sluice/ipvs';
+import { destinationId, serviceId } from '@sluice/ipvs';
+import { describe, expect, it } from 'vitest';
+import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
+import { ARP_HINT, createLayer4Driver } from '../../src/engine/index.js';
+import { desiredLayer4 } from '../../src/engine/layer4/desired.js';
+import { twoServices, version } from './fakes.js';
+
+const zero = {
+  connections: 0n,
+  inPackets: 0n,
+  outPackets: 0n,
+  inBytes: 0n,
+  outBytes: 0n,
+  connectionRate: 0,
+  inPacketRate: 0,
+  outPacketRate: 0,
+  inByteRate: 0,
+  outByteRate: 0,
+};
+
+/** An in-memory IPVS table that records every operation it is sent. */
+class FakeIpvs {
+  readonly table = new Map<string, ServiceWithDestinations>();
+  readonly sent: Operation[] = [];
+  lists = 0;
+  async info() {
+    return { version: '1.2.1', versionCode: 0x010201, connectionTableSize: 4096 };
+  }
+  async list(): Promise<ServiceWithDestinations[]> {
+    this.lists++;
+    return structuredClone([...this.table.values()]);
+  }
+  async execute(ops: readonly Operation[]): Promise<OperationResult[]> {
+    for (const op of ops) {
+      this.sent.push(op);
+      const id = serviceId(op.service);
+      if (op.op === 'add-service' || op.op === 'edit-service') {
+        const family = op.service.fwmark !== undefined ? op.service.family : op.service.address.includes(':') ? 6 : 4;
+        const destinations = this.table.get(id)?.destinations ?? [];
+        this.table.set(id, { scheduler: 'wlc', ...op.service, family, flags: 0, stats: zero, destinations });
+      } else if (op.op === 'delete-service') this.table.delete(id);
+      else {
+        const s = this.table.get(id);
+        if (!s) throw new Error(`no service ${id}`);
+        s.destinations = s.destinations.filter((d) => destinationId(d) !== destinationId(op.destination));
+        if (op.op !== 'delete-destination') {
+          const d = op.destination;
+          s.destinations.push({
+            ...d,
+            forwarding: d.forwarding ?? 'dr',
+            weight: d.weight ?? 1,
+            upperThreshold: d.upperThreshold ?? 0,
+            lowerThreshold: d.lowerThreshold ?? 0,
+            family: d.address.includes(':') ? 6 : 4,
+            activeConnections: 2,
+            inactiveConnections: 1,
+            persistentConnections: 0,
+            stats: { ...zero, inBytes: 10n, outBytes: 20n },
+          });
+        }
+      }
+    }
+    return ops.map((operation) => ({ operation }));
+  }
+  async connections() {
+    return [
+      {
+        protocol: 'tcp',
+        client: { address: '203.0.113.5', port: 40000 },
+        virtual: { address: '192.0.2.10', port: 80 },
+        destination: { address: '198.51.100.11', port: 8080 },
+        state: 'SYN_RECV',
+        expires: 50,
+      },
+    ];
+  }
+  close() {}
+}
+
+type States = Record<string, { admin?: AdminState; health?: HealthState }>;
+const stateFn = (states: States) => (ref: RealServerRef) => ({
+  admin: states[ref.server]?.admin ?? 'online',
+  health: states[ref.server]?.health ?? 'unchecked',
+});
+const input = (n: number, states: States = {}, scope?: { layer: 'layer4'; service: string }[]) => ({
+  version: n,
+  config: version(n, twoServices()).config,
+  server: stateFn(states),
+  ...(scope ? { scope } : {}),
+});
+
+describe('layer4 desired state', () => {
+  const weights = (states: States) =>
+    desiredLayer4(version(1, twoServices()).config, stateFn(states)).services[0]?.destinations.map((d) => [
+      destinationId(d),
+      d.weight,
+      d.forwarding,
+    ]);
+
+  it('configured weight online; drain and health down 0; offline removed; all down: the fallback', () => {
+    expect(weights({})).toEqual([
+      ['198.51.100.11:8080', 3, 'nat'],
+      ['198.51.100.12:8080', 1, 'nat'],
+    ]);
+    expect(weights({ alpha: { admin: 'drain' }, bravo: { health: 'down' } })).toEqual([
+      ['198.51.100.11:8080', 0, 'nat'],
+      ['198.51.100.12:8080', 0, 'nat'],
+      ['192.0.2.200:8080', 1, 'nat'],
+    ]);
+    expect(weights({ alpha: { admin: 'offline' } })).toEqual([['198.51.100.12:8080', 1, 'nat']]);
+    expect(weights({ alpha: { admin: 'offline' }, bravo: { health: 'down' } })).toEqual([
+      ['198.51.100.12:8080', 0, 'nat'],
+      ['192.0.2.200:8080', 1, 'nat'],
+    ]);
+  });
+
+  it('ports lists and ranges are one service each; both is TCP and UDP; a DR fallback on another port is NAT', () => {
+    const config = version(1, {
+      layer4: [
+        {
+          label: 'multi',
+          vip: '2001:db8::10',
+          ports: [53, { from: 8000, to: 8002 }],
+          protocol: 'both',
+          forwarding: 'dr',
+          fallback: { address: '2001:db8::99', port: 9000 },
+          realServers: [{ label: 'a', address: '2001:db8::21' }],
+        },
+        {
+          label: 'all',
+          vip: '192.0.2.20',
+          ports: [{ from: 1, to: 65535 }],
+          persistence: { timeoutSeconds: 600, granularity: 24 },
+          realServers: [{ label: 'a', address: '192.0.2.21' }],
+        },
+        {
+          label: 'mark',
+          vip: '192.0.2.30',
+          protocol: 'fwmark',
+          fwmark: 7,
+          realServers: [{ label: 'a', address: '192.0.2.31' }],
+        },
+      ],
+    }).config;
+    const d = desiredLayer4(config, stateFn({ a: { health: 'down' } }));
+    expect(d.services.map((s) => serviceId(s))).toEqual([
+      'tcp [2001:db8::10]:53',
+      'tcp [2001:db8::10]:8000',
+      'tcp [2001:db8::10]:8001',
+      'tcp [2001:db8::10]:8002',
+      'udp [2001:db8::10]:53',
+      'udp [2001:db8::10]:8000',
+      'udp [2001:db8::10]:8001',
+      'udp [2001:db8::10]:8002',
+      'tcp 192.0.2.20:0',
+      'fwm 7 v4',
+    ]);
+    expect(d.services[1]?.destinations).toEqual([
+      { address: '2001:db8::21', port: 8000, forwarding: 'dr', weight: 0, upperThreshold: 0, lowerThreshold: 0 },
+      { address: '2001:db8::99', port: 9000, forwarding: 'nat', weight: 1 },
+    ]);
+    expect(d.services[8]).toMatchObject({ persistence: { timeout: 600, netmask: 24 }, port: 0 });
+    expect(d.owners.get('tcp [2001:db8::10]:8001 [2001:db8::21]:8001')).toEqual({
+      layer: 'layer4',
+      service: 'multi',
+      server: 'a',
+    });
+  });
+
+  it('refuses a range of more ports than it will make services for, naming the field', () => {
+    const config = version(1, {
+      layer4: [{ label: 'wide', vip: '192.0.2.20', ports: [{ from: 1000, to: 3000 }], realServers: [] }],
+    }).config;
+    expect(() => desiredLayer4(config, stateFn({}))).toThrow(
+      expect.objectContaining({ code: 'ENGINE_APPLY_FAILED', field: 'layer4[0].ports' }),
+    );
+  });
+});
+
+describe('layer4 driver (fake IPVS table)', () => {
+  async function driverWith(fake: FakeIpvs) {
+    const driver = createLayer4Driver({ open: async () => fake as unknown as IpvsClient });
+    expect(await driver.probe()).toEqual({ available: true });
+    return driver;
+  }
+
+  it('programs the table, then a weight change or a drain is one edit of one destination', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    const first = await driver.apply(input(1));
+    expect(first.changes).toHaveLength(5);
+    expect(first.changes[0]).toBe('layer4: + TCP 192.0.2.10:80 wlc');
+    fake.sent.length = 0;
+    const drain = await driver.apply(input(2, { alpha: { admin: 'drain' } }, [{ layer: 'layer4', service: 'web' }]));
+    expect(fake.sent).toEqual([
+      {
+        op: 'edit-destination',
+        service: { protocol: 'tcp', address: '192.0.2.10', port: 80 },
+        destination: {
+          address: '198.51.100.11',
+          port: 8080,
+          forwarding: 'nat',
+          weight: 0,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+        },
+      },
+    ]);
+    expect(drain.changes).toEqual(['layer4: ~ tcp 192.0.2.10:80 -> 198.51.100.11:8080 (weight 3 -> 0)']);
+    // A full apply finds nothing more to do: the scoped one kept its model in step.
+    fake.sent.length = 0;
+    expect((await driver.apply(input(3, { alpha: { admin: 'drain' } }))).changes).toEqual([]);
+    expect(fake.sent).toEqual([]);
+    // The table was read once, at the first apply; after that the driver plans against what it applied.
+    expect(fake.lists).toBe(1);
+  });
+
+  it('owns the whole table: a service nobody declared is removed; drift puts back what ipvsadm changed', async () => {
+    const fake = new FakeIpvs();
+    await fake.execute([{ op: 'add-service', service: { protocol: 'tcp', address: '192.0.2.99', port: 22 } }]);
+    const driver = await driverWith(fake);
+    const first = await driver.apply(input(1));
+    expect(first.changes).toContain('layer4: - tcp 192.0.2.99:22');
+    expect(await driver.drift()).toEqual([]);
+    await fake.execute([
+      {
+        op: 'delete-destination',
+        service: { protocol: 'tcp', address: '192.0.2.10', port: 80 },
+        destination: { address: '198.51.100.12', port: 8080 },
+      },
+      {
+        op: 'add-destination',
+        service: { protocol: 'udp', address: '192.0.2.11', port: 53 },
+        destination: { address: '192.0.2.54', port: 53 },
+      },
+    ]);
+    expect(await driver.drift()).toEqual([
+      'layer4: + tcp 192.0.2.10:80 -> 198.51.100.12:8080 nat weight 1',
+      'layer4: - udp 192.0.2.11:53 -> 192.0.2.54:53',
+    ]);
+    expect(await driver.drift()).toEqual([]);
+  });
+
+  it('observes per real server; SYN_RECV rows carry the ARP hint on DR services only', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    await driver.apply(input(1));
+    const seen = await driver.observe();
+    expect(seen.get('layer4/web/alpha')).toEqual({
+      activeConnections: 2,
+      inactiveConnections: 1,
+      bytesIn: 10,
+      bytesOut: 20,
+      effectiveWeight: 3,
+    });
+    const [row] = await driver.connections();
+    // web is NAT: SYN_RECV there is not the DR ARP problem.
+    expect(row).toEqual({
+      protocol: 'tcp',
+      client: '203.0.113.5:40000',
+      virtual: '192.0.2.10:80',
+      destination: '198.51.100.11:8080',
+      state: 'SYN_RECV',
+      expiresSeconds: 50,
+      synRecv: true,
+    });
+    const dr = twoServices();
+    const web = dr.layer4?.[0];
+    if (!web) throw new Error('fixture');
+    web.forwarding = 'dr';
+    for (const r of web.realServers ?? []) delete r.port;
+    delete web.fallback;
+    await driver.apply({ ...input(2), config: version(2, dr).config });
+    const [drRow] = await driver.connections();
+    expect(drRow?.hint).toBe(ARP_HINT);
+  });
+});
