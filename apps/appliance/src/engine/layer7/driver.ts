@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,9 +32,9 @@ export interface Layer7Supervisor {
   stop(): Promise<void>;
   runtime(): Pick<RuntimeClient, 'showStat' | 'showServersState' | 'setServerState' | 'setWeight'>;
   readonly pid: number | undefined;
-  on(event: 'exit', listener: (code: number | null, signal: string | null, output: string) => void): unknown;
-  on(event: 'restart', listener: (pid: number | undefined) => void): unknown;
-  on(event: 'restart-failed', listener: (error: unknown) => void): unknown;
+  /** `exit` (code, signal, output), `restart` (pid), `restart-failed` (error): the Supervisor's events. */
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's listener type, which the real Supervisor has.
+  on(event: 'exit' | 'restart' | 'restart-failed', listener: (...args: any[]) => void): unknown;
 }
 
 export interface Layer7DriverOptions {
@@ -86,6 +87,8 @@ interface Running {
   supervisor: Layer7Supervisor;
   rendered: Layer7Rendered;
   input: DesiredInput;
+  /** SHA-256 of each certificate file HAProxy loaded: a file replaced in place needs a reload too. */
+  certificates: string;
 }
 
 /**
@@ -147,25 +150,27 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     };
     const supervisor = options.supervisor ? options.supervisor(supervisorOptions) : new Supervisor(supervisorOptions);
-    supervisor.on('exit', (code, signal, output) => {
+    supervisor.on('exit', (code: number | null, signal: string | null, output: string) => {
       log('error', `HAProxy exited on its own (${signal ?? `code ${code}`}); starting it again`, {
         output: output.trim().slice(-500),
       });
     });
-    supervisor.on('restart', (pid) => {
+    supervisor.on('restart', (pid: number | undefined) => {
       log('warn', `HAProxy runs again (pid ${pid}); putting admin states and weights back`);
       void serial(async () => {
         if (running?.supervisor !== supervisor) return;
         for (const line of await syncRuntime(running, undefined)) log('info', line);
       }).catch((error: unknown) => log('error', `admin states after the restart: ${String(error)}`));
     });
-    supervisor.on('restart-failed', (error) => {
+    supervisor.on('restart-failed', (error: unknown) => {
       log('error', `HAProxy did not start again: ${error instanceof Error ? error.message : String(error)}`);
     });
     return supervisor;
   };
 
-  async function checkCertificates(config: ApplianceConfig): Promise<void> {
+  /** Checks the certificate files the SSL terminations use; returns their fingerprint. */
+  async function checkCertificates(config: ApplianceConfig): Promise<string> {
+    const hash = createHash('sha256');
     for (const { file, field } of certificateFiles(config)) {
       let pem: string;
       try {
@@ -181,7 +186,9 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
           { field },
         );
       }
+      hash.update(`${file}\0${pem}\0`);
     }
+    return hash.digest('hex');
   }
 
   /** Admin states and weights, through the runtime API; `services` limits the work (scope hint). */
@@ -241,7 +248,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       for (const line of changes) log('info', line);
       return result();
     }
-    await checkCertificates(input.config);
+    const certificates = await checkCertificates(input.config);
 
     let services: ReadonlySet<string> | undefined;
     if (running === undefined) {
@@ -263,14 +270,14 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       }
       changes.push(...describeModelChanges(undefined, rendered.model));
       changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
-      running = { supervisor, rendered, input };
-    } else if (rendered.text === running.rendered.text) {
+      running = { supervisor, rendered, input, certificates };
+    } else if (rendered.text === running.rendered.text && certificates === running.certificates) {
       running = { ...running, rendered, input };
       // Nothing in the text changed: only admin states can differ, and the scope says where.
       if (input.scope !== undefined) {
         services = new Set(input.scope.filter((s) => s.layer === 'layer7').map((s) => s.service));
       }
-    } else if (differsInWeightsOnly(running.rendered.text, rendered.text)) {
+    } else if (certificates === running.certificates && differsInWeightsOnly(running.rendered.text, rendered.text)) {
       // Weights go through `set weight`; the file follows so that a restart starts with them.
       running = { ...running, rendered, input };
       await writeConfigFile(rendered.text);
@@ -288,10 +295,13 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         throw error;
       }
       changes.push(...describeModelChanges(running.rendered.model, rendered.model));
+      if (certificates !== running.certificates && rendered.text === running.rendered.text) {
+        changes.push('layer7: reload for a certificate file whose content changed');
+      }
       changes.push(
         `layer7: hitless reload #${reloaded.reload ?? '?'} (master pid ${running.supervisor.pid ?? '?'} kept)`,
       );
-      running = { ...running, rendered, input };
+      running = { ...running, rendered, input, certificates };
     }
     changes.push(...(await syncRuntime(running, services)));
     for (const line of changes) log('info', line, { version: input.version });
