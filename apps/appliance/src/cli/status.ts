@@ -1,0 +1,52 @@
+import type { EngineStatus, HaStatus, VirtualServiceStatus } from '../daemon/interfaces.js';
+import { CLIENT_OPTIONS_HELP, type CommandSpec } from './command.js';
+import { EXIT } from './io.js';
+
+export interface StatusReply {
+  ha: HaStatus;
+  engine: EngineStatus;
+  configVersion: number;
+}
+
+export function describeHa(ha: HaStatus): string[] {
+  if (!ha.enabled) return ['HA: standalone (always active)'];
+  const peer = ha.peer
+    ? `; peer ${ha.peer.name} (${ha.peer.address})${ha.peer.configVersion === undefined ? '' : ` at version ${ha.peer.configVersion}`}`
+    : '';
+  return [`HA: ${ha.role}, ${ha.state}, link ${ha.link}${peer}`, ...ha.warnings.map((w) => `  ! ${w}`)];
+}
+
+function describeService(service: VirtualServiceStatus): string[] {
+  const head = `  [${service.colour}] ${service.layer} ${service.label} ${service.vip} ${service.ports.join(',')} ${service.protocol}, ${service.connections} connection(s)${service.fallbackActive ? ', FALLBACK ACTIVE' : ''}`;
+  return [
+    head,
+    ...service.realServers.map(
+      (r) =>
+        `      [${r.colour}] ${r.label} ${r.address}${r.port === null ? '' : `:${r.port}`} ${r.admin}, health ${r.health}${r.healthReason ? ` (${r.healthReason})` : ''}, weight ${r.effectiveWeight}/${r.weight}, ${r.activeConnections} active`,
+    ),
+  ];
+}
+
+export function describeStatus(status: StatusReply): string {
+  const parts = status.engine.parts.map((p) => `  ${p.part}: ${p.state}${p.detail ? ` — ${p.detail}` : ''}`);
+  const services = status.engine.services.flatMap(describeService);
+  return [
+    `configuration version ${status.configVersion} (engine applied ${status.engine.version ?? 'none yet'})`,
+    ...describeHa(status.ha),
+    'engine:',
+    ...parts,
+    services.length ? 'virtual services:' : 'no virtual services',
+    ...services,
+  ].join('\n');
+}
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  summary: 'status [--json]                   HA role, engine parts, every VIP and real server',
+  usage: `status [--json] [--url URL] [--data-dir DIR]\n${CLIENT_OPTIONS_HELP}`,
+  async run(ctx) {
+    const { body } = await (await ctx.client()).call<StatusReply>('GET', '/status');
+    ctx.print(describeStatus(body), body);
+    return EXIT.ok;
+  },
+};
