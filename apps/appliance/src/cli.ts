@@ -2,14 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeCapabilities, detectCapabilities } from './capabilities.js';
+import { commandsUsage, findCommand } from './cli/index.js';
 import { labCommand } from './cli/lab.js';
 import { createApplianceServer } from './server.js';
-import { validateFile } from './validate-file.js';
 
 const USAGE = `usage: sluice-appliance <command> [options]
   serve [--port 9080] [--host ::]   start the appliance (health at /api/v1/health)
-  capabilities [--json]             print what this host lets the appliance do
-  validate FILE [--json]            check a configuration file (exit 0 valid, 1 invalid, 2 unreadable)
+${commandsUsage()}
   lab up|down|status|cable|web|config   the manual's test set-up in network namespaces (root)`;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -19,30 +18,16 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'lab') return labCommand(rest);
-  const { values, positionals } = parseArgs({
+  const run = findCommand(command);
+  if (run !== undefined) return run(rest);
+  const { values } = parseArgs({
     args: rest,
-    allowPositionals: command === 'validate',
     options: {
       port: { type: 'string', default: process.env.SLUICE_HTTP_PORT ?? '9080' },
       host: { type: 'string', default: '::' },
       json: { type: 'boolean', default: false },
     },
   });
-  if (command === 'capabilities') {
-    const capabilities = await detectCapabilities();
-    console.log(values.json ? JSON.stringify(capabilities, null, 2) : describeCapabilities(capabilities));
-    return 0;
-  }
-  if (command === 'validate') {
-    const [file] = positionals;
-    if (!file) {
-      console.error(USAGE);
-      return 2;
-    }
-    const report = await validateFile(file);
-    console.log(values.json ? JSON.stringify(report.json, null, 2) : report.text);
-    return report.exitCode;
-  }
   if (command === 'serve') {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
