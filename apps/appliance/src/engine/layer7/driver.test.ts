@@ -124,6 +124,10 @@ class FakeSupervisor implements Layer7Supervisor {
         if (!s) throw new HaproxyConfigError('HAPROXY_COMMAND_FAILED', 'No such server.');
         s.admin = state;
       },
+      dumpServersState: async () => {
+        this.calls.push('dump');
+        return '1\n# be_name srv_name\n';
+      },
       setWeight: async (backend: string, server: string, weight: number) => {
         this.calls.push(`weight ${backend}/${server} ${weight}`);
         const s = this.states.get(`${backend}/${server}`);
@@ -252,7 +256,7 @@ describe('apply', () => {
       'layer7: web/alpha offline (HAProxy state ready -> maint, no reload)',
       'layer7: web/bravo drain (HAProxy state ready -> drain, no reload)',
     ]);
-    expect(current().calls).toEqual(['start', 'state web/alpha maint', 'state web/bravo drain']);
+    expect(current().calls).toEqual(['start', 'state web/alpha maint', 'state web/bravo drain', 'dump']);
     const observed = await driver.observe();
     expect(observed.get('layer7/web/alpha')).toEqual({
       activeConnections: 2,
@@ -269,7 +273,7 @@ describe('apply', () => {
     admin.set('web/bravo', 'offline');
     const { changes } = await driver.apply(input({ layer7: [web] }));
     expect(changes.at(-1)).toBe('layer7: web/bravo offline (HAProxy state ready -> maint, no reload)');
-    expect(current().calls).toEqual(['start', 'state web/bravo maint']);
+    expect(current().calls).toEqual(['start', 'state web/bravo maint', 'dump']);
   });
 
   it('weights alone change through set weight, and the file on disk follows', async () => {
@@ -283,7 +287,7 @@ describe('apply', () => {
     };
     const { changes } = await driver.apply(input({ layer7: [heavier] }));
     expect(changes).toEqual(['layer7: set weight web/bravo 1 -> 5']);
-    expect(current().calls).toEqual(['start', 'weight web/bravo 5']);
+    expect(current().calls).toEqual(['start', 'weight web/bravo 5', 'dump']);
     expect(await readFile(join(dir, 'state', 'haproxy.cfg'), 'utf8')).toContain(
       'server bravo 198.51.100.12:8080 weight 5',
     );
@@ -303,7 +307,7 @@ describe('apply', () => {
       'layer7: add real server web/charlie (198.51.100.13:8080)',
       'layer7: hitless reload #1 (master pid 4242 kept)',
     ]);
-    expect(current().calls).toEqual(['start', 'state web/alpha maint', 'reload']);
+    expect(current().calls).toEqual(['start', 'state web/alpha maint', 'dump', 'reload']);
     expect(current().states.get('web/alpha')?.admin).toBe('maint');
   });
 

@@ -30,7 +30,7 @@ export interface Layer7Supervisor {
   start(text: string): Promise<ApplyResult>;
   apply(text: string): Promise<ApplyResult>;
   stop(): Promise<void>;
-  runtime(): Pick<RuntimeClient, 'showStat' | 'showServersState' | 'setServerState' | 'setWeight'>;
+  runtime(): Pick<RuntimeClient, 'showStat' | 'showServersState' | 'setServerState' | 'setWeight' | 'dumpServersState'>;
   readonly pid: number | undefined;
   /** `exit` (code, signal, output), `restart` (pid), `restart-failed` (error): the Supervisor's events. */
   // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's listener type, which the real Supervisor has.
@@ -207,7 +207,22 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         state.input.server({ layer: 'layer7', service: entry.service, server: entry.server }).admin,
     );
     for (const action of actions) await perform(runtime, action);
+    if (actions.length > 0) await saveServerStates(runtime);
     return actions.map(describeAction);
+  }
+
+  /**
+   * The supervisor saves server states before each reload; saving them after a runtime
+   * change too means an HAProxy that dies and restarts comes back with them at once.
+   */
+  async function saveServerStates(runtime: ReturnType<Layer7Supervisor['runtime']>): Promise<void> {
+    try {
+      const tmp = `${paths.state}.tmp`;
+      await writeFile(tmp, await runtime.dumpServersState(), { mode: 0o600 });
+      await rename(tmp, paths.state);
+    } catch (error) {
+      log('warn', `could not save server states to ${paths.state}: ${String(error)}`);
+    }
   }
 
   async function perform(runtime: ReturnType<Layer7Supervisor['runtime']>, action: RuntimeAction): Promise<void> {

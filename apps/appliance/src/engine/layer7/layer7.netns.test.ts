@@ -316,6 +316,30 @@ describe('Layer 7 driver with a real HAProxy', () => {
     ).toBe(true);
   });
 
+  it('HAProxy killed out of band comes back with its admin states', async () => {
+    const weighted = baseConfig();
+    Object.assign(weighted.layer7?.[0] as object, { xForwardedFor: false });
+    Object.assign(weighted.layer7?.[0]?.realServers?.[1] as object, { weight: 3 });
+    admin.set('web/alpha', 'drain');
+    expect((await driver.apply(input(weighted))).changes).toEqual([
+      'layer7: web/alpha drain (HAProxy state ready -> drain, no reload)',
+    ]);
+    const master = driver.pid as number;
+    process.kill(master, 'SIGKILL');
+    await waitFor('HAProxy running again', async () =>
+      records.some((r) => r.message.startsWith('HAProxy runs again')) ? true : undefined,
+    );
+    expect(driver.pid).not.toBe(master);
+    expect(records.some((r) => r.level === 'error' && r.message.startsWith('HAProxy exited on its own'))).toBe(true);
+    const states = await new MasterClient({ socketPath: join(dir, 'state', 'master.sock') })
+      .worker()
+      .showServersState('web');
+    expect(states.find((s) => s.server === 'alpha')?.adminState).toBe('drain');
+    expect(await client.httpGet(`http://${VIP}/`, 4)).toEqual(Array(4).fill('bravo_server'));
+    admin.set('web/alpha', 'online');
+    await driver.apply(input(weighted));
+  });
+
   it('an invalid change is refused with the diagnostics and the old configuration keeps serving', async () => {
     const worker = await workerPid();
     const broken = baseConfig();
