@@ -86,9 +86,11 @@ export class Writer {
 
   requireEditable(): void {
     if (!this.deps.ha.isEditable()) {
+      const peer = this.deps.ha.status().peer;
+      const active = peer === undefined ? 'the active node' : `the active node, ${peer.name} (${peer.address})`;
       throw new ApplianceError(
         'HA_PASSIVE',
-        'this node is the passive node of an HA pair: edit the configuration on the active node',
+        `this node is the passive node of an HA pair: edit the configuration on ${active}`,
       );
     }
   }
