@@ -175,7 +175,10 @@ describe('sluice-appliance backup, restore, restore-defaults', () => {
     harness.ha.setPair('passive');
     const result = await cli('restore-defaults', ['--yes', '--json']);
     expect(result.code).toBe(EXIT.failed);
-    expect(result.json().error.code).toBe('HA_PASSIVE');
+    expect(result.json().error).toMatchObject({
+      code: 'HA_PASSIVE',
+      message: expect.stringContaining('lbpeer (203.0.113.2)'),
+    });
     expect(harness.store.current().version).toBe(v0);
   });
 });
