@@ -225,10 +225,8 @@ describe('apply', () => {
     expect(current().text).toContain(`server-state-file ${join(dir, 'state', 'server-state')}`);
     expect(current().text).toContain(`stats socket ${join(dir, 'state', 'admin.sock')}`);
     expect(driver.pid).toBe(4242);
-    expect(records.map((r) => [r.channel, r.level, r.message])).toEqual([
-      ['layer7', 'info', 'layer7: add service web (192.0.2.10:80 http -> web)'],
-      ['layer7', 'info', 'layer7: start HAProxy (pid 4242)'],
-    ]);
+    // The engine logs what apply() returns; the driver adds nothing of its own here.
+    expect(records).toEqual([]);
   });
 
   it('is idempotent: the same configuration changes nothing and reloads nothing', async () => {
@@ -326,7 +324,6 @@ describe('apply', () => {
       "HAProxy refused the Layer 7 configuration (the running configuration keeps serving): line 12: unable to load SSL certificate '/x.pem'",
     );
     expect(current().text).toBe(running);
-    expect(records.at(-1)).toMatchObject({ level: 'error', fields: { version: 2 } });
     // The driver still knows the running configuration: applying it again is a no-op.
     current().refuse = undefined;
     expect(await driver.apply(input({ layer7: [web] }))).toEqual({ changes: [] });
@@ -399,12 +396,11 @@ describe('apply', () => {
     expect(current().calls).toEqual(['start', 'stop']);
   });
 
-  it('says what the mapping did on the user’s behalf, in the result and once in the log', async () => {
+  it('says in the result what the mapping did on the user’s behalf', async () => {
     const config = { healthChecks: [{ label: 'p', type: 'ping' as const }], layer7: [{ ...web, healthCheck: 'p' }] };
     const first = await driver.apply(input(config));
     expect(first.detail).toContain('HAProxy cannot send ICMP');
-    expect((await driver.apply(input(config))).detail).toBe(first.detail);
-    expect(records.filter((r) => r.level === 'warn' && r.message.includes('ICMP'))).toHaveLength(1);
+    expect(await driver.apply(input(config))).toEqual({ changes: [], detail: first.detail });
   });
 });
 

@@ -40,7 +40,10 @@ export interface Layer7Supervisor {
 export interface Layer7DriverOptions {
   /** haproxy.cfg, the master and admin sockets and the server-state file live here (created 0700). */
   stateDir: string;
-  /** The log book; the driver writes to the `layer7` channel. */
+  /**
+   * The log book. The engine logs what apply() and drift() return; the driver writes to
+   * the `layer7` channel what only it sees: HAProxy exiting and restarting, health transitions.
+   */
   logs: LogBook;
   /** Default `haproxy` on PATH. */
   binary?: string;
@@ -121,7 +124,6 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
 
   let running: Running | undefined;
   let chain: Promise<unknown> = Promise.resolve();
-  let notes = new Set<string>();
   const lastHealth = new Map<string, string>();
 
   /** One call at a time: applies, drift repair, restarts and stop never interleave. */
@@ -252,15 +254,11 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   async function applyNow(input: DesiredInput): Promise<PartApplyResult> {
     const rendered = renderLayer7(input.config, modelOptions);
     const changes: string[] = [];
-    const fresh = new Set(rendered.notes);
-    for (const note of fresh) if (!notes.has(note)) log('warn', note);
-    notes = fresh;
     const detail = rendered.notes.length > 0 ? rendered.notes.join('; ') : undefined;
     const result = (): PartApplyResult => ({ changes, ...(detail === undefined ? {} : { detail }) });
 
     if (rendered.model.frontends.length === 0) {
       if (await stopHaproxy()) changes.push('layer7: stop HAProxy (no Layer 7 service or SSL termination left)');
-      for (const line of changes) log('info', line);
       return result();
     }
     const certificates = await checkCertificates(input.config);
@@ -274,14 +272,11 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         started = await supervisor.start(rendered.text);
       } catch (cause) {
         await supervisor.stop().catch(() => undefined);
-        log('error', `HAProxy did not start: ${String(cause)}`);
         throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy did not start: ${String(cause)}`, { cause });
       }
       if (!started.applied) {
         await supervisor.stop().catch(() => undefined);
-        const error = new HaproxyRefusedError(started.diagnostics, 'start');
-        log('error', error.message, { version: input.version });
-        throw error;
+        throw new HaproxyRefusedError(started.diagnostics, 'start');
       }
       changes.push(...describeModelChanges(undefined, rendered.model));
       changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
@@ -301,13 +296,10 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       try {
         reloaded = await running.supervisor.apply(rendered.text);
       } catch (cause) {
-        log('error', `HAProxy reload failed: ${String(cause)}`);
         throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy reload failed: ${String(cause)}`, { cause });
       }
       if (!reloaded.applied) {
-        const error = new HaproxyRefusedError(reloaded.diagnostics, 'reload');
-        log('error', error.message, { version: input.version });
-        throw error;
+        throw new HaproxyRefusedError(reloaded.diagnostics, 'reload');
       }
       changes.push(...describeModelChanges(running.rendered.model, rendered.model));
       if (certificates !== running.certificates && rendered.text === running.rendered.text) {
@@ -319,7 +311,6 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       running = { ...running, rendered, input, certificates };
     }
     changes.push(...(await syncRuntime(running, services)));
-    for (const line of changes) log('info', line, { version: input.version });
     return result();
   }
 
@@ -365,9 +356,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     drift: () =>
       serial(async () => {
         if (running === undefined) return [];
-        const lines = await syncRuntime(running, undefined);
-        for (const line of lines) log('warn', `put back after an out-of-band change: ${line}`);
-        return lines;
+        return syncRuntime(running, undefined);
       }),
     stop: () =>
       serial(async () => {
