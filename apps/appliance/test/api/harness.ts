@@ -35,7 +35,7 @@ export class Client {
   csrf: string | undefined;
   bearer: string | undefined;
 
-  constructor(readonly base: string) {}
+  constructor(public base: string) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const all: Record<string, string> = { ...headers };

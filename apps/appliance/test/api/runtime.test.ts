@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Client, type Harness, layer4Service, startHarness } from './harness.js';
+import { readEvents } from './sse.js';
+
+let h: Harness;
+let admin: Client;
+beforeEach(async () => {
+  h = await startHarness();
+  admin = await h.admin();
+  await admin.post(`/api/v1/layer4/services?version=${await admin.version()}&wait=applied`, layer4Service('web'));
+});
+afterEach(() => h.close());
+
+const serverOf = (status: { engine: { services: { label: string; colour: string; realServers: { label: string; colour: string; admin: string }[] }[] } }, server: string) =>
+  status.engine.services[0]?.realServers.find((r) => r.label === server);
+
+describe('runtime actions', () => {
+  it('takes a real server offline (blue), drains, brings it online; stored, not versioned, durable', async () => {
+    const version = h.store.current().version;
+    const offline = await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha', { state: 'offline' });
+    expect(offline.status, offline.text).toBe(200);
+    expect(offline.body.entry).toMatchObject({ layer: 'layer4', service: 'web', server: 'alpha', state: 'offline', author: 'admin' });
+    expect(h.store.current().version).toBe(version);
+    const status = (await admin.get('/api/v1/status')).body;
+    expect(serverOf(status, 'alpha')).toMatchObject({ colour: 'blue', admin: 'offline' });
+    expect(status.configVersion).toBe(version);
+    expect(h.ha.replicated.at(-1)).toEqual({ version, adminStates: 1 });
+    const file = JSON.parse(await readFile(join(h.dir, 'admin-states.json'), 'utf8'));
+    expect(file.entries).toHaveLength(1);
+
+    await admin.post('/api/v1/runtime/layer4/services/web/real-servers/bravo', { state: 'drain' });
+    expect((await admin.get('/api/v1/runtime/admin-states')).body.entries.map((e: { state: string }) => e.state)).toEqual(['offline', 'drain']);
+
+    h = await h.restart();
+    const again = await h.admin();
+    expect((await again.get('/api/v1/runtime/admin-states')).body.entries).toHaveLength(2);
+    await again.post('/api/v1/runtime/layer4/services/web', { state: 'online' });
+    expect((await again.get('/api/v1/runtime/admin-states')).body.entries).toEqual([]);
+  });
+
+  it('sets every server of a VIP at once', async () => {
+    const answer = await admin.post('/api/v1/runtime/layer4/services/web', { state: 'offline' });
+    expect(answer.body.entries).toHaveLength(2);
+    await h.api.close();
+    const status = (await admin.get('/api/v1/status')).body;
+    expect(status.engine.services[0].colour).toBe('blue');
+  });
+
+  it('refuses unknown layers, services, servers, states and fields', async () => {
+    const base = '/api/v1/runtime/layer4/services/web/real-servers/alpha';
+    expect((await admin.post('/api/v1/runtime/layer5/services/web', { state: 'offline' })).status).toBe(404);
+    expect((await admin.post('/api/v1/runtime/layer4/services/nope', { state: 'offline' })).status).toBe(404);
+    expect((await admin.post('/api/v1/runtime/layer4/services/web/real-servers/nope', { state: 'offline' })).status).toBe(404);
+    expect((await admin.post(base, { state: 'halt' })).body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: 'state' });
+    expect((await admin.post(base, { state: 'offline', why: 'x' })).body.error.field).toBe('why');
+    h.ha.setPair('passive');
+    expect((await admin.post(base, { state: 'offline' })).body.error.code).toBe('HA_PASSIVE');
+    expect(h.adminStates.list()).toEqual([]);
+  });
+});
+
+describe('status', () => {
+  it('streams status events as servers change', async () => {
+    const cookie = admin.cookie as string;
+    const events = await readEvents(`${h.base}/api/v1/status/events`, { cookie }, 'status', 2, async () => {
+      await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha', { state: 'offline' });
+    });
+    expect(serverOf(events[0]?.data as never, 'alpha')?.colour).toBe('green');
+    expect(serverOf(events[1]?.data as never, 'alpha')?.colour).toBe('blue');
+  });
+
+  it('health turns a server red and the VIP yellow', async () => {
+    h.engine.setHealth({ layer: 'layer4', service: 'web', server: 'bravo' }, 'down');
+    const status = (await admin.get('/api/v1/status')).body;
+    expect(serverOf(status, 'bravo')?.colour).toBe('red');
+    expect(status.engine.services[0].colour).toBe('yellow');
+    expect(status.ha).toMatchObject({ role: 'standalone', state: 'active' });
+  });
+});
+
+describe('reports', () => {
+  it('connections with SYN_RECV and the ARP hint; Layer 7 rows', async () => {
+    expect((await admin.get('/api/v1/reports/connections')).body).toEqual({ connections: [], synRecv: 0 });
+    h.engine.connectionTable = [
+      { protocol: 'TCP', client: '203.0.113.9:5000', virtual: '192.0.2.10:80', destination: '198.51.100.21:80', state: 'SYN_RECV', expiresSeconds: 50, synRecv: true, hint: 'arp' },
+      { protocol: 'TCP', client: '203.0.113.9:5001', virtual: '192.0.2.10:80', destination: '198.51.100.22:80', state: 'ESTABLISHED', expiresSeconds: 800, synRecv: false },
+    ];
+    const report = (await admin.get('/api/v1/reports/connections')).body;
+    expect(report.synRecv).toBe(1);
+    expect(report.hint).toMatch(/arp-fix/);
+    h.engine.layer7Rows = [{ proxy: 'site', server: 'a', status: 'UP', currentSessions: 1, totalSessions: 9, bytesIn: 10, bytesOut: 20 }];
+    expect((await admin.get('/api/v1/reports/layer7')).body.rows).toHaveLength(1);
+  });
+
+  it('traffic rates from samples of the engine counters', async () => {
+    const ref = { layer: 'layer4' as const, service: 'web', server: 'alpha' };
+    h.engine.setCounters(ref, { bytesIn: 0, bytesOut: 0, activeConnections: 1 });
+    h.api.sampleTraffic();
+    h.clock.advance(10_000);
+    h.engine.setCounters(ref, { bytesIn: 10_000, bytesOut: 50_000, activeConnections: 3 });
+    h.api.sampleTraffic();
+    h.clock.advance(10_000);
+    h.engine.setCounters(ref, { bytesIn: 5, bytesOut: 5 }); // counters reset: a rate of 0, not negative
+    h.api.sampleTraffic();
+    const traffic = (await admin.get('/api/v1/reports/traffic?service=web&minutes=5')).body.series;
+    expect(traffic).toHaveLength(1);
+    const alpha = traffic[0].servers.find((s: { label: string }) => s.label === 'alpha');
+    expect(alpha.points).toEqual([
+      { time: '2026-01-01T00:00:10.000Z', connections: 3, bytesInPerSecond: 1000, bytesOutPerSecond: 5000 },
+      { time: '2026-01-01T00:00:20.000Z', connections: 3, bytesInPerSecond: 0, bytesOutPerSecond: 0 },
+    ]);
+    expect(traffic[0].points[0]).toMatchObject({ bytesInPerSecond: 1000 });
+    expect((await admin.get('/api/v1/reports/traffic?minutes=0')).status).toBe(400);
+    expect((await admin.get('/api/v1/reports/traffic?service=nope')).status).toBe(400);
+  });
+});
+
+describe('logs', () => {
+  it('filters by channel, level, text, sequence and time', async () => {
+    h.logs.write('layer4', 'info', 'added service web');
+    h.logs.write('layer4', 'error', 'netlink said EPERM');
+    h.logs.write('heartbeat', 'warn', 'peer link down');
+    const get = async (query: string) => (await admin.get(`/api/v1/logs?${query}`)).body.records.map((r: { message: string }) => r.message);
+    expect(await get('channel=layer4')).toEqual(['added service web', 'netlink said EPERM']);
+    expect(await get('channel=layer4,heartbeat&level=warn')).toEqual(['netlink said EPERM', 'peer link down']);
+    expect(await get('q=EPERM')).toEqual(['netlink said EPERM']);
+    expect(await get('channel=layer4&limit=1')).toEqual(['netlink said EPERM']);
+    const all = (await admin.get('/api/v1/logs?channel=layer4')).body.records;
+    expect(await get(`channel=layer4&after=${all[0].seq}`)).toEqual(['netlink said EPERM']);
+    expect(await get('channel=layer4&since=2030-01-01T00:00:00Z')).toEqual([]);
+    for (const bad of ['channel=kernel', 'level=loud', 'after=x', 'limit=0', 'since=yesterday', 'follow=1']) {
+      expect((await admin.get(`/api/v1/logs?${bad}`)).status, bad).toBe(400);
+    }
+  });
+
+  it('follows new records as events, resuming after Last-Event-ID', async () => {
+    const first = h.logs.write('layer7', 'info', 'before');
+    h.logs.write('layer7', 'info', 'missed');
+    const events = await readEvents(
+      `${h.base}/api/v1/logs/follow?channel=layer7`,
+      { cookie: admin.cookie as string, 'last-event-id': String(first.seq) },
+      'log',
+      2,
+      async () => {
+        h.logs.write('layer4', 'info', 'other channel');
+        h.logs.write('layer7', 'warn', 'live');
+      },
+    );
+    expect(events.map((e) => (e.data as { message: string }).message)).toEqual(['missed', 'live']);
+    expect(events[0]?.id).toBe(String(first.seq + 1));
+  });
+});
+
+describe('metrics', () => {
+  it('Prometheus text with HELP, TYPE and escaped labels', async () => {
+    h.engine.setCounters({ layer: 'layer4', service: 'web', server: 'alpha' }, { activeConnections: 4, bytesIn: 100 });
+    await admin.post('/api/v1/runtime/layer4/services/web/real-servers/bravo', { state: 'drain' });
+    const answer = await admin.get('/metrics');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = answer.text;
+    expect(text).toContain('# HELP sluice_config_version The current configuration version.\n# TYPE sluice_config_version gauge\n');
+    expect(text).toContain(`sluice_config_version ${h.store.current().version}\n`);
+    expect(text).toContain('sluice_real_server_active_connections{layer="layer4",service="web",server="alpha",address="198.51.100.21"} 4');
+    expect(text).toContain('sluice_real_server_admin_state{layer="layer4",service="web",server="bravo",address="198.51.100.22",state="drain"} 1');
+    expect(text).toContain('# TYPE sluice_real_server_bytes_in_total counter');
+    expect(text).toContain('sluice_ha_active{role="standalone"} 1');
+    // Each family's HELP and TYPE once, every sample line well formed.
+    const lines = text.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('# TYPE sluice_real_server_weight ')).length).toBe(1);
+    for (const line of lines.filter((l) => !l.startsWith('#'))) {
+      expect(line).toMatch(/^[a-z_]+(\{([a-z_]+="([^"\\\n]|\\["\\n])*",?)+\})? -?[0-9.e+]+$/);
+    }
+    expect((await h.client().get('/metrics')).status).toBe(401);
+  });
+
+  it('escapes label values', async () => {
+    const { escapeLabel } = await import('../../src/metrics/prometheus.js');
+    expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+  });
+});
