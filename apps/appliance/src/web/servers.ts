@@ -3,6 +3,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import type { Route } from '../api/router.js';
+import { certificateUploadRoutes } from '../api/routes/certificates-upload.js';
+import type { LogBook } from '../daemon/interfaces.js';
 import { openWebCertificates, type WebCertificates } from './certificates.js';
 import { defaultUiDir, loadAssets, SECURITY_HEADERS, serveAsset } from './static.js';
 
@@ -23,6 +26,13 @@ export interface WebServersOptions {
   certificates?: WebCertificates;
   /** The built UI [`dist/ui`]. */
   uiDir?: string;
+  /**
+   * The API's `addRoutes`: the certificate routes (`GET /web-certificate`, `POST
+   * /certificates/upload`, `POST /certificates/csr`) join the API there, behind its
+   * authentication and CSRF checks. With `logs`, which records who replaced the certificate.
+   */
+  addApiRoutes?: (routes: readonly Route[]) => void;
+  logs?: LogBook;
 }
 
 export interface WebServers {
@@ -101,6 +111,7 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
   const names = options.certificateNames ?? nodeNames();
   const certificates =
     options.certificates ?? (await openWebCertificates({ dir: join(options.dataDir, 'web-tls'), names }));
+  if (options.addApiRoutes && options.logs) options.addApiRoutes(certificateUploadRoutes(certificates, options.logs));
   const handler = route(assets, options.handleApi);
   const hosts = options.hosts?.length ? options.hosts : ['::'];
   const servers: (Server | HttpsServer)[] = [];

@@ -15,27 +15,20 @@ export function listOf<T>(data: unknown): T[] {
 
 export interface TrafficPoint {
   time: string;
-  bytesIn: number;
-  bytesOut: number;
-  connections?: number;
+  connections: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
 }
 export interface TrafficSeries {
-  /** `web` or `web/alpha_server`. */
-  name: string;
+  layer: string;
+  service: string;
   points: TrafficPoint[];
+  servers: { label: string; points: TrafficPoint[] }[];
 }
 
-/** A line graph of bytes per second between samples, drawn as SVG (no library). */
-export function trafficGraph(series: TrafficSeries, width = 420, height = 140): SVGSVGElement {
-  const pts = series.points;
-  const rates: { t: number; rate: number }[] = [];
-  for (let i = 1; i < pts.length; i++) {
-    const a = pts[i - 1] as TrafficPoint;
-    const b = pts[i] as TrafficPoint;
-    const seconds = (Date.parse(b.time) - Date.parse(a.time)) / 1000;
-    const bytes = b.bytesIn + b.bytesOut - (a.bytesIn + a.bytesOut);
-    if (seconds > 0) rates.push({ t: Date.parse(b.time), rate: Math.max(0, bytes / seconds) });
-  }
+/** A line graph of bytes per second (in + out) over time, drawn as SVG (no library). */
+export function trafficGraph(name: string, pts: readonly TrafficPoint[], width = 420, height = 140): SVGSVGElement {
+  const rates = pts.map((p) => ({ t: Date.parse(p.time), rate: p.bytesInPerSecond + p.bytesOutPerSecond }));
   const pad = 36;
   const max = Math.max(1, ...rates.map((r) => r.rate));
   const t0 = rates[0]?.t ?? 0;
@@ -51,10 +44,10 @@ export function trafficGraph(series: TrafficSeries, width = 420, height = 140): 
       height,
       viewBox: `0 0 ${width} ${height}`,
       role: 'img',
-      'aria-label': `Traffic of ${series.name}`,
+      'aria-label': `Traffic of ${name}`,
     },
-    svg('title', {}, `Traffic of ${series.name}`),
-    svg('text', { x: pad, y: 12 }, `${series.name} — peak ${formatBytes(max)}/s`),
+    svg('title', {}, `Traffic of ${name}`),
+    svg('text', { x: pad, y: 12 }, `${name} — peak ${formatBytes(max)}/s`),
     svg('line', { x1: pad, y1: height - 20, x2: width - 8, y2: height - 20, stroke: '#999' }),
     svg('line', { x1: pad, y1: 14, x2: pad, y2: height - 20, stroke: '#999' }),
     rates.length > 1
@@ -185,7 +178,17 @@ export async function renderReports(main: HTMLElement): Promise<() => void> {
     const series = listOf<TrafficSeries>(data).filter((s) => Array.isArray(s?.points));
     replace(
       trafficSlot,
-      series.length === 0 ? h('p', { class: 'muted' }, 'No traffic samples yet.') : series.map((s) => trafficGraph(s)),
+      series.length === 0
+        ? h('p', { class: 'muted' }, 'No traffic samples yet.')
+        : series.map((s) =>
+            h(
+              'div',
+              { class: 'graphs' },
+              h('h3', {}, `${s.service} (${s.layer === 'layer4' ? 'Layer 4' : 'Layer 7'})`),
+              trafficGraph(s.service, s.points),
+              s.servers.map((r) => trafficGraph(`${s.service}/${r.label}`, r.points)),
+            ),
+          ),
     );
   };
   const safe = (f: () => Promise<void>, slot: HTMLElement) => () =>

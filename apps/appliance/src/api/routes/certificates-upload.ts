@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { LogBook } from '../../daemon/interfaces.js';
+import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
+import { badRequest } from '../errors.js';
+import { requireObject } from '../resources.js';
+import type { Ctx, Route } from '../router.js';
+
+const UPLOAD_LIMIT = 256 * 1024;
+
+const uploadSchema = z.discriminatedUnion('format', [
+  z.strictObject({
+    format: z.literal('pem'),
+    certificate: z.string().max(UPLOAD_LIMIT),
+    key: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
+    passphrase: z.string().max(1024).optional(),
+  }),
+  z.strictObject({
+    format: z.literal('pkcs12'),
+    data: z.string().max(UPLOAD_LIMIT),
+    password: z.string().max(1024).optional(),
+  }),
+]);
+
+const requestSchema = z.strictObject({
+  commonName: z.string().max(253),
+  altNames: z.array(z.string().max(253)).max(100).optional(),
+  organization: z.string().max(64).optional(),
+});
+
+/** The body as the schema takes it, or API_BAD_REQUEST naming the first field at fault. */
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(requireObject(body));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  throw badRequest(path.map(String).join('.') || '(body)', issue?.message ?? 'is invalid');
+}
+
+const author = (ctx: Ctx) => ctx.principal?.user ?? 'unknown';
+
+/**
+ * The web interface's own HTTPS certificate: see it, replace it by an upload (PEM or
+ * PKCS#12), or make a key and signing request here and upload the signed certificate
+ * later. Bad material is CERTIFICATE_INVALID naming the field; the certificate in use
+ * stays until a good one is installed, which the HTTPS server takes without a restart.
+ */
+export function certificateUploadRoutes(certificates: WebCertificates, logs: LogBook): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/web-certificate',
+      summary: 'The HTTPS certificate of the web interface, and the pending signing request',
+      tag: 'certificates',
+      access: 'read',
+      handler: async () => ({ body: { current: certificates.info(), request: certificates.pending() ?? null } }),
+    },
+    {
+      method: 'POST',
+      path: '/certificates/upload',
+      summary: 'Install the web interface certificate: PEM (certificate and key) or PKCS#12 (base64, with password)',
+      tag: 'certificates',
+      access: 'write',
+      bodyLimit: UPLOAD_LIMIT * 2,
+      requestSchema: uploadSchema,
+      handler: async (ctx) => {
+        const upload = parse(uploadSchema, ctx.body) as CertificateUpload;
+        const info = await certificates.install(upload);
+        logs.write('audit', 'info', `${author(ctx)}: web certificate replaced (${info.subject})`, {
+          author: author(ctx),
+          fingerprint: info.fingerprint256,
+        });
+        return { body: info };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/certificates/csr',
+      summary: 'Make a key and a certificate signing request for the web interface (the key stays here)',
+      tag: 'certificates',
+      access: 'write',
+      requestSchema,
+      handler: async (ctx) => {
+        const request = parse(requestSchema, ctx.body);
+        const made = await certificates.createRequest({
+          commonName: request.commonName,
+          ...(request.altNames ? { altNames: request.altNames } : {}),
+          ...(request.organization ? { organization: request.organization } : {}),
+        });
+        logs.write('audit', 'info', `${author(ctx)}: web certificate request made for ${made.commonName}`, {
+          author: author(ctx),
+        });
+        return { status: 201, body: made };
+      },
+    },
+  ];
+}
