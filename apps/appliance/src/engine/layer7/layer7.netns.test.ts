@@ -19,6 +19,7 @@ const run = promisify(execFile);
 const CLIENT = '192.0.2.2';
 const LB = '192.0.2.1';
 const VIP = '192.0.2.10';
+const VIP6 = '2001:db8:1::10';
 /** A VIP the balancer does not hold at first: the passive node of a pair. */
 const LATER_VIP = '192.0.2.20';
 const SERVERS = { alpha: '198.51.100.11', bravo: '198.51.100.12', charlie: '198.51.100.13' } as const;
@@ -92,6 +93,7 @@ function baseConfig(): ApplianceConfigInput {
           { label: 'bravo', address: SERVERS.bravo, port: 9999 },
         ],
       },
+      { label: 'six', vip: VIP6, ports: [80], realServers: [{ label: 'bravo', address: SERVERS.bravo, port: 8080 }] },
       {
         label: 'later',
         vip: LATER_VIP,
@@ -179,7 +181,10 @@ beforeAll(async () => {
 
   client = await lab.host('client');
   lb = await lab.host('lb');
-  const link = await lab.link(client, lb, { aAddrs: [`${CLIENT}/24`], bAddrs: [`${LB}/24`, `${VIP}/24`] });
+  const link = await lab.link(client, lb, {
+    aAddrs: [`${CLIENT}/24`, '2001:db8:1::2/64'],
+    bAddrs: [`${LB}/24`, `${VIP}/24`, '2001:db8:1::1/64', `${VIP6}/64`],
+  });
   lbClientIf = link.bIf;
   const sw = await lab.switch('sw');
   await lab.attach(lb, sw, ['198.51.100.1/24']);
@@ -217,6 +222,10 @@ describe('Layer 7 driver with a real HAProxy', () => {
     const before = await workerPid();
     expect(await driver.apply(input(baseConfig()))).toEqual({ changes: [] });
     expect(await workerPid()).toBe(before);
+  });
+
+  it('an IPv6 VIP serves too', async () => {
+    expect(await client.httpGet(`http://[${VIP6}]/`, 2)).toEqual(['bravo_server', 'bravo_server']);
   });
 
   it('cookie persistence sticks a client to one server', async () => {
