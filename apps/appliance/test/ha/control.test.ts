@@ -1,0 +1,183 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HaStatus } from '../../src/daemon/interfaces.js';
+import { ApplianceError } from '../../src/errors.js';
+import { createHaControl } from '../../src/ha/control.js';
+import { haWarnings } from '../../src/ha/warnings.js';
+import type { StoredVersion } from '../../src/store/store.js';
+import { FakeAdminStates, FakeStore, version } from './fakes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-ha-control-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function setup(store = new FakeStore(1)) {
+  const calls: string[] = [];
+  const engine = {
+    async setActive(active: boolean) {
+      calls.push(`setActive ${active}`);
+    },
+    async apply(v: StoredVersion) {
+      calls.push(`apply ${v.version}`);
+      return { version: v.version, parts: [], changes: [] };
+    },
+  };
+  const ha = createHaControl({ store, engine, adminStates: new FakeAdminStates(), dataDir: dir, niceness: null });
+  return { ha, calls, store };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApplianceError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplianceError);
+  return error as ApplianceError;
+}
+
+describe('HaControl standalone (no heartbeat section, or disabled)', () => {
+  it('is active and editable, makes the engine active at start, refuses takeover and standby', async () => {
+    const { ha, calls } = setup();
+    const seen: HaStatus[] = [];
+    ha.onStatus((s) => seen.push(s));
+    await ha.start();
+    expect(calls).toEqual(['setActive true']);
+    expect(ha.status()).toEqual({ enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] });
+    expect(ha.isEditable()).toBe(true);
+    expect(seen.at(-1)?.state).toBe('active');
+    expect((await rejection(ha.takeover())).code).toBe('HA_DISABLED');
+    expect((await rejection(ha.standby())).code).toBe('HA_DISABLED');
+    await ha.replicate(version(2), []);
+    expect(calls).toEqual(['setActive true']);
+    await ha.stop();
+  });
+
+  it('refuses replicas while HA is off', async () => {
+    const { ha } = setup();
+    await ha.start();
+    const result = await ha.handleReplica('{}', {});
+    expect(result).toMatchObject({ status: 409, body: { error: { code: 'HA_DISABLED' } } });
+    await ha.stop();
+  });
+
+  it('a heartbeat section that cannot start leaves the node passive but editable, with the reason', async () => {
+    const store = new FakeStore(1);
+    const head = store.commit();
+    // The slave role without --ha-peer: the master is unknown.
+    Object.assign(head, {
+      config: {
+        ...head.config,
+        heartbeat: {
+          enabled: true,
+          peer: { name: 'lb2', address: '192.0.2.2' },
+          links: [{ interface: 'eth0' }],
+          key: 'a pair key of sixteen or more',
+          pingNodes: [],
+          autoFailback: true,
+        },
+      },
+    });
+    const calls: string[] = [];
+    const ha = createHaControl({
+      store,
+      engine: {
+        setActive: async (a) => {
+          calls.push(`setActive ${a}`);
+        },
+        apply: async (v) => ({ version: v.version, parts: [], changes: [] }),
+      },
+      adminStates: new FakeAdminStates(),
+      dataDir: dir,
+      niceness: null,
+      local: { role: 'slave' },
+    });
+    await ha.start();
+    expect(calls).toEqual(['setActive false']);
+    const status = ha.status();
+    expect(status).toMatchObject({ enabled: true, role: 'slave', state: 'passive', link: 'unknown' });
+    expect(status.warnings[0]).toMatch(/HA could not start: .*--ha-peer/);
+    expect(ha.isEditable()).toBe(true);
+    expect((await rejection(ha.takeover())).code).toBe('HA_DISABLED');
+    await ha.stop();
+  });
+});
+
+describe('HA warnings', () => {
+  const heartbeat = {
+    nodeId: 'master',
+    role: 'master' as const,
+    state: 'active' as const,
+    preference: 'none' as const,
+    healthy: true,
+    pingOk: true,
+    pingPending: false,
+    link: 'up' as const,
+    links: [
+      { name: 'eth0', state: 'up' as const },
+      { name: 'eth1', state: 'down' as const },
+    ],
+    peer: {
+      nodeId: 'lb2',
+      state: 'active' as const,
+      role: 'slave' as const,
+      priority: 100,
+      configVersion: 0,
+      healthy: true,
+      pingOk: true,
+      pingPending: false,
+      preference: 'none' as const,
+      hearsSelf: true,
+    },
+    configVersionMatches: undefined,
+    rejected: {},
+  };
+  const base = { startFailure: undefined, peerName: 'lb2', replicationError: undefined };
+
+  it('names a link down, both nodes active, and a peer behind', () => {
+    expect(
+      haWarnings({ ...base, heartbeat, ownHead: { version: 5, time: 'a' }, peerHead: { version: 3, time: 'b' } }),
+    ).toEqual([
+      'heartbeat link eth1 is down',
+      'both nodes are active (split brain): the election makes one of them passive',
+      "lb2's configuration is behind: version 3, this node has 5",
+    ]);
+  });
+
+  it('names a silent peer, a peer ahead, diverged versions, unreachable ping nodes and a failed replication', () => {
+    const silent = { ...heartbeat, state: 'passive' as const, link: 'down' as const, pingOk: false };
+    expect(
+      haWarnings({
+        ...base,
+        heartbeat: silent,
+        ownHead: { version: 5, time: 'a' },
+        peerHead: { version: 6, time: 'b' },
+        replicationError: 'refused',
+      }),
+    ).toEqual([
+      'no heartbeat from lb2: it is down or every heartbeat link is cut',
+      'this node cannot reach its ping nodes: it will not take over',
+      "lb2's configuration is ahead: version 6, this node has 5",
+      'replication to lb2 failed: refused',
+    ]);
+    expect(
+      haWarnings({
+        ...base,
+        heartbeat: undefined,
+        ownHead: { version: 5, time: 'a' },
+        peerHead: { version: 5, time: 'b' },
+      }),
+    ).toEqual([expect.stringMatching(/^lb2 holds a different version 5 \(the pair diverged/)]);
+    expect(
+      haWarnings({
+        ...base,
+        heartbeat: undefined,
+        ownHead: { version: 5, time: 'a' },
+        peerHead: { version: 5, time: 'a' },
+      }),
+    ).toEqual([]);
+  });
+});
