@@ -1,0 +1,135 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import { openWebCertificates, selfSignedCertificate } from '../../src/web/index.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const names = ['lb1.example.test', '192.0.2.5', '2001:db8::5'];
+
+async function rejection(promise: Promise<unknown>): Promise<ApplianceError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplianceError);
+  return error as ApplianceError;
+}
+
+/** A PKCS#12 file (base64) holding a certificate and its key, as a CA or Windows would export it. */
+function pkcs12(pair: { cert: string; key: string }, password: string): string {
+  const p12 = forge.pkcs12.toPkcs12Asn1(
+    forge.pki.privateKeyFromPem(pair.key),
+    [forge.pki.certificateFromPem(pair.cert)],
+    password,
+    { algorithm: '3des' },
+  );
+  return Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary').toString('base64');
+}
+
+/** Sign a CSR with a throw-away CA, as the administrator's CA would. */
+function signRequest(csrPem: string): string {
+  const caKeys = forge.pki.rsa.generateKeyPair(1024);
+  const csr = forge.pki.certificationRequestFromPem(csrPem);
+  expect(csr.verify()).toBe(true);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(NOW.getTime() - 1000);
+  cert.validity.notAfter = new Date(NOW.getTime() + 86_400_000 * 365);
+  cert.setSubject(csr.subject.attributes);
+  cert.setIssuer([{ name: 'commonName', value: 'Test CA' }]);
+  const extensionRequest = csr.getAttribute({ name: 'extensionRequest' }) as { extensions: object[] } | null;
+  cert.setExtensions(extensionRequest?.extensions ?? []);
+  cert.sign(caKeys.privateKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+describe('web certificates', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-web-tls-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const open = () => openWebCertificates({ dir, names, now: () => NOW });
+
+  it('creates a self-signed certificate for the node names and addresses on first start, kept across restarts', async () => {
+    const first = await open();
+    const info = first.info();
+    expect(info.subject).toContain('CN=lb1.example.test');
+    expect(info.selfSigned).toBe(true);
+    expect(info.altNames).toEqual(['lb1.example.test', '192.0.2.5', '2001:DB8:0:0:0:0:0:5']);
+    const x509 = new X509Certificate(first.material().cert);
+    expect(x509.checkHost('lb1.example.test')).toBe('lb1.example.test');
+    expect(x509.checkIP('192.0.2.5')).toBe('192.0.2.5');
+    expect((await stat(join(dir, 'server.pem'))).mode & 0o777).toBe(0o600);
+    const again = await open();
+    expect(again.info().fingerprint256).toBe(info.fingerprint256);
+  });
+
+  it('installs an uploaded PEM pair, tells its listeners, and keeps it after a restart', async () => {
+    const certificates = await open();
+    const uploaded = selfSignedCertificate(['www.example.test'], NOW);
+    const seen: string[] = [];
+    certificates.onChange((material) => seen.push(material.cert));
+    const info = await certificates.install({ format: 'pem', certificate: uploaded.cert, key: uploaded.key });
+    expect(info.altNames).toEqual(['www.example.test']);
+    expect(seen.map((pem) => new X509Certificate(pem).fingerprint256)).toEqual([info.fingerprint256]);
+    expect((await open()).info().fingerprint256).toBe(info.fingerprint256);
+  });
+
+  it('refuses a key of another certificate, an expired certificate and garbage, naming the field, and keeps the current one', async () => {
+    const certificates = await open();
+    const current = certificates.info().fingerprint256;
+    const a = selfSignedCertificate(['a.test'], NOW);
+    const b = selfSignedCertificate(['b.test'], NOW);
+    const mismatch = await rejection(certificates.install({ format: 'pem', certificate: a.cert, key: b.key }));
+    expect([mismatch.code, mismatch.field]).toEqual(['CERTIFICATE_INVALID', 'key']);
+    const old = selfSignedCertificate(['old.test'], new Date('2020-01-01T00:00:00Z'));
+    const expired = await rejection(certificates.install({ format: 'pem', certificate: old.cert, key: old.key }));
+    expect([expired.code, expired.field]).toEqual(['CERTIFICATE_INVALID', 'certificate']);
+    expect((await rejection(certificates.install({ format: 'pem', certificate: 'hello', key: a.key }))).field).toBe(
+      'certificate',
+    );
+    expect((await rejection(certificates.install({ format: 'pem', certificate: a.cert, key: 'nope' }))).field).toBe(
+      'key',
+    );
+    expect((await rejection(certificates.install({ format: 'pem', certificate: a.cert }))).field).toBe('key');
+    expect(certificates.info().fingerprint256).toBe(current);
+    expect((await open()).info().fingerprint256).toBe(current);
+  });
+
+  it('installs a PKCS#12 file with its password and refuses a wrong password', async () => {
+    const certificates = await open();
+    const pair = selfSignedCertificate(['p12.example.test'], NOW);
+    const data = pkcs12(pair, 'secret password');
+    const wrong = await rejection(certificates.install({ format: 'pkcs12', data, password: 'guess' }));
+    expect([wrong.code, wrong.field]).toEqual(['CERTIFICATE_INVALID', 'password']);
+    const notP12 = await rejection(certificates.install({ format: 'pkcs12', data: 'aGVsbG8=', password: 'x' }));
+    expect(notP12.field).toBe('data');
+    const info = await certificates.install({ format: 'pkcs12', data, password: 'secret password' });
+    expect(info.fingerprint256).toBe(new X509Certificate(pair.cert).fingerprint256);
+  });
+
+  it('makes a key and CSR here; the signed certificate alone then installs with that key', async () => {
+    const certificates = await open();
+    const request = await certificates.createRequest({ commonName: 'lb.example.test', altNames: ['192.0.2.5'] });
+    expect(request.csr).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----/);
+    expect(JSON.stringify(request)).not.toContain('PRIVATE KEY');
+    expect((await open()).pending()?.csr).toBe(request.csr);
+    const signed = signRequest(request.csr);
+    const info = await certificates.install({ format: 'pem', certificate: signed });
+    expect(info.subject).toContain('CN=lb.example.test');
+    expect(info.altNames).toEqual(['lb.example.test', '192.0.2.5']);
+    expect(info.selfSigned).toBe(false);
+    expect(certificates.pending()).toBeUndefined();
+    expect(await readFile(join(dir, 'server.pem'), 'utf8')).toContain(signed.trim());
+    const bad = await rejection(certificates.createRequest({ commonName: 'evil\nname' }));
+    expect([bad.code, bad.field]).toEqual(['CERTIFICATE_INVALID', 'commonName']);
+  });
+});
