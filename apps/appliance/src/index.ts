@@ -29,6 +29,8 @@ export {
   type ValidationResult,
   validateConfig,
 } from './config/validate.js';
+export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
+export type * from './daemon/interfaces.js';
 export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
 export {
   createHaControl,
@@ -37,7 +39,6 @@ export {
   type HaService,
   parsePeerSpec,
 } from './ha/index.js';
-export { type ApplianceServerOptions, createApplianceServer } from './server.js';
 export type { AuditEntry } from './store/audit.js';
 export {
   type CommitRequest,

@@ -9,7 +9,7 @@ import { validateCommand } from './validate.js';
 import { wizardCommand } from './wizard.js';
 
 export { type ClientOptions, DaemonClient, DEFAULT_DATA_DIR, DEFAULT_URL, readToken } from './client.js';
-export type { CommandSpec, RunOptions } from './command.js';
+export { type CommandSpec, type RunOptions, runCommand } from './command.js';
 export { CliError, type CliIo, EXIT, processIo } from './io.js';
 
 /** Every command except `serve` (src/cli.ts) and `lab` (src/cli/lab.ts). */

@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openAdminStates } from '../admin-states/index.js';
+import { type Api, createApi } from '../api/index.js';
+import { type Auth, openAuth } from '../auth/index.js';
+import { type Capability, detectCapabilities } from '../capabilities.js';
+import { createEngine } from '../engine/index.js';
+import { createLayer7Driver } from '../engine/layer7/index.js';
+import type { HaLocalOptions } from '../ha/identity.js';
+import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
+import { type ClosableLogBook, createLogBook } from '../logs/index.js';
+import { ConfigStore } from '../store/store.js';
+import { createWebServers, type WebServers } from '../web/index.js';
+import type { Engine } from './interfaces.js';
+
+export interface DaemonOptions {
+  /** Configuration versions, audit, logs, admin states, credentials and the HTTPS certificate live here. */
+  dataDir: string;
+  /** The appliance's own version (package.json). */
+  version: string;
+  /** [9080]; 0 picks a free port. */
+  httpPort?: number | undefined;
+  /** [9443]; 0 picks a free port. */
+  httpsPort?: number | undefined;
+  /** Addresses the web servers listen on [`::`]. */
+  hosts?: readonly string[] | undefined;
+  /** Program IPVS and run HAProxy in this named network namespace instead of the daemon's own. */
+  netns?: string | undefined;
+  /** This node's place in an HA pair (node-local, never replicated). */
+  ha?: HaLocalOptions | undefined;
+  /** What this host lets the appliance do (detected when absent). */
+  capabilities?: readonly Capability[] | undefined;
+}
+
+export interface Daemon {
+  readonly store: ConfigStore;
+  readonly engine: Engine;
+  readonly ha: HaService;
+  readonly auth: Auth;
+  readonly logs: ClosableLogBook;
+  readonly web: WebServers;
+  readonly capabilities: readonly Capability[];
+  /** The first-boot password of `admin` when this start created it (print it once). */
+  readonly initialPassword: string | undefined;
+  /**
+   * Stops serving, the heartbeat and the engine's timers. IPVS, the addresses and HAProxy's
+   * configuration stay as they are, so that a restart disturbs no established connection.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * The appliance: one process composing the store, admin states, log book, engine (IPVS,
+ * HAProxy, addresses, health), HA node, REST API and web servers. Parts this host cannot
+ * run report `unavailable` in the status; everything else still starts.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { dataDir } = options;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const logs = await createLogBook({ dir: join(dataDir, 'logs') });
+  const cleanups: (() => Promise<void>)[] = [() => logs.close()];
+  const unwind = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const capabilities = options.capabilities ?? (await detectCapabilities());
+    const store = await ConfigStore.open(join(dataDir, 'config'));
+    const adminStates = await openAdminStates(dataDir);
+    const auth = await openAuth(dataDir, { store });
+    const runDir = join(dataDir, 'run');
+    const netns = options.netns === undefined ? {} : { netns: options.netns };
+    const layer7 = createLayer7Driver({ stateDir: join(runDir, 'haproxy'), logs, ...netns });
+    const engine = createEngine({
+      store,
+      adminStates,
+      logs,
+      stateDir: join(runDir, 'engine'),
+      ...netns,
+      drivers: { layer7 },
+      // HA decides; a standalone node is made active by ha.start().
+      active: false,
+    });
+    const ha = createHaControl({
+      store,
+      engine,
+      adminStates,
+      logs,
+      dataDir,
+      ...(options.ha ? { local: options.ha } : {}),
+    });
+    const api: Api = createApi({
+      store,
+      adminStates,
+      engine,
+      ha,
+      logs,
+      auth,
+      capabilities,
+      version: options.version,
+      replicaReceiver: replicaReceiver((body, headers, method, path) => ha.handleReplica(body, headers, method, path)),
+    });
+    cleanups.push(() => api.close());
+
+    logs.write(
+      'system',
+      'info',
+      `sluice appliance ${options.version} starting; configuration version ${store.current().version}`,
+    );
+    await engine.start();
+    cleanups.push(() => engine.stop());
+    await ha.start();
+    cleanups.push(() => ha.stop());
+
+    const admin = store.current().config.administration;
+    const web = await createWebServers({
+      handleApi: api.handle,
+      dataDir,
+      httpPort: options.httpPort ?? admin.httpPort,
+      httpsPort: options.httpsPort ?? admin.httpsPort,
+      ...(options.hosts ? { hosts: options.hosts } : {}),
+      addApiRoutes: (routes) => api.addRoutes(routes),
+      logs,
+    });
+    cleanups.push(() => web.close());
+    logs.write('system', 'info', `serving on :${web.httpPort} (HTTP) and :${web.httpsPort} (HTTPS)`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      store,
+      engine,
+      ha,
+      auth,
+      logs,
+      web,
+      capabilities,
+      initialPassword: auth.initialPassword,
+      stop: () => {
+        stopping ??= (async () => {
+          logs.write('system', 'info', 'stopping');
+          await unwind();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
