@@ -6,6 +6,7 @@ import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './ker
 import { kernelError } from './kernel/errors.js';
 import { type Attr, AttrView, u32 } from './netlink/attributes.js';
 import { KernelError, NetlinkConnection } from './netlink/connection.js';
+import { DumpPool } from './netlink/dump-pool.js';
 import { GENL_HDRLEN, type GenlRequest, type NlMessage } from './netlink/message.js';
 import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './netlink/transport.js';
 import { type Operation, operationRequest } from './operations.js';
@@ -28,7 +29,15 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** A transport of your own (tests); overrides `netns`. */
   transport?: NetlinkTransport;
+  /**
+   * Sockets that `list()` keeps dumping on at once (default 4; 1 = the client's own only).
+   * Needs a transport that can open siblings: this namespace's can, a named namespace's
+   * (one worker process per socket) does not.
+   */
+  dumpSockets?: number;
 }
+
+const DUMP_SOCKETS = 4;
 
 export type ServiceWithDestinations = Service & { destinations: Destination[] };
 
@@ -44,19 +53,32 @@ export interface OperationResult {
  */
 export class IpvsClient {
   private readonly connection: NetlinkConnection;
+  private readonly dumps: DumpPool;
   private readonly family: number;
 
-  private constructor(connection: NetlinkConnection, family: number) {
+  private constructor(connection: NetlinkConnection, dumps: DumpPool, family: number) {
     this.connection = connection;
+    this.dumps = dumps;
     this.family = family;
   }
 
   static async open(options: OpenOptions = {}): Promise<IpvsClient> {
-    const transport =
+    const { dumpSockets = DUMP_SOCKETS } = options;
+    if (!Number.isInteger(dumpSockets) || dumpSockets < 1 || dumpSockets > 64) {
+      throw new IpvsError('IPVS_INVALID_FIELD', 'dumpSockets: a whole number from 1 to 64', { field: 'dumpSockets' });
+    }
+    const transport: NetlinkTransport =
       options.transport ?? (options.netns ? await NamespaceTransport.open(options.netns) : new LocalTransport());
-    const connection = new NetlinkConnection(transport, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+    const connectionOptions = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
+    const connection = new NetlinkConnection(transport, connectionOptions);
+    const sibling = transport.openSibling?.bind(transport);
+    const dumps = new DumpPool(
+      connection,
+      sibling && (() => new NetlinkConnection(sibling(), connectionOptions)),
+      dumpSockets,
+    );
     try {
-      return new IpvsClient(connection, await connection.resolveFamily(IPVS_GENL_NAME));
+      return new IpvsClient(connection, dumps, await connection.resolveFamily(IPVS_GENL_NAME));
     } catch (error) {
       connection.close();
       if (error instanceof KernelError && error.errno === 2) {
@@ -71,6 +93,7 @@ export class IpvsClient {
   }
 
   close(): void {
+    this.dumps.close();
     this.connection.close();
   }
 
@@ -88,7 +111,7 @@ export class IpvsClient {
 
   private async dumpOf(cmd: number, attrs: Attr[], what: string): Promise<NlMessage[]> {
     try {
-      return await this.connection.dump(this.req(cmd, attrs));
+      return await this.dumps.dump(this.req(cmd, attrs));
     } catch (error) {
       throw error instanceof KernelError ? kernelError(error, what, cmd) : error;
     }
@@ -197,30 +220,24 @@ export class IpvsClient {
       [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(service) }],
       'list destinations',
     );
-    return replies.flatMap((r) => {
-      const m = decodeNested(r, CmdAttr.DEST);
-      return m ? [decodeDestination(m, family)] : [];
-    });
+    return decodeDestinations(replies, family);
   }
 
-  /** The whole table: every service with its destinations. */
+  /** The whole table: every service with its destinations (a GET_DEST dump per service). */
   async list(): Promise<ServiceWithDestinations[]> {
     const services = await this.listServices();
-    let replies: NlMessage[][];
     try {
-      replies = await this.connection.dumpMany(
+      // Decoded as each dump ends: its datagrams are garbage before the next ones arrive.
+      return await this.dumps.dumpEach(
         services.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
+        (replies, i) => {
+          const service = services[i] as Service;
+          return { ...service, destinations: decodeDestinations(replies, service.family) };
+        },
       );
     } catch (error) {
       throw error instanceof KernelError ? kernelError(error, 'list destinations', Cmd.GET_DEST) : error;
     }
-    return services.map((service, i) => ({
-      ...service,
-      destinations: (replies[i] ?? []).flatMap((r) => {
-        const m = decodeNested(r, CmdAttr.DEST);
-        return m ? [decodeDestination(m, service.family)] : [];
-      }),
-    }));
   }
 
   async startDaemon(daemon: SyncDaemon): Promise<void> {
@@ -296,4 +313,13 @@ function topLevel(msg: NlMessage | undefined): AttrView {
 
 function decodeNested(msg: NlMessage, type: number): AttrView | undefined {
   return topLevel(msg).nested(type);
+}
+
+function decodeDestinations(replies: readonly NlMessage[], family: Service['family']): Destination[] {
+  const out: Destination[] = [];
+  for (const reply of replies) {
+    const m = decodeNested(reply, CmdAttr.DEST);
+    if (m) out.push(decodeDestination(m, family));
+  }
+  return out;
 }

@@ -212,6 +212,15 @@ describe('payload readers', () => {
     expect(one('ffffff00').be32(1)).toBe(0xffffff00);
     expect(one('0500000001000000').u64(1)).toBe(0x1_0000_0005n);
     expect(one('ffffffffffffffff').u64(1)).toBe(2n ** 64n - 1n);
+    expect(one('0500000000000000').u64(1)).toBe(5n);
+    expect(one('0000000000000000').u64(1)).toBe(0n);
+  });
+
+  it('read a u64 as a number for rates, exact below 2^53', () => {
+    expect(one('0500000001000000').u64Number(1)).toBe(0x1_0000_0005);
+    expect(one('ffffffff00000000').u64Number(1)).toBe(0xffffffff);
+    expect(one('ffffffffffff1f00').u64Number(1)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(one('01020304050607').u64Number(1)).toBeUndefined();
   });
 
   it('return undefined for a missing or short payload', () => {

@@ -390,33 +390,3 @@ describe('after close', () => {
     expect(transport.sent.length).toBe(sent);
   });
 });
-
-describe('dumpMany', () => {
-  it('runs dumps one after another, each sent only once the previous one is done', async () => {
-    const { transport, connection } = setup();
-    let answered = 0;
-    transport.onSend = (datagram) => {
-      const seqs = messagesOf(datagram).map((m) => m.header.seq);
-      expect(seqs).toHaveLength(1);
-      const seq = seqs[0] as number;
-      answered++;
-      const value = answered;
-      queueMicrotask(() => transport.deliver(reply(seq, value, NLM_F_MULTI), done(seq, 0x1234)));
-    };
-    const results = await connection.dumpMany([req(8), req(8), req(8)]);
-    expect(results.map((r) => r.map(valueIn))).toEqual([[1], [2], [3]]);
-    expect(transport.sent).toHaveLength(3);
-    expect(messagesOf(transport.sent[0] as Buffer).every((m) => (m.header.flags & NLM_F_DUMP) === NLM_F_DUMP)).toBe(
-      true,
-    );
-  });
-
-  it('fails on a kernel error', async () => {
-    const { transport, connection } = setup();
-    transport.onSend = (datagram) => {
-      const seq = messagesOf(datagram)[0]?.header.seq as number;
-      queueMicrotask(() => transport.deliver(ack(seq, 0x1234, 22)));
-    };
-    await expect(connection.dumpMany([req(8)])).rejects.toBeInstanceOf(KernelError);
-  });
-});

@@ -124,7 +124,7 @@ const ZERO = 0n;
 export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
   // STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
   const big = (t: number) => (v === undefined ? ZERO : wide ? (v.u64(t) ?? ZERO) : BigInt(v.u32(t) ?? 0));
-  const rate = (t: number) => (v === undefined ? 0 : wide ? Number(v.u64(t) ?? ZERO) : (v.u32(t) ?? 0));
+  const rate = (t: number) => (v === undefined ? 0 : ((wide ? v.u64Number(t) : v.u32(t)) ?? 0));
   return {
     connections: big(StatsAttr.CONNS),
     inPackets: big(StatsAttr.INPKTS),

@@ -152,7 +152,15 @@ export class AttrView {
   }
   u64(type: number): bigint | undefined {
     const at = this.at(type, 8);
-    return at < 0 ? undefined : this.buf.readBigUInt64LE(at);
+    if (at < 0) return undefined;
+    // Most counters fit 32 bits: one BigInt instead of readBigUInt64LE's four.
+    const high = this.buf.readUInt32LE(at + 4);
+    return high === 0 ? BigInt(this.buf.readUInt32LE(at)) : this.buf.readBigUInt64LE(at);
+  }
+  /** A u64 as a number (exact up to 2^53): for rates, without a BigInt on the way. */
+  u64Number(type: number): number | undefined {
+    const at = this.at(type, 8);
+    return at < 0 ? undefined : this.buf.readUInt32LE(at + 4) * 0x1_0000_0000 + this.buf.readUInt32LE(at);
   }
   cstring(type: number): string | undefined {
     const at = this.at(type, 0);

@@ -89,20 +89,13 @@ export class NetlinkConnection {
     return this.exchange({ ...req, flags: req.flags | NLM_F_ACK }, false, timeoutMs);
   }
 
-  /** A dump: resolves with every message up to NLMSG_DONE. */
+  /**
+   * A dump: resolves with every message up to NLMSG_DONE. One at a time per socket: the
+   * kernel answers a second dump request with EBUSY until the first has ended, which it
+   * signals only in a second round, run when the socket is read again (see DumpPool).
+   */
   dump(req: GenlRequest, timeoutMs = this.timeoutMs): Promise<NlMessage[]> {
     return this.exchange({ ...req, flags: req.flags | NLM_F_DUMP }, true, timeoutMs);
-  }
-
-  /**
-   * Many dumps, one after another. They cannot share a datagram: a dump ends (NLMSG_DONE)
-   * only in a second round, which the kernel runs when the socket is read, and a second
-   * dump request meanwhile fails with EBUSY (measured: windows of 64 were no faster).
-   */
-  async dumpMany(requests: readonly GenlRequest[], timeoutMs = this.timeoutMs): Promise<NlMessage[][]> {
-    const results: NlMessage[][] = [];
-    for (const req of requests) results.push(await this.dump(req, timeoutMs));
-    return results;
   }
 
   /**

@@ -18,6 +18,11 @@ export interface NetlinkTransport {
   /** Where this socket's network namespace shows its /proc/net files. */
   readonly procNet: string;
   close(): void;
+  /**
+   * Opens another socket like this one (same namespace), for dumps in parallel. Optional:
+   * without it a client runs its dumps one at a time on this socket.
+   */
+  openSibling?(): NetlinkTransport;
 }
 
 /** Room for the acknowledgements and errors of a whole batch; capped by net.core.rmem_max. */
@@ -60,6 +65,10 @@ export class LocalTransport implements NetlinkTransport {
 
   get port(): number {
     return this.socket.address().port;
+  }
+
+  openSibling(): NetlinkTransport {
+    return new LocalTransport();
   }
 
   send(datagram: Buffer): void {
