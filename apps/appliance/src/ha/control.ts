@@ -362,7 +362,7 @@ export function createHaControl(options: HaControlOptions): HaService {
     const replicator = running?.replicator;
     if (replicator === undefined) return;
     await track(
-      replicator.sync().then(
+      replicator.sync(undefined, true).then(
         (outcome) => {
           if (outcome.sent.length > 0) log('info', `sent versions ${outcome.sent.join(',')} to the peer`);
         },

@@ -52,12 +52,17 @@ export class Replicator {
     this.options = options;
   }
 
-  /** Compare heads and send what the peer lacks (with the admin states when this node is active). */
-  sync(adminStates?: readonly AdminStateEntry[]): Promise<SyncOutcome> {
-    const run = this.queue.then(
-      () => this.exchange(adminStates),
-      () => this.exchange(adminStates),
-    );
+  /**
+   * Compare heads and send what the peer lacks (with the admin states when this node is
+   * active). `fresh` asks the peer for its head first rather than trusting the last one
+   * heard (the peer may have restarted with other data).
+   */
+  sync(adminStates?: readonly AdminStateEntry[], fresh = false): Promise<SyncOutcome> {
+    const task = () => {
+      if (fresh) this.peerHead = undefined;
+      return this.exchange(adminStates);
+    };
+    const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -114,36 +119,44 @@ export class Replicator {
       active: this.options.isActive(),
     };
     const body = Buffer.from(JSON.stringify(message), 'utf8');
-    const headers = signRequest({
-      key: this.options.key,
-      method: 'PUT',
-      path: REPLICA_PATH,
-      node: this.options.node,
-      body,
-      now: (this.options.now ?? Date.now)(),
-    });
     const timeout = this.options.timeoutMs ?? 10_000;
-    let statusCode: number;
+    let statusCode = 0;
     let answer: unknown;
-    try {
-      const response = await request(new URL(REPLICA_PATH, this.options.peerUrl), {
+    for (let attempt = 1; ; attempt++) {
+      // Signed per attempt: a retry carries a new nonce, so the peer does not take it for a replay.
+      const headers = signRequest({
+        key: this.options.key,
         method: 'PUT',
+        path: REPLICA_PATH,
+        node: this.options.node,
         body,
-        headers: { ...headers, 'content-type': 'application/json' },
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),
+        now: (this.options.now ?? Date.now)(),
       });
-      statusCode = response.statusCode;
-      answer = await response.body.json().catch(() => undefined);
-    } catch (cause) {
-      throw new ApplianceError(
-        'HA_PEER',
-        `the peer at ${this.options.peerUrl} is unreachable: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      try {
+        const response = await request(new URL(REPLICA_PATH, this.options.peerUrl), {
+          method: 'PUT',
+          body,
+          headers: { ...headers, 'content-type': 'application/json' },
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+          ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),
+        });
+        statusCode = response.statusCode;
+        answer = await response.body.json().catch(() => undefined);
+        break;
+      } catch (cause) {
+        // A kept-alive connection that the peer closed (it restarted) fails once; a new one may not.
+        // Sending again is safe: the peer stores only versions newer than its own.
+        const code = (cause as { code?: string }).code;
+        if (attempt === 1 && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) continue;
+        throw new ApplianceError(
+          'HA_PEER',
+          `the peer at ${this.options.peerUrl} is unreachable: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
     }
     const envelope = answer as { error?: { code?: string; message?: string }; head?: unknown } | undefined;
     const reply = replicaReplySchema.safeParse(answer);

@@ -171,6 +171,36 @@ describe('replication between two stores over HTTP', () => {
     expect(reopened.current()).toEqual(a.store.current());
   });
 
+  it('a fresh sync asks the peer again: a peer that lost its data is sent everything', async () => {
+    await commit(a, 'one');
+    await commit(a, 'two');
+    expect((await a.replicator?.sync())?.sent).toEqual([2, 3]);
+    // B comes back with an empty data directory; A still believes B holds version 3.
+    await rm(b.dir, { recursive: true, force: true });
+    b.store = await ConfigStore.open(b.dir);
+    const port = (b.server.address() as AddressInfo).port;
+    await new Promise((resolve) => b.server.close(resolve));
+    b.endpoint = createReplicaEndpoint({
+      store: b.store,
+      adminStates: b.adminStates,
+      apply: async () => undefined,
+      key: () => key,
+      nodeName: () => 'lb2',
+      peerName: () => 'lb1',
+      isActive: () => false,
+    });
+    const handler = mountReplica((body, headers, method, path) =>
+      b.endpoint.handleReplica(body, headers, method, path),
+    );
+    b.server = createServer((req, res) => {
+      if (!handler(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+    expect((await a.replicator?.sync())?.sent).toEqual([]);
+    expect((await a.replicator?.sync(undefined, true))?.sent).toEqual([2, 3]);
+    expect(b.store.current()).toEqual(a.store.current());
+  });
+
   it("works through the API's receiver hook, whose error envelope carries no head", async () => {
     // The API router (src/api) reads the raw body, calls replicaReceiver and maps a thrown
     // ApplianceError to its status and `{ error }` envelope: imitated here with its statusOf.
