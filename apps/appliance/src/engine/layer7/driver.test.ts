@@ -267,6 +267,23 @@ describe('apply', () => {
     expect(observed.get('layer7/other/alpha')?.effectiveWeight).toBe(1);
   });
 
+  it('a runtime change with the same configuration object goes straight to the runtime API', async () => {
+    const first = input({ layer7: [web] });
+    await driver.apply(first);
+    admin.set('web/bravo', 'offline');
+    const { changes } = await driver.apply({ ...first, version: 2, scope: [{ layer: 'layer7', service: 'web' }] });
+    expect(changes).toEqual(['layer7: web/bravo offline (HAProxy state ready -> maint, no reload)']);
+    admin.set('web/bravo', 'online');
+    // Another service in the scope: web is left alone.
+    expect(
+      (await driver.apply({ ...first, version: 3, scope: [{ layer: 'layer4', service: 'web' }] })).changes,
+    ).toEqual([]);
+    expect((await driver.apply({ ...first, version: 4 })).changes).toEqual([
+      'layer7: web/bravo online (HAProxy state maint -> ready, no reload)',
+    ]);
+    expect(current().calls).toEqual(['start', 'state web/bravo maint', 'dump', 'state web/bravo ready', 'dump']);
+  });
+
   it('a server offline before HAProxy starts is put in maintenance right after the start', async () => {
     admin.set('web/bravo', 'offline');
     const { changes } = await driver.apply(input({ layer7: [web] }));

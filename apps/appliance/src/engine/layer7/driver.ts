@@ -252,6 +252,16 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   }
 
   async function applyNow(input: DesiredInput): Promise<PartApplyResult> {
+    if (running !== undefined && input.config === running.input.config) {
+      // The same configuration object (a runtime change: admin state): no need to render
+      // 10,000 servers again to find out the text did not change.
+      running = { ...running, input };
+      const notes = running.rendered.notes;
+      return {
+        changes: await syncRuntime(running, scopeOf(input)),
+        ...(notes.length > 0 ? { detail: notes.join('; ') } : {}),
+      };
+    }
     const rendered = renderLayer7(input.config, modelOptions);
     const changes: string[] = [];
     const detail = rendered.notes.length > 0 ? rendered.notes.join('; ') : undefined;
@@ -284,9 +294,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     } else if (rendered.text === running.rendered.text && certificates === running.certificates) {
       running = { ...running, rendered, input };
       // Nothing in the text changed: only admin states can differ, and the scope says where.
-      if (input.scope !== undefined) {
-        services = new Set(input.scope.filter((s) => s.layer === 'layer7').map((s) => s.service));
-      }
+      services = scopeOf(input);
     } else if (certificates === running.certificates && differsInWeightsOnly(running.rendered.text, rendered.text)) {
       // Weights go through `set weight`; the file follows so that a restart starts with them.
       running = { ...running, rendered, input };
@@ -313,6 +321,11 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     changes.push(...(await syncRuntime(running, services)));
     return result();
   }
+
+  const scopeOf = (input: DesiredInput): ReadonlySet<string> | undefined =>
+    input.scope === undefined
+      ? undefined
+      : new Set(input.scope.filter((s) => s.layer === 'layer7').map((s) => s.service));
 
   async function observeNow(): Promise<Map<string, ServerObservation>> {
     const state = running;
