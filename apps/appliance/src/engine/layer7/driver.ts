@@ -99,6 +99,16 @@ interface Running {
  * configuration; an unchanged text with other admin states (or weights only) goes through
  * the runtime API without a reload, anything else through the supervisor's
  * validate-then-hitless-reload. Calls are serialised.
+ *
+ * - Admin states: online -> `ready`, drain -> `drain`, offline -> `maint`. They live in
+ *   HAProxy, saved to the server-state file after each runtime change and before each
+ *   reload, and are put back after a start, a restart and any out-of-band change (drift).
+ * - Health: HAProxy checks Layer 7 real servers itself; the engine's health for them
+ *   (`DesiredInput.server().health`) is not used, and `observe()` reports HAProxy's.
+ * - HA: both nodes run HAProxy (`DesiredInput.active` is not used); binds are
+ *   `transparent`, so the passive node listens on VIPs it does not hold, and serves as
+ *   soon as the floating IP arrives.
+ * - No Layer 7 service and no SSL termination: HAProxy is stopped (and not needed).
  */
 export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   if (options.netns !== undefined && !NETNS.test(options.netns)) {
