@@ -93,7 +93,7 @@ export interface Deferred {
 }
 
 export function deferred(): Deferred {
-  let resolve = () => undefined as void;
+  let resolve: () => void = () => undefined;
   const promise = new Promise<void>((r) => {
     resolve = r;
   });
