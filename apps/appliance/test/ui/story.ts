@@ -1,0 +1,273 @@
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { selfSignedCertificate } from '../../src/web/index.js';
+import { ADMIN_PASSWORD, Client } from '../api/harness.js';
+
+/**
+ * The administrator's story in the browser, step by step; the same steps run against the
+ * API with fakes (browser.test.ts) and against the real daemon in the lab
+ * (browser-daemon.netns.test.ts).
+ */
+export interface UiTarget {
+  http: string;
+  https: string;
+  initialPassword(): Promise<string>;
+  /** The PEM certificate the HTTPS server presents now. */
+  currentCertificate(): Promise<string>;
+}
+
+export const SHOTS = join(import.meta.dirname, 'screenshots');
+
+/** An API client logged in as admin (after the browser changed the first password). */
+export async function adminClient(target: UiTarget): Promise<Client> {
+  const client = new Client(target.http);
+  const answer = await client.login('admin', ADMIN_PASSWORD);
+  if (answer.status !== 200) throw new Error(`login failed: ${answer.text}`);
+  return client;
+}
+
+/** GET over HTTPS trusting only `ca`: the status and the fingerprint of the certificate presented. */
+export function fetchWithCa(url: string, ca: string): Promise<{ status: number; fingerprint: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Inputs without a label (or aria-label) on the page: should be none. */
+export const unlabelled = (page: Page) =>
+  page.$$eval('input:not([type=hidden]), select, textarea', (els) =>
+    els
+      .filter((el) => (el as HTMLInputElement).labels?.length === 0 && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML),
+  );
+
+export type Shot = (name: string) => Promise<unknown>;
+
+export async function openFirstPage(page: Page, target: UiTarget, shot: Shot): Promise<number> {
+  const started = Date.now();
+  await page.goto(`${target.http}/`);
+  await page.getByLabel('User name').waitFor();
+  const elapsed = Date.now() - started;
+  expect(page.url()).toBe(`${target.http}/lbadmin/`);
+  expect(await unlabelled(page)).toEqual([]);
+  await shot('01-login');
+  return elapsed;
+}
+
+export async function firstLogin(page: Page, target: UiTarget, shot: Shot): Promise<void> {
+  const initial = await target.initialPassword();
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password', { exact: true }).fill('wrong password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Wrong user name or password.').waitFor();
+  await page.getByLabel('Password', { exact: true }).fill(initial);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Choose your password' }).waitFor();
+  await shot('02-first-login-password');
+  await page.getByLabel('Current password').fill(initial);
+  await page.getByLabel('New password', { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByLabel('New password again').fill('not the same');
+  await page.getByText('does not match the new password').waitFor();
+  await page.getByLabel('New password again').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  // First access with nothing configured: the wizard.
+  await page.getByRole('heading', { name: 'Setup wizard' }).waitFor();
+  expect(await page.content()).not.toContain(initial);
+}
+
+export interface WizardAnswers {
+  nodeAddress: string;
+  mode: 'dr' | 'nat' | 'snat';
+  vip: string;
+  port: number;
+  serverAddress: string;
+  serverPort?: number;
+}
+
+export async function completeWizard(page: Page, answers: WizardAnswers, shot: Shot): Promise<void> {
+  await page.getByLabel("This node's IP address (with prefix length)").fill(answers.nodeAddress);
+  await shot('03-wizard-node');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Load balancing mode').selectOption(answers.mode);
+  await shot('04-wizard-mode');
+  await page.getByRole('button', { name: 'Next' }).click();
+  // A wrong VIP: the schema's own message appears beside the field before any submit.
+  await page.getByLabel('Virtual IP address (VIP)').fill('192.0.2.300');
+  await page.getByText('must be an IPv4 or IPv6 address').waitFor();
+  await page.getByLabel('Virtual IP address (VIP)').fill(answers.vip);
+  await expect.poll(() => page.getByText('must be an IPv4 or IPv6 address').count()).toBe(0);
+  await page.getByLabel('Port', { exact: true }).fill(String(answers.port));
+  await shot('05-wizard-vip');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Real server IP address').fill(answers.serverAddress);
+  if (answers.serverPort !== undefined) await page.getByLabel('Real server port').fill(String(answers.serverPort));
+  await shot('06-wizard-real-server');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await shot('07-wizard-review');
+  await page.getByRole('button', { name: 'Create this configuration' }).click();
+  await page.getByRole('heading', { name: 'System overview' }).waitFor();
+}
+
+/** Add a real server with the service's form, passing through a live validation error. */
+export async function addRealServer(
+  page: Page,
+  target: UiTarget,
+  layer: 'layer4' | 'layer7',
+  service: string,
+  server: { label: string; address: string; port: number },
+  shot: Shot,
+): Promise<void> {
+  await page.goto(`${target.http}/lbadmin/#/config/${layer}/edit/${service}`);
+  await page.getByRole('button', { name: 'Add real server' }).click();
+  const form = page.getByRole('form', { name: 'real server new' });
+  await form.getByLabel('Label').fill(server.label);
+  await form.getByLabel('Real server IP address').fill(server.address);
+  await form.getByLabel('Port', { exact: true }).fill('70000');
+  await form.getByText('Too big: expected number to be <=65535').waitFor();
+  await form.getByLabel('Port', { exact: true }).fill(String(server.port));
+  await expect.poll(() => form.locator('.error:not(:empty)').count()).toBe(0);
+  expect(await unlabelled(page)).toEqual([]);
+  await shot(`08-config-${layer}-edit`);
+  await form.getByRole('button', { name: 'Add real server' }).click();
+  await page.getByRole('cell', { name: server.label, exact: true }).waitFor();
+}
+
+/**
+ * Take `server` offline in the overview: its row turns blue without a reload (the
+ * window keeps a marker set before). `during` runs while it is offline.
+ */
+export async function offlineAndBack(
+  page: Page,
+  target: UiTarget,
+  layer: 'layer4' | 'layer7',
+  service: string,
+  server: string,
+  shot: Shot,
+  during: () => Promise<void> = async () => {},
+): Promise<void> {
+  await page.goto(`${target.http}/lbadmin/#/overview`);
+  const row = page.locator(`tr[data-server="${layer}/${service}/${server}"]`);
+  await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('green');
+  await shot('09-overview');
+  await page.evaluate(() => {
+    (window as unknown as { marker: number }).marker = 42;
+  });
+  await page.getByRole('button', { name: `Take offline ${server}` }).click();
+  await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('blue');
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  await shot('10-overview-offline');
+  await during();
+  await page.getByRole('button', { name: `Online ${server}` }).click();
+  await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('green');
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  expect(await page.locator('#statusbar').textContent()).toMatch(/Active/);
+}
+
+/** Upload a PEM certificate; the HTTPS server presents it at once, and Chromium reaches /lbadmin/ over it. */
+export async function uploadCertificate(page: Page, target: UiTarget, browser: Browser, shot: Shot): Promise<void> {
+  const uploaded = selfSignedCertificate(['uploaded.sluice.test', '127.0.0.1'], new Date());
+  await page.goto(`${target.http}/lbadmin/#/certificate`);
+  await page.getByRole('heading', { name: 'Current certificate' }).waitFor();
+  const before = await fetchWithCa(`${target.https}/lbadmin/`, await target.currentCertificate());
+  const pem = (name: string, text: string) => ({ name, mimeType: 'application/x-pem-file', buffer: Buffer.from(text) });
+  await page.getByLabel('Certificate (PEM, chain after it)').setInputFiles(pem('site.crt', uploaded.cert));
+  await page.getByLabel('Private key (PEM)').setInputFiles(pem('site.key', uploaded.key));
+  await page.getByRole('button', { name: 'Upload PEM certificate' }).click();
+  await page.locator('#current-certificate').getByText('uploaded.sluice.test, 127.0.0.1').waitFor();
+  await shot('11-https-certificate');
+  const after = await fetchWithCa(`${target.https}/lbadmin/`, uploaded.cert);
+  expect(after.status).toBe(200);
+  expect(after.fingerprint).not.toBe(before.fingerprint);
+  // Chromium does not trust the test certificate's issuer, hence ignoreHTTPSErrors; Node's check above did trust it.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const secure = await context.newPage();
+  await secure.goto(`${target.https}/lbadmin/`);
+  await secure.getByLabel('User name').waitFor();
+  await context.close();
+  // A key that does not belong to the certificate is refused, naming the field.
+  const other = selfSignedCertificate(['other.test'], new Date());
+  await page.getByLabel('Certificate (PEM, chain after it)').setInputFiles(pem('a.crt', uploaded.cert));
+  await page.getByLabel('Private key (PEM)').setInputFiles(pem('b.key', other.key));
+  await page.getByRole('button', { name: 'Upload PEM certificate' }).click();
+  await page.getByText('key: does not belong to the certificate').waitFor();
+}
+
+/** Download a backup, delete a real server, restore the backup: the server is back. */
+export async function backupAndRestore(
+  page: Page,
+  target: UiTarget,
+  layer: 'layer4' | 'layer7',
+  service: string,
+  server: string,
+  shot: Shot,
+): Promise<void> {
+  await page.goto(`${target.http}/lbadmin/#/maintenance`);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download backup' }).click(),
+  ]);
+  const path = await download.path();
+  const backup = JSON.parse(await readFile(path, 'utf8'));
+  const servers = (config: { [k: string]: { label: string; realServers: { label: string }[] }[] }) =>
+    config[layer]?.find((s) => s.label === service)?.realServers.map((r) => r.label) ?? [];
+  expect(servers(backup.config)).toContain(server);
+  const admin = await adminClient(target);
+  const removed = await admin.delete(
+    `/api/v1/${layer}/services/${service}/real-servers/${server}?version=${await admin.version()}`,
+  );
+  expect(removed.status).toBe(200);
+  await page.reload();
+  await page.getByLabel('Backup file').setInputFiles(path);
+  await page.getByRole('button', { name: 'Restore backup' }).click();
+  await expect.poll(async () => servers((await admin.get('/api/v1/config')).body.config)).toContain(server);
+  await shot('12-maintenance');
+}
+
+/** Change a weight through the API, see the change in the history's diff, roll it back from the page. */
+export async function rollBack(
+  page: Page,
+  target: UiTarget,
+  layer: 'layer4' | 'layer7',
+  service: string,
+  server: { label: string; address: string; port: number },
+  shot: Shot,
+): Promise<void> {
+  const admin = await adminClient(target);
+  const before = (await admin.get('/api/v1/config')).body;
+  const weight = async () =>
+    (await admin.get(`/api/v1/${layer}/services/${service}/real-servers/${server.label}`)).body.item.weight;
+  expect(await weight()).toBe(1);
+  const changed = await admin.put(
+    `/api/v1/${layer}/services/${service}/real-servers/${server.label}?version=${before.version}`,
+    { address: server.address, port: server.port, weight: 7 },
+  );
+  expect(changed.status).toBe(200);
+  await page.goto(`${target.http}/lbadmin/#/maintenance`);
+  // The page may already be at #/maintenance: reload to read the history anew.
+  await page.reload();
+  await page.getByRole('button', { name: `Diff version ${before.version} against current` }).click();
+  await page.getByRole('cell', { name: `${layer}["${service}"].realServers["${server.label}"].weight` }).waitFor();
+  await shot('13-history-diff');
+  await page.getByRole('button', { name: `Roll back to version ${before.version}` }).click();
+  await expect.poll(weight).toBe(1);
+}
+
+export async function keyboardLogin(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('User name').waitFor();
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(ADMIN_PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'System overview' }).waitFor();
+}
