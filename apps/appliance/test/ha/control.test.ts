@@ -106,6 +106,57 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
   });
 });
 
+describe('HaControl reconfiguration', () => {
+  it('a committed version that adds or removes the heartbeat section switches between standalone and HA', async () => {
+    const store = new FakeStore(1);
+    const calls: string[] = [];
+    const ha = createHaControl({
+      store,
+      engine: {
+        setActive: async (a) => {
+          calls.push(`setActive ${a}`);
+        },
+        apply: async (v) => ({ version: v.version, parts: [], changes: [] }),
+      },
+      adminStates: new FakeAdminStates(),
+      dataDir: dir,
+      niceness: null,
+      // A slave without its master cannot start: the switch is seen without a network.
+      local: { role: 'slave' },
+    });
+    await ha.start();
+    expect(ha.status().enabled).toBe(false);
+    const withHa = store.commit();
+    Object.assign(withHa, {
+      config: {
+        ...withHa.config,
+        heartbeat: {
+          enabled: true,
+          peer: { name: 'lb2', address: '192.0.2.2' },
+          links: [{ interface: 'eth0' }],
+          key: 'a pair key of sixteen or more',
+          pingNodes: [],
+          autoFailback: true,
+        },
+      },
+    });
+    await ha.replicate(withHa, []);
+    expect(ha.status()).toMatchObject({ enabled: true, role: 'slave', state: 'passive' });
+    expect(calls).toEqual(['setActive true', 'setActive false']);
+    // The same section again: nothing restarts.
+    await ha.replicate(withHa, []);
+    expect(calls).toHaveLength(2);
+    const disabled = store.commit();
+    Object.assign(disabled, {
+      config: { ...withHa.config, heartbeat: { ...withHa.config.heartbeat, enabled: false } },
+    });
+    await ha.replicate(disabled, []);
+    expect(ha.status()).toMatchObject({ enabled: false, state: 'active' });
+    expect(calls).toEqual(['setActive true', 'setActive false', 'setActive true']);
+    await ha.stop();
+  });
+});
+
 describe('HA warnings', () => {
   const heartbeat = {
     nodeId: 'master',

@@ -150,4 +150,21 @@ describe('HA pair of appliance nodes in network namespaces', () => {
     expect(slave.status()?.state).toBe('passive');
     expect(master.engineCalls().at(-1)).toBe('setActive true');
   });
+
+  it('a cut cable makes both active; back together the slave releases and catches up with the version made meanwhile', async () => {
+    const { master, slave } = await pair();
+    await master.host.ip(['link', 'set', 'eth0', 'down']);
+    await waitFor('slave active alone', () => slave.status()?.state === 'active');
+    expect(master.status()?.state).toBe('active');
+    master.signal('SIGHUP');
+    await master.process?.waitForLine('REPLICATED', 15_000);
+    expect(master.status()?.warnings.some((w) => w.startsWith('replication to lb2 failed'))).toBe(true);
+    expect(slave.status()?.version).toBe(2);
+    await master.host.ip(['link', 'set', 'eth0', 'up']);
+    await waitFor('slave passive again', () => slave.status()?.state === 'passive');
+    await waitFor('slave caught up', () => slave.engineCalls().includes('apply 3'));
+    expect(master.status()?.state).toBe('active');
+    await waitFor('warnings clear', () => master.status()?.warnings.length === 0);
+    expect(slave.status()).toMatchObject({ version: 3, editable: false });
+  });
 });
