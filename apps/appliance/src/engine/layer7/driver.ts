@@ -9,6 +9,7 @@ import {
   execFileRunner,
   type Launcher,
   type LogTarget,
+  MasterClient,
   type ProcessRunner,
   type RuntimeClient,
   Supervisor,
@@ -246,6 +247,19 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     }
   }
 
+  /**
+   * An HAProxy master still answering on our master socket was left by an earlier run of
+   * the daemon (HAProxy outlives a daemon that was killed): its pid, to hand over to.
+   */
+  async function previousMaster(): Promise<number | undefined> {
+    try {
+      const procs = await new MasterClient({ socketPath: paths.master, timeoutMs: 1000 }).showProc();
+      return procs.find((p) => p.role === 'master')?.pid;
+    } catch {
+      return undefined;
+    }
+  }
+
   async function writeConfigFile(text: string): Promise<void> {
     const tmp = `${paths.config}.tmp`;
     await writeFile(tmp, text, { mode: 0o600 });
@@ -286,6 +300,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     let services: ReadonlySet<string> | undefined;
     if (running === undefined) {
       await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+      const orphan = await previousMaster();
       const supervisor = makeSupervisor();
       let started: ApplyResult;
       try {
@@ -300,6 +315,16 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       }
       changes.push(...describeModelChanges(undefined, rendered.model));
       changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
+      if (orphan !== undefined && orphan !== supervisor.pid) {
+        // Both listen (SO_REUSEPORT) until the old one has finished its connections: a
+        // restart of the daemon cuts none.
+        try {
+          process.kill(orphan, 'SIGUSR1');
+          changes.push(`layer7: the HAProxy an earlier run left (pid ${orphan}) finishes its connections and stops`);
+        } catch (error) {
+          log('warn', `could not stop the HAProxy an earlier run left (pid ${orphan}): ${String(error)}`);
+        }
+      }
       running = { supervisor, rendered, input, certificates };
     } else if (rendered.text === running.rendered.text && certificates === running.certificates) {
       running = { ...running, rendered, input };
