@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Host, type NamespaceProcess } from '@sluice/testkit';
+import type { UiTarget } from './story.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const FORWARDER = fileURLToPath(new URL('../e2e/fixtures/unix-forward.mjs', import.meta.url));
+
+/** A TCP port on the host's 127.0.0.1 whose connections go to a Unix socket (and on into the namespace). */
+async function tcpToUnix(socketPath: string): Promise<Server> {
+  const server = createServer((downstream) => {
+    const upstream = connect(socketPath);
+    downstream.pipe(upstream).pipe(downstream);
+    const close = () => {
+      downstream.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', close);
+    downstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+export interface RunningDaemon extends UiTarget {
+  dataDir: string;
+  daemon: NamespaceProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * The real daemon (`node dist/cli.js serve`) inside the lab's balancer namespace, where it
+ * may program HAProxy and addresses without touching this host. Its :9080 and :9443 reach
+ * the host's 127.0.0.1 through a Unix socket each (a path is shared by every namespace;
+ * TCP is not), so Chromium on the host sees it as http(s)://127.0.0.1:PORT.
+ */
+export async function startDaemonInLab(netns: string): Promise<RunningDaemon> {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: build the appliance first (npx turbo run build --filter=@sluice/appliance...)`);
+  }
+  const host = new Host(netns.replace(/^.*-/, ''), netns);
+  const dataDir = await mkdtemp(join(tmpdir(), 'sluice-ui-data-'));
+  const sockets = { http: `${dataDir}.http.sock`, https: `${dataDir}.https.sock` };
+  const forwarders = [
+    host.spawn(process.execPath, [FORWARDER, sockets.http, '127.0.0.1', '9080']),
+    host.spawn(process.execPath, [FORWARDER, sockets.https, '127.0.0.1', '9443']),
+  ];
+  for (const f of forwarders) await f.waitForLine('READY', 30_000);
+  const proxies = [await tcpToUnix(sockets.http), await tcpToUnix(sockets.https)];
+  const [httpPort, httpsPort] = proxies.map((p) => (p.address() as AddressInfo).port);
+  const http = `http://127.0.0.1:${httpPort}`;
+  const daemon = host.spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir]);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) {
+      throw new Error(`serve exited (${daemon.child.exitCode ?? daemon.child.signalCode}): ${daemon.log}`);
+    }
+    const ok = await fetch(`${http}/api/v1/health`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok && existsSync(join(dataDir, 'initial-password'))) break;
+    if (Date.now() > deadline) throw new Error(`the daemon in ${netns} does not answer: ${daemon.log}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    dataDir,
+    daemon,
+    http,
+    https: `https://127.0.0.1:${httpsPort}`,
+    initialPassword: async () => (await readFile(join(dataDir, 'initial-password'), 'utf8')).trim(),
+    currentCertificate: async () => readFile(join(dataDir, 'web-tls', 'server.pem'), 'utf8'),
+    async close() {
+      await host.stopProcesses();
+      for (const p of proxies) {
+        p.close();
+        p.unref();
+      }
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(sockets.http, { force: true });
+      await rm(sockets.https, { force: true });
+    },
+  };
+}
