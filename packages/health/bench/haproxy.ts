@@ -1,14 +1,15 @@
-// Benchmark: COUNT (1,000) HTTP targets checked by HAProxy's own health checks (`option
-// httpchk`, `inter 1s`, one thread) and COUNT others by @sluice/health `negotiate`, at the
-// same time, from the same namespace, against HTTP listeners in another; CPU per check of
-// each process tree from /proc, requests counted by the listeners. Runs on the host kernel.
+// Benchmark: the same COUNT (1,000) HTTP listeners checked by HAProxy's own health checks
+// (`option httpchk`, `inter 1s`, one thread) and by @sluice/health `negotiate`, at the same
+// time, each from its own namespace over its own veth link to the servers' namespace (HAProxy
+// to 192.0.2.2, @sluice/health to 198.51.100.2); CPU per check of each process tree from
+// /proc, requests counted by the listeners by source address. Runs on the host kernel.
 // Usage (root): node bench/haproxy.ts [COUNT] [SECONDS]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
 // @ts-expect-error: plain JavaScript helpers shared with the in-kernel benchmark
-import { descendants, figures, sample, sleep } from './proc.mjs';
+import { descendants, figures, nextReport, sample, sleep } from './proc.mjs';
 
 const count = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 20);
@@ -17,21 +18,18 @@ const here = import.meta.dirname;
 const lab = await Lab.create();
 const dir = await mkdtemp(join(tmpdir(), 'sluice-health-bench-'));
 try {
-  const client = await lab.host('client');
+  const haHost = await lab.host('haproxy');
+  const ourHost = await lab.host('sluice');
   const server = await lab.host('server');
-  await lab.link(client, server, { aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] });
-  const listen = async (base: number) => {
-    const p = server.spawn(process.execPath, [
-      join(here, 'http-listeners.mjs'),
-      '192.0.2.2',
-      String(base),
-      String(count),
-    ]);
-    await p.waitForLine('READY', 120_000);
-    return p;
-  };
-  const haListeners = await listen(20000);
-  const ourListeners = await listen(40000);
+  await lab.link(haHost, server, { aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] });
+  await lab.link(ourHost, server, { aAddrs: ['198.51.100.1/24'], bAddrs: ['198.51.100.2/24'] });
+  const listeners = server.spawn(process.execPath, [
+    join(here, 'http-listeners.mjs'),
+    '0.0.0.0',
+    '20000',
+    String(count),
+  ]);
+  await listeners.waitForLine('READY', 120_000);
   const servers: string[] = [];
   for (let i = 0; i < count; i++) servers.push(`  server s${i} 192.0.2.2:${20000 + i} check inter 1s`);
   const cfg = join(dir, 'haproxy.cfg');
@@ -55,12 +53,12 @@ try {
       '',
     ].join('\n'),
   );
-  const haproxy = client.spawn('haproxy', ['-db', '-f', cfg]);
-  const checker = client.spawn(process.execPath, [
+  const haproxy = haHost.spawn('haproxy', ['-db', '-f', cfg]);
+  const checker = ourHost.spawn(process.execPath, [
     '--expose-gc',
     join(here, 'checker.mjs'),
-    '192.0.2.2',
-    '40000',
+    '198.51.100.2',
+    '20000',
     String(count),
     String(seconds + 30),
     'negotiate',
@@ -69,11 +67,13 @@ try {
   if (haproxy.child.exitCode !== null) throw new Error(`haproxy exited: ${haproxy.log}`);
   const haPids = descendants(haproxy.pid);
   const ourPids = descendants(checker.pid);
-  const ha0 = sample(haListeners, haPids);
-  const our0 = sample(ourListeners, ourPids);
-  await sleep(seconds * 1000);
-  const ha1 = sample(haListeners, haPids);
-  const our1 = sample(ourListeners, ourPids);
+  await nextReport(listeners);
+  const ha0 = sample(listeners, haPids, '192.0.2.1');
+  const our0 = sample(listeners, ourPids, '198.51.100.1');
+  await sleep(seconds * 1000 - 500);
+  await nextReport(listeners);
+  const ha1 = sample(listeners, haPids, '192.0.2.1');
+  const our1 = sample(listeners, ourPids, '198.51.100.1');
   await Promise.all([haproxy.stop(), checker.stop()]);
   const ha = figures('haproxy httpchk', ha0, ha1);
   const ours = figures('@sluice/health negotiate', our0, our1);

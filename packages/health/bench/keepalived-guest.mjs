@@ -1,28 +1,31 @@
-// Runs inside the IPVS test kernel (as root): COUNT TCP targets checked by keepalived's
-// TCP_CHECK (checker process only, --check) and COUNT others by @sluice/health, at the same
-// time, from the same namespace, against listeners in another, so both see the same
-// conditions; CPU of each process tree comes from /proc over the same SECONDS.
-// Usage: node keepalived-guest.mjs COUNT SECONDS   (prints "RESULT {json}")
+// Runs inside the IPVS test kernel (as root): the same COUNT TCP listeners checked by
+// keepalived's TCP_CHECK (checker process only, --check) and by @sluice/health at the same
+// time, each from its own namespace over its own veth link to the servers' namespace
+// (keepalived to 192.0.2.2, @sluice/health to 198.51.100.2: two addresses of the same
+// listening sockets), so both see the same servers and conditions and the listeners count
+// each checker's connections apart by source address. CPU of each process tree comes from
+// /proc over the same SECONDS.
+// Usage: node keepalived-guest.mjs COUNT SECONDS [auto|native|socket]   (prints "RESULT {json}";
+// the third argument picks @sluice/health's connect path, as BENCH_CONNECT does for checker.mjs)
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
-import { descendants, figures, sample, sleep } from './proc.mjs';
+import { descendants, figures, nextReport, sample, sleep } from './proc.mjs';
 
-const [count, seconds] = process.argv.slice(2).map(Number);
+const [count, seconds] = process.argv.slice(2, 4).map(Number);
+const connect = process.argv[4] ?? 'auto';
+process.env.BENCH_CONNECT = connect; // inherited by the checker
 const here = import.meta.dirname;
 
 const lab = await Lab.create();
 try {
-  const client = await lab.host('client');
+  const kaHost = await lab.host('keepalived');
+  const ourHost = await lab.host('sluice');
   const server = await lab.host('server');
-  await lab.link(client, server, { aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] });
-  const listen = async (base) => {
-    const p = server.spawn(process.execPath, [join(here, 'listeners.mjs'), '192.0.2.2', String(base), String(count)]);
-    await p.waitForLine('READY', 300_000);
-    return p;
-  };
-  const kaListeners = await listen(20000);
-  const ourListeners = await listen(40000);
+  await lab.link(kaHost, server, { aAddrs: ['192.0.2.1/24'], bAddrs: ['192.0.2.2/24'] });
+  await lab.link(ourHost, server, { aAddrs: ['198.51.100.1/24'], bAddrs: ['198.51.100.2/24'] });
+  const listeners = server.spawn(process.execPath, [join(here, 'listeners.mjs'), '0.0.0.0', '20000', String(count)]);
+  await listeners.waitForLine('READY', 300_000);
 
   const conf = join(process.env.SLUICE_JOB_DIR ?? '/tmp', 'keepalived.conf');
   const servers = [];
@@ -35,7 +38,7 @@ try {
     conf,
     `global_defs {\n  router_id bench\n}\nvirtual_server 203.0.113.1 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${servers.join('\n')}\n}\n`,
   );
-  const keepalived = client.spawn('keepalived', [
+  const keepalived = kaHost.spawn('keepalived', [
     '--dont-fork',
     '--log-console',
     '--check',
@@ -46,28 +49,30 @@ try {
     '--checkers_pid',
     '/tmp/ka-check.pid',
   ]);
-  const checker = client.spawn(process.execPath, [
+  const checker = ourHost.spawn(process.execPath, [
     ...(process.env.SLUICE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     '--expose-gc',
     join(here, 'checker.mjs'),
-    '192.0.2.2',
-    '40000',
+    '198.51.100.2',
+    '20000',
     String(count),
     String(seconds + 30),
   ]);
   await sleep(10_000); // both warmed up: every target checked several times
   const kaPids = descendants(keepalived.pid);
   const ourPids = descendants(checker.pid);
-  const ka0 = await sample(kaListeners, kaPids);
-  const our0 = await sample(ourListeners, ourPids);
-  await sleep(seconds * 1000);
-  const ka1 = await sample(kaListeners, kaPids);
-  const our1 = await sample(ourListeners, ourPids);
+  await nextReport(listeners);
+  const ka0 = sample(listeners, kaPids, '192.0.2.1');
+  const our0 = sample(listeners, ourPids, '198.51.100.1');
+  await sleep(seconds * 1000 - 500);
+  await nextReport(listeners);
+  const ka1 = sample(listeners, kaPids, '192.0.2.1');
+  const our1 = sample(listeners, ourPids, '198.51.100.1');
   await Promise.all([keepalived.stop(), checker.stop()]);
   const ka = figures('keepalived TCP_CHECK', ka0, ka1);
   const ours = figures('@sluice/health connect', our0, our1);
   const ratio = Number((ours.cpuMicrosecondsPerCheck / ka.cpuMicrosecondsPerCheck).toFixed(2));
-  console.log(`RESULT ${JSON.stringify({ targets: count, seconds, keepalived: ka, sluice: ours, ratio })}`);
+  console.log(`RESULT ${JSON.stringify({ targets: count, seconds, connect, keepalived: ka, sluice: ours, ratio })}`);
 } finally {
   await lab.destroy();
 }

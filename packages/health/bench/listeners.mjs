@@ -1,15 +1,23 @@
-// Real servers for the benchmark: COUNT TCP listeners on ADDRESS, ports BASE..BASE+COUNT-1.
-// Usage: node listeners.mjs ADDRESS BASE COUNT   (prints "READY" once all listen, then
-// "ACCEPTED <total>" every second: the checks the server saw, whoever made them)
+// Real servers for the benchmarks: COUNT TCP listeners on ADDRESS (0.0.0.0: every address
+// of the namespace), ports BASE..BASE+COUNT-1. Usage: node listeners.mjs ADDRESS BASE COUNT
+// Prints "READY" once all listen, then every second "ACCEPTED <total>" and
+// "FROM {"<client address>": <count>, ...}": the checks the servers saw, by who made them,
+// so two checkers can share the same listeners and still be counted apart.
 import { createServer } from 'node:net';
 
 const [address, base, count] = process.argv.slice(2);
 let listening = 0;
 let accepted = 0;
-setInterval(() => console.log(`ACCEPTED ${accepted}`), 1000);
+const from = {};
+setInterval(() => {
+  console.log(`ACCEPTED ${accepted}`);
+  console.log(`FROM ${JSON.stringify(from)}`);
+}, 1000);
 for (let i = 0; i < Number(count); i++) {
   const server = createServer((socket) => {
     accepted++;
+    const peer = socket.remoteAddress ?? '?';
+    from[peer] = (from[peer] ?? 0) + 1;
     socket.on('error', () => {});
     socket.destroy();
   });

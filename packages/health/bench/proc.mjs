@@ -4,19 +4,21 @@ import { readFileSync } from 'node:fs';
 
 const ticks = 100; // USER_HZ on Linux
 
-/** utime + stime in seconds, summed over `pids`. */
+/** utime and stime in seconds, summed over `pids`. */
 export function cpuOf(pids) {
-  let total = 0;
+  let user = 0;
+  let system = 0;
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      user += Number(fields[11]) / ticks;
+      system += Number(fields[12]) / ticks;
     } catch {
       // gone
     }
   }
-  return total;
+  return { user, system };
 }
 
 /** `root` and every process below it. */
@@ -33,28 +35,46 @@ export function descendants(root) {
   return all;
 }
 
-function acceptedSoFar(listeners) {
+/** Checks the listeners have seen from `client` (an address), as of their last report. */
+function acceptedSoFar(listeners, client) {
   const lines = listeners.log
     .trim()
     .split('\n')
-    .filter((l) => l.startsWith('ACCEPTED '));
-  return Number(lines.at(-1)?.slice(9) ?? 0);
+    .filter((l) => l.startsWith('FROM '));
+  const last = lines.at(-1);
+  if (!last) return 0;
+  const counts = JSON.parse(last.slice(5));
+  return counts[client] ?? counts[`::ffff:${client}`] ?? 0;
 }
 
-export function sample(listeners, pids) {
-  return { cpu: cpuOf(pids), accepted: acceptedSoFar(listeners), at: performance.now() };
+export function sample(listeners, pids, client) {
+  return { cpu: cpuOf(pids), accepted: acceptedSoFar(listeners, client), at: performance.now() };
 }
 
 export function figures(name, before, after) {
   const elapsed = (after.at - before.at) / 1000;
-  const cpu = after.cpu - before.cpu;
+  const user = after.cpu.user - before.cpu.user;
+  const system = after.cpu.system - before.cpu.system;
+  const cpu = user + system;
   const checks = after.accepted - before.accepted;
   return {
     name,
     checksPerSecond: Math.round(checks / elapsed),
     cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(1)),
     cpuMicrosecondsPerCheck: Number(((cpu * 1e6) / checks).toFixed(1)),
+    userMicrosecondsPerCheck: Number(((user * 1e6) / checks).toFixed(1)),
+    systemMicrosecondsPerCheck: Number(((system * 1e6) / checks).toFixed(1)),
   };
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits for the listeners' next report, so that CPU is sampled within a few milliseconds
+ * of the counts it is divided by (the reports come once a second).
+ */
+export async function nextReport(listeners) {
+  const reports = () => listeners.log.split('\nFROM ').length;
+  const seen = reports();
+  while (reports() === seen) await sleep(5);
+}

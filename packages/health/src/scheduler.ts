@@ -13,7 +13,7 @@ import {
   timedOut,
 } from './result.js';
 import { stableKey } from './stable-key.js';
-import { LatencyRecorder, type LatencyStats } from './stats.js';
+import { LatencyRecorder, type LatencyStats, SampleStore } from './stats.js';
 import { validateTarget } from './validate.js';
 import { TickWheel, type WheelItem } from './wheel.js';
 
@@ -105,6 +105,8 @@ interface Run {
 /** One check run on one real server, shared by every target that asks for exactly it. */
 class Probe implements WheelItem {
   readonly subscribers = new Set<Subscription>();
+  /** The subscriber when there is exactly one (the common case): no Set iterator per run. */
+  solo: Subscription | undefined;
   /** Its tick on the wheel while waiting for its next run. */
   due: number | undefined;
   run: Run | undefined;
@@ -137,15 +139,30 @@ class Probe implements WheelItem {
   }
 
   nextRequest(): CheckRequest {
+    const requests = this.requests;
+    // A single-check schedule (the common case) needs no walk over the cycle.
+    if (requests.length === 1) return (requests[0] as { request: CheckRequest }).request;
     let position = this.round++ % this.cycle;
-    for (const { request, rounds } of this.requests) {
-      if (position < rounds) return request;
-      position -= rounds;
+    for (let i = 0; i < requests.length; i++) {
+      const entry = requests[i] as { request: CheckRequest; rounds: number };
+      if (position < entry.rounds) return entry.request;
+      position -= entry.rounds;
     }
     throw new Error('unreachable: schedule cycle');
   }
 
+  add(sub: Subscription): void {
+    this.subscribers.add(sub);
+    this.solo = this.subscribers.size === 1 ? sub : undefined;
+  }
+
+  delete(sub: Subscription): void {
+    this.subscribers.delete(sub);
+    this.solo = this.subscribers.size === 1 ? (this.subscribers.values().next().value as Subscription) : undefined;
+  }
+
   allDown(): boolean {
+    if (this.solo) return this.solo.state === 'down';
     for (const sub of this.subscribers) if (sub.state !== 'down') return false;
     return true;
   }
@@ -160,15 +177,17 @@ class Subscription {
   lastCheck: CheckType | undefined;
   weight: number | undefined;
   admin: AgentAdminState | undefined;
-  readonly stats = new LatencyRecorder();
+  readonly stats: LatencyRecorder;
 
   constructor(
     public target: NormalizedTarget,
     public probe: Probe,
     now: number,
+    samples: SampleStore,
   ) {
     this.state = target.initialState;
     this.since = now;
+    this.stats = new LatencyRecorder(samples);
   }
 }
 
@@ -200,11 +219,13 @@ export class Scheduler {
   private readonly wheel: TickWheel<Probe>;
   private readonly targets = new Map<string, Subscription>();
   private readonly probes = new Map<string, Probe>();
+  private readonly samples = new SampleStore();
   private readonly queue = new Set<Probe>();
-  private readonly listeners: { [K in keyof SchedulerEvents]: Set<(event: SchedulerEvents[K]) => void> } = {
-    transition: new Set(),
-    result: new Set(),
-    feedback: new Set(),
+  /** Replaced, never mutated, on (un)subscribe: emitting walks an array without an iterator object. */
+  private listeners: { [K in keyof SchedulerEvents]: ReadonlyArray<(event: SchedulerEvents[K]) => void> } = {
+    transition: [],
+    result: [],
+    feedback: [],
   };
   private active = 0;
   private stopped = false;
@@ -235,9 +256,15 @@ export class Scheduler {
 
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof SchedulerEvents>(event: K, listener: (event: SchedulerEvents[K]) => void): () => void {
-    const set = this.listeners[event] as Set<(e: SchedulerEvents[K]) => void>;
-    set.add(listener);
-    return () => set.delete(listener);
+    // A listener given twice is called once, as with a Set.
+    const current = this.listeners[event] as ReadonlyArray<(e: SchedulerEvents[K]) => void>;
+    if (!current.includes(listener)) this.listeners = { ...this.listeners, [event]: [...current, listener] };
+    return () => {
+      const now = this.listeners[event] as ReadonlyArray<(e: SchedulerEvents[K]) => void>;
+      if (!now.includes(listener)) return false;
+      this.listeners = { ...this.listeners, [event]: now.filter((l) => l !== listener) };
+      return true;
+    };
   }
 
   /**
@@ -255,12 +282,12 @@ export class Scheduler {
       if (existing.probe.key === key) return;
       this.detach(existing);
       existing.probe = this.probeFor(key, target);
-      existing.probe.subscribers.add(existing);
+      existing.probe.add(existing);
       return;
     }
     const probe = this.probeFor(key, target);
-    const sub = new Subscription(target, probe, this.clock.now());
-    probe.subscribers.add(sub);
+    const sub = new Subscription(target, probe, this.clock.now(), this.samples);
+    probe.add(sub);
     this.targets.set(target.id, sub);
   }
 
@@ -270,6 +297,7 @@ export class Scheduler {
     if (!sub) return false;
     this.targets.delete(id);
     this.detach(sub);
+    sub.stats.release();
     return true;
   }
 
@@ -290,7 +318,10 @@ export class Scheduler {
   /** Cancels every check and timer; accepts no more targets. */
   stop(): void {
     this.stopped = true;
-    for (const sub of [...this.targets.values()]) this.detach(sub);
+    for (const sub of [...this.targets.values()]) {
+      this.detach(sub);
+      sub.stats.release();
+    }
     this.targets.clear();
     this.wheel.stop();
   }
@@ -326,7 +357,7 @@ export class Scheduler {
 
   private detach(sub: Subscription): void {
     const probe = sub.probe;
-    probe.subscribers.delete(sub);
+    probe.delete(sub);
     if (probe.subscribers.size > 0) return;
     this.probes.delete(probe.key);
     this.wheel.cancel(probe);
@@ -358,6 +389,7 @@ export class Scheduler {
   }
 
   private drain(): void {
+    if (this.queue.size === 0) return;
     for (const probe of this.queue) {
       if (this.active >= this.concurrency) return;
       this.queue.delete(probe);
@@ -435,7 +467,8 @@ export class Scheduler {
     const now = this.clock.now();
     const latencyMs = now - startedAt;
     // Set iteration tolerates a listener removing targets meanwhile.
-    for (const sub of probe.subscribers) this.apply(sub, check, result, latencyMs, now);
+    if (probe.solo) this.apply(probe.solo, check, result, latencyMs, now);
+    else for (const sub of probe.subscribers) this.apply(sub, check, result, latencyMs, now);
     if (this.probes.get(probe.key) === probe && probe.due === undefined && !probe.queued) {
       const interval = probe.allDown() ? probe.target.downIntervalMs : probe.target.intervalMs;
       const delay = Math.max(0, probe.lastStart + interval - now);
@@ -474,7 +507,7 @@ export class Scheduler {
         this.emit('feedback', { target: t.id, service: t.service, weight, admin, at });
       }
     }
-    if (this.listeners.result.size > 0) {
+    if (this.listeners.result.length > 0) {
       this.emit('result', { target: t.id, service: t.service, check: check.type, result, latencyMs, at, state: to });
     }
     if (to !== from) {
@@ -495,7 +528,9 @@ export class Scheduler {
   }
 
   private emit<K extends keyof SchedulerEvents>(name: K, event: SchedulerEvents[K]): void {
-    for (const listener of this.listeners[name] as Set<(e: SchedulerEvents[K]) => void>) {
+    const listeners = this.listeners[name] as ReadonlyArray<(e: SchedulerEvents[K]) => void>;
+    for (let i = 0; i < listeners.length; i++) {
+      const listener = listeners[i] as (e: SchedulerEvents[K]) => void;
       try {
         listener(event);
       } catch (error) {

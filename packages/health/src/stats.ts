@@ -15,7 +15,44 @@ export interface LatencyStats {
   p99Ms: number | undefined;
 }
 
-/** Running counters plus a small ring of recent samples: constant memory per target. */
+/** Successful checks kept for the percentiles. */
+const WINDOW = 64;
+/** Rings per chunk: one 64 KiB typed array serves 256 targets. */
+const CHUNK = 256;
+
+/**
+ * The sample rings of many recorders, in a few large Float32Arrays: a ring of its own per
+ * target would cost a typed array object and an off-heap backing store each (about
+ * 700 bytes for 64 doubles). Float32 keeps latencies to well under a microsecond.
+ */
+export class SampleStore {
+  private readonly chunks: Float32Array[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+
+  allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const ring = this.next++;
+    if (Math.floor(ring / CHUNK) >= this.chunks.length) this.chunks.push(new Float32Array(CHUNK * WINDOW));
+    return ring;
+  }
+
+  release(ring: number): void {
+    this.free.push(ring);
+  }
+
+  /** The array holding `ring`, and where in it the ring starts. */
+  chunk(ring: number): Float32Array {
+    return this.chunks[Math.floor(ring / CHUNK)] as Float32Array;
+  }
+
+  offset(ring: number): number {
+    return (ring % CHUNK) * WINDOW;
+  }
+}
+
+/** Running counters plus a ring of recent samples in a shared store: constant memory per target. */
 export class LatencyRecorder {
   private checks = 0;
   private failures = 0;
@@ -23,12 +60,22 @@ export class LatencyRecorder {
   private sum = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = 0;
-  private last: number | undefined;
-  private readonly ring: Float64Array;
+  /** NaN until the first success: a number field stays unboxed, an `undefined` one would not. */
+  private last = Number.NaN;
+  private readonly ring: number;
+  private readonly buffer: Float32Array;
+  private readonly base: number;
   private next = 0;
 
-  constructor(window = 64) {
-    this.ring = new Float64Array(window);
+  constructor(private readonly store: SampleStore = new SampleStore()) {
+    this.ring = store.allocate();
+    this.buffer = store.chunk(this.ring);
+    this.base = store.offset(this.ring);
+  }
+
+  /** Returns the ring to the store; the recorder must not be used afterwards. */
+  release(): void {
+    this.store.release(this.ring);
   }
 
   record(ok: boolean, latencyMs: number): void {
@@ -42,19 +89,19 @@ export class LatencyRecorder {
     this.last = latencyMs;
     if (latencyMs < this.min) this.min = latencyMs;
     if (latencyMs > this.max) this.max = latencyMs;
-    this.ring[this.next] = latencyMs;
-    this.next = (this.next + 1) % this.ring.length;
+    this.buffer[this.base + this.next] = latencyMs;
+    this.next = this.next === WINDOW - 1 ? 0 : this.next + 1;
   }
 
   read(): LatencyStats {
-    const n = Math.min(this.samples, this.ring.length);
-    const sorted = Array.from(this.ring.subarray(0, n)).sort((a, b) => a - b);
+    const n = Math.min(this.samples, WINDOW);
+    const sorted = Array.from(this.buffer.subarray(this.base, this.base + n)).sort((a, b) => a - b);
     const pct = (p: number) => (n === 0 ? undefined : sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]);
     return {
       checks: this.checks,
       failures: this.failures,
       samples: this.samples,
-      lastMs: this.last,
+      lastMs: this.samples ? this.last : undefined,
       minMs: this.samples ? this.min : undefined,
       maxMs: this.samples ? this.max : undefined,
       meanMs: this.samples ? this.sum / this.samples : undefined,

@@ -14,7 +14,12 @@ export class TickWheel<T extends WheelItem> {
   private readonly buckets = new Map<number, T[]>();
   /** Tick numbers with a bucket, as a binary min-heap. */
   private readonly ticks: number[] = [];
-  private armed: { tick: number; handle: unknown } | undefined;
+  /** Emptied buckets, reused: a bucket is allocated once, not once per tick. */
+  private readonly spare: T[][] = [];
+  /** The tick the timer is armed for (NaN: not armed), and its handle. */
+  private armedTick = Number.NaN;
+  private armedHandle: unknown;
+  private readonly onTimer = () => this.run();
 
   constructor(
     private readonly clock: Clock,
@@ -28,7 +33,7 @@ export class TickWheel<T extends WheelItem> {
     item.due = tick;
     let bucket = this.buckets.get(tick);
     if (!bucket) {
-      bucket = [];
+      bucket = this.spare.pop() ?? [];
       this.buckets.set(tick, bucket);
       this.push(tick);
     }
@@ -42,8 +47,9 @@ export class TickWheel<T extends WheelItem> {
   }
 
   stop(): void {
-    if (this.armed) this.clock.clearTimer(this.armed.handle);
-    this.armed = undefined;
+    if (!Number.isNaN(this.armedTick)) this.clock.clearTimer(this.armedHandle);
+    this.armedTick = Number.NaN;
+    this.armedHandle = undefined;
     for (const bucket of this.buckets.values()) for (const item of bucket) item.due = undefined;
     this.buckets.clear();
     this.ticks.length = 0;
@@ -51,27 +57,33 @@ export class TickWheel<T extends WheelItem> {
 
   private arm(): void {
     const next = this.ticks[0];
-    if (next === undefined || (this.armed && this.armed.tick <= next)) return;
-    if (this.armed) this.clock.clearTimer(this.armed.handle);
+    if (next === undefined || this.armedTick <= next) return;
+    if (!Number.isNaN(this.armedTick)) this.clock.clearTimer(this.armedHandle);
     const delay = Math.max(0, next * this.tickMs - this.clock.now());
-    this.armed = { tick: next, handle: this.clock.setTimer(() => this.run(), delay) };
+    this.armedTick = next;
+    this.armedHandle = this.clock.setTimer(this.onTimer, delay);
   }
 
   private run(): void {
-    this.armed = undefined;
+    this.armedTick = Number.NaN;
+    this.armedHandle = undefined;
     // A timer may fire up to a millisecond early on a coarse loop clock: close enough.
     const limit = this.clock.now() + 1;
     for (;;) {
       const tick = this.ticks[0];
       if (tick === undefined || tick * this.tickMs > limit) break;
       this.pop();
-      const bucket = this.buckets.get(tick) ?? [];
+      const bucket = this.buckets.get(tick);
+      if (bucket === undefined) continue;
       this.buckets.delete(tick);
-      for (const item of bucket) {
+      for (let i = 0; i < bucket.length; i++) {
+        const item = bucket[i] as T;
         if (item.due !== tick) continue;
         item.due = undefined;
         this.fire(item);
       }
+      bucket.length = 0;
+      this.spare.push(bucket);
     }
     this.arm();
   }

@@ -103,7 +103,10 @@ interface DeadlineQueue {
 export class NativeConnectLane implements CheckLane {
   private readonly c: Libc;
   private readonly epfd: number;
+  /** Filled by the poll thread; read only once its poll has returned. */
   private readonly events = Buffer.alloc(BATCH * 16);
+  /** Filled by `collectNow` on the main thread. */
+  private readonly readyNow = Buffer.alloc(BATCH * 16);
   private readonly eventSize = process.arch === 'x64' ? 12 : 16;
   private readonly dataOffset = process.arch === 'x64' ? 4 : 8;
   private readonly ctlEvent: Buffer;
@@ -393,6 +396,7 @@ export class NativeConnectLane implements CheckLane {
     this.timerAt = Number.POSITIVE_INFINITY;
     // A timer may fire up to a millisecond early on a coarse loop clock: close enough.
     const now = performance.now() + 1;
+    this.collectNow();
     let next = Number.POSITIVE_INFINITY;
     for (const [timeoutMs, queue] of this.queues) {
       const { handles, deadlines } = queue;
@@ -411,8 +415,11 @@ export class NativeConnectLane implements CheckLane {
         continue;
       }
       if (head > 1024 && head * 2 > handles.length) {
-        handles.splice(0, head);
-        deadlines.splice(0, head);
+        // In place: splice would allocate an array of what it removes.
+        handles.copyWithin(0, head);
+        handles.length -= head;
+        deadlines.copyWithin(0, head);
+        deadlines.length -= head;
         head = 0;
       }
       queue.head = head;
@@ -442,8 +449,27 @@ export class NativeConnectLane implements CheckLane {
       return;
     }
     this.pollErrors = 0;
+    this.handle(this.events, count);
+    this.poll();
+  }
+
+  /**
+   * Collects, without waiting, what is ready but not yet handed over: before a check is
+   * declared timed out, so that a poll thread held up (a busy thread pool, a loaded
+   * machine) never turns an answered check into a timeout. epoll lets two threads wait on
+   * one set; each event goes to one of them.
+   */
+  private collectNow(): void {
+    for (;;) {
+      const count = this.c.epollWait(this.epfd, this.readyNow, BATCH, 0);
+      if (count <= 0) return;
+      this.handle(this.readyNow, count);
+      if (count < BATCH) return;
+    }
+  }
+
+  private handle(events: Buffer, count: number): void {
     const c = this.c;
-    const events = this.events;
     const size = this.eventSize;
     const data = this.dataOffset;
     for (let i = 0; i < count; i++) {
@@ -467,7 +493,6 @@ export class NativeConnectLane implements CheckLane {
       const request = this.requests[slot] as CheckRequest;
       this.settle(slot, errno === 0 ? CONNECTED : this.failure(errno, request, 'connect'));
     }
-    this.poll();
   }
 
   /** The poll thread failed: every check in flight fails, and the lane takes no more. */
