@@ -107,7 +107,6 @@ export function createHaControl(options: HaControlOptions): HaService {
   let enabled = false;
   let startFailure: string | undefined;
   let peerHead: { version: number; time: string } | undefined;
-  let standaloneActive = false;
   let lifecycle: Promise<unknown> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
 
@@ -219,7 +218,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       case 'split-brain':
         log(
           'error',
-          `both nodes are active; the ${event.winner === 'self' ? 'peer' : 'this node'} releases (${event.rule})`,
+          `both nodes are active; ${event.winner === 'self' ? 'the peer' : 'this node'} releases (${event.rule})`,
         );
         break;
       case 'takeover-blocked':
@@ -323,12 +322,10 @@ export function createHaControl(options: HaControlOptions): HaService {
     startFailure = undefined;
     enabled = section?.enabled === true;
     if (!enabled || section === undefined) {
-      standaloneActive = true;
       await options.engine.setActive(true);
       emit();
       return;
     }
-    standaloneActive = false;
     if (options.niceness !== null) {
       try {
         setPriority(0, options.niceness ?? -10);
@@ -439,7 +436,6 @@ export function createHaControl(options: HaControlOptions): HaService {
     stop: () =>
       serial(async () => {
         await stopHeartbeat();
-        if (standaloneActive) standaloneActive = false;
         emit();
       }),
     handleReplica: (body, headers, method, path) => track(endpoint.handleReplica(body, headers, method, path)),
