@@ -95,13 +95,22 @@ function baseConfig(): ApplianceConfigInput {
       },
       { label: 'six', vip: VIP6, ports: [80], realServers: [{ label: 'bravo', address: SERVERS.bravo, port: 8080 }] },
       {
+        label: 'headers',
+        vip: VIP,
+        ports: [83],
+        realServers: [{ label: 'charlie', address: SERVERS.charlie, port: 8090 }],
+      },
+      {
         label: 'later',
         vip: LATER_VIP,
         ports: [80],
         realServers: [{ label: 'alpha', address: SERVERS.alpha, port: 8080 }],
       },
     ],
-    ssl: [{ label: 'web-tls', certificate: 'site', vip: VIP, port: 443, service: 'web' }],
+    ssl: [
+      { label: 'web-tls', certificate: 'site', vip: VIP, port: 443, service: 'web' },
+      { label: 'headers-tls', certificate: 'site', vip: VIP, port: 8443, service: 'headers' },
+    ],
   };
 }
 
@@ -192,6 +201,15 @@ beforeAll(async () => {
     const host = await lab.host(name);
     await lab.attach(host, sw, [`${address}/24`]);
     await host.serveHttp({ name: `${name}_server`, port: 8080 });
+    if (name === 'charlie') {
+      const echo = host.spawn(process.execPath, [
+        join(import.meta.dirname, 'fixtures', 'header-echo.mjs'),
+        name,
+        '0.0.0.0',
+        '8090',
+      ]);
+      await echo.waitForLine('READY', 30_000);
+    }
   }
   driver = createLayer7Driver({ stateDir: join(dir, 'state'), logs, netns: lb.netns });
 });
@@ -248,6 +266,16 @@ describe('Layer 7 driver with a real HAProxy', () => {
     for (let i = 0; i < 4; i++) bodies.push(await curl(['--cacert', cacert, `https://${VIP}/`]));
     expect(new Set(bodies)).toEqual(new Set(['alpha_server', 'bravo_server']));
     expect(await curl(['--cacert', cacert, `https://${VIP}/images/a`])).toBe('charlie_server');
+  });
+
+  it('adds X-Forwarded-For, and X-Forwarded-Proto https behind the SSL termination', async () => {
+    const plain = JSON.parse(await curl([`http://${VIP}:83/`])) as { headers: Record<string, string> };
+    expect(plain.headers['x-forwarded-for']).toBe(CLIENT);
+    const tls = JSON.parse(await curl(['--cacert', join(dir, 'site.crt'), `https://${VIP}:8443/`])) as {
+      headers: Record<string, string>;
+    };
+    expect(tls.headers['x-forwarded-for']).toBe(CLIENT);
+    expect(tls.headers['x-forwarded-proto']).toBe('https');
   });
 
   it('a failing health check shows down in observe(), with the reason', async () => {
