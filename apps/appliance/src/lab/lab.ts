@@ -1,18 +1,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apply as applyArpFix, LinuxSystem } from '@sluice/arp-fix';
 import { ApplianceError } from '../errors.js';
 import { pagePid, startPage, stopPage } from './page-server.js';
-import { ip, listNetns, removeNetns, sysctl } from './system.js';
-import {
-  type LabHost,
-  type LabNetwork,
-  type LabOptions,
-  type LabRealServer,
-  type LabTopology,
-  labHost,
-  labTopology,
-} from './topology.js';
+import { ip, ipBatch, listNetns, removeNetns, sysctls } from './system.js';
+import { type LabHost, type LabNetwork, type LabOptions, type LabTopology, labHost, labTopology } from './topology.js';
 
 /** What `lab up` left for the other lab commands: enough to rebuild the topology. */
 interface LabState {
@@ -49,62 +40,75 @@ export function currentTopology(options: LabOptions = {}): LabTopology {
   return state === undefined ? probe : labTopology({ ...options, pair: options.pair ?? state.pair });
 }
 
-async function addHost(topology: LabTopology, host: LabHost): Promise<void> {
-  await ip(undefined, ['netns', 'add', host.netns]);
-  await ip(host.netns, ['link', 'set', 'lo', 'up']);
-  for (const nic of host.interfaces) {
+/** The switch: two bridges and, for each host interface, a veth pair whose far end is moved into the host. */
+function switchLines(topology: LabTopology): string[] {
+  return [
+    'link set lo up',
+    ...(['front', 'back'] as const).flatMap((network) => [
+      `link add name ${network} type bridge`,
+      `link set ${network} up`,
+    ]),
     // Created from the switch side straight into the host: nothing appears in the caller's namespace.
-    await ip(topology.switchNetns, [
-      'link',
-      'add',
-      nic.switchPort,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      nic.name,
-      'netns',
-      host.netns,
-    ]);
-    await ip(topology.switchNetns, ['link', 'set', nic.switchPort, 'master', nic.network, 'up']);
-    await ip(host.netns, ['link', 'set', nic.name, 'up']);
-    for (const address of nic.addresses) await ip(host.netns, ['addr', 'add', address, 'dev', nic.name]);
-  }
+    ...topology.hosts.flatMap((host) =>
+      host.interfaces.flatMap((nic) => [
+        `link add ${nic.switchPort} type veth peer name ${nic.name} netns ${host.netns}`,
+        `link set ${nic.switchPort} master ${nic.network} up`,
+      ]),
+    ),
+  ];
 }
 
-async function prepareBalancer(host: LabHost): Promise<void> {
-  // What an appliance's operating system sets: it routes (NAT), and the passive node of a
-  // pair binds its Layer 7 listeners before it holds the floating IPs.
-  await sysctl(host.netns, 'net.ipv4.ip_forward', 1);
-  await sysctl(host.netns, 'net.ipv4.ip_nonlocal_bind', 1);
-}
-
-/** Returns whether the TUN VIP could be put on `tunl0`. */
-async function prepareRealServer(topology: LabTopology, host: LabHost, rs: LabRealServer): Promise<boolean> {
+function hostLines(topology: LabTopology, host: LabHost, tunnel: boolean): string[] {
+  const lines = [
+    'link set lo up',
+    ...host.interfaces.flatMap((nic) => [
+      `link set ${nic.name} up`,
+      ...nic.addresses.map((address) => `addr add ${address} dev ${nic.name}`),
+    ]),
+  ];
+  if (host.role !== 'real-server') return lines;
   const back = host.interfaces.find((nic) => nic.network === 'back')?.name ?? 'eth1';
-  await sysctl(host.netns, 'net.ipv4.conf.all.rp_filter', 0);
-  await sysctl(host.netns, 'net.ipv4.conf.default.rp_filter', 0);
-  // NAT: the balancer is the default gateway. The clients share the front network with the
-  // real servers, so replies from the back address would go to them directly and never be
-  // un-NATed; this rule sends every reply from the back network through the balancer.
-  await ip(host.netns, ['route', 'add', 'default', 'via', topology.natGateway, 'dev', back]);
-  await ip(host.netns, ['route', 'add', topology.networks.back, 'dev', back, 'table', NAT_TABLE]);
-  await ip(host.netns, ['route', 'add', 'default', 'via', topology.natGateway, 'dev', back, 'table', NAT_TABLE]);
-  await ip(host.netns, ['rule', 'add', 'from', topology.networks.back, 'lookup', NAT_TABLE, 'priority', '100']);
-  // DR: accept the VIP on lo, never answer ARP for it (the manual's method 2).
-  await applyArpFix(new LinuxSystem({ netns: host.netns }), { vips: [topology.vips.dr], method: 'arp' });
-  // TUN: decapsulate on tunl0, which exists once the kernel has ipip (never loaded from here).
-  const tunnel = await ip(host.netns, ['link', 'show', 'tunl0']).then(
+  const gateway = topology.natGateway;
+  return [
+    ...lines,
+    // NAT: the balancer is the default gateway. The clients share the front network with
+    // the real servers, so replies from the back address would go to them directly and
+    // never be un-NATed: this rule sends every reply from the back network through the balancer.
+    `route add default via ${gateway} dev ${back}`,
+    `route add ${topology.networks.back} dev ${back} table ${NAT_TABLE}`,
+    `route add default via ${gateway} dev ${back} table ${NAT_TABLE}`,
+    `rule add from ${topology.networks.back} lookup ${NAT_TABLE} priority 100`,
+    // DR: the VIP on lo (with the ARP sysctls below: the manual's method 2, as `sluice-arp-fix apply` does it).
+    `addr add ${topology.vips.dr}/32 dev lo`,
+    // TUN: decapsulate on tunl0, which holds the VIP.
+    ...(tunnel ? ['link set tunl0 up', `addr add ${topology.vips.tun}/32 dev tunl0`] : []),
+  ];
+}
+
+function hostSysctls(host: LabHost, tunnel: boolean): Record<string, number> {
+  if (host.role === 'balancer') {
+    // What an appliance's operating system sets: it routes (NAT), and the passive node of
+    // a pair binds its Layer 7 listeners before it holds the floating IPs.
+    return { 'net.ipv4.ip_forward': 1, 'net.ipv4.ip_nonlocal_bind': 1 };
+  }
+  if (host.role !== 'real-server') return {};
+  return {
+    // Accept the VIP, never answer ARP for it nor use it as an ARP source.
+    'net.ipv4.conf.all.arp_ignore': 1,
+    'net.ipv4.conf.all.arp_announce': 2,
+    // Tunnelled and direct-routed packets come in with the client's source on another interface.
+    'net.ipv4.conf.all.rp_filter': 0,
+    'net.ipv4.conf.default.rp_filter': 0,
+    ...(tunnel ? { 'net.ipv4.conf.tunl0.rp_filter': 0 } : {}),
+  };
+}
+
+/** tunl0 exists in every namespace once the kernel has ipip; the lab never loads modules itself. */
+async function hasTunnelDevice(netns: string): Promise<boolean> {
+  return ip(netns, ['link', 'show', 'tunl0']).then(
     () => true,
     () => false,
   );
-  if (tunnel) {
-    await ip(host.netns, ['link', 'set', 'tunl0', 'up']);
-    await ip(host.netns, ['addr', 'add', `${topology.vips.tun}/32`, 'dev', 'tunl0']);
-    await sysctl(host.netns, 'net.ipv4.conf.tunl0.rp_filter', 0);
-  }
-  await startPage(topology, rs);
-  return tunnel;
 }
 
 export interface LabUpResult {
@@ -127,19 +131,21 @@ export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
   }
   try {
     mkdirSync(topology.stateDir, { recursive: true, mode: 0o700 });
-    await ip(undefined, ['netns', 'add', topology.switchNetns]);
-    await ip(topology.switchNetns, ['link', 'set', 'lo', 'up']);
-    for (const network of ['front', 'back'] as const) {
-      await ip(topology.switchNetns, ['link', 'add', 'name', network, 'type', 'bridge']);
-      await ip(topology.switchNetns, ['link', 'set', network, 'up']);
-    }
-    for (const host of topology.hosts) await addHost(topology, host);
-    let tunnel = true;
-    for (const host of topology.hosts) {
-      if (host.role === 'balancer') await prepareBalancer(host);
-      const rs = topology.realServers.find((r) => r.label === host.label);
-      if (rs) tunnel = (await prepareRealServer(topology, host, rs)) && tunnel;
-    }
+    const namespaces = [topology.switchNetns, ...topology.hosts.map((h) => h.netns)];
+    await ipBatch(
+      undefined,
+      namespaces.map((name) => `netns add ${name}`),
+    );
+    await ipBatch(topology.switchNetns, switchLines(topology));
+    const firstServer = topology.hosts.find((h) => h.role === 'real-server');
+    const tunnel = firstServer !== undefined && (await hasTunnelDevice(firstServer.netns));
+    await Promise.all(
+      topology.hosts.map(async (host) => {
+        await sysctls(host.netns, hostSysctls(host, tunnel));
+        await ipBatch(host.netns, hostLines(topology, host, tunnel));
+      }),
+    );
+    await Promise.all(topology.realServers.map((rs) => startPage(topology, rs)));
     const state: LabState = { pair: topology.pair, tunnel };
     writeFileSync(join(topology.stateDir, STATE_FILE), `${JSON.stringify(state)}\n`);
     return { topology, tunnel };
@@ -159,9 +165,7 @@ async function teardown(topology: LabTopology): Promise<string[]> {
     topology.switchNetns,
   ]);
   const removed = [...names].filter((name) => existing.has(name));
-  // Hosts first: their processes (web servers, appliances) stop before the switch goes.
-  await Promise.all(removed.filter((n) => n !== topology.switchNetns).map((name) => removeNetns(name)));
-  if (removed.includes(topology.switchNetns)) await removeNetns(topology.switchNetns);
+  await removeNetns(removed);
   rmSync(topology.stateDir, { recursive: true, force: true });
   return removed;
 }
