@@ -346,6 +346,19 @@ describe('apply', () => {
     expect(await driver.apply(input({ layer7: [web] }))).toEqual({ changes: [] });
   });
 
+  it('admin states reach the running configuration even when a new one is refused', async () => {
+    await driver.apply(input({ layer7: [web] }));
+    current().refuse = [{ severity: 'alert', message: 'bad' }];
+    admin.set('web/alpha', 'offline');
+    await expect(driver.apply(input({ layer7: [{ ...web, tproxy: true }] }))).rejects.toBeInstanceOf(
+      HaproxyRefusedError,
+    );
+    expect(current().states.get('web/alpha')?.admin).toBe('maint');
+    expect(records.at(-1)?.message).toBe(
+      'layer7: web/alpha offline (HAProxy state ready -> maint, no reload) (on the running configuration)',
+    );
+  });
+
   it('a refused first start leaves nothing running', async () => {
     const failing = createLayer7Driver({
       stateDir: join(dir, 'state'),

@@ -275,7 +275,28 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     return true;
   }
 
+  /**
+   * A configuration that cannot be applied leaves the running one; the admin states asked
+   * for still reach it (taking a server offline must not wait for a fixed configuration).
+   */
   async function applyNow(input: DesiredInput): Promise<PartApplyResult> {
+    try {
+      return await applyInput(input);
+    } catch (error) {
+      const state = running;
+      if (state !== undefined && state.input !== input) {
+        try {
+          const lines = await syncRuntime({ ...state, input }, undefined);
+          for (const line of lines) log('info', `${line} (on the running configuration)`);
+        } catch (syncError) {
+          log('warn', `admin states on the running configuration: ${String(syncError)}`);
+        }
+      }
+      throw error;
+    }
+  }
+
+  async function applyInput(input: DesiredInput): Promise<PartApplyResult> {
     if (running !== undefined && input.config === running.input.config) {
       // The same configuration object (a runtime change: admin state): no need to render
       // 10,000 servers again to find out the text did not change.
