@@ -16,10 +16,12 @@ export {
 } from './replica-endpoint.js';
 export type { HeadInfo, ReplicaMessage, ReplicaReply } from './replica-message.js';
 export {
+  openBody,
   REPLAY_WINDOW_MS,
   REPLICA_PATH,
   ReplayGuard,
   replicaKey,
+  sealBody,
   signRequest,
   verifyRequest,
 } from './replica-protocol.js';

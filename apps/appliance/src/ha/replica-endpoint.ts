@@ -2,7 +2,14 @@ import type { AdminStates } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
-import { type Headers, REPLICA_MAX_BODY, REPLICA_PATH, ReplayGuard, verifyRequest } from './replica-protocol.js';
+import {
+  type Headers,
+  openBody,
+  REPLICA_MAX_BODY,
+  REPLICA_PATH,
+  ReplayGuard,
+  verifyRequest,
+} from './replica-protocol.js';
 
 export interface ReplicaResult {
   status: number;
@@ -35,7 +42,7 @@ export interface ReplicaEndpointDeps {
 }
 
 export interface ReplicaEndpoint {
-  /** Handles `PUT /api/v1/ha/replica`: the raw body (the MAC covers its bytes) and the request headers. */
+  /** Handles `PUT /api/v1/ha/replica`: the raw (sealed) body, whose bytes the MAC covers, and the request headers. */
   handleReplica(body: Buffer | string, headers: Headers, method?: string, path?: string): Promise<ReplicaResult>;
   /** Resolves once every accepted version has been handed to apply(). */
   applied(): Promise<void>;
@@ -105,9 +112,10 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
       guard,
       ...(peer === undefined ? {} : { expectedNode: peer }),
     });
+    const plain = openBody(key, raw);
     let message: ReplicaMessage;
     try {
-      const parsed = replicaMessageSchema.safeParse(JSON.parse(raw.toString('utf8')));
+      const parsed = replicaMessageSchema.safeParse(JSON.parse(plain.toString('utf8')));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issue?.path.join('.') ?? '';

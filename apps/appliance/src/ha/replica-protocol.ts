@@ -1,8 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ApplianceError } from '../errors.js';
 
 /**
- * The peer-to-peer replication channel. A request carries four headers and is signed with
+ * The peer-to-peer replication channel. The body is encrypted (AES-256-GCM) because a
+ * configuration holds the heartbeat key itself and the users' password hashes, and the
+ * admin port is plain HTTP. A request carries four headers and is signed with
  * HMAC-SHA256 under a key derived from the heartbeat key (so a captured heartbeat MAC and a
  * replication MAC can never be swapped): the MAC covers the method, the path, the sender's
  * clock, a random nonce, the sender's node name and every byte of the body. The receiver
@@ -131,4 +133,30 @@ export function verifyRequest(input: VerifyInput): string {
   }
   if (verdict === 'replayed') throw refused('replayed');
   return node;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+function encryptionKey(key: Buffer): Buffer {
+  return createHmac('sha256', key).update('sluice ha replica encryption v1').digest();
+}
+
+/** The request body on the wire: IV, AES-256-GCM ciphertext of `plain`, tag. The MAC is computed over these bytes. */
+export function sealBody(key: Buffer, plain: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', encryptionKey(key), iv);
+  return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** The plain body of a sealed one; throws AUTH_FAILED if it was not sealed with this key. */
+export function openBody(key: Buffer, sealed: Buffer): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw refused('the body is not sealed');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', encryptionKey(key), sealed.subarray(0, IV_BYTES));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch (cause) {
+    throw new ApplianceError('AUTH_FAILED', 'replication request refused: the body cannot be decrypted', { cause });
+  }
 }

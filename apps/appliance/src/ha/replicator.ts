@@ -4,7 +4,7 @@ import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { headOf } from './replica-endpoint.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
-import { REPLICA_PATH, signRequest } from './replica-protocol.js';
+import { REPLICA_PATH, sealBody, signRequest } from './replica-protocol.js';
 
 /** Versions per request are bounded by size, so a long catch-up does not make one huge body. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -118,7 +118,7 @@ export class Replicator {
       ...(adminStates === undefined ? {} : { adminStates }),
       active: this.options.isActive(),
     };
-    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    const body = sealBody(this.options.key, Buffer.from(JSON.stringify(message), 'utf8'));
     const timeout = this.options.timeoutMs ?? 10_000;
     let statusCode = 0;
     let answer: unknown;
@@ -136,7 +136,7 @@ export class Replicator {
         const response = await request(new URL(REPLICA_PATH, this.options.peerUrl), {
           method: 'PUT',
           body,
-          headers: { ...headers, 'content-type': 'application/json' },
+          headers: { ...headers, 'content-type': 'application/octet-stream' },
           headersTimeout: timeout,
           bodyTimeout: timeout,
           ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import type { ReplicaMessage } from '../../src/ha/replica-message.js';
-import { REPLICA_PATH, replicaKey, signRequest } from '../../src/ha/replica-protocol.js';
+import { REPLICA_PATH, replicaKey, sealBody, signRequest } from '../../src/ha/replica-protocol.js';
 import type { StoredVersion } from '../../src/store/store.js';
 import { drained, FakeAdminStates, FakeStore, version } from './fakes.js';
 
@@ -33,7 +33,8 @@ function message(versions: StoredVersion[], extra: Partial<ReplicaMessage> = {})
 }
 
 function request(body: unknown, options: { node?: string; now?: number; signKey?: Buffer } = {}) {
-  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  // Sealed and signed as the Replicator does.
+  const raw = sealBody(options.signKey ?? key, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
   const headers = signRequest({
     key: options.signKey ?? key,
     method: 'PUT',
@@ -104,6 +105,20 @@ describe('replica endpoint', () => {
     const replay = await endpoint.handleReplica(genuine.raw, genuine.headers);
     expect(replay).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(/replayed/) } } });
     expect(store.accepted).toHaveLength(1);
+  });
+
+  it('refuses a body that is not sealed with the pair key, even when the MAC is right', async () => {
+    const { store, endpoint } = setup(1);
+    const plain = Buffer.from(JSON.stringify(message([version(2)])));
+    const sign = (raw: Buffer) =>
+      signRequest({ key, method: 'PUT', path: REPLICA_PATH, node: 'lb1', body: raw, now: NOW });
+    expect(await endpoint.handleReplica(plain, sign(plain))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'AUTH_FAILED', message: expect.stringContaining('decrypted') } },
+    });
+    const otherSeal = sealBody(replicaKey('another pair key entirely'), plain);
+    expect((await endpoint.handleReplica(otherSeal, sign(otherSeal))).status).toBe(401);
+    expect(store.accepted).toEqual([]);
   });
 
   it('answers HA_DISABLED when HA is off, 405 for another method, 400 for a bad body', async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ApplianceError } from '../../src/errors.js';
 import {
+  openBody,
   REPLAY_WINDOW_MS,
   REPLICA_PATH,
   ReplayGuard,
   replicaKey,
+  sealBody,
   signRequest,
   verifyRequest,
 } from '../../src/ha/replica-protocol.js';
@@ -82,5 +84,20 @@ describe('replication request signing', () => {
     expect(guard.size).toBe(10);
     expect(guard.admit('late', T0 + 5000, T0 + 5000)).toBe('ok');
     expect(guard.size).toBe(1);
+  });
+});
+
+describe('replication body sealing', () => {
+  it('round-trips, hides the plain text, and refuses another key or a changed byte', () => {
+    const plain = Buffer.from('{"heartbeat":{"key":"the secret pair key"}}');
+    const sealed = sealBody(key, plain);
+    expect(sealed.includes(Buffer.from('secret'))).toBe(false);
+    expect(openBody(key, sealed)).toEqual(plain);
+    expect(sealBody(key, plain).equals(sealed)).toBe(false);
+    expect(refusal(() => openBody(replicaKey('another heartbeat key'), sealed))).toMatch(/decrypted/);
+    const flipped = Buffer.from(sealed);
+    flipped[20] = (flipped[20] ?? 0) ^ 1;
+    expect(refusal(() => openBody(key, flipped))).toMatch(/decrypted/);
+    expect(refusal(() => openBody(key, Buffer.alloc(10)))).toMatch(/not sealed/);
   });
 });
