@@ -110,6 +110,7 @@ export function readRaw(req: IncomingMessage, limit: number, accept: (type: stri
       if (size > limit) {
         done = true;
         chunks.length = 0;
+        req.pause();
         reject(tooLarge(limit));
         return;
       }

@@ -112,7 +112,8 @@ export function createApi(deps: ApiDeps): Api {
     if (matches.size === 0) throw new ApplianceError('API_NOT_FOUND', 'no such resource');
     const allow = [...matches.keys(), ...(matches.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...SECURITY_HEADERS, allow });
+      const drained = await drain(req, DRAIN_LIMIT);
+      res.writeHead(204, { ...SECURITY_HEADERS, allow, ...(drained ? {} : { connection: 'close' }) });
       res.end();
       return;
     }
@@ -200,38 +201,39 @@ export function createApi(deps: ApiDeps): Api {
     sendJson(res, reply.status ?? 200, reply.body, reply.headers, head);
   }
 
-  function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  async function fail(req: IncomingMessage, res: ServerResponse, error: unknown): Promise<void> {
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const head = req.method === 'HEAD';
+    const headers: Record<string, string> = {};
+    // Answer after the request's body is read: closing a socket with unread data makes
+    // the kernel send a reset, and the client would lose the answer. A body too large
+    // to drain ends the connection instead.
+    if (!(await drain(req, DRAIN_LIMIT))) headers.connection = 'close';
     if (error instanceof ApplianceError) {
-      const headers: Record<string, string> = {};
       const retryAfter = (error as ApplianceError & { retryAfter?: number }).retryAfter;
       if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-      if (error.code === 'API_BODY_TOO_LARGE' || error.code === 'API_UNSUPPORTED_MEDIA_TYPE') {
-        // The rest of the body is not read: the connection cannot carry another request.
-        headers.connection = 'close';
-      }
       if (statusOf(error.code) >= 500) {
         deps.logs.write(
           'system',
           'error',
-          `${req.method} ${new URL(req.url ?? '/', 'http://a').pathname.slice(0, 200)}: ${error.code}: ${error.message}`,
+          `${String(req.method).slice(0, 16)} ${new URL(req.url ?? '/', 'http://a').pathname.slice(0, 200)}: ${error.code}: ${error.message}`,
         );
       }
       sendError(res, error, headers, head);
-      if (headers.connection === 'close') res.once('finish', () => req.socket.destroySoon?.());
       return;
     }
     deps.logs.write('system', 'error', `internal error: ${(error as Error)?.stack ?? String(error)}`.slice(0, 4000));
-    sendError(res, new ApplianceError('API_INTERNAL', 'internal error; the system log has the detail'), {}, head);
+    sendError(res, new ApplianceError('API_INTERNAL', 'internal error; the system log has the detail'), headers, head);
   }
 
   return {
     handle(req, res) {
-      dispatch(req, res).catch((error: unknown) => fail(req, res, error));
+      dispatch(req, res)
+        .catch((error: unknown) => fail(req, res, error))
+        .catch(() => res.destroy());
     },
     get routes() {
       return routes;
@@ -247,6 +249,31 @@ export function createApi(deps: ApiDeps): Api {
       await writer.applyIdle().catch(() => undefined);
     },
   };
+}
+
+const DRAIN_LIMIT = 4 * 1024 * 1024;
+
+/** Read and drop what is left of a request body, up to `limit` bytes; false when it is more (or broken). */
+function drain(req: IncomingMessage, limit: number): Promise<boolean> {
+  if (req.readableEnded || req.complete) return Promise.resolve(true);
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (length > limit) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = (ok: boolean) => {
+      req.off('data', onData);
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) done(false);
+    };
+    req.on('data', onData);
+    req.once('end', () => done(true));
+    req.once('error', () => done(false));
+    req.once('close', () => done(req.complete));
+    req.resume();
+  });
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
 import { hashPassword, verifyPassword } from '../../src/auth/index.js';
+import { configSchema } from '../../src/config/schema.js';
 import { ADMIN_PASSWORD, type Harness, startHarness } from './harness.js';
 
 describe('API authentication', () => {
@@ -64,8 +64,15 @@ describe('API authentication', () => {
     expect(await verifyPassword('secret password', a)).toBe(true);
     expect(await verifyPassword('secret passworD', a)).toBe(false);
     expect(await verifyPassword('x', '$2b$12$abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu')).toBe(false);
-    expect(await verifyPassword('x', '$scrypt$ln=30,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).toBe(false);
-    expect(configSchema.safeParse({ administration: { users: [{ username: 'u', passwordHash: a }] } }).success).toBe(true);
+    expect(
+      await verifyPassword(
+        'x',
+        '$scrypt$ln=30,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      ),
+    ).toBe(false);
+    expect(configSchema.safeParse({ administration: { users: [{ username: 'u', passwordHash: a }] } }).success).toBe(
+      true,
+    );
   });
 
   it('rejects a wrong password with 401 and limits failures per address and per user (429, Retry-After)', async () => {
@@ -111,7 +118,9 @@ describe('API authentication', () => {
     const none = await admin.post(`/api/v1/health-checks?version=${version}`, body, { 'x-csrf-token': '' });
     expect(none.status).toBe(403);
     expect(none.body.error.code).toBe('AUTH_CSRF');
-    const wrong = await admin.post(`/api/v1/health-checks?version=${version}`, body, { 'x-csrf-token': 'x'.repeat(43) });
+    const wrong = await admin.post(`/api/v1/health-checks?version=${version}`, body, {
+      'x-csrf-token': 'x'.repeat(43),
+    });
     expect(wrong.body.error.code).toBe('AUTH_CSRF');
     expect(h.store.current().version).toBe(version);
     const right = await admin.post(`/api/v1/health-checks?version=${version}`, body);
@@ -212,7 +221,11 @@ describe('API authentication', () => {
     h = await startHarness();
     const admin = await h.admin();
     let version = await admin.version();
-    const made = await admin.post(`/api/v1/users?version=${version}`, { username: 'viewer', password: 'viewer-password', role: 'readonly' });
+    const made = await admin.post(`/api/v1/users?version=${version}`, {
+      username: 'viewer',
+      password: 'viewer-password',
+      role: 'readonly',
+    });
     expect(made.status, made.text).toBe(201);
     expect(made.body.item).toEqual({ username: 'viewer', role: 'readonly' });
     const list = await admin.get('/api/v1/users');
@@ -229,9 +242,16 @@ describe('API authentication', () => {
     const own = await viewer.post('/api/v1/session/password', { current: 'viewer-password', new: 'viewer-password-2' });
     expect(own.status, own.text).toBe(200);
 
-    const unknownField = await admin.post(`/api/v1/users?version=${await admin.version()}`, { username: 'x', password: 'long-enough', admin: true });
+    const unknownField = await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'x',
+      password: 'long-enough',
+      admin: true,
+    });
     expect(unknownField.body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: 'admin' });
-    const plain = await admin.post(`/api/v1/users?version=${await admin.version()}`, { username: 'y', passwordHash: 'plaintext' });
+    const plain = await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'y',
+      passwordHash: 'plaintext',
+    });
     expect(plain.status).toBe(422);
     expect(plain.body.error.issues[0].field).toMatch(/passwordHash$/);
 

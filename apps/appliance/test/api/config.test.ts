@@ -28,8 +28,20 @@ const collections = [
     replacement: { vip: '198.51.100.10', ports: [8080], mode: 'tcp' },
     invalid: { label: 'bad', vip: '198.51.100.10', ports: [] },
   },
-  { path: '/health-checks', key: 'hc', item: { label: 'hc', type: 'http', path: '/health' }, replacement: { type: 'ping' }, invalid: { label: 'x', type: 'gopher' } },
-  { path: '/certificates', key: 'site', item: { label: 'site', file: '/etc/sluice/site.pem' }, replacement: { file: '/etc/sluice/other.pem' }, invalid: { label: 'x', file: 'relative.pem' } },
+  {
+    path: '/health-checks',
+    key: 'hc',
+    item: { label: 'hc', type: 'http', path: '/health' },
+    replacement: { type: 'ping' },
+    invalid: { label: 'x', type: 'gopher' },
+  },
+  {
+    path: '/certificates',
+    key: 'site',
+    item: { label: 'site', file: '/etc/sluice/site.pem' },
+    replacement: { file: '/etc/sluice/other.pem' },
+    invalid: { label: 'x', file: 'relative.pem' },
+  },
   {
     path: '/floating-ips',
     key: '192.0.2.50/24',
@@ -85,7 +97,11 @@ describe('collections', () => {
     for (const layer of ['layer4', 'layer7']) {
       const url = `/api/v1/${layer}/services/${layer === 'layer4' ? 'web' : 'site'}/real-servers`;
       const before = (await admin.get(url)).body.items.length;
-      const made = await admin.post(`${url}?version=${v()}`, { label: 'charlie', address: '198.51.100.23', port: 8080 });
+      const made = await admin.post(`${url}?version=${v()}`, {
+        label: 'charlie',
+        address: '198.51.100.23',
+        port: 8080,
+      });
       expect(made.status, made.text).toBe(201);
       expect(made.body.item).toMatchObject({ label: 'charlie', weight: 1 });
       const changed = await admin.put(`${url}/charlie?version=${v()}`, { address: '198.51.100.24', weight: 5 });
@@ -95,12 +111,24 @@ describe('collections', () => {
       expect((await admin.delete(`${url}/charlie?version=${v()}`)).status).toBe(200);
     }
     // A service PUT without realServers keeps them.
-    const put = await admin.put(`/api/v1/layer4/services/web?version=${v()}`, { vip: '192.0.2.10', ports: [80], forwarding: 'nat', scheduler: 'rr' });
+    const put = await admin.put(`/api/v1/layer4/services/web?version=${v()}`, {
+      vip: '192.0.2.10',
+      ports: [80],
+      forwarding: 'nat',
+      scheduler: 'rr',
+    });
     expect(put.body.item.realServers).toHaveLength(2);
     expect(put.body.item.scheduler).toBe('rr');
     expect((await admin.get('/api/v1/layer4/services/nope/real-servers')).status).toBe(404);
     expect((await admin.get('/api/v1/layer4/services/web/real-servers/nope')).status).toBe(404);
-    expect((await admin.post(`/api/v1/layer4/services/nope/real-servers?version=${v()}`, { label: 'a', address: '192.0.2.1' })).status).toBe(404);
+    expect(
+      (
+        await admin.post(`/api/v1/layer4/services/nope/real-servers?version=${v()}`, {
+          label: 'a',
+          address: '192.0.2.1',
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('a label in the body must match the URL', async () => {
@@ -127,10 +155,15 @@ describe('collections', () => {
     expect(none.status).toBe(428);
     expect(none.body.error).toMatchObject({ code: 'API_VERSION_REQUIRED', field: 'version' });
     for (const bad of ['abc', '-1', '0', '1.5', '99999999999999999999']) {
-      const answer = await admin.post(`/api/v1/health-checks?version=${encodeURIComponent(bad)}`, { label: 'hc', type: 'ping' });
+      const answer = await admin.post(`/api/v1/health-checks?version=${encodeURIComponent(bad)}`, {
+        label: 'hc',
+        type: 'ping',
+      });
       expect(answer.status, bad).toBe(400);
     }
-    expect((await admin.post('/api/v1/health-checks', { label: 'hc', type: 'ping' }, { 'if-match': 'nope' })).status).toBe(400);
+    expect(
+      (await admin.post('/api/v1/health-checks', { label: 'hc', type: 'ping' }, { 'if-match': 'nope' })).status,
+    ).toBe(400);
   });
 });
 
@@ -151,7 +184,10 @@ describe('singletons', () => {
     expect((await admin.delete(`/api/v1/heartbeat?version=${v()}`)).status).toBe(200);
     expect((await admin.delete(`/api/v1/heartbeat?version=${v()}`)).status).toBe(404);
 
-    const network = { interfaces: [{ name: 'eth0', addresses: ['203.0.113.1/24'] }], defaultGateway: { ipv4: '203.0.113.254' } };
+    const network = {
+      interfaces: [{ name: 'eth0', addresses: ['203.0.113.1/24'] }],
+      defaultGateway: { ipv4: '203.0.113.254' },
+    };
     expect((await admin.put(`/api/v1/network?version=${v()}`, network)).body.item).toMatchObject(network);
     expect((await admin.delete(`/api/v1/network?version=${v()}`)).status).toBe(405);
 
@@ -181,7 +217,10 @@ describe('whole configuration', () => {
     const stale = await admin.put(`/api/v1/config?version=${got.body.version}`, config);
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('STORE_CONFLICT');
-    const invalid = await admin.put(`/api/v1/config?version=${v()}`, { ...config, layer4: [{ label: 'x', vip: 'nope', extra: 1 }] });
+    const invalid = await admin.put(`/api/v1/config?version=${v()}`, {
+      ...config,
+      layer4: [{ label: 'x', vip: 'nope', extra: 1 }],
+    });
     expect(invalid.status).toBe(422);
     expect(invalid.body.error.issues.map((i: { field: string }) => i.field)).toEqual(
       expect.arrayContaining(['layer4[0].vip', 'layer4[0].extra']),
@@ -193,7 +232,11 @@ describe('whole configuration', () => {
   it('versions, one version, diff, rollback', async () => {
     const first = v();
     await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('web'));
-    await admin.put(`/api/v1/layer4/services/web/real-servers/alpha?version=${v()}`, { address: '198.51.100.21', port: 8080, weight: 7 });
+    await admin.put(`/api/v1/layer4/services/web/real-servers/alpha?version=${v()}`, {
+      address: '198.51.100.21',
+      port: 8080,
+      weight: 7,
+    });
     const versions = await admin.get('/api/v1/config/versions?limit=2');
     expect(versions.body.versions.map((x: { version: number }) => x.version)).toEqual([first + 2, first + 1]);
     expect(versions.body.versions[0]).toMatchObject({ author: 'admin', comment: 'change real server alpha' });
@@ -219,9 +262,15 @@ describe('whole configuration', () => {
   });
 
   it('custom comments on writes', async () => {
-    await admin.post(`/api/v1/health-checks?version=${v()}&comment=${encodeURIComponent('ticket 42')}`, { label: 'hc', type: 'ping' });
+    await admin.post(`/api/v1/health-checks?version=${v()}&comment=${encodeURIComponent('ticket 42')}`, {
+      label: 'hc',
+      type: 'ping',
+    });
     expect(h.store.current().comment).toBe('ticket 42');
-    const bad = await admin.post(`/api/v1/health-checks?version=${v()}&comment=${encodeURIComponent('a\nb')}`, { label: 'h2', type: 'ping' });
+    const bad = await admin.post(`/api/v1/health-checks?version=${v()}&comment=${encodeURIComponent('a\nb')}`, {
+      label: 'h2',
+      type: 'ping',
+    });
     expect(bad.body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: 'comment' });
   });
 });
@@ -233,7 +282,11 @@ describe('batch', () => {
       operations: [
         { method: 'POST', path: '/health-checks', body: { label: 'hc', type: 'connect' } },
         { method: 'POST', path: '/layer4/services', body: { ...layer4Service('web'), healthCheck: 'hc' } },
-        { method: 'POST', path: '/api/v1/layer4/services/web/real-servers', body: { label: 'c', address: '198.51.100.30', port: 8080 } },
+        {
+          method: 'POST',
+          path: '/api/v1/layer4/services/web/real-servers',
+          body: { label: 'c', address: '198.51.100.30', port: 8080 },
+        },
         { method: 'DELETE', path: '/layer4/services/web/real-servers/alpha' },
         { method: 'PUT', path: '/network', body: { interfaces: [] } },
       ],
@@ -275,7 +328,10 @@ describe('apply, replication, HA', () => {
   it('applies and replicates each stored version; ?wait=applied returns the report', async () => {
     const answer = await admin.post(`/api/v1/health-checks?version=${v()}&wait=applied`, { label: 'hc', type: 'ping' });
     expect(answer.status).toBe(201);
-    expect(answer.body.applied).toMatchObject({ version: answer.body.version, changes: [`fake: version ${answer.body.version}`] });
+    expect(answer.body.applied).toMatchObject({
+      version: answer.body.version,
+      changes: [`fake: version ${answer.body.version}`],
+    });
     expect(h.engine.applied.at(-1)).toBe(answer.body.version);
     expect(h.ha.replicated.at(-1)?.version).toBe(answer.body.version);
   });
@@ -297,13 +353,20 @@ describe('apply, replication, HA', () => {
   it('503 ENGINE_UNAVAILABLE when waiting for an engine that cannot apply (the version is stored)', async () => {
     h.engine.failWith = new Error('no engine');
     const base = v();
-    const answer = await admin.post(`/api/v1/health-checks?version=${base}&wait=applied`, { label: 'hc', type: 'ping' });
+    const answer = await admin.post(`/api/v1/health-checks?version=${base}&wait=applied`, {
+      label: 'hc',
+      type: 'ping',
+    });
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('ENGINE_UNAVAILABLE');
     expect(v()).toBe(base + 1);
     h.engine.failWith = new ApplianceError('ENGINE_APPLY_FAILED', 'ipvs said no');
-    expect((await admin.post(`/api/v1/health-checks?version=${v()}&wait=applied`, { label: 'h2', type: 'ping' })).status).toBe(502);
-    expect((await admin.post(`/api/v1/health-checks?version=${v()}&wait=now`, { label: 'h3', type: 'ping' })).status).toBe(400);
+    expect(
+      (await admin.post(`/api/v1/health-checks?version=${v()}&wait=applied`, { label: 'h2', type: 'ping' })).status,
+    ).toBe(502);
+    expect(
+      (await admin.post(`/api/v1/health-checks?version=${v()}&wait=now`, { label: 'h3', type: 'ping' })).status,
+    ).toBe(400);
   });
 
   it('the passive node refuses edits with 409 HA_PASSIVE and stores nothing', async () => {
@@ -313,7 +376,9 @@ describe('apply, replication, HA', () => {
       await admin.post(`/api/v1/health-checks?version=${base}`, { label: 'hc', type: 'ping' }),
       await admin.put(`/api/v1/config?version=${base}`, {}),
       await admin.post('/api/v1/config/rollback', { to: 1, version: base }),
-      await admin.post(`/api/v1/batch?version=${base}`, { operations: [{ method: 'PUT', path: '/network', body: {} }] }),
+      await admin.post(`/api/v1/batch?version=${base}`, {
+        operations: [{ method: 'PUT', path: '/network', body: {} }],
+      }),
       await admin.post('/api/v1/factory-reset', { confirm: 'factory-reset' }),
     ]) {
       expect(answer.status).toBe(409);

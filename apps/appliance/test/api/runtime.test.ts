@@ -13,15 +13,27 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const serverOf = (status: { engine: { services: { label: string; colour: string; realServers: { label: string; colour: string; admin: string }[] }[] } }, server: string) =>
-  status.engine.services[0]?.realServers.find((r) => r.label === server);
+const serverOf = (
+  status: {
+    engine: {
+      services: { label: string; colour: string; realServers: { label: string; colour: string; admin: string }[] }[];
+    };
+  },
+  server: string,
+) => status.engine.services[0]?.realServers.find((r) => r.label === server);
 
 describe('runtime actions', () => {
   it('takes a real server offline (blue), drains, brings it online; stored, not versioned, durable', async () => {
     const version = h.store.current().version;
     const offline = await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha', { state: 'offline' });
     expect(offline.status, offline.text).toBe(200);
-    expect(offline.body.entry).toMatchObject({ layer: 'layer4', service: 'web', server: 'alpha', state: 'offline', author: 'admin' });
+    expect(offline.body.entry).toMatchObject({
+      layer: 'layer4',
+      service: 'web',
+      server: 'alpha',
+      state: 'offline',
+      author: 'admin',
+    });
     expect(h.store.current().version).toBe(version);
     const status = (await admin.get('/api/v1/status')).body;
     expect(serverOf(status, 'alpha')).toMatchObject({ colour: 'blue', admin: 'offline' });
@@ -31,7 +43,9 @@ describe('runtime actions', () => {
     expect(file.entries).toHaveLength(1);
 
     await admin.post('/api/v1/runtime/layer4/services/web/real-servers/bravo', { state: 'drain' });
-    expect((await admin.get('/api/v1/runtime/admin-states')).body.entries.map((e: { state: string }) => e.state)).toEqual(['offline', 'drain']);
+    expect(
+      (await admin.get('/api/v1/runtime/admin-states')).body.entries.map((e: { state: string }) => e.state),
+    ).toEqual(['offline', 'drain']);
 
     h = await h.restart();
     const again = await h.admin();
@@ -52,8 +66,13 @@ describe('runtime actions', () => {
     const base = '/api/v1/runtime/layer4/services/web/real-servers/alpha';
     expect((await admin.post('/api/v1/runtime/layer5/services/web', { state: 'offline' })).status).toBe(404);
     expect((await admin.post('/api/v1/runtime/layer4/services/nope', { state: 'offline' })).status).toBe(404);
-    expect((await admin.post('/api/v1/runtime/layer4/services/web/real-servers/nope', { state: 'offline' })).status).toBe(404);
-    expect((await admin.post(base, { state: 'halt' })).body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: 'state' });
+    expect(
+      (await admin.post('/api/v1/runtime/layer4/services/web/real-servers/nope', { state: 'offline' })).status,
+    ).toBe(404);
+    expect((await admin.post(base, { state: 'halt' })).body.error).toMatchObject({
+      code: 'API_BAD_REQUEST',
+      field: 'state',
+    });
     expect((await admin.post(base, { state: 'offline', why: 'x' })).body.error.field).toBe('why');
     h.ha.setPair('passive');
     expect((await admin.post(base, { state: 'offline' })).body.error.code).toBe('HA_PASSIVE');
@@ -84,13 +103,32 @@ describe('reports', () => {
   it('connections with SYN_RECV and the ARP hint; Layer 7 rows', async () => {
     expect((await admin.get('/api/v1/reports/connections')).body).toEqual({ connections: [], synRecv: 0 });
     h.engine.connectionTable = [
-      { protocol: 'TCP', client: '203.0.113.9:5000', virtual: '192.0.2.10:80', destination: '198.51.100.21:80', state: 'SYN_RECV', expiresSeconds: 50, synRecv: true, hint: 'arp' },
-      { protocol: 'TCP', client: '203.0.113.9:5001', virtual: '192.0.2.10:80', destination: '198.51.100.22:80', state: 'ESTABLISHED', expiresSeconds: 800, synRecv: false },
+      {
+        protocol: 'TCP',
+        client: '203.0.113.9:5000',
+        virtual: '192.0.2.10:80',
+        destination: '198.51.100.21:80',
+        state: 'SYN_RECV',
+        expiresSeconds: 50,
+        synRecv: true,
+        hint: 'arp',
+      },
+      {
+        protocol: 'TCP',
+        client: '203.0.113.9:5001',
+        virtual: '192.0.2.10:80',
+        destination: '198.51.100.22:80',
+        state: 'ESTABLISHED',
+        expiresSeconds: 800,
+        synRecv: false,
+      },
     ];
     const report = (await admin.get('/api/v1/reports/connections')).body;
     expect(report.synRecv).toBe(1);
     expect(report.hint).toMatch(/arp-fix/);
-    h.engine.layer7Rows = [{ proxy: 'site', server: 'a', status: 'UP', currentSessions: 1, totalSessions: 9, bytesIn: 10, bytesOut: 20 }];
+    h.engine.layer7Rows = [
+      { proxy: 'site', server: 'a', status: 'UP', currentSessions: 1, totalSessions: 9, bytesIn: 10, bytesOut: 20 },
+    ];
     expect((await admin.get('/api/v1/reports/layer7')).body.rows).toHaveLength(1);
   });
 
@@ -122,7 +160,8 @@ describe('logs', () => {
     h.logs.write('layer4', 'info', 'added service web');
     h.logs.write('layer4', 'error', 'netlink said EPERM');
     h.logs.write('heartbeat', 'warn', 'peer link down');
-    const get = async (query: string) => (await admin.get(`/api/v1/logs?${query}`)).body.records.map((r: { message: string }) => r.message);
+    const get = async (query: string) =>
+      (await admin.get(`/api/v1/logs?${query}`)).body.records.map((r: { message: string }) => r.message);
     expect(await get('channel=layer4')).toEqual(['added service web', 'netlink said EPERM']);
     expect(await get('channel=layer4,heartbeat&level=warn')).toEqual(['netlink said EPERM', 'peer link down']);
     expect(await get('q=EPERM')).toEqual(['netlink said EPERM']);
@@ -161,10 +200,16 @@ describe('metrics', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = answer.text;
-    expect(text).toContain('# HELP sluice_config_version The current configuration version.\n# TYPE sluice_config_version gauge\n');
+    expect(text).toContain(
+      '# HELP sluice_config_version The current configuration version.\n# TYPE sluice_config_version gauge\n',
+    );
     expect(text).toContain(`sluice_config_version ${h.store.current().version}\n`);
-    expect(text).toContain('sluice_real_server_active_connections{layer="layer4",service="web",server="alpha",address="198.51.100.21"} 4');
-    expect(text).toContain('sluice_real_server_admin_state{layer="layer4",service="web",server="bravo",address="198.51.100.22",state="drain"} 1');
+    expect(text).toContain(
+      'sluice_real_server_active_connections{layer="layer4",service="web",server="alpha",address="198.51.100.21"} 4',
+    );
+    expect(text).toContain(
+      'sluice_real_server_admin_state{layer="layer4",service="web",server="bravo",address="198.51.100.22",state="drain"} 1',
+    );
     expect(text).toContain('# TYPE sluice_real_server_bytes_in_total counter');
     expect(text).toContain('sluice_ha_active{role="standalone"} 1');
     // Each family's HELP and TYPE once, every sample line well formed.

@@ -31,7 +31,8 @@ export async function readEvents(
             .filter((line) => !line.startsWith(':'))
             .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
         );
-        if (fields.event === event) events.push({ ...(fields.id ? { id: fields.id } : {}), data: JSON.parse(fields.data) });
+        if (fields.event === event)
+          events.push({ ...(fields.id ? { id: fields.id } : {}), data: JSON.parse(fields.data) });
       }
       if (!opened && afterOpen) {
         opened = true;

@@ -1,0 +1,183 @@
+import { request } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Client, type Harness, startHarness } from './harness.js';
+
+let h: Harness;
+let admin: Client;
+beforeEach(async () => {
+  h = await startHarness();
+  admin = await h.admin();
+});
+afterEach(() => h.close());
+
+/** A raw request, for what fetch will not send (bad encodings, lying lengths, chunked bodies). */
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer | string | (Buffer | string)[],
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  const url = new URL(h.base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    for (const chunk of Array.isArray(body) ? body : body === undefined ? [] : [body]) req.write(chunk);
+    req.end();
+  });
+}
+
+describe('HTTP handling', () => {
+  it('security headers on every answer', async () => {
+    for (const answer of [
+      await admin.get('/api/v1/status'),
+      await admin.get('/api/v1/nope'),
+      await h.client().get('/api/v1/health'),
+    ]) {
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    }
+  });
+
+  it('health needs no login; everything else does', async () => {
+    const health = await h.client().get('/api/v1/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', version: '0.0.0-test' });
+    const denied = await h.client().get('/api/v1/config');
+    expect(denied.status).toBe(401);
+    expect(denied.body).toEqual({ error: { code: 'AUTH_REQUIRED', message: expect.any(String) } });
+  });
+
+  it('404 for unknown paths, 405 with Allow, HEAD and OPTIONS', async () => {
+    expect((await admin.get('/api/v1/nothing')).body.error.code).toBe('API_NOT_FOUND');
+    expect((await admin.get('/elsewhere')).status).toBe(404);
+    const method = await admin.request('PATCH', '/api/v1/config', {});
+    expect(method.status).toBe(405);
+    expect(method.body.error.code).toBe('API_METHOD_NOT_ALLOWED');
+    expect(method.headers.get('allow')).toBe('GET, PUT, HEAD, OPTIONS');
+    const head = await admin.request('HEAD', '/api/v1/config');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+    const options = await admin.request('OPTIONS', '/api/v1/layer4/services');
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
+    expect((await admin.get('/api/v1/status/')).status).toBe(200);
+  });
+
+  it('415 for non-JSON bodies, 400 for malformed JSON, invalid UTF-8 or deep nesting', async () => {
+    const url = `/api/v1/health-checks?version=${await admin.version()}`;
+    const form = await admin.post(url, 'label=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.status).toBe(415);
+    expect(form.body.error.code).toBe('API_UNSUPPORTED_MEDIA_TYPE');
+    expect((await admin.post(url, '{}', { 'content-type': 'application/json; charset=latin1' })).status).toBe(415);
+    const broken = await admin.post(url, '{"label": ');
+    expect(broken.status).toBe(400);
+    expect(broken.body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: '(body)' });
+    expect((await admin.post(url, new Uint8Array([0x7b, 0xff, 0x7d]))).status).toBe(400);
+    expect((await admin.post(url, '[]')).status).toBe(400);
+    expect((await admin.post(url, 'null')).status).toBe(400);
+    expect((await admin.post(url, `${'['.repeat(10_000)}${']'.repeat(10_000)}`)).body.error.message).toContain(
+      'nests deeper',
+    );
+    expect((await admin.post(url, '')).status).toBe(400);
+  });
+
+  it('413 for bodies over the limit, announced or streamed; PUT /config takes more', async () => {
+    const cookie = admin.cookie as string;
+    const csrf = admin.csrf as string;
+    const base = { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const version = await admin.version();
+    const big = Buffer.alloc(1024 * 1024 + 10, 0x20);
+    const announced = await raw(
+      'POST',
+      `/api/v1/health-checks?version=${version}`,
+      { ...base, 'content-length': String(big.length) },
+      big,
+    );
+    expect(announced.status).toBe(413);
+    expect(JSON.parse(announced.text).error.code).toBe('API_BODY_TOO_LARGE');
+    const chunks = Array.from({ length: 20 }, () => Buffer.alloc(64 * 1024, 0x20));
+    const streamed = await raw(
+      'POST',
+      `/api/v1/health-checks?version=${version}`,
+      { ...base, 'transfer-encoding': 'chunked' },
+      chunks,
+    );
+    expect(streamed.status).toBe(413);
+    // 2 MiB of whitespace around an empty document: over 1 MiB, under PUT /config's 64 MiB.
+    const padded = `${' '.repeat(2 * 1024 * 1024)}{}`;
+    const config = await raw(
+      'PUT',
+      `/api/v1/config?version=${version}`,
+      { ...base, 'content-length': String(padded.length) },
+      padded,
+    );
+    expect(config.status, config.text).toBe(422); // accepted as a body; the empty document lacks the admin user
+    expect(h.store.current().version).toBe(version);
+  });
+
+  it('unknown or repeated query parameters and bad encodings are 400', async () => {
+    expect((await admin.get('/api/v1/config?debug=1')).body.error).toMatchObject({
+      code: 'API_BAD_REQUEST',
+      field: 'debug',
+    });
+    expect((await admin.get('/api/v1/config/versions?limit=1&limit=2')).status).toBe(400);
+    const badPercent = await raw('GET', '/api/v1/layer4/services/%E0%A4%A', { cookie: admin.cookie as string });
+    expect(badPercent.status).toBe(400);
+    expect((await raw('GET', '//', {})).status).toBeLessThan(500);
+    expect((await raw('GET', `/api/v1/${'a'.repeat(9000)}`, {})).status).toBe(400);
+  });
+
+  it('floating IPs are addressed URL-encoded', async () => {
+    await admin.post(`/api/v1/floating-ips?version=${await admin.version()}`, { address: '192.0.2.50/24' });
+    expect((await admin.get('/api/v1/floating-ips/192.0.2.50%2F24')).body.item).toEqual({ address: '192.0.2.50/24' });
+  });
+
+  it('routes without a body refuse one (an empty object is tolerated)', async () => {
+    h.ha.setPair('passive');
+    expect((await admin.post('/api/v1/ha/takeover', {})).status).toBe(200);
+    expect((await admin.post('/api/v1/ha/standby', { now: true })).status).toBe(400);
+  });
+});
+
+describe('HA routes', () => {
+  it('status, takeover, standby; HA_DISABLED when standalone', async () => {
+    expect((await admin.get('/api/v1/ha')).body).toMatchObject({ enabled: false, role: 'standalone' });
+    const disabled = await admin.post('/api/v1/ha/takeover');
+    expect(disabled.status).toBe(409);
+    expect(disabled.body.error.code).toBe('HA_DISABLED');
+    h.ha.setPair('passive');
+    expect((await admin.post('/api/v1/ha/takeover')).body.state).toBe('active');
+    expect((await admin.post('/api/v1/ha/standby')).body.state).toBe('passive');
+    const replica = await h.client().put('/api/v1/ha/replica', { anything: 1 });
+    expect(replica.status).toBe(409);
+    expect(replica.body.error.code).toBe('HA_DISABLED');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('lists every route of the router with its method', async () => {
+    const doc = (await admin.get('/api/v1/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const route of h.api.routes) {
+      const path = route.root ? route.path : `/api/v1${route.path}`;
+      expect(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${path}`).toBeDefined();
+    }
+    const count = Object.values(doc.paths as Record<string, object>).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    expect(count).toBe(h.api.routes.length);
+    expect(
+      doc.paths['/api/v1/layer4/services'].post.requestBody.content['application/json'].schema.properties.vip,
+    ).toBeDefined();
+    expect(doc.paths['/api/v1/session'].post.security).toEqual([]);
+    expect(doc.components.schemas.Config.properties.layer4).toBeDefined();
+  });
+});
