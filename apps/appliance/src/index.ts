@@ -1,3 +1,6 @@
+export { openAdminStates } from './admin-states/index.js';
+export { type Api, type ApiDeps, createApi, type Route } from './api/index.js';
+export { type Auth, type OpenAuthOptions, openAuth } from './auth/index.js';
 export {
   type Capability,
   describeCapabilities,
@@ -39,6 +42,7 @@ export {
   type HaService,
   parsePeerSpec,
 } from './ha/index.js';
+export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
 export type { AuditEntry } from './store/audit.js';
 export {
   type CommitRequest,
