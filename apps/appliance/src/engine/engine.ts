@@ -335,7 +335,8 @@ export class ApplianceEngine implements Engine {
         },
       );
     }
-    this.emitStatus(true);
+    // Live views hear of it right after the callers of apply, whose wait it must not lengthen.
+    setImmediate(() => this.emitStatus(true));
     return { version: version.version, parts: this.partList(), changes };
   }
 

@@ -265,6 +265,8 @@ describe('engine: timers (fake clock)', () => {
     vi.useFakeTimers();
     const { engine, drivers } = setup({ observeIntervalMs: 2000 });
     await engine.start();
+    // The status of the start's apply goes out on the next turn of the event loop.
+    await vi.advanceTimersByTimeAsync(1);
     const seen: number[] = [];
     engine.onStatus((s) => seen.push(s.services[0]?.connections ?? -1));
     drivers.layer4.observations = new Map([

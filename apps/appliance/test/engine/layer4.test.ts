@@ -24,12 +24,16 @@ class FakeIpvs {
   readonly table = new Map<string, ServiceWithDestinations>();
   readonly sent: Operation[] = [];
   lists = 0;
+  /** When set, list() takes its snapshot at once but answers only when the gate opens. */
+  gate: Promise<void> | undefined;
   async info() {
     return { version: '1.2.1', versionCode: 0x010201, connectionTableSize: 4096 };
   }
   async list(): Promise<ServiceWithDestinations[]> {
     this.lists++;
-    return structuredClone([...this.table.values()]);
+    const snapshot = structuredClone([...this.table.values()]);
+    if (this.gate) await this.gate;
+    return snapshot;
   }
   async execute(ops: readonly Operation[]): Promise<OperationResult[]> {
     for (const op of ops) {
@@ -274,5 +278,45 @@ describe('layer4 driver (fake IPVS table)', () => {
     await driver.apply({ ...input(2), config: version(2, dr).config });
     const [drRow] = await driver.connections();
     expect(drRow?.hint).toBe(ARP_HINT);
+  });
+
+  it('a new version is planned per changed service: one weight is one edit, a dropped service is deleted', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    await driver.apply(input(1));
+    fake.sent.length = 0;
+    const changed = twoServices();
+    const alpha = changed.layer4?.[0]?.realServers?.[0];
+    if (!alpha) throw new Error('fixture');
+    alpha.weight = 7;
+    changed.layer4 = changed.layer4?.slice(0, 1);
+    const result = await driver.apply({ ...input(2), config: version(2, changed).config });
+    expect(result.changes).toEqual([
+      'layer4: ~ tcp 192.0.2.10:80 -> 198.51.100.11:8080 (weight 3 -> 7)',
+      'layer4: - udp 192.0.2.11:53',
+    ]);
+    expect(fake.sent.map((o) => o.op)).toEqual(['edit-destination', 'delete-service']);
+    expect(fake.lists).toBe(1);
+  });
+
+  it('a dump begun before a write is never used to "repair" that write away', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    await driver.apply(input(1));
+    let open: () => void = () => undefined;
+    fake.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // An observation's dump is in flight; a write lands; drift joins the same dump.
+    const observing = driver.observe();
+    await driver.apply(input(2, { alpha: { admin: 'drain' } }, [{ layer: 'layer4', service: 'web' }]));
+    const drift = driver.drift();
+    fake.gate = undefined;
+    open();
+    await observing;
+    expect(await drift).toEqual([]);
+    const web = [...fake.table.values()].find((s) => s.port === 80);
+    expect(web?.destinations.find((d) => d.address === '198.51.100.11')?.weight).toBe(0);
+    expect(await driver.drift()).toEqual([]);
   });
 });

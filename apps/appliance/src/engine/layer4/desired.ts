@@ -106,42 +106,66 @@ function destination(
   };
 }
 
-export function desiredLayer4(config: ApplianceConfig, state: ServerState, only?: ReadonlySet<string>): Layer4Desired {
+/** The IPVS services of one configured service, with the real server behind each destination. */
+export function desiredService(
+  service: Layer4Service,
+  field: string,
+  state: ServerState,
+): { services: DesiredService[]; owners: [string, RealServerRef][] } {
+  const services: DesiredService[] = [];
+  const owners: [string, RealServerRef][] = [];
+  const refs = service.realServers.map((server) => ({
+    server,
+    ref: { layer: 'layer4' as const, service: service.label, server: server.label },
+  }));
+  const states = refs.map(({ ref }) => state(ref));
+  const anyTakesTraffic = states.some((s) => takesTraffic(s.admin, s.health));
+  for (const spec of serviceSpecs(service, field)) {
+    const sid = serviceId(spec);
+    const destinations: DestinationSpec[] = [];
+    refs.forEach(({ server, ref }, j) => {
+      const s = states[j] as { admin: AdminState; health: HealthState };
+      const weight = effectiveWeight(server, s.admin, s.health);
+      if (weight === null) return;
+      const d = destination(service, spec, server, weight);
+      destinations.push(d);
+      owners.push([`${sid} ${destinationId(d)}`, ref]);
+    });
+    if (!anyTakesTraffic && service.fallback) {
+      // ldirectord's fallback: with no real server able to take traffic, the fallback
+      // server does. DR and TUN cannot translate ports, so a fallback on another port is NAT.
+      const port = service.fallback.port ?? spec.port ?? 0;
+      const forwarding = port === (spec.port ?? 0) ? service.forwarding : 'nat';
+      const fallback: DestinationSpec = { address: service.fallback.address, port, forwarding, weight: 1 };
+      const id = destinationId(fallback);
+      if (!destinations.some((d) => destinationId(d) === id)) destinations.push(fallback);
+    }
+    services.push({ ...spec, destinations });
+  }
+  return { services, owners };
+}
+
+/** What decides a service's IPVS entries: its configuration and the states of its servers. */
+export function fingerprint(service: Layer4Service, state: ServerState): string {
+  let states = '';
+  for (const server of service.realServers) {
+    const s = state({ layer: 'layer4', service: service.label, server: server.label });
+    states += `${s.admin[0]}${s.health[0]}${s.health[1]}`;
+  }
+  return `${JSON.stringify(service)}|${states}`;
+}
+
+export function desiredLayer4(config: ApplianceConfig, state: ServerState): Layer4Desired {
   const services: DesiredService[] = [];
   const owners = new Map<string, RealServerRef>();
   const labels = new Map<string, string>();
   config.layer4.forEach((service, i) => {
-    if (only && !only.has(service.label)) return;
-    const field = `layer4[${i}]`;
-    const refs = service.realServers.map((server) => ({
-      server,
-      ref: { layer: 'layer4' as const, service: service.label, server: server.label },
-    }));
-    const states = refs.map(({ ref }) => state(ref));
-    const anyTakesTraffic = states.some((s) => takesTraffic(s.admin, s.health));
-    for (const spec of serviceSpecs(service, field)) {
-      const sid = serviceId(spec);
-      labels.set(sid, service.label);
-      const destinations: DestinationSpec[] = [];
-      refs.forEach(({ server, ref }, j) => {
-        const s = states[j] as { admin: AdminState; health: HealthState };
-        const weight = effectiveWeight(server, s.admin, s.health);
-        if (weight === null) return;
-        const d = destination(service, spec, server, weight);
-        destinations.push(d);
-        owners.set(`${sid} ${destinationId(d)}`, ref);
-      });
-      if (!anyTakesTraffic && service.fallback) {
-        // ldirectord's fallback: with no real server able to take traffic, the fallback
-        // server does. DR and TUN cannot translate ports, so a fallback on another port is NAT.
-        const port = service.fallback.port ?? spec.port ?? 0;
-        const forwarding = port === (spec.port ?? 0) ? service.forwarding : 'nat';
-        const fallback: DestinationSpec = { address: service.fallback.address, port, forwarding, weight: 1 };
-        const id = destinationId(fallback);
-        if (!destinations.some((d) => destinationId(d) === id)) destinations.push(fallback);
-      }
-      services.push({ ...spec, destinations });
+    const d = desiredService(service, `layer4[${i}]`, state);
+    for (const s of d.services) {
+      services.push(s);
+      labels.set(serviceId(s), service.label);
     }
+    for (const [k, v] of d.owners) owners.set(k, v);
   });
   return { services, owners, labels };
 }

@@ -20,7 +20,13 @@ import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js
 import { ApplianceError } from '../../errors.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { serverKey } from '../driver.js';
-import { desiredLayer4, type Layer4Desired } from './desired.js';
+import { desiredService, fingerprint } from './desired.js';
+
+interface LabelState {
+  fingerprint: string;
+  services: DesiredService[];
+  owners: [string, RealServerRef][];
+}
 
 export interface Layer4DriverOptions {
   /** A named network namespace for IPVS; default this process's. */
@@ -96,13 +102,16 @@ export class Layer4Driver implements PartDriver {
   private reader: IpvsClient | undefined;
   /** What the kernel holds, as far as our own applies know: serviceId -> service. undefined: read it. */
   private model: Map<string, ServiceWithDestinations> | undefined;
-  private desired: Layer4Desired | undefined;
-  private lastInput: DesiredInput | undefined;
+  /** Per configured service: its fingerprint and IPVS services as last applied. */
+  private readonly byLabel = new Map<string, LabelState>();
+  private servicesCache: DesiredService[] | undefined;
+  private ownersCache: Map<string, RealServerRef> | undefined;
   /** Bumped by every write, so a drift dump taken during a write is thrown away. */
   private generation = 0;
   private readonly mutex = new Mutex();
   private observed: { at: number; table: ServiceWithDestinations[] } | undefined;
-  private reading: Promise<ServiceWithDestinations[]> | undefined;
+  /** A dump in flight, shared by drift and observations, with the write generation it started in. */
+  private reading: Promise<{ table: ServiceWithDestinations[]; generation: number }> | undefined;
 
   constructor(options: Layer4DriverOptions = {}) {
     this.options = options;
@@ -134,43 +143,67 @@ export class Layer4Driver implements PartDriver {
     }
   }
 
+  /** Every IPVS service the configuration stands for, as last applied. */
+  private allServices(): DesiredService[] {
+    this.servicesCache ??= [...this.byLabel.values()].flatMap((l) => l.services);
+    return this.servicesCache;
+  }
+
+  private owners(): Map<string, RealServerRef> {
+    this.ownersCache ??= new Map([...this.byLabel.values()].flatMap((l) => l.owners));
+    return this.ownersCache;
+  }
+
+  /**
+   * Plans only the services whose configuration or server states changed since the last
+   * apply (a fingerprint per service): a one-server change in a table of thousands is one
+   * edit, planned in microseconds. The first apply (and any after a failure) reads the
+   * kernel and plans the whole table, owning it: what nobody declared is removed.
+   */
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.mutex.run(async () => {
       const client = await this.writerClient();
-      const only = input.scope
-        ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
-        : undefined;
-      const scoped = only !== undefined && this.model !== undefined && this.desired !== undefined;
-      const desired = desiredLayer4(input.config, input.server, scoped ? only : undefined);
-      this.model ??= new Map((await client.list()).map((s) => [serviceId(s), s]));
-      let p: Plan;
-      if (scoped) {
-        const ids = new Set(desired.services.map((s) => serviceId(s)));
-        // The services of these labels before: a scoped change never adds or removes services.
-        const before = [...(this.desired?.labels ?? [])].filter(([, label]) => only.has(label)).map(([id]) => id);
-        const actual = before.flatMap((id) =>
-          this.model?.get(id) ? [this.model.get(id) as ServiceWithDestinations] : [],
-        );
-        p = plan(desired.services, actual, { owns: 'declared' });
-        for (const id of before) if (!ids.has(id)) this.model.delete(id);
-      } else {
-        p = plan(desired.services, [...this.model.values()], { owns: 'all' });
+      const fresh = this.model === undefined;
+      if (!this.model) {
+        this.model = new Map((await client.list()).map((s) => [serviceId(s), s]));
+        this.byLabel.clear();
       }
+      const model = this.model;
+      const only =
+        input.scope && !fresh
+          ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
+          : undefined;
+      const configured = new Map(input.config.layer4.map((s, i) => [s.label, { service: s, index: i }]));
+      const changed = new Map<string, LabelState>();
+      for (const [label, { service, index }] of configured) {
+        if (only && !only.has(label)) continue;
+        const print = fingerprint(service, input.server);
+        if (this.byLabel.get(label)?.fingerprint === print) continue;
+        changed.set(label, { fingerprint: print, ...desiredService(service, `layer4[${index}]`, input.server) });
+      }
+      const removed = only ? [] : [...this.byLabel.keys()].filter((label) => !configured.has(label));
+      const desired = [...changed.values()].flatMap((l) => l.services);
+      // The kernel's side of the changed services: what they had, and anything now in their place.
+      const relevant = new Set(desired.map((s) => serviceId(s)));
+      for (const label of [...changed.keys(), ...removed]) {
+        for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
+      }
+      const actual = fresh
+        ? [...model.values()]
+        : [...relevant].flatMap((id) => {
+            const s = model.get(id);
+            return s ? [s] : [];
+          });
+      const p = plan(desired, actual, { owns: 'all' });
       this.generation++;
       const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
-      this.lastInput = input;
-      if (scoped && this.desired) {
-        for (const [k, v] of desired.owners) this.desired.owners.set(k, v);
-        const byId = new Map(this.desired.services.map((s) => [serviceId(s), s]));
-        for (const s of desired.services) {
-          byId.set(serviceId(s), s);
-          this.model.set(serviceId(s), asActual(s));
-        }
-        this.desired.services = [...byId.values()];
-      } else {
-        this.desired = desired;
-        this.model = new Map(desired.services.map((s) => [serviceId(s), asActual(s)]));
-      }
+      if (fresh) model.clear();
+      for (const id of relevant) model.delete(id);
+      for (const s of desired) model.set(serviceId(s), asActual(s));
+      for (const label of removed) this.byLabel.delete(label);
+      for (const [label, state] of changed) this.byLabel.set(label, state);
+      this.servicesCache = undefined;
+      this.ownersCache = undefined;
       const changes = planLines(p);
       if (report.failed > 0) {
         // The kernel holds something else than we think: read it again next time.
@@ -186,13 +219,14 @@ export class Layer4Driver implements PartDriver {
     });
   }
 
-  private read(): Promise<ServiceWithDestinations[]> {
+  private read(): Promise<{ table: ServiceWithDestinations[]; generation: number }> {
     this.reading ??= (async () => {
+      const generation = this.generation;
       try {
         this.reader ??= await this.open();
         const table = await this.reader.list();
         this.observed = { at: Date.now(), table };
-        return table;
+        return { table, generation };
       } finally {
         this.reading = undefined;
       }
@@ -202,29 +236,29 @@ export class Layer4Driver implements PartDriver {
 
   /** The kernel against what was last applied; differences are put back and named. */
   async drift(): Promise<string[]> {
-    if (!this.lastInput || !this.desired) return [];
-    const generation = this.generation;
-    const table = await this.read();
+    if (this.byLabel.size === 0 || !this.model) return [];
+    // The generation is the one the dump started in: a dump begun before a write is stale.
+    const { table, generation } = await this.read();
     return this.mutex.run(async () => {
       // A write ran while we read: the dump may hold half of it; the next round looks again.
-      if (generation !== this.generation || !this.desired) return [];
-      const p = plan(this.desired.services, table, { owns: 'all' });
+      if (generation !== this.generation || !this.model) return [];
+      const desired = this.allServices();
+      const p = plan(desired, table, { owns: 'all' });
       if (p.items.length === 0) return [];
       this.generation++;
       const client = await this.writerClient();
       const report = await applyPlan(client, p);
-      this.model =
-        report.failed > 0 ? undefined : new Map(this.desired.services.map((s) => [serviceId(s), asActual(s)]));
+      this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), asActual(s)]));
       return planLines(p);
     });
   }
 
   async observe(): Promise<Map<string, ServerObservation>> {
     const maxAge = this.options.observeMaxAgeMs ?? 1000;
-    const table = this.observed && Date.now() - this.observed.at < maxAge ? this.observed.table : await this.read();
+    const table =
+      this.observed && Date.now() - this.observed.at < maxAge ? this.observed.table : (await this.read()).table;
     const out = new Map<string, ServerObservation>();
-    const owners = this.desired?.owners;
-    if (!owners) return out;
+    const owners = this.owners();
     for (const service of table) {
       const sid = serviceId(service);
       for (const d of service.destinations) {
@@ -255,7 +289,7 @@ export class Layer4Driver implements PartDriver {
     this.reader ??= await this.open();
     const rows: Connection[] = await this.reader.connections();
     const forwardingOf = new Map<string, string>();
-    for (const s of this.desired?.services ?? []) {
+    for (const s of this.allServices()) {
       if (s.fwmark === undefined)
         forwardingOf.set(`${s.protocol} ${destinationId(s)}`, s.destinations[0]?.forwarding ?? 'dr');
     }
@@ -278,7 +312,7 @@ export class Layer4Driver implements PartDriver {
 
   /** The real server a destination stands for (tests, status). */
   ownerOf(service: string, destination: string): RealServerRef | undefined {
-    return this.desired?.owners.get(`${service} ${destination}`);
+    return this.owners().get(`${service} ${destination}`);
   }
 
   async stop(): Promise<void> {
