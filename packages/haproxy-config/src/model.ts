@@ -241,6 +241,12 @@ export interface HealthCheck {
   host?: string;
   /** Expected status (default any 2xx/3xx). */
   expectStatus?: number;
+  /**
+   * The check speaks TLS (an HTTPS check, or a TLS handshake for `tcp`): `check-ssl` without
+   * certificate verification on servers that are not re-encrypted (those check over their own TLS
+   * settings). Health checks ask "does it answer", not "is its certificate trusted", as ldirectord's do.
+   */
+  tls?: boolean;
 }
 
 export interface AgentCheck {

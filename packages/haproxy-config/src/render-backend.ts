@@ -131,12 +131,12 @@ function persistenceLines(
   }
 }
 
-function healthLines(check: HealthCheck | undefined, mode: ProxyMode, field: string): string[] {
+function healthLines(check: HealthCheck | undefined, field: string): string[] {
   const c = check ?? {};
   const lines: string[] = [];
   const type = oneOf(c.type ?? 'tcp', ['tcp', 'http'], `${field}.type`);
   if (type === 'http') {
-    requireMode(mode, 'http', `${field}.type`, 'an http health check');
+    // HAProxy runs HTTP checks against tcp-mode backends too (an HTTPS or RDP gateway's web port).
     lines.push('option httpchk');
     const method = c.method ?? 'GET';
     if (!METHOD.test(method)) throw invalidField(`${field}.method`, `${JSON.stringify(method)} is not a method`);
@@ -169,6 +169,7 @@ function serverLine(server: Server, backend: Backend, field: string): string {
   if (server.check ?? true) {
     words.push('check');
     if (server.checkPort !== undefined) words.push(`port ${port(server.checkPort, `${field}.checkPort`)}`);
+    if (backend.healthCheck?.tls === true && server.tls === undefined) words.push('check-ssl', 'verify none');
   }
   if (server.agent) {
     const af = `${field}.agent`;
@@ -218,7 +219,7 @@ export function renderBackend(backend: Backend, index: number, defaultMode: Prox
   const inspect = new Inspect();
   lines.push(...balanceLines(backend.balance, mode, inspect, `${f}.balance`));
   lines.push(...timeoutLines(backend.timeouts, `${f}.timeouts`));
-  lines.push(...healthLines(backend.healthCheck, mode, `${f}.healthCheck`));
+  lines.push(...healthLines(backend.healthCheck, `${f}.healthCheck`));
   lines.push(...persistenceLines(backend.persistence, mode, inspect, `${f}.persistence`));
   if (backend.forwardFor !== undefined && backend.forwardFor !== false) {
     requireMode(mode, 'http', `${f}.forwardFor`, 'forwardFor');

@@ -2,7 +2,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HaproxyConfig, type TlsPolicy, validate } from '../src/index.js';
+import { type HaproxyConfig, render, type TlsPolicy, validate } from '../src/index.js';
 import { fullModel } from './fixtures/full-model.js';
 import { makeTestPki } from './helpers/tls.js';
 
@@ -46,6 +46,31 @@ describe('validate with the real haproxy', () => {
       expect(result.valid).toBe(true);
     },
   );
+
+  it('accepts an HTTPS health check on a tcp-mode backend (check-ssl without verification)', async () => {
+    const config: HaproxyConfig = {
+      global: { adminSocket: false },
+      frontends: [{ name: 'rdp', mode: 'tcp', binds: [{ address: '::', ports: [3389] }], defaultBackend: 'b' }],
+      backends: [
+        {
+          name: 'b',
+          mode: 'tcp',
+          healthCheck: { type: 'http', path: '/health', tls: true },
+          servers: [
+            { name: 'plain', address: '192.0.2.1', port: 3389, checkPort: 443 },
+            { name: 'reencrypted', address: '192.0.2.2', port: 443, tls: { verify: 'none' } },
+          ],
+        },
+      ],
+    };
+    const text = render(config);
+    expect(text).toMatch(/^\s+option httpchk$/m);
+    expect(text).toMatch(/server plain 192\.0\.2\.1:3389 check port 443 check-ssl verify none$/m);
+    expect(text).not.toMatch(/server reencrypted .*check-ssl/);
+    const result = await validate(config);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
 
   it('reports the line and message of what HAProxy refuses', async () => {
     const text = [

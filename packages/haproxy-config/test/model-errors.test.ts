@@ -381,15 +381,6 @@ describe('render checks the model across objects', () => {
       },
       'frontends[0].hsts',
     ],
-    [
-      'http check in tcp',
-      (c) => {
-        front(c).mode = 'tcp';
-        back(c).mode = 'tcp';
-        back(c).healthCheck = { type: 'http' };
-      },
-      'backends[0].healthCheck.type',
-    ],
   ])('refuses %s with HAPROXY_INCOMPATIBLE', (_what, mutate, field) => {
     const error = failure(mutate);
     expect([error.code, error.field]).toEqual(['HAPROXY_INCOMPATIBLE', field]);
