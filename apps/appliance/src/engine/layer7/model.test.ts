@@ -315,17 +315,20 @@ describe('layer7Model: health checks', () => {
     });
   });
 
-  it('ping, https, and http on a tcp service run as connect checks, and say so', () => {
-    for (const [check, extra, words] of [
-      [{ label: 'p', type: 'ping' as const }, {}, 'cannot send ICMP'],
-      [{ label: 's', type: 'https' as const }, {}, 'no check-ssl'],
-      [{ label: 'h', type: 'http' as const }, { mode: 'tcp' }, 'mode tcp'],
-    ] as const) {
-      const { model, notes } = withCheck(check, extra);
-      expect(model.backends[0]?.healthCheck?.type).toBe('tcp');
-      expect(notes).toHaveLength(1);
-      expect(notes[0]).toContain(words);
-    }
+  it('ping runs as a connect check, and says so', () => {
+    const { model, notes } = withCheck({ label: 'p', type: 'ping' });
+    expect(model.backends[0]?.healthCheck?.type).toBe('tcp');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('cannot send ICMP');
+  });
+
+  it('https checks over TLS; http checks also run on a tcp-mode service', () => {
+    const https = withCheck({ label: 's', type: 'https', path: '/health' });
+    expect(https.model.backends[0]?.healthCheck).toMatchObject({ type: 'http', tls: true, path: '/health' });
+    expect(https.notes).toEqual([]);
+    const tcp = withCheck({ label: 'h', type: 'http' }, { mode: 'tcp' });
+    expect(tcp.model.backends[0]?.healthCheck?.type).toBe('http');
+    expect(tcp.notes).toEqual([]);
   });
 
   it('no check: servers are not checked (HAProxy reports "no check")', () => {

@@ -134,20 +134,14 @@ function healthCheckOf(
       return connect(
         `${at}: health check "${check.label}" is ping; HAProxy cannot send ICMP, so it runs as a TCP connect check to each real server's port`,
       );
-    case 'https':
-      return connect(
-        `${at}: health check "${check.label}" is https; HAProxy's model here has no check-ssl, so it runs as a TCP connect check (the TLS port accepts connections)`,
-      );
     case 'http':
-      if (service.mode !== 'http') {
-        return connect(
-          `${at}: health check "${check.label}" is http but the service is mode tcp; it runs as a TCP connect check`,
-        );
-      }
+    case 'https':
+      // HAProxy runs HTTP checks against tcp-mode backends as well; https adds check-ssl.
       return {
         check: {
           type: 'http',
           ...timing,
+          ...(check.type === 'https' ? { tls: true } : {}),
           ...(check.path === undefined ? {} : { path: check.path }),
           ...(check.host === undefined ? {} : { host: check.host }),
           ...(check.expectStatus === undefined ? {} : { expectStatus: check.expectStatus }),
