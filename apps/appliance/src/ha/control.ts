@@ -278,6 +278,7 @@ export function createHaControl(options: HaControlOptions): HaService {
         store: options.store,
         adminStates: options.adminStates,
         key: replicaKey(section.key),
+        previousKeys: () => previousKeys(section.key),
         node: identity.nodeId,
         peerUrl: identity.peerUrl,
         isActive: () => node.status().state === 'active',
@@ -302,6 +303,21 @@ export function createHaControl(options: HaControlOptions): HaService {
       await Promise.all(links.map((link) => link.close()));
       throw error;
     }
+  }
+
+  /** The replication keys of the last versions with another heartbeat key, newest first: the peer may still hold one. */
+  async function previousKeys(current: string): Promise<Buffer[]> {
+    const seen = new Set([current]);
+    const keys: Buffer[] = [];
+    const head = options.store.current().version;
+    for (let n = head; n >= 1 && n > head - 50 && keys.length < 3; n--) {
+      const key = (await options.store.get(n).catch(() => undefined))?.config.heartbeat?.key;
+      if (key !== undefined && !seen.has(key)) {
+        seen.add(key);
+        keys.push(replicaKey(key));
+      }
+    }
+    return keys;
   }
 
   async function stopHeartbeat(): Promise<void> {
@@ -415,18 +431,26 @@ export function createHaControl(options: HaControlOptions): HaService {
       return status();
     },
     async replicate(version: StoredVersion, adminStates: readonly AdminStateEntry[]) {
+      const push = async (replicator: Replicator) => {
+        await track(
+          replicator.sync(adminStates).then(
+            (outcome) => {
+              if (outcome.sent.length > 0) log('info', `replicated version ${outcome.sent.at(-1)} to the peer`);
+            },
+            (error: unknown) => log('warn', `replication of version ${version.version}: ${(error as Error).message}`),
+          ),
+        );
+        emit();
+      };
+      // A version that changes the heartbeat settings goes to the peer before this node
+      // restarts its heartbeat with them, so that both restart on the same settings.
+      if (running !== undefined && isActive() && sectionKey(version.config.heartbeat) !== configured) {
+        await push(running.replicator);
+      }
       await reconfigure(version);
       const replicator = running?.replicator;
       if (replicator === undefined || !isActive()) return;
-      await track(
-        replicator.sync(adminStates).then(
-          (outcome) => {
-            if (outcome.sent.length > 0) log('info', `replicated version ${outcome.sent.at(-1)} to the peer`);
-          },
-          (error: unknown) => log('warn', `replication of version ${version.version}: ${(error as Error).message}`),
-        ),
-      );
-      emit();
+      await push(replicator);
     },
     onStatus(listener) {
       listeners.add(listener);

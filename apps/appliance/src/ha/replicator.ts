@@ -8,11 +8,15 @@ import { REPLICA_PATH, sealBody, signRequest } from './replica-protocol.js';
 
 /** Versions per request are bounded by size, so a long catch-up does not make one huge body. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
+const MAX_KEYS = 4;
 
 export interface ReplicatorOptions {
   store: Pick<ConfigStore, 'current' | 'get'>;
   adminStates: Pick<AdminStates, 'list'>;
+  /** The replication key of the current configuration. */
   key: Buffer;
+  /** The replication keys of earlier versions, newest first (tried when the peer refuses the current one). */
+  previousKeys?(): Promise<Buffer[]>;
   /** This node's name, which signs the requests. */
   node: string;
   /** The peer's admin base URL (`http://192.0.2.2:9080`). */
@@ -47,6 +51,7 @@ export class Replicator {
   peerName: string | undefined;
   /** Why the last exchange failed; undefined after a success. */
   lastError: string | undefined;
+  private goodKey: Buffer | undefined;
 
   constructor(options: ReplicatorOptions) {
     this.options = options;
@@ -108,24 +113,24 @@ export class Replicator {
     }
   }
 
-  /** One signed request; a refusal that names the peer's head (HA_STALE_VERSION) still updates it. */
-  private async send(versions: StoredVersion[], adminStates: AdminStateEntry[] | undefined): Promise<ReplicaReply> {
-    const current = this.options.store.current();
-    const message: ReplicaMessage = {
-      format: 1,
-      head: headOf(current),
-      versions,
-      ...(adminStates === undefined ? {} : { adminStates }),
-      active: this.options.isActive(),
-    };
-    const body = sealBody(this.options.key, Buffer.from(JSON.stringify(message), 'utf8'));
+  /** The keys to try, the one that last worked first (distinct, at most MAX_KEYS). */
+  private async candidateKeys(): Promise<Buffer[]> {
+    const previous = (await this.options.previousKeys?.().catch(() => [])) ?? [];
+    const out: Buffer[] = [];
+    for (const key of [this.goodKey, this.options.key, ...previous]) {
+      if (key !== undefined && !out.some((k) => k.equals(key)) && out.length < MAX_KEYS) out.push(key);
+    }
+    return out;
+  }
+
+  /** One sealed, signed PUT; retried once on a closed kept-alive connection. */
+  private async post(key: Buffer, plain: Buffer): Promise<{ statusCode: number; answer: unknown }> {
+    const body = sealBody(key, plain);
     const timeout = this.options.timeoutMs ?? 10_000;
-    let statusCode = 0;
-    let answer: unknown;
     for (let attempt = 1; ; attempt++) {
       // Signed per attempt: a retry carries a new nonce, so the peer does not take it for a replay.
       const headers = signRequest({
-        key: this.options.key,
+        key,
         method: 'PUT',
         path: REPLICA_PATH,
         node: this.options.node,
@@ -141,9 +146,7 @@ export class Replicator {
           bodyTimeout: timeout,
           ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),
         });
-        statusCode = response.statusCode;
-        answer = await response.body.json().catch(() => undefined);
-        break;
+        return { statusCode: response.statusCode, answer: await response.body.json().catch(() => undefined) };
       } catch (cause) {
         // A kept-alive connection that the peer closed (it restarted) fails once; a new one may not.
         // Sending again is safe: the peer stores only versions newer than its own.
@@ -157,6 +160,36 @@ export class Replicator {
           },
         );
       }
+    }
+  }
+
+  /**
+   * One exchange. After a change of `heartbeat.key` the peer still holds the old key until
+   * it receives the version that changes it, so a request the peer cannot authenticate is
+   * sent again with the keys of earlier versions. A refusal that names the peer's head
+   * (HA_STALE_VERSION) still updates it.
+   */
+  private async send(versions: StoredVersion[], adminStates: AdminStateEntry[] | undefined): Promise<ReplicaReply> {
+    const current = this.options.store.current();
+    const message: ReplicaMessage = {
+      format: 1,
+      head: headOf(current),
+      versions,
+      ...(adminStates === undefined ? {} : { adminStates }),
+      active: this.options.isActive(),
+    };
+    const plain = Buffer.from(JSON.stringify(message), 'utf8');
+    const keys = await this.candidateKeys();
+    let statusCode = 0;
+    let answer: unknown;
+    for (const [i, key] of keys.entries()) {
+      ({ statusCode, answer } = await this.post(key, plain));
+      const refusedKey = statusCode === 401 && (answer as { error?: { code?: string } })?.error?.code === 'AUTH_FAILED';
+      if (!refusedKey) {
+        this.goodKey = key;
+        break;
+      }
+      if (i === keys.length - 1) break;
     }
     const envelope = answer as { error?: { code?: string; message?: string }; head?: unknown } | undefined;
     const reply = replicaReplySchema.safeParse(answer);

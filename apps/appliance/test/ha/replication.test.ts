@@ -34,7 +34,7 @@ interface Node {
 const key = replicaKey('integration test pair key');
 const nodes: Node[] = [];
 
-async function node(name: string, peer: string): Promise<Node> {
+async function node(name: string, peer: string, keyFromConfig = false): Promise<Node> {
   const dir = await mkdtemp(join(tmpdir(), `sluice-ha-${name}-`));
   const store = await ConfigStore.open(dir);
   const adminStates = new FakeAdminStates();
@@ -46,7 +46,11 @@ async function node(name: string, peer: string): Promise<Node> {
     apply: async (v) => {
       applied.push(v.version);
     },
-    key: () => key,
+    // keyFromConfig: the key of the node's current configuration, as HaControl gives it.
+    key: () => {
+      const section = store.current().config.heartbeat;
+      return keyFromConfig && section ? replicaKey(section.key) : key;
+    },
     nodeName: () => name,
     peerName: () => peer,
     isActive: () => self.active ?? false,
@@ -63,6 +67,18 @@ async function node(name: string, peer: string): Promise<Node> {
   Object.assign(self, { endpoint, server, url: `http://127.0.0.1:${port}` });
   nodes.push(self as Node);
   return self as Node;
+}
+
+function replicatorOptions(from: Node, to: Node) {
+  return {
+    store: from.store,
+    adminStates: from.adminStates,
+    key,
+    node: from.name,
+    peerUrl: to.url,
+    isActive: () => from.active,
+    timeoutMs: 5000,
+  };
 }
 
 function connect(from: Node, to: Node): Replicator {
@@ -230,5 +246,38 @@ describe('replication between two stores over HTTP', () => {
     (a.replicator as Replicator).peerHead = { version: 1, time: '' };
     expect(await a.replicator?.sync()).toEqual({ peerHead: { version: 4, time: b.store.current().time }, sent: [] });
     expect(a.replicator?.lastError).toBeUndefined();
+  });
+
+  it('a change of the heartbeat key reaches the peer signed with the key it still holds', async () => {
+    const c = await node('lb3', 'lb4', true);
+    const d = await node('lb4', 'lb3', true);
+    const withKey = (k: string) => ({ ...sampleConfig(), heartbeat: { ...sampleConfig().heartbeat, key: k } });
+    const commitKey = async (k: string) =>
+      (await c.store.commit({ config: withKey(k), baseVersion: c.store.current().version, author: 'alice' })).version;
+    const replicator = (current: string, previous: string[]) =>
+      new Replicator({
+        store: c.store,
+        adminStates: c.adminStates,
+        key: replicaKey(current),
+        previousKeys: async () => previous.map((p) => replicaKey(p)),
+        node: 'lb3',
+        peerUrl: d.url,
+        isActive: () => true,
+      });
+    await commitKey('the first pair key, K1');
+    // D starts with no heartbeat section: it takes the fixed test key; bring it to K1 first.
+    await new Replicator({ ...replicatorOptions(c, d), key }).sync();
+    expect(d.store.current().config.heartbeat?.key).toBe('the first pair key, K1');
+    await commitKey('the second pair key, K2');
+    const rotated = replicator('the second pair key, K2', ['the first pair key, K1']);
+    expect((await rotated.sync())?.sent).toEqual([3]);
+    expect(d.store.current().config.heartbeat?.key).toBe('the second pair key, K2');
+    // From now on only K2 works; the replicator moves to it after one refusal.
+    await commitKey('the second pair key, K2');
+    expect((await rotated.sync())?.sent).toEqual([4]);
+    const withoutHistory = replicator('the second pair key, K2', []);
+    expect((await withoutHistory.sync(undefined, true)).peerHead.version).toBe(4);
+    const stale = replicator('the first pair key, K1', []);
+    await expect(stale.sync(undefined, true)).rejects.toMatchObject({ code: 'HA_PEER' });
   });
 });
