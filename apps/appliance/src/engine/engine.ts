@@ -335,8 +335,12 @@ export class ApplianceEngine implements Engine {
         },
       );
     }
-    // Live views hear of it right after the callers of apply, whose wait it must not lengthen.
-    setImmediate(() => this.emitStatus(true));
+    // Live views hear of it right after the callers of apply, whose wait it must not lengthen;
+    // the counters and weights are read again too, as the apply changed them.
+    setImmediate(() => {
+      this.emitStatus(true);
+      if ((this.options.observeIntervalMs ?? 2000) > 0 && this.started) void this.refreshObservations();
+    });
     return { version: version.version, parts: this.partList(), changes };
   }
 
