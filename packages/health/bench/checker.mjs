@@ -50,8 +50,11 @@ const elapsed = (performance.now() - t0) / 1000;
 const checks = results - r0;
 const after = memory();
 const connectPath = executor.connectPath.path;
+const load = scheduler.load;
+const snapshot = scheduler.snapshot();
+const p50s = snapshot.map((s) => s.stats.p50Ms ?? Number.NaN).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
 const states = {};
-for (const s of scheduler.snapshot()) states[s.state] = (states[s.state] ?? 0) + 1;
+for (const s of snapshot) states[s.state] = (states[s.state] ?? 0) + 1;
 scheduler.stop();
 await executor.close();
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -59,6 +62,11 @@ console.log(
   JSON.stringify({
     targets: count,
     connectPath,
+    /** Median over targets of each target's median latency, and the slowest target's. */
+    latencyP50Ms: Number((p50s[Math.floor(p50s.length / 2)] ?? Number.NaN).toFixed(2)),
+    latencyP50MaxMs: Number((p50s.at(-1) ?? Number.NaN).toFixed(2)),
+    running: load.running,
+    queued: load.queued,
     seconds: Number(elapsed.toFixed(1)),
     checksPerSecond: Math.round(checks / elapsed),
     failuresInWindow: failures - f0,

@@ -2,6 +2,9 @@
 // in a network namespace. Prints CPU (percent of one core, microseconds per check) and
 // memory per target above the baseline, measured inside the checker process.
 // Usage (root): node bench/tcp.ts [COUNT] [SECONDS]
+// BENCH_CONNECT=native|socket picks the connect path; BENCH_FLOOR=/tmp/floor (built from
+// bench/floor.c) then runs that C program on the same listeners, for the floor any checker
+// making these system calls pays here.
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
 
@@ -31,6 +34,16 @@ try {
   );
   const figures = JSON.parse(stdout) as Record<string, unknown>;
   console.log(JSON.stringify({ bench: 'health tcp connect', ...figures }, null, 2));
+  const floor = process.env.BENCH_FLOOR;
+  if (floor) {
+    for (const mode of ['close', 'reuse']) {
+      const args = ['192.0.2.2', '20000', String(count), String(seconds), ...(mode === 'reuse' ? ['reuse'] : [])];
+      const { stdout: c } = await client.exec(floor, args, (seconds + 30) * 1000);
+      console.log(
+        JSON.stringify({ bench: `C floor (bench/floor.c ${mode}), same listeners`, ...JSON.parse(c) }, null, 2),
+      );
+    }
+  }
 } finally {
   await lab.destroy();
 }

@@ -107,6 +107,13 @@ describe('the scheduler against real servers', () => {
       reason: 'timeout',
       detail: 'no conclusive answer within 250 ms',
     });
+    // A socket that connected is dissolved and reused: the up targets (6 checks or more)
+    // needed about one socket each, the failing ones a new socket per check.
+    const checks = out.events.length;
+    expect(out.connectPath.counters?.reused).toBeGreaterThanOrEqual(4);
+    expect((out.connectPath.counters?.opened ?? 0) + (out.connectPath.counters?.reused ?? 0)).toBeGreaterThanOrEqual(
+      checks,
+    );
     // Connected checks end with a reset, never a FIN: nothing lingers in TIME_WAIT (the
     // negotiate tests above do leave some, towards their own ports).
     const { stdout } = await rig.client.exec('ss', ['-H', '-tan', 'state', 'time-wait', '( dport = :8082 )']);

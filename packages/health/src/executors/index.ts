@@ -52,10 +52,18 @@ export class NetworkExecutor implements CheckExecutor {
     return this.native instanceof NativeConnectLane ? this.native : undefined;
   }
 
-  /** Which path `connect` checks take: `native`, or `socket` (and why, when native was wanted but failed). */
-  get connectPath(): { path: 'native' | 'socket'; reason?: string } {
+  /**
+   * Which path `connect` checks take: `native` (with its counters: checks in flight,
+   * sockets opened, checks run on a reused socket), or `socket` (and why, when native was
+   * wanted but could not be had).
+   */
+  get connectPath(): {
+    path: 'native' | 'socket';
+    reason?: string;
+    counters?: { inFlight: number; opened: number; reused: number };
+  } {
     const lane = this.lane;
-    if (lane) return { path: 'native' };
+    if (lane) return { path: 'native', counters: (lane as NativeConnectLane).counters };
     return this.native instanceof Error ? { path: 'socket', reason: this.native.message } : { path: 'socket' };
   }
 

@@ -15,6 +15,8 @@ const SO_ERROR = 4;
 const SO_LINGER = 13;
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_MOD = 3;
+const EPOLLONESHOT = 1 << 30;
 const EPOLLOUT = 0x4;
 const EPOLLERR = 0x8;
 const EPOLLHUP = 0x10;
@@ -24,6 +26,8 @@ const EINPROGRESS = 115;
 const BATCH = 1024;
 /** The longest a poll lasts: bounds how long `close()` and process exit wait for the poll thread. */
 const POLL_MS = 200;
+/** Idle connected-and-dissolved sockets kept per address family for the next checks. */
+const POOL_MAX = 4096;
 /** Slots are numbered below this; the handle carries the slot's generation above it. */
 const SLOT_LIMIT = 0x200000;
 
@@ -115,6 +119,11 @@ export class NativeConnectLane implements CheckLane {
   private readonly errorLength = new Uint32Array(1);
   private readonly address4 = Buffer.alloc(16);
   private readonly address6 = Buffer.alloc(28);
+  /** sa_family AF_UNSPEC: connect(2) with it dissolves a TCP connection (with a reset). */
+  private readonly unspec = Buffer.alloc(16);
+  /** Idle sockets, still registered (disarmed) in the epoll set. */
+  private readonly pool4: number[] = [];
+  private readonly pool6: number[] = [];
   private readonly parsed6 = new Map<string, Buffer>();
   // Per slot; a slot is reused by later checks, its generation tells them apart.
   private fds: Int32Array = new Int32Array(64).fill(-1);
@@ -125,6 +134,8 @@ export class NativeConnectLane implements CheckLane {
   private readonly free: number[] = [];
   private slots = 0;
   private inFlight = 0;
+  private opened = 0;
+  private reused = 0;
   private polling = false;
   /** Polls in a row that returned an error (EINTR is harmless, EBADF would spin forever). */
   private pollErrors = 0;
@@ -144,7 +155,9 @@ export class NativeConnectLane implements CheckLane {
     this.c = c;
     this.epfd = epfd;
     this.ctlEvent = Buffer.alloc(16);
-    this.ctlEvent.writeUInt32LE(EPOLLOUT, 0);
+    // One-shot: a socket's registration stays, disarmed, while it waits in the pool, and is
+    // armed again (EPOLL_CTL_MOD, with the new check's slot) by the next check.
+    this.ctlEvent.writeUInt32LE((EPOLLOUT | EPOLLONESHOT) >>> 0, 0);
     this.address4.writeUInt16LE(AF_INET, 0);
     this.address6.writeUInt16LE(AF_INET6, 0);
   }
@@ -158,9 +171,9 @@ export class NativeConnectLane implements CheckLane {
     return new NativeConnectLane(c, epfd);
   }
 
-  /** Checks in flight. */
-  get load(): number {
-    return this.inFlight;
+  /** Checks in flight, sockets opened so far, and checks that ran on a reused socket. */
+  get counters(): { inFlight: number; opened: number; reused: number } {
+    return { inFlight: this.inFlight, opened: this.opened, reused: this.reused };
   }
 
   accepts(request: CheckRequest): boolean {
@@ -183,15 +196,22 @@ export class NativeConnectLane implements CheckLane {
     this.inFlight++;
     const c = this.c;
     const six = request.address.includes(':');
-    const fd = c.socket(six ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      this.endEarly(handle, this.failure(c.errno(), request, 'socket'));
-      return handle;
+    const pool = six ? this.pool6 : this.pool4;
+    let fd = pool.pop();
+    const fresh = fd === undefined;
+    if (fresh) this.opened++;
+    else this.reused++;
+    if (fd === undefined) {
+      fd = c.socket(six ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        this.endEarly(handle, this.failure(c.errno(), request, 'socket'));
+        return handle;
+      }
+      // Close (and dissolve) with a reset once connected, as HAProxy does: a FIN would leave
+      // a TIME_WAIT entry on the balancer per check, 60 s each.
+      c.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
     }
     this.fds[slot] = fd;
-    // Close with a reset once connected, as HAProxy does: a FIN would leave a TIME_WAIT
-    // entry on the balancer per check, 60 s each.
-    c.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
     const address = six ? this.sockaddr6(request.address, request.port as number) : this.sockaddr4(request);
     if (address === undefined) {
       this.endEarly(handle, classifyError(new TypeError(`not an IP address: ${request.address}`)));
@@ -209,7 +229,7 @@ export class NativeConnectLane implements CheckLane {
     const ev = this.ctlEvent;
     ev.writeUInt32LE(slot, this.dataOffset);
     ev.writeUInt32LE(this.gens[slot] as number, this.dataOffset + 4);
-    if (c.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, ev) !== 0) {
+    if (c.epollCtl(this.epfd, fresh ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, ev) !== 0) {
       this.endEarly(handle, this.failure(c.errno(), request, 'epoll_ctl'));
       return handle;
     }
@@ -245,6 +265,8 @@ export class NativeConnectLane implements CheckLane {
     if (this.closed) return;
     this.closed = true;
     for (let slot = 0; slot < this.slots; slot++) if (this.settles[slot] !== undefined) this.release(slot);
+    for (const fd of this.pool4.splice(0)) this.c.close(fd);
+    for (const fd of this.pool6.splice(0)) this.c.close(fd);
     clearTimeout(this.timer);
     this.timer = undefined;
     // A poll in progress still uses the set: it is closed when that poll returns.
@@ -275,10 +297,23 @@ export class NativeConnectLane implements CheckLane {
     );
   }
 
-  /** Frees the slot (closing its socket) and returns what `settle` needs. */
-  private release(slot: number): void {
+  /**
+   * Frees the slot. Its socket is closed, or, after a successful check (`reuse`), dissolved
+   * with connect(AF_UNSPEC), which resets the connection as close with SO_LINGER 0 does
+   * and frees the local port, and kept for a later check: no socket(2), setsockopt(2),
+   * epoll registration or close(2) per check, and none of the kernel's allocations behind them.
+   */
+  private release(slot: number, reuse = false): void {
     const fd = this.fds[slot] as number;
-    if (fd >= 0) this.c.close(fd);
+    if (fd >= 0) {
+      const pool = reuse
+        ? (this.requests[slot] as CheckRequest).address.includes(':')
+          ? this.pool6
+          : this.pool4
+        : undefined;
+      if (pool !== undefined && pool.length < POOL_MAX && this.c.connect(fd, this.unspec, 16) === 0) pool.push(fd);
+      else this.c.close(fd);
+    }
     this.fds[slot] = -1;
     // Generations wrap within what a handle can carry exactly (2^53 / SLOT_LIMIT).
     this.gens[slot] = ((this.gens[slot] as number) + 1) % 0x40000000;
@@ -289,10 +324,10 @@ export class NativeConnectLane implements CheckLane {
     this.inFlight--;
   }
 
-  private settle(slot: number, result: CheckResult): void {
+  private settle(slot: number, result: CheckResult, reuse = false): void {
     const token = this.tokens[slot];
     const settle = this.settles[slot] as (token: unknown, result: CheckResult) => void;
-    this.release(slot);
+    this.release(slot, reuse);
     try {
       settle(token, result);
     } catch (error) {
@@ -491,7 +526,8 @@ export class NativeConnectLane implements CheckLane {
         if (errno === 0) errno = 104;
       }
       const request = this.requests[slot] as CheckRequest;
-      this.settle(slot, errno === 0 ? CONNECTED : this.failure(errno, request, 'connect'));
+      if (errno === 0) this.settle(slot, CONNECTED, true);
+      else this.settle(slot, this.failure(errno, request, 'connect'));
     }
   }
 
