@@ -9,7 +9,7 @@ import { renderMaintenance } from './pages/maintenance.js';
 import { renderOverview } from './pages/overview.js';
 import { renderReports } from './pages/reports.js';
 import { renderAdministration, renderSingleton } from './pages/settings.js';
-import { needsWizard, renderWizard } from './pages/wizard.js';
+import { needsWizard } from './pages/wizard-gate.js';
 import { RESOURCES, resourceById } from './resources.js';
 import { type Session, state, stopStatus } from './state.js';
 import { renderStatusBar } from './status-bar.js';
@@ -105,7 +105,8 @@ async function route(): Promise<void> {
         cleanup = renderOverview(main);
         break;
       case 'wizard':
-        await renderWizard(main);
+        // The wizard checks answers with the configuration module (zod): loaded when needed, not with the first page.
+        await (await import('./pages/wizard.js')).renderWizard(main);
         break;
       case 'password':
         renderPasswordChange(main, () => go('/overview'));

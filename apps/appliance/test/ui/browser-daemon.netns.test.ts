@@ -70,6 +70,7 @@ describe('web UI in Chromium against the real daemon in the lab', () => {
       {
         nodeAddress: lbAddress,
         mode: 'snat',
+        serverLabel: 'alpha_server',
         vip: topology.vips.layer7,
         port: PAGE_PORT,
         ...serverAnswers(rs('alpha')),

@@ -27,7 +27,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   let page: Page;
   const writes: { url: string; csrf: string | undefined }[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  const bravo = { label: 'bravo_server', address: '192.0.2.22', port: 8080 };
+  const bravo = { label: 'bravo_server', address: '198.51.100.22', port: 8080 };
 
   beforeAll(async () => {
     app = await startAppliance();
@@ -66,9 +66,11 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       {
         nodeAddress: '192.0.2.5/24',
         mode: 'nat',
+        internalAddress: '198.51.100.1/24',
         vip: '192.0.2.10',
         port: 80,
-        serverAddress: '192.0.2.21',
+        serverLabel: 'alpha_server',
+        serverAddress: '198.51.100.21',
         serverPort: 8080,
       },
       shot,
@@ -80,12 +82,13 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
         vip: '192.0.2.10',
         ports: [80],
         forwarding: 'nat',
-        realServers: [{ label: 'alpha_server', address: '192.0.2.21', port: 8080 }],
+        realServers: [{ label: 'alpha_server', address: '198.51.100.21', port: 8080 }],
       },
     ]);
-    expect(config.network.interfaces).toEqual([{ name: 'eth0', addresses: ['192.0.2.5/24'] }]);
-    expect(config.network.autonat).toEqual({ interface: 'eth0' });
-    expect(config.floatingIps).toEqual([{ address: '192.0.2.10/24', interface: 'eth0' }]);
+    expect(config.network.interfaces).toEqual([
+      { name: 'eth0', addresses: ['192.0.2.5/24'] },
+      { name: 'eth1', addresses: ['198.51.100.1/24'] },
+    ]);
   });
 
   it('adds a real server through the Layer 4 form', () => addRealServer(page, target, 'layer4', 'web', bravo, shot));
@@ -108,21 +111,21 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   it('downloads a backup and restores it', () => backupAndRestore(page, target, 'layer4', 'web', 'bravo_server', shot));
 
   it('rolls back a change from the history, after looking at its diff', () =>
-    rollBack(page, target, 'layer4', 'web', { label: 'alpha_server', address: '192.0.2.21', port: 8080 }, shot));
+    rollBack(page, target, 'layer4', 'web', { label: 'alpha_server', address: '198.51.100.21', port: 8080 }, shot));
 
   it('shows every other page with labelled fields, and sends the CSRF token on every write', async () => {
     const pages: [string, string, string][] = [
-      ['config/layer4', 'Layer 4 virtual services', '14-config-layer4'],
-      ['config/layer7/new', 'New virtual service', '15-config-layer7-new'],
-      ['config/ssl/new', 'New SSL termination', '16-config-ssl'],
-      ['config/certificates/new', 'New certificate', '17-config-certificates'],
-      ['config/health-checks/new', 'New health check', '18-config-health-checks'],
-      ['config/floating-ips', 'Floating IPs', '19-config-floating-ips'],
-      ['config/heartbeat', 'Heartbeat', '20-config-heartbeat'],
-      ['config/network', 'Network', '21-config-network'],
-      ['config/administration', 'Administration', '22-config-administration'],
-      ['reports', 'Reports', '23-reports'],
-      ['logs', 'Logs', '24-logs'],
+      ['config/layer4', 'Layer 4 virtual services', '15-config-layer4'],
+      ['config/layer7/new', 'New virtual service', '16-config-layer7-new'],
+      ['config/ssl/new', 'New SSL termination', '17-config-ssl'],
+      ['config/certificates/new', 'New certificate', '18-config-certificates'],
+      ['config/health-checks/new', 'New health check', '19-config-health-checks'],
+      ['config/floating-ips', 'Floating IPs', '20-config-floating-ips'],
+      ['config/heartbeat', 'Heartbeat', '21-config-heartbeat'],
+      ['config/network', 'Network', '22-config-network'],
+      ['config/administration', 'Administration', '23-config-administration'],
+      ['reports', 'Reports', '24-reports'],
+      ['logs', 'Logs', '25-logs'],
     ];
     const alpha = { layer: 'layer4', service: 'web', server: 'alpha_server' } as const;
     app.harness.engine.setCounters(alpha, { bytesIn: 1000, bytesOut: 5000 });

@@ -46,11 +46,13 @@ export async function startDaemonInLab(netns: string): Promise<RunningDaemon> {
   const host = new Host(netns.replace(/^.*-/, ''), netns);
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-ui-data-'));
   const sockets = { http: `${dataDir}.http.sock`, https: `${dataDir}.https.sock` };
-  const forwarders = [
-    host.spawn(process.execPath, [FORWARDER, sockets.http, '127.0.0.1', '9080']),
-    host.spawn(process.execPath, [FORWARDER, sockets.https, '127.0.0.1', '9443']),
-  ];
-  for (const f of forwarders) await f.waitForLine('READY', 30_000);
+  // One at a time: waitForLine sees only output that arrives after it is called.
+  for (const [socket, port] of [
+    [sockets.http, '9080'],
+    [sockets.https, '9443'],
+  ] as const) {
+    await host.spawn(process.execPath, [FORWARDER, socket, '127.0.0.1', port]).waitForLine('READY', 30_000);
+  }
   const proxies = [await tcpToUnix(sockets.http), await tcpToUnix(sockets.https)];
   const [httpPort, httpsPort] = proxies.map((p) => (p.address() as AddressInfo).port);
   const http = `http://127.0.0.1:${httpPort}`;

@@ -88,32 +88,48 @@ export async function firstLogin(page: Page, target: UiTarget, shot: Shot): Prom
 export interface WizardAnswers {
   nodeAddress: string;
   mode: 'dr' | 'nat' | 'snat';
+  /** NAT: this node's address on the real servers' network (on eth1). */
+  internalAddress?: string;
   vip: string;
   port: number;
+  serverLabel: string;
   serverAddress: string;
   serverPort?: number;
 }
 
+/** The web wizard asks the console wizard's questions (their prompts are the labels). */
 export async function completeWizard(page: Page, answers: WizardAnswers, shot: Shot): Promise<void> {
-  await page.getByLabel("This node's IP address (with prefix length)").fill(answers.nodeAddress);
+  const next = () => page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel(/^This node's IP address/).fill('192.0.2.5');
+  await page.getByText('must be an address with its prefix length, such as 192.0.2.5/24').waitFor();
+  await page.getByLabel(/^This node's IP address/).fill(answers.nodeAddress);
+  await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
   await shot('03-wizard-node');
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('Load balancing mode').selectOption(answers.mode);
+  await next();
+  await page.getByLabel(/^Mode:/).selectOption(answers.mode);
   await shot('04-wizard-mode');
-  await page.getByRole('button', { name: 'Next' }).click();
-  // A wrong VIP: the schema's own message appears beside the field before any submit.
-  await page.getByLabel('Virtual IP address (VIP)').fill('192.0.2.300');
+  await next();
+  if (answers.mode === 'nat') {
+    await page.getByText(/default gateway must be the balancer's internal address/).waitFor();
+    await page.getByLabel(/address on the real servers' network/).fill(answers.internalAddress ?? '');
+    await shot('05-wizard-nat-internal');
+    await next();
+  }
+  // A wrong VIP: the check's message appears beside the field before any submit.
+  await page.getByLabel(/^The virtual IP \(VIP\)/).fill('192.0.2.300');
   await page.getByText('must be an IPv4 or IPv6 address').waitFor();
-  await page.getByLabel('Virtual IP address (VIP)').fill(answers.vip);
+  await page.getByLabel(/^The virtual IP \(VIP\)/).fill(answers.vip);
   await expect.poll(() => page.getByText('must be an IPv4 or IPv6 address').count()).toBe(0);
-  await page.getByLabel('Port', { exact: true }).fill(String(answers.port));
-  await shot('05-wizard-vip');
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('Real server IP address').fill(answers.serverAddress);
-  if (answers.serverPort !== undefined) await page.getByLabel('Real server port').fill(String(answers.serverPort));
-  await shot('06-wizard-real-server');
-  await page.getByRole('button', { name: 'Next' }).click();
-  await shot('07-wizard-review');
+  await page.getByLabel('Its port').fill(String(answers.port));
+  await shot('06-wizard-vip');
+  await next();
+  await page.getByLabel('A label for the first real server').fill(answers.serverLabel);
+  await page.getByLabel("The first real server's address").fill(answers.serverAddress);
+  if (answers.serverPort !== undefined) await page.getByLabel('Its port').fill(String(answers.serverPort));
+  await shot('07-wizard-real-server');
+  await next();
+  await page.locator('dl[aria-label="Summary"]').waitFor();
+  await shot('08-wizard-review');
   await page.getByRole('button', { name: 'Create this configuration' }).click();
   await page.getByRole('heading', { name: 'System overview' }).waitFor();
 }
@@ -137,7 +153,7 @@ export async function addRealServer(
   await form.getByLabel('Port', { exact: true }).fill(String(server.port));
   await expect.poll(() => form.locator('.error:not(:empty)').count()).toBe(0);
   expect(await unlabelled(page)).toEqual([]);
-  await shot(`08-config-${layer}-edit`);
+  await shot(`09-config-${layer}-edit`);
   await form.getByRole('button', { name: 'Add real server' }).click();
   await page.getByRole('cell', { name: server.label, exact: true }).waitFor();
 }
@@ -158,14 +174,14 @@ export async function offlineAndBack(
   await page.goto(`${target.http}/lbadmin/#/overview`);
   const row = page.locator(`tr[data-server="${layer}/${service}/${server}"]`);
   await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('green');
-  await shot('09-overview');
+  await shot('10-overview');
   await page.evaluate(() => {
     (window as unknown as { marker: number }).marker = 42;
   });
   await page.getByRole('button', { name: `Take offline ${server}` }).click();
   await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('blue');
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-  await shot('10-overview-offline');
+  await shot('11-overview-offline');
   await during();
   await page.getByRole('button', { name: `Online ${server}` }).click();
   await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('green');
@@ -184,7 +200,7 @@ export async function uploadCertificate(page: Page, target: UiTarget, browser: B
   await page.getByLabel('Private key (PEM)').setInputFiles(pem('site.key', uploaded.key));
   await page.getByRole('button', { name: 'Upload PEM certificate' }).click();
   await page.locator('#current-certificate').getByText('uploaded.sluice.test, 127.0.0.1').waitFor();
-  await shot('11-https-certificate');
+  await shot('12-https-certificate');
   const after = await fetchWithCa(`${target.https}/lbadmin/`, uploaded.cert);
   expect(after.status).toBe(200);
   expect(after.fingerprint).not.toBe(before.fingerprint);
@@ -230,7 +246,7 @@ export async function backupAndRestore(
   await page.getByLabel('Backup file').setInputFiles(path);
   await page.getByRole('button', { name: 'Restore backup' }).click();
   await expect.poll(async () => servers((await admin.get('/api/v1/config')).body.config)).toContain(server);
-  await shot('12-maintenance');
+  await shot('13-maintenance');
 }
 
 /** Change a weight through the API, see the change in the history's diff, roll it back from the page. */
@@ -257,7 +273,7 @@ export async function rollBack(
   await page.reload();
   await page.getByRole('button', { name: `Diff version ${before.version} against current` }).click();
   await page.getByRole('cell', { name: `${layer}["${service}"].realServers["${server.label}"].weight` }).waitFor();
-  await shot('13-history-diff');
+  await shot('14-history-diff');
   await page.getByRole('button', { name: `Roll back to version ${before.version}` }).click();
   await expect.poll(weight).toBe(1);
 }

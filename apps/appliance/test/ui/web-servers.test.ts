@@ -88,6 +88,17 @@ describe('web servers', () => {
     expect((await get(`${http()}/elsewhere`)).status).toBe(404);
   });
 
+  it('keeps the first page small: the validator (zod) loads only with the forms', async () => {
+    const page = await get(`${http()}/lbadmin/`);
+    const main = await get(`${http()}/lbadmin/main.js`);
+    const staticImports = [...main.body.matchAll(/from"\.\/(chunk-[A-Z0-9]+\.js)"/g)].map((m) => m[1] as string);
+    const lazy = [...main.body.matchAll(/import\("\.\/(chunk-[A-Z0-9]+\.js)"\)/g)].map((m) => m[1] as string);
+    let bytes = page.body.length + main.body.length + (await get(`${http()}/lbadmin/app.css`)).body.length;
+    for (const chunk of staticImports) bytes += (await get(`${http()}/lbadmin/${chunk}`)).body.length;
+    expect(lazy.length).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(100 * 1024);
+  });
+
   it('hands /api/v1/** and /metrics to the API, on HTTP and HTTPS', async () => {
     const ca = web.certificates.material().cert;
     expect((await get(`${http()}/api/v1/status?x=1`)).body).toBe('{"api":true}');

@@ -5,6 +5,7 @@ import { formatTime, h, replace, toast } from '../dom.js';
 import { go } from '../nav.js';
 import { loadConfig } from '../state.js';
 import { listOf } from './reports.js';
+import { DISMISSED } from './wizard-gate.js';
 
 function renderDiff(entries: readonly DiffEntry[]): HTMLElement {
   if (entries.length === 0) return h('p', { class: 'muted' }, 'No differences.');
@@ -80,7 +81,7 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
     try {
       await api.post('/factory-reset', { confirm: 'factory-reset' });
       toast('Factory defaults restored');
-      localStorage.removeItem('sluice.wizard.done');
+      localStorage.removeItem(DISMISSED);
       go('/');
     } catch (error) {
       toast((error as Error).message, true);

@@ -140,29 +140,19 @@ export function renderOverview(main: HTMLElement): () => void {
             ),
           ]),
     );
+    const partColour = { applied: 'green', pending: 'blue', unavailable: 'yellow', failed: 'red' } as const;
     replace(
       parts,
+      h('p', {}, `Configuration version ${status.configVersion}.`),
       h(
-        'p',
-        {},
-        `Configuration version ${status.configVersion}. `,
+        'ul',
+        { class: 'parts', 'aria-label': 'Engine parts' },
         status.engine.parts.map((p) =>
           h(
-            'span',
-            {
-              class: 'colour',
-              'data-colour':
-                p.state === 'applied'
-                  ? 'green'
-                  : p.state === 'pending'
-                    ? 'blue'
-                    : p.state === 'unavailable'
-                      ? 'yellow'
-                      : 'red',
-              title: p.detail ?? '',
-            },
-            `${p.part}: ${p.state}`,
-            ' ',
+            'li',
+            {},
+            h('span', { class: 'colour', 'data-colour': partColour[p.state] }, `${p.part}: ${p.state}`),
+            p.detail && p.state !== 'applied' ? h('span', { class: 'muted' }, ` — ${p.detail}`) : null,
           ),
         ),
       ),
