@@ -15,21 +15,32 @@ export interface HostAddress {
   prefix: number;
 }
 
-function inNetwork(address: string, network: HostAddress): boolean {
-  const type = isIPv6(address) ? 'ipv6' : 'ipv4';
-  if (isIPv6(network.address) !== (type === 'ipv6')) return false;
-  const list = new BlockList();
-  list.addSubnet(network.address, network.prefix, type);
-  return list.check(address, type);
+interface Network {
+  host: HostAddress;
+  type: 'ipv4' | 'ipv6';
+  list: BlockList;
 }
 
-/** The interface whose network holds the address (the longest prefix wins), skipping host routes. */
-function interfaceFor(address: string, onHost: readonly HostAddress[]): HostAddress | undefined {
+/** The host's networks, once per placement (a VIP per service makes thousands of lookups). */
+function networks(onHost: readonly HostAddress[]): Network[] {
+  const out: Network[] = [];
+  for (const host of onHost) {
+    const type = isIPv6(host.address) ? 'ipv6' : 'ipv4';
+    // Host routes and loopback say nothing about where a VIP belongs.
+    if (host.prefix >= (type === 'ipv6' ? 128 : 32) || host.interface === 'lo') continue;
+    const list = new BlockList();
+    list.addSubnet(host.address, host.prefix, type);
+    out.push({ host, type, list });
+  }
+  return out;
+}
+
+/** The interface whose network holds the address (the longest prefix wins). */
+function interfaceFor(address: string, nets: readonly Network[]): HostAddress | undefined {
+  const type = isIPv6(address) ? 'ipv6' : 'ipv4';
   let best: HostAddress | undefined;
-  for (const a of onHost) {
-    const max = isIPv6(a.address) ? 128 : 32;
-    if (a.prefix >= max || a.interface === 'lo') continue;
-    if (inNetwork(address, a) && (!best || a.prefix > best.prefix)) best = a;
+  for (const n of nets) {
+    if (n.type === type && n.list.check(address, type) && (!best || n.host.prefix > best.prefix)) best = n.host;
   }
   return best;
 }
@@ -45,10 +56,11 @@ export function placeAddresses(
   const placed: AddressPlacement[] = [];
   const unplaced: string[] = [];
   const seen = new Set<string>();
+  const nets = networks(onHost);
   for (const f of config.floatingIps) {
     const [address = '', prefix = ''] = f.address.split('/');
     seen.add(address);
-    const ifname = f.interface ?? interfaceFor(address, onHost)?.interface;
+    const ifname = f.interface ?? interfaceFor(address, nets)?.interface;
     if (ifname) placed.push({ cidr: `${address}/${prefix}`, interface: ifname, why: 'floating IP' });
     else unplaced.push(f.address);
   }
@@ -60,7 +72,7 @@ export function placeAddresses(
   for (const vip of vips) {
     if (seen.has(vip.address)) continue;
     seen.add(vip.address);
-    const network = interfaceFor(vip.address, onHost);
+    const network = interfaceFor(vip.address, nets);
     if (network) placed.push({ cidr: `${vip.address}/${network.prefix}`, interface: network.interface, why: vip.why });
     else unplaced.push(vip.address);
   }
