@@ -1,0 +1,101 @@
+import type { AddressControl, Cidr, FrameSender, InterfaceInfo } from '@sluice/heartbeat';
+import { describe, expect, it } from 'vitest';
+import { createAddressesDriver } from '../../src/engine/index.js';
+import { version } from './fakes.js';
+
+/** The kernel's addresses as a set of `ifname address/prefix`, and the frames sent. */
+class FakeAddresses implements AddressControl {
+  readonly held = new Set<string>();
+  async interfaceInfo(): Promise<InterfaceInfo> {
+    return { index: 2, mac: Buffer.from([2, 0, 0, 0, 0, 1]) };
+  }
+  async add(ifname: string, cidr: Cidr): Promise<'added' | 'present'> {
+    const key = `${ifname} ${cidr.address}/${cidr.prefix}`;
+    if (this.held.has(key)) return 'present';
+    this.held.add(key);
+    return 'added';
+  }
+  async remove(ifname: string, cidr: Cidr): Promise<'removed' | 'absent'> {
+    return this.held.delete(`${ifname} ${cidr.address}/${cidr.prefix}`) ? 'removed' : 'absent';
+  }
+  close(): void {}
+}
+
+class FakeSender implements FrameSender {
+  readonly frames: string[] = [];
+  async send(ifname: string, frame: Buffer): Promise<void> {
+    this.frames.push(`${ifname} ${frame.length}`);
+  }
+  async close(): Promise<void> {}
+}
+
+function setup() {
+  const addresses = new FakeAddresses();
+  const sender = new FakeSender();
+  const list = () => [
+    { interface: 'eth0', address: '192.0.2.1', prefix: 24 },
+    ...[...addresses.held].map((h) => {
+      const [ifname = '', cidr = ''] = h.split(' ');
+      const [address = '', prefix = '0'] = cidr.split('/');
+      return { interface: ifname, address, prefix: Number(prefix) };
+    }),
+  ];
+  const driver = createAddressesDriver({ addresses, sender, list, isRoot: () => true });
+  return { addresses, sender, driver };
+}
+
+const config = (vips: string[]) =>
+  version(1, {
+    floatingIps: [{ address: '198.51.100.5/24', interface: 'eth1' }],
+    layer4: vips.map((vip, i) => ({ label: `s${i}`, vip, ports: [80], realServers: [] })),
+  }).config;
+const input = (vips: string[], active = true) => ({
+  version: 1,
+  config: config(vips),
+  server: () => ({ admin: 'online' as const, health: 'unchecked' as const }),
+  active,
+});
+
+describe('addresses driver', () => {
+  it('holds floating IPs and VIPs while active, announced; drops what is no longer configured; releases when passive', async () => {
+    const { addresses, sender, driver } = setup();
+    const first = await driver.apply(input(['192.0.2.10', '192.0.2.11']));
+    expect(first.changes).toEqual([
+      'addresses: add 198.51.100.5/24 to eth1 (floating IP)',
+      'addresses: add 192.0.2.10/24 to eth0 (VIP of layer4 s0)',
+      'addresses: add 192.0.2.11/24 to eth0 (VIP of layer4 s1)',
+    ]);
+    expect([...addresses.held].sort()).toEqual(['eth0 192.0.2.10/24', 'eth0 192.0.2.11/24', 'eth1 198.51.100.5/24']);
+    expect(sender.frames).toHaveLength(3);
+    expect((await driver.apply(input(['192.0.2.10', '192.0.2.11']))).changes).toEqual([]);
+    expect((await driver.apply(input(['192.0.2.10']))).changes).toEqual(['addresses: remove 192.0.2.11/24 from eth0']);
+    const passive = await driver.apply(input(['192.0.2.10'], false));
+    expect(passive.changes.sort()).toEqual([
+      'addresses: remove 192.0.2.10/24 from eth0',
+      'addresses: remove 198.51.100.5/24 from eth1',
+    ]);
+    expect(addresses.held.size).toBe(0);
+  });
+
+  it('names a VIP that no interface network holds, and puts back an address removed out of band', async () => {
+    const { addresses, driver } = setup();
+    const result = await driver.apply(input(['192.0.2.10', '203.0.113.9']));
+    expect(result.detail).toBe('203.0.113.9: no interface holds its network; give it a floating IP with an interface');
+    addresses.held.delete('eth0 192.0.2.10/24');
+    expect(await driver.drift()).toEqual(['addresses: put back 192.0.2.10/24 on eth0']);
+    expect(addresses.held.has('eth0 192.0.2.10/24')).toBe(true);
+    expect(await driver.drift()).toEqual([]);
+  });
+
+  it('without root the part is unavailable, saying why', async () => {
+    const driver = createAddressesDriver({
+      addresses: new FakeAddresses(),
+      sender: new FakeSender(),
+      isRoot: () => false,
+    });
+    expect(await driver.probe()).toEqual({
+      available: false,
+      detail: 'floating IPs and VIPs need root (CAP_NET_ADMIN, CAP_NET_RAW)',
+    });
+  });
+});
