@@ -14,7 +14,7 @@ import { RESOURCES, resourceById } from './resources.js';
 import { type Session, state, stopStatus } from './state.js';
 import { renderStatusBar } from './status-bar.js';
 
-const main = document.getElementById('main') as HTMLElement;
+const root = document.getElementById('main') as HTMLElement;
 const nav = document.getElementById('nav') as HTMLElement;
 const bar = document.getElementById('statusbar') as HTMLElement;
 let cleanup: (() => void) | undefined;
@@ -77,6 +77,10 @@ async function logout(): Promise<void> {
 async function route(): Promise<void> {
   cleanup?.();
   cleanup = undefined;
+  // Each route renders into its own element: a page still loading when the user moves on
+  // (or re-rendering after an action) then changes a detached element, never the new page.
+  const main = h('div');
+  root.replaceChildren(main);
   const [page = '', ...rest] = currentRoute();
   if (state.session === undefined) {
     try {
@@ -161,3 +165,9 @@ window.addEventListener('hashchange', () => {
   route().catch((error) => toast(String(error), true));
 });
 route().catch((error) => toast(String(error), true));
+
+// The skip link must not change the hash (that is the router's): it moves the focus instead.
+document.getElementById('skip')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  (root.querySelector('h1, input, select, textarea, button') as HTMLElement | null)?.focus() ?? root.focus();
+});

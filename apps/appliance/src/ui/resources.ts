@@ -1,3 +1,4 @@
+import { SCHEDULERS } from '@sluice/ipvs';
 import type { ApplianceConfig } from '../config/schema.js';
 import { type FieldSpec, formatPorts } from './forms.js';
 

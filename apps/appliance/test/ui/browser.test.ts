@@ -131,11 +131,23 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     app.harness.engine.setCounters(alpha, { bytesIn: 1000, bytesOut: 5000 });
     app.harness.api.sampleTraffic();
     app.harness.clock.advance(10_000);
-    app.harness.engine.setCounters(alpha, { bytesIn: 90_000, bytesOut: 400_000 });
-    app.harness.api.sampleTraffic();
+    for (const [bytesIn, bytesOut] of [
+      [90_000, 400_000],
+      [150_000, 1_200_000],
+      [260_000, 1_500_000],
+    ] as const) {
+      app.harness.engine.setCounters(alpha, { bytesIn, bytesOut });
+      app.harness.api.sampleTraffic();
+      app.harness.clock.advance(10_000);
+    }
     for (const [route, heading, name] of pages) {
       await page.goto(`${app.http}/lbadmin/#/${route}`);
-      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page
+        .getByRole('heading', { name: heading, exact: true })
+        .waitFor({ timeout: 10_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${route}: ${error.message}\n${await page.locator('main').innerText()}`);
+        });
       expect(await unlabelled(page), route).toEqual([]);
       await shot(name);
     }

@@ -50,9 +50,9 @@ export function trafficGraph(name: string, pts: readonly TrafficPoint[], width =
     svg('text', { x: pad, y: 12 }, `${name} — peak ${formatBytes(max)}/s`),
     svg('line', { x1: pad, y1: height - 20, x2: width - 8, y2: height - 20, stroke: '#999' }),
     svg('line', { x1: pad, y1: 14, x2: pad, y2: height - 20, stroke: '#999' }),
-    rates.length > 1
-      ? svg('path', { d: path, fill: 'none', stroke: '#1a5fb4', 'stroke-width': 2 })
-      : svg('text', { x: pad + 10, y: height / 2 }, 'collecting samples…'),
+    rates.length > 1 ? svg('path', { d: path, fill: 'none', stroke: '#1a5fb4', 'stroke-width': 2 }) : null,
+    rates.map((r) => svg('circle', { cx: x(r.t).toFixed(1), cy: y(r.rate).toFixed(1), r: 2.5, fill: '#1a5fb4' })),
+    rates.length === 0 ? svg('text', { x: pad + 10, y: height / 2 }, 'collecting samples…') : null,
     rates.length > 0 ? svg('text', { x: pad, y: height - 6 }, new Date(t0).toLocaleTimeString()) : null,
     rates.length > 0 ? svg('text', { x: width - 70, y: height - 6 }, new Date(t1).toLocaleTimeString()) : null,
   );
