@@ -169,5 +169,5 @@ route().catch((error) => toast(String(error), true));
 // The skip link must not change the hash (that is the router's): it moves the focus instead.
 document.getElementById('skip')?.addEventListener('click', (event) => {
   event.preventDefault();
-  (root.querySelector('h1, input, select, textarea, button') as HTMLElement | null)?.focus() ?? root.focus();
+  root.focus();
 });
