@@ -209,6 +209,7 @@ const daemonLike = await weightChanges({}, 'drift 5 s, observe 2 s');
 
 const result = {
   kernel: release(),
+  nodeFlags: process.execArgv.join(' '),
   services: SERVICES,
   serversPerService: SERVERS,
   coldStartMs: cold.map((c) => c.totalMs),

@@ -25,7 +25,13 @@ await build({
 });
 
 const result = await runInKernel({
-  command: [process.execPath, here('./engine-bench.mjs'), bundle],
+  // BENCH_NODE_FLAGS: Node flags for the process under test (e.g. a larger young generation).
+  command: [
+    process.execPath,
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    here('./engine-bench.mjs'),
+    bundle,
+  ],
   env: {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_'))),
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -49,7 +55,7 @@ const q = r.quiet;
 const d = r.daemonLike;
 const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12), inside the
 rig's User-Mode Linux kernel ${r.kernel} (one CPU; a system call costs tens of times a native one: read the
-ratios, not the absolute figures). ${r.services.toLocaleString('en')} Layer 4 virtual services × ${r.serversPerService} real servers
+ratios, not the absolute figures)${r.nodeFlags ? `, Node flags \`${r.nodeFlags}\`` : ''}. ${r.services.toLocaleString('en')} Layer 4 virtual services × ${r.serversPerService} real servers
 (${(r.services * r.serversPerService).toLocaleString('en')}), NAT. Reproduce: \`npm run bench -w apps/appliance\`.
 
 | what | figure | goal |

@@ -145,14 +145,33 @@ export function desiredService(
   return { services, owners };
 }
 
-/** What decides a service's IPVS entries: its configuration and the states of its servers. */
-export function fingerprint(service: Layer4Service, state: ServerState): string {
+/** The admin and health states of a service's servers, as a short string to compare. */
+export function serverStates(service: Layer4Service, state: ServerState): string {
   let states = '';
   for (const server of service.realServers) {
     const s = state({ layer: 'layer4', service: service.label, server: server.label });
     states += `${s.admin[0]}${s.health[0]}${s.health[1]}`;
   }
-  return `${JSON.stringify(service)}|${states}`;
+  return states;
+}
+
+/** Deep equality of two JSON values, without building strings (a config holds thousands of services). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
+  }
+  return true;
 }
 
 export function desiredLayer4(config: ApplianceConfig, state: ServerState): Layer4Desired {

@@ -16,14 +16,17 @@ import {
   type ServiceWithDestinations,
   serviceId,
 } from '@sluice/ipvs';
+import type { Layer4Service } from '../../config/schema.js';
 import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { serverKey } from '../driver.js';
-import { desiredService, fingerprint } from './desired.js';
+import { desiredService, sameValue, serverStates } from './desired.js';
 
 interface LabelState {
-  fingerprint: string;
+  /** The configured service as last applied (stored versions are frozen: safe to keep). */
+  service: Layer4Service;
+  states: string;
   services: DesiredService[];
   owners: [string, RealServerRef][];
 }
@@ -102,7 +105,7 @@ export class Layer4Driver implements PartDriver {
   private reader: IpvsClient | undefined;
   /** What the kernel holds, as far as our own applies know: serviceId -> service. undefined: read it. */
   private model: Map<string, ServiceWithDestinations> | undefined;
-  /** Per configured service: its fingerprint and IPVS services as last applied. */
+  /** Per configured service: what it was and its IPVS services, as last applied. */
   private readonly byLabel = new Map<string, LabelState>();
   private servicesCache: DesiredService[] | undefined;
   private ownersCache: Map<string, RealServerRef> | undefined;
@@ -156,7 +159,7 @@ export class Layer4Driver implements PartDriver {
 
   /**
    * Plans only the services whose configuration or server states changed since the last
-   * apply (a fingerprint per service): a one-server change in a table of thousands is one
+   * apply (compared field by field): a one-server change in a table of thousands is one
    * edit, planned in microseconds. The first apply (and any after a failure) reads the
    * kernel and plans the whole table, owning it: what nobody declared is removed.
    */
@@ -177,9 +180,10 @@ export class Layer4Driver implements PartDriver {
       const changed = new Map<string, LabelState>();
       for (const [label, { service, index }] of configured) {
         if (only && !only.has(label)) continue;
-        const print = fingerprint(service, input.server);
-        if (this.byLabel.get(label)?.fingerprint === print) continue;
-        changed.set(label, { fingerprint: print, ...desiredService(service, `layer4[${index}]`, input.server) });
+        const states = serverStates(service, input.server);
+        const before = this.byLabel.get(label);
+        if (before && before.states === states && sameValue(before.service, service)) continue;
+        changed.set(label, { service, states, ...desiredService(service, `layer4[${index}]`, input.server) });
       }
       const removed = only ? [] : [...this.byLabel.keys()].filter((label) => !configured.has(label));
       const desired = [...changed.values()].flatMap((l) => l.services);
