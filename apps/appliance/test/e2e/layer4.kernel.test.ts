@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RealServerStatus } from '../../src/daemon/interfaces.js';
 import {
   LAB_HEALTH_CHECK,
   type LabTopology,
@@ -8,7 +9,7 @@ import {
 } from '../../src/lab/index.js';
 import { Appliance, until } from './harness/appliance.js';
 import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, serverStatus } from './harness/lab.js';
-import { clients, tally, untilTraffic } from './harness/traffic.js';
+import { clients, untilTraffic } from './harness/traffic.js';
 
 // The lab's single balancer runs the real daemon; DR, NAT and TUN services are created
 // through the REST API and must serve both client namespaces through the real IPVS.
@@ -30,6 +31,26 @@ describe('Layer 4 services made through the API', () => {
       },
       30_000,
     );
+
+  /** Waits for a real server's status to satisfy `accept`; the error shows the last one seen. */
+  const untilStatus = async (service: string, server: string, accept: (s: RealServerStatus) => boolean) => {
+    let last: RealServerStatus | undefined;
+    return until(`${service}/${server} status`, async () => {
+      last = await serverStatus(appliance.api, 'layer4', service, server);
+      return last && accept(last) ? last : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; last status: ${JSON.stringify(last)}`);
+    });
+  };
+
+  /** Rethrows with the balancer's IPVS table, so a failure shows what the kernel really holds. */
+  const withIpvs = async (error: Error): Promise<never> => {
+    const table = await appliance.host.exec('ipvsadm', ['-Ln']).then(
+      (r) => r.stdout,
+      (e: Error) => e.message,
+    );
+    throw new Error(`${error.message}\nipvsadm -Ln in the balancer:\n${table}`);
+  };
 
   beforeAll(async () => {
     topology = await freshLab();
@@ -62,15 +83,16 @@ describe('Layer 4 services made through the API', () => {
     await allGreen('lab-dr');
     const path = '/runtime/layer4/services/lab-dr/real-servers/alpha';
     await appliance.api.call('POST', path, { state: 'offline' });
-    const status = await until('alpha blue', async () => {
-      const s = await serverStatus(appliance.api, 'layer4', 'lab-dr', 'alpha');
-      return s?.colour === 'blue' ? s : undefined;
-    });
-    expect(status).toMatchObject({ admin: 'offline', colour: 'blue', effectiveWeight: 0 });
+    await untilStatus('lab-dr', 'alpha', (s) => s.colour === 'blue');
     for (const client of clients(topology)) {
-      const t = await tally(client, url('dr'), 6);
-      expect(t).toMatchObject({ errors: 0, names: { bravo_server: 3, charlie_server: 3 } });
+      const t = await untilTraffic(`${client.label} avoids alpha`, client, url('dr'), 6, (x) =>
+        balancedOver(x, ['bravo_server', 'charlie_server']),
+      ).catch(withIpvs);
+      expect(t.names).toEqual({ bravo_server: 3, charlie_server: 3 });
     }
+    // Offline takes the destination out of the kernel: the status reports weight 0 for it.
+    const status = await untilStatus('lab-dr', 'alpha', (s) => s.effectiveWeight === 0).catch(withIpvs);
+    expect(status).toMatchObject({ admin: 'offline', colour: 'blue', effectiveWeight: 0 });
     await appliance.api.call('POST', path, { state: 'online' });
     await allGreen('lab-dr');
     const [first] = clients(topology);
@@ -82,10 +104,9 @@ describe('Layer 4 services made through the API', () => {
     await allGreen('lab-nat');
     await labWeb('charlie', 'stop', { prefix: E2E_PREFIX });
     try {
-      const red = await until('charlie red', async () => {
-        const s = await serverStatus(appliance.api, 'layer4', 'lab-nat', 'charlie');
-        return s?.colour === 'red' ? s : undefined;
-      });
+      const red = await untilStatus('lab-nat', 'charlie', (s) => s.colour === 'red' && s.effectiveWeight === 0).catch(
+        withIpvs,
+      );
       expect(red).toMatchObject({ health: 'down', admin: 'online', effectiveWeight: 0 });
       for (const client of clients(topology)) {
         const t = await untilTraffic(`${client.label} avoids charlie`, client, url('nat'), 6, (x) =>

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Host, type NamespaceProcess } from '@sluice/testkit';
 import { ApiClient } from './api.js';
 
-export const CLI = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
+/** The built CLI; SLUICE_E2E_CLI points at another build (a copy no concurrent build can wipe). */
+export const CLI = process.env.SLUICE_E2E_CLI ?? fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 const FORWARDER = fileURLToPath(new URL('../fixtures/unix-forward.mjs', import.meta.url));
 export const ADMIN_PORT = 9080;
 export const NEW_PASSWORD = 'e2e-lab-Password-42!';
@@ -68,23 +69,27 @@ export class Appliance {
     return appliance;
   }
 
-  /** `serve` in the namespace; resolves once the API answers its health check. */
+  /** `serve` in the namespace; resolves once the API answers its health check, fails at once if it exits. */
   async startDaemon(): Promise<void> {
-    this.daemon = this.host.spawn(process.execPath, [CLI, 'serve', '--data-dir', this.dataDir, ...this.extraArgs]);
-    const daemon = this.daemon;
-    await until(
-      `the appliance in ${this.host.netns} answers /api/v1/health`,
-      async () => {
-        if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) {
-          throw new Error(`serve exited (${daemon.child.exitCode ?? daemon.child.signalCode}): ${daemon.log}`);
-        }
-        const response = await this.api.raw('GET', '/health', undefined, {}, 2_000);
-        return response.status === 200 ? true : undefined;
-      },
-      60_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\ndaemon output:\n${daemon.log}`);
-    });
+    const daemon = this.host.spawn(process.execPath, [CLI, 'serve', '--data-dir', this.dataDir, ...this.extraArgs]);
+    this.daemon = daemon;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) {
+        throw new Error(
+          `serve in ${this.host.netns} exited (${daemon.child.exitCode ?? daemon.child.signalCode}):\n${daemon.log}`,
+        );
+      }
+      const status = await this.api.raw('GET', '/health', undefined, {}, 2_000).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the appliance in ${this.host.netns} does not answer /api/v1/health in 90 s:\n${daemon.log}`);
+      }
+      await sleep(250);
+    }
   }
 
   private async firstLogin(): Promise<void> {
