@@ -5,7 +5,9 @@ import { type ApplianceConfig, configSchema, defaultConfig } from '../config/sch
 import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import { type AuditEntry, AuditLog } from './audit.js';
+import { applyPatch, isPatch, makePatch, type PatchOp } from './delta.js';
 import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
+import { validateAgainst } from './incremental.js';
 
 /** Who made a version, when and why. */
 export interface VersionInfo {
@@ -49,6 +51,19 @@ export interface ConfigStoreOptions {
 }
 
 const FILE_FORMAT = 1;
+/** At most this many delta files between two whole ones, so that reading an old version replays few. */
+const FULL_EVERY = 200;
+/** A change whose delta is bigger than this is stored whole. */
+const MAX_DELTA_BYTES = 256 * 1024;
+/** Recent versions kept decoded in memory (they share structure, so this costs little). */
+const CACHE_SIZE = 64;
+
+/** A version file as stored: a whole configuration, or the change from the version before. */
+interface VersionRecord extends VersionInfo {
+  config?: ApplianceConfig;
+  base?: number;
+  patch?: PatchOp[];
+}
 const VERSION_NAME = /^(\d{12})\.json$/;
 const nameOf = (version: number) => `${String(version).padStart(12, '0')}.json`;
 const AUTHOR = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,128}$/u;
@@ -85,6 +100,9 @@ export class ConfigStore {
   private readonly now: () => Date;
   private head: StoredVersion;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The newest version stored whole. */
+  private lastFull = 0;
+  private readonly cache = new Map<number, StoredVersion>();
 
   private constructor(dataDir: string, head: StoredVersion, now: () => Date) {
     this.dataDir = dataDir;
@@ -139,6 +157,7 @@ export class ConfigStore {
       });
     } else {
       store.head = await store.get(latest);
+      store.lastFull = await store.findLastFull(latest);
       // The configuration that is about to be applied must be one this code understands.
       if (!configSchema.safeParse(store.head.config).success) {
         const file = join(versionsDir, nameOf(latest));
@@ -160,6 +179,42 @@ export class ConfigStore {
       throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
     }
     if (version === this.head.version) return this.head;
+    const cached = this.cache.get(version);
+    if (cached !== undefined) return cached;
+    // Walk back to a whole version (or one in memory), then replay the deltas forward.
+    const chain: VersionRecord[] = [];
+    let current: StoredVersion | undefined;
+    for (let n = version; current === undefined; n--) {
+      const known = n === this.head.version ? this.head : this.cache.get(n);
+      if (known !== undefined) {
+        current = known;
+        break;
+      }
+      const record = await this.readRecord(n);
+      if (record.config !== undefined) {
+        const { base: _base, patch: _patch, ...whole } = record;
+        current = deepFreeze(whole as StoredVersion);
+        break;
+      }
+      chain.push(record);
+    }
+    for (const record of chain.reverse()) {
+      const config = applyPatch(current.config, record.patch as PatchOp[]);
+      const file = join(this.versionsDir, nameOf(record.version));
+      if (config === undefined) {
+        throw new ApplianceError('STORE_CORRUPT', `${file} does not apply to version ${current.version}`, {
+          field: file,
+        });
+      }
+      const { version: v, author, time, comment } = record;
+      current = deepFreeze({ version: v, author, time, comment, config });
+    }
+    this.remember(current);
+    return current;
+  }
+
+  /** A version file, checked for its shape but not decoded into a configuration. */
+  private async readRecord(version: number): Promise<VersionRecord> {
     const file = join(this.versionsDir, nameOf(version));
     let text: string;
     try {
@@ -170,17 +225,32 @@ export class ConfigStore {
       }
       throw ioError(`cannot read ${file}`, cause);
     }
-    let stored: StoredVersion & { format?: unknown };
+    let stored: VersionRecord & { format?: unknown };
     try {
       stored = JSON.parse(text);
     } catch (cause) {
       throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { cause, field: file });
     }
-    if (stored.format !== FILE_FORMAT || stored.version !== version || typeof stored.config !== 'object') {
+    const whole = typeof stored.config === 'object' && stored.config !== null;
+    const delta = stored.base === version - 1 && isPatch(stored.patch);
+    if (stored.format !== FILE_FORMAT || stored.version !== version || whole === delta) {
       throw new ApplianceError('STORE_CORRUPT', `${file} is not configuration version ${version}`, { field: file });
     }
     const { format: _format, ...rest } = stored;
-    return deepFreeze(rest);
+    return rest;
+  }
+
+  private remember(version: StoredVersion): void {
+    this.cache.set(version.version, version);
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(Math.min(...this.cache.keys()));
+  }
+
+  /** The newest version stored whole at or before `latest` (a delta's base is always the version before it). */
+  private async findLastFull(latest: number): Promise<number> {
+    for (let n = latest; n >= 1; n--) {
+      if ((await this.readRecord(n)).config !== undefined) return n;
+    }
+    return 0;
   }
 
   /** Versions newest first, without their configurations. */
@@ -189,8 +259,16 @@ export class ConfigStore {
     const before = options.before ?? this.head.version + 1;
     const out: VersionInfo[] = [];
     for (let version = Math.min(before - 1, this.head.version); version >= 1 && out.length < limit; version--) {
-      const { config: _config, ...info } = await this.get(version);
-      out.push(info);
+      let known: VersionInfo;
+      try {
+        known =
+          version === this.head.version ? this.head : (this.cache.get(version) ?? (await this.readRecord(version)));
+      } catch (error) {
+        // Replicated versions keep the peer's numbers, so a node may lack some.
+        if ((error as ApplianceError).code === 'STORE_NOT_FOUND') continue;
+        throw error;
+      }
+      out.push({ version: known.version, author: known.author, time: known.time, comment: known.comment });
     }
     return out;
   }
@@ -310,7 +388,7 @@ export class ConfigStore {
       await this.reject(action, request, problem);
       throw problem;
     }
-    const result = validateConfig(config);
+    const result = validateAgainst(config, this.head.config);
     if (!result.ok) {
       const error = rejected(result.errors);
       await this.reject(action, request, error);
@@ -385,11 +463,22 @@ export class ConfigStore {
     time = this.now().toISOString(),
   ): Promise<void> {
     const stored: StoredVersion = { version, author, time, comment, config };
-    await createDurably(
-      this.versionsDir,
-      nameOf(version),
-      `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`,
-    );
+    const base = this.head;
+    let data: string | undefined;
+    // A small change is stored as the delta from the version before (one line per
+    // operation); every FULL_EVERY versions, or when the change is large, the whole
+    // configuration is, pretty-printed.
+    if (base.version >= 1 && base.version === version - 1 && version - this.lastFull < FULL_EVERY) {
+      const patch = makePatch(base.config, config);
+      const { config: _config, ...info } = stored;
+      const text = `${JSON.stringify({ format: FILE_FORMAT, ...info, base: base.version, patch })}\n`;
+      if (text.length <= MAX_DELTA_BYTES) data = text;
+    }
+    const whole = data === undefined;
+    data ??= `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`;
+    await createDurably(this.versionsDir, nameOf(version), data);
+    if (whole) this.lastFull = version;
+    if (base.version > 0) this.remember(base);
     this.head = deepFreeze(stored);
   }
 

@@ -1,0 +1,153 @@
+import type { z } from 'zod';
+import { type ApplianceConfig, configSchema } from '../config/schema.js';
+import { checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
+
+/*
+ * Validation that reuses what is already known valid. A change made through the API
+ * starts from the current configuration, whose objects are frozen and were validated
+ * when they were stored; the new document shares every object it did not change. Only
+ * the objects that are new are parsed against their schema, and a parsed object equal
+ * to the stored one with the same label is replaced by it, so that the result shares
+ * structure with the current version (which makes the next change, and its delta on
+ * disk, cheap). The cross-object rules always run over the whole result. Whenever
+ * anything is not as expected, or a part fails, the whole document goes through
+ * validateConfig, so the errors (and what is accepted) are exactly the same as without
+ * this shortcut.
+ */
+
+type Schema = z.ZodType;
+type Item = Record<string, unknown>;
+
+interface ZodInternals {
+  _zod: {
+    def: { type: string; innerType?: Schema; element?: Schema; checks?: { _zod: { def: Record<string, unknown> } }[] };
+  };
+}
+const def = (schema: Schema) => (schema as unknown as ZodInternals)._zod.def;
+
+interface ListShape {
+  element: Schema;
+  max: number;
+}
+
+/** A `z.array(element).max(n).default([])` field; undefined for anything else. */
+function listShape(schema: Schema): ListShape | undefined {
+  const outer = def(schema);
+  if (outer.type !== 'default' || outer.innerType === undefined) return undefined;
+  const inner = def(outer.innerType);
+  if (inner.type !== 'array' || inner.element === undefined) return undefined;
+  let max = Number.POSITIVE_INFINITY;
+  for (const check of inner.checks ?? []) {
+    const d = check._zod.def;
+    if (d.check !== 'max_length' || typeof d.maximum !== 'number') return undefined;
+    max = d.maximum;
+  }
+  return { element: inner.element, max };
+}
+
+const isPlain = (value: unknown): value is Item =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.getPrototypeOf(value) === Object.prototype;
+
+/** Structural equality of parsed JSON values. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
+  if (isPlain(a) && isPlain(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same(a[key], b[key]));
+  }
+  return false;
+}
+
+const keyOf = (item: unknown) => (isPlain(item) ? (item.label ?? item.address ?? item.username) : undefined);
+
+class Fallback extends Error {}
+
+function parseList(
+  input: unknown,
+  base: readonly unknown[] | undefined,
+  shape: ListShape,
+  nested?: ListShape,
+): unknown[] {
+  if (!Array.isArray(input) || input.length > shape.max) throw new Fallback();
+  const known = new Set(base ?? []);
+  const byKey = new Map<unknown, unknown>();
+  for (const item of base ?? []) byKey.set(keyOf(item), item);
+  return input.map((item) => {
+    if (known.has(item)) return item;
+    const previous = byKey.get(keyOf(item));
+    let parsed: unknown;
+    if (nested !== undefined && isPlain(item) && Array.isArray(item.realServers)) {
+      // A service: its real servers one by one, so that changing one costs one.
+      const head = shape.element.safeParse({ ...item, realServers: [] });
+      if (!head.success) throw new Fallback();
+      const servers = parseList(
+        item.realServers,
+        (previous as Item | undefined)?.realServers as unknown[] | undefined,
+        nested,
+      );
+      parsed = { ...(head.data as Item), realServers: servers };
+    } else {
+      const result = shape.element.safeParse(item);
+      if (!result.success) throw new Fallback();
+      parsed = result.data;
+    }
+    return previous !== undefined && same(parsed, previous) ? previous : parsed;
+  });
+}
+
+const shapes = new Map<string, { list?: ListShape; nested?: ListShape; schema: Schema }>();
+for (const [key, schema] of Object.entries(configSchema.shape) as [string, Schema][]) {
+  const list = listShape(schema);
+  let nested: ListShape | undefined;
+  if (list !== undefined && (key === 'layer4' || key === 'layer7')) {
+    const realServers = (list.element as unknown as { shape?: Record<string, Schema> }).shape?.realServers;
+    nested = realServers === undefined ? undefined : listShape(realServers);
+  }
+  shapes.set(key, { schema, ...(list === undefined ? {} : { list }), ...(nested === undefined ? {} : { nested }) });
+}
+
+/** validateConfig(input), faster when `input` shares objects with `base` (a stored, valid configuration). */
+export function validateAgainst(input: unknown, base: ApplianceConfig): ValidationResult {
+  if (!isPlain(input)) return validateConfig(input);
+  for (const key of Object.keys(input)) if (!shapes.has(key)) return validateConfig(input);
+  const out: Item = {};
+  const previous = base as unknown as Item;
+  try {
+    for (const [key, { schema, list, nested }] of shapes) {
+      const value = input[key];
+      if (value !== undefined && value === previous[key]) {
+        out[key] = value;
+        continue;
+      }
+      let parsed: unknown;
+      if (list !== undefined && value !== undefined) {
+        parsed = parseList(value, previous[key] as unknown[] | undefined, list, nested);
+        const old = previous[key] as unknown[] | undefined;
+        if (
+          old !== undefined &&
+          (parsed as unknown[]).length === old.length &&
+          (parsed as unknown[]).every((x, i) => x === old[i])
+        ) {
+          parsed = old;
+        }
+      } else {
+        const result = schema.safeParse(value);
+        if (!result.success) throw new Fallback();
+        parsed = result.data;
+        if (same(parsed, previous[key])) parsed = previous[key];
+      }
+      if (parsed !== undefined) out[key] = parsed;
+    }
+  } catch (error) {
+    if (error instanceof Fallback) return validateConfig(input);
+    throw error;
+  }
+  const config = out as ApplianceConfig;
+  const { errors, warnings } = checkSemantics(config);
+  if (errors.length > 0) return validateConfig(input);
+  return { ok: true, config, errors: [], warnings };
+}
