@@ -188,6 +188,16 @@ export function createApi(deps: ApiDeps): Api {
 
     const reply = await route.handler(ctx);
     if (reply === undefined) return;
+    if (reply.json !== undefined) {
+      res.writeHead(reply.status ?? 200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(reply.json)),
+        ...reply.headers,
+      });
+      res.end(head ? undefined : reply.json);
+      return;
+    }
     if (typeof reply.body === 'string') {
       const text = reply.body;
       res.writeHead(reply.status ?? 200, {

@@ -27,7 +27,10 @@ export interface Ctx {
 
 export interface Reply {
   status?: number;
+  /** Sent as JSON; a string is sent as it is (with the route's content type). */
   body: unknown;
+  /** A body already serialised as JSON (cached answers). */
+  json?: string;
   headers?: Record<string, string>;
 }
 

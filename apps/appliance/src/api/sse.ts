@@ -3,6 +3,8 @@ import { SECURITY_HEADERS } from './http.js';
 
 export interface EventStream {
   send(event: string, data: unknown, id?: number): void;
+  /** `json`: one line of JSON, already serialised. */
+  sendJson(event: string, json: string): void;
   readonly closed: boolean;
   onClose(listener: () => void): void;
   close(): void;
@@ -30,6 +32,10 @@ export function openEventStream(res: ServerResponse, keepAliveSeconds: number, s
     send(event, data, id) {
       if (closed) return;
       res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    sendJson(event, json) {
+      if (closed) return;
+      res.write(`event: ${event}\ndata: ${json.trimEnd()}\n\n`);
     },
     get closed() {
       return closed;

@@ -58,7 +58,24 @@ export function observeRoutes(
 ): Route[] {
   const { engine, ha, store, logs } = deps;
   const keepAlive = deps.sseKeepAliveSeconds ?? 15;
-  const status = () => ({ ha: ha.status(), engine: engine.status(), configVersion: store.current().version });
+  const status = (): unknown => ({ ha: ha.status(), engine: engine.status(), configVersion: store.current().version });
+  // The status of thousands of real servers is megabytes of JSON: it is serialised once
+  // per change (engine or HA event, new version) and at most once a second for the
+  // counters, whatever the number of readers and live views.
+  let cached: { text: string; time: number; version: number } | undefined;
+  const invalidate = () => {
+    cached = undefined;
+  };
+  engine.onStatus(invalidate);
+  ha.onStatus(invalidate);
+  const statusText = (): string => {
+    const time = now().getTime();
+    const version = store.current().version;
+    if (cached === undefined || cached.version !== version || time - cached.time >= 1000 || time < cached.time) {
+      cached = { text: `${JSON.stringify(status())}\n`, time, version };
+    }
+    return cached.text;
+  };
   return [
     {
       method: 'GET',
@@ -66,7 +83,7 @@ export function observeRoutes(
       summary: 'HA role, engine parts, every VIP and real server with its colour',
       tag: 'status',
       access: 'read',
-      handler: async () => ({ body: status() }),
+      handler: async () => ({ body: undefined, json: statusText() }),
     },
     {
       method: 'GET',
@@ -83,10 +100,10 @@ export function observeRoutes(
           pending = true;
           setImmediate(() => {
             pending = false;
-            stream.send('status', status());
+            stream.sendJson('status', statusText());
           });
         };
-        stream.send('status', status());
+        stream.sendJson('status', statusText());
         const offEngine = engine.onStatus(push);
         const offHa = ha.onStatus(push);
         stream.onClose(() => {

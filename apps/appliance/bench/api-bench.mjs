@@ -1,0 +1,207 @@
+// REST API latency with a large configuration: 1,000 Layer 4 virtual services with 10 real
+// servers each (10,000 real servers). Reads: GET one service, GET the status of everything.
+// Writes: PUT one real server (a new configuration version), timed until the answer, which
+// comes once the version is durable on disk (fsynced); the engine is a stand-in here, so
+// "until the kernel reflects it" is the engine benchmark's figure, not this one's.
+// Run after a build: `npm run bench -w apps/appliance` (or `node bench/api-bench.mjs`).
+// BENCH_SERVICES, BENCH_SERVERS, BENCH_READS, BENCH_WRITES change the sizes.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, createServer, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ConfigStore, createApi, createLogBook, openAdminStates, openAuth } from '../dist/index.js';
+
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
+const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
+const READS = Number(process.env.BENCH_READS ?? 2000);
+const WRITES = Number(process.env.BENCH_WRITES ?? 1000);
+
+function configuration() {
+  const layer4 = [];
+  for (let i = 0; i < SERVICES; i++) {
+    const realServers = [];
+    for (let j = 0; j < SERVERS; j++) {
+      realServers.push({ label: `rs-${j}`, address: `198.51.100.${(j % 250) + 1}`, weight: 1 });
+    }
+    layer4.push({
+      label: `svc-${i}`,
+      vip: `192.0.2.${(i % 250) + 1}`,
+      ports: [1000 + Math.floor(i / 250)],
+      forwarding: 'dr',
+      realServers,
+    });
+  }
+  return { layer4 };
+}
+
+/** An engine that applies nothing and keeps a status like the real one's (computed on apply). */
+function benchEngine() {
+  let status = { version: null, parts: [], services: [] };
+  return {
+    async start() {},
+    async stop() {},
+    async apply(version) {
+      status = {
+        version: version.version,
+        parts: [{ part: 'layer4', state: 'applied' }],
+        services: version.config.layer4.map((s) => ({
+          layer: 'layer4',
+          label: s.label,
+          vip: s.vip,
+          ports: s.ports.map(String),
+          protocol: s.protocol,
+          colour: 'green',
+          fallbackActive: false,
+          connections: 0,
+          bytesIn: 0,
+          bytesOut: 0,
+          realServers: s.realServers.map((r) => ({
+            label: r.label,
+            address: r.address,
+            port: r.port ?? null,
+            admin: 'online',
+            health: 'unchecked',
+            colour: 'green',
+            weight: r.weight,
+            effectiveWeight: r.weight,
+            activeConnections: 0,
+            inactiveConnections: 0,
+            bytesIn: 0,
+            bytesOut: 0,
+          })),
+        })),
+      };
+      return { version: version.version, parts: status.parts, changes: [] };
+    },
+    async setActive() {},
+    status: () => status,
+    onStatus: () => () => {},
+    connections: async () => [],
+    layer7Stats: async () => [],
+  };
+}
+
+const ha = {
+  status: () => ({ enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] }),
+  isEditable: () => true,
+  takeover: async () => ha.status(),
+  standby: async () => ha.status(),
+  replicate: async () => {},
+  onStatus: () => () => {},
+};
+
+const dir = await mkdtemp(join(tmpdir(), 'sluice-api-bench-'));
+const store = await ConfigStore.open(dir);
+const auth = await openAuth(dir, { store });
+await store.commit({
+  config: { ...configuration(), administration: store.current().config.administration },
+  baseVersion: store.current().version,
+  author: 'bench',
+});
+const adminStates = await openAdminStates(dir);
+const logs = await createLogBook({ dir: join(dir, 'logs') });
+const engine = benchEngine();
+await engine.apply(store.current());
+const api = createApi({
+  store,
+  adminStates,
+  engine,
+  ha,
+  logs,
+  auth,
+  capabilities: [],
+  version: 'bench',
+  trafficIntervalSeconds: 0,
+});
+const server = createServer((req, res) => api.handle(req, res));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const port = server.address().port;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const authorization = `Bearer ${auth.cliToken}`;
+
+function call(method, path, body) {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  const headers = { authorization };
+  if (data !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(data);
+  }
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        if (res.statusCode >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${Buffer.concat(chunks)}`));
+        else resolve(Buffer.concat(chunks));
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function measure(name, count, fn) {
+  for (let i = 0; i < Math.min(50, count); i++) await fn(i);
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await fn(i);
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  return { name, count, p50: at(0.5), p99: at(0.99), max: samples[samples.length - 1] };
+}
+
+const random = (() => {
+  let a = 42;
+  return () => {
+    a = (a * 1103515245 + 12345) % 2147483648;
+    return a / 2147483648;
+  };
+})();
+const statusBytes = (await call('GET', '/api/v1/status')).length;
+const results = [];
+results.push(
+  await measure('GET /layer4/services/{label}', READS, () =>
+    call('GET', `/api/v1/layer4/services/svc-${Math.floor(random() * SERVICES)}`),
+  ),
+);
+results.push(
+  await measure(`GET /status (${(statusBytes / 1e6).toFixed(1)} MB)`, Math.ceil(READS / 4), () =>
+    call('GET', '/api/v1/status'),
+  ),
+);
+let weight = 2;
+results.push(
+  await measure('PUT .../real-servers/{label} (stored)', WRITES, () => {
+    const service = Math.floor(random() * SERVICES);
+    const rs = Math.floor(random() * SERVERS);
+    weight = (weight % 100) + 1;
+    return call(
+      'PUT',
+      `/api/v1/layer4/services/svc-${service}/real-servers/rs-${rs}?version=${store.current().version}`,
+      {
+        address: `198.51.100.${(rs % 250) + 1}`,
+        weight,
+      },
+    );
+  }),
+);
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(
+  `API benchmark: ${SERVICES} services x ${SERVERS} real servers; ${cpus().length} x ${cpu}; node ${process.version}`,
+);
+console.log('| request | n | p50 ms | p99 ms | max ms |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const r of results) {
+  console.log(`| ${r.name} | ${r.count} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} |`);
+}
+console.log(JSON.stringify({ services: SERVICES, servers: SERVERS, results }));
+agent.destroy();
+await api.close();
+server.close();
+await logs.close();
+await rm(dir, { recursive: true, force: true });
