@@ -51,7 +51,7 @@ interface Fuzzed {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body?: string | Buffer;
+  body?: string | Buffer | undefined;
   kind: string;
 }
 

@@ -48,7 +48,7 @@ export class Client {
       headers: all,
       ...(body === undefined
         ? {}
-        : { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) }),
+        : { body: typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body) }),
     });
     const text = await response.text();
     const setCookie = response.headers.get('set-cookie');

@@ -32,7 +32,7 @@ export async function readEvents(
             .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
         );
         if (fields.event === event)
-          events.push({ ...(fields.id ? { id: fields.id } : {}), data: JSON.parse(fields.data) });
+          events.push({ ...(fields.id ? { id: fields.id } : {}), data: JSON.parse(fields.data ?? 'null') });
       }
       if (!opened && afterOpen) {
         opened = true;
