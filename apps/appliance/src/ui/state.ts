@@ -28,6 +28,8 @@ export async function loadConfig(): Promise<{ version: number; config: Appliance
 type StatusListener = (status: StatusSnapshot) => void;
 const statusListeners = new Set<StatusListener>();
 let events: EventSource | undefined;
+/** Pushed statuses so far: a fetched one older than the last push must not replace it. */
+let pushed = 0;
 
 /**
  * One live status stream for the whole page (the status bar and the overview share it):
@@ -40,6 +42,7 @@ export function watchStatus(listener: StatusListener): () => void {
   if (events === undefined) {
     events = new EventSource(apiUrl('/status/events'));
     events.addEventListener('status', (event) => {
+      pushed++;
       state.status = JSON.parse((event as MessageEvent<string>).data) as StatusSnapshot;
       for (const l of statusListeners) l(state.status);
     });
@@ -55,6 +58,9 @@ export function stopStatus(): void {
 
 /** Fetch the status once (before the stream's first event, and after actions). */
 export async function refreshStatus(): Promise<void> {
-  state.status = await api.get<StatusSnapshot>('/status');
-  for (const l of statusListeners) l(state.status);
+  const before = pushed;
+  const status = await api.get<StatusSnapshot>('/status');
+  if (pushed !== before) return;
+  state.status = status;
+  for (const l of statusListeners) l(status);
 }

@@ -160,5 +160,30 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     for (const write of checked) expect(write.csrf, write.url).toBeTruthy();
   });
 
+  it('shows the HA role, state, link and warnings in the status bar, live, with takeover and standby', async () => {
+    const bar = page.locator('#statusbar');
+    const on = () => bar.locator('[aria-current="true"]').allTextContents();
+    await page.goto(`${app.http}/lbadmin/#/overview`);
+    await expect.poll(on).toEqual(['Standalone', 'Active']);
+    app.harness.ha.setPair('passive');
+    await expect.poll(on).toEqual(['Slave', 'Passive']);
+    expect(await bar.getByTestId('link').textContent()).toBe('Link: up (peer lbpeer 203.0.113.2)');
+    await bar.getByRole('button', { name: 'Take over' }).click();
+    await expect.poll(on).toEqual(['Slave', 'Active']);
+    // The link goes down: the bar says so, with the HA node's warning, without a reload.
+    app.harness.ha.current = {
+      ...app.harness.ha.current,
+      link: 'down',
+      warnings: ['no heartbeat from lbpeer for 3 s: both nodes may be active'],
+    };
+    await bar.getByRole('button', { name: 'Standby' }).click();
+    await expect.poll(on).toEqual(['Slave', 'Passive']);
+    await bar.getByText('Link: DOWN').waitFor();
+    await bar.getByRole('alert').getByText('no heartbeat from lbpeer for 3 s: both nodes may be active').waitFor();
+    await shot('26-status-bar-ha');
+    app.harness.ha.current = { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] };
+    await app.harness.ha.takeover().catch(() => undefined);
+  });
+
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));
 });
