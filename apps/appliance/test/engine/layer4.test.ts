@@ -3,7 +3,7 @@ import { destinationId, serviceId } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
 import { ARP_HINT, createLayer4Driver } from '../../src/engine/index.js';
-import { desiredLayer4 } from '../../src/engine/layer4/desired.js';
+import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import { twoServices, version } from './fakes.js';
 
 const zero = {
@@ -318,5 +318,16 @@ describe('layer4 driver (fake IPVS table)', () => {
     const web = [...fake.table.values()].find((s) => s.port === 80);
     expect(web?.destinations.find((d) => d.address === '198.51.100.11')?.weight).toBe(0);
     expect(await driver.drift()).toEqual([]);
+  });
+});
+
+describe('sameValue', () => {
+  it('compares JSON values deeply', () => {
+    expect(sameValue({ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] })).toBe(true);
+    expect(sameValue({ a: [1, { b: 'x' }] }, { a: [1, { b: 'y' }] })).toBe(false);
+    expect(sameValue({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameValue([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameValue({ 0: 1 }, [1])).toBe(false);
+    expect(sameValue(null, {})).toBe(false);
   });
 });
