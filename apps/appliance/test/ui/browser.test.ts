@@ -155,6 +155,11 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await page.getByLabel('Channel').selectOption('audit');
     await page.getByText('web certificate replaced').first().waitFor();
     expect(await page.content()).not.toMatch(/\$scrypt\$|\$2[aby]\$/);
+    // Follow: a record written now appears without a reload.
+    await page.getByLabel('Follow').check();
+    await page.getByText(/records, following/).waitFor();
+    app.harness.logs.write('audit', 'info', 'a record written while following');
+    await page.getByText('a record written while following').waitFor();
     const checked = writes.filter((w) => !w.url.endsWith('/api/v1/session'));
     expect(checked.length).toBeGreaterThan(6);
     for (const write of checked) expect(write.csrf, write.url).toBeTruthy();
@@ -183,6 +188,21 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await shot('26-status-bar-ha');
     app.harness.ha.current = { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] };
     await app.harness.ha.takeover().catch(() => undefined);
+  });
+
+  it('restores factory defaults only with the typed confirmation', async () => {
+    await page.goto(`${app.http}/lbadmin/#/maintenance`);
+    await page.getByRole('heading', { name: 'Maintenance' }).waitFor();
+    const admin = await adminClient(target);
+    await page.getByLabel('Confirmation').fill('yes');
+    await page.getByRole('button', { name: 'Restore factory defaults' }).click();
+    await page.locator('#toast').getByText('Type factory-reset to confirm.').waitFor();
+    expect((await admin.get('/api/v1/config')).body.config.layer4).toHaveLength(1);
+    await page.getByLabel('Confirmation').fill('factory-reset');
+    await page.getByRole('button', { name: 'Restore factory defaults' }).click();
+    await expect.poll(async () => (await admin.get('/api/v1/config')).body.config.layer4).toEqual([]);
+    // Nothing configured again: the wizard greets the administrator.
+    await page.getByRole('heading', { name: 'Setup wizard' }).waitFor();
   });
 
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));

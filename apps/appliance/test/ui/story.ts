@@ -178,8 +178,22 @@ export async function offlineAndBack(
   await page.evaluate(() => {
     (window as unknown as { marker: number }).marker = 42;
   });
+  // From the click to the blue row (the API's answer and the pushed status), timed in the page.
+  const blueAfter = page.evaluate((key) => {
+    const start = performance.now();
+    return new Promise<number>((resolve) => {
+      const observer = new MutationObserver(() => {
+        if (document.querySelector(`tr[data-server="${key}"]`)?.getAttribute('data-colour') === 'blue') {
+          observer.disconnect();
+          resolve(performance.now() - start);
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+  }, `${layer}/${service}/${server}`);
   await page.getByRole('button', { name: `Take offline ${server}` }).click();
   await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('blue');
+  console.log(`take offline -> blue in the overview: ${(await blueAfter).toFixed(0)} ms`);
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   await shot('11-overview-offline');
   await during();
@@ -208,7 +222,13 @@ export async function uploadCertificate(page: Page, target: UiTarget, browser: B
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const secure = await context.newPage();
   await secure.goto(`${target.https}/lbadmin/`);
-  await secure.getByLabel('User name').waitFor();
+  await secure.getByLabel('User name').fill('admin');
+  await secure.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+  await secure.getByRole('button', { name: 'Log in' }).click();
+  await secure.getByRole('heading', { name: 'System overview' }).waitFor();
+  // Over HTTPS the session cookie is Secure, and always HttpOnly and SameSite=Strict.
+  const [cookie] = await context.cookies();
+  expect(cookie).toMatchObject({ name: 'sluice_session', secure: true, httpOnly: true, sameSite: 'Strict' });
   await context.close();
   // A key that does not belong to the certificate is refused, naming the field.
   const other = selfSignedCertificate(['other.test'], new Date());
@@ -285,5 +305,5 @@ export async function keyboardLogin(page: Page): Promise<void> {
   await page.keyboard.press('Tab');
   await page.keyboard.type(ADMIN_PASSWORD);
   await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'System overview' }).waitFor();
+  await page.getByRole('heading', { name: /^(System overview|Setup wizard)$/ }).waitFor();
 }

@@ -1,4 +1,11 @@
-import { buildConfig, MODE_EXPLANATIONS, QUESTIONS, type Question, type WizardAnswers } from '../../cli/wizard-plan.js';
+import {
+  buildConfig,
+  labelTaken,
+  MODE_EXPLANATIONS,
+  QUESTIONS,
+  type Question,
+  type WizardAnswers,
+} from '../../cli/wizard-plan.js';
 import type { ApplianceConfig } from '../../config/schema.js';
 import { type ApiIssue, api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
@@ -68,7 +75,11 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
       const text = String(values[key] ?? '').trim();
       texts[key] = text;
       const parsed = q.parse(text === '' ? (q.default?.(answers) ?? '') : text, answers);
-      if (parsed.ok) (answers as Record<string, unknown>)[key] = parsed.value;
+      // As the console wizard without --replace: never silently replace an existing farm.
+      if (parsed.ok && key === 'label' && labelTaken(config, String(parsed.value))) {
+        delete answers[key];
+        issues.push({ code: 'WIZARD_ANSWER', field: key, message: 'a virtual service has this label already: choose another' });
+      } else if (parsed.ok) (answers as Record<string, unknown>)[key] = parsed.value;
       else {
         delete answers[key];
         issues.push({ code: 'WIZARD_ANSWER', field: key, message: parsed.error });
