@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { appendFile, open, readFile } from 'node:fs/promises';
 import type { ApplianceErrorCode } from '../errors.js';
 import { appendDurably } from './durable.js';
 
@@ -28,13 +28,17 @@ export interface AuditEntry {
 
 /**
  * The audit log is JSON lines, appended and fsynced. A crash can cut off only the last
- * line, which was never acknowledged; opening the store drops such a tail.
+ * line, which was never acknowledged; opening the store drops such a tail. The entry of a
+ * committed version may be appended without fsync (`durable: false`): the version file is
+ * durable, and opening the store writes the entry again when a power loss took it.
  */
 export class AuditLog {
   constructor(readonly file: string) {}
 
-  async append(entry: AuditEntry): Promise<void> {
-    await appendDurably(this.file, `${JSON.stringify(entry)}\n`);
+  async append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`;
+    if (options.durable === false) await appendFile(this.file, line, { mode: 0o600 });
+    else await appendDurably(this.file, line);
   }
 
   /** Drop a torn last line (no newline at the end). */

@@ -415,18 +415,22 @@ export class ConfigStore {
     }
     const changes = diffConfigs(base.config, result.config);
     await this.audit
-      .append({
-        time: this.head.time,
-        author: request.author,
-        action,
-        outcome: 'committed',
-        baseVersion: request.baseVersion,
-        version: next,
-        comment,
-        ...(rollbackTo === undefined ? {} : { rollbackTo }),
-        changed: changes.slice(0, 100).map((change) => change.path),
-      })
-      // The version is durable; a lost audit line is written again when the store next opens.
+      .append(
+        {
+          time: this.head.time,
+          author: request.author,
+          action,
+          outcome: 'committed',
+          baseVersion: request.baseVersion,
+          version: next,
+          comment,
+          ...(rollbackTo === undefined ? {} : { rollbackTo }),
+          changed: changes.slice(0, 100).map((change) => change.path),
+        },
+        // The version is durable; a lost audit line is written again when the store next
+        // opens, so this one is not worth an fsync on the write's path.
+        { durable: false },
+      )
       .catch(() => undefined);
     return { version: this.head, warnings: result.warnings, changes };
   }
