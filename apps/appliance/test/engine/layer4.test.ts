@@ -212,6 +212,11 @@ describe('layer4 driver (fake IPVS table)', () => {
       },
     ]);
     expect(drain.changes).toEqual(['layer4: ~ tcp 192.0.2.10:80 -> 198.51.100.11:8080 (weight 3 -> 0)']);
+    // Offline (which shares its first letter with online) removes the destination.
+    fake.sent.length = 0;
+    await driver.apply(input(3, { alpha: { admin: 'offline' } }, [{ layer: 'layer4', service: 'web' }]));
+    expect(fake.sent.map((o) => o.op)).toEqual(['delete-destination']);
+    await driver.apply(input(3, { alpha: { admin: 'drain' } }, [{ layer: 'layer4', service: 'web' }]));
     // A full apply finds nothing more to do: the scoped one kept its model in step.
     fake.sent.length = 0;
     expect((await driver.apply(input(3, { alpha: { admin: 'drain' } }))).changes).toEqual([]);

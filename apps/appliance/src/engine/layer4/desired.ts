@@ -150,7 +150,7 @@ export function serverStates(service: Layer4Service, state: ServerState): string
   let states = '';
   for (const server of service.realServers) {
     const s = state({ layer: 'layer4', service: service.label, server: server.label });
-    states += `${s.admin[0]}${s.health[0]}${s.health[1]}`;
+    states += `${s.admin}/${s.health},`;
   }
   return states;
 }
