@@ -1,7 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { LogBook, LogChannel, LogLevel, LogQuery, LogRecord } from '../daemon/interfaces.js';
 
 export const LOG_CHANNELS: readonly LogChannel[] = ['heartbeat', 'layer4', 'layer7', 'health', 'audit', 'system'];
@@ -79,16 +77,19 @@ class FileLogBook implements ClosableLogBook {
       );
       this.sizes.set(channel, size);
       if (size === 0) continue;
-      const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+      // Split on "\n" only: a message may hold U+2028, which readline would take for a line end.
+      const text = await readFile(file, 'utf8').catch(() => '');
+      const lines = text.split('\n');
       const tail: LogRecord[] = [];
-      for await (const line of lines) {
+      for (let i = Math.max(0, lines.length - 1 - this.options.capacity); i < lines.length; i++) {
+        const line = lines[i] as string;
+        if (line === '') continue;
         try {
           const record = JSON.parse(line) as LogRecord;
           if (typeof record.seq === 'number' && typeof record.message === 'string') tail.push(record);
         } catch {
           // A line cut short by a crash.
         }
-        if (tail.length > this.options.capacity) tail.shift();
       }
       loaded.push(...tail);
     }
