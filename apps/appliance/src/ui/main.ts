@@ -7,6 +7,7 @@ import { renderLogin, renderPasswordChange } from './pages/login.js';
 import { renderLogs } from './pages/logs.js';
 import { renderMaintenance } from './pages/maintenance.js';
 import { renderOverview } from './pages/overview.js';
+import { renderRealServerHelp } from './pages/real-server-help.js';
 import { renderReports } from './pages/reports.js';
 import { renderAdministration, renderSingleton } from './pages/settings.js';
 import { needsWizard } from './pages/wizard-gate.js';
@@ -32,6 +33,7 @@ const MENU: [string, string, boolean?][] = [
   ['Logs', 'logs'],
   ['Maintenance', 'maintenance'],
   ['HTTPS certificate', 'certificate'],
+  ['Real server set-up', 'real-servers'],
 ];
 
 function drawNav(): void {
@@ -126,6 +128,9 @@ async function route(): Promise<void> {
         break;
       case 'certificate':
         await renderCertificate(main);
+        break;
+      case 'real-servers':
+        await renderRealServerHelp(main);
         break;
       case 'config': {
         const [kindId = '', action, key] = rest;

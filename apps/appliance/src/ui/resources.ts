@@ -105,7 +105,7 @@ export const RESOURCES: readonly ResourceKind[] = [
         label: 'Forwarding method',
         type: 'select',
         options: ['dr', 'nat', 'tun'],
-        help: 'DR: real servers answer clients directly (they need the ARP fix). NAT: real servers route through this balancer.',
+        help: 'DR: real servers answer clients directly (they need the ARP fix: see Real server set-up). NAT: real servers route through this balancer.',
       },
       {
         name: 'scheduler',

@@ -126,6 +126,20 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       ['config/administration', 'Administration', '23-config-administration'],
       ['reports', 'Reports', '24-reports'],
       ['logs', 'Logs', '25-logs'],
+      ['real-servers', 'Real servers: what each mode needs', '26-real-server-setup'],
+    ];
+    // A DR connection stuck in SYN_RECV: Reports highlight it with the ARP hint and a link to the fix.
+    app.harness.engine.connectionTable = [
+      {
+        protocol: 'TCP',
+        client: '203.0.113.7:40000',
+        virtual: '192.0.2.10:80',
+        destination: '198.51.100.21:8080',
+        state: 'SYN_RECV',
+        expiresSeconds: 55,
+        synRecv: true,
+        hint: 'check the ARP fix on 198.51.100.21',
+      },
     ];
     const alpha = { layer: 'layer4', service: 'web', server: 'alpha_server' } as const;
     app.harness.engine.setCounters(alpha, { bytesIn: 1000, bytesOut: 5000 });
@@ -151,6 +165,12 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       expect(await unlabelled(page), route).toEqual([]);
       await shot(name);
     }
+    await page.goto(`${app.http}/lbadmin/#/reports`);
+    await expect.poll(() => page.locator('tr.synrecv').count()).toBe(1);
+    await page.getByRole('link', { name: 'How to fix the real server' }).click();
+    await page.getByRole('heading', { name: 'Direct Routing: the ARP problem' }).waitFor();
+    await page.goto(`${app.http}/lbadmin/#/logs`);
+    await page.getByRole('heading', { name: 'Logs', exact: true }).waitFor();
     // The logs page shows the audit trail of this session's changes.
     await page.getByLabel('Channel').selectOption('audit');
     await page.getByText('web certificate replaced').first().waitFor();
@@ -185,7 +205,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await expect.poll(on).toEqual(['Slave', 'Passive']);
     await bar.getByText('Link: DOWN').waitFor();
     await bar.getByRole('alert').getByText('no heartbeat from lbpeer for 3 s: both nodes may be active').waitFor();
-    await shot('26-status-bar-ha');
+    await shot('27-status-bar-ha');
     app.harness.ha.current = { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] };
     await app.harness.ha.takeover().catch(() => undefined);
   });

@@ -84,7 +84,8 @@ export async function renderReports(main: HTMLElement): Promise<() => void> {
         ? h(
             'p',
             { class: 'warnings', role: 'alert' },
-            'Connections wait in SYN_RECV: on a DR service this is the ARP problem — the real server does not answer for the VIP. Run sluice-arp-fix on it.',
+            'Connections wait in SYN_RECV: on a DR service this is the ARP problem — the real server does not take packets for the VIP. ',
+            h('a', { href: '#/real-servers' }, 'How to fix the real server'),
           )
         : null,
       h(

@@ -78,7 +78,11 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
       // As the console wizard without --replace: never silently replace an existing farm.
       if (parsed.ok && key === 'label' && labelTaken(config, String(parsed.value))) {
         delete answers[key];
-        issues.push({ code: 'WIZARD_ANSWER', field: key, message: 'a virtual service has this label already: choose another' });
+        issues.push({
+          code: 'WIZARD_ANSWER',
+          field: key,
+          message: 'a virtual service has this label already: choose another',
+        });
       } else if (parsed.ok) (answers as Record<string, unknown>)[key] = parsed.value;
       else {
         delete answers[key];
@@ -123,6 +127,17 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
               h('div', { class: 'choice' }, h('strong', {}, m), h('div', { class: 'muted' }, MODE_EXPLANATIONS[m])),
             )
           : explanations.map((text) => h('p', { class: 'note' }, text)),
+        keys.includes('mode') || explanations.length > 0
+          ? h(
+              'p',
+              {},
+              h(
+                'a',
+                { href: '#/real-servers', target: '_blank' },
+                'What the real servers need in each mode (the ARP fix for DR)',
+              ),
+            )
+          : null,
         review ? reviewList(answers as WizardAnswers) : null,
       ),
       onInput: (f) => {
