@@ -317,9 +317,13 @@ function decodeNested(msg: NlMessage, type: number): AttrView | undefined {
 
 function decodeDestinations(replies: readonly NlMessage[], family: Service['family']): Destination[] {
   const out: Destination[] = [];
+  // Three views for the whole dump: message, destination, statistics.
+  const top = new AttrView();
+  const dest = new AttrView();
+  const stats = new AttrView();
   for (const reply of replies) {
-    const m = decodeNested(reply, CmdAttr.DEST);
-    if (m) out.push(decodeDestination(m, family));
+    const m = top.reset(reply.payload, GENL_HDRLEN).nestedInto(CmdAttr.DEST, dest);
+    if (m) out.push(decodeDestination(m, family, stats));
   }
   return out;
 }

@@ -175,6 +175,31 @@ describe('AttrView', () => {
     expect(v.nested(3)?.u32(1)).toBe(0xdeadbeef);
     expect(v.cstring(6)).toBe('wlc');
   });
+
+  it('reset() forgets the attributes of the previous message', () => {
+    const v = new AttrView(hex`08 00 01 00 07 00 00 00  08 00 02 00 09 00 00 00`);
+    expect(v.reset(hex`08 00 02 00 2a 00 00 00`)).toBe(v);
+    expect(v.has(1)).toBe(false);
+    expect(v.u32(1)).toBeUndefined();
+    expect(v.u32(2)).toBe(42);
+    expect(v.reset(Buffer.alloc(0)).has(2)).toBe(false);
+  });
+
+  it('nestedInto() fills the view it is given, or leaves it for an absent attribute', () => {
+    const outer = new AttrView(hex`0c 00 03 80  08 00 01 00 05 00 00 00`);
+    const inner = new AttrView();
+    expect(outer.nestedInto(3, inner)).toBe(inner);
+    expect(inner.u32(1)).toBe(5);
+    expect(outer.nestedInto(4, inner)).toBeUndefined();
+  });
+
+  it('offsetOf() gives where a payload starts, -1 when absent or too short', () => {
+    const v = new AttrView(hex`08 00 01 00 07 00 00 00  06 00 02 00 01 02 00 00`);
+    expect(v.offsetOf(1)).toBe(4);
+    expect(v.offsetOf(1, 4)).toBe(4);
+    expect(v.offsetOf(2, 4)).toBe(-1);
+    expect(v.offsetOf(3)).toBe(-1);
+  });
 });
 
 describe('payload builders', () => {

@@ -1,5 +1,5 @@
 import { formatAddress, parseAddress } from '../inet.js';
-import { type Attr, type AttrView, be16, cstring, u8, u16, u32 } from '../netlink/attributes.js';
+import { type Attr, AttrView, be16, cstring, u8, u16, u32 } from '../netlink/attributes.js';
 import type {
   Destination,
   DestinationSpec,
@@ -139,11 +139,20 @@ export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
   };
 }
 
+// IPv4 addresses as strings, shared: a table of 100,000 real servers has few distinct ones.
+const ipv4Strings = new Map<number, string>();
+
 function address(v: AttrView, type: number, family: Family): string {
-  const span = v.span(type);
-  return span && span.length >= (family === 4 ? 4 : 16)
-    ? formatAddress(v.buf, family, span.offset)
-    : formatAddress(new Uint8Array(16), family);
+  const at = v.offsetOf(type, family === 4 ? 4 : 16);
+  if (at < 0) return formatAddress(new Uint8Array(16), family);
+  if (family === 6) return formatAddress(v.buf, 6, at);
+  const n = v.buf.readUInt32BE(at);
+  let text = ipv4Strings.get(n);
+  if (text === undefined) {
+    text = formatAddress(v.buf, 4, at);
+    if (ipv4Strings.size < 65536) ipv4Strings.set(n, text);
+  }
+  return text;
 }
 
 const PROTOCOLS = new Map<number, Protocol>(Object.entries(IPPROTO).map(([name, n]) => [n, name as Protocol]));
@@ -228,7 +237,8 @@ export function destinationKeyAttrs(dest: { address: string; port: number }): At
   ];
 }
 
-export function decodeDestination(m: AttrView, serviceFamily: Family): Destination {
+/** `scratch`: a view to decode the statistics in, for loops over many destinations. */
+export function decodeDestination(m: AttrView, serviceFamily: Family, scratch = new AttrView()): Destination {
   const af = m.u16(DestAttr.ADDR_FAMILY);
   const family = af === undefined ? serviceFamily : familyOfAf(af);
   const forwarding = FORWARDING_NAMES.get((m.u32(DestAttr.FWD_METHOD) ?? 0) & FWD_MASK) ?? 'nat';
@@ -243,7 +253,10 @@ export function decodeDestination(m: AttrView, serviceFamily: Family): Destinati
     activeConnections: m.u32(DestAttr.ACTIVE_CONNS) ?? 0,
     inactiveConnections: m.u32(DestAttr.INACT_CONNS) ?? 0,
     persistentConnections: m.u32(DestAttr.PERSIST_CONNS) ?? 0,
-    stats: decodeStats(m.nested(DestAttr.STATS64) ?? m.nested(DestAttr.STATS), m.has(DestAttr.STATS64)),
+    stats: decodeStats(
+      m.nestedInto(DestAttr.STATS64, scratch) ?? m.nestedInto(DestAttr.STATS, scratch),
+      m.has(DestAttr.STATS64),
+    ),
   };
   const tunType = m.u8(DestAttr.TUN_TYPE);
   if (forwarding === 'tun' && tunType !== undefined) {

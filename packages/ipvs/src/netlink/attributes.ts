@@ -28,21 +28,24 @@ function payloadSize(value: AttrValue): number {
   return size;
 }
 
-/** Writes attributes at `offset`; returns the offset after them. */
+/** Writes attributes at `offset` (the buffer has room: see attrSize); returns the offset after them. */
 export function writeAttrs(buf: Buffer, offset: number, attrs: readonly Attr[]): number {
   let at = offset;
   for (const attr of attrs) {
-    const nested = !(attr.value instanceof Uint8Array);
-    const len = 4 + payloadSize(attr.value);
-    buf.writeUInt16LE(len, at);
-    buf.writeUInt16LE(attr.type | (nested ? NLA_F_NESTED : 0), at + 2);
-    if (attr.value instanceof Uint8Array) {
-      buf.set(attr.value, at + 4);
+    const value = attr.value;
+    let len: number;
+    if (value instanceof Uint8Array) {
+      buf.set(value, at + 4);
+      len = 4 + value.length;
+      buf.writeUInt16LE(attr.type, at + 2);
     } else {
-      writeAttrs(buf, at + 4, attr.value);
+      // A nested attribute's length is known once its children are written.
+      len = writeAttrs(buf, at + 4, value) - at;
+      buf.writeUInt16LE(attr.type | NLA_F_NESTED, at + 2);
     }
+    buf.writeUInt16LE(len, at);
     const end = at + align4(len);
-    buf.fill(0, at + len, end);
+    if (end > at + len) buf.fill(0, at + len, end);
     at = end;
   }
   return at;
@@ -94,6 +97,7 @@ export function cstring(s: string): Uint8Array {
 }
 
 const VIEW_TYPES = 16;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Attributes read in place: offsets into the datagram instead of a Buffer per attribute.
@@ -101,13 +105,26 @@ const VIEW_TYPES = 16;
  * which matters where allocation is expensive (the garbage collector, page faults).
  */
 export class AttrView {
-  readonly buf: Buffer;
+  private bytes: Buffer = EMPTY;
   // Plain arrays: a typed array per view costs an off-heap allocation each.
   private readonly starts: number[] = new Array(VIEW_TYPES).fill(-1);
   private readonly lengths: number[] = new Array(VIEW_TYPES).fill(0);
 
-  constructor(buf: Buffer, offset = 0, end = buf.length) {
-    this.buf = buf;
+  constructor(buf: Buffer = EMPTY, offset = 0, end = buf.length) {
+    this.reset(buf, offset, end);
+  }
+
+  /**
+   * Points this view at other attributes. Decoding loops keep a few views and reset them
+   * per message rather than allocating new ones for each of 100,000 entries.
+   */
+  get buf(): Buffer {
+    return this.bytes;
+  }
+
+  reset(buf: Buffer, offset = 0, end = buf.length): this {
+    this.bytes = buf;
+    this.starts.fill(-1);
     let at = offset;
     while (at + 4 <= end) {
       // Plain indexing: this loop runs for every attribute of every entry of a dump.
@@ -120,6 +137,7 @@ export class AttrView {
       }
       at += align4(len);
     }
+    return this;
   }
 
   private at(type: number, size: number): number {
@@ -132,50 +150,58 @@ export class AttrView {
   }
   u8(type: number): number | undefined {
     const at = this.at(type, 1);
-    return at < 0 ? undefined : this.buf.readUInt8(at);
+    return at < 0 ? undefined : this.bytes.readUInt8(at);
   }
   u16(type: number): number | undefined {
     const at = this.at(type, 2);
-    return at < 0 ? undefined : this.buf.readUInt16LE(at);
+    return at < 0 ? undefined : this.bytes.readUInt16LE(at);
   }
   u32(type: number): number | undefined {
     const at = this.at(type, 4);
-    return at < 0 ? undefined : this.buf.readUInt32LE(at);
+    return at < 0 ? undefined : this.bytes.readUInt32LE(at);
   }
   be16(type: number): number | undefined {
     const at = this.at(type, 2);
-    return at < 0 ? undefined : this.buf.readUInt16BE(at);
+    return at < 0 ? undefined : this.bytes.readUInt16BE(at);
   }
   be32(type: number): number | undefined {
     const at = this.at(type, 4);
-    return at < 0 ? undefined : this.buf.readUInt32BE(at);
+    return at < 0 ? undefined : this.bytes.readUInt32BE(at);
   }
   u64(type: number): bigint | undefined {
     const at = this.at(type, 8);
     if (at < 0) return undefined;
     // Most counters fit 32 bits: one BigInt instead of readBigUInt64LE's four.
-    const high = this.buf.readUInt32LE(at + 4);
-    return high === 0 ? BigInt(this.buf.readUInt32LE(at)) : this.buf.readBigUInt64LE(at);
+    const high = this.bytes.readUInt32LE(at + 4);
+    return high === 0 ? BigInt(this.bytes.readUInt32LE(at)) : this.bytes.readBigUInt64LE(at);
   }
   /** A u64 as a number (exact up to 2^53): for rates, without a BigInt on the way. */
   u64Number(type: number): number | undefined {
     const at = this.at(type, 8);
-    return at < 0 ? undefined : this.buf.readUInt32LE(at + 4) * 0x1_0000_0000 + this.buf.readUInt32LE(at);
+    return at < 0 ? undefined : this.bytes.readUInt32LE(at + 4) * 0x1_0000_0000 + this.bytes.readUInt32LE(at);
   }
   cstring(type: number): string | undefined {
     const at = this.at(type, 0);
     if (at < 0) return undefined;
     const end = at + (this.lengths[type] ?? 0);
-    const nul = this.buf.indexOf(0, at);
-    return this.buf.toString('utf8', at, nul === -1 || nul > end ? end : nul);
+    const nul = this.bytes.indexOf(0, at);
+    return this.bytes.toString('utf8', at, nul === -1 || nul > end ? end : nul);
   }
   /** Where an attribute's payload starts and how long it is (for addresses), or undefined. */
   span(type: number): { offset: number; length: number } | undefined {
     const at = this.at(type, 0);
     return at < 0 ? undefined : { offset: at, length: this.lengths[type] ?? 0 };
   }
+  /** Where an attribute's payload starts, or -1 when it is absent or shorter than `size`. */
+  offsetOf(type: number, size = 0): number {
+    return this.at(type, size);
+  }
   nested(type: number): AttrView | undefined {
+    return this.nestedInto(type, new AttrView());
+  }
+  /** Like nested(), into a view the caller reuses. */
+  nestedInto(type: number, view: AttrView): AttrView | undefined {
     const at = this.at(type, 0);
-    return at < 0 ? undefined : new AttrView(this.buf, at, at + (this.lengths[type] ?? 0));
+    return at < 0 ? undefined : view.reset(this.bytes, at, at + (this.lengths[type] ?? 0));
   }
 }

@@ -105,18 +105,16 @@ export class NetlinkConnection {
    */
   async batch(requests: readonly GenlRequest[], timeoutMs = this.timeoutMs): Promise<BatchOutcome> {
     const errors = new Map<number, KernelError>();
+    const sizes = requests.map(genlSize);
     let start = 0;
     while (start < requests.length) {
       let end = start;
       let bytes = 0;
-      while (
-        end < requests.length &&
-        (end === start || bytes + genlSize(requests[end] as GenlRequest) <= BATCH_BYTES)
-      ) {
-        bytes += genlSize(requests[end] as GenlRequest);
+      while (end < requests.length && (end === start || bytes + (sizes[end] as number) <= BATCH_BYTES)) {
+        bytes += sizes[end] as number;
         end++;
       }
-      const chunkErrors = await this.sendChunk(requests.slice(start, end), timeoutMs);
+      const chunkErrors = await this.sendChunk(requests.slice(start, end), bytes, timeoutMs);
       for (const [i, error] of chunkErrors) errors.set(start + i, error);
       start = end;
     }
@@ -129,7 +127,11 @@ export class NetlinkConnection {
     this.transport.close();
   }
 
-  private sendChunk(requests: readonly GenlRequest[], timeoutMs: number): Promise<Map<number, KernelError>> {
+  private sendChunk(
+    requests: readonly GenlRequest[],
+    bytes: number,
+    timeoutMs: number,
+  ): Promise<Map<number, KernelError>> {
     if (this.closed) return Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed'));
     const first = this.nextSeq(requests.length);
     const last = first + requests.length - 1;
@@ -169,7 +171,7 @@ export class NetlinkConnection {
           }
         },
       });
-      this.write(requests, first, [requests.length - 1]);
+      this.write(requests, first, requests.length - 1, bytes);
     });
   }
 
@@ -177,7 +179,7 @@ export class NetlinkConnection {
     if (this.closed) return Promise.reject(new IpvsError('IPVS_TRANSPORT', 'connection closed'));
     const seq = this.nextSeq(1);
     const promise = this.expect(seq, dump, timeoutMs);
-    this.write([req], seq, []);
+    this.write([req], seq, -1, genlSize(req));
     return promise;
   }
 
@@ -202,18 +204,17 @@ export class NetlinkConnection {
     });
   }
 
-  private write(requests: readonly GenlRequest[], firstSeq: number, ackIndexes: number[]): void {
-    let size = 0;
-    for (const r of requests) size += genlSize(r);
+  /** Encodes requests into one datagram of `size` bytes; the one at `ackIndex` asks for an ack. */
+  private write(requests: readonly GenlRequest[], firstSeq: number, ackIndex: number, size: number): void {
     const buf = Buffer.alloc(size);
     let at = 0;
     // Asked once: on the local transport it is a system call.
     this.port ??= this.transport.port;
     const port = this.port;
-    requests.forEach((r, i) => {
-      const req = ackIndexes.includes(i) ? { ...r, flags: r.flags | NLM_F_ACK } : r;
-      at = writeGenl(buf, at, req, (firstSeq + i) >>> 0, port);
-    });
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i] as GenlRequest;
+      at = writeGenl(buf, at, i === ackIndex ? { ...r, flags: r.flags | NLM_F_ACK } : r, (firstSeq + i) >>> 0, port);
+    }
     this.transport.send(buf);
   }
 

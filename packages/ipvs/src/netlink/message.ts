@@ -32,10 +32,8 @@ export function genlSize(req: GenlRequest): number {
   return size;
 }
 
-/** Encodes one request into `buf` at `offset`; returns the offset after it. */
+/** Encodes one request into `buf` at `offset` (room: genlSize); returns the offset after it. */
 export function writeGenl(buf: Buffer, offset: number, req: GenlRequest, seq: number, port: number): number {
-  const len = genlSize(req);
-  buf.writeUInt32LE(len, offset);
   buf.writeUInt16LE(req.family, offset + 4);
   buf.writeUInt16LE(req.flags | NLM_F_REQUEST, offset + 6);
   buf.writeUInt32LE(seq >>> 0, offset + 8);
@@ -43,8 +41,9 @@ export function writeGenl(buf: Buffer, offset: number, req: GenlRequest, seq: nu
   buf.writeUInt8(req.cmd, offset + 16);
   buf.writeUInt8(req.version, offset + 17);
   buf.writeUInt16LE(0, offset + 18);
-  writeAttrs(buf, offset + NLMSG_HDRLEN + GENL_HDRLEN, req.attrs);
-  return offset + len;
+  const end = writeAttrs(buf, offset + NLMSG_HDRLEN + GENL_HDRLEN, req.attrs);
+  buf.writeUInt32LE(end - offset, offset);
+  return end;
 }
 
 export function encodeGenl(req: GenlRequest, seq: number, port = 0): Buffer {
