@@ -57,16 +57,16 @@ export interface WebCertificatesOptions {
   now?: () => Date;
 }
 
-const invalid = (field: string, message: string, cause?: unknown) =>
+export const invalid = (field: string, message: string, cause?: unknown) =>
   new ApplianceError('CERTIFICATE_INVALID', `${field}: ${message}`, { field, cause });
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
 
-function pemBlocks(text: string): { type: string; pem: string }[] {
+export function pemBlocks(text: string): { type: string; pem: string }[] {
   return [...text.matchAll(PEM_BLOCK)].map((m) => ({ type: m[1] ?? '', pem: `${m[0]}\n` }));
 }
 
-function describe(chain: readonly X509Certificate[]): CertificateInfo {
+export function describe(chain: readonly X509Certificate[]): CertificateInfo {
   const leaf = chain[0];
   if (leaf === undefined) throw invalid('certificate', 'holds no certificate');
   const altNames = (leaf.subjectAltName ?? '')
@@ -131,7 +131,7 @@ export function selfSignedCertificate(names: readonly string[], now: Date): { ce
 }
 
 /** Check a chain and key as TLS will use them; returns the normalised PEM pair. */
-function checkPair(certText: string, keyText: string, passphrase: string | undefined, now: Date) {
+export function checkPair(certText: string, keyText: string, passphrase: string | undefined, now: Date) {
   const certPems = pemBlocks(certText).filter((b) => b.type === 'CERTIFICATE');
   if (certPems.length === 0) throw invalid('certificate', 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   const chain = certPems.map((block, i) => {
@@ -165,7 +165,7 @@ function checkPair(certText: string, keyText: string, passphrase: string | undef
   return { cert, key, chain };
 }
 
-function fromPkcs12(data: string, password: string) {
+export function fromPkcs12(data: string, password: string) {
   let der: string;
   try {
     der = Buffer.from(data.replace(/^data:[^,]*,/, ''), 'base64').toString('binary');

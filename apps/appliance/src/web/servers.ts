@@ -111,7 +111,9 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
   const names = options.certificateNames ?? nodeNames();
   const certificates =
     options.certificates ?? (await openWebCertificates({ dir: join(options.dataDir, 'web-tls'), names }));
-  if (options.addApiRoutes && options.logs) options.addApiRoutes(certificateUploadRoutes(certificates, options.logs));
+  if (options.addApiRoutes && options.logs) {
+    options.addApiRoutes(certificateUploadRoutes(certificates, options.logs, join(options.dataDir, 'certificates')));
+  }
   const handler = route(assets, options.handleApi);
   const hosts = options.hosts?.length ? options.hosts : ['::'];
   const servers: (Server | HttpsServer)[] = [];

@@ -1,6 +1,8 @@
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../src/web/index.js';
 import { type Appliance, launchChromium, startAppliance } from './appliance.js';
 import {
   addRealServer,
@@ -108,6 +110,34 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   it('uploads a certificate, and the HTTPS server presents it without a restart', () =>
     uploadCertificate(page, target, browser, shot));
 
+  it('uploads a certificate for SSL termination: stored on the node, named by the configuration', async () => {
+    const pair = selfSignedCertificate(['www.example.test'], new Date());
+    await page.goto(`${app.http}/lbadmin/#/config/certificates`);
+    await page.getByLabel('Certificate label').fill('site');
+    await page.getByLabel('Certificate file (PEM or PKCS#12)').setInputFiles({
+      name: 'site.pem',
+      mimeType: 'application/x-pem-file',
+      buffer: Buffer.from(pair.cert + pair.key),
+    });
+    await page.getByRole('button', { name: 'Upload certificate' }).click();
+    await page.getByRole('cell', { name: 'site', exact: true }).waitFor();
+    await shot('18-config-certificates');
+    const file = join(app.harness.dir, 'certificates', 'site.pem');
+    const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
+    expect(config.certificates).toEqual([{ label: 'site', file }]);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toContain('PRIVATE KEY');
+    // A path for a label is refused before anything is written.
+    await page.getByLabel('Certificate label').fill('../escape');
+    await page.getByLabel('Certificate file (PEM or PKCS#12)').setInputFiles({
+      name: 'site.pem',
+      mimeType: 'application/x-pem-file',
+      buffer: Buffer.from(pair.cert + pair.key),
+    });
+    await page.getByRole('button', { name: 'Upload certificate' }).click();
+    await page.getByText('label: must be a certificate label').waitFor();
+  });
+
   it('downloads a backup and restores it', () => backupAndRestore(page, target, 'layer4', 'web', 'bravo_server', shot));
 
   it('rolls back a change from the history, after looking at its diff', () =>
@@ -118,7 +148,6 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       ['config/layer4', 'Layer 4 virtual services', '15-config-layer4'],
       ['config/layer7/new', 'New virtual service', '16-config-layer7-new'],
       ['config/ssl/new', 'New SSL termination', '17-config-ssl'],
-      ['config/certificates/new', 'New certificate', '18-config-certificates'],
       ['config/health-checks/new', 'New health check', '19-config-health-checks'],
       ['config/floating-ips', 'Floating IPs', '20-config-floating-ips'],
       ['config/heartbeat', 'Heartbeat', '21-config-heartbeat'],

@@ -6,6 +6,7 @@ import forge from 'node-forge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplianceError } from '../../src/errors.js';
 import { openWebCertificates, selfSignedCertificate } from '../../src/web/index.js';
+import { storeTerminationCertificate } from '../../src/web/termination-certificates.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const names = ['lb1.example.test', '192.0.2.5', '2001:db8::5'];
@@ -131,5 +132,36 @@ describe('web certificates', () => {
     expect(await readFile(join(dir, 'server.pem'), 'utf8')).toContain(signed.trim());
     const bad = await rejection(certificates.createRequest({ commonName: 'evil\nname' }));
     expect([bad.code, bad.field]).toEqual(['CERTIFICATE_INVALID', 'commonName']);
+  });
+
+  it('stores SSL termination certificates as <label>.pem, refusing labels that are paths and pairs without a key', async () => {
+    const pair = selfSignedCertificate(['www.example.test'], NOW);
+    const stored = await storeTerminationCertificate(
+      join(dir, 'certificates'),
+      'site',
+      { format: 'pem', certificate: pair.cert, key: pair.key },
+      NOW,
+    );
+    expect(stored.file).toBe(join(dir, 'certificates', 'site.pem'));
+    expect(stored.info.altNames).toEqual(['www.example.test']);
+    const text = await readFile(stored.file, 'utf8');
+    expect(text.indexOf('BEGIN CERTIFICATE')).toBeLessThan(text.indexOf('PRIVATE KEY'));
+    for (const label of ['../escape', 'a/b', '', '.hidden']) {
+      const error = await rejection(
+        storeTerminationCertificate(dir, label, { format: 'pem', certificate: pair.cert, key: pair.key }, NOW),
+      );
+      expect([error.code, error.field], label).toEqual(['CERTIFICATE_INVALID', 'label']);
+    }
+    const keyless = await rejection(
+      storeTerminationCertificate(dir, 'other', { format: 'pem', certificate: pair.cert }, NOW),
+    );
+    expect(keyless.field).toBe('key');
+    const p12 = await storeTerminationCertificate(
+      dir,
+      'p12',
+      { format: 'pkcs12', data: pkcs12(pair, 'pw'), password: 'pw' },
+      NOW,
+    );
+    expect(p12.info.fingerprint256).toBe(stored.info.fingerprint256);
   });
 });

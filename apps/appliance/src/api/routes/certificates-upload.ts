@@ -1,15 +1,19 @@
 import { z } from 'zod';
 import type { LogBook } from '../../daemon/interfaces.js';
 import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
+import { storeTerminationCertificate } from '../../web/termination-certificates.js';
 import { badRequest } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
 
 const UPLOAD_LIMIT = 256 * 1024;
 
+/** `label`: a certificate for SSL termination stored under that name; absent: the web interface's own. */
+const label = z.string().max(64).optional();
 const uploadSchema = z.discriminatedUnion('format', [
   z.strictObject({
     format: z.literal('pem'),
+    label,
     certificate: z.string().max(UPLOAD_LIMIT),
     key: z
       .string()
@@ -19,6 +23,7 @@ const uploadSchema = z.discriminatedUnion('format', [
   }),
   z.strictObject({
     format: z.literal('pkcs12'),
+    label,
     data: z.string().max(UPLOAD_LIMIT),
     password: z.string().max(1024).optional(),
   }),
@@ -48,7 +53,12 @@ const author = (ctx: Ctx) => ctx.principal?.user ?? 'unknown';
  * later. Bad material is CERTIFICATE_INVALID naming the field; the certificate in use
  * stays until a good one is installed, which the HTTPS server takes without a restart.
  */
-export function certificateUploadRoutes(certificates: WebCertificates, logs: LogBook): Route[] {
+export function certificateUploadRoutes(
+  certificates: WebCertificates,
+  logs: LogBook,
+  /** Where SSL termination certificates are written (`<dataDir>/certificates`). */
+  terminationDir: string,
+): Route[] {
   return [
     {
       method: 'GET',
@@ -61,14 +71,28 @@ export function certificateUploadRoutes(certificates: WebCertificates, logs: Log
     {
       method: 'POST',
       path: '/certificates/upload',
-      summary: 'Install the web interface certificate: PEM (certificate and key) or PKCS#12 (base64, with password)',
+      summary:
+        'Install the web interface certificate, or with `label` store one for SSL termination (answers its `file`): PEM (certificate and key) or PKCS#12 (base64, with password)',
       tag: 'certificates',
       access: 'write',
       bodyLimit: UPLOAD_LIMIT * 2,
       requestSchema: uploadSchema,
       handler: async (ctx) => {
-        const upload = parse(uploadSchema, ctx.body) as CertificateUpload;
-        const info = await certificates.install(upload);
+        const { label: target, ...upload } = parse(uploadSchema, ctx.body);
+        if (target !== undefined) {
+          const stored = await storeTerminationCertificate(terminationDir, target, upload as CertificateUpload);
+          logs.write(
+            'audit',
+            'info',
+            `${author(ctx)}: SSL termination certificate ${target} stored (${stored.info.subject})`,
+            {
+              author: author(ctx),
+              fingerprint: stored.info.fingerprint256,
+            },
+          );
+          return { status: 201, body: stored };
+        }
+        const info = await certificates.install(upload as CertificateUpload);
         logs.write('audit', 'info', `${author(ctx)}: web certificate replaced (${info.subject})`, {
           author: author(ctx),
           fingerprint: info.fingerprint256,

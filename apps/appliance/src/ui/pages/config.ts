@@ -6,6 +6,7 @@ import { go, routeTo } from '../nav.js';
 import type { ChildKind, ResourceKind } from '../resources.js';
 import { loadConfig } from '../state.js';
 import { validate } from '../validation.js';
+import { terminationUpload } from './termination-upload.js';
 
 type Item = Record<string, unknown>;
 
@@ -138,6 +139,7 @@ export async function renderResourceList(main: HTMLElement, kind: ResourceKind):
       ],
       kind.title,
     ),
+    kind.id === 'certificates' ? terminationUpload(config, version, () => renderResourceList(main, kind)) : null,
   );
 }
 
