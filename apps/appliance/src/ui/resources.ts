@@ -111,7 +111,7 @@ export const RESOURCES: readonly ResourceKind[] = [
         name: 'scheduler',
         label: 'Scheduler',
         type: 'select',
-        options: ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'],
+        options: SCHEDULERS,
       },
       {
         name: 'persistence.timeoutSeconds',

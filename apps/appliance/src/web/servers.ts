@@ -83,6 +83,22 @@ function route(assets: Awaited<ReturnType<typeof loadAssets>>, handleApi: WebSer
   };
 }
 
+/** `::` takes IPv4 too where the host has IPv6; on a host without IPv6, `0.0.0.0`. */
+async function listenAny(
+  server: Server | HttpsServer,
+  port: number,
+  host: string,
+  defaulted: boolean,
+): Promise<number> {
+  try {
+    return await listen(server, port, host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!defaulted || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+    return listen(server, port, '0.0.0.0');
+  }
+}
+
 function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -115,6 +131,7 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
     options.addApiRoutes(certificateUploadRoutes(certificates, options.logs, join(options.dataDir, 'certificates')));
   }
   const handler = route(assets, options.handleApi);
+  const defaulted = !options.hosts?.length;
   const hosts = options.hosts?.length ? options.hosts : ['::'];
   const servers: (Server | HttpsServer)[] = [];
   const httpsServers: HttpsServer[] = [];
@@ -124,11 +141,11 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
     for (const host of hosts) {
       const http = createHttpServer(handler);
       servers.push(http);
-      httpPort = await listen(http, httpPort, host);
+      httpPort = await listenAny(http, httpPort, host, defaulted);
       const https = createHttpsServer({ ...certificates.material(), minVersion: 'TLSv1.2' }, handler);
       servers.push(https);
       httpsServers.push(https);
-      httpsPort = await listen(https, httpsPort, host);
+      httpsPort = await listenAny(https, httpsPort, host, defaulted);
     }
   } catch (error) {
     await Promise.all(servers.map((server) => (server.listening ? closeServer(server) : undefined)));

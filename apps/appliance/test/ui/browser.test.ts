@@ -189,7 +189,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
         .getByRole('heading', { name: heading, exact: true })
         .waitFor({ timeout: 10_000 })
         .catch(async (error: Error) => {
-          throw new Error(`${route}: ${error.message}\n${await page.locator('main').innerText()}`);
+          throw new Error(`${route}: ${error.message}\n${await page.locator('main').textContent()}`);
         });
       expect(await unlabelled(page), route).toEqual([]);
       await shot(name);
