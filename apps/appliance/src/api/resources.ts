@@ -46,7 +46,14 @@ export interface Collection {
   toStored?(body: Item, existing: Item | undefined, ctx: OpContext): Promise<Item>;
   /** What a reader sees of an item (users: never the hash). */
   present?(item: Item, role: Role): unknown;
+  /** Where an item's warnings are: the field path of the top-level object holding it (`layer4[3]`). */
+  scope(config: Config, params: Params, key: string): string | undefined;
 }
+
+const indexScope = (section: string, list: readonly Item[], field: string, key: string | undefined) => {
+  const i = list.findIndex((item) => item[field] === key);
+  return i < 0 ? undefined : `${section}[${i}]`;
+};
 
 const services = (layer: 'layer4' | 'layer7', schema: z.ZodType): Collection => ({
   path: `/${layer}/services`,
@@ -57,6 +64,7 @@ const services = (layer: 'layer4' | 'layer7', schema: z.ZodType): Collection => 
   schema,
   list: (config) => config[layer] as readonly Item[],
   replace: (config, _params, items) => ({ ...config, [layer]: items }),
+  scope: (config, _params, key) => indexScope(layer, config[layer] as readonly Item[], 'label', key),
   // A PUT of a service without `realServers` keeps its real servers: they have their own routes.
   toStored: async (body, existing) =>
     existing !== undefined && !Object.hasOwn(body, 'realServers')
@@ -81,6 +89,8 @@ const realServers = (layer: 'layer4' | 'layer7', schema: z.ZodType): Collection 
       service.label === params.service ? { ...service, realServers: items } : service,
     ),
   }),
+  // A real server's warnings are its service's (the DR ARP problem, a NAT gateway).
+  scope: (config, params) => indexScope(layer, config[layer] as readonly Item[], 'label', params.service),
 });
 
 const topLevel = (
@@ -99,6 +109,7 @@ const topLevel = (
   schema,
   list: (config) => config[key] as readonly Item[],
   replace: (config, _params, items) => ({ ...config, [key]: items }),
+  scope: (config, _params, k) => indexScope(key, config[key] as readonly Item[], keyField, k),
 });
 
 const USER_FIELDS = new Set(['username', 'password', 'passwordHash', 'role', 'mustChangePassword']);
@@ -112,6 +123,8 @@ const users: Collection = {
   tag: 'users',
   schema: userSchema,
   list: (config) => config.administration.users as readonly Item[],
+  scope: (config, _params, key) =>
+    indexScope('administration.users', config.administration.users as readonly Item[], 'username', key),
   replace: (config, _params, items) => ({
     ...config,
     administration: { ...config.administration, users: items as Config['administration']['users'] },

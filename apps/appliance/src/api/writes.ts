@@ -233,11 +233,27 @@ function lastAdminCheck(before: ApplianceConfig, after: unknown): void {
   }
 }
 
-/** The answer to a write. */
-export function writeReply(outcome: WriteOutcome, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * The answer to a write. `scope` (a field path such as `layer4[3]`) keeps the warnings
+ * about what was written: with a thousand DR services, every write would otherwise carry
+ * a thousand ARP warnings. `null`: none (a removal); `warningsTotal` counts them all.
+ */
+export function writeReply(
+  outcome: WriteOutcome,
+  extra: Record<string, unknown> = {},
+  scope?: string | null,
+): Record<string, unknown> {
+  const all = outcome.result.warnings;
+  const warnings =
+    scope === undefined
+      ? all
+      : scope === null
+        ? []
+        : all.filter((w) => w.field === scope || w.field.startsWith(`${scope}.`) || w.field.startsWith(`${scope}[`));
   return {
     version: outcome.result.version.version,
-    warnings: outcome.result.warnings,
+    warnings,
+    warningsTotal: all.length,
     changes: outcome.result.changes,
     ...extra,
     ...(outcome.applied === undefined ? {} : { applied: outcome.applied }),

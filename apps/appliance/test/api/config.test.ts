@@ -131,6 +131,21 @@ describe('collections', () => {
     ).toBe(404);
   });
 
+  it('a write answers with the warnings of what it wrote, and counts all', async () => {
+    await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('one', '192.0.2.10'));
+    const two = await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('two', '192.0.2.11'));
+    expect(two.body.warnings).toEqual([expect.objectContaining({ code: 'CONFIG_NAT_GATEWAY', field: 'layer4[1]' })]);
+    expect(two.body.warningsTotal).toBe(2);
+    const server = await admin.put(`/api/v1/layer4/services/one/real-servers/alpha?version=${v()}`, {
+      address: '198.51.100.21',
+      port: 8080,
+      weight: 3,
+    });
+    expect(server.body.warnings.map((w: { field: string }) => w.field)).toEqual(['layer4[0]']);
+    const removed = await admin.delete(`/api/v1/layer4/services/two?version=${v()}`);
+    expect(removed.body).toMatchObject({ warnings: [], warningsTotal: 1 });
+  });
+
   it('a label in the body must match the URL', async () => {
     await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('web'));
     const renamed = await admin.put(`/api/v1/layer4/services/web?version=${v()}`, { ...layer4Service('other') });

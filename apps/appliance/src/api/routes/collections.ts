@@ -73,9 +73,10 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
             ...ctx.params,
             [collection.param]: key,
           });
+          const scope = collection.scope(outcome.result.version.config, ctx.params, key) ?? null;
           return {
             status: 201,
-            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }),
+            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }, scope),
             headers: { etag: `"${outcome.result.version.version}"` },
           };
         },
@@ -114,8 +115,10 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
             effects,
           );
           const stored = findItem(collection, outcome.result.version.config, ctx.params);
+          const key = ctx.params[collection.param] as string;
+          const scope = collection.scope(outcome.result.version.config, ctx.params, key) ?? null;
           return {
-            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }),
+            body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }, scope),
             headers: { etag: `"${outcome.result.version.version}"` },
           };
         },
@@ -137,7 +140,12 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
             writer.comment(ctx, `remove ${collection.what} ${ctx.params[collection.param]}`),
             effects,
           );
-          return { body: writeReply(outcome), headers: { etag: `"${outcome.result.version.version}"` } };
+          // What remains of the parent (a service losing a real server) may have warnings; a removed item has none.
+          const scope =
+            collection.param === 'server'
+              ? (collection.scope(outcome.result.version.config, ctx.params, '') ?? null)
+              : null;
+          return { body: writeReply(outcome, {}, scope), headers: { etag: `"${outcome.result.version.version}"` } };
         },
       },
     );
@@ -182,7 +190,11 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
             writer.comment(ctx, `change ${singleton.key}`),
           );
           return {
-            body: writeReply(outcome, { item: show(outcome.result.version.config[singleton.key], roleOf(ctx)) }),
+            body: writeReply(
+              outcome,
+              { item: show(outcome.result.version.config[singleton.key], roleOf(ctx)) },
+              singleton.key,
+            ),
             headers: { etag: `"${outcome.result.version.version}"` },
           };
         },
