@@ -192,7 +192,7 @@ export function createApi(deps: ApiDeps): Api {
       res.writeHead(reply.status ?? 200, {
         ...SECURITY_HEADERS,
         'content-type': 'application/json; charset=utf-8',
-        'content-length': String(Buffer.byteLength(reply.json)),
+        'content-length': String(reply.json.length),
         ...reply.headers,
       });
       res.end(head ? undefined : reply.json);

@@ -29,8 +29,8 @@ export interface Reply {
   status?: number;
   /** Sent as JSON; a string is sent as it is (with the route's content type). */
   body: unknown;
-  /** A body already serialised as JSON (cached answers). */
-  json?: string;
+  /** A body already serialised as JSON, encoded (cached answers). */
+  json?: Buffer;
   headers?: Record<string, string>;
 }
 

@@ -62,20 +62,22 @@ export function observeRoutes(
   // The status of thousands of real servers is megabytes of JSON: it is serialised once
   // per change (engine or HA event, new version) and at most once a second for the
   // counters, whatever the number of readers and live views.
-  let cached: { text: string; time: number; version: number } | undefined;
+  let cached: { text: string; bytes: Buffer; time: number; version: number } | undefined;
   const invalidate = () => {
     cached = undefined;
   };
   engine.onStatus(invalidate);
   ha.onStatus(invalidate);
-  const statusText = (): string => {
+  const statusCache = () => {
     const time = now().getTime();
     const version = store.current().version;
     if (cached === undefined || cached.version !== version || time - cached.time >= 1000 || time < cached.time) {
-      cached = { text: `${JSON.stringify(status())}\n`, time, version };
+      const text = JSON.stringify(status());
+      cached = { text, bytes: Buffer.from(`${text}\n`), time, version };
     }
-    return cached.text;
+    return cached;
   };
+  const statusText = () => statusCache().text;
   return [
     {
       method: 'GET',
@@ -83,7 +85,7 @@ export function observeRoutes(
       summary: 'HA role, engine parts, every VIP and real server with its colour',
       tag: 'status',
       access: 'read',
-      handler: async () => ({ body: undefined, json: statusText() }),
+      handler: async () => ({ body: undefined, json: statusCache().bytes }),
     },
     {
       method: 'GET',
