@@ -1,5 +1,5 @@
 import type { IpvsClient, Operation, OperationResult, ServiceWithDestinations } from '@sluice/ipvs';
-import { destinationId, serviceId } from '@sluice/ipvs';
+import { destinationId, IpvsError, serviceId } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
 import { ARP_HINT, createLayer4Driver } from '../../src/engine/index.js';
@@ -183,6 +183,27 @@ describe('layer4 desired state', () => {
 });
 
 describe('layer4 driver (fake IPVS table)', () => {
+  it('is unavailable, with the reason and the fix, on a kernel without IPVS or without privilege', async () => {
+    const noIpvs = createLayer4Driver({
+      open: async () => {
+        throw new IpvsError('IPVS_UNAVAILABLE', 'this kernel has no IPVS: load it with `modprobe ip_vs`');
+      },
+    });
+    expect(await noIpvs.probe()).toEqual({
+      available: false,
+      detail: 'IPVS: this kernel has no IPVS: load it with `modprobe ip_vs`',
+    });
+    const notRoot = createLayer4Driver({
+      open: async () => {
+        throw new IpvsError('IPVS_PERMISSION', 'operation not permitted');
+      },
+    });
+    expect(await notRoot.probe()).toEqual({
+      available: false,
+      detail: 'IPVS: operation not permitted (run the appliance as root or with CAP_NET_ADMIN)',
+    });
+  });
+
   async function driverWith(fake: FakeIpvs) {
     const driver = createLayer4Driver({ open: async () => fake as unknown as IpvsClient });
     expect(await driver.probe()).toEqual({ available: true });
