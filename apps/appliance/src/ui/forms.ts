@@ -24,6 +24,8 @@ export interface FieldSpec {
   parseLine?: (words: string[]) => unknown;
   formatLine?: (item: unknown) => string;
   autocomplete?: string;
+  /** Shown but not editable (an object's key when editing it: the API renames by delete and add). */
+  readonly?: boolean;
 }
 
 export function getPath(obj: unknown, path: string): unknown {
@@ -170,6 +172,7 @@ export function createForm(options: FormOptions): Form {
       'aria-describedby': `${errorId}${spec.help ? ` ${helpId}` : ''}`,
       ...(spec.placeholder ? { placeholder: spec.placeholder } : {}),
       ...(spec.autocomplete ? { autocomplete: spec.autocomplete } : {}),
+      ...(spec.readonly ? { readonly: true, 'aria-readonly': 'true' } : {}),
     };
     let input: Control['input'];
     if (spec.type === 'select') {

@@ -56,7 +56,14 @@ function drawNav(): void {
   );
 }
 
+/** A read-only user sees no controls that would change anything (the API refuses them anyway). */
+function showRole(role: string | undefined): void {
+  if (role === undefined) delete document.body.dataset.role;
+  else document.body.dataset.role = role;
+}
+
 function shell(on: boolean): void {
+  showRole(on ? state.session?.role : undefined);
   if (!on) {
     nav.replaceChildren();
     stopBar?.();

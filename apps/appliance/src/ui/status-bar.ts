@@ -54,14 +54,22 @@ export function renderStatusBar(bar: HTMLElement, onLogout: () => void): () => v
       ha.enabled && ha.state === 'passive'
         ? h(
             'button',
-            { type: 'button', onclick: () => roleAction('/ha/takeover', 'Make this node the active one now?') },
+            {
+              type: 'button',
+              class: 'admin-only',
+              onclick: () => roleAction('/ha/takeover', 'Make this node the active one now?'),
+            },
             'Take over',
           )
         : null,
       ha.enabled && ha.state === 'active'
         ? h(
             'button',
-            { type: 'button', onclick: () => roleAction('/ha/standby', 'Hand the active role to the peer?') },
+            {
+              type: 'button',
+              class: 'admin-only',
+              onclick: () => roleAction('/ha/standby', 'Hand the active role to the peer?'),
+            },
             'Standby',
           )
         : null,

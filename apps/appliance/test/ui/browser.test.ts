@@ -239,6 +239,30 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await app.harness.ha.takeover().catch(() => undefined);
   });
 
+  it('shows a read-only user the configuration and status without controls that change them', async () => {
+    const admin = await adminClient(target);
+    const created = await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'viewer',
+      password: 'a viewer password',
+      role: 'readonly',
+      mustChangePassword: false,
+    });
+    expect(created.status).toBe(201);
+    const context = await browser.newContext();
+    const viewer = await context.newPage();
+    await viewer.goto(`${app.http}/lbadmin/`);
+    await viewer.getByLabel('User name').fill('viewer');
+    await viewer.getByLabel('Password', { exact: true }).fill('a viewer password');
+    await viewer.getByRole('button', { name: 'Log in' }).click();
+    await viewer.getByRole('heading', { name: 'System overview' }).waitFor();
+    await viewer.locator('tr[data-server="layer4/web/alpha_server"]').waitFor();
+    expect(await viewer.getByRole('button', { name: /^Take offline/ }).count()).toBe(0);
+    await viewer.goto(`${app.http}/lbadmin/#/config/layer4/edit/web`);
+    await viewer.getByRole('heading', { name: 'Layer 4 virtual services: web' }).waitFor();
+    expect(await viewer.getByRole('button', { name: /^(Apply changes|Add real server|Delete)/ }).count()).toBe(0);
+    await context.close();
+  });
+
   it('restores factory defaults only with the typed confirmation', async () => {
     await page.goto(`${app.http}/lbadmin/#/maintenance`);
     await page.getByRole('heading', { name: 'Maintenance' }).waitFor();

@@ -103,6 +103,13 @@ async function remove(path: string, what: string, version: number, after: () => 
   }
 }
 
+/** The key of an object being edited is fixed: the API renames by delete and add. */
+function keyReadonly(fields: readonly FieldSpec[], key: string): FieldSpec[] {
+  return fields.map((f) =>
+    f.name === key ? { ...f, readonly: true, help: 'Fixed: to rename, delete and add again.' } : f,
+  );
+}
+
 export async function renderResourceList(main: HTMLElement, kind: ResourceKind): Promise<void> {
   const { version, config } = await loadConfig();
   const items = config[kind.configKey] as unknown as Item[];
@@ -159,7 +166,10 @@ export async function renderResourceEdit(
   const prefix = `${kind.configKey}[${index}]`;
   const form = createForm({
     name: `${kind.noun} ${key ?? 'new'}`,
-    fields: kind.fields(config),
+    fields:
+      key === undefined
+        ? kind.fields(config)
+        : keyReadonly(kind.fields(config), kind.id === 'floating-ips' ? 'address' : 'label'),
     initial: original,
     submitLabel: key === undefined ? `Add ${kind.noun}` : 'Apply changes',
     onCancel: () => go(routeTo('config', kind.id)),
@@ -212,7 +222,7 @@ function childSection(
     const prefix = `${kind.configKey}[${parentIndex}].${child.key}[${index}]`;
     const form = createForm({
       name: `${child.noun} ${childKey ?? 'new'}`,
-      fields: child.fields as FieldSpec[],
+      fields: childKey === undefined ? child.fields : keyReadonly(child.fields, 'label'),
       initial: childKey === undefined ? child.newItem() : (children[index] as Item),
       submitLabel: childKey === undefined ? `Add ${child.noun}` : `Apply ${child.noun}`,
       onCancel: () => slot.replaceChildren(),
@@ -268,7 +278,11 @@ function childSection(
       ],
       child.title,
     ),
-    h('p', {}, h('button', { type: 'button', onclick: () => openForm(undefined) }, `Add ${child.noun}`)),
+    h(
+      'p',
+      {},
+      h('button', { type: 'button', class: 'admin-only', onclick: () => openForm(undefined) }, `Add ${child.noun}`),
+    ),
     slot,
   );
 }
