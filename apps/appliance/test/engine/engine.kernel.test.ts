@@ -160,6 +160,16 @@ describe('engine in the kernel: IPVS, health, drift, addresses', () => {
     expect(await addrs()).not.toMatch(/203\.0\.113\.10|192\.0\.2\.100|2001:db8::100|2001:db8::10\//);
     await engine.call('setActive', { active: true });
     expect(await addrs()).toMatch(/eth0\s+inet 203\.0\.113\.10\/24/);
+    // `ip addr del` out of band: drift puts it back and says so.
+    await director.ip(['addr', 'del', '203.0.113.10/24', 'dev', 'eth0']);
+    expect(await engine.call<string[]>('drift')).toEqual(['addresses: put back 203.0.113.10/24 on eth0']);
+    expect(await addrs()).toMatch(/eth0\s+inet 203\.0\.113\.10\/24/);
+    const warnings = (await engine.logs())
+      .filter((r) => r.channel === 'system' && r.level === 'warn')
+      .map((r) => r.message);
+    expect(warnings).toContain(
+      'drift: changed outside the appliance, put back: addresses: put back 203.0.113.10/24 on eth0',
+    );
   });
 
   it('balances through the NAT service; a weight change and a drain are edits that keep a live connection', async () => {
