@@ -146,6 +146,74 @@ describe('incremental validation', () => {
     expect(copy.config?.network).toBe(base.network);
   });
 
+  it('agrees with validateConfig over a random walk of edits (services added, removed, changed; DR, NAT, fallbacks)', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    let current: ApplianceConfig = base;
+    let accepted = 0;
+    for (let step = 0; step < 300; step++) {
+      const layer4 = [...current.layer4];
+      const i = Math.floor(random() * layer4.length);
+      const service = layer4[i] as (typeof layer4)[number];
+      const roll = random();
+      if (roll < 0.3) {
+        const j = Math.floor(random() * service.realServers.length);
+        layer4[i] = {
+          ...service,
+          realServers: service.realServers.map((r, k) => (k === j ? { ...r, weight: Math.floor(random() * 10) } : r)),
+        };
+      } else if (roll < 0.45) {
+        layer4[i] = { ...service, forwarding: random() < 0.5 ? 'dr' : 'nat' };
+      } else if (roll < 0.55) {
+        layer4.splice(i, 1);
+      } else if (roll < 0.65) {
+        layer4.splice(i, 0, {
+          ...service,
+          label: `new-${step}`,
+          vip: `203.0.113.${step % 250}`,
+          realServers: random() < 0.5 ? [] : service.realServers,
+        });
+      } else if (roll < 0.75) {
+        layer4[i] = { ...service, realServers: [] };
+      } else if (roll < 0.85) {
+        layer4[i] = { ...service, fallback: { address: '198.51.100.200' } };
+      } else if (roll < 0.93) {
+        // Invalid: a port the real server cannot have, or a duplicate label.
+        layer4[i] =
+          random() < 0.5
+            ? { ...service, label: (layer4[0] as { label: string }).label }
+            : {
+                ...service,
+                ports: [80, 81],
+                realServers: [{ label: 'x', address: '2001:db8::1', weight: 1, minConnections: 0, maxConnections: 0 }],
+              };
+      } else {
+        layer4[i] = {
+          ...service,
+          realServers: [
+            ...service.realServers,
+            { label: 'rs-0', address: '198.51.100.50', weight: 1, minConnections: 0, maxConnections: 0 },
+          ],
+        };
+      }
+      const input = { ...current, layer4 };
+      const fast = validateAgainst(input, current);
+      const full = validateConfig(input);
+      expect(fast.ok, `step ${step}`).toBe(full.ok);
+      expect(fast.errors.map((e) => e.toJSON())).toEqual(full.errors.map((e) => e.toJSON()));
+      expect(fast.warnings, `step ${step}`).toEqual(full.warnings);
+      expect(fast.config).toEqual(full.config);
+      if (fast.ok) {
+        current = fast.config;
+        accepted++;
+      }
+    }
+    expect(accepted).toBeGreaterThan(100);
+  });
+
   it('rejects exactly what validateConfig rejects', () => {
     const bad = (mutate: (c: Record<string, unknown>) => void) => {
       const input = { ...base, layer4: base.layer4.map((s) => ({ ...s })) } as Record<string, unknown>;

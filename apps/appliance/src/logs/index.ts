@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogBook, LogChannel, LogLevel, LogQuery, LogRecord } from '../daemon/interfaces.js';
 
@@ -54,8 +54,11 @@ class FileLogBook implements ClosableLogBook {
   }>();
   private readonly pending = new Map<LogChannel, string[]>();
   private readonly sizes = new Map<LogChannel, number>();
+  /** One open file per channel, so that a write costs no open() and close(). */
+  private readonly handles = new Map<LogChannel, FileHandle>();
   private writing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
+  private closed = false;
 
   constructor(
     private readonly options: Required<Omit<LogBookOptions, 'dir' | 'onError'>> &
@@ -108,7 +111,7 @@ class FileLogBook implements ClosableLogBook {
       ...(fields === undefined ? {} : { fields }),
     };
     this.push(record);
-    if (this.options.dir !== undefined) {
+    if (this.options.dir !== undefined && !this.closed) {
       const list = this.pending.get(channel);
       const line = `${JSON.stringify(record)}\n`;
       if (list === undefined) this.pending.set(channel, [line]);
@@ -165,6 +168,9 @@ class FileLogBook implements ClosableLogBook {
   async close(): Promise<void> {
     this.followers.clear();
     await this.flush();
+    this.closed = true;
+    for (const handle of this.handles.values()) await handle.close().catch(() => undefined);
+    this.handles.clear();
   }
 
   private scheduleFlush(): void {
@@ -181,13 +187,20 @@ class FileLogBook implements ClosableLogBook {
     try {
       const size = this.sizes.get(channel) ?? 0;
       if (size > 0 && size + data.length > this.options.maxFileBytes) {
+        await this.handles.get(channel)?.close();
+        this.handles.delete(channel);
         for (let n = this.options.keepFiles - 1; n >= 1; n--) {
           await rename(`${file}.${n}`, `${file}.${n + 1}`).catch(() => undefined);
         }
         await rename(file, `${file}.1`).catch(() => undefined);
         this.sizes.set(channel, 0);
       }
-      await appendFile(file, data, { mode: 0o600 });
+      let handle = this.handles.get(channel);
+      if (handle === undefined) {
+        handle = await open(file, 'a', 0o600);
+        this.handles.set(channel, handle);
+      }
+      await handle.write(data);
       this.sizes.set(channel, (this.sizes.get(channel) ?? 0) + Buffer.byteLength(data));
     } catch (error) {
       this.options.onError?.(error);

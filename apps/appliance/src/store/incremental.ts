@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type ApplianceConfig, configSchema } from '../config/schema.js';
-import { checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
+import { type ConfigWarning, checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
 
 /*
  * Validation that reuses what is already known valid. A change made through the API
@@ -110,8 +110,107 @@ for (const [key, schema] of Object.entries(configSchema.shape) as [string, Schem
   shapes.set(key, { schema, ...(list === undefined ? {} : { list }), ...(nested === undefined ? {} : { nested }) });
 }
 
+/** Configurations this module found valid, schema and cross-object rules both. */
+const validated = new WeakSet<object>();
+/** The warnings of a virtual service (all of them are about one service), without its field. */
+const serviceWarnings = new WeakMap<object, { code: ConfigWarning['code']; text: string }[]>();
+const LAYERS = ['layer4', 'layer7'] as const;
+/** Below this many real servers in unchanged services, the plain check is as cheap. */
+const SKELETON_THRESHOLD = 500;
+
+/**
+ * The cross-object rules over `config`, where every service that is the same object as in
+ * `base` (valid) has had its real servers checked already: the rules about real servers
+ * are local to their service (labels, ports, address family, thresholds), so such a
+ * service is checked without them, and its warnings (which are about it alone) come from
+ * when it was last checked whole. Anything else runs the plain check.
+ */
+function semantics(config: ApplianceConfig, base: ApplianceConfig): ReturnType<typeof checkSemantics> {
+  const known = validated.has(base) ? new Set<object>([...base.layer4, ...base.layer7]) : new Set<object>();
+  let skipped = 0;
+  for (const layer of LAYERS) {
+    for (const service of config[layer]) {
+      if (known.has(service) && serviceWarnings.has(service)) skipped += service.realServers.length;
+    }
+  }
+  if (skipped < SKELETON_THRESHOLD) return remember(config, checkSemantics(config));
+  const skeleton = { ...config } as Record<string, unknown>;
+  const reused = new Set<object>();
+  for (const layer of LAYERS) {
+    skeleton[layer] = config[layer].map((service) => {
+      if (!known.has(service) || !serviceWarnings.has(service) || service.realServers.length === 0) return service;
+      reused.add(service);
+      return { ...service, realServers: [] };
+    });
+  }
+  const result = checkSemantics(skeleton as unknown as ApplianceConfig);
+  if (result.errors.length > 0) return checkSemantics(config);
+  // Each warning names one service: those of the services checked whole come from this
+  // run, the others from their cache, in the order the plain check gives them.
+  const fresh = new Map<string, ConfigWarning[]>();
+  for (const warning of result.warnings) {
+    if (!/^layer[47]\[\d+\]$/.test(warning.field)) return remember(config, checkSemantics(config));
+    const list = fresh.get(warning.field);
+    if (list === undefined) fresh.set(warning.field, [warning]);
+    else list.push(warning);
+  }
+  const warnings: ConfigWarning[] = [];
+  for (const layer of LAYERS) {
+    config[layer].forEach((service, i) => {
+      const field = `${layer}[${i}]`;
+      if (reused.has(service)) {
+        for (const { code, text } of serviceWarnings.get(service) ?? [])
+          warnings.push({ code, field, message: `${field}: ${text}` });
+      } else {
+        const list = fresh.get(field) ?? [];
+        cacheWarnings(service, field, list);
+        warnings.push(...list);
+      }
+    });
+  }
+  return { errors: [], warnings };
+}
+
+function cacheWarnings(service: object, field: string, list: readonly ConfigWarning[]): void {
+  serviceWarnings.set(
+    service,
+    list.map((w) => ({
+      code: w.code,
+      text: w.message.startsWith(`${field}: `) ? w.message.slice(field.length + 2) : w.message,
+    })),
+  );
+}
+
+/** After a plain check: cache each service's warnings (when every warning names a service). */
+function remember(
+  config: ApplianceConfig,
+  result: ReturnType<typeof checkSemantics>,
+): ReturnType<typeof checkSemantics> {
+  if (result.errors.length > 0) return result;
+  const byField = new Map<string, ConfigWarning[]>();
+  for (const warning of result.warnings) {
+    if (!/^layer[47]\[\d+\]$/.test(warning.field)) return result;
+    const list = byField.get(warning.field);
+    if (list === undefined) byField.set(warning.field, [warning]);
+    else list.push(warning);
+  }
+  for (const layer of LAYERS) {
+    config[layer].forEach((service, i) => {
+      const field = `${layer}[${i}]`;
+      cacheWarnings(service, field, byField.get(field) ?? []);
+    });
+  }
+  return result;
+}
+
 /** validateConfig(input), faster when `input` shares objects with `base` (a stored, valid configuration). */
 export function validateAgainst(input: unknown, base: ApplianceConfig): ValidationResult {
+  const result = validateShared(input, base);
+  if (result.ok) validated.add(result.config);
+  return result;
+}
+
+function validateShared(input: unknown, base: ApplianceConfig): ValidationResult {
   if (!isPlain(input)) return validateConfig(input);
   for (const key of Object.keys(input)) if (!shapes.has(key)) return validateConfig(input);
   const out: Item = {};
@@ -147,7 +246,7 @@ export function validateAgainst(input: unknown, base: ApplianceConfig): Validati
     throw error;
   }
   const config = out as ApplianceConfig;
-  const { errors, warnings } = checkSemantics(config);
+  const { errors, warnings } = semantics(config, base);
   if (errors.length > 0) return validateConfig(input);
   return { ok: true, config, errors: [], warnings };
 }
