@@ -9,9 +9,10 @@ export const LAB_HEALTH_CHECK = {
   path: '/',
   expectStatus: 200,
   intervalSeconds: 1,
-  timeoutSeconds: 1,
+  // Generous: under load (or in the tests' User-Mode Linux kernel) an answer can take a second.
+  timeoutSeconds: 3,
   rise: 1,
-  fall: 1,
+  fall: 2,
 } as const satisfies NonNullable<ApplianceConfigInput['healthChecks']>[number];
 
 type Layer4Input = NonNullable<ApplianceConfigInput['layer4']>[number];

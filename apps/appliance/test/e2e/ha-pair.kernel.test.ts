@@ -1,4 +1,6 @@
+import { Host } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PartStatus } from '../../src/daemon/interfaces.js';
 import {
   LAB_HEALTH_CHECK,
   type LabTopology,
@@ -18,6 +20,9 @@ describe('HA pair', () => {
   let master: Appliance;
   let slave: Appliance;
   const heartbeat = () => labHeartbeat(topology, 'e2e-heartbeat-key-0123456789');
+  let atTakeover:
+    | { client: string; realServer: string; slaveMacs: string[]; addresses: PartStatus | undefined }
+    | undefined;
 
   const haState = (node: Appliance) => node.api.get<StatusBody>('/status').then((s) => s.ha);
   const holds = async (node: Appliance, address: string) => {
@@ -25,10 +30,31 @@ describe('HA pair', () => {
     return stdout.includes(` ${address}/`);
   };
 
+  /** Both nodes' HA view, versions, heartbeat log and daemon output: why a pair test failed. */
+  const diagnose = async (error: Error): Promise<never> => {
+    const lines = [error.message];
+    for (const [name, node] of [
+      ['master', master],
+      ['slave', slave],
+    ] as const) {
+      const status = await node.api.get<StatusBody>('/status').catch((e: Error) => e.message);
+      const logs = await node.api
+        .get<{ records?: { message: string; level: string }[] }>('/logs?channel=heartbeat&limit=20')
+        .then((r) => (r.records ?? []).map((x) => `${x.level} ${x.message}`).join('\n'))
+        .catch((e: Error) => e.message);
+      lines.push(
+        `--- ${name}: ${typeof status === 'string' ? status : JSON.stringify({ ha: status.ha, configVersion: status.configVersion })}`,
+        `heartbeat log:\n${logs}`,
+        `daemon output (tail):\n${(node.daemon?.log ?? '').slice(-1500)}`,
+      );
+    }
+    throw new Error(lines.join('\n'));
+  };
+
   beforeAll(async () => {
     topology = await freshLab(true);
     [master, slave] = await Promise.all([
-      Appliance.start(`${E2E_PREFIX}lb1`, ['--ha-role', 'master']),
+      Appliance.start(`${E2E_PREFIX}lb1`, ['--ha-role', 'master', '--ha-name', 'lb1']),
       Appliance.start(`${E2E_PREFIX}lb2`, ['--ha-role', 'slave', '--ha-peer', 'lb1@192.0.2.2']),
     ]);
     // The slave learns the pair's key first, so that it accepts the master's versions.
@@ -38,10 +64,10 @@ describe('HA pair', () => {
       'master active, slave passive, link up',
       async () => {
         const [m, s] = await Promise.all([haState(master), haState(slave)]);
-        return m.state === 'active' && s.state === 'passive' && m.link === 'up' ? true : undefined;
+        return m.state === 'active' && s.state === 'passive' && m.link === 'up' && s.link === 'up' ? true : undefined;
       },
       60_000,
-    );
+    ).catch(diagnose);
     await master.api.write('POST', '/health-checks', LAB_HEALTH_CHECK);
     await master.api.write('POST', '/floating-ips', labGatewayFloatingIp(topology));
     await master.api.write('POST', '/layer4/services', labLayer4Service(topology, 'dr'));
@@ -57,7 +83,7 @@ describe('HA pair', () => {
     const version = await master.api.version();
     await until('slave at the master version', async () =>
       (await slave.api.version()) === version ? true : undefined,
-    );
+    ).catch(diagnose);
     const [m, s] = await Promise.all([
       master.api.get<{ config: unknown }>('/config'),
       slave.api.get<{ config: unknown }>('/config'),
@@ -104,10 +130,19 @@ describe('HA pair', () => {
           : undefined;
       },
       30_000,
-    );
+    ).catch(diagnose);
+    // What client1 and alpha believe owns the DR VIP and the NAT gateway right after the
+    // takeover, while the master's machine is still on the wire (checked by the next test).
+    atTakeover = {
+      client: await neighbour(`${E2E_PREFIX}client1`, topology.vips.dr),
+      realServer: await neighbour(`${E2E_PREFIX}alpha`, topology.natGateway),
+      slaveMacs: await macs(slave),
+      addresses: (await slave.api.get<StatusBody>('/status')).engine.parts.find((p) => p.part === 'addresses'),
+    };
     // The master's machine is gone too: only the slave can carry the traffic now.
     await labCable('lb1', 'down', { prefix: E2E_PREFIX });
-    const recovered = Date.now();
+    const pulled = Date.now();
+    const served: string[] = [];
     for (const client of clients(topology)) {
       for (const forwarding of ['dr', 'nat'] as const) {
         await untilTraffic(
@@ -118,13 +153,42 @@ describe('HA pair', () => {
           (t) => balancedOver(t, PAGES),
           60_000,
         );
+        served.push(`${client.label}/${forwarding} ${Date.now() - pulled} ms`);
       }
     }
     console.log(
-      `failover: slave active with the VIPs ${tookOver} ms after SIGKILL; clients served ${Date.now() - recovered} ms after the master's cable was pulled`,
+      `failover: slave active with the VIPs ${tookOver} ms after SIGKILL; served after the master's cable was pulled: ${served.join(', ')}`,
     );
     const s = await slave.api.get<{ version: number; config: { layer4: { label: string }[] } }>('/config');
     expect(s.version).toBe(version);
     expect(s.config.layer4.map((x) => x.label)).toEqual(['lab-dr', 'lab-nat']);
   });
+
+  it('announces the addresses it took (gratuitous ARP), so clients and real servers switch at once', () => {
+    if (!atTakeover) throw new Error('the failover test did not get as far as the takeover');
+    const { client, realServer, slaveMacs, addresses } = atTakeover;
+    const detail = `addresses part: ${JSON.stringify(addresses)}; client1 ${client}; alpha ${realServer}`;
+    expect(addresses?.detail ?? '', detail).not.toContain('announcement failed');
+    expect(
+      slaveMacs.some((mac) => client.includes(mac)),
+      detail,
+    ).toBe(true);
+    expect(
+      slaveMacs.some((mac) => realServer.includes(mac)),
+      detail,
+    ).toBe(true);
+  });
 });
+
+/** `ip neigh` of one address in a namespace: `192.0.2.100 dev eth0 lladdr ... STALE`. */
+async function neighbour(netns: string, address: string): Promise<string> {
+  const { stdout } = await new Host('n', netns).ip(['neigh', 'show', address]);
+  return stdout.trim();
+}
+
+async function macs(node: Appliance): Promise<string[]> {
+  const { stdout } = await node.host.ip(['-br', 'link', 'show']);
+  return [...stdout.matchAll(/\b([0-9a-f]{2}(?::[0-9a-f]{2}){5})\b/g)]
+    .map((m) => m[1] ?? '')
+    .filter((mac) => mac !== '00:00:00:00:00:00');
+}
