@@ -50,9 +50,13 @@ const elapsed = (performance.now() - t0) / 1000;
 const checks = results - r0;
 const after = memory();
 const connectPath = executor.connectPath.path;
+const counters = executor.connectPath.counters;
 const load = scheduler.load;
 const snapshot = scheduler.snapshot();
-const p50s = snapshot.map((s) => s.stats.p50Ms ?? Number.NaN).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+const p50s = snapshot
+  .map((s) => s.stats.p50Ms ?? Number.NaN)
+  .filter((v) => !Number.isNaN(v))
+  .sort((a, b) => a - b);
 const states = {};
 for (const s of snapshot) states[s.state] = (states[s.state] ?? 0) + 1;
 scheduler.stop();
@@ -62,6 +66,7 @@ console.log(
   JSON.stringify({
     targets: count,
     connectPath,
+    lane: counters && { ...counters, pollsPerSecond: Math.round(counters.polls / (elapsed + 6)) },
     /** Median over targets of each target's median latency, and the slowest target's. */
     latencyP50Ms: Number((p50s[Math.floor(p50s.length / 2)] ?? Number.NaN).toFixed(2)),
     latencyP50MaxMs: Number((p50s.at(-1) ?? Number.NaN).toFixed(2)),

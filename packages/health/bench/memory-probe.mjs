@@ -1,5 +1,7 @@
-// Where memory per target goes, without the network: COUNT connect targets on a lane that
-// answers at once, measured like checker.mjs. Usage: node --expose-gc bench/memory-probe.mjs [COUNT] [SECONDS]
+// The scheduler alone, without the network: COUNT connect targets on a lane that answers
+// at once (on the next turn of the event loop); memory per target measured like
+// checker.mjs, and CPU per check over SECONDS after a 2 s warm-up. SPACES=1 prints V8's
+// heap spaces. Usage: node --expose-gc bench/memory-probe.mjs [COUNT] [SECONDS]
 import { Scheduler } from '@sluice/health';
 
 const count = Number(process.argv[2] ?? 10_000);
@@ -40,12 +42,19 @@ for (let i = 0; i < count; i++) {
   });
 }
 const set = memory();
+await new Promise((r) => setTimeout(r, 2000));
+const cpu0 = process.cpuUsage();
+const r0 = results;
 await new Promise((r) => setTimeout(r, seconds * 1000));
+const cpu = process.cpuUsage(cpu0);
+const checks = results - r0;
 const loaded = memory();
 const per = (a, b, k) => Math.round((a[k] - b[k]) / count);
 console.log(
   JSON.stringify({
     results,
+    schedulerUserMicrosecondsPerCheck: Number((cpu.user / checks).toFixed(2)),
+    schedulerSystemMicrosecondsPerCheck: Number((cpu.system / checks).toFixed(2)),
     afterSet: {
       heap: per(set, baseline, 'heapUsed'),
       external: per(set, baseline, 'external') + per(set, baseline, 'arrayBuffers'),

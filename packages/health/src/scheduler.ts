@@ -104,9 +104,12 @@ interface Run {
 
 /** One check run on one real server, shared by every target that asks for exactly it. */
 class Probe implements WheelItem {
-  readonly subscribers = new Set<Subscription>();
-  /** The subscriber when there is exactly one (the common case): no Set iterator per run. */
+  /**
+   * The subscriber when there is exactly one (the common case: no Set per probe, no Set
+   * iterator per run); otherwise all of them.
+   */
   solo: Subscription | undefined;
+  private many: Set<Subscription> | undefined;
   /** Its tick on the wheel while waiting for its next run. */
   due: number | undefined;
   run: Run | undefined;
@@ -151,14 +154,33 @@ class Probe implements WheelItem {
     throw new Error('unreachable: schedule cycle');
   }
 
+  /** Every subscriber; a Set, so that iterating tolerates removals meanwhile. */
+  get subscribers(): ReadonlySet<Subscription> {
+    if (this.many) return this.many;
+    return new Set(this.solo ? [this.solo] : []);
+  }
+
+  get size(): number {
+    return this.many ? this.many.size : this.solo ? 1 : 0;
+  }
+
   add(sub: Subscription): void {
-    this.subscribers.add(sub);
-    this.solo = this.subscribers.size === 1 ? sub : undefined;
+    if (this.many) this.many.add(sub);
+    else if (this.solo && this.solo !== sub) {
+      this.many = new Set([this.solo, sub]);
+      this.solo = undefined;
+    } else this.solo = sub;
   }
 
   delete(sub: Subscription): void {
-    this.subscribers.delete(sub);
-    this.solo = this.subscribers.size === 1 ? (this.subscribers.values().next().value as Subscription) : undefined;
+    if (this.solo === sub) this.solo = undefined;
+    else if (this.many) {
+      this.many.delete(sub);
+      if (this.many.size === 1) {
+        this.solo = this.many.values().next().value as Subscription;
+        this.many = undefined;
+      }
+    }
   }
 
   allDown(): boolean {
@@ -340,7 +362,7 @@ export class Scheduler {
       lastCheck: s.lastCheck,
       weight: s.weight,
       admin: s.admin,
-      sharedBy: s.probe.subscribers.size,
+      sharedBy: s.probe.size,
       stats: s.stats.read(),
     };
   }
@@ -358,7 +380,7 @@ export class Scheduler {
   private detach(sub: Subscription): void {
     const probe = sub.probe;
     probe.delete(sub);
-    if (probe.subscribers.size > 0) return;
+    if (probe.size > 0) return;
     this.probes.delete(probe.key);
     this.wheel.cancel(probe);
     if (probe.queued) this.queue.delete(probe);

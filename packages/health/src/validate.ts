@@ -276,7 +276,11 @@ export function validateCheck(input: unknown, field = 'check'): CheckDefinition 
       steps(obj.steps, `${field}.steps`);
       break;
   }
-  return structuredClone(obj) as unknown as CheckDefinition;
+  const copy = structuredClone(obj);
+  // The type from the constant list, not the clone's own copy of the string: ten thousand
+  // targets then share one 'connect'.
+  copy.type = CHECK_TYPES.find((t) => t === type);
+  return copy as unknown as CheckDefinition;
 }
 
 const TARGET_FIELDS = [

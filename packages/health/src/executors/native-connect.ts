@@ -15,6 +15,7 @@ const SO_ERROR = 4;
 const SO_LINGER = 13;
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EPOLLONESHOT = 1 << 30;
 const EPOLLOUT = 0x4;
@@ -94,11 +95,14 @@ interface DeadlineQueue {
 
 /**
  * TCP connect checks without a `net.Socket`, a promise or a timer per check: non-blocking
- * socket(2) and connect(2) from the main thread, one epoll set for every socket in flight,
- * and one epoll_wait(2) at a time on a koffi worker thread that hands a whole batch of
- * completions back. A check costs the system calls a C checker makes (socket, setsockopt,
- * connect, epoll_ctl, close; getsockopt only on failure) and no JS object: slots are
- * reused, results of passing checks are shared.
+ * connect(2) from the main thread and two epoll sets. Every check is armed in the fast set,
+ * which nobody waits on: once the checks due in this turn are started, one epoll_wait(2)
+ * with no timeout collects those already answered (on a LAN, most of them). The rest are
+ * armed in the slow set, on which one epoll_wait(2) at a time blocks on a koffi worker
+ * thread and hands a batch of completions back. Sockets that connected are dissolved and
+ * reused. A check then costs connect(2) twice and epoll_ctl(2) once (getsockopt(2) only
+ * on failure), no JS object (slots are reused, results of passing checks are shared) and,
+ * on a LAN, no round trip between threads.
  *
  * Results are those of the `net.Socket` path: the same reasons and the same detail text
  * (`connect ECONNREFUSED 192.0.2.2:81`), and the socket is closed with a reset once
@@ -106,7 +110,16 @@ interface DeadlineQueue {
  */
 export class NativeConnectLane implements CheckLane {
   private readonly c: Libc;
+  /** Waited on by the poll thread: checks not answered by the end of their turn. */
   private readonly epfd: number;
+  /** Polled by the main thread without waiting, after each turn that started checks. */
+  private readonly fastfd: number;
+  /** Per descriptor: 0 not in the slow set, 1 in it but disarmed, 2 armed. */
+  private slowState = new Uint8Array(1024);
+  /** Handles of the checks started in this turn. */
+  private readonly batch: number[] = [];
+  private batchScheduled = false;
+  private readonly onBatch = () => this.afterBatch();
   /** Filled by the poll thread; read only once its poll has returned. */
   private readonly events = Buffer.alloc(BATCH * 16);
   /** Filled by `collectNow` on the main thread. */
@@ -136,6 +149,8 @@ export class NativeConnectLane implements CheckLane {
   private inFlight = 0;
   private opened = 0;
   private reused = 0;
+  /** Polls handed to the thread pool (each a round trip between threads). */
+  private polls = 0;
   private polling = false;
   /** Polls in a row that returned an error (EINTR is harmless, EBADF would spin forever). */
   private pollErrors = 0;
@@ -151,9 +166,10 @@ export class NativeConnectLane implements CheckLane {
   private readonly onTimer = () => this.expire();
   private readonly flushEarly = () => this.settleEarly();
 
-  private constructor(c: Libc, epfd: number) {
+  private constructor(c: Libc, epfd: number, fastfd: number) {
     this.c = c;
     this.epfd = epfd;
+    this.fastfd = fastfd;
     this.ctlEvent = Buffer.alloc(16);
     // One-shot: a socket's registration stays, disarmed, while it waits in the pool, and is
     // armed again (EPOLL_CTL_MOD, with the new check's slot) by the next check.
@@ -168,12 +184,17 @@ export class NativeConnectLane implements CheckLane {
     if (c instanceof Error) return c;
     const epfd = c.epollCreate(EPOLL_CLOEXEC);
     if (epfd < 0) return new Error(`epoll_create1 failed (errno ${c.errno()})`);
-    return new NativeConnectLane(c, epfd);
+    const fastfd = c.epollCreate(EPOLL_CLOEXEC);
+    if (fastfd < 0) {
+      c.close(epfd);
+      return new Error(`epoll_create1 failed (errno ${c.errno()})`);
+    }
+    return new NativeConnectLane(c, epfd, fastfd);
   }
 
   /** Checks in flight, sockets opened so far, and checks that ran on a reused socket. */
-  get counters(): { inFlight: number; opened: number; reused: number } {
-    return { inFlight: this.inFlight, opened: this.opened, reused: this.reused };
+  get counters(): { inFlight: number; opened: number; reused: number; polls: number } {
+    return { inFlight: this.inFlight, opened: this.opened, reused: this.reused, polls: this.polls };
   }
 
   accepts(request: CheckRequest): boolean {
@@ -229,12 +250,16 @@ export class NativeConnectLane implements CheckLane {
     const ev = this.ctlEvent;
     ev.writeUInt32LE(slot, this.dataOffset);
     ev.writeUInt32LE(this.gens[slot] as number, this.dataOffset + 4);
-    if (c.epollCtl(this.epfd, fresh ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, ev) !== 0) {
+    if (c.epollCtl(this.fastfd, fresh ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, ev) !== 0) {
       this.endEarly(handle, this.failure(c.errno(), request, 'epoll_ctl'));
       return handle;
     }
     this.track(handle, request.timeoutMs);
-    this.poll();
+    this.batch.push(handle);
+    if (!this.batchScheduled) {
+      this.batchScheduled = true;
+      queueMicrotask(this.onBatch);
+    }
     return handle;
   }
 
@@ -269,7 +294,8 @@ export class NativeConnectLane implements CheckLane {
     for (const fd of this.pool6.splice(0)) this.c.close(fd);
     clearTimeout(this.timer);
     this.timer = undefined;
-    // A poll in progress still uses the set: it is closed when that poll returns.
+    this.c.close(this.fastfd);
+    // A poll in progress still uses the slow set: it is closed when that poll returns.
     if (!this.polling) this.c.close(this.epfd);
   }
 
@@ -306,13 +332,22 @@ export class NativeConnectLane implements CheckLane {
   private release(slot: number, reuse = false): void {
     const fd = this.fds[slot] as number;
     if (fd >= 0) {
+      // Armed in the slow set but answered through the fast one: take it out, or its
+      // dissolution would wake the poll thread for nothing.
+      if (this.slowState[fd] === 2 && reuse) {
+        this.c.epollCtl(this.epfd, EPOLL_CTL_DEL, fd, this.ctlEvent);
+        this.slowState[fd] = 0;
+      }
       const pool = reuse
         ? (this.requests[slot] as CheckRequest).address.includes(':')
           ? this.pool6
           : this.pool4
         : undefined;
       if (pool !== undefined && pool.length < POOL_MAX && this.c.connect(fd, this.unspec, 16) === 0) pool.push(fd);
-      else this.c.close(fd);
+      else {
+        this.c.close(fd);
+        if (fd < this.slowState.length) this.slowState[fd] = 0;
+      }
     }
     this.fds[slot] = -1;
     // Generations wrap within what a handle can carry exactly (2^53 / SLOT_LIMIT).
@@ -431,6 +466,7 @@ export class NativeConnectLane implements CheckLane {
     this.timerAt = Number.POSITIVE_INFINITY;
     // A timer may fire up to a millisecond early on a coarse loop clock: close enough.
     const now = performance.now() + 1;
+    this.collectNow(this.fastfd, false);
     this.collectNow();
     let next = Number.POSITIVE_INFINITY;
     for (const [timeoutMs, queue] of this.queues) {
@@ -466,6 +502,7 @@ export class NativeConnectLane implements CheckLane {
   private poll(): void {
     if (this.polling || this.inFlight === 0 || this.closed) return;
     this.polling = true;
+    this.polls++;
     this.c.epollWait.async(this.epfd, this.events, BATCH, POLL_MS, this.onEvents);
   }
 
@@ -484,7 +521,7 @@ export class NativeConnectLane implements CheckLane {
       return;
     }
     this.pollErrors = 0;
-    this.handle(this.events, count);
+    this.handle(this.events, count, true);
     this.poll();
   }
 
@@ -494,16 +531,41 @@ export class NativeConnectLane implements CheckLane {
    * machine) never turns an answered check into a timeout. epoll lets two threads wait on
    * one set; each event goes to one of them.
    */
-  private collectNow(): void {
+  private collectNow(epfd = this.epfd, fromSlow = true): void {
     for (;;) {
-      const count = this.c.epollWait(this.epfd, this.readyNow, BATCH, 0);
+      const count = this.c.epollWait(epfd, this.readyNow, BATCH, 0);
       if (count <= 0) return;
-      this.handle(this.readyNow, count);
+      this.handle(this.readyNow, count, fromSlow);
       if (count < BATCH) return;
     }
   }
 
-  private handle(events: Buffer, count: number): void {
+  /** After a turn that started checks: settle those already answered, hand the rest to the poll thread. */
+  private afterBatch(): void {
+    this.batchScheduled = false;
+    this.collectNow(this.fastfd, false);
+    const batch = this.batch;
+    const ev = this.ctlEvent;
+    for (let i = 0; i < batch.length; i++) {
+      const handle = batch[i] as number;
+      const slot = handle % SLOT_LIMIT;
+      if (!this.live(slot, handle)) continue;
+      const fd = this.fds[slot] as number;
+      if (fd >= this.slowState.length) {
+        const grown = new Uint8Array(Math.max(fd + 1, this.slowState.length * 2));
+        grown.set(this.slowState);
+        this.slowState = grown;
+      }
+      ev.writeUInt32LE(slot, this.dataOffset);
+      ev.writeUInt32LE(this.gens[slot] as number, this.dataOffset + 4);
+      const op = this.slowState[fd] === 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+      if (this.c.epollCtl(this.epfd, op, fd, ev) === 0) this.slowState[fd] = 2;
+    }
+    batch.length = 0;
+    this.poll();
+  }
+
+  private handle(events: Buffer, count: number, fromSlow: boolean): void {
     const c = this.c;
     const size = this.eventSize;
     const data = this.dataOffset;
@@ -513,6 +575,8 @@ export class NativeConnectLane implements CheckLane {
       const gen = events.readUInt32LE(at + data + 4);
       // A check that timed out or was cancelled meanwhile: its slot may hold another by now.
       if (slot >= this.slots || this.gens[slot] !== gen || this.settles[slot] === undefined) continue;
+      // One-shot: the slow set's registration is disarmed by this event.
+      if (fromSlow) this.slowState[this.fds[slot] as number] = 1;
       const flags = events.readUInt32LE(at);
       let errno = 0;
       if (flags & (EPOLLERR | EPOLLHUP)) {
