@@ -36,9 +36,19 @@ export function describeLab(topology: LabTopology, tunnel: boolean): string {
   );
   lines.push('');
   lines.push('Run the appliance inside:');
-  for (const node of lbs) {
-    lines.push(`  ip netns exec ${node.netns} sluice-appliance serve --data-dir /var/lib/sluice-lab/${node.label}`);
-  }
+  const [master] = lbs;
+  const masterAddress = address(master?.interfaces[0]?.addresses[0]);
+  lbs.forEach((node, i) => {
+    // A pair: the heartbeat section (lab config --pair) is seen from the master, lb1.
+    const ha = !topology.pair
+      ? ''
+      : i === 0
+        ? ` --ha-role master --ha-name ${node.label}`
+        : ` --ha-role slave --ha-peer ${master?.label}@${masterAddress}`;
+    lines.push(
+      `  ip netns exec ${node.netns} sluice-appliance serve --data-dir /var/lib/sluice-lab/${node.label}${ha}`,
+    );
+  });
   lines.push(
     `  (its API and web UI listen on ${lbs.map((n) => address(n.interfaces[0]?.addresses[0])).join(' and ')}:9080 inside the lab;`,
   );
