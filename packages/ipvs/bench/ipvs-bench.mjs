@@ -1,7 +1,9 @@
 // Runs inside a kernel with IPVS (the rig's UML kernel; see bench/run.mjs): this package
 // and the real ipvsadm side by side on the same table, in one run. Every load starts in a
 // fresh network namespace (a fresh IPVS table, no freed destinations waiting in the
-// kernel's trash list), and both tools are started the same way. Prints one JSON line.
+// kernel's trash list), and both tools are started the same way. Each measurement is
+// taken BENCH_REPEAT times, the tools taking turns, so a slow spell of the machine falls
+// on both. Prints one JSON line with every sample.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -10,8 +12,11 @@ import { apply, IpvsClient, plan } from '../dist/index.js';
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const DESTS = Number(process.env.BENCH_DESTS ?? 10);
 const WEIGHT_CHANGES = Number(process.env.BENCH_WEIGHT_CHANGES ?? 200);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const self = new URL(import.meta.url).pathname;
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const floor = new URL('./dump-floor.mjs', import.meta.url).pathname;
+const costs = new URL('./costs.mjs', import.meta.url).pathname;
 const dir = process.env.BENCH_DIR ?? '/tmp';
 const [mode = 'orchestrate'] = process.argv.slice(2);
 
@@ -42,28 +47,38 @@ const time = async (fn) => {
 };
 
 async function readPhase() {
-  // In the namespace ipvsadm -R filled: a dump, a no-op reconcile and weight changes.
+  // In a namespace ipvsadm -R filled, in a fresh process: list() as its first call (as
+  // `ipvsadm -Ln` starts cold), then what a running process (a reconcile daemon) sees.
   const desired = table();
   const client = await IpvsClient.open({ timeoutMs: 120_000 });
   const listed = await time(() => client.list());
   const noop = await time(async () => plan(desired, await client.list()));
-  const samples = [];
+  const warmList = await time(() => client.list());
+  const weightChangeMs = [];
   const svc = desired[Math.floor(SERVICES / 2)];
   for (let i = 0; i < WEIGHT_CHANGES; i++) {
     const dest = { ...svc.destinations[i % DESTS], weight: (i % 7) + 2, forwarding: 'dr' };
-    samples.push((await time(() => client.editDestination(svc, dest))).ms);
+    weightChangeMs.push((await time(() => client.editDestination(svc, dest))).ms);
   }
-  samples.sort((a, b) => a - b);
-  const pct = (p) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
+  // Back to the declared weights: the next no-op must find nothing to do.
+  for (const d of svc.destinations) await client.editDestination(svc, { ...d, forwarding: 'dr' });
   client.close();
   const destinations = listed.value.reduce((n, s) => n + s.destinations.length, 0);
-  return {
-    oursListMs: listed.ms,
-    oursListed: destinations,
-    oursNoopReconcileMs: noop.ms,
-    oursNoopOperations: noop.value.items.length,
-    weightChangeMs: { p50: pct(50), p99: pct(99), max: samples.at(-1) },
-  };
+  if (destinations !== SERVICES * DESTS) throw new Error(`list() found ${destinations} destinations`);
+  if (noop.value.items.length !== 0) throw new Error(`a no-op plan has ${noop.value.items.length} items`);
+  return { oursListMs: listed.ms, oursNoopWarmMs: noop.ms, oursListWarmMs: warmList.ms, weightChangeMs };
+}
+
+async function noopPhase() {
+  // A no-op reconcile as a fresh process's only job (a cron job, a deploy step).
+  const desired = table();
+  const start = performance.now();
+  const client = await IpvsClient.open({ timeoutMs: 120_000 });
+  const changes = plan(desired, await client.list());
+  const ms = performance.now() - start;
+  client.close();
+  if (changes.items.length !== 0) throw new Error(`a no-op plan has ${changes.items.length} items`);
+  return { oursNoopColdMs: ms, oursNoopOperations: changes.items.length };
 }
 
 async function applyPhase() {
@@ -83,55 +98,101 @@ function orchestrate() {
     ])
     .join('\n');
   const rulesFile = `${dir}/bench-rules.txt`;
+  const sortedFile = `${dir}/bench-rules.sorted`;
   writeFileSync(rulesFile, `${rules}\n`);
-  const run = (cmd, args, input) => {
+  execFileSync('sort', ['-o', sortedFile, rulesFile], { env: { ...process.env, LC_ALL: 'C' } });
+  const run = (cmd, args, input, okStatus = [0]) => {
     const start = performance.now();
     const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-    return { ms: performance.now() - start, stdout: r.stdout };
+    if (!okStatus.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr}`);
+    return { ms: performance.now() - start, stdout: r.stdout, status: r.status };
   };
-  const namespace = (name) => {
+  let namespaces = 0;
+  const namespace = (label) => {
+    const name = `bench-${label}-${namespaces++}`;
     execFileSync('ip', ['netns', 'add', name]);
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-    return (cmd, args, input) => run('ip', ['netns', 'exec', name, cmd, ...args], input);
+    const inNs = (cmd, args, input, ok) => run('ip', ['netns', 'exec', name, cmd, ...args], input, ok);
+    // Emptied before it goes, so the kernel does not tear a full table down during the
+    // next measurement.
+    inNs.remove = () => {
+      inNs('ipvsadm', ['-C']);
+      execFileSync('ip', ['netns', 'del', name]);
+    };
+    return inNs;
   };
   const lines = (inNs) => inNs('ipvsadm', ['-S', '-n']).stdout.split('\n').filter(Boolean).length;
   const expected = SERVICES * (DESTS + 1);
+  const samples = {};
+  const add = (name, value) => {
+    samples[name] ??= [];
+    if (Array.isArray(value)) samples[name].push(...value);
+    else samples[name].push(value);
+  };
   const result = {
     services: SERVICES,
     destinationsPerService: DESTS,
+    repeat: REPEAT,
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    guestCosts: JSON.parse(run(process.execPath, [costs]).stdout),
+    samples,
   };
+  const rulesText = readFileSync(rulesFile, 'utf8');
 
-  const a = namespace('bench-ipvsadm');
-  result.ipvsadmRestoreMs = a('ipvsadm', ['-R'], readFileSync(rulesFile, 'utf8')).ms;
-  if (lines(a) !== expected) throw new Error('ipvsadm -R did not load the whole table');
-  result.ipvsadmListMs = a('ipvsadm', ['-Ln']).ms;
-  result.ipvsadmSaveMs = a('ipvsadm', ['-S', '-n']).ms;
-  result.oursCliListMs = a(process.execPath, [cli, '-Ln']).ms;
-  Object.assign(result, JSON.parse(a(process.execPath, [self, 'read']).stdout));
+  // Loading, the three ways taking turns; the last table ipvsadm loaded stays for reading.
+  let loaded;
+  for (let r = 0; r < REPEAT; r++) {
+    const a = namespace('ipvsadm');
+    add('ipvsadmRestoreMs', a('ipvsadm', ['-R'], rulesText).ms);
+    if (lines(a) !== expected) throw new Error('ipvsadm -R did not load the whole table');
+    if (loaded) loaded.remove();
+    loaded = a;
+    const b = namespace('apply');
+    add('oursApplyMs', JSON.parse(b(process.execPath, [self, 'apply']).stdout).oursApplyMs);
+    if (lines(b) !== expected) throw new Error('apply did not load the whole table');
+    b.remove();
+    const c = namespace('cli');
+    add('oursCliRestoreMs', c(process.execPath, [cli, '-R'], rulesText).ms);
+    if (lines(c) !== expected) throw new Error('sluice-ipvs -R did not load the whole table');
+    c.remove();
+  }
+
+  // Reading the same table, taking turns.
+  const a = loaded;
   const mid = table()[Math.floor(SERVICES / 2)];
-  result.ipvsadmEditMs = a('ipvsadm', [
-    '-e',
-    '-t',
-    `${mid.address}:${mid.port}`,
-    '-r',
-    `${mid.destinations[0].address}:${mid.port}`,
-    '-g',
-    '-w',
-    '3',
-  ]).ms;
-
-  const b = namespace('bench-apply');
-  Object.assign(result, JSON.parse(b(process.execPath, [self, 'apply']).stdout));
-  if (lines(b) !== expected) throw new Error('apply did not load the whole table');
-
-  const c = namespace('bench-cli');
-  result.oursCliRestoreMs = c(process.execPath, [cli, '-R'], readFileSync(rulesFile, 'utf8')).ms;
-  if (lines(c) !== expected) throw new Error('sluice-ipvs -R did not load the whole table');
+  for (let r = 0; r < REPEAT; r++) {
+    add('ipvsadmListMs', a('ipvsadm', ['-Ln']).ms);
+    for (const [name, value] of Object.entries(JSON.parse(a(process.execPath, [self, 'read']).stdout)))
+      add(name, value);
+    add('ipvsadmSaveMs', a('ipvsadm', ['-S', '-n']).ms);
+    add('oursNoopColdMs', JSON.parse(a(process.execPath, [self, 'noop']).stdout).oursNoopColdMs);
+    // What a user of ipvsadm does for a reconcile: save, compare with the rules file, and
+    // restore the difference (none here). diff exits 0: nothing differs.
+    const user = a('sh', ['-c', `ipvsadm -S -n | LC_ALL=C sort | diff - ${sortedFile}`], undefined, [0, 1]);
+    if (user.status !== 0) throw new Error(`the saved table differs from the rules:\n${user.stdout.slice(0, 2000)}`);
+    add('ipvsadmUserNoopMs', user.ms);
+    add('oursCliListMs', a(process.execPath, [cli, '-Ln']).ms);
+    const floorRun = JSON.parse(a(process.execPath, [floor]).stdout);
+    if (floorRun.destinations !== SERVICES * DESTS) throw new Error('the dump floor missed destinations');
+    add('dumpFloorMs', floorRun.ms);
+    const edit = (weight) =>
+      a('ipvsadm', [
+        '-e',
+        '-t',
+        `${mid.address}:${mid.port}`,
+        '-r',
+        `${mid.destinations[0].address}:${mid.port}`,
+        '-g',
+        '-w',
+        weight,
+      ]);
+    add('ipvsadmEditMs', edit('3').ms);
+    edit('1');
+  }
   console.log(`BENCH ${JSON.stringify(result)}`);
 }
 
 if (mode === 'read') console.log(JSON.stringify(await readPhase()));
+else if (mode === 'noop') console.log(JSON.stringify(await noopPhase()));
 else if (mode === 'apply') console.log(JSON.stringify(await applyPhase()));
 else orchestrate();

@@ -1,5 +1,6 @@
 // `npm run bench`: boots the rig's IPVS kernel, runs ipvs-bench.mjs inside it, and writes
 // the figures into README.md between the bench markers. Sizes: BENCH_SERVICES, BENCH_DESTS.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ const result = await runInKernel({
   },
   cwd: here('..'),
   memoryMiB: 3072,
-  timeoutMs: 60 * 60_000,
+  timeoutMs: 90 * 60_000,
   onOutput: (chunk) => process.stderr.write(chunk),
 });
 const line = result.output.split('\n').find((l) => l.startsWith('BENCH '));
@@ -24,19 +25,37 @@ if (result.exitCode !== 0 || !line) {
   process.exit(1);
 }
 const r = JSON.parse(line.slice(6));
+const host = JSON.parse(execFileSync(process.execPath, [here('./costs.mjs')], { encoding: 'utf8' }));
+const sorted = (name) => [...r.samples[name]].sort((a, b) => a - b);
+const median = (name) => {
+  const v = sorted(name);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const pct = (name, p) => {
+  const v = sorted(name);
+  return v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+};
 const s = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
-const x = (a, b) => `${(a / b).toFixed(1)}x`;
-const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12), inside the
-rig's User-Mode Linux kernel ${r.kernel} (system calls there cost tens of times a native kernel's: compare
-the ratios, not the absolute figures). Table: ${r.services.toLocaleString('en')} services × ${r.destinationsPerService} real servers.
+/** Median, and the range of the samples when there are several. */
+const m = (name) => {
+  const v = sorted(name);
+  return v.length > 1 ? `${s(median(name))} (${s(v[0])}-${s(v.at(-1))})` : s(median(name));
+};
+const x = (a, b) => `${(median(a) / median(b)).toFixed(1)}x`;
+const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12, shared with other jobs), inside the
+rig's User-Mode Linux kernel ${r.kernel}. Table: ${r.services.toLocaleString('en')} services × ${r.destinationsPerService} real servers. Each figure is the median of
+${r.repeat} runs (range in brackets), the tools taking turns; ratios are of medians.
 Reproduce: \`npm run bench -w packages/ipvs\`.
 
-| what | ipvsadm | @sluice/ipvs | ratio |
-| --- | --- | --- | --- |
-| empty -> full table | \`ipvsadm -R\` ${s(r.ipvsadmRestoreMs)} | \`apply(plan())\` in process ${s(r.oursApplyMs)}; \`sluice-ipvs -R\` ${s(r.oursCliRestoreMs)} | ${x(r.ipvsadmRestoreMs, r.oursApplyMs)}; ${x(r.ipvsadmRestoreMs, r.oursCliRestoreMs)} |
-| no-op reconcile of the full table | \`ipvsadm -S -n\` ${s(r.ipvsadmSaveMs)} | \`plan(desired, await list())\` ${s(r.oursNoopReconcileMs)}, ${r.oursNoopOperations} writes | ${x(r.ipvsadmSaveMs, r.oursNoopReconcileMs)} |
-| full dump | \`ipvsadm -Ln\` ${s(r.ipvsadmListMs)} | \`list()\` ${s(r.oursListMs)}; \`sluice-ipvs -Ln\` ${s(r.oursCliListMs)} | ${x(r.ipvsadmListMs, r.oursListMs)}; ${x(r.ipvsadmListMs, r.oursCliListMs)} |
-| one weight change, table loaded | \`ipvsadm -e\` ${s(r.ipvsadmEditMs)} | \`editDestination()\` p50 ${s(r.weightChangeMs.p50)}, p99 ${s(r.weightChangeMs.p99)}, max ${s(r.weightChangeMs.max)} | ${x(r.ipvsadmEditMs, r.weightChangeMs.p50)} (p50) |
+| what | ipvsadm | @sluice/ipvs | ratio | goal |
+| --- | --- | --- | --- | --- |
+| empty -> full table | \`ipvsadm -R\` ${m('ipvsadmRestoreMs')} | \`apply(plan())\` in process ${m('oursApplyMs')}; \`sluice-ipvs -R\` ${m('oursCliRestoreMs')} | ${x('ipvsadmRestoreMs', 'oursApplyMs')}; ${x('ipvsadmRestoreMs', 'oursCliRestoreMs')} | 10x |
+| full dump | \`ipvsadm -Ln\` ${m('ipvsadmListMs')} | \`list()\`, first call of a process ${m('oursListMs')}; \`sluice-ipvs -Ln\` ${m('oursCliListMs')}; the dumps alone, nothing decoded ${m('dumpFloorMs')} | ${x('ipvsadmListMs', 'oursListMs')}; ${x('ipvsadmListMs', 'oursCliListMs')}; floor ${x('ipvsadmListMs', 'dumpFloorMs')} | 5x |
+| no-op reconcile, 0 writes | \`ipvsadm -S -n\` ${m('ipvsadmSaveMs')}; save, sort and \`diff\` with the rules ${m('ipvsadmUserNoopMs')} | \`plan(desired, await list())\` in a running process ${m('oursNoopWarmMs')}; in a fresh process ${m('oursNoopColdMs')} | ${x('ipvsadmSaveMs', 'oursNoopWarmMs')} (vs \`-S\`), ${x('ipvsadmUserNoopMs', 'oursNoopWarmMs')} (vs save+diff); fresh process ${x('ipvsadmSaveMs', 'oursNoopColdMs')} | 10x |
+| one weight change, table loaded | \`ipvsadm -e\` ${m('ipvsadmEditMs')} | \`editDestination()\` p50 ${s(pct('weightChangeMs', 50))}, p99 ${s(pct('weightChangeMs', 99))}, max ${s(pct('weightChangeMs', 100))} | ${(median('ipvsadmEditMs') / pct('weightChangeMs', 50)).toFixed(0)}x (p50) | < 5 ms |
+
+What UML costs here, seen from Node (\`bench/costs.mjs\`): a system call ${r.guestCosts.syscallUs.toFixed(0)} µs in the guest, ${host.syscallUs.toFixed(1)} µs on the
+host (${(r.guestCosts.syscallUs / host.syscallUs).toFixed(0)}x); a page fault ${r.guestCosts.faultUs.toFixed(0)} µs in the guest, ${host.faultUs.toFixed(1)} µs on the host (${(r.guestCosts.faultUs / host.faultUs).toFixed(0)}x).
 `;
 console.log(table);
 const readme = here('../README.md');

@@ -19,26 +19,38 @@ function serviceName(s: Service): string {
 
 const PROTOCOL_NUMBERS = { tcp: 6, udp: 17, sctp: 132 } as const;
 
-function compareAddresses(a: string, b: string): number {
-  const x = parseAddress(a) ?? new Uint8Array(0);
-  const y = parseAddress(b) ?? new Uint8Array(0);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
-  return x.length - y.length;
-}
-
-/** ipvsadm's order: firewall marks last, then family, protocol, address, port. */
-function compareServices(a: Service, b: Service): number {
-  return (
-    (a.fwmark ?? 0) - (b.fwmark ?? 0) ||
-    a.family - b.family ||
-    (a.protocol ? PROTOCOL_NUMBERS[a.protocol] : 0) - (b.protocol ? PROTOCOL_NUMBERS[b.protocol] : 0) ||
-    compareAddresses(a.address ?? '', b.address ?? '') ||
-    (a.port ?? 0) - (b.port ?? 0)
-  );
+/**
+ * Compares addresses by their bytes. Each address is parsed once per sort (a table of
+ * 100,000 real servers would otherwise parse one twice per comparison).
+ */
+function addressComparer(): (a: string, b: string) => number {
+  const keys = new Map<string, string>();
+  const key = (address: string) => {
+    let k = keys.get(address);
+    if (k === undefined) {
+      // One character per byte: string order is then byte order, shorter (IPv4) first.
+      k = String.fromCharCode(...(parseAddress(address) ?? []));
+      keys.set(address, k);
+    }
+    return k;
+  };
+  return (a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 }
 
 /** Services and their real servers in the order ipvsadm prints them. */
 export function sortTable(table: readonly ServiceWithDestinations[]): ServiceWithDestinations[] {
+  const compareAddresses = addressComparer();
+  // ipvsadm's order: firewall marks last, then family, protocol, address, port.
+  const compareServices = (a: Service, b: Service) =>
+    (a.fwmark ?? 0) - (b.fwmark ?? 0) ||
+    a.family - b.family ||
+    (a.protocol ? PROTOCOL_NUMBERS[a.protocol] : 0) - (b.protocol ? PROTOCOL_NUMBERS[b.protocol] : 0) ||
+    compareAddresses(a.address ?? '', b.address ?? '') ||
+    (a.port ?? 0) - (b.port ?? 0);
   return [...table].sort(compareServices).map((s) => ({
     ...s,
     destinations: [...s.destinations].sort(
