@@ -99,7 +99,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await offlineAndBack(page, target, 'layer4', 'web', 'bravo_server', shot, async () => {
       // A change made elsewhere (the API, another administrator) arrives by itself too.
       const admin = await adminClient(target);
-      const alpha = page.locator('tr[data-server="layer4/web/alpha_server"]');
+      const alpha = page.locator('[data-server="layer4/web/alpha_server"]');
       await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha_server', { state: 'drain' });
       await expect.poll(() => alpha.getAttribute('data-colour')).toBe('blue');
       await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha_server', { state: 'online' });
@@ -255,7 +255,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await viewer.getByLabel('Password', { exact: true }).fill('a viewer password');
     await viewer.getByRole('button', { name: 'Log in' }).click();
     await viewer.getByRole('heading', { name: 'System overview' }).waitFor();
-    await viewer.locator('tr[data-server="layer4/web/alpha_server"]').waitFor();
+    await viewer.locator('[data-server="layer4/web/alpha_server"]').waitFor();
     expect(await viewer.getByRole('button', { name: /^Take offline/ }).count()).toBe(0);
     await viewer.goto(`${app.http}/lbadmin/#/config/layer4/edit/web`);
     await viewer.getByRole('heading', { name: 'Layer 4 virtual services: web' }).waitFor();

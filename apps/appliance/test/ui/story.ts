@@ -172,7 +172,7 @@ export async function offlineAndBack(
   during: () => Promise<void> = async () => {},
 ): Promise<void> {
   await page.goto(`${target.http}/lbadmin/#/overview`);
-  const row = page.locator(`tr[data-server="${layer}/${service}/${server}"]`);
+  const row = page.locator(`[data-server="${layer}/${service}/${server}"]`);
   await expect.poll(() => row.getAttribute('data-colour'), { timeout: 30_000 }).toBe('green');
   await shot('10-overview');
   await page.evaluate(() => {
@@ -183,7 +183,7 @@ export async function offlineAndBack(
     const start = performance.now();
     return new Promise<number>((resolve) => {
       const observer = new MutationObserver(() => {
-        if (document.querySelector(`tr[data-server="${key}"]`)?.getAttribute('data-colour') === 'blue') {
+        if (document.querySelector(`[data-server="${key}"]`)?.getAttribute('data-colour') === 'blue') {
           observer.disconnect();
           resolve(performance.now() - start);
         }

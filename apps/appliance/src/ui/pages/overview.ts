@@ -10,6 +10,18 @@ const COLOUR_TEXT: Record<Colour, string> = {
   blue: 'offline by choice',
 };
 
+const COLUMNS = [
+  'Service / server',
+  'Address',
+  'Admin',
+  'Health',
+  'Weight',
+  'Active',
+  'Inactive',
+  'Traffic',
+  'Actions',
+];
+
 const colourBadge = (colour: Colour, text: string) =>
   h(
     'span',
@@ -50,57 +62,81 @@ function stateButtons(layer: Layer, service: string, server: string | undefined,
   );
 }
 
-function serverRow(service: VirtualServiceStatus, rs: RealServerStatus): HTMLTableRowElement {
+const cell = (content: Parameters<typeof h>[2], num = false) =>
+  h('div', { role: 'cell', class: num ? 'num' : '' }, content);
+
+function serverRow(service: VirtualServiceStatus, rs: RealServerStatus): HTMLElement {
   return h(
-    'tr',
-    { 'data-colour': rs.colour, 'data-server': `${service.layer}/${service.label}/${rs.label}` },
-    h('td', {}, colourBadge(rs.colour, rs.label)),
-    h('td', {}, `${rs.address}${rs.port === null ? '' : `:${rs.port}`}`),
-    h('td', {}, rs.admin),
-    h('td', {}, rs.health, rs.healthReason ? h('span', { class: 'muted' }, ` (${rs.healthReason})`) : null),
-    h('td', { class: 'num' }, `${rs.effectiveWeight}/${rs.weight}`),
-    h('td', { class: 'num', 'data-field': 'active' }, rs.activeConnections),
-    h('td', { class: 'num' }, rs.inactiveConnections),
-    h('td', { class: 'num' }, formatBytes(rs.bytesIn + rs.bytesOut)),
-    h('td', {}, stateButtons(service.layer, service.label, rs.label, rs.admin)),
+    'div',
+    {
+      role: 'row',
+      class: 'row',
+      'data-colour': rs.colour,
+      'data-server': `${service.layer}/${service.label}/${rs.label}`,
+    },
+    cell(colourBadge(rs.colour, rs.label)),
+    cell(`${rs.address}${rs.port === null ? '' : `:${rs.port}`}`),
+    cell(rs.admin),
+    cell([rs.health, rs.healthReason ? h('span', { class: 'muted' }, ` (${rs.healthReason})`) : null]),
+    cell(`${rs.effectiveWeight}/${rs.weight}`, true),
+    cell(rs.activeConnections, true),
+    cell(rs.inactiveConnections, true),
+    cell(formatBytes(rs.bytesIn + rs.bytesOut), true),
+    cell(stateButtons(service.layer, service.label, rs.label, rs.admin)),
   );
 }
 
-function serviceRows(service: VirtualServiceStatus): HTMLTableRowElement[] {
-  return [
-    h(
-      'tr',
-      { class: 'vip', 'data-colour': service.colour, 'data-service': `${service.layer}/${service.label}` },
-      h('td', {}, colourBadge(service.colour, service.label)),
-      h('td', {}, `${service.vip} ${service.ports.join(',')} ${service.protocol}`),
-      h('td', {}, service.layer === 'layer4' ? 'Layer 4' : 'Layer 7'),
-      h('td', {}, service.fallbackActive ? 'fallback server active' : ''),
-      h('td', {}),
-      h('td', { class: 'num' }, service.connections),
-      h('td', {}),
-      h('td', { class: 'num' }, formatBytes(service.bytesIn + service.bytesOut)),
-      h('td', {}, stateButtons(service.layer, service.label, undefined, undefined)),
-    ),
-    ...service.realServers.map((rs) => serverRow(service, rs)),
-  ];
+function serviceRow(service: VirtualServiceStatus): HTMLElement {
+  return h(
+    'div',
+    {
+      role: 'row',
+      class: 'row vip',
+      'data-colour': service.colour,
+      'data-service': `${service.layer}/${service.label}`,
+    },
+    cell(colourBadge(service.colour, service.label)),
+    cell(`${service.vip} ${service.ports.join(',')} ${service.protocol}`),
+    cell(service.layer === 'layer4' ? 'Layer 4' : 'Layer 7'),
+    cell(service.fallbackActive ? 'fallback server active' : ''),
+    cell(''),
+    cell(service.connections, true),
+    cell(''),
+    cell(formatBytes(service.bytesIn + service.bytesOut), true),
+    cell(stateButtons(service.layer, service.label, undefined, undefined)),
+  );
 }
 
-/** Every VIP and real server with its colour and counts, redrawn on each pushed status. */
+/** What a row shows, to tell whether a pushed status changed it. */
+const serviceSig = (s: VirtualServiceStatus) =>
+  `${s.colour}|${s.vip}|${s.ports.join(',')}|${s.protocol}|${s.fallbackActive}|${s.connections}|${formatBytes(s.bytesIn + s.bytesOut)}`;
+const serverSig = (r: RealServerStatus) =>
+  `${r.colour}|${r.address}|${r.port}|${r.admin}|${r.health}|${r.healthReason}|${r.effectiveWeight}|${r.weight}|${r.activeConnections}|${r.inactiveConnections}|${formatBytes(r.bytesIn + r.bytesOut)}`;
+
+interface Drawn {
+  element: HTMLElement;
+  sig: string;
+}
+
+/**
+ * Every VIP and real server with its colour and counts, kept current by the pushed status.
+ * Built for thousands of servers: each service is its own block that the browser lays
+ * out only when it scrolls into view (`content-visibility`), and a push replaces only the
+ * rows whose content changed.
+ */
 export function renderOverview(main: HTMLElement): () => void {
   const parts = h('div');
-  const body = h('tbody');
-  const table = h(
-    'table',
-    { 'aria-label': 'Virtual services and real servers' },
+  const body = h('div', { class: 'grid-body' });
+  const grid = h(
+    'div',
+    { role: 'table', class: 'grid', 'aria-label': 'Virtual services and real servers' },
     h(
-      'thead',
-      {},
+      'div',
+      { role: 'rowgroup' },
       h(
-        'tr',
-        {},
-        ['Service / server', 'Address', 'Admin', 'Health', 'Weight', 'Active', 'Inactive', 'Traffic', 'Actions'].map(
-          (t) => h('th', { scope: 'col' }, t),
-        ),
+        'div',
+        { role: 'row', class: 'row head' },
+        COLUMNS.map((t) => h('div', { role: 'columnheader' }, t)),
       ),
     ),
     body,
@@ -116,30 +152,71 @@ export function renderOverview(main: HTMLElement): () => void {
       ' — updates live.',
     ),
     parts,
-    table,
+    grid,
   );
 
-  const draw = (status: StatusSnapshot) => {
-    // Keep keyboard focus on the same button across redraws.
-    const active = document.activeElement as HTMLElement | null;
-    const focusKey = active?.closest('tr')?.dataset.server ?? active?.closest('tr')?.dataset.service;
-    const focusAction = active?.dataset.action;
-    const rows = status.engine.services.flatMap(serviceRows);
+  let layout = '';
+  const rows = new Map<string, Drawn>();
+
+  const rebuild = (services: readonly VirtualServiceStatus[]) => {
+    rows.clear();
+    const blocks = services.map((service) => {
+      const key = `${service.layer}/${service.label}`;
+      const vip = serviceRow(service);
+      rows.set(key, { element: vip, sig: serviceSig(service) });
+      const servers = service.realServers.map((rs) => {
+        const row = serverRow(service, rs);
+        rows.set(`${key}/${rs.label}`, { element: row, sig: serverSig(rs) });
+        return row;
+      });
+      return h(
+        'div',
+        { role: 'rowgroup', class: 'service', style: `contain-intrinsic-size: auto ${(servers.length + 1) * 40}px` },
+        vip,
+        servers,
+      );
+    });
     body.replaceChildren(
-      ...(rows.length > 0
-        ? rows
+      ...(blocks.length > 0
+        ? blocks
         : [
             h(
-              'tr',
-              {},
-              h(
-                'td',
-                { colspan: 9, class: 'muted' },
-                'No virtual services yet: add one under Edit Configuration or run the setup wizard.',
-              ),
+              'p',
+              { class: 'muted' },
+              'No virtual services yet: add one under Edit Configuration or run the setup wizard.',
             ),
           ]),
     );
+  };
+
+  const update = (key: string, sig: string, make: () => HTMLElement) => {
+    const drawn = rows.get(key);
+    if (drawn === undefined || drawn.sig === sig) return;
+    // Keep keyboard focus on the same button when its row is redrawn.
+    const focused = document.activeElement as HTMLElement | null;
+    const action = drawn.element.contains(focused) ? focused?.dataset.action : undefined;
+    const element = make();
+    drawn.element.replaceWith(element);
+    rows.set(key, { element, sig });
+    if (action) {
+      const button = element.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`);
+      if (button && !button.disabled) button.focus();
+    }
+  };
+
+  const draw = (status: StatusSnapshot) => {
+    const services = status.engine.services;
+    const shape = services.map((s) => `${s.layer}/${s.label}:${s.realServers.map((r) => r.label).join(',')}`).join(';');
+    if (shape !== layout) {
+      layout = shape;
+      rebuild(services);
+    } else {
+      for (const service of services) {
+        const key = `${service.layer}/${service.label}`;
+        update(key, serviceSig(service), () => serviceRow(service));
+        for (const rs of service.realServers) update(`${key}/${rs.label}`, serverSig(rs), () => serverRow(service, rs));
+      }
+    }
     const partColour = { applied: 'green', pending: 'blue', unavailable: 'yellow', failed: 'red' } as const;
     replace(
       parts,
@@ -157,13 +234,6 @@ export function renderOverview(main: HTMLElement): () => void {
         ),
       ),
     );
-    if (focusKey && focusAction) {
-      const row = body.querySelector(
-        `tr[data-server="${CSS.escape(focusKey)}"], tr[data-service="${CSS.escape(focusKey)}"]`,
-      );
-      const button = row?.querySelector<HTMLButtonElement>(`button[data-action="${focusAction}"]`);
-      if (button && !button.disabled) button.focus();
-    }
   };
   const stop = watchStatus(draw);
   refreshStatus().catch((error) => toast((error as Error).message, true));
