@@ -110,27 +110,35 @@ for (const [key, schema] of Object.entries(configSchema.shape) as [string, Schem
   shapes.set(key, { schema, ...(list === undefined ? {} : { list }), ...(nested === undefined ? {} : { nested }) });
 }
 
-/** Configurations this module found valid, schema and cross-object rules both. */
-const validated = new WeakSet<object>();
-/** The warnings of a virtual service (all of them are about one service), without its field. */
+/**
+ * Virtual services that were part of a configuration found valid. The rules about real
+ * servers are local to their service (labels, ports, address family, thresholds), so such
+ * a service object (frozen, never changed) has valid real servers in any configuration.
+ */
+const checked = new WeakSet<object>();
+/** The warnings of a virtual service (each warning names one service), without its field. */
 const serviceWarnings = new WeakMap<object, { code: ConfigWarning['code']; text: string }[]>();
+/** The same, with the field of the service's last position, so that an unmoved service costs nothing. */
+const placed = new WeakMap<object, { field: string; warnings: ConfigWarning[] }>();
+/** A service without its real servers, made once per service object. */
+const skeletons = new WeakMap<object, object>();
 const LAYERS = ['layer4', 'layer7'] as const;
-/** Below this many real servers in unchanged services, the plain check is as cheap. */
+/** Below this many real servers in checked services, the plain check is as cheap. */
 const SKELETON_THRESHOLD = 500;
+const SERVICE_FIELD = /^layer[47]\[\d+\]$/;
+
+type Semantics = ReturnType<typeof checkSemantics>;
 
 /**
- * The cross-object rules over `config`, where every service that is the same object as in
- * `base` (valid) has had its real servers checked already: the rules about real servers
- * are local to their service (labels, ports, address family, thresholds), so such a
- * service is checked without them, and its warnings (which are about it alone) come from
- * when it was last checked whole. Anything else runs the plain check.
+ * The cross-object rules over `config`, where the real servers of every service already
+ * checked are left out (see `checked`), and its warnings come from when it was last
+ * checked whole. The result is the plain check's; anything unexpected runs the plain one.
  */
-function semantics(config: ApplianceConfig, base: ApplianceConfig): ReturnType<typeof checkSemantics> {
-  const known = validated.has(base) ? new Set<object>([...base.layer4, ...base.layer7]) : new Set<object>();
+function semantics(config: ApplianceConfig): Semantics {
   let skipped = 0;
   for (const layer of LAYERS) {
     for (const service of config[layer]) {
-      if (known.has(service) && serviceWarnings.has(service)) skipped += service.realServers.length;
+      if (checked.has(service) && serviceWarnings.has(service)) skipped += service.realServers.length;
     }
   }
   if (skipped < SKELETON_THRESHOLD) return remember(config, checkSemantics(config));
@@ -138,30 +146,32 @@ function semantics(config: ApplianceConfig, base: ApplianceConfig): ReturnType<t
   const reused = new Set<object>();
   for (const layer of LAYERS) {
     skeleton[layer] = config[layer].map((service) => {
-      if (!known.has(service) || !serviceWarnings.has(service) || service.realServers.length === 0) return service;
+      if (!checked.has(service) || !serviceWarnings.has(service) || service.realServers.length === 0) return service;
       reused.add(service);
-      return { ...service, realServers: [] };
+      let bare = skeletons.get(service);
+      if (bare === undefined) {
+        bare = { ...service, realServers: [] };
+        skeletons.set(service, bare);
+      }
+      return bare;
     });
   }
   const result = checkSemantics(skeleton as unknown as ApplianceConfig);
   if (result.errors.length > 0) return checkSemantics(config);
-  // Each warning names one service: those of the services checked whole come from this
-  // run, the others from their cache, in the order the plain check gives them.
   const fresh = new Map<string, ConfigWarning[]>();
   for (const warning of result.warnings) {
-    if (!/^layer[47]\[\d+\]$/.test(warning.field)) return remember(config, checkSemantics(config));
+    if (!SERVICE_FIELD.test(warning.field)) return remember(config, checkSemantics(config));
     const list = fresh.get(warning.field);
     if (list === undefined) fresh.set(warning.field, [warning]);
     else list.push(warning);
   }
+  // In the order the plain check gives them: service by service, Layer 4 then Layer 7.
   const warnings: ConfigWarning[] = [];
   for (const layer of LAYERS) {
     config[layer].forEach((service, i) => {
       const field = `${layer}[${i}]`;
-      if (reused.has(service)) {
-        for (const { code, text } of serviceWarnings.get(service) ?? [])
-          warnings.push({ code, field, message: `${field}: ${text}` });
-      } else {
+      if (reused.has(service)) warnings.push(...warningsAt(service, field));
+      else {
         const list = fresh.get(field) ?? [];
         cacheWarnings(service, field, list);
         warnings.push(...list);
@@ -171,7 +181,18 @@ function semantics(config: ApplianceConfig, base: ApplianceConfig): ReturnType<t
   return { errors: [], warnings };
 }
 
-function cacheWarnings(service: object, field: string, list: readonly ConfigWarning[]): void {
+function warningsAt(service: object, field: string): ConfigWarning[] {
+  const last = placed.get(service);
+  if (last !== undefined && last.field === field) return last.warnings;
+  // Frozen: the same warning objects go into every result while the service stays put.
+  const list = (serviceWarnings.get(service) ?? []).map(({ code, text }) =>
+    Object.freeze({ code, field, message: `${field}: ${text}` }),
+  );
+  placed.set(service, { field, warnings: list });
+  return list;
+}
+
+function cacheWarnings(service: object, field: string, list: ConfigWarning[]): void {
   serviceWarnings.set(
     service,
     list.map((w) => ({
@@ -179,17 +200,16 @@ function cacheWarnings(service: object, field: string, list: readonly ConfigWarn
       text: w.message.startsWith(`${field}: `) ? w.message.slice(field.length + 2) : w.message,
     })),
   );
+  for (const warning of list) Object.freeze(warning);
+  placed.set(service, { field, warnings: list });
 }
 
 /** After a plain check: cache each service's warnings (when every warning names a service). */
-function remember(
-  config: ApplianceConfig,
-  result: ReturnType<typeof checkSemantics>,
-): ReturnType<typeof checkSemantics> {
+function remember(config: ApplianceConfig, result: Semantics): Semantics {
   if (result.errors.length > 0) return result;
   const byField = new Map<string, ConfigWarning[]>();
   for (const warning of result.warnings) {
-    if (!/^layer[47]\[\d+\]$/.test(warning.field)) return result;
+    if (!SERVICE_FIELD.test(warning.field)) return result;
     const list = byField.get(warning.field);
     if (list === undefined) byField.set(warning.field, [warning]);
     else list.push(warning);
@@ -206,7 +226,9 @@ function remember(
 /** validateConfig(input), faster when `input` shares objects with `base` (a stored, valid configuration). */
 export function validateAgainst(input: unknown, base: ApplianceConfig): ValidationResult {
   const result = validateShared(input, base);
-  if (result.ok) validated.add(result.config);
+  if (result.ok) {
+    for (const layer of LAYERS) for (const service of result.config[layer]) checked.add(service);
+  }
   return result;
 }
 
@@ -246,7 +268,7 @@ function validateShared(input: unknown, base: ApplianceConfig): ValidationResult
     throw error;
   }
   const config = out as ApplianceConfig;
-  const { errors, warnings } = semantics(config, base);
+  const { errors, warnings } = semantics(config);
   if (errors.length > 0) return validateConfig(input);
   return { ok: true, config, errors: [], warnings };
 }
