@@ -71,6 +71,10 @@ describe('HTTP handling', () => {
     expect(options.status).toBe(204);
     expect(options.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
     expect((await admin.get('/api/v1/status/')).status).toBe(200);
+    // HEAD on an event stream answers its headers and ends.
+    const events = await admin.request('HEAD', '/api/v1/status/events');
+    expect(events.status).toBe(200);
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
   });
 
   it('415 for non-JSON bodies, 400 for malformed JSON, invalid UTF-8 or deep nesting', async () => {

@@ -6,6 +6,9 @@ import { badRequest } from '../errors.js';
 import type { Ctx, Route } from '../router.js';
 import { type EventStream, openEventStream } from '../sse.js';
 
+/** The least time between two status events on one stream. */
+const STATUS_EVENT_MS = 250;
+
 const ARP_HINT =
   'SYN_RECV on a DR or TUN service: the real server answers ARP for the VIP or does not hold it; run `sluice-arp-fix check` on the real server';
 
@@ -94,17 +97,25 @@ export function observeRoutes(
       tag: 'status',
       access: 'read',
       handler: async (ctx) => {
+        if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
         const stream = openEventStream(ctx.res, keepAlive, streams);
         let pending = false;
-        // Several changes in one tick (an apply touching many servers) become one event.
+        let last = 0;
+        // Changes in quick succession (an apply touching many servers, health flapping)
+        // become one event, and a stream gets at most four a second: each is the whole status.
         const push = () => {
           if (pending) return;
           pending = true;
-          setImmediate(() => {
+          const wait = Math.max(0, last + STATUS_EVENT_MS - Date.now());
+          const send = () => {
             pending = false;
+            last = Date.now();
             stream.sendJson('status', statusText());
-          });
+          };
+          if (wait === 0) setImmediate(send);
+          else setTimeout(send, wait).unref();
         };
+        last = Date.now();
         stream.sendJson('status', statusText());
         const offEngine = engine.onStatus(push);
         const offHa = ha.onStatus(push);
@@ -173,6 +184,7 @@ export function observeRoutes(
       query: ['channel', 'level', 'q', 'after', 'since', 'limit'],
       handler: async (ctx) => {
         const query = logQuery(ctx);
+        if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
         const stream = openEventStream(ctx.res, keepAlive, streams);
         if (query.afterSeq !== undefined) {
           for (const record of logs.query({ ...query, limit: 10_000 })) stream.send('log', record, record.seq);
