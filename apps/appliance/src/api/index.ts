@@ -83,6 +83,29 @@ export function createApi(deps: ApiDeps): Api {
   );
   rebuild();
 
+  // The store's audit entries (commits, rollbacks, replicas, rejections) in the log book's audit channel.
+  const offAudit = deps.store.onAudit((entry) => {
+    const what =
+      entry.outcome === 'committed'
+        ? `stored configuration version ${entry.version} (${entry.action})`
+        : `${entry.action} refused (${entry.code}): ${entry.message ?? ''}`;
+    deps.logs.write(
+      'audit',
+      entry.outcome === 'committed' ? 'info' : 'warn',
+      `${entry.author}: ${what}`.slice(0, 1000),
+      {
+        author: entry.author,
+        action: entry.action,
+        outcome: entry.outcome,
+        version: entry.version ?? null,
+        baseVersion: entry.baseVersion,
+        comment: entry.comment,
+        code: entry.code ?? null,
+        field: entry.field ?? null,
+      },
+    );
+  });
+
   const sampleTraffic = () => {
     try {
       traffic.sample(deps.engine.status(), now());
@@ -254,6 +277,7 @@ export function createApi(deps: ApiDeps): Api {
     },
     sampleTraffic,
     async close() {
+      offAudit();
       if (timer) clearInterval(timer);
       for (const stream of [...streams]) stream.close();
       await writer.applyIdle().catch(() => undefined);

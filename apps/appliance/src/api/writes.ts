@@ -150,25 +150,26 @@ export class Writer {
     if (wait !== null && wait !== 'applied') throw badRequest('wait', 'must be "applied"');
     const { store, logs } = this.deps;
     const author = ctx.principal?.user ?? 'system';
-    let result: CommitResult;
+    const current = store.current();
+    let config: unknown;
     try {
-      const current = store.current();
-      const config = await build(current.config);
+      config = await build(current.config);
       lastAdminCheck(current.config, config);
-      result = await store.commit({ config, baseVersion, author, comment });
     } catch (error) {
+      // Refused before the store saw it (no such item, the last administrator): audited
+      // here; the store audits what it refuses itself, and the log book gets those through onAudit.
       if (error instanceof ApplianceError) {
-        logs.write('audit', 'warn', `${author}: change rejected (${error.code}): ${error.message.slice(0, 300)}`, {
+        logs.write('audit', 'warn', `${author}: change refused (${error.code}): ${error.message.slice(0, 300)}`, {
           author,
           outcome: 'rejected',
           code: error.code,
           field: error.field ?? null,
-          baseVersion: Number.isSafeInteger(baseVersion) ? baseVersion : null,
           address: ctx.address,
         });
       }
       throw error;
     }
+    const result = await store.commit({ config, baseVersion, author, comment });
     return this.stored(ctx, result, effects);
   }
 
@@ -176,18 +177,6 @@ export class Writer {
   async stored(ctx: Ctx, result: CommitResult, effects: Effect[] = []): Promise<WriteOutcome> {
     const { logs, ha, adminStates } = this.deps;
     const version = result.version;
-    logs.write(
-      'audit',
-      'info',
-      `${version.author}: stored configuration version ${version.version}: ${version.comment}`,
-      {
-        author: version.author,
-        outcome: 'committed',
-        version: version.version,
-        changes: result.changes.length,
-        address: ctx.address,
-      },
-    );
     for (const effect of effects) await effect();
     const applying = this.applier.apply(version);
     ha.replicate(version, adminStates.list()).catch((error: unknown) => {

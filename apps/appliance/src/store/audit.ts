@@ -33,12 +33,27 @@ export interface AuditEntry {
  * durable, and opening the store writes the entry again when a power loss took it.
  */
 export class AuditLog {
+  private readonly listeners = new Set<(entry: AuditEntry) => void>();
+
   constructor(readonly file: string) {}
 
   async append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
     if (options.durable === false) await appendFile(this.file, line, { mode: 0o600 });
     else await appendDurably(this.file, line);
+    for (const listener of this.listeners) {
+      try {
+        listener(entry);
+      } catch {
+        // A listener's fault (the log book's) must not fail a stored change.
+      }
+    }
+  }
+
+  /** Every entry once appended (the daemon's log book shows them in its audit channel). */
+  onAppend(listener: (entry: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Drop a torn last line (no newline at the end). */

@@ -279,6 +279,11 @@ export class ConfigStore {
     return diffConfigs(a.config, b.config);
   }
 
+  /** Called with every audit entry once it is written (commits, rollbacks, replicas, rejections). */
+  onAudit(listener: (entry: AuditEntry) => void): () => void {
+    return this.audit.onAppend(listener);
+  }
+
   /** The audit log, oldest first; with `limit`, its last entries. */
   async auditLog(options: { limit?: number } = {}): Promise<AuditEntry[]> {
     const entries = await this.audit.read().catch((cause) => {

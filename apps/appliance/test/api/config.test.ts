@@ -420,5 +420,14 @@ describe('apply, replication, HA', () => {
     const audit = (await admin.get('/api/v1/logs?channel=audit')).body.records;
     expect(audit.some((r: { fields: { outcome: string } }) => r.fields?.outcome === 'committed')).toBe(true);
     expect(audit.some((r: { fields: { code: string } }) => r.fields?.code === 'CONFIG_REJECTED')).toBe(true);
+    // What reaches the store by other ways (a replica from the HA peer) is in the channel too.
+    const current = h.store.current();
+    await h.store.acceptReplica({ ...current, version: current.version + 2, comment: 'from the peer' }, 'lbpeer');
+    const after = (await admin.get('/api/v1/logs?channel=audit&q=replicate')).body.records;
+    expect(after.at(-1)?.fields).toMatchObject({
+      action: 'replicate',
+      outcome: 'committed',
+      version: current.version + 2,
+    });
   });
 });
