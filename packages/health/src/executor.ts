@@ -32,13 +32,14 @@ export interface CheckExecutor {
  * A callback path for checks that run thousands of times a second. The lane owns the
  * timeout: `settle` is called exactly once per started check, at the latest when
  * `request.timeoutMs` has passed (with a `timeout` result), unless the check is cancelled.
- * `settle` is never called from inside `start`.
+ * `settle` is never called from inside `start`; a lane that took an answer earlier than it
+ * settles it says how long ago in `ageMs`, so that the latency is right.
  */
 export interface CheckLane {
   /** Whether the lane can run this request now (its check type, address family, health). */
   accepts(request: CheckRequest): boolean;
   /** Starts a check; returns a handle for `cancel`. `token` is handed back to `settle` as is. */
-  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult) => void): number;
+  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult, ageMs?: number) => void): number;
   /** Drops a started check: its resources are released and `settle` is not called. */
   cancel(handle: number): void;
 }

@@ -252,7 +252,8 @@ export class Scheduler {
   private active = 0;
   private stopped = false;
   /** Bound once: the lane hands each result back with the probe as its token. */
-  private readonly settleLane = (probe: Probe, result: CheckResult): void => this.finishLane(probe, result);
+  private readonly settleLane = (probe: Probe, result: CheckResult, ageMs?: number): void =>
+    this.finishLane(probe, result, ageMs ?? 0);
 
   constructor(options: SchedulerOptions) {
     this.executor = options.executor;
@@ -461,12 +462,12 @@ export class Scheduler {
     );
   }
 
-  private finishLane(probe: Probe, result: CheckResult): void {
+  private finishLane(probe: Probe, result: CheckResult, ageMs: number): void {
     // Cancelled when its probe was detached; a lane does not settle those, but be sure.
     if (probe.laneHandle < 0) return;
     probe.laneHandle = -1;
     this.active--;
-    this.complete(probe, probe.laneCheck as CheckDefinition, probe.lastStart, result);
+    this.complete(probe, probe.laneCheck as CheckDefinition, probe.lastStart, result, ageMs);
     this.drain();
   }
 
@@ -485,9 +486,9 @@ export class Scheduler {
   }
 
   /** Applies a run's result to every target sharing it, then puts the run back on the wheel. */
-  private complete(probe: Probe, check: CheckDefinition, startedAt: number, result: CheckResult): void {
+  private complete(probe: Probe, check: CheckDefinition, startedAt: number, result: CheckResult, ageMs = 0): void {
     const now = this.clock.now();
-    const latencyMs = now - startedAt;
+    const latencyMs = Math.max(0, now - startedAt - ageMs);
     // Set iteration tolerates a listener removing targets meanwhile.
     if (probe.solo) this.apply(probe.solo, check, result, latencyMs, now);
     else for (const sub of probe.subscribers) this.apply(sub, check, result, latencyMs, now);

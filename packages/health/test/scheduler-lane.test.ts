@@ -21,6 +21,8 @@ class FakeLane implements CheckLane {
   private readonly timers = new Map<number, unknown>();
   private readonly replies = new Map<string, Array<CheckResult | 'hang'>>();
   private next = 0;
+  /** Reported as the answer's age when settling (a lane that held the answer that long). */
+  ageMs: number | undefined;
 
   constructor(
     private readonly clock: FakeClock,
@@ -53,7 +55,8 @@ class FakeLane implements CheckLane {
       handle,
       this.clock.setTimer(() => {
         this.timers.delete(handle);
-        settle(token, result);
+        if (this.ageMs === undefined) settle(token, result);
+        else (settle as (t: T, r: CheckResult, age?: number) => void)(token, result, this.ageMs);
       }, delay),
     );
     return handle;
@@ -120,6 +123,17 @@ describe('Scheduler with an executor lane', () => {
     // The next run starts on the interval, not after the timeout.
     await clock.advance(700);
     expect(lane.started).toHaveLength(2);
+  });
+
+  it('takes the age of an answer the lane held off the latency', async () => {
+    const { clock, lane, scheduler } = setup({ delayMs: 100 });
+    lane.ageMs = 30;
+    const latencies: number[] = [];
+    scheduler.on('result', (e) => latencies.push(e.latencyMs));
+    scheduler.set(target());
+    await clock.advance(100);
+    expect(latencies).toEqual([70]);
+    expect(scheduler.get('web/a')?.stats).toMatchObject({ lastMs: 70, p50Ms: 70 });
   });
 
   it('counts lane checks against concurrency and frees the slot when a target is removed', async () => {

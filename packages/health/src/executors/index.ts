@@ -60,7 +60,7 @@ export class NetworkExecutor implements CheckExecutor {
   get connectPath(): {
     path: 'native' | 'socket';
     reason?: string;
-    counters?: { inFlight: number; opened: number; reused: number; polls: number };
+    counters?: { inFlight: number; opened: number; reused: number; polls: number; harvested: number };
   } {
     const lane = this.lane;
     if (lane) return { path: 'native', counters: (lane as NativeConnectLane).counters };

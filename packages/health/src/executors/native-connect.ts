@@ -118,6 +118,10 @@ export class NativeConnectLane implements CheckLane {
   private slowState = new Uint8Array(1024);
   /** Handles of the checks started in this turn. */
   private readonly batch: number[] = [];
+  /** Answers taken during this turn, settled at its end: handle, result, arrival time. */
+  private readonly heldHandles: number[] = [];
+  private readonly heldResults: CheckResult[] = [];
+  private readonly heldAt: number[] = [];
   private batchScheduled = false;
   private readonly onBatch = () => this.afterBatch();
   /** Filled by the poll thread; read only once its poll has returned. */
@@ -142,7 +146,7 @@ export class NativeConnectLane implements CheckLane {
   private fds: Int32Array = new Int32Array(64).fill(-1);
   private gens: Uint32Array = new Uint32Array(64);
   private readonly tokens: unknown[] = [];
-  private readonly settles: Array<((token: unknown, result: CheckResult) => void) | undefined> = [];
+  private readonly settles: Array<((token: unknown, result: CheckResult, ageMs?: number) => void) | undefined> = [];
   private readonly requests: Array<CheckRequest | undefined> = [];
   private readonly free: number[] = [];
   private slots = 0;
@@ -151,6 +155,8 @@ export class NativeConnectLane implements CheckLane {
   private reused = 0;
   /** Polls handed to the thread pool (each a round trip between threads). */
   private polls = 0;
+  /** Answers taken in the middle of a turn. */
+  private harvested = 0;
   private polling = false;
   /** Polls in a row that returned an error (EINTR is harmless, EBADF would spin forever). */
   private pollErrors = 0;
@@ -193,8 +199,14 @@ export class NativeConnectLane implements CheckLane {
   }
 
   /** Checks in flight, sockets opened so far, and checks that ran on a reused socket. */
-  get counters(): { inFlight: number; opened: number; reused: number; polls: number } {
-    return { inFlight: this.inFlight, opened: this.opened, reused: this.reused, polls: this.polls };
+  get counters(): { inFlight: number; opened: number; reused: number; polls: number; harvested: number } {
+    return {
+      inFlight: this.inFlight,
+      opened: this.opened,
+      reused: this.reused,
+      polls: this.polls,
+      harvested: this.harvested,
+    };
   }
 
   accepts(request: CheckRequest): boolean {
@@ -208,11 +220,11 @@ export class NativeConnectLane implements CheckLane {
     );
   }
 
-  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult) => void): number {
+  start<T>(request: CheckRequest, token: T, settle: (token: T, result: CheckResult, ageMs?: number) => void): number {
     const slot = this.allocate();
     const handle = (this.gens[slot] as number) * SLOT_LIMIT + slot;
     this.tokens[slot] = token;
-    this.settles[slot] = settle as (token: unknown, result: CheckResult) => void;
+    this.settles[slot] = settle as (token: unknown, result: CheckResult, ageMs?: number) => void;
     this.requests[slot] = request;
     this.inFlight++;
     const c = this.c;
@@ -256,6 +268,9 @@ export class NativeConnectLane implements CheckLane {
     }
     this.track(handle, request.timeoutMs);
     this.batch.push(handle);
+    // A long turn (thousands of checks due at once): collect answers on the way, so that
+    // their latency is right and their sockets serve the rest of the turn.
+    if ((this.batch.length & 63) === 0) this.harvest();
     if (!this.batchScheduled) {
       this.batchScheduled = true;
       queueMicrotask(this.onBatch);
@@ -330,6 +345,18 @@ export class NativeConnectLane implements CheckLane {
    * epoll registration or close(2) per check, and none of the kernel's allocations behind them.
    */
   private release(slot: number, reuse = false): void {
+    this.releaseSocket(slot, reuse);
+    // Generations wrap within what a handle can carry exactly (2^53 / SLOT_LIMIT).
+    this.gens[slot] = ((this.gens[slot] as number) + 1) % 0x40000000;
+    this.tokens[slot] = undefined;
+    this.settles[slot] = undefined;
+    this.requests[slot] = undefined;
+    this.free.push(slot);
+    this.inFlight--;
+  }
+
+  /** Closes the slot's socket, or dissolves it into the pool (`reuse`); the slot stays. */
+  private releaseSocket(slot: number, reuse: boolean): void {
     const fd = this.fds[slot] as number;
     if (fd >= 0) {
       // Armed in the slow set but answered through the fast one: take it out, or its
@@ -350,21 +377,14 @@ export class NativeConnectLane implements CheckLane {
       }
     }
     this.fds[slot] = -1;
-    // Generations wrap within what a handle can carry exactly (2^53 / SLOT_LIMIT).
-    this.gens[slot] = ((this.gens[slot] as number) + 1) % 0x40000000;
-    this.tokens[slot] = undefined;
-    this.settles[slot] = undefined;
-    this.requests[slot] = undefined;
-    this.free.push(slot);
-    this.inFlight--;
   }
 
-  private settle(slot: number, result: CheckResult, reuse = false): void {
+  private settle(slot: number, result: CheckResult, reuse = false, ageMs = 0): void {
     const token = this.tokens[slot];
-    const settle = this.settles[slot] as (token: unknown, result: CheckResult) => void;
+    const settle = this.settles[slot] as (token: unknown, result: CheckResult, ageMs?: number) => void;
     this.release(slot, reuse);
     try {
-      settle(token, result);
+      settle(token, result, ageMs);
     } catch (error) {
       // The caller's bug must not stop the other checks of the batch.
       queueMicrotask(() => {
@@ -540,9 +560,34 @@ export class NativeConnectLane implements CheckLane {
     }
   }
 
+  /**
+   * Takes the answers the fast set holds now, in the middle of a turn: each socket is
+   * released at once, its result kept (with the time) and settled in `afterBatch`, since
+   * `start` never settles.
+   */
+  private harvest(): void {
+    const count = this.c.epollWait(this.fastfd, this.readyNow, BATCH, 0);
+    if (count > 0) this.handle(this.readyNow, count, false, true);
+  }
+
   /** After a turn that started checks: settle those already answered, hand the rest to the poll thread. */
   private afterBatch(): void {
     this.batchScheduled = false;
+    const held = this.heldHandles;
+    if (held.length > 0) {
+      const now = performance.now();
+      for (let i = 0; i < held.length; i++) {
+        const handle = held[i] as number;
+        const slot = handle % SLOT_LIMIT;
+        // Unless cancelled meanwhile.
+        if (this.live(slot, handle)) {
+          this.settle(slot, this.heldResults[i] as CheckResult, false, now - (this.heldAt[i] as number));
+        }
+      }
+      held.length = 0;
+      this.heldResults.length = 0;
+      this.heldAt.length = 0;
+    }
     this.collectNow(this.fastfd, false);
     const batch = this.batch;
     const ev = this.ctlEvent;
@@ -565,7 +610,7 @@ export class NativeConnectLane implements CheckLane {
     this.poll();
   }
 
-  private handle(events: Buffer, count: number, fromSlow: boolean): void {
+  private handle(events: Buffer, count: number, fromSlow: boolean, hold = false): void {
     const c = this.c;
     const size = this.eventSize;
     const data = this.dataOffset;
@@ -574,7 +619,9 @@ export class NativeConnectLane implements CheckLane {
       const slot = events.readUInt32LE(at + data);
       const gen = events.readUInt32LE(at + data + 4);
       // A check that timed out or was cancelled meanwhile: its slot may hold another by now.
+      // (A held one has no socket any more: nothing can arrive for it.)
       if (slot >= this.slots || this.gens[slot] !== gen || this.settles[slot] === undefined) continue;
+      if (this.fds[slot] === -1) continue;
       // One-shot: the slow set's registration is disarmed by this event.
       if (fromSlow) this.slowState[this.fds[slot] as number] = 1;
       const flags = events.readUInt32LE(at);
@@ -590,8 +637,14 @@ export class NativeConnectLane implements CheckLane {
         if (errno === 0) errno = 104;
       }
       const request = this.requests[slot] as CheckRequest;
-      if (errno === 0) this.settle(slot, CONNECTED, true);
-      else this.settle(slot, this.failure(errno, request, 'connect'));
+      const result = errno === 0 ? CONNECTED : this.failure(errno, request, 'connect');
+      if (hold) {
+        this.releaseSocket(slot, errno === 0);
+        this.heldHandles.push(gen * SLOT_LIMIT + slot);
+        this.harvested++;
+        this.heldResults.push(result);
+        this.heldAt.push(performance.now());
+      } else this.settle(slot, result, errno === 0);
     }
   }
 

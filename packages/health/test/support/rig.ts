@@ -43,7 +43,10 @@ export interface ScheduleOutput {
   events: Array<{ target: string; ok: boolean; reason?: string; state: string }>;
   transitions: TransitionEvent[];
   snapshot: TargetSnapshot[];
-  connectPath: { path: ConnectPath; counters?: { inFlight: number; opened: number; reused: number } };
+  connectPath: {
+    path: ConnectPath;
+    counters?: { inFlight: number; opened: number; reused: number; harvested: number };
+  };
 }
 
 export async function makeRig(): Promise<Rig> {
