@@ -1,8 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../../src/auth/index.js';
 import { configSchema } from '../../src/config/schema.js';
+import { selfSignedCertificate } from '../../src/web/certificates.js';
 import { ADMIN_PASSWORD, type Harness, startHarness } from './harness.js';
 
 describe('API authentication', () => {
@@ -23,7 +26,7 @@ describe('API authentication', () => {
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ user: 'admin', role: 'admin', mustChangePassword: true });
     const cookie = login.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^sluice_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=1800$/);
+    expect(cookie).toMatch(/^sluice_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain('Secure'); // plain HTTP here; TLS requests get Secure
 
     const blocked = await client.get('/api/v1/config');
@@ -55,6 +58,35 @@ describe('API authentication', () => {
     expect(h.auth.initialPassword).toBeUndefined();
     const relogin = await h.client().login('admin', ADMIN_PASSWORD);
     expect(relogin.body).toMatchObject({ mustChangePassword: false });
+  });
+
+  it('the session cookie is Secure over TLS', async () => {
+    h = await startHarness();
+    await h.admin();
+    const { cert, key } = selfSignedCertificate(['localhost'], new Date());
+    const server = createHttpsServer({ cert, key }, (req, res) => h.api.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const body = JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD });
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: (server.address() as AddressInfo).port,
+          method: 'POST',
+          path: '/api/v1/session',
+          rejectUnauthorized: false,
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          res.resume();
+          resolve(String(res.headers['set-cookie']));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    server.close();
+    expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
   });
 
   it('password hashes: scrypt, random salt, checked in constant time, within the schema', async () => {

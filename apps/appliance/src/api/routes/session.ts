@@ -22,9 +22,13 @@ function stringField(body: Record<string, unknown>, key: string, max = 256): str
   return value;
 }
 
-function cookie(ctx: Ctx, value: string, maxAgeSeconds: number): string {
+/**
+ * The session cookie lives as long as the browser session: the daemon ends idle and old
+ * sessions itself (a Max-Age would drop the cookie of an active user after the idle time).
+ */
+function cookie(ctx: Ctx, value: string, clear = false): string {
   const secure = isTls(ctx.req) ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${clear ? '; Max-Age=0' : ''}${secure}`;
 }
 
 /** Login, logout, who am I, and the password change (a new configuration version). */
@@ -58,7 +62,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
               mustChangePassword: auth.mustChangePassword(session.user),
               csrfToken: session.csrfToken,
             },
-            headers: { 'set-cookie': cookie(ctx, session.id, Math.floor(auth.sessions.idleTimeoutMs / 1000)) },
+            headers: { 'set-cookie': cookie(ctx, session.id) },
           };
         } catch (error) {
           if (error instanceof ApplianceError) {
@@ -103,7 +107,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
           auth.sessions.delete(ctx.principal.session.id);
           logs.write('audit', 'info', `logout of ${JSON.stringify(ctx.principal.user)}`, { user: ctx.principal.user });
         }
-        return { body: { loggedOut: true }, headers: { 'set-cookie': cookie(ctx, '', 0) } };
+        return { body: { loggedOut: true }, headers: { 'set-cookie': cookie(ctx, '', true) } };
       },
     },
     {
