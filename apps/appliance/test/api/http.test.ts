@@ -183,5 +183,18 @@ describe('OpenAPI', () => {
     ).toBeDefined();
     expect(doc.paths['/api/v1/session'].post.security).toEqual([]);
     expect(doc.components.schemas.Config.properties.layer4).toBeDefined();
+    // A route added later is in the next document.
+    h.api.addRoutes([
+      {
+        method: 'GET',
+        path: '/extra',
+        summary: 'added',
+        tag: 'test',
+        access: 'read',
+        handler: async () => ({ body: {} }),
+      },
+    ]);
+    expect((await admin.get('/api/v1/openapi.json')).body.paths['/api/v1/extra'].get.summary).toBe('added');
+    expect((await admin.get('/api/v1/extra')).status).toBe(200);
   });
 });

@@ -34,6 +34,8 @@ describe('backup and restore', () => {
     expect(h.store.current().config.layer4.map((s) => s.label)).toEqual(['web']);
     expect(h.adminStates.list().map((e) => e.server)).toEqual(['alpha']);
     expect(h.store.current().comment).toMatch(/^restore of the backup of version/);
+    // The peer gets the restored admin states too, not only the version.
+    expect(h.ha.replicated.at(-1)).toEqual({ version: before + 1, adminStates: 1 });
   });
 
   it('a bad backup changes nothing: BACKUP_INVALID', async () => {

@@ -5,7 +5,7 @@ import type { Route } from '../router.js';
 
 export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: () => Date): Route[] {
   const started = now().getTime();
-  let openApi: Record<string, unknown> | undefined;
+  let openApi: { routes: number; document: Record<string, unknown> } | undefined;
   return [
     {
       method: 'GET',
@@ -29,8 +29,11 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       tag: 'status',
       access: 'read',
       handler: async () => {
-        openApi ??= openApiDocument(routes(), deps.version);
-        return { body: openApi };
+        // Routes added later (the web UI's certificate upload) make a new document.
+        const all = routes();
+        if (openApi?.routes !== all.length)
+          openApi = { routes: all.length, document: openApiDocument(all, deps.version) };
+        return { body: openApi.document };
       },
     },
     {
