@@ -83,7 +83,10 @@ export function describeStatus(status: LabStatus): string {
       .map((nic) => `${nic.name} ${nic.addresses.join(' ') || '-'} cable ${nic.cable}`)
       .join(', ');
     const web = host.web ? `, web ${host.web.running ? `running (pid ${host.web.pid})` : 'stopped'}` : '';
-    lines.push(`  ${host.netns}: ${nics}${web}`);
+    const appliance = host.appliance
+      ? `, appliance ${host.appliance.length > 0 ? `running (pid ${host.appliance.join(', ')})` : 'not running'}`
+      : '';
+    lines.push(`  ${host.netns}: ${nics}${web}${appliance}`);
   }
   return lines.join('\n');
 }

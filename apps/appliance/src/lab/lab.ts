@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplianceError } from '../errors.js';
 import { pagePid, startPage, stopPage } from './page-server.js';
-import { ip, ipBatch, listNetns, removeNetns, sysctls } from './system.js';
+import { ip, ipBatch, listNetns, netnsPids, removeNetns, sysctls } from './system.js';
 import { type LabHost, type LabNetwork, type LabOptions, type LabTopology, labHost, labTopology } from './topology.js';
 
 /** What `lab up` left for the other lab commands: enough to rebuild the topology. */
@@ -192,6 +192,8 @@ export interface LabHostStatus {
   interfaces: LabInterfaceStatus[];
   /** Real servers: the page server's pid while it runs. */
   web?: { page: string; running: boolean; pid?: number };
+  /** Balancers: pids of `sluice-appliance serve` running in the namespace. */
+  appliance?: number[];
 }
 
 export interface LabStatus {
@@ -211,6 +213,19 @@ interface IpAddrJson {
 async function linkStates(netns: string): Promise<Map<string, IpAddrJson>> {
   const { stdout } = await ip(netns, ['-j', 'addr', 'show']);
   return new Map((JSON.parse(stdout) as IpAddrJson[]).map((link) => [link.ifname, link]));
+}
+
+/** The `serve` processes in a namespace (their command line names the CLI and `serve`). */
+async function appliancePids(netns: string): Promise<number[]> {
+  const pids = await netnsPids(netns);
+  return pids.filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('serve') && argv.some((arg) => /sluice-appliance|cli\.js$/.test(arg));
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
@@ -236,6 +251,7 @@ export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
     });
     const rs = topology.realServers.find((r) => r.label === host.label);
     const pid = rs ? pagePid(topology, rs) : undefined;
+    const appliance = host.role === 'balancer' && present ? await appliancePids(host.netns) : undefined;
     hosts.push({
       label: host.label,
       role: host.role,
@@ -243,6 +259,7 @@ export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
       present,
       interfaces,
       ...(rs ? { web: { page: rs.page, running: pid !== undefined, ...(pid === undefined ? {} : { pid }) } } : {}),
+      ...(appliance ? { appliance } : {}),
     });
   }
   return {

@@ -68,6 +68,7 @@ describe('sluice-appliance lab', () => {
       ['eth0', ['192.0.2.2/24'], 'up'],
       ['eth1', ['198.51.100.2/24'], 'up'],
     ]);
+    expect(lb?.appliance).toEqual([]);
     for (const label of ['alpha', 'bravo', 'charlie']) {
       expect(status.hosts.find((h) => h.label === label)?.web).toMatchObject({
         page: `${label}_server`,
