@@ -365,6 +365,36 @@ describe('apply, replication, HA', () => {
     expect(h.engine.applied).toContain(answer.body.version);
   });
 
+  it('two writes on the same version: one is stored, the other is a conflict', async () => {
+    const base = v();
+    const answers = await Promise.all([
+      admin.post(`/api/v1/health-checks?version=${base}`, { label: 'one', type: 'ping' }),
+      admin.post(`/api/v1/health-checks?version=${base}`, { label: 'two', type: 'ping' }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+    expect(v()).toBe(base + 1);
+  });
+
+  it('applies the newest version once the engine is free; a waiter on an overtaken version gets the newer report', async () => {
+    let release = () => {};
+    h.engine.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // An answer without ?wait=applied comes after the version was handed to the applier.
+    const first = await admin.post(`/api/v1/health-checks?version=${v()}`, { label: 'a', type: 'ping' });
+    const second = v() + 1;
+    const waiting = admin.post(`/api/v1/health-checks?version=${v()}&wait=applied`, { label: 'b', type: 'ping' });
+    while (v() < second) await new Promise((resolve) => setImmediate(resolve));
+    const third = await admin.post(`/api/v1/health-checks?version=${v()}`, { label: 'c', type: 'ping' });
+    release();
+    h.engine.gate = undefined;
+    const answer = await waiting;
+    expect(answer.status).toBe(201);
+    expect(answer.body.applied.version).toBe(third.body.version);
+    // The first was being applied when the others came; the second was overtaken by the third.
+    expect(h.engine.applied.slice(-2)).toEqual([first.body.version, third.body.version]);
+  });
+
   it('503 ENGINE_UNAVAILABLE when waiting for an engine that cannot apply (the version is stored)', async () => {
     h.engine.failWith = new Error('no engine');
     const base = v();
