@@ -153,6 +153,31 @@ describe('HTTP handling', () => {
   });
 });
 
+describe('faults of the appliance', () => {
+  it('are 500 API_INTERNAL without the detail, which goes to the system log', async () => {
+    h.engine.connections = async () => {
+      throw new Error('secret detail of a broken engine');
+    };
+    const answer = await admin.get('/api/v1/reports/connections');
+    expect(answer.status).toBe(500);
+    expect(answer.body.error.code).toBe('API_INTERNAL');
+    expect(answer.text).not.toContain('secret detail');
+    const system = (await admin.get('/api/v1/logs?channel=system&level=error')).body.records;
+    expect(system.at(-1).message).toContain('secret detail of a broken engine');
+  });
+
+  it('a peer that refuses a role change is 502 HA_PEER', async () => {
+    const { ApplianceError } = await import('../../src/errors.js');
+    h.ha.setPair('passive');
+    h.ha.takeover = async () => {
+      throw new ApplianceError('HA_PEER', 'the peer did not answer');
+    };
+    const answer = await admin.post('/api/v1/ha/takeover');
+    expect(answer.status).toBe(502);
+    expect(answer.body.error.code).toBe('HA_PEER');
+  });
+});
+
 describe('HA routes', () => {
   it('status, takeover, standby; HA_DISABLED when standalone', async () => {
     expect((await admin.get('/api/v1/ha')).body).toMatchObject({ enabled: false, role: 'standalone' });
