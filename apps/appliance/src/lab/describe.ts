@@ -59,10 +59,8 @@ export function describeLab(topology: LabTopology, tunnel: boolean): string {
   lines.push(
     `  while sleep 0.5; do ip netns exec ${p}client2 curl -s --max-time 1 http://${topology.vips.dr}/ || echo failed; done`,
   );
-  lines.push('Take a server offline (through the appliance):');
-  lines.push(
-    `  curl -X POST .../api/v1/runtime/layer4/services/<service>/real-servers/alpha -d '{"state":"offline"}' (or the web UI)`,
-  );
+  lines.push('Take a server offline (through the appliance; "online" brings it back):');
+  for (const command of offlineCommand(topology, 'lab-dr', 'alpha')) lines.push(`  ${command}`);
   lines.push('Pull a cable, stop a web server:');
   lines.push('  sluice-appliance lab cable alpha down      # and: lab cable alpha up');
   lines.push('  sluice-appliance lab web alpha stop        # and: lab web alpha start');
@@ -89,4 +87,18 @@ export function describeStatus(status: LabStatus): string {
     lines.push(`  ${host.netns}: ${nics}${web}${appliance}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The REST call that takes a Layer 4 real server offline, run inside the (first) balancer
+ * with the daemon's local CLI token: what `lab up` prints, as a user would paste it.
+ */
+export function offlineCommand(topology: LabTopology, service: string, server: string, state = 'offline'): string[] {
+  const lb = balancers(topology)[0];
+  const dataDir = `/var/lib/sluice-lab/${lb?.label ?? 'lb'}`;
+  return [
+    `ip netns exec ${lb?.netns ?? `${topology.prefix}lb`} curl -s -X POST \\`,
+    `    -H "authorization: Bearer $(cat ${dataDir}/cli.token)" -H 'content-type: application/json' \\`,
+    `    -d '{"state":"${state}"}' http://127.0.0.1:9080/api/v1/runtime/layer4/services/${service}/real-servers/${server}`,
+  ];
 }

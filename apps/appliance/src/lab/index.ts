@@ -1,4 +1,4 @@
-export { describeLab, describeStatus } from './describe.js';
+export { describeLab, describeStatus, offlineCommand } from './describe.js';
 export {
   currentTopology,
   type LabHostStatus,

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealServerStatus } from '../../src/daemon/interfaces.js';
 import {
@@ -6,6 +8,7 @@ import {
   labGatewayFloatingIp,
   labLayer4Service,
   labWeb,
+  offlineCommand,
 } from '../../src/lab/index.js';
 import { Appliance, until } from './harness/appliance.js';
 import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, serverStatus } from './harness/lab.js';
@@ -121,5 +124,41 @@ describe('Layer 4 services made through the API', () => {
     for (const client of clients(topology)) {
       await untilTraffic(`${client.label} reaches charlie again`, client, url('nat'), 6, (x) => balancedOver(x, PAGES));
     }
+  });
+
+  it('the offline command that lab up prints works (the local CLI token, curl inside the balancer)', async () => {
+    await allGreen('lab-tun');
+    const token = readFileSync(join(appliance.dataDir, 'cli.token'), 'utf8').trim();
+    const curl = async (state: string) => {
+      // offlineCommand() with the token read here instead of by the shell's $(cat ...).
+      const printed = offlineCommand(topology, 'lab-tun', 'bravo', state).join(' ');
+      const url = /http:\/\/\S+/.exec(printed)?.[0] ?? '';
+      expect(printed).toContain('/cli.token');
+      const { stdout } = await appliance.host.exec('curl', [
+        '-s',
+        '-w',
+        '\n%{http_code}',
+        '-X',
+        'POST',
+        '-H',
+        `authorization: Bearer ${token}`,
+        '-H',
+        'content-type: application/json',
+        '-d',
+        JSON.stringify({ state }),
+        url,
+      ]);
+      return stdout.trim().split('\n').pop();
+    };
+    expect(await curl('offline')).toMatch(/^2\d\d$/);
+    for (const client of clients(topology)) {
+      await untilTraffic(`${client.label} avoids bravo`, client, url('tun'), 6, (x) =>
+        balancedOver(x, ['alpha_server', 'charlie_server']),
+      ).catch(withIpvs);
+    }
+    expect(await curl('online')).toMatch(/^2\d\d$/);
+    const [first] = clients(topology);
+    if (!first) throw new Error('the lab has no client');
+    await untilTraffic('bravo back', first, url('tun'), 6, (x) => balancedOver(x, PAGES));
   });
 });
