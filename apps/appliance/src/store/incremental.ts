@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type ApplianceConfig, configSchema } from '../config/schema.js';
-import { type ConfigWarning, checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
+import { checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
 
 /*
  * Validation that reuses what is already known valid. A change made through the API
@@ -116,111 +116,41 @@ for (const [key, schema] of Object.entries(configSchema.shape) as [string, Schem
  * a service object (frozen, never changed) has valid real servers in any configuration.
  */
 const checked = new WeakSet<object>();
-/** The warnings of a virtual service (each warning names one service), without its field. */
-const serviceWarnings = new WeakMap<object, { code: ConfigWarning['code']; text: string }[]>();
-/** The same, with the field of the service's last position, so that an unmoved service costs nothing. */
-const placed = new WeakMap<object, { field: string; warnings: ConfigWarning[] }>();
-/** A service without its real servers, made once per service object. */
+/** A checked service with only its first real server, made once per service object. */
 const skeletons = new WeakMap<object, object>();
 const LAYERS = ['layer4', 'layer7'] as const;
-/** Below this many real servers in checked services, the plain check is as cheap. */
+/** Below this many real servers left out, the plain check is as cheap. */
 const SKELETON_THRESHOLD = 500;
-const SERVICE_FIELD = /^layer[47]\[\d+\]$/;
-
-type Semantics = ReturnType<typeof checkSemantics>;
 
 /**
- * The cross-object rules over `config`, where the real servers of every service already
- * checked are left out (see `checked`), and its warnings come from when it was last
- * checked whole. The result is the plain check's; anything unexpected runs the plain one.
+ * The cross-object rules over `config`, with every checked service reduced to its first
+ * real server. What the rules say is the same: the real servers left out have no errors
+ * (see `checked`), and what the rules say about a service itself depends on its real
+ * servers only through whether it has any (the DR ARP and "no real servers" warnings),
+ * which one server keeps. Errors are rare: the plain check gives them, exactly.
  */
-function semantics(config: ApplianceConfig): Semantics {
+function semantics(config: ApplianceConfig): ReturnType<typeof checkSemantics> {
   let skipped = 0;
   for (const layer of LAYERS) {
     for (const service of config[layer]) {
-      if (checked.has(service) && serviceWarnings.has(service)) skipped += service.realServers.length;
+      if (checked.has(service)) skipped += Math.max(0, service.realServers.length - 1);
     }
   }
-  if (skipped < SKELETON_THRESHOLD) return remember(config, checkSemantics(config));
+  if (skipped < SKELETON_THRESHOLD) return checkSemantics(config);
   const skeleton = { ...config } as Record<string, unknown>;
-  const reused = new Set<object>();
   for (const layer of LAYERS) {
     skeleton[layer] = config[layer].map((service) => {
-      if (!checked.has(service) || !serviceWarnings.has(service) || service.realServers.length === 0) return service;
-      reused.add(service);
-      let bare = skeletons.get(service);
-      if (bare === undefined) {
-        bare = { ...service, realServers: [] };
-        skeletons.set(service, bare);
+      if (!checked.has(service) || service.realServers.length <= 1) return service;
+      let reduced = skeletons.get(service);
+      if (reduced === undefined) {
+        reduced = { ...service, realServers: service.realServers.slice(0, 1) };
+        skeletons.set(service, reduced);
       }
-      return bare;
+      return reduced;
     });
   }
   const result = checkSemantics(skeleton as unknown as ApplianceConfig);
-  if (result.errors.length > 0) return checkSemantics(config);
-  const fresh = new Map<string, ConfigWarning[]>();
-  for (const warning of result.warnings) {
-    if (!SERVICE_FIELD.test(warning.field)) return remember(config, checkSemantics(config));
-    const list = fresh.get(warning.field);
-    if (list === undefined) fresh.set(warning.field, [warning]);
-    else list.push(warning);
-  }
-  // In the order the plain check gives them: service by service, Layer 4 then Layer 7.
-  const warnings: ConfigWarning[] = [];
-  for (const layer of LAYERS) {
-    config[layer].forEach((service, i) => {
-      const field = `${layer}[${i}]`;
-      if (reused.has(service)) warnings.push(...warningsAt(service, field));
-      else {
-        const list = fresh.get(field) ?? [];
-        cacheWarnings(service, field, list);
-        warnings.push(...list);
-      }
-    });
-  }
-  return { errors: [], warnings };
-}
-
-function warningsAt(service: object, field: string): ConfigWarning[] {
-  const last = placed.get(service);
-  if (last !== undefined && last.field === field) return last.warnings;
-  // Frozen: the same warning objects go into every result while the service stays put.
-  const list = (serviceWarnings.get(service) ?? []).map(({ code, text }) =>
-    Object.freeze({ code, field, message: `${field}: ${text}` }),
-  );
-  placed.set(service, { field, warnings: list });
-  return list;
-}
-
-function cacheWarnings(service: object, field: string, list: ConfigWarning[]): void {
-  serviceWarnings.set(
-    service,
-    list.map((w) => ({
-      code: w.code,
-      text: w.message.startsWith(`${field}: `) ? w.message.slice(field.length + 2) : w.message,
-    })),
-  );
-  for (const warning of list) Object.freeze(warning);
-  placed.set(service, { field, warnings: list });
-}
-
-/** After a plain check: cache each service's warnings (when every warning names a service). */
-function remember(config: ApplianceConfig, result: Semantics): Semantics {
-  if (result.errors.length > 0) return result;
-  const byField = new Map<string, ConfigWarning[]>();
-  for (const warning of result.warnings) {
-    if (!SERVICE_FIELD.test(warning.field)) return result;
-    const list = byField.get(warning.field);
-    if (list === undefined) byField.set(warning.field, [warning]);
-    else list.push(warning);
-  }
-  for (const layer of LAYERS) {
-    config[layer].forEach((service, i) => {
-      const field = `${layer}[${i}]`;
-      cacheWarnings(service, field, byField.get(field) ?? []);
-    });
-  }
-  return result;
+  return result.errors.length > 0 ? checkSemantics(config) : result;
 }
 
 /** validateConfig(input), faster when `input` shares objects with `base` (a stored, valid configuration). */
