@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAdminStates } from '../../src/admin-states/index.js';
-import { type Api, createApi } from '../../src/api/index.js';
+import { type Api, type ApiDeps, createApi } from '../../src/api/index.js';
 import { type Auth, openAuth } from '../../src/auth/index.js';
 import type { AdminStates } from '../../src/daemon/interfaces.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
@@ -103,7 +103,13 @@ export interface Harness {
   close(options?: { keep?: boolean }): Promise<void>;
 }
 
-export async function startHarness(options: { dir?: string; clock?: Clock } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  dir?: string;
+  clock?: Clock;
+  replicaReceiver?: ApiDeps['replicaReceiver'];
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-api-')));
   const clock = options.clock ?? new Clock();
   const store = await ConfigStore.open(dir, { now: clock.now });
@@ -125,6 +131,7 @@ export async function startHarness(options: { dir?: string; clock?: Clock } = {}
     now: clock.now,
     trafficIntervalSeconds: 0,
     sseKeepAliveSeconds: 0,
+    ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
   });
   const server = createServer((req, res) => api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -193,6 +193,36 @@ describe('HA routes', () => {
   });
 });
 
+describe('replication from the peer', () => {
+  it('hands the raw body and headers to the HA receiver, with no user login', async () => {
+    await h.close();
+    const received: { body: string; signature: unknown }[] = [];
+    h = await startHarness({
+      replicaReceiver: async (body, headers) => {
+        received.push({ body: body.toString('utf8'), signature: headers['x-sluice-signature'] });
+        if (headers['x-sluice-signature'] !== 'good') {
+          const { ApplianceError } = await import('../../src/errors.js');
+          throw new ApplianceError('AUTH_FAILED', 'bad signature');
+        }
+        return { accepted: 7 };
+      },
+    });
+    const peer = h.client();
+    const ok = await peer.put('/api/v1/ha/replica', 'sealed bytes', {
+      'content-type': 'application/octet-stream',
+      'x-sluice-signature': 'good',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ accepted: 7 });
+    expect(received[0]).toEqual({ body: 'sealed bytes', signature: 'good' });
+    const forged = await peer.put('/api/v1/ha/replica', 'x', {
+      'content-type': 'application/octet-stream',
+      'x-sluice-signature': 'bad',
+    });
+    expect(forged.status).toBe(401);
+  });
+});
+
 describe('OpenAPI', () => {
   it('lists every route of the router with its method', async () => {
     const doc = (await admin.get('/api/v1/openapi.json')).body;
