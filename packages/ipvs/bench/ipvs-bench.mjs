@@ -13,6 +13,7 @@ const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const DESTS = Number(process.env.BENCH_DESTS ?? 10);
 const WEIGHT_CHANGES = Number(process.env.BENCH_WEIGHT_CHANGES ?? 200);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 5);
 const self = new URL(import.meta.url).pathname;
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const floor = new URL('./dump-floor.mjs', import.meta.url).pathname;
@@ -54,6 +55,10 @@ async function readPhase() {
   const listed = await time(() => client.list());
   const noop = await time(async () => plan(desired, await client.list()));
   const warmList = await time(() => client.list());
+  // The same, on one socket: what the pool of dump sockets gains.
+  const single = await IpvsClient.open({ timeoutMs: 120_000, dumpSockets: 1 });
+  const warmListOneSocket = await time(() => single.list());
+  single.close();
   const weightChangeMs = [];
   const svc = desired[Math.floor(SERVICES / 2)];
   for (let i = 0; i < WEIGHT_CHANGES; i++) {
@@ -66,7 +71,13 @@ async function readPhase() {
   const destinations = listed.value.reduce((n, s) => n + s.destinations.length, 0);
   if (destinations !== SERVICES * DESTS) throw new Error(`list() found ${destinations} destinations`);
   if (noop.value.items.length !== 0) throw new Error(`a no-op plan has ${noop.value.items.length} items`);
-  return { oursListMs: listed.ms, oursNoopWarmMs: noop.ms, oursListWarmMs: warmList.ms, weightChangeMs };
+  return {
+    oursListMs: listed.ms,
+    oursNoopWarmMs: noop.ms,
+    oursListWarmMs: warmList.ms,
+    oursListWarmOneSocketMs: warmListOneSocket.ms,
+    weightChangeMs,
+  };
 }
 
 async function noopPhase() {
@@ -113,11 +124,12 @@ function orchestrate() {
     execFileSync('ip', ['netns', 'add', name]);
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     const inNs = (cmd, args, input, ok) => run('ip', ['netns', 'exec', name, cmd, ...args], input, ok);
-    // Emptied before it goes, so the kernel does not tear a full table down during the
-    // next measurement.
+    // Emptied before it goes, and given time for the kernel to free what it held (freed
+    // real servers wait for a timer): the next measurement must not pay for this teardown.
     inNs.remove = () => {
       inNs('ipvsadm', ['-C']);
       execFileSync('ip', ['netns', 'del', name]);
+      execFileSync('sleep', [String(SETTLE_SECONDS)]);
     };
     return inNs;
   };

@@ -54,6 +54,7 @@ Reproduce: \`npm run bench -w packages/ipvs\`.
 | no-op reconcile, 0 writes | \`ipvsadm -S -n\` ${m('ipvsadmSaveMs')}; save, sort and \`diff\` with the rules ${m('ipvsadmUserNoopMs')} | \`plan(desired, await list())\` in a running process ${m('oursNoopWarmMs')}; in a fresh process ${m('oursNoopColdMs')} | ${x('ipvsadmSaveMs', 'oursNoopWarmMs')} (vs \`-S\`), ${x('ipvsadmUserNoopMs', 'oursNoopWarmMs')} (vs save+diff); fresh process ${x('ipvsadmSaveMs', 'oursNoopColdMs')} | 10x |
 | one weight change, table loaded | \`ipvsadm -e\` ${m('ipvsadmEditMs')} | \`editDestination()\` p50 ${s(pct('weightChangeMs', 50))}, p99 ${s(pct('weightChangeMs', 99))}, max ${s(pct('weightChangeMs', 100))} | ${(median('ipvsadmEditMs') / pct('weightChangeMs', 50)).toFixed(0)}x (p50) | < 5 ms |
 
+\`list()\` in a running process: ${m('oursListWarmMs')} on 4 sockets (the default), ${m('oursListWarmOneSocketMs')} on one.
 What UML costs here, seen from Node (\`bench/costs.mjs\`): a system call ${r.guestCosts.syscallUs.toFixed(0)} µs in the guest, ${host.syscallUs.toFixed(1)} µs on the
 host (${(r.guestCosts.syscallUs / host.syscallUs).toFixed(0)}x); a page fault ${r.guestCosts.faultUs.toFixed(0)} µs in the guest, ${host.faultUs.toFixed(1)} µs on the host (${(r.guestCosts.faultUs / host.faultUs).toFixed(0)}x).
 `;

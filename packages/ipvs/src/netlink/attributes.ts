@@ -45,7 +45,7 @@ export function writeAttrs(buf: Buffer, offset: number, attrs: readonly Attr[]):
     }
     buf.writeUInt16LE(len, at);
     const end = at + align4(len);
-    if (end > at + len) buf.fill(0, at + len, end);
+    for (let pad = at + len; pad < end; pad++) buf[pad] = 0;
     at = end;
   }
   return at;
@@ -70,34 +70,34 @@ const u16s: Uint8Array[] = [];
 const u32s: Uint8Array[] = [];
 const be16s: Uint8Array[] = [];
 
-export const u8 = (n: number): Uint8Array => shared(u8s, n, (v) => Uint8Array.of(v));
-export function u16(n: number): Uint8Array {
-  return shared(u16s, n, (v) => {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(v);
-    return b;
-  });
+// The makers are made once (an arrow function per call would be garbage per attribute).
+const makeU8 = (v: number): Uint8Array => Uint8Array.of(v);
+function makeU16(v: number): Uint8Array {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v);
+  return b;
 }
-export function u32(n: number): Uint8Array {
-  return shared(u32s, n, (v) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    return b;
-  });
+function makeU32(v: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
 }
-export function be16(n: number): Uint8Array {
-  return shared(be16s, n, (v) => {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    return b;
-  });
+function makeBe16(v: number): Uint8Array {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v);
+  return b;
 }
+export const u8 = (n: number): Uint8Array => shared(u8s, n, makeU8);
+export const u16 = (n: number): Uint8Array => shared(u16s, n, makeU16);
+export const u32 = (n: number): Uint8Array => shared(u32s, n, makeU32);
+export const be16 = (n: number): Uint8Array => shared(be16s, n, makeBe16);
 export function cstring(s: string): Uint8Array {
   return Buffer.from(`${s}\0`, 'utf8');
 }
 
 const VIEW_TYPES = 16;
 const EMPTY = Buffer.alloc(0);
+const ZERO = 0n;
 
 /**
  * Attributes read in place: offsets into the datagram instead of a Buffer per attribute.
@@ -171,14 +171,20 @@ export class AttrView {
   u64(type: number): bigint | undefined {
     const at = this.at(type, 8);
     if (at < 0) return undefined;
-    // Most counters fit 32 bits: one BigInt instead of readBigUInt64LE's four.
+    // Most counters fit 32 bits: one BigInt instead of readBigUInt64LE's four, and none for
+    // zero (the counters of an idle table, of a standby node).
     const high = this.bytes.readUInt32LE(at + 4);
-    return high === 0 ? BigInt(this.bytes.readUInt32LE(at)) : this.bytes.readBigUInt64LE(at);
+    if (high !== 0) return this.bytes.readBigUInt64LE(at);
+    const low = this.bytes.readUInt32LE(at);
+    return low === 0 ? ZERO : BigInt(low);
   }
   /** A u64 as a number (exact up to 2^53): for rates, without a BigInt on the way. */
   u64Number(type: number): number | undefined {
     const at = this.at(type, 8);
-    return at < 0 ? undefined : this.bytes.readUInt32LE(at + 4) * 0x1_0000_0000 + this.bytes.readUInt32LE(at);
+    if (at < 0) return undefined;
+    const high = this.bytes.readUInt32LE(at + 4);
+    // Without the multiplication when it is not needed: small integers stay unboxed.
+    return high === 0 ? this.bytes.readUInt32LE(at) : high * 0x1_0000_0000 + this.bytes.readUInt32LE(at);
   }
   cstring(type: number): string | undefined {
     const at = this.at(type, 0);
