@@ -124,9 +124,14 @@ export class Writer {
     return Number(text);
   }
 
+  /**
+   * `?comment=`, or the default, which may quote what the client sent (a label, a backup's
+   * date): control characters become "?" there, so that the change gets the error about
+   * that value from the validation, not one about the comment.
+   */
   comment(ctx: Ctx, fallback: string): string {
     const comment = ctx.query.get('comment');
-    if (comment === null) return fallback;
+    if (comment === null) return fallback.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '?').slice(0, 1000);
     if (comment.length > 1000 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(comment)) {
       throw badRequest('comment', 'must be at most 1000 characters without control characters');
     }

@@ -146,6 +146,12 @@ describe('collections', () => {
     expect(removed.body).toMatchObject({ warnings: [], warningsTotal: 1 });
   });
 
+  it('a label with a newline gets the label error, not one about the comment it would be quoted in', async () => {
+    const answer = await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('web\nbackend evil'));
+    expect(answer.status).toBe(422);
+    expect(answer.body.error.issues[0]).toMatchObject({ code: 'CONFIG_INVALID', field: 'layer4[0].label' });
+  });
+
   it('a label in the body must match the URL', async () => {
     await admin.post(`/api/v1/layer4/services?version=${v()}`, layer4Service('web'));
     const renamed = await admin.put(`/api/v1/layer4/services/web?version=${v()}`, { ...layer4Service('other') });

@@ -68,7 +68,7 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
       summary: 'Restore a backup (checked whole first: a bad backup changes nothing)',
       tag: 'maintenance',
       access: 'write',
-      query: ['wait'],
+      query: ['wait', 'comment'],
       bodyLimit: BIG_BODY,
       handler: async (ctx) => {
         if (typeof ctx.body !== 'object' || ctx.body === null || Array.isArray(ctx.body))
@@ -106,7 +106,10 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
             ctx,
             store.current().version,
             () => config,
-            `restore of the backup of version ${String(content.configVersion)} made ${String(content.created).slice(0, 40)}`,
+            writer.comment(
+              ctx,
+              `restore of the backup of version ${String(content.configVersion).slice(0, 20)} made ${String(content.created).slice(0, 40)}`,
+            ),
           );
         } catch (error) {
           if (error instanceof ApplianceError && error.code === 'CONFIG_REJECTED') {
