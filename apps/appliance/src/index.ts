@@ -34,6 +34,8 @@ export {
 } from './config/validate.js';
 export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
 export type * from './daemon/interfaces.js';
+export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
+export { createLayer7Driver } from './engine/layer7/index.js';
 export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
 export {
   createHaControl,

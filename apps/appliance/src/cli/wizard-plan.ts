@@ -90,7 +90,7 @@ export const MODE_EXPLANATIONS: Record<WizardMode, string> = {
 which answers the client directly. Every real server must therefore hold the VIP itself
 (on its loopback) without answering ARP for it — otherwise it steals the VIP from the
 balancer ("the ARP problem"): set arp_ignore=1 and arp_announce=2 and add the VIP to lo,
-which "sluice-arp-fix --vip <VIP>" does on a Linux real server. DR cannot translate ports:
+which "sluice-arp-fix apply --vip <VIP>" does on a Linux real server. DR cannot translate ports:
 the real server listens on the VIP's port.`,
   nat: `Two-arm NAT: the balancer rewrites the destination to a real server on an internal network
 behind its second interface, and must see every reply to rewrite it back. So each real
