@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineStatus, RealServerStatus } from '../../src/daemon/interfaces.js';
+import { TrafficHistory } from '../../src/metrics/traffic.js';
+
+const server = (label: string, bytesIn: number): RealServerStatus => ({
+  label,
+  address: '198.51.100.1',
+  port: null,
+  admin: 'online',
+  health: 'up',
+  colour: 'green',
+  weight: 1,
+  effectiveWeight: 1,
+  activeConnections: 2,
+  inactiveConnections: 0,
+  bytesIn,
+  bytesOut: 0,
+});
+
+const status = (servers: RealServerStatus[]): EngineStatus => ({
+  version: 1,
+  parts: [],
+  services: [
+    {
+      layer: 'layer4',
+      label: 'web',
+      vip: '192.0.2.10',
+      ports: ['80'],
+      protocol: 'tcp',
+      colour: 'green',
+      fallbackActive: false,
+      realServers: servers,
+      connections: 0,
+      bytesIn: servers.reduce((n, s) => n + s.bytesIn, 0),
+      bytesOut: 0,
+    },
+  ],
+});
+
+describe('traffic history', () => {
+  it('keeps the last samples in a ring, as rates; servers that come and go', () => {
+    const history = new TrafficHistory(3);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    history.sample(status([server('a', 0)]), at(0));
+    history.sample(status([server('a', 100)]), at(10));
+    history.sample(status([server('a', 300), server('b', 50)]), at(20));
+    history.sample(status([server('a', 600), server('b', 150)]), at(30));
+    history.sample(status([server('b', 250)]), at(40));
+    const [web] = history.series(status([server('a', 0), server('b', 0)]), at(40), 60);
+    // Capacity 3: the samples at 20, 30 and 40 s remain; "a" left at 40 s and is forgotten.
+    expect(web?.servers).toEqual([
+      { label: 'a', points: [] },
+      {
+        label: 'b',
+        points: [
+          { time: '2026-01-01T00:00:30.000Z', connections: 2, bytesInPerSecond: 10, bytesOutPerSecond: 0 },
+          { time: '2026-01-01T00:00:40.000Z', connections: 2, bytesInPerSecond: 10, bytesOutPerSecond: 0 },
+        ],
+      },
+    ]);
+    // The service: 100 -> 350 -> 750 bytes, then 250 when "a" left (backwards: 0).
+    expect(web?.points.map((p) => p.bytesInPerSecond)).toEqual([25, 40, 0]);
+    // Only the last minute.
+    expect(history.series(status([]), at(40), 0)).toEqual([]);
+  });
+});
