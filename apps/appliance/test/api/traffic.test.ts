@@ -60,7 +60,7 @@ describe('traffic history', () => {
     ]);
     // The service: 100 -> 350 -> 750 bytes, then 250 when "a" left (backwards: 0).
     expect(web?.points.map((p) => p.bytesInPerSecond)).toEqual([25, 40, 0]);
-    // Only the last minute.
-    expect(history.series(status([]), at(40), 0)).toEqual([]);
+    // A window of 0 minutes holds only the sample taken now.
+    expect(history.series(status([]), at(40), 0)[0]?.points.map((p) => p.time)).toEqual(['2026-01-01T00:00:40.000Z']);
   });
 });
