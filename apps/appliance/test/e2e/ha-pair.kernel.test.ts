@@ -15,7 +15,7 @@ import { clients, untilTraffic } from './harness/traffic.js';
 
 // Two balancers with heartbeat: lb1 the master, lb2 the slave. The master's daemon is
 // SIGKILLed; the slave must take the floating IPs and serve the same configuration version.
-describe('HA pair', () => {
+describe('HA pair', { timeout: 240_000 }, () => {
   let topology: LabTopology;
   let master: Appliance;
   let slave: Appliance;

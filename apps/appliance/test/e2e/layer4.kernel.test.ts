@@ -16,7 +16,7 @@ import { clients, untilTraffic } from './harness/traffic.js';
 
 // The lab's single balancer runs the real daemon; DR, NAT and TUN services are created
 // through the REST API and must serve both client namespaces through the real IPVS.
-describe('Layer 4 services made through the API', () => {
+describe('Layer 4 services made through the API', { timeout: 240_000 }, () => {
   let topology: LabTopology;
   let appliance: Appliance;
   const url = (forwarding: 'dr' | 'nat' | 'tun') => `http://${topology.vips[forwarding]}/`;

@@ -6,7 +6,7 @@ import { clients, tally, untilTraffic } from './harness/traffic.js';
 
 // A Layer 7 (HAProxy, source NAT) service made through the REST API: the real HAProxy in
 // the balancer's namespace proxies both clients to the three real servers.
-describe('Layer 7 SNAT service made through the API', () => {
+describe('Layer 7 SNAT service made through the API', { timeout: 240_000 }, () => {
   let topology: LabTopology;
   let appliance: Appliance;
   const url = () => `http://${topology.vips.layer7}/`;

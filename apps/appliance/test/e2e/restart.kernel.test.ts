@@ -7,7 +7,7 @@ import { clients, heldAnswers, holdConnection, untilTraffic } from './harness/tr
 
 // Restarting the daemon (SIGTERM, then serve again on the same data directory) must not
 // disturb established connections: the kernel keeps forwarding them while no daemon runs.
-describe('daemon restart', () => {
+describe('daemon restart', { timeout: 240_000 }, () => {
   let topology: LabTopology;
   let appliance: Appliance;
   const held: NamespaceProcess[] = [];
