@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { type Host, Lab } from '@sluice/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The dump socket pool against the real kernel: a client inside the namespace (the local
+// transport, which can open sibling sockets) lists a table of many services on several
+// sockets, with concurrent calls, and must agree with ipvsadm. A second dump on a busy
+// socket would fail with EBUSY here.
+const SERVICES = 60;
+let lab: Lab;
+let director: Host;
+
+beforeAll(async () => {
+  lab = await Lab.create();
+  director = await lab.host('director');
+  const rules: string[] = [];
+  for (let i = 0; i < SERVICES; i++) {
+    const vip = `192.0.2.${(i % 25) + 1}:${1000 + Math.floor(i / 25)}`;
+    rules.push(`-A -t ${vip} -s wlc`);
+    for (let j = 1; j <= (i % 4) + 1; j++)
+      rules.push(`-a -t ${vip} -r 198.51.100.${j}:${1000 + Math.floor(i / 25)} -g -w ${j}`);
+  }
+  await director.exec('sh', ['-c', `printf '%s\\n' "$@" | ipvsadm -R`, 'rules', ...rules]);
+});
+
+afterAll(async () => {
+  await lab?.destroy();
+});
+
+describe('list() on several sockets in the kernel', () => {
+  it.each([1, 4])('with dumpSockets %i, concurrent calls each read the table ipvsadm shows', async (sockets) => {
+    const saved = (await director.exec('ipvsadm', ['-S', '-n'])).stdout.trim().split('\n').sort();
+    expect(saved).toHaveLength(SERVICES + 150);
+    const fixture = fileURLToPath(new URL('./fixtures/list-local.mjs', import.meta.url));
+    const { stdout } = await director.node(fixture, [String(sockets)], 120_000);
+    const listed = JSON.parse(stdout) as { a: string[]; b: string[]; services: number };
+    expect(listed.a).toEqual(saved);
+    expect(listed.b).toEqual(saved);
+    expect(listed.services).toBe(SERVICES);
+  });
+});
