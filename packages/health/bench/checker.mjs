@@ -13,9 +13,12 @@ const memory = () => {
   return process.memoryUsage();
 };
 
-const baseline = memory();
+// The baseline is the process with its executor and scheduler ready and no target: what a
+// target costs, not what loading the FFI library once costs.
 const executor = new NetworkExecutor({ connect: process.env.BENCH_CONNECT ?? 'auto' });
+void executor.connectPath;
 const scheduler = new Scheduler({ executor, concurrency: 5000, warmupMs: 1000 });
+const baseline = memory();
 let results = 0;
 let failures = 0;
 const reasons = {};
@@ -83,6 +86,11 @@ console.log(
     systemMicrosecondsPerCheck: Number((cpu.system / checks).toFixed(1)),
     heapBytesPerTarget: Math.round((loaded.heapUsed - baseline.heapUsed) / count),
     rssBytesPerTarget: Math.round((Math.max(loaded.rss, after.rss) - baseline.rss) / count),
+    /** RSS per target after the warm-up and after the measured window; off-heap parts. */
+    rssAfterWarmupBytesPerTarget: Math.round((loaded.rss - baseline.rss) / count),
+    rssAfterWindowBytesPerTarget: Math.round((after.rss - baseline.rss) / count),
+    arrayBuffersBytesPerTarget: Math.round((after.arrayBuffers - baseline.arrayBuffers) / count),
+    externalBytesPerTarget: Math.round((after.external - baseline.external) / count),
     heapTotalBytesPerTarget: Math.round((loaded.heapTotal - baseline.heapTotal) / count),
   }),
 );

@@ -121,16 +121,16 @@ class Probe implements WheelItem {
   private round = 0;
   private readonly cycle: number;
   /** One request per schedule entry, built once: a run allocates as little as it can. */
-  private readonly requests: Array<{ request: CheckRequest; rounds: number }>;
+  private readonly requests: CheckRequest[];
+  private readonly rounds: number[];
 
   constructor(
     readonly key: string,
     readonly target: NormalizedTarget,
   ) {
     this.cycle = target.schedule.reduce((n, e) => n + e.rounds, 0);
-    this.requests = target.schedule.map((entry) => ({
-      rounds: entry.rounds,
-      request: Object.freeze({
+    this.requests = target.schedule.map((entry) =>
+      Object.freeze({
         check: entry.check,
         address: target.address,
         port: checkPort(entry.check, target.port),
@@ -138,18 +138,19 @@ class Probe implements WheelItem {
         virtual: target.virtual,
         timeoutMs: target.timeoutMs,
       }),
-    }));
+    );
+    this.rounds = target.schedule.map((entry) => entry.rounds);
   }
 
   nextRequest(): CheckRequest {
     const requests = this.requests;
     // A single-check schedule (the common case) needs no walk over the cycle.
-    if (requests.length === 1) return (requests[0] as { request: CheckRequest }).request;
+    if (requests.length === 1) return requests[0] as CheckRequest;
     let position = this.round++ % this.cycle;
     for (let i = 0; i < requests.length; i++) {
-      const entry = requests[i] as { request: CheckRequest; rounds: number };
-      if (position < entry.rounds) return entry.request;
-      position -= entry.rounds;
+      const rounds = this.rounds[i] as number;
+      if (position < rounds) return requests[i] as CheckRequest;
+      position -= rounds;
     }
     throw new Error('unreachable: schedule cycle');
   }
@@ -494,8 +495,7 @@ export class Scheduler {
     else for (const sub of probe.subscribers) this.apply(sub, check, result, latencyMs, now);
     if (this.probes.get(probe.key) === probe && probe.due === undefined && !probe.queued) {
       const interval = probe.allDown() ? probe.target.downIntervalMs : probe.target.intervalMs;
-      const delay = Math.max(0, probe.lastStart + interval - now);
-      this.wheel.schedule(probe, delay);
+      this.wheel.scheduleAt(probe, Math.max(now, probe.lastStart + interval));
     }
   }
 

@@ -29,7 +29,12 @@ export class TickWheel<T extends WheelItem> {
 
   /** Runs `item` at the first tick at or after `delayMs` from now. */
   schedule(item: T, delayMs: number): void {
-    const tick = Math.ceil((this.clock.now() + delayMs) / this.tickMs);
+    this.scheduleAt(item, this.clock.now() + delayMs);
+  }
+
+  /** Runs `item` at the first tick at or after clock time `at` (for a caller that has read the clock). */
+  scheduleAt(item: T, at: number): void {
+    const tick = Math.ceil(at / this.tickMs);
     item.due = tick;
     let bucket = this.buckets.get(tick);
     if (!bucket) {

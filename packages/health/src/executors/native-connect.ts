@@ -118,6 +118,12 @@ export class NativeConnectLane implements CheckLane {
   private slowState = new Uint8Array(1024);
   /** Handles of the checks started in this turn. */
   private readonly batch: number[] = [];
+  /**
+   * The clock at the start of this turn, renewed every 64 checks: deadlines and answer times
+   * need no clock read per check (a clock read is a system call where there is no vDSO,
+   * as in User-Mode Linux: about 25 µs each).
+   */
+  private turnNow = 0;
   /** Answers taken during this turn, settled at its end: handle, result, arrival time. */
   private readonly heldHandles: number[] = [];
   private readonly heldResults: CheckResult[] = [];
@@ -266,6 +272,7 @@ export class NativeConnectLane implements CheckLane {
       this.endEarly(handle, this.failure(c.errno(), request, 'epoll_ctl'));
       return handle;
     }
+    if (this.batch.length === 0) this.turnNow = performance.now();
     this.track(handle, request.timeoutMs);
     this.batch.push(handle);
     // A long turn (thousands of checks due at once): collect answers on the way, so that
@@ -468,7 +475,7 @@ export class NativeConnectLane implements CheckLane {
       queue = { handles: [], deadlines: [], head: 0 };
       this.queues.set(timeoutMs, queue);
     }
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.turnNow + timeoutMs;
     queue.handles.push(handle);
     queue.deadlines.push(deadline);
     if (deadline < this.timerAt) this.arm(deadline);
@@ -566,6 +573,7 @@ export class NativeConnectLane implements CheckLane {
    * `start` never settles.
    */
   private harvest(): void {
+    this.turnNow = performance.now();
     const count = this.c.epollWait(this.fastfd, this.readyNow, BATCH, 0);
     if (count > 0) this.handle(this.readyNow, count, false, true);
   }
@@ -643,7 +651,7 @@ export class NativeConnectLane implements CheckLane {
         this.heldHandles.push(gen * SLOT_LIMIT + slot);
         this.harvested++;
         this.heldResults.push(result);
-        this.heldAt.push(performance.now());
+        this.heldAt.push(this.turnNow);
       } else this.settle(slot, result, errno === 0);
     }
   }
