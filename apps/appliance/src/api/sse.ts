@@ -15,7 +15,13 @@ export interface EventStream {
  * so no value can start another field or event. Keep-alive comments stop proxies from
  * closing an idle stream.
  */
-export function openEventStream(res: ServerResponse, keepAliveSeconds: number, streams: Set<EventStream>): EventStream {
+export function openEventStream(
+  res: ServerResponse,
+  keepAliveSeconds: number,
+  streams: Set<EventStream>,
+  /** Checked at every keep-alive: a stream whose session or token ended is closed. */
+  stillAllowed: () => boolean = () => true,
+): EventStream {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'content-type': 'text/event-stream; charset=utf-8',
@@ -26,7 +32,12 @@ export function openEventStream(res: ServerResponse, keepAliveSeconds: number, s
   const listeners: (() => void)[] = [];
   let closed = false;
   const timer =
-    keepAliveSeconds > 0 ? setInterval(() => res.write(': keep-alive\n\n'), keepAliveSeconds * 1000) : undefined;
+    keepAliveSeconds > 0
+      ? setInterval(() => {
+          if (stillAllowed()) res.write(': keep-alive\n\n');
+          else stream.close();
+        }, keepAliveSeconds * 1000)
+      : undefined;
   timer?.unref();
   const stream: EventStream = {
     send(event, data, id) {

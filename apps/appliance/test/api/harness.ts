@@ -107,6 +107,8 @@ export interface HarnessOptions {
   dir?: string;
   clock?: Clock;
   replicaReceiver?: ApiDeps['replicaReceiver'];
+  /** [0: none] */
+  sseKeepAliveSeconds?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -130,7 +132,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     version: '0.0.0-test',
     now: clock.now,
     trafficIntervalSeconds: 0,
-    sseKeepAliveSeconds: 0,
+    sseKeepAliveSeconds: options.sseKeepAliveSeconds ?? 0,
     ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
   });
   const server = createServer((req, res) => api.handle(req, res));

@@ -90,6 +90,21 @@ describe('status', () => {
     expect(serverOf(events[1]?.data as never, 'alpha')?.colour).toBe('blue');
   });
 
+  it('a live view ends when its session does (checked at each keep-alive)', async () => {
+    await h.close();
+    h = await startHarness({ sseKeepAliveSeconds: 1 });
+    const viewer = await h.admin();
+    const response = await fetch(`${h.base}/api/v1/status/events`, { headers: { cookie: viewer.cookie as string } });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    expect((await viewer.delete('/api/v1/session')).status).toBe(200);
+    // The stream ends by itself at the next keep-alive: read until it does.
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+  });
+
   it('health turns a server red and the VIP yellow', async () => {
     h.engine.setHealth({ layer: 'layer4', service: 'web', server: 'bravo' }, 'down');
     const status = (await admin.get('/api/v1/status')).body;

@@ -61,6 +61,9 @@ export function observeRoutes(
 ): Route[] {
   const { engine, ha, store, logs } = deps;
   const keepAlive = deps.sseKeepAliveSeconds ?? 15;
+  // A live view ends with its session or token (logout, expiry, user removed, token revoked).
+  const allowed = (ctx: Ctx) => () =>
+    deps.auth.authenticate(ctx.req.headers.authorization, ctx.req.headers.cookie) !== undefined;
   const status = (): unknown => ({ ha: ha.status(), engine: engine.status(), configVersion: store.current().version });
   // The status of thousands of real servers is megabytes of JSON: it is serialised once
   // per change (engine or HA event, new version) and at most once a second for the
@@ -98,7 +101,7 @@ export function observeRoutes(
       access: 'read',
       handler: async (ctx) => {
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
-        const stream = openEventStream(ctx.res, keepAlive, streams);
+        const stream = openEventStream(ctx.res, keepAlive, streams, allowed(ctx));
         let pending = false;
         let last = 0;
         // Changes in quick succession (an apply touching many servers, health flapping)
@@ -185,7 +188,7 @@ export function observeRoutes(
       handler: async (ctx) => {
         const query = logQuery(ctx);
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
-        const stream = openEventStream(ctx.res, keepAlive, streams);
+        const stream = openEventStream(ctx.res, keepAlive, streams, allowed(ctx));
         if (query.afterSeq !== undefined) {
           for (const record of logs.query({ ...query, limit: 10_000 })) stream.send('log', record, record.seq);
         }
