@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Auth, Role } from '../auth/index.js';
 import { hashPassword, passwordProblem } from '../auth/index.js';
 import {
@@ -121,7 +121,14 @@ const users: Collection = {
   keyField: 'username',
   what: 'user',
   tag: 'users',
-  schema: userSchema,
+  // What a client sends: a password (hashed here) or a hash made elsewhere; never shown back.
+  schema: z.strictObject({
+    username: userSchema.shape.username,
+    password: z.string().min(8).max(256).optional(),
+    passwordHash: userSchema.shape.passwordHash.optional(),
+    role: z.enum(['admin', 'readonly']).optional(),
+    mustChangePassword: z.boolean().optional(),
+  }),
   list: (config) => config.administration.users as readonly Item[],
   scope: (config, _params, key) =>
     indexScope('administration.users', config.administration.users as readonly Item[], 'username', key),

@@ -237,6 +237,9 @@ describe('OpenAPI', () => {
       doc.paths['/api/v1/layer4/services'].post.requestBody.content['application/json'].schema.properties.vip,
     ).toBeDefined();
     expect(doc.paths['/api/v1/session'].post.security).toEqual([]);
+    expect(
+      Object.keys(doc.paths['/api/v1/users'].post.requestBody.content['application/json'].schema.properties),
+    ).toContain('password');
     expect(doc.components.schemas.Config.properties.layer4).toBeDefined();
     // A route added later is in the next document.
     h.api.addRoutes([
