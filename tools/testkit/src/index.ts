@@ -5,6 +5,12 @@ export { listNamespaces, sweepStaleNamespaces } from './netns/cleanup.js';
 export { Host, type RunningServer, type ServerInfo } from './netns/host.js';
 export { Lab, type Link, type LinkOptions, Switch } from './netns/lab.js';
 export { NamespaceProcess } from './netns/process.js';
+export {
+  type DirectorTopology,
+  type DirectorTopologyOptions,
+  directorTopology,
+  type Forwarding,
+} from './netns/topologies.js';
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
 export { ensureKernelAssets, type KernelAssets } from './uml/assets.js';
 export { BOOT_MODULES, type KernelRunOptions, type KernelRunResult, runInKernel } from './uml/vm.js';

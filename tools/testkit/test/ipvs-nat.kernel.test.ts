@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Lab } from '../src/index.js';
+import { directorTopology, Lab } from '../src/index.js';
 
 // A NAT-mode (masquerading) virtual service made with the real ipvsadm:
 //
@@ -12,21 +12,8 @@ describe('IPVS NAT service built with ipvsadm', () => {
 
   beforeAll(async () => {
     lab = await Lab.create();
-    const client = await lab.host('client');
-    const director = await lab.host('director');
-    const lan = await lab.switch('lan');
-    await lab.link(client, director, { aAddrs: ['203.0.113.2/24'], bAddrs: ['203.0.113.1/24', '203.0.113.10/24'] });
-    await lab.attach(director, lan, ['192.0.2.1/24']);
-    await director.sysctl('net.ipv4.ip_forward', 1);
-    for (const [label, address] of [
-      ['alpha', '192.0.2.11'],
-      ['bravo', '192.0.2.12'],
-    ] as const) {
-      const server = await lab.host(label);
-      await lab.attach(server, lan, [`${address}/24`]);
-      await server.addRoute('default', '192.0.2.1');
-      await server.serveHttp({ name: `${label}_server`, port: 8080 });
-    }
+    const { director, servers } = await directorTopology(lab, 'nat');
+    for (const server of servers) await server.serveHttp({ name: `${server.label}_server`, port: 8080 });
     await director.exec('ipvsadm', ['-A', '-t', '203.0.113.10:80', '-s', 'rr']);
     await director.exec('ipvsadm', ['-a', '-t', '203.0.113.10:80', '-r', '192.0.2.11:8080', '-m']);
     await director.exec('ipvsadm', ['-a', '-t', '203.0.113.10:80', '-r', '192.0.2.12:8080', '-m']);
