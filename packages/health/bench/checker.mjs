@@ -41,6 +41,15 @@ for (let i = 0; i < count; i++) {
     fall: 1,
   });
 }
+// BENCH_STATE=FILE: the checker's own view, rewritten every second, for a caller that
+// kills it before it prints (the side-by-side benchmarks).
+if (process.env.BENCH_STATE) {
+  const { writeFileSync } = await import('node:fs');
+  setInterval(() => {
+    const state = { results, failures, reasons, load: scheduler.load, connect: executor.connectPath };
+    writeFileSync(process.env.BENCH_STATE, JSON.stringify(state));
+  }, 1000).unref();
+}
 await sleep(5000); // warm-up: every target has run a few times, JIT settled
 const loaded = memory();
 const r0 = results;

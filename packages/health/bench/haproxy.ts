@@ -2,7 +2,7 @@
 // (`option httpchk`, `inter 1s`, one thread) and by @sluice/health `negotiate`, at the same
 // time, each from its own namespace over its own veth link to the servers' namespace (HAProxy
 // to 192.0.2.2, @sluice/health to 198.51.100.2); CPU per check of each process tree from
-// /proc, requests counted by the listeners by source address. Runs on the host kernel.
+// /proc, requests counted by the listeners by the address they were made to. Runs on the host kernel.
 // Usage (root): node bench/haproxy.ts [COUNT] [SECONDS]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,12 +68,12 @@ try {
   const haPids = descendants(haproxy.pid);
   const ourPids = descendants(checker.pid);
   await nextReport(listeners);
-  const ha0 = sample(listeners, haPids, '192.0.2.1');
-  const our0 = sample(listeners, ourPids, '198.51.100.1');
+  const ha0 = sample(listeners, haPids, '192.0.2.2');
+  const our0 = sample(listeners, ourPids, '198.51.100.2');
   await sleep(seconds * 1000 - 500);
   await nextReport(listeners);
-  const ha1 = sample(listeners, haPids, '192.0.2.1');
-  const our1 = sample(listeners, ourPids, '198.51.100.1');
+  const ha1 = sample(listeners, haPids, '192.0.2.2');
+  const our1 = sample(listeners, ourPids, '198.51.100.2');
   await Promise.all([haproxy.stop(), checker.stop()]);
   const ha = figures('haproxy httpchk', ha0, ha1);
   const ours = figures('@sluice/health negotiate', our0, our1);

@@ -3,11 +3,11 @@
 // time, each from its own namespace over its own veth link to the servers' namespace
 // (keepalived to 192.0.2.2, @sluice/health to 198.51.100.2: two addresses of the same
 // listening sockets), so both see the same servers and conditions and the listeners count
-// each checker's connections apart by source address. CPU of each process tree comes from
+// each checker's connections apart by the address they were made to. CPU of each process tree comes from
 // /proc over the same SECONDS.
 // Usage: node keepalived-guest.mjs COUNT SECONDS [auto|native|socket]   (prints "RESULT {json}";
 // the third argument picks @sluice/health's connect path, as BENCH_CONNECT does for checker.mjs)
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
 import { descendants, figures, nextReport, sample, sleep } from './proc.mjs';
@@ -15,6 +15,7 @@ import { descendants, figures, nextReport, sample, sleep } from './proc.mjs';
 const [count, seconds] = process.argv.slice(2, 4).map(Number);
 const connect = process.argv[4] ?? 'auto';
 process.env.BENCH_CONNECT = connect; // inherited by the checker
+process.env.BENCH_STATE = join(process.env.SLUICE_JOB_DIR ?? '/tmp', 'sluice-state.json');
 const here = import.meta.dirname;
 
 const lab = await Lab.create();
@@ -62,17 +63,20 @@ try {
   const kaPids = descendants(keepalived.pid);
   const ourPids = descendants(checker.pid);
   await nextReport(listeners);
-  const ka0 = sample(listeners, kaPids, '192.0.2.1');
-  const our0 = sample(listeners, ourPids, '198.51.100.1');
+  const ka0 = sample(listeners, kaPids, '192.0.2.2');
+  const our0 = sample(listeners, ourPids, '198.51.100.2');
   await sleep(seconds * 1000 - 500);
   await nextReport(listeners);
-  const ka1 = sample(listeners, kaPids, '192.0.2.1');
-  const our1 = sample(listeners, ourPids, '198.51.100.1');
+  const ka1 = sample(listeners, kaPids, '192.0.2.2');
+  const our1 = sample(listeners, ourPids, '198.51.100.2');
+  const state = JSON.parse(readFileSync(process.env.BENCH_STATE, 'utf8'));
   await Promise.all([keepalived.stop(), checker.stop()]);
   const ka = figures('keepalived TCP_CHECK', ka0, ka1);
   const ours = figures('@sluice/health connect', our0, our1);
   const ratio = Number((ours.cpuMicrosecondsPerCheck / ka.cpuMicrosecondsPerCheck).toFixed(2));
-  console.log(`RESULT ${JSON.stringify({ targets: count, seconds, connect, keepalived: ka, sluice: ours, ratio })}`);
+  console.log(
+    `RESULT ${JSON.stringify({ targets: count, seconds, connect, keepalived: ka, sluice: ours, ratio, sluiceState: state })}`,
+  );
 } finally {
   await lab.destroy();
 }

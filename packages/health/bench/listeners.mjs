@@ -1,8 +1,8 @@
 // Real servers for the benchmarks: COUNT TCP listeners on ADDRESS (0.0.0.0: every address
 // of the namespace), ports BASE..BASE+COUNT-1. Usage: node listeners.mjs ADDRESS BASE COUNT
 // Prints "READY" once all listen, then every second "ACCEPTED <total>" and
-// "FROM {"<client address>": <count>, ...}": the checks the servers saw, by who made them,
-// so two checkers can share the same listeners and still be counted apart.
+// "FROM {"<server address>": <count>, ...}": the checks the servers saw, by the address they
+// were made to, so two checkers given different addresses of the same listeners are counted apart.
 import { createServer } from 'node:net';
 
 const [address, base, count] = process.argv.slice(2);
@@ -16,7 +16,9 @@ setInterval(() => {
 for (let i = 0; i < Number(count); i++) {
   const server = createServer((socket) => {
     accepted++;
-    const peer = socket.remoteAddress ?? '?';
+    // By the address the client asked for: the peer's own address may be gone (getpeername
+    // fails once a checker has reset the connection, as the fastest do at once).
+    const peer = socket.localAddress ?? '?';
     from[peer] = (from[peer] ?? 0) + 1;
     socket.on('error', () => {});
     socket.destroy();

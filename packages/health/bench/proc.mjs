@@ -35,8 +35,8 @@ export function descendants(root) {
   return all;
 }
 
-/** Checks the listeners have seen from `client` (an address), as of their last report. */
-function acceptedSoFar(listeners, client) {
+/** Checks the listeners have seen made to `address` (one of theirs), as of their last report. */
+function acceptedSoFar(listeners, address) {
   const lines = listeners.log
     .trim()
     .split('\n')
@@ -44,11 +44,11 @@ function acceptedSoFar(listeners, client) {
   const last = lines.at(-1);
   if (!last) return 0;
   const counts = JSON.parse(last.slice(5));
-  return counts[client] ?? counts[`::ffff:${client}`] ?? 0;
+  return counts[address] ?? counts[`::ffff:${address}`] ?? 0;
 }
 
-export function sample(listeners, pids, client) {
-  return { cpu: cpuOf(pids), accepted: acceptedSoFar(listeners, client), at: performance.now() };
+export function sample(listeners, pids, address) {
+  return { cpu: cpuOf(pids), accepted: acceptedSoFar(listeners, address), at: performance.now() };
 }
 
 export function figures(name, before, after) {
