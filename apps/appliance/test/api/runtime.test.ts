@@ -105,6 +105,24 @@ describe('status', () => {
     }
   });
 
+  it('serves counters at most a few seconds old, changes at once', async () => {
+    const ref = { layer: 'layer4' as const, service: 'web', server: 'alpha' };
+    const alpha = async () =>
+      serverOf((await admin.get('/api/v1/status')).body, 'alpha') as unknown as { activeConnections: number };
+    h.engine.setCounters(ref, { activeConnections: 1 });
+    h.engine.emit(); // an event: the next answer is fresh
+    expect((await alpha()).activeConnections).toBe(1);
+    h.engine.setCounters(ref, { activeConnections: 5 }); // counters move without an event
+    expect((await alpha()).activeConnections).toBe(1);
+    h.clock.advance(1500);
+    expect((await alpha()).activeConnections).toBe(1); // served, and refreshed after the answer
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await alpha()).activeConnections).toBe(5);
+    h.engine.setCounters(ref, { activeConnections: 9 });
+    h.clock.advance(5000);
+    expect((await alpha()).activeConnections).toBe(9); // too old to serve: rebuilt for this reader
+  });
+
   it('health turns a server red and the VIP yellow', async () => {
     h.engine.setHealth({ layer: 'layer4', service: 'web', server: 'bravo' }, 'down');
     const status = (await admin.get('/api/v1/status')).body;

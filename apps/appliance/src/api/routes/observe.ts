@@ -69,17 +69,30 @@ export function observeRoutes(
   // per change (engine or HA event, new version) and at most once a second for the
   // counters, whatever the number of readers and live views.
   let cached: { text: string; bytes: Buffer; time: number; version: number } | undefined;
+  let refreshing = false;
   const invalidate = () => {
     cached = undefined;
   };
   engine.onStatus(invalidate);
   ha.onStatus(invalidate);
+  const build = () => {
+    const text = JSON.stringify(status());
+    cached = { text, bytes: Buffer.from(`${text}\n`), time: now().getTime(), version: store.current().version };
+    return cached;
+  };
   const statusCache = () => {
     const time = now().getTime();
-    const version = store.current().version;
-    if (cached === undefined || cached.version !== version || time - cached.time >= 1000 || time < cached.time) {
-      const text = JSON.stringify(status());
-      cached = { text, bytes: Buffer.from(`${text}\n`), time, version };
+    // A change (an event, a new version) is served at once. Counters up to 3 s old are
+    // served while a refresh runs after the answer, so that a steady reader does not wait
+    // for the serialisation; older ones (a one-off reader such as the CLI) are rebuilt now.
+    if (cached === undefined || cached.version !== store.current().version || time < cached.time) return build();
+    if (time - cached.time >= 3000) return build();
+    if (time - cached.time >= 1000 && !refreshing) {
+      refreshing = true;
+      setImmediate(() => {
+        refreshing = false;
+        if (cached !== undefined && now().getTime() - cached.time >= 1000) build();
+      });
     }
     return cached;
   };
