@@ -124,7 +124,7 @@ export class Auth {
   /** The principal of a request: a bearer token or a session cookie; undefined when neither is valid. */
   authenticate(authorization: string | undefined, cookie: string | undefined): Principal | undefined {
     if (authorization !== undefined) {
-      const match = /^Bearer ([!-~]{1,200})$/.exec(authorization);
+      const match = /^bearer ([!-~]{1,200})$/i.exec(authorization);
       const token = match ? this.tokens.verify(match[1] as string) : undefined;
       if (token === undefined) return undefined;
       if (token.user === CLI_USER)

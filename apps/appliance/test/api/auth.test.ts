@@ -208,6 +208,8 @@ describe('API authentication', () => {
     const write = await bot.post(`/api/v1/health-checks?version=${version}`, { label: 'chk', type: 'ping' });
     expect(write.status).toBe(201);
     expect(h.store.current().author).toBe('admin');
+    // The scheme is case-insensitive (RFC 9110).
+    expect((await h.client().get('/api/v1/status', { authorization: `bearer ${made.body.token}` })).status).toBe(200);
 
     const ro = await admin.post('/api/v1/tokens', { name: 'dashboard', role: 'readonly' });
     const reader = h.client();
