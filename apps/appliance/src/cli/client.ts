@@ -1,10 +1,22 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Dispatcher, request } from 'undici';
 import { CliError, EXIT } from './io.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:9080';
 export const DEFAULT_DATA_DIR = '/var/lib/sluice';
+
+/**
+ * Where the daemon keeps its data when neither --data-dir nor SLUICE_DATA_DIR says:
+ * /var/lib/sluice for root, the user's state directory otherwise (so that `serve` starts
+ * without root, and the CLI of the same user finds its token).
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  if (env.SLUICE_DATA_DIR) return env.SLUICE_DATA_DIR;
+  if (process.getuid?.() === 0) return DEFAULT_DATA_DIR;
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'sluice');
+}
 
 export interface ClientOptions {
   url: string;

@@ -1,6 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import type { Dispatcher } from 'undici';
-import { DaemonClient, DEFAULT_DATA_DIR, DEFAULT_URL, readToken } from './client.js';
+import { DaemonClient, DEFAULT_URL, defaultDataDir, readToken } from './client.js';
 import { CliError, type CliIo, EXIT } from './io.js';
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -44,7 +44,8 @@ const CLIENT_OPTIONS: ParseArgsOptionsConfig = {
 };
 
 export const CLIENT_OPTIONS_HELP = `  --url URL         the daemon (default http://127.0.0.1:9080, env SLUICE_URL)
-  --data-dir DIR    where the daemon keeps cli.token (default /var/lib/sluice, env SLUICE_DATA_DIR)
+  --data-dir DIR    where the daemon keeps cli.token (default /var/lib/sluice as root, else
+                    ~/.local/state/sluice; env SLUICE_DATA_DIR)
   --json            one JSON document on stdout (errors too: {"error": {...}})
 exit: 0 done, 1 refused or failed, 2 usage, 3 daemon unreachable`;
 
@@ -93,7 +94,7 @@ export async function runCommand(
     async client() {
       if (client === undefined) {
         const url = (values.url as string | undefined) ?? io.env.SLUICE_URL ?? DEFAULT_URL;
-        const dataDir = (values['data-dir'] as string | undefined) ?? io.env.SLUICE_DATA_DIR ?? DEFAULT_DATA_DIR;
+        const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
         const token = await readToken(dataDir, io.env);
         client = new DaemonClient({
           url,

@@ -8,7 +8,14 @@ import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { wizardCommand } from './wizard.js';
 
-export { type ClientOptions, DaemonClient, DEFAULT_DATA_DIR, DEFAULT_URL, readToken } from './client.js';
+export {
+  type ClientOptions,
+  DaemonClient,
+  DEFAULT_DATA_DIR,
+  DEFAULT_URL,
+  defaultDataDir,
+  readToken,
+} from './client.js';
 export { type CommandSpec, type RunOptions, runCommand } from './command.js';
 export { CliError, type CliIo, EXIT, processIo } from './io.js';
 

@@ -3,7 +3,7 @@ import { describeCapabilities } from '../capabilities.js';
 import { type Daemon, startDaemon } from '../daemon/daemon.js';
 import { ApplianceError } from '../errors.js';
 import type { HaLocalOptions } from '../ha/identity.js';
-import { DEFAULT_DATA_DIR } from './client.js';
+import { defaultDataDir } from './client.js';
 import type { CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 
@@ -69,7 +69,8 @@ export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'serve [--data-dir DIR] [--port N]  run the appliance (API and web UI on :9080 and :9443)',
   usage: `serve [options]
-  --data-dir DIR        configuration, logs and credentials (default /var/lib/sluice, env SLUICE_DATA_DIR)
+  --data-dir DIR        configuration, logs and credentials (default /var/lib/sluice as root, else
+                        ~/.local/state/sluice; env SLUICE_DATA_DIR)
   --port N              HTTP port of the API and /lbadmin/ (default: administration.httpPort, 9080)
   --https-port N        HTTPS port (default: administration.httpsPort, 9443)
   --host ADDR           listen on this address (repeatable; default ::)
@@ -95,7 +96,7 @@ export const serveCommand: CommandSpec = {
   },
   async run(ctx) {
     const { values } = ctx;
-    const dataDir = (values['data-dir'] as string | undefined) ?? ctx.io.env.SLUICE_DATA_DIR ?? DEFAULT_DATA_DIR;
+    const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(ctx.io.env);
     const version = applianceVersion();
     let daemon: Daemon;
     try {
