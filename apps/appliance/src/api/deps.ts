@@ -24,6 +24,8 @@ export interface ApiDeps {
   trafficIntervalSeconds?: number;
   /** Samples kept per service and server [360: an hour at 10 s]. */
   trafficSamples?: number;
+  /** The longest a `?wait=applied` write waits for the engine's report [60]; then 503 (the version is stored). */
+  applyWaitSeconds?: number;
   /** Seconds between keep-alive comments on event streams [15]; 0: none. */
   sseKeepAliveSeconds?: number;
 }

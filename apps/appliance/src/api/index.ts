@@ -280,7 +280,11 @@ export function createApi(deps: ApiDeps): Api {
       offAudit();
       if (timer) clearInterval(timer);
       for (const stream of [...streams]) stream.close();
-      await writer.applyIdle().catch(() => undefined);
+      // An apply in progress may finish; a hung engine must not hold the shutdown.
+      await Promise.race([
+        writer.applyIdle().catch(() => undefined),
+        new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+      ]);
     },
   };
 }

@@ -190,8 +190,23 @@ export class Writer {
       });
     });
     if (ctx.query.get('wait') === 'applied') {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = this.deps.applyWaitSeconds ?? 60;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ApplianceError(
+                'ENGINE_UNAVAILABLE',
+                `version ${version.version} is stored; the engine did not report within ${limit} s (see GET /status)`,
+              ),
+            ),
+          limit * 1000,
+        );
+        timer.unref();
+      });
       try {
-        return { result, applied: await applying };
+        return { result, applied: await Promise.race([applying, timeout]) };
       } catch (error) {
         if (error instanceof ApplianceError) throw error;
         throw new ApplianceError(
@@ -201,6 +216,9 @@ export class Writer {
             cause: error,
           },
         );
+      } finally {
+        clearTimeout(timer);
+        applying.catch(() => undefined);
       }
     }
     applying.catch(() => undefined);

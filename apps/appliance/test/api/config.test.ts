@@ -420,6 +420,33 @@ describe('apply, replication, HA', () => {
     ).toBe(400);
   });
 
+  it('?wait=applied gives up after applyWaitSeconds with 503 (the version is stored)', async () => {
+    await h.close();
+    h = await startHarness({ applyWaitSeconds: 0.05 });
+    admin = await h.admin();
+    let release = () => {};
+    h.engine.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const base = v();
+    const answer = await admin.post(`/api/v1/health-checks?version=${base}&wait=applied`, {
+      label: 'hc',
+      type: 'ping',
+    });
+    expect(answer.status).toBe(503);
+    expect(answer.body.error.message).toContain('did not report within 0.05 s');
+    expect(v()).toBe(base + 1);
+    release();
+  });
+
+  it('GET /config answers 304 to a client that holds the version', async () => {
+    const version = v();
+    const again = await admin.get('/api/v1/config', { 'if-none-match': `"${version}"` });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    expect((await admin.get('/api/v1/config', { 'if-none-match': `"${version - 1}"` })).status).toBe(200);
+  });
+
   it('the passive node refuses edits with 409 HA_PASSIVE and stores nothing', async () => {
     h.ha.setPair('passive');
     const base = v();

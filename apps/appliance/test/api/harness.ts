@@ -109,6 +109,7 @@ export interface HarnessOptions {
   replicaReceiver?: ApiDeps['replicaReceiver'];
   /** [0: none] */
   sseKeepAliveSeconds?: number;
+  applyWaitSeconds?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -133,6 +134,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: clock.now,
     trafficIntervalSeconds: 0,
     sseKeepAliveSeconds: options.sseKeepAliveSeconds ?? 0,
+    ...(options.applyWaitSeconds === undefined ? {} : { applyWaitSeconds: options.applyWaitSeconds }),
     ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
   });
   const server = createServer((req, res) => api.handle(req, res));

@@ -55,7 +55,10 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       access: 'read',
       handler: async (ctx) => {
         const version = store.current().version;
-        return { body: undefined, json: currentBytes(roleOf(ctx)), headers: { etag: `"${version}"` } };
+        const etag = `"${version}"`;
+        // A client that holds this version already gets no body.
+        if (ctx.req.headers['if-none-match'] === etag) return { status: 304, body: '', headers: { etag } };
+        return { body: undefined, json: currentBytes(roleOf(ctx)), headers: { etag } };
       },
     },
     {
