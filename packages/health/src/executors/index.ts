@@ -26,6 +26,15 @@ export class NetworkExecutor implements CheckExecutor {
   private readonly pinger = new Pinger();
   private readonly mode: 'auto' | 'native' | 'socket';
   private native: NativeConnectLane | Error | undefined;
+  /**
+   * What the scheduler sees as `lane`: it opens the native lane (koffi, two epoll sets) on
+   * the first connect check only, so a process that never checks TCP never loads it.
+   */
+  private readonly front: CheckLane = {
+    accepts: (request) => request.check.type === 'connect' && (this.opened()?.accepts(request) ?? false),
+    start: (request, token, settle) => (this.opened() as NativeConnectLane).start(request, token, settle),
+    cancel: (handle) => this.opened()?.cancel(handle),
+  };
 
   constructor(options: NetworkExecutorOptions = {}) {
     const mode = options.connect ?? 'auto';
@@ -46,8 +55,13 @@ export class NetworkExecutor implements CheckExecutor {
     }
   }
 
-  /** The batched connect path, opened on first use; undefined where it cannot work. */
+  /** The batched connect path (opened on the first connect check); undefined with `connect: 'socket'`. */
   get lane(): CheckLane | undefined {
+    return this.mode === 'socket' ? undefined : this.front;
+  }
+
+  /** The native lane, opening it in `auto` mode; undefined where it cannot work. */
+  private opened(): NativeConnectLane | undefined {
     if (this.native === undefined && this.mode === 'auto') this.native = NativeConnectLane.open();
     return this.native instanceof NativeConnectLane ? this.native : undefined;
   }
@@ -62,8 +76,8 @@ export class NetworkExecutor implements CheckExecutor {
     reason?: string;
     counters?: { inFlight: number; opened: number; reused: number; polls: number; harvested: number };
   } {
-    const lane = this.lane;
-    if (lane) return { path: 'native', counters: (lane as NativeConnectLane).counters };
+    const lane = this.opened();
+    if (lane) return { path: 'native', counters: lane.counters };
     return this.native instanceof Error ? { path: 'socket', reason: this.native.message } : { path: 'socket' };
   }
 
@@ -82,7 +96,7 @@ export class NetworkExecutor implements CheckExecutor {
       case 'ping':
         return this.pinger.ping(request.address, signal);
       case 'connect': {
-        const lane = this.lane as NativeConnectLane | undefined;
+        const lane = this.opened();
         return lane?.accepts(request) ? lane.run(request, signal) : runConnect(request, needPort(), signal);
       }
       case 'negotiate':
