@@ -26,7 +26,13 @@ export interface Rig {
   serve(kind: 'http' | 'agent' | 'banner' | 'dns', port: number, options?: object, address?: string): Promise<void>;
   /** `connect` picks the executor's connect path (default: its own choice). */
   run(checks: RunSpec[], connect?: ConnectPath): Promise<Array<CheckResult & { latencyMs: number }>>;
-  schedule(spec: { targets: TargetDefinition[]; results: number; connect?: ConnectPath }): Promise<ScheduleOutput>;
+  schedule(spec: {
+    targets: TargetDefinition[];
+    results: number;
+    connect?: ConnectPath;
+    concurrency?: number;
+    tickMs?: number;
+  }): Promise<ScheduleOutput>;
 }
 
 export type ConnectPath = 'native' | 'socket';
