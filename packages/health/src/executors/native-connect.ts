@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import type { CheckLane, CheckRequest } from '../executor.js';
 import { type CheckResult, classifyError, timedOut } from '../result.js';
 
-// Linux ABI values, the same on x86_64 and arm64 (the only architectures `nativeConnectLane` accepts).
+// Linux ABI values, the same on x86_64 and arm64 (the only architectures `NativeConnectLane.open` accepts).
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
@@ -581,6 +581,14 @@ export class NativeConnectLane implements CheckLane {
   /** After a turn that started checks: settle those already answered, hand the rest to the poll thread. */
   private afterBatch(): void {
     this.batchScheduled = false;
+    // Closed meanwhile: the sets' descriptor numbers may already belong to someone else.
+    if (this.closed) {
+      this.batch.length = 0;
+      this.heldHandles.length = 0;
+      this.heldResults.length = 0;
+      this.heldAt.length = 0;
+      return;
+    }
     const held = this.heldHandles;
     if (held.length > 0) {
       const now = performance.now();
