@@ -13,12 +13,13 @@ export const IFNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
  * Node.js has no packet sockets, so frames go out through a small Python helper that
  * only opens AF_PACKET sockets and writes the bytes it is given: the frames themselves
  * are built (and tested) in TypeScript. The helper is started once and kept, so a
- * failover does not wait for an interpreter to start. It reads "<ifname> <hex>" lines
- * and answers "ok" or "error <reason>" for each.
+ * failover does not wait for an interpreter to start. It says "ready" once, then reads
+ * "<ifname> <hex>" lines and answers "ok" or "error <reason>" for each.
  */
 const HELPER = `
 import socket, sys
 socks = {}
+print("ready", flush=True)
 for line in sys.stdin:
     try:
         ifname, frame = line.split()
@@ -37,20 +38,30 @@ for line in sys.stdin:
 export interface PacketSocketSenderOptions {
   /** The Python 3 interpreter (default `python3` on PATH; Debian's python3-minimal suffices). */
   python?: string;
+  /** How long one frame may take once the helper runs (default 2000 ms). */
   timeoutMs?: number;
+  /**
+   * How long the interpreter may take to start, on top of `timeoutMs` (default 15000 ms):
+   * on a loaded or emulated machine python3 takes seconds to start, and a frame sent
+   * meanwhile must not fail for it.
+   */
+  startTimeoutMs?: number;
 }
 
 /** A `FrameSender` over a long-lived Python helper (stdlib only, run without a shell). */
 export class PacketSocketSender implements FrameSender {
   private readonly python: string;
   private readonly timeoutMs: number;
+  private readonly startTimeoutMs: number;
   private child: ChildProcess | undefined;
+  private ready = false;
   private buffered = '';
   private readonly pending: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
 
   constructor(options: PacketSocketSenderOptions = {}) {
     this.python = options.python ?? 'python3';
     this.timeoutMs = options.timeoutMs ?? 2000;
+    this.startTimeoutMs = options.startTimeoutMs ?? 15_000;
   }
 
   send(ifname: string, frame: Buffer): Promise<void> {
@@ -62,12 +73,13 @@ export class PacketSocketSender implements FrameSender {
       );
     }
     const child = this.helper();
+    const timeoutMs = this.ready ? this.timeoutMs : this.timeoutMs + this.startTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
-          new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `the frame helper did not answer in ${this.timeoutMs} ms`),
+          new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `the frame helper did not answer in ${timeoutMs} ms`),
         );
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.push({ resolve, reject, timer });
       child.stdin?.write(`${ifname} ${frame.toString('hex')}\n`);
     });
@@ -91,6 +103,7 @@ export class PacketSocketSender implements FrameSender {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
     const child = spawn(this.python, ['-I', '-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    this.ready = false;
     this.buffered = '';
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -118,6 +131,11 @@ export class PacketSocketSender implements FrameSender {
     while (newline >= 0) {
       const line = this.buffered.slice(0, newline).trim();
       this.buffered = this.buffered.slice(newline + 1);
+      if (!this.ready && line === 'ready') {
+        this.ready = true;
+        newline = this.buffered.indexOf('\n');
+        continue;
+      }
       const waiter = this.pending.shift();
       if (waiter) {
         clearTimeout(waiter.timer);

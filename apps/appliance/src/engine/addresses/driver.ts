@@ -60,9 +60,12 @@ export class AddressesDriver implements PartDriver {
   }
 
   async probe(): Promise<ProbeResult> {
-    return this.isRoot()
-      ? { available: true }
-      : { available: false, detail: 'floating IPs and VIPs need root (CAP_NET_ADMIN, CAP_NET_RAW)' };
+    if (!this.isRoot()) {
+      return { available: false, detail: 'floating IPs and VIPs need root (CAP_NET_ADMIN, CAP_NET_RAW)' };
+    }
+    // The frame helper starts now, so that a takeover's first announcement does not wait for an interpreter.
+    (this.sender as { warm?: () => void }).warm?.();
+    return { available: true };
   }
 
   private placements(config: ApplianceConfig, active: boolean): { placed: AddressPlacement[]; unplaced: string[] } {

@@ -1,0 +1,54 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PacketSocketSender } from '../src/index.js';
+
+// A stand-in for the interpreter (it is given `-I -u -c <helper>` and ignores them): it
+// starts slowly, like python3 on a loaded or emulated machine, then answers as the helper does.
+let dir = '';
+let slowStart = '';
+let failing = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-frame-sender-'));
+  slowStart = join(dir, 'slow-python');
+  await writeFile(slowStart, '#!/bin/sh\nsleep 1\necho ready\nwhile read line; do echo ok; done\n');
+  failing = join(dir, 'failing-python');
+  await writeFile(failing, '#!/bin/sh\necho ready\nwhile read line; do echo "error OSError no such device"; done\n');
+  await chmod(slowStart, 0o755);
+  await chmod(failing, 0o755);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('PacketSocketSender', () => {
+  it("does not count the interpreter's start-up against a frame's timeout", async () => {
+    const sender = new PacketSocketSender({ python: slowStart, timeoutMs: 100 });
+    await expect(sender.send('eth0', Buffer.from('00', 'hex'))).resolves.toBeUndefined();
+    // Once it runs, later frames are answered too.
+    await expect(sender.send('eth0', Buffer.from('00', 'hex'))).resolves.toBeUndefined();
+    await sender.close();
+  });
+
+  it('fails a frame when the helper never starts within the start-up allowance', async () => {
+    const sender = new PacketSocketSender({ python: slowStart, timeoutMs: 10, startTimeoutMs: 10 });
+    await expect(sender.send('eth0', Buffer.from('00', 'hex'))).rejects.toMatchObject({
+      code: 'HEARTBEAT_ANNOUNCE_FAILED',
+      message: expect.stringContaining('did not answer in 20 ms'),
+    });
+    await sender.close();
+  });
+
+  it("passes the helper's error on with its code", async () => {
+    const sender = new PacketSocketSender({ python: failing });
+    await expect(sender.send('eth9', Buffer.from('00', 'hex'))).rejects.toMatchObject({
+      code: 'HEARTBEAT_ANNOUNCE_FAILED',
+      message: expect.stringContaining('no such device'),
+    });
+    await sender.close();
+  });
+
+  it('refuses an interface name that is not one, before starting anything', async () => {
+    const sender = new PacketSocketSender({ python: '/nonexistent' });
+    await expect(sender.send('eth0 ff\n', Buffer.alloc(1))).rejects.toMatchObject({ field: 'interface' });
+  });
+});
