@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../auth/files.js';
 import type { AdminState, AdminStateEntry, AdminStates, RealServerRef } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
+import { writeFileAtomically } from '../store/durable.js';
 
 const keyOf = (ref: RealServerRef) => `${ref.layer}/${ref.service}/${ref.server}`;
 const STATES = new Set<AdminState>(['online', 'drain', 'offline']);

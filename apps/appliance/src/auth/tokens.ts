@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApplianceError } from '../errors.js';
-import { writeFileAtomically } from './files.js';
+import { writeFileAtomically } from '../store/durable.js';
 
 export type Role = 'admin' | 'readonly';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** fsync a directory, so that a file created, linked or removed in it survives a crash. */
 export async function syncDirectory(dir: string): Promise<void> {
@@ -48,4 +48,28 @@ export async function appendDurably(file: string, line: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Replace `file` with `data` so that after a crash it holds the old bytes or the new ones,
+ * never a mix (temporary file, fsync, rename, directory fsync). For the files that are
+ * rewritten in place: admin states, tokens, the CLI token, the web certificate and its key.
+ */
+export async function writeFileAtomically(file: string, data: string, mode = 0o600): Promise<void> {
+  const dir = dirname(file);
+  const temp = join(dir, `.${basename(file)}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dir);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import forge from 'node-forge';
 import { ApplianceError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomically } from '../store/durable.js';
 
 /** What the UI shows of a certificate: never the key. */
 export interface CertificateInfo {
@@ -225,7 +225,7 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
   let current = await load();
   if (current === undefined) {
     const made = selfSignedCertificate(options.names, now());
-    await writeFileAtomic(serverFile, made.key + made.cert, 0o600);
+    await writeFileAtomically(serverFile, made.key + made.cert, 0o600);
     current = checkPair(made.cert, made.key, undefined, now());
   }
   let pendingRequest: (PendingRequest & { key: string }) | undefined = await readFile(requestFile, 'utf8')
@@ -236,7 +236,7 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
   let state = current;
 
   const put = async (pair: { cert: string; key: string; chain: X509Certificate[] }) => {
-    await writeFileAtomic(serverFile, pair.key + pair.cert, 0o600);
+    await writeFileAtomically(serverFile, pair.key + pair.cert, 0o600);
     state = pair;
     for (const listener of listeners) listener({ cert: pair.cert, key: pair.key });
     return describe(pair.chain);
@@ -309,7 +309,7 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
         createdAt: now().toISOString(),
         key,
       };
-      await writeFileAtomic(requestFile, JSON.stringify(request), 0o600);
+      await writeFileAtomically(requestFile, JSON.stringify(request), 0o600);
       pendingRequest = request;
       const { key: _key, ...shown } = request;
       return shown;

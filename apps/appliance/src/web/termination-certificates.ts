@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomically } from '../store/durable.js';
 import {
   type CertificateInfo,
   type CertificateUpload,
@@ -47,6 +47,6 @@ export async function storeTerminationCertificate(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${label}.pem`);
   // HAProxy's crt file: the chain, then the key.
-  await writeFileAtomic(file, pair.cert + pair.key, 0o600);
+  await writeFileAtomically(file, pair.cert + pair.key, 0o600);
   return { file, info: describe(pair.chain) };
 }
