@@ -1,6 +1,7 @@
 // `npm run bench -w apps/appliance` (engine part): bundles the engine, boots the rig's UML kernel
 // with IPVS, runs engine-bench.mjs inside it, and writes the figures into README.md between
 // the engine-bench markers. Sizes: BENCH_SERVICES, BENCH_SERVERS, BENCH_CHANGES.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,8 @@ if (text.includes(start) && text.includes(end)) {
     readme,
     `${text.slice(0, text.indexOf(start) + start.length)}\n${table}${text.slice(text.indexOf(end))}`,
   );
+  // The table's columns are padded the way the repository's formatter (and lint) wants them.
+  execFileSync(here('../../../node_modules/.bin/biome'), ['format', '--write', readme], { stdio: 'ignore' });
   console.log('README.md updated');
 } else {
   console.log(`README.md has no ${start} ... ${end} markers: add them where the figures belong`);
