@@ -18,6 +18,9 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+// Until a command finishes, an exit is a failure: an event loop that ends early (a promise
+// nobody will settle) must not look like success to a script.
+process.exitCode = 1;
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -69,7 +69,7 @@ describe('sluice-appliance serve (the README run command)', () => {
       '127.0.0.1',
     ]);
     dirs.push(`${dataDir}-second`);
-    expect(await second.exited).toBe(1);
+    expect(await second.exited, second.output()).toBe(1);
     expect(second.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the address is in use \(EADDRINUSE\)/);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

@@ -95,6 +95,9 @@ export class PacketSocketSender implements FrameSender {
     this.child = undefined;
     if (!child || child.exitCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Unreferenced, the helper would let the event loop end before its exit is seen, and a
+    // caller awaiting close() would never resume.
+    child.ref();
     child.stdin?.end();
     await gone;
   }

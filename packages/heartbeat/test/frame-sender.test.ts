@@ -52,3 +52,19 @@ describe('PacketSocketSender', () => {
     await expect(sender.send('eth0 ff\n', Buffer.alloc(1))).rejects.toMatchObject({ field: 'interface' });
   });
 });
+
+describe('PacketSocketSender.close', () => {
+  it('resolves in a process that has nothing else to do (the helper is unreferenced while idle)', async () => {
+    // A child Node process warms a sender, closes it and prints once close() resolved: with
+    // an unreferenced helper the event loop would end first and nothing would be printed.
+    const { execFileSync } = await import('node:child_process');
+    const entry = new URL('../dist/index.js', import.meta.url).href;
+    const script = `const { PacketSocketSender } = await import(${JSON.stringify(entry)});
+const sender = new PacketSocketSender({ python: ${JSON.stringify(slowStart)} });
+sender.warm();
+await sender.close();
+console.log('closed');`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.trim()).toBe('closed');
+  });
+});
