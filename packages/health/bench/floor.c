@@ -12,8 +12,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -37,7 +39,10 @@ int main(int argc, char **argv) {
   if (argc < 5) return 2;
   const char *address = argv[1];
   int base = atoi(argv[2]), count = atoi(argv[3]), seconds = atoi(argv[4]);
-  int reuse = argc > 5;
+  const char *mode = argc > 5 ? argv[5] : "";
+  int reuse = strstr(mode, "reuse") != NULL, nodelack = strstr(mode, "nodelack") != NULL,
+      defer = strstr(mode, "defer") != NULL;
+  int zero = 0;
   int pool[65536];
   int pooled = 0;
   char *registered = calloc(1 << 20, 1);
@@ -65,7 +70,9 @@ int main(int argc, char **argv) {
         } else {
           fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
           setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+          if (defer) setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, (int[]){1}, sizeof(int));
         }
+        if (nodelack) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
         sa.sin_port = htons(base + next);
         next = (next + 1) % count;
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno != EINPROGRESS) {
@@ -80,7 +87,8 @@ int main(int argc, char **argv) {
       }
       tick += 10;
     }
-    int wait = (int)(tick - now_ms());
+    double left = tick - now_ms();
+    int wait = left <= 0 ? 0 : (int)left + 1;
     int n = epoll_wait(ep, events, 1024, wait < 0 ? 0 : wait);
     for (int i = 0; i < n; i++) {
       int fd = events[i].data.fd;

@@ -36,8 +36,8 @@ try {
   console.log(JSON.stringify({ bench: 'health tcp connect', ...figures }, null, 2));
   const floor = process.env.BENCH_FLOOR;
   if (floor) {
-    for (const mode of ['close', 'reuse']) {
-      const args = ['192.0.2.2', '20000', String(count), String(seconds), ...(mode === 'reuse' ? ['reuse'] : [])];
+    for (const mode of (process.env.BENCH_FLOOR_MODES ?? 'close reuse,defer').split(' ')) {
+      const args = ['192.0.2.2', '20000', String(count), String(seconds), mode];
       const { stdout: c } = await client.exec(floor, args, (seconds + 30) * 1000);
       console.log(
         JSON.stringify({ bench: `C floor (bench/floor.c ${mode}), same listeners`, ...JSON.parse(c) }, null, 2),

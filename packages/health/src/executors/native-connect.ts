@@ -13,6 +13,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_ERROR = 4;
 const SO_LINGER = 13;
+const IPPROTO_TCP = 6;
+const TCP_DEFER_ACCEPT = 9;
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
@@ -138,6 +140,7 @@ export class NativeConnectLane implements CheckLane {
   private readonly dataOffset = process.arch === 'x64' ? 4 : 8;
   private readonly ctlEvent: Buffer;
   private readonly linger = new Int32Array([1, 0]);
+  private readonly one = new Int32Array([1]);
   private readonly errorValue = new Int32Array(1);
   private readonly errorLength = new Uint32Array(1);
   private readonly address4 = Buffer.alloc(16);
@@ -249,6 +252,12 @@ export class NativeConnectLane implements CheckLane {
       // Close (and dissolve) with a reset once connected, as HAProxy does: a FIN would leave
       // a TIME_WAIT entry on the balancer per check, 60 s each.
       c.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
+      // No ACK for the server's SYN-ACK (Linux delays it up to 200 ms on a connecting socket
+      // with this option, as TCP_QUICKACK 0 would, but the option survives the socket's
+      // dissolution): the reset follows the SYN-ACK alone, so the server drops its half-open
+      // connection and never creates, queues or hands its application a socket. HAProxy ends
+      // its plain TCP checks this way. A kernel that ignored it would only cost the ACK.
+      c.setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, this.one, 4);
     }
     this.fds[slot] = fd;
     const address = six ? this.sockaddr6(request.address, request.port as number) : this.sockaddr4(request);
