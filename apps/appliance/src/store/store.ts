@@ -8,6 +8,7 @@ import { type AuditEntry, AuditLog } from './audit.js';
 import { applyPatch, isPatch, makePatch, type PatchOp } from './delta.js';
 import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
 import { validateAgainst } from './incremental.js';
+import { chainDigest, readSeal, schemaFingerprint, sealHolds, writeSeal } from './seal.js';
 
 /** Who made a version, when and why. */
 export interface VersionInfo {
@@ -102,6 +103,8 @@ export class ConfigStore {
   private queue: Promise<unknown> = Promise.resolve();
   /** The newest version stored whole. */
   private lastFull = 0;
+  /** The digest of the files that make the head (seal.ts); undefined when not known. */
+  private chain: string | undefined;
   private readonly cache = new Map<number, StoredVersion>();
 
   private constructor(dataDir: string, head: StoredVersion, now: () => Date) {
@@ -156,12 +159,25 @@ export class ConfigStore {
         comment: 'factory defaults',
       });
     } else {
-      store.head = await store.get(latest);
-      store.lastFull = await store.findLastFull(latest);
-      // The configuration that is about to be applied must be one this code understands.
-      if (!configSchema.safeParse(store.head.config).success) {
-        const file = join(versionsDir, nameOf(latest));
-        throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a valid configuration`, { field: file });
+      // The files that make the head, newest first: the last whole version ends the walk.
+      const files: { name: string; bytes: Buffer }[] = [];
+      const [head, seal] = await Promise.all([
+        store.get(latest, (name, bytes) => files.push({ name, bytes })),
+        readSeal(dataDir),
+      ]);
+      store.head = head;
+      store.lastFull = latest - files.length + 1;
+      let chain: string | undefined;
+      for (const { name, bytes } of files.reverse()) chain = chainDigest(chain, name, bytes);
+      store.chain = chain;
+      // The configuration that is about to be applied must be one this code understands;
+      // the seal says this code already checked exactly these files.
+      if (!sealHolds(seal, latest, chain)) {
+        if (!configSchema.safeParse(store.head.config).success) {
+          const file = join(versionsDir, nameOf(latest));
+          throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a valid configuration`, { field: file });
+        }
+        await store.seal();
       }
       await store.recoverAudit();
     }
@@ -173,8 +189,11 @@ export class ConfigStore {
     return this.head;
   }
 
-  /** One version, with its configuration. */
-  async get(version: number): Promise<StoredVersion> {
+  /**
+   * One version, with its configuration. `read` sees each version file read to make it
+   * (newest first; none when it is in memory).
+   */
+  async get(version: number, read?: (name: string, bytes: Buffer) => void): Promise<StoredVersion> {
     if (!Number.isSafeInteger(version) || version < 1) {
       throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
     }
@@ -190,7 +209,7 @@ export class ConfigStore {
         current = known;
         break;
       }
-      const record = await this.readRecord(n);
+      const record = await this.readRecord(n, read);
       if (record.config !== undefined) {
         const { base: _base, patch: _patch, ...whole } = record;
         current = deepFreeze(whole as StoredVersion);
@@ -214,20 +233,21 @@ export class ConfigStore {
   }
 
   /** A version file, checked for its shape but not decoded into a configuration. */
-  private async readRecord(version: number): Promise<VersionRecord> {
+  private async readRecord(version: number, read?: (name: string, bytes: Buffer) => void): Promise<VersionRecord> {
     const file = join(this.versionsDir, nameOf(version));
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ApplianceError('STORE_NOT_FOUND', `no configuration version ${version}`, { cause, field: 'version' });
       }
       throw ioError(`cannot read ${file}`, cause);
     }
+    read?.(nameOf(version), bytes);
     let stored: VersionRecord & { format?: unknown };
     try {
-      stored = JSON.parse(text);
+      stored = JSON.parse(bytes.toString('utf8'));
     } catch (cause) {
       throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { cause, field: file });
     }
@@ -243,14 +263,6 @@ export class ConfigStore {
   private remember(version: StoredVersion): void {
     this.cache.set(version.version, version);
     if (this.cache.size > CACHE_SIZE) this.cache.delete(Math.min(...this.cache.keys()));
-  }
-
-  /** The newest version stored whole at or before `latest` (a delta's base is always the version before it). */
-  private async findLastFull(latest: number): Promise<number> {
-    for (let n = latest; n >= 1; n--) {
-      if ((await this.readRecord(n)).config !== undefined) return n;
-    }
-    return 0;
   }
 
   /** Versions newest first, without their configurations. */
@@ -355,6 +367,7 @@ export class ConfigStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
           throw ioError(`cannot store version ${stored.version}`, error);
         this.head = await this.get(stored.version);
+        this.chain = undefined;
         throw new ApplianceError('STORE_CONFLICT', `version ${stored.version} was stored by another writer`, {
           cause: error,
           field: 'version',
@@ -411,6 +424,7 @@ export class ConfigStore {
       }
       // Another process committed this number first: our base is stale.
       this.head = await this.get(next);
+      this.chain = undefined;
       const conflict = new ApplianceError('STORE_CONFLICT', `version ${next} was stored by another writer`, {
         cause: error,
         field: 'baseVersion',
@@ -487,8 +501,21 @@ export class ConfigStore {
     data ??= `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`;
     await createDurably(this.versionsDir, nameOf(version), data);
     if (whole) this.lastFull = version;
+    // A delta extends the chain of files only when the head's chain is known.
+    this.chain =
+      whole || this.chain !== undefined
+        ? chainDigest(whole ? undefined : this.chain, nameOf(version), data)
+        : undefined;
     if (base.version > 0) this.remember(base);
     this.head = deepFreeze(stored);
+    // Every version written here was validated first (commit, rollback, replica).
+    await this.seal();
+  }
+
+  /** Vouch for the head (see seal.ts); nothing when its chain of files is not known. */
+  private async seal(): Promise<void> {
+    if (this.chain === undefined) return;
+    await writeSeal(this.dataDir, { schema: schemaFingerprint(), version: this.head.version, digest: this.chain });
   }
 
   private async reject(

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { configJsonSchemaText } from '../config/json-schema.js';
+
+/*
+ * Opening the store checks the current configuration against the schema, so that the
+ * engine never applies one this code does not understand. With 10,000 real servers that
+ * check is the largest part of opening (hundreds of milliseconds where system calls and
+ * page faults are slow). The seal lets open skip it when nothing can have changed since
+ * this code validated that configuration: it names the version, a digest of the exact
+ * bytes of the version files that make it (the last whole one and every delta after it)
+ * and a fingerprint of the schema. Anything else (a file edited by hand, another
+ * software version, a commit whose seal a crash cut off, no seal) means the full check.
+ * Written without fsync: a seal lost to a crash costs the next open only that check.
+ */
+
+export const SEAL_FILE = 'validated.json';
+/** Raise when a rule that the JSON Schema cannot show (a refinement) becomes stricter. */
+const RULES_REVISION = 1;
+
+export interface Seal {
+  schema: string;
+  version: number;
+  digest: string;
+}
+
+let fingerprint: string | undefined;
+/** What identifies the configuration rules of this code. */
+export function schemaFingerprint(): string {
+  fingerprint ??= createHash('sha256').update(`${RULES_REVISION}\n${configJsonSchemaText()}`).digest('hex');
+  return fingerprint;
+}
+
+/** The digest of a chain of version files: `previous` is undefined at a whole version. */
+export function chainDigest(previous: string | undefined, name: string, bytes: Buffer | string): string {
+  return createHash('sha256')
+    .update(`${previous ?? ''}\n${name}\n`)
+    .update(bytes)
+    .digest('hex');
+}
+
+/** The seal in `dataDir`, or undefined when there is none or it cannot be read. */
+export async function readSeal(dataDir: string): Promise<Seal | undefined> {
+  try {
+    const seal = JSON.parse(await readFile(join(dataDir, SEAL_FILE), 'utf8')) as Partial<Seal>;
+    if (typeof seal.schema !== 'string' || typeof seal.digest !== 'string' || !Number.isSafeInteger(seal.version)) {
+      return undefined;
+    }
+    return seal as Seal;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `seal` vouches for version `version` made of the files whose digest is `digest`. */
+export function sealHolds(seal: Seal | undefined, version: number, digest: string | undefined): boolean {
+  return (
+    seal !== undefined &&
+    digest !== undefined &&
+    seal.version === version &&
+    seal.digest === digest &&
+    seal.schema === schemaFingerprint()
+  );
+}
+
+/** Replace the seal (temporary file and rename, so a reader sees the old one or the new one). */
+export async function writeSeal(dataDir: string, seal: Seal): Promise<void> {
+  const file = join(dataDir, SEAL_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(seal)}\n`, { mode: 0o600 });
+    await rename(temp, file);
+  } catch {
+    // Only a cost: the next open checks the configuration in full.
+    await unlink(temp).catch(() => undefined);
+  }
+}
