@@ -6,7 +6,9 @@ import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './ker
 import { kernelError } from './kernel/errors.js';
 import { type Attr, AttrView, u32 } from './netlink/attributes.js';
 import { KernelError, NetlinkConnection } from './netlink/connection.js';
-import { DumpPool } from './netlink/dump-pool.js';
+import { DirectDumps } from './netlink/direct-dumps.js';
+import { DirectSocket, directSocketUnavailable } from './netlink/direct-socket.js';
+import { type Dumper, DumpPool, type ReplyVisitor } from './netlink/dump-pool.js';
 import { GENL_HDRLEN, type GenlRequest, type NlMessage } from './netlink/message.js';
 import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './netlink/transport.js';
 import { type Operation, operationRequest } from './operations.js';
@@ -35,9 +37,19 @@ export interface OpenOptions {
    * (one worker process per socket) does not.
    */
   dumpSockets?: number;
+  /**
+   * Dumps through direct system calls on a socket of this namespace (default true where
+   * the platform allows it: 64-bit Linux with koffi's libc binding). About 2 system calls
+   * a dump instead of 14; `list()` of a large table is several times faster. Ignored with
+   * `netns` or `transport`.
+   */
+  directDumps?: boolean;
 }
 
 const DUMP_SOCKETS = 4;
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** Room for a batch's acknowledgements and errors; the kernel caps it at net.core.rmem_max. */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type ServiceWithDestinations = Service & { destinations: Destination[] };
 
@@ -53,13 +65,16 @@ export interface OperationResult {
  */
 export class IpvsClient {
   private readonly connection: NetlinkConnection;
-  private readonly dumps: DumpPool;
+  private readonly dumps: Dumper;
   private readonly family: number;
+  /** How this client dumps: `direct` system calls, or the `netlink` package's sockets. */
+  readonly dumpPath: 'direct' | 'netlink';
 
-  private constructor(connection: NetlinkConnection, dumps: DumpPool, family: number) {
+  private constructor(connection: NetlinkConnection, dumps: Dumper, family: number) {
     this.connection = connection;
     this.dumps = dumps;
     this.family = family;
+    this.dumpPath = dumps instanceof DirectDumps ? 'direct' : 'netlink';
   }
 
   static async open(options: OpenOptions = {}): Promise<IpvsClient> {
@@ -72,14 +87,24 @@ export class IpvsClient {
     const connectionOptions = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
     const connection = new NetlinkConnection(transport, connectionOptions);
     const sibling = transport.openSibling?.bind(transport);
-    const dumps = new DumpPool(
-      connection,
-      sibling && (() => new NetlinkConnection(sibling(), connectionOptions)),
-      dumpSockets,
-    );
+    const direct =
+      options.directDumps !== false &&
+      options.transport === undefined &&
+      options.netns === undefined &&
+      directSocketUnavailable() === undefined;
+    let dumps: Dumper;
+    try {
+      dumps = direct
+        ? new DirectDumps(() => DirectSocket.open(SOCKET_BUFFER_BYTES), options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+        : new DumpPool(connection, sibling && (() => new NetlinkConnection(sibling(), connectionOptions)), dumpSockets);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     try {
       return new IpvsClient(connection, dumps, await connection.resolveFamily(IPVS_GENL_NAME));
     } catch (error) {
+      dumps.close();
       connection.close();
       if (error instanceof KernelError && error.errno === 2) {
         throw new IpvsError(
@@ -193,11 +218,14 @@ export class IpvsClient {
   }
 
   async listServices(): Promise<Service[]> {
-    const replies = await this.dumpOf(Cmd.GET_SERVICE, [], 'list services');
-    return replies.flatMap((r) => {
-      const m = decodeNested(r, CmdAttr.SERVICE);
-      return m ? [decodeService(m)] : [];
+    const out: Service[] = [];
+    const top = new AttrView();
+    const service = new AttrView();
+    await this.visitDumps([this.req(Cmd.GET_SERVICE)], 'list services', Cmd.GET_SERVICE, (_, buf, start, end) => {
+      const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.SERVICE, service);
+      if (m) out.push(decodeService(m));
     });
+    return out;
   }
 
   async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
@@ -225,18 +253,29 @@ export class IpvsClient {
 
   /** The whole table: every service with its destinations (a GET_DEST dump per service). */
   async list(): Promise<ServiceWithDestinations[]> {
-    const services = await this.listServices();
+    const table: ServiceWithDestinations[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
+    // Decoded where each reply was received; a few views reused for the whole table.
+    const top = new AttrView();
+    const dest = new AttrView();
+    const stats = new AttrView();
+    await this.visitDumps(
+      table.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
+      'list destinations',
+      Cmd.GET_DEST,
+      (index, buf, start, end) => {
+        const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.DEST, dest);
+        const service = table[index] as ServiceWithDestinations;
+        if (m) service.destinations.push(decodeDestination(m, service.family, stats));
+      },
+    );
+    return table;
+  }
+
+  private async visitDumps(requests: GenlRequest[], what: string, cmd: number, visit: ReplyVisitor): Promise<void> {
     try {
-      // Decoded as each dump ends: its datagrams are garbage before the next ones arrive.
-      return await this.dumps.dumpEach(
-        services.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
-        (replies, i) => {
-          const service = services[i] as Service;
-          return { ...service, destinations: decodeDestinations(replies, service.family) };
-        },
-      );
+      await this.dumps.visitEach(requests, visit);
     } catch (error) {
-      throw error instanceof KernelError ? kernelError(error, 'list destinations', Cmd.GET_DEST) : error;
+      throw error instanceof KernelError ? kernelError(error, what, cmd) : error;
     }
   }
 

@@ -27,15 +27,41 @@ afterAll(async () => {
   await lab?.destroy();
 });
 
-describe('list() on several sockets in the kernel', () => {
-  it.each([1, 4])('with dumpSockets %i, concurrent calls each read the table ipvsadm shows', async (sockets) => {
-    const saved = (await director.exec('ipvsadm', ['-S', '-n'])).stdout.trim().split('\n').sort();
-    expect(saved).toHaveLength(SERVICES + 150);
-    const fixture = fileURLToPath(new URL('./fixtures/list-local.mjs', import.meta.url));
-    const { stdout } = await director.node(fixture, [String(sockets)], 120_000);
-    const listed = JSON.parse(stdout) as { a: string[]; b: string[]; services: number };
-    expect(listed.a).toEqual(saved);
-    expect(listed.b).toEqual(saved);
-    expect(listed.services).toBe(SERVICES);
+interface Listed {
+  path: string;
+  a: string[];
+  b: string[];
+  services: number;
+  full: string;
+}
+
+async function listIn(path: 'direct' | 'netlink', sockets: number): Promise<Listed> {
+  const fixture = fileURLToPath(new URL('./fixtures/list-local.mjs', import.meta.url));
+  const { stdout } = await director.node(fixture, [path, String(sockets)], 120_000);
+  return JSON.parse(stdout) as Listed;
+}
+
+describe('list() in the kernel', () => {
+  it.each([
+    ['direct', 1],
+    ['netlink', 1],
+    ['netlink', 4],
+  ] as const)(
+    'through %s dumps (%i sockets), concurrent calls each read the table ipvsadm shows',
+    async (path, sockets) => {
+      const saved = (await director.exec('ipvsadm', ['-S', '-n'])).stdout.trim().split('\n').sort();
+      expect(saved).toHaveLength(SERVICES + 150);
+      const listed = await listIn(path, sockets);
+      expect(listed.path).toBe(path);
+      expect(listed.a).toEqual(saved);
+      expect(listed.b).toEqual(saved);
+      expect(listed.services).toBe(SERVICES);
+    },
+  );
+
+  it('direct and netlink dumps decode every field alike', async () => {
+    const [direct, netlink] = await Promise.all([listIn('direct', 1), listIn('netlink', 4)]);
+    expect(direct.full).toBe(netlink.full);
+    expect(JSON.parse(direct.full)).toHaveLength(SERVICES);
   });
 });

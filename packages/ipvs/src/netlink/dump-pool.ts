@@ -2,6 +2,22 @@ import { KernelError, type NetlinkConnection } from './connection.js';
 import type { GenlRequest, NlMessage } from './message.js';
 
 /**
+ * Receives one reply of a dump: the dump's index among the requests, and the message's
+ * payload (from its generic netlink header on) as `buf[start..end)`. The bytes may be a
+ * receive buffer that is reused after the call: decode, do not keep.
+ */
+export type ReplyVisitor = (index: number, buf: Buffer, start: number, end: number) => void;
+
+/** What the client dumps through: a pool of event-driven sockets, or a direct socket. */
+export interface Dumper {
+  /** One dump: every message up to NLMSG_DONE. */
+  dump(req: GenlRequest, timeoutMs?: number): Promise<NlMessage[]>;
+  /** Many dumps, every reply to `visit`; the first failure stops the run. */
+  visitEach(requests: readonly GenlRequest[], visit: ReplyVisitor, timeoutMs?: number): Promise<void>;
+  close(): void;
+}
+
+/**
  * Dumps over a few netlink sockets. A socket runs one dump at a time (a second dump request
  * while one is running fails with EBUSY), and IPVS has no dump of every destination: a
  * table needs one GET_DEST dump per service. Several sockets keep several of those dumps
@@ -11,7 +27,7 @@ import type { GenlRequest, NlMessage } from './message.js';
  * until close(). Every dump, single or many, goes through here, so concurrent calls on one
  * client never put two dumps on one socket.
  */
-export class DumpPool {
+export class DumpPool implements Dumper {
   private readonly main: NetlinkConnection;
   private open: (() => NetlinkConnection) | undefined;
   private size: number;
@@ -82,6 +98,16 @@ export class DumpPool {
     await Promise.all(Array.from({ length: lanes }, lane));
     if (failure) throw failure.error;
     return results;
+  }
+
+  async visitEach(requests: readonly GenlRequest[], visit: ReplyVisitor, timeoutMs?: number): Promise<void> {
+    await this.dumpEach(
+      requests,
+      (messages, index) => {
+        for (const m of messages) visit(index, m.payload, 0, m.payload.length);
+      },
+      timeoutMs,
+    );
   }
 
   /** Closes the sockets this pool opened (the main one belongs to the client). */
