@@ -256,12 +256,14 @@ export function writeReply(
   scope?: string | null,
 ): Record<string, unknown> {
   const all = outcome.result.warnings;
+  const dot = `${scope}.`;
+  const bracket = `${scope}[`;
   const warnings =
     scope === undefined
       ? all
       : scope === null
         ? []
-        : all.filter((w) => w.field === scope || w.field.startsWith(`${scope}.`) || w.field.startsWith(`${scope}[`));
+        : all.filter((w) => w.field === scope || w.field.startsWith(dot) || w.field.startsWith(bracket));
   return {
     version: outcome.result.version.version,
     warnings,

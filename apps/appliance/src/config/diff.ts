@@ -56,6 +56,7 @@ function walk(before: Json | undefined, after: Json | undefined, path: string, o
     return;
   }
   if (Array.isArray(before) && Array.isArray(after)) {
+    if (walkChanged(before, after, path, out)) return;
     // Labelled objects are matched by label, so that removing the first real server
     // reads as one removal and not as every later server changing.
     const a = keyed(before);
@@ -71,6 +72,38 @@ function walk(before: Json | undefined, after: Json | undefined, path: string, o
     }
   }
   if (!same(before, after)) out.push({ path, op: 'changed', before, after });
+}
+
+/** Frozen lists whose items all have a label and no label twice (what `keyed` would accept). */
+const keyedLists = new WeakSet<readonly Json[]>();
+
+function isKeyed(list: readonly Json[]): boolean {
+  if (keyedLists.has(list)) return true;
+  const ok = keyed(list) !== undefined;
+  if (ok && Object.isFrozen(list) && list.every((item) => Object.isFrozen(item))) keyedLists.add(list);
+  return ok;
+}
+
+/**
+ * The common case of a stored configuration's list (versions share every unchanged item):
+ * same length, and every item that is not the very same object keeps its label and place.
+ * Then only those items are walked, which gives what the walk by label gives, without
+ * building two maps of the whole list. False (nothing written) when that does not hold.
+ */
+function walkChanged(before: readonly Json[], after: readonly Json[], path: string, out: DiffEntry[]): boolean {
+  if (before.length !== after.length || before.length === 0) return false;
+  const changed: number[] = [];
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === after[i]) continue;
+    const key = keyOf(before[i]);
+    if (key === undefined || keyOf(after[i]) !== key) return false;
+    changed.push(i);
+  }
+  if (!isKeyed(before)) return false;
+  // The same labels as `before`, so `after` is keyed too.
+  if (Object.isFrozen(after) && after.every((item) => Object.isFrozen(item))) keyedLists.add(after);
+  for (const i of changed) walk(before[i], after[i], `${path}[${JSON.stringify(keyOf(before[i]))}]`, out);
+  return true;
 }
 
 /** The differences from `before` to `after`, by path, in a stable order. */

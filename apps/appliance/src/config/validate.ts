@@ -63,34 +63,30 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
   const warn = (code: ConfigWarning['code'], field: string, message: string) =>
     warnings.push({ code, field, message: `${field}: ${message}` });
 
-  const unique = (items: readonly { name: string; field: string }[], what: string) => {
-    const seen = new Map<string, string>();
-    for (const { name, field } of items) {
+  /** A name used twice; `fieldOf(i)` (made only for a duplicate) names where the i-th is. */
+  const unique = (names: readonly string[], fieldOf: (i: number) => string, what: string) => {
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
       const first = seen.get(name);
-      if (first === undefined) seen.set(name, field);
-      else fail('CONFIG_DUPLICATE_LABEL', field, `${what} "${name}" is already used by ${first}`);
-    }
+      if (first === undefined) seen.set(name, i);
+      else fail('CONFIG_DUPLICATE_LABEL', fieldOf(i), `${what} "${name}" is already used by ${fieldOf(first)}`);
+    });
   };
+  const labels = (list: readonly { label: string }[]) => list.map((item) => item.label);
 
   // Virtual services share one namespace: the API and the status page address them by label.
+  const l4 = config.layer4.length;
+  const l7 = config.layer7.length;
   unique(
-    [
-      ...config.layer4.map((s, i) => ({ name: s.label, field: `layer4[${i}].label` })),
-      ...config.layer7.map((s, i) => ({ name: s.label, field: `layer7[${i}].label` })),
-      ...config.ssl.map((s, i) => ({ name: s.label, field: `ssl[${i}].label` })),
-    ],
+    [...labels(config.layer4), ...labels(config.layer7), ...labels(config.ssl)],
+    (i) => (i < l4 ? `layer4[${i}].label` : i < l4 + l7 ? `layer7[${i - l4}].label` : `ssl[${i - l4 - l7}].label`),
     'virtual service label',
   );
+  unique(labels(config.healthChecks), (i) => `healthChecks[${i}].label`, 'health check label');
+  unique(labels(config.certificates), (i) => `certificates[${i}].label`, 'certificate label');
   unique(
-    config.healthChecks.map((c, i) => ({ name: c.label, field: `healthChecks[${i}].label` })),
-    'health check label',
-  );
-  unique(
-    config.certificates.map((c, i) => ({ name: c.label, field: `certificates[${i}].label` })),
-    'certificate label',
-  );
-  unique(
-    config.administration.users.map((u, i) => ({ name: u.username, field: `administration.users[${i}].username` })),
+    config.administration.users.map((u) => u.username),
+    (i) => `administration.users[${i}].username`,
     'user name',
   );
 
@@ -100,116 +96,23 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
   const listeners: Listener[] = [];
 
   config.layer4.forEach((service, i) => {
-    const at = `layer4[${i}]`;
-    unique(
-      service.realServers.map((r, j) => ({ name: r.label, field: `${at}.realServers[${j}].label` })),
-      'real server label',
-    );
+    const local = layer4Rules(service, i);
+    errors.push(...local.labelErrors);
     if (service.healthCheck !== undefined && !healthChecks.has(service.healthCheck)) {
-      fail('CONFIG_UNKNOWN_REFERENCE', `${at}.healthCheck`, `no health check is labelled "${service.healthCheck}"`);
-    }
-    const vipFamily = family(service.vip);
-    if (service.protocol === 'fwmark') {
-      if (service.fwmark === undefined) fail('CONFIG_CONFLICT', `${at}.fwmark`, 'a firewall-mark service needs a mark');
-      if (service.ports.length > 0) {
-        fail('CONFIG_CONFLICT', `${at}.ports`, 'a firewall-mark service takes its ports from the rule that marks');
-      }
-      if (service.fwmark !== undefined) {
-        listeners.push({
-          key: `fwmark/${vipFamily}`,
-          from: service.fwmark,
-          to: service.fwmark,
-          field: `${at}.fwmark`,
-          owner: at,
-        });
-      }
-    } else {
-      if (service.fwmark !== undefined) {
-        fail('CONFIG_CONFLICT', `${at}.fwmark`, `a mark needs protocol "fwmark", not "${service.protocol}"`);
-      }
-      if (service.ports.length === 0) fail('CONFIG_CONFLICT', `${at}.ports`, 'a service needs at least one port');
-      const protocols = service.protocol === 'both' ? ['tcp', 'udp'] : [service.protocol];
-      service.ports.forEach((spec, k) => {
-        const [from, to] = rangeOf(spec);
-        for (const protocol of protocols) {
-          listeners.push({
-            key: `${canonical(service.vip)}/${protocol}`,
-            from,
-            to,
-            field: `${at}.ports[${k}]`,
-            owner: at,
-          });
-        }
-      });
-    }
-    if (service.persistence?.granularity !== undefined && vipFamily === 4 && service.persistence.granularity > 32) {
-      fail('CONFIG_CONFLICT', `${at}.persistence.granularity`, 'an IPv4 prefix length is at most 32');
-    }
-    // DR rewrites only the MAC and TUN encapsulates: neither can change the port.
-    const single = service.ports.length === 1 ? rangeOf(service.ports[0] as PortSpec) : undefined;
-    const virtualPort = single !== undefined && single[0] === single[1] ? single[0] : undefined;
-    const sameFamily = service.forwarding !== 'tun';
-    service.realServers.forEach((real, j) => {
-      const rat = `${at}.realServers[${j}]`;
-      if (
-        service.forwarding !== 'nat' &&
-        service.ports.length > 0 &&
-        real.port !== undefined &&
-        real.port !== virtualPort
-      ) {
-        fail(
-          'CONFIG_PORT_TRANSLATION',
-          `${rat}.port`,
-          virtualPort === undefined
-            ? `${service.forwarding.toUpperCase()} cannot translate ports: leave the port out for a service with several ports`
-            : `${service.forwarding.toUpperCase()} cannot translate ports: must be ${virtualPort} (the virtual port) or left out`,
-        );
-      }
-      if (sameFamily && family(real.address) !== vipFamily) {
-        fail(
-          'CONFIG_ADDRESS_FAMILY',
-          `${rat}.address`,
-          `must be IPv${vipFamily} like the VIP: ${service.forwarding.toUpperCase()} cannot change the address family`,
-        );
-      }
-      if (real.maxConnections !== 0 && real.minConnections > real.maxConnections) {
-        fail('CONFIG_CONFLICT', `${rat}.minConnections`, 'must not exceed maxConnections');
-      }
-    });
-    if (service.fallback !== undefined) {
-      if (sameFamily && family(service.fallback.address) !== vipFamily) {
-        fail('CONFIG_ADDRESS_FAMILY', `${at}.fallback.address`, `must be IPv${vipFamily} like the VIP`);
-      }
-      const fallbackPort = service.fallback.port;
-      if (
-        service.forwarding !== 'nat' &&
-        service.ports.length > 0 &&
-        fallbackPort !== undefined &&
-        fallbackPort !== virtualPort
-      ) {
-        fail('CONFIG_PORT_TRANSLATION', `${at}.fallback.port`, 'DR and TUN cannot translate ports');
-      }
-    }
-    if (service.forwarding === 'nat') {
-      warn(
-        'CONFIG_NAT_GATEWAY',
-        at,
-        "NAT needs this balancer (a floating IP on the real servers' network) to be the real servers' default gateway",
+      fail(
+        'CONFIG_UNKNOWN_REFERENCE',
+        `layer4[${i}].healthCheck`,
+        `no health check is labelled "${service.healthCheck}"`,
       );
-    } else if (service.forwarding === 'dr' && service.realServers.length > 0) {
-      warn('CONFIG_DR_ARP', at, 'DR real servers must hold the VIP on loopback and not answer ARP for it (arp-fix)');
     }
-    if (service.realServers.length === 0 && service.fallback === undefined) {
-      warn('CONFIG_NO_REAL_SERVERS', at, 'no real servers and no fallback server: clients will be refused');
-    }
+    errors.push(...local.errors);
+    warnings.push(...local.warnings);
+    listeners.push(...local.listeners);
   });
 
   config.layer7.forEach((service, i) => {
     const at = `layer7[${i}]`;
-    unique(
-      service.realServers.map((r, j) => ({ name: r.label, field: `${at}.realServers[${j}].label` })),
-      'real server label',
-    );
+    unique(labels(service.realServers), (j) => `${at}.realServers[${j}].label`, 'real server label');
     if (service.healthCheck !== undefined && !healthChecks.has(service.healthCheck)) {
       fail('CONFIG_UNKNOWN_REFERENCE', `${at}.healthCheck`, `no health check is labelled "${service.healthCheck}"`);
     }
@@ -287,8 +190,172 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
   return { errors, warnings };
 }
 
+interface Layer4Rules {
+  /** Duplicate real server labels (reported before the health check reference). */
+  labelErrors: ApplianceError[];
+  errors: ApplianceError[];
+  warnings: ConfigWarning[];
+  listeners: Listener[];
+}
+
+/**
+ * What the rules say about one Layer 4 service on its own (everything but its health
+ * check reference), at index `i`. Kept for a frozen service without errors: a stored
+ * configuration's services are frozen and shared by the versions after it, so a change
+ * checks again only the services it made, without allocating anew for the thousand others.
+ */
+const layer4Cache = new WeakMap<object, { index: number; rules: Layer4Rules }>();
+
+function layer4Rules(service: ApplianceConfig['layer4'][number], i: number): Layer4Rules {
+  const cached = layer4Cache.get(service);
+  if (cached !== undefined && cached.index === i) return cached.rules;
+  const rules: Layer4Rules = { labelErrors: [], errors: [], warnings: [], listeners: [] };
+  const { errors, warnings, listeners } = rules;
+  const fail = (code: ApplianceErrorCode, field: string, message: string) =>
+    errors.push(fieldError(code, field, message));
+  const warn = (code: ConfigWarning['code'], field: string, message: string) =>
+    warnings.push({ code, field, message: `${field}: ${message}` });
+  const at = `layer4[${i}]`;
+  const seen = new Map<string, number>();
+  service.realServers.forEach((real, j) => {
+    const first = seen.get(real.label);
+    if (first === undefined) seen.set(real.label, j);
+    else {
+      rules.labelErrors.push(
+        fieldError(
+          'CONFIG_DUPLICATE_LABEL',
+          `${at}.realServers[${j}].label`,
+          `real server label "${real.label}" is already used by ${at}.realServers[${first}].label`,
+        ),
+      );
+    }
+  });
+  const vipFamily = family(service.vip);
+  if (service.protocol === 'fwmark') {
+    if (service.fwmark === undefined) fail('CONFIG_CONFLICT', `${at}.fwmark`, 'a firewall-mark service needs a mark');
+    if (service.ports.length > 0) {
+      fail('CONFIG_CONFLICT', `${at}.ports`, 'a firewall-mark service takes its ports from the rule that marks');
+    }
+    if (service.fwmark !== undefined) {
+      listeners.push({
+        key: `fwmark/${vipFamily}`,
+        from: service.fwmark,
+        to: service.fwmark,
+        field: `${at}.fwmark`,
+        owner: at,
+      });
+    }
+  } else {
+    if (service.fwmark !== undefined) {
+      fail('CONFIG_CONFLICT', `${at}.fwmark`, `a mark needs protocol "fwmark", not "${service.protocol}"`);
+    }
+    if (service.ports.length === 0) fail('CONFIG_CONFLICT', `${at}.ports`, 'a service needs at least one port');
+    const protocols = service.protocol === 'both' ? ['tcp', 'udp'] : [service.protocol];
+    service.ports.forEach((spec, k) => {
+      const [from, to] = rangeOf(spec);
+      for (const protocol of protocols) {
+        listeners.push({
+          key: `${canonical(service.vip)}/${protocol}`,
+          from,
+          to,
+          field: `${at}.ports[${k}]`,
+          owner: at,
+        });
+      }
+    });
+  }
+  if (service.persistence?.granularity !== undefined && vipFamily === 4 && service.persistence.granularity > 32) {
+    fail('CONFIG_CONFLICT', `${at}.persistence.granularity`, 'an IPv4 prefix length is at most 32');
+  }
+  // DR rewrites only the MAC and TUN encapsulates: neither can change the port.
+  const single = service.ports.length === 1 ? rangeOf(service.ports[0] as PortSpec) : undefined;
+  const virtualPort = single !== undefined && single[0] === single[1] ? single[0] : undefined;
+  const sameFamily = service.forwarding !== 'tun';
+  service.realServers.forEach((real, j) => {
+    const rat = `${at}.realServers[${j}]`;
+    if (
+      service.forwarding !== 'nat' &&
+      service.ports.length > 0 &&
+      real.port !== undefined &&
+      real.port !== virtualPort
+    ) {
+      fail(
+        'CONFIG_PORT_TRANSLATION',
+        `${rat}.port`,
+        virtualPort === undefined
+          ? `${service.forwarding.toUpperCase()} cannot translate ports: leave the port out for a service with several ports`
+          : `${service.forwarding.toUpperCase()} cannot translate ports: must be ${virtualPort} (the virtual port) or left out`,
+      );
+    }
+    if (sameFamily && family(real.address) !== vipFamily) {
+      fail(
+        'CONFIG_ADDRESS_FAMILY',
+        `${rat}.address`,
+        `must be IPv${vipFamily} like the VIP: ${service.forwarding.toUpperCase()} cannot change the address family`,
+      );
+    }
+    if (real.maxConnections !== 0 && real.minConnections > real.maxConnections) {
+      fail('CONFIG_CONFLICT', `${rat}.minConnections`, 'must not exceed maxConnections');
+    }
+  });
+  if (service.fallback !== undefined) {
+    if (sameFamily && family(service.fallback.address) !== vipFamily) {
+      fail('CONFIG_ADDRESS_FAMILY', `${at}.fallback.address`, `must be IPv${vipFamily} like the VIP`);
+    }
+    const fallbackPort = service.fallback.port;
+    if (
+      service.forwarding !== 'nat' &&
+      service.ports.length > 0 &&
+      fallbackPort !== undefined &&
+      fallbackPort !== virtualPort
+    ) {
+      fail('CONFIG_PORT_TRANSLATION', `${at}.fallback.port`, 'DR and TUN cannot translate ports');
+    }
+  }
+  if (service.forwarding === 'nat') {
+    warn(
+      'CONFIG_NAT_GATEWAY',
+      at,
+      "NAT needs this balancer (a floating IP on the real servers' network) to be the real servers' default gateway",
+    );
+  } else if (service.forwarding === 'dr' && service.realServers.length > 0) {
+    warn('CONFIG_DR_ARP', at, 'DR real servers must hold the VIP on loopback and not answer ARP for it (arp-fix)');
+  }
+  if (service.realServers.length === 0 && service.fallback === undefined) {
+    warn('CONFIG_NO_REAL_SERVERS', at, 'no real servers and no fallback server: clients will be refused');
+  }
+  if (rules.labelErrors.length === 0 && errors.length === 0 && isFrozenDeep(service)) {
+    layer4Cache.set(service, { index: i, rules });
+  }
+  return rules;
+}
+
+/** Whether nothing in `value` can change any more (so that what was found about it stays true). */
+function isFrozenDeep(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const inner of Object.values(value)) if (!isFrozenDeep(inner)) return false;
+  return true;
+}
+
+/**
+ * Whether no two listeners on one VIP and protocol overlap: one sort of the whole list
+ * and a sweep, which allocates far less than grouping by key (this runs at every change).
+ */
+function noOverlap(listeners: readonly Listener[]): boolean {
+  const sorted = listeners.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.from - b.from));
+  for (let i = 1, widest = sorted[0] as Listener; i < sorted.length; i++) {
+    const listener = sorted[i] as Listener;
+    if (listener.key !== widest.key) widest = listener;
+    else if (listener.from <= widest.to) return false;
+    else if (listener.to > widest.to) widest = listener;
+  }
+  return true;
+}
+
 /** Two listeners on one VIP and protocol whose port ranges overlap, found by one sweep per key. */
 function checkListeners(listeners: Listener[], fail: (code: ApplianceErrorCode, field: string, m: string) => void) {
+  if (noOverlap(listeners)) return;
   const byKey = new Map<string, Listener[]>();
   for (const listener of listeners) {
     const list = byKey.get(listener.key);

@@ -73,11 +73,17 @@ function parseList(
   nested?: ListShape,
 ): unknown[] {
   if (!Array.isArray(input) || input.length > shape.max) throw new Fallback();
-  const known = new Set(base ?? []);
-  const byKey = new Map<unknown, unknown>();
-  for (const item of base ?? []) byKey.set(keyOf(item), item);
-  return input.map((item) => {
+  // Built only when an item is not the one at its place in `base` (most are, in a change).
+  let known: Set<unknown> | undefined;
+  let byKey: Map<unknown, unknown> | undefined;
+  return input.map((item, i) => {
+    if (base !== undefined && base[i] === item) return item;
+    known ??= new Set(base ?? []);
     if (known.has(item)) return item;
+    if (byKey === undefined) {
+      byKey = new Map();
+      for (const old of base ?? []) byKey.set(keyOf(old), old);
+    }
     const previous = byKey.get(keyOf(item));
     let parsed: unknown;
     if (nested !== undefined && isPlain(item) && Array.isArray(item.realServers)) {
@@ -143,7 +149,8 @@ function semantics(config: ApplianceConfig): ReturnType<typeof checkSemantics> {
       if (!checked.has(service) || service.realServers.length <= 1) return service;
       let reduced = skeletons.get(service);
       if (reduced === undefined) {
-        reduced = { ...service, realServers: service.realServers.slice(0, 1) };
+        // Frozen like the service, so that the rules' findings about it can be kept (validate.ts).
+        reduced = Object.freeze({ ...service, realServers: Object.freeze(service.realServers.slice(0, 1)) });
         skeletons.set(service, reduced);
       }
       return reduced;
