@@ -117,8 +117,9 @@ const timersOff = { driftIntervalMs: 0, observeIntervalMs: 0 };
 const cold = [];
 for (let i = 0; i < 3; i++) {
   const r = await coldStart(timersOff);
-  cold.push(r);
   await r.engine.stop();
+  // Only the figures: a restarted daemon does not hold the previous one's store and engine.
+  cold.push({ totalMs: r.totalMs, openMs: r.openMs, applyMs: r.applyMs });
   log(`cold start ${i + 1}: ${r.totalMs.toFixed(0)} ms (open ${r.openMs.toFixed(0)}, apply ${r.applyMs.toFixed(0)})`);
 }
 const table = counts();
@@ -144,19 +145,35 @@ for (let i = 0; i < 20; i++) {
   ipvsadmEdit.push(performance.now() - t);
 }
 
+/**
+ * The configuration with one real server's weight changed. As the API builds it (PUT of
+ * one real server): a copy of the path to that server, every other object shared with the
+ * stored version. `whole`: a fresh copy of everything, as a client that PUTs the whole
+ * document (GET /config, edit, PUT /config) sends it.
+ */
+function edit(current, i, j, weight, whole) {
+  if (whole) {
+    const next = structuredClone(current);
+    next.layer4[i].realServers[j].weight = weight;
+    return next;
+  }
+  const service = current.layer4[i];
+  const realServers = service.realServers.map((r, n) => (n === j ? { ...r, weight } : r));
+  return { ...current, layer4: current.layer4.map((s, n) => (n === i ? { ...service, realServers } : s)) };
+}
+
 // 4. One-server weight changes, committed to the store and applied, with the engine running.
-async function weightChanges(options, label) {
+async function weightChanges(options, label, changes = CHANGES, whole = false) {
   const { store, engine } = await coldStart(options);
   const commitMs = [];
   const applyMs = [];
   const totalMs = [];
   let verified = 0;
-  for (let k = 0; k < CHANGES; k++) {
+  for (let k = 0; k < changes; k++) {
     const i = (k * 7919) % SERVICES;
     const j = k % SERVERS;
     const weight = 2 + (k % 50);
-    const next = structuredClone(store.current().config);
-    next.layer4[i].realServers[j].weight = weight;
+    const next = edit(store.current().config, i, j, weight, whole);
     const t0 = performance.now();
     const { version } = await store.commit({ config: next, baseVersion: store.current().version, author: 'bench' });
     const t1 = performance.now();
@@ -206,6 +223,7 @@ async function weightChanges(options, label) {
 
 const quiet = await weightChanges(timersOff, 'timers off');
 const daemonLike = await weightChanges({}, 'drift 5 s, observe 2 s');
+const wholeDocument = await weightChanges(timersOff, 'whole document', Math.min(CHANGES, 40), true);
 
 const result = {
   kernel: release(),
@@ -219,5 +237,6 @@ const result = {
   ipvsadmEditMs: stats(ipvsadmEdit),
   quiet,
   daemonLike,
+  wholeDocument,
 };
 console.log(`BENCH ${JSON.stringify(result)}`);

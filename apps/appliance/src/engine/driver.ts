@@ -22,6 +22,12 @@ export interface DesiredInput {
   config: ApplianceConfig;
   /** The admin state and health the engine holds for a real server now. */
   server(ref: RealServerRef): { admin: AdminState; health: HealthState };
+  /**
+   * A number that changes whenever `server()` may answer differently for any server (an
+   * admin state, a health state). Between two applies with the same number, a driver may
+   * reuse what `server()` said for a service it already applied. Absent: ask every time.
+   */
+  statesRevision?: () => number;
   /** HA: the active node holds the floating IPs and VIPs (standalone: always true). */
   active?: boolean;
   /**

@@ -92,6 +92,8 @@ export class ApplianceEngine implements Engine {
   private lastStatus = '';
   private readonly cleanups: (() => void)[] = [];
   private timers: ReturnType<typeof setInterval>[] = [];
+  /** Bumped by every change of an admin state or a health state (see DesiredInput.statesRevision). */
+  private statesRevision = 0;
   private drifting = false;
   private observing = false;
   private started = false;
@@ -207,6 +209,7 @@ export class ApplianceEngine implements Engine {
   }
 
   private runtimeChange(ref: { layer: Layer; service: string }, parts: EnginePart[]): void {
+    this.statesRevision++;
     if (!this.version) return;
     const scope = new Map([[`${ref.layer}/${ref.service}`, { layer: ref.layer, service: ref.service }]]);
     void this.enqueue({ full: false, parts: new Set(parts), scope });
@@ -272,6 +275,7 @@ export class ApplianceEngine implements Engine {
       version: version.version,
       config: version.config,
       server: (ref) => ({ admin: this.options.adminStates.get(ref), health: this.healthOf(ref) }),
+      statesRevision: () => this.statesRevision,
       active: this.active,
       ...(request.full ? {} : { scope: [...request.scope.values()] }),
     };
@@ -294,6 +298,8 @@ export class ApplianceEngine implements Engine {
       }
       try {
         const result = await driver.apply(input);
+        // The health part starts and stops checks without transitions: states may differ now.
+        if (part === 'health' && result.changes.length > 0) this.statesRevision++;
         this.parts.set(part, {
           part,
           state: 'applied',
@@ -407,9 +413,15 @@ export class ApplianceEngine implements Engine {
   private emitStatus(force = false): void {
     if (this.statusListeners.size === 0) return;
     const status = this.status();
-    const text = JSON.stringify(status);
-    if (!force && text === this.lastStatus) return;
-    this.lastStatus = text;
+    if (force) {
+      // An apply always tells: no need to serialise megabytes to compare. The next
+      // unforced event compares with nothing and is sent, which costs one extra event.
+      this.lastStatus = '';
+    } else {
+      const text = JSON.stringify(status);
+      if (text === this.lastStatus) return;
+      this.lastStatus = text;
+    }
     for (const listener of this.statusListeners) {
       try {
         listener(status);

@@ -77,14 +77,22 @@ function parseList(
   let known: Set<unknown> | undefined;
   let byKey: Map<unknown, unknown> | undefined;
   return input.map((item, i) => {
-    if (base !== undefined && base[i] === item) return item;
-    known ??= new Set(base ?? []);
-    if (known.has(item)) return item;
-    if (byKey === undefined) {
-      byKey = new Map();
-      for (const old of base ?? []) byKey.set(keyOf(old), old);
+    const inPlace = base?.[i];
+    if (inPlace === item) return item;
+    let previous: unknown;
+    const key = keyOf(item);
+    if (key !== undefined && keyOf(inPlace) === key) {
+      // A changed item in its place (the usual edit): its previous version is right there.
+      previous = inPlace;
+    } else {
+      known ??= new Set(base ?? []);
+      if (known.has(item)) return item;
+      if (byKey === undefined) {
+        byKey = new Map();
+        for (const old of base ?? []) byKey.set(keyOf(old), old);
+      }
+      previous = byKey.get(key);
     }
-    const previous = byKey.get(keyOf(item));
     let parsed: unknown;
     if (nested !== undefined && isPlain(item) && Array.isArray(item.realServers)) {
       // A service: its real servers one by one, so that changing one costs one.

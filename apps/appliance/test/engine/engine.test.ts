@@ -212,6 +212,33 @@ describe('engine: admin states and health', () => {
     await engine.stop();
   });
 
+  it('the states revision a driver sees moves with every admin or health change, and after checks changed', async () => {
+    const { engine, drivers, adminStates, setCurrent } = setup();
+    const revisions: (number | undefined)[] = [];
+    const apply = drivers.layer4.apply.bind(drivers.layer4);
+    drivers.layer4.apply = (input) => {
+      revisions.push(input.statesRevision?.());
+      return apply(input);
+    };
+    let healthChanges = ['health: check layer4/web/alpha'];
+    drivers.health.apply = async () => ({ changes: healthChanges });
+    await engine.start();
+    healthChanges = [];
+    await engine.apply(version(2, twoServices()));
+    // Nothing changed any state between these two full applies: a driver may reuse what it read.
+    expect(revisions[1]).toBe(revisions[0]);
+    await adminStates.set({ layer: 'layer4', service: 'web', server: 'alpha' }, 'drain', 'admin');
+    await engine.idle();
+    drivers.health.transition({ ref: { layer: 'layer4', service: 'web', server: 'bravo' }, state: 'down' });
+    await engine.idle();
+    healthChanges = ['health: stop checking layer4/web/bravo'];
+    setCurrent(version(3, twoServices()));
+    await engine.apply(version(3, twoServices()));
+    expect(revisions).toHaveLength(5);
+    for (let i = 2; i < revisions.length; i++) expect(revisions[i]).toBeGreaterThan(revisions[i - 1] as number);
+    await engine.stop();
+  });
+
   it('colours: every server down with a fallback is red with fallbackActive; all offline is blue', async () => {
     const { engine, drivers, adminStates } = setup();
     await engine.start();

@@ -306,6 +306,36 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(drRow?.hint).toBe(ARP_HINT);
   });
 
+  it('the very same service under the same states revision is not asked again; a new revision is', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    const config = version(1, twoServices()).config;
+    let states: States = {};
+    let asked = 0;
+    const server = (ref: RealServerRef) => {
+      asked++;
+      return stateFn(states)(ref);
+    };
+    let revision = 1;
+    const apply = (n: number) => driver.apply({ version: n, config, server, statesRevision: () => revision });
+    await apply(1);
+    asked = 0;
+    fake.sent.length = 0;
+    expect((await apply(2)).changes).toEqual([]);
+    expect(asked).toBe(0);
+    states = { alpha: { admin: 'drain' } };
+    revision = 2;
+    expect((await apply(3)).changes).toEqual(['layer4: ~ tcp 192.0.2.10:80 -> 198.51.100.11:8080 (weight 3 -> 0)']);
+    expect(asked).toBeGreaterThan(0);
+    // An equal but new service object is compared by value, as without a revision.
+    asked = 0;
+    const copy = { ...config, layer4: config.layer4.map((s) => structuredClone(s)) };
+    expect((await driver.apply({ version: 4, config: copy, server, statesRevision: () => revision })).changes).toEqual(
+      [],
+    );
+    expect(asked).toBeGreaterThan(0);
+  });
+
   it('a new version is planned per changed service: one weight is one edit, a dropped service is deleted', async () => {
     const fake = new FakeIpvs();
     const driver = await driverWith(fake);

@@ -27,6 +27,8 @@ interface LabelState {
   /** The configured service as last applied (stored versions are frozen: safe to keep). */
   service: Layer4Service;
   states: string;
+  /** The engine's states revision when `states` was read (undefined: unknown). */
+  revision: number | undefined;
   services: DesiredService[];
   owners: [string, RealServerRef][];
 }
@@ -176,16 +178,37 @@ export class Layer4Driver implements PartDriver {
         input.scope && !fresh
           ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
           : undefined;
-      const configured = new Map(input.config.layer4.map((s, i) => [s.label, { service: s, index: i }]));
+      const revision = input.statesRevision?.();
       const changed = new Map<string, LabelState>();
-      for (const [label, { service, index }] of configured) {
-        if (only && !only.has(label)) continue;
-        const states = serverStates(service, input.server);
+      // Plain loops and no per-service garbage for the unchanged thousands: this runs at every apply.
+      let kept = 0;
+      const layer4 = input.config.layer4;
+      for (let index = 0; index < layer4.length; index++) {
+        const service = layer4[index] as Layer4Service;
+        const label = service.label;
         const before = this.byLabel.get(label);
-        if (before && before.states === states && sameValue(before.service, service)) continue;
-        changed.set(label, { service, states, ...desiredService(service, `layer4[${index}]`, input.server) });
+        if (before !== undefined) kept++;
+        if (only && !only.has(label)) continue;
+        // The very same (frozen) service, and no admin or health state changed since: nothing to do.
+        if (before?.service === service && revision !== undefined && before.revision === revision) continue;
+        const states = serverStates(service, input.server);
+        if (before && before.states === states && sameValue(before.service, service)) {
+          before.service = service;
+          before.revision = revision;
+          continue;
+        }
+        changed.set(label, {
+          service,
+          states,
+          revision,
+          ...desiredService(service, `layer4[${index}]`, input.server),
+        });
       }
-      const removed = only ? [] : [...this.byLabel.keys()].filter((label) => !configured.has(label));
+      let removed: string[] = [];
+      if (!only && kept !== this.byLabel.size) {
+        const configured = new Set(layer4.map((s) => s.label));
+        removed = [...this.byLabel.keys()].filter((label) => !configured.has(label));
+      }
       const desired = [...changed.values()].flatMap((l) => l.services);
       // The kernel's side of the changed services: what they had, and anything now in their place.
       const relevant = new Set(desired.map((s) => serviceId(s)));
