@@ -16,7 +16,6 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 5);
 const self = new URL(import.meta.url).pathname;
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
-const floor = new URL('./dump-floor.mjs', import.meta.url).pathname;
 const costs = new URL('./costs.mjs', import.meta.url).pathname;
 const dir = process.env.BENCH_DIR ?? '/tmp';
 const [mode = 'orchestrate'] = process.argv.slice(2);
@@ -55,12 +54,15 @@ async function readPhase() {
   // Only the count is kept: a process holding two tables would collect garbage slower.
   const count = (table) => table.reduce((n, s) => n + s.destinations.length, 0);
   const listed = await time(async () => count(await client.list()));
-  const noop = await time(async () => plan(desired, await client.list()));
+  const noop = await time(async () => plan(desired, await client.listSettings()));
+  const noopFromList = await time(async () => plan(desired, await client.list()));
   const warmList = await time(async () => count(await client.list()));
-  // The same, on one socket: what the pool of dump sockets gains.
-  const single = await IpvsClient.open({ timeoutMs: 120_000, dumpSockets: 1 });
-  const warmListOneSocket = await time(async () => count(await single.list()));
-  single.close();
+  // The same through the `netlink` package's sockets (4, the pool's default): what the
+  // direct socket gains.
+  const viaPackage = await IpvsClient.open({ timeoutMs: 120_000, directDumps: false });
+  const warmListPackage = await time(async () => count(await viaPackage.list()));
+  viaPackage.close();
+  if (client.dumpPath !== 'direct') throw new Error(`the client dumps through ${client.dumpPath}`);
   const weightChangeMs = [];
   const svc = desired[Math.floor(SERVICES / 2)];
   for (let i = 0; i < WEIGHT_CHANGES; i++) {
@@ -72,12 +74,15 @@ async function readPhase() {
   client.close();
   const destinations = listed.value;
   if (destinations !== SERVICES * DESTS) throw new Error(`list() found ${destinations} destinations`);
-  if (noop.value.items.length !== 0) throw new Error(`a no-op plan has ${noop.value.items.length} items`);
+  for (const p of [noop, noopFromList]) {
+    if (p.value.items.length !== 0) throw new Error(`a no-op plan has ${p.value.items.length} items`);
+  }
   return {
     oursListMs: listed.ms,
     oursNoopWarmMs: noop.ms,
+    oursNoopFromListMs: noopFromList.ms,
     oursListWarmMs: warmList.ms,
-    oursListWarmOneSocketMs: warmListOneSocket.ms,
+    oursListWarmPackageMs: warmListPackage.ms,
     weightChangeMs,
   };
 }
@@ -87,7 +92,7 @@ async function noopPhase() {
   const desired = table();
   const start = performance.now();
   const client = await IpvsClient.open({ timeoutMs: 120_000 });
-  const changes = plan(desired, await client.list());
+  const changes = plan(desired, await client.listSettings());
   const ms = performance.now() - start;
   client.close();
   if (changes.items.length !== 0) throw new Error(`a no-op plan has ${changes.items.length} items`);
@@ -186,9 +191,6 @@ function orchestrate() {
     if (user.status !== 0) throw new Error(`the saved table differs from the rules:\n${user.stdout.slice(0, 2000)}`);
     add('ipvsadmUserNoopMs', user.ms);
     add('oursCliListMs', a(process.execPath, [cli, '-Ln']).ms);
-    const floorRun = JSON.parse(a(process.execPath, [floor]).stdout);
-    if (floorRun.destinations !== SERVICES * DESTS) throw new Error('the dump floor missed destinations');
-    add('dumpFloorMs', floorRun.ms);
     const edit = (weight) =>
       a('ipvsadm', [
         '-e',

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Connection, parseConnections } from './conntable.js';
 import { IpvsError } from './errors.js';
 import { daemonAttrs, decodeDaemon, decodeDestination, decodeService, serviceKeyAttrs } from './kernel/codec.js';
 import { Cmd, CmdAttr, InfoAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './kernel/constants.js';
 import { kernelError } from './kernel/errors.js';
+import { IpvsSockopt, sockoptKey } from './native/ipvs-sockopt.js';
 import { type Attr, AttrView, u32 } from './netlink/attributes.js';
 import { KernelError, NetlinkConnection } from './netlink/connection.js';
 import { DirectDumps } from './netlink/direct-dumps.js';
@@ -14,6 +16,7 @@ import { LocalTransport, NamespaceTransport, type NetlinkTransport } from './net
 import { type Operation, operationRequest } from './operations.js';
 import type {
   Destination,
+  DestinationSettings,
   DestinationSpec,
   IpvsInfo,
   Service,
@@ -52,6 +55,10 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type ServiceWithDestinations = Service & { destinations: Destination[] };
+/** A service and its real servers' settings (see listSettings()). */
+export type ServiceWithSettings = Service & { destinations: DestinationSettings[] };
+/** Socket-option calls between two turns of the event loop. */
+const SOCKOPT_CALLS_PER_TURN = 64;
 
 export interface OperationResult {
   operation: Operation;
@@ -69,6 +76,7 @@ export class IpvsClient {
   private readonly family: number;
   /** How this client dumps: `direct` system calls, or the `netlink` package's sockets. */
   readonly dumpPath: 'direct' | 'netlink';
+  private sockopt: IpvsSockopt | undefined;
 
   private constructor(connection: NetlinkConnection, dumps: Dumper, family: number) {
     this.connection = connection;
@@ -118,6 +126,7 @@ export class IpvsClient {
   }
 
   close(): void {
+    this.sockopt?.close();
     this.dumps.close();
     this.connection.close();
   }
@@ -265,6 +274,47 @@ export class IpvsClient {
       (index, buf, start, end) => {
         const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.DEST, dest);
         const service = table[index] as ServiceWithDestinations;
+        if (m) service.destinations.push(decodeDestination(m, service.family, stats));
+      },
+    );
+    return table;
+  }
+
+  /**
+   * The whole table without the real servers' counters: every field plan() compares, for
+   * a reconcile or a drift check. Cheaper than list() on a large table: the real servers of
+   * IPv4 services come through the kernel's socket-option interface, one system call a
+   * service (see IpvsSockopt); the rest (IPv6 services, tunnels, real servers of the other
+   * family, and clients in a named namespace) through netlink dumps, as list() reads them.
+   */
+  async listSettings(): Promise<ServiceWithSettings[]> {
+    const table: ServiceWithSettings[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
+    const viaNetlink: ServiceWithSettings[] = [];
+    if (this.dumpPath === 'direct' && this.sockopt === undefined) this.sockopt = IpvsSockopt.open();
+    const sockopt = this.sockopt;
+    if (sockopt) {
+      const counts = sockopt.destinationCounts(table.length);
+      for (let i = 0; i < table.length; i++) {
+        if (i % SOCKOPT_CALLS_PER_TURN === SOCKOPT_CALLS_PER_TURN - 1) await nextTurn();
+        const service = table[i] as ServiceWithSettings;
+        const count = service.family === 4 ? counts.get(sockoptKey(service)) : undefined;
+        const dests = count === undefined ? undefined : sockopt.destinations(service, count);
+        if (dests) service.destinations = dests;
+        else viaNetlink.push(service);
+      }
+    } else {
+      viaNetlink.push(...table);
+    }
+    const top = new AttrView();
+    const dest = new AttrView();
+    const stats = new AttrView();
+    await this.visitDumps(
+      viaNetlink.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
+      'list destinations',
+      Cmd.GET_DEST,
+      (index, buf, start, end) => {
+        const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.DEST, dest);
+        const service = viaNetlink[index] as ServiceWithSettings;
         if (m) service.destinations.push(decodeDestination(m, service.family, stats));
       },
     );

@@ -2,7 +2,13 @@ export { type Capabilities, type CapabilityProbe, capabilities } from './capabil
 export { type Command, parseArgs as parseIpvsadmArgs } from './cli/args.js';
 export { formatConnections, formatList, formatSave } from './cli/format.js';
 export { main as cli, restoreOperations } from './cli/main.js';
-export { IpvsClient, type OpenOptions, type OperationResult, type ServiceWithDestinations } from './client.js';
+export {
+  IpvsClient,
+  type OpenOptions,
+  type OperationResult,
+  type ServiceWithDestinations,
+  type ServiceWithSettings,
+} from './client.js';
 export { type Connection, type Endpoint, parseConnections } from './conntable.js';
 export { errnoName, IpvsError, type IpvsErrorCode } from './errors.js';
 export { canonicalAddress } from './inet.js';

@@ -59,25 +59,27 @@ export function formatAddress(bytes: Uint8Array, family: 4 | 6, offset = 0): str
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
 
-export function familyOf(address: string): 4 | 6 | undefined {
-  if (isIPv4(address)) return 4;
-  if (isIPv6(address) && !address.includes('%')) return 6;
-  return undefined;
+/** Family and canonical text by address text: a reconcile asks for every real server, and a table has few distinct addresses. */
+const known = new Map<string, { family: 4 | 6 | undefined; canonical: string }>();
+
+function lookUp(address: string): { family: 4 | 6 | undefined; canonical: string } {
+  let entry = known.get(address);
+  if (entry === undefined) {
+    // Dotted-quad text that passes isIPv4 (no leading zeros) is already canonical.
+    const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes('%') ? 6 : undefined;
+    const bytes = family === 6 ? parseAddress(address) : undefined;
+    entry = { family, canonical: bytes ? formatAddress(bytes, 6) : address };
+    if (known.size >= 100_000) known.clear();
+    known.set(address, entry);
+  }
+  return entry;
 }
 
-const canonicalV6 = new Map<string, string>();
+export function familyOf(address: string): 4 | 6 | undefined {
+  return lookUp(address).family;
+}
 
 /** The canonical text of an address (so `2001:DB8:0::1` and `2001:db8::1` compare equal). */
 export function canonicalAddress(address: string): string {
-  // Dotted-quad text that passes isIPv4 (no leading zeros) is already canonical; the
-  // reconcile asks this for every real server, so IPv4 costs nothing and IPv6 is cached.
-  if (isIPv4(address)) return address;
-  let canonical = canonicalV6.get(address);
-  if (canonical === undefined) {
-    const bytes = familyOf(address) === 6 ? parseAddress(address) : undefined;
-    canonical = bytes ? formatAddress(bytes, 6) : address;
-    if (canonicalV6.size >= 100_000) canonicalV6.clear();
-    canonicalV6.set(address, canonical);
-  }
-  return canonical;
+  return lookUp(address).canonical;
 }

@@ -113,6 +113,12 @@ export interface Destination extends Omit<DestinationSpec, 'forwarding'> {
   stats: Stats;
 }
 
+/** A real server's settings as the kernel has them, without counters: what plan() compares. */
+export type DestinationSettings = Omit<
+  Destination,
+  'stats' | 'activeConnections' | 'inactiveConnections' | 'persistentConnections'
+>;
+
 export interface IpvsInfo {
   version: string;
   versionCode: number;

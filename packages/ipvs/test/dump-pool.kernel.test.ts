@@ -65,3 +65,26 @@ describe('list() in the kernel', () => {
     expect(JSON.parse(direct.full)).toHaveLength(SERVICES);
   });
 });
+
+describe('listSettings() in the kernel', () => {
+  it('reads every field plan() compares exactly as list() does, for a table of every kind', async () => {
+    const table = await lab.host('settings');
+    const fixture = fileURLToPath(new URL('./fixtures/settings-local.mjs', import.meta.url));
+    const { stdout } = await table.node(fixture, [], 120_000);
+    const r = JSON.parse(stdout) as { path: string; failed: string[]; fromSettings: unknown[]; fromList: unknown[] };
+    expect(r.failed).toEqual([]);
+    expect(r.path).toBe('direct');
+    expect(r.fromList).toHaveLength(7);
+    expect(r.fromSettings).toEqual(r.fromList);
+    // The kinds the socket options cannot show came through netlink with their details.
+    const tunnelled = r.fromSettings.find((s) => (s as { port?: number }).port === 443) as {
+      destinations: { tunnel?: unknown; family: number }[];
+    };
+    expect(tunnelled.destinations.map((d) => d.family).sort()).toEqual([4, 6]);
+    expect(tunnelled.destinations.find((d) => d.family === 4)?.tunnel).toEqual({
+      type: 'gue',
+      port: 6080,
+      checksum: 'csum',
+    });
+  });
+});

@@ -142,17 +142,21 @@ export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
 // IPv4 addresses as strings, shared: a table of 100,000 real servers has few distinct ones.
 const ipv4Strings = new Map<number, string>();
 
-function address(v: AttrView, type: number, family: Family): string {
-  const at = v.offsetOf(type, family === 4 ? 4 : 16);
-  if (at < 0) return formatAddress(new Uint8Array(16), family);
-  if (family === 6) return formatAddress(v.buf, 6, at);
-  const n = v.buf.readUInt32BE(at);
+/** The text of the IPv4 address at `buf[at]` (network order), shared between entries. */
+export function ipv4Text(buf: Buffer, at: number): string {
+  const n = buf.readUInt32BE(at);
   let text = ipv4Strings.get(n);
   if (text === undefined) {
-    text = formatAddress(v.buf, 4, at);
+    text = formatAddress(buf, 4, at);
     if (ipv4Strings.size < 65536) ipv4Strings.set(n, text);
   }
   return text;
+}
+
+function address(v: AttrView, type: number, family: Family): string {
+  const at = v.offsetOf(type, family === 4 ? 4 : 16);
+  if (at < 0) return formatAddress(new Uint8Array(16), family);
+  return family === 6 ? formatAddress(v.buf, 6, at) : ipv4Text(v.buf, at);
 }
 
 const PROTOCOLS = new Map<number, Protocol>(Object.entries(IPPROTO).map(([name, n]) => [n, name as Protocol]));
@@ -193,7 +197,7 @@ export function decodeService(m: AttrView): Service {
 }
 
 const FORWARDING: Record<Forwarding, number> = { nat: FwdMethod.MASQ, dr: FwdMethod.DROUTE, tun: FwdMethod.TUNNEL };
-const FORWARDING_NAMES = new Map<number, Destination['forwarding']>([
+export const FORWARDING_NAMES: ReadonlyMap<number, Destination['forwarding']> = new Map([
   [FwdMethod.MASQ, 'nat'],
   [FwdMethod.DROUTE, 'dr'],
   [FwdMethod.TUNNEL, 'tun'],

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { errnoName, IpvsError } from '../errors.js';
+import { EAGAIN, EINTR, type Libc, loadLibc, type Pointer } from '../native/libc.js';
 import { NETLINK_GENERIC } from './message.js';
 
 /**
@@ -27,8 +27,6 @@ const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
-const EAGAIN = 11;
-const EINTR = 4;
 
 /** Datagrams read by one recvmmsg(2): the kernel makes dump parts of at most 32 KiB. */
 const SLOTS = 8;
@@ -40,51 +38,6 @@ const MSG_IOV = 16;
 const MSG_IOVLEN = 24;
 const MSG_FLAGS = 48;
 const MSG_LEN = 56;
-
-type Pointer = object;
-
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => number };
-  alloc(type: string, count: number): Pointer;
-  free(pointer: Pointer): void;
-  view(pointer: Pointer, length: number): ArrayBuffer;
-  address(pointer: Pointer): bigint;
-  errno(): number;
-}
-
-interface Libc {
-  koffi: Koffi;
-  socket(domain: number, type: number, protocol: number): number;
-  send(fd: number, buf: Buffer, length: number, flags: number): number;
-  recvmmsg(fd: number, headers: Pointer, vlen: number, flags: number, timeout: null): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
-  close(fd: number): number;
-}
-
-let libc: Libc | Error | undefined;
-
-/** libc, loaded on first use; an Error when this platform cannot have it. */
-function loadLibc(): Libc | Error {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
-    // The message headers below are laid out for 64-bit little-endian Linux.
-    if (process.arch !== 'x64' && process.arch !== 'arm64') throw new Error(`unsupported architecture ${process.arch}`);
-    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      koffi,
-      socket: lib.func('int socket(int, int, int)'),
-      send: lib.func('intptr_t send(int, void *, uintptr_t, int)'),
-      recvmmsg: lib.func('int recvmmsg(int, void *, unsigned int, int, void *)'),
-      setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
-      close: lib.func('int close(int)'),
-    } as Libc;
-  } catch (error) {
-    libc = error instanceof Error ? error : new Error(String(error));
-  }
-  return libc;
-}
 
 /** Why direct sockets cannot be had here, or undefined when they can. */
 export function directSocketUnavailable(): string | undefined {
@@ -103,13 +56,13 @@ export class DirectSocket {
   private constructor(lib: Libc, fd: number) {
     this.lib = lib;
     this.fd = fd;
-    const { koffi } = lib;
-    this.data = koffi.alloc('uint8_t', SLOTS * SLOT_BYTES);
-    this.headers = koffi.alloc('uint8_t', SLOTS * (MMSGHDR_BYTES + IOVEC_BYTES));
-    this.bytes = Buffer.from(koffi.view(this.data, SLOTS * SLOT_BYTES));
-    this.meta = new DataView(koffi.view(this.headers, SLOTS * (MMSGHDR_BYTES + IOVEC_BYTES)));
-    const dataAt = koffi.address(this.data);
-    const headersAt = koffi.address(this.headers);
+    this.data = lib.alloc(SLOTS * SLOT_BYTES);
+    this.headers = lib.alloc(SLOTS * (MMSGHDR_BYTES + IOVEC_BYTES));
+    this.bytes = lib.view(this.data, SLOTS * SLOT_BYTES);
+    const headers = lib.view(this.headers, SLOTS * (MMSGHDR_BYTES + IOVEC_BYTES));
+    this.meta = new DataView(headers.buffer, headers.byteOffset, headers.byteLength);
+    const dataAt = lib.address(this.data);
+    const headersAt = lib.address(this.headers);
     for (let i = 0; i < SLOTS; i++) {
       const iov = SLOTS * MMSGHDR_BYTES + i * IOVEC_BYTES;
       this.meta.setBigUint64(iov, dataAt + BigInt(i * SLOT_BYTES), true);
@@ -128,7 +81,7 @@ export class DirectSocket {
       });
     }
     const fd = lib.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_GENERIC);
-    if (fd < 0) throw systemError('socket', lib.koffi.errno());
+    if (fd < 0) throw systemError('socket', lib.errno());
     const size = Buffer.alloc(4);
     size.writeInt32LE(bufferBytes);
     // Best effort, as the `netlink` package does: the kernel caps both at net.core.*mem_max.
@@ -146,7 +99,7 @@ export class DirectSocket {
     for (;;) {
       const sent = this.lib.send(this.fd, datagram, datagram.length, 0);
       if (sent === datagram.length) return;
-      const errno = sent < 0 ? this.lib.koffi.errno() : 0;
+      const errno = sent < 0 ? this.lib.errno() : 0;
       if (errno === EINTR) continue;
       throw sent < 0
         ? systemError('send', errno)
@@ -162,9 +115,9 @@ export class DirectSocket {
     if (this.fd < 0) throw new IpvsError('IPVS_TRANSPORT', 'connection closed');
     let count: number;
     do count = this.lib.recvmmsg(this.fd, this.headers, SLOTS, MSG_DONTWAIT, null);
-    while (count < 0 && this.lib.koffi.errno() === EINTR);
+    while (count < 0 && this.lib.errno() === EINTR);
     if (count < 0) {
-      const errno = this.lib.koffi.errno();
+      const errno = this.lib.errno();
       if (errno === EAGAIN) return 0;
       throw systemError('recvmmsg', errno);
     }
@@ -183,8 +136,8 @@ export class DirectSocket {
     if (this.fd < 0) return;
     this.lib.close(this.fd);
     this.fd = -1;
-    this.lib.koffi.free(this.data);
-    this.lib.koffi.free(this.headers);
+    this.lib.free(this.data);
+    this.lib.free(this.headers);
   }
 }
 

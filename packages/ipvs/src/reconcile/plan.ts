@@ -1,8 +1,8 @@
-import type { ServiceWithDestinations } from '../client.js';
+import type { ServiceWithSettings } from '../client.js';
 import { invalid } from '../errors.js';
 import { serviceFlags } from '../kernel/codec.js';
 import type { Operation } from '../operations.js';
-import type { Destination, DestinationSpec, Family, ServiceSpec } from '../types.js';
+import type { DestinationSettings, DestinationSpec, Family, ServiceSpec } from '../types.js';
 import { validateDestination, validateService } from '../validate.js';
 import { destinationId, keyOf, serviceId } from './keys.js';
 
@@ -49,20 +49,38 @@ function serviceSettings(s: ServiceSpec, family: Family) {
   };
 }
 
-function destinationSettings(d: DestinationSpec | Destination) {
-  // Normalized as the kernel reports it: tun without options is ipip, gue/gre default to no checksum.
-  let tunnel = '';
-  if (d.forwarding === 'tun') {
-    const t = d.tunnel ?? { type: 'ipip' as const };
-    tunnel = t.type === 'ipip' ? 'ipip' : `${t.type}:${t.port ?? 0}/${t.checksum ?? 'none'}`;
-  }
+/** Normalized as the kernel reports it: tun without options is ipip, gue/gre default to no checksum. */
+function tunnelOf(d: DestinationSpec | DestinationSettings): string {
+  if (d.forwarding !== 'tun') return '';
+  const t = d.tunnel ?? { type: 'ipip' as const };
+  return t.type === 'ipip' ? 'ipip' : `${t.type}:${t.port ?? 0}/${t.checksum ?? 'none'}`;
+}
+
+function destinationSettings(d: DestinationSpec | DestinationSettings) {
   return {
     forwarding: d.forwarding ?? 'dr',
     weight: d.weight ?? 1,
     upperThreshold: d.upperThreshold ?? 0,
     lowerThreshold: d.lowerThreshold ?? 0,
-    tunnel,
+    tunnel: tunnelOf(d),
   };
+}
+
+/** The changes of one real server, or undefined; compared field by field first, as most are equal. */
+function destinationChanges(
+  have: DestinationSettings,
+  want: DestinationSpec,
+): Record<string, [unknown, unknown]> | undefined {
+  if (
+    have.forwarding === (want.forwarding ?? 'dr') &&
+    have.weight === (want.weight ?? 1) &&
+    have.upperThreshold === (want.upperThreshold ?? 0) &&
+    have.lowerThreshold === (want.lowerThreshold ?? 0) &&
+    (have.forwarding !== 'tun' || tunnelOf(have) === tunnelOf(want))
+  ) {
+    return undefined;
+  }
+  return diff(destinationSettings(have), destinationSettings(want));
 }
 
 function diff<T extends Record<string, unknown>>(before: T, after: T): Record<string, [unknown, unknown]> | undefined {
@@ -81,7 +99,7 @@ function diff<T extends Record<string, unknown>>(before: T, after: T): Record<st
  */
 export function plan(
   desired: readonly DesiredService[],
-  actual: readonly ServiceWithDestinations[],
+  actual: readonly ServiceWithSettings[],
   options: PlanOptions = {},
 ): Plan {
   const seen = new Set<string>();
@@ -135,7 +153,7 @@ export function plan(
         destAdds.push({ operation: { op: 'add-destination', service: key, destination: d } });
         continue;
       }
-      const destChanges = diff(destinationSettings(current), destinationSettings(d));
+      const destChanges = destinationChanges(current, d);
       if (destChanges)
         destEdits.push({ operation: { op: 'edit-destination', service: key, destination: d }, changes: destChanges });
     }
