@@ -263,20 +263,7 @@ export class IpvsClient {
   /** The whole table: every service with its destinations (a GET_DEST dump per service). */
   async list(): Promise<ServiceWithDestinations[]> {
     const table: ServiceWithDestinations[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
-    // Decoded where each reply was received; a few views reused for the whole table.
-    const top = new AttrView();
-    const dest = new AttrView();
-    const stats = new AttrView();
-    await this.visitDumps(
-      table.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
-      'list destinations',
-      Cmd.GET_DEST,
-      (index, buf, start, end) => {
-        const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.DEST, dest);
-        const service = table[index] as ServiceWithDestinations;
-        if (m) service.destinations.push(decodeDestination(m, service.family, stats));
-      },
-    );
+    await this.dumpDestinationsInto(table);
     return table;
   }
 
@@ -305,20 +292,26 @@ export class IpvsClient {
     } else {
       viaNetlink.push(...table);
     }
+    await this.dumpDestinationsInto(viaNetlink);
+    return table;
+  }
+
+  /** Fills in the real servers of these services (with their counters), a GET_DEST dump each. */
+  private async dumpDestinationsInto(services: readonly ServiceWithSettings[]): Promise<void> {
+    // Decoded where each reply was received; a few views reused for the whole table.
     const top = new AttrView();
     const dest = new AttrView();
     const stats = new AttrView();
     await this.visitDumps(
-      viaNetlink.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
+      services.map((s) => this.req(Cmd.GET_DEST, [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(s) }])),
       'list destinations',
       Cmd.GET_DEST,
       (index, buf, start, end) => {
         const m = top.reset(buf, start + GENL_HDRLEN, end).nestedInto(CmdAttr.DEST, dest);
-        const service = viaNetlink[index] as ServiceWithSettings;
+        const service = services[index] as ServiceWithSettings;
         if (m) service.destinations.push(decodeDestination(m, service.family, stats));
       },
     );
-    return table;
   }
 
   private async visitDumps(requests: GenlRequest[], what: string, cmd: number, visit: ReplyVisitor): Promise<void> {
