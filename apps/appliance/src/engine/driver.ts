@@ -62,7 +62,12 @@ export interface PartDriver {
   probe(): Promise<ProbeResult>;
   /** Idempotent; minimal changes; returns human-readable lines of what changed. */
   apply(input: DesiredInput): Promise<PartApplyResult>;
-  observe(): Promise<Map<string, ServerObservation>>;
+  /**
+   * What the part sees of every real server. `afterApply`: asked right after an apply, so
+   * that the status shows what it changed; a driver that knows what it applied may answer
+   * from its last reading with that applied (weights), instead of reading everything again.
+   */
+  observe(options?: { afterApply?: boolean }): Promise<Map<string, ServerObservation>>;
   /**
    * Optional: compare the host with the last applied state and put back what was changed
    * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.

@@ -345,7 +345,7 @@ export class ApplianceEngine implements Engine {
     // the counters and weights are read again too, as the apply changed them.
     setImmediate(() => {
       this.emitStatus(true);
-      if ((this.options.observeIntervalMs ?? 2000) > 0 && this.started) void this.refreshObservations();
+      if ((this.options.observeIntervalMs ?? 2000) > 0 && this.started) void this.refreshObservations(true);
     });
     return { version: version.version, parts: this.partList(), changes };
   }
@@ -388,7 +388,7 @@ export class ApplianceEngine implements Engine {
   }
 
   /** Reads connection counters and weights from every available part. */
-  async refreshObservations(): Promise<void> {
+  async refreshObservations(afterApply = false): Promise<void> {
     if (this.observing || !this.version) return;
     this.observing = true;
     try {
@@ -397,7 +397,7 @@ export class ApplianceEngine implements Engine {
         const driver = this.drivers[part];
         if (!driver || !this.probes.get(part)?.available) continue;
         try {
-          for (const [k, v] of await driver.observe()) next.set(k, v);
+          for (const [k, v] of await driver.observe(afterApply ? { afterApply } : undefined)) next.set(k, v);
         } catch {
           // An unreadable part keeps its last figures; its apply status says what is wrong.
           for (const [k, v] of this.observations) if (k.startsWith(`${part}/`)) next.set(k, v);

@@ -144,9 +144,12 @@ const SKELETON_THRESHOLD = 500;
  * which one server keeps. Errors are rare: the plain check gives them, exactly.
  */
 function semantics(config: ApplianceConfig): ReturnType<typeof checkSemantics> {
+  // Indexed loops: for-of allocates an iterator result per item until the code is optimised.
   let skipped = 0;
   for (const layer of LAYERS) {
-    for (const service of config[layer]) {
+    const services = config[layer];
+    for (let i = 0; i < services.length; i++) {
+      const service = services[i] as (typeof services)[number];
       if (checked.has(service)) skipped += Math.max(0, service.realServers.length - 1);
     }
   }
@@ -172,7 +175,10 @@ function semantics(config: ApplianceConfig): ReturnType<typeof checkSemantics> {
 export function validateAgainst(input: unknown, base: ApplianceConfig): ValidationResult {
   const result = validateShared(input, base);
   if (result.ok) {
-    for (const layer of LAYERS) for (const service of result.config[layer]) checked.add(service);
+    for (const layer of LAYERS) {
+      const services = result.config[layer];
+      for (let i = 0; i < services.length; i++) checked.add(services[i] as object);
+    }
   }
   return result;
 }

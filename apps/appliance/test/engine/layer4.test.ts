@@ -204,8 +204,8 @@ describe('layer4 driver (fake IPVS table)', () => {
     });
   });
 
-  async function driverWith(fake: FakeIpvs) {
-    const driver = createLayer4Driver({ open: async () => fake as unknown as IpvsClient });
+  async function driverWith(fake: FakeIpvs, options: { observeMaxAgeMs?: number } = {}) {
+    const driver = createLayer4Driver({ ...options, open: async () => fake as unknown as IpvsClient });
     expect(await driver.probe()).toEqual({ available: true });
     return driver;
   }
@@ -304,6 +304,31 @@ describe('layer4 driver (fake IPVS table)', () => {
     await driver.apply({ ...input(2), config: version(2, dr).config });
     const [drRow] = await driver.connections();
     expect(drRow?.hint).toBe(ARP_HINT);
+  });
+
+  it('right after an apply, observes what it applied from the last reading, without reading the table again', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
+    await driver.apply(input(1));
+    expect((await driver.observe()).get('layer4/web/alpha')?.effectiveWeight).toBe(3);
+    const lists = fake.lists;
+    await driver.apply(input(2, { alpha: { admin: 'drain' }, bravo: { admin: 'offline' } }));
+    const after = await driver.observe({ afterApply: true });
+    expect(fake.lists).toBe(lists);
+    // The new weight, the counters of the reading; an offline server is gone.
+    expect(after.get('layer4/web/alpha')).toEqual({
+      activeConnections: 2,
+      inactiveConnections: 1,
+      bytesIn: 10,
+      bytesOut: 20,
+      effectiveWeight: 0,
+    });
+    expect(after.has('layer4/web/bravo')).toBe(false);
+    expect(after.get('layer4/dns/charlie')?.effectiveWeight).toBe(1);
+    // An ordinary observation (the timer's) reads the kernel, which agrees.
+    const read = await driver.observe();
+    expect(fake.lists).toBe(lists + 1);
+    expect(read).toEqual(after);
   });
 
   it('the very same service under the same states revision is not asked again; a new revision is', async () => {

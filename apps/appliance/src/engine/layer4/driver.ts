@@ -227,6 +227,7 @@ export class Layer4Driver implements PartDriver {
       if (fresh) model.clear();
       for (const id of relevant) model.delete(id);
       for (const s of desired) model.set(serviceId(s), asActual(s));
+      this.observeApplied(relevant, desired);
       for (const label of removed) this.byLabel.delete(label);
       for (const [label, state] of changed) this.byLabel.set(label, state);
       this.servicesCache = undefined;
@@ -280,10 +281,46 @@ export class Layer4Driver implements PartDriver {
     });
   }
 
-  async observe(): Promise<Map<string, ServerObservation>> {
+  /**
+   * The last reading with an apply's services as applied: weights and destinations from
+   * what the kernel acknowledged, counters kept from the reading. So the status shows a
+   * change at once without a dump of the whole table after every apply (with thousands
+   * of services, a dump costs far more than the change).
+   */
+  private observeApplied(relevant: ReadonlySet<string>, desired: readonly DesiredService[]): void {
+    if (this.observed === undefined || relevant.size === 0) return;
+    const before = new Map<string, ServiceWithDestinations>();
+    const table: ServiceWithDestinations[] = [];
+    for (const s of this.observed.table) {
+      const id = serviceId(s);
+      if (relevant.has(id)) before.set(id, s);
+      else table.push(s);
+    }
+    for (const s of desired) {
+      const applied = asActual(s);
+      const read = new Map((before.get(serviceId(s))?.destinations ?? []).map((d) => [destinationId(d), d]));
+      applied.destinations = applied.destinations.map((d) => {
+        const old = read.get(destinationId(d));
+        return old === undefined
+          ? d
+          : {
+              ...d,
+              activeConnections: old.activeConnections,
+              inactiveConnections: old.inactiveConnections,
+              persistentConnections: old.persistentConnections,
+              stats: old.stats,
+            };
+      });
+      table.push(applied);
+    }
+    this.observed = { at: this.observed.at, table };
+  }
+
+  async observe(options: { afterApply?: boolean } = {}): Promise<Map<string, ServerObservation>> {
     const maxAge = this.options.observeMaxAgeMs ?? 1000;
-    const table =
-      this.observed && Date.now() - this.observed.at < maxAge ? this.observed.table : (await this.read()).table;
+    // After an apply, the reading (however old: the timer reads again) with the apply in it.
+    const fresh = this.observed && (options.afterApply || Date.now() - this.observed.at < maxAge);
+    const table = fresh && this.observed ? this.observed.table : (await this.read()).table;
     const out = new Map<string, ServerObservation>();
     const owners = this.owners();
     for (const service of table) {
