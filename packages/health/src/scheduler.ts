@@ -1,4 +1,11 @@
-import type { CheckDefinition, CheckType, NormalizedTarget, TargetDefinition, TargetState } from './checks.js';
+import type {
+  CheckDefinition,
+  CheckType,
+  NormalizedTarget,
+  ScheduleEntry,
+  TargetDefinition,
+  TargetState,
+} from './checks.js';
 import { type Clock, systemClock } from './clock.js';
 import { HealthError } from './errors.js';
 import type { CheckExecutor, CheckRequest } from './executor.js';
@@ -13,7 +20,7 @@ import {
   timedOut,
 } from './result.js';
 import { stableKey } from './stable-key.js';
-import { LatencyRecorder, type LatencyStats, SampleStore } from './stats.js';
+import { type LatencyStats, SampleStore } from './stats.js';
 import { validateTarget } from './validate.js';
 import { TickWheel, type WheelItem } from './wheel.js';
 
@@ -119,17 +126,19 @@ class Probe implements WheelItem {
   queued = false;
   lastStart = Number.NaN;
   private round = 0;
-  private readonly cycle: number;
-  /** One request per schedule entry, built once: a run allocates as little as it can. */
-  private readonly requests: CheckRequest[];
-  private readonly rounds: number[];
+  /**
+   * The request of a single-check schedule (the common case: no array per probe), else one
+   * request per schedule entry; built once, so a run allocates as little as it can.
+   */
+  private readonly requests: CheckRequest | CheckRequest[];
 
   constructor(
     readonly key: string,
     readonly target: NormalizedTarget,
+    /** Its definition's number in the scheduler's `Definitions`. */
+    readonly definition: number,
   ) {
-    this.cycle = target.schedule.reduce((n, e) => n + e.rounds, 0);
-    this.requests = target.schedule.map((entry) =>
+    const requests = target.schedule.map((entry) =>
       Object.freeze({
         check: entry.check,
         address: target.address,
@@ -139,16 +148,18 @@ class Probe implements WheelItem {
         timeoutMs: target.timeoutMs,
       }),
     );
-    this.rounds = target.schedule.map((entry) => entry.rounds);
+    this.requests = requests.length === 1 ? (requests[0] as CheckRequest) : requests;
   }
 
   nextRequest(): CheckRequest {
     const requests = this.requests;
-    // A single-check schedule (the common case) needs no walk over the cycle.
-    if (requests.length === 1) return requests[0] as CheckRequest;
-    let position = this.round++ % this.cycle;
+    if (!Array.isArray(requests)) return requests;
+    const schedule = this.target.schedule;
+    let cycle = 0;
+    for (const entry of schedule) cycle += entry.rounds;
+    let position = this.round++ % cycle;
     for (let i = 0; i < requests.length; i++) {
-      const rounds = this.rounds[i] as number;
+      const rounds = (schedule[i] as ScheduleEntry).rounds;
       if (position < rounds) return requests[i] as CheckRequest;
       position -= rounds;
     }
@@ -200,7 +211,8 @@ class Subscription {
   lastCheck: CheckType | undefined;
   weight: number | undefined;
   admin: AgentAdminState | undefined;
-  readonly stats: LatencyRecorder;
+  /** Its latency statistics in the scheduler's `SampleStore`. */
+  readonly ring: number;
 
   constructor(
     public target: NormalizedTarget,
@@ -210,23 +222,84 @@ class Subscription {
   ) {
     this.state = target.initialState;
     this.since = now;
-    this.stats = new LatencyRecorder(samples);
+    this.ring = samples.allocate();
   }
 }
 
+/**
+ * What targets share beyond their address and ports: the schedule, its timing and (for
+ * external checks) the ports they are given. Interned: thousands of targets with one check
+ * definition hold one frozen schedule and one number, not a copy and a long key each.
+ */
+class Definitions {
+  private readonly byKey = new Map<string, number>();
+  private readonly entries: Array<Definition | undefined> = [];
+  private readonly free: number[] = [];
+
+  /**
+   * The number of the target's definition, and its schedule: the definition's shared one
+   * when equal (checks given the port the target has anyway make the same run, but keep
+   * their own schedule).
+   */
+  acquire(t: NormalizedTarget): { id: number; schedule: ScheduleEntry[] } {
+    const external = t.schedule.some((e) => e.check.type === 'external');
+    const key = stableKey({
+      // External checks see the real and virtual ports as arguments; others only the port they
+      // use, which the run's key holds.
+      r: external ? t.port : undefined,
+      v: external ? t.virtual : undefined,
+      s: t.schedule.map((e) => ({ c: { ...e.check, port: undefined }, n: e.rounds })),
+      i: t.intervalMs,
+      d: t.downIntervalMs,
+      t: t.timeoutMs,
+    });
+    const scheduleKey = stableKey(t.schedule);
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.entries.length;
+      this.entries[id] = { key, scheduleKey, schedule: deepFreeze(t.schedule), probes: 0 };
+      this.byKey.set(key, id);
+    }
+    const entry = this.entries[id] as Definition;
+    return { id, schedule: entry.scheduleKey === scheduleKey ? (entry.schedule as ScheduleEntry[]) : t.schedule };
+  }
+
+  use(id: number): void {
+    (this.entries[id] as { probes: number }).probes++;
+  }
+
+  /** One run fewer uses it; forgotten when none does. */
+  release(id: number): void {
+    const entry = this.entries[id];
+    if (entry === undefined || --entry.probes > 0) return;
+    this.byKey.delete(entry.key);
+    this.entries[id] = undefined;
+    this.free.push(id);
+  }
+}
+
+interface Definition {
+  key: string;
+  scheduleKey: string;
+  schedule: readonly ScheduleEntry[];
+  /** Runs using it. */
+  probes: number;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Targets whose runs would send exactly the same packets share one run. */
-function probeKey(t: NormalizedTarget): string {
-  const external = t.schedule.some((e) => e.check.type === 'external');
-  return stableKey({
-    a: t.address,
-    // External checks see the real and virtual ports as arguments; others only the port they use.
-    r: external ? t.port : undefined,
-    v: external ? t.virtual : undefined,
-    s: t.schedule.map((e) => ({ c: { ...e.check, port: undefined }, p: checkPort(e.check, t.port), n: e.rounds })),
-    i: t.intervalMs,
-    d: t.downIntervalMs,
-    t: t.timeoutMs,
-  });
+function probeKey(t: NormalizedTarget, definition: number): string {
+  const parts: Array<string | number> = [t.address, definition];
+  for (const e of t.schedule) parts.push(checkPort(e.check, t.port) ?? '');
+  // join makes one flat string; concatenation would keep a tree of parts per key.
+  return parts.join(' ');
 }
 
 /**
@@ -243,6 +316,7 @@ export class Scheduler {
   private readonly targets = new Map<string, Subscription>();
   private readonly probes = new Map<string, Probe>();
   private readonly samples = new SampleStore();
+  private readonly definitions = new Definitions();
   private readonly queue = new Set<Probe>();
   /** Replaced, never mutated, on (un)subscribe: emitting walks an array without an iterator object. */
   private listeners: { [K in keyof SchedulerEvents]: ReadonlyArray<(event: SchedulerEvents[K]) => void> } = {
@@ -305,17 +379,19 @@ export class Scheduler {
   set(input: TargetDefinition): void {
     if (this.stopped) throw new HealthError('HEALTH_STOPPED', 'the scheduler is stopped');
     const target = validateTarget(input);
-    const key = probeKey(target);
+    const { id: definition, schedule } = this.definitions.acquire(target);
+    target.schedule = schedule;
+    const key = probeKey(target, definition);
     const existing = this.targets.get(target.id);
     if (existing) {
       existing.target = target;
       if (existing.probe.key === key) return;
       this.detach(existing);
-      existing.probe = this.probeFor(key, target);
+      existing.probe = this.probeFor(key, target, definition);
       existing.probe.add(existing);
       return;
     }
-    const probe = this.probeFor(key, target);
+    const probe = this.probeFor(key, target, definition);
     const sub = new Subscription(target, probe, this.clock.now(), this.samples);
     probe.add(sub);
     this.targets.set(target.id, sub);
@@ -327,7 +403,7 @@ export class Scheduler {
     if (!sub) return false;
     this.targets.delete(id);
     this.detach(sub);
-    sub.stats.release();
+    this.samples.release(sub.ring);
     return true;
   }
 
@@ -350,7 +426,7 @@ export class Scheduler {
     this.stopped = true;
     for (const sub of [...this.targets.values()]) {
       this.detach(sub);
-      sub.stats.release();
+      this.samples.release(sub.ring);
     }
     this.targets.clear();
     this.wheel.stop();
@@ -371,14 +447,15 @@ export class Scheduler {
       weight: s.weight,
       admin: s.admin,
       sharedBy: s.probe.size,
-      stats: s.stats.read(),
+      stats: this.samples.read(s.ring),
     };
   }
 
-  private probeFor(key: string, target: NormalizedTarget): Probe {
+  private probeFor(key: string, target: NormalizedTarget, definition: number): Probe {
     let probe = this.probes.get(key);
     if (probe) return probe;
-    probe = new Probe(key, target);
+    probe = new Probe(key, target, definition);
+    this.definitions.use(definition);
     this.probes.set(key, probe);
     const window = Math.min(target.intervalMs, this.warmupMs ?? target.intervalMs);
     this.wheel.schedule(probe, Math.floor(this.random() * window));
@@ -390,6 +467,7 @@ export class Scheduler {
     probe.delete(sub);
     if (probe.size > 0) return;
     this.probes.delete(probe.key);
+    this.definitions.release(probe.definition);
     this.wheel.cancel(probe);
     if (probe.queued) this.queue.delete(probe);
     probe.queued = false;
@@ -523,7 +601,7 @@ export class Scheduler {
 
   private apply(sub: Subscription, check: CheckDefinition, result: CheckResult, latencyMs: number, at: number): void {
     const t = sub.target;
-    sub.stats.record(result.ok, latencyMs);
+    this.samples.record(sub.ring, result.ok, latencyMs);
     sub.lastResult = result;
     sub.lastCheck = check.type;
     if (result.ok) {

@@ -17,24 +17,47 @@ export interface LatencyStats {
 
 /** Successful checks kept for the percentiles. */
 const WINDOW = 64;
-/** Rings per chunk: one 64 KiB typed array serves 256 targets. */
+/** Rings per chunk: one 64 KiB typed array of samples (and one of counters) serves 256 targets. */
 const CHUNK = 256;
+/** Counters per ring, in a Float64Array beside the samples. */
+const CHECKS = 0;
+const FAILURES = 1;
+const SAMPLES = 2;
+const SUM = 3;
+const MIN = 4;
+const MAX = 5;
+const LAST = 6;
+const NEXT = 7;
+const COUNTERS = 8;
 
 /**
- * The sample rings of many recorders, in a few large Float32Arrays: a ring of its own per
- * target would cost a typed array object and an off-heap backing store each (about
- * 700 bytes for 64 doubles). Float32 keeps latencies to well under a microsecond.
+ * The latency statistics of many targets, in a few large typed arrays: a ring of 64 samples
+ * and 8 counters per target. An object or typed array of its own per target would cost a
+ * JS object, boxed numbers and (for a typed array) an off-heap backing store each, and a
+ * target's state would be copied by the young generation's collector when it is added
+ * (growing that generation, which V8 then keeps). Float32 keeps latencies to well under a
+ * microsecond.
  */
 export class SampleStore {
   private readonly chunks: Float32Array[] = [];
+  private readonly counters: Float64Array[] = [];
   private readonly free: number[] = [];
   private next = 0;
 
+  /** A ring with its counters at zero. */
   allocate(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    const ring = this.next++;
-    if (Math.floor(ring / CHUNK) >= this.chunks.length) this.chunks.push(new Float32Array(CHUNK * WINDOW));
+    let ring = this.free.pop();
+    if (ring === undefined) {
+      ring = this.next++;
+      if (Math.floor(ring / CHUNK) >= this.chunks.length) {
+        this.chunks.push(new Float32Array(CHUNK * WINDOW));
+        this.counters.push(new Float64Array(CHUNK * COUNTERS));
+      }
+    }
+    const c = this.counters[Math.floor(ring / CHUNK)] as Float64Array;
+    const at = (ring % CHUNK) * COUNTERS;
+    c.fill(0, at, at + COUNTERS);
+    c[MIN + at] = Number.POSITIVE_INFINITY;
     return ring;
   }
 
@@ -42,35 +65,56 @@ export class SampleStore {
     this.free.push(ring);
   }
 
-  /** The array holding `ring`, and where in it the ring starts. */
-  chunk(ring: number): Float32Array {
-    return this.chunks[Math.floor(ring / CHUNK)] as Float32Array;
+  record(ring: number, ok: boolean, latencyMs: number): void {
+    const chunk = Math.floor(ring / CHUNK);
+    const c = this.counters[chunk] as Float64Array;
+    const at = (ring % CHUNK) * COUNTERS;
+    c[CHECKS + at] = (c[CHECKS + at] as number) + 1;
+    if (!ok) {
+      c[FAILURES + at] = (c[FAILURES + at] as number) + 1;
+      return;
+    }
+    c[SAMPLES + at] = (c[SAMPLES + at] as number) + 1;
+    c[SUM + at] = (c[SUM + at] as number) + latencyMs;
+    c[LAST + at] = latencyMs;
+    if (latencyMs < (c[MIN + at] as number)) c[MIN + at] = latencyMs;
+    if (latencyMs > (c[MAX + at] as number)) c[MAX + at] = latencyMs;
+    const next = c[NEXT + at] as number;
+    (this.chunks[chunk] as Float32Array)[(ring % CHUNK) * WINDOW + next] = latencyMs;
+    c[NEXT + at] = next === WINDOW - 1 ? 0 : next + 1;
   }
 
-  offset(ring: number): number {
-    return (ring % CHUNK) * WINDOW;
+  read(ring: number): LatencyStats {
+    const chunk = Math.floor(ring / CHUNK);
+    const c = this.counters[chunk] as Float64Array;
+    const at = (ring % CHUNK) * COUNTERS;
+    const samples = c[SAMPLES + at] as number;
+    const n = Math.min(samples, WINDOW);
+    const base = (ring % CHUNK) * WINDOW;
+    const ringSamples = (this.chunks[chunk] as Float32Array).subarray(base, base + n);
+    const sorted = Array.from(ringSamples).sort((a, b) => a - b);
+    const pct = (p: number) => (n === 0 ? undefined : sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]);
+    return {
+      checks: c[CHECKS + at] as number,
+      failures: c[FAILURES + at] as number,
+      samples,
+      lastMs: samples ? c[LAST + at] : undefined,
+      minMs: samples ? c[MIN + at] : undefined,
+      maxMs: samples ? c[MAX + at] : undefined,
+      meanMs: samples ? (c[SUM + at] as number) / samples : undefined,
+      p50Ms: pct(50),
+      p95Ms: pct(95),
+      p99Ms: pct(99),
+    };
   }
 }
 
-/** Running counters plus a ring of recent samples in a shared store: constant memory per target. */
+/** One target's statistics in a store (its own by default). */
 export class LatencyRecorder {
-  private checks = 0;
-  private failures = 0;
-  private samples = 0;
-  private sum = 0;
-  private min = Number.POSITIVE_INFINITY;
-  private max = 0;
-  /** NaN until the first success: a number field stays unboxed, an `undefined` one would not. */
-  private last = Number.NaN;
   private readonly ring: number;
-  private readonly buffer: Float32Array;
-  private readonly base: number;
-  private next = 0;
 
   constructor(private readonly store: SampleStore = new SampleStore()) {
     this.ring = store.allocate();
-    this.buffer = store.chunk(this.ring);
-    this.base = store.offset(this.ring);
   }
 
   /** Returns the ring to the store; the recorder must not be used afterwards. */
@@ -79,35 +123,10 @@ export class LatencyRecorder {
   }
 
   record(ok: boolean, latencyMs: number): void {
-    this.checks++;
-    if (!ok) {
-      this.failures++;
-      return;
-    }
-    this.samples++;
-    this.sum += latencyMs;
-    this.last = latencyMs;
-    if (latencyMs < this.min) this.min = latencyMs;
-    if (latencyMs > this.max) this.max = latencyMs;
-    this.buffer[this.base + this.next] = latencyMs;
-    this.next = this.next === WINDOW - 1 ? 0 : this.next + 1;
+    this.store.record(this.ring, ok, latencyMs);
   }
 
   read(): LatencyStats {
-    const n = Math.min(this.samples, WINDOW);
-    const sorted = Array.from(this.buffer.subarray(this.base, this.base + n)).sort((a, b) => a - b);
-    const pct = (p: number) => (n === 0 ? undefined : sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]);
-    return {
-      checks: this.checks,
-      failures: this.failures,
-      samples: this.samples,
-      lastMs: this.samples ? this.last : undefined,
-      minMs: this.samples ? this.min : undefined,
-      maxMs: this.samples ? this.max : undefined,
-      meanMs: this.samples ? this.sum / this.samples : undefined,
-      p50Ms: pct(50),
-      p95Ms: pct(95),
-      p99Ms: pct(99),
-    };
+    return this.store.read(this.ring);
   }
 }

@@ -205,6 +205,19 @@ describe('Scheduler: sharing, changes, events, snapshot', () => {
     expect(scheduler.load.runs).toBe(3);
   });
 
+  it('keeps runs apart when a definition no run uses any more is forgotten and another takes its place', async () => {
+    const { clock, executor, scheduler } = setup();
+    scheduler.set(target({ id: 'a', intervalMs: 1000 }));
+    scheduler.remove('a');
+    // Same server and port, new definitions: neither may join the other's run.
+    scheduler.set(target({ id: 'b', intervalMs: 2000 }));
+    scheduler.set(target({ id: 'c', intervalMs: 1000 }));
+    await clock.advance(2000);
+    expect(scheduler.load.runs).toBe(2);
+    expect(scheduler.get('b')?.sharedBy).toBe(1);
+    expect(executor.calls).toHaveLength(2 + 3); // b at 0 and 2000, c at 0, 1000 and 2000
+  });
+
   it('changes a target at run time, keeping its state, without touching the others', async () => {
     const { clock, executor, scheduler, transitions } = setup();
     scheduler.set(target({ id: 'a', address: '192.0.2.1', rise: 1 }));
