@@ -54,7 +54,9 @@ async function readPhase() {
   // Only the count is kept: a process holding two tables would collect garbage slower.
   const count = (table) => table.reduce((n, s) => n + s.destinations.length, 0);
   const listed = await time(async () => count(await client.list()));
-  const noop = await time(async () => plan(desired, await client.listSettings()));
+  // A reconcile daemon's rounds: three no-op reconciles one after another.
+  const noops = [];
+  for (let i = 0; i < 3; i++) noops.push(await time(async () => plan(desired, await client.listSettings())));
   const noopFromList = await time(async () => plan(desired, await client.list()));
   const warmList = await time(async () => count(await client.list()));
   // The same through the `netlink` package's sockets (4, the pool's default): what the
@@ -74,12 +76,12 @@ async function readPhase() {
   client.close();
   const destinations = listed.value;
   if (destinations !== SERVICES * DESTS) throw new Error(`list() found ${destinations} destinations`);
-  for (const p of [noop, noopFromList]) {
+  for (const p of [...noops, noopFromList]) {
     if (p.value.items.length !== 0) throw new Error(`a no-op plan has ${p.value.items.length} items`);
   }
   return {
     oursListMs: listed.ms,
-    oursNoopWarmMs: noop.ms,
+    oursNoopWarmMs: noops.map((n) => n.ms),
     oursNoopFromListMs: noopFromList.ms,
     oursListWarmMs: warmList.ms,
     oursListWarmPackageMs: warmListPackage.ms,

@@ -79,6 +79,7 @@ export interface DestinationSpec {
   tunnel?: TunnelSpec;
 }
 
+/** Counters; entries whose counters are all zero share one frozen object. */
 export interface Stats {
   connections: bigint;
   inPackets: bigint;

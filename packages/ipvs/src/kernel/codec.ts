@@ -121,21 +121,63 @@ export function serviceAttrs(spec: ServiceSpec): Attr[] {
 
 const ZERO = 0n;
 
+/**
+ * The counters of an idle entry (all zero: a standby node, a quiet service), one frozen
+ * object shared by all of them: a table of 100,000 real servers then holds one instead of
+ * 100,000, and in a kernel where each fresh page costs a fault that is a large part of a
+ * first read.
+ */
+const IDLE: Stats = Object.freeze({
+  connections: ZERO,
+  inPackets: ZERO,
+  outPackets: ZERO,
+  inBytes: ZERO,
+  outBytes: ZERO,
+  connectionRate: 0,
+  inPacketRate: 0,
+  outPacketRate: 0,
+  inByteRate: 0,
+  outByteRate: 0,
+});
+
 export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
+  if (v === undefined) return IDLE;
   // STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
-  const big = (t: number) => (v === undefined ? ZERO : wide ? (v.u64(t) ?? ZERO) : BigInt(v.u32(t) ?? 0));
-  const rate = (t: number) => (v === undefined ? 0 : ((wide ? v.u64Number(t) : v.u32(t)) ?? 0));
+  const connections = wide ? (v.u64(StatsAttr.CONNS) ?? ZERO) : BigInt(v.u32(StatsAttr.CONNS) ?? 0);
+  const inPackets = wide ? (v.u64(StatsAttr.INPKTS) ?? ZERO) : BigInt(v.u32(StatsAttr.INPKTS) ?? 0);
+  const outPackets = wide ? (v.u64(StatsAttr.OUTPKTS) ?? ZERO) : BigInt(v.u32(StatsAttr.OUTPKTS) ?? 0);
+  const inBytes = v.u64(StatsAttr.INBYTES) ?? ZERO;
+  const outBytes = v.u64(StatsAttr.OUTBYTES) ?? ZERO;
+  const connectionRate = (wide ? v.u64Number(StatsAttr.CPS) : v.u32(StatsAttr.CPS)) ?? 0;
+  const inPacketRate = (wide ? v.u64Number(StatsAttr.INPPS) : v.u32(StatsAttr.INPPS)) ?? 0;
+  const outPacketRate = (wide ? v.u64Number(StatsAttr.OUTPPS) : v.u32(StatsAttr.OUTPPS)) ?? 0;
+  const inByteRate = (wide ? v.u64Number(StatsAttr.INBPS) : v.u32(StatsAttr.INBPS)) ?? 0;
+  const outByteRate = (wide ? v.u64Number(StatsAttr.OUTBPS) : v.u32(StatsAttr.OUTBPS)) ?? 0;
+  if (
+    connections === ZERO &&
+    inPackets === ZERO &&
+    outPackets === ZERO &&
+    inBytes === ZERO &&
+    outBytes === ZERO &&
+    connectionRate === 0 &&
+    inPacketRate === 0 &&
+    outPacketRate === 0 &&
+    inByteRate === 0 &&
+    outByteRate === 0
+  ) {
+    return IDLE;
+  }
   return {
-    connections: big(StatsAttr.CONNS),
-    inPackets: big(StatsAttr.INPKTS),
-    outPackets: big(StatsAttr.OUTPKTS),
-    inBytes: v?.u64(StatsAttr.INBYTES) ?? ZERO,
-    outBytes: v?.u64(StatsAttr.OUTBYTES) ?? ZERO,
-    connectionRate: rate(StatsAttr.CPS),
-    inPacketRate: rate(StatsAttr.INPPS),
-    outPacketRate: rate(StatsAttr.OUTPPS),
-    inByteRate: rate(StatsAttr.INBPS),
-    outByteRate: rate(StatsAttr.OUTBPS),
+    connections,
+    inPackets,
+    outPackets,
+    inBytes,
+    outBytes,
+    connectionRate,
+    inPacketRate,
+    outPacketRate,
+    inByteRate,
+    outByteRate,
   };
 }
 

@@ -1,5 +1,4 @@
 import { errnoName, IpvsError } from '../errors.js';
-import { parseAddress } from '../inet.js';
 import { FORWARDING_NAMES, ipv4Text } from '../kernel/codec.js';
 import { FWD_MASK, IPPROTO } from '../kernel/constants.js';
 import type { DestinationSettings, Service } from '../types.js';
@@ -118,10 +117,8 @@ export class IpvsSockopt {
     buf.fill(0, 0, size);
     if (service.fwmark !== undefined) buf.writeUInt32LE(service.fwmark, 12);
     else {
-      const address = parseAddress(service.address ?? '');
-      if (address?.length !== 4) return undefined;
+      if (!writeIpv4(buf, 4, service.address ?? '')) return undefined;
       buf.writeUInt16LE(IPPROTO[service.protocol ?? 'tcp'], 0);
-      buf.set(address, 4);
       buf.writeUInt16BE(service.port ?? 0, 8);
     }
     buf.writeUInt32LE(count + 1, DESTS_NUM);
@@ -165,4 +162,30 @@ export class IpvsSockopt {
       { errno },
     );
   }
+}
+
+/**
+ * Writes dotted-quad text as 4 bytes; false for anything else. The text comes from the
+ * kernel's own listing, formatted by this package, so a plain scan does (no regular
+ * expression and no array per service).
+ */
+function writeIpv4(buf: Buffer, at: number, text: string): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || part > 3) return false;
+      buf[at + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
 }
