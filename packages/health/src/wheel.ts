@@ -11,11 +11,15 @@ export interface WheelItem {
  * process wakes once per tick for a whole batch.
  */
 export class TickWheel<T extends WheelItem> {
-  private readonly buckets = new Map<number, T[]>();
+  private readonly buckets = new Map<number, Bucket<T>>();
   /** Tick numbers with a bucket, as a binary min-heap. */
   private readonly ticks: number[] = [];
-  /** Emptied buckets, reused: a bucket is allocated once, not once per tick. */
-  private readonly spare: T[][] = [];
+  /**
+   * Emptied buckets, reused with their arrays' room: a bucket is allocated once, not once
+   * per tick (an array truncated to 0 would drop its backing store, and one grown again for
+   * each tick would live until its tick, long enough to be promoted as garbage).
+   */
+  private readonly spare: Bucket<T>[] = [];
   /** The tick the timer is armed for (NaN: not armed), and its handle. */
   private armedTick = Number.NaN;
   private armedHandle: unknown;
@@ -38,11 +42,11 @@ export class TickWheel<T extends WheelItem> {
     item.due = tick;
     let bucket = this.buckets.get(tick);
     if (!bucket) {
-      bucket = this.spare.pop() ?? [];
+      bucket = this.spare.pop() ?? { items: [], count: 0 };
       this.buckets.set(tick, bucket);
       this.push(tick);
     }
-    bucket.push(item);
+    bucket.items[bucket.count++] = item;
     this.arm();
   }
 
@@ -55,7 +59,9 @@ export class TickWheel<T extends WheelItem> {
     if (!Number.isNaN(this.armedTick)) this.clock.clearTimer(this.armedHandle);
     this.armedTick = Number.NaN;
     this.armedHandle = undefined;
-    for (const bucket of this.buckets.values()) for (const item of bucket) item.due = undefined;
+    for (const bucket of this.buckets.values()) {
+      for (let i = 0; i < bucket.count; i++) (bucket.items[i] as T).due = undefined;
+    }
     this.buckets.clear();
     this.ticks.length = 0;
   }
@@ -81,13 +87,16 @@ export class TickWheel<T extends WheelItem> {
       const bucket = this.buckets.get(tick);
       if (bucket === undefined) continue;
       this.buckets.delete(tick);
-      for (let i = 0; i < bucket.length; i++) {
-        const item = bucket[i] as T;
+      // An item fired may schedule itself again for this very tick: it goes to a new bucket.
+      for (let i = 0; i < bucket.count; i++) {
+        const item = bucket.items[i] as T;
+        // Its place keeps the array's room but not the item.
+        bucket.items[i] = undefined;
         if (item.due !== tick) continue;
         item.due = undefined;
         this.fire(item);
       }
-      bucket.length = 0;
+      bucket.count = 0;
       this.spare.push(bucket);
     }
     this.arm();
@@ -122,4 +131,10 @@ export class TickWheel<T extends WheelItem> {
     }
     heap[i] = last;
   }
+}
+
+/** Items due at one tick: the first `count` of `items` (the rest is room kept for reuse). */
+interface Bucket<T> {
+  items: Array<T | undefined>;
+  count: number;
 }

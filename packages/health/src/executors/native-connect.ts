@@ -88,11 +88,43 @@ function loadLibc(): Libc | Error {
   return libc;
 }
 
-/** Deadlines of checks with one timeout value, in start order (so in deadline order). */
-interface DeadlineQueue {
-  handles: number[];
-  deadlines: number[];
-  head: number;
+/**
+ * Deadlines of checks with one timeout value, in start order (so in deadline order): a ring
+ * in typed arrays that only ever grows. Arrays trimmed and grown again would allocate
+ * large backing stores over and over, live long enough to be promoted to the old
+ * generation as garbage.
+ */
+class DeadlineQueue {
+  handles = new Float64Array(1024);
+  deadlines = new Float64Array(1024);
+  head = 0;
+  size = 0;
+
+  push(handle: number, deadline: number): void {
+    if (this.size === this.handles.length) this.grow();
+    const at = (this.head + this.size) & (this.handles.length - 1);
+    this.handles[at] = handle;
+    this.deadlines[at] = deadline;
+    this.size++;
+  }
+
+  shift(): void {
+    this.head = (this.head + 1) & (this.handles.length - 1);
+    this.size--;
+  }
+
+  private grow(): void {
+    const handles = new Float64Array(this.handles.length * 2);
+    const deadlines = new Float64Array(this.handles.length * 2);
+    for (let i = 0; i < this.size; i++) {
+      const from = (this.head + i) & (this.handles.length - 1);
+      handles[i] = this.handles[from] as number;
+      deadlines[i] = this.deadlines[from] as number;
+    }
+    this.handles = handles;
+    this.deadlines = deadlines;
+    this.head = 0;
+  }
 }
 
 /**
@@ -118,8 +150,12 @@ export class NativeConnectLane implements CheckLane {
   private readonly fastfd: number;
   /** Per descriptor: 0 not in the slow set, 1 in it but disarmed, 2 armed. */
   private slowState = new Uint8Array(1024);
-  /** Handles of the checks started in this turn. */
+  /**
+   * Handles of the checks started in this turn: the first `batchCount`. This and the `held`
+   * lists are counted, never truncated, so that they keep their backing stores.
+   */
   private readonly batch: number[] = [];
+  private batchCount = 0;
   /**
    * The clock at the start of this turn, renewed every 64 checks: deadlines and answer times
    * need no clock read per check (a clock read is a system call where there is no vDSO,
@@ -130,6 +166,7 @@ export class NativeConnectLane implements CheckLane {
   private readonly heldHandles: number[] = [];
   private readonly heldResults: CheckResult[] = [];
   private readonly heldAt: number[] = [];
+  private heldCount = 0;
   private batchScheduled = false;
   private readonly onBatch = () => this.afterBatch();
   /** Filled by the poll thread; read only once its poll has returned. */
@@ -281,12 +318,12 @@ export class NativeConnectLane implements CheckLane {
       this.endEarly(handle, this.failure(c.errno(), request, 'epoll_ctl'));
       return handle;
     }
-    if (this.batch.length === 0) this.turnNow = performance.now();
+    if (this.batchCount === 0) this.turnNow = performance.now();
     this.track(handle, request.timeoutMs);
-    this.batch.push(handle);
+    this.batch[this.batchCount++] = handle;
     // A long turn (thousands of checks due at once): collect answers on the way, so that
     // their latency is right and their sockets serve the rest of the turn.
-    if ((this.batch.length & 63) === 0) this.harvest();
+    if ((this.batchCount & 63) === 0) this.harvest();
     if (!this.batchScheduled) {
       this.batchScheduled = true;
       queueMicrotask(this.onBatch);
@@ -481,12 +518,11 @@ export class NativeConnectLane implements CheckLane {
   private track(handle: number, timeoutMs: number): void {
     let queue = this.queues.get(timeoutMs);
     if (queue === undefined) {
-      queue = { handles: [], deadlines: [], head: 0 };
+      queue = new DeadlineQueue();
       this.queues.set(timeoutMs, queue);
     }
     const deadline = this.turnNow + timeoutMs;
-    queue.handles.push(handle);
-    queue.deadlines.push(deadline);
+    queue.push(handle, deadline);
     if (deadline < this.timerAt) this.arm(deadline);
   }
 
@@ -506,31 +542,22 @@ export class NativeConnectLane implements CheckLane {
     this.collectNow();
     let next = Number.POSITIVE_INFINITY;
     for (const [timeoutMs, queue] of this.queues) {
-      const { handles, deadlines } = queue;
-      let head = queue.head;
-      while (head < handles.length) {
-        const handle = handles[head] as number;
+      // Settling may start checks, which join the queue meanwhile: read it afresh each time.
+      while (queue.size > 0) {
+        const handle = queue.handles[queue.head] as number;
         const slot = handle % SLOT_LIMIT;
         if (this.live(slot, handle)) {
-          if ((deadlines[head] as number) > now) break;
+          if ((queue.deadlines[queue.head] as number) > now) break;
+          queue.shift();
           this.settle(slot, timedOut(timeoutMs));
-        }
-        head++;
+        } else queue.shift();
       }
-      if (head === handles.length) {
-        this.queues.delete(timeoutMs);
+      if (queue.size === 0) {
+        // Kept for the next checks with this timeout, unless timeouts keep changing.
+        if (this.queues.size > 8) this.queues.delete(timeoutMs);
         continue;
       }
-      if (head > 1024 && head * 2 > handles.length) {
-        // In place: splice would allocate an array of what it removes.
-        handles.copyWithin(0, head);
-        handles.length -= head;
-        deadlines.copyWithin(0, head);
-        deadlines.length -= head;
-        head = 0;
-      }
-      queue.head = head;
-      next = Math.min(next, deadlines[head] as number);
+      next = Math.min(next, queue.deadlines[queue.head] as number);
     }
     if (next !== Number.POSITIVE_INFINITY && !this.closed) this.arm(next);
   }
@@ -592,31 +619,29 @@ export class NativeConnectLane implements CheckLane {
     this.batchScheduled = false;
     // Closed meanwhile: the sets' descriptor numbers may already belong to someone else.
     if (this.closed) {
-      this.batch.length = 0;
-      this.heldHandles.length = 0;
-      this.heldResults.length = 0;
-      this.heldAt.length = 0;
+      this.batchCount = 0;
+      this.heldCount = 0;
+      this.heldResults.fill(CONNECTED);
       return;
     }
-    const held = this.heldHandles;
-    if (held.length > 0) {
+    if (this.heldCount > 0) {
       const now = performance.now();
-      for (let i = 0; i < held.length; i++) {
-        const handle = held[i] as number;
+      // Settling may start checks, and harvesting them may hold more: read the count afresh.
+      for (let i = 0; i < this.heldCount; i++) {
+        const handle = this.heldHandles[i] as number;
         const slot = handle % SLOT_LIMIT;
+        const result = this.heldResults[i] as CheckResult;
+        // Let go of a failure's result; the shared one holds nothing.
+        this.heldResults[i] = CONNECTED;
         // Unless cancelled meanwhile.
-        if (this.live(slot, handle)) {
-          this.settle(slot, this.heldResults[i] as CheckResult, false, now - (this.heldAt[i] as number));
-        }
+        if (this.live(slot, handle)) this.settle(slot, result, false, now - (this.heldAt[i] as number));
       }
-      held.length = 0;
-      this.heldResults.length = 0;
-      this.heldAt.length = 0;
+      this.heldCount = 0;
     }
     this.collectNow(this.fastfd, false);
     const batch = this.batch;
     const ev = this.ctlEvent;
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < this.batchCount; i++) {
       const handle = batch[i] as number;
       const slot = handle % SLOT_LIMIT;
       if (!this.live(slot, handle)) continue;
@@ -631,7 +656,7 @@ export class NativeConnectLane implements CheckLane {
       const op = this.slowState[fd] === 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
       if (this.c.epollCtl(this.epfd, op, fd, ev) === 0) this.slowState[fd] = 2;
     }
-    batch.length = 0;
+    this.batchCount = 0;
     this.poll();
   }
 
@@ -665,10 +690,11 @@ export class NativeConnectLane implements CheckLane {
       const result = errno === 0 ? CONNECTED : this.failure(errno, request, 'connect');
       if (hold) {
         this.releaseSocket(slot, errno === 0);
-        this.heldHandles.push(gen * SLOT_LIMIT + slot);
+        const at = this.heldCount++;
+        this.heldHandles[at] = gen * SLOT_LIMIT + slot;
         this.harvested++;
-        this.heldResults.push(result);
-        this.heldAt.push(this.turnNow);
+        this.heldResults[at] = result;
+        this.heldAt[at] = this.turnNow;
       } else this.settle(slot, result, errno === 0);
     }
   }
