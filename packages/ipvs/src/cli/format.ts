@@ -1,8 +1,9 @@
-import type { ServiceWithDestinations } from '../client.js';
+import type { ServiceWithDestinations, ServiceWithSettings } from '../client.js';
 import type { Connection } from '../conntable.js';
 import { parseAddress } from '../inet.js';
 import type { Destination, IpvsInfo, Service, SyncDaemon, Timeouts } from '../types.js';
 import type { ListView } from './args.js';
+import { TextOut } from './text-out.js';
 
 // Text formats of ipvsadm 1.31 (-Ln, -S -n, -Lnc, --timeout, --daemon), so scripts that
 // read ipvsadm's output can read ours.
@@ -42,7 +43,7 @@ function addressComparer(): (a: string, b: string) => number {
 }
 
 /** Services and their real servers in the order ipvsadm prints them. */
-export function sortTable(table: readonly ServiceWithDestinations[]): ServiceWithDestinations[] {
+export function sortTable<T extends ServiceWithSettings>(table: readonly T[]): T[] {
   const compareAddresses = addressComparer();
   // ipvsadm's order: firewall marks last, then family, protocol, address, port.
   const compareServices = (a: Service, b: Service) =>
@@ -149,46 +150,57 @@ function serviceLine(s: Service, view: ListView): string {
   return line;
 }
 
-function destinationLine(d: Destination, view: ListView): string {
-  const name = hostPort(d.address, d.port);
+function destinationLine(out: TextOut, d: Destination, view: ListView): void {
   switch (view) {
     case 'default':
-      return `  -> ${pad(name, 28)} ${pad(FORWARD_NAMES[d.forwarding], 7)} ${pad(String(d.weight), 6)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+      out.text('  -> ').hostPort(d.address, d.port, 28).text(' ');
+      out.padded(FORWARD_NAMES[d.forwarding], 7).text(' ').padded(String(d.weight), 6).text(' ');
+      out.padded(String(d.activeConnections), 10).text(' ').padded(String(d.inactiveConnections), 10);
+      return;
     case 'stats': {
       const st = d.stats;
-      return (
-        pad(`  -> ${name}`, 33) +
-        [st.connections, st.inPackets, st.outPackets, st.inBytes, st.outBytes].map((n) => ` ${largeNumber(n)}`).join('')
-      );
+      out.text('  -> ').hostPort(d.address, d.port, 28);
+      for (const n of [st.connections, st.inPackets, st.outPackets, st.inBytes, st.outBytes])
+        out.text(` ${largeNumber(n)}`);
+      return;
     }
     case 'rate': {
       const st = d.stats;
-      return (
-        pad(`  -> ${name}`, 33) +
-        [st.connectionRate, st.inPacketRate, st.outPacketRate, st.inByteRate, st.outByteRate]
-          .map((n) => ` ${largeNumber(n)}`)
-          .join('')
-      );
+      out.text('  -> ').hostPort(d.address, d.port, 28);
+      for (const n of [st.connectionRate, st.inPacketRate, st.outPacketRate, st.inByteRate, st.outByteRate]) {
+        out.text(` ${largeNumber(n)}`);
+      }
+      return;
     }
     case 'thresholds':
-      return `  -> ${pad(name, 28)} ${pad(String(d.upperThreshold), 10)} ${pad(String(d.lowerThreshold), 10)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+      out.text('  -> ').hostPort(d.address, d.port, 28).text(' ');
+      out.padded(String(d.upperThreshold), 10).text(' ').padded(String(d.lowerThreshold), 10).text(' ');
+      out.padded(String(d.activeConnections), 10).text(' ').padded(String(d.inactiveConnections), 10);
+      return;
     case 'persistent-conn':
-      return `  -> ${pad(name, 28)} ${pad(String(d.weight), 9)} ${pad(String(d.persistentConnections), 11)} ${pad(String(d.activeConnections), 10)} ${pad(String(d.inactiveConnections), 10)}`;
+      out.text('  -> ').hostPort(d.address, d.port, 28).text(' ');
+      out.padded(String(d.weight), 9).text(' ').padded(String(d.persistentConnections), 11).text(' ');
+      out.padded(String(d.activeConnections), 10).text(' ').padded(String(d.inactiveConnections), 10);
+      return;
   }
 }
 
 /** `ipvsadm -Ln` (and its --stats, --rate, --thresholds, --persistent-conn views). */
 export function formatList(info: IpvsInfo, table: readonly ServiceWithDestinations[], view: ListView): string {
-  const lines = [`IP Virtual Server version ${info.version} (size=${info.connectionTableSize})`, HEADERS[view]];
+  const out = new TextOut();
+  out.text(`IP Virtual Server version ${info.version} (size=${info.connectionTableSize})\n${HEADERS[view]}\n`);
   for (const s of sortTable(table)) {
-    lines.push(serviceLine(s, view));
-    for (const d of s.destinations) lines.push(destinationLine(d, view));
+    out.text(serviceLine(s, view)).text('\n');
+    for (const d of s.destinations) {
+      destinationLine(out, d, view);
+      out.text('\n');
+    }
   }
-  return `${lines.join('\n')}\n`;
+  return out.toString();
 }
 
 /** `ipvsadm -S -n`: rules that `-R` (ours or ipvsadm's) reads back. */
-export function formatSave(table: readonly ServiceWithDestinations[]): string {
+export function formatSave(table: readonly ServiceWithSettings[]): string {
   const lines: string[] = [];
   for (const s of sortTable(table)) {
     const name = serviceRuleName(s);

@@ -68,7 +68,8 @@ export function restoreOperations(text: string): { line: number; operation: Oper
 
 async function runCommand(client: IpvsClient, parsed: ReturnType<typeof parseArgs>, io: CliIo): Promise<number> {
   const { command, json } = parsed;
-  const print = (value: unknown, text: string) => io.stdout(json ? `${toJson(value)}\n` : text);
+  // The text is built only when it is printed: a listing of a large table is costly.
+  const print = (value: unknown, text: () => string) => io.stdout(json ? `${toJson(value)}\n` : text());
   switch (command.kind) {
     case 'list': {
       const table = command.service
@@ -79,27 +80,29 @@ async function runCommand(client: IpvsClient, parsed: ReturnType<typeof parseArg
             },
           ]
         : await client.list();
-      print(table, formatList(await client.info(), table, command.view));
+      const info = await client.info();
+      print(table, () => formatList(info, table, command.view));
       return 0;
     }
     case 'save': {
-      const table = await client.list();
-      print(table, formatSave(table));
+      // Rules only: the table's settings, without counters (a cheaper read).
+      const table = await client.listSettings();
+      print(table, () => formatSave(table));
       return 0;
     }
     case 'connections': {
       const conns = await client.connections();
-      print(conns, formatConnections(conns));
+      print(conns, () => formatConnections(conns));
       return 0;
     }
     case 'timeouts': {
       const t = await client.getTimeouts();
-      print(t, formatTimeouts(t));
+      print(t, () => formatTimeouts(t));
       return 0;
     }
     case 'daemons': {
       const d = await client.listDaemons();
-      print(d, formatDaemons(d));
+      print(d, () => formatDaemons(d));
       return 0;
     }
     case 'clear':
