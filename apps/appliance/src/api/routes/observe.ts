@@ -77,7 +77,10 @@ export function observeRoutes(
   ha.onStatus(invalidate);
   const build = () => {
     const text = JSON.stringify(status());
-    cached = { text, bytes: Buffer.from(`${text}\n`), time: now().getTime(), version: store.current().version };
+    // Encoded straight into its buffer with the newline after it: `${text}\n` would copy megabytes once more.
+    const bytes = Buffer.allocUnsafe(Buffer.byteLength(text) + 1);
+    bytes[bytes.write(text)] = 0x0a;
+    cached = { text, bytes, time: now().getTime(), version: store.current().version };
     return cached;
   };
   const statusCache = () => {
