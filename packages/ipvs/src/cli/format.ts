@@ -21,43 +21,51 @@ function serviceName(s: Service): string {
 const PROTOCOL_NUMBERS = { tcp: 6, udp: 17, sctp: 132 } as const;
 
 /**
- * Compares addresses by their bytes. Each address is parsed once per sort (a table of
- * 100,000 real servers would otherwise parse one twice per comparison).
+ * Sort keys of addresses: IPv4 as its number, IPv6 as a string whose characters are its
+ * bytes (string order is then byte order). Each address is keyed once per sort.
  */
-function addressComparer(): (a: string, b: string) => number {
-  const keys = new Map<string, string>();
-  const key = (address: string) => {
+function addressKeys(): (address: string) => number | string {
+  const keys = new Map<string, number | string>();
+  return (address) => {
     let k = keys.get(address);
     if (k === undefined) {
-      // One character per byte: string order is then byte order, shorter (IPv4) first.
-      k = String.fromCharCode(...(parseAddress(address) ?? []));
+      const bytes = parseAddress(address) ?? new Uint8Array(0);
+      k =
+        bytes.length === 4
+          ? (((bytes[0] as number) << 24) |
+              ((bytes[1] as number) << 16) |
+              ((bytes[2] as number) << 8) |
+              (bytes[3] as number)) >>>
+            0
+          : String.fromCharCode(...bytes);
       keys.set(address, k);
     }
     return k;
   };
-  return (a, b) => {
-    const x = key(a);
-    const y = key(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  };
 }
+
+const order = (x: number | string, y: number | string) => (x < y ? -1 : x > y ? 1 : 0);
+const PROTOCOL_ORDER = (s: Service) => (s.protocol ? PROTOCOL_NUMBERS[s.protocol] : 0);
 
 /** Services and their real servers in the order ipvsadm prints them. */
 export function sortTable<T extends ServiceWithSettings>(table: readonly T[]): T[] {
-  const compareAddresses = addressComparer();
-  // ipvsadm's order: firewall marks last, then family, protocol, address, port.
-  const compareServices = (a: Service, b: Service) =>
-    (a.fwmark ?? 0) - (b.fwmark ?? 0) ||
-    a.family - b.family ||
-    (a.protocol ? PROTOCOL_NUMBERS[a.protocol] : 0) - (b.protocol ? PROTOCOL_NUMBERS[b.protocol] : 0) ||
-    compareAddresses(a.address ?? '', b.address ?? '') ||
-    (a.port ?? 0) - (b.port ?? 0);
-  return [...table].sort(compareServices).map((s) => ({
-    ...s,
-    destinations: [...s.destinations].sort(
-      (a, b) => a.family - b.family || compareAddresses(a.address, b.address) || a.port - b.port,
-    ),
-  }));
+  const key = addressKeys();
+  // ipvsadm's order: firewall marks last, then family, protocol, address, port. Keys are
+  // computed once per entry, not per comparison.
+  const services = table.map((s) => ({ s, k: s.address === undefined ? 0 : key(s.address) }));
+  services.sort(
+    (a, b) =>
+      (a.s.fwmark ?? 0) - (b.s.fwmark ?? 0) ||
+      a.s.family - b.s.family ||
+      PROTOCOL_ORDER(a.s) - PROTOCOL_ORDER(b.s) ||
+      order(a.k, b.k) ||
+      (a.s.port ?? 0) - (b.s.port ?? 0),
+  );
+  return services.map(({ s }) => {
+    const dests = s.destinations.map((d) => ({ d, k: key(d.address) }));
+    dests.sort((a, b) => a.d.family - b.d.family || order(a.k, b.k) || a.d.port - b.d.port);
+    return { ...s, destinations: dests.map(({ d }) => d) };
+  });
 }
 
 function serviceRuleName(s: Service): string {
@@ -201,28 +209,29 @@ export function formatList(info: IpvsInfo, table: readonly ServiceWithDestinatio
 
 /** `ipvsadm -S -n`: rules that `-R` (ours or ipvsadm's) reads back. */
 export function formatSave(table: readonly ServiceWithSettings[]): string {
-  const lines: string[] = [];
+  const out = new TextOut();
   for (const s of sortTable(table)) {
     const name = serviceRuleName(s);
-    let rule = `-A ${name} -s ${s.scheduler}${persistenceText(s, true)}`;
-    if (s.persistenceEngine) rule += ` --pe ${s.persistenceEngine}`;
-    if (s.onePacket) rule += ' -o';
+    out.text('-A ').text(name).text(' -s ').text(s.scheduler).text(persistenceText(s, true));
+    if (s.persistenceEngine) out.text(' --pe ').text(s.persistenceEngine);
+    if (s.onePacket) out.text(' -o');
     const flags = schedFlags(s);
-    if (flags.length) rule += ` -b ${flags.join(',')}`;
-    lines.push(rule);
+    if (flags.length) out.text(' -b ').text(flags.join(','));
+    out.text('\n');
     for (const d of s.destinations) {
-      let dest = `-a ${name} -r ${hostPort(d.address, d.port)} ${FORWARD_RULES[d.forwarding]} -w ${d.weight}`;
+      out.text('-a ').text(name).text(' -r ').hostPort(d.address, d.port, 0);
+      out.text(' ').text(FORWARD_RULES[d.forwarding]).text(' -w ').text(String(d.weight));
       if (d.forwarding === 'tun' && d.tunnel) {
-        dest += ` --tun-type ${d.tunnel.type}`;
-        if (d.tunnel.port) dest += ` --tun-port ${d.tunnel.port}`;
-        if (d.tunnel.checksum === 'remcsum') dest += ' --tun-remcsum';
-        else if (d.tunnel.checksum === 'csum') dest += ' --tun-csum';
-        else if (d.tunnel.checksum === 'none') dest += ' --tun-nocsum';
+        out.text(' --tun-type ').text(d.tunnel.type);
+        if (d.tunnel.port) out.text(' --tun-port ').text(String(d.tunnel.port));
+        if (d.tunnel.checksum === 'remcsum') out.text(' --tun-remcsum');
+        else if (d.tunnel.checksum === 'csum') out.text(' --tun-csum');
+        else if (d.tunnel.checksum === 'none') out.text(' --tun-nocsum');
       }
-      lines.push(dest);
+      out.text('\n');
     }
   }
-  return lines.length ? `${lines.join('\n')}\n` : '';
+  return out.toString();
 }
 
 /** `ipvsadm -Lnc`. */
