@@ -17,7 +17,9 @@ const memory = () => {
 // target costs, not what loading the FFI library once costs.
 const executor = new NetworkExecutor({ connect: process.env.BENCH_CONNECT ?? 'auto' });
 void executor.connectPath;
-const scheduler = new Scheduler({ executor, concurrency: 5000, warmupMs: 1000 });
+// BENCH_TICK_MS: the scheduler's tick grid (default 10 ms), see keepalived-guest.mjs.
+const tickMs = process.env.BENCH_TICK_MS ? Number(process.env.BENCH_TICK_MS) : undefined;
+const scheduler = new Scheduler({ executor, concurrency: 5000, warmupMs: 1000, ...(tickMs ? { tickMs } : {}) });
 const baseline = memory();
 let results = 0;
 let failures = 0;

@@ -1,13 +1,20 @@
 /*
- * The floor under any TCP connect checker on this machine: the system calls the native lane
- * makes (socket, setsockopt SO_LINGER, connect, epoll_ctl; close; getsockopt on errors
- * only), from C, with nothing else. COUNT targets, each once per second, spread over 10 ms
- * ticks, for SECONDS after a 3 s warm-up; prints CPU per check (user and system).
- * With a fifth argument "reuse", as the lane's socket pool does: a socket that connected is
- * dissolved with connect(AF_UNSPEC) (a reset, as close with SO_LINGER 0 sends) and used for
- * the next check, registered once with EPOLLONESHOT and re-armed with EPOLL_CTL_MOD.
+ * The floor under any TCP connect checker on this machine: the system calls a checker makes
+ * (socket, setsockopt SO_LINGER, connect, epoll_ctl, epoll_wait; close; getsockopt on
+ * errors only), from C, with nothing else. COUNT targets, each once per second, spread over
+ * 10 ms ticks, for SECONDS after a 3 s warm-up; prints CPU per check (user and system).
+ * The fifth argument names a mode, words joined by commas:
+ *   close     a socket per check, closed with a reset (what the `socket` path does);
+ *   reuse     as the native lane's socket pool: a socket that connected is dissolved with
+ *             connect(AF_UNSPEC) (a reset, as close with SO_LINGER 0 sends) and used for the
+ *             next check, registered once with EPOLLONESHOT and re-armed with EPOLL_CTL_MOD;
+ *   defer     TCP_DEFER_ACCEPT on each new socket, as the native lane sets: the reset follows
+ *             the SYN-ACK without an ACK, so the server never completes the handshake;
+ *   nodelack  TCP_QUICKACK 0 before each connect (HAProxy's way to the same end; a socket
+ *             loses it when dissolved, so it costs a system call per check).
+ * "reuse,defer" makes the native lane's system calls.
  * Build and run (root, inside the client namespace of bench/tcp.ts's rig, or any):
- *   cc -O2 -o /tmp/floor bench/floor.c && /tmp/floor 192.0.2.2 20000 10000 20 [reuse]
+ *   cc -O2 -o /tmp/floor bench/floor.c && /tmp/floor 192.0.2.2 20000 10000 20 reuse,defer
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 // The keepalived comparison, RUNS times over: each run boots the IPVS test kernel and runs
 // bench/keepalived-guest.mjs in it. Prints every run (CPU per check of both, the ratio, the
-// host's load average before and after) and the median ratio. Runs in User-Mode Linux vary
-// (its one CPU is a host process, and the guest's time accounting follows the host's
-// scheduling), so one run proves little.
+// host's load average before and after) and the median ratio. CPU is each process tree's
+// time on the CPU (schedstat; the ticked figures are utime + stime): in the test kernel
+// both are counted by 100 Hz ticks, see keepalived-guest.mjs on the checker's tick grid.
 // Usage (root): node bench/keepalived.mjs [RUNS=9] [COUNT=1000] [SECONDS=20] [CONNECT=native]
 // BENCH_LOCK=FILE: hold flock(1) on FILE for each run only (a machine shared with other benchmarks).
 import { execFile } from 'node:child_process';
@@ -42,12 +42,15 @@ for (let i = 1; i <= runs; i++) {
   const row = {
     run: i,
     keepalivedMicroseconds: r.keepalived.cpuMicrosecondsPerCheck,
+    keepalivedTickedMicroseconds: r.keepalived.tickedMicrosecondsPerCheck,
     keepalivedChecksPerSecond: r.keepalived.checksPerSecond,
     sluiceMicroseconds: r.sluice.cpuMicrosecondsPerCheck,
+    sluiceTickedMicroseconds: r.sluice.tickedMicrosecondsPerCheck,
     sluiceChecksPerSecond: r.sluice.checksPerSecond,
     sluiceSeenByListeners: r.sluice.seenByListeners,
     failures: r.sluiceState.failures,
     ratio: r.ratio,
+    tickedRatio: Number((r.sluice.tickedMicrosecondsPerCheck / r.keepalived.tickedMicrosecondsPerCheck).toFixed(2)),
     loadBefore: before,
     loadAfter: load(),
   };

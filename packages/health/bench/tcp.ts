@@ -4,7 +4,8 @@
 // Usage (root): node bench/tcp.ts [COUNT] [SECONDS]
 // BENCH_CONNECT=native|socket picks the connect path; BENCH_FLOOR=/tmp/floor (built from
 // bench/floor.c) then runs that C program on the same listeners, for the floor any checker
-// making these system calls pays here.
+// making these system calls pays here, in each mode of BENCH_FLOOR_MODES (space-separated,
+// default "close reuse,defer": a socket per check, and the native lane's system calls).
 import { join } from 'node:path';
 import { Lab } from '@sluice/testkit';
 
