@@ -129,4 +129,47 @@ describe('plan', () => {
     }
     expect(() => plan([desired(), desired()], [])).toThrow(/declared twice/);
   });
+
+  // The kernel lists real servers in its own order; small services are matched by scan,
+  // large ones (more than 16) by map: both must pair by address and port, whatever the order.
+  it.each([4, 40])('matches %i real servers in any order, and finds the one changed, added and removed', (n) => {
+    const have = actualService();
+    const template = have.destinations[0] as ServiceWithDestinations['destinations'][number];
+    const addr = (k: number) => `198.51.100.${k + 1}`;
+    have.destinations = Array.from({ length: n }, (_, k) => ({ ...template, address: addr(k) }));
+    const order = Array.from({ length: n }, (_, k) => (k * 7 + 3) % n).filter((k, i, a) => a.indexOf(k) === i);
+    for (let k = 0; k < n; k++) if (!order.includes(k)) order.push(k);
+    const wanted = order.map((k) => ({ address: addr(k), port: 80, weight: k === 2 ? 5 : 1 }));
+    const removed = wanted.splice(
+      wanted.findIndex((d) => d.address === addr(1)),
+      1,
+    );
+    wanted.push({ address: '203.0.113.9', port: 80, weight: 1 });
+    const p = plan([desired({ destinations: wanted })], [have]);
+    expect(
+      p.items.map((i) => [i.operation.op, 'destination' in i.operation && i.operation.destination.address]),
+    ).toEqual([
+      ['add-destination', '203.0.113.9'],
+      ['edit-destination', addr(2)],
+      ['delete-destination', removed[0]?.address],
+    ]);
+    expect(p.items[1]?.changes).toEqual({ weight: [1, 5] });
+    const reversed = [...have.destinations].reverse().map((d) => ({ address: d.address, port: 80 }));
+    expect(plan([desired({ destinations: reversed })], [have]).items).toEqual([]);
+  });
+
+  it.each([2, 20])('refuses a real server declared twice among %i, naming the second', (n) => {
+    const dests = Array.from({ length: n }, (_, k) => ({ address: `198.51.100.${k + 1}`, port: 80 }));
+    dests[n - 1] = { address: '198.51.100.1', port: 80 };
+    try {
+      plan([desired({ destinations: dests })], []);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'IPVS_INVALID_FIELD',
+        field: `services[0].destinations[${n - 1}]`,
+        message: expect.stringMatching(/198\.51\.100\.1:80 is declared twice/),
+      });
+    }
+  });
 });
