@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { KernelError } from '../src/netlink/connection.js';
 import { DirectDumps, type DumpSocket } from '../src/netlink/direct-dumps.js';
-import type { GenlRequest } from '../src/netlink/message.js';
-import { done, genl, header, le32, messagesOf, nla } from './fixtures/kernel.js';
+import { DUMP_FAMILY, done, genl, header, le32, messagesOf, nla, numberedRequest } from './fixtures/kernel.js';
 
-const FAMILY = 0x21;
+const FAMILY = DUMP_FAMILY;
 const NLM_F_DUMP = 0x300;
 const NLM_F_MULTI = 0x2;
 
-const req = (n: number): GenlRequest => ({
-  family: FAMILY,
-  cmd: 8,
-  version: 1,
-  flags: 0,
-  attrs: [{ type: 1, value: le32(n) }],
-});
+const req = numberedRequest;
 /** The number a reply carries (its first attribute, after the 4-byte generic header). */
 const numberAt = (buf: Buffer, start: number) => buf.readUInt32LE(start + 8);
 const reply = (seq: number, n: number) => genl(FAMILY, 8, NLM_F_MULTI, seq, 0, nla(1, le32(n)));

@@ -1,22 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { KernelError, NetlinkConnection } from '../src/netlink/connection.js';
 import { DumpPool } from '../src/netlink/dump-pool.js';
-import type { GenlRequest, NlMessage } from '../src/netlink/message.js';
-import { ack, done, FakeTransport, genl, le32, messagesOf, NLM_F_MULTI, nla } from './fixtures/kernel.js';
+import type { NlMessage } from '../src/netlink/message.js';
+import {
+  ack,
+  DUMP_FAMILY,
+  done,
+  FakeTransport,
+  genl,
+  le32,
+  messagesOf,
+  NLM_F_MULTI,
+  nla,
+  numberedRequest,
+} from './fixtures/kernel.js';
 
-const FAMILY = 0x21;
+const FAMILY = DUMP_FAMILY;
 const NLM_F_DUMP = 0x300;
 const EBUSY = 16;
 const ESRCH = 3;
 
-/** A dump request carrying a number, which the fake kernel answers with that number. */
-const req = (n: number): GenlRequest => ({
-  family: FAMILY,
-  cmd: 8,
-  version: 1,
-  flags: 0,
-  attrs: [{ type: 1, value: le32(n) }],
-});
+const req = numberedRequest;
 const numbersIn = (messages: NlMessage[]) => messages.map((m) => m.payload.readUInt32LE(8));
 
 /**
