@@ -76,7 +76,8 @@ export class IpvsClient {
   private readonly family: number;
   /** How this client dumps: `direct` system calls, or the `netlink` package's sockets. */
   readonly dumpPath: 'direct' | 'netlink';
-  private sockopt: IpvsSockopt | undefined;
+  /** The socket-option interface, once asked for (null: not available here). */
+  private sockopt: IpvsSockopt | null | undefined;
 
   private constructor(connection: NetlinkConnection, dumps: Dumper, family: number) {
     this.connection = connection;
@@ -277,7 +278,7 @@ export class IpvsClient {
   async listSettings(): Promise<ServiceWithSettings[]> {
     const table: ServiceWithSettings[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
     const viaNetlink: ServiceWithSettings[] = [];
-    if (this.dumpPath === 'direct' && this.sockopt === undefined) this.sockopt = IpvsSockopt.open();
+    if (this.dumpPath === 'direct' && this.sockopt === undefined) this.sockopt = IpvsSockopt.open() ?? null;
     const sockopt = this.sockopt;
     if (sockopt) {
       const counts = sockopt.destinationCounts(table.length);

@@ -520,6 +520,10 @@ describe('decoding kernel replies', () => {
       { fwmark: 100, family: 4, scheduler: 'wrr', flags: 0x02, stats: ZERO_STATS },
     ]);
     expect(services[2]).not.toHaveProperty('persistence');
+    // Idle counters are one shared frozen object; counters in use are the entry's own.
+    expect(Object.isFrozen(services[2]?.stats)).toBe(true);
+    expect(Object.isFrozen(services[0]?.stats)).toBe(false);
+    expect((await client.listServices())[2]?.stats).toBe(services[2]?.stats);
   });
 
   it('decodes the persistence engine name', async () => {

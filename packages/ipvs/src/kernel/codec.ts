@@ -140,45 +140,27 @@ const IDLE: Stats = Object.freeze({
   outByteRate: 0,
 });
 
+// STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
+const counter = (v: AttrView, t: number, wide: boolean) => (wide ? (v.u64(t) ?? ZERO) : BigInt(v.u32(t) ?? 0));
+const rate = (v: AttrView, t: number, wide: boolean) => (wide ? v.u64Number(t) : v.u32(t)) ?? 0;
+
 export function decodeStats(v: AttrView | undefined, wide: boolean): Stats {
   if (v === undefined) return IDLE;
-  // STATS64 has every counter as u64; the older STATS has 32-bit counters except bytes.
-  const connections = wide ? (v.u64(StatsAttr.CONNS) ?? ZERO) : BigInt(v.u32(StatsAttr.CONNS) ?? 0);
-  const inPackets = wide ? (v.u64(StatsAttr.INPKTS) ?? ZERO) : BigInt(v.u32(StatsAttr.INPKTS) ?? 0);
-  const outPackets = wide ? (v.u64(StatsAttr.OUTPKTS) ?? ZERO) : BigInt(v.u32(StatsAttr.OUTPKTS) ?? 0);
-  const inBytes = v.u64(StatsAttr.INBYTES) ?? ZERO;
-  const outBytes = v.u64(StatsAttr.OUTBYTES) ?? ZERO;
-  const connectionRate = (wide ? v.u64Number(StatsAttr.CPS) : v.u32(StatsAttr.CPS)) ?? 0;
-  const inPacketRate = (wide ? v.u64Number(StatsAttr.INPPS) : v.u32(StatsAttr.INPPS)) ?? 0;
-  const outPacketRate = (wide ? v.u64Number(StatsAttr.OUTPPS) : v.u32(StatsAttr.OUTPPS)) ?? 0;
-  const inByteRate = (wide ? v.u64Number(StatsAttr.INBPS) : v.u32(StatsAttr.INBPS)) ?? 0;
-  const outByteRate = (wide ? v.u64Number(StatsAttr.OUTBPS) : v.u32(StatsAttr.OUTBPS)) ?? 0;
-  if (
-    connections === ZERO &&
-    inPackets === ZERO &&
-    outPackets === ZERO &&
-    inBytes === ZERO &&
-    outBytes === ZERO &&
-    connectionRate === 0 &&
-    inPacketRate === 0 &&
-    outPacketRate === 0 &&
-    inByteRate === 0 &&
-    outByteRate === 0
-  ) {
-    return IDLE;
-  }
-  return {
-    connections,
-    inPackets,
-    outPackets,
-    inBytes,
-    outBytes,
-    connectionRate,
-    inPacketRate,
-    outPacketRate,
-    inByteRate,
-    outByteRate,
+  const stats: Stats = {
+    connections: counter(v, StatsAttr.CONNS, wide),
+    inPackets: counter(v, StatsAttr.INPKTS, wide),
+    outPackets: counter(v, StatsAttr.OUTPKTS, wide),
+    inBytes: v.u64(StatsAttr.INBYTES) ?? ZERO,
+    outBytes: v.u64(StatsAttr.OUTBYTES) ?? ZERO,
+    connectionRate: rate(v, StatsAttr.CPS, wide),
+    inPacketRate: rate(v, StatsAttr.INPPS, wide),
+    outPacketRate: rate(v, StatsAttr.OUTPPS, wide),
+    inByteRate: rate(v, StatsAttr.INBPS, wide),
+    outByteRate: rate(v, StatsAttr.OUTBPS, wide),
   };
+  // An idle entry's object dies young; the shared one is what the table keeps.
+  for (const key in stats) if (stats[key as keyof Stats] !== IDLE[key as keyof Stats]) return stats;
+  return IDLE;
 }
 
 // IPv4 addresses as strings, shared: a table of 100,000 real servers has few distinct ones.

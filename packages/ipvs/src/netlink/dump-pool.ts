@@ -24,8 +24,9 @@ export interface Dumper {
  * in flight, so one wake-up of the event loop serves many of them.
  *
  * The first socket is the client's own; the others are opened on first need and kept
- * until close(). Every dump, single or many, goes through here, so concurrent calls on one
- * client never put two dumps on one socket.
+ * until close(). A client that dumps through the `netlink` package sends every dump, single
+ * or many, through here, so its concurrent calls never put two dumps on one socket (with
+ * direct dumps, DirectDumps runs them one at a time).
  */
 export class DumpPool implements Dumper {
   private readonly main: NetlinkConnection;
