@@ -386,9 +386,12 @@ export class Scheduler {
     if (existing) {
       existing.target = target;
       if (existing.probe.key === key) return;
+      // The new run first: it holds the definition, which detaching from the old run
+      // would otherwise release when both share it (a change of address or port only).
+      const probe = this.probeFor(key, target, definition);
       this.detach(existing);
-      existing.probe = this.probeFor(key, target, definition);
-      existing.probe.add(existing);
+      existing.probe = probe;
+      probe.add(existing);
       return;
     }
     const probe = this.probeFor(key, target, definition);

@@ -232,6 +232,24 @@ describe('Scheduler: sharing, changes, events, snapshot', () => {
     expect(transitions).toHaveLength(2);
   });
 
+  it.each([
+    ['address', { address: '192.0.2.9' }],
+    ['port', { port: 8080 }],
+  ] as const)('moves a target whose %s alone changes to a new run of its definition', async (_, change) => {
+    const { clock, executor, scheduler } = setup();
+    scheduler.set(target({ id: 'a', rise: 1 }));
+    await clock.advance(500);
+    scheduler.set(target({ id: 'a', rise: 1, ...change }));
+    // Same server and port as a's new run, another definition: it must get a run of its own.
+    scheduler.set(target({ id: 'b', ...change, intervalMs: 3000 }));
+    await clock.advance(1000);
+    expect(scheduler.load.runs).toBe(2);
+    expect(scheduler.get('a')).toMatchObject({ state: 'up', sharedBy: 1 });
+    expect(scheduler.get('b')?.sharedBy).toBe(1);
+    // a: at 0 on the old run, then at 500 and 1500 on the new one; b at 500.
+    expect(executor.calls).toHaveLength(4);
+  });
+
   it('cycles a mixed schedule: 5 connects : 1 negotiate', async () => {
     const { clock, executor, scheduler } = setup();
     scheduler.set(
