@@ -108,25 +108,3 @@ export class SampleStore {
     };
   }
 }
-
-/** One target's statistics in a store (its own by default). */
-export class LatencyRecorder {
-  private readonly ring: number;
-
-  constructor(private readonly store: SampleStore = new SampleStore()) {
-    this.ring = store.allocate();
-  }
-
-  /** Returns the ring to the store; the recorder must not be used afterwards. */
-  release(): void {
-    this.store.release(this.ring);
-  }
-
-  record(ok: boolean, latencyMs: number): void {
-    this.store.record(this.ring, ok, latencyMs);
-  }
-
-  read(): LatencyStats {
-    return this.store.read(this.ring);
-  }
-}

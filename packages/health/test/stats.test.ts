@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyRecorder, SampleStore } from '../src/stats.js';
+import { SampleStore } from '../src/stats.js';
 
-describe('LatencyRecorder', () => {
+describe('SampleStore', () => {
   it('keeps counters over all checks and percentiles over the last 64 successes', () => {
-    const recorder = new LatencyRecorder();
-    expect(recorder.read()).toMatchObject({ checks: 0, samples: 0, lastMs: undefined, p50Ms: undefined });
-    for (let i = 1; i <= 100; i++) recorder.record(true, i);
-    recorder.record(false, 5000);
-    expect(recorder.read()).toEqual({
+    const store = new SampleStore();
+    const ring = store.allocate();
+    expect(store.read(ring)).toMatchObject({ checks: 0, samples: 0, lastMs: undefined, p50Ms: undefined });
+    for (let i = 1; i <= 100; i++) store.record(ring, true, i);
+    store.record(ring, false, 5000);
+    expect(store.read(ring)).toEqual({
       checks: 101,
       failures: 1,
       samples: 100,
@@ -22,18 +23,20 @@ describe('LatencyRecorder', () => {
     });
   });
 
-  it('shares a store between recorders without mixing their samples, and reuses released rings', () => {
+  it('keeps many rings apart, and reuses released ones with their counters at zero', () => {
     const store = new SampleStore();
-    const recorders = Array.from({ length: 600 }, () => new LatencyRecorder(store));
-    recorders.forEach((r, i) => {
-      r.record(true, i + 0.25);
+    const rings = Array.from({ length: 600 }, () => store.allocate());
+    rings.forEach((ring, i) => {
+      store.record(ring, true, i + 0.25);
     });
-    expect(recorders.map((r) => r.read().p50Ms)).toEqual(recorders.map((_, i) => i + 0.25));
-    (recorders[7] as LatencyRecorder).release();
-    const again = new LatencyRecorder(store);
-    expect(store.allocate()).toBe(600); // the released ring went to `again`, the next is new
-    again.record(true, 3);
-    expect(again.read()).toMatchObject({ samples: 1, p50Ms: 3, p99Ms: 3 });
-    expect((recorders[8] as LatencyRecorder).read().p50Ms).toBe(8.25);
+    expect(rings.map((ring) => store.read(ring).p50Ms)).toEqual(rings.map((_, i) => i + 0.25));
+    store.release(rings[7] as number);
+    const again = store.allocate();
+    expect(again).toBe(rings[7]);
+    expect(store.read(again)).toMatchObject({ checks: 0, samples: 0 });
+    expect(store.allocate()).toBe(600); // the next is new
+    store.record(again, true, 3);
+    expect(store.read(again)).toMatchObject({ samples: 1, p50Ms: 3, p99Ms: 3 });
+    expect(store.read(rings[8] as number).p50Ms).toBe(8.25);
   });
 });
