@@ -91,12 +91,13 @@ function loadLibc(): Libc | Error {
 /**
  * Deadlines of checks with one timeout value, in start order (so in deadline order): a ring
  * in typed arrays that only ever grows. Arrays trimmed and grown again would allocate
- * large backing stores over and over, live long enough to be promoted to the old
- * generation as garbage.
+ * large backing stores over and over; those live long enough to be promoted to the old
+ * generation, and die there as garbage.
  */
 class DeadlineQueue {
-  handles = new Float64Array(1024);
-  deadlines = new Float64Array(1024);
+  // A power of two (the ring masks with length - 1); grows by doubling.
+  handles = new Float64Array(64);
+  deadlines = new Float64Array(64);
   head = 0;
   size = 0;
 
@@ -293,7 +294,7 @@ export class NativeConnectLane implements CheckLane {
       // with this option, as TCP_QUICKACK 0 would, but the option survives the socket's
       // dissolution): the reset follows the SYN-ACK alone, so the server drops its half-open
       // connection and never creates, queues or hands its application a socket. HAProxy ends
-      // its plain TCP checks this way. A kernel that ignored it would only cost the ACK.
+      // its plain TCP checks the same way (through TCP_QUICKACK 0). A kernel that ignored it would only cost the ACK.
       c.setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, this.one, 4);
     }
     this.fds[slot] = fd;
