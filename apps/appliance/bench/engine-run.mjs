@@ -26,7 +26,7 @@ await build({
 });
 
 const result = await runInKernel({
-  // BENCH_NODE_FLAGS: Node flags for the process under test (e.g. a larger young generation).
+  // BENCH_NODE_FLAGS: Node flags for the process under test (e.g. --max-semi-space-size=1).
   command: [
     process.execPath,
     ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),

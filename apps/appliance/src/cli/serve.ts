@@ -1,24 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describeCapabilities } from '../capabilities.js';
 import { type Daemon, startDaemon } from '../daemon/daemon.js';
 import { ApplianceError } from '../errors.js';
 import type { HaLocalOptions } from '../ha/identity.js';
+import { applianceVersion } from '../version.js';
 import { defaultDataDir } from './client.js';
 import type { CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
-
-/** The version in the appliance's package.json (found upwards: from dist/ when bundled, from src/cli/ in tests). */
-function applianceVersion(): string {
-  for (const up of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === '@sluice/appliance' && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
-}
 
 function portOption(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;

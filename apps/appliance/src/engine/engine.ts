@@ -342,7 +342,8 @@ export class ApplianceEngine implements Engine {
       );
     }
     // Live views hear of it right after the callers of apply, whose wait it must not lengthen;
-    // the counters and weights are read again too, as the apply changed them.
+    // the observations are refreshed too, as the apply changed them (Layer 4 from its last
+    // reading with the applied weights in it, without a dump).
     setImmediate(() => {
       this.emitStatus(true);
       if ((this.options.observeIntervalMs ?? 2000) > 0 && this.started) void this.refreshObservations(true);

@@ -55,13 +55,19 @@ export async function appendDurably(file: string, line: string): Promise<void> {
  * never a mix (temporary file, fsync, rename, directory fsync). For the files that are
  * rewritten in place: admin states, tokens, the CLI token, the web certificate and its key.
  */
-export async function writeFileAtomically(file: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomically(
+  file: string,
+  data: string,
+  mode = 0o600,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   const dir = dirname(file);
   const temp = join(dir, `.${basename(file)}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(data, 'utf8');
-    await handle.sync();
+    // Not durable: old or new bytes after a crash, or neither if the file was new.
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -71,5 +77,5 @@ export async function writeFileAtomically(file: string, data: string, mode = 0o6
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(dir);
+  if (durable) await syncDirectory(dir);
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configJsonSchemaText } from '../config/json-schema.js';
+import { applianceVersion } from '../version.js';
+import { writeFileAtomically } from './durable.js';
 
 /*
  * Opening the store checks the current configuration against the schema, so that the
@@ -10,13 +12,15 @@ import { configJsonSchemaText } from '../config/json-schema.js';
  * page faults are slow). The seal lets open skip it when nothing can have changed since
  * this code validated that configuration: it names the version, a digest of the exact
  * bytes of the version files that make it (the last whole one and every delta after it)
- * and a fingerprint of the schema. Anything else (a file edited by hand, another
- * software version, a commit whose seal a crash cut off, no seal) means the full check.
+ * and a fingerprint of this code's rules: the schema, the appliance's version and a
+ * revision for refinements the schema cannot show. Anything else (a file edited by hand,
+ * another software version, a commit whose seal a crash cut off, no seal) means the full
+ * check.
  * Written without fsync: a seal lost to a crash costs the next open only that check.
  */
 
 export const SEAL_FILE = 'validated.json';
-/** Raise when a rule that the JSON Schema cannot show (a refinement) becomes stricter. */
+/** Raise when a rule that the JSON Schema cannot show (a refinement) becomes stricter between releases. */
 const RULES_REVISION = 1;
 
 export interface Seal {
@@ -28,7 +32,9 @@ export interface Seal {
 let fingerprint: string | undefined;
 /** What identifies the configuration rules of this code. */
 export function schemaFingerprint(): string {
-  fingerprint ??= createHash('sha256').update(`${RULES_REVISION}\n${configJsonSchemaText()}`).digest('hex');
+  fingerprint ??= createHash('sha256')
+    .update(`${applianceVersion()}\n${RULES_REVISION}\n${configJsonSchemaText()}`)
+    .digest('hex');
   return fingerprint;
 }
 
@@ -66,13 +72,8 @@ export function sealHolds(seal: Seal | undefined, version: number, digest: strin
 
 /** Replace the seal (temporary file and rename, so a reader sees the old one or the new one). */
 export async function writeSeal(dataDir: string, seal: Seal): Promise<void> {
-  const file = join(dataDir, SEAL_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(seal)}\n`, { mode: 0o600 });
-    await rename(temp, file);
-  } catch {
-    // Only a cost: the next open checks the configuration in full.
-    await unlink(temp).catch(() => undefined);
-  }
+  // Only a cost when lost: the next open checks the configuration in full.
+  await writeFileAtomically(join(dataDir, SEAL_FILE), `${JSON.stringify(seal)}\n`, 0o600, { durable: false }).catch(
+    () => undefined,
+  );
 }

@@ -272,9 +272,20 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(await driver.drift()).toEqual([]);
   });
 
-  it('observes per real server; SYN_RECV rows carry the ARP hint on DR services only', async () => {
+  it('after the first apply, observes from the dump that apply read, without a second one', async () => {
     const fake = new FakeIpvs();
     const driver = await driverWith(fake);
+    await driver.apply(input(1));
+    expect(fake.lists).toBe(1);
+    const seen = await driver.observe({ afterApply: true });
+    expect(fake.lists).toBe(1);
+    expect(seen.get('layer4/web/alpha')?.effectiveWeight).toBe(3);
+  });
+
+  it('observes per real server; SYN_RECV rows carry the ARP hint on DR services only', async () => {
+    const fake = new FakeIpvs();
+    // Every observation a fresh dump: the counters are the fake kernel's.
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
     await driver.apply(input(1));
     const seen = await driver.observe();
     expect(seen.get('layer4/web/alpha')).toEqual({

@@ -170,7 +170,10 @@ export class Layer4Driver implements PartDriver {
       const client = await this.writerClient();
       const fresh = this.model === undefined;
       if (!this.model) {
-        this.model = new Map((await client.list()).map((s) => [serviceId(s), s]));
+        const table = await client.list();
+        this.model = new Map(table.map((s) => [serviceId(s), s]));
+        // As good a reading as the observation timer's: the status after this apply needs no second dump.
+        this.observed = { at: Date.now(), table };
         this.byLabel.clear();
       }
       const model = this.model;
@@ -227,7 +230,9 @@ export class Layer4Driver implements PartDriver {
       if (fresh) model.clear();
       for (const id of relevant) model.delete(id);
       for (const s of desired) model.set(serviceId(s), asActual(s));
-      this.observeApplied(relevant, desired);
+      // After a refusal the kernel holds something else than planned: the next observation reads it.
+      if (report.failed > 0) this.observed = undefined;
+      else this.observeApplied(relevant, desired);
       for (const label of removed) this.byLabel.delete(label);
       for (const [label, state] of changed) this.byLabel.set(label, state);
       this.servicesCache = undefined;
@@ -253,7 +258,8 @@ export class Layer4Driver implements PartDriver {
       try {
         this.reader ??= await this.open();
         const table = await this.reader.list();
-        this.observed = { at: Date.now(), table };
+        // A dump begun before a write would hide what that write applied: not kept as the reading.
+        if (generation === this.generation) this.observed = { at: Date.now(), table };
         return { table, generation };
       } finally {
         this.reading = undefined;
