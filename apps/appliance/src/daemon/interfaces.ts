@@ -147,8 +147,12 @@ export interface Engine {
   /** HA: the active node holds the floating IPs; both nodes keep IPVS and HAProxy programmed. */
   setActive(active: boolean): Promise<void>;
   status(): EngineStatus;
-  /** Called when a status changes (health transition, admin state, apply); for live views. */
-  onStatus(listener: (status: EngineStatus) => void): () => void;
+  /**
+   * Called when the status changes (health transition, admin state, apply, new counters);
+   * for live views, which read status() when they need it (building it costs a pass over
+   * every real server, so it is not built for listeners that only invalidate a cache).
+   */
+  onStatus(listener: () => void): () => void;
   connections(): Promise<Layer4Connection[]>;
   layer7Stats(): Promise<Layer7StatRow[]>;
 }

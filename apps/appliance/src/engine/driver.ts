@@ -56,6 +56,12 @@ export interface ServerObservation {
   effectiveWeight: number;
 }
 
+/**
+ * What a part observes, by `${layer}/${service}/${server}`. A driver may hand over a view of
+ * its own that later applies and readings update in place: read it, do not keep it.
+ */
+export type Observations = Pick<ReadonlyMap<string, ServerObservation>, 'get' | 'values' | 'entries'>;
+
 export interface PartDriver {
   readonly part: EnginePart;
   /** Whether this host can run the part (root, kernel module, binary); the reason when not. */
@@ -67,7 +73,7 @@ export interface PartDriver {
    * that the status shows what it changed; a driver that knows what it applied may answer
    * from its last reading with that applied (weights), instead of reading everything again.
    */
-  observe(options?: { afterApply?: boolean }): Promise<Map<string, ServerObservation>>;
+  observe(options?: { afterApply?: boolean }): Promise<Observations>;
   /**
    * Optional: compare the host with the last applied state and put back what was changed
    * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.

@@ -21,7 +21,7 @@ import type {
 } from '../daemon/interfaces.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { createAddressesDriver } from './addresses/driver.js';
-import type { DesiredInput, PartDriver, ProbeResult, ServerObservation } from './driver.js';
+import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObservation } from './driver.js';
 import { serverKey } from './driver.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
 import { createLayer4Driver } from './layer4/driver.js';
@@ -74,6 +74,12 @@ function isHealthSource(driver: PartDriver | undefined): driver is HealthSource 
   return typeof (driver as Partial<HealthSource> | undefined)?.stateOf === 'function';
 }
 
+function textPrint(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class ApplianceEngine implements Engine {
@@ -85,11 +91,22 @@ export class ApplianceEngine implements Engine {
   private active: boolean;
   private readonly parts = new Map<EnginePart, PartStatus>();
   private readonly probes = new Map<EnginePart, ProbeResult>();
-  private observations = new Map<string, ServerObservation>();
+  /** Per part, what it last observed (a driver may hand over a map it keeps up to date itself). */
+  private readonly observations = new Map<EnginePart, Observations>();
+  private readonly observed = {
+    get: (key: string): ServerObservation | undefined => {
+      for (const map of this.observations.values()) {
+        const o = map.get(key);
+        if (o !== undefined) return o;
+      }
+      return undefined;
+    },
+  };
+  /** observationPrint() at the last timer refresh; NaN after an event that did not compute it. */
+  private printed = Number.NaN;
   private pending: { request: Request; waiters: ((report: ApplyReport) => void)[] } | undefined;
   private running: Promise<void> | undefined;
-  private readonly statusListeners = new Set<(status: EngineStatus) => void>();
-  private lastStatus = '';
+  private readonly statusListeners = new Set<() => void>();
   private readonly cleanups: (() => void)[] = [];
   private timers: ReturnType<typeof setInterval>[] = [];
   /** Bumped by every change of an admin state or a health state (see DesiredInput.statesRevision). */
@@ -170,14 +187,14 @@ export class ApplianceEngine implements Engine {
             config,
             admin: (ref) => this.options.adminStates.get(ref),
             health: (ref) => this.health?.stateOf(ref),
-            observations: this.observations,
+            observations: this.observed,
             parts: this.partList(),
           })
         : [],
     };
   }
 
-  onStatus(listener: (status: EngineStatus) => void): () => void {
+  onStatus(listener: () => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
   }
@@ -205,7 +222,7 @@ export class ApplianceEngine implements Engine {
 
   private healthOf(ref: RealServerRef): HealthState {
     if (ref.layer === 'layer4') return this.health?.stateOf(ref)?.state ?? 'unchecked';
-    return this.observations.get(serverKey(ref))?.health ?? 'unchecked';
+    return this.observed.get(serverKey(ref))?.health ?? 'unchecked';
   }
 
   private runtimeChange(ref: { layer: Layer; service: string }, parts: EnginePart[]): void {
@@ -341,12 +358,12 @@ export class ApplianceEngine implements Engine {
         },
       );
     }
-    // Live views hear of it right after the callers of apply, whose wait it must not lengthen;
-    // the observations are refreshed too, as the apply changed them (Layer 4 from its last
-    // reading with the applied weights in it, without a dump).
+    // Live views hear of it right after the callers of apply, whose wait it must not lengthen,
+    // with the observations refreshed, as the apply changed them (Layer 4 updates its last
+    // reading with what it applied, without a dump).
     setImmediate(() => {
-      this.emitStatus(true);
-      if ((this.options.observeIntervalMs ?? 2000) > 0 && this.started) void this.refreshObservations(true);
+      const observing = (this.options.observeIntervalMs ?? 2000) > 0 && this.started;
+      void (observing ? this.refreshObservations(true) : Promise.resolve()).finally(() => this.emitStatus());
     });
     return { version: version.version, parts: this.partList(), changes };
   }
@@ -388,44 +405,59 @@ export class ApplianceEngine implements Engine {
     return repaired;
   }
 
-  /** Reads connection counters and weights from every available part. */
+  /**
+   * Reads connection counters and weights from every available part. Listeners hear of it
+   * when the figures changed; `afterApply`: the apply that asked tells them itself.
+   */
   async refreshObservations(afterApply = false): Promise<void> {
     if (this.observing || !this.version) return;
     this.observing = true;
     try {
-      const next = new Map<string, ServerObservation>();
       for (const part of ORDER) {
         const driver = this.drivers[part];
         if (!driver || !this.probes.get(part)?.available) continue;
         try {
-          for (const [k, v] of await driver.observe(afterApply ? { afterApply } : undefined)) next.set(k, v);
+          this.observations.set(part, await driver.observe(afterApply ? { afterApply } : undefined));
         } catch {
           // An unreadable part keeps its last figures; its apply status says what is wrong.
-          for (const [k, v] of this.observations) if (k.startsWith(`${part}/`)) next.set(k, v);
         }
       }
-      this.observations = next;
     } finally {
       this.observing = false;
     }
-    this.emitStatus();
+    if (afterApply) return;
+    const print = this.observationPrint();
+    if (print !== this.printed) this.emitStatus(print);
   }
 
-  private emitStatus(force = false): void {
-    if (this.statusListeners.size === 0) return;
-    const status = this.status();
-    if (force) {
-      // An apply always tells: no need to serialise megabytes to compare. The next
-      // unforced event compares with nothing and is sent, which costs one extra event.
-      this.lastStatus = '';
-    } else {
-      const text = JSON.stringify(status);
-      if (text === this.lastStatus) return;
-      this.lastStatus = text;
+  /**
+   * A number that changes, all but surely, when any observed figure changes: comparing it
+   * costs a pass over numbers, where comparing statuses cost serialising megabytes. The set
+   * of servers only changes with an apply, which tells the listeners itself.
+   */
+  private observationPrint(): number {
+    let print = 0;
+    for (const map of this.observations.values()) {
+      for (const o of map.values()) {
+        let h = Math.imul(o.activeConnections | 0, 0x9e3779b1) ^ Math.imul(o.inactiveConnections | 0, 0x85ebca6b);
+        h ^= Math.imul(o.effectiveWeight | 0, 0xc2b2ae35) ^ Math.imul((o.bytesIn % 0x7fffffff) | 0, 0x27d4eb2f);
+        h ^= Math.imul((o.bytesOut % 0x7fffffff) | 0, 0x165667b1);
+        if (o.health !== undefined) h ^= textPrint(o.health) ^ Math.imul(textPrint(o.healthReason ?? ''), 31);
+        print = (print + (h ^ (h >>> 15))) | 0;
+      }
     }
+    return print;
+  }
+
+  /**
+   * Tells the live views that the status changed; they read status() when they need it.
+   * `print`: the observations' print it was sent for (none: the next refresh tells again).
+   */
+  private emitStatus(print = Number.NaN): void {
+    this.printed = print;
     for (const listener of this.statusListeners) {
       try {
-        listener(status);
+        listener();
       } catch (error) {
         this.options.logs.write('system', 'error', `engine: a status listener failed: ${message(error)}`);
       }

@@ -1,6 +1,7 @@
 export { type AddressesDriverOptions, createAddressesDriver } from './addresses/driver.js';
 export type {
   DesiredInput,
+  Observations,
   PartApplyResult,
   PartDriver,
   ProbeResult,

@@ -47,7 +47,7 @@ export interface StatusInputs {
   admin(ref: RealServerRef): AdminState;
   /** Health as the engine knows it (Layer 4 checks); undefined: no check. */
   health(ref: RealServerRef): { state: HealthState; reason?: string } | undefined;
-  observations: ReadonlyMap<string, ServerObservation>;
+  observations: Pick<ReadonlyMap<string, ServerObservation>, 'get'>;
   parts: readonly PartStatus[];
 }
 

@@ -192,7 +192,7 @@ describe('engine: admin states and health', () => {
     const { engine, drivers, logs } = setup();
     await engine.start();
     const statuses: string[] = [];
-    engine.onStatus((s) => statuses.push(s.services[0]?.realServers[0]?.colour ?? ''));
+    engine.onStatus(() => statuses.push(engine.status().services[0]?.realServers[0]?.colour ?? ''));
     drivers.health.transition({
       ref: { layer: 'layer4', service: 'web', server: 'alpha' },
       state: 'down',
@@ -295,7 +295,7 @@ describe('engine: timers (fake clock)', () => {
     // The status of the start's apply goes out on the next turn of the event loop.
     await vi.advanceTimersByTimeAsync(1);
     const seen: number[] = [];
-    engine.onStatus((s) => seen.push(s.services[0]?.connections ?? -1));
+    engine.onStatus(() => seen.push(engine.status().services[0]?.connections ?? -1));
     drivers.layer4.observations = new Map([
       [
         'layer4/web/alpha',

@@ -1,4 +1,10 @@
-import type { IpvsClient, Operation, OperationResult, ServiceWithDestinations } from '@sluice/ipvs';
+import type {
+  IpvsClient,
+  Operation,
+  OperationResult,
+  ServiceWithDestinations,
+  ServiceWithSettings,
+} from '@sluice/ipvs';
 import { destinationId, IpvsError, serviceId } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
@@ -31,6 +37,12 @@ class FakeIpvs {
   }
   async list(): Promise<ServiceWithDestinations[]> {
     this.lists++;
+    const snapshot = structuredClone([...this.table.values()]);
+    if (this.gate) await this.gate;
+    return snapshot;
+  }
+  /** Drift reads settings only; the fake's table has the same fields and more. */
+  async listSettings(): Promise<ServiceWithSettings[]> {
     const snapshot = structuredClone([...this.table.values()]);
     if (this.gate) await this.gate;
     return snapshot;
@@ -324,7 +336,8 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect((await driver.observe()).get('layer4/web/alpha')?.effectiveWeight).toBe(3);
     const lists = fake.lists;
     await driver.apply(input(2, { alpha: { admin: 'drain' }, bravo: { admin: 'offline' } }));
-    const after = await driver.observe({ afterApply: true });
+    // A copy: the view is the driver's own and follows later readings.
+    const after = new Map((await driver.observe({ afterApply: true })).entries());
     expect(fake.lists).toBe(lists);
     // The new weight, the counters of the reading; an offline server is gone.
     expect(after.get('layer4/web/alpha')).toEqual({
@@ -337,9 +350,53 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(after.has('layer4/web/bravo')).toBe(false);
     expect(after.get('layer4/dns/charlie')?.effectiveWeight).toBe(1);
     // An ordinary observation (the timer's) reads the kernel, which agrees.
-    const read = await driver.observe();
+    const read = new Map((await driver.observe()).entries());
     expect(fake.lists).toBe(lists + 1);
     expect(read).toEqual(after);
+  });
+
+  it('an apply replaces only its services in the observations: a server on two ports is summed once, a dropped service is gone', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
+    const twoPorts = twoServices();
+    const web = twoPorts.layer4?.[0];
+    if (!web) throw new Error('fixture');
+    web.ports = [80, 443];
+    await driver.apply({ ...input(1), config: version(1, twoPorts).config });
+    const read = await driver.observe();
+    // Two IPVS services (80, 443), each destination with 2 active, 1 inactive, 10/20 bytes (the fake's).
+    expect(read.get('layer4/web/alpha')).toEqual({
+      activeConnections: 4,
+      inactiveConnections: 2,
+      bytesIn: 20,
+      bytesOut: 40,
+      effectiveWeight: 3,
+    });
+    const charlie = read.get('layer4/dns/charlie');
+    const lists = fake.lists;
+    const changed = structuredClone(twoPorts);
+    const alpha = changed.layer4?.[0]?.realServers?.[0];
+    if (!alpha) throw new Error('fixture');
+    alpha.weight = 5;
+    changed.layer4 = changed.layer4?.slice(0, 1);
+    await driver.apply({ ...input(2), config: version(2, changed).config });
+    const after = await driver.observe({ afterApply: true });
+    expect(fake.lists).toBe(lists);
+    // The new weight; the counters carried once, not once per port.
+    expect(after.get('layer4/web/alpha')).toEqual({
+      activeConnections: 4,
+      inactiveConnections: 2,
+      bytesIn: 20,
+      bytesOut: 40,
+      effectiveWeight: 5,
+    });
+    expect(charlie).toBeDefined();
+    expect(after.get('layer4/dns/charlie')).toBeUndefined();
+    const folded = new Map(after.entries());
+    expect([...folded.keys()].sort()).toEqual(['layer4/web/alpha', 'layer4/web/bravo']);
+    // A reading agrees with what the apply folded in.
+    expect(new Map((await driver.observe()).entries())).toEqual(folded);
+    expect(fake.lists).toBe(lists + 1);
   });
 
   it('the very same service under the same states revision is not asked again; a new revision is', async () => {
@@ -393,20 +450,21 @@ describe('layer4 driver (fake IPVS table)', () => {
 
   it('a dump begun before a write is never used to "repair" that write away', async () => {
     const fake = new FakeIpvs();
-    const driver = await driverWith(fake);
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
     await driver.apply(input(1));
     let open: () => void = () => undefined;
     fake.gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    // An observation's dump is in flight; a write lands; drift joins the same dump.
+    // A drift check's dump and an observation's are in flight; a write lands.
+    const drift = driver.drift();
     const observing = driver.observe();
     await driver.apply(input(2, { alpha: { admin: 'drain' } }, [{ layer: 'layer4', service: 'web' }]));
-    const drift = driver.drift();
     fake.gate = undefined;
     open();
-    await observing;
     expect(await drift).toEqual([]);
+    // Nor does the observation show the weight from before the write.
+    expect((await observing).get('layer4/web/alpha')?.effectiveWeight).toBe(0);
     const web = [...fake.table.values()].find((s) => s.port === 80);
     expect(web?.destinations.find((d) => d.address === '198.51.100.11')?.weight).toBe(0);
     expect(await driver.drift()).toEqual([]);

@@ -36,7 +36,7 @@ export class FakeEngine implements Engine {
   private version: StoredVersion | undefined;
   private readonly health = new Map<string, HealthState>();
   private readonly counters = new Map<string, Counters>();
-  private readonly listeners = new Set<(status: EngineStatus) => void>();
+  private readonly listeners = new Set<() => void>();
   private active = true;
 
   constructor(private readonly adminStates?: AdminStates) {
@@ -142,14 +142,13 @@ export class FakeEngine implements Engine {
     };
   }
 
-  onStatus(listener: (status: EngineStatus) => void): () => void {
+  onStatus(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   emit(): void {
-    const status = this.status();
-    for (const listener of this.listeners) listener(status);
+    for (const listener of this.listeners) listener();
   }
 
   async connections(): Promise<Layer4Connection[]> {

@@ -2,6 +2,7 @@
  * The Layer 4 part: the configuration's virtual services as IPVS services in the kernel.
  * The engine owns the whole IPVS table of its namespace: what nobody declared is removed.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   apply as applyPlan,
   type Connection,
@@ -12,16 +13,18 @@ import {
   IpvsClient,
   IpvsError,
   type Plan,
+  type PlanItem,
   plan,
   type ServiceWithDestinations,
+  type ServiceWithSettings,
   serviceId,
 } from '@sluice/ipvs';
 import type { Layer4Service } from '../../config/schema.js';
 import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
-import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
-import { serverKey } from '../driver.js';
+import type { DesiredInput, Observations, PartApplyResult, PartDriver, ProbeResult } from '../driver.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
+import { Layer4Observations } from './observations.js';
 
 interface LabelState {
   /** The configured service as last applied (stored versions are frozen: safe to keep). */
@@ -31,6 +34,8 @@ interface LabelState {
   revision: number | undefined;
   services: DesiredService[];
   owners: [string, RealServerRef][];
+  /** The write generation that applied it. */
+  generation: number;
 }
 
 export interface Layer4DriverOptions {
@@ -44,6 +49,19 @@ export interface Layer4DriverOptions {
 
 export const ARP_HINT =
   'SYN_RECV on a DR/TUN service: the real server answers ARP for the VIP or lacks it on lo/tunl0; run `sluice-arp-fix` on the real server';
+
+/** Background work on the whole table yields this often, so an edit never waits long behind it. */
+const DRIFT_SERVICES_PER_TURN = 100;
+const FOLD_SERVICES_PER_TURN = 50;
+/** The order plan() gives its items in, for a plan put together from slices. */
+const PLAN_ORDER: Record<PlanItem['operation']['op'], number> = {
+  'add-service': 0,
+  'edit-service': 1,
+  'add-destination': 2,
+  'edit-destination': 3,
+  'delete-destination': 4,
+  'delete-service': 5,
+};
 
 const zeroStats = {
   connections: 0n,
@@ -114,9 +132,14 @@ export class Layer4Driver implements PartDriver {
   /** Bumped by every write, so a drift dump taken during a write is thrown away. */
   private generation = 0;
   private readonly mutex = new Mutex();
-  private observed: { at: number; table: ServiceWithDestinations[] } | undefined;
-  /** A dump in flight, shared by drift and observations, with the write generation it started in. */
-  private reading: Promise<{ table: ServiceWithDestinations[]; generation: number }> | undefined;
+  /** What observe() answers: the last reading, with every apply since folded in. */
+  private readonly seen = new Layer4Observations();
+  /** When `seen` last took in a reading of the whole table; undefined: read before answering. */
+  private readAt: number | undefined;
+  /** The generation of the last refused write: a reading begun before it cannot vouch for it. */
+  private refused = -1;
+  /** An observation's dump in flight. */
+  private reading: Promise<void> | undefined;
 
   constructor(options: Layer4DriverOptions = {}) {
     this.options = options;
@@ -169,12 +192,14 @@ export class Layer4Driver implements PartDriver {
     return this.mutex.run(async () => {
       const client = await this.writerClient();
       const fresh = this.model === undefined;
+      let read: Map<string, ServiceWithDestinations> | undefined;
       if (!this.model) {
         const table = await client.list();
         this.model = new Map(table.map((s) => [serviceId(s), s]));
         // As good a reading as the observation timer's: the status after this apply needs no second dump.
-        this.observed = { at: Date.now(), table };
+        read = new Map(this.model);
         this.byLabel.clear();
+        this.seen.clear();
       }
       const model = this.model;
       const only =
@@ -204,6 +229,7 @@ export class Layer4Driver implements PartDriver {
           service,
           states,
           revision,
+          generation: this.generation + 1,
           ...desiredService(service, `layer4[${index}]`, input.server),
         });
       }
@@ -230,11 +256,21 @@ export class Layer4Driver implements PartDriver {
       if (fresh) model.clear();
       for (const id of relevant) model.delete(id);
       for (const s of desired) model.set(serviceId(s), asActual(s));
-      // After a refusal the kernel holds something else than planned: the next observation reads it.
-      if (report.failed > 0) this.observed = undefined;
-      else this.observeApplied(relevant, desired);
-      for (const label of removed) this.byLabel.delete(label);
-      for (const [label, state] of changed) this.byLabel.set(label, state);
+      for (const label of removed) {
+        this.byLabel.delete(label);
+        this.seen.forget(label);
+      }
+      // The status shows the change at once, from what the kernel acknowledged, without a dump.
+      for (const [label, state] of changed) {
+        this.byLabel.set(label, state);
+        this.seen.applied(label, state, read);
+      }
+      if (read !== undefined) this.readAt = Date.now();
+      if (report.failed > 0) {
+        // The kernel holds something else than planned: the next observation reads it.
+        this.readAt = undefined;
+        this.refused = this.generation;
+      }
       this.servicesCache = undefined;
       this.ownersCache = undefined;
       const changes = planLines(p);
@@ -252,15 +288,72 @@ export class Layer4Driver implements PartDriver {
     });
   }
 
-  private read(): Promise<{ table: ServiceWithDestinations[]; generation: number }> {
+  private async readerClient(): Promise<IpvsClient> {
+    this.reader ??= await this.open();
+    return this.reader;
+  }
+
+  /**
+   * The kernel against what was last applied; differences are put back and named. Planned
+   * a slice of services at a time, with the event loop free in between, so that an edit
+   * arriving meanwhile waits for one slice, not for the whole table.
+   */
+  async drift(): Promise<string[]> {
+    if (this.byLabel.size === 0 || !this.model) return [];
+    const generation = this.generation;
+    // Settings only (no counters): the cheapest full reading the kernel offers.
+    const table = await (await this.readerClient()).listSettings();
+    const actual = new Map(table.map((s) => [serviceId(s), s]));
+    const desired = this.allServices();
+    const items: PlanItem[] = [];
+    for (let i = 0; i < desired.length; i += DRIFT_SERVICES_PER_TURN) {
+      if (i > 0) await nextTurn();
+      // A write ran while we read: the dump may hold half of it; the next round looks again.
+      if (generation !== this.generation) return [];
+      const slice = desired.slice(i, i + DRIFT_SERVICES_PER_TURN);
+      const have: ServiceWithSettings[] = [];
+      for (const s of slice) {
+        const id = serviceId(s);
+        const a = actual.get(id);
+        if (a !== undefined) have.push(a);
+        actual.delete(id);
+      }
+      items.push(...plan(slice, have, { owns: 'all' }).items);
+    }
+    // What is left in the kernel, nobody declared.
+    items.push(...plan([], [...actual.values()], { owns: 'all' }).items);
+    if (items.length === 0) return [];
+    const p: Plan = { items: items.sort((x, y) => PLAN_ORDER[x.operation.op] - PLAN_ORDER[y.operation.op]) };
+    return this.mutex.run(async () => {
+      if (generation !== this.generation || !this.model) return [];
+      this.generation++;
+      const client = await this.writerClient();
+      const report = await applyPlan(client, p);
+      this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), asActual(s)]));
+      // The status follows from the next reading (the repair restored what `seen` shows).
+      if (report.failed > 0) this.readAt = undefined;
+      return planLines(p);
+    });
+  }
+
+  /**
+   * Reads the whole table and folds it into `seen`, a configured service at a time with the
+   * event loop free in between. A service applied after the dump began keeps what its
+   * apply put there: the dump may predate it.
+   */
+  private read(): Promise<void> {
     this.reading ??= (async () => {
-      const generation = this.generation;
       try {
-        this.reader ??= await this.open();
-        const table = await this.reader.list();
-        // A dump begun before a write would hide what that write applied: not kept as the reading.
-        if (generation === this.generation) this.observed = { at: Date.now(), table };
-        return { table, generation };
+        const generation = this.generation;
+        const table = await (await this.readerClient()).list();
+        const byId = new Map(table.map((s) => [serviceId(s), s]));
+        let n = 0;
+        for (const [label, state] of [...this.byLabel]) {
+          if (++n % FOLD_SERVICES_PER_TURN === 0) await nextTurn();
+          if (this.byLabel.get(label) !== state || state.generation > generation) continue;
+          this.seen.read(label, state, byId);
+        }
+        if (this.refused <= generation) this.readAt = Date.now();
       } finally {
         this.reading = undefined;
       }
@@ -268,96 +361,22 @@ export class Layer4Driver implements PartDriver {
     return this.reading;
   }
 
-  /** The kernel against what was last applied; differences are put back and named. */
-  async drift(): Promise<string[]> {
-    if (this.byLabel.size === 0 || !this.model) return [];
-    // The generation is the one the dump started in: a dump begun before a write is stale.
-    const { table, generation } = await this.read();
-    return this.mutex.run(async () => {
-      // A write ran while we read: the dump may hold half of it; the next round looks again.
-      if (generation !== this.generation || !this.model) return [];
-      const desired = this.allServices();
-      const p = plan(desired, table, { owns: 'all' });
-      if (p.items.length === 0) return [];
-      this.generation++;
-      const client = await this.writerClient();
-      const report = await applyPlan(client, p);
-      this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), asActual(s)]));
-      return planLines(p);
-    });
-  }
-
   /**
-   * The last reading with an apply's services as applied: weights and destinations from
-   * what the kernel acknowledged, counters kept from the reading. So the status shows a
-   * change at once without a dump of the whole table after every apply (with thousands
-   * of services, a dump costs far more than the change).
+   * Per real server: connections, bytes and the weight the kernel has. The view is this
+   * driver's own and later applies and readings update it: read it, do not keep it. Right
+   * after an apply it answers from the last reading with the apply folded in (however
+   * old: the timer reads again); otherwise from a reading at most `observeMaxAgeMs` old.
    */
-  private observeApplied(relevant: ReadonlySet<string>, desired: readonly DesiredService[]): void {
-    if (this.observed === undefined || relevant.size === 0) return;
-    const before = new Map<string, ServiceWithDestinations>();
-    const table: ServiceWithDestinations[] = [];
-    for (const s of this.observed.table) {
-      const id = serviceId(s);
-      if (relevant.has(id)) before.set(id, s);
-      else table.push(s);
-    }
-    for (const s of desired) {
-      const applied = asActual(s);
-      const read = new Map((before.get(serviceId(s))?.destinations ?? []).map((d) => [destinationId(d), d]));
-      applied.destinations = applied.destinations.map((d) => {
-        const old = read.get(destinationId(d));
-        return old === undefined
-          ? d
-          : {
-              ...d,
-              activeConnections: old.activeConnections,
-              inactiveConnections: old.inactiveConnections,
-              persistentConnections: old.persistentConnections,
-              stats: old.stats,
-            };
-      });
-      table.push(applied);
-    }
-    this.observed = { at: this.observed.at, table };
-  }
-
-  async observe(options: { afterApply?: boolean } = {}): Promise<Map<string, ServerObservation>> {
+  async observe(options: { afterApply?: boolean } = {}): Promise<Observations> {
     const maxAge = this.options.observeMaxAgeMs ?? 1000;
-    // After an apply, the reading (however old: the timer reads again) with the apply in it.
-    const fresh = this.observed && (options.afterApply || Date.now() - this.observed.at < maxAge);
-    const table = fresh && this.observed ? this.observed.table : (await this.read()).table;
-    const out = new Map<string, ServerObservation>();
-    const owners = this.owners();
-    for (const service of table) {
-      const sid = serviceId(service);
-      for (const d of service.destinations) {
-        const ref = owners.get(`${sid} ${destinationId(d)}`);
-        if (!ref) continue;
-        const key = serverKey(ref);
-        const o = out.get(key);
-        const add = {
-          activeConnections: d.activeConnections,
-          inactiveConnections: d.inactiveConnections,
-          bytesIn: Number(d.stats.inBytes),
-          bytesOut: Number(d.stats.outBytes),
-        };
-        if (!o) out.set(key, { ...add, effectiveWeight: d.weight });
-        else {
-          o.activeConnections += add.activeConnections;
-          o.inactiveConnections += add.inactiveConnections;
-          o.bytesIn += add.bytesIn;
-          o.bytesOut += add.bytesOut;
-        }
-      }
-    }
-    return out;
+    const fresh = this.readAt !== undefined && (options.afterApply || Date.now() - this.readAt < maxAge);
+    if (!fresh) await this.read();
+    return this.seen;
   }
 
   /** The connection table; SYN_RECV on DR/TUN services carries the ARP hint. */
   async connections(): Promise<Layer4Connection[]> {
-    this.reader ??= await this.open();
-    const rows: Connection[] = await this.reader.connections();
+    const rows: Connection[] = await (await this.readerClient()).connections();
     const forwardingOf = new Map<string, string>();
     for (const s of this.allServices()) {
       if (s.fwmark === undefined)
