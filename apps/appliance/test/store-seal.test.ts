@@ -40,10 +40,12 @@ async function forgeSealedInvalid(n: number, seal: Partial<Seal> = {}): Promise<
 }
 
 describe('ConfigStore seal (open skips the schema check of what this code validated)', () => {
-  it('names the head and the digest of its chain of files after every commit', async () => {
+  it('names the head and the digest of its chain of files after the commits', async () => {
     const store = await ConfigStore.open(dir);
     expect((await readSealFile()).version).toBe(1);
     await commitTwo(store);
+    // Written after the commit, not as part of it: close() waits for it.
+    await store.close();
     const seal = await readSealFile();
     expect(seal.version).toBe(3);
     expect(seal.schema).toBe(schemaFingerprint());

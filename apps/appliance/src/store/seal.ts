@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configJsonSchemaText } from '../config/json-schema.js';
@@ -11,12 +11,13 @@ import { writeFileAtomically } from './durable.js';
  * check is the largest part of opening (hundreds of milliseconds where system calls and
  * page faults are slow). The seal lets open skip it when nothing can have changed since
  * this code validated that configuration: it names the version, a digest of the exact
- * bytes of the version files that make it (the last whole one and every delta after it)
- * and a fingerprint of this code's rules: the schema, the appliance's version and a
- * revision for refinements the schema cannot show. Anything else (a file edited by hand,
- * another software version, a commit whose seal a crash cut off, no seal) means the full
- * check.
- * Written without fsync: a seal lost to a crash costs the next open only that check.
+ * bytes of the files that make it (the newer of the last whole version and the last
+ * snapshot, then every delta after it) and a fingerprint of this code's rules: the
+ * schema, the appliance's version and a revision for refinements the schema cannot show.
+ * Anything else (a file edited by hand, another software version, a commit whose seal a
+ * crash cut off, no seal) means the full check.
+ * Written without fsync, and after a commit rather than as part of it: a seal lost to a
+ * crash costs the next open only that check.
  */
 
 export const SEAL_FILE = 'validated.json';
@@ -38,12 +39,18 @@ export function schemaFingerprint(): string {
   return fingerprint;
 }
 
-/** The digest of a chain of version files: `previous` is undefined at a whole version. */
+/**
+ * The digest of a chain of version files, one link at a time: `previous` is undefined at
+ * a whole version (or a snapshot). The link's bytes are fed to the returned hash, at once
+ * or as they are written (a snapshot is streamed), then `digest('hex')` is the link.
+ */
+export function chainHash(previous: string | undefined, name: string): Hash {
+  return createHash('sha256').update(`${previous ?? ''}\n${name}\n`);
+}
+
+/** One link of a chain of version files whose bytes are all at hand. */
 export function chainDigest(previous: string | undefined, name: string, bytes: Buffer | string): string {
-  return createHash('sha256')
-    .update(`${previous ?? ''}\n${name}\n`)
-    .update(bytes)
-    .digest('hex');
+  return chainHash(previous, name).update(bytes).digest('hex');
 }
 
 /** The seal in `dataDir`, or undefined when there is none or it cannot be read. */

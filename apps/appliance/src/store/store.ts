@@ -1,5 +1,6 @@
 import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type DiffEntry, diffConfigs } from '../config/diff.js';
 import { type ApplianceConfig, configSchema, defaultConfig } from '../config/schema.js';
 import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
@@ -9,6 +10,7 @@ import { applyPatch, isPatch, makePatch, type PatchOp } from './delta.js';
 import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
 import { validateAgainst } from './incremental.js';
 import { chainDigest, readSeal, schemaFingerprint, sealHolds, writeSeal } from './seal.js';
+import { readSnapshot, SNAPSHOT_FORMAT, snapshotLink, writeSnapshot } from './snapshot.js';
 
 /** Who made a version, when and why. */
 export interface VersionInfo {
@@ -49,13 +51,22 @@ export interface RollbackRequest {
 export interface ConfigStoreOptions {
   /** Clock, injectable for tests. */
   now?: () => Date;
+  /**
+   * Write a snapshot of the head (in the background, after a commit) once it is this many
+   * versions past the last whole version or snapshot (default 200).
+   */
+  snapshotEvery?: number;
 }
 
 const FILE_FORMAT = 1;
-/** At most this many delta files between two whole ones, so that reading an old version replays few. */
-const FULL_EVERY = 200;
+/** By default, a snapshot at least every this many versions, so that a reader replays few deltas. */
+const SNAPSHOT_EVERY = 200;
 /** A change whose delta is bigger than this is stored whole. */
 const MAX_DELTA_BYTES = 256 * 1024;
+/** Deltas since the last whole version or snapshot worth a snapshot, however few they are. */
+const TAIL_BYTES = 4 * 1024 * 1024;
+/** Past this (snapshots failing), the tail is not kept: the seal waits for the next whole version or snapshot. */
+const TAIL_BYTES_KEPT = 4 * TAIL_BYTES;
 /** Recent versions kept decoded in memory (they share structure, so this costs little). */
 const CACHE_SIZE = 64;
 
@@ -67,6 +78,14 @@ interface VersionRecord extends VersionInfo {
 }
 const VERSION_NAME = /^(\d{12})\.json$/;
 const nameOf = (version: number) => `${String(version).padStart(12, '0')}.json`;
+/** A file read to make a version: `name` as it enters the seal's chain of files. */
+type ReadListener = (name: string, bytes: Buffer, version: number) => void;
+/** A delta file written since the last whole version or snapshot. */
+interface Link {
+  version: number;
+  name: string;
+  bytes: string | Buffer;
+}
 const AUTHOR = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,128}$/u;
 const COMMENT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,1000}$/u;
 
@@ -90,6 +109,12 @@ function ioError(what: string, cause: unknown): ApplianceError {
  * highest-numbered version, so a commit is a single atomic file creation and there is
  * no pointer that a crash could leave out of step.
  *
+ * A version file holds the whole configuration only when it must (the first version, a
+ * large change, a replica after a gap); otherwise the change from the version before.
+ * So that readers replay few deltas, the head is also written whole to
+ * `snapshots/000000000042.json` every `snapshotEvery` versions, in the background after
+ * a commit (snapshot.ts): derived data, ignored when missing or unreadable.
+ *
  * Writes are serialised in this process; a second process writing the same directory
  * cannot overwrite a version (its commit fails with STORE_CONFLICT), but one daemon per
  * data directory is the intended use.
@@ -97,22 +122,34 @@ function ioError(what: string, cause: unknown): ApplianceError {
 export class ConfigStore {
   readonly dataDir: string;
   private readonly versionsDir: string;
+  private readonly snapshotsDir: string;
   private readonly audit: AuditLog;
   private readonly now: () => Date;
+  private readonly snapshotEvery: number;
   private head: StoredVersion;
   private queue: Promise<unknown> = Promise.resolve();
-  /** The newest version stored whole. */
-  private lastFull = 0;
+  /** The newest version stored whole or as a snapshot: where the chain of files that make the head starts. */
+  private chainBase = 0;
   /** The digest of the files that make the head (seal.ts); undefined when not known. */
   private chain: string | undefined;
+  /** The delta files after chainBase, oldest first (to make the chain again after a snapshot); undefined when not known. */
+  private tail: Link[] | undefined = [];
+  private tailBytes = 0;
+  /** Versions with a snapshot file. */
+  private readonly snapshots = new Set<number>();
+  private snapshotting: Promise<void> | undefined;
+  private sealing: Promise<void> | undefined;
+  private sealWanted = false;
   private readonly cache = new Map<number, StoredVersion>();
 
-  private constructor(dataDir: string, head: StoredVersion, now: () => Date) {
+  private constructor(dataDir: string, head: StoredVersion, now: () => Date, snapshotEvery: number) {
     this.dataDir = dataDir;
     this.versionsDir = join(dataDir, 'versions');
+    this.snapshotsDir = join(dataDir, 'snapshots');
     this.audit = new AuditLog(join(dataDir, 'audit.log'));
     this.head = head;
     this.now = now;
+    this.snapshotEvery = snapshotEvery;
   }
 
   /**
@@ -122,33 +159,53 @@ export class ConfigStore {
    */
   static async open(dataDir: string, options: ConfigStoreOptions = {}): Promise<ConfigStore> {
     const now = options.now ?? (() => new Date());
+    const snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
+    if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
+      throw fieldError('STORE_INVALID_ARGUMENT', 'snapshotEvery', 'must be a positive integer');
+    }
     const versionsDir = join(dataDir, 'versions');
+    const snapshotsDir = join(dataDir, 'snapshots');
     const auditFile = join(dataDir, 'audit.log');
-    let versions: number[];
-    try {
-      await mkdir(versionsDir, { recursive: true, mode: 0o700 });
-      await appendFile(auditFile, '', { mode: 0o600 });
-      await syncDirectory(dataDir);
-      versions = [];
-      for (const name of await readdir(versionsDir)) {
+    /** The versions of the files in `dir`, after removing the temporary files a crash left. */
+    const list = async (dir: string) => {
+      const found: number[] = [];
+      for (const name of await readdir(dir)) {
         if (name.endsWith(TEMP_SUFFIX)) {
-          await unlink(join(versionsDir, name));
+          await unlink(join(dir, name));
           continue;
         }
         const match = VERSION_NAME.exec(name);
-        if (match) versions.push(Number(match[1]));
+        if (match) found.push(Number(match[1]));
       }
+      return found;
+    };
+    let versions: number[];
+    let snapshots: number[];
+    try {
+      await mkdir(versionsDir, { recursive: true, mode: 0o700 });
+      await mkdir(snapshotsDir, { recursive: true, mode: 0o700 });
+      await appendFile(auditFile, '', { mode: 0o600 });
+      await syncDirectory(dataDir);
+      versions = await list(versionsDir);
+      snapshots = await list(snapshotsDir);
     } catch (cause) {
       throw ioError(`cannot open the store in ${dataDir}`, cause);
     }
     const latest = versions.length === 0 ? 0 : Math.max(...versions);
     const placeholder: StoredVersion = { version: 0, author: '', time: '', comment: '', config: defaultConfig() };
-    const store = new ConfigStore(dataDir, placeholder, now);
+    const store = new ConfigStore(dataDir, placeholder, now, snapshotEvery);
+    for (const version of snapshots) {
+      // Cannot happen (a snapshot is written after its version is durable), but one would
+      // stand for a future version of the same number: removed.
+      if (version > latest) await unlink(join(snapshotsDir, nameOf(version))).catch(() => undefined);
+      else store.snapshots.add(version);
+    }
     await store.audit.repair().catch((cause) => {
       throw ioError('cannot repair the audit log', cause);
     });
     if (latest === 0) {
       await store.write(1, defaultConfig(), 'system', 'factory defaults');
+      await store.seal();
       await store.audit.append({
         time: store.head.time,
         author: 'system',
@@ -159,16 +216,19 @@ export class ConfigStore {
         comment: 'factory defaults',
       });
     } else {
-      // The files that make the head, newest first: the last whole version ends the walk.
-      const files: { name: string; bytes: Buffer }[] = [];
+      // The files that make the head, newest first: the last whole version or snapshot ends the walk.
+      const files: Link[] = [];
       const [head, seal] = await Promise.all([
-        store.get(latest, (name, bytes) => files.push({ name, bytes })),
+        store.get(latest, (name, bytes, version) => files.push({ name, bytes, version })),
         readSeal(dataDir),
       ]);
       store.head = head;
-      store.lastFull = latest - files.length + 1;
+      files.reverse();
+      store.chainBase = (files[0] as Link).version;
+      store.tail = files.slice(1);
+      store.tailBytes = store.tail.reduce((sum, link) => sum + link.bytes.length, 0);
       let chain: string | undefined;
-      for (const { name, bytes } of files.reverse()) chain = chainDigest(chain, name, bytes);
+      for (const { name, bytes } of files) chain = chainDigest(chain, name, bytes);
       store.chain = chain;
       // The configuration that is about to be applied must be one this code understands;
       // the seal says this code already checked exactly these files.
@@ -190,17 +250,18 @@ export class ConfigStore {
   }
 
   /**
-   * One version, with its configuration. `read` sees each version file read to make it
-   * (newest first; none when it is in memory).
+   * One version, with its configuration. `read` sees each file read to make it (newest
+   * first; none when it is in memory): version files by their name, a snapshot as
+   * `snapshots/<name>`.
    */
-  async get(version: number, read?: (name: string, bytes: Buffer) => void): Promise<StoredVersion> {
+  async get(version: number, read?: ReadListener): Promise<StoredVersion> {
     if (!Number.isSafeInteger(version) || version < 1) {
       throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
     }
     if (version === this.head.version) return this.head;
     const cached = this.cache.get(version);
     if (cached !== undefined) return cached;
-    // Walk back to a whole version (or one in memory), then replay the deltas forward.
+    // Walk back to a whole version, a snapshot or one in memory, then replay the deltas forward.
     const chain: VersionRecord[] = [];
     let current: StoredVersion | undefined;
     for (let n = version; current === undefined; n--) {
@@ -208,6 +269,17 @@ export class ConfigStore {
       if (known !== undefined) {
         current = known;
         break;
+      }
+      if (this.snapshots.has(n)) {
+        const snapshot = await readSnapshot(this.snapshotsDir, nameOf(n), n);
+        if (snapshot !== undefined) {
+          read?.(snapshotLink(nameOf(n)), snapshot.bytes, n);
+          const { format: _format, ...whole } = snapshot.record;
+          current = deepFreeze(whole as StoredVersion);
+          break;
+        }
+        // Unreadable or not this version: the deltas before it are complete.
+        this.snapshots.delete(n);
       }
       const record = await this.readRecord(n, read);
       if (record.config !== undefined) {
@@ -233,7 +305,7 @@ export class ConfigStore {
   }
 
   /** A version file, checked for its shape but not decoded into a configuration. */
-  private async readRecord(version: number, read?: (name: string, bytes: Buffer) => void): Promise<VersionRecord> {
+  private async readRecord(version: number, read?: ReadListener): Promise<VersionRecord> {
     const file = join(this.versionsDir, nameOf(version));
     let bytes: Buffer;
     try {
@@ -244,7 +316,7 @@ export class ConfigStore {
       }
       throw ioError(`cannot read ${file}`, cause);
     }
-    read?.(nameOf(version), bytes);
+    read?.(nameOf(version), bytes, version);
     let stored: VersionRecord & { format?: unknown };
     try {
       stored = JSON.parse(bytes.toString('utf8'));
@@ -367,7 +439,7 @@ export class ConfigStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
           throw ioError(`cannot store version ${stored.version}`, error);
         this.head = await this.get(stored.version);
-        this.chain = undefined;
+        this.forgetChain();
         throw new ApplianceError('STORE_CONFLICT', `version ${stored.version} was stored by another writer`, {
           cause: error,
           field: 'version',
@@ -384,6 +456,7 @@ export class ConfigStore {
           comment: `replicated from ${from}`,
         })
         .catch(() => undefined);
+      this.afterWrite();
       return this.head;
     });
   }
@@ -424,7 +497,7 @@ export class ConfigStore {
       }
       // Another process committed this number first: our base is stale.
       this.head = await this.get(next);
-      this.chain = undefined;
+      this.forgetChain();
       const conflict = new ApplianceError('STORE_CONFLICT', `version ${next} was stored by another writer`, {
         cause: error,
         field: 'baseVersion',
@@ -451,6 +524,7 @@ export class ConfigStore {
         { durable: false },
       )
       .catch(() => undefined);
+    this.afterWrite();
     return { version: this.head, warnings: result.warnings, changes };
   }
 
@@ -488,10 +562,11 @@ export class ConfigStore {
     const stored: StoredVersion = { version, author, time, comment, config };
     const base = this.head;
     let data: string | undefined;
-    // A small change is stored as the delta from the version before (one line per
-    // operation); every FULL_EVERY versions, or when the change is large, the whole
-    // configuration is, pretty-printed.
-    if (base.version >= 1 && base.version === version - 1 && version - this.lastFull < FULL_EVERY) {
+    // A change is stored as the delta from the version before (one line per operation).
+    // The whole configuration (pretty-printed) only when there is no delta to write: the
+    // first version, a change bigger than MAX_DELTA_BYTES, a replica after a gap. Bounding
+    // the replay of deltas is the snapshots' job, off the commit's path.
+    if (base.version >= 1 && base.version === version - 1) {
       const patch = makePatch(base.config, config);
       const { config: _config, ...info } = stored;
       const text = `${JSON.stringify({ format: FILE_FORMAT, ...info, base: base.version, patch })}\n`;
@@ -499,23 +574,130 @@ export class ConfigStore {
     }
     const whole = data === undefined;
     data ??= `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`;
-    await createDurably(this.versionsDir, nameOf(version), data);
-    if (whole) this.lastFull = version;
-    // A delta extends the chain of files only when the head's chain is known.
-    this.chain =
-      whole || this.chain !== undefined
-        ? chainDigest(whole ? undefined : this.chain, nameOf(version), data)
-        : undefined;
+    const name = nameOf(version);
+    await createDurably(this.versionsDir, name, data);
+    if (whole) {
+      this.chainBase = version;
+      this.chain = chainDigest(undefined, name, data);
+      this.tail = [];
+      this.tailBytes = 0;
+    } else if (this.chain !== undefined && this.tail !== undefined && this.tailBytes + data.length <= TAIL_BYTES_KEPT) {
+      // A delta extends the chain of files only when the head's chain is known.
+      this.chain = chainDigest(this.chain, name, data);
+      this.tail.push({ version, name, bytes: data });
+      this.tailBytes += data.length;
+    } else {
+      this.forgetChain();
+    }
     if (base.version > 0) this.remember(base);
     this.head = deepFreeze(stored);
-    // Every version written here was validated first (commit, rollback, replica).
-    await this.seal();
   }
 
-  /** Vouch for the head (see seal.ts); nothing when its chain of files is not known. */
-  private async seal(): Promise<void> {
-    if (this.chain === undefined) return;
-    await writeSeal(this.dataDir, { schema: schemaFingerprint(), version: this.head.version, digest: this.chain });
+  /** After another writer stored a version: the files that make the head are not known here. */
+  private forgetChain(): void {
+    this.chain = undefined;
+    this.tail = undefined;
+    this.tailBytes = 0;
+  }
+
+  /**
+   * After a version is stored (inside the write queue, before its promise resolves): the
+   * seal and, when due, a snapshot, both begun on a later turn of the event loop, so that
+   * the commit's caller goes on first. Neither is awaited by the commit.
+   */
+  private afterWrite(): void {
+    // Every version written here was validated first (commit, rollback, replica).
+    void this.seal();
+    const due = this.head.version - this.chainBase >= this.snapshotEvery || this.tailBytes >= TAIL_BYTES;
+    if (due && this.snapshotting === undefined) {
+      const running = this.snapshot()
+        // Derived data: a failure only leaves the deltas to replay; a later commit tries again.
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.snapshotting === running) this.snapshotting = undefined;
+        });
+      this.snapshotting = running;
+    }
+  }
+
+  /** Write a snapshot of the head, then make the chain of files start at it. */
+  private async snapshot(): Promise<void> {
+    await nextTurn();
+    // The head is frozen: it can be streamed over many turns while commits go on.
+    const { version, author, time, comment, config } = this.head;
+    if (version <= this.chainBase) return;
+    const name = nameOf(version);
+    const digest = await writeSnapshot(this.snapshotsDir, name, {
+      format: SNAPSHOT_FORMAT,
+      version,
+      author,
+      time,
+      comment,
+      config,
+    });
+    await this.exclusive(async () => {
+      this.snapshots.add(version);
+      // A whole version written meanwhile is newer than the snapshot: the chain starts there.
+      if (version <= this.chainBase) return;
+      const after = this.tail?.filter((link) => link.version > version);
+      this.chainBase = version;
+      if (after === undefined && this.head.version !== version) {
+        // The deltas since the snapshot are not known here: no seal until the next one.
+        this.forgetChain();
+        return;
+      }
+      let chain = digest;
+      for (const link of after ?? []) chain = chainDigest(chain, link.name, link.bytes);
+      this.chain = chain;
+      this.tail = after ?? [];
+      this.tailBytes = this.tail.reduce((sum, link) => sum + link.bytes.length, 0);
+      void this.seal();
+    });
+  }
+
+  /**
+   * Vouch for the head (see seal.ts); nothing when its chain of files is not known. One
+   * write at a time, begun on a later turn: calls made meanwhile are served by one more
+   * write, of the head as it is then. Resolves when the seal is current.
+   */
+  private seal(): Promise<void> {
+    this.sealWanted = true;
+    this.sealing ??= this.writeSeals();
+    return this.sealing;
+  }
+
+  private async writeSeals(): Promise<void> {
+    // First a turn, so that `this.sealing` is set before this can end.
+    await nextTurn();
+    try {
+      while (this.sealWanted) {
+        this.sealWanted = false;
+        if (this.chain === undefined) continue;
+        await writeSeal(this.dataDir, {
+          schema: schemaFingerprint(),
+          version: this.head.version,
+          digest: this.chain,
+        });
+      }
+    } finally {
+      this.sealing = undefined;
+    }
+  }
+
+  /**
+   * Wait for the writes in the queue, a snapshot being written and the seal, so that a
+   * clean shutdown leaves the seal current (the next open then skips the full check). The
+   * store stays usable: a later commit starts such work again, and a later close waits
+   * for it.
+   */
+  async close(): Promise<void> {
+    for (;;) {
+      const queue = this.queue;
+      await queue;
+      await this.snapshotting;
+      await this.sealing;
+      if (queue === this.queue && this.snapshotting === undefined && this.sealing === undefined) return;
+    }
   }
 
   private async reject(
