@@ -65,6 +65,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     const capabilities = options.capabilities ?? (await detectCapabilities());
     const store = await ConfigStore.open(join(dataDir, 'config'));
+    // Run after the API, engine and HA stop (cleanups run in reverse): the seal is current at exit.
+    cleanups.push(() => store.close());
     const adminStates = await openAdminStates(dataDir);
     const auth = await openAuth(dataDir, { store });
     const runDir = join(dataDir, 'run');
