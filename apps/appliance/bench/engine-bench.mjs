@@ -97,6 +97,7 @@ ipvsadm('-C');
   const t = performance.now();
   await store.commit({ config: config(), baseVersion: store.current().version, author: 'bench' });
   log(`commit of the whole configuration: ${(performance.now() - t).toFixed(0)} ms`);
+  await store.close();
 }
 
 async function coldStart(options) {
@@ -119,6 +120,7 @@ const cold = [];
 for (let i = 0; i < 3; i++) {
   const r = await coldStart(timersOff);
   await r.engine.stop();
+  await r.store.close();
   // Only the figures: a restarted daemon does not hold the previous one's store and engine.
   cold.push({ totalMs: r.totalMs, openMs: r.openMs, applyMs: r.applyMs });
   log(`cold start ${i + 1}: ${r.totalMs.toFixed(0)} ms (open ${r.openMs.toFixed(0)}, apply ${r.applyMs.toFixed(0)})`);
@@ -213,6 +215,7 @@ async function weightChanges(options, label, changes = CHANGES, whole = false) {
   const repaired = await engine.checkDrift();
   const driftMs = performance.now() - t;
   await engine.stop();
+  await store.close();
   log(
     `${label}: commit+apply p50 ${percentile(totalMs, 50).toFixed(1)} ms p99 ${percentile(totalMs, 99).toFixed(1)} ms`,
   );
