@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TEMP_SUFFIX } from './durable.js';
 import { chainHash } from './seal.js';
 
@@ -19,7 +20,9 @@ import { chainHash } from './seal.js';
 
 export const SNAPSHOT_FORMAT = 1;
 /** The largest write of a snapshot (a single value bigger than this goes whole). */
-const CHUNK_CHARS = 64 * 1024;
+const WRITE_CHARS = 64 * 1024;
+/** Text built in one turn of the event loop: about a millisecond even where page faults are slow. */
+const STEP_CHARS = 16 * 1024;
 /**
  * How deep the text is split: the snapshot, its configuration, a list of services, a
  * service, its real servers. Deeper values are stringified whole (a real server is small).
@@ -80,9 +83,14 @@ function* jsonPieces(value: unknown, depth: number): Generator<string> {
  * Write `record` as `dir/name`: one line of compact JSON, exactly JSON.stringify(record),
  * then a newline. Resolves with the chain digest of those bytes (seal.ts) once the file
  * is fsynced and renamed to its name. No directory fsync: a snapshot lost to a crash is
- * only not used.
+ * only not used. Before each step, `pause` may hold the work back (while commits run).
  */
-export async function writeSnapshot(dir: string, name: string, record: SnapshotRecord): Promise<string> {
+export async function writeSnapshot(
+  dir: string,
+  name: string,
+  record: SnapshotRecord,
+  pause: () => Promise<void> = async () => undefined,
+): Promise<string> {
   const temp = join(dir, `${name}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   const hash = chainHash(undefined, snapshotLink(name));
   const handle = await open(temp, 'wx', 0o600);
@@ -97,18 +105,27 @@ export async function writeSnapshot(dir: string, name: string, record: SnapshotR
     };
     let batch: string[] = [];
     let size = 0;
+    let step = 0;
     for (const piece of jsonPieces(record, SPLIT_DEPTH)) {
       batch.push(piece);
       size += piece.length;
-      if (size >= CHUNK_CHARS) {
+      step += piece.length;
+      if (size >= WRITE_CHARS) {
         const text = batch.join('');
         batch = [];
         size = 0;
+        step = 0;
         await write(text);
+        await pause();
+      } else if (step >= STEP_CHARS) {
+        step = 0;
+        await nextTurn();
+        await pause();
       }
     }
     batch.push('\n');
     await write(batch.join(''));
+    await pause();
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

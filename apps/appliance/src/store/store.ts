@@ -627,14 +627,16 @@ export class ConfigStore {
     const { version, author, time, comment, config } = this.head;
     if (version <= this.chainBase) return;
     const name = nameOf(version);
-    const digest = await writeSnapshot(this.snapshotsDir, name, {
-      format: SNAPSHOT_FORMAT,
-      version,
-      author,
-      time,
-      comment,
-      config,
-    });
+    const digest = await writeSnapshot(
+      this.snapshotsDir,
+      name,
+      { format: SNAPSHOT_FORMAT, version, author, time, comment, config },
+      // Each step waits for the writes queued before it, so that a commit is held back
+      // by one step of the snapshot at most; a stream of commits still lets it progress.
+      async () => {
+        await this.queue;
+      },
+    );
     await this.exclusive(async () => {
       this.snapshots.add(version);
       // A whole version written meanwhile is newer than the snapshot: the chain starts there.
@@ -671,6 +673,8 @@ export class ConfigStore {
     await nextTurn();
     try {
       while (this.sealWanted) {
+        // After the writes queued now: the seal's file operations do not compete with a commit's.
+        await this.queue;
         this.sealWanted = false;
         if (this.chain === undefined) continue;
         await writeSeal(this.dataDir, {
