@@ -57,9 +57,24 @@ function errnoOf(error: unknown): string | undefined {
   return match?.[1];
 }
 
+/** How long one dump of the interfaces answers for them (a takeover adds many addresses at once). */
+const LINKS_TTL_MS = 1000;
+
 /** `AddressControl` over rtnetlink, in the namespace of the calling process. */
 export class RtnetlinkAddresses implements AddressControl {
   private socket: RtNetlinkSocket | undefined;
+  /**
+   * The last dump of the interfaces: adding an address and announcing it each need the
+   * interface's index and MAC, and a dump per address costs hundreds of them a second
+   * when a node takes many VIPs. An index gone stale (the interface recreated) is
+   * noticed by the kernel's refusal, and the dump is taken again.
+   */
+  private links: { at: number; byName: Map<string, InterfaceInfo> } | undefined;
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   private rt(): RtNetlinkSocket {
     this.socket ??= createRtNetlink();
@@ -67,36 +82,61 @@ export class RtnetlinkAddresses implements AddressControl {
   }
 
   async interfaceInfo(ifname: string): Promise<InterfaceInfo> {
+    const known = this.links;
+    const cached = known !== undefined && this.now() - known.at < LINKS_TTL_MS ? known.byName.get(ifname) : undefined;
+    if (cached !== undefined) return cached;
     let links: Awaited<ReturnType<RtNetlinkSocket['getLinks']>>;
     try {
       links = await this.rt().getLinks(undefined, undefined, { timeout: REQUEST_TIMEOUT_MS });
     } catch (error) {
+      this.links = undefined;
       throw new HeartbeatError('HEARTBEAT_ADDRESS_FAILED', `listing interfaces failed: ${String(error)}`, {
         cause: error,
       });
     }
-    const link = links.find((l) => l.attrs.ifname === ifname);
-    if (!link || link.data.index === undefined) {
+    const byName = new Map<string, InterfaceInfo>();
+    for (const l of links) {
+      if (l.attrs.ifname !== undefined && l.data.index !== undefined) {
+        byName.set(l.attrs.ifname, { index: l.data.index, mac: l.attrs.address ?? Buffer.alloc(6) });
+      }
+    }
+    this.links = { at: this.now(), byName };
+    const info = byName.get(ifname);
+    if (info === undefined) {
       throw new HeartbeatError('HEARTBEAT_ADDRESS_FAILED', `no interface ${ifname}`, { field: 'interface' });
     }
-    return { index: link.data.index, mac: link.attrs.address ?? Buffer.alloc(6) };
+    return info;
+  }
+
+  /** Runs `request` with the interface's index; once more with a fresh dump if the index was stale. */
+  private async withIndex<T>(ifname: string, request: (index: number) => Promise<T>): Promise<T> {
+    const fromCache = this.links !== undefined && this.now() - this.links.at < LINKS_TTL_MS;
+    const { index } = await this.interfaceInfo(ifname);
+    try {
+      return await request(index);
+    } catch (error) {
+      if (!fromCache || errnoOf(error) !== 'ENODEV') throw error;
+      this.links = undefined;
+      return request((await this.interfaceInfo(ifname)).index);
+    }
   }
 
   async add(ifname: string, cidr: Cidr): Promise<'added' | 'present'> {
-    const { index } = await this.interfaceInfo(ifname);
     const bytes = cidr.family === 4 ? ipv4Bytes(cidr.address) : ipv6Bytes(cidr.address);
     try {
-      await this.rt().newAddress(
-        // No DAD for IPv6: the address must answer at once, and during a split brain the
-        // peer may still hold it, which DAD would turn into a dead address.
-        {
-          family: cidr.family === 4 ? AF_INET : AF_INET6,
-          prefixlen: cidr.prefix,
-          index,
-          ...(cidr.family === 6 ? { flags: { nodad: true } } : {}),
-        },
-        { local: bytes, address: bytes, ...(cidr.family === 6 ? { flags: { nodad: true } } : {}) },
-        { flags: FlagsNew.CREATE | FlagsNew.EXCL, timeout: REQUEST_TIMEOUT_MS },
+      await this.withIndex(ifname, (index) =>
+        this.rt().newAddress(
+          // No DAD for IPv6: the address must answer at once, and during a split brain the
+          // peer may still hold it, which DAD would turn into a dead address.
+          {
+            family: cidr.family === 4 ? AF_INET : AF_INET6,
+            prefixlen: cidr.prefix,
+            index,
+            ...(cidr.family === 6 ? { flags: { nodad: true } } : {}),
+          },
+          { local: bytes, address: bytes, ...(cidr.family === 6 ? { flags: { nodad: true } } : {}) },
+          { flags: FlagsNew.CREATE | FlagsNew.EXCL, timeout: REQUEST_TIMEOUT_MS },
+        ),
       );
       return 'added';
     } catch (error) {
@@ -113,13 +153,14 @@ export class RtnetlinkAddresses implements AddressControl {
   }
 
   async remove(ifname: string, cidr: Cidr): Promise<'removed' | 'absent'> {
-    const { index } = await this.interfaceInfo(ifname);
     const bytes = cidr.family === 4 ? ipv4Bytes(cidr.address) : ipv6Bytes(cidr.address);
     try {
-      await this.rt().delAddress(
-        { family: cidr.family === 4 ? AF_INET : AF_INET6, prefixlen: cidr.prefix, index },
-        { local: bytes, address: bytes },
-        { timeout: REQUEST_TIMEOUT_MS },
+      await this.withIndex(ifname, (index) =>
+        this.rt().delAddress(
+          { family: cidr.family === 4 ? AF_INET : AF_INET6, prefixlen: cidr.prefix, index },
+          { local: bytes, address: bytes },
+          { timeout: REQUEST_TIMEOUT_MS },
+        ),
       );
       return 'removed';
     } catch (error) {
@@ -138,5 +179,6 @@ export class RtnetlinkAddresses implements AddressControl {
   close(): void {
     this.socket?.socket.close();
     this.socket = undefined;
+    this.links = undefined;
   }
 }
