@@ -9,12 +9,12 @@
 // BENCH_SERVICES, BENCH_SERVERS, BENCH_READS, BENCH_WRITES change the sizes.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ConfigStore, createApi, createLogBook, openAdminStates, openAuth } from '../dist/index.js';
+import { keepAliveClient } from './keepalive-client.mjs';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
@@ -107,53 +107,7 @@ const ha = {
 if (!isMainThread) {
   const { port, authorization } = workerData;
   let { version } = workerData;
-  // A minimal HTTP/1.1 client on one keep-alive connection that reads every answer into one
-  // reused buffer (net's `onread`), counting the bytes (`keep`: the answer's text, for the
-  // small ones it reads). Node's own client allocates a buffer per chunk: 2.3 MB of garbage
-  // per status, whose collections would be counted in the figures as the server's latency.
-  const buffer = Buffer.allocUnsafe(256 * 1024);
-  let pending;
-  const socket = connect({
-    host: '127.0.0.1',
-    port,
-    onread: {
-      buffer,
-      callback(n) {
-        const p = pending;
-        if (p === undefined) return;
-        let body = 0;
-        if (p.need === undefined) {
-          const end = buffer.indexOf('\r\n\r\n', 0, 'latin1');
-          if (end < 0 || end + 4 > n) return p.reject(new Error('headers longer than one read'));
-          const head = buffer.toString('latin1', 0, end);
-          p.status = Number(head.slice(9, 12));
-          p.need = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
-          if (Number.isNaN(p.need)) return p.reject(new Error(`no content-length: ${head}`));
-          body = end + 4;
-        }
-        if (p.keep || p.status >= 300) p.text += buffer.toString('utf8', body, n);
-        p.got += n - body;
-        if (p.got >= p.need) {
-          pending = undefined;
-          if (p.status >= 300) p.reject(new Error(`${p.what}: ${p.status} ${p.text}`));
-          else p.resolve(p.keep ? p.text : p.got);
-        }
-      },
-    },
-  });
-  socket.setNoDelay(true);
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-
-  function call(method, path, body, keep = false) {
-    const data = body === undefined ? '' : JSON.stringify(body);
-    const headers = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', `authorization: ${authorization}`];
-    if (body !== undefined)
-      headers.push('content-type: application/json', `content-length: ${Buffer.byteLength(data)}`);
-    return new Promise((resolve, reject) => {
-      pending = { resolve, reject, keep, what: `${method} ${path}`, need: undefined, got: 0, text: '', status: 0 };
-      socket.write(`${headers.join('\r\n')}\r\n\r\n${data}`);
-    });
-  }
+  const { call, close } = await keepAliveClient({ port, authorization });
 
   async function measure(name, count, fn) {
     for (let i = 0; i < Math.min(50, count); i++) await fn(i);
@@ -205,7 +159,7 @@ if (!isMainThread) {
       });
     }),
   );
-  socket.destroy();
+  close();
   parentPort.postMessage({ statusBytes, results });
 } else {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-api-bench-'));

@@ -1,15 +1,11 @@
 // `npm run bench -w apps/appliance` (engine part): bundles the engine, boots the rig's UML kernel
 // with IPVS, runs engine-bench.mjs inside it, and writes the figures into README.md between
 // the engine-bench markers. Sizes: BENCH_SERVICES, BENCH_SERVERS, BENCH_CHANGES.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { runInKernel } from '@sluice/testkit';
 import { build } from 'esbuild';
+import { benchInKernel, here, list, measuredOn, median, ms, writeFigures } from './uml-run.mjs';
 
-const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 // Inside the package's node_modules, so that the bundle's bare imports resolve as the package's do.
 const cache = here('../node_modules/.cache/');
 mkdirSync(cache, { recursive: true });
@@ -25,40 +21,11 @@ await build({
   logLevel: 'error',
 });
 
-const result = await runInKernel({
-  // BENCH_NODE_FLAGS: Node flags for the process under test (e.g. --max-semi-space-size=1).
-  command: [
-    process.execPath,
-    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-    here('./engine-bench.mjs'),
-    bundle,
-  ],
-  env: {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_'))),
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: '/root',
-  },
-  cwd: here('..'),
-  memoryMiB: 3072,
-  timeoutMs: 60 * 60_000,
-  onOutput: (chunk) => process.stderr.write(chunk),
-});
-const line = result.output.split('\n').find((l) => l.startsWith('BENCH '));
-if (result.exitCode !== 0 || !line) {
-  console.error(`engine benchmark failed (exit ${result.exitCode})`);
-  process.exit(1);
-}
-const r = JSON.parse(line.slice(6));
-const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
-const list = (values) => values.map(ms).join(', ');
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const r = await benchInKernel([here('./engine-bench.mjs'), bundle]);
 const q = r.quiet;
 const d = r.daemonLike;
 const w = r.wholeDocument;
-const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12), inside the
-rig's User-Mode Linux kernel ${r.kernel} (one CPU; a system call costs tens of times a native one: read the
-ratios, not the absolute figures)${r.nodeFlags ? `, Node flags \`${r.nodeFlags}\`` : ''}. ${r.services.toLocaleString('en')} Layer 4 virtual services × ${r.serversPerService} real servers
-(${(r.services * r.serversPerService).toLocaleString('en')}), NAT. Reproduce: \`npm run bench -w apps/appliance\`.
+const table = `${measuredOn(r)}
 
 | what | figure | goal |
 | --- | --- | --- |
@@ -73,19 +40,4 @@ ratios, not the absolute figures)${r.nodeFlags ? `, Node flags \`${r.nodeFlags}\
 
 Every ${20}th weight change was read back with the real \`ipvsadm -L -n -t\` after apply resolved (${q.verified + d.verified} checks, all showed the new weight).
 `;
-console.log(table);
-const readme = here('../README.md');
-const text = readFileSync(readme, 'utf8');
-const start = '<!-- engine-bench:start -->';
-const end = '<!-- engine-bench:end -->';
-if (text.includes(start) && text.includes(end)) {
-  writeFileSync(
-    readme,
-    `${text.slice(0, text.indexOf(start) + start.length)}\n${table}${text.slice(text.indexOf(end))}`,
-  );
-  // The table's columns are padded the way the repository's formatter (and lint) wants them.
-  execFileSync(here('../../../node_modules/.bin/biome'), ['format', '--write', readme], { stdio: 'ignore' });
-  console.log('README.md updated');
-} else {
-  console.log(`README.md has no ${start} ... ${end} markers: add them where the figures belong`);
-}
+writeFigures('engine-bench', table);

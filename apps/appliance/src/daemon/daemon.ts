@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { openAdminStates } from '../admin-states/index.js';
 import { type Api, createApi } from '../api/index.js';
 import { type Auth, openAuth } from '../auth/index.js';
@@ -56,6 +57,16 @@ export interface Daemon {
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { dataDir } = options;
+  // How long each step of the start took goes in the "serving" line: a slow start says where.
+  const steps: string[] = [];
+  // performance.now() counts from the process's start: the first step is Node and the modules.
+  let last = 0;
+  const step = (name: string) => {
+    const now = performance.now();
+    steps.push(`${name} ${((now - last) / 1000).toFixed(2)} s`);
+    last = now;
+  };
+  step('process');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const logs = await createLogBook({ dir: join(dataDir, 'logs') });
   const cleanups: (() => Promise<void>)[] = [() => logs.close()];
@@ -64,11 +75,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   try {
     const capabilities = options.capabilities ?? (await detectCapabilities());
+    step('capabilities');
     const store = await ConfigStore.open(join(dataDir, 'config'));
+    step('store');
     // Run after the API, engine and HA stop (cleanups run in reverse): the seal is current at exit.
     cleanups.push(() => store.close());
     const adminStates = await openAdminStates(dataDir);
     const auth = await openAuth(dataDir, { store });
+    step('credentials');
     const runDir = join(dataDir, 'run');
     const netns = options.netns === undefined ? {} : { netns: options.netns };
     const layer7 = createLayer7Driver({ stateDir: join(runDir, 'haproxy'), logs, ...netns });
@@ -108,10 +122,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       'info',
       `sluice appliance ${options.version} starting; configuration version ${store.current().version}`,
     );
+    step('parts');
     await engine.start();
     cleanups.push(() => engine.stop());
+    step('engine');
     await ha.start();
     cleanups.push(() => ha.stop());
+    step('HA');
 
     const admin = store.current().config.administration;
     const web = await createWebServers({
@@ -124,7 +141,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logs,
     });
     cleanups.push(() => web.close());
-    logs.write('system', 'info', `serving on :${web.httpPort} (HTTP) and :${web.httpsPort} (HTTPS)`);
+    step('web');
+    logs.write(
+      'system',
+      'info',
+      `serving on :${web.httpPort} (HTTP) and :${web.httpsPort} (HTTPS); started in ${steps.join(', ')}`,
+    );
 
     let stopping: Promise<void> | undefined;
     return {

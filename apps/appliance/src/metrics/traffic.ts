@@ -24,17 +24,24 @@ interface Counters {
 interface Track {
   last: Counters;
   lastTime: number;
-  /** [connections, bytes in/s, bytes out/s] per ring slot; NaN where there is no point. */
+  /**
+   * [connections, bytes in/s, bytes out/s] per ring slot; NaN where there is no point. It
+   * grows with the ring's first round (slots past its end have no point), so that the first
+   * samples do not allocate an hour for every server at once.
+   */
   values: Float32Array;
 }
+
+/** Slots a track holds at first; it doubles up to the ring's capacity. */
+const FIRST_SLOTS = 8;
 
 /**
  * Traffic over time: every sample takes the engine's counters of each virtual service and
  * real server and keeps, in a ring shared by all, the connections and the byte rates since
  * the sample before (a counter that went backwards, as after a restart, counts as 0).
  * Rates rather than counters, in float32: 12 bytes per sample and server, so an hour at
- * 10 s for 10,000 real servers is about 43 MB. Services and servers that left the
- * configuration are forgotten at the next sample.
+ * 10 s for 10,000 real servers is about 43 MB, reached over that first hour. Services and
+ * servers that left the configuration are forgotten at the next sample.
  */
 export class TrafficHistory {
   private readonly times: Float64Array;
@@ -57,9 +64,17 @@ export class TrafficHistory {
       seen.add(key);
       let track = this.tracks.get(key);
       if (track === undefined) {
-        track = { last: counters, lastTime: time, values: new Float32Array(this.capacity * 3).fill(Number.NaN) };
+        const slots = Math.min(this.capacity, Math.max(FIRST_SLOTS, slot + 1));
+        track = { last: counters, lastTime: time, values: new Float32Array(slots * 3).fill(Number.NaN) };
         this.tracks.set(key, track);
         return;
+      }
+      if (track.values.length <= slot * 3) {
+        let slots = track.values.length / 3;
+        while (slots <= slot) slots *= 2;
+        const values = new Float32Array(Math.min(this.capacity, slots) * 3).fill(Number.NaN);
+        values.set(track.values);
+        track.values = values;
       }
       const seconds = (time - track.lastTime) / 1000;
       const rate = (before: number, after: number) => (after >= before && seconds > 0 ? (after - before) / seconds : 0);
@@ -101,8 +116,8 @@ export class TrafficHistory {
       if (track === undefined) return [];
       const points: TrafficPoint[] = [];
       for (const slot of slots) {
-        const connections = track.values[slot * 3] as number;
-        if (Number.isNaN(connections)) continue;
+        const connections = track.values[slot * 3];
+        if (connections === undefined || Number.isNaN(connections)) continue;
         points.push({
           time: new Date(this.times[slot] as number).toISOString(),
           connections,

@@ -63,4 +63,23 @@ describe('traffic history', () => {
     // A window of 0 minutes holds only the sample taken now.
     expect(history.series(status([]), at(40), 0)[0]?.points.map((p) => p.time)).toEqual(['2026-01-01T00:00:40.000Z']);
   });
+
+  it('a track grows with the ring: every point kept through the first round and after it wraps', () => {
+    const history = new TrafficHistory(20);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + s * 1000);
+    // "a" from the first sample; "b" joins at the 13th (its track starts past the first size).
+    for (let k = 0; k < 25; k++) {
+      const servers = [server('a', 100 * k)];
+      if (k >= 12) servers.push(server('b', 20 * (k - 12)));
+      history.sample(status(servers), at(10 * k));
+    }
+    const [web] = history.series(status([server('a', 0), server('b', 0)]), at(240), 60);
+    const [a, b] = web?.servers ?? [];
+    // The last 20 samples (50-240 s); a point is a rate since the sample before.
+    expect(a?.points.map((p) => p.bytesInPerSecond)).toEqual(Array(20).fill(10));
+    expect(a?.points[0]?.time).toBe('2026-01-01T00:00:50.000Z');
+    // "b": its first sample (120 s) has no rate, then 12 points of 2 bytes/s.
+    expect(b?.points.map((p) => p.bytesInPerSecond)).toEqual(Array(12).fill(2));
+    expect(b?.points[0]?.time).toBe('2026-01-01T00:02:10.000Z');
+  });
 });

@@ -87,6 +87,9 @@ export class AddressesDriver implements PartDriver {
       this.held.delete(key);
       changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
     }
+    // Announced together once all are added: one at a time, hundreds of VIPs would wait a
+    // round trip to the frame helper each.
+    const announcing: Promise<string | undefined>[] = [];
     for (const [key, p] of wanted) {
       if (this.held.has(key)) continue;
       const ip = new FloatingIp(
@@ -96,12 +99,15 @@ export class AddressesDriver implements PartDriver {
       await ip.acquire();
       this.held.set(key, ip);
       changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
-      try {
-        await ip.announce('acquired');
-      } catch (error) {
-        problems.push(`${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`);
-      }
+      announcing.push(
+        ip.announce('acquired').then(
+          () => undefined,
+          (error: unknown) =>
+            `${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`,
+        ),
+      );
     }
+    for (const problem of await Promise.all(announcing)) if (problem !== undefined) problems.push(problem);
     for (const address of unplaced) {
       problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
     }
