@@ -21,8 +21,10 @@ import { chainHash } from './seal.js';
 export const SNAPSHOT_FORMAT = 1;
 /** The largest write of a snapshot (a single value bigger than this goes whole). */
 const WRITE_CHARS = 64 * 1024;
-/** Text built in one turn of the event loop: about a millisecond even where page faults are slow. */
+/** Text built in one turn of the event loop, at most: about a millisecond where page faults are slow. */
 const STEP_CHARS = 16 * 1024;
+/** And at most this long (code not yet compiled runs many times slower: the first snapshot of a process). */
+const STEP_MS = 2;
 /**
  * How deep the text is split: the snapshot, its configuration, a list of services, a
  * service, its real servers. Deeper values are stringified whole (a real server is small).
@@ -106,6 +108,8 @@ export async function writeSnapshot(
     let batch: string[] = [];
     let size = 0;
     let step = 0;
+    let pieces = 0;
+    let began = performance.now();
     for (const piece of jsonPieces(record, SPLIT_DEPTH)) {
       batch.push(piece);
       size += piece.length;
@@ -117,10 +121,12 @@ export async function writeSnapshot(
         step = 0;
         await write(text);
         await pause();
-      } else if (step >= STEP_CHARS) {
+        began = performance.now();
+      } else if (step >= STEP_CHARS || (++pieces % 64 === 0 && performance.now() - began >= STEP_MS)) {
         step = 0;
         await nextTurn();
         await pause();
+        began = performance.now();
       }
     }
     batch.push('\n');
