@@ -55,6 +55,16 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type ServiceWithDestinations = Service & { destinations: Destination[] };
+/** Options of the reads of the whole table (list(), listSettings()). */
+export interface ReadOptions {
+  /**
+   * Awaited between slices of a long read (every 32 dumps or 64 system calls) instead of a
+   * bare turn of the event loop: a daemon can hold its reads there while more urgent work
+   * (a write) runs, so that the write waits for one slice, not for the whole table.
+   */
+  pause?: () => Promise<void>;
+}
+
 /** A service and its real servers' settings (see listSettings()). */
 export type ServiceWithSettings = Service & { destinations: DestinationSettings[] };
 /** Socket-option calls between two turns of the event loop. */
@@ -262,9 +272,9 @@ export class IpvsClient {
   }
 
   /** The whole table: every service with its destinations (a GET_DEST dump per service). */
-  async list(): Promise<ServiceWithDestinations[]> {
+  async list(options: ReadOptions = {}): Promise<ServiceWithDestinations[]> {
     const table: ServiceWithDestinations[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
-    await this.dumpDestinationsInto(table);
+    await this.dumpDestinationsInto(table, options.pause);
     return table;
   }
 
@@ -275,7 +285,7 @@ export class IpvsClient {
    * service (see IpvsSockopt); the rest (IPv6 services, tunnels, real servers of the other
    * family, and clients in a named namespace) through netlink dumps, as list() reads them.
    */
-  async listSettings(): Promise<ServiceWithSettings[]> {
+  async listSettings(options: ReadOptions = {}): Promise<ServiceWithSettings[]> {
     const table: ServiceWithSettings[] = (await this.listServices()).map((s) => ({ ...s, destinations: [] }));
     const viaNetlink: ServiceWithSettings[] = [];
     if (this.dumpPath === 'direct' && this.sockopt === undefined) this.sockopt = IpvsSockopt.open() ?? null;
@@ -283,7 +293,7 @@ export class IpvsClient {
     if (sockopt) {
       const counts = sockopt.destinationCounts(table.length);
       for (let i = 0; i < table.length; i++) {
-        if (i % SOCKOPT_CALLS_PER_TURN === SOCKOPT_CALLS_PER_TURN - 1) await nextTurn();
+        if (i % SOCKOPT_CALLS_PER_TURN === SOCKOPT_CALLS_PER_TURN - 1) await (options.pause?.() ?? nextTurn());
         const service = table[i] as ServiceWithSettings;
         const count = service.family === 4 ? counts.get(sockoptKey(service)) : undefined;
         const dests = count === undefined ? undefined : sockopt.destinations(service, count);
@@ -293,12 +303,15 @@ export class IpvsClient {
     } else {
       viaNetlink.push(...table);
     }
-    await this.dumpDestinationsInto(viaNetlink);
+    await this.dumpDestinationsInto(viaNetlink, options.pause);
     return table;
   }
 
   /** Fills in the real servers of these services (with their counters), a GET_DEST dump each. */
-  private async dumpDestinationsInto(services: readonly ServiceWithSettings[]): Promise<void> {
+  private async dumpDestinationsInto(
+    services: readonly ServiceWithSettings[],
+    pause?: () => Promise<void>,
+  ): Promise<void> {
     // Decoded where each reply was received; a few views reused for the whole table.
     const top = new AttrView();
     const dest = new AttrView();
@@ -312,12 +325,19 @@ export class IpvsClient {
         const service = services[index] as ServiceWithSettings;
         if (m) service.destinations.push(decodeDestination(m, service.family, stats));
       },
+      pause,
     );
   }
 
-  private async visitDumps(requests: GenlRequest[], what: string, cmd: number, visit: ReplyVisitor): Promise<void> {
+  private async visitDumps(
+    requests: GenlRequest[],
+    what: string,
+    cmd: number,
+    visit: ReplyVisitor,
+    pause?: () => Promise<void>,
+  ): Promise<void> {
     try {
-      await this.dumps.visitEach(requests, visit);
+      await this.dumps.visitEach(requests, visit, undefined, pause);
     } catch (error) {
       throw error instanceof KernelError ? kernelError(error, what, cmd) : error;
     }

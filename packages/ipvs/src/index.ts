@@ -6,6 +6,7 @@ export {
   IpvsClient,
   type OpenOptions,
   type OperationResult,
+  type ReadOptions,
   type ServiceWithDestinations,
   type ServiceWithSettings,
 } from './client.js';

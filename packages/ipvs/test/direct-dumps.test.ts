@@ -67,6 +67,37 @@ describe('DirectDumps', () => {
     expect(socket.sent).toHaveLength(3);
   });
 
+  it('a long run awaits the caller\'s pause every 32 dumps: no dump is sent while it holds', async () => {
+    const socket = new FakeSocket((seq, n, s) => s.queue.push(reply(seq, n), done(seq, 0)));
+    const dumps = new DirectDumps(() => socket, 1000);
+    const held: number[] = [];
+    let release: () => void = () => undefined;
+    const pause = () => {
+      held.push(socket.sent.length);
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    };
+    const seen: number[] = [];
+    const run = dumps.visitEach(
+      Array.from({ length: 70 }, (_, i) => req(i)),
+      (_, buf, start) => seen.push(numberAt(buf, start)),
+      undefined,
+      pause,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Held at the first pause: 32 dumps sent, none after.
+    expect(held).toEqual([32]);
+    expect(socket.sent).toHaveLength(32);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held).toEqual([32, 64]);
+    release();
+    await run;
+    expect(seen).toEqual(Array.from({ length: 70 }, (_, i) => i));
+  });
+
   it('waits turn by turn for a dump whose end is queued later, and skips replies of other dumps', async () => {
     const socket = new FakeSocket((seq, n, s) => {
       s.queue.push(reply(seq - 1, 999), reply(seq, n));

@@ -101,6 +101,25 @@ describe('DumpPool.dumpEach()', () => {
     expect(seen).not.toEqual([...seen].sort((a, b) => a - b)); // they did end out of order
   });
 
+  it('visitEach() with a pause: slices of 32 dumps, the pause awaited between them, indexes kept', async () => {
+    const k = kernel();
+    const pool = k.pool(4);
+    let pauses = 0;
+    const seen: number[] = [];
+    const run = pool.visitEach(
+      Array.from({ length: 70 }, (_, i) => req(i)),
+      (index) => seen.push(index),
+      undefined,
+      async () => {
+        pauses++;
+      },
+    );
+    await k.drain('oldest');
+    await run;
+    expect(pauses).toBe(2);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+  });
+
   it('runs one dump at a time on the main socket when it cannot open others', async () => {
     const k = kernel();
     const pool = k.pool(4, false);

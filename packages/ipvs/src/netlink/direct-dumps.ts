@@ -64,10 +64,15 @@ export class DirectDumps implements Dumper {
     });
   }
 
-  visitEach(requests: readonly GenlRequest[], visit: ReplyVisitor, timeoutMs = this.timeoutMs): Promise<void> {
+  visitEach(
+    requests: readonly GenlRequest[],
+    visit: ReplyVisitor,
+    timeoutMs = this.timeoutMs,
+    pause?: () => Promise<void>,
+  ): Promise<void> {
     return this.exclusive(async () => {
       for (let i = 0; i < requests.length; i++) {
-        if (i > 0 && i % DUMPS_PER_TURN === 0) await nextTurn();
+        if (i > 0 && i % DUMPS_PER_TURN === 0) await (pause ? pause() : nextTurn());
         const pending = this.run(requests[i] as GenlRequest, i, timeoutMs, visit);
         if (pending) await pending;
       }

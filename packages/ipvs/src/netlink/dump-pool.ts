@@ -12,8 +12,16 @@ export type ReplyVisitor = (index: number, buf: Buffer, start: number, end: numb
 export interface Dumper {
   /** One dump: every message up to NLMSG_DONE. */
   dump(req: GenlRequest, timeoutMs?: number): Promise<NlMessage[]>;
-  /** Many dumps, every reply to `visit`; the first failure stops the run. */
-  visitEach(requests: readonly GenlRequest[], visit: ReplyVisitor, timeoutMs?: number): Promise<void>;
+  /**
+   * Many dumps, every reply to `visit`; the first failure stops the run. `pause`, when
+   * given, is awaited between slices of dumps instead of a bare turn of the event loop.
+   */
+  visitEach(
+    requests: readonly GenlRequest[],
+    visit: ReplyVisitor,
+    timeoutMs?: number,
+    pause?: () => Promise<void>,
+  ): Promise<void>;
   close(): void;
 }
 
@@ -28,6 +36,9 @@ export interface Dumper {
  * or many, through here, so its concurrent calls never put two dumps on one socket (with
  * direct dumps, DirectDumps runs them one at a time).
  */
+/** Dumps between two pauses of a paused run (see Dumper.visitEach). */
+const PAUSE_EVERY = 32;
+
 export class DumpPool implements Dumper {
   private readonly main: NetlinkConnection;
   private open: (() => NetlinkConnection) | undefined;
@@ -101,7 +112,24 @@ export class DumpPool implements Dumper {
     return results;
   }
 
-  async visitEach(requests: readonly GenlRequest[], visit: ReplyVisitor, timeoutMs?: number): Promise<void> {
+  async visitEach(
+    requests: readonly GenlRequest[],
+    visit: ReplyVisitor,
+    timeoutMs?: number,
+    pause?: () => Promise<void>,
+  ): Promise<void> {
+    // Several dumps run at once here: paused between slices of requests.
+    if (pause !== undefined && requests.length > PAUSE_EVERY) {
+      for (let i = 0; i < requests.length; i += PAUSE_EVERY) {
+        if (i > 0) await pause();
+        await this.visitEach(
+          requests.slice(i, i + PAUSE_EVERY),
+          (index, ...rest) => visit(i + index, ...rest),
+          timeoutMs,
+        );
+      }
+      return;
+    }
     await this.dumpEach(
       requests,
       (messages, index) => {
