@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -222,6 +222,27 @@ describe('ConfigStore snapshots', () => {
     const reopened = await ConfigStore.open(dir);
     expect(reopened.current().version).toBe(5);
     expect(await snapshotNames()).toEqual([name(5)]);
+  });
+
+  it('a snapshot that cannot be written changes nothing for the commits, and a later commit writes it', async () => {
+    const store = await ConfigStore.open(dir, { now, snapshotEvery: 3 });
+    await commitUpTo(store, 4);
+    // A file where the directory was: every snapshot write fails.
+    await rm(join(dir, 'snapshots'), { recursive: true });
+    await writeFile(join(dir, 'snapshots'), '');
+    await commitUpTo(store, 6);
+    await store.close();
+    expect(store.current().version).toBe(6);
+    // The seal still names the chain from the whole version 2.
+    let digest: string | undefined;
+    for (let v = 2; v <= 6; v++) digest = chainDigest(digest, name(v), await readFile(join(dir, 'versions', name(v))));
+    expect(await readSealFile()).toEqual({ schema: schemaFingerprint(), version: 6, digest });
+    await rm(join(dir, 'snapshots'));
+    await mkdir(join(dir, 'snapshots'));
+    await commitUpTo(store, 7);
+    await store.close();
+    expect(await snapshotNames()).toEqual([name(7)]);
+    expect((await ConfigStore.open(dir)).current().config).toEqual(expectedConfig(7));
   });
 
   it('refuses a snapshot interval that is not a positive integer', async () => {
