@@ -82,7 +82,7 @@ function benchEngine() {
     async stop() {},
     async apply(version) {
       applied = version;
-      return { version: version.version, parts: [{ part: 'layer4', state: 'applied' }], changes: [] };
+      return { version: version.version, parts: [{ part: 'layer4', state: 'applied' }], changes: [], changeCount: 0 };
     },
     async setActive() {},
     status() {

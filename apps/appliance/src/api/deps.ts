@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
 import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
+import type { Foreground } from '../engine/foreground.js';
 import type { ConfigStore } from '../store/store.js';
 
 export interface ApiDeps {
@@ -28,4 +29,6 @@ export interface ApiDeps {
   applyWaitSeconds?: number;
   /** Seconds between keep-alive comments on event streams [15]; 0: none. */
   sseKeepAliveSeconds?: number;
+  /** Marks writes in flight, so that background work on the whole table holds (the engine's). */
+  foreground?: Foreground;
 }

@@ -107,6 +107,8 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   const sampleTraffic = () => {
+    // A sample reads every server's figures at once: not while a write is in flight.
+    if (deps.foreground?.busy) return;
     try {
       traffic.sample(deps.engine.status(), now());
     } catch (error) {
@@ -262,11 +264,16 @@ export function createApi(deps: ApiDeps): Api {
     sendError(res, new ApplianceError('API_INTERNAL', 'internal error; the system log has the detail'), headers, head);
   }
 
+  const foreground = deps.foreground;
   return {
     handle(req, res) {
-      dispatch(req, res)
-        .catch((error: unknown) => fail(req, res, error))
-        .catch(() => res.destroy());
+      const answered = () =>
+        dispatch(req, res)
+          .catch((error: unknown) => fail(req, res, error))
+          .catch(() => res.destroy());
+      // A write holds the background work on the whole table until it is answered.
+      if (foreground !== undefined && WRITES.has(req.method ?? '')) void foreground.run(answered);
+      else void answered();
     },
     get routes() {
       return routes;

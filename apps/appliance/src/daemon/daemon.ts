@@ -74,8 +74,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    const capabilities = options.capabilities ?? (await detectCapabilities());
-    step('capabilities');
+    // Detected (a child process or two) while the store opens.
+    const detecting = options.capabilities ? Promise.resolve(options.capabilities) : detectCapabilities();
     const store = await ConfigStore.open(join(dataDir, 'config'));
     step('store');
     // Run after the API, engine and HA stop (cleanups run in reverse): the seal is current at exit.
@@ -83,6 +83,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const adminStates = await openAdminStates(dataDir);
     const auth = await openAuth(dataDir, { store });
     step('credentials');
+    const capabilities = await detecting;
+    step('capabilities');
     const runDir = join(dataDir, 'run');
     const netns = options.netns === undefined ? {} : { netns: options.netns };
     const layer7 = createLayer7Driver({ stateDir: join(runDir, 'haproxy'), logs, ...netns });
@@ -113,6 +115,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       auth,
       capabilities,
       version: options.version,
+      foreground: engine.foreground,
       replicaReceiver: replicaReceiver((body, headers, method, path) => ha.handleReplica(body, headers, method, path)),
     });
     cleanups.push(() => api.close());

@@ -107,8 +107,12 @@ export interface EngineStatus {
 export interface ApplyReport {
   version: number;
   parts: PartStatus[];
-  /** Human-readable lines: what changed (`layer4: add service tcp 192.0.2.10:80`). */
+  /**
+   * Human-readable lines: what changed (`layer4: + TCP 192.0.2.10:80 wlc`); at most 200 per
+   * part, with `changeCount` saying how many there were in all.
+   */
   changes: string[];
+  changeCount: number;
 }
 
 /** One row of the current Layer 4 connection table. */

@@ -37,8 +37,14 @@ export interface DesiredInput {
   scope?: readonly { layer: Layer; service: string }[];
 }
 
+/** A driver lists at most this many change lines in an apply's result (`count` says how many there were). */
+export const LISTED_CHANGES = 200;
+
 export interface PartApplyResult {
+  /** What changed, one line each: the first LISTED_CHANGES at most. */
   changes: string[];
+  /** How many changes there were, when `changes` lists only the first ones. */
+  count?: number;
   /** Applied, but with something the user should know (an address with no interface to go on). */
   detail?: string;
 }

@@ -22,7 +22,8 @@ import type {
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { createAddressesDriver } from './addresses/driver.js';
 import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObservation } from './driver.js';
-import { serverKey } from './driver.js';
+import { LISTED_CHANGES, serverKey } from './driver.js';
+import { Foreground } from './foreground.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
 import { createLayer4Driver } from './layer4/driver.js';
 import { buildServices } from './status.js';
@@ -45,6 +46,8 @@ export interface EngineOptions {
   observeIntervalMs?: number;
   /** HA: whether this node starts active (holds the addresses). Default true (standalone). */
   active?: boolean;
+  /** Writes in flight (the API's too): background work on the whole table holds for them. */
+  foreground?: Foreground;
 }
 
 /** Addresses before Layer 7, so that HAProxy can bind to the VIPs it listens on. */
@@ -55,8 +58,6 @@ const CHANNEL: Record<EnginePart, LogChannel> = {
   layer4: 'layer4',
   layer7: 'layer7',
 };
-/** A large apply logs this many change lines, then a count. */
-const LOGGED_CHANGES = 200;
 
 interface Request {
   full: boolean;
@@ -84,6 +85,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 
 export class ApplianceEngine implements Engine {
   private readonly options: EngineOptions;
+  readonly foreground: Foreground;
   private readonly drivers: Partial<Record<EnginePart, PartDriver>>;
   private readonly health: HealthSource | undefined;
   private readonly now: () => Date;
@@ -119,11 +121,13 @@ export class ApplianceEngine implements Engine {
     this.options = options;
     this.now = options.now ?? (() => new Date());
     this.active = options.active ?? true;
+    this.foreground = options.foreground ?? new Foreground();
     const given = options.drivers ?? {};
+    const pause = () => this.foreground.pause();
     this.drivers = {
       health: given.health ?? createHealthBridge(),
       addresses: given.addresses ?? createAddressesDriver(),
-      layer4: given.layer4 ?? createLayer4Driver(options.netns ? { netns: options.netns } : {}),
+      layer4: given.layer4 ?? createLayer4Driver({ ...(options.netns ? { netns: options.netns } : {}), pause }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
     };
     this.health = isHealthSource(this.drivers.health) ? this.drivers.health : undefined;
@@ -262,7 +266,7 @@ export class ApplianceEngine implements Engine {
       while (this.pending) {
         const { request, waiters } = this.pending;
         this.pending = undefined;
-        const report = await this.run(request);
+        const report = await this.foreground.run(() => this.run(request));
         for (const w of waiters) w(report);
       }
     })().finally(() => {
@@ -297,6 +301,7 @@ export class ApplianceEngine implements Engine {
       ...(request.full ? {} : { scope: [...request.scope.values()] }),
     };
     const changes: string[] = [];
+    let changeCount = 0;
     for (const part of ORDER) {
       if (!request.full && !request.parts.has(part)) continue;
       const driver = this.drivers[part];
@@ -316,16 +321,18 @@ export class ApplianceEngine implements Engine {
       try {
         const result = await driver.apply(input);
         // The health part starts and stops checks without transitions: states may differ now.
-        if (part === 'health' && result.changes.length > 0) this.statesRevision++;
+        const count = result.count ?? result.changes.length;
+        if (part === 'health' && count > 0) this.statesRevision++;
         this.parts.set(part, {
           part,
           state: 'applied',
           ...(result.detail ? { detail: result.detail } : {}),
           appliedAt: this.now().toISOString(),
         });
-        this.logChanges(part, result.changes, version.version);
+        this.logChanges(part, result.changes, count, version.version);
         if (result.detail) this.options.logs.write(CHANNEL[part], 'warn', `${part}: ${result.detail}`);
-        changes.push(...result.changes);
+        changes.push(...result.changes.slice(0, LISTED_CHANGES));
+        changeCount += count;
       } catch (error) {
         const previous = this.parts.get(part);
         this.parts.set(part, {
@@ -351,10 +358,10 @@ export class ApplianceEngine implements Engine {
       this.options.logs.write(
         'system',
         'info',
-        `engine: applied version ${version.version} (${changes.length} changes; ${states})`,
+        `engine: applied version ${version.version} (${changeCount} changes; ${states})`,
         {
           version: version.version,
-          changes: changes.length,
+          changes: changeCount,
         },
       );
     }
@@ -365,15 +372,17 @@ export class ApplianceEngine implements Engine {
       const observing = (this.options.observeIntervalMs ?? 2000) > 0 && this.started;
       void (observing ? this.refreshObservations(true) : Promise.resolve()).finally(() => this.emitStatus());
     });
-    return { version: version.version, parts: this.partList(), changes };
+    return { version: version.version, parts: this.partList(), changes, changeCount };
   }
 
-  private logChanges(part: EnginePart, changes: readonly string[], version: number): void {
+  /** The first change lines, then how many more (an apply can have tens of thousands). */
+  private logChanges(part: EnginePart, changes: readonly string[], count: number, version: number): void {
     const channel = CHANNEL[part];
     const level = part === 'health' ? 'debug' : 'info';
-    for (const line of changes.slice(0, LOGGED_CHANGES)) this.options.logs.write(channel, level, line, { version });
-    if (changes.length > LOGGED_CHANGES) {
-      this.options.logs.write(channel, level, `${part}: ... and ${changes.length - LOGGED_CHANGES} more changes`, {
+    const listed = Math.min(count, LISTED_CHANGES, changes.length);
+    for (let i = 0; i < listed; i++) this.options.logs.write(channel, level, changes[i] as string, { version });
+    if (count > listed) {
+      this.options.logs.write(channel, level, `${part}: ... and ${count - listed} more changes`, {
         version,
       });
     }

@@ -9,6 +9,7 @@ export type {
 } from './driver.js';
 export { serverKey } from './driver.js';
 export { ApplianceEngine, createEngine, type EngineOptions } from './engine.js';
+export { Foreground } from './foreground.js';
 export {
   createHealthBridge,
   type HealthBridgeOptions,

@@ -371,6 +371,23 @@ describe('apply, replication, HA', () => {
     expect(h.engine.applied).toContain(answer.body.version);
   });
 
+  it('a write holds the background work on the whole table until it is answered; a read does not', async () => {
+    let release = () => {};
+    h.engine.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    expect(h.foreground.busy).toBe(false);
+    const waiting = admin.post(`/api/v1/health-checks?version=${v()}&wait=applied`, { label: 'hc', type: 'ping' });
+    while (!h.foreground.busy) await new Promise((resolve) => setImmediate(resolve));
+    const read = await admin.get('/api/v1/health-checks');
+    expect(read.status).toBe(200);
+    expect(h.foreground.busy).toBe(true);
+    release();
+    h.engine.gate = undefined;
+    expect((await waiting).status).toBe(201);
+    expect(h.foreground.busy).toBe(false);
+  });
+
   it('two writes on the same version: one is stored, the other is a conflict', async () => {
     const base = v();
     const answers = await Promise.all([

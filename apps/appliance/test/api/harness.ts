@@ -7,6 +7,7 @@ import { openAdminStates } from '../../src/admin-states/index.js';
 import { type Api, type ApiDeps, createApi } from '../../src/api/index.js';
 import { type Auth, openAuth } from '../../src/auth/index.js';
 import type { AdminStates } from '../../src/daemon/interfaces.js';
+import { Foreground } from '../../src/engine/index.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
 import { ConfigStore } from '../../src/store/store.js';
 import { FakeEngine } from '../fakes/engine.js';
@@ -92,6 +93,7 @@ export interface Harness {
   logs: ClosableLogBook;
   auth: Auth;
   engine: FakeEngine;
+  foreground: Foreground;
   ha: FakeHa;
   api: Api;
   server: Server;
@@ -122,6 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const engine = new FakeEngine(adminStates);
   await engine.apply(store.current());
   const ha = new FakeHa();
+  const foreground = new Foreground();
   const api = createApi({
     store,
     adminStates,
@@ -133,6 +136,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     version: '0.0.0-test',
     now: clock.now,
     trafficIntervalSeconds: 0,
+    foreground,
     sseKeepAliveSeconds: options.sseKeepAliveSeconds ?? 0,
     ...(options.applyWaitSeconds === undefined ? {} : { applyWaitSeconds: options.applyWaitSeconds }),
     ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
@@ -142,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let adminPassword = ADMIN_PASSWORD;
   const harness: Harness = {
+    foreground,
     dir,
     clock,
     store,

@@ -32,16 +32,20 @@ class FakeSender implements FrameSender {
 function setup() {
   const addresses = new FakeAddresses();
   const sender = new FakeSender();
-  const list = () => [
-    { interface: 'eth0', address: '192.0.2.1', prefix: 24 },
-    ...[...addresses.held].map((h) => {
-      const [ifname = '', cidr = ''] = h.split(' ');
-      const [address = '', prefix = '0'] = cidr.split('/');
-      return { interface: ifname, address, prefix: Number(prefix) };
-    }),
-  ];
+  const reads = { count: 0 };
+  const list = () => {
+    reads.count++;
+    return [
+      { interface: 'eth0', address: '192.0.2.1', prefix: 24 },
+      ...[...addresses.held].map((h) => {
+        const [ifname = '', cidr = ''] = h.split(' ');
+        const [address = '', prefix = '0'] = cidr.split('/');
+        return { interface: ifname, address, prefix: Number(prefix) };
+      }),
+    ];
+  };
   const driver = createAddressesDriver({ addresses, sender, list, isRoot: () => true });
-  return { addresses, sender, driver };
+  return { addresses, sender, driver, reads };
 }
 
 const config = (vips: string[]) =>
@@ -97,5 +101,32 @@ describe('addresses driver', () => {
       available: false,
       detail: 'floating IPs and VIPs need root (CAP_NET_ADMIN, CAP_NET_RAW)',
     });
+  });
+
+  it('a change that moves no address does not place again; a new VIP, a passive node or an unplaced VIP does', async () => {
+    const { driver, reads, addresses } = setup();
+    const first = input(['192.0.2.10']);
+    await driver.apply(first);
+    const after = reads.count;
+    // A new version with the same VIPs and floating IPs (a weight, a server changed).
+    const service = first.config.layer4[0];
+    if (!service) throw new Error('fixture');
+    const weight = { ...first.config, layer4: [{ ...service, scheduler: 'rr' as const }] };
+    expect(await driver.apply({ ...first, config: weight })).toEqual({ changes: [] });
+    expect(reads.count).toBe(after);
+    const moved = { ...weight, layer4: [{ ...service, vip: '192.0.2.11' }] };
+    expect((await driver.apply({ ...first, config: moved })).changes).toEqual([
+      'addresses: remove 192.0.2.10/24 from eth0',
+      'addresses: add 192.0.2.11/24 to eth0 (VIP of layer4 s0)',
+    ]);
+    expect(reads.count).toBe(after + 1);
+    await driver.apply({ ...first, config: moved, active: false });
+    expect(addresses.held.size).toBe(0);
+    // A VIP no interface holds is looked for again at every apply.
+    const lost = { ...moved, layer4: [{ ...service, vip: '203.0.113.9' }] };
+    expect((await driver.apply({ ...first, config: lost })).detail).toContain('203.0.113.9');
+    const count = reads.count;
+    await driver.apply({ ...first, config: lost });
+    expect(reads.count).toBe(count + 1);
   });
 });

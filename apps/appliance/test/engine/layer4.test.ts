@@ -399,6 +399,25 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(fake.lists).toBe(lists + 1);
   });
 
+  it('a large apply lists its first 200 changes and counts them all', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake);
+    const many = {
+      layer4: Array.from({ length: 30 }, (_, i) => ({
+        label: `s${i}`,
+        vip: `192.0.2.${i + 1}`,
+        ports: [80],
+        realServers: Array.from({ length: 10 }, (_, j) => ({ label: `r${j}`, address: `198.51.100.${j + 1}` })),
+      })),
+    };
+    const result = await driver.apply({ ...input(1), config: version(1, many).config });
+    // 30 services and 300 real servers.
+    expect(result.count).toBe(330);
+    expect(result.changes).toHaveLength(200);
+    expect(result.changes[0]).toBe('layer4: + TCP 192.0.2.1:80 wlc');
+    expect(fake.table.size).toBe(30);
+  });
+
   it('the very same service under the same states revision is not asked again; a new revision is', async () => {
     const fake = new FakeIpvs();
     const driver = await driverWith(fake);

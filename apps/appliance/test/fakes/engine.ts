@@ -56,6 +56,7 @@ export class FakeEngine implements Engine {
       version: version.version,
       parts: [{ part: 'layer4', state: 'applied', appliedAt: new Date(0).toISOString() }],
       changes: [`fake: version ${version.version}`],
+      changeCount: 1,
     };
   }
 

@@ -23,7 +23,7 @@ function setup(store = new FakeStore(1)) {
     },
     async apply(v: StoredVersion) {
       calls.push(`apply ${v.version}`);
-      return { version: v.version, parts: [], changes: [] };
+      return { version: v.version, parts: [], changes: [], changeCount: 0 };
     },
   };
   const ha = createHaControl({ store, engine, adminStates: new FakeAdminStates(), dataDir: dir, niceness: null });
@@ -88,7 +88,7 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
         setActive: async (a) => {
           calls.push(`setActive ${a}`);
         },
-        apply: async (v) => ({ version: v.version, parts: [], changes: [] }),
+        apply: async (v) => ({ version: v.version, parts: [], changes: [], changeCount: 0 }),
       },
       adminStates: new FakeAdminStates(),
       dataDir: dir,
@@ -116,7 +116,7 @@ describe('HaControl reconfiguration', () => {
         setActive: async (a) => {
           calls.push(`setActive ${a}`);
         },
-        apply: async (v) => ({ version: v.version, parts: [], changes: [] }),
+        apply: async (v) => ({ version: v.version, parts: [], changes: [], changeCount: 0 }),
       },
       adminStates: new FakeAdminStates(),
       dataDir: dir,

@@ -51,6 +51,8 @@ export class AddressesDriver implements PartDriver {
   private readonly isRoot: () => boolean;
   /** What we hold: `${interface} ${cidr}` -> its FloatingIp. */
   private readonly held = new Map<string, FloatingIp>();
+  /** What the last apply placed from, and its detail (see apply). */
+  private placedFrom: { floating: unknown; vips: string[]; active: boolean; detail?: string } | undefined;
 
   constructor(options: AddressesDriverOptions = {}) {
     this.control = options.addresses ?? new RtnetlinkAddresses();
@@ -77,7 +79,25 @@ export class AddressesDriver implements PartDriver {
   }
 
   async apply(input: DesiredInput): Promise<PartApplyResult> {
-    const { placed, unplaced } = this.placements(input.config, input.active ?? true);
+    // Placing reads the host's addresses and looks up every VIP: a change that moved no
+    // address (a weight, a server) skips it. Unless something was left unplaced: an
+    // interface added since may take it now. Addresses removed out of band are drift's.
+    const active = input.active ?? true;
+    const config = input.config;
+    const vips = [...config.layer4, ...config.layer7, ...config.ssl].map((s) => s.vip);
+    const last = this.placedFrom;
+    if (
+      last !== undefined &&
+      last.detail === undefined &&
+      last.active === active &&
+      last.floating === config.floatingIps &&
+      last.vips.length === vips.length &&
+      last.vips.every((v, i) => v === vips[i])
+    ) {
+      return { changes: [] };
+    }
+    this.placedFrom = undefined;
+    const { placed, unplaced } = this.placements(config, active);
     const wanted = new Map(placed.map((p) => [keyOf(p), p]));
     const changes: string[] = [];
     const problems: string[] = [];
@@ -111,7 +131,9 @@ export class AddressesDriver implements PartDriver {
     for (const address of unplaced) {
       problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
     }
-    return problems.length > 0 ? { changes, detail: problems.join('; ') } : { changes };
+    const detail = problems.length > 0 ? problems.join('; ') : undefined;
+    this.placedFrom = { floating: config.floatingIps, vips, active, ...(detail ? { detail } : {}) };
+    return detail ? { changes, detail } : { changes };
   }
 
   /** An address removed out of band (`ip addr del`) is put back. */

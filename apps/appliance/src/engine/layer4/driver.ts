@@ -22,7 +22,14 @@ import {
 import type { Layer4Service } from '../../config/schema.js';
 import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
-import type { DesiredInput, Observations, PartApplyResult, PartDriver, ProbeResult } from '../driver.js';
+import {
+  type DesiredInput,
+  LISTED_CHANGES,
+  type Observations,
+  type PartApplyResult,
+  type PartDriver,
+  type ProbeResult,
+} from '../driver.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
 
@@ -45,6 +52,11 @@ export interface Layer4DriverOptions {
   open?: (options: { netns?: string }) => Promise<IpvsClient>;
   /** Observations older than this are read again (ms). */
   observeMaxAgeMs?: number;
+  /**
+   * Awaited between slices of the work on the whole table (readings, drift checks)
+   * [a turn of the event loop]; the engine's holds them while a write is in flight.
+   */
+  pause?: () => Promise<void>;
 }
 
 export const ARP_HINT =
@@ -103,8 +115,9 @@ function asActual(service: DesiredService): ServiceWithDestinations {
   };
 }
 
+/** The plan as change lines, the first LISTED_CHANGES of them: a first apply has tens of thousands. */
 function planLines(p: Plan): string[] {
-  return p.items.map((item) => `layer4: ${formatPlan({ items: [item] })}`);
+  return p.items.slice(0, LISTED_CHANGES).map((item) => `layer4: ${formatPlan({ items: [item] })}`);
 }
 
 /** Serialises the driver's writes (apply, drift repair) without blocking its reads. */
@@ -141,8 +154,11 @@ export class Layer4Driver implements PartDriver {
   /** An observation's dump in flight. */
   private reading: Promise<void> | undefined;
 
+  private readonly pause: () => Promise<void>;
+
   constructor(options: Layer4DriverOptions = {}) {
     this.options = options;
+    this.pause = options.pause ?? (() => nextTurn().then(() => undefined));
   }
 
   private open(): Promise<IpvsClient> {
@@ -284,7 +300,7 @@ export class Layer4Driver implements PartDriver {
           { cause: report.results.find((r) => r.error)?.error },
         );
       }
-      return { changes };
+      return { changes, count: p.items.length };
     });
   }
 
@@ -302,12 +318,13 @@ export class Layer4Driver implements PartDriver {
     if (this.byLabel.size === 0 || !this.model) return [];
     const generation = this.generation;
     // Settings only (no counters): the cheapest full reading the kernel offers.
-    const table = await (await this.readerClient()).listSettings();
+    const pause = this.pause;
+    const table = await (await this.readerClient()).listSettings({ pause });
     const actual = new Map(table.map((s) => [serviceId(s), s]));
     const desired = this.allServices();
     const items: PlanItem[] = [];
     for (let i = 0; i < desired.length; i += DRIFT_SERVICES_PER_TURN) {
-      if (i > 0) await nextTurn();
+      if (i > 0) await pause();
       // A write ran while we read: the dump may hold half of it; the next round looks again.
       if (generation !== this.generation) return [];
       const slice = desired.slice(i, i + DRIFT_SERVICES_PER_TURN);
@@ -345,11 +362,12 @@ export class Layer4Driver implements PartDriver {
     this.reading ??= (async () => {
       try {
         const generation = this.generation;
-        const table = await (await this.readerClient()).list();
+        const pause = this.pause;
+        const table = await (await this.readerClient()).list({ pause });
         const byId = new Map(table.map((s) => [serviceId(s), s]));
         let n = 0;
         for (const [label, state] of [...this.byLabel]) {
-          if (++n % FOLD_SERVICES_PER_TURN === 0) await nextTurn();
+          if (++n % FOLD_SERVICES_PER_TURN === 0) await pause();
           if (this.byLabel.get(label) !== state || state.generation > generation) continue;
           this.seen.read(label, state, byId);
         }
