@@ -16,7 +16,8 @@ const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
-const NODE_FLAGS = (process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// The daemon as the README's run command starts it.
+const NODE_FLAGS = (process.env.BENCH_DAEMON_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 const PORT = 9080;
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 

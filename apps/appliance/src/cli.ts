@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { commandsUsage, findCommand, processIo, runCommand } from './cli/index.js';
 import { labCommand } from './cli/lab.js';
 import { serveCommand } from './cli/serve.js';

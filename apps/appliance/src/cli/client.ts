@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { CliError, EXIT } from './io.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:9080';
@@ -88,6 +88,8 @@ export class DaemonClient {
     }
     const timeout = this.options.timeoutMs ?? 60_000;
     try {
+      // Loaded on first use: `serve` shares this module and never sends a request.
+      const { request } = await import('undici');
       const response = await request(target, {
         method: method as Dispatcher.HttpMethod,
         headers: {

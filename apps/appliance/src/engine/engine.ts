@@ -4,6 +4,8 @@
  * runs once more with the newest. Runtime changes (admin state, health) re-apply only the
  * services they touch.
  */
+
+import { performance } from 'node:perf_hooks';
 import type {
   AdminStates,
   ApplyReport,
@@ -302,6 +304,14 @@ export class ApplianceEngine implements Engine {
     };
     const changes: string[] = [];
     let changeCount = 0;
+    const took = new Map<EnginePart, number>();
+    // Probed together (a probe may start a program, as HAProxy's version check): each part
+    // then waits only for its own, while the parts before it apply.
+    const probes = new Map<EnginePart, Promise<ProbeResult>>();
+    for (const part of ORDER) {
+      const driver = this.drivers[part];
+      if (driver && (request.full || request.parts.has(part))) probes.set(part, this.probe(part, driver, request.full));
+    }
     for (const part of ORDER) {
       if (!request.full && !request.parts.has(part)) continue;
       const driver = this.drivers[part];
@@ -313,13 +323,15 @@ export class ApplianceEngine implements Engine {
         });
         continue;
       }
-      const probe = await this.probe(part, driver, request.full);
+      const started = performance.now();
+      const probe = await (probes.get(part) as Promise<ProbeResult>);
       if (!probe.available) {
         this.parts.set(part, { part, state: 'unavailable', detail: probe.detail });
         continue;
       }
       try {
         const result = await driver.apply(input);
+        took.set(part, performance.now() - started);
         // The health part starts and stops checks without transitions: states may differ now.
         const count = result.count ?? result.changes.length;
         if (part === 'health' && count > 0) this.statesRevision++;
@@ -352,8 +364,12 @@ export class ApplianceEngine implements Engine {
       }
     }
     if (request.full) {
+      // How long each part took: a slow apply says where.
       const states = this.partList()
-        .map((p) => `${p.part} ${p.state}`)
+        .map((p) => {
+          const ms = took.get(p.part);
+          return `${p.part} ${p.state}${ms === undefined ? '' : ` in ${(ms / 1000).toFixed(2)} s`}`;
+        })
         .join(', ');
       this.options.logs.write(
         'system',

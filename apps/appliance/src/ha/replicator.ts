@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { AdminStateEntry, AdminStates } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
@@ -138,6 +138,8 @@ export class Replicator {
         now: (this.options.now ?? Date.now)(),
       });
       try {
+        // Loaded on first use: a standalone node never needs the HTTP client, and loading it costs the start.
+        const { request } = await import('undici');
         const response = await request(new URL(REPLICA_PATH, this.options.peerUrl), {
           method: 'PUT',
           body,

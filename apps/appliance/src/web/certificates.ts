@@ -1,11 +1,22 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 import { ApplianceError } from '../errors.js';
 import { writeFileAtomically } from '../store/durable.js';
+
+/**
+ * node-forge, loaded when a certificate is made or a PKCS#12 file read: a start with a
+ * certificate in place needs neither, and loading the library costs the start.
+ */
+let forgeModule: typeof Forge | undefined;
+function forgeLib(): typeof Forge {
+  forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  return forgeModule;
+}
 
 /** What the UI shows of a certificate: never the key. */
 export interface CertificateInfo {
@@ -94,6 +105,7 @@ function rsaKeyPem(): string {
 }
 
 function forgeKeys(keyPem: string) {
+  const forge = forgeLib();
   const privateKey = forge.pki.privateKeyFromPem(keyPem);
   const publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
   return { privateKey, publicKey };
@@ -105,6 +117,7 @@ function altNameEntries(names: readonly string[]) {
 
 /** A self-signed certificate for this node's names and addresses, made with node-forge. */
 export function selfSignedCertificate(names: readonly string[], now: Date): { cert: string; key: string } {
+  const forge = forgeLib();
   const key = rsaKeyPem();
   const { privateKey, publicKey } = forgeKeys(key);
   const cert = forge.pki.createCertificate();
@@ -166,13 +179,14 @@ export function checkPair(certText: string, keyText: string, passphrase: string 
 }
 
 export function fromPkcs12(data: string, password: string) {
+  const forge = forgeLib();
   let der: string;
   try {
     der = Buffer.from(data.replace(/^data:[^,]*,/, ''), 'base64').toString('binary');
   } catch (cause) {
     throw invalid('data', 'is not base64', cause);
   }
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password);
   } catch (cause) {
@@ -289,6 +303,7 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
       if (organization !== undefined && (typeof organization !== 'string' || organization.length > 64)) {
         throw invalid('organization', 'must be text of at most 64 characters');
       }
+      const forge = forgeLib();
       const key = rsaKeyPem();
       const { privateKey, publicKey } = forgeKeys(key);
       const csr = forge.pki.createCertificationRequest();

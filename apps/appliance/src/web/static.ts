@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gzip } from 'node:zlib';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,7 +31,9 @@ export const SECURITY_HEADERS: Record<string, string> = {
 interface Asset {
   type: string;
   body: Buffer;
-  gzip: Buffer | undefined;
+  /** Compressed on first request, off the event loop (at the start it cost the daemon up to a second on a slow machine). */
+  gzip: Buffer | 'pending' | undefined;
+  compressible: boolean;
   etag: string;
 }
 
@@ -50,7 +52,7 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** The UI's files, read once and compressed once: a request is a map lookup. */
+/** The UI's files, read once (and compressed once each, on first request): a request is a map lookup. */
 export async function loadAssets(dir: string): Promise<Map<string, Asset>> {
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`the web UI is not built: ${join(dir, 'index.html')} is missing (run the package build)`);
@@ -61,11 +63,11 @@ export async function loadAssets(dir: string): Promise<Map<string, Asset>> {
     if (type === undefined) continue;
     const body = await readFile(file);
     const name = relative(dir, file).split(sep).join('/');
-    const compressible = !type.startsWith('image/png');
     assets.set(name, {
       type,
       body,
-      gzip: compressible && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined,
+      gzip: undefined,
+      compressible: !type.startsWith('image/png') && body.length > 1024,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     });
   }
@@ -98,9 +100,18 @@ export function serveAsset(assets: Map<string, Asset>, name: string, req: Incomi
     res.end();
     return;
   }
-  const gzip = asset.gzip !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-  const body = gzip ? (asset.gzip as Buffer) : asset.body;
-  if (gzip) headers['content-encoding'] = 'gzip';
+  const accepts = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  if (accepts && asset.compressible && asset.gzip === undefined) {
+    // This answer goes out whole; the next ones compressed.
+    asset.gzip = 'pending';
+    gzip(asset.body, { level: 9 }, (error, out) => {
+      asset.gzip = error ? undefined : out;
+      if (error) asset.compressible = false;
+    });
+  }
+  const compressed = accepts && Buffer.isBuffer(asset.gzip) ? asset.gzip : undefined;
+  const body = compressed ?? asset.body;
+  if (compressed) headers['content-encoding'] = 'gzip';
   headers['content-length'] = String(body.length);
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { Agent, Client, type Dispatcher, interceptors } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import type { NegotiateCheck } from '../checks.js';
 import type { CheckRequest } from '../executor.js';
 import { type CheckResult, fail, pass } from '../result.js';
@@ -7,6 +9,16 @@ import { stableKey } from '../stable-key.js';
 import { excerpt } from './conversation.js';
 
 const MAX_CLIENTS = 50_000;
+
+/**
+ * undici, loaded with the first HTTP check: a scheduler with TCP checks only never needs
+ * it, and an embedding daemon's start does not pay for loading it.
+ */
+let undiciModule: typeof Undici | undefined;
+function undici(): typeof Undici {
+  undiciModule ??= createRequire(import.meta.url)('undici') as typeof Undici;
+  return undiciModule;
+}
 
 /**
  * undici dispatchers for checks. Requests carry `reset: true` (Connection: close), so each
@@ -31,6 +43,7 @@ export class DispatcherCache {
     if (redirects > 0) {
       let agent = this.agents.get(settings);
       if (!agent) {
+        const { Agent, interceptors } = undici();
         agent = new Agent({ connect: connectOptions(check) }).compose(
           interceptors.redirect({ maxRedirections: redirects }),
         );
@@ -44,6 +57,7 @@ export class DispatcherCache {
       // Most recently used last, so the eviction below drops the least recently used.
       this.clients.delete(key);
     } else {
+      const { Client } = undici();
       client = new Client(origin, { connect: connectOptions(check) });
       if (this.clients.size >= MAX_CLIENTS) {
         const [oldestKey, oldest] = this.clients.entries().next().value as [string, Dispatcher];

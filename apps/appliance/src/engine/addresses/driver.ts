@@ -42,6 +42,8 @@ export function systemAddresses(): InterfaceAddress[] {
 }
 
 const keyOf = (p: AddressPlacement) => `${p.interface} ${p.cidr}`;
+/** Addresses added concurrently (requests on one rtnetlink socket, told apart by sequence number). */
+const ADDED_AT_ONCE = 32;
 
 export class AddressesDriver implements PartDriver {
   readonly part = 'addresses' as const;
@@ -107,25 +109,42 @@ export class AddressesDriver implements PartDriver {
       this.held.delete(key);
       changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
     }
-    // Announced together once all are added: one at a time, hundreds of VIPs would wait a
-    // round trip to the frame helper each.
+    // Added a few at a time and announced together: one after another, hundreds of VIPs
+    // would each wait a netlink round trip and a round trip to the frame helper.
     const announcing: Promise<string | undefined>[] = [];
-    for (const [key, p] of wanted) {
-      if (this.held.has(key)) continue;
-      const ip = new FloatingIp(
-        { address: p.cidr, interface: p.interface },
-        { addresses: this.control, sender: this.sender },
-      );
-      await ip.acquire();
-      this.held.set(key, ip);
-      changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
-      announcing.push(
-        ip.announce('acquired').then(
-          () => undefined,
-          (error: unknown) =>
-            `${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`,
+    const adding = [...wanted].filter(([key]) => !this.held.has(key));
+    let failure: unknown;
+    for (let i = 0; i < adding.length && failure === undefined; i += ADDED_AT_ONCE) {
+      const slice = adding.slice(i, i + ADDED_AT_ONCE).map(([key, p]) => ({
+        key,
+        p,
+        ip: new FloatingIp(
+          { address: p.cidr, interface: p.interface },
+          { addresses: this.control, sender: this.sender },
         ),
-      );
+      }));
+      const results = await Promise.allSettled(slice.map(({ ip }) => ip.acquire()));
+      results.forEach((result, k) => {
+        const { key, p, ip } = slice[k] as (typeof slice)[number];
+        if (result.status === 'rejected') {
+          failure ??= result.reason;
+          return;
+        }
+        this.held.set(key, ip);
+        changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
+        announcing.push(
+          ip.announce('acquired').then(
+            () => undefined,
+            (error: unknown) =>
+              `${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`,
+          ),
+        );
+      });
+    }
+    if (failure !== undefined) {
+      // What was added is held (and released when no longer wanted); the part reports the failure.
+      await Promise.all(announcing);
+      throw failure;
     }
     for (const problem of await Promise.all(announcing)) if (problem !== undefined) problems.push(problem);
     for (const address of unplaced) {
