@@ -399,6 +399,33 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(fake.lists).toBe(lists + 1);
   });
 
+  it('after a first apply, the status is folded in slices from the table it read, pausing between them', async () => {
+    const fake = new FakeIpvs();
+    let pauses = 0;
+    const driver = createLayer4Driver({
+      open: async () => fake as unknown as IpvsClient,
+      pause: async () => {
+        pauses++;
+      },
+    });
+    await driver.probe();
+    const many = {
+      layer4: Array.from({ length: 120 }, (_, i) => ({
+        label: `s${i}`,
+        vip: `192.0.2.${(i % 250) + 1}`,
+        ports: [1000 + i],
+        realServers: [{ label: 'r', address: '198.51.100.1', weight: 2 }],
+      })),
+    };
+    await driver.apply({ ...input(1), config: version(1, many).config });
+    expect(pauses).toBe(0);
+    const seen = await driver.observe({ afterApply: true });
+    expect(pauses).toBe(2);
+    expect(fake.lists).toBe(1);
+    expect(seen.get('layer4/s119/r')?.effectiveWeight).toBe(2);
+    expect([...seen.values()]).toHaveLength(120);
+  });
+
   it('a large apply lists its first 200 changes and counts them all', async () => {
     const fake = new FakeIpvs();
     const driver = await driverWith(fake);

@@ -120,6 +120,11 @@ function planLines(p: Plan): string[] {
   return p.items.slice(0, LISTED_CHANGES).map((item) => `layer4: ${formatPlan({ items: [item] })}`);
 }
 
+/** A service as plan() compares it: read from the kernel, or as applied (shaped only when planned). */
+function actualOf(s: ServiceWithDestinations | DesiredService): ServiceWithSettings {
+  return 'flags' in s ? s : asActual(s);
+}
+
 /** Serialises the driver's writes (apply, drift repair) without blocking its reads. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
@@ -137,7 +142,7 @@ export class Layer4Driver implements PartDriver {
   private writer: IpvsClient | undefined;
   private reader: IpvsClient | undefined;
   /** What the kernel holds, as far as our own applies know: serviceId -> service. undefined: read it. */
-  private model: Map<string, ServiceWithDestinations> | undefined;
+  private model: Map<string, ServiceWithDestinations | DesiredService> | undefined;
   /** Per configured service: what it was and its IPVS services, as last applied. */
   private readonly byLabel = new Map<string, LabelState>();
   private servicesCache: DesiredService[] | undefined;
@@ -153,6 +158,8 @@ export class Layer4Driver implements PartDriver {
   private refused = -1;
   /** An observation's dump in flight. */
   private reading: Promise<void> | undefined;
+  /** After a first apply: the table it read before it, for the first observation to fold in. */
+  private firstRead: { table: Map<string, ServiceWithDestinations>; generation: number } | undefined;
 
   private readonly pause: () => Promise<void>;
 
@@ -211,9 +218,8 @@ export class Layer4Driver implements PartDriver {
       let read: Map<string, ServiceWithDestinations> | undefined;
       if (!this.model) {
         const table = await client.list();
-        this.model = new Map(table.map((s) => [serviceId(s), s]));
-        // As good a reading as the observation timer's: the status after this apply needs no second dump.
-        read = new Map(this.model);
+        read = new Map(table.map((s) => [serviceId(s), s]));
+        this.model = new Map(read);
         this.byLabel.clear();
         this.seen.clear();
       }
@@ -261,27 +267,33 @@ export class Layer4Driver implements PartDriver {
         for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
       }
       const actual = fresh
-        ? [...model.values()]
+        ? [...model.values()].map(actualOf)
         : [...relevant].flatMap((id) => {
             const s = model.get(id);
-            return s ? [s] : [];
+            return s ? [actualOf(s)] : [];
           });
       const p = plan(desired, actual, { owns: 'all' });
       this.generation++;
       const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
       if (fresh) model.clear();
       for (const id of relevant) model.delete(id);
-      for (const s of desired) model.set(serviceId(s), asActual(s));
+      for (const s of desired) model.set(serviceId(s), s);
       for (const label of removed) {
         this.byLabel.delete(label);
         this.seen.forget(label);
       }
       // The status shows the change at once, from what the kernel acknowledged, without a dump.
+      // After a first apply, from the table it read before, folded in slices by the next
+      // observation: on the start's path, tens of thousands of objects cost seconds where
+      // memory is slow to fault in.
       for (const [label, state] of changed) {
         this.byLabel.set(label, state);
-        this.seen.applied(label, state, read);
+        if (read === undefined) this.seen.applied(label, state);
       }
-      if (read !== undefined) this.readAt = Date.now();
+      if (read !== undefined) {
+        this.firstRead = { table: read, generation: this.generation };
+        this.readAt = undefined;
+      }
       if (report.failed > 0) {
         // The kernel holds something else than planned: the next observation reads it.
         this.readAt = undefined;
@@ -346,7 +358,7 @@ export class Layer4Driver implements PartDriver {
       this.generation++;
       const client = await this.writerClient();
       const report = await applyPlan(client, p);
-      this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), asActual(s)]));
+      this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), s]));
       // The status follows from the next reading (the repair restored what `seen` shows).
       if (report.failed > 0) this.readAt = undefined;
       return planLines(p);
@@ -358,18 +370,23 @@ export class Layer4Driver implements PartDriver {
    * event loop free in between. A service applied after the dump began keeps what its
    * apply put there: the dump may predate it.
    */
-  private read(): Promise<void> {
+  private read(afterApply = false): Promise<void> {
     this.reading ??= (async () => {
       try {
-        const generation = this.generation;
         const pause = this.pause;
-        const table = await (await this.readerClient()).list({ pause });
-        const byId = new Map(table.map((s) => [serviceId(s), s]));
+        // Right after a first apply, its own table will do; any other observation reads the kernel.
+        const first = afterApply ? this.firstRead : undefined;
+        this.firstRead = undefined;
+        // After a first apply the services are as it applied them, with the counters of the table it read.
+        const generation = first?.generation ?? this.generation;
+        const byId =
+          first?.table ?? new Map((await (await this.readerClient()).list({ pause })).map((s) => [serviceId(s), s]));
         let n = 0;
         for (const [label, state] of [...this.byLabel]) {
           if (++n % FOLD_SERVICES_PER_TURN === 0) await pause();
           if (this.byLabel.get(label) !== state || state.generation > generation) continue;
-          this.seen.read(label, state, byId);
+          if (first !== undefined) this.seen.applied(label, state, byId);
+          else this.seen.read(label, state, byId);
         }
         if (this.refused <= generation) this.readAt = Date.now();
       } finally {
@@ -388,7 +405,7 @@ export class Layer4Driver implements PartDriver {
   async observe(options: { afterApply?: boolean } = {}): Promise<Observations> {
     const maxAge = this.options.observeMaxAgeMs ?? 1000;
     const fresh = this.readAt !== undefined && (options.afterApply || Date.now() - this.readAt < maxAge);
-    if (!fresh) await this.read();
+    if (!fresh) await this.read(options.afterApply);
     return this.seen;
   }
 
