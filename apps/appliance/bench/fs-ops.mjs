@@ -1,6 +1,7 @@
-// The store commit's file operations alone, as a thread-pool sequence (what the store does)
-// and as synchronous calls, 60 each, twice: create, write, fsync, link, unlink, directory
-// fsync, seal (write + rename), audit line. Run on the host (`node bench/fs-ops.mjs`) or in
+// The store commit's file operations alone, 60 each, twice: create, write, fsync, link,
+// unlink, directory fsync, seal (write + rename), audit line. Three ways: every step
+// through the thread pool (what the store did), every step synchronous, and as the store
+// does it now (durable.ts: the two fsyncs through the pool, the rest synchronous). Run on the host (`node bench/fs-ops.mjs`) or in
 // the rig's kernel (`npx sluice-testkit kernel -- node bench/fs-ops.mjs`). Prints p50/p90/max.
 
 import * as fs from 'node:fs';
@@ -42,11 +43,29 @@ function syncCommit(i) {
   fs.renameSync(`${dir}/seal.tmp`, `${dir}/seal`);
   fs.appendFileSync(`${dir}/audit`, data);
 }
+const fsync = (fd) => new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+async function storeCommit(i) {
+  const temp = `${dir}/h${i}.tmp`;
+  const fd = fs.openSync(temp, 'wx', 0o600);
+  fs.writeSync(fd, data);
+  await fsync(fd);
+  fs.closeSync(fd);
+  fs.linkSync(temp, `${dir}/h${i}`);
+  fs.unlinkSync(temp);
+  const d = fs.openSync(dir, 'r');
+  await fsync(d);
+  fs.closeSync(d);
+  fs.writeFileSync(`${dir}/seal.tmp`, data);
+  fs.renameSync(`${dir}/seal.tmp`, `${dir}/seal`);
+  fs.appendFileSync(`${dir}/audit`, data);
+}
 for (const [name, f] of [
   ['async', asyncCommit],
   ['sync', syncCommit],
+  ['store', storeCommit],
   ['async', asyncCommit],
   ['sync', syncCommit],
+  ['store', storeCommit],
 ]) {
   const t = [];
   for (let i = 0; i < 60; i++) {

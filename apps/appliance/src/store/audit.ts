@@ -1,6 +1,6 @@
-import { appendFile, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { ApplianceErrorCode } from '../errors.js';
-import { appendDurably } from './durable.js';
+import { appendDurably, appendLine } from './durable.js';
 
 /** One line of the audit log: who tried what, when, and how it ended. */
 export interface AuditEntry {
@@ -39,7 +39,7 @@ export class AuditLog {
 
   async append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
-    if (options.durable === false) await appendFile(this.file, line, { mode: 0o600 });
+    if (options.durable === false) appendLine(this.file, line);
     else await appendDurably(this.file, line);
     for (const listener of this.listeners) {
       try {
