@@ -126,6 +126,12 @@ if (table.services !== SERVICES || table.destinations !== SERVICES * SERVERS) {
   throw new Error(`after the PUT the table has ${table.services} services and ${table.destinations} destinations`);
 }
 log(`PUT of the whole configuration until applied: ${loadMs.toFixed(0)} ms`);
+// Every part applied (Layer 7 has nothing to run), and every VIP on the dummy interface.
+const parts = JSON.parse(await client.call('GET', '/api/v1/status', undefined, true)).engine.parts;
+const failed = parts.filter((p) => p.state !== 'applied' && !(p.part === 'layer7' && p.state === 'unavailable'));
+if (failed.length > 0) throw new Error(`parts not applied: ${JSON.stringify(failed)}`);
+const vips = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', 'bench0'], { encoding: 'utf8' }).trim().split('\n');
+if (vips.length !== 1 + Math.ceil(SERVICES / 4)) throw new Error(`bench0 holds ${vips.length} addresses`);
 
 /** One real server's weight, PUT as the web UI does it; `wait`: until the kernel has it. */
 async function weightChanges(wait, count) {

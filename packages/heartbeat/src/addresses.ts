@@ -70,6 +70,11 @@ export class RtnetlinkAddresses implements AddressControl {
    * noticed by the kernel's refusal, and the dump is taken again.
    */
   private links: { at: number; byName: Map<string, InterfaceInfo> } | undefined;
+  /**
+   * The dump in flight, shared: concurrent callers (addresses added together) must not
+   * start dumps of their own, as the netlink socket cannot tell two dumps' replies apart.
+   */
+  private dumping: Promise<Map<string, InterfaceInfo>> | undefined;
   private readonly now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -85,6 +90,17 @@ export class RtnetlinkAddresses implements AddressControl {
     const known = this.links;
     const cached = known !== undefined && this.now() - known.at < LINKS_TTL_MS ? known.byName.get(ifname) : undefined;
     if (cached !== undefined) return cached;
+    this.dumping ??= this.dumpLinks().finally(() => {
+      this.dumping = undefined;
+    });
+    const info = (await this.dumping).get(ifname);
+    if (info === undefined) {
+      throw new HeartbeatError('HEARTBEAT_ADDRESS_FAILED', `no interface ${ifname}`, { field: 'interface' });
+    }
+    return info;
+  }
+
+  private async dumpLinks(): Promise<Map<string, InterfaceInfo>> {
     let links: Awaited<ReturnType<RtNetlinkSocket['getLinks']>>;
     try {
       links = await this.rt().getLinks(undefined, undefined, { timeout: REQUEST_TIMEOUT_MS });
@@ -101,11 +117,7 @@ export class RtnetlinkAddresses implements AddressControl {
       }
     }
     this.links = { at: this.now(), byName };
-    const info = byName.get(ifname);
-    if (info === undefined) {
-      throw new HeartbeatError('HEARTBEAT_ADDRESS_FAILED', `no interface ${ifname}`, { field: 'interface' });
-    }
-    return info;
+    return byName;
   }
 
   /** Runs `request` with the interface's index; once more with a fresh dump if the index was stale. */
