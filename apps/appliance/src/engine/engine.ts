@@ -128,7 +128,8 @@ export class ApplianceEngine implements Engine {
     const pause = () => this.foreground.pause();
     this.drivers = {
       health: given.health ?? createHealthBridge(),
-      addresses: given.addresses ?? createAddressesDriver(),
+      addresses:
+        given.addresses ?? createAddressesDriver({ warn: (message) => options.logs.write('system', 'warn', message) }),
       layer4: given.layer4 ?? createLayer4Driver({ ...(options.netns ? { netns: options.netns } : {}), pause }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
     };

@@ -23,7 +23,9 @@ class FakeAddresses implements AddressControl {
 
 class FakeSender implements FrameSender {
   readonly frames: string[] = [];
+  failing = false;
   async send(ifname: string, frame: Buffer): Promise<void> {
+    if (this.failing) throw new Error('the frame helper did not answer');
     this.frames.push(`${ifname} ${frame.length}`);
   }
   async close(): Promise<void> {}
@@ -32,6 +34,7 @@ class FakeSender implements FrameSender {
 function setup() {
   const addresses = new FakeAddresses();
   const sender = new FakeSender();
+  const warnings: string[] = [];
   const reads = { count: 0 };
   const list = () => {
     reads.count++;
@@ -44,8 +47,8 @@ function setup() {
       }),
     ];
   };
-  const driver = createAddressesDriver({ addresses, sender, list, isRoot: () => true });
-  return { addresses, sender, driver, reads };
+  const driver = createAddressesDriver({ addresses, sender, list, isRoot: () => true, warn: (m) => warnings.push(m) });
+  return { addresses, sender, driver, reads, warnings };
 }
 
 const config = (vips: string[]) =>
@@ -70,6 +73,8 @@ describe('addresses driver', () => {
       'addresses: add 192.0.2.11/24 to eth0 (VIP of layer4 s1)',
     ]);
     expect([...addresses.held].sort()).toEqual(['eth0 192.0.2.10/24', 'eth0 192.0.2.11/24', 'eth1 198.51.100.5/24']);
+    // Announced in the background.
+    await driver.announced();
     expect(sender.frames).toHaveLength(3);
     expect((await driver.apply(input(['192.0.2.10', '192.0.2.11']))).changes).toEqual([]);
     expect((await driver.apply(input(['192.0.2.10']))).changes).toEqual(['addresses: remove 192.0.2.11/24 from eth0']);
@@ -128,5 +133,25 @@ describe('addresses driver', () => {
     const count = reads.count;
     await driver.apply({ ...first, config: lost });
     expect(reads.count).toBe(count + 1);
+  });
+
+  it('a failed announcement is logged at once and is the detail of the next apply, which looks again', async () => {
+    const { driver, sender, warnings, reads } = setup();
+    sender.failing = true;
+    const first = input(['192.0.2.10']);
+    expect((await driver.apply(first)).detail).toBeUndefined();
+    await driver.announced();
+    expect(warnings).toEqual([
+      'addresses: 198.51.100.5/24: announcement failed (the frame helper did not answer)',
+      'addresses: 192.0.2.10/24: announcement failed (the frame helper did not answer)',
+    ]);
+    const count = reads.count;
+    const next = await driver.apply(first);
+    expect(reads.count).toBe(count + 1);
+    expect(next.detail).toBe(
+      '198.51.100.5/24: announcement failed (the frame helper did not answer); 192.0.2.10/24: announcement failed (the frame helper did not answer)',
+    );
+    // Told once: the apply after that has nothing to say.
+    expect((await driver.apply(first)).detail).toBeUndefined();
   });
 });

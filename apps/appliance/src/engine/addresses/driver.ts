@@ -28,6 +28,8 @@ export interface AddressesDriverOptions {
   /** The addresses on this host's interfaces (default `os.networkInterfaces()`). */
   list?: () => InterfaceAddress[];
   isRoot?: () => boolean;
+  /** Where a failed announcement is told at once (the engine's log); it is also the part's detail at the next apply. */
+  warn?: (message: string) => void;
 }
 
 export function systemAddresses(): InterfaceAddress[] {
@@ -53,6 +55,10 @@ export class AddressesDriver implements PartDriver {
   private readonly isRoot: () => boolean;
   /** What we hold: `${interface} ${cidr}` -> its FloatingIp. */
   private readonly held = new Map<string, FloatingIp>();
+  private readonly warn: (message: string) => void;
+  private readonly announcing = new Set<Promise<void>>();
+  /** Announcements that failed since the last apply: the next one's detail. */
+  private readonly unannounced: string[] = [];
   /** What the last apply placed from, and its detail (see apply). */
   private placedFrom: { floating: unknown; vips: string[]; active: boolean; detail?: string } | undefined;
 
@@ -61,6 +67,7 @@ export class AddressesDriver implements PartDriver {
     this.sender = options.sender ?? new PacketSocketSender();
     this.list = options.list ?? systemAddresses;
     this.isRoot = options.isRoot ?? (() => process.getuid?.() === 0);
+    this.warn = options.warn ?? (() => undefined);
   }
 
   async probe(): Promise<ProbeResult> {
@@ -109,9 +116,10 @@ export class AddressesDriver implements PartDriver {
       this.held.delete(key);
       changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
     }
-    // Added a few at a time and announced together: one after another, hundreds of VIPs
-    // would each wait a netlink round trip and a round trip to the frame helper.
-    const announcing: Promise<string | undefined>[] = [];
+    // Added a few at a time, and announced in the background: an address serves once it is
+    // added; one after another, hundreds of VIPs would each wait a netlink round trip and
+    // a round trip to the frame helper.
+    problems.push(...this.unannounced.splice(0));
     const adding = [...wanted].filter(([key]) => !this.held.has(key));
     let failure: unknown;
     for (let i = 0; i < adding.length && failure === undefined; i += ADDED_AT_ONCE) {
@@ -132,27 +140,34 @@ export class AddressesDriver implements PartDriver {
         }
         this.held.set(key, ip);
         changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
-        announcing.push(
-          ip.announce('acquired').then(
-            () => undefined,
-            (error: unknown) =>
-              `${p.cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`,
-          ),
-        );
+        this.announce(ip, p.cidr);
       });
     }
-    if (failure !== undefined) {
-      // What was added is held (and released when no longer wanted); the part reports the failure.
-      await Promise.all(announcing);
-      throw failure;
-    }
-    for (const problem of await Promise.all(announcing)) if (problem !== undefined) problems.push(problem);
+    // What was added is held (and released when no longer wanted); the part reports the failure.
+    if (failure !== undefined) throw failure;
     for (const address of unplaced) {
       problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
     }
     const detail = problems.length > 0 ? problems.join('; ') : undefined;
     this.placedFrom = { floating: config.floatingIps, vips, active, ...(detail ? { detail } : {}) };
     return detail ? { changes, detail } : { changes };
+  }
+
+  private announce(ip: FloatingIp, cidr: string): void {
+    const sent = ip.announce('acquired').catch((error: unknown) => {
+      const problem = `${cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`;
+      this.unannounced.push(problem);
+      // The next apply looks again (and reports it), even if nothing else changed.
+      this.placedFrom = undefined;
+      this.warn(`addresses: ${problem}`);
+    });
+    this.announcing.add(sent);
+    void sent.finally(() => this.announcing.delete(sent));
+  }
+
+  /** Resolves once every announcement sent so far has been sent or has failed. */
+  async announced(): Promise<void> {
+    while (this.announcing.size > 0) await Promise.all([...this.announcing]);
   }
 
   /** An address removed out of band (`ip addr del`) is put back. */
@@ -180,6 +195,7 @@ export class AddressesDriver implements PartDriver {
   async stop(): Promise<void> {
     // Addresses stay: a daemon restart must not drop the VIPs under established connections.
     // They go when HA makes this node passive (setActive(false)) or the configuration drops them.
+    await this.announced();
     await this.sender.close();
     this.control.close();
   }
