@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApplianceConfigInput, ConfigStore, parseConfig } from '../src/index.js';
 import { crashConfig } from './fixtures/crash-config.mjs';
-import { snapshotBase, snapshotChange } from './fixtures/snapshot-config.mjs';
+import { deltaBase, deltaChange } from './fixtures/delta-config.mjs';
 
 const writer = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
-const snapshotWriter = fileURLToPath(new URL('./fixtures/snapshot-writer.mjs', import.meta.url));
+const deltaWriter = fileURLToPath(new URL('./fixtures/delta-writer.mjs', import.meta.url));
 const KILLS = 30;
 const SNAPSHOT_KILLS = 12;
 
@@ -19,9 +19,10 @@ const SNAPSHOT_KILLS = 12;
  * that kills land in validation, in the file write, between link and fsync, in the audit
  * append. Resolves with the last version the writer acknowledged.
  */
-function writeAndKill(dir: string, acks: number, fraction: number, script = writer): Promise<number> {
+function writeAndKill(dir: string, acks: number, fraction: number, command = [writer]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [script = writer, ...args] = command;
+    const child = spawn(process.execPath, [script, dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let acked = 0;
@@ -111,8 +112,8 @@ describe('store under SIGKILL', () => {
       // What version v holds, computed without the store (the raw documents share structure, so this is cheap).
       const raw: ApplianceConfigInput[] = [];
       const expected = (v: number) => {
-        raw[2] ??= snapshotBase();
-        for (let n = raw.length; n <= v; n++) raw[n] = snapshotChange(raw[n - 1] as ApplianceConfigInput, n);
+        raw[2] ??= deltaBase(400);
+        for (let n = raw.length; n <= v; n++) raw[n] = deltaChange(raw[n - 1] as ApplianceConfigInput, n);
         return parseConfig(raw[v]).config;
       };
       const temps = (names: string[]) => names.filter((name) => name.endsWith('.tmp'));
@@ -121,7 +122,7 @@ describe('store under SIGKILL', () => {
       const checked = new Set<string>();
       for (let kill = 0; kill < SNAPSHOT_KILLS; kill++) {
         // A snapshot of this configuration takes the writer about ten commits.
-        const last = await writeAndKill(snapshotDir, 10 + (kill % 4) * 5, Math.random(), snapshotWriter);
+        const last = await writeAndKill(snapshotDir, 10 + (kill % 4) * 5, Math.random(), [deltaWriter, '--snapshots']);
         expect(last).toBeGreaterThan(acknowledged);
         if (temps(await readdir(join(snapshotDir, 'snapshots'))).length > 0) killedInSnapshot++;
 

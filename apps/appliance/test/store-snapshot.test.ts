@@ -10,7 +10,7 @@ import {
   parseConfig,
 } from '../src/index.js';
 import { chainDigest, SEAL_FILE, type Seal, schemaFingerprint } from '../src/store/seal.js';
-import { snapshotBase, snapshotChange } from './fixtures/snapshot-config.mjs';
+import { deltaBase, deltaChange } from './fixtures/delta-config.mjs';
 
 const name = (v: number) => `${String(v).padStart(12, '0')}.json`;
 let dir: string;
@@ -39,12 +39,12 @@ async function chainFrom(snapshot: number, head: number): Promise<string> {
 /** Commits the snapshot fixture's base (version 2), then one-server changes up to `head`. */
 async function commitUpTo(store: ConfigStore, head: number): Promise<void> {
   if (store.current().version === 1) {
-    await store.commit({ config: snapshotBase(), baseVersion: 1, author: 'alice', comment: 'w2' });
+    await store.commit({ config: deltaBase(400), baseVersion: 1, author: 'alice', comment: 'w2' });
   }
   while (store.current().version < head) {
     const next = store.current().version + 1;
     await store.commit({
-      config: snapshotChange(store.current().config, next),
+      config: deltaChange(store.current().config, next),
       baseVersion: next - 1,
       author: 'alice',
       comment: `w${next}`,
@@ -54,8 +54,8 @@ async function commitUpTo(store: ConfigStore, head: number): Promise<void> {
 
 /** What version `v` of commitUpTo holds, computed without the store. */
 function expectedConfig(v: number): ApplianceConfig {
-  let raw = snapshotBase();
-  for (let n = 3; n <= v; n++) raw = snapshotChange(raw, n);
+  let raw = deltaBase(400);
+  for (let n = 3; n <= v; n++) raw = deltaChange(raw, n);
   return parseConfig(raw).config;
 }
 
@@ -194,7 +194,7 @@ describe('ConfigStore snapshots', () => {
     // Version 5 makes a snapshot due; three more commits are queued before it starts.
     let raw: ApplianceConfigInput = store.current().config;
     const queued = [6, 7, 8].map((v) => {
-      raw = snapshotChange(raw, v);
+      raw = deltaChange(raw, v);
       return store.commit({ config: raw, baseVersion: v - 1, author: 'alice', comment: `w${v}` });
     });
     await Promise.all(queued);
