@@ -11,51 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { keepAliveClient } from './keepalive-client.mjs';
+import { CHANGES, counts, ipvsadm, layer4Services, log, SERVERS, SERVICES, stats, WARMUP } from './table.mjs';
 
-const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
-const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
-const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 // The daemon as the README's run command starts it.
 const NODE_FLAGS = (process.env.BENCH_DAEMON_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 const PORT = 9080;
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-const log = (...a) => console.error('[bench]', ...a);
-const ipvsadm = (...args) => execFileSync('ipvsadm', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-const percentile = (values, p) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const stats = (v) => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: Math.max(...v), n: v.length });
-
-function layer4() {
-  const services = [];
-  for (let i = 0; i < SERVICES; i++) {
-    services.push({
-      label: `svc${i}`,
-      vip: `198.51.100.${1 + Math.floor(i / 4)}`,
-      ports: [80 + (i % 4)],
-      forwarding: 'nat',
-      scheduler: 'wlc',
-      realServers: Array.from({ length: SERVERS }, (_, j) => ({
-        label: `rs${j}`,
-        address: `203.0.113.${10 + j}`,
-        port: 8080 + (i % 100),
-      })),
-    });
-  }
-  return services;
-}
-
-function counts() {
-  const text = ipvsadm('-S', '-n');
-  return {
-    services: text.split('\n').filter((l) => l.startsWith('-A')).length,
-    destinations: text.split('\n').filter((l) => l.startsWith('-a')).length,
-    text,
-  };
-}
 
 let daemon;
 function start(dataDir) {
@@ -116,7 +77,7 @@ const client = await keepAliveClient({ port: PORT, authorization });
 // 1. The whole table in one PUT of the configuration, until the kernel has it.
 const current = JSON.parse(await client.call('GET', '/api/v1/config', undefined, true));
 let version = current.version;
-const document = JSON.stringify({ ...current.config, layer4: layer4() });
+const document = JSON.stringify({ ...current.config, layer4: layer4Services() });
 let t = performance.now();
 const reply = JSON.parse(await client.call('PUT', `/api/v1/config?version=${version}&wait=applied`, document, true));
 const loadMs = performance.now() - t;

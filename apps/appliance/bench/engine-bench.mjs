@@ -8,40 +8,22 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 
+import {
+  CHANGES,
+  counts,
+  ipvsadm,
+  layer4Services,
+  log,
+  percentile,
+  SERVERS,
+  SERVICES,
+  stats,
+  WARMUP,
+} from './table.mjs';
+
 const run = promisify(execFile);
 const { ConfigStore, createEngine } = await import(process.argv[2]);
-const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
-const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
-const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
-
-const log = (...a) => console.error('[bench]', ...a);
-const ipvsadm = (...args) => execFileSync('ipvsadm', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-const percentile = (values, p) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const stats = (v) => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: Math.max(...v), n: v.length });
-
-// 1,000 VIP:port pairs (250 VIPs x 4 ports), 10 NAT real servers each: documentation addresses only.
-function config() {
-  const layer4 = [];
-  for (let i = 0; i < SERVICES; i++) {
-    layer4.push({
-      label: `svc${i}`,
-      vip: `198.51.100.${1 + Math.floor(i / 4)}`,
-      ports: [80 + (i % 4)],
-      forwarding: 'nat',
-      scheduler: 'wlc',
-      realServers: Array.from({ length: SERVERS }, (_, j) => ({
-        label: `rs${j}`,
-        address: `203.0.113.${10 + j}`,
-        port: 8080 + (i % 100),
-      })),
-    });
-  }
-  return { layer4 };
-}
+const config = () => ({ layer4: layer4Services() });
 
 function memoryLogs() {
   const records = [];
@@ -75,15 +57,6 @@ function memoryAdminStates() {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-  };
-}
-
-function counts() {
-  const text = ipvsadm('-S', '-n');
-  return {
-    services: text.split('\n').filter((l) => l.startsWith('-A')).length,
-    destinations: text.split('\n').filter((l) => l.startsWith('-a')).length,
-    text,
   };
 }
 

@@ -21,6 +21,8 @@ await build({
   logLevel: 'error',
 });
 
+// The engine runs in the bench's own process: with the daemon's young-generation size (see the README's run command).
+process.env.BENCH_NODE_FLAGS ??= '--max-semi-space-size=1';
 const r = await benchInKernel([here('./engine-bench.mjs'), bundle]);
 const q = r.quiet;
 const d = r.daemonLike;
