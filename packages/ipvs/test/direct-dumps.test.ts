@@ -67,7 +67,7 @@ describe('DirectDumps', () => {
     expect(socket.sent).toHaveLength(3);
   });
 
-  it('a long run awaits the caller\'s pause every 32 dumps: no dump is sent while it holds', async () => {
+  it('a long run awaits the pause it was given every 32 dumps: no dump is sent while it holds', async () => {
     const socket = new FakeSocket((seq, n, s) => s.queue.push(reply(seq, n), done(seq, 0)));
     const dumps = new DirectDumps(() => socket, 1000);
     const held: number[] = [];
