@@ -107,8 +107,6 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   const sampleTraffic = () => {
-    // A sample reads every server's figures at once: not while a write is in flight.
-    if (deps.foreground?.busy) return;
     try {
       traffic.sample(deps.engine.status(), now());
     } catch (error) {
@@ -116,7 +114,14 @@ export function createApi(deps: ApiDeps): Api {
     }
   };
   const interval = deps.trafficIntervalSeconds ?? 10;
-  const timer = interval > 0 ? setInterval(sampleTraffic, interval * 1000) : undefined;
+  // A sample reads every server's figures at once: the timer's waits for the writes in
+  // flight (the engine's foreground, at most 2 s) and then takes it; the rates divide by
+  // the time between samples, so a late one is still right.
+  const sampleLater = () => {
+    if (deps.foreground === undefined) sampleTraffic();
+    else void deps.foreground.pause().then(sampleTraffic);
+  };
+  const timer = interval > 0 ? setInterval(sampleLater, interval * 1000) : undefined;
   timer?.unref();
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,7 @@ import type {
 import { destinationId, IpvsError, serviceId } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
-import { ARP_HINT, createLayer4Driver } from '../../src/engine/index.js';
+import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../src/engine/index.js';
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import { twoServices, version } from './fakes.js';
 
@@ -216,7 +216,7 @@ describe('layer4 driver (fake IPVS table)', () => {
     });
   });
 
-  async function driverWith(fake: FakeIpvs, options: { observeMaxAgeMs?: number } = {}) {
+  async function driverWith(fake: FakeIpvs, options: Omit<Layer4DriverOptions, 'open'> = {}) {
     const driver = createLayer4Driver({ ...options, open: async () => fake as unknown as IpvsClient });
     expect(await driver.probe()).toEqual({ available: true });
     return driver;
@@ -402,13 +402,11 @@ describe('layer4 driver (fake IPVS table)', () => {
   it('after a first apply, the status is folded in slices from the table it read, pausing between them', async () => {
     const fake = new FakeIpvs();
     let pauses = 0;
-    const driver = createLayer4Driver({
-      open: async () => fake as unknown as IpvsClient,
+    const driver = await driverWith(fake, {
       pause: async () => {
         pauses++;
       },
     });
-    await driver.probe();
     const many = {
       layer4: Array.from({ length: 120 }, (_, i) => ({
         label: `s${i}`,
