@@ -66,6 +66,21 @@ describe('list() in the kernel', () => {
   });
 });
 
+type Listing = { destinations: { address: string; port: number }[] };
+
+/** A table with its services and each one's real servers sorted by identity. */
+function inKeyOrder(table: unknown[]): unknown[] {
+  const key = (value: unknown) => {
+    const { destinations: _, ...identity } = value as Listing;
+    return JSON.stringify(identity);
+  };
+  const sorted = <T>(items: T[], by: (item: T) => string) => [...items].sort((a, b) => by(a).localeCompare(by(b)));
+  return sorted(table as Listing[], key).map((s) => ({
+    ...s,
+    destinations: sorted(s.destinations, (d) => `${d.address} ${d.port}`),
+  }));
+}
+
 describe('listSettings() in the kernel', () => {
   it('reads every field plan() compares exactly as list() does, for a table of every kind', async () => {
     const table = await lab.host('settings');
@@ -75,7 +90,10 @@ describe('listSettings() in the kernel', () => {
     expect(r.failed).toEqual([]);
     expect(r.path).toBe('direct');
     expect(r.fromList).toHaveLength(7);
-    expect(r.fromSettings).toEqual(r.fromList);
+    // The two reads walk the kernel's tables by different interfaces (socket options,
+    // netlink), and UML 7.2 hands them out in different orders: order is not the contract,
+    // plan() matches by key.
+    expect(inKeyOrder(r.fromSettings)).toEqual(inKeyOrder(r.fromList));
     // The kinds the socket options cannot show came through netlink with their details.
     const tunnelled = r.fromSettings.find((s) => (s as { port?: number }).port === 443) as {
       destinations: { tunnel?: unknown; family: number }[];

@@ -12,5 +12,7 @@ export {
   type Forwarding,
 } from './netns/topologies.js';
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
-export { ensureKernelAssets, type KernelAssets } from './uml/assets.js';
+export type { KernelAssets } from './uml/assets.js';
+export type { KernelChoice, KernelKind, ProbeResult } from './uml/choice.js';
+export { type KernelSelection, selectKernel } from './uml/select.js';
 export { BOOT_MODULES, type KernelRunOptions, type KernelRunResult, runInKernel } from './uml/vm.js';

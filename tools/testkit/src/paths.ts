@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,5 +27,12 @@ export const REPO_ROOT = findUp(TESTKIT_ROOT, (dir) => existsSync(join(dir, 'tur
 
 export const SERVERS_DIR = join(TESTKIT_ROOT, 'servers');
 export const UML_DIR = join(TESTKIT_ROOT, 'uml');
-export const CACHE_DIR = process.env.SLUICE_TESTKIT_CACHE ?? join(REPO_ROOT, '.cache', 'testkit');
+/**
+ * The UML kernels, what they are made from and the record of which one boots here. Kept
+ * for the whole machine, not the checkout: CI clones afresh for every run, and a kernel
+ * built on an AMX host (minutes) must serve every later run and checkout on that machine.
+ */
+export const CACHE_DIR =
+  process.env.SLUICE_TESTKIT_CACHE ??
+  (process.getuid?.() === 0 ? '/var/cache/sluice-testkit' : join(homedir(), '.cache', 'sluice-testkit'));
 export const RESULTS_DIR = join(REPO_ROOT, '.cache', 'test-results');

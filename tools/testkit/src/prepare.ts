@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestkitError } from './errors.js';
-import { run } from './exec.js';
 import { sweepStaleNamespaces } from './netns/cleanup.js';
 import { TESTKIT_ROOT } from './paths.js';
-import { isRoot } from './platform.js';
-import { ensureKernelAssets } from './uml/assets.js';
+import { hostHasIpvs, isRoot } from './platform.js';
+import { aptGet, missingPackages } from './uml/debian.js';
+import { selectKernel } from './uml/select.js';
 
 export function requiredDebianPackages(): string[] {
   return readFileSync(join(TESTKIT_ROOT, 'debian-packages.txt'), 'utf8')
@@ -14,20 +14,13 @@ export function requiredDebianPackages(): string[] {
     .filter(Boolean);
 }
 
-async function installed(pkg: string): Promise<boolean> {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
-  const status = await run('dpkg-query', ['-W', '-f=${Status}', pkg]).catch(() => undefined);
-  return status?.stdout.trim() === 'install ok installed';
-}
-
 /**
  * Makes this machine able to run every suite: the Debian packages (installed with apt-get
  * when root; otherwise a coded error naming them), the UML kernel and busybox in the
  * cache, and no namespaces left over from an interrupted run.
  */
 export async function prepare(log: (line: string) => void = console.log): Promise<void> {
-  const missing: string[] = [];
-  for (const pkg of requiredDebianPackages()) if (!(await installed(pkg))) missing.push(pkg);
+  const missing = await missingPackages(requiredDebianPackages());
   if (missing.length > 0) {
     if (!isRoot()) {
       throw new TestkitError(
@@ -36,16 +29,14 @@ export async function prepare(log: (line: string) => void = console.log): Promis
       );
     }
     log(`testkit: installing ${missing.join(' ')} with apt-get`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () =>
-      run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
-    await install().catch(async () => {
-      await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
-      await install();
-    });
+    await aptGet(['install', '-y', '--no-install-recommends', ...missing]);
   }
-  const assets = await ensureKernelAssets();
-  log(`testkit: UML kernel ${assets.version} at ${assets.kernel}`);
+  if (!(await hostHasIpvs())) {
+    // The kernel suites run in UML here: choose the kernel now, and say which and why.
+    const { line, assets } = await selectKernel(log);
+    log(`testkit: ${line}`);
+    log(`testkit: kernel binary ${assets.kernel}`);
+  }
   if (isRoot()) {
     const swept = await sweepStaleNamespaces();
     if (swept.length > 0) log(`testkit: removed ${swept.length} namespaces left by interrupted runs`);

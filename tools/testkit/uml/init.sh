@@ -8,8 +8,11 @@ $bb mount -t sysfs sysfs /sys
 $bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 # The host's root, read-only, under a tmpfs overlay: the guest sees every tool the host has
-# and nothing it writes reaches the host, except the job directory mounted below.
-$bb insmod "$MODS/kernel/fs/overlayfs/overlay.ko"
+# and nothing it writes reaches the host, except the job directory mounted below. Overlay
+# is a module in Debian's kernels and built into the rig's own.
+if ! $bb grep -qw overlay /proc/filesystems; then
+  for ko in "$MODS"/kernel/fs/overlayfs/overlay.ko*; do $bb insmod "$ko"; done
+fi
 $bb mount -t tmpfs tmpfs /mnt
 $bb mkdir -p /mnt/lower /mnt/upper /mnt/work $R
 $bb mount -t hostfs -o ro,/ hostfs /mnt/lower
@@ -29,11 +32,23 @@ $bb mount -t tmpfs tmpfs $R/run
 $bb mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 
 # Modules: the UML package's tree as /lib/modules/<version>, loaded by busybox modprobe
-# (it follows modules.dep), and the kernel's own module requests served the same way.
-$bb mkdir -p $R/lib/modules
-$bb ln -sfn "$MODS" "$R/lib/modules/$KVER"
-$bb chroot $R $bb modprobe -a $MODULES || echo "testkit-init: modprobe failed" >&2
-echo "$RW/modprobe" > /proc/sys/kernel/modprobe
+# (it follows modules.dep), and the kernel's own module requests served the same way. Only
+# names that modules.dep has are asked for: a kernel may build one in (7.2 has ipv6 built
+# in, and not always listed in modules.builtin), and busybox's modprobe fails on it. A
+# kernel without a module tree (MODS empty, the rig's own) has everything built in.
+if [ -n "$MODS" ]; then
+  $bb mkdir -p $R/lib/modules
+  $bb ln -sfn "$MODS" "$R/lib/modules/$KVER"
+  load=
+  for m in $MODULES; do
+    $bb grep -q "/$m\.ko[^:/]*:" "$MODS/modules.dep" && load="$load $m"
+  done
+  [ -z "$load" ] || $bb chroot $R $bb modprobe -a $load || echo "testkit-init: modprobe$load failed" >&2
+  echo "$RW/modprobe" > /proc/sys/kernel/modprobe
+fi
+# Node's libuv uses io_uring where the kernel offers it, and Node 24 crashed in Debian
+# unstable's UML 7.2 with it on. The switch exists from 6.6 on; 6.1 has none to turn.
+[ -e /proc/sys/kernel/io_uring_disabled ] && echo 2 > /proc/sys/kernel/io_uring_disabled
 
 # The job directory, read-write, at the same path as on the host.
 $bb mkdir -p "$R$RW"

@@ -1,82 +1,76 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { TestkitError } from '../errors.js';
-import { run } from '../exec.js';
 import { CACHE_DIR } from '../paths.js';
+import type { KernelKind } from './choice.js';
+import { unpackedPackage } from './debian.js';
 
 export interface KernelAssets {
+  kind: KernelKind;
   /** The UML kernel binary (runs as an ordinary process). */
   kernel: string;
-  /** Its module tree, `.../modules/<version>`. */
-  moduleDir: string;
-  /** The module version (`uname -r` in the guest). */
+  /** Its module tree, `.../modules/<version>`; absent for a kernel with everything built in. */
+  moduleDir?: string;
+  /** The kernel's version (`uname -r` in the guest, the name of its module directory). */
   version: string;
   /** A static busybox, the guest's init shell. */
   busybox: string;
+  /** What the kernel is made of: a new key means a new probe. */
+  key: string;
 }
 
-/** Debian packages fetched (not installed) into the cache: the kernel and the init's shell. */
-const PACKAGES = { uml: 'user-mode-linux', busybox: 'busybox-static' } as const;
+/** Debian 12's packages, fetched (not installed) into the cache: the kernel and the init's shell. */
+export async function stockPackages() {
+  const debs = join(CACHE_DIR, 'debs');
+  const [uml, busybox] = await Promise.all([
+    unpackedPackage(debs, 'user-mode-linux', 'user-mode-linux'),
+    unpackedPackage(debs, 'busybox-static', 'busybox-static'),
+  ]);
+  return { uml, busybox: join(busybox.root, 'bin/busybox') };
+}
 
-async function aptDownload(pkg: string, into: string): Promise<void> {
-  const attempt = () => run('apt-get', ['download', pkg], { cwd: into, timeoutMs: 300_000 });
-  try {
-    await attempt();
-  } catch (error) {
-    // A fresh machine may have empty package lists: refresh once (root only) and retry.
-    if (process.getuid?.() !== 0) {
-      throw new TestkitError(
-        'TESTKIT_KERNEL_ASSETS',
-        `apt-get download ${pkg} failed and refreshing the package lists needs root`,
-        { cause: error },
-      );
-    }
-    await run('apt-get', ['update'], { timeoutMs: 300_000 });
-    await attempt();
+function mustExist(paths: readonly string[], hint: string): void {
+  for (const path of paths) {
+    if (!existsSync(path)) throw new TestkitError('TESTKIT_KERNEL_ASSETS', `${path} is missing; ${hint}`);
   }
 }
 
-/** Downloads and unpacks one package into `<cache>/<name>` unless it is there already. */
-async function ensurePackage(name: keyof typeof PACKAGES): Promise<string> {
-  const target = join(CACHE_DIR, name);
-  if (existsSync(join(target, '.complete'))) return target;
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const work = await mkdtemp(join(CACHE_DIR, `.${name}-`));
-  try {
-    await aptDownload(PACKAGES[name], work);
-    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new TestkitError('TESTKIT_KERNEL_ASSETS', `apt-get download ${PACKAGES[name]} produced no .deb`);
-    const root = join(work, 'root');
-    await run('dpkg-deb', ['-x', join(work, deb), root], { timeoutMs: 300_000 });
-    writeFileSync(join(root, '.complete'), `${deb}\n`);
-    try {
-      // Atomic: a parallel test process may have finished first, then its copy stands.
-      renameSync(root, target);
-    } catch (error) {
-      if (!existsSync(join(target, '.complete'))) throw error;
-    }
-    return target;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+/** The module tree beside a Debian-laid-out `.../usr/bin/linux.uml`, if there is one. */
+function moduleTreeOf(kernel: string): { moduleDir: string; version: string } | undefined {
+  const root = join(dirname(kernel), '..', 'lib', 'uml', 'modules');
+  const version = existsSync(root) ? readdirSync(root).find((d) => /^\d/.test(d)) : undefined;
+  return version ? { moduleDir: join(root, version), version } : undefined;
 }
 
-/** Fetches (once, into `.cache/testkit`) and locates the UML kernel, its modules and busybox. */
-export async function ensureKernelAssets(): Promise<KernelAssets> {
-  const [uml, busybox] = await Promise.all([ensurePackage('uml'), ensurePackage('busybox')]);
-  const modulesRoot = join(uml, 'usr/lib/uml/modules');
-  const version = existsSync(modulesRoot) ? readdirSync(modulesRoot).find((d) => /^\d/.test(d)) : undefined;
-  const assets = {
-    kernel: join(uml, 'usr/bin/linux.uml'),
-    moduleDir: join(modulesRoot, version ?? 'missing'),
-    version: version ?? 'missing',
-    busybox: join(busybox, 'bin/busybox'),
+/** Debian 12's `user-mode-linux` as packaged: 6.1 with IPVS and every scheduler as modules. */
+export async function stockKernel(): Promise<KernelAssets> {
+  const { uml, busybox } = await stockPackages();
+  const kernel = join(uml.root, 'usr/bin/linux.uml');
+  const tree = moduleTreeOf(kernel);
+  mustExist(
+    [kernel, busybox, tree?.moduleDir ?? join(uml.root, 'usr/lib/uml/modules/<version>')],
+    `remove ${CACHE_DIR} and run again`,
+  );
+  return { kind: 'stock', kernel, busybox, key: uml.deb, ...(tree as NonNullable<typeof tree>) };
+}
+
+/**
+ * A kernel named by `SLUICE_UML_KERNEL=<path to linux.uml>`; its modules are read from the
+ * Debian layout beside it (`../lib/uml/modules/<version>`) when present. The version for a
+ * kernel without modules comes from the probe.
+ */
+export async function customKernel(path: string): Promise<KernelAssets> {
+  const { busybox } = await stockPackages();
+  const kernel = resolve(path);
+  mustExist([kernel], 'SLUICE_UML_KERNEL names a linux.uml that does not exist');
+  const tree = moduleTreeOf(kernel);
+  const { size, mtimeMs } = statSync(kernel);
+  return {
+    kind: 'custom',
+    kernel,
+    busybox,
+    key: `${kernel} ${size} ${Math.round(mtimeMs)}`,
+    version: tree?.version ?? 'unknown',
+    ...(tree ? { moduleDir: tree.moduleDir } : {}),
   };
-  for (const path of [assets.kernel, assets.moduleDir, assets.busybox]) {
-    if (!existsSync(path)) {
-      throw new TestkitError('TESTKIT_KERNEL_ASSETS', `${path} is missing; remove ${CACHE_DIR} and run again`);
-    }
-  }
-  return assets;
 }
