@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { TestkitError } from '../errors.js';
@@ -189,7 +189,8 @@ async function exclusively(lock: string, done: () => boolean, body: () => Promis
     if (Date.now() > deadline) throw new TestkitError('TESTKIT_TIMEOUT', `waited two hours for ${lock}`);
     try {
       mkdirSync(lock);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       if (holderAlive(lock)) await sleep(2000);
       else rmSync(lock, { recursive: true, force: true });
       continue;
@@ -215,6 +216,7 @@ export async function patchedKernel(
   const binary = join(target.dir, 'linux');
   let buildSeconds: number | undefined;
   if (!existsSync(binary)) {
+    mkdirSync(dirname(target.dir), { recursive: true });
     await exclusively(
       `${target.dir}.lock`,
       () => existsSync(binary),
