@@ -18,6 +18,9 @@ describe('probing a UML kernel', () => {
     const probe = await probeKernel({ ...(await stockKernel()), kernel: '/bin/false' });
     expect(probe.booted).toBe(false);
     expect(probe.failure).toMatch(/stopped without running the job|exit 1/);
+    // A binary that cannot be started at all.
+    const missing = await probeKernel({ ...(await stockKernel()), kernel: '/nonexistent/linux.uml' });
+    expect(missing).toMatchObject({ booted: false, failure: expect.stringMatching(/ENOENT/) });
   });
 
   it('says a kernel that boots but cannot run the job is no candidate, and why', async () => {

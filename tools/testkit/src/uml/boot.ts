@@ -137,6 +137,11 @@ export async function bootKernel(assets: KernelAssets, options: KernelRunOptions
     }, timeoutMs);
     const onHostExit = () => killGroup();
     process.once('exit', onHostExit);
+    // A binary that cannot be executed reports 'error' (then 'close'): it did not boot.
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
     await new Promise<void>((resolve) => child.once('close', () => resolve()));
     clearTimeout(watchdog);
     process.off('exit', onHostExit);
@@ -159,7 +164,7 @@ export async function bootKernel(assets: KernelAssets, options: KernelRunOptions
     if (rc === undefined) {
       throw new TestkitError(
         'TESTKIT_KERNEL_BOOT',
-        `the UML kernel stopped without running the job (exit ${child.exitCode}); console:\n${console.slice(-4000)}\noutput:\n${output.slice(-4000)}`,
+        `the UML kernel stopped without running the job (${spawnError ? spawnError.message : `exit ${child.exitCode}`}); console:\n${console.slice(-4000)}\noutput:\n${output.slice(-4000)}`,
       );
     }
     const files: Record<string, string | undefined> = {};
