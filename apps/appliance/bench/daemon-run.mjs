@@ -8,7 +8,7 @@ import { benchInKernel, here, list, measuredOn, median, ms, writeFigures } from 
 const r = await benchInKernel([here('./daemon-bench.mjs')]);
 const a = r.applied;
 const s = r.stored;
-const table = `${measuredOn(r)} The daemon is \`sluice serve\` with every timer it has (drift check every 5 s,
+const table = `${await measuredOn(r)} The daemon is \`sluice serve\` with every timer it has (drift check every 5 s,
 observations every 2 s, traffic samples, heartbeat)${r.daemonFlags ? ` and Node flags \`${r.daemonFlags}\`` : ''}; the client is
 another process on one keep-alive connection.
 

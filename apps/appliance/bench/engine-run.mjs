@@ -27,7 +27,7 @@ const r = await benchInKernel([here('./engine-bench.mjs'), bundle]);
 const q = r.quiet;
 const d = r.daemonLike;
 const w = r.wholeDocument;
-const table = `${measuredOn(r)}
+const table = `${await measuredOn(r)}
 
 | what | figure | goal |
 | --- | --- | --- |

@@ -2,9 +2,8 @@
 // figures' formatting, and writing a table into README.md between its markers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { runInKernel } from '@sluice/testkit';
+import { rigDescription, runInKernel } from '@sluice/testkit';
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -35,9 +34,8 @@ export const list = (values) => values.map(ms).join(', ');
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The first line of a figures block: when, where, how to reproduce. */
-export function measuredOn(r) {
-  return `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12), inside the
-rig's User-Mode Linux kernel ${r.kernel} (one CPU; a system call costs tens of times a native one: read the
+export async function measuredOn(r) {
+  return `Measured ${new Date().toISOString().slice(0, 10)} on ${await rigDescription()} (one CPU; a system call costs tens of times a native one: read the
 ratios, not the absolute figures)${r.nodeFlags ? `, Node flags \`${r.nodeFlags}\`` : ''}. ${r.services.toLocaleString('en')} Layer 4 virtual services × ${r.serversPerService} real servers
 (${(r.services * r.serversPerService).toLocaleString('en')}), NAT. Reproduce: \`npm run bench -w apps/appliance\`.`;
 }

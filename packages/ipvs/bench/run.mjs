@@ -2,9 +2,8 @@
 // the figures into README.md between the bench markers. Sizes: BENCH_SERVICES, BENCH_DESTS.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { runInKernel } from '@sluice/testkit';
+import { rigDescription, runInKernel } from '@sluice/testkit';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const result = await runInKernel({
@@ -42,8 +41,7 @@ const m = (name) => {
   return v.length > 1 ? `${s(median(name))} (${s(v[0])}-${s(v.at(-1))})` : s(median(name));
 };
 const x = (a, b) => `${(median(a) / median(b)).toFixed(1)}x`;
-const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (Debian 12, shared with other jobs), inside the
-rig's User-Mode Linux kernel ${r.kernel}. Table: ${r.services.toLocaleString('en')} services × ${r.destinationsPerService} real servers. Each figure is the median of
+const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${await rigDescription()}, shared with other jobs. Table: ${r.services.toLocaleString('en')} services × ${r.destinationsPerService} real servers. Each figure is the median of
 ${r.repeat} runs (range in brackets), the tools taking turns; ratios are of medians.
 Reproduce: \`npm run bench -w packages/ipvs\`.
 

@@ -14,5 +14,5 @@ export {
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
 export type { KernelAssets } from './uml/assets.js';
 export type { KernelChoice, KernelKind, ProbeResult } from './uml/choice.js';
-export { type KernelSelection, selectKernel } from './uml/select.js';
+export { type KernelSelection, rigDescription, selectKernel } from './uml/select.js';
 export { BOOT_MODULES, type KernelRunOptions, type KernelRunResult, runInKernel } from './uml/vm.js';

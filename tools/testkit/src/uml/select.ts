@@ -2,6 +2,7 @@
 // when its turn comes), records the outcome beside the kernels, and reuses that record
 // while the host and the candidates stay the same.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { TestkitError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
@@ -132,4 +133,15 @@ export function selectKernel(log: (line: string) => void = (line) => console.err
     throw error;
   });
   return selection;
+}
+
+/**
+ * Where a benchmark in the UML kernel ran, for its report: the host's CPUs (model and the
+ * flags that matter to UML), its kernel, and which UML kernel (release, stock or patched).
+ * A figure from UML means little without all three.
+ */
+export async function rigDescription(): Promise<string> {
+  const { assets } = await selectKernel();
+  const host = hostFingerprint();
+  return `${availableParallelism()} × ${host.cpu} [${host.flags.join(' ')}], host kernel ${host.kernel}, Debian 12, inside the rig's User-Mode Linux kernel ${assets.version} (${assets.kind})`;
 }
