@@ -42,6 +42,7 @@ describe('which kernel for which probe outcome', () => {
 
   it('reads SLUICE_UML_KERNEL: stock, patched, or a path (custom)', () => {
     expect(forcedKernel('')).toBeUndefined();
+    expect(forcedKernel(' ')).toBeUndefined();
     expect(forcedKernel(undefined)).toBeUndefined();
     expect(forcedKernel('stock')).toBe('stock');
     expect(forcedKernel('patched')).toBe('patched');

@@ -31,9 +31,10 @@ export interface KernelSelection {
 }
 
 /** `SLUICE_UML_KERNEL`: `stock`, `patched`, or the path of another `linux.uml` (custom). */
-export function forcedKernel(value = process.env.SLUICE_UML_KERNEL?.trim()): KernelKind | undefined {
-  if (!value) return undefined;
-  return value === 'stock' || value === 'patched' ? value : 'custom';
+export function forcedKernel(value: string | undefined): KernelKind | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  return v === 'stock' || v === 'patched' ? v : 'custom';
 }
 
 function readChoice(): KernelChoice | undefined {
@@ -52,7 +53,7 @@ function writeChoice(record: KernelChoice): void {
 
 async function choose(log: (line: string) => void): Promise<KernelSelection> {
   const host = hostFingerprint();
-  const forced = forcedKernel();
+  const forced = forcedKernel(process.env.SLUICE_UML_KERNEL);
   const stock = await stockKernel();
   const { uml } = await stockPackages();
   const patched = patchedTarget(stock, uml.root);
