@@ -29,6 +29,9 @@ function atLeast(version: string, major: number, minor: number): boolean {
  * What this kernel offers, read from its module lists rather than by trying: schedulers
  * are modules the kernel loads on first use, so "available" means built in, loaded, or
  * installed for this kernel. Modules are global, so the answer holds in every namespace.
+ * A kernel with no module lists for it (no /lib/modules tree, as a kernel built without
+ * module support has) is read from its symbols instead: each scheduler built in has its
+ * `ip_vs_<name>_schedule` function in /proc/kallsyms, which is read only then.
  */
 export async function capabilities(probe: CapabilityProbe = systemProbe): Promise<Capabilities> {
   const kernel = probe.kernelRelease();
@@ -38,10 +41,16 @@ export async function capabilities(probe: CapabilityProbe = systemProbe): Promis
     ),
   );
   const text = lists.join('\n');
-  const has = (module: string) => new RegExp(`(^|[\\s/])${module}(\\.ko(\\.[a-z]+)?)?[\\s:]`, 'm').test(text);
+  const listed = (module: string) => new RegExp(`(^|[\\s/])${module}(\\.ko(\\.[a-z]+)?)?[\\s:]`, 'm').test(text);
+  let schedulers = SCHEDULERS.filter((s) => listed(`ip_vs_${s}`));
+  if (lists[1] === undefined && lists[2] === undefined) {
+    const symbols = (await probe.readText('/proc/kallsyms')) ?? '';
+    const inKernel = (s: Scheduler) => new RegExp(` ip_vs_${s}_schedule(\\s|$)`, 'm').test(symbols);
+    schedulers = SCHEDULERS.filter((s) => schedulers.includes(s) || inKernel(s));
+  }
   return {
     kernel,
-    schedulers: SCHEDULERS.filter((s) => has(`ip_vs_${s}`)),
+    schedulers,
     tunnelTypes: atLeast(kernel, 5, 3) ? ['ipip', 'gue', 'gre'] : ['ipip'],
   };
 }

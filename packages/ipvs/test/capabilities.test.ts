@@ -25,6 +25,23 @@ describe('capabilities', () => {
     expect(caps.schedulers).toEqual(['lblcr']);
   });
 
+  it('reads the schedulers built into a kernel without module lists from its symbols', async () => {
+    const kallsyms = [
+      '0000000000000000 t ip_vs_rr_schedule',
+      '0000000000000000 t __ip_vs_lblcr_schedule',
+      '0000000000000000 t ip_vs_mh_schedule',
+      '0000000000000000 t ip_vs_wlc_schedule\t[ip_vs_wlc]',
+      '0000000000000000 t ip_vs_sed_schedule_other',
+    ].join('\n');
+    const caps = await capabilities(probe('6.1.176', { '/proc/kallsyms': kallsyms }));
+    expect(caps.schedulers).toEqual(['rr', 'wlc', 'mh']);
+    // With module lists, they are the answer: the symbols are not read.
+    const listed = await capabilities(
+      probe('6.1.176', { '/proc/kallsyms': kallsyms, '/lib/modules/6.1.176/modules.dep': '' }),
+    );
+    expect(listed.schedulers).toEqual([]);
+  });
+
   it('offers only ipip tunnels before Linux 5.3, and nothing when no list can be read', async () => {
     expect(await capabilities(probe('4.19.0', {}))).toEqual({
       kernel: '4.19.0',
