@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -89,18 +90,34 @@ function step(log: string, file: string, args: readonly string[], cwd: string, t
   return new Promise((resolve, reject) => {
     const fd = openSync(log, 'a');
     writeFileSync(fd, `\n$ ${[file, ...args].join(' ')}\n`);
+    // Its own process group, so a timeout stops make's compilers too, not make alone.
     const child = spawn(file, args, {
       cwd,
+      detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ARCH: 'um', LC_ALL: 'C' },
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    let finished = false;
+    const done = (error?: Error) => {
+      if (finished) return; // a spawn failure reports 'error' and then 'close'
+      finished = true;
       clearTimeout(timer);
-      if (code === 0) return resolve();
+      closeSync(fd);
+      if (error) reject(error);
+      else resolve();
+    };
+    child.once('error', done);
+    child.once('close', (code, signal) => {
+      if (code === 0) return done();
       const tail = readFileSync(log, 'utf8').split('\n').slice(-30).join('\n');
-      reject(
+      done(
         new TestkitError(
           signal === 'SIGKILL' ? 'TESTKIT_TIMEOUT' : 'TESTKIT_KERNEL_BUILD',
           `${file} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); the last lines of ${log}:\n${tail}`,
