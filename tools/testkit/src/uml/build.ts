@@ -85,8 +85,14 @@ export function patchedTarget(stock: KernelAssets, stockRoot: string): PatchedBu
   return { name, key, dir: join(CACHE_DIR, 'kernels', name), baseConfig };
 }
 
-/** Runs a build step with its output appended to the build's log; fails with the log's tail. */
-function step(log: string, file: string, args: readonly string[], cwd: string, timeoutMs = 600_000): Promise<void> {
+/** Runs a build step with its output appended to the build's log; fails with the log's tail (exported for tests). */
+export function step(
+  log: string,
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 600_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const fd = openSync(log, 'a');
     writeFileSync(fd, `\n$ ${[file, ...args].join(' ')}\n`);
