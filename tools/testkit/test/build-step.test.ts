@@ -23,7 +23,7 @@ describe('a step of the kernel build', () => {
   });
 
   it('fails when the program does not exist', async () => {
-    await expect(step(log, 'no-such-compiler', [], dir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(step(log, 'no-such-compiler', [], dir)).rejects.toMatchObject({ code: 'TESTKIT_MISSING_BINARY' });
   });
 
   it('stops the whole process group when it runs too long', async () => {

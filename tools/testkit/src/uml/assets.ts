@@ -17,6 +17,8 @@ export interface KernelAssets {
   busybox: string;
   /** What the kernel is made of: a new key means a new probe. */
   key: string;
+  /** Where the stock package is unpacked (its config.gz is the patched build's base). */
+  root?: string;
 }
 
 /** Debian 12's packages, fetched (not installed) into the cache: the kernel and the init's shell. */
@@ -43,7 +45,7 @@ function moduleTreeOf(kernel: string): { moduleDir: string; version: string } | 
 }
 
 /** Debian 12's `user-mode-linux` as packaged: 6.1 with IPVS and every scheduler as modules. */
-export async function stockKernel(): Promise<KernelAssets> {
+export async function stockKernel(): Promise<KernelAssets & { root: string }> {
   const { uml, busybox } = await stockPackages();
   const kernel = join(uml.root, 'usr/bin/linux.uml');
   const tree = moduleTreeOf(kernel);
@@ -51,7 +53,7 @@ export async function stockKernel(): Promise<KernelAssets> {
     [kernel, busybox, tree?.moduleDir ?? join(uml.root, 'usr/lib/uml/modules/<version>')],
     `remove ${CACHE_DIR} and run again`,
   );
-  return { kind: 'stock', kernel, busybox, key: uml.deb, ...(tree as NonNullable<typeof tree>) };
+  return { kind: 'stock', kernel, busybox, key: uml.deb, root: uml.root, ...(tree as NonNullable<typeof tree>) };
 }
 
 /**

@@ -119,7 +119,15 @@ export function step(
       if (error) reject(error);
       else resolve();
     };
-    child.once('error', done);
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      done(
+        error.code === 'ENOENT'
+          ? new TestkitError('TESTKIT_MISSING_BINARY', `${file} is not installed (the kernel build needs it)`, {
+              cause: error,
+            })
+          : error,
+      ),
+    );
     child.once('close', (code, signal) => {
       if (code === 0) return done();
       const tail = readFileSync(log, 'utf8').split('\n').slice(-30).join('\n');

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { TestkitError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
-import { customKernel, type KernelAssets, stockKernel, stockPackages } from './assets.js';
+import { customKernel, type KernelAssets, stockKernel } from './assets.js';
 import { patchedKernel, patchedTarget } from './build.js';
 import {
   choiceStands,
@@ -55,8 +55,7 @@ async function choose(log: (line: string) => void): Promise<KernelSelection> {
   const host = hostFingerprint();
   const forced = forcedKernel(process.env.SLUICE_UML_KERNEL);
   const stock = await stockKernel();
-  const { uml } = await stockPackages();
-  const patched = patchedTarget(stock, uml.root);
+  const patched = patchedTarget(stock, stock.root);
   const custom = forced === 'custom' ? await customKernel(process.env.SLUICE_UML_KERNEL as string) : undefined;
   const keys: Partial<Record<KernelKind, string>> = {
     stock: stock.key,
