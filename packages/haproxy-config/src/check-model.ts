@@ -1,14 +1,17 @@
 import { HaproxyConfigError } from './errors.js';
 import type { Backend, HaproxyConfig, ProxyMode } from './model.js';
-import { name } from './strings.js';
+import { name, oneOf } from './strings.js';
 
 /**
  * Cross-object rules HAProxy itself would only report at load time (or not at all):
  * unique names, references that resolve, modes that agree. Field syntax is checked while
  * rendering, where each value is written.
  */
+const MODES: readonly ProxyMode[] = ['http', 'tcp'];
+
 export function checkReferences(config: HaproxyConfig): void {
-  const defaultMode: ProxyMode = config.defaults?.mode ?? 'http';
+  // Modes are compared below: an unknown one must be refused as such, not as a mismatch.
+  const defaultMode = oneOf(config.defaults?.mode ?? 'http', MODES, 'defaults.mode');
   const backends = new Map<string, { backend: Backend; index: number }>();
   unique(config.frontends, 'frontends');
   unique(config.backends, 'backends');
@@ -18,7 +21,7 @@ export function checkReferences(config: HaproxyConfig): void {
   });
 
   config.frontends.forEach((frontend, fi) => {
-    const mode = frontend.mode ?? defaultMode;
+    const mode = oneOf(frontend.mode ?? defaultMode, MODES, `frontends[${fi}].mode`);
     const use = (name: string, field: string) => {
       const found = backends.get(name);
       if (!found) {
@@ -30,7 +33,7 @@ export function checkReferences(config: HaproxyConfig): void {
           },
         );
       }
-      const backendMode = found.backend.mode ?? defaultMode;
+      const backendMode = oneOf(found.backend.mode ?? defaultMode, MODES, `backends[${found.index}].mode`);
       if (backendMode !== mode) {
         throw new HaproxyConfigError(
           'HAPROXY_INCOMPATIBLE',

@@ -59,6 +59,16 @@ export function parseDiagnostics(output: string): Diagnostic[] {
 }
 
 /**
+ * Checks every field of a model, in memory: nothing is written, no program runs. Throws
+ * the HaproxyConfigError that `render()` would (HAPROXY_INVALID_FIELD with the `field`
+ * path, HAPROXY_DUPLICATE_NAME, HAPROXY_UNKNOWN_REFERENCE, HAPROXY_INCOMPATIBLE). It is
+ * the renderer itself, so whatever it accepts is exactly what would be written.
+ */
+export function checkModel(config: HaproxyConfig): void {
+  render(config);
+}
+
+/**
  * Checks a model (rendered first; rendering errors throw) or a text with the real
  * `haproxy -c`. Certificates and CA files the text names must exist.
  */

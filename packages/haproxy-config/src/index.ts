@@ -1,4 +1,11 @@
-export { type Diagnostic, parseDiagnostics, type ValidateOptions, type ValidationResult, validate } from './check.js';
+export {
+  checkModel,
+  type Diagnostic,
+  parseDiagnostics,
+  type ValidateOptions,
+  type ValidationResult,
+  validate,
+} from './check.js';
 export { HaproxyConfigError, type HaproxyConfigErrorCode } from './errors.js';
 export type * from './model.js';
 export type * from './pound-model.js';
@@ -22,5 +29,6 @@ export {
   type StatRow,
 } from './runtime-parse.js';
 export { type CliTransport, unixSocketTransport } from './socket.js';
+export { isCookieName, isFilePath, isHeaderName, isInterfaceName, isName, isText } from './strings.js';
 export { type ApplyResult, type Launcher, Supervisor, type SupervisorOptions } from './supervisor.js';
 export { TLS_POLICIES, type TlsSettings } from './tls.js';

@@ -1,11 +1,12 @@
 import { requireMode } from './check-model.js';
-import { invalidField } from './errors.js';
+import { HaproxyConfigError, invalidField } from './errors.js';
 import type { Backend, Balance, HealthCheck, Persistence, ProxyMode, Server } from './model.js';
 import { alpnList } from './render-frontend.js';
 import { comment, timeoutLines } from './render-global.js';
 import { forwardForLine, headerLines } from './render-headers.js';
 import {
   address,
+  cookieName,
   duration,
   headerName,
   hostPort,
@@ -62,7 +63,7 @@ function balanceLines(balance: Balance | undefined, mode: ProxyMode, inspect: In
       requireMode(mode, 'tcp', `${field}.algorithm`, 'balance rdp-cookie');
       return [
         ...inspect.add('tcp-request inspect-delay 5s', 'tcp-request content accept if RDP_COOKIE'),
-        `balance rdp-cookie(${name(balance.cookie ?? 'mstshash', `${field}.cookie`)})`,
+        `balance rdp-cookie(${cookieName(balance.cookie ?? 'mstshash', `${field}.cookie`)})`,
       ];
     default:
       return [`balance ${algorithm}`];
@@ -73,6 +74,7 @@ function persistenceLines(
   persistence: Persistence | undefined,
   mode: ProxyMode,
   inspect: Inspect,
+  ipv6Clients: boolean,
   f: string,
 ): string[] {
   if (!persistence) return [];
@@ -88,7 +90,7 @@ function persistenceLines(
       return [];
     case 'cookie-insert': {
       http();
-      const words = [`cookie ${name(persistence.cookie, `${f}.cookie`)} insert`];
+      const words = [`cookie ${cookieName(persistence.cookie, `${f}.cookie`)} insert`];
       if (persistence.indirect ?? true) words.push('indirect');
       if (persistence.nocache ?? true) words.push('nocache');
       if (persistence.httpOnly) words.push('httponly');
@@ -99,12 +101,21 @@ function persistenceLines(
     }
     case 'cookie-prefix':
       http();
-      return [`cookie ${name(persistence.cookie, `${f}.cookie`)} prefix nocache`];
+      return [`cookie ${cookieName(persistence.cookie, `${f}.cookie`)} prefix nocache`];
     case 'cookie-rewrite':
       http();
-      return [`cookie ${name(persistence.cookie, `${f}.cookie`)} rewrite nocache`];
+      return [`cookie ${cookieName(persistence.cookie, `${f}.cookie`)} rewrite nocache`];
     case 'source': {
-      const family = oneOf(persistence.family ?? 'ipv4', ['ipv4', 'ipv6'], `${f}.family`);
+      // The table's type follows the clients that can arrive: an `ip` table would drop
+      // every IPv6 client's entry, so persistence would silently not happen for them.
+      const family = oneOf(persistence.family ?? (ipv6Clients ? 'ipv6' : 'ipv4'), ['ipv4', 'ipv6'], `${f}.family`);
+      if (family === 'ipv4' && ipv6Clients) {
+        throw new HaproxyConfigError(
+          'HAPROXY_INCOMPATIBLE',
+          `${f}.family: ipv4 cannot hold the IPv6 clients of a listener that reaches this backend`,
+          { field: `${f}.family` },
+        );
+      }
       return [
         `stick-table type ${family === 'ipv4' ? 'ip' : 'ipv6'} size ${size(persistence.size, 200_000, `${f}.size`)} expire ${seconds(persistence.expireSeconds, 1800, `${f}.expireSeconds`)}`,
         'stick on src',
@@ -141,8 +152,8 @@ function healthLines(check: HealthCheck | undefined, field: string): string[] {
     const method = c.method ?? 'GET';
     if (!METHOD.test(method)) throw invalidField(`${field}.method`, `${JSON.stringify(method)} is not a method`);
     const uri = text(c.path ?? '/', `${field}.path`);
-    if (!uri.startsWith('/') || /\s/.test(uri))
-      throw invalidField(`${field}.path`, `${JSON.stringify(uri)} is not a path`);
+    // A request target is printable ASCII without space (RFC 9112); anything else is percent-encoded.
+    if (!/^\/[!-~]*$/.test(uri)) throw invalidField(`${field}.path`, `${JSON.stringify(uri)} is not a request path`);
     let send = `http-check send meth ${method} uri ${quote(uri, `${field}.path`)}`;
     if (c.host !== undefined) send += ` hdr Host ${hostname(c.host, `${field}.host`)}`;
     lines.push(send);
@@ -167,6 +178,13 @@ function serverLine(server: Server, backend: Backend, field: string): string {
   if (server.backup) words.push('backup');
   if (server.disabled) words.push('disabled');
   if (server.check ?? true) {
+    // HAProxy refuses the file otherwise ("has neither service port nor check port").
+    if (server.port === undefined && server.checkPort === undefined) {
+      throw invalidField(
+        `${field}.checkPort`,
+        'a health check needs a port or a checkPort when the server has no port',
+      );
+    }
     words.push('check');
     if (server.checkPort !== undefined) words.push(`port ${port(server.checkPort, `${field}.checkPort`)}`);
     if (backend.healthCheck?.tls === true && server.tls === undefined) words.push('check-ssl', 'verify none');
@@ -210,7 +228,8 @@ function serverLine(server: Server, backend: Backend, field: string): string {
   return words.join(' ');
 }
 
-export function renderBackend(backend: Backend, index: number, defaultMode: ProxyMode): string[] {
+/** `ipv6Clients`: a listener that can carry IPv6 client addresses reaches this backend. */
+export function renderBackend(backend: Backend, index: number, defaultMode: ProxyMode, ipv6Clients = false): string[] {
   const f = `backends[${index}]`;
   const lines: string[] = [];
   if (backend.comment !== undefined) lines.push(comment(backend.comment, `${f}.comment`));
@@ -220,7 +239,7 @@ export function renderBackend(backend: Backend, index: number, defaultMode: Prox
   lines.push(...balanceLines(backend.balance, mode, inspect, `${f}.balance`));
   lines.push(...timeoutLines(backend.timeouts, `${f}.timeouts`));
   lines.push(...healthLines(backend.healthCheck, `${f}.healthCheck`));
-  lines.push(...persistenceLines(backend.persistence, mode, inspect, `${f}.persistence`));
+  lines.push(...persistenceLines(backend.persistence, mode, inspect, ipv6Clients, `${f}.persistence`));
   if (backend.forwardFor !== undefined && backend.forwardFor !== false) {
     requireMode(mode, 'http', `${f}.forwardFor`, 'forwardFor');
   }

@@ -100,15 +100,44 @@ function conditionValue(kind: Condition['kind'], value: unknown, field: string):
     case 'source':
       return network(value, field);
     case 'pathRegex':
-      try {
-        new RegExp(text(value, field));
-      } catch (cause) {
-        throw invalidField(field, `${JSON.stringify(value)} is not a regular expression`, cause);
-      }
-      return quote(value, field);
+      return quote(regex(value, field), field);
     default:
       return quote(value, field);
   }
+}
+
+// What PCRE2 (HAProxy's regex engine, matching bytes) reads otherwise than JavaScript, or
+// refuses: a letter after "\\" other than these, lookbehind (PCRE2 wants a fixed length),
+// empty classes ("[]" and "[^]" open a class holding "]" there), group names beyond ASCII.
+const REGEX_ESCAPE = /\\[A-Za-z]/g;
+const REGEX_LETTER_ESCAPES = new Set(['d', 'D', 'w', 'W', 's', 'S', 'b', 'B', 'n', 'r', 't', 'f', 'v', 'x']);
+const REGEX_DIFFERENT = /\(\?<(?![A-Za-z_][A-Za-z0-9_]{0,31}>)|\[\^?\]/;
+
+/**
+ * A regular expression both engines read alike: valid in JavaScript's strict (`u`) mode,
+ * where an unknown escape or a lone brace is an error as it is for PCRE2, without the
+ * escapes and lookbehinds where the two differ.
+ */
+function regex(value: unknown, field: string): string {
+  const checked = text(value, field);
+  try {
+    new RegExp(checked, 'u');
+  } catch (cause) {
+    throw invalidField(field, `${JSON.stringify(checked)} is not a regular expression`, cause);
+  }
+  if (!/^[ -~]*$/.test(checked)) {
+    throw invalidField(field, `${JSON.stringify(checked)} holds non-ASCII, which HAProxy's PCRE2 matches byte by byte`);
+  }
+  const plain = checked.replaceAll('\\\\', '');
+  const odd = (plain.match(REGEX_ESCAPE) ?? []).find((e) => !REGEX_LETTER_ESCAPES.has(e.slice(1)));
+  const different = odd ?? REGEX_DIFFERENT.exec(plain)?.[0];
+  if (different !== undefined) {
+    throw invalidField(
+      field,
+      `${JSON.stringify(checked)} uses ${JSON.stringify(different)}, which PCRE2 reads otherwise`,
+    );
+  }
+  return checked;
 }
 
 function ruleLines(rule: SwitchRule, index: number, mode: ProxyMode, field: string): { acls: string[]; use: string } {
@@ -124,8 +153,9 @@ function ruleLines(rule: SwitchRule, index: number, mode: ProxyMode, field: stri
     if (values.length === 0) throw invalidField(`${cf}.values`, 'needs at least one value');
     const words = values.map((v, vi) => conditionValue(condition.kind, v, `${cf}.values[${vi}]`));
     const flags = (condition.ignoreCase ?? ignoreCase) ? ' -i' : '';
-    // A pattern starting with "-" would be read as a flag: "--" ends the flags.
-    const end = words.some((w) => w.startsWith('-')) ? ' --' : '';
+    // A pattern starting with "-" would be read as a flag: "--" ends the flags. HAProxy
+    // decides after removing the quotes, so the test is on the value, not the written word.
+    const end = values.some((v) => v.startsWith('-')) ? ' --' : '';
     const aclName = conditions.length === 1 ? ruleName : `${ruleName}_${ci}`;
     acls.push(`acl ${aclName} ${fetch}${flags}${end} ${words.join(' ')}`);
     terms.push(condition.negate ? `!${aclName}` : aclName);

@@ -1,5 +1,6 @@
 import { checkReferences } from './check-model.js';
 import { invalidField } from './errors.js';
+import { backendsWithIpv6Clients } from './listeners.js';
 import type { HaproxyConfig, ProxyMode } from './model.js';
 import { renderBackend } from './render-backend.js';
 import { renderFrontend } from './render-frontend.js';
@@ -24,6 +25,7 @@ export function render(config: HaproxyConfig): string {
   checkReferences(config);
   const defaultMode: ProxyMode = config.defaults?.mode ?? 'http';
   const logging = config.global?.log === undefined || config.global.log.length > 0;
+  const ipv6Clients = backendsWithIpv6Clients(config);
   const sections = [
     HEADER,
     section('global', renderGlobal(config.global)),
@@ -46,7 +48,11 @@ export function render(config: HaproxyConfig): string {
   for (const { item, index } of byName(config.backends)) {
     const n = name(item.name, `backends[${index}].name`);
     sections.push(
-      section(`backend ${n}`, renderBackend(item, index, defaultMode), `backend ${n} (backends[${index}])`),
+      section(
+        `backend ${n}`,
+        renderBackend(item, index, defaultMode, ipv6Clients.has(n)),
+        `backend ${n} (backends[${index}])`,
+      ),
     );
   }
   return `${sections.join('\n\n')}\n`;

@@ -1,23 +1,83 @@
 import { isIP } from 'node:net';
 import { invalidField } from './errors.js';
 
-// Any control character (newline above all) would end a config line early: the
-// injection this package exists to refuse.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
-const TOKEN = /^[A-Za-z0-9_.:/@+,=-]+$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Each kind of name is defined once, here: the renderers write them and `checkModel` (and
+// the appliance's schema, through the public entry) checks them with the same predicate,
+// so the schema and the renderers cannot disagree on what a name is.
 
-function hasControl(value: string): boolean {
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+// Written bare: no character HAProxy's tokenizer treats specially (quote, `#`, `\`, `$`, space).
+const TOKEN = /^[A-Za-z0-9_.:/@+,=-]+$/;
+// An HTTP token (RFC 9110 tchar) without `#` (would start a comment: the rest of the line
+// vanishes) and `'` (would start a quoted string): both are written bare, also inside
+// `hdr(...)` and `rdp-cookie(...)` arguments, where HAProxy applies its quoting a second time.
+const HTTP_TOKEN = /^[!$%&*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Linux dev_valid_name(): shorter than IFNAMSIZ (16), not `.` or `..`, no `/`, `:` or space;
+// printable ASCII only, and no leading `-`, which a command line would take for an option.
+const INTERFACE_NAME = /^(?!-)(?!\.{1,2}$)[!-.0-9;-~]{1,15}$/;
+// Absolute, and only characters that mean the same bare in every file that names a path
+// (HAProxy config, crt-list, shell): no space, quote, `#`, `$`, backslash or non-ASCII.
+const FILE_PATH = /^\/[A-Za-z0-9._+@=,:~/-]{0,4095}$/;
+
+/**
+ * A control character (C0, DEL, C1) or a Unicode line/paragraph separator would end a line
+ * for some reader of the config or the logs; a lone surrogate cannot be written as UTF-8
+ * at all (it would become U+FFFD, another value than the one checked).
+ */
+function badCharacter(value: string): string | undefined {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return 'a control character';
+    if (c === 0x2028 || c === 0x2029) return 'a line separator';
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return 'a lone surrogate';
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return 'a lone surrogate';
   }
-  return false;
+  return undefined;
+}
+
+/** A proxy, server, ACL or user name: letters, digits, `_ . : -`, starting with a letter or digit. */
+export function isName(value: unknown): value is string {
+  return typeof value === 'string' && NAME.test(value);
+}
+
+/** An HTTP header name: an RFC 9110 token without `#` or `'`, up to 100 characters. */
+export function isHeaderName(value: unknown): value is string {
+  return typeof value === 'string' && HTTP_TOKEN.test(value);
+}
+
+/** A cookie name: an RFC 6265 token (the header name's characters), up to 100 characters. */
+export function isCookieName(value: unknown): value is string {
+  return typeof value === 'string' && HTTP_TOKEN.test(value);
+}
+
+/** A Linux interface name (IFNAMSIZ rules), printable ASCII, not starting with `-`. */
+export function isInterfaceName(value: unknown): value is string {
+  return typeof value === 'string' && INTERFACE_NAME.test(value);
+}
+
+/** An absolute file path of `A-Z a-z 0-9 . _ + @ = , : ~ / -`, up to 4096 characters. */
+export function isFilePath(value: unknown): value is string {
+  return typeof value === 'string' && FILE_PATH.test(value);
+}
+
+/**
+ * Text any config word may hold once quoted (header values, ACL patterns, comments): a
+ * string with no control character, line separator or lone surrogate.
+ */
+export function isText(value: unknown): value is string {
+  return typeof value === 'string' && badCharacter(value) === undefined;
 }
 
 /** A proxy, server, ACL or cookie name: letters, digits, `_ . : -`. */
 export function name(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !NAME.test(value)) {
+  if (!isName(value)) {
     throw invalidField(field, `${JSON.stringify(value)} is not a name (letters, digits, "_.:-", up to 100)`);
   }
   return value;
@@ -26,7 +86,8 @@ export function name(value: unknown, field: string): string {
 /** Any text without control characters (and, unless allowed, not empty). */
 export function text(value: unknown, field: string, options: { allowEmpty?: boolean; max?: number } = {}): string {
   if (typeof value !== 'string') throw invalidField(field, 'must be a string');
-  if (hasControl(value)) throw invalidField(field, `${JSON.stringify(value)} holds a control character`);
+  const bad = badCharacter(value);
+  if (bad !== undefined) throw invalidField(field, `${JSON.stringify(value)} holds ${bad}`);
   if (!options.allowEmpty && value.length === 0) throw invalidField(field, 'must not be empty');
   if (value.length > (options.max ?? 4096)) throw invalidField(field, 'is too long');
   return value;
@@ -44,23 +105,39 @@ export function quote(value: unknown, field: string, options: { allowEmpty?: boo
   return `"${checked.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
-/** A literal inside a log-format string (header values): `%` would start a sample fetch. */
+/**
+ * A header value, as a literal inside a log-format string: `%` would start a sample fetch.
+ * HAProxy refuses an empty one, and HTTP strips spaces at either end (the server would
+ * see another value), so both are refused.
+ */
 export function logFormatLiteral(value: unknown, field: string): string {
-  return quote(text(value, field, { allowEmpty: true }).replaceAll('%', '%%'), field, { allowEmpty: true });
+  const checked = text(value, field);
+  if (checked.startsWith(' ') || checked.endsWith(' ')) {
+    throw invalidField(field, `${JSON.stringify(checked)} starts or ends with a space, which HTTP drops`);
+  }
+  return quote(checked.replaceAll('%', '%%'), field);
 }
 
 export function headerName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
-    throw invalidField(field, `${JSON.stringify(value)} is not an HTTP header name`);
+  if (!isHeaderName(value)) {
+    throw invalidField(field, `${JSON.stringify(value)} is not an HTTP header name (a token without "#" or "'")`);
   }
   return value;
 }
 
-/** An absolute path, quoted for the config. */
+export function cookieName(value: unknown, field: string): string {
+  if (!isCookieName(value)) {
+    throw invalidField(field, `${JSON.stringify(value)} is not a cookie name (a token without "#" or "'")`);
+  }
+  return value;
+}
+
+/** An absolute path of plain characters (see `isFilePath`): written bare. */
 export function path(value: unknown, field: string): string {
-  const checked = text(value, field);
-  if (!checked.startsWith('/')) throw invalidField(field, `${JSON.stringify(checked)} is not an absolute path`);
-  return quote(checked, field);
+  if (!isFilePath(value)) {
+    throw invalidField(field, `${JSON.stringify(value)} is not an absolute path of "A-Za-z0-9._+@=,:~/-"`);
+  }
+  return value;
 }
 
 export function integer(value: unknown, field: string, min: number, max: number): number {

@@ -72,6 +72,31 @@ describe('validate with the real haproxy', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('accepts dash-leading ACL patterns, quoted or not, and means them as patterns (#17 item 10)', async () => {
+    const config: HaproxyConfig = {
+      global: { adminSocket: false },
+      frontends: [
+        {
+          name: 'f',
+          binds: [{ address: '::', ports: [80] }],
+          rules: [
+            { name: 'spaced', backend: 'b', conditions: [{ kind: 'pathPrefix', values: ['-a b'] }] },
+            { name: 'quoted', backend: 'b', conditions: [{ kind: 'pathExact', values: ["-it's"] }] },
+            { name: 'regex', backend: 'b', conditions: [{ kind: 'pathRegex', values: ['-[0-9] x'] }] },
+          ],
+          defaultBackend: 'b',
+        },
+      ],
+      backends: [
+        { name: 'b', persistence: { type: 'source' }, servers: [{ name: 's', address: '192.0.2.1', port: 80 }] },
+      ],
+    };
+    const result = await validate(config);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(result.text).toContain(`acl quoted path -- "-it's"`);
+  });
+
   it('reports the line and message of what HAProxy refuses', async () => {
     const text = [
       'global',

@@ -290,6 +290,99 @@ describe('render refuses injection with a coded error naming the field', () => {
       },
       'frontends[0].redirectToHttps.code',
     ],
+    // #17 item 11: `#` starts a comment and `'` a quoted string where HAProxy reads the name.
+    [
+      '# in a forwardfor header name',
+      (c) => {
+        front(c).forwardFor = { header: 'X-Client#IP', ifNone: true };
+      },
+      'frontends[0].forwardFor.header',
+    ],
+    [
+      "' in a header name",
+      (c) => {
+        back(c).headers = [{ action: 'delete', name: "X-A'b" }];
+      },
+      'backends[0].headers[0].name',
+    ],
+    [
+      '# in a balance header',
+      (c) => {
+        back(c).balance = { algorithm: 'hdr', header: 'Host#x' };
+      },
+      'backends[0].balance.header',
+    ],
+    // #17 item 9: what the model allowed but HAProxy (or HTTP) refuses or reads otherwise.
+    [
+      'a colon in a cookie name (no HTTP token)',
+      (c) => {
+        back(c).persistence = { type: 'cookie-insert', cookie: 'SRV:ID' };
+      },
+      'backends[0].persistence.cookie',
+    ],
+    [
+      'a space in a certificate path',
+      (c) => {
+        front(c).binds[0].tls = { certificates: ['/etc/ssl/my site.pem'] };
+      },
+      'frontends[0].binds[0].tls.certificates[0]',
+    ],
+    [
+      'an empty header value (HAProxy: "expects exactly 2 arguments")',
+      (c) => {
+        front(c).headers = [{ action: 'set', name: 'X-A', value: '' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'a header value ending in a space (HTTP drops it)',
+      (c) => {
+        front(c).headers = [{ action: 'add', name: 'X-A', value: 'a ' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'a line separator in a header value',
+      (c) => {
+        front(c).headers = [{ action: 'add', name: 'X-A', value: 'a\u2028b' }];
+      },
+      'frontends[0].headers[0].value',
+    ],
+    [
+      'a lone surrogate in a comment (UTF-8 would write another value)',
+      (c) => {
+        back(c).comment = 'a\ud800b';
+      },
+      'backends[0].comment',
+    ],
+    [
+      'a regex escape PCRE2 refuses',
+      (c) => {
+        front(c).rules = [{ backend: 'app', conditions: [{ kind: 'pathRegex', values: ['^/\\q'] }] }];
+      },
+      'frontends[0].rules[0].conditions[0].values[0]',
+    ],
+    [
+      'a non-ASCII health check path',
+      (c) => {
+        back(c).healthCheck = { type: 'http', path: '/h\u00e9' };
+      },
+      'backends[0].healthCheck.path',
+    ],
+    [
+      'a checked server with neither port nor check port',
+      (c) => {
+        delete server(c).port;
+      },
+      'backends[0].servers[0].checkPort',
+    ],
+    [
+      'an unknown frontend mode (not a mode mismatch)',
+      (c) => {
+        front(c).mode = 'udp';
+      },
+      'frontends[0].mode',
+    ],
   ])('%s', (_what, mutate, field) => {
     const error = failure(mutate);
     expect(error.code).toBe('HAPROXY_INVALID_FIELD');
@@ -381,9 +474,51 @@ describe('render checks the model across objects', () => {
       },
       'frontends[0].hsts',
     ],
+    [
+      'an ipv4 source table reached by an IPv6 listener',
+      (c) => {
+        front(c).binds.push({ address: '2001:db8::1', ports: [80] });
+        back(c).persistence = { type: 'source', family: 'ipv4' };
+      },
+      'backends[0].persistence.family',
+    ],
   ])('refuses %s with HAPROXY_INCOMPATIBLE', (_what, mutate, field) => {
     const error = failure(mutate);
     expect([error.code, error.field]).toEqual(['HAPROXY_INCOMPATIBLE', field]);
+  });
+});
+
+describe('source persistence follows the listeners (#17 item 12)', () => {
+  const table = (text: string) => /stick-table type (\S+)/.exec(text)?.[1];
+  it.each<[string, (c: HaproxyConfig) => void, string]>([
+    ['an IPv4 listener', () => {}, 'ip'],
+    ['an IPv6 listener', (c) => front(c).binds.push({ address: '2001:db8::1', ports: [80] }), 'ipv6'],
+    ['a dual-stack listener on ::', (c) => (front(c).binds = [{ address: '::', ports: [80] }]), 'ipv6'],
+    ['a PROXY protocol listener on IPv4', (c) => (front(c).binds[0].acceptProxy = true), 'ipv6'],
+    [
+      'an IPv6 listener through a rule',
+      (c) => {
+        c.frontends.push({
+          name: 'v6',
+          binds: [{ address: '2001:db8::1', ports: [8080] }],
+          rules: [{ backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/'] }] }],
+        });
+      },
+      'ipv6',
+    ],
+  ])('gives the default table the type for %s', (_what, mutate, type) => {
+    const config = base();
+    back(config).persistence = { type: 'source' };
+    mutate(config);
+    expect(table(render(config))).toBe(type);
+  });
+});
+
+describe('ACL patterns starting with "-" (#17 item 10)', () => {
+  it('ends the flags with -- when the dash-leading pattern is quoted', () => {
+    const config = base();
+    front(config).rules = [{ backend: 'app', conditions: [{ kind: 'pathPrefix', values: ['/a', '-x y'] }] }];
+    expect(render(config)).toContain("acl rule0 path_beg -- /a '-x y'");
   });
 });
 
