@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NamespaceProcess } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HaproxyConfig, Supervisor } from '../src/index.js';
+import { checkModel, type HaproxyConfig, type HeaderAction, type Supervisor } from '../src/index.js';
+import { pair, prng, randomString, STRING_FIELDS } from './helpers/fuzz.js';
 import { CLIENT, CLIENT6, makeRig, type Rig, SERVERS, VIP, VIP6, waitFor } from './helpers/rig.js';
 import { makeTestPki } from './helpers/tls.js';
 
@@ -28,7 +29,7 @@ function model(): HaproxyConfig {
         forwardFor: true,
         forwardedProto: true,
         hsts: true,
-        headers: [{ action: 'set', name: 'X-Literal', value: LITERAL }],
+        headers: [{ action: 'set', name: 'X-Literal', value: LITERAL }, ...FUZZ.headers],
         rules: [
           { name: 'images', backend: 'images', conditions: [{ kind: 'pathPrefix', values: ['/images/'] }] },
           { name: 'png', backend: 'images', conditions: [{ kind: 'pathRegex', values: ["^/re/[^']*\\.png$"] }] },
@@ -112,6 +113,38 @@ function model(): HaproxyConfig {
 // Every character the quoting has to get right, and it must arrive unchanged.
 const LITERAL = `100% 'single' "double" $HOME \\x41 #hash`;
 
+/**
+ * The netns half of the property test (strings-property.test.ts): a sample of the random
+ * header values and names the model accepts, each set on the request by the real HAProxy.
+ * Names get a numbered prefix so none can be a header HTTP gives meaning to (Host, ...).
+ */
+const FUZZ = (() => {
+  const random = prng(1717);
+  const values: string[] = [];
+  const names: string[] = [];
+  const accepts = (field: string, value: string) => {
+    const p = pair(0);
+    const config: HaproxyConfig = { global: { adminSocket: false }, frontends: [p.frontend], backends: [p.backend] };
+    STRING_FIELDS[field]?.set(p, value, config, 0);
+    try {
+      checkModel(config);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 5000 && (values.length < 40 || names.length < 15); i++) {
+    const value = randomString(random);
+    if (values.length < 40 && accepts('frontend header value', value)) values.push(value);
+    if (names.length < 15 && accepts('frontend header name', value)) names.push(value);
+  }
+  const headers: HeaderAction[] = [
+    ...values.map((value, i) => ({ action: 'set' as const, name: `X-Fuzz-${i}`, value })),
+    ...names.map((name, i) => ({ action: 'set' as const, name: `X-Fz${i}-${name}`, value: `name ${i}` })),
+  ];
+  return { values, names, headers };
+})();
+
 type Echo = { name: string; url: string; headers: Record<string, string>; peer: string };
 
 beforeAll(async () => {
@@ -167,6 +200,19 @@ describe('HAProxy in namespaces', () => {
     expect((await get('/literal')).headers['x-literal']).toBe(LITERAL);
   });
 
+  it('sends random accepted header values and names to the real server byte for byte (#17 item 11)', async () => {
+    expect(FUZZ.values.length).toBe(40);
+    expect(FUZZ.names.length).toBe(15);
+    const { headers } = await get('/fuzz');
+    // Node reads header bytes as latin1: back to bytes, compared with the UTF-8 sent.
+    const bytes = (text: string | undefined) => Buffer.from(text ?? '\u0000missing', 'latin1').toString('hex');
+    const got = FUZZ.values.map((_, i) => bytes(headers[`x-fuzz-${i}`]));
+    expect(got).toEqual(FUZZ.values.map((v) => Buffer.from(v, 'utf8').toString('hex')));
+    expect(FUZZ.names.map((name, i) => headers[`x-fz${i}-${name.toLowerCase()}`])).toEqual(
+      FUZZ.names.map((_, i) => `name ${i}`),
+    );
+  });
+
   it('matches a regex with an escaped dot and a quote in its class', async () => {
     expect((await get('/re/logo.png')).name).toBe('s2');
     const names = new Set([(await get('/re/logopng')).name, (await get('/re/logopng')).name]);
@@ -186,7 +232,21 @@ describe('HAProxy in namespaces', () => {
     for (let i = 0; i < 6; i++) names.push((await get('/sticky/x')).name);
     expect(new Set(names).size).toBe(1);
     const table = await supervisor.runtime().command('show table by_source');
-    expect(table).toContain(`key=${CLIENT}`);
+    // The table is IPv6 (the frontend listens on IPv6 too): IPv4 clients are stored mapped.
+    expect(table).toContain('type: ipv6');
+    expect(table).toContain(`key=::ffff:${CLIENT}`);
+  });
+
+  it('keeps an IPv6 client on its server with the default source table (#17 item 12)', async () => {
+    const names = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await rig.curl([`http://[${VIP6}]/sticky/v6`]);
+      expect(response.status).toBe(200);
+      names.push((JSON.parse(response.body) as Echo).name);
+    }
+    expect(new Set(names).size).toBe(1);
+    const table = await supervisor.runtime().command('show table by_source');
+    expect(table).toContain(`key=${CLIENT6}`);
   });
 
   it('terminates TLS with the test certificate; the server sees plain HTTP and X-Forwarded-Proto', async () => {
