@@ -1,6 +1,6 @@
 import { invalidField } from './errors.js';
 import type { PoundBackend, PoundConfig, PoundListener, PoundService } from './pound-model.js';
-import { address, headerName, integer, list, name, oneOf, port, text } from './strings.js';
+import { address, headerName, integer, list, name, oneOf, path, port, text } from './strings.js';
 import { TLS_POLICIES } from './tls.js';
 
 // Pound's parser reads a string as everything between the first and last double quote
@@ -11,10 +11,9 @@ function poundString(value: unknown, field: string): string {
   return `"${checked}"`;
 }
 
+// The one definition of a file path (strings.ts), as for HAProxy: no quote, space or `#`.
 function poundPath(value: unknown, field: string): string {
-  const checked = text(value, field);
-  if (!checked.startsWith('/')) throw invalidField(field, `${JSON.stringify(checked)} is not an absolute path`);
-  return poundString(checked, field);
+  return poundString(path(value, field), field);
 }
 
 function regex(value: unknown, field: string): string {

@@ -153,6 +153,13 @@ describe('renderPound refuses bad input', () => {
       'listeners[0].certificates[0]',
     ],
     [
+      'a space in a certificate path (the one definition of a path, as for HAProxy)',
+      (c) => {
+        c.listeners[0].certificates = ['/etc/ssl/my site.pem'];
+      },
+      'listeners[0].certificates[0]',
+    ],
+    [
       'a newline in a URL pattern',
       (c) => {
         c.services[0].url = '^/a\nUser "root"';
