@@ -75,7 +75,7 @@ export function isText(value: unknown): value is string {
   return typeof value === 'string' && badCharacter(value) === undefined;
 }
 
-/** A proxy, server, ACL or cookie name: letters, digits, `_ . : -`. */
+/** A proxy, server, ACL, user or cookie-value name (`isName`). */
 export function name(value: unknown, field: string): string {
   if (!isName(value)) {
     throw invalidField(field, `${JSON.stringify(value)} is not a name (letters, digits, "_.:-", up to 100)`);
