@@ -209,6 +209,42 @@ describe('authentication under attack', () => {
     expect(minted.status, minted.text).toBe(403);
     expect(minted.body.error.code).toBe('AUTH_FORBIDDEN');
     expect(h.auth.tokens.list()).toEqual([]);
+    expect((await cli.post('/api/v1/session/password', { current: 'x', new: 'long enough now' })).status).toBe(400);
+
+    // A user named "cli" is a user like any other: its read-only token is no CLI token.
+    const admin = await h.admin();
+    await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'cli',
+      password: 'cli-user-password',
+      role: 'readonly',
+    });
+    const named = h.client();
+    await named.login('cli', 'cli-user-password');
+    const reader = h.client();
+    reader.bearer = (await named.post('/api/v1/tokens', { name: 'dashboard' })).body.token;
+    expect((await reader.get('/api/v1/session')).body).toMatchObject({ user: 'cli', role: 'readonly' });
+    const write = await reader.post(`/api/v1/health-checks?version=${await reader.version()}`, {
+      label: 'chk',
+      type: 'ping',
+    });
+    expect(write.status).toBe(403);
+    const own = await named.post('/api/v1/session/password', {
+      current: 'cli-user-password',
+      new: 'cli-user-password-2',
+    });
+    expect(own.status, own.text).toBe(200);
+    await h.store.commit({
+      config: {
+        ...h.store.current().config,
+        administration: {
+          ...h.store.current().config.administration,
+          users: h.store.current().config.administration.users.filter((u) => u.username !== 'cli'),
+        },
+      },
+      baseVersion: h.store.current().version,
+      author: 'admin',
+    });
+    await h.auth.tokens.settled();
 
     // A token an earlier version let the CLI token mint (user "cli") is dropped at start.
     await h.auth.tokens.create('old', 'cli', 'admin', new Date(), 'x');

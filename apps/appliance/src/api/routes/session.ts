@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLI_USER, hashPassword, passwordProblem, SESSION_COOKIE } from '../../auth/index.js';
+import { hashPassword, passwordProblem, SESSION_COOKIE } from '../../auth/index.js';
 import { FailedLoginAudit } from '../../auth/login-audit.js';
 import { ApplianceError, fieldError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
@@ -120,7 +120,8 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');
-        if (principal.user === CLI_USER) throw badRequest('(user)', 'the local CLI token has no password');
+        // The CLI token, not a user that happens to be named like it.
+        if (principal.token?.volatile === true) throw badRequest('(user)', 'the local CLI token has no password');
         const body = requireObject(ctx.body);
         strictFields(body, ['current', 'new']);
         const current = stringField(body, 'current');
