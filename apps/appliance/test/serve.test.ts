@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,13 @@ describe('sluice-appliance serve (the README run command)', () => {
     const ports = await daemon.started;
     const res = await fetch(`http://127.0.0.1:${ports.http}/api/v1/health`);
     expect(res.status).toBe(200);
-    expect((await res.json()) as object).toMatchObject({ status: 'ok', capabilities: expect.any(Array) });
+    // Without a login only "up"; the capabilities with one (here the CLI token).
+    expect((await res.json()) as object).toEqual({ status: 'ok' });
+    const token = (await readFile(join(dataDir, 'cli.token'), 'utf8')).trim();
+    const full = await fetch(`http://127.0.0.1:${ports.http}/api/v1/health`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect((await full.json()) as object).toMatchObject({ status: 'ok', capabilities: expect.any(Array) });
     expect(daemon.output()).toMatch(/(can|cannot): Layer 4 virtual services/);
     expect(daemon.output()).toMatch(/first start: log in as "admin" with password \S+/);
     expect(existsSync(join(dataDir, 'initial-password'))).toBe(true);

@@ -139,8 +139,14 @@ describe('ConfigStore', () => {
     await store.commit({ config: {}, baseVersion: 2, author: 'mallory', comment: 'oops' });
     const result = await store.rollback({ to: 2, baseVersion: 3, author: 'alice' });
     expect(result.version).toMatchObject({ version: 4, author: 'alice', comment: 'rollback to version 2' });
-    expect(result.version.config).toEqual((await store.get(2)).config);
-    expect(await store.diff(2, 4)).toEqual([]);
+    // Everything comes back but the users, kept as they are (here none): a rollback never
+    // brings back a removed user or an old password.
+    const old = (await store.get(2)).config;
+    expect(old.administration.users).not.toEqual([]);
+    expect(result.version.config).toEqual({ ...old, administration: { ...old.administration, users: [] } });
+    expect((await store.diff(2, 4)).map((change) => change.path)).toEqual(
+      old.administration.users.map((user) => `administration.users["${user.username}"]`),
+    );
     expect((await store.history()).map((v) => v.version)).toEqual([4, 3, 2, 1]);
     const audit = await store.auditLog({ limit: 1 });
     expect(audit[0]).toMatchObject({ action: 'rollback', outcome: 'committed', version: 4, rollbackTo: 2 });

@@ -83,6 +83,27 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   return value;
 }
 
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * For a route that takes no body: none, or an empty JSON object (some clients always send
+ * one). Anything else, `[]` included, is a 400: a body the route would ignore may mean
+ * the client meant something else, and must not pass for a valid request.
+ */
+export async function refuseBody(req: IncomingMessage): Promise<void> {
+  if (!hasBody(req)) return;
+  const body = await readJson(req, 1024);
+  const emptyObject =
+    typeof body === 'object' &&
+    body !== null &&
+    Object.getPrototypeOf(body) === Object.prototype &&
+    Object.keys(body).length === 0;
+  if (!emptyObject) throw badRequest('(body)', 'this request takes no body');
+}
+
 /** The raw body, with the content type checked by `accept` and the size by `limit`. */
 export function readRaw(req: IncomingMessage, limit: number, accept: (type: string) => boolean): Promise<Buffer> {
   const type = req.headers['content-type'];

@@ -4,7 +4,7 @@ import { ApplianceError } from '../errors.js';
 import { TrafficHistory } from '../metrics/traffic.js';
 import type { ApiDeps } from './deps.js';
 import { statusOf } from './errors.js';
-import { isTls, readJson, readRaw, SECURITY_HEADERS, sendError, sendJson } from './http.js';
+import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, sendJson } from './http.js';
 import { type Ctx, type Method, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -208,13 +208,7 @@ export function createApi(deps: ApiDeps): Api {
     const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
     if (kind === 'json') ctx.body = await readJson(req, limit);
     else if (kind === 'raw') ctx.raw = await readRaw(req, limit, () => true);
-    else if (hasBody(req)) {
-      // A route without a body tolerates an empty JSON object, as some clients always send one.
-      const body = await readJson(req, 1024);
-      if (typeof body !== 'object' || body === null || Object.keys(body).length > 0) {
-        throw new ApplianceError('API_BAD_REQUEST', 'this request takes no body', { field: '(body)' });
-      }
-    }
+    else await refuseBody(req);
 
     const reply = await route.handler(ctx);
     if (reply === undefined) return;
@@ -324,11 +318,6 @@ function drain(req: IncomingMessage, limit: number): Promise<boolean> {
     req.once('close', () => done(req.complete));
     req.resume();
   });
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 export { isTls };

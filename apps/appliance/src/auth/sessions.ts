@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 export interface Session {
   id: string;
   user: string;
+  /** The user's credential (credentialOf its password hash) at login: the session dies when it changes. */
+  credential: string;
   csrfToken: string;
   created: number;
   lastSeen: number;
@@ -22,11 +24,12 @@ export class SessionStore {
     private readonly maxSessions = 10_000,
   ) {}
 
-  create(user: string): Session {
+  create(user: string, credential: string): Session {
     const time = this.now();
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
       user,
+      credential,
       csrfToken: randomBytes(32).toString('base64url'),
       created: time,
       lastSeen: time,
@@ -51,6 +54,12 @@ export class SessionStore {
     }
     session.lastSeen = time;
     return session;
+  }
+
+  /** The session that changed its own password goes on under the new one. */
+  rebind(id: string, credential: string): void {
+    const session = this.sessions.get(id);
+    if (session !== undefined) session.credential = credential;
   }
 
   delete(id: string): void {

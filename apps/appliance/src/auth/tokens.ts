@@ -12,6 +12,13 @@ export interface TokenInfo {
   user: string;
   role: Role;
   created: string;
+  /**
+   * The user's credential (credentialOf its password hash) when the token was made: the
+   * token dies when it changes. Absent only in files written before it was kept.
+   */
+  credential?: string;
+  /** The CLI token: in memory only, new at every start. */
+  volatile?: true;
 }
 
 interface StoredToken extends TokenInfo {
@@ -54,7 +61,8 @@ export class TokenStore {
     if (text !== undefined) {
       try {
         const parsed = JSON.parse(text) as { tokens?: StoredToken[] };
-        store.tokens = Array.isArray(parsed.tokens) ? parsed.tokens : [];
+        // Only the CLI token is volatile, and it is never in the file.
+        store.tokens = Array.isArray(parsed.tokens) ? parsed.tokens.map(({ volatile: _v, ...token }) => token) : [];
       } catch (cause) {
         throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { cause, field: file });
       }
@@ -63,10 +71,16 @@ export class TokenStore {
   }
 
   list(): TokenInfo[] {
-    return this.tokens.map(({ hash: _hash, ...info }) => info);
+    return this.tokens.map(({ hash: _hash, credential: _credential, ...info }) => info);
   }
 
-  async create(name: string, user: string, role: Role, now: Date): Promise<{ info: TokenInfo; token: string }> {
+  async create(
+    name: string,
+    user: string,
+    role: Role,
+    now: Date,
+    credential: string,
+  ): Promise<{ info: TokenInfo; token: string }> {
     const { id, secret, token } = newToken();
     const entry: StoredToken = {
       id,
@@ -74,27 +88,55 @@ export class TokenStore {
       user,
       role,
       created: now.toISOString(),
+      credential,
       hash: sha256(secret).toString('hex'),
     };
-    await this.save([...this.tokens, entry]);
-    const { hash: _hash, ...info } = entry;
+    await this.save((tokens) => [...tokens, entry]);
+    const { hash: _hash, credential: _credential, ...info } = entry;
     return { info, token };
   }
 
   addVolatile(name: string, user: string, role: Role, now: Date): string {
     const { id, secret, token } = newToken();
-    this.volatile.set(id, { id, name, user, role, created: now.toISOString(), hash: sha256(secret).toString('hex') });
+    this.volatile.set(id, {
+      id,
+      name,
+      user,
+      role,
+      created: now.toISOString(),
+      volatile: true,
+      hash: sha256(secret).toString('hex'),
+    });
     return token;
+  }
+
+  /**
+   * Give every stored token the credential `bind` returns for it (its own, or one to
+   * adopt), or drop it when that is undefined; written only when something changed.
+   */
+  async rebind(bind: (token: TokenInfo) => string | undefined): Promise<void> {
+    await this.save((tokens) => {
+      const next: StoredToken[] = [];
+      let changed = false;
+      for (const token of tokens) {
+        const credential = bind(token);
+        if (credential !== token.credential) changed = true;
+        if (credential !== undefined) next.push({ ...token, credential });
+      }
+      return changed ? next : undefined;
+    });
   }
 
   async delete(id: string): Promise<boolean> {
     if (!this.tokens.some((token) => token.id === id)) return false;
-    await this.save(this.tokens.filter((token) => token.id !== id));
+    await this.save((tokens) => tokens.filter((token) => token.id !== id));
     return true;
   }
 
   async deleteUser(user: string): Promise<void> {
-    if (this.tokens.some((token) => token.user === user)) await this.save(this.tokens.filter((t) => t.user !== user));
+    await this.save((tokens) =>
+      tokens.some((t) => t.user === user) ? tokens.filter((t) => t.user !== user) : undefined,
+    );
   }
 
   verify(token: string): TokenInfo | undefined {
@@ -110,8 +152,20 @@ export class TokenStore {
     return info;
   }
 
-  private save(tokens: StoredToken[]): Promise<void> {
+  /** When every change asked for so far is written (tests; a shutdown). */
+  async settled(): Promise<void> {
+    await this.queue;
+  }
+
+  /**
+   * Write the list `update` makes of the current one (undefined: nothing to change). The
+   * update runs in turn, on the list the write before it left, so that concurrent changes
+   * (a token made while a password change prunes) do not undo each other.
+   */
+  private save(update: (tokens: StoredToken[]) => StoredToken[] | undefined): Promise<void> {
     const run = this.queue.then(async () => {
+      const tokens = update(this.tokens);
+      if (tokens === undefined) return;
       await writeFileAtomically(this.file, `${JSON.stringify({ format: 1, tokens }, null, 2)}\n`);
       this.tokens = tokens;
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scryptCostProblem } from '../auth/scrypt-cost.js';
 
 /*
  * Every string in the configuration is bounded and free of control characters (and of
@@ -68,4 +69,9 @@ export const passwordHash = z
   .max(512)
   .regex(/^\$(2[aby]|5|6|y|argon2id|argon2i|scrypt)\$[A-Za-z0-9./$=,+-]{20,500}$/, {
     message: 'must be a password hash in modular crypt format ($2b$, $6$, $y$, $argon2id$, $scrypt$), never a password',
+  })
+  // A scrypt hash sets the cost of every login against it: bounded where it is stored.
+  .superRefine((hash, ctx) => {
+    const problem = scryptCostProblem(hash);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });

@@ -6,6 +6,7 @@ import { type ApplianceConfig, configSchema, defaultConfig } from '../config/sch
 import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import { type AuditEntry, AuditLog } from './audit.js';
+import { withCurrentUsers } from './credentials.js';
 import { applyPatch, isPatch, makePatch, type PatchOp } from './delta.js';
 import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
 import { validateAgainst } from './incremental.js';
@@ -385,7 +386,7 @@ export class ConfigStore {
     return this.exclusive(() => this.apply('commit', request.config, request));
   }
 
-  /** Make an old version current again, as a new version equal to it. */
+  /** Make an old version current again, as a new version equal to it but for the users (kept as they are). */
   rollback(request: RollbackRequest): Promise<CommitResult> {
     return this.exclusive(async () => {
       const comment = request.comment ?? `rollback to version ${request.to}`;
@@ -396,7 +397,12 @@ export class ConfigStore {
         await this.reject('rollback', { ...request, comment }, error as ApplianceError);
         throw error;
       }
-      return this.apply('rollback', old.config, { ...request, comment }, request.to);
+      return this.apply(
+        'rollback',
+        withCurrentUsers(old.config, this.head.config),
+        { ...request, comment },
+        request.to,
+      );
     });
   }
 

@@ -122,9 +122,9 @@ describe('API authentication', () => {
     expect(Number(limited.headers.get('retry-after'))).toBe(300);
     h.clock.advance(120_000);
     expect(Number((await client.login('admin', ADMIN_PASSWORD)).headers.get('retry-after'))).toBe(180);
-    // Unknown users are limited too, and get the same answer as a wrong password.
-    const unknown = await client.login('nobody', 'whatever-it-is');
-    expect(unknown.status).toBe(429);
+    // Unknown users get the same answer as a wrong password, limited alike.
+    for (let i = 0; i < 5; i++) expect((await client.login('nobody', `whatever-${i}`)).status).toBe(401);
+    expect((await client.login('nobody', 'whatever-it-is')).status).toBe(429);
     h.clock.advance(181_000);
     expect((await client.login('admin', ADMIN_PASSWORD)).status).toBe(200);
 
@@ -134,12 +134,13 @@ describe('API authentication', () => {
     expect(messages.some((m: string) => m.startsWith('login of "admin"'))).toBe(true);
   });
 
-  it('limits failures for one user name across addresses', async () => {
+  it('limits failures per address and user name, not per user name alone', async () => {
     h = await startHarness();
     await h.admin();
-    for (let i = 0; i < 5; i++) h.auth.limiter.fail('user:admin');
-    const answer = await h.client().login('admin', ADMIN_PASSWORD);
-    expect(answer.status).toBe(429);
+    for (let i = 0; i < 5; i++) h.auth.limiter.fail('192.0.2.7\nadmin');
+    expect((await h.client().login('admin', ADMIN_PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 5; i++) h.auth.limiter.fail('127.0.0.1\nadmin');
+    expect((await h.client().login('admin', ADMIN_PASSWORD)).status).toBe(429);
   });
 
   it('requires the CSRF token on cookie-authenticated writes', async () => {

@@ -50,7 +50,7 @@ describe('HTTP handling', () => {
   it('health needs no login; everything else does', async () => {
     const health = await h.client().get('/api/v1/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', version: '0.0.0-test' });
+    expect(health.body).toMatchObject({ status: 'ok' });
     const denied = await h.client().get('/api/v1/config');
     expect(denied.status).toBe(401);
     expect(denied.body).toEqual({ error: { code: 'AUTH_REQUIRED', message: expect.any(String) } });
@@ -146,8 +146,23 @@ describe('HTTP handling', () => {
     expect((await admin.get('/api/v1/floating-ips/192.0.2.50%2F24')).body.item).toEqual({ address: '192.0.2.50/24' });
   });
 
+  it('health tells only "up" without a login; the version and capabilities with one', async () => {
+    expect((await h.client().get('/api/v1/health')).body).toEqual({ status: 'ok' });
+    const bad = await h.client().get('/api/v1/health', { authorization: 'Bearer sluice_0000000000000000.nope' });
+    expect(bad.body).toEqual({ status: 'ok' });
+    const full = await admin.get('/api/v1/health');
+    expect(full.body).toMatchObject({ status: 'ok', version: '0.0.0-test', capabilities: [] });
+    expect(typeof full.body.uptimeSeconds).toBe('number');
+  });
+
   it('routes without a body refuse one (an empty object is tolerated)', async () => {
     h.ha.setPair('passive');
+    for (const body of ['[]', '[{}]', '0', '""', 'null', '{"now":true}']) {
+      const refused = await admin.post('/api/v1/ha/takeover', body);
+      expect(refused.status, body).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: '(body)' });
+    }
+    expect(h.ha.status().state).toBe('passive');
     expect((await admin.post('/api/v1/ha/takeover', {})).status).toBe(200);
     expect((await admin.post('/api/v1/ha/standby', { now: true })).status).toBe(400);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAdminStates } from '../../src/admin-states/index.js';
-import { LoginRateLimiter } from '../../src/auth/rate-limit.js';
+import { FailedLoginAudit } from '../../src/auth/login-audit.js';
+import { addressKey, HashSlots, LoginRateLimiter } from '../../src/auth/rate-limit.js';
 import { createLogBook } from '../../src/logs/index.js';
 
 let dir: string;
@@ -115,5 +116,69 @@ describe('login rate limiter', () => {
     limiter.fail('c');
     limiter.fail('d');
     expect(limiter.retryAfter('a')).toBe(0);
+  });
+
+  it('counts an attempt when it starts; a correct one takes back exactly its own count', () => {
+    const limiter = new LoginRateLimiter(() => 0, 2, 60_000);
+    const first = limiter.fail('a');
+    const second = limiter.fail('a');
+    expect(limiter.retryAfter('a')).toBe(60);
+    second();
+    second(); // twice is once
+    expect(limiter.retryAfter('a')).toBe(0);
+    limiter.fail('a');
+    expect(limiter.retryAfter('a')).toBe(60);
+    first();
+    expect(limiter.retryAfter('a')).toBe(0);
+  });
+
+  it('hash slots: capped per address and in total, refused at once, given back', () => {
+    const slots = new HashSlots(3, 2);
+    expect(slots.tryAcquire('192.0.2.1')).toBe(true);
+    expect(slots.tryAcquire('192.0.2.1')).toBe(true);
+    expect(slots.tryAcquire('192.0.2.1')).toBe(false);
+    expect(slots.tryAcquire('192.0.2.2')).toBe(true);
+    expect(slots.tryAcquire('192.0.2.3')).toBe(false);
+    slots.release('192.0.2.1');
+    expect(slots.tryAcquire('192.0.2.3')).toBe(true);
+    expect(slots.tryAcquire('192.0.2.1')).toBe(false);
+  });
+
+  it('an IPv6 client is its /64; IPv4 and IPv4-mapped addresses are themselves', () => {
+    expect(addressKey('192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('::ffff:192.0.2.1')).toBe('::ffff:192.0.2.1');
+    expect(addressKey('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:db8:0:1:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:DB8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+  });
+});
+
+describe('failed-login audit', () => {
+  it('writes the first failure of a pair at once and the rest as one record with a count', () => {
+    let now = 0;
+    const written: { message: string; count: unknown }[] = [];
+    const audit = new FailedLoginAudit(
+      () => now,
+      (message, fields) => written.push({ message, count: fields.count }),
+      60_000,
+      2,
+    );
+    for (let i = 0; i < 10; i++) audit.failed('192.0.2.1', 'admin', 'AUTH_FAILED');
+    expect(written).toEqual([{ message: 'failed login of "admin" from 192.0.2.1 (AUTH_FAILED)', count: 1 }]);
+    // Refusals for being limited count per address, whatever the name.
+    for (let i = 0; i < 5; i++) audit.failed('192.0.2.1', `name-${i}`, 'AUTH_RATE_LIMITED');
+    // Past maxOpen pairs, every other client is counted together.
+    for (let i = 0; i < 50; i++) audit.failed(`198.51.100.${i}`, 'admin', 'AUTH_FAILED');
+    expect(written).toHaveLength(3);
+    audit.succeeded('192.0.2.1', 'admin');
+    expect(written[3]).toMatchObject({ count: 9 });
+    expect(written[3]?.message).toMatch(/^9 more failed logins of "admin" from 192\.0\.2\.1 in 1 s \(AUTH_FAILED 9\)$/);
+    now += 60_000;
+    audit.sweep();
+    expect(written.slice(4).map((record) => record.count)).toEqual([4, 49]);
+    expect(written.reduce((sum, record) => sum + Number(record.count), 0)).toBe(65);
+    audit.flush();
+    expect(written).toHaveLength(6);
   });
 });

@@ -10,17 +10,23 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
     {
       method: 'GET',
       path: '/health',
-      summary: 'Liveness and what this host lets the appliance do (no authentication)',
+      summary: 'Liveness (anyone); version, uptime and capabilities with a login',
       tag: 'status',
       access: 'public',
-      handler: async () => ({
-        body: {
-          status: 'ok',
-          version: deps.version,
-          uptimeSeconds: Math.floor((now().getTime() - started) / 1000),
-          capabilities: deps.capabilities,
-        },
-      }),
+      handler: async (ctx) => {
+        // Without a login only "up": the version, the kernel's and HAProxy's, and that
+        // the daemon runs as root tell an attacker which exploits to try.
+        const principal = deps.auth.authenticate(ctx.req.headers.authorization, ctx.req.headers.cookie);
+        if (principal === undefined || principal.mustChangePassword) return { body: { status: 'ok' } };
+        return {
+          body: {
+            status: 'ok',
+            version: deps.version,
+            uptimeSeconds: Math.floor((now().getTime() - started) / 1000),
+            capabilities: deps.capabilities,
+          },
+        };
+      },
     },
     {
       method: 'GET',

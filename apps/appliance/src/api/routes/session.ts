@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CLI_USER, hashPassword, passwordProblem, SESSION_COOKIE, verifyPassword } from '../../auth/index.js';
+import { hashPassword, passwordProblem, SESSION_COOKIE } from '../../auth/index.js';
+import { FailedLoginAudit } from '../../auth/login-audit.js';
 import { ApplianceError, fieldError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
@@ -34,6 +35,10 @@ function cookie(ctx: Ctx, value: string, clear = false): string {
 /** Login, logout, who am I, and the password change (a new configuration version). */
 export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
   const { auth, logs } = deps;
+  const failedLogins = new FailedLoginAudit(
+    () => auth.now().getTime(),
+    (message, fields) => logs.write('audit', 'warn', message, fields),
+  );
   return [
     {
       method: 'POST',
@@ -50,6 +55,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         const safeName = JSON.stringify(username.slice(0, 64));
         try {
           const { session, role } = await auth.login(username, password, ctx.address);
+          failedLogins.succeeded(ctx.address, username);
           logs.write('audit', 'info', `login of ${safeName} from ${ctx.address}`, {
             user: username,
             address: ctx.address,
@@ -65,13 +71,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
             headers: { 'set-cookie': cookie(ctx, session.id) },
           };
         } catch (error) {
-          if (error instanceof ApplianceError) {
-            logs.write('audit', 'warn', `failed login of ${safeName} from ${ctx.address} (${error.code})`, {
-              user: username.slice(0, 64),
-              address: ctx.address,
-              outcome: error.code,
-            });
-          }
+          if (error instanceof ApplianceError) failedLogins.failed(ctx.address, username.slice(0, 64), error.code);
           throw error;
         }
       },
@@ -120,7 +120,8 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');
-        if (principal.user === CLI_USER) throw badRequest('(user)', 'the local CLI token has no password');
+        // The CLI token, not a user that happens to be named like it.
+        if (principal.token?.volatile === true) throw badRequest('(user)', 'the local CLI token has no password');
         const body = requireObject(ctx.body);
         strictFields(body, ['current', 'new']);
         const current = stringField(body, 'current');
@@ -128,19 +129,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         const problem = passwordProblem(next);
         if (problem !== undefined) throw badRequest('new', problem);
         if (next === current) throw badRequest('new', 'must differ from the current password');
-        const key = `user:${principal.user}`;
-        const wait = auth.limiter.retryAfter(key);
-        if (wait > 0) {
-          throw Object.assign(
-            new ApplianceError('AUTH_RATE_LIMITED', `too many failed attempts: try again in ${wait} seconds`),
-            {
-              retryAfter: wait,
-            },
-          );
-        }
-        const user = auth.user(principal.user);
-        if (user === undefined || !(await verifyPassword(current, user.passwordHash))) {
-          auth.limiter.fail(key);
+        if (!(await auth.checkPassword(principal.user, current, ctx.address))) {
           throw new ApplianceError('AUTH_FAILED', 'the current password is wrong', { field: 'current' });
         }
         const passwordHash = await hashPassword(next as string, auth.cost);

@@ -45,7 +45,7 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
         if (role === 'admin' && principal.role !== 'admin') {
           throw new ApplianceError('AUTH_FORBIDDEN', 'a read-only user can create read-only tokens only');
         }
-        const { info, token } = await auth.tokens.create(body.name, principal.user, role, auth.now());
+        const { info, token } = await auth.createToken(principal, body.name, role);
         logs.write('audit', 'info', `${principal.user}: created API token ${info.id} (${role})`, {
           user: principal.user,
           token: info.id,
