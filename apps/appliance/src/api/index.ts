@@ -208,7 +208,9 @@ export function createApi(deps: ApiDeps): Api {
     const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
     if (kind === 'json') ctx.body = await readJson(req, limit);
     else if (kind === 'raw') ctx.raw = await readRaw(req, limit, () => true);
-    else if (hasBody(req)) {
+    else if (kind === 'stream') {
+      // The handler reads the body itself (or refuses it unread).
+    } else if (hasBody(req)) {
       // A route without a body tolerates an empty JSON object, as some clients always send one.
       const body = await readJson(req, 1024);
       if (typeof body !== 'object' || body === null || Object.keys(body).length > 0) {
