@@ -159,13 +159,10 @@ async function serve(options: { haOff?: boolean } = {}) {
     isActive: () => false,
   });
   const receive = replicaReceiver((req) => endpoint.handleRequest(req));
-  /** The server side of each request, to count what it read. */
-  const requests: IncomingMessage[] = [];
   let entered = 0;
   let onEnter: (() => void) | undefined;
   harness = await startHarness({
     replicaReceiver: (req) => {
-      requests.push(req);
       const answer = receive(req);
       // The endpoint decides synchronously whether it takes the request (and its place).
       entered++;
@@ -173,11 +170,14 @@ async function serve(options: { haOff?: boolean } = {}) {
       return answer;
     },
   });
+  /** The server's side of each connection, in order, to count what it read. */
+  const sockets: Socket[] = [];
+  harness.server.on('connection', (socket: Socket) => sockets.push(socket));
   const port = Number(new URL(harness.base).port);
   return {
     port,
     store,
-    requests,
+    sockets,
     /** Resolves once `count` requests reached the endpoint. */
     entered: (count: number) =>
       new Promise<void>((resolve) => {
@@ -203,44 +203,44 @@ async function attempt(port: number, headers: Record<string, string>, length: nu
 
 describe('replica endpoint: refused before the body is read', () => {
   it('refuses a body announced above the limit, unread (413 on Content-Length)', async () => {
-    const { port, requests } = await serve();
+    const { port, sockets } = await serve();
     const { answer } = await attempt(port, signed().headers, REPLICA_MAX_BODY + 1, REPLICA_MAX_BODY + 1);
     expect(answer.status).toBe(413);
     expect(answer.body.error).toMatchObject({ code: 'API_BODY_TOO_LARGE' });
-    expect(requests[0]?.socket.bytesRead).toBeLessThan(UNREAD);
+    expect(sockets[0]?.bytesRead).toBeLessThan(UNREAD);
   });
 
   it('refuses a chunked body (no length announced) without buffering it', async () => {
-    const { port, requests, store } = await serve();
+    const { port, sockets, store } = await serve();
     // 80 MiB: above any limit; the old router read 64 MiB of it into memory first.
     const { answer } = await attempt(port, signed().headers, 'chunked', 80 * MiB);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({ code: 'API_BAD_REQUEST', field: 'content-length' });
     // The router drops (unbuffered) up to 4 MiB of a refused body of unknown length, so
     // that the client reads the answer; nothing more is read.
-    expect(requests[0]?.socket.bytesRead).toBeLessThan(4 * MiB + UNREAD);
+    expect(sockets[0]?.bytesRead).toBeLessThan(4 * MiB + UNREAD);
     expect(store.accepted).toEqual([]);
   });
 
   it('refuses with HA off without reading the body (409 HA_DISABLED)', async () => {
-    const { port, requests } = await serve({ haOff: true });
+    const { port, sockets } = await serve({ haOff: true });
     const { answer, put } = await attempt(port, signed().headers, BIG, BIG);
     expect(answer.status).toBe(409);
     expect(answer.body.error).toMatchObject({ code: 'HA_DISABLED' });
-    expect(requests[0]?.socket.bytesRead).toBeLessThan(UNREAD);
+    expect(sockets[0]?.bytesRead).toBeLessThan(UNREAD);
     expect(put.sent).toBeLessThan(BIG);
   });
 
   it('refuses a missing or a wrong signature without reading the body (401 AUTH_FAILED)', async () => {
-    const { port, requests, store } = await serve();
+    const { port, sockets, store } = await serve();
     const unsigned = await attempt(port, {}, BIG, BIG);
     expect(unsigned.answer.status).toBe(401);
     expect(unsigned.answer.body.error?.message).toMatch(/required/);
     const forged = await attempt(port, signed({ key: replicaKey('not the pair key') }).headers, BIG, BIG);
     expect(forged.answer.status).toBe(401);
     expect(forged.answer.body.error?.message).toMatch(/bad signature/);
-    expect(requests).toHaveLength(2);
-    for (const req of requests) expect(req.socket.bytesRead).toBeLessThan(UNREAD);
+    expect(sockets).toHaveLength(2);
+    for (const socket of sockets) expect(socket.bytesRead).toBeLessThan(UNREAD);
     expect(store.accepted).toEqual([]);
   });
 
@@ -264,7 +264,7 @@ describe('replica endpoint: refused before the body is read', () => {
   });
 
   it(`takes ${REPLICA_MAX_IN_FLIGHT} requests at once; one more is refused at once, unread (503 HA_BUSY)`, async () => {
-    const { port, requests, entered } = await serve();
+    const { port, sockets, entered } = await serve();
     // Two genuine requests that have sent half their body: both hold a place.
     const held = [signed(), signed()].map((request) => ({
       request,
@@ -280,7 +280,7 @@ describe('replica endpoint: refused before the body is read', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error).toMatchObject({ code: 'HA_BUSY' });
     expect(refused.headers['retry-after']).toBe('1');
-    expect(requests[2]?.socket.bytesRead).toBeLessThan(UNREAD);
+    expect(sockets[2]?.bytesRead).toBeLessThan(UNREAD);
     expect(busy.sent).toBeLessThan(BIG);
     busy.socket.destroy();
     // The held ones finish and are taken; then there is room again (the refusal burnt no nonce).
@@ -290,11 +290,11 @@ describe('replica endpoint: refused before the body is read', () => {
     await retry.send(third.raw);
     expect((await retry.answer).status).toBe(200);
     for (const put of [...held.map((h) => h.put), retry]) put.socket.destroy();
-    expect(requests).toHaveLength(4);
+    expect(sockets).toHaveLength(4);
   });
 
   it('24 concurrent 60 MB bodies without a valid signature leave memory bounded', async () => {
-    const { port, requests } = await serve();
+    const { port, sockets } = await serve();
     const before = process.memoryUsage().rss;
     let peak = before;
     const attacks = Array.from({ length: 24 }, async () => {
@@ -307,7 +307,8 @@ describe('replica endpoint: refused before the body is read', () => {
       return answer.status;
     });
     expect(await Promise.all(attacks)).toEqual(Array(24).fill(401));
-    const read = requests.reduce((sum, req) => sum + req.socket.bytesRead, 0);
+    expect(sockets).toHaveLength(24);
+    const read = sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
     // The old endpoint read all 1.44 GB (and held it: the daemon grew to 1.4 GB).
     expect(read).toBeLessThan(24 * UNREAD);
     expect(peak - before).toBeLessThan(256 * MiB);
