@@ -46,10 +46,6 @@ export interface ReplicaEndpointDeps {
   guard?: ReplayGuard;
   onReplica?(event: ReplicaEvent): void;
   onApplyError?(version: StoredVersion, error: unknown): void;
-  /** The largest body taken [REPLICA_MAX_BODY]. */
-  maxBody?: number;
-  /** Requests read and handled at once [REPLICA_MAX_IN_FLIGHT]. */
-  maxInFlight?: number;
 }
 
 export interface ReplicaEndpoint {
@@ -145,8 +141,8 @@ async function readBody(
 export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoint {
   const now = deps.now ?? Date.now;
   const guard = deps.guard ?? new ReplayGuard();
-  const maxBody = deps.maxBody ?? REPLICA_MAX_BODY;
-  const maxInFlight = deps.maxInFlight ?? REPLICA_MAX_IN_FLIGHT;
+  const maxBody = REPLICA_MAX_BODY;
+  const maxInFlight = REPLICA_MAX_IN_FLIGHT;
   let inFlight = 0;
   let applying: Promise<unknown> = Promise.resolve();
 

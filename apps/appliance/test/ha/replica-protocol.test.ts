@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { BIG_BODY } from '../../src/api/routes/config.js';
 import { ApplianceError } from '../../src/errors.js';
 import {
   bodyDigest,
   CLOCK_SKEW_MS,
+  CONFIG_BODY_LIMIT,
   openBody,
   REPLAY_WINDOW_MS,
+  REPLICA_MAX_BODY,
   REPLICA_PATH,
   ReplayGuard,
   replicaKey,
@@ -137,6 +140,13 @@ describe('replication request signing', () => {
     expect(guard.size).toBe(10);
     expect(guard.admit('late', T0 + 5000, T0 + 5000)).toBe('ok');
     expect(guard.size).toBe(1);
+  });
+});
+
+describe('replication body limit', () => {
+  it('carries one version of the largest configuration the API takes, with room for its envelope', () => {
+    expect(CONFIG_BODY_LIMIT).toBe(BIG_BODY);
+    expect(REPLICA_MAX_BODY - BIG_BODY).toBe(8 * 1024 * 1024);
   });
 });
 
