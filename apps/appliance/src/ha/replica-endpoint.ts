@@ -141,8 +141,7 @@ async function readBody(
 export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoint {
   const now = deps.now ?? Date.now;
   const guard = deps.guard ?? new ReplayGuard();
-  const maxBody = REPLICA_MAX_BODY;
-  const maxInFlight = REPLICA_MAX_IN_FLIGHT;
+  /** Requests between their place taken and their answer (the cap: REPLICA_MAX_IN_FLIGHT). */
   let inFlight = 0;
   let applying: Promise<unknown> = Promise.resolve();
 
@@ -178,14 +177,17 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
         field: 'content-length',
       });
     }
-    if (length > maxBody) {
-      throw new ApplianceError('API_BODY_TOO_LARGE', `the body of ${length} bytes exceeds ${maxBody} bytes`, {
+    if (length > REPLICA_MAX_BODY) {
+      throw new ApplianceError('API_BODY_TOO_LARGE', `the body of ${length} bytes exceeds ${REPLICA_MAX_BODY} bytes`, {
         field: 'content-length',
       });
     }
     // Before the signature, so that a request refused for want of room burns no nonce.
-    if (inFlight >= maxInFlight) {
-      throw new ApplianceError('HA_BUSY', `this node is already taking ${maxInFlight} replica requests; retry`);
+    if (inFlight >= REPLICA_MAX_IN_FLIGHT) {
+      throw new ApplianceError(
+        'HA_BUSY',
+        `this node is already taking ${REPLICA_MAX_IN_FLIGHT} replica requests; retry`,
+      );
     }
     const peer = deps.peerName();
     const verified = verifyHeaders({
