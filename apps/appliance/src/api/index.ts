@@ -314,6 +314,8 @@ function drain(req: IncomingMessage, limit: number): Promise<boolean> {
     let size = 0;
     const done = (ok: boolean) => {
       req.off('data', onData);
+      // Given up: stop reading too (resumed, the rest would flow in until the socket closes).
+      if (!ok) req.pause();
       resolve(ok);
     };
     const onData = (chunk: Buffer) => {
