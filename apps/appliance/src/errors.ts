@@ -64,6 +64,8 @@ export type ApplianceErrorCode =
   | 'HA_DISABLED'
   /** A replicated version is older than the one this node holds: it never overwrites a newer one. */
   | 'HA_STALE_VERSION'
+  /** The replica endpoint is reading as many peer requests as it takes at once; retry after `Retry-After`. */
+  | 'HA_BUSY'
   /** A backup file is not one this appliance wrote (or is damaged); nothing was restored. */
   | 'BACKUP_INVALID'
   /** A part of the engine cannot run on this host (no IPVS, no root, no HAProxy); `cause` says why. */

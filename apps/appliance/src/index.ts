@@ -42,6 +42,7 @@ export {
   type HaControlOptions,
   type HaLocalOptions,
   type HaService,
+  mountReplica,
   parsePeerSpec,
 } from './ha/index.js';
 export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';

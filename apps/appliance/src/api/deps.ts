@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
 import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
@@ -17,10 +17,11 @@ export interface ApiDeps {
   version: string;
   now?: () => Date;
   /**
-   * Receives `PUT /api/v1/replica` from the HA peer: the raw body and headers; it checks
-   * the HMAC itself. Absent: the route answers 409 HA_DISABLED.
+   * Receives `PUT /api/v1/ha/replica` from the HA peer: the request with its body unread;
+   * it checks the HMAC itself and reads the body only once the headers authenticate.
+   * Absent: the route answers 409 HA_DISABLED.
    */
-  replicaReceiver?: (body: Buffer, headers: IncomingHttpHeaders) => Promise<unknown>;
+  replicaReceiver?: (req: IncomingMessage) => Promise<unknown>;
   /** Seconds between traffic samples for `/reports/traffic` [10]; 0: only when `sampleTraffic()` is called. */
   trafficIntervalSeconds?: number;
   /** Samples kept per service and server [360: an hour at 10 s]. */

@@ -34,6 +34,7 @@ export function statusOf(code: ApplianceErrorCode): number {
     case 'ENGINE_APPLY_FAILED':
       return 502;
     case 'ENGINE_UNAVAILABLE':
+    case 'HA_BUSY':
       return 503;
     case 'STORE_IO':
     case 'STORE_CORRUPT':

@@ -208,7 +208,9 @@ export function createApi(deps: ApiDeps): Api {
     const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
     if (kind === 'json') ctx.body = await readJson(req, limit);
     else if (kind === 'raw') ctx.raw = await readRaw(req, limit, () => true);
-    else await refuseBody(req);
+    else if (kind === 'stream') {
+      // The handler reads the body itself (or refuses it unread).
+    } else await refuseBody(req);
 
     const reply = await route.handler(ctx);
     if (reply === undefined) return;
@@ -306,6 +308,8 @@ function drain(req: IncomingMessage, limit: number): Promise<boolean> {
     let size = 0;
     const done = (ok: boolean) => {
       req.off('data', onData);
+      // Given up: stop reading too (resumed, the rest would flow in until the socket closes).
+      if (!ok) req.pause();
       resolve(ok);
     };
     const onData = (chunk: Buffer) => {

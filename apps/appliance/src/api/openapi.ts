@@ -63,7 +63,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
         required: true,
         content: { 'application/json': { schema: jsonSchema(route.requestSchema) } },
       };
-    } else if (route.body === 'raw') {
+    } else if (route.body === 'raw' || route.body === 'stream') {
       operation.requestBody = { required: true, content: { 'application/octet-stream': {} } };
     }
     paths[path] ??= {};

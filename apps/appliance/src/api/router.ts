@@ -44,8 +44,11 @@ export interface Route {
   access: Access;
   /** Query parameters the route takes; any other is a 400. */
   query?: readonly string[];
-  /** `json` (default for POST and PUT), `raw` (the handler parses), or none. */
-  body?: 'json' | 'raw' | 'none';
+  /**
+   * `json` (default for POST and PUT), `raw` (the handler parses), `stream` (left unread:
+   * the handler reads `ctx.req` itself, or refuses it unread), or none.
+   */
+  body?: 'json' | 'raw' | 'stream' | 'none';
   /** The body's size limit in bytes [1 MiB]. */
   bodyLimit?: number;
   /** For the OpenAPI document. */

@@ -116,7 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       capabilities,
       version: options.version,
       foreground: engine.foreground,
-      replicaReceiver: replicaReceiver((body, headers, method, path) => ha.handleReplica(body, headers, method, path)),
+      replicaReceiver: replicaReceiver((req) => ha.handleReplicaRequest(req)),
     });
     cleanups.push(() => api.close());
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -79,6 +80,8 @@ export interface HaService extends HaControl {
   stop(): Promise<void>;
   /** `PUT /api/v1/ha/replica`, with the raw body and the request's headers. */
   handleReplica(body: Buffer | string, headers: Headers, method?: string, path?: string): Promise<ReplicaResult>;
+  /** The same for a request whose body is still to be read (ReplicaEndpoint.handleRequest). */
+  handleReplicaRequest(req: IncomingMessage): Promise<ReplicaResult>;
   /** Compare versions with the peer now and send what it lacks (no-op standalone). */
   sync(): Promise<void>;
   /** Resolves once no replication, apply or role change started by this node is in flight. */
@@ -463,6 +466,7 @@ export function createHaControl(options: HaControlOptions): HaService {
         emit();
       }),
     handleReplica: (body, headers, method, path) => track(endpoint.handleReplica(body, headers, method, path)),
+    handleReplicaRequest: (req) => track(endpoint.handleRequest(req)),
     sync,
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);

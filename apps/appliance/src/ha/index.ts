@@ -16,13 +16,17 @@ export {
 } from './replica-endpoint.js';
 export type { HeadInfo, ReplicaMessage, ReplicaReply } from './replica-message.js';
 export {
+  CLOCK_SKEW_MS,
   openBody,
   REPLAY_WINDOW_MS,
+  REPLICA_MAX_BODY,
+  REPLICA_MAX_IN_FLIGHT,
   REPLICA_PATH,
   ReplayGuard,
   replicaKey,
   sealBody,
   signRequest,
+  verifyHeaders,
   verifyRequest,
 } from './replica-protocol.js';
 export { Replicator, type ReplicatorOptions } from './replicator.js';

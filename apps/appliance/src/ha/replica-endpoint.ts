@@ -1,19 +1,26 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AdminStates } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
 import {
+  checkDigest,
   type Headers,
   openBody,
   REPLICA_MAX_BODY,
+  REPLICA_MAX_IN_FLIGHT,
   REPLICA_PATH,
   ReplayGuard,
-  verifyRequest,
+  type VerifiedHeaders,
+  verifyHeaders,
 } from './replica-protocol.js';
 
 export interface ReplicaResult {
   status: number;
   body: ReplicaReply | { error: ReturnType<ApplianceError['toJSON']>; node: string; head: HeadInfo };
+  /** Seconds, with HA_BUSY. */
+  retryAfter?: number;
 }
 
 /** What the endpoint tells its owner after each accepted request (the peer's head, for status). */
@@ -44,6 +51,14 @@ export interface ReplicaEndpointDeps {
 export interface ReplicaEndpoint {
   /** Handles `PUT /api/v1/ha/replica`: the raw (sealed) body, whose bytes the MAC covers, and the request headers. */
   handleReplica(body: Buffer | string, headers: Headers, method?: string, path?: string): Promise<ReplicaResult>;
+  /**
+   * The same, for a request whose body is still arriving: HA off, a body over the limit
+   * (from its Content-Length), too many requests at once and a request whose headers do
+   * not authenticate are refused before a byte of the body is read; an authenticated body
+   * streams through the digest that the signature covers. The caller answers (and drops
+   * or refuses what is left of an unread body).
+   */
+  handleRequest(req: IncomingMessage): Promise<ReplicaResult>;
   /** Resolves once every accepted version has been handed to apply(). */
   applied(): Promise<void>;
 }
@@ -54,6 +69,7 @@ const STATUS: Partial<Record<ApplianceError['code'], number>> = {
   API_BODY_TOO_LARGE: 413,
   API_METHOD_NOT_ALLOWED: 405,
   HA_DISABLED: 409,
+  HA_BUSY: 503,
   HA_STALE_VERSION: 409,
   STORE_CONFLICT: 409,
   CONFIG_REJECTED: 422,
@@ -62,6 +78,58 @@ const STATUS: Partial<Record<ApplianceError['code'], number>> = {
 
 export function headOf(version: StoredVersion): HeadInfo {
   return { version: version.version, time: version.time };
+}
+
+/** Where an HA_BUSY sender retries; the Replicator's own rhythm is 15 s anyway. */
+const BUSY_RETRY_SECONDS = 1;
+
+/** A request as the endpoint takes it: the body may still be arriving. */
+interface Incoming {
+  headers: Headers;
+  method: string;
+  path: string;
+  /** The announced length; undefined for a chunked body or none announced. */
+  length: number | undefined;
+  body: AsyncIterable<Buffer> | Iterable<Buffer>;
+}
+
+/** The Content-Length of a request with a plain (not chunked) body. */
+function announcedLength(req: IncomingMessage): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const text = req.headers['content-length'];
+  return text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * Reads an authenticated body through SHA-256 and checks it against the signed digest
+ * before anyone looks at it; `length` is the announced one, already within the limit.
+ */
+async function readBody(
+  body: AsyncIterable<Buffer> | Iterable<Buffer>,
+  length: number,
+  verified: VerifiedHeaders,
+): Promise<Buffer> {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > length) break;
+      hash.update(chunk);
+      chunks.push(chunk);
+    }
+  } catch (cause) {
+    throw new ApplianceError('API_BAD_REQUEST', `the body could not be read: ${(cause as Error).message}`, {
+      cause,
+      field: '(body)',
+    });
+  }
+  if (size !== length) {
+    throw new ApplianceError('API_BAD_REQUEST', `the body is not the ${length} bytes announced`, { field: '(body)' });
+  }
+  checkDigest(verified, hash.digest('hex'));
+  return Buffer.concat(chunks, size);
 }
 
 /**
@@ -73,6 +141,8 @@ export function headOf(version: StoredVersion): HeadInfo {
 export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoint {
   const now = deps.now ?? Date.now;
   const guard = deps.guard ?? new ReplayGuard();
+  /** Requests between their place taken and their answer (the cap: REPLICA_MAX_IN_FLIGHT). */
+  let inFlight = 0;
   let applying: Promise<unknown> = Promise.resolve();
 
   const reply = (accepted: number[]): ReplicaReply => ({
@@ -91,27 +161,53 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
     return {
       status: STATUS[coded.code] ?? 500,
       body: { error: coded.toJSON(), node: deps.nodeName(), head: headOf(deps.store.current()) },
+      ...(coded.code === 'HA_BUSY' ? { retryAfter: BUSY_RETRY_SECONDS } : {}),
     };
   };
 
-  async function handle(raw: Buffer, headers: Headers, method: string, path: string): Promise<ReplicaResult> {
+  // Everything before the body is read is decided from the headers, synchronously: what
+  // is refused here costs no memory (the body of a public endpoint is a stranger's).
+  async function handle(input: Incoming): Promise<ReplicaResult> {
     const key = deps.key();
     if (key === undefined) throw new ApplianceError('HA_DISABLED', 'HA is not configured on this node');
+    const { method, path, length } = input;
     if (method !== 'PUT') throw new ApplianceError('API_METHOD_NOT_ALLOWED', `${method} is not allowed here; use PUT`);
-    if (raw.length > REPLICA_MAX_BODY) {
-      throw new ApplianceError('API_BODY_TOO_LARGE', `the body exceeds ${REPLICA_MAX_BODY} bytes`);
+    if (length === undefined) {
+      throw new ApplianceError('API_BAD_REQUEST', 'a replica request announces its Content-Length (not chunked)', {
+        field: 'content-length',
+      });
+    }
+    if (length > REPLICA_MAX_BODY) {
+      throw new ApplianceError('API_BODY_TOO_LARGE', `the body of ${length} bytes exceeds ${REPLICA_MAX_BODY} bytes`, {
+        field: 'content-length',
+      });
+    }
+    // Before the signature, so that a request refused for want of room burns no nonce.
+    if (inFlight >= REPLICA_MAX_IN_FLIGHT) {
+      throw new ApplianceError(
+        'HA_BUSY',
+        `this node is already taking ${REPLICA_MAX_IN_FLIGHT} replica requests; retry`,
+      );
     }
     const peer = deps.peerName();
-    const from = verifyRequest({
+    const verified = verifyHeaders({
       key,
       method,
       path,
-      headers,
-      body: raw,
+      headers: input.headers,
       now: now(),
       guard,
       ...(peer === undefined ? {} : { expectedNode: peer }),
     });
+    inFlight++;
+    try {
+      return await take(key, verified.node, await readBody(input.body, length, verified));
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function take(key: Buffer, from: string, raw: Buffer): Promise<ReplicaResult> {
     const plain = openBody(key, raw);
     let message: ReplicaMessage;
     try {
@@ -167,7 +263,21 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
     async handleReplica(body, headers, method = 'PUT', path = REPLICA_PATH) {
       const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
       try {
-        return await handle(raw, headers, method, path);
+        return await handle({ headers, method, path, length: raw.length, body: [raw] });
+      } catch (error) {
+        return failure(error);
+      }
+    },
+    async handleRequest(req) {
+      try {
+        const length = announcedLength(req);
+        return await handle({
+          headers: req.headers,
+          method: req.method ?? 'GET',
+          path: REPLICA_PATH,
+          length,
+          body: req,
+        });
       } catch (error) {
         return failure(error);
       }

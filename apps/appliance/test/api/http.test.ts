@@ -209,12 +209,16 @@ describe('HA routes', () => {
 });
 
 describe('replication from the peer', () => {
-  it('hands the raw body and headers to the HA receiver, with no user login', async () => {
+  it('hands the request, its body unread, to the HA receiver, with no user login', async () => {
     await h.close();
     const received: { body: string; signature: unknown }[] = [];
     h = await startHarness({
-      replicaReceiver: async (body, headers) => {
-        received.push({ body: body.toString('utf8'), signature: headers['x-sluice-signature'] });
+      replicaReceiver: async (req) => {
+        const { headers } = req;
+        // The receiver reads the body itself: the router left it unread.
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: headers['x-sluice-signature'] });
         if (headers['x-sluice-signature'] !== 'good') {
           const { ApplianceError } = await import('../../src/errors.js');
           throw new ApplianceError('AUTH_FAILED', 'bad signature');

@@ -8,7 +8,7 @@ import { drained, FakeAdminStates, FakeStore, version } from './fakes.js';
 const key = replicaKey('the pair key, shared by both nodes');
 const NOW = 1_800_000_000_000;
 
-function setup(head = 1, options: { haOff?: boolean } = {}) {
+function setup(head = 1, options: { haOff?: boolean; now?: () => number } = {}) {
   const store = new FakeStore(head);
   const adminStates = new FakeAdminStates();
   const applied: number[] = [];
@@ -22,7 +22,7 @@ function setup(head = 1, options: { haOff?: boolean } = {}) {
     nodeName: () => 'lb2',
     peerName: () => 'lb1',
     isActive: () => false,
-    now: () => NOW,
+    now: options.now ?? (() => NOW),
   });
   return { store, adminStates, applied, endpoint };
 }
@@ -153,5 +153,44 @@ describe('replica endpoint', () => {
     const level = request(message([], { head: { version: 3, time: version(3).time }, adminStates: [drained] }));
     await endpoint.handleReplica(level.raw, level.headers);
     expect(adminStates.entries).toEqual([drained]);
+  });
+
+  it('a signed message dated 25 s ahead, replayed 32 s later, never sets the admin states', async () => {
+    // The review's attack: such a message was taken at once and again 32 s later, setting a
+    // server offline after an administrator had brought it back online.
+    let clock = NOW;
+    const { adminStates, endpoint } = setup(3, { now: () => clock });
+    const offline = { ...drained, state: 'offline' as const };
+    const ahead = request(message([], { head: { version: 3, time: version(3).time }, adminStates: [offline] }), {
+      now: NOW + 25_000,
+    });
+    expect(await endpoint.handleReplica(ahead.raw, ahead.headers)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'AUTH_FAILED', message: expect.stringMatching(/ahead/) } },
+    });
+    clock = NOW + 32_000;
+    expect(await endpoint.handleReplica(ahead.raw, ahead.headers)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'AUTH_FAILED', message: expect.stringMatching(/replayed/) } },
+    });
+    expect(adminStates.replaced).toBe(0);
+  });
+
+  it('refuses a replay of an accepted message while its time is still in the window', async () => {
+    let clock = NOW;
+    const { adminStates, endpoint } = setup(3, { now: () => clock });
+    const genuine = request(message([], { head: { version: 3, time: version(3).time }, adminStates: [drained] }), {
+      now: NOW + 4000,
+    });
+    expect((await endpoint.handleReplica(genuine.raw, genuine.headers)).status).toBe(200);
+    expect(adminStates.replaced).toBe(1);
+    for (const later of [20_000, 32_000]) {
+      clock = NOW + later;
+      expect(await endpoint.handleReplica(genuine.raw, genuine.headers)).toMatchObject({
+        status: 401,
+        body: { error: { message: expect.stringMatching(/replayed/) } },
+      });
+    }
+    expect(adminStates.replaced).toBe(1);
   });
 });

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { BIG_BODY } from '../../src/api/routes/config.js';
 import { ApplianceError } from '../../src/errors.js';
 import {
+  bodyDigest,
+  CLOCK_SKEW_MS,
+  CONFIG_BODY_LIMIT,
   openBody,
   REPLAY_WINDOW_MS,
+  REPLICA_MAX_BODY,
   REPLICA_PATH,
   ReplayGuard,
   replicaKey,
   sealBody,
   signRequest,
+  verifyHeaders,
   verifyRequest,
 } from '../../src/ha/replica-protocol.js';
 
@@ -54,7 +60,9 @@ describe('replication request signing', () => {
 
   it('refuses another key, a changed body, method, path or node name', () => {
     expect(refusal(() => verify(signed({ key: replicaKey('another key of the peer') })))).toMatch(/bad signature/);
-    expect(refusal(() => verify(signed(), { body: Buffer.from('{"format":2}') }))).toMatch(/bad signature/);
+    expect(refusal(() => verify(signed(), { body: Buffer.from('{"format":2}') }))).toMatch(/signed digest/);
+    const otherDigest = { ...signed(), 'x-sluice-ha-digest': bodyDigest(Buffer.from('{"format":2}')) };
+    expect(refusal(() => verify(otherDigest, { body: Buffer.from('{"format":2}') }))).toMatch(/bad signature/);
     expect(refusal(() => verify(signed(), { method: 'POST' }))).toMatch(/bad signature/);
     expect(refusal(() => verify(signed(), { path: '/api/v1/config' }))).toMatch(/bad signature/);
     const forged = { ...signed(), 'x-sluice-ha-node': 'lb9' };
@@ -78,12 +86,67 @@ describe('replication request signing', () => {
     expect(verify(signed({ now: T0 - REPLAY_WINDOW_MS }), { guard })).toBe('lb1');
   });
 
+  it('authenticates from the headers alone, before the body: the digest is signed', () => {
+    const headers = signed();
+    expect(headers['x-sluice-ha-digest']).toBe(bodyDigest(body));
+    const verified = verifyHeaders({
+      key,
+      method: 'PUT',
+      path: REPLICA_PATH,
+      headers,
+      now: T0,
+      guard: new ReplayGuard(),
+    });
+    expect(verified).toEqual({ node: 'lb1', digest: bodyDigest(body) });
+    const { 'x-sluice-ha-digest': _digest, ...undigested } = signed();
+    const headersOnly = (h: Record<string, string>) => () =>
+      verifyHeaders({ key, method: 'PUT', path: REPLICA_PATH, headers: h, now: T0, guard: new ReplayGuard() });
+    expect(refusal(headersOnly(undigested))).toMatch(/required/);
+    expect(refusal(headersOnly({ ...signed(), 'x-sluice-ha-digest': 'f'.repeat(64) }))).toMatch(/bad signature/);
+  });
+
+  it('refuses a request dated further ahead than the clock skew, and takes one within it', () => {
+    const guard = new ReplayGuard();
+    expect(refusal(() => verify(signed({ now: T0 + CLOCK_SKEW_MS + 1 }), { guard }))).toMatch(/ahead/);
+    expect(verify(signed({ now: T0 + CLOCK_SKEW_MS }), { guard })).toBe('lb1');
+  });
+
+  it('a request dated 25 s ahead, played again 32 s later, is refused both times', () => {
+    // The review's case: the nonce was kept 30 s from its arrival, on this node's clock,
+    // while freshness was judged on the sender's: 32 s later the request was fresh again.
+    const guard = new ReplayGuard();
+    const headers = signed({ now: T0 + 25_000 });
+    expect(refusal(() => verify(headers, { guard, now: T0 }))).toMatch(/ahead/);
+    expect(refusal(() => verify(headers, { guard, now: T0 + 32_000 }))).toMatch(/replayed/);
+  });
+
+  it('remembers a nonce for as long as its request is fresh on the sender clock', () => {
+    const guard = new ReplayGuard();
+    // Dated 4 s ahead (within the skew): accepted, then still fresh 32 s later (28 s old).
+    const ahead = signed({ now: T0 + 4000 });
+    expect(verify(ahead, { guard, now: T0 })).toBe('lb1');
+    expect(refusal(() => verify(ahead, { guard, now: T0 + 32_000 }))).toMatch(/replayed/);
+    // A replay of an accepted request while its time is still in the window.
+    const onTime = signed({ now: T0 });
+    expect(verify(onTime, { guard, now: T0 })).toBe('lb1');
+    expect(refusal(() => verify(onTime, { guard, now: T0 + 20_000 }))).toMatch(/replayed/);
+    // Past its time plus the window it is expired, and only then forgotten.
+    expect(refusal(() => verify(onTime, { guard, now: T0 + REPLAY_WINDOW_MS + 1 }))).toMatch(/behind/);
+  });
+
   it('forgets nonces once they are outside the window (bounded memory)', () => {
     const guard = new ReplayGuard(1000);
     for (let i = 0; i < 10; i++) expect(guard.admit(`n${i}`, T0 + i * 100, T0 + i * 100)).toBe('ok');
     expect(guard.size).toBe(10);
     expect(guard.admit('late', T0 + 5000, T0 + 5000)).toBe('ok');
     expect(guard.size).toBe(1);
+  });
+});
+
+describe('replication body limit', () => {
+  it('carries one version of the largest configuration the API takes, with room for its envelope', () => {
+    expect(CONFIG_BODY_LIMIT).toBe(BIG_BODY);
+    expect(REPLICA_MAX_BODY - BIG_BODY).toBe(8 * 1024 * 1024);
   });
 });
 

@@ -55,7 +55,7 @@ async function node(name: string, peer: string, keyFromConfig = false): Promise<
     peerName: () => peer,
     isActive: () => self.active ?? false,
   });
-  const handler = mountReplica((body, headers, method, path) => endpoint.handleReplica(body, headers, method, path));
+  const handler = mountReplica((req) => endpoint.handleRequest(req));
   const server = createServer((req, res) => {
     if (!handler(req, res)) {
       res.writeHead(404);
@@ -173,9 +173,7 @@ describe('replication between two stores over HTTP', () => {
     expect(a.replicator?.lastError).toMatch(/unreachable/);
     expect(b.store.current().version).toBe(2);
     // The peer returns on the same port (its data directory kept).
-    const handler = mountReplica((body, headers, method, path) =>
-      b.endpoint.handleReplica(body, headers, method, path),
-    );
+    const handler = mountReplica((req) => b.endpoint.handleRequest(req));
     b.server = createServer((req, res) => {
       if (!handler(req, res)) res.writeHead(404).end();
     });
@@ -205,9 +203,7 @@ describe('replication between two stores over HTTP', () => {
       peerName: () => 'lb1',
       isActive: () => false,
     });
-    const handler = mountReplica((body, headers, method, path) =>
-      b.endpoint.handleReplica(body, headers, method, path),
-    );
+    const handler = mountReplica((req) => b.endpoint.handleRequest(req));
     b.server = createServer((req, res) => {
       if (!handler(req, res)) res.writeHead(404).end();
     });
@@ -218,25 +214,19 @@ describe('replication between two stores over HTTP', () => {
   });
 
   it("works through the API's receiver hook, whose error envelope carries no head", async () => {
-    // The API router (src/api) reads the raw body, calls replicaReceiver and maps a thrown
+    // The API router (src/api) hands over the request unread, calls replicaReceiver and maps a thrown
     // ApplianceError to its status and `{ error }` envelope: imitated here with its statusOf.
-    const receive = replicaReceiver((body, headers, method, path) =>
-      b.endpoint.handleReplica(body, headers, method, path),
-    );
+    const receive = replicaReceiver((req) => b.endpoint.handleRequest(req));
     const port = (b.server.address() as AddressInfo).port;
     await new Promise((resolve) => b.server.close(resolve));
     b.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        receive(Buffer.concat(chunks), req.headers).then(
-          (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-          (error: ApplianceError) =>
-            res
-              .writeHead(statusOf(error.code), { 'content-type': 'application/json' })
-              .end(JSON.stringify({ error: error.toJSON() })),
-        );
-      });
+      receive(req).then(
+        (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+        (error: ApplianceError) =>
+          res
+            .writeHead(statusOf(error.code), { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: error.toJSON() })),
+      );
     });
     await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
     await commit(a, 'through the API');

@@ -1,7 +1,6 @@
 import { ApplianceError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
-import { BIG_BODY } from './config.js';
 
 export function haRoutes(deps: ApiDeps): Route[] {
   const { ha, logs } = deps;
@@ -34,13 +33,14 @@ export function haRoutes(deps: ApiDeps): Route[] {
       summary: 'A configuration version from the HA peer (authenticated by the HA key HMAC, not by a user)',
       tag: 'ha',
       access: 'public',
-      body: 'raw',
-      bodyLimit: BIG_BODY,
+      // Unread: the receiver refuses a stranger's request from its headers (HA off, no valid
+      // signature, too large, too many at once) before reading a byte of the body.
+      body: 'stream',
       handler: async (ctx) => {
         if (deps.replicaReceiver === undefined) {
           throw new ApplianceError('HA_DISABLED', 'this node takes no replicas (HA is not configured)');
         }
-        return { body: (await deps.replicaReceiver(ctx.raw ?? Buffer.alloc(0), ctx.req.headers)) ?? { ok: true } };
+        return { body: (await deps.replicaReceiver(ctx.req)) ?? { ok: true } };
       },
     },
   ];
