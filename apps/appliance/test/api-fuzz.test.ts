@@ -1,6 +1,11 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, type Harness, layer4Service, startHarness } from './api/harness.js';
+import { replicaReceiver } from '../src/ha/mount.js';
+import { createReplicaEndpoint } from '../src/ha/replica-endpoint.js';
+import { REPLICA_PATH } from '../src/ha/replica-protocol.js';
+import { ADMIN_PASSWORD, type Client, type Harness, layer4Service, startHarness } from './api/harness.js';
+import { rawRequest, rssSampler } from './fuzz/raw-request.js';
+import { FakeAdminStates, FakeStore } from './ha/fakes.js';
 
 /**
  * The API under hostile input: at least 10,000 malformed requests from a seeded
@@ -553,4 +558,108 @@ describe('API fuzzer', () => {
       `fuzzer: ${REQUESTS} requests, ${accepted} accepted by accident; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; kinds ${JSON.stringify(Object.fromEntries(kinds))}`,
     );
   }, 600_000);
+});
+
+/**
+ * The attacks of the review that the seeded fuzzer above does not make (issue #17): logins
+ * sent all at once, and huge bodies announced to the routes anyone can reach, sent before
+ * any check could have passed. Every answer is a 4xx, none is lost to a reset, the store
+ * does not change, and the process's memory stays bounded (its peak is printed).
+ */
+describe('API fuzzer: attacks on the public routes', () => {
+  let h: Harness;
+  let port = 0;
+  const MiB = 1024 * 1024;
+
+  beforeAll(async () => {
+    // The replica endpoint as the daemon mounts it, on a node with HA off (the review's case).
+    const endpoint = createReplicaEndpoint({
+      store: new FakeStore(1),
+      adminStates: new FakeAdminStates(),
+      apply: async () => undefined,
+      key: () => undefined,
+      nodeName: () => 'lb2',
+      peerName: () => 'lb1',
+      isActive: () => false,
+    });
+    h = await startHarness({ replicaReceiver: replicaReceiver((req) => endpoint.handleRequest(req)) });
+    port = Number(new URL(h.base).port);
+    const admin = await h.admin();
+    await admin.post(`/api/v1/layer4/services?version=${await admin.version()}`, layer4Service('web'));
+  });
+  afterAll(() => h.close());
+
+  it('answers 250 concurrent guesses with 401 or 429, and the admin still logs in from elsewhere', async () => {
+    const before = h.store.current();
+    const client = h.client();
+    const names = ['admin', 'admin', 'admin', 'root', 'a\nb', 'x'.repeat(300), '__proto__', ''];
+    const answers = await Promise.all(
+      Array.from({ length: 250 }, (_, i) => client.login(names[i % names.length] as string, `guess-${i}`)),
+    );
+    const statuses = new Map<number, number>();
+    for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+    expect([...statuses.keys()].every((status) => status === 400 || status === 401 || status === 429)).toBe(true);
+    // One address gets at most 20 failures in 5 minutes, whatever the names: the rest of the
+    // burst is refused before a hash is computed.
+    expect(statuses.get(401) ?? 0).toBeLessThanOrEqual(20);
+    expect(statuses.get(429) ?? 0).toBeGreaterThan(100);
+    // Strangers' guesses lock nobody out: the admin logs in from another address.
+    const url = new URL(h.base);
+    const body = JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          localAddress: '127.0.0.9',
+          method: 'POST',
+          path: '/api/v1/session',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    expect(h.store.current()).toBe(before);
+    console.log(`fuzzer: 250 concurrent logins: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  });
+
+  it('refuses 96 concurrent 60 MB bodies on the public routes before reading them, memory bounded', async () => {
+    const before = h.store.current();
+    const json = { 'content-type': 'application/json' };
+    const targets = [
+      { method: 'PUT', path: REPLICA_PATH, headers: { 'content-type': 'application/octet-stream' } },
+      { method: 'POST', path: '/api/v1/session', headers: json },
+      { method: 'GET', path: '/api/v1/health', headers: json },
+      // A route that needs a login: refused for want of one, body unread.
+      { method: 'POST', path: '/api/v1/layer4/services?version=1', headers: json },
+    ];
+    const rss = rssSampler();
+    const answers = await Promise.all(
+      Array.from({ length: 96 }, (_, i) => {
+        const target = targets[i % targets.length] as (typeof targets)[number];
+        return rawRequest(port, { ...target, announced: 60_000_000, send: 60_000_000 });
+      }),
+    );
+    const peak = rss.stop();
+    const statuses = new Map<number, number>();
+    for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+    console.log(
+      `fuzzer: 96 concurrent 60 MB bodies: ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `RSS ${Math.round(rss.start / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`,
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    // 96 x 60 MB is 5.8 GB: read and kept, even a tenth of it would show here.
+    expect(peak - rss.start).toBeLessThan(256 * MiB);
+    expect(h.store.current()).toBe(before);
+    expect((await h.client().get('/api/v1/health')).status).toBe(200);
+  }, 120_000);
 });
