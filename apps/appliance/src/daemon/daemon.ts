@@ -27,8 +27,8 @@ export interface DaemonOptions {
   /** Addresses the web servers listen on [`::`]. */
   hosts?: readonly string[] | undefined;
   /**
-   * Program IPVS, hold the VIPs and floating IPs, set up TPROXY's routing and run HAProxy
-   * in this named network namespace instead of the daemon's own.
+   * Program IPVS, hold the VIPs and floating IPs, run the health checks, set up TPROXY's
+   * routing and run HAProxy in this named network namespace instead of the daemon's own.
    */
   netns?: string | undefined;
   /** This node's place in an HA pair (node-local, never replicated). */

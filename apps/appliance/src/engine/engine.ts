@@ -38,8 +38,8 @@ export interface EngineOptions {
   /** Where the engine may keep state of its own. */
   stateDir: string;
   /**
-   * A named network namespace for IPVS and the addresses (VIPs, floating IPs, their
-   * announcements). Health checks still run from this process's namespace.
+   * A named network namespace for IPVS, the addresses (VIPs, floating IPs, their
+   * announcements) and the health checks: everything that touches the data plane's network.
    */
   netns?: string;
   /** Drivers to use instead of the built-in ones (tests; Layer 7 comes from its own module). */
@@ -130,7 +130,7 @@ export class ApplianceEngine implements Engine {
     const given = options.drivers ?? {};
     const pause = () => this.foreground.pause();
     this.drivers = {
-      health: given.health ?? createHealthBridge(),
+      health: given.health ?? createHealthBridge(options.netns ? { netns: options.netns } : {}),
       addresses:
         given.addresses ??
         createAddressesDriver({

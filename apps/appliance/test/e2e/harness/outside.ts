@@ -9,16 +9,25 @@ import { CLI, firstLogin } from './appliance.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A TCP port free on 127.0.0.1 now (other suites run at the same time: never a fixed one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct TCP ports free on 127.0.0.1 now (other suites run at the same time:
+ * never a fixed one). Held open together until all are chosen, so no two are the same.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
 }
 
 /** Every IPv4 and IPv6 address of the test's own namespace (`ip -o addr`), one line each. */
@@ -59,7 +68,7 @@ export class OutsideAppliance {
   static async start(netns: string): Promise<OutsideAppliance> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the appliance first`);
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-outside-'));
-    const [port, httpsPort] = [await freePort(), await freePort()];
+    const [port = 0, httpsPort = 0] = await freePorts(2);
     const args = ['--netns', netns, '--host', '127.0.0.1', '--port', String(port), '--https-port', String(httpsPort)];
     const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
