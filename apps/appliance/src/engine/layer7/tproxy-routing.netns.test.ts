@@ -30,8 +30,9 @@ const logs: LogBook = {
   follow: () => () => undefined,
 };
 
-function input(tproxy: boolean): DesiredInput {
+function input(tproxy: boolean, extra: Partial<ApplianceConfigInput> = {}): DesiredInput {
   const config: ApplianceConfigInput = {
+    ...extra,
     layer7: [
       {
         label: 'web',
@@ -118,6 +119,17 @@ describe('TPROXY routing set up by the Layer 7 driver', () => {
     expect(await again.sync(true)).toHaveLength(1);
     const { rules } = await routing();
     expect(rules.split('\n').filter((l) => l.startsWith(`${TPROXY_RULE_PRIORITY}:`))).toHaveLength(1);
+  });
+
+  it('a change that is refused leaves the routing as it is', async () => {
+    // No TPROXY service any more, but a certificate that cannot be read: nothing is applied.
+    const refused = input(false, {
+      certificates: [{ label: 'gone', file: join(dir, 'missing.pem') }],
+      ssl: [{ label: 'tls', certificate: 'gone', vip: VIP, port: 443, service: 'web' }],
+    });
+    await expect(driver.apply(refused)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID' });
+    expect(await peerSeen()).toBe(CLIENT);
+    expect((await routing()).nft).toBe(true);
   });
 
   it('without a TPROXY service the rule, the route table and the nft table are gone', async () => {
