@@ -14,6 +14,11 @@ import type { InterfaceAddress } from './driver.js';
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
 /** `ip` may wait on a busy rtnetlink: a takeover must not hang on it for ever. */
 const IP_TIMEOUT_MS = 10_000;
+/**
+ * How long one reading of an interface answers for it: each added address is announced
+ * with the interface's MAC, and a takeover of hundreds of VIPs must not run `ip link` for each.
+ */
+const LINK_TTL_MS = 1000;
 
 /** Throws ENGINE_UNAVAILABLE (field `netns`) for a name `ip netns` would not take. */
 export function checkNetnsName(netns: string): string {
@@ -75,12 +80,24 @@ const cidrText = (cidr: Cidr) => `${cidr.address}/${cidr.prefix}`;
 /** heartbeat's AddressControl over `ip -n NAME`: what FloatingIp adds, removes and announces from. */
 export class NamespaceAddresses implements AddressControl {
   readonly netns: string;
+  /** ifname -> its reading (shared by concurrent callers) and when it was taken. */
+  private readonly links = new Map<string, { at: number; info: Promise<InterfaceInfo> }>();
 
   constructor(netns: string) {
     this.netns = checkNetnsName(netns);
   }
 
-  async interfaceInfo(ifname: string): Promise<InterfaceInfo> {
+  interfaceInfo(ifname: string): Promise<InterfaceInfo> {
+    const known = this.links.get(ifname);
+    if (known !== undefined && Date.now() - known.at < LINK_TTL_MS) return known.info;
+    const info = this.readInterface(ifname);
+    this.links.set(ifname, { at: Date.now(), info });
+    // A failed reading is not kept: the interface may appear a moment later.
+    info.catch(() => this.links.get(ifname)?.info === info && this.links.delete(ifname));
+    return info;
+  }
+
+  private async readInterface(ifname: string): Promise<InterfaceInfo> {
     const result = await ipIn(this.netns, ['-j', 'link', 'show', 'dev', ifname]);
     const link = result.ok
       ? (JSON.parse(result.stdout || '[]') as { ifindex?: number; address?: string }[])[0]
@@ -101,7 +118,8 @@ export class NamespaceAddresses implements AddressControl {
     const flags = cidr.family === 6 ? ['nodad'] : [];
     const result = await ipIn(this.netns, ['addr', 'add', cidrText(cidr), 'dev', ifname, ...flags]);
     if (result.ok) return 'added';
-    if (/File exists/.test(result.stderr)) return 'present';
+    // EEXIST: "RTNETLINK answers: File exists", or with extended acks "Address already assigned".
+    if (/File exists|already assigned/i.test(result.stderr)) return 'present';
     throw new ApplianceError(
       'ENGINE_APPLY_FAILED',
       `adding ${cidrText(cidr)} to ${ifname} in netns ${this.netns} failed: ${result.stderr.trim()}`,
@@ -112,7 +130,8 @@ export class NamespaceAddresses implements AddressControl {
   async remove(ifname: string, cidr: Cidr): Promise<'removed' | 'absent'> {
     const result = await ipIn(this.netns, ['addr', 'del', cidrText(cidr), 'dev', ifname]);
     if (result.ok) return 'removed';
-    if (/Cannot assign requested address|Cannot find device/.test(result.stderr)) return 'absent';
+    // EADDRNOTAVAIL ("Cannot assign requested address", or "Address not found"), or the interface is gone.
+    if (/Cannot assign requested address|address not found|Cannot find device/i.test(result.stderr)) return 'absent';
     throw new ApplianceError(
       'ENGINE_APPLY_FAILED',
       `removing ${cidrText(cidr)} from ${ifname} in netns ${this.netns} failed: ${result.stderr.trim()}`,
@@ -121,6 +140,7 @@ export class NamespaceAddresses implements AddressControl {
   }
 
   close(): void {
-    // Nothing held: each call is its own `ip` process.
+    // No socket held: each call is its own `ip` process.
+    this.links.clear();
   }
 }
