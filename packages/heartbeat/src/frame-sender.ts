@@ -125,6 +125,9 @@ export class PacketSocketSender implements FrameSender {
         ? spawn(this.python, args, { stdio: ['pipe', 'pipe', 'pipe'] })
         : spawn('ip', ['netns', 'exec', this.netns, this.python, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    // A frame written to a helper that just died fails with EPIPE: the exit handler below
+    // fails the frames in flight, and an unhandled stream error would end the process.
+    child.stdin?.on('error', () => undefined);
     this.ready = false;
     this.buffered = '';
     let stderr = '';

@@ -84,6 +84,9 @@ export class NamespaceExecutor implements CheckExecutor {
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;
+    // A write to a worker that just died fails with EPIPE: the exit handler below fails the
+    // checks in flight, and an unhandled stream error would end the daemon.
+    child.stdin?.on('error', () => undefined);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-2000);

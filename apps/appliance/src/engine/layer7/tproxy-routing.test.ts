@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApplianceError } from '../../errors.js';
-import { type CommandResult, type CommandRunner, TproxyRouting } from './tproxy-routing.js';
+import { type CommandResult, type CommandRunner, execRunner, TproxyRouting } from './tproxy-routing.js';
 
 // The routing's logic over a fake runner (the real commands run in tproxy-routing.netns.test.ts).
 function recorder(answer: (line: string) => Partial<CommandResult> = () => ({})) {
@@ -51,5 +51,11 @@ describe('TproxyRouting', () => {
     expect(error).toMatchObject({ code: 'ENGINE_APPLY_FAILED', field: 'layer7[2].tproxy' });
     nftWorks = true;
     expect(await routing.sync(true)).toHaveLength(1);
+  });
+
+  it('a program that exits without reading its input is a result, not a crash (EPIPE)', async () => {
+    // `true` reads nothing; a megabyte of input cannot fit the pipe, so the write fails.
+    const result = await execRunner('true', [], 'x'.repeat(1 << 20));
+    expect(result.ok).toBe(true);
   });
 });

@@ -40,7 +40,11 @@ export const execRunner: CommandRunner = (file, args, input) =>
     const child = execFile(file, args, { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS }, (error, stdout, stderr) =>
       resolve({ ok: error === null, stdout, stderr: stderr || (error ? String(error) : '') }),
     );
-    child.stdin?.end(input ?? '');
+    // A program that exits before reading its stdin (`ip` never reads it) makes the write
+    // fail with EPIPE: its result is the exit status above, and an unhandled stream error
+    // would end the daemon.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 
 const NFT_RULESET = `table inet ${TPROXY_NFT_TABLE} {}
