@@ -16,6 +16,9 @@ import { TPROXY_NFT_TABLE, TPROXY_RULE_PRIORITY, TPROXY_TABLE, TproxyRouting } f
 const CLIENT = '192.0.2.2';
 const VIP = '192.0.2.10';
 const SERVER = '198.51.100.11';
+const CLIENT6 = '2001:db8:1::2';
+const VIP6 = '2001:db8:1::10';
+const SERVER6 = '2001:db8:2::11';
 
 let lab: Lab;
 let client: Host;
@@ -41,6 +44,13 @@ function input(tproxy: boolean, extra: Partial<ApplianceConfigInput> = {}): Desi
         tproxy,
         realServers: [{ label: 'alpha', address: SERVER, port: 8090 }],
       },
+      {
+        label: 'six',
+        vip: VIP6,
+        ports: [80],
+        tproxy,
+        realServers: [{ label: 'alpha', address: SERVER6, port: 8091 }],
+      },
     ],
   };
   return {
@@ -50,9 +60,10 @@ function input(tproxy: boolean, extra: Partial<ApplianceConfigInput> = {}): Desi
   };
 }
 
-/** The peer address the real server saw, through the VIP. */
-async function peerSeen(): Promise<string> {
-  const { stdout } = await client.exec('curl', ['-s', '-S', '--max-time', '5', `http://${VIP}/`]);
+/** The peer address the real server saw, through the VIP (or the IPv6 one). */
+async function peerSeen(vip = VIP): Promise<string> {
+  const url = vip.includes(':') ? `http://[${vip}]/` : `http://${vip}/`;
+  const { stdout } = await client.exec('curl', ['-s', '-S', '--max-time', '5', url]);
   return (JSON.parse(stdout) as { peer: string }).peer.replace(/^::ffff:/, '');
 }
 
@@ -73,18 +84,30 @@ beforeAll(async () => {
   client = await lab.host('client');
   lb = await lab.host('lb');
   const server = await lab.host('alpha');
-  await lab.link(client, lb, { aAddrs: [`${CLIENT}/24`], bAddrs: ['192.0.2.1/24', `${VIP}/24`] });
-  await lab.link(lb, server, { aAddrs: ['198.51.100.1/24'], bAddrs: [`${SERVER}/24`] });
+  await lab.link(client, lb, {
+    aAddrs: [`${CLIENT}/24`, `${CLIENT6}/64`],
+    bAddrs: ['192.0.2.1/24', `${VIP}/24`, '2001:db8:1::1/64', `${VIP6}/64`],
+  });
+  await lab.link(lb, server, {
+    aAddrs: ['198.51.100.1/24', '2001:db8:2::1/64'],
+    bAddrs: [`${SERVER}/24`, `${SERVER6}/64`],
+  });
   // The real server's side of TPROXY (its replies to clients go through the balancer): the
   // appliance documents it, the real server's administrator sets it.
   await server.addRoute('192.0.2.0/24', '198.51.100.1');
-  const echo = server.spawn(process.execPath, [
-    join(import.meta.dirname, 'fixtures', 'header-echo.mjs'),
-    'alpha',
-    '0.0.0.0',
-    '8090',
-  ]);
-  await echo.waitForLine('READY', 30_000);
+  await server.addRoute('2001:db8:1::/64', '2001:db8:2::1', 6);
+  for (const [address, port] of [
+    ['0.0.0.0', '8090'],
+    ['::', '8091'],
+  ]) {
+    const echo = server.spawn(process.execPath, [
+      join(import.meta.dirname, 'fixtures', 'header-echo.mjs'),
+      'alpha',
+      address as string,
+      port as string,
+    ]);
+    await echo.waitForLine('READY', 30_000);
+  }
   driver = createLayer7Driver({
     stateDir: join(dir, 'state'),
     logs,
@@ -105,6 +128,7 @@ describe('TPROXY routing set up by the Layer 7 driver', () => {
     // Twice: the second connection too (the routing is not a one-off).
     expect(await peerSeen()).toBe(CLIENT);
     expect(await peerSeen()).toBe(CLIENT);
+    expect(await peerSeen(VIP6)).toBe(CLIENT6);
     expect(changes.some((c) => c.startsWith('layer7: TPROXY routing set up'))).toBe(true);
     const now = await routing();
     expect(now.rules).toContain(`${TPROXY_RULE_PRIORITY}:\tfrom all fwmark 0x534c lookup ${TPROXY_TABLE}`);
@@ -137,6 +161,7 @@ describe('TPROXY routing set up by the Layer 7 driver', () => {
     expect(changes).toContain('layer7: TPROXY routing removed (no TPROXY service left)');
     // HAProxy connects from its own address again.
     expect(await peerSeen()).toBe('198.51.100.1');
+    expect(await peerSeen(VIP6)).toBe('2001:db8:2::1');
     const now = await routing();
     expect(now.rules).not.toContain(`${TPROXY_TABLE}`);
     expect(now.rules6).not.toContain(`${TPROXY_TABLE}`);
