@@ -439,8 +439,9 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     },
     drift: () =>
       serial(async () => {
-        if (running === undefined) return [];
-        return syncRuntime(running, undefined);
+        const lines = running === undefined ? [] : await syncRuntime(running, undefined);
+        const routing = options.tproxyRouting === undefined ? [] : await options.tproxyRouting.repair();
+        return [...lines, ...routing];
       }),
     stop: () =>
       serial(async () => {

@@ -145,6 +145,16 @@ describe('TPROXY routing set up by the Layer 7 driver', () => {
     expect(rules.split('\n').filter((l) => l.startsWith(`${TPROXY_RULE_PRIORITY}:`))).toHaveLength(1);
   });
 
+  it('drift puts back routing removed out of band', async () => {
+    await lb.ip(['-4', 'rule', 'del', 'priority', `${TPROXY_RULE_PRIORITY}`]);
+    await lb.exec('nft', ['delete', 'table', 'inet', TPROXY_NFT_TABLE]);
+    expect((await driver.drift?.()) ?? []).toContain('layer7: TPROXY routing put back (changed out of band)');
+    expect(await peerSeen()).toBe(CLIENT);
+    expect((await routing()).rules).toContain(`fwmark 0x534c lookup ${TPROXY_TABLE}`);
+    // Intact: nothing to do.
+    expect((await driver.drift?.()) ?? []).toEqual([]);
+  });
+
   it('a change that is refused leaves the routing as it is', async () => {
     // No TPROXY service any more, but a certificate that cannot be read: nothing is applied.
     const refused = input(false, {

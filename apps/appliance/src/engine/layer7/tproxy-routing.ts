@@ -105,6 +105,28 @@ export class TproxyRouting {
     return removed ? ['layer7: TPROXY routing removed (no TPROXY service left)'] : [];
   }
 
+  /**
+   * Drift: while set up, puts back what was removed out of band (a flushed ruleset, a
+   * deleted rule or route); returns what it did.
+   */
+  async repair(field = 'layer7'): Promise<string[]> {
+    if (this.installed !== true) return [];
+    const intact =
+      (await this.nft(['list', 'table', 'inet', TPROXY_NFT_TABLE])).ok &&
+      (await this.hasRule('-4')) &&
+      (await this.hasRule('-6')) &&
+      (await this.hasRoute('-4')) &&
+      (await this.hasRoute('-6'));
+    if (intact) return [];
+    await this.setUp(field);
+    return ['layer7: TPROXY routing put back (changed out of band)'];
+  }
+
+  private async hasRoute(family: (typeof FAMILIES)[number]): Promise<boolean> {
+    const listed = await this.ip([family, 'route', 'show', 'table', `${TPROXY_TABLE}`]);
+    return listed.ok && /^local default dev lo\b/m.test(listed.stdout);
+  }
+
   private fail(what: string, result: CommandResult, field: string): never {
     throw new ApplianceError('ENGINE_APPLY_FAILED', `TPROXY routing: ${what} failed: ${result.stderr.trim()}`, {
       field,
