@@ -8,6 +8,8 @@ export interface FrameSender {
 }
 
 export const IFNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
+/** What `ip netns add` accepts as a name (a file under /run/netns), as @sluice/ipvs checks it. */
+const NETNS = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /*
  * Node.js has no packet sockets, so frames go out through a small Python helper that
@@ -46,6 +48,12 @@ export interface PacketSocketSenderOptions {
    * meanwhile must not fail for it.
    */
   startTimeoutMs?: number;
+  /**
+   * A named network namespace (`ip netns add NAME`) whose interfaces the frames go out on:
+   * the helper runs there (`ip netns exec`), as a packet socket binds to an interface of
+   * the namespace it was opened in. Default: this process's.
+   */
+  netns?: string;
 }
 
 /** A `FrameSender` over a long-lived Python helper (stdlib only, run without a shell). */
@@ -53,6 +61,7 @@ export class PacketSocketSender implements FrameSender {
   private readonly python: string;
   private readonly timeoutMs: number;
   private readonly startTimeoutMs: number;
+  private readonly netns: string | undefined;
   private child: ChildProcess | undefined;
   private ready = false;
   private buffered = '';
@@ -62,6 +71,12 @@ export class PacketSocketSender implements FrameSender {
     this.python = options.python ?? 'python3';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.startTimeoutMs = options.startTimeoutMs ?? 15_000;
+    if (options.netns !== undefined && (!NETNS.test(options.netns) || options.netns.startsWith('.'))) {
+      throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `not a namespace name: ${JSON.stringify(options.netns)}`, {
+        field: 'netns',
+      });
+    }
+    this.netns = options.netns;
   }
 
   send(ifname: string, frame: Buffer): Promise<void> {
@@ -104,8 +119,15 @@ export class PacketSocketSender implements FrameSender {
 
   private helper(): ChildProcess {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
-    const child = spawn(this.python, ['-I', '-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = ['-I', '-u', '-c', HELPER];
+    const child =
+      this.netns === undefined
+        ? spawn(this.python, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn('ip', ['netns', 'exec', this.netns, this.python, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    // A frame written to a helper that just died fails with EPIPE: the exit handler below
+    // fails the frames in flight, and an unhandled stream error would end the process.
+    child.stdin?.on('error', () => undefined);
     this.ready = false;
     this.buffered = '';
     let stderr = '';

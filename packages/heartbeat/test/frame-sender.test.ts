@@ -47,6 +47,12 @@ describe('PacketSocketSender', () => {
     await sender.close();
   });
 
+  it('refuses a namespace name ip netns would not take, with the field at fault', () => {
+    expect(() => new PacketSocketSender({ netns: 'a b;rm' })).toThrow(
+      expect.objectContaining({ code: 'HEARTBEAT_INVALID_CONFIG', field: 'netns' }),
+    );
+  });
+
   it('refuses an interface name that is not one, before starting anything', async () => {
     const sender = new PacketSocketSender({ python: '/nonexistent' });
     await expect(sender.send('eth0 ff\n', Buffer.alloc(1))).rejects.toMatchObject({ field: 'interface' });

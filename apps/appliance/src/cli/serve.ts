@@ -61,7 +61,8 @@ export const serveCommand: CommandSpec = {
   --port N              HTTP port of the API and /lbadmin/ (default: administration.httpPort, 9080)
   --https-port N        HTTPS port (default: administration.httpsPort, 9443)
   --host ADDR           listen on this address (repeatable; default ::)
-  --netns NAME          program IPVS and run HAProxy in this network namespace
+  --netns NAME          program IPVS, hold the VIPs and floating IPs, run the health checks
+                        and HAProxy in this network namespace
   --ha-role ROLE        master or slave (default: slave when heartbeat.peer.address is this node's)
   --ha-name NAME        the master's node name (default master)
   --ha-peer NAME@ADDR[,ADDR]  on the slave: the master and its address on each heartbeat link

@@ -7,6 +7,7 @@ import { type Auth, openAuth } from '../auth/index.js';
 import { type Capability, detectCapabilities } from '../capabilities.js';
 import { createEngine } from '../engine/index.js';
 import { createLayer7Driver } from '../engine/layer7/index.js';
+import { TproxyRouting } from '../engine/layer7/tproxy-routing.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
@@ -25,7 +26,10 @@ export interface DaemonOptions {
   httpsPort?: number | undefined;
   /** Addresses the web servers listen on [`::`]. */
   hosts?: readonly string[] | undefined;
-  /** Program IPVS and run HAProxy in this named network namespace instead of the daemon's own. */
+  /**
+   * Program IPVS, hold the VIPs and floating IPs, run the health checks, set up TPROXY's
+   * routing and run HAProxy in this named network namespace instead of the daemon's own.
+   */
   netns?: string | undefined;
   /** This node's place in an HA pair (node-local, never replicated). */
   ha?: HaLocalOptions | undefined;
@@ -87,7 +91,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     step('capabilities');
     const runDir = join(dataDir, 'run');
     const netns = options.netns === undefined ? {} : { netns: options.netns };
-    const layer7 = createLayer7Driver({ stateDir: join(runDir, 'haproxy'), logs, ...netns });
+    const layer7 = createLayer7Driver({
+      stateDir: join(runDir, 'haproxy'),
+      logs,
+      ...netns,
+      tproxyRouting: new TproxyRouting(netns),
+    });
     const engine = createEngine({
       store,
       adminStates,

@@ -37,7 +37,10 @@ export interface EngineOptions {
   logs: LogBook;
   /** Where the engine may keep state of its own. */
   stateDir: string;
-  /** A named network namespace for IPVS (addresses and health checks use this process's). */
+  /**
+   * A named network namespace for IPVS, the addresses (VIPs, floating IPs, their
+   * announcements) and the health checks: everything that touches the data plane's network.
+   */
   netns?: string;
   /** Drivers to use instead of the built-in ones (tests; Layer 7 comes from its own module). */
   drivers?: Partial<Record<EnginePart, PartDriver>>;
@@ -127,9 +130,13 @@ export class ApplianceEngine implements Engine {
     const given = options.drivers ?? {};
     const pause = () => this.foreground.pause();
     this.drivers = {
-      health: given.health ?? createHealthBridge(),
+      health: given.health ?? createHealthBridge(options.netns ? { netns: options.netns } : {}),
       addresses:
-        given.addresses ?? createAddressesDriver({ warn: (message) => options.logs.write('system', 'warn', message) }),
+        given.addresses ??
+        createAddressesDriver({
+          ...(options.netns ? { netns: options.netns } : {}),
+          warn: (message) => options.logs.write('system', 'warn', message),
+        }),
       layer4: given.layer4 ?? createLayer4Driver({ ...(options.netns ? { netns: options.netns } : {}), pause }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
     };

@@ -2,7 +2,8 @@
  * The addresses part: floating IPs and every service VIP on this node's interfaces while
  * it is the active one (standalone: always), through heartbeat's FloatingIp (rtnetlink,
  * then a gratuitous ARP or unsolicited neighbour advertisement so switches and clients
- * learn the new owner at once).
+ * learn the new owner at once). With `netns` (serve --netns) every one of these, the
+ * interface listing included, happens inside that namespace, never in the daemon's own.
  */
 import { networkInterfaces } from 'node:os';
 import {
@@ -14,6 +15,7 @@ import {
 } from '@sluice/heartbeat';
 import type { ApplianceConfig } from '../../config/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
+import { NamespaceAddresses, namespaceAddresses } from './namespace.js';
 import { type AddressPlacement, placeAddresses } from './placement.js';
 
 export interface InterfaceAddress {
@@ -23,10 +25,15 @@ export interface InterfaceAddress {
 }
 
 export interface AddressesDriverOptions {
+  /**
+   * The named network namespace whose interfaces hold the addresses (`serve --netns`):
+   * the default control, frame sender and listing all work there.
+   */
+  netns?: string;
   addresses?: AddressControl;
   sender?: FrameSender;
-  /** The addresses on this host's interfaces (default `os.networkInterfaces()`). */
-  list?: () => InterfaceAddress[];
+  /** The addresses on this host's interfaces (default `os.networkInterfaces()`, or the netns's). */
+  list?: () => InterfaceAddress[] | Promise<InterfaceAddress[]>;
   isRoot?: () => boolean;
   /** Where a failed announcement is told at once (the engine's log); it is also the part's detail at the next apply. */
   warn?: (message: string) => void;
@@ -51,7 +58,7 @@ export class AddressesDriver implements PartDriver {
   readonly part = 'addresses' as const;
   private readonly control: AddressControl;
   private readonly sender: FrameSender;
-  private readonly list: () => InterfaceAddress[];
+  private readonly list: () => InterfaceAddress[] | Promise<InterfaceAddress[]>;
   private readonly isRoot: () => boolean;
   /** What we hold: `${interface} ${cidr}` -> its FloatingIp. */
   private readonly held = new Map<string, FloatingIp>();
@@ -63,9 +70,13 @@ export class AddressesDriver implements PartDriver {
   private placedFrom: { floating: unknown; vips: string[]; active: boolean; detail?: string } | undefined;
 
   constructor(options: AddressesDriverOptions = {}) {
-    this.control = options.addresses ?? new RtnetlinkAddresses();
-    this.sender = options.sender ?? new PacketSocketSender();
-    this.list = options.list ?? systemAddresses;
+    const netns = options.netns;
+    // Each default follows the namespace: an address, its announcement and the listing
+    // that places it must all see the same interfaces.
+    this.control =
+      options.addresses ?? (netns === undefined ? new RtnetlinkAddresses() : new NamespaceAddresses(netns));
+    this.sender = options.sender ?? new PacketSocketSender(netns === undefined ? {} : { netns });
+    this.list = options.list ?? (netns === undefined ? systemAddresses : () => namespaceAddresses(netns));
     this.isRoot = options.isRoot ?? (() => process.getuid?.() === 0);
     this.warn = options.warn ?? (() => undefined);
   }
@@ -79,11 +90,14 @@ export class AddressesDriver implements PartDriver {
     return { available: true };
   }
 
-  private placements(config: ApplianceConfig, active: boolean): { placed: AddressPlacement[]; unplaced: string[] } {
+  private async placements(
+    config: ApplianceConfig,
+    active: boolean,
+  ): Promise<{ placed: AddressPlacement[]; unplaced: string[] }> {
     if (!active) return { placed: [], unplaced: [] };
     // Addresses we hold ourselves do not tell where a VIP belongs.
     const ours = new Set([...this.held.values()].map((f) => `${f.ifname} ${f.cidr.address}`));
-    const onHost = this.list().filter((a) => !ours.has(`${a.interface} ${a.address}`));
+    const onHost = (await this.list()).filter((a) => !ours.has(`${a.interface} ${a.address}`));
     return placeAddresses(config, onHost);
   }
 
@@ -106,7 +120,7 @@ export class AddressesDriver implements PartDriver {
       return { changes: [] };
     }
     this.placedFrom = undefined;
-    const { placed, unplaced } = this.placements(config, active);
+    const { placed, unplaced } = await this.placements(config, active);
     const wanted = new Map(placed.map((p) => [keyOf(p), p]));
     const changes: string[] = [];
     const problems: string[] = [];
@@ -172,7 +186,7 @@ export class AddressesDriver implements PartDriver {
 
   /** An address removed out of band (`ip addr del`) is put back. */
   async drift(): Promise<string[]> {
-    const present = new Set(this.list().map((a) => `${a.interface} ${a.address}`));
+    const present = new Set((await this.list()).map((a) => `${a.interface} ${a.address}`));
     const repaired: string[] = [];
     for (const ip of this.held.values()) {
       if (present.has(`${ip.ifname} ${ip.cidr.address}`)) continue;

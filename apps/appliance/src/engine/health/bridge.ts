@@ -17,6 +17,7 @@ import type { HealthState, RealServerRef } from '../../daemon/interfaces.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { serverKey } from '../driver.js';
 import { virtualPorts } from '../layer4/desired.js';
+import { NamespaceExecutor } from './namespace-executor.js';
 
 export interface HealthTransition {
   ref: RealServerRef;
@@ -27,6 +28,8 @@ export interface HealthTransition {
 
 export interface HealthBridgeOptions {
   executor?: CheckExecutor;
+  /** Run the checks inside this named network namespace (`serve --netns`), where the real servers are. */
+  netns?: string;
   clock?: Clock;
   /** For tests: no random spread of the first checks. */
   warmupMs?: number;
@@ -75,15 +78,19 @@ export class HealthBridge implements HealthSource {
   readonly part = 'health' as const;
   private readonly scheduler: Scheduler;
   private readonly executor: CheckExecutor;
-  private readonly ownExecutor: NetworkExecutor | undefined;
+  private readonly ownExecutor: NetworkExecutor | NamespaceExecutor | undefined;
   /** id -> the target as last set, serialised, so an unchanged target keeps its state. */
   private readonly targets = new Map<string, string>();
   private readonly states = new Map<string, { state: HealthState; reason?: string }>();
   private readonly listeners = new Set<(t: HealthTransition) => void>();
 
   constructor(options: HealthBridgeOptions = {}) {
-    this.ownExecutor = options.executor ? undefined : new NetworkExecutor();
-    this.executor = options.executor ?? (this.ownExecutor as NetworkExecutor);
+    this.ownExecutor = options.executor
+      ? undefined
+      : options.netns === undefined
+        ? new NetworkExecutor()
+        : new NamespaceExecutor(options.netns);
+    this.executor = options.executor ?? (this.ownExecutor as CheckExecutor);
     this.scheduler = new Scheduler({
       executor: this.executor,
       ...(options.clock ? { clock: options.clock } : {}),

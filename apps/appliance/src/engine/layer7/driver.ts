@@ -25,6 +25,7 @@ import { effectiveCapabilities, probeLayer7 } from './probe.js';
 import { type Layer7Rendered, renderLayer7 } from './render.js';
 import { describeAction, planRuntime, type RuntimeAction } from './states.js';
 import { layer7StatRows, observationsFrom } from './stats.js';
+import type { TproxyRouting } from './tproxy-routing.js';
 
 /** What the driver needs of the supervisor: @sluice/haproxy-config's Supervisor, or a fake in unit tests. */
 export interface Layer7Supervisor {
@@ -60,6 +61,11 @@ export interface Layer7DriverOptions {
   capabilities?: () => Promise<bigint | undefined>;
   /** How long HAProxy may take to start or reload (default 15 s). */
   readyTimeoutMs?: number;
+  /**
+   * The policy routing TPROXY needs, set up after an apply that runs a transparent backend
+   * and removed after one that leaves none (the daemon gives it; unit tests do not).
+   */
+  tproxyRouting?: TproxyRouting;
 }
 
 /** The Layer 7 driver, with the statistics report the engine's `layer7Stats()` serves. */
@@ -378,6 +384,15 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     return result();
   }
 
+  /** After a successful apply only: a refused configuration leaves the routing as it was. */
+  async function routeTproxy(input: DesiredInput, result: PartApplyResult): Promise<PartApplyResult> {
+    if (options.tproxyRouting === undefined) return result;
+    const wanted = running?.rendered.model.backends.some((b) => b.transparent === true) ?? false;
+    const at = input.config.layer7.findIndex((s) => s.tproxy);
+    const changes = await options.tproxyRouting.sync(wanted, at < 0 ? 'layer7' : `layer7[${at}].tproxy`);
+    return changes.length === 0 ? result : { ...result, changes: [...result.changes, ...changes] };
+  }
+
   const scopeOf = (input: DesiredInput): ReadonlySet<string> | undefined =>
     input.scope === undefined
       ? undefined
@@ -415,7 +430,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         socketPaths: [paths.master, paths.admin],
       });
     },
-    apply: (input) => serial(() => applyNow(input)),
+    apply: (input) => serial(() => applyNow(input).then((result) => routeTproxy(input, result))),
     observe: () => serial(observeNow),
     async stats() {
       const state = running;
@@ -424,8 +439,9 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     },
     drift: () =>
       serial(async () => {
-        if (running === undefined) return [];
-        return syncRuntime(running, undefined);
+        const lines = running === undefined ? [] : await syncRuntime(running, undefined);
+        const routing = options.tproxyRouting === undefined ? [] : await options.tproxyRouting.repair();
+        return [...lines, ...routing];
       }),
     stop: () =>
       serial(async () => {

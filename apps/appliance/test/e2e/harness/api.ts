@@ -15,18 +15,21 @@ export class ApiError extends Error {
   }
 }
 
+/** Where the API answers: the forwarder's Unix socket, or TCP (a daemon in the test's own namespace). */
+export type ApiTarget = string | { host: string; port: number };
+
 /**
  * The REST API of an appliance inside a namespace, reached through the Unix socket that
- * the harness's forwarder listens on. It logs in as a browser does (session cookie and CSRF
+ * the harness's forwarder listens on (or over TCP when the daemon runs outside). It logs in as a browser does (session cookie and CSRF
  * token), so the tests exercise the same authentication as the web UI.
  */
 export class ApiClient {
-  readonly socketPath: string;
+  readonly target: ApiTarget;
   private cookie: string | undefined;
   private csrf: string | undefined;
 
-  constructor(socketPath: string) {
-    this.socketPath = socketPath;
+  constructor(target: ApiTarget) {
+    this.target = target;
   }
 
   raw<T = unknown>(
@@ -46,7 +49,13 @@ export class ApiClient {
     if (this.csrf && method !== 'GET') all['x-csrf-token'] = this.csrf;
     return new Promise((resolve, reject) => {
       const req = request(
-        { socketPath: this.socketPath, method, path: `/api/v1${path}`, headers: all, timeout: timeoutMs },
+        {
+          ...(typeof this.target === 'string' ? { socketPath: this.target } : this.target),
+          method,
+          path: `/api/v1${path}`,
+          headers: all,
+          timeout: timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

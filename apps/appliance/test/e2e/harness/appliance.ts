@@ -32,6 +32,18 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
   }
 }
 
+/** Logs in with the first-boot password from the data directory, changes it to NEW_PASSWORD and logs in again. */
+export async function firstLogin(api: ApiClient, dataDir: string): Promise<void> {
+  const file = join(dataDir, 'initial-password');
+  const initial = await until(`${file} is written`, async () =>
+    existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined,
+  );
+  const { mustChangePassword } = await api.login('admin', initial);
+  if (!mustChangePassword) throw new Error('the first-boot password did not have to be changed');
+  await api.call('POST', '/session/password', { current: initial, new: NEW_PASSWORD });
+  await api.login('admin', NEW_PASSWORD);
+}
+
 /**
  * The real daemon (`node dist/cli.js serve`) inside a balancer namespace of the lab, and an
  * API client that reaches it. The daemon can be stopped (SIGTERM), killed (SIGKILL) and
@@ -93,15 +105,8 @@ export class Appliance {
   }
 
   private async firstLogin(): Promise<void> {
-    const file = join(this.dataDir, 'initial-password');
-    const initial = await until(`${file} is written`, async () =>
-      existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined,
-    );
-    const { mustChangePassword } = await this.api.login('admin', initial);
-    if (!mustChangePassword) throw new Error('the first-boot password did not have to be changed');
-    await this.api.call('POST', '/session/password', { current: initial, new: NEW_PASSWORD });
+    await firstLogin(this.api, this.dataDir);
     this.password = NEW_PASSWORD;
-    await this.api.login('admin', NEW_PASSWORD);
   }
 
   /** Logs in again (sessions need not survive a daemon restart). */
