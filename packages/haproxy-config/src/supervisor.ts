@@ -190,13 +190,16 @@ export class Supervisor extends EventEmitter {
    */
   async adopt(config: HaproxyConfig | string): Promise<ApplyResult | undefined> {
     if (this.pid !== undefined) throw new HaproxyConfigError('HAPROXY_START_FAILED', 'already started');
-    let pid: number | undefined;
+    let procs: ProcEntry[];
     try {
-      pid = (await this.master.showProc()).find((p) => p.role === 'master')?.pid;
+      procs = await this.master.showProc();
     } catch {
       return undefined; // no socket, or nobody behind it
     }
+    const pid = procs.find((p) => p.role === 'master')?.pid;
     if (pid === undefined) return undefined;
+    // A master whose worker failed serves nothing: reload it even with the same text.
+    const serving = procs.some((p) => p.role === 'worker' && !p.old);
     const text = this.text(config);
     this.adopted = pid;
     this.started = true;
@@ -204,7 +207,7 @@ export class Supervisor extends EventEmitter {
     // The file on disk is what the adopted master loaded last (it is written before each reload).
     this.current = await readFile(this.options.configPath, 'utf8').catch(() => undefined);
     this.watch();
-    if (this.current === text) return { applied: true, diagnostics: [], reload: 0 };
+    if (this.current === text && serving) return { applied: true, diagnostics: [], reload: 0 };
     await this.ensureStateFile();
     const result = await validate(text, this.validateOptions());
     if (!result.valid) return { applied: false, diagnostics: result.diagnostics };

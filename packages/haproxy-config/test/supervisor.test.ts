@@ -2,7 +2,7 @@
 // master socket. The real thing is in supervisor.netns.test.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ class FakeMaster {
   masterPid = 1;
   /** No master answers on the socket. */
   absent = false;
+  /** The master runs no worker (its last one failed) until the next reload. */
+  workerless = false;
   reloads = 0;
   failReloads = false;
   commands: string[] = [];
@@ -36,10 +38,11 @@ class FakeMaster {
     this.commands.push(command);
     if (this.absent) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
     if (command === 'show proc') {
-      return `#<PID> <type> <reloads> <uptime> <version>\n${this.masterPid} master ${this.reloads} [failed: 0] 0d00h00m01s 2.6\n# workers\n${this.worker} worker 0 0d00h00m01s 2.6\n`;
+      return `#<PID> <type> <reloads> <uptime> <version>\n${this.masterPid} master ${this.reloads} [failed: 0] 0d00h00m01s 2.6\n# workers\n${this.workerless ? '' : `${this.worker} worker 0 0d00h00m01s 2.6\n`}`;
     }
     if (command === 'reload') {
       if (!this.failReloads) {
+        this.workerless = false;
         this.reloads++;
         this.worker++;
       }
@@ -182,5 +185,23 @@ describe('Supervisor (logic)', () => {
     expect(launches[0]?.signalCode).toBeNull();
     expect(s.pid).toBeUndefined();
     await expect(s.apply('global\n# two\n')).rejects.toMatchObject({ code: 'HAPROXY_SUPERVISOR_STOPPED' });
+  });
+
+  it('adopts a master running the same text without a reload, unless it has no worker', async () => {
+    const stand = spawn('sleep', ['60'], { stdio: 'ignore' });
+    master.masterPid = stand.pid as number;
+    try {
+      const first = supervisor();
+      await writeFile(join(dir, 'haproxy.cfg'), 'global\n');
+      expect(await first.adopt('global\n')).toEqual({ applied: true, diagnostics: [], reload: 0 });
+      await first.detach();
+      master.workerless = true;
+      const second = supervisor();
+      expect(await second.adopt('global\n')).toMatchObject({ applied: true, reload: 1 });
+      expect(master.commands.filter((c) => c === 'reload')).toHaveLength(1);
+      await second.detach();
+    } finally {
+      stand.kill('SIGKILL');
+    }
   });
 });
