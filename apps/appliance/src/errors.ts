@@ -54,6 +54,8 @@ export type ApplianceErrorCode =
   | 'API_UNSUPPORTED_MEDIA_TYPE'
   /** A write without the `version` it was based on. */
   | 'API_VERSION_REQUIRED'
+  /** Too many live event streams open for this user or token, or on the appliance; close one first. */
+  | 'API_TOO_MANY_STREAMS'
   /** A fault of the appliance itself (never of the request); the log holds the detail. */
   | 'API_INTERNAL'
   /** This node is the passive one of an HA pair: edit on the active node. */

@@ -1,8 +1,8 @@
 // The supervisor's logic with fakes: a fake `haproxy -c`, a fake process and a fake
 // master socket. The real thing is in supervisor.netns.test.ts.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ class FakeChild extends EventEmitter {
   signalCode: string | null = null;
   stdout = null;
   stderr = null;
+  unref(): void {}
   kill(signal = 'SIGTERM'): boolean {
     this.signalCode = signal;
     setImmediate(() => this.emit('exit', null, signal));
@@ -25,16 +26,23 @@ class FakeChild extends EventEmitter {
 /** A master that runs one worker and replaces it on `reload` (unless told to fail). */
 class FakeMaster {
   worker = 1000;
+  masterPid = 1;
+  /** No master answers on the socket. */
+  absent = false;
+  /** The master runs no worker (its last one failed) until the next reload. */
+  workerless = false;
   reloads = 0;
   failReloads = false;
   commands: string[] = [];
   transport: CliTransport = async (command) => {
     this.commands.push(command);
+    if (this.absent) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
     if (command === 'show proc') {
-      return `#<PID> <type> <reloads> <uptime> <version>\n1 master ${this.reloads} [failed: 0] 0d00h00m01s 2.6\n# workers\n${this.worker} worker 0 0d00h00m01s 2.6\n`;
+      return `#<PID> <type> <reloads> <uptime> <version>\n${this.masterPid} master ${this.reloads} [failed: 0] 0d00h00m01s 2.6\n# workers\n${this.workerless ? '' : `${this.worker} worker 0 0d00h00m01s 2.6\n`}`;
     }
     if (command === 'reload') {
       if (!this.failReloads) {
+        this.workerless = false;
         this.reloads++;
         this.worker++;
       }
@@ -144,5 +152,56 @@ describe('Supervisor (logic)', () => {
     expect(await restarted).toBe(launches[1]?.pid);
     expect(launches).toHaveLength(2);
     await s.stop();
+  });
+
+  it('adopts nothing when no master answers on the socket', async () => {
+    master.absent = true;
+    const s = supervisor();
+    expect(await s.adopt('global\n')).toBeUndefined();
+    expect(s.pid).toBeUndefined();
+    expect(launches).toHaveLength(0);
+  });
+
+  it('adopts the master on the socket, reloads it for another text, and starts HAProxy again when it dies', async () => {
+    // A real process stands for the adopted master: the supervisor checks its pid for life.
+    const stand = spawn('sleep', ['60'], { stdio: 'ignore' });
+    master.masterPid = stand.pid as number;
+    const s = supervisor({ watchIntervalMs: 20 });
+    expect(await s.adopt('global\n# one\n')).toMatchObject({ applied: true, reload: 1 });
+    expect(s.pid).toBe(stand.pid);
+    expect(launches).toHaveLength(0);
+    expect(master.commands.filter((c) => c === 'reload')).toHaveLength(1);
+    const restarted = new Promise<number>((resolve) => s.once('restart', resolve));
+    stand.kill('SIGKILL');
+    expect(await restarted).toBe(launches[0]?.pid);
+    expect(s.pid).toBe(launches[0]?.pid);
+    await s.stop();
+  });
+
+  it('detach() leaves HAProxy running and refuses applies after it', async () => {
+    const s = supervisor();
+    await s.start('global\n');
+    await s.detach();
+    expect(launches[0]?.signalCode).toBeNull();
+    expect(s.pid).toBeUndefined();
+    await expect(s.apply('global\n# two\n')).rejects.toMatchObject({ code: 'HAPROXY_SUPERVISOR_STOPPED' });
+  });
+
+  it('adopts a master running the same text without a reload, unless it has no worker', async () => {
+    const stand = spawn('sleep', ['60'], { stdio: 'ignore' });
+    master.masterPid = stand.pid as number;
+    try {
+      const first = supervisor();
+      await writeFile(join(dir, 'haproxy.cfg'), 'global\n');
+      expect(await first.adopt('global\n')).toEqual({ applied: true, diagnostics: [], reload: 0 });
+      await first.detach();
+      master.workerless = true;
+      const second = supervisor();
+      expect(await second.adopt('global\n')).toMatchObject({ applied: true, reload: 1 });
+      expect(master.commands.filter((c) => c === 'reload')).toHaveLength(1);
+      await second.detach();
+    } finally {
+      stand.kill('SIGKILL');
+    }
   });
 });

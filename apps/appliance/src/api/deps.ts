@@ -4,6 +4,7 @@ import type { Capability } from '../capabilities.js';
 import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
 import type { Foreground } from '../engine/foreground.js';
 import type { ConfigStore } from '../store/store.js';
+import type { StreamLimits } from './sse.js';
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -30,6 +31,8 @@ export interface ApiDeps {
   applyWaitSeconds?: number;
   /** Seconds between keep-alive comments on event streams [15]; 0: none. */
   sseKeepAliveSeconds?: number;
+  /** Live event streams per user or token, and in total [8, 64]; more get 429 API_TOO_MANY_STREAMS. */
+  sseLimits?: StreamLimits;
   /** Marks writes in flight, so that background work on the whole table holds (the engine's). */
   foreground?: Foreground;
 }

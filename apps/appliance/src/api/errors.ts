@@ -29,6 +29,7 @@ export function statusOf(code: ApplianceErrorCode): number {
     case 'API_VERSION_REQUIRED':
       return 428;
     case 'AUTH_RATE_LIMITED':
+    case 'API_TOO_MANY_STREAMS':
       return 429;
     case 'HA_PEER':
     case 'ENGINE_APPLY_FAILED':

@@ -16,7 +16,7 @@ import { observeRoutes } from './routes/observe.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
-import type { EventStream } from './sse.js';
+import { DEFAULT_STREAM_LIMITS, EventStreams } from './sse.js';
 import { Writer } from './writes.js';
 
 export type { ApiDeps } from './deps.js';
@@ -61,7 +61,7 @@ export function createApi(deps: ApiDeps): Api {
   const now = deps.now ?? (() => new Date());
   const writer = new Writer(deps);
   const traffic = new TrafficHistory(deps.trafficSamples ?? 360);
-  const streams = new Set<EventStream>();
+  const streams = new EventStreams(deps.sseLimits ?? DEFAULT_STREAM_LIMITS);
   const routes: Route[] = [];
   let api: Router;
   let root: Router;
@@ -287,7 +287,7 @@ export function createApi(deps: ApiDeps): Api {
     async close() {
       offAudit();
       if (timer) clearInterval(timer);
-      for (const stream of [...streams]) stream.close();
+      streams.closeAll();
       // An apply in progress may finish; a hung engine must not hold the shutdown.
       await Promise.race([
         writer.applyIdle().catch(() => undefined),

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import type { Principal } from '../auth/index.js';
+import { ApplianceError } from '../errors.js';
 import { SECURITY_HEADERS } from './http.js';
 
 export interface EventStream {
@@ -8,6 +10,80 @@ export interface EventStream {
   readonly closed: boolean;
   onClose(listener: () => void): void;
   close(): void;
+}
+
+export interface StreamLimits {
+  /** Streams one user (all their sessions) or one API token may hold open [8]. */
+  perOwner: number;
+  /** Streams open on the appliance at once [64]. */
+  total: number;
+}
+
+/**
+ * A browser tab holds one or two streams (status, logs); eight per user is several tabs.
+ * Each stream is a connection and a timer held for as long as the client likes, so an
+ * account (a read-only one too) must not be able to take them all.
+ */
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perOwner: 8, total: 64 };
+
+/** Who a stream counts against: a user across all their sessions, or one API token. */
+export function streamOwner(principal: Pick<Principal, 'user' | 'via' | 'token'>): string {
+  return principal.via === 'token' && principal.token !== undefined
+    ? `token:${principal.token.id}`
+    : `user:${principal.user}`;
+}
+
+/** The open event streams, counted per owner and in total against their limits. */
+export class EventStreams {
+  private readonly all = new Set<EventStream>();
+  private readonly owners = new Map<string, number>();
+
+  constructor(readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Streams `owner` holds open now. */
+  count(owner: string): number {
+    return this.owners.get(owner) ?? 0;
+  }
+
+  /**
+   * Opens a stream for `owner`, or throws API_TOO_MANY_STREAMS (429) before anything is
+   * written, when the owner or the appliance is at its limit.
+   */
+  open(
+    res: ServerResponse,
+    keepAliveSeconds: number,
+    owner: string,
+    stillAllowed: () => boolean = () => true,
+  ): EventStream {
+    if (this.count(owner) >= this.limits.perOwner) {
+      throw new ApplianceError(
+        'API_TOO_MANY_STREAMS',
+        `at most ${this.limits.perOwner} live event streams per user or token: close one (another tab) first`,
+      );
+    }
+    if (this.all.size >= this.limits.total) {
+      throw new ApplianceError(
+        'API_TOO_MANY_STREAMS',
+        `the appliance serves at most ${this.limits.total} live event streams at once: try again later`,
+      );
+    }
+    this.owners.set(owner, this.count(owner) + 1);
+    const stream = openEventStream(res, keepAliveSeconds, this.all, stillAllowed);
+    stream.onClose(() => {
+      const left = this.count(owner) - 1;
+      if (left > 0) this.owners.set(owner, left);
+      else this.owners.delete(owner);
+    });
+    return stream;
+  }
+
+  closeAll(): void {
+    for (const stream of [...this.all]) stream.close();
+  }
 }
 
 /**
@@ -65,5 +141,7 @@ export function openEventStream(
   };
   streams.add(stream);
   res.once('close', () => stream.close());
+  // A client gone before the stream opened sends no 'close' any more: release its place now.
+  if (res.destroyed) stream.close();
   return stream;
 }

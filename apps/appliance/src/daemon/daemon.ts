@@ -48,8 +48,9 @@ export interface Daemon {
   /** The first-boot password of `admin` when this start created it (print it once). */
   readonly initialPassword: string | undefined;
   /**
-   * Stops serving, the heartbeat and the engine's timers. IPVS, the addresses and HAProxy's
-   * configuration stay as they are, so that a restart disturbs no established connection.
+   * Stops serving, the heartbeat and the engine's timers. IPVS, the addresses and HAProxy
+   * (still running, adopted by the next start) stay as they are, so that a restart
+   * disturbs no established connection.
    */
   stop(): Promise<void>;
 }

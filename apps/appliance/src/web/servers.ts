@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Route } from '../api/router.js';
@@ -33,7 +33,15 @@ export interface WebServersOptions {
    */
   addApiRoutes?: (routes: readonly Route[]) => void;
   logs?: LogBook;
+  /** Connections open at once over all the servers [512]; more are closed as they arrive. */
+  maxConnections?: number;
 }
+
+/**
+ * Enough for many administrators' browsers (a few connections and event streams each),
+ * far below the file descriptors a flood of idle connections would otherwise take.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
 
 export interface WebServers {
   /** The ports actually bound (differ from the options' only when those were 0). */
@@ -135,14 +143,30 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
   const hosts = options.hosts?.length ? options.hosts : ['::'];
   const servers: (Server | HttpsServer)[] = [];
   const httpsServers: HttpsServer[] = [];
+  // One count over HTTP and HTTPS on every address: a client cannot take more by spreading
+  // its connections. A connection over it is closed before any byte is read (or TLS begins).
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let connections = 0;
+  const admit = (socket: Socket) => {
+    if (connections >= maxConnections) {
+      socket.destroy();
+      return;
+    }
+    connections++;
+    socket.once('close', () => {
+      connections--;
+    });
+  };
   let httpPort = options.httpPort ?? 9080;
   let httpsPort = options.httpsPort ?? 9443;
   try {
     for (const host of hosts) {
       const http = createHttpServer(handler);
+      http.on('connection', admit);
       servers.push(http);
       httpPort = await listenAny(http, httpPort, host, defaulted);
       const https = createHttpsServer({ ...certificates.material(), minVersion: 'TLSv1.2' }, handler);
+      https.on('connection', admit);
       servers.push(https);
       httpsServers.push(https);
       httpsPort = await listenAny(https, httpsPort, host, defaulted);

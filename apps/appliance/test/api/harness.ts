@@ -111,6 +111,7 @@ export interface HarnessOptions {
   replicaReceiver?: ApiDeps['replicaReceiver'];
   /** [0: none] */
   sseKeepAliveSeconds?: number;
+  sseLimits?: ApiDeps['sseLimits'];
   applyWaitSeconds?: number;
 }
 
@@ -138,6 +139,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     trafficIntervalSeconds: 0,
     foreground,
     sseKeepAliveSeconds: options.sseKeepAliveSeconds ?? 0,
+    ...(options.sseLimits === undefined ? {} : { sseLimits: options.sseLimits }),
     ...(options.applyWaitSeconds === undefined ? {} : { applyWaitSeconds: options.applyWaitSeconds }),
     ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
   });

@@ -4,7 +4,7 @@ import type { TrafficHistory } from '../../metrics/traffic.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import type { Ctx, Route } from '../router.js';
-import { type EventStream, openEventStream } from '../sse.js';
+import { type EventStreams, streamOwner } from '../sse.js';
 
 /** The least time between two status events on one stream. */
 const STATUS_EVENT_MS = 250;
@@ -53,17 +53,20 @@ function logQuery(ctx: Ctx): LogQuery {
 }
 
 /** Status, live status, reports and logs: what the System Overview, Reports and Logs pages read. */
-export function observeRoutes(
-  deps: ApiDeps,
-  traffic: TrafficHistory,
-  streams: Set<EventStream>,
-  now: () => Date,
-): Route[] {
+export function observeRoutes(deps: ApiDeps, traffic: TrafficHistory, streams: EventStreams, now: () => Date): Route[] {
   const { engine, ha, store, logs } = deps;
   const keepAlive = deps.sseKeepAliveSeconds ?? 15;
   // A live view ends with its session or token (logout, expiry, user removed, token revoked).
   const allowed = (ctx: Ctx) => () =>
     deps.auth.authenticate(ctx.req.headers.authorization, ctx.req.headers.cookie) !== undefined;
+  // Counted against the caller (a user across their sessions, or a token): 429 past the limits.
+  const open = (ctx: Ctx) =>
+    streams.open(
+      ctx.res,
+      keepAlive,
+      ctx.principal ? streamOwner(ctx.principal) : `address:${ctx.address}`,
+      allowed(ctx),
+    );
   const status = (): unknown => ({ ha: ha.status(), engine: engine.status(), configVersion: store.current().version });
   // The status of thousands of real servers is megabytes of JSON: it is serialised once
   // per change (engine or HA event, new version) and at most once a second for the
@@ -117,7 +120,7 @@ export function observeRoutes(
       access: 'read',
       handler: async (ctx) => {
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
-        const stream = openEventStream(ctx.res, keepAlive, streams, allowed(ctx));
+        const stream = open(ctx);
         let pending = false;
         let last = 0;
         // Changes in quick succession (an apply touching many servers, health flapping)
@@ -204,7 +207,7 @@ export function observeRoutes(
       handler: async (ctx) => {
         const query = logQuery(ctx);
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
-        const stream = openEventStream(ctx.res, keepAlive, streams, allowed(ctx));
+        const stream = open(ctx);
         if (query.afterSeq !== undefined) {
           for (const record of logs.query({ ...query, limit: 10_000 })) stream.send('log', record, record.seq);
         }

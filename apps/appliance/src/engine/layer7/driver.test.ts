@@ -81,6 +81,30 @@ class FakeSupervisor implements Layer7Supervisor {
     this.pid = undefined;
   }
 
+  /** HAProxy left running by an earlier run (what `adopt()` finds on the master socket). */
+  static left: { pid: number; text: string } | undefined;
+
+  async adopt(text: string): Promise<ApplyResult | undefined> {
+    const left = FakeSupervisor.left;
+    if (left === undefined) return undefined;
+    this.calls.push('adopt');
+    FakeSupervisor.left = undefined;
+    this.pid = left.pid;
+    this.text = left.text;
+    this.load(left.text);
+    if (left.text === text) return { applied: true, diagnostics: [], reload: 0 };
+    if (this.refuse) return this.result();
+    this.text = text;
+    this.load(text);
+    return this.result();
+  }
+
+  async detach(): Promise<void> {
+    this.calls.push('detach');
+    if (this.pid !== undefined && this.text !== undefined) FakeSupervisor.left = { pid: this.pid, text: this.text };
+    this.pid = undefined;
+  }
+
   /** HAProxy died and came back with the file on disk: admin states are lost. */
   restart(): void {
     for (const state of this.states.values()) state.admin = 'ready';
@@ -189,6 +213,7 @@ function input(config: ApplianceConfigInput, scope?: DesiredInput['scope']): Des
 const current = () => supervisors.at(-1) as FakeSupervisor;
 
 beforeEach(async () => {
+  FakeSupervisor.left = undefined;
   dir = await mkdtemp(join(tmpdir(), 'sluice-l7-unit-'));
   supervisors = [];
   records = [];
@@ -422,8 +447,42 @@ describe('apply', () => {
     expect((await driver.apply(input({}))).changes).toEqual([]);
     await driver.apply(input({ layer7: [web] }));
     expect(supervisors).toHaveLength(2);
-    await driver.stop();
+    await driver.stopDataPlane();
     expect(current().calls).toEqual(['start', 'stop']);
+  });
+
+  it('stop() leaves HAProxy serving; the next driver adopts it, reloading only for another configuration', async () => {
+    await driver.apply(input({ layer7: [web] }));
+    await driver.stop();
+    expect(current().calls).toEqual(['start', 'detach']);
+    expect(driver.pid).toBeUndefined();
+
+    const next = () =>
+      createLayer7Driver({
+        stateDir: join(dir, 'state'),
+        logs,
+        supervisor: (options) => {
+          const fake = new FakeSupervisor(options);
+          supervisors.push(fake);
+          return fake;
+        },
+      });
+    const second = next();
+    expect((await second.apply(input({ layer7: [web] }))).changes).toEqual([
+      'layer7: adopt the HAProxy an earlier run left (pid 4242), connections kept',
+    ]);
+    expect(current().calls).toEqual(['adopt']);
+    expect(second.pid).toBe(4242);
+    await second.stop();
+
+    const third = next();
+    const other = { ...web, ports: [8080] };
+    expect((await third.apply(input({ layer7: [other] }))).changes).toEqual([
+      'layer7: adopt the HAProxy an earlier run left (pid 4242), connections kept',
+      'layer7: hitless reload #1 for the configuration it did not run yet',
+    ]);
+    expect(current().calls).toEqual(['adopt']);
+    expect(third.pid).toBe(4242);
   });
 
   it('says in the result what the mapping did on the user’s behalf', async () => {

@@ -9,7 +9,6 @@ import {
   execFileRunner,
   type Launcher,
   type LogTarget,
-  MasterClient,
   type ProcessRunner,
   type RuntimeClient,
   Supervisor,
@@ -30,7 +29,11 @@ import type { TproxyRouting } from './tproxy-routing.js';
 /** What the driver needs of the supervisor: @sluice/haproxy-config's Supervisor, or a fake in unit tests. */
 export interface Layer7Supervisor {
   start(text: string): Promise<ApplyResult>;
+  /** Takes over the HAProxy an earlier run left on the master socket; undefined when there is none. */
+  adopt(text: string): Promise<ApplyResult | undefined>;
   apply(text: string): Promise<ApplyResult>;
+  /** Lets go of HAProxy, leaving it serving. */
+  detach(): Promise<void>;
   stop(): Promise<void>;
   runtime(): Pick<RuntimeClient, 'showStat' | 'showServersState' | 'setServerState' | 'setWeight' | 'dumpServersState'>;
   readonly pid: number | undefined;
@@ -74,6 +77,11 @@ export interface Layer7Driver extends PartDriver {
   stats(): Promise<Layer7StatRow[]>;
   /** The HAProxy master's pid while it runs. */
   readonly pid: number | undefined;
+  /**
+   * Stops HAProxy itself: an explicit stop of the data plane (and tests). `stop()` leaves
+   * HAProxy serving, for the next run to adopt.
+   */
+  stopDataPlane(): Promise<void>;
 }
 
 /** HAProxy refused a configuration (`haproxy -c`); the running one keeps serving. */
@@ -116,6 +124,9 @@ interface Running {
  *   `transparent`, so the passive node listens on VIPs it does not hold, and serves as
  *   soon as the floating IP arrives.
  * - No Layer 7 service and no SSL termination: HAProxy is stopped (and not needed).
+ * - `stop()` (the daemon stops) leaves HAProxy serving, as Layer 4 leaves IPVS: the next
+ *   run adopts the same process through the master socket (a hitless reload when the
+ *   configuration changed meanwhile), so a restart of the daemon cuts no connection.
  */
 export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   if (options.netns !== undefined && !NETNS.test(options.netns)) {
@@ -153,10 +164,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   const launcher: Launcher | undefined =
     options.netns === undefined
       ? undefined
-      : (args) =>
-          spawn('ip', ['netns', 'exec', options.netns as string, binary, ...args], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
+      : (args, spawnOptions) => spawn('ip', ['netns', 'exec', options.netns as string, binary, ...args], spawnOptions);
 
   const makeSupervisor = (): Layer7Supervisor => {
     const supervisorOptions: SupervisorOptions = {
@@ -253,19 +261,6 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     }
   }
 
-  /**
-   * An HAProxy master still answering on our master socket was left by an earlier run of
-   * the daemon (HAProxy outlives a daemon that was killed): its pid, to hand over to.
-   */
-  async function previousMaster(): Promise<number | undefined> {
-    try {
-      const procs = await new MasterClient({ socketPath: paths.master, timeoutMs: 1000 }).showProc();
-      return procs.find((p) => p.role === 'master')?.pid;
-    } catch {
-      return undefined;
-    }
-  }
-
   async function writeConfigFile(text: string): Promise<void> {
     const tmp = `${paths.config}.tmp`;
     await writeFile(tmp, text, { mode: 0o600 });
@@ -278,6 +273,16 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     lastHealth.clear();
     if (state === undefined) return false;
     await state.supervisor.stop();
+    return true;
+  }
+
+  /** Lets go of HAProxy and leaves it serving, for the next run to adopt. */
+  async function detachHaproxy(): Promise<boolean> {
+    const state = running;
+    running = undefined;
+    lastHealth.clear();
+    if (state === undefined) return false;
+    await state.supervisor.detach();
     return true;
   }
 
@@ -327,30 +332,40 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     let services: ReadonlySet<string> | undefined;
     if (running === undefined) {
       await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-      const orphan = await previousMaster();
       const supervisor = makeSupervisor();
-      let started: ApplyResult;
+      // The HAProxy an earlier run left (the daemon stopped or died) is the data plane:
+      // taken over as it runs, never replaced, so that its connections go on.
+      let adopted: ApplyResult | undefined;
       try {
-        started = await supervisor.start(rendered.text);
+        adopted = await supervisor.adopt(rendered.text);
       } catch (cause) {
-        await supervisor.stop().catch(() => undefined);
-        throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy did not start: ${String(cause)}`, { cause });
+        await supervisor.detach().catch(() => undefined);
+        throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy reload failed: ${String(cause)}`, { cause });
       }
-      if (!started.applied) {
-        await supervisor.stop().catch(() => undefined);
-        throw new HaproxyRefusedError(started.diagnostics, 'start');
-      }
-      changes.push(...describeModelChanges(undefined, rendered.model));
-      changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
-      if (orphan !== undefined && orphan !== supervisor.pid) {
-        // Both listen (SO_REUSEPORT) until the old one has finished its connections: a
-        // restart of the daemon cuts none.
-        try {
-          process.kill(orphan, 'SIGUSR1');
-          changes.push(`layer7: the HAProxy an earlier run left (pid ${orphan}) finishes its connections and stops`);
-        } catch (error) {
-          log('warn', `could not stop the HAProxy an earlier run left (pid ${orphan}): ${String(error)}`);
+      if (adopted !== undefined) {
+        if (!adopted.applied) {
+          // It keeps serving what it ran; the next apply adopts it again.
+          await supervisor.detach().catch(() => undefined);
+          throw new HaproxyRefusedError(adopted.diagnostics, 'reload');
         }
+        changes.push(`layer7: adopt the HAProxy an earlier run left (pid ${supervisor.pid ?? '?'}), connections kept`);
+        if ((adopted.reload ?? 0) > 0) {
+          changes.push(`layer7: hitless reload #${adopted.reload} for the configuration it did not run yet`);
+        }
+      } else {
+        let started: ApplyResult;
+        try {
+          started = await supervisor.start(rendered.text);
+        } catch (cause) {
+          await supervisor.stop().catch(() => undefined);
+          throw new ApplianceError('ENGINE_APPLY_FAILED', `HAProxy did not start: ${String(cause)}`, { cause });
+        }
+        if (!started.applied) {
+          await supervisor.stop().catch(() => undefined);
+          throw new HaproxyRefusedError(started.diagnostics, 'start');
+        }
+        changes.push(...describeModelChanges(undefined, rendered.model));
+        changes.push(`layer7: start HAProxy (pid ${supervisor.pid ?? '?'})`);
       }
       running = { supervisor, rendered, input, certificates };
     } else if (rendered.text === running.rendered.text && certificates === running.certificates) {
@@ -443,7 +458,12 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         const routing = options.tproxyRouting === undefined ? [] : await options.tproxyRouting.repair();
         return [...lines, ...routing];
       }),
+    // The daemon stops: HAProxy is the data plane and goes on serving (as IPVS does).
     stop: () =>
+      serial(async () => {
+        if (await detachHaproxy()) log('info', 'layer7: HAProxy left running for the next start to adopt');
+      }),
+    stopDataPlane: () =>
       serial(async () => {
         if (await stopHaproxy()) log('info', 'layer7: HAProxy stopped');
       }),

@@ -215,7 +215,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await driver?.stop();
+  await driver?.stopDataPlane();
   await lab?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -396,7 +396,7 @@ describe('Layer 7 driver with a real HAProxy', () => {
     expect(await client.httpGet(`http://${LATER_VIP}/`, 2)).toEqual(['alpha_server', 'alpha_server']);
   });
 
-  it('stops HAProxy when no Layer 7 service is left, and on stop()', async () => {
+  it('stops HAProxy when no Layer 7 service is left, and on stopDataPlane()', async () => {
     const master = driver.pid as number;
     const { changes } = await driver.apply(input({}));
     expect(changes).toEqual(['layer7: stop HAProxy (no Layer 7 service or SSL termination left)']);
@@ -404,8 +404,10 @@ describe('Layer 7 driver with a real HAProxy', () => {
     expect(() => process.kill(master, 0)).toThrow();
     expect(await driver.observe()).toEqual(new Map());
     await driver.apply(input(baseConfig()));
-    expect(driver.pid).toBeGreaterThan(0);
-    await driver.stop();
+    const again = driver.pid as number;
+    expect(again).toBeGreaterThan(0);
+    await driver.stopDataPlane();
     expect(driver.pid).toBeUndefined();
+    expect(() => process.kill(again, 0)).toThrow();
   });
 });

@@ -1,10 +1,10 @@
-// A daemon that dies leaves its HAProxy running (it is a separate process). The next run's
-// driver starts a new HAProxy beside it (SO_REUSEPORT) and asks the old one to finish its
-// connections and stop: an established connection survives, admin states carry over.
+// HAProxy is the data plane: a daemon that stops (the driver's stop()) leaves it serving,
+// and the next run's driver adopts the same process through the master socket, reloading
+// it hitlessly when the configuration changed meanwhile: an established connection
+// survives, admin states carry over.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Supervisor } from '@sluice/haproxy-config';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
@@ -27,14 +27,14 @@ const logs: LogBook = {
   follow: () => () => undefined,
 };
 
-const input = (version: number): DesiredInput => ({
+const input = (version: number, webPorts = [80]): DesiredInput => ({
   version,
   config: configSchema.parse({
     layer7: [
       {
         label: 'web',
         vip: VIP,
-        ports: [80],
+        ports: webPorts,
         realServers: [
           { label: 'alpha', address: ALPHA, port: 8080 },
           { label: 'bravo', address: BRAVO, port: 8080 },
@@ -79,50 +79,59 @@ beforeAll(async () => {
     await host.serveTcp({ name: `${name}_tcp`, port: 7000 });
   }
   const stateDir = join(dir, 'state');
-  // The first run's HAProxy is not restarted by its supervisor: the daemon is gone.
-  drivers.push(
-    createLayer7Driver({
-      stateDir,
-      logs,
-      netns: lb.netns,
-      supervisor: (o) => new Supervisor({ ...o, restart: false }),
-    }),
-  );
-  drivers.push(createLayer7Driver({ stateDir, logs, netns: lb.netns }));
+  for (let run = 0; run < 3; run++) drivers.push(createLayer7Driver({ stateDir, logs, netns: lb.netns }));
 });
 
 afterAll(async () => {
-  for (const driver of drivers) await driver.stop();
+  for (const driver of drivers) await driver.stopDataPlane();
   await lab?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it('a new run takes over from the HAProxy an earlier run left, cutting no connection', async () => {
-  const [first, second] = drivers as [Layer7Driver, Layer7Driver];
-  await first.apply(input(1));
-  const old = first.pid as number;
-  expect(await client.httpGet(`http://${VIP}/`, 4)).toEqual(Array(4).fill('alpha_server'));
-
+const hold = async () => {
   const holder = client.spawn(process.execPath, [
     join(import.meta.dirname, 'fixtures', 'hold-connection.mjs'),
     VIP,
     '7000',
   ]);
   expect(await holder.waitForLine('READY', 10_000)).toBe('alpha_tcp');
+  return holder;
+};
 
-  // The daemon restarts: a new driver, the same state directory, the old HAProxy still running.
-  const { changes } = await second.apply(input(1));
-  expect(changes).toContain(`layer7: the HAProxy an earlier run left (pid ${old}) finishes its connections and stops`);
-  // The offline server came back offline from the server-state file: nothing to set.
-  expect(changes.some((l) => l.includes('web/bravo'))).toBe(false);
-  expect(second.pid).not.toBe(old);
-
-  process.kill(holder.pid as number, 'SIGUSR2');
-  expect(await holder.waitForLine('ECHO', 10_000)).toBe('ping');
-
-  const deadline = Date.now() + 15_000;
-  while (alive(old) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(alive(old)).toBe(false);
+it('a stopped run leaves HAProxy serving; the next adopts the same process, cutting no connection', async () => {
+  const [first, second, third] = drivers as [Layer7Driver, Layer7Driver, Layer7Driver];
+  await first.apply(input(1));
+  const pid = first.pid as number;
   expect(await client.httpGet(`http://${VIP}/`, 4)).toEqual(Array(4).fill('alpha_server'));
+  const holders = [await hold(), await hold()];
+
+  // The daemon stops: HAProxy goes on serving, old connections and new ones alike.
+  await first.stop();
+  expect(first.pid).toBeUndefined();
+  expect(alive(pid)).toBe(true);
+  expect(await client.httpGet(`http://${VIP}/`, 2)).toEqual(Array(2).fill('alpha_server'));
+
+  // The daemon starts again with the same configuration: the same HAProxy, nothing reloaded.
+  expect((await second.apply(input(1))).changes).toEqual([
+    `layer7: adopt the HAProxy an earlier run left (pid ${pid}), connections kept`,
+  ]);
+  expect(second.pid).toBe(pid);
+  const [early, late] = holders as [(typeof holders)[0], (typeof holders)[0]];
+  process.kill(early.pid as number, 'SIGUSR2');
+  expect(await early.waitForLine('ECHO', 10_000)).toBe('ping');
+  // The offline server is still offline in the running HAProxy: nothing to set.
   expect((await second.observe()).get('layer7/web/bravo')?.effectiveWeight).toBe(0);
+
+  // Stopped again, and the configuration changed meanwhile: adopted, then a hitless reload.
+  await second.stop();
+  const { changes } = await third.apply(input(2, [80, 8080]));
+  expect(changes.slice(0, 2)).toEqual([
+    `layer7: adopt the HAProxy an earlier run left (pid ${pid}), connections kept`,
+    'layer7: hitless reload #1 for the configuration it did not run yet',
+  ]);
+  expect(third.pid).toBe(pid);
+  process.kill(late.pid as number, 'SIGUSR2');
+  expect(await late.waitForLine('ECHO', 10_000)).toBe('ping');
+  expect(await client.httpGet(`http://${VIP}:8080/`, 2)).toEqual(Array(2).fill('alpha_server'));
+  expect((await third.observe()).get('layer7/web/bravo')?.effectiveWeight).toBe(0);
 });

@@ -77,7 +77,14 @@ export class Appliance {
     const forwarder = appliance.host.spawn(process.execPath, [FORWARDER, socketPath, '127.0.0.1', String(ADMIN_PORT)]);
     await forwarder.waitForLine('READY', 30_000);
     await appliance.startDaemon();
-    await appliance.firstLogin();
+    try {
+      await appliance.firstLogin();
+    } catch (error) {
+      // What the daemon said is what explains a login that hangs or fails.
+      throw new Error(`${(error as Error).message}\nserve said:\n${appliance.daemon?.log.slice(-6000) ?? ''}`, {
+        cause: error,
+      });
+    }
     return appliance;
   }
 
