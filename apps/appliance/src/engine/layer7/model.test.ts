@@ -264,14 +264,15 @@ describe('layer7Model: URL switching', () => {
   });
 
   it('a host pattern HAProxy cannot match exactly is refused at the rule value', () => {
-    const error = errorOf(() =>
-      renderLayer7(
-        config({
-          layer7: [{ ...web, urlRules: [{ match: 'host', value: '*.example.com', service: 'images' }] }, images],
-        }),
-        OPTIONS,
-      ),
-    );
+    const input = {
+      layer7: [{ ...web, urlRules: [{ match: 'host' as const, value: '*.example.com', service: 'images' }] }, images],
+    };
+    // The schema takes the renderer's rule for a host value now; a version stored before it did is refused here.
+    expect(configSchema.safeParse(input).success).toBe(false);
+    const stored = raw({ ...input, layer7: [{ ...web, urlRules: [] }, images] }, (c) => {
+      c.layer7[0]?.urlRules.push({ match: 'host', value: '*.example.com', service: 'images' });
+    });
+    const error = errorOf(() => renderLayer7(stored, OPTIONS));
     expect(error).toMatchObject({ code: 'CONFIG_INVALID', field: 'layer7[0].urlRules[0].value' });
   });
 });
