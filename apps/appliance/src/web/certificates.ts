@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import type Forge from 'node-forge';
 import { ApplianceError } from '../errors.js';
 import { writeFileAtomically } from '../store/durable.js';
+import { withIterationBudget } from './pkcs12-cost.js';
 
 /**
  * node-forge, loaded when a certificate is made or a PKCS#12 file read: a start with a
@@ -188,8 +189,10 @@ export function fromPkcs12(data: string, password: string) {
   }
   let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password);
+    // Bounded: node-forge derives the keys synchronously, on the event loop.
+    p12 = withIterationBudget(forge, () => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password));
   } catch (cause) {
+    if (cause instanceof ApplianceError) throw cause;
     throw invalid(
       /password|MAC/i.test(String(cause)) ? 'password' : 'data',
       /password|MAC/i.test(String(cause)) ? 'the password does not open this PKCS#12 file' : 'is not a PKCS#12 file',
