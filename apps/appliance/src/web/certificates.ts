@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type Forge from 'node-forge';
+import { readCertificateFile } from '../engine/layer7/certificate-file.js';
 import { ApplianceError } from '../errors.js';
 import { writeFileAtomically } from '../store/durable.js';
 import { withIterationBudget } from './pkcs12-cost.js';
@@ -230,8 +231,9 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
 
   const load = async () => {
-    const text = await readFile(serverFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+    // Bounded like every certificate file: whatever sits at the path cannot hang the start.
+    const text = await readCertificateFile(serverFile, 'server.pem').catch((error: ApplianceError) => {
+      if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
       throw error;
     });
     if (text === undefined) return undefined;

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open as fsOpen, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -167,6 +169,19 @@ describe('web certificates', () => {
     const java = encode(pkcs12Asn1(pair, 'pw', { count: 10_000 }));
     const info = await certificates.install({ format: 'pkcs12', data: java, password: 'pw' });
     expect(info.fingerprint256).toBe(new X509Certificate(pair.cert).fingerprint256);
+  });
+
+  it('a server.pem that is a FIFO fails the start with CERTIFICATE_INVALID instead of hanging it', async () => {
+    const file = join(dir, 'server.pem');
+    execFileSync('mkfifo', [file]);
+    try {
+      const refused = await rejection(open());
+      expect([refused.code, refused.field]).toEqual(['CERTIFICATE_INVALID', 'server.pem']);
+    } finally {
+      // A reader stuck in a blocking open of the FIFO (the old code) gets its end of file.
+      const writer = await fsOpen(file, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+      await writer?.close();
+    }
   });
 
   it('makes a key and CSR here; the signed certificate alone then installs with that key', async () => {
