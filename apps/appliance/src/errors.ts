@@ -76,6 +76,8 @@ export type ApplianceErrorCode =
   | 'ENGINE_APPLY_FAILED'
   /** A certificate or key cannot be read, does not match, or has expired. */
   | 'CERTIFICATE_INVALID'
+  /** A PKCS#12 file asks more key derivation iterations than the appliance runs on its event loop. */
+  | 'CERTIFICATE_PKCS12_ITERATIONS'
   /** The lab cannot be built (not root, names taken); `cause` says why. */
   | 'LAB_FAILED';
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { consumerErrors } from './config/consumers.js';
 import { validateConfig } from './config/validate.js';
 
 export interface FileReport {
@@ -17,7 +18,10 @@ export async function validateFile(path: string): Promise<FileReport> {
     const message = `${path}: ${(cause as Error).message}`;
     return { exitCode: 2, text: message, json: { valid: false, error: { code: 'CONFIG_UNREADABLE', message } } };
   }
-  const result = validateConfig(input);
+  const checked = validateConfig(input);
+  // What a write would also be refused for: the Layer 7 model and renderer, the certificate files.
+  const refused = checked.ok ? await consumerErrors(checked.config) : [];
+  const result = refused.length > 0 ? { ...checked, ok: false as const, errors: refused } : checked;
   const warnings = result.warnings.map((w) => `warning ${w.code}: ${w.message}`);
   if (result.ok) {
     return {

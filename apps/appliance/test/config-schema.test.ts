@@ -155,6 +155,39 @@ describe('configuration schema', () => {
     expect(errorsAfter((c) => (c.layer4[0].description = 'Web farm — façade (primary)'))).toEqual([]);
   });
 
+  it("names are what HAProxy and the network tools take as one word (the renderer's rules)", () => {
+    const refused = (change: (c: Mutable) => void, field: string) =>
+      expect(errorsAfter(change)).toEqual([{ code: 'CONFIG_INVALID', field }]);
+    refused((c) => (c.layer7[0].persistence.cookieName = 'SID#x'), 'layer7[0].persistence.cookieName');
+    refused((c) => (c.layer7[0].persistence.cookieName = "S'ID"), 'layer7[0].persistence.cookieName');
+    refused((c) => (c.layer7[0].urlRules[0].value = 'static/'), 'layer7[0].urlRules[0].value');
+    refused(
+      (c) => (c.layer7[0].urlRules[0] = { match: 'path-suffix', value: '-i', service: 'static-l7' }),
+      'layer7[0].urlRules[0].value',
+    );
+    refused(
+      (c) => (c.layer7[0].urlRules[0] = { match: 'host', value: '*.example.com', service: 'static-l7' }),
+      'layer7[0].urlRules[0].value',
+    );
+    refused((c) => (c.floatingIps[0].interface = '-eth0'), 'floatingIps[0].interface');
+    refused((c) => (c.network.interfaces = [{ name: '--help', addresses: [] }]), 'network.interfaces[0].name');
+    refused((c) => (c.certificates[0].file = '/etc/sluice/my site.pem'), 'certificates[0].file');
+    refused((c) => (c.certificates[0].file = '/etc/sluice/site#1.pem'), 'certificates[0].file');
+    // What people write stays valid.
+    expect(
+      errorsAfter((c) => {
+        c.layer7[0].persistence.cookieName = 'JSESSIONID';
+        c.layer7[0].urlRules = [
+          { match: 'path-prefix', value: '/images/', service: 'static-l7' },
+          { match: 'path-suffix', value: '.jpg', service: 'static-l7' },
+          { match: 'host', value: 'static.example.com:8080', service: 'static-l7' },
+        ];
+        c.floatingIps[0].interface = 'br-lan.100';
+        c.certificates[0].file = '/etc/ssl/private/www.example.com+chain_2026-01.pem';
+      }),
+    ).toEqual([]);
+  });
+
   it('bounds every list', () => {
     expect(errorsAfter((c) => (c.heartbeat.links = []))).toEqual([
       { code: 'CONFIG_INVALID', field: 'heartbeat.links' },

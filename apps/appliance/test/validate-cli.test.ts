@@ -35,6 +35,18 @@ describe('sluice-appliance validate', () => {
     expect(stdout).toMatch(/warning CONFIG_NAT_GATEWAY: layer4\[1\]/);
   });
 
+  it('refuses what only the Layer 7 model refuses, as a write would, exit 1', async () => {
+    const config = sampleConfig();
+    const service = config.layer7?.[0];
+    if (service === undefined) throw new Error('the sample has a Layer 7 service');
+    service.ports = [{ from: 20000, to: 23000 }];
+    const file = join(dir, 'ports.json');
+    await writeFile(file, JSON.stringify(config));
+    const { code, stdout } = await run('validate', file);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^error CONFIG_CONFLICT: layer7\[0\]\.ports: /m);
+  });
+
   it('names every error with its code and field, exit 1', async () => {
     const config = sampleConfig();
     const service = config.layer4?.[0];

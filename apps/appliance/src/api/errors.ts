@@ -43,7 +43,8 @@ export function statusOf(code: ApplianceErrorCode): number {
     case 'API_INTERNAL':
       return 500;
     default:
-      // API_BAD_REQUEST, CONFIG_* field errors, STORE_INVALID_ARGUMENT, BACKUP_INVALID, CERTIFICATE_INVALID.
+      // API_BAD_REQUEST, CONFIG_* field errors, STORE_INVALID_ARGUMENT, BACKUP_INVALID, CERTIFICATE_INVALID,
+      // CERTIFICATE_PKCS12_ITERATIONS.
       return 400;
   }
 }

@@ -25,13 +25,44 @@ export const label = z
     message: 'must start with a letter or digit and hold only letters, digits, "_", "." and "-"',
   });
 
-/** A network interface name as the kernel accepts it (IFNAMSIZ - 1 characters, no "/" or space). */
+/*
+ * The names below are what the consumers of the configuration take as one word: the kernel
+ * and `ip` (interfaces), HAProxy's configuration and runtime API (cookies, URL values,
+ * certificate paths). @sluice/haproxy-config does not export its predicates yet, so they
+ * are written out here once, no wider than its renderer's (src/strings.ts `name`,
+ * render-frontend.ts `HOSTNAME`); every write is also rendered before it is stored
+ * (consumers.ts), which catches what these miss.
+ */
+
+/**
+ * A network interface name as the kernel accepts it (IFNAMSIZ - 1 characters, no "/" or
+ * space), and as `ip` and the other tools take it: never starting with "-", which they
+ * would read as an option.
+ */
 export const interfaceName = z
   .string()
   .min(1)
   .max(15)
-  .regex(/^[A-Za-z0-9_.:@-]+$/, { message: 'must be an interface name (letters, digits, "_", ".", ":", "@", "-")' })
+  .regex(/^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]*$/, {
+    message: 'must be an interface name (letters, digits, "_", ".", ":", "@", "-"; not starting with "-")',
+  })
   .refine((name) => name !== '.' && name !== '..', { message: 'must be an interface name' });
+
+/**
+ * A cookie name: an HTTP token (RFC 6265) that HAProxy's `cookie` directive also takes as a
+ * name, so letters, digits, "_", "." and "-", starting with a letter or digit ("#" would
+ * start a comment in haproxy.cfg; "$", "'" and the like are quoting there).
+ */
+export const cookieName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'must be a cookie name (letters, digits, "_", "." and "-", starting with a letter or digit)',
+  });
+
+/** A Host header value as HAProxy's host match takes it: a name or IPv4 address, an optional port; no wildcards. */
+export const HOST_VALUE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:[0-9]{1,5})?$/;
 
 export const ipv4 = z.ipv4();
 export const ipv6 = z.ipv6();
@@ -54,10 +85,18 @@ export const portRange = z
 /** A port or a port range. */
 export const portSpec = z.union([port, portRange], { error: 'must be a port (1-65535) or a range { from, to }' });
 
-/** An absolute file path on the appliance, without ".." segments. */
+/**
+ * An absolute file path on the appliance, without ".." segments, that is one word wherever
+ * it is written: haproxy.cfg, HAProxy's runtime API (which names a certificate by its path
+ * and splits its commands at spaces), log lines. So letters, digits and "_ . - + @ = , : ~"
+ * between the slashes; no space, quote, "#", "$" or "%".
+ */
 export const filePath = text(4096)
   .min(2)
   .regex(/^\//, { message: 'must be an absolute path' })
+  .regex(/^[A-Za-z0-9_.\-+@=,:~/]+$/, {
+    message: 'must hold only letters, digits, "/" and "_ . - + @ = , : ~" (no spaces, quotes, "#", "$" or "%")',
+  })
   .refine((path) => !path.split('/').includes('..'), { message: 'must not contain ".." segments' });
 
 /**

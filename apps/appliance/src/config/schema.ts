@@ -3,8 +3,10 @@ import { z } from 'zod';
 import {
   address,
   cidr,
+  cookieName,
   filePath,
   fwmark,
+  HOST_VALUE,
   interfaceName,
   ipv4,
   ipv6,
@@ -100,15 +102,29 @@ export const layer7RealServerSchema = z.strictObject({
   maxConnections: z.int().min(0).max(4294967295).default(0),
 });
 
-/** URL switching: requests that match go to another Layer 7 service's real servers. */
-export const urlRuleSchema = z.strictObject({
-  match: z.enum(['path-prefix', 'path-suffix', 'host']),
-  value: text(1024)
-    .min(1)
-    .regex(/^[^\s]+$/, { message: 'must contain no spaces' }),
-  /** The label of the Layer 7 service whose real servers take the matching requests. */
-  service: label,
-});
+/**
+ * URL switching: requests that match go to another Layer 7 service's real servers. The
+ * value is checked as what it matches: a path prefix starts with "/" (as every request path
+ * does), a suffix does not start with "-" (HAProxy would read it as a flag), a host is a
+ * host name or IPv4 address with an optional port, as HAProxy's host match takes it.
+ */
+export const urlRuleSchema = z
+  .strictObject({
+    match: z.enum(['path-prefix', 'path-suffix', 'host']),
+    value: text(1024)
+      .min(1)
+      .regex(/^[^\s]+$/, { message: 'must contain no spaces' }),
+    /** The label of the Layer 7 service whose real servers take the matching requests. */
+    service: label,
+  })
+  .superRefine((rule, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
+    if (rule.match === 'path-prefix' && !rule.value.startsWith('/')) fail('a path prefix must start with "/"');
+    if (rule.match === 'path-suffix' && rule.value.startsWith('-')) fail('a path suffix must not start with "-"');
+    if (rule.match === 'host' && !HOST_VALUE.test(rule.value)) {
+      fail('must be a host name or IPv4 address, with an optional port (no wildcards)');
+    }
+  });
 
 export const layer7ServiceSchema = z.strictObject({
   label,
@@ -120,12 +136,7 @@ export const layer7ServiceSchema = z.strictObject({
     .strictObject({
       type: z.enum(['cookie-insert', 'passive-cookie', 'source-ip', 'rdp-cookie', 'none']),
       /** For cookie persistence: the cookie's name. */
-      cookieName: z
-        .string()
-        .min(1)
-        .max(64)
-        .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be a cookie name (an HTTP token)' })
-        .optional(),
+      cookieName: cookieName.optional(),
       timeoutSeconds: z.int().min(1).max(31536000).optional(),
     })
     .default({ type: 'none' }),

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { consumerErrors } from '../config/consumers.js';
 import { type DiffEntry, diffConfigs } from '../config/diff.js';
 import { type ApplianceConfig, configSchema, defaultConfig } from '../config/schema.js';
 import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
@@ -439,6 +440,8 @@ export class ConfigStore {
       }
       const result = validateConfig(stored.config);
       if (!result.ok) throw rejected(result.errors);
+      const refused = await consumerErrors(result.config, this.head.config);
+      if (refused.length > 0) throw rejected(refused);
       try {
         await this.write(stored.version, result.config, stored.author, stored.comment, stored.time);
       } catch (error) {
@@ -486,8 +489,11 @@ export class ConfigStore {
       throw problem;
     }
     const result = validateAgainst(config, this.head.config);
-    if (!result.ok) {
-      const error = rejected(result.errors);
+    // What the engine's consumers refuse (the HAProxy renderer's names) is refused here too,
+    // before a version exists: a rollback to a version they no longer take as well.
+    const refused = result.ok ? await consumerErrors(result.config, this.head.config) : result.errors;
+    if (!result.ok || refused.length > 0) {
+      const error = rejected(refused);
       await this.reject(action, request, error);
       throw error;
     }

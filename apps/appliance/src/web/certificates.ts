@@ -5,8 +5,10 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type Forge from 'node-forge';
+import { readCertificateFile } from '../engine/layer7/certificate-file.js';
 import { ApplianceError } from '../errors.js';
 import { writeFileAtomically } from '../store/durable.js';
+import { withIterationBudget } from './pkcs12-cost.js';
 
 /**
  * node-forge, loaded when a certificate is made or a PKCS#12 file read: a start with a
@@ -188,8 +190,10 @@ export function fromPkcs12(data: string, password: string) {
   }
   let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password);
+    // Bounded: node-forge derives the keys synchronously, on the event loop.
+    p12 = withIterationBudget(forge, () => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password));
   } catch (cause) {
+    if (cause instanceof ApplianceError) throw cause;
     throw invalid(
       /password|MAC/i.test(String(cause)) ? 'password' : 'data',
       /password|MAC/i.test(String(cause)) ? 'the password does not open this PKCS#12 file' : 'is not a PKCS#12 file',
@@ -227,8 +231,9 @@ export async function openWebCertificates(options: WebCertificatesOptions): Prom
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
 
   const load = async () => {
-    const text = await readFile(serverFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+    // Bounded like every certificate file: whatever sits at the path cannot hang the start.
+    const text = await readCertificateFile(serverFile, 'server.pem').catch((error: ApplianceError) => {
+      if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
       throw error;
     });
     if (text === undefined) return undefined;

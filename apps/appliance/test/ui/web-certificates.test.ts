@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open as fsOpen, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplianceError } from '../../src/errors.js';
 import { openWebCertificates, selfSignedCertificate } from '../../src/web/index.js';
 import { storeTerminationCertificate } from '../../src/web/termination-certificates.js';
@@ -20,15 +22,23 @@ async function rejection(promise: Promise<unknown>): Promise<ApplianceError> {
   return error as ApplianceError;
 }
 
-/** A PKCS#12 file (base64) holding a certificate and its key, as a CA or Windows would export it. */
-function pkcs12(pair: { cert: string; key: string }, password: string): string {
-  const p12 = forge.pkcs12.toPkcs12Asn1(
+/** A PKCS#12 structure holding a certificate and its key; `options` as node-forge takes them. */
+function pkcs12Asn1(
+  pair: { cert: string; key: string },
+  password: string,
+  options: { count?: number; useMac?: boolean } = {},
+): forge.asn1.Asn1 {
+  return forge.pkcs12.toPkcs12Asn1(
     forge.pki.privateKeyFromPem(pair.key),
     [forge.pki.certificateFromPem(pair.cert)],
     password,
-    { algorithm: '3des' },
+    { algorithm: '3des', ...options },
   );
-  return Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary').toString('base64');
+}
+
+/** A PKCS#12 file (base64) holding a certificate and its key, as a CA or Windows would export it. */
+function pkcs12(pair: { cert: string; key: string }, password: string): string {
+  return Buffer.from(forge.asn1.toDer(pkcs12Asn1(pair, password)).getBytes(), 'binary').toString('base64');
 }
 
 /** Sign a CSR with a throw-away CA, as the administrator's CA would. */
@@ -115,6 +125,63 @@ describe('web certificates', () => {
     expect(notP12.field).toBe('data');
     const info = await certificates.install({ format: 'pkcs12', data, password: 'secret password' });
     expect(info.fingerprint256).toBe(new X509Certificate(pair.cert).fingerprint256);
+  });
+
+  it('refuses a PKCS#12 file whose MAC asks 2,000,000 iterations before deriving any key', async () => {
+    const certificates = await open();
+    const current = certificates.info().fingerprint256;
+    const pair = selfSignedCertificate(['p12.example.test'], NOW);
+    // A file as OpenSSL writes it (2,048 iterations), its MAC count raised as an attacker would.
+    const asn1 = pkcs12Asn1(pair, 'pw', { count: 2048 });
+    const macData = asn1.value[2] as forge.asn1.Asn1;
+    (macData.value as forge.asn1.Asn1[])[2] = forge.asn1.create(
+      forge.asn1.Class.UNIVERSAL,
+      forge.asn1.Type.INTEGER,
+      false,
+      forge.asn1.integerToDer(2_000_000).getBytes(),
+    );
+    const data = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary').toString('base64');
+    const derivations = vi.spyOn(forge.pkcs12, 'generateKey');
+    try {
+      const refused = await rejection(certificates.install({ format: 'pkcs12', data, password: 'pw' }));
+      expect([refused.code, refused.field]).toEqual(['CERTIFICATE_PKCS12_ITERATIONS', 'data']);
+      expect(refused.message).toContain('2000000');
+      const termination = await rejection(
+        storeTerminationCertificate(join(dir, 'tls'), 'site', { format: 'pkcs12', data, password: 'pw' }, NOW),
+      );
+      expect(termination.code).toBe('CERTIFICATE_PKCS12_ITERATIONS');
+      // Refused on reading the count: the MAC key was never derived.
+      expect(derivations).not.toHaveBeenCalled();
+    } finally {
+      derivations.mockRestore();
+    }
+    expect(certificates.info().fingerprint256).toBe(current);
+  });
+
+  it("refuses a PKCS#12 file whose key bag (not its MAC) asks too many iterations; takes Java's 10,000", async () => {
+    const certificates = await open();
+    const pair = selfSignedCertificate(['p12.example.test'], NOW);
+    const encode = (asn1: forge.asn1.Asn1) =>
+      Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary').toString('base64');
+    const heavy = encode(pkcs12Asn1(pair, 'pw', { count: 30_000, useMac: false }));
+    const refused = await rejection(certificates.install({ format: 'pkcs12', data: heavy, password: 'pw' }));
+    expect([refused.code, refused.field]).toEqual(['CERTIFICATE_PKCS12_ITERATIONS', 'data']);
+    const java = encode(pkcs12Asn1(pair, 'pw', { count: 10_000 }));
+    const info = await certificates.install({ format: 'pkcs12', data: java, password: 'pw' });
+    expect(info.fingerprint256).toBe(new X509Certificate(pair.cert).fingerprint256);
+  });
+
+  it('a server.pem that is a FIFO fails the start with CERTIFICATE_INVALID instead of hanging it', async () => {
+    const file = join(dir, 'server.pem');
+    execFileSync('mkfifo', [file]);
+    try {
+      const refused = await rejection(open());
+      expect([refused.code, refused.field]).toEqual(['CERTIFICATE_INVALID', 'server.pem']);
+    } finally {
+      // A reader stuck in a blocking open of the FIFO (the old code) gets its end of file.
+      const writer = await fsOpen(file, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+      await writer?.close();
+    }
   });
 
   it('makes a key and CSR here; the signed certificate alone then installs with that key', async () => {

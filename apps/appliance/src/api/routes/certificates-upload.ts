@@ -50,8 +50,10 @@ const author = (ctx: Ctx) => ctx.principal?.user ?? 'unknown';
 /**
  * The web interface's own HTTPS certificate: see it, replace it by an upload (PEM or
  * PKCS#12), or make a key and signing request here and upload the signed certificate
- * later. Bad material is CERTIFICATE_INVALID naming the field; the certificate in use
- * stays until a good one is installed, which the HTTPS server takes without a restart.
+ * later. Bad material is CERTIFICATE_INVALID naming the field (a PKCS#12 file asking more
+ * key derivation work than the event loop can spare: CERTIFICATE_PKCS12_ITERATIONS, 400); the
+ * certificate in use stays until a good one is installed, which the HTTPS server takes
+ * without a restart.
  */
 export function certificateUploadRoutes(
   certificates: WebCertificates,

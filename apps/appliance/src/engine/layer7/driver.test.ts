@@ -1,6 +1,8 @@
 // The driver's decisions with a fake supervisor: what reloads, what goes through the runtime
 // API, what is refused. The real HAProxy runs in layer7.netns.test.ts.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { constants } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -436,6 +438,35 @@ describe('apply', () => {
       'layer7: reload for a certificate file whose content changed',
       'layer7: hitless reload #1 (master pid 4242 kept)',
     ]);
+  });
+
+  it('a certificate file that is a FIFO or /dev/zero fails the apply at once, and the next apply runs', async () => {
+    const ssl = (file: string): ApplianceConfigInput => ({
+      layer7: [web],
+      certificates: [{ label: 'site', file }],
+      ssl: [{ label: 'tls', certificate: 'site', vip: '192.0.2.10', service: 'web' }],
+    });
+    const fifo = join(dir, 'fifo.pem');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      await expect(driver.apply(input(ssl(fifo)))).rejects.toMatchObject({
+        code: 'CERTIFICATE_INVALID',
+        field: 'certificates[0].file',
+        message: expect.stringContaining('is a FIFO'),
+      });
+    } finally {
+      // A reader stuck in a blocking open of the FIFO (the old code) gets its end of file.
+      const writer = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+      await writer?.close();
+    }
+    await expect(driver.apply(input(ssl('/dev/zero')))).rejects.toMatchObject({
+      code: 'CERTIFICATE_INVALID',
+      field: 'certificates[0].file',
+      message: expect.stringContaining('is a device'),
+    });
+    expect(supervisors).toEqual([]);
+    await driver.apply(input({ layer7: [web] }));
+    expect(current().calls).toEqual(['start']);
   });
 
   it('stops HAProxy when nothing of Layer 7 is left; starts it again when something is', async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ApplyResult,
@@ -18,6 +17,7 @@ import type { ApplianceConfig } from '../../config/schema.js';
 import type { Layer7StatRow, LogBook, LogLevel } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
+import { readCertificateFile } from './certificate-file.js';
 import { describeModelChanges, differsInWeightsOnly } from './changes.js';
 import { certificateFiles, type Layer7ServerEntry } from './model.js';
 import { effectiveCapabilities, probeLayer7 } from './probe.js';
@@ -199,13 +199,8 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
   async function checkCertificates(config: ApplianceConfig): Promise<string> {
     const hash = createHash('sha256');
     for (const { file, field } of certificateFiles(config)) {
-      let pem: string;
-      try {
-        await access(file, constants.R_OK);
-        pem = await readFile(file, 'utf8');
-      } catch (cause) {
-        throw new ApplianceError('CERTIFICATE_INVALID', `${field}: ${file} cannot be read`, { field, cause });
-      }
+      // Bounded: a FIFO or /dev/zero in the configuration must not hold the apply queue.
+      const pem = await readCertificateFile(file, field);
       if (!pem.includes('-----BEGIN CERTIFICATE-----') || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
         throw new ApplianceError(
           'CERTIFICATE_INVALID',

@@ -268,10 +268,16 @@ describe('Layer 7 driver with a real HAProxy', () => {
     expect(await curl(['--cacert', cacert, `https://${VIP}/images/a`])).toBe('charlie_server');
   });
 
-  it('adds X-Forwarded-For, and X-Forwarded-Proto https behind the SSL termination', async () => {
-    const plain = JSON.parse(await curl([`http://${VIP}:83/`])) as { headers: Record<string, string> };
+  it('adds X-Forwarded-For, and sets X-Forwarded-Proto (http, https) over what the client sent', async () => {
+    // The client claims HTTPS on the plain listener: the real server must see what HAProxy saw.
+    const plain = JSON.parse(await curl(['-H', 'X-Forwarded-Proto: https', `http://${VIP}:83/`])) as {
+      headers: Record<string, string>;
+    };
     expect(plain.headers['x-forwarded-for']).toBe(CLIENT);
-    const tls = JSON.parse(await curl(['--cacert', join(dir, 'site.crt'), `https://${VIP}:8443/`])) as {
+    expect(plain.headers['x-forwarded-proto']).toBe('http');
+    const tls = JSON.parse(
+      await curl(['-H', 'X-Forwarded-Proto: http', '--cacert', join(dir, 'site.crt'), `https://${VIP}:8443/`]),
+    ) as {
       headers: Record<string, string>;
     };
     expect(tls.headers['x-forwarded-for']).toBe(CLIENT);

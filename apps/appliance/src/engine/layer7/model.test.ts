@@ -51,6 +51,7 @@ describe('layer7Model: services', () => {
         mode: 'http',
         binds: [{ address: '192.0.2.10', ports: [80], transparent: true }],
         forwardFor: true,
+        forwardedProto: true,
         defaultBackend: 'web',
       },
     ]);
@@ -113,6 +114,15 @@ describe('layer7Model: services', () => {
       timeouts: { client: 3_600_000 },
     });
     expect(model.backends[0]).toMatchObject({ mode: 'tcp', timeouts: { server: 3_600_000 } });
+  });
+
+  it("the plain-HTTP frontend sets X-Forwarded-Proto itself, over the client's own", () => {
+    const rendered = renderLayer7(config({ layer7: [web] }), OPTIONS);
+    expect(rendered.model.frontends[0]).toMatchObject({ forwardedProto: true });
+    // HAProxy 2.6 writes the header: a client's `X-Forwarded-Proto: https` never reaches a real server.
+    expect(rendered.text).toContain('http-request set-header X-Forwarded-Proto http unless { ssl_fc }');
+    const tcp = layer7Model(config({ layer7: [{ ...web, mode: 'tcp' }] }), OPTIONS);
+    expect(tcp.model.frontends[0]).not.toHaveProperty('forwardedProto');
   });
 
   it('X-Forwarded-For can be turned off', () => {
@@ -254,14 +264,15 @@ describe('layer7Model: URL switching', () => {
   });
 
   it('a host pattern HAProxy cannot match exactly is refused at the rule value', () => {
-    const error = errorOf(() =>
-      renderLayer7(
-        config({
-          layer7: [{ ...web, urlRules: [{ match: 'host', value: '*.example.com', service: 'images' }] }, images],
-        }),
-        OPTIONS,
-      ),
-    );
+    const input = {
+      layer7: [{ ...web, urlRules: [{ match: 'host' as const, value: '*.example.com', service: 'images' }] }, images],
+    };
+    // The schema takes the renderer's rule for a host value now; a version stored before it did is refused here.
+    expect(configSchema.safeParse(input).success).toBe(false);
+    const stored = raw({ ...input, layer7: [{ ...web, urlRules: [] }, images] }, (c) => {
+      c.layer7[0]?.urlRules.push({ match: 'host', value: '*.example.com', service: 'images' });
+    });
+    const error = errorOf(() => renderLayer7(stored, OPTIONS));
     expect(error).toMatchObject({ code: 'CONFIG_INVALID', field: 'layer7[0].urlRules[0].value' });
   });
 });

@@ -15,6 +15,7 @@
  *   HAProxy's own statistics read like the configuration. The fallback server is a
  *   `backup` server named `sluice:fallback` (a `:` no label can hold) without a check.
  * - Balancing is weighted round robin (the configuration has no Layer 7 scheduler).
+ * - Every HTTP frontend sets X-Forwarded-Proto (http or https) over what the client sent.
  */
 import { isIPv6 } from 'node:net';
 import type {
@@ -233,6 +234,9 @@ function frontendOf(
     mode: service.mode,
     binds: [{ address: service.vip, ports: expandPorts(service.ports, `${at}.ports`), transparent: true }],
     ...(http && service.xForwardedFor ? { forwardFor: true } : {}),
+    // Set on every HTTP frontend, never passed through: a client's own `X-Forwarded-Proto:
+    // https` on the plain listener would make a real server believe the request was encrypted.
+    ...(http ? { forwardedProto: true } : {}),
     ...(rules.length > 0 ? { rules } : {}),
     defaultBackend: service.label,
     ...(http ? {} : { timeouts: { client: TCP_IDLE_MS } }),
