@@ -28,23 +28,25 @@ export const label = z
 /*
  * The names below are what the consumers of the configuration take as one word: the kernel
  * and `ip` (interfaces), HAProxy's configuration and runtime API (cookies, URL values,
- * certificate paths). @sluice/haproxy-config does not export its predicates yet, so they
- * are written out here once, no wider than its renderer's (src/strings.ts `name`,
- * render-frontend.ts `HOSTNAME`); every write is also rendered before it is stored
- * (consumers.ts), which catches what these miss.
+ * certificate paths). They are written out here as regular expressions, not imported from
+ * @sluice/haproxy-config (`isInterfaceName`, `isCookieName`, `isFilePath`): this module is
+ * bundled into the web UI, where that package's entry (processes, sockets) cannot go, and
+ * the JSON Schema can carry a pattern but not a function. They are never wider than the
+ * package's (test/config-names-agree.test.ts holds them to it), and every write is also
+ * rendered before it is stored (consumers.ts), which catches what these cannot say.
  */
 
 /**
- * A network interface name as the kernel accepts it (IFNAMSIZ - 1 characters, no "/" or
- * space), and as `ip` and the other tools take it: never starting with "-", which they
+ * A network interface name as the kernel accepts it (IFNAMSIZ - 1 characters, no "/", ":"
+ * or space), and as `ip` and the other tools take it: never starting with "-", which they
  * would read as an option.
  */
 export const interfaceName = z
   .string()
   .min(1)
   .max(15)
-  .regex(/^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]*$/, {
-    message: 'must be an interface name (letters, digits, "_", ".", ":", "@", "-"; not starting with "-")',
+  .regex(/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]*$/, {
+    message: 'must be an interface name (letters, digits, "_", ".", "@", "-"; not starting with "-")',
   })
   .refine((name) => name !== '.' && name !== '..', { message: 'must be an interface name' });
 
