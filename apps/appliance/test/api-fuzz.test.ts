@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
+import { validate } from '@sluice/haproxy-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderLayer7 } from '../src/engine/layer7/render.js';
 import { replicaReceiver } from '../src/ha/mount.js';
 import { createReplicaEndpoint } from '../src/ha/replica-endpoint.js';
 import { REPLICA_PATH } from '../src/ha/replica-protocol.js';
@@ -51,6 +53,20 @@ const INJECTIONS = [
   '__proto__',
   'constructor',
 ];
+
+/** The whole run's memory: the peak resident set of this process, reported at the end. */
+let runRss: ReturnType<typeof rssSampler>;
+beforeAll(() => {
+  runRss = rssSampler();
+});
+afterAll(() => {
+  const peak = runRss.stop();
+  console.log(
+    `fuzzer: peak RSS of the run ${Math.round(peak / 2 ** 20)} MiB (${Math.round(runRss.start / 2 ** 20)} MiB at the start)`,
+  );
+  // Every attack above together: one 60 MB body read and kept per request would break this many times over.
+  expect(peak - runRss.start).toBeLessThan(512 * 2 ** 20);
+});
 
 interface Fuzzed {
   method: string;
@@ -662,4 +678,111 @@ describe('API fuzzer: attacks on the public routes', () => {
     expect(h.store.current()).toBe(before);
     expect((await h.client().get('/api/v1/health')).status).toBe(200);
   }, 120_000);
+});
+
+/**
+ * Hostile names through to HAProxy (issue #17): the fuzzer's injection strings, random
+ * Unicode and every ASCII punctuation character, leading dashes and line separators, put
+ * into the string fields of Layer 7 services and health checks that end up in haproxy.cfg.
+ * Each write is refused (4xx, nothing stored) or stored; everything stored is rendered as
+ * the engine renders it and must pass the real `haproxy -c`.
+ */
+describe('API fuzzer: hostile names through to haproxy -c', () => {
+  let h: Harness;
+  let admin: Client;
+  beforeAll(async () => {
+    h = await startHarness();
+    admin = await h.admin();
+    await admin.post(`/api/v1/layer7/services?version=${await admin.version()}`, {
+      label: 'target',
+      vip: '198.51.100.10',
+      ports: [80],
+      realServers: [{ label: 'a', address: '198.51.100.21' }],
+    });
+  });
+  afterAll(() => h.close());
+
+  it('stores only what the real haproxy -c accepts, and refuses the rest with its field', async () => {
+    const random = mulberry32(0x7e57);
+    const int = (n: number) => Math.floor(random() * n);
+    const pick = <T>(list: readonly T[]): T => list[int(list.length)] as T;
+    const PUNCTUATION = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+    const hostile = (): string => {
+      switch (int(5)) {
+        case 0:
+          return pick(INJECTIONS);
+        case 1:
+          return `${pick(['-', '--', '-f ', '#', "'", '"', '\\'])}${pick(['x', 'SRV', '/p', 'a b'])}`;
+        case 2:
+          return Array.from({ length: 1 + int(12) }, () => PUNCTUATION[int(PUNCTUATION.length)]).join('');
+        case 3:
+          return String.fromCodePoint(...Array.from({ length: 1 + int(10) }, () => int(0x10ffff + 1) & ~0x800));
+        default:
+          return `a${pick(['\u2028', '\u2029', '\u0085', '\r', '\t', '\u00a0'])}b`;
+      }
+    };
+    const service = (n: number, value: string) => {
+      const body = {
+        label: `s${n}`,
+        vip: '198.51.100.11',
+        ports: [10_000 + n],
+        description: 'fuzzed',
+        persistence: { type: 'cookie-insert', cookieName: 'SRV' },
+        urlRules: [{ match: 'path-prefix', value: '/x', service: 'target' }],
+        realServers: [{ label: 'b', address: '198.51.100.22', port: 8080 }],
+      };
+      const where = int(6);
+      if (where === 0) body.description = value;
+      else if (where === 1) body.persistence.cookieName = value;
+      else if (where === 2)
+        body.urlRules = [{ match: pick(['path-prefix', 'path-suffix', 'host']), value, service: 'target' }];
+      else if (where === 3) body.label = value;
+      else if (where === 4) (body.realServers[0] as { label: string }).label = value;
+      else body.persistence = { type: 'rdp-cookie', cookieName: value };
+      return body;
+    };
+    const check = (n: number, value: string) => ({
+      label: `h${n}`,
+      type: 'http',
+      ...(random() < 0.5 ? { path: value } : { path: '/', host: value }),
+    });
+
+    let stored = 0;
+    let refused = 0;
+    const checked: number[] = [];
+    const haproxyCheck = async () => {
+      const rendered = renderLayer7(h.store.current().config, {
+        adminSocket: `${h.dir}/admin.sock`,
+        serverStateFile: `${h.dir}/server-state`,
+      });
+      const result = await validate(rendered.text);
+      if (!result.valid)
+        throw new Error(`haproxy -c refused a stored configuration: ${JSON.stringify(result.diagnostics)}`);
+      checked.push(h.store.current().version);
+    };
+    for (let n = 0; n < 400; n++) {
+      const value = hostile();
+      const healthCheck = random() < 0.25;
+      const before = h.store.current();
+      const answer = healthCheck
+        ? await admin.post(`/api/v1/health-checks?version=${before.version}`, check(n, value))
+        : await admin.post(`/api/v1/layer7/services?version=${before.version}`, service(n, value));
+      expect(answer.status, `${JSON.stringify(value)}: ${answer.text}`).toBeLessThan(500);
+      if (answer.status >= 400) {
+        refused++;
+        expect(h.store.current()).toBe(before);
+        // A refusal says which field (422 with issues naming it, or the request's field).
+        if (answer.status === 422) expect(JSON.stringify(answer.body.error)).toMatch(/"field"/);
+        continue;
+      }
+      stored++;
+      if (stored % 10 === 0) await haproxyCheck();
+    }
+    await haproxyCheck();
+    console.log(
+      `fuzzer: hostile names: ${stored} stored, ${refused} refused; haproxy -c passed at versions ${checked.join(', ')}`,
+    );
+    expect(refused).toBeGreaterThan(100);
+    expect(stored).toBeGreaterThan(20);
+  }, 300_000);
 });
