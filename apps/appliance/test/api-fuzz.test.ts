@@ -6,6 +6,7 @@ import { replicaReceiver } from '../src/ha/mount.js';
 import { createReplicaEndpoint } from '../src/ha/replica-endpoint.js';
 import { REPLICA_PATH } from '../src/ha/replica-protocol.js';
 import { ADMIN_PASSWORD, type Client, type Harness, layer4Service, startHarness } from './api/harness.js';
+import { mulberry32 } from './fuzz/random.js';
 import { rawRequest, rssSampler } from './fuzz/raw-request.js';
 import { FakeAdminStates, FakeStore } from './ha/fakes.js';
 
@@ -18,17 +19,6 @@ import { FakeAdminStates, FakeStore } from './ha/fakes.js';
  */
 const SEED = 0x51ce;
 const REQUESTS = Number(process.env.SLUICE_FUZZ_REQUESTS ?? 10_000);
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INJECTIONS = [
   'web\nbackend evil\n  server x 203.0.113.66:80',

@@ -1,6 +1,7 @@
 import { isCookieName, isFilePath, isInterfaceName } from '@sluice/haproxy-config';
 import { describe, expect, it } from 'vitest';
 import { cookieName, filePath, interfaceName } from '../src/config/primitives.js';
+import { mulberry32 } from './fuzz/random.js';
 
 /**
  * "The schema and the renderers agree on what a name is" (issue #17): the configuration's
@@ -9,17 +10,6 @@ import { cookieName, filePath, interfaceName } from '../src/config/primitives.js
  * name the schema takes and the renderer refuses would be stored and then fail every
  * apply; the other way round is only a narrower form.
  */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PUNCTUATION = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 /** Strings near each rule's edges: punctuation, leading dashes, dots, separators, long ones, non-ASCII. */
