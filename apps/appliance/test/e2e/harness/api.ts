@@ -27,17 +27,38 @@ export class ApiClient {
   readonly target: ApiTarget;
   private cookie: string | undefined;
   private csrf: string | undefined;
+  /** The last login's, to log in again as a browser user would when the session ends. */
+  private credentials: { username: string; password: string } | undefined;
 
   constructor(target: ApiTarget) {
     this.target = target;
   }
 
-  raw<T = unknown>(
+  /**
+   * One request; a session that ended (401) is logged in again once and the request sent
+   * again. Sessions end by design when their user's password hash changes, and in an HA
+   * pair the master's users replace the slave's (same password, another salt).
+   */
+  async raw<T = unknown>(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
     timeoutMs = 30_000,
+  ): Promise<ApiResponse<T>> {
+    const response = await this.once<T>(method, path, body, headers, timeoutMs);
+    if (response.status !== 401 || path === '/session' || this.credentials === undefined || this.cookie === undefined)
+      return response;
+    await this.login(this.credentials.username, this.credentials.password);
+    return this.once<T>(method, path, body, headers, timeoutMs);
+  }
+
+  private once<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    timeoutMs: number,
   ): Promise<ApiResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const all: Record<string, string> = { accept: 'application/json', ...headers };
@@ -93,10 +114,13 @@ export class ApiClient {
   async login(username: string, password: string): Promise<{ mustChangePassword: boolean }> {
     this.cookie = undefined;
     this.csrf = undefined;
-    const response = await this.raw<{ mustChangePassword: boolean; csrfToken: string }>('POST', '/session', {
-      username,
-      password,
-    });
+    const response = await this.once<{ mustChangePassword: boolean; csrfToken: string }>(
+      'POST',
+      '/session',
+      { username, password },
+      {},
+      30_000,
+    );
     if (response.status !== 200 && response.status !== 201) throw new ApiError('POST', '/session', response);
     const setCookie = response.headers['set-cookie'];
     const session = (Array.isArray(setCookie) ? setCookie : [setCookie ?? ''])
@@ -105,6 +129,7 @@ export class ApiClient {
     if (!session) throw new Error(`POST /session set no sluice_session cookie: ${JSON.stringify(response.headers)}`);
     this.cookie = session;
     this.csrf = response.body.csrfToken;
+    this.credentials = { username, password };
     return { mustChangePassword: response.body.mustChangePassword };
   }
 
