@@ -117,6 +117,19 @@ function altNameEntries(names: readonly string[]) {
   return names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name }));
 }
 
+/**
+ * A certificate serial as node-forge takes it (hex, written as the DER INTEGER's bytes):
+ * positive and minimally encoded, as X.509 requires and OpenSSL enforces. The first byte is
+ * forced into 0x40-0x7f, so it is neither a sign byte nor padding: a leading zero byte
+ * followed by another (one random first byte in 256, before) is "illegal padding" to
+ * OpenSSL, and the node's start failed on it.
+ */
+export function serialNumberHex(random: Uint8Array): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
+  return bytes.toString('hex');
+}
+
 /** A self-signed certificate for this node's names and addresses, made with node-forge. */
 export function selfSignedCertificate(names: readonly string[], now: Date): { cert: string; key: string } {
   const forge = forgeLib();
@@ -124,8 +137,7 @@ export function selfSignedCertificate(names: readonly string[], now: Date): { ce
   const { privateKey, publicKey } = forgeKeys(key);
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  // A positive serial: the high bit clear.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  cert.serialNumber = serialNumberHex(randomBytes(16));
   cert.validity.notBefore = new Date(now.getTime() - 60_000);
   cert.validity.notAfter = new Date(now.getTime() + 3 * 365 * 86_400_000);
   const attrs = [

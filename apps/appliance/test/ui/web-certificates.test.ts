@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplianceError } from '../../src/errors.js';
+import { serialNumberHex } from '../../src/web/certificates.js';
 import { openWebCertificates, selfSignedCertificate } from '../../src/web/index.js';
 import { storeTerminationCertificate } from '../../src/web/termination-certificates.js';
 
@@ -58,6 +59,30 @@ function signRequest(csrPem: string): string {
   cert.sign(caKeys.privateKey, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }
+
+describe('self-signed certificate serials', () => {
+  // One random first byte in 256 was 0x00, which made the serial "00 00 ..": OpenSSL refuses
+  // that as illegal padding, and the node's first start failed with CERTIFICATE_INVALID.
+  it('are positive and minimally encoded whatever the random bytes, so OpenSSL reads every one', () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 512, e: 0x10001 });
+    const edges = [0x00, 0x01, 0x3f, 0x7f, 0x80, 0xc0, 0xff].flatMap((first) =>
+      [0x00, 0x80].map((second) => Uint8Array.from([first, second, ...new Array<number>(14).fill(0xab)])),
+    );
+    for (const random of edges) {
+      const serial = serialNumberHex(random);
+      expect(serial).toMatch(/^[4-7][0-9a-f]{31}$/);
+      const cert = forge.pki.createCertificate();
+      cert.publicKey = keys.publicKey;
+      cert.serialNumber = serial;
+      cert.validity.notBefore = NOW;
+      cert.validity.notAfter = new Date(NOW.getTime() + 86_400_000);
+      cert.setSubject([{ name: 'commonName', value: 'serial.test' }]);
+      cert.setIssuer([{ name: 'commonName', value: 'serial.test' }]);
+      cert.sign(keys.privateKey, forge.md.sha256.create());
+      expect(new X509Certificate(forge.pki.certificateToPem(cert)).serialNumber).toBe(serial.toUpperCase());
+    }
+  });
+});
 
 describe('web certificates', () => {
   let dir: string;
