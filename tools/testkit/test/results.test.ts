@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../src/summary.js';
-import { failureDetails, replay } from '../src/vitest/results.js';
+import { failureDetails, replay, suiteDetail } from '../src/vitest/results.js';
 
 describe('replaying the guest report on the host', () => {
   const report = {
@@ -65,5 +65,19 @@ describe('failure details from the guest output', () => {
     expect(failureDetails(output).get('test/a.kernel.test.ts > nat > drains')).toBe(
       'AssertionError: expected 1 to be 2\n- Expected\n+ Received\n- 2\n+ 1',
     );
+  });
+
+  it('names the failed suite around a skipped test (a beforeAll that threw)', () => {
+    const output = [
+      ' FAIL   kernel  test/e2e/layer4.kernel.test.ts > Layer 4 services',
+      'Error: the daemon did not start: CERTIFICATE_INVALID',
+      ' ❯ test/e2e/layer4.kernel.test.ts:30:5',
+      '⎯⎯⎯⎯⎯⎯⎯⎯⎯[1/1]⎯',
+    ].join('\n');
+    const details = failureDetails(output);
+    expect(suiteDetail(details, 'test/e2e/layer4.kernel.test.ts', 'Layer 4 services > DR: balances')).toBe(
+      'test/e2e/layer4.kernel.test.ts > Layer 4 services failed:\nError: the daemon did not start: CERTIFICATE_INVALID\n ❯ test/e2e/layer4.kernel.test.ts:30:5',
+    );
+    expect(suiteDetail(details, 'test/e2e/other.kernel.test.ts', 'Layer 4 services > DR: balances')).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, inject, test } from 'vitest';
 import { runInKernel } from '../uml/vm.js';
-import { failureDetails, type JsonReport, replay } from './results.js';
+import { failureDetails, type JsonReport, replay, suiteDetail } from './results.js';
 
 const suite = inject('sluiceKernel');
 const vitestDir = dirname(createRequire(join(suite.root, 'package.json')).resolve('vitest/package.json'));
@@ -54,8 +54,9 @@ if ('error' in outcome) {
       for (const t of file.tests) {
         test(t.title, () => {
           if (t.failure !== undefined) {
-            const detail = outcome.details.get(`${file.file} > ${t.title}`);
-            const error = new Error(`in the UML kernel: ${detail ?? t.failure}`);
+            const own = outcome.details.get(`${file.file} > ${t.title}`);
+            const around = own === undefined ? suiteDetail(outcome.details, file.file, t.title) : undefined;
+            const error = new Error(`in the UML kernel: ${own ?? (around ? `${t.failure}\n${around}` : t.failure)}`);
             error.stack = error.message;
             throw error;
           }

@@ -76,3 +76,18 @@ export function failureDetails(output: string): Map<string, string> {
   }
   return details;
 }
+
+/**
+ * What the guest printed about the nearest suite around a test: a `beforeAll` that throws
+ * fails its suite, and vitest then reports the suite's tests as skipped, with no message of
+ * their own, so the host would say only "skipped" without this.
+ */
+export function suiteDetail(details: Map<string, string>, file: string, title: string): string | undefined {
+  const parts = title.split(' > ');
+  for (let n = parts.length - 1; n >= 0; n--) {
+    const suite = [file, ...parts.slice(0, n)].join(' > ');
+    const found = details.get(suite);
+    if (found !== undefined) return `${suite} failed:\n${found}`;
+  }
+  return undefined;
+}
