@@ -3,33 +3,14 @@
 // socket adopts the same process, reloading it only when the configuration differs.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HaproxyConfig, Supervisor } from '../src/index.js';
-import { makeRig, type Rig, SERVERS, VIP, waitFor } from './helpers/rig.js';
+import { generationModel, makeRig, type Rig, VIP, waitFor } from './helpers/rig.js';
 
 let rig: Rig;
 
 function model(generation: string): HaproxyConfig {
-  return {
-    global: { adminSocket: { path: join(rig.dir, 'admin.sock') }, log: [] },
-    defaults: { timeouts: { connect: 2000, client: 10_000, server: 10_000 } },
-    frontends: [
-      {
-        name: 'web',
-        binds: [{ address: VIP, ports: [80] }],
-        headers: [{ action: 'set', name: 'X-Generation', value: generation }],
-        defaultBackend: 'app',
-      },
-    ],
-    backends: [
-      {
-        name: 'app',
-        balance: { algorithm: 'roundrobin' },
-        servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
-      },
-    ],
-  };
+  return generationModel(rig.dir, generation);
 }
 
 /** As the appliance's driver does: the supervisor's spawn options reach `spawn`. */

@@ -3,32 +3,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HaproxyConfig, Supervisor } from '../src/index.js';
-import { makeRig, type Rig, SERVERS, VIP, waitFor } from './helpers/rig.js';
+import { generationModel, makeRig, type Rig, VIP, waitFor } from './helpers/rig.js';
 
 let rig: Rig;
 let supervisor: Supervisor;
 
 function model(header = 'one'): HaproxyConfig {
-  return {
-    global: { adminSocket: { path: join(rig.dir, 'admin.sock') }, log: [] },
-    defaults: { timeouts: { connect: 2000, client: 10_000, server: 10_000 } },
-    frontends: [
-      {
-        name: 'web',
-        binds: [{ address: VIP, ports: [80] }],
-        headers: [{ action: 'set', name: 'X-Generation', value: header }],
-        defaultBackend: 'app',
-      },
-    ],
-    backends: [
-      {
-        name: 'app',
-        balance: { algorithm: 'roundrobin' },
-        healthCheck: { intervalMs: 200, rise: 1, fall: 1 },
-        servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
-      },
-    ],
-  };
+  return generationModel(rig.dir, header, true);
 }
 
 async function names(count: number): Promise<string[]> {

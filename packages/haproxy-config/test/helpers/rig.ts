@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab, type NamespaceProcess } from '@sluice/testkit';
+import type { HaproxyConfig } from '../../src/index.js';
 import { Supervisor, type SupervisorOptions } from '../../src/index.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -111,4 +112,32 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * The supervisor tests' configuration: one frontend on the VIP that stamps each answer with
+ * `X-Generation: <generation>` (so a test sees which configuration served it), balancing
+ * over SERVERS; `checked` adds fast health checks.
+ */
+export function generationModel(dir: string, generation: string, checked = false): HaproxyConfig {
+  return {
+    global: { adminSocket: { path: join(dir, 'admin.sock') }, log: [] },
+    defaults: { timeouts: { connect: 2000, client: 10_000, server: 10_000 } },
+    frontends: [
+      {
+        name: 'web',
+        binds: [{ address: VIP, ports: [80] }],
+        headers: [{ action: 'set', name: 'X-Generation', value: generation }],
+        defaultBackend: 'app',
+      },
+    ],
+    backends: [
+      {
+        name: 'app',
+        balance: { algorithm: 'roundrobin' },
+        ...(checked ? { healthCheck: { intervalMs: 200, rise: 1, fall: 1 } } : {}),
+        servers: SERVERS.map((address, i) => ({ name: `s${i + 1}`, address, port: 8080 })),
+      },
+    ],
+  };
 }
