@@ -85,6 +85,8 @@ export interface ApplianceErrorOptions {
   cause?: unknown;
   field?: string;
   issues?: readonly ApplianceError[];
+  /** Seconds after which the same request may succeed (HTTP `Retry-After`). */
+  retryAfter?: number;
 }
 
 export class ApplianceError extends Error {
@@ -94,12 +96,15 @@ export class ApplianceError extends Error {
   readonly field: string | undefined;
   /** For CONFIG_REJECTED: every error found, so that a client can show them all at once. */
   readonly issues: readonly ApplianceError[];
+  /** For a limit (AUTH_RATE_LIMITED, HA_BUSY): seconds after which a retry may succeed. */
+  readonly retryAfter: number | undefined;
 
   constructor(code: ApplianceErrorCode, message: string, options: ApplianceErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.field = options.field;
     this.issues = options.issues ?? [];
+    this.retryAfter = options.retryAfter;
   }
 
   /** The plain form for JSON answers and the audit log. */

@@ -249,8 +249,7 @@ export function createApi(deps: ApiDeps): Api {
     // to drain ends the connection instead.
     if (!(await drain(req, DRAIN_LIMIT))) headers.connection = 'close';
     if (error instanceof ApplianceError) {
-      const retryAfter = (error as ApplianceError & { retryAfter?: number }).retryAfter;
-      if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+      if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
       if (statusOf(error.code) >= 500) {
         deps.logs.write(
           'system',

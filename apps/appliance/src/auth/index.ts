@@ -364,7 +364,7 @@ export class Auth {
 }
 
 function rateLimited(message: string, retryAfter: number): ApplianceError {
-  return Object.assign(new ApplianceError('AUTH_RATE_LIMITED', message), { retryAfter });
+  return new ApplianceError('AUTH_RATE_LIMITED', message, { retryAfter });
 }
 
 /** The session id from a Cookie header; a malformed header yields nothing rather than an error. */

@@ -77,11 +77,9 @@ export function replicaReceiver(handle: RequestHandler): (req: IncomingMessage) 
     const result = await handle(req);
     if (result.status === 200) return result.body;
     const { error } = result.body as { error: ReturnType<ApplianceError['toJSON']> };
-    const thrown = new ApplianceError(
-      error.code,
-      error.message,
-      error.field === undefined ? {} : { field: error.field },
-    );
-    throw result.retryAfter === undefined ? thrown : Object.assign(thrown, { retryAfter: result.retryAfter });
+    throw new ApplianceError(error.code, error.message, {
+      ...(error.field === undefined ? {} : { field: error.field }),
+      ...(result.retryAfter === undefined ? {} : { retryAfter: result.retryAfter }),
+    });
   };
 }
