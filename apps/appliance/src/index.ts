@@ -50,6 +50,7 @@ export type { AuditEntry } from './store/audit.js';
 export {
   type CommitRequest,
   type CommitResult,
+  type CommittedVersion,
   ConfigStore,
   type ConfigStoreOptions,
   type RollbackRequest,

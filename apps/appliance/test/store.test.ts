@@ -155,6 +155,32 @@ describe('ConfigStore', () => {
     expect(store.current().version).toBe(4);
   });
 
+  it('tells onCommitted listeners of every new head, in order, whoever stored it, and nothing of a refusal', async () => {
+    const store = await ConfigStore.open(dir, { now });
+    const heard: string[] = [];
+    const off = store.onCommitted(({ version, action }) => {
+      // Heard once the version is the head (the pipeline reads the store from here).
+      expect(store.current()).toBe(version);
+      heard.push(`${action} ${version.version}`);
+    });
+    store.onCommitted(() => {
+      throw new Error('a faulty listener');
+    });
+    await store.commit({ config: sampleConfig(), baseVersion: 1, author: 'alice' });
+    await rejection(store.commit({ config: { layer4: 'no' }, baseVersion: 2, author: 'alice' }));
+    await rejection(store.commit({ config: {}, baseVersion: 1, author: 'alice' }));
+    await store.rollback({ to: 1, baseVersion: 2, author: 'alice' });
+    const peer = await ConfigStore.open(join(dir, 'peer'), { now });
+    const replica = await peer.commit({ config: sampleConfig(), baseVersion: 1, author: 'bob' });
+    const other = await ConfigStore.open(join(dir, 'other'), { now });
+    other.onCommitted(({ version, action }) => heard.push(`other ${action} ${version.version}`));
+    await other.acceptReplica(replica.version, 'lb1');
+    expect(heard).toEqual(['commit 2', 'rollback 3', 'other replicate 2']);
+    off();
+    await store.commit({ config: {}, baseVersion: 3, author: 'alice' });
+    expect(heard).toHaveLength(3);
+  });
+
   it('refuses a change based on a stale version with STORE_CONFLICT', async () => {
     const store = await ConfigStore.open(dir, { now });
     await store.commit({ config: sampleConfig(), baseVersion: 1, author: 'alice' });

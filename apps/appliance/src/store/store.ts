@@ -42,6 +42,13 @@ export interface CommitResult {
   changes: readonly DiffEntry[];
 }
 
+/** A version that became the head: what `onCommitted` listeners hear, in version order. */
+export interface CommittedVersion {
+  version: StoredVersion;
+  /** How it came: a change, a rollback (restore and factory reset are commits), or the HA peer. */
+  action: AuditEntry['action'];
+}
+
 export interface RollbackRequest {
   /** The version whose configuration becomes current again (as a new version). */
   to: number;
@@ -143,6 +150,7 @@ export class ConfigStore {
   private sealing: Promise<void> | undefined;
   private sealWanted = false;
   private readonly cache = new Map<number, StoredVersion>();
+  private readonly committedListeners = new Set<(event: CommittedVersion) => void>();
 
   private constructor(dataDir: string, head: StoredVersion, now: () => Date, snapshotEvery: number) {
     this.dataDir = dataDir;
@@ -370,6 +378,27 @@ export class ConfigStore {
     return this.audit.onAppend(listener);
   }
 
+  /**
+   * Called with every version that becomes the head, whoever stored it (a commit, a
+   * rollback, the HA peer), once it is durable and before the promise of its commit
+   * resolves: the daemon's commit pipeline turns these into the running system.
+   */
+  onCommitted(listener: (event: CommittedVersion) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  private committed(action: CommittedVersion['action']): void {
+    const event: CommittedVersion = { version: this.head, action };
+    for (const listener of this.committedListeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's fault is its own: the version is stored.
+      }
+    }
+  }
+
   /** The audit log, oldest first; with `limit`, its last entries. */
   async auditLog(options: { limit?: number } = {}): Promise<AuditEntry[]> {
     const entries = await this.audit.read().catch((cause) => {
@@ -466,6 +495,7 @@ export class ConfigStore {
         })
         .catch(() => undefined);
       this.afterWrite();
+      this.committed('replicate');
       return this.head;
     });
   }
@@ -537,6 +567,7 @@ export class ConfigStore {
       )
       .catch(() => undefined);
     this.afterWrite();
+    this.committed(action);
     return { version: this.head, warnings: result.warnings, changes };
   }
 
