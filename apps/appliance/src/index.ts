@@ -1,5 +1,5 @@
 export { openAdminStates } from './admin-states/index.js';
-export { type Api, type ApiDeps, createApi, type Route } from './api/index.js';
+export { type Api, type ApiDeps, createApi, type Route, statusOf } from './api/index.js';
 export { type Auth, type OpenAuthOptions, openAuth } from './auth/index.js';
 export {
   type Capability,
@@ -42,10 +42,11 @@ export {
   type HaControlOptions,
   type HaLocalOptions,
   type HaService,
-  mountReplica,
   parsePeerSpec,
+  replicaReceiver,
 } from './ha/index.js';
 export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
+export { type CommitPipeline, type CommitPipelineOptions, createCommitPipeline } from './pipeline/index.js';
 export type { AuditEntry } from './store/audit.js';
 export {
   type CommitRequest,

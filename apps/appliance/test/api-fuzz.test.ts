@@ -2,9 +2,9 @@ import { Agent, request } from 'node:http';
 import { validate } from '@sluice/haproxy-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderLayer7 } from '../src/engine/layer7/render.js';
-import { replicaReceiver } from '../src/ha/mount.js';
 import { createReplicaEndpoint } from '../src/ha/replica-endpoint.js';
 import { REPLICA_PATH } from '../src/ha/replica-protocol.js';
+import { replicaReceiver } from '../src/ha/replica-receiver.js';
 import { ADMIN_PASSWORD, type Client, type Harness, layer4Service, startHarness } from './api/harness.js';
 import { mulberry32 } from './fuzz/random.js';
 import { rawRequest, rssSampler } from './fuzz/raw-request.js';
@@ -582,7 +582,6 @@ describe('API fuzzer: attacks on the public routes', () => {
     const endpoint = createReplicaEndpoint({
       store: new FakeStore(1),
       adminStates: new FakeAdminStates(),
-      apply: async () => undefined,
       key: () => undefined,
       nodeName: () => 'lb2',
       peerName: () => 'lb1',

@@ -3,6 +3,8 @@ import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
 import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
 import type { Foreground } from '../engine/foreground.js';
+import type { TrafficHistory } from '../metrics/traffic.js';
+import type { CommitPipeline } from '../pipeline/index.js';
 import type { ConfigStore } from '../store/store.js';
 import type { StreamLimits } from './sse.js';
 
@@ -23,10 +25,10 @@ export interface ApiDeps {
    * Absent: the route answers 409 HA_DISABLED.
    */
   replicaReceiver?: (req: IncomingMessage) => Promise<unknown>;
-  /** Seconds between traffic samples for `/reports/traffic` [10]; 0: only when `sampleTraffic()` is called. */
-  trafficIntervalSeconds?: number;
-  /** Samples kept per service and server [360: an hour at 10 s]. */
-  trafficSamples?: number;
+  /** Where a write with `?wait=applied` waits for its version to be applied (the daemon's commit pipeline). */
+  pipeline: Pick<CommitPipeline, 'applied'>;
+  /** The traffic history `/reports/traffic` reads (the daemon's sampler fills it). */
+  traffic: Pick<TrafficHistory, 'series'>;
   /** The longest a `?wait=applied` write waits for the engine's report [60]; then 503 (the version is stored). */
   applyWaitSeconds?: number;
   /** Seconds between keep-alive comments on event streams [15]; 0: none. */

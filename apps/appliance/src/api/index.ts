@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApplianceError } from '../errors.js';
-import { TrafficHistory } from '../metrics/traffic.js';
 import type { ApiDeps } from './deps.js';
 import { statusOf } from './errors.js';
 import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, sendJson } from './http.js';
@@ -36,9 +35,7 @@ export interface Api {
   readonly routes: readonly Route[];
   /** Add routes (the web UI's certificate upload) before serving; they join the OpenAPI document. */
   addRoutes(routes: readonly Route[]): void;
-  /** Take a traffic sample now (the timer does this every `trafficIntervalSeconds`). */
-  sampleTraffic(): void;
-  /** Close every event stream and stop timers. */
+  /** Close every event stream. */
   close(): Promise<void>;
 }
 
@@ -60,7 +57,6 @@ function csrfMatches(expected: string, given: string | string[] | undefined): bo
 export function createApi(deps: ApiDeps): Api {
   const now = deps.now ?? (() => new Date());
   const writer = new Writer(deps);
-  const traffic = new TrafficHistory(deps.trafficSamples ?? 360);
   const streams = new EventStreams(deps.sseLimits ?? DEFAULT_STREAM_LIMITS);
   const routes: Route[] = [];
   let api: Router;
@@ -77,52 +73,11 @@ export function createApi(deps: ApiDeps): Api {
     ...batchRoutes(deps, writer),
     ...collectionRoutes(deps, writer),
     ...runtimeRoutes(deps, writer),
-    ...observeRoutes(deps, traffic, streams, now),
+    ...observeRoutes(deps, deps.traffic, streams, now),
     ...maintenanceRoutes(deps, writer, now),
     ...haRoutes(deps),
   );
   rebuild();
-
-  // The store's audit entries (commits, rollbacks, replicas, rejections) in the log book's audit channel.
-  const offAudit = deps.store.onAudit((entry) => {
-    const what =
-      entry.outcome === 'committed'
-        ? `stored configuration version ${entry.version} (${entry.action})`
-        : `${entry.action} refused (${entry.code}): ${entry.message ?? ''}`;
-    deps.logs.write(
-      'audit',
-      entry.outcome === 'committed' ? 'info' : 'warn',
-      `${entry.author}: ${what}`.slice(0, 1000),
-      {
-        author: entry.author,
-        action: entry.action,
-        outcome: entry.outcome,
-        version: entry.version ?? null,
-        baseVersion: entry.baseVersion,
-        comment: entry.comment,
-        code: entry.code ?? null,
-        field: entry.field ?? null,
-      },
-    );
-  });
-
-  const sampleTraffic = () => {
-    try {
-      traffic.sample(deps.engine.status(), now());
-    } catch (error) {
-      deps.logs.write('system', 'warn', `traffic sample failed: ${(error as Error).message}`);
-    }
-  };
-  const interval = deps.trafficIntervalSeconds ?? 10;
-  // A sample reads every server's figures at once: the timer's waits for the writes in
-  // flight (the engine's foreground, at most 2 s) and then takes it; the rates divide by
-  // the time between samples, so a late one is still right.
-  const sampleLater = () => {
-    if (deps.foreground === undefined) sampleTraffic();
-    else void deps.foreground.pause().then(sampleTraffic);
-  };
-  const timer = interval > 0 ? setInterval(sampleLater, interval * 1000) : undefined;
-  timer?.unref();
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const head = req.method === 'HEAD';
@@ -282,16 +237,8 @@ export function createApi(deps: ApiDeps): Api {
       routes.push(...more);
       rebuild();
     },
-    sampleTraffic,
     async close() {
-      offAudit();
-      if (timer) clearInterval(timer);
       streams.closeAll();
-      // An apply in progress may finish; a hung engine must not hold the shutdown.
-      await Promise.race([
-        writer.applyIdle().catch(() => undefined),
-        new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-      ]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { ApplianceConfig } from '../config/schema.js';
 import type { ApplyReport } from '../daemon/interfaces.js';
 import { ApplianceError, fieldError } from '../errors.js';
-import type { CommitResult, StoredVersion } from '../store/store.js';
+import type { CommitResult } from '../store/store.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest } from './errors.js';
 import type { Ctx } from './router.js';
@@ -18,71 +18,13 @@ export interface WriteOutcome {
 export type Effect = () => Promise<void>;
 
 /**
- * Applies versions to the engine one at a time, newest wins: a version that is
- * overtaken while it waits is never applied on its own (the newer one holds it).
+ * Every configuration write goes through here: HA check, version check, the refusals the
+ * API audits itself, the store. What follows a stored version (apply, HA, replication, the
+ * log) is the daemon's commit pipeline's (src/pipeline), whoever committed it; a write
+ * with `?wait=applied` waits for it there.
  */
-class Applier {
-  private running: Promise<void> | undefined;
-  private next: StoredVersion | undefined;
-  private waiters: { version: number; resolve: (r: ApplyReport) => void; reject: (e: unknown) => void }[] = [];
-
-  constructor(
-    private readonly deps: ApiDeps,
-    private readonly onError: (version: number, error: unknown) => void,
-  ) {}
-
-  apply(version: StoredVersion): Promise<ApplyReport> {
-    const promise = new Promise<ApplyReport>((resolve, reject) => {
-      this.waiters.push({ version: version.version, resolve, reject });
-    });
-    if (this.next === undefined || this.next.version < version.version) this.next = version;
-    this.running ??= this.loop();
-    return promise;
-  }
-
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private async loop(): Promise<void> {
-    while (this.next !== undefined) {
-      const version = this.next;
-      this.next = undefined;
-      try {
-        const report = await this.deps.engine.apply(version);
-        this.settle(version.version, (w) => w.resolve(report));
-      } catch (error) {
-        this.onError(version.version, error);
-        this.settle(version.version, (w) => w.reject(error));
-      }
-    }
-    this.running = undefined;
-  }
-
-  private settle(upTo: number, action: (waiter: Applier['waiters'][number]) => void): void {
-    const done = this.waiters.filter((waiter) => waiter.version <= upTo);
-    this.waiters = this.waiters.filter((waiter) => waiter.version > upTo);
-    for (const waiter of done) action(waiter);
-  }
-}
-
-/** Every configuration write goes through here: HA check, version check, store, apply, replicate, audit. */
 export class Writer {
-  private readonly applier: Applier;
-
-  constructor(private readonly deps: ApiDeps) {
-    this.applier = new Applier(deps, (version, error) => {
-      deps.logs.write(
-        'system',
-        'error',
-        `applying configuration version ${version} failed: ${(error as Error).message}`,
-        {
-          version,
-          code: error instanceof ApplianceError ? error.code : null,
-        },
-      );
-    });
-  }
+  constructor(private readonly deps: ApiDeps) {}
 
   requireEditable(): void {
     if (!this.deps.ha.isEditable()) {
@@ -139,9 +81,8 @@ export class Writer {
   }
 
   /**
-   * Store a new version built from the current one, then (without waiting, unless
-   * `?wait=applied`) apply it and replicate it. A rejected write stores and applies
-   * nothing; its audit record says why.
+   * Store a new version built from the current one; with `?wait=applied`, answer once the
+   * pipeline has applied it. A rejected write stores nothing; its audit record says why.
    */
   async commit(
     ctx: Ctx,
@@ -178,56 +119,38 @@ export class Writer {
     return this.stored(ctx, result, effects);
   }
 
-  /** After a commit or rollback: audit, effects, apply, replicate. */
+  /** After a commit or rollback: the effects, then (with `?wait=applied`) the wait for the apply. */
   async stored(ctx: Ctx, result: CommitResult, effects: Effect[] = []): Promise<WriteOutcome> {
-    const { logs, ha, adminStates } = this.deps;
-    const version = result.version;
+    const version = result.version.version;
     for (const effect of effects) await effect();
-    const applying = this.applier.apply(version);
-    ha.replicate(version, adminStates.list()).catch((error: unknown) => {
-      logs.write('heartbeat', 'error', `replicating version ${version.version} failed: ${(error as Error).message}`, {
-        version: version.version,
-      });
-    });
-    if (ctx.query.get('wait') === 'applied') {
-      let timer: NodeJS.Timeout | undefined;
-      const limit = this.deps.applyWaitSeconds ?? 60;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ApplianceError(
-                'ENGINE_UNAVAILABLE',
-                `version ${version.version} is stored; the engine did not report within ${limit} s (see GET /status)`,
-              ),
+    if (ctx.query.get('wait') !== 'applied') return { result };
+    const applying = this.deps.pipeline.applied(version);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.deps.applyWaitSeconds ?? 60;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ApplianceError(
+              'ENGINE_UNAVAILABLE',
+              `version ${version} is stored; the engine did not report within ${limit} s (see GET /status)`,
             ),
-          limit * 1000,
-        );
-        timer.unref();
+          ),
+        limit * 1000,
+      );
+      timer.unref();
+    });
+    try {
+      return { result, applied: await Promise.race([applying, timeout]) };
+    } catch (error) {
+      if (error instanceof ApplianceError) throw error;
+      throw new ApplianceError('ENGINE_UNAVAILABLE', `version ${version} is stored but could not be applied`, {
+        cause: error,
       });
-      try {
-        return { result, applied: await Promise.race([applying, timeout]) };
-      } catch (error) {
-        if (error instanceof ApplianceError) throw error;
-        throw new ApplianceError(
-          'ENGINE_UNAVAILABLE',
-          `version ${version.version} is stored but could not be applied`,
-          {
-            cause: error,
-          },
-        );
-      } finally {
-        clearTimeout(timer);
-        applying.catch(() => undefined);
-      }
+    } finally {
+      clearTimeout(timer);
+      applying.catch(() => undefined);
     }
-    applying.catch(() => undefined);
-    return { result };
-  }
-
-  /** Apply a version that did not come through commit() (restore). */
-  applyIdle(): Promise<void> {
-    return this.applier.idle();
   }
 }
 

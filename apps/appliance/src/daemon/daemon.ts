@@ -11,6 +11,8 @@ import { TproxyRouting } from '../engine/layer7/tproxy-routing.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
+import { startTrafficSampler } from '../metrics/traffic-sampler.js';
+import { type CommitPipeline, createCommitPipeline } from '../pipeline/index.js';
 import { ConfigStore } from '../store/store.js';
 import { createWebServers, type WebServers } from '../web/index.js';
 import type { Engine } from './interfaces.js';
@@ -41,6 +43,8 @@ export interface Daemon {
   readonly store: ConfigStore;
   readonly engine: Engine;
   readonly ha: HaService;
+  /** Every committed version (API, CLI, rollback, restore, the peer's) reaches the engine and HA through it. */
+  readonly pipeline: CommitPipeline;
   readonly auth: Auth;
   readonly logs: ClosableLogBook;
   readonly web: WebServers;
@@ -116,6 +120,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       dataDir,
       ...(options.ha ? { local: options.ha } : {}),
     });
+    // From here on, every version that becomes the head is applied, given to HA and logged
+    // by this one pipeline, whoever stored it.
+    const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
+    cleanups.push(async () => {
+      pipeline.close();
+      // An apply in progress may finish; a hung engine must not hold the shutdown.
+      await Promise.race([pipeline.idle(), new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
+    });
+    const traffic = startTrafficSampler({ engine, logs, foreground: engine.foreground });
+    cleanups.push(async () => traffic.stop());
     const api: Api = createApi({
       store,
       adminStates,
@@ -126,6 +140,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       capabilities,
       version: options.version,
       foreground: engine.foreground,
+      pipeline,
+      traffic: traffic.history,
       replicaReceiver: replicaReceiver((req) => ha.handleReplicaRequest(req)),
     });
     cleanups.push(() => api.close());
@@ -166,6 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store,
       engine,
       ha,
+      pipeline,
       auth,
       logs,
       web,

@@ -215,8 +215,14 @@ export interface HaControl {
   takeover(): Promise<HaStatus>;
   /** Hand the active role to the peer (hb_standby). */
   standby(): Promise<HaStatus>;
-  /** A committed version, to replicate to the peer (no-op when HA is off). */
-  replicate(version: StoredVersion, adminStates: readonly AdminStateEntry[]): Promise<void>;
+  /**
+   * A version became the head (the commit pipeline calls this for every one, whoever stored
+   * it): a changed heartbeat section restarts the heartbeat, and the active node sends the
+   * version to its peer (no-op when HA is off).
+   */
+  committed(version: StoredVersion): Promise<void>;
+  /** The admin states changed: the active node sends them to its peer (no-op when HA is off). */
+  adminStatesChanged(): Promise<void>;
   onStatus(listener: (status: HaStatus) => void): () => void;
 }
 

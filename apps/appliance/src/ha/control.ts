@@ -10,16 +10,9 @@ import {
   UdpLink,
 } from '@sluice/heartbeat';
 import type { Dispatcher } from 'undici';
-import type {
-  AdminStateEntry,
-  AdminStates,
-  Engine,
-  HaControl,
-  HaStatus,
-  LogBook,
-  LogLevel,
-} from '../daemon/interfaces.js';
+import type { AdminStates, Engine, HaControl, HaStatus, LogBook, LogLevel } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
+import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { nextEpoch } from './epoch.js';
 import {
@@ -50,8 +43,11 @@ export const APPLIANCE_TIMING: Partial<Timing> = {
 
 export interface HaControlOptions {
   store: Pick<ConfigStore, 'current' | 'get' | 'acceptReplica'>;
-  /** The engine holds the floating IPs and VIPs: HA only says whether this node is active. */
-  engine: Pick<Engine, 'setActive' | 'apply'>;
+  /**
+   * The engine holds the floating IPs and VIPs: HA only says whether this node is active.
+   * Versions (the peer's too) reach the engine through the commit pipeline, not through HA.
+   */
+  engine: Pick<Engine, 'setActive'>;
   adminStates: Pick<AdminStates, 'list' | 'replaceAll'>;
   logs?: Pick<LogBook, 'write'>;
   /** Where the heartbeat epoch counter lives (`<dataDir>/ha.epoch`). */
@@ -84,7 +80,7 @@ export interface HaService extends HaControl {
   handleReplicaRequest(req: IncomingMessage): Promise<ReplicaResult>;
   /** Compare versions with the peer now and send what it lacks (no-op standalone). */
   sync(): Promise<void>;
-  /** Resolves once no replication, apply or role change started by this node is in flight. */
+  /** Resolves once no replication or role change started by this node is in flight. */
   settled(): Promise<void>;
 }
 
@@ -110,7 +106,6 @@ export function createHaControl(options: HaControlOptions): HaService {
   let enabled = false;
   let startFailure: string | undefined;
   let peerHead: { version: number; time: string } | undefined;
-  let lifecycle: Promise<unknown> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
 
   const log = (level: LogLevel, message: string, fields?: Record<string, string | number | boolean | null>) =>
@@ -123,11 +118,9 @@ export function createHaControl(options: HaControlOptions): HaService {
     return promise;
   };
 
-  const serial = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = lifecycle.then(task, task);
-    lifecycle = run.catch(() => undefined);
-    return track(run);
-  };
+  const lifecycle = serial();
+  /** Start, stop and restarts of the heartbeat, one at a time. */
+  const inLifecycle = <T>(task: () => Promise<T>): Promise<T> => track(lifecycle(task));
 
   function status(): HaStatus {
     if (!enabled) {
@@ -171,10 +164,6 @@ export function createHaControl(options: HaControlOptions): HaService {
   const endpoint: ReplicaEndpoint = createReplicaEndpoint({
     store: options.store,
     adminStates: options.adminStates,
-    apply: async (version) => {
-      await options.engine.apply(version);
-      await reconfigure(version);
-    },
     key: () => {
       const section = options.store.current().config.heartbeat;
       return section?.enabled ? replicaKey(section.key) : undefined;
@@ -192,8 +181,6 @@ export function createHaControl(options: HaControlOptions): HaService {
       }
       emit();
     },
-    onApplyError: (version, error) =>
-      log('error', `applying replicated version ${version.version} failed: ${(error as Error).message}`),
   });
 
   function isActive(): boolean {
@@ -366,7 +353,7 @@ export function createHaControl(options: HaControlOptions): HaService {
   /** A committed or replicated version may change the heartbeat section: restart the heartbeat for it. */
   function reconfigure(version: StoredVersion): Promise<void> {
     if (sectionKey(version.config.heartbeat) === configured) return Promise.resolve();
-    return serial(async () => {
+    return inLifecycle(async () => {
       if (sectionKey(options.store.current().config.heartbeat) === configured) return;
       log('info', `heartbeat settings changed in version ${version.version}: restarting the heartbeat`);
       await stopHeartbeat();
@@ -433,10 +420,10 @@ export function createHaControl(options: HaControlOptions): HaService {
       await waitForState('passive');
       return status();
     },
-    async replicate(version: StoredVersion, adminStates: readonly AdminStateEntry[]) {
+    async committed(version: StoredVersion) {
       const push = async (replicator: Replicator) => {
         await track(
-          replicator.sync(adminStates).then(
+          replicator.sync().then(
             (outcome) => {
               if (outcome.sent.length > 0) log('info', `replicated version ${outcome.sent.at(-1)} to the peer`);
             },
@@ -455,13 +442,24 @@ export function createHaControl(options: HaControlOptions): HaService {
       if (replicator === undefined || !isActive()) return;
       await push(replicator);
     },
+    async adminStatesChanged() {
+      const replicator = running?.replicator;
+      if (replicator === undefined || !isActive()) return;
+      await track(
+        replicator.sync().then(
+          () => undefined,
+          (error: unknown) => log('warn', `replication of the admin states: ${(error as Error).message}`),
+        ),
+      );
+      emit();
+    },
     onStatus(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    start: () => serial(configure),
+    start: () => inLifecycle(configure),
     stop: () =>
-      serial(async () => {
+      inLifecycle(async () => {
         await stopHeartbeat();
         emit();
       }),
@@ -470,7 +468,6 @@ export function createHaControl(options: HaControlOptions): HaService {
     sync,
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
-      await endpoint.applied();
       await running?.node.settled();
     },
   };

@@ -7,7 +7,6 @@ export {
   parsePeerSpec,
   resolveIdentity,
 } from './identity.js';
-export { mountReplica, replicaReceiver } from './mount.js';
 export {
   createReplicaEndpoint,
   type ReplicaEndpoint,
@@ -29,4 +28,5 @@ export {
   verifyHeaders,
   verifyRequest,
 } from './replica-protocol.js';
+export { replicaReceiver } from './replica-receiver.js';
 export { Replicator, type ReplicatorOptions } from './replicator.js';

@@ -34,8 +34,6 @@ export interface ReplicaEvent {
 export interface ReplicaEndpointDeps {
   store: Pick<ConfigStore, 'current' | 'acceptReplica'>;
   adminStates: Pick<AdminStates, 'replaceAll'>;
-  /** Applies a version that was stored (the engine's apply); runs after the answer, in order. */
-  apply(version: StoredVersion): Promise<unknown>;
   /** The replication key; undefined while HA is off on this node. */
   key(): Buffer | undefined;
   nodeName(): string;
@@ -45,7 +43,6 @@ export interface ReplicaEndpointDeps {
   now?: () => number;
   guard?: ReplayGuard;
   onReplica?(event: ReplicaEvent): void;
-  onApplyError?(version: StoredVersion, error: unknown): void;
 }
 
 export interface ReplicaEndpoint {
@@ -59,8 +56,6 @@ export interface ReplicaEndpoint {
    * or refuses what is left of an unread body).
    */
   handleRequest(req: IncomingMessage): Promise<ReplicaResult>;
-  /** Resolves once every accepted version has been handed to apply(). */
-  applied(): Promise<void>;
 }
 
 const STATUS: Partial<Record<ApplianceError['code'], number>> = {
@@ -134,7 +129,8 @@ async function readBody(
 
 /**
  * The receiving side of replication. A version is stored under the sender's number only
- * if it is newer than this node's (ConfigStore.acceptReplica), then applied; an older
+ * if it is newer than this node's (ConfigStore.acceptReplica), which the commit pipeline
+ * then applies as it applies a local commit; an older
  * or equal one is refused with HA_STALE_VERSION and the answer carries this node's head,
  * so the sender learns that it is the one behind.
  */
@@ -143,7 +139,6 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
   const guard = deps.guard ?? new ReplayGuard();
   /** Requests between their place taken and their answer (the cap: REPLICA_MAX_IN_FLIGHT). */
   let inFlight = 0;
-  let applying: Promise<unknown> = Promise.resolve();
 
   const reply = (accepted: number[]): ReplicaReply => ({
     node: deps.nodeName(),
@@ -240,16 +235,11 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
         { field: 'versions' },
       );
     }
-    try {
-      for (const version of newer) {
-        await deps.store.acceptReplica(version, from);
-        accepted.push(version.version);
-      }
-    } finally {
-      if (accepted.length > 0) {
-        const head = deps.store.current();
-        applying = applying.then(() => deps.apply(head).catch((error: unknown) => deps.onApplyError?.(head, error)));
-      }
+    // Each version stored here is applied like any other: the store tells the daemon's
+    // commit pipeline (src/pipeline), which hands a burst to the engine once.
+    for (const version of newer) {
+      await deps.store.acceptReplica(version, from);
+      accepted.push(version.version);
     }
     // Admin states travel without a version: take them from a node that is not behind.
     if (message.adminStates !== undefined && message.head.version >= deps.store.current().version) {
@@ -281,13 +271,6 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
       } catch (error) {
         return failure(error);
       }
-    },
-    async applied() {
-      let current: Promise<unknown>;
-      do {
-        current = applying;
-        await current;
-      } while (current !== applying);
     },
   };
 }

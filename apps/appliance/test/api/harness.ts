@@ -9,6 +9,8 @@ import { type Auth, openAuth } from '../../src/auth/index.js';
 import type { AdminStates } from '../../src/daemon/interfaces.js';
 import { Foreground } from '../../src/engine/index.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
+import { startTrafficSampler, type TrafficSampler } from '../../src/metrics/traffic-sampler.js';
+import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
 import { ConfigStore } from '../../src/store/store.js';
 import { FakeEngine } from '../fakes/engine.js';
 import { FakeHa } from '../fakes/ha.js';
@@ -95,6 +97,10 @@ export interface Harness {
   engine: FakeEngine;
   foreground: Foreground;
   ha: FakeHa;
+  /** The daemon's commit pipeline, composed as the daemon composes it. */
+  pipeline: CommitPipeline;
+  /** The traffic sampler (no timer here: a test calls `traffic.sample()`). */
+  traffic: TrafficSampler;
   api: Api;
   server: Server;
   base: string;
@@ -124,8 +130,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const auth = await openAuth(dir, { store, now: clock.now, cost: { ln: 4, r: 8, p: 1 } });
   const engine = new FakeEngine(adminStates);
   await engine.apply(store.current());
-  const ha = new FakeHa();
+  const ha = new FakeHa({ store, adminStates });
   const foreground = new Foreground();
+  const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
+  const traffic = startTrafficSampler({ engine, logs, foreground, intervalSeconds: 0, now: clock.now });
   const api = createApi({
     store,
     adminStates,
@@ -136,8 +144,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     capabilities: [],
     version: '0.0.0-test',
     now: clock.now,
-    trafficIntervalSeconds: 0,
     foreground,
+    pipeline,
+    traffic: traffic.history,
     sseKeepAliveSeconds: options.sseKeepAliveSeconds ?? 0,
     ...(options.sseLimits === undefined ? {} : { sseLimits: options.sseLimits }),
     ...(options.applyWaitSeconds === undefined ? {} : { applyWaitSeconds: options.applyWaitSeconds }),
@@ -157,6 +166,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auth,
     engine,
     ha,
+    pipeline,
+    traffic,
     api,
     server,
     base,
@@ -181,6 +192,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close(closeOptions = {}) {
       await api.close();
+      pipeline.close();
+      await pipeline.idle();
+      traffic.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await logs.close();

@@ -35,6 +35,7 @@ describe('backup and restore', () => {
     expect(h.adminStates.list().map((e) => e.server)).toEqual(['alpha']);
     expect(h.store.current().comment).toMatch(/^restore of the backup of version/);
     // The peer gets the restored admin states too, not only the version.
+    await h.pipeline.idle();
     expect(h.ha.replicated.at(-1)).toEqual({ version: before + 1, adminStates: 1 });
   });
 

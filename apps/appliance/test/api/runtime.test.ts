@@ -38,6 +38,7 @@ describe('runtime actions', () => {
     const status = (await admin.get('/api/v1/status')).body;
     expect(serverOf(status, 'alpha')).toMatchObject({ colour: 'blue', admin: 'offline' });
     expect(status.configVersion).toBe(version);
+    await h.pipeline.idle();
     expect(h.ha.replicated.at(-1)).toEqual({ version, adminStates: 1 });
     const file = JSON.parse(await readFile(join(h.dir, 'admin-states.json'), 'utf8'));
     expect(file.entries).toHaveLength(1);
@@ -57,7 +58,7 @@ describe('runtime actions', () => {
   it('sets every server of a VIP at once', async () => {
     const answer = await admin.post('/api/v1/runtime/layer4/services/web', { state: 'offline' });
     expect(answer.body.entries).toHaveLength(2);
-    await h.api.close();
+    await h.pipeline.idle();
     const status = (await admin.get('/api/v1/status')).body;
     expect(status.engine.services[0].colour).toBe('blue');
   });
@@ -168,13 +169,13 @@ describe('reports', () => {
   it('traffic rates from samples of the engine counters', async () => {
     const ref = { layer: 'layer4' as const, service: 'web', server: 'alpha' };
     h.engine.setCounters(ref, { bytesIn: 0, bytesOut: 0, activeConnections: 1 });
-    h.api.sampleTraffic();
+    h.traffic.sample();
     h.clock.advance(10_000);
     h.engine.setCounters(ref, { bytesIn: 10_000, bytesOut: 50_000, activeConnections: 3 });
-    h.api.sampleTraffic();
+    h.traffic.sample();
     h.clock.advance(10_000);
     h.engine.setCounters(ref, { bytesIn: 5, bytesOut: 5 }); // counters reset: a rate of 0, not negative
-    h.api.sampleTraffic();
+    h.traffic.sample();
     const traffic = (await admin.get('/api/v1/reports/traffic?service=web&minutes=5')).body.series;
     expect(traffic).toHaveLength(1);
     const alpha = traffic[0].servers.find((s: { label: string }) => s.label === 'alpha');

@@ -2,13 +2,22 @@ import type { AdminStateEntry, HaControl, HaStatus } from '../../src/daemon/inte
 import { ApplianceError } from '../../src/errors.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
+/** What the fake reads when it "replicates": the node's head and admin states. */
+export interface FakeHaSource {
+  store: { current(): StoredVersion };
+  adminStates: { list(): readonly AdminStateEntry[] };
+}
+
 /** An HaControl for unit tests: standalone by default; a test makes it passive or failing. */
 export class FakeHa implements HaControl {
+  /** What would have gone to the peer: each committed version and each admin-state change. */
   replicated: { version: number; adminStates: number }[] = [];
   current: HaStatus = { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] };
   /** When set, replicate() rejects with it. */
   replicateError: Error | undefined;
   private readonly listeners = new Set<(status: HaStatus) => void>();
+
+  constructor(private readonly source?: FakeHaSource) {}
 
   status(): HaStatus {
     return this.current;
@@ -45,8 +54,14 @@ export class FakeHa implements HaControl {
     return this.current;
   }
 
-  async replicate(version: StoredVersion, adminStates: readonly AdminStateEntry[]): Promise<void> {
-    this.replicated.push({ version: version.version, adminStates: adminStates.length });
+  async committed(version: StoredVersion): Promise<void> {
+    this.replicated.push({ version: version.version, adminStates: this.source?.adminStates.list().length ?? 0 });
+    if (this.replicateError) throw this.replicateError;
+  }
+
+  async adminStatesChanged(): Promise<void> {
+    const version = this.source?.store.current().version ?? 0;
+    this.replicated.push({ version, adminStates: this.source?.adminStates.list().length ?? 0 });
     if (this.replicateError) throw this.replicateError;
   }
 

@@ -6,7 +6,6 @@ import type { HaStatus } from '../../src/daemon/interfaces.js';
 import { ApplianceError } from '../../src/errors.js';
 import { createHaControl } from '../../src/ha/control.js';
 import { haWarnings } from '../../src/ha/warnings.js';
-import type { StoredVersion } from '../../src/store/store.js';
 import { FakeAdminStates, FakeStore, version } from './fakes.js';
 
 let dir: string;
@@ -20,10 +19,6 @@ function setup(store = new FakeStore(1)) {
   const engine = {
     async setActive(active: boolean) {
       calls.push(`setActive ${active}`);
-    },
-    async apply(v: StoredVersion) {
-      calls.push(`apply ${v.version}`);
-      return { version: v.version, parts: [], changes: [], changeCount: 0 };
     },
   };
   const ha = createHaControl({ store, engine, adminStates: new FakeAdminStates(), dataDir: dir, niceness: null });
@@ -51,7 +46,7 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
     expect(seen.at(-1)?.state).toBe('active');
     expect((await rejection(ha.takeover())).code).toBe('HA_DISABLED');
     expect((await rejection(ha.standby())).code).toBe('HA_DISABLED');
-    await ha.replicate(version(2), []);
+    await ha.committed(version(2));
     expect(calls).toEqual(['setActive true']);
     await ha.stop();
   });
@@ -88,7 +83,6 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
         setActive: async (a) => {
           calls.push(`setActive ${a}`);
         },
-        apply: async (v) => ({ version: v.version, parts: [], changes: [], changeCount: 0 }),
       },
       adminStates: new FakeAdminStates(),
       dataDir: dir,
@@ -116,7 +110,6 @@ describe('HaControl reconfiguration', () => {
         setActive: async (a) => {
           calls.push(`setActive ${a}`);
         },
-        apply: async (v) => ({ version: v.version, parts: [], changes: [], changeCount: 0 }),
       },
       adminStates: new FakeAdminStates(),
       dataDir: dir,
@@ -140,17 +133,17 @@ describe('HaControl reconfiguration', () => {
         },
       },
     });
-    await ha.replicate(withHa, []);
+    await ha.committed(withHa);
     expect(ha.status()).toMatchObject({ enabled: true, role: 'slave', state: 'passive' });
     expect(calls).toEqual(['setActive true', 'setActive false']);
     // The same section again: nothing restarts.
-    await ha.replicate(withHa, []);
+    await ha.committed(withHa);
     expect(calls).toHaveLength(2);
     const disabled = store.commit();
     Object.assign(disabled, {
       config: { ...withHa.config, heartbeat: { ...withHa.config.heartbeat, enabled: false } },
     });
-    await ha.replicate(disabled, []);
+    await ha.committed(disabled);
     expect(ha.status()).toMatchObject({ enabled: false, state: 'active' });
     expect(calls).toEqual(['setActive true', 'setActive false', 'setActive true']);
     await ha.stop();

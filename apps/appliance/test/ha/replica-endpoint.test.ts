@@ -11,20 +11,16 @@ const NOW = 1_800_000_000_000;
 function setup(head = 1, options: { haOff?: boolean; now?: () => number } = {}) {
   const store = new FakeStore(head);
   const adminStates = new FakeAdminStates();
-  const applied: number[] = [];
   const endpoint = createReplicaEndpoint({
     store,
     adminStates,
-    apply: async (v: StoredVersion) => {
-      applied.push(v.version);
-    },
     key: () => (options.haOff ? undefined : key),
     nodeName: () => 'lb2',
     peerName: () => 'lb1',
     isActive: () => false,
     now: options.now ?? (() => NOW),
   });
-  return { store, adminStates, applied, endpoint };
+  return { store, adminStates, endpoint };
 }
 
 function message(versions: StoredVersion[], extra: Partial<ReplicaMessage> = {}): ReplicaMessage {
@@ -47,8 +43,9 @@ function request(body: unknown, options: { node?: string; now?: number; signKey?
 }
 
 describe('replica endpoint', () => {
-  it('stores newer versions in order under their numbers, applies the newest, answers its head', async () => {
-    const { store, applied, endpoint } = setup(1);
+  // What the store accepts is applied by the commit pipeline (test/pipeline), as a local commit is.
+  it('stores newer versions in order under their numbers and answers its head', async () => {
+    const { store, endpoint } = setup(1);
     const { raw, headers } = request(message([version(2), version(3)]));
     const result = await endpoint.handleReplica(raw, headers);
     expect(result).toEqual({
@@ -59,19 +56,16 @@ describe('replica endpoint', () => {
       { version: 2, from: 'lb1' },
       { version: 3, from: 'lb1' },
     ]);
-    await endpoint.applied();
-    expect(applied).toEqual([3]);
   });
 
   it('refuses an older or equal version with HA_STALE_VERSION and names its own head', async () => {
-    const { store, applied, endpoint } = setup(5);
+    const { store, endpoint } = setup(5);
     const { raw, headers } = request(message([version(4), version(5, '2025-12-31T00:00:00.000Z')]));
     const result = await endpoint.handleReplica(raw, headers);
     expect(result.status).toBe(409);
     expect(result.body).toMatchObject({ error: { code: 'HA_STALE_VERSION' }, head: { version: 5 } });
     expect(store.current()).toEqual(version(5));
-    await endpoint.applied();
-    expect(applied).toEqual([]);
+    expect(store.accepted).toEqual([]);
   });
 
   it('takes only the newer part of a message that overlaps its own versions', async () => {

@@ -1,7 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountReplica, replicaReceiver } from '../../src/ha/mount.js';
 import { createReplicaEndpoint, type ReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import type { ReplicaMessage } from '../../src/ha/replica-message.js';
 import {
@@ -12,6 +10,7 @@ import {
   sealBody,
   signRequest,
 } from '../../src/ha/replica-protocol.js';
+import { replicaReceiver } from '../../src/ha/replica-receiver.js';
 import { type Harness, startHarness } from '../api/harness.js';
 import { FakeAdminStates, FakeStore, version } from './fakes.js';
 
@@ -152,7 +151,6 @@ async function serve(options: { haOff?: boolean } = {}) {
   const endpoint: ReplicaEndpoint = createReplicaEndpoint({
     store,
     adminStates: new FakeAdminStates(),
-    apply: async () => undefined,
     key: () => (options.haOff ? undefined : key),
     nodeName: () => 'lb2',
     peerName: () => 'lb1',
@@ -312,40 +310,5 @@ describe('replica endpoint: refused before the body is read', () => {
     // The old endpoint read all 1.44 GB (and held it: the daemon grew to 1.4 GB).
     expect(read).toBeLessThan(24 * UNREAD);
     expect(peak - before).toBeLessThan(256 * MiB);
-  });
-});
-
-describe('replica endpoint mounted on its own (mountReplica)', () => {
-  it('refuses an unsigned 60 MB body unread and answers a genuine one', async () => {
-    const { createServer } = await import('node:http');
-    const endpoint = createReplicaEndpoint({
-      store: new FakeStore(1),
-      adminStates: new FakeAdminStates(),
-      apply: async () => undefined,
-      key: () => key,
-      nodeName: () => 'lb2',
-      peerName: () => 'lb1',
-      isActive: () => false,
-    });
-    const handler = mountReplica((req) => endpoint.handleRequest(req));
-    const seen: IncomingMessage[] = [];
-    const server = createServer((req, res) => {
-      seen.push(req);
-      if (!handler(req, res)) res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    try {
-      const { answer } = await attempt(port, {}, BIG, BIG);
-      expect(answer.status).toBe(401);
-      expect(seen[0]?.socket.bytesRead).toBeLessThan(UNREAD);
-      const genuine = signed();
-      const put = new RawPut(port, genuine.headers, genuine.raw.length);
-      await put.send(genuine.raw);
-      expect((await put.answer).status).toBe(200);
-      put.socket.destroy();
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 });

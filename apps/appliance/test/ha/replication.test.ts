@@ -6,24 +6,29 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/api/errors.js';
 import { ApplianceError } from '../../src/errors.js';
-import { mountReplica, replicaReceiver } from '../../src/ha/mount.js';
 import { createReplicaEndpoint, type ReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import { replicaKey } from '../../src/ha/replica-protocol.js';
+import { replicaReceiver } from '../../src/ha/replica-receiver.js';
 import { Replicator } from '../../src/ha/replicator.js';
+import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
 import { ConfigStore } from '../../src/store/store.js';
 import { sampleConfig } from '../fixtures/sample-config.js';
 import { drained, FakeAdminStates } from './fakes.js';
 
 /**
- * Two nodes on 127.0.0.1, each with a real ConfigStore in its own data directory and a
- * real HTTP server mounting the replica endpoint; the sender is the real Replicator.
+ * Two nodes on 127.0.0.1, each with a real ConfigStore in its own data directory, the
+ * commit pipeline in front of a recording engine, and a real HTTP server answering the
+ * replica endpoint as the API router does (replicaReceiver, errors by statusOf); the
+ * sender is the real Replicator.
  */
 interface Node {
   name: string;
   dir: string;
   store: ConfigStore;
   adminStates: FakeAdminStates;
+  /** The versions the pipeline handed to the engine (the real engine applies a burst once). */
   applied: number[];
+  pipeline: CommitPipeline;
   endpoint: ReplicaEndpoint;
   server: Server;
   url: string;
@@ -39,13 +44,22 @@ async function node(name: string, peer: string, keyFromConfig = false): Promise<
   const store = await ConfigStore.open(dir);
   const adminStates = new FakeAdminStates();
   const applied: number[] = [];
-  const self: Partial<Node> = { name, dir, store, adminStates, applied, active: false };
+  const pipeline = createCommitPipeline({
+    store,
+    engine: {
+      apply: async (v) => {
+        applied.push(v.version);
+        return { version: v.version, parts: [], changes: [], changeCount: 0 };
+      },
+    },
+    ha: { committed: async () => undefined, adminStatesChanged: async () => undefined },
+    adminStates: { onChange: () => () => undefined },
+    logs: { write: () => ({ seq: 0, time: '', channel: 'system', level: 'info', message: '' }) },
+  });
+  const self: Partial<Node> = { name, dir, store, adminStates, applied, pipeline, active: false };
   const endpoint = createReplicaEndpoint({
     store,
     adminStates,
-    apply: async (v) => {
-      applied.push(v.version);
-    },
     // keyFromConfig: the key of the node's current configuration, as HaControl gives it.
     key: () => {
       const section = store.current().config.heartbeat;
@@ -55,18 +69,31 @@ async function node(name: string, peer: string, keyFromConfig = false): Promise<
     peerName: () => peer,
     isActive: () => self.active ?? false,
   });
-  const handler = mountReplica((req) => endpoint.handleRequest(req));
-  const server = createServer((req, res) => {
-    if (!handler(req, res)) {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  Object.assign(self, { endpoint, server, url: `http://127.0.0.1:${port}` });
+  Object.assign(self, { endpoint });
+  const server = await listen(self as Node, 0);
+  Object.assign(self, { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
   nodes.push(self as Node);
   return self as Node;
+}
+
+/**
+ * The node's replica endpoint behind HTTP as the API router serves it: the request handed
+ * over unread to replicaReceiver, a thrown ApplianceError answered with its statusOf and
+ * `{ error }` envelope.
+ */
+async function listen(n: Node, port: number): Promise<Server> {
+  const receive = replicaReceiver((req) => n.endpoint.handleRequest(req));
+  const server = createServer((req, res) => {
+    receive(req).then(
+      (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      (error: ApplianceError) =>
+        res
+          .writeHead(statusOf(error.code), { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: error.toJSON() })),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
 }
 
 function replicatorOptions(from: Node, to: Node) {
@@ -110,6 +137,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const n of nodes.splice(0)) {
+    n.pipeline.close();
     await new Promise((resolve) => n.server.close(resolve));
     await rm(n.dir, { recursive: true, force: true });
   }
@@ -125,8 +153,8 @@ describe('replication between two stores over HTTP', () => {
     expect(b.store.current()).toEqual(three);
     expect((await b.store.get(2)).comment).toBe('first farm');
     expect(b.adminStates.entries).toEqual([drained]);
-    await b.endpoint.applied();
-    expect(b.applied).toEqual([3]);
+    await b.pipeline.idle();
+    expect(b.applied).toEqual([2, 3]);
     const audit = await b.store.auditLog();
     expect(audit.filter((e) => e.action === 'replicate').map((e) => [e.version, e.comment])).toEqual([
       [2, 'replicated from lb1'],
@@ -173,11 +201,7 @@ describe('replication between two stores over HTTP', () => {
     expect(a.replicator?.lastError).toMatch(/unreachable/);
     expect(b.store.current().version).toBe(2);
     // The peer returns on the same port (its data directory kept).
-    const handler = mountReplica((req) => b.endpoint.handleRequest(req));
-    b.server = createServer((req, res) => {
-      if (!handler(req, res)) res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+    b.server = await listen(b, port);
     expect((await a.replicator?.sync())?.sent).toEqual([3, 4]);
     expect(a.replicator?.lastError).toBeUndefined();
     expect(b.store.current()).toEqual(a.store.current());
@@ -197,38 +221,18 @@ describe('replication between two stores over HTTP', () => {
     b.endpoint = createReplicaEndpoint({
       store: b.store,
       adminStates: b.adminStates,
-      apply: async () => undefined,
       key: () => key,
       nodeName: () => 'lb2',
       peerName: () => 'lb1',
       isActive: () => false,
     });
-    const handler = mountReplica((req) => b.endpoint.handleRequest(req));
-    b.server = createServer((req, res) => {
-      if (!handler(req, res)) res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+    b.server = await listen(b, port);
     expect((await a.replicator?.sync())?.sent).toEqual([]);
     expect((await a.replicator?.sync(undefined, true))?.sent).toEqual([2, 3]);
     expect(b.store.current()).toEqual(a.store.current());
   });
 
-  it("works through the API's receiver hook, whose error envelope carries no head", async () => {
-    // The API router (src/api) hands over the request unread, calls replicaReceiver and maps a thrown
-    // ApplianceError to its status and `{ error }` envelope: imitated here with its statusOf.
-    const receive = replicaReceiver((req) => b.endpoint.handleRequest(req));
-    const port = (b.server.address() as AddressInfo).port;
-    await new Promise((resolve) => b.server.close(resolve));
-    b.server = createServer((req, res) => {
-      receive(req).then(
-        (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-        (error: ApplianceError) =>
-          res
-            .writeHead(statusOf(error.code), { 'content-type': 'application/json' })
-            .end(JSON.stringify({ error: error.toJSON() })),
-      );
-    });
-    await new Promise<void>((resolve) => b.server.listen(port, '127.0.0.1', resolve));
+  it("learns the head of a peer that is ahead although the API's error envelope carries none", async () => {
     await commit(a, 'through the API');
     expect((await a.replicator?.sync())?.sent).toEqual([2]);
     // B ahead: A's stale push is refused without a head in the answer; A asks again and learns it.

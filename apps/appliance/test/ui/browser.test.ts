@@ -172,7 +172,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     ];
     const alpha = { layer: 'layer4', service: 'web', server: 'alpha_server' } as const;
     app.harness.engine.setCounters(alpha, { bytesIn: 1000, bytesOut: 5000 });
-    app.harness.api.sampleTraffic();
+    app.harness.traffic.sample();
     app.harness.clock.advance(10_000);
     for (const [bytesIn, bytesOut] of [
       [90_000, 400_000],
@@ -180,7 +180,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       [260_000, 1_500_000],
     ] as const) {
       app.harness.engine.setCounters(alpha, { bytesIn, bytesOut });
-      app.harness.api.sampleTraffic();
+      app.harness.traffic.sample();
       app.harness.clock.advance(10_000);
     }
     for (const [route, heading, name] of pages) {

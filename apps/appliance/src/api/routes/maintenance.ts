@@ -30,12 +30,6 @@ function invalid(message: string, field?: string, issues?: readonly ApplianceErr
  */
 export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date): Route[] {
   const { store, adminStates, logs } = deps;
-  // The version went to the peer when it was stored; the admin states replaced after it follow.
-  const replicateStates = () => {
-    deps.ha.replicate(store.current(), adminStates.list()).catch((error: unknown) => {
-      logs.write('heartbeat', 'error', `replicating admin states failed: ${(error as Error).message}`);
-    });
-  };
   return [
     {
       method: 'GET',
@@ -118,7 +112,6 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
           throw error;
         }
         await adminStates.replaceAll((states as AdminStateEntry[]).filter(known));
-        replicateStates();
         logs.write(
           'audit',
           'info',
@@ -159,7 +152,6 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
           'factory reset',
         );
         await adminStates.replaceAll([]);
-        replicateStates();
         return { body: { version: outcome.result.version.version } };
       },
     },

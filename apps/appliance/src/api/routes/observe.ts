@@ -53,7 +53,12 @@ function logQuery(ctx: Ctx): LogQuery {
 }
 
 /** Status, live status, reports and logs: what the System Overview, Reports and Logs pages read. */
-export function observeRoutes(deps: ApiDeps, traffic: TrafficHistory, streams: EventStreams, now: () => Date): Route[] {
+export function observeRoutes(
+  deps: ApiDeps,
+  traffic: Pick<TrafficHistory, 'series'>,
+  streams: EventStreams,
+  now: () => Date,
+): Route[] {
   const { engine, ha, store, logs } = deps;
   const keepAlive = deps.sseKeepAliveSeconds ?? 15;
   // A live view ends with its session or token (logout, expiry, user removed, token revoked).

@@ -31,10 +31,6 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
     if (found === undefined) throw notFound(`virtual service "${label}"`);
     return found;
   };
-  const replicate = () =>
-    ha.replicate(store.current(), adminStates.list()).catch((error: unknown) => {
-      logs.write('heartbeat', 'error', `replicating admin states failed: ${(error as Error).message}`);
-    });
   const record = (ctx: Ctx, what: string, state: AdminState) => {
     const author = ctx.principal?.user ?? 'system';
     logs.write('audit', 'info', `${author}: ${what} set ${state}`, { author, state, address: ctx.address });
@@ -58,7 +54,6 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
         writer.requireEditable();
         const author = record(ctx, `${layer}/${svc.label}/${server}`, state);
         const entry = await adminStates.set({ layer, service: svc.label, server }, state, author);
-        void replicate();
         return { body: { entry } };
       },
     },
@@ -79,7 +74,6 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
         for (const real of svc.realServers) {
           entries.push(await adminStates.set({ layer, service: svc.label, server: real.label }, state, author));
         }
-        void replicate();
         return { body: { entries } };
       },
     },

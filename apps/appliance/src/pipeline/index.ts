@@ -1,0 +1,1 @@
+export { type CommitPipeline, type CommitPipelineOptions, createCommitPipeline } from './commit-pipeline.js';
