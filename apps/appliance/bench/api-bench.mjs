@@ -13,7 +13,15 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { ConfigStore, createApi, createLogBook, openAdminStates, openAuth } from '../dist/index.js';
+import {
+  ConfigStore,
+  createApi,
+  createCommitPipeline,
+  createLogBook,
+  openAdminStates,
+  openAuth,
+  startTrafficSampler,
+} from '../dist/index.js';
 import { keepAliveClient } from './keepalive-client.mjs';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
@@ -100,7 +108,8 @@ const ha = {
   isEditable: () => true,
   takeover: async () => ha.status(),
   standby: async () => ha.status(),
-  replicate: async () => {},
+  committed: async () => {},
+  adminStatesChanged: async () => {},
   onStatus: () => () => {},
 };
 
@@ -174,6 +183,9 @@ if (!isMainThread) {
   const logs = await createLogBook({ dir: join(dir, 'logs') });
   const engine = benchEngine();
   await engine.apply(store.current());
+  // Composed as the daemon composes it: the pipeline applies what the API stores.
+  const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
+  const traffic = startTrafficSampler({ engine, logs, intervalSeconds: 0 });
   const api = createApi({
     store,
     adminStates,
@@ -183,7 +195,8 @@ if (!isMainThread) {
     auth,
     capabilities: [],
     version: 'bench',
-    trafficIntervalSeconds: 0,
+    pipeline,
+    traffic: traffic.history,
   });
   const server = createServer((req, res) => api.handle(req, res));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -209,6 +222,8 @@ if (!isMainThread) {
   }
   console.log(JSON.stringify({ services: SERVICES, servers: SERVERS, results }));
   await api.close();
+  pipeline.close();
+  await pipeline.idle();
   server.close();
   await logs.close();
   await rm(dir, { recursive: true, force: true });

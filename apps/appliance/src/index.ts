@@ -46,6 +46,7 @@ export {
   replicaReceiver,
 } from './ha/index.js';
 export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
+export { startTrafficSampler, type TrafficSampler, type TrafficSamplerOptions } from './metrics/traffic-sampler.js';
 export { type CommitPipeline, type CommitPipelineOptions, createCommitPipeline } from './pipeline/index.js';
 export type { AuditEntry } from './store/audit.js';
 export {
