@@ -8,8 +8,8 @@ export {
   type HostProbe,
   systemProbe,
 } from './capabilities.js';
-export { type DiffEntry, diffConfigs } from './config/diff.js';
-export { configJsonSchema, configJsonSchemaText } from './config/json-schema.js';
+export { type DiffEntry, diffConfigs } from './model/diff.js';
+export { configJsonSchema, configJsonSchemaText } from './model/json-schema.js';
 export {
   type ApplianceConfig,
   type ApplianceConfigInput,
@@ -23,7 +23,7 @@ export {
   type PortSpec,
   type SslTermination,
   schedulers,
-} from './config/schema.js';
+} from './model/schema.js';
 export {
   type ConfigWarning,
   checkSemantics,
@@ -31,7 +31,7 @@ export {
   parseConfig,
   type ValidationResult,
   validateConfig,
-} from './config/validate.js';
+} from './model/validate.js';
 export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
 export type * from './daemon/interfaces.js';
 export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';

@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { ApplyReport } from '../daemon/interfaces.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import type { CommitResult, StoredVersion } from '../store/store.js';

@@ -4,7 +4,7 @@
  * so that each part is tested with a fake of the others and the daemon composes the real
  * ones (Seesaw's engine/ecu/ha split).
  */
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { StoredVersion } from '../store/store.js';
 
 /** What an administrator asked of a real server (or of every server of a VIP). */

@@ -3,7 +3,7 @@
  * owns ordering, serialisation, admin states, health and status; a driver turns one desired
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type {
   AdminState,
   EnginePart,

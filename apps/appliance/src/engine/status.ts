@@ -2,7 +2,7 @@
  * The appliance's status view: each virtual service and real server with its colour, from
  * the configuration, admin states, health and what the drivers observe.
  */
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type {
   AdminState,
   Colour,

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { UdpLinkConfig } from '@sluice/heartbeat';
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import { ApplianceError } from '../errors.js';
 
 export type HeartbeatSection = NonNullable<ApplianceConfig['heartbeat']>;

@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { EngineStatus, HaStatus } from '../daemon/interfaces.js';
 import { api, apiUrl } from './api.js';
 

@@ -1,5 +1,5 @@
 /** Fakes of the engine's neighbours for unit tests: admin states, log book, drivers, a version. */
-import { type ApplianceConfigInput, configSchema } from '../../src/config/schema.js';
+import { type ApplianceConfigInput, configSchema } from '../../src/model/schema.js';
 import type {
   AdminState,
   AdminStateEntry,

@@ -1,4 +1,4 @@
-import { defaultConfig } from '../../src/config/schema.js';
+import { defaultConfig } from '../../src/model/schema.js';
 import type { AdminStateEntry, AdminStates } from '../../src/daemon/interfaces.js';
 import { ApplianceError } from '../../src/errors.js';
 import type { StoredVersion } from '../../src/store/store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import { ApplianceError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';

@@ -3,7 +3,7 @@
  * against the kernel, the status view and the tests read it too.
  */
 import { type DesiredService, type DestinationSpec, destinationId, type ServiceSpec, serviceId } from '@sluice/ipvs';
-import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../config/schema.js';
+import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../model/schema.js';
 import type { AdminState, HealthState, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
 

@@ -28,7 +28,7 @@ import type {
   Server,
   SwitchRule,
 } from '@sluice/haproxy-config';
-import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../config/schema.js';
+import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../model/schema.js';
 import { ApplianceError } from '../../errors.js';
 import { FieldMap } from './fields.js';
 

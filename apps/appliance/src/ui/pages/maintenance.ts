@@ -1,4 +1,4 @@
-import type { DiffEntry } from '../../config/diff.js';
+import type { DiffEntry } from '../../model/diff.js';
 import type { VersionInfo } from '../../store/store.js';
 import { ApiError, api, apiUrl } from '../api.js';
 import { formatTime, h, replace, toast } from '../dom.js';

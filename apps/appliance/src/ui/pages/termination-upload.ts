@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import type { CertificateInfo } from '../../web/certificates.js';
 import { ApiError, api, seg } from '../api.js';
 import { h, toast } from '../dom.js';
