@@ -8,6 +8,20 @@ export {
   type HostProbe,
   systemProbe,
 } from './capabilities.js';
+export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
+export type * from './daemon/interfaces.js';
+export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
+export { createLayer7Driver } from './engine/layer7/index.js';
+export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
+export {
+  createHaControl,
+  type HaControlOptions,
+  type HaLocalOptions,
+  type HaService,
+  mountReplica,
+  parsePeerSpec,
+} from './ha/index.js';
+export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
 export { type DiffEntry, diffConfigs } from './model/diff.js';
 export { configJsonSchema, configJsonSchemaText } from './model/json-schema.js';
 export {
@@ -32,20 +46,6 @@ export {
   type ValidationResult,
   validateConfig,
 } from './model/validate.js';
-export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
-export type * from './daemon/interfaces.js';
-export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
-export { createLayer7Driver } from './engine/layer7/index.js';
-export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
-export {
-  createHaControl,
-  type HaControlOptions,
-  type HaLocalOptions,
-  type HaService,
-  mountReplica,
-  parsePeerSpec,
-} from './ha/index.js';
-export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
 export type { AuditEntry } from './store/audit.js';
 export {
   type CommitRequest,

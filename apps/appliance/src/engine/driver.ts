@@ -3,7 +3,7 @@
  * owns ordering, serialisation, admin states, health and status; a driver turns one desired
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
-import type { ApplianceConfig } from '../model/schema.js';
+
 import type {
   AdminState,
   EnginePart,
@@ -13,6 +13,7 @@ import type {
   Layer7StatRow,
   RealServerRef,
 } from '../daemon/interfaces.js';
+import type { ApplianceConfig } from '../model/schema.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };
 

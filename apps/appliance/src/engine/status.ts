@@ -2,7 +2,7 @@
  * The appliance's status view: each virtual service and real server with its colour, from
  * the configuration, admin states, health and what the drivers observe.
  */
-import type { ApplianceConfig } from '../model/schema.js';
+
 import type {
   AdminState,
   Colour,
@@ -13,6 +13,7 @@ import type {
   RealServerStatus,
   VirtualServiceStatus,
 } from '../daemon/interfaces.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { ServerObservation } from './driver.js';
 import { serverKey } from './driver.js';
 import { portLabels, takesTraffic } from './layer4/desired.js';

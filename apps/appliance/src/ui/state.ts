@@ -1,5 +1,5 @@
-import type { ApplianceConfig } from '../model/schema.js';
 import type { EngineStatus, HaStatus } from '../daemon/interfaces.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import { api, apiUrl } from './api.js';
 
 export interface Session {

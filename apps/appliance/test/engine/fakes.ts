@@ -1,5 +1,5 @@
 /** Fakes of the engine's neighbours for unit tests: admin states, log book, drivers, a version. */
-import { type ApplianceConfigInput, configSchema } from '../../src/model/schema.js';
+
 import type {
   AdminState,
   AdminStateEntry,
@@ -18,6 +18,7 @@ import type {
   ServerObservation,
 } from '../../src/engine/driver.js';
 import type { HealthSource, HealthTransition } from '../../src/engine/health/bridge.js';
+import { type ApplianceConfigInput, configSchema } from '../../src/model/schema.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 export function version(n: number, config: ApplianceConfigInput): StoredVersion {

@@ -1,6 +1,6 @@
-import { defaultConfig } from '../../src/model/schema.js';
 import type { AdminStateEntry, AdminStates } from '../../src/daemon/interfaces.js';
 import { ApplianceError } from '../../src/errors.js';
+import { defaultConfig } from '../../src/model/schema.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 /** A version as the store would hold it. */

@@ -12,8 +12,8 @@ import {
   type TargetDefinition,
   type TransitionEvent,
 } from '@sluice/health';
-import type { HealthCheck } from '../../model/schema.js';
 import type { HealthState, RealServerRef } from '../../daemon/interfaces.js';
+import type { HealthCheck } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { serverKey } from '../driver.js';
 import { virtualPorts } from '../layer4/desired.js';

@@ -19,9 +19,9 @@ import {
   type ServiceWithSettings,
   serviceId,
 } from '@sluice/ipvs';
-import type { Layer4Service } from '../../model/schema.js';
 import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { Layer4Service } from '../../model/schema.js';
 import {
   type DesiredInput,
   LISTED_CHANGES,

@@ -13,9 +13,9 @@ import {
   Supervisor,
   type SupervisorOptions,
 } from '@sluice/haproxy-config';
-import type { ApplianceConfig } from '../../model/schema.js';
 import type { Layer7StatRow, LogBook, LogLevel } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { readCertificateFile } from './certificate-file.js';
 import { describeModelChanges, differsInWeightsOnly } from './changes.js';

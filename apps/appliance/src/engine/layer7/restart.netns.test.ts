@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { configSchema } from '../../model/schema.js';
 import type { AdminState, LogBook } from '../../daemon/interfaces.js';
+import { configSchema } from '../../model/schema.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, type Layer7Driver } from './index.js';
 

@@ -1,3 +1,4 @@
+import type { ApplianceConfig } from '../../model/schema.js';
 import {
   buildConfig,
   labelTaken,
@@ -6,7 +7,6 @@ import {
   type Question,
   type WizardAnswers,
 } from '../../model/wizard-plan.js';
-import type { ApplianceConfig } from '../../model/schema.js';
 import { type ApiIssue, api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
