@@ -1,4 +1,3 @@
-import { SCHEDULERS } from '@sluice/ipvs';
 import { z } from 'zod';
 import {
   address,
@@ -16,6 +15,7 @@ import {
   portSpec,
   text,
 } from './primitives.js';
+import { SCHEDULERS } from './schedulers.js';
 
 /** The IPVS schedulers, as the ipvs package knows them (which ones a kernel has is its `capabilities()`). */
 export const schedulers = SCHEDULERS;

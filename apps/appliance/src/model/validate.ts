@@ -1,6 +1,6 @@
-import { isIPv4 } from 'node:net';
 import type { z } from 'zod';
 import { ApplianceError, type ApplianceErrorCode, fieldError } from '../errors.js';
+import { isIPv4 } from './addresses.js';
 import { type ApplianceConfig, configSchema, type PortSpec } from './schema.js';
 
 /** Advice that does not stop a configuration from being stored. */

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './addresses.js';
 import { interfaceName } from './primitives.js';
 import type { ApplianceConfig, ApplianceConfigInput } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { SCHEDULERS } from '@sluice/ipvs';
+import { SCHEDULERS } from '../model/schedulers.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import { type FieldSpec, formatPorts } from './forms.js';
 
