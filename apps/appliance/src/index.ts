@@ -1,3 +1,4 @@
+export type * from './admin-states/contract.js';
 export { openAdminStates } from './admin-states/index.js';
 export { type Api, type ApiDeps, createApi, type Route } from './api/index.js';
 export { type Auth, type OpenAuthOptions, openAuth } from './auth/index.js';
@@ -9,10 +10,11 @@ export {
   systemProbe,
 } from './capabilities.js';
 export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
-export type * from './daemon/interfaces.js';
+export type * from './engine/contract.js';
 export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
 export { createLayer7Driver } from './engine/layer7/index.js';
 export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
+export type * from './ha/contract.js';
 export {
   createHaControl,
   type HaControlOptions,
@@ -21,12 +23,18 @@ export {
   mountReplica,
   parsePeerSpec,
 } from './ha/index.js';
+export type * from './logs/contract.js';
 export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
+export type * from './model/admin-state.js';
 export { type DiffEntry, diffConfigs } from './model/diff.js';
+export type * from './model/engine-status.js';
+export type * from './model/ha-status.js';
 export { configJsonSchema, configJsonSchemaText } from './model/json-schema.js';
+export type * from './model/log-record.js';
 export {
   type ApplianceConfig,
   type ApplianceConfigInput,
+  type ConfigView,
   configSchema,
   defaultConfig,
   type HealthCheck,

@@ -1,15 +1,18 @@
 import type { IncomingMessage } from 'node:http';
+import type { AdminStates } from '../admin-states/contract.js';
 import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
-import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
+import type { Engine } from '../engine/contract.js';
 import type { Foreground } from '../engine/foreground.js';
+import type { HaControl } from '../ha/contract.js';
+import type { LogBook } from '../logs/contract.js';
 import type { ConfigStore } from '../store/store.js';
 import type { StreamLimits } from './sse.js';
 
 export interface ApiDeps {
   store: ConfigStore;
-  adminStates: AdminStates;
-  engine: Engine;
+  adminStates: Pick<AdminStates, 'list' | 'set' | 'replaceAll'>;
+  engine: Pick<Engine, 'apply' | 'status' | 'onStatus' | 'connections' | 'layer7Stats'>;
   ha: HaControl;
   logs: LogBook;
   auth: Auth;

@@ -1,5 +1,5 @@
-import type { ApplyReport } from '../daemon/interfaces.js';
 import { ApplianceError, fieldError } from '../errors.js';
+import type { ApplyReport } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import type { CommitResult, StoredVersion } from '../store/store.js';
 import type { ApiDeps } from './deps.js';

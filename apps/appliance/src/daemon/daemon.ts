@@ -5,6 +5,7 @@ import { openAdminStates } from '../admin-states/index.js';
 import { type Api, createApi } from '../api/index.js';
 import { type Auth, openAuth } from '../auth/index.js';
 import { type Capability, detectCapabilities } from '../capabilities.js';
+import type { Engine } from '../engine/contract.js';
 import { createEngine } from '../engine/index.js';
 import { createLayer7Driver } from '../engine/layer7/index.js';
 import { TproxyRouting } from '../engine/layer7/tproxy-routing.js';
@@ -13,7 +14,6 @@ import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
 import { ConfigStore } from '../store/store.js';
 import { createWebServers, type WebServers } from '../web/index.js';
-import type { Engine } from './interfaces.js';
 
 export interface DaemonOptions {
   /** Configuration versions, audit, logs, admin states, credentials and the HTTPS certificate live here. */

@@ -4,15 +4,8 @@
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
 
-import type {
-  AdminState,
-  EnginePart,
-  HealthState,
-  Layer,
-  Layer4Connection,
-  Layer7StatRow,
-  RealServerRef,
-} from '../daemon/interfaces.js';
+import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
+import type { EnginePart, HealthState, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };

@@ -3,16 +3,14 @@
  * the configuration, admin states, health and what the drivers observe.
  */
 
+import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
 import type {
-  AdminState,
   Colour,
   HealthState,
-  Layer,
   PartStatus,
-  RealServerRef,
   RealServerStatus,
   VirtualServiceStatus,
-} from '../daemon/interfaces.js';
+} from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import type { ServerObservation } from './driver.js';
 import { serverKey } from './driver.js';

@@ -240,3 +240,6 @@ export type PortSpec = z.output<typeof portSpec>;
 export function defaultConfig(): ApplianceConfig {
   return configSchema.parse({});
 }
+
+/** What the configuration holds, for parts that only need to read it. */
+export type ConfigView = () => ApplianceConfig;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdminState, Layer } from '../../daemon/interfaces.js';
+import type { AdminState, Layer } from '../../model/admin-state.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';

@@ -12,7 +12,7 @@ import {
   type ServiceWithDestinations,
   serviceId,
 } from '@sluice/ipvs';
-import type { RealServerRef } from '../../daemon/interfaces.js';
+import type { RealServerRef } from '../../model/admin-state.js';
 import type { Observations, ServerObservation } from '../driver.js';
 
 /** A configured service as last applied: its IPVS services and who each destination stands for. */

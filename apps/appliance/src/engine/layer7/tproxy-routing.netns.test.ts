@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogBook } from '../../daemon/interfaces.js';
+import type { LogBook } from '../../logs/contract.js';
 import { type ApplianceConfigInput, configSchema } from '../../model/schema.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, type Layer7Driver } from './index.js';
