@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scryptCostProblem } from '../auth/scrypt-cost.js';
+import { scryptCostProblem } from './scrypt-cost.js';
 
 /*
  * Every string in the configuration is bounded and free of control characters (and of
