@@ -3,34 +3,33 @@
 // buildUi() into a temporary directory so they always test the current sources.
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCHEDULERS } from '@sluice/ipvs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url);
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 /**
- * The forms validate with the configuration module the API uses (same messages, same
- * fields). It needs two things from Node: isIPv4 (given a browser version here) and the
- * scheduler list of @sluice/ipvs, inlined as data so the netlink client stays out of the page.
+ * The page imports the UI and the platform-neutral model (src/model/), which the API
+ * validates with too (same messages, same fields). Nothing of Node may come in: no
+ * built-in module and no @sluice package (they speak netlink, run processes, open sockets).
+ * Where that happens the build fails, naming the importer, instead of shipping a fake.
  */
-const browserShims = {
-  name: 'browser-shims',
+export const browserOnly = {
+  name: 'browser-only',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?net$|^@sluice\/ipvs$/ }, (args) => ({ path: args.path, namespace: 'shim' }));
-    b.onResolve({ filter: /.*/ }, (args) =>
-      builtins.has(args.path) ? { path: args.path, namespace: 'empty' } : undefined,
+    b.onResolve({ filter: /^(node:|@sluice\/|[a-z_]+(\/|$))/ }, (args) =>
+      args.path.startsWith('node:') || args.path.startsWith('@sluice/') || builtins.has(args.path)
+        ? {
+            errors: [
+              {
+                text: `the web UI imports ${args.path} (from ${relative(fileURLToPath(root), args.importer)}): only the model may be shared`,
+              },
+            ],
+          }
+        : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'shim' }, (args) => ({
-      loader: 'js',
-      contents: args.path.endsWith('ipvs')
-        ? `export const SCHEDULERS = ${JSON.stringify(SCHEDULERS)};`
-        : 'const v4 = /^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$/;\n' +
-          'export const isIPv4 = (s) => v4.test(s);\nexport const isIPv6 = (s) => !v4.test(s) && s.includes(":");\n' +
-          'export const isIP = (s) => (isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0);',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ loader: 'js', contents: 'module.exports = {};' }));
   },
 };
 
@@ -51,7 +50,7 @@ export async function buildUi(outDir = fileURLToPath(new URL('dist/ui/', root)))
     chunkNames: 'chunk-[hash]',
     metafile: true,
     logLevel: 'warning',
-    plugins: [browserShims],
+    plugins: [browserOnly],
   });
   return Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, out]) => [file, out.bytes]));
 }

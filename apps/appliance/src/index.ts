@@ -1,3 +1,4 @@
+export type * from './admin-states/contract.js';
 export { openAdminStates } from './admin-states/index.js';
 export { type Api, type ApiDeps, createApi, type Route, statusOf } from './api/index.js';
 export { type Auth, type OpenAuthOptions, openAuth } from './auth/index.js';
@@ -8,11 +9,33 @@ export {
   type HostProbe,
   systemProbe,
 } from './capabilities.js';
-export { type DiffEntry, diffConfigs } from './config/diff.js';
-export { configJsonSchema, configJsonSchemaText } from './config/json-schema.js';
+export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
+export type * from './engine/contract.js';
+export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
+export { createLayer7Driver } from './engine/layer7/index.js';
+export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
+export type * from './ha/contract.js';
+export {
+  createHaControl,
+  type HaControlOptions,
+  type HaLocalOptions,
+  type HaService,
+  parsePeerSpec,
+  replicaReceiver,
+} from './ha/index.js';
+export type * from './logs/contract.js';
+export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
+export { startTrafficSampler, type TrafficSampler, type TrafficSamplerOptions } from './metrics/traffic-sampler.js';
+export type * from './model/admin-state.js';
+export { type DiffEntry, diffConfigs } from './model/diff.js';
+export type * from './model/engine-status.js';
+export type * from './model/ha-status.js';
+export { configJsonSchema, configJsonSchemaText } from './model/json-schema.js';
+export type * from './model/log-record.js';
 export {
   type ApplianceConfig,
   type ApplianceConfigInput,
+  type ConfigView,
   configSchema,
   defaultConfig,
   type HealthCheck,
@@ -23,7 +46,7 @@ export {
   type PortSpec,
   type SslTermination,
   schedulers,
-} from './config/schema.js';
+} from './model/schema.js';
 export {
   type ConfigWarning,
   checkSemantics,
@@ -31,22 +54,7 @@ export {
   parseConfig,
   type ValidationResult,
   validateConfig,
-} from './config/validate.js';
-export { type Daemon, type DaemonOptions, startDaemon } from './daemon/daemon.js';
-export type * from './daemon/interfaces.js';
-export { createEngine, type EngineOptions, type PartDriver } from './engine/index.js';
-export { createLayer7Driver } from './engine/layer7/index.js';
-export { ApplianceError, type ApplianceErrorCode, type ApplianceErrorOptions } from './errors.js';
-export {
-  createHaControl,
-  type HaControlOptions,
-  type HaLocalOptions,
-  type HaService,
-  parsePeerSpec,
-  replicaReceiver,
-} from './ha/index.js';
-export { type ClosableLogBook, createLogBook, type LogBookOptions } from './logs/index.js';
-export { startTrafficSampler, type TrafficSampler, type TrafficSamplerOptions } from './metrics/traffic-sampler.js';
+} from './model/validate.js';
 export { type CommitPipeline, type CommitPipelineOptions, createCommitPipeline } from './pipeline/index.js';
 export type { AuditEntry } from './store/audit.js';
 export {

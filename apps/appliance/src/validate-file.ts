@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { consumerErrors } from './config/consumers.js';
-import { validateConfig } from './config/validate.js';
+import { validateConfig } from './model/validate.js';
 
 export interface FileReport {
   /** 0 valid (warnings allowed), 1 invalid, 2 unreadable or not JSON. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { consumerErrors } from '../src/config/consumers.js';
-import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../src/config/schema.js';
+import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../src/model/schema.js';
 
 const parse = (input: ApplianceConfigInput): ApplianceConfig => configSchema.parse(input);
 

@@ -1,6 +1,6 @@
 import { isCookieName, isFilePath, isInterfaceName } from '@sluice/haproxy-config';
 import { describe, expect, it } from 'vitest';
-import { cookieName, filePath, interfaceName } from '../src/config/primitives.js';
+import { cookieName, filePath, interfaceName } from '../src/model/primitives.js';
 import { mulberry32 } from './fuzz/random.js';
 
 /**

@@ -1,8 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AdminState, AdminStateEntry, AdminStates, RealServerRef } from '../daemon/interfaces.js';
 import { ApplianceError } from '../errors.js';
+import type { AdminState, AdminStateEntry, RealServerRef } from '../model/admin-state.js';
 import { writeFileAtomically } from '../store/durable.js';
+import type { AdminStates } from './contract.js';
 
 const keyOf = (ref: RealServerRef) => `${ref.layer}/${ref.service}/${ref.server}`;
 const STATES = new Set<AdminState>(['online', 'drain', 'offline']);

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import type { AdminStates } from '../admin-states/contract.js';
 import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
-import type { AdminStates, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
+import type { Engine } from '../engine/contract.js';
 import type { Foreground } from '../engine/foreground.js';
+import type { HaControl } from '../ha/contract.js';
+import type { LogBook } from '../logs/contract.js';
 import type { TrafficHistory } from '../metrics/traffic.js';
 import type { CommitPipeline } from '../pipeline/index.js';
 import type { ConfigStore } from '../store/store.js';
@@ -10,8 +13,8 @@ import type { StreamLimits } from './sse.js';
 
 export interface ApiDeps {
   store: ConfigStore;
-  adminStates: AdminStates;
-  engine: Engine;
+  adminStates: Pick<AdminStates, 'list' | 'set' | 'replaceAll'>;
+  engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats'>;
   ha: HaControl;
   logs: LogBook;
   auth: Auth;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configSchema } from '../config/schema.js';
+import { configSchema } from '../model/schema.js';
 import type { Route } from './router.js';
 
 const errorSchema = {

@@ -15,7 +15,7 @@ import {
   networkSchema,
   sslTerminationSchema,
   userSchema,
-} from '../config/schema.js';
+} from '../model/schema.js';
 import { badRequest, notFound } from './errors.js';
 import type { Effect } from './writes.js';
 

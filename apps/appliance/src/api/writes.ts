@@ -1,6 +1,6 @@
-import type { ApplianceConfig } from '../config/schema.js';
-import type { ApplyReport } from '../daemon/interfaces.js';
 import { ApplianceError, fieldError } from '../errors.js';
+import type { ApplyReport } from '../model/engine-status.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { CommitResult } from '../store/store.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest } from './errors.js';

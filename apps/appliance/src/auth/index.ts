@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApplianceConfig } from '../config/schema.js';
 import { ApplianceError } from '../errors.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import { writeFileAtomically } from '../store/durable.js';
 import type { ConfigStore } from '../store/store.js';
 import { DEFAULT_COST, hashPassword, type ScryptCost, verifyNothing, verifyPassword } from './password.js';

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { SCRYPT_FORMAT, type ScryptCost, withinMaxCost } from './scrypt-cost.js';
+import { SCRYPT_FORMAT, type ScryptCost, withinMaxCost } from '../model/scrypt-cost.js';
 
-export { MAX_COST, type ScryptCost, scryptCostProblem } from './scrypt-cost.js';
+export { MAX_COST, type ScryptCost, scryptCostProblem } from '../model/scrypt-cost.js';
 
 /**
  * Passwords are stored as scrypt hashes in modular crypt format,

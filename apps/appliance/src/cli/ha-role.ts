@@ -1,4 +1,4 @@
-import type { HaStatus } from '../daemon/interfaces.js';
+import type { HaStatus } from '../model/ha-status.js';
 import { CLIENT_OPTIONS_HELP, type CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 import { describeHa } from './status.js';

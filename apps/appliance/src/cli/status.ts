@@ -1,4 +1,5 @@
-import type { EngineStatus, HaStatus, VirtualServiceStatus } from '../daemon/interfaces.js';
+import type { EngineStatus, VirtualServiceStatus } from '../model/engine-status.js';
+import type { HaStatus } from '../model/ha-status.js';
 import { CLIENT_OPTIONS_HELP, type CommandSpec } from './command.js';
 import { EXIT } from './io.js';
 

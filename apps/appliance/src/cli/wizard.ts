@@ -1,9 +1,9 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
+import { buildConfig, labelTaken, MODE_EXPLANATIONS, QUESTIONS, type WizardAnswers } from '../model/wizard-plan.js';
 import { CLIENT_OPTIONS_HELP, type CommandContext, type CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 import { Prompter } from './prompt.js';
-import { buildConfig, labelTaken, MODE_EXPLANATIONS, QUESTIONS, type WizardAnswers } from './wizard-plan.js';
 
 const MAX_TRIES = 5;
 

@@ -2,7 +2,7 @@ import { DEFAULT_ADMIN_SOCKET } from '@sluice/haproxy-config';
 import { inspectCertificateFile } from '../engine/layer7/certificate-file.js';
 import { renderLayer7 } from '../engine/layer7/render.js';
 import { ApplianceError } from '../errors.js';
-import type { ApplianceConfig } from './schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 
 /**
  * What the consumers of a configuration say about it before it is stored: the schema and

@@ -5,6 +5,7 @@ import { openAdminStates } from '../admin-states/index.js';
 import { type Api, createApi } from '../api/index.js';
 import { type Auth, openAuth } from '../auth/index.js';
 import { type Capability, detectCapabilities } from '../capabilities.js';
+import type { Engine } from '../engine/contract.js';
 import { createEngine } from '../engine/index.js';
 import { createLayer7Driver } from '../engine/layer7/index.js';
 import { TproxyRouting } from '../engine/layer7/tproxy-routing.js';
@@ -15,7 +16,6 @@ import { startTrafficSampler } from '../metrics/traffic-sampler.js';
 import { type CommitPipeline, createCommitPipeline } from '../pipeline/index.js';
 import { ConfigStore } from '../store/store.js';
 import { createWebServers, type WebServers } from '../web/index.js';
-import type { Engine } from './interfaces.js';
 
 export interface DaemonOptions {
   /** Configuration versions, audit, logs, admin states, credentials and the HTTPS certificate live here. */

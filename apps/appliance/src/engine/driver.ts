@@ -3,16 +3,10 @@
  * owns ordering, serialisation, admin states, health and status; a driver turns one desired
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
-import type { ApplianceConfig } from '../config/schema.js';
-import type {
-  AdminState,
-  EnginePart,
-  HealthState,
-  Layer,
-  Layer4Connection,
-  Layer7StatRow,
-  RealServerRef,
-} from '../daemon/interfaces.js';
+
+import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
+import type { EnginePart, HealthState, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
+import type { ApplianceConfig } from '../model/schema.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };
 

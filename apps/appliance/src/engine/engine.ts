@@ -6,23 +6,22 @@
  */
 
 import { performance } from 'node:perf_hooks';
+import type { AdminStates } from '../admin-states/contract.js';
+import type { LogBook } from '../logs/contract.js';
+import type { Layer, RealServerRef } from '../model/admin-state.js';
 import type {
-  AdminStates,
   ApplyReport,
-  Engine,
   EnginePart,
   EngineStatus,
   HealthState,
-  Layer,
   Layer4Connection,
   Layer7StatRow,
-  LogBook,
-  LogChannel,
   PartStatus,
-  RealServerRef,
-} from '../daemon/interfaces.js';
+} from '../model/engine-status.js';
+import type { LogChannel } from '../model/log-record.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { createAddressesDriver } from './addresses/driver.js';
+import type { Engine } from './contract.js';
 import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObservation } from './driver.js';
 import { LISTED_CHANGES, serverKey } from './driver.js';
 import { Foreground } from './foreground.js';
@@ -33,8 +32,8 @@ import { buildServices } from './status.js';
 export interface EngineOptions {
   /** The store (its current version is applied by start()), or a view of the current version. */
   store: Pick<ConfigStore, 'current'> | (() => StoredVersion);
-  adminStates: AdminStates;
-  logs: LogBook;
+  adminStates: Pick<AdminStates, 'get' | 'onChange'>;
+  logs: Pick<LogBook, 'write'>;
   /** Where the engine may keep state of its own. */
   stateDir: string;
   /**

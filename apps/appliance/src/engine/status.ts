@@ -2,17 +2,16 @@
  * The appliance's status view: each virtual service and real server with its colour, from
  * the configuration, admin states, health and what the drivers observe.
  */
-import type { ApplianceConfig } from '../config/schema.js';
+
+import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
 import type {
-  AdminState,
   Colour,
   HealthState,
-  Layer,
   PartStatus,
-  RealServerRef,
   RealServerStatus,
   VirtualServiceStatus,
-} from '../daemon/interfaces.js';
+} from '../model/engine-status.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { ServerObservation } from './driver.js';
 import { serverKey } from './driver.js';
 import { portLabels, takesTraffic } from './layer4/desired.js';

@@ -10,10 +10,15 @@ import {
   UdpLink,
 } from '@sluice/heartbeat';
 import type { Dispatcher } from 'undici';
-import type { AdminStates, Engine, HaControl, HaStatus, LogBook, LogLevel } from '../daemon/interfaces.js';
+import type { AdminStates } from '../admin-states/contract.js';
+import type { Engine } from '../engine/contract.js';
 import { ApplianceError } from '../errors.js';
+import type { LogBook } from '../logs/contract.js';
+import type { HaStatus } from '../model/ha-status.js';
+import type { LogLevel } from '../model/log-record.js';
 import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { HaControl } from './contract.js';
 import { nextEpoch } from './epoch.js';
 import {
   type HaIdentity,

@@ -1,8 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { UdpLinkConfig } from '@sluice/heartbeat';
-import type { ApplianceConfig } from '../config/schema.js';
 import { ApplianceError } from '../errors.js';
+import type { ApplianceConfig } from '../model/schema.js';
 
 export type HeartbeatSection = NonNullable<ApplianceConfig['heartbeat']>;
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { AdminStates } from '../daemon/interfaces.js';
+import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';

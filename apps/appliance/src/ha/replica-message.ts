@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdminStateEntry } from '../daemon/interfaces.js';
+import type { AdminStateEntry } from '../model/admin-state.js';
 import type { StoredVersion } from '../store/store.js';
 
 /** What the version of one node is: its number and when it was made (equal numbers with different times diverged). */

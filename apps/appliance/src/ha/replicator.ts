@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
-import type { AdminStateEntry, AdminStates } from '../daemon/interfaces.js';
+import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
+import type { AdminStateEntry } from '../model/admin-state.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { headOf } from './replica-endpoint.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';

@@ -1,4 +1,4 @@
-import type { ApplianceConfigInput } from '../config/schema.js';
+import type { ApplianceConfigInput } from '../model/schema.js';
 import { PAGE_PORT } from './page-server.js';
 import { balancers, type LabTopology } from './topology.js';
 

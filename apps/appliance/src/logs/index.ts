@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogBook, LogChannel, LogLevel, LogQuery, LogRecord } from '../daemon/interfaces.js';
+import type { LogChannel, LogLevel, LogQuery, LogRecord } from '../model/log-record.js';
+import type { LogBook } from './contract.js';
 
 export const LOG_CHANNELS: readonly LogChannel[] = ['heartbeat', 'layer4', 'layer7', 'health', 'audit', 'system'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

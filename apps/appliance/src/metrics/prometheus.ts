@@ -1,4 +1,6 @@
-import type { AdminState, EngineStatus, HaStatus, HealthState } from '../daemon/interfaces.js';
+import type { AdminState } from '../model/admin-state.js';
+import type { EngineStatus, HealthState } from '../model/engine-status.js';
+import type { HaStatus } from '../model/ha-status.js';
 
 /** A label value in the exposition format: backslash, double quote and newline escaped. */
 export function escapeLabel(value: string): string {

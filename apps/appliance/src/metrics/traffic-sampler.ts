@@ -1,5 +1,6 @@
-import type { Engine, LogBook } from '../daemon/interfaces.js';
+import type { Engine } from '../engine/contract.js';
 import type { Foreground } from '../engine/foreground.js';
+import type { LogBook } from '../logs/contract.js';
 import { TrafficHistory } from './traffic.js';
 
 export interface TrafficSamplerOptions {

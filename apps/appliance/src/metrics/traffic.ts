@@ -1,4 +1,4 @@
-import type { EngineStatus } from '../daemon/interfaces.js';
+import type { EngineStatus } from '../model/engine-status.js';
 
 export interface TrafficPoint {
   time: string;

@@ -11,8 +11,12 @@
  * It also writes the store's audit entries to the log book and sends changed admin states
  * to the peer. The API only validates and commits; nothing else starts an apply.
  */
-import type { AdminStates, ApplyReport, Engine, HaControl, LogBook } from '../daemon/interfaces.js';
+import type { AdminStates } from '../admin-states/contract.js';
+import type { Engine } from '../engine/contract.js';
 import { ApplianceError } from '../errors.js';
+import type { HaControl } from '../ha/contract.js';
+import type { LogBook } from '../logs/contract.js';
+import type { ApplyReport } from '../model/engine-status.js';
 import type { AuditEntry } from '../store/audit.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 

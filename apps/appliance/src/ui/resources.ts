@@ -1,5 +1,5 @@
-import { SCHEDULERS } from '@sluice/ipvs';
-import type { ApplianceConfig } from '../config/schema.js';
+import { SCHEDULERS } from '../model/schedulers.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import { type FieldSpec, formatPorts } from './forms.js';
 
 type Item = Record<string, unknown>;

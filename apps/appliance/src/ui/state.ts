@@ -1,5 +1,6 @@
-import type { ApplianceConfig } from '../config/schema.js';
-import type { EngineStatus, HaStatus } from '../daemon/interfaces.js';
+import type { EngineStatus } from '../model/engine-status.js';
+import type { HaStatus } from '../model/ha-status.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import { api, apiUrl } from './api.js';
 
 export interface Session {

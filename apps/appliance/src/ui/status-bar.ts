@@ -1,4 +1,4 @@
-import type { HaStatus } from '../daemon/interfaces.js';
+import type { HaStatus } from '../model/ha-status.js';
 import { api } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { state, watchStatus } from './state.js';

@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 import type { ApiIssue } from './api.js';
 
 /**
@@ -6,7 +6,7 @@ import type { ApiIssue } from './api.js';
  * (schema and cross-object checks), so the same messages and the same field paths. It
  * loads on the first form shown, not with the first page.
  */
-let module: Promise<typeof import('../config/validate.js')> | undefined;
+let module: Promise<typeof import('../model/validate.js')> | undefined;
 
 export interface Verdict {
   errors: ApiIssue[];
@@ -14,7 +14,7 @@ export interface Verdict {
 }
 
 export async function validate(config: unknown): Promise<Verdict> {
-  module ??= import('../config/validate.js');
+  module ??= import('../model/validate.js');
   const { validateConfig } = await module;
   const result = validateConfig(config);
   return {

@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import type Forge from 'node-forge';
 import { readCertificateFile } from '../engine/layer7/certificate-file.js';
 import { ApplianceError } from '../errors.js';
+import type { CertificateInfo, PendingRequest } from '../model/certificate.js';
 import { writeFileAtomically } from '../store/durable.js';
 import { withIterationBudget } from './pkcs12-cost.js';
 
@@ -18,28 +19,6 @@ let forgeModule: typeof Forge | undefined;
 function forgeLib(): typeof Forge {
   forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
   return forgeModule;
-}
-
-/** What the UI shows of a certificate: never the key. */
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  /** DNS names and IP addresses the certificate is valid for. */
-  altNames: string[];
-  validFrom: string;
-  validTo: string;
-  fingerprint256: string;
-  selfSigned: boolean;
-  /** Certificates after the first (the chain up to the issuer). */
-  chainLength: number;
-}
-
-export interface PendingRequest {
-  commonName: string;
-  altNames: string[];
-  /** PEM of the certificate signing request, to be signed by a certificate authority. */
-  csr: string;
-  createdAt: string;
 }
 
 export type CertificateUpload =

@@ -1,8 +1,7 @@
+export type { CertificateInfo, PendingRequest } from '../model/certificate.js';
 export {
-  type CertificateInfo,
   type CertificateUpload,
   openWebCertificates,
-  type PendingRequest,
   selfSignedCertificate,
   type WebCertificates,
   type WebCertificatesOptions,

@@ -5,7 +5,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Route } from '../api/router.js';
 import { certificateUploadRoutes } from '../api/routes/certificates-upload.js';
-import type { LogBook } from '../daemon/interfaces.js';
+import type { LogBook } from '../logs/contract.js';
 import { openWebCertificates, type WebCertificates } from './certificates.js';
 import { defaultUiDir, loadAssets, SECURITY_HEADERS, serveAsset } from './static.js';
 
@@ -32,7 +32,7 @@ export interface WebServersOptions {
    * authentication and CSRF checks. With `logs`, which records who replaced the certificate.
    */
   addApiRoutes?: (routes: readonly Route[]) => void;
-  logs?: LogBook;
+  logs?: Pick<LogBook, 'write'>;
   /** Connections open at once over all the servers [512]; more are closed as they arrive. */
   maxConnections?: number;
 }

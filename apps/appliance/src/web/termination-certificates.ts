@@ -1,15 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CertificateInfo } from '../model/certificate.js';
 import { writeFileAtomically } from '../store/durable.js';
-import {
-  type CertificateInfo,
-  type CertificateUpload,
-  checkPair,
-  describe,
-  fromPkcs12,
-  invalid,
-  pemBlocks,
-} from './certificates.js';
+import { type CertificateUpload, checkPair, describe, fromPkcs12, invalid, pemBlocks } from './certificates.js';
 
 /** The configuration's label rule, and never a path: the label names the file. */
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

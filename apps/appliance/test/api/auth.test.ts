@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../../src/auth/index.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/model/schema.js';
 import { selfSignedCertificate } from '../../src/web/certificates.js';
 import { ADMIN_PASSWORD, type Harness, startHarness } from './harness.js';
 

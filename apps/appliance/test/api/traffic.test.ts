@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineStatus, RealServerStatus } from '../../src/daemon/interfaces.js';
 import { TrafficHistory } from '../../src/metrics/traffic.js';
+import type { EngineStatus, RealServerStatus } from '../../src/model/engine-status.js';
 
 const server = (label: string, bytesIn: number): RealServerStatus => ({
   label,

@@ -1,6 +1,5 @@
 import { Host } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartStatus } from '../../src/daemon/interfaces.js';
 import {
   LAB_HEALTH_CHECK,
   type LabTopology,
@@ -9,6 +8,7 @@ import {
   labHeartbeat,
   labLayer4Service,
 } from '../../src/lab/index.js';
+import type { PartStatus } from '../../src/model/engine-status.js';
 import { Appliance, until } from './harness/appliance.js';
 import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, type StatusBody } from './harness/lab.js';
 import { clients, untilTraffic } from './harness/traffic.js';

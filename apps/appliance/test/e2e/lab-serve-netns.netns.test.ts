@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineStatus } from '../../src/daemon/interfaces.js';
 import { TPROXY_TABLE } from '../../src/engine/layer7/tproxy-routing.js';
+import type { EngineStatus } from '../../src/model/engine-status.js';
 import { until } from './harness/appliance.js';
 import { serverStatus } from './harness/lab.js';
 import { OutsideAppliance, ownAddresses } from './harness/outside.js';

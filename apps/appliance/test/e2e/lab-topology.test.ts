@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labCommand } from '../../src/cli/lab.js';
-import { validateConfig } from '../../src/config/validate.js';
 import { describeLab, labHost, labSampleConfig, labTopology } from '../../src/lab/index.js';
+import { validateConfig } from '../../src/model/validate.js';
 
 // The lab as data: names, addresses and the sample configuration, without building anything.
 describe('lab topology', () => {

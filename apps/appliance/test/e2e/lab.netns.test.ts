@@ -128,7 +128,7 @@ describe('sluice-appliance lab', () => {
       ['nat', '192.0.2.101'],
       ['tun', '192.0.2.102'],
     ]);
-    const { validateConfig } = await import('../../src/config/validate.js');
+    const { validateConfig } = await import('../../src/model/validate.js');
     expect(validateConfig(config).ok).toBe(true);
   });
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RealServerStatus } from '../../src/daemon/interfaces.js';
 import {
   LAB_HEALTH_CHECK,
   type LabTopology,
@@ -10,6 +9,7 @@ import {
   labWeb,
   offlineCommand,
 } from '../../src/lab/index.js';
+import type { RealServerStatus } from '../../src/model/engine-status.js';
 import { Appliance, until } from './harness/appliance.js';
 import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, serverStatus } from './harness/lab.js';
 import { clients, untilTraffic } from './harness/traffic.js';

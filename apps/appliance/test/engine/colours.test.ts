@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AdminState, Colour, HealthState } from '../../src/daemon/interfaces.js';
 import { serverColour, serviceColour } from '../../src/engine/index.js';
+import type { AdminState } from '../../src/model/admin-state.js';
+import type { Colour, HealthState } from '../../src/model/engine-status.js';
 
 const s = (admin: AdminState, health: HealthState) => ({ admin, health, colour: serverColour(admin, health) });
 

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Host, Lab, type RunningServer } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApplianceConfigInput } from '../../src/config/schema.js';
+import type { ApplianceConfigInput } from '../../src/model/schema.js';
 import { bundleEngine } from './fixtures/bundle.js';
 import { EngineHarness } from './fixtures/harness.js';
 

@@ -1,15 +1,6 @@
 /** Fakes of the engine's neighbours for unit tests: admin states, log book, drivers, a version. */
-import { type ApplianceConfigInput, configSchema } from '../../src/config/schema.js';
-import type {
-  AdminState,
-  AdminStateEntry,
-  AdminStates,
-  EnginePart,
-  HealthState,
-  LogBook,
-  LogRecord,
-  RealServerRef,
-} from '../../src/daemon/interfaces.js';
+
+import type { AdminStates } from '../../src/admin-states/contract.js';
 import type {
   DesiredInput,
   PartApplyResult,
@@ -18,6 +9,11 @@ import type {
   ServerObservation,
 } from '../../src/engine/driver.js';
 import type { HealthSource, HealthTransition } from '../../src/engine/health/bridge.js';
+import type { LogBook } from '../../src/logs/contract.js';
+import type { AdminState, AdminStateEntry, RealServerRef } from '../../src/model/admin-state.js';
+import type { EnginePart, HealthState } from '../../src/model/engine-status.js';
+import type { LogRecord } from '../../src/model/log-record.js';
+import { type ApplianceConfigInput, configSchema } from '../../src/model/schema.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 export function version(n: number, config: ApplianceConfigInput): StoredVersion {

@@ -7,9 +7,10 @@ import type {
 } from '@sluice/ipvs';
 import { destinationId, IpvsError, serviceId } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
-import type { AdminState, HealthState, RealServerRef } from '../../src/daemon/interfaces.js';
 import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../src/engine/index.js';
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
+import type { AdminState, RealServerRef } from '../../src/model/admin-state.js';
+import type { HealthState } from '../../src/model/engine-status.js';
 import { twoServices, version } from './fakes.js';
 
 const zero = {

@@ -1,14 +1,14 @@
+import type { AdminStates } from '../../src/admin-states/contract.js';
+import type { Engine } from '../../src/engine/contract.js';
+import type { RealServerRef } from '../../src/model/admin-state.js';
 import type {
-  AdminStates,
   ApplyReport,
-  Engine,
   EngineStatus,
   HealthState,
   Layer4Connection,
   Layer7StatRow,
-  RealServerRef,
   VirtualServiceStatus,
-} from '../../src/daemon/interfaces.js';
+} from '../../src/model/engine-status.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 interface Counters {

@@ -1,5 +1,7 @@
-import type { AdminStateEntry, HaControl, HaStatus } from '../../src/daemon/interfaces.js';
 import { ApplianceError } from '../../src/errors.js';
+import type { HaControl } from '../../src/ha/contract.js';
+import type { AdminStateEntry } from '../../src/model/admin-state.js';
+import type { HaStatus } from '../../src/model/ha-status.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 /** What the fake reads when it "replicates": the node's head and admin states. */

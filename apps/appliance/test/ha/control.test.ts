@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HaStatus } from '../../src/daemon/interfaces.js';
 import { ApplianceError } from '../../src/errors.js';
 import { createHaControl } from '../../src/ha/control.js';
 import { haWarnings } from '../../src/ha/warnings.js';
+import type { HaStatus } from '../../src/model/ha-status.js';
 import { FakeAdminStates, FakeStore, version } from './fakes.js';
 
 let dir: string;

@@ -1,6 +1,7 @@
-import { defaultConfig } from '../../src/config/schema.js';
-import type { AdminStateEntry, AdminStates } from '../../src/daemon/interfaces.js';
+import type { AdminStates } from '../../src/admin-states/contract.js';
 import { ApplianceError } from '../../src/errors.js';
+import type { AdminStateEntry } from '../../src/model/admin-state.js';
+import { defaultConfig } from '../../src/model/schema.js';
 import type { StoredVersion } from '../../src/store/store.js';
 
 /** A version as the store would hold it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Host, Lab, type NamespaceProcess } from '@sluice/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HaStatus } from '../../src/daemon/interfaces.js';
+import type { HaStatus } from '../../src/model/ha-status.js';
 import { ConfigStore } from '../../src/store/store.js';
 
 const NODE = fileURLToPath(new URL('./fixtures/ha-node.mjs', import.meta.url));

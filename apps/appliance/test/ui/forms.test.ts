@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/model/validate.js';
 import { formatPorts, getPath, parsePorts, setPath } from '../../src/ui/forms.js';
 
 describe('UI form values', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ApplianceConfig } from '../../config/schema.js';
 import { ApplianceError } from '../../errors.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import {

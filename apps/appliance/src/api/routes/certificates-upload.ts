@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LogBook } from '../../daemon/interfaces.js';
+import type { LogBook } from '../../logs/contract.js';
 import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
 import { storeTerminationCertificate } from '../../web/termination-certificates.js';
 import { badRequest } from '../errors.js';
@@ -57,7 +57,7 @@ const author = (ctx: Ctx) => ctx.principal?.user ?? 'unknown';
  */
 export function certificateUploadRoutes(
   certificates: WebCertificates,
-  logs: LogBook,
+  logs: Pick<LogBook, 'write'>,
   /** Where SSL termination certificates are written (`<dataDir>/certificates`). */
   terminationDir: string,
 ): Route[] {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Role } from '../../auth/index.js';
-import type { DiffEntry } from '../../config/diff.js';
-import { configSchema } from '../../config/schema.js';
 import { ApplianceError } from '../../errors.js';
+import type { DiffEntry } from '../../model/diff.js';
+import { configSchema } from '../../model/schema.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { redactConfig, requireObject } from '../resources.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isAdminStateEntry } from '../../admin-states/index.js';
-import { defaultConfig } from '../../config/schema.js';
-import { validateConfig } from '../../config/validate.js';
-import type { AdminStateEntry } from '../../daemon/interfaces.js';
 import { ApplianceError, fieldError } from '../../errors.js';
+import type { AdminStateEntry } from '../../model/admin-state.js';
+import { defaultConfig } from '../../model/schema.js';
+import { validateConfig } from '../../model/validate.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { requireObject } from '../resources.js';

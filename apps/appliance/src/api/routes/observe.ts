@@ -1,6 +1,6 @@
-import type { LogChannel, LogLevel, LogQuery } from '../../daemon/interfaces.js';
 import { LOG_CHANNELS, LOG_LEVELS } from '../../logs/index.js';
 import type { TrafficHistory } from '../../metrics/traffic.js';
+import type { LogChannel, LogLevel, LogQuery } from '../../model/log-record.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import type { Ctx, Route } from '../router.js';

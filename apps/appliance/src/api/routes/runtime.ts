@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdminState, Layer } from '../../daemon/interfaces.js';
+import type { AdminState, Layer } from '../../model/admin-state.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';
@@ -25,7 +25,7 @@ function stateOf(body: unknown): AdminState {
 
 /** Take offline, drain, bring online: stored admin states, not configuration versions. */
 export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
-  const { store, adminStates, logs, ha } = deps;
+  const { store, adminStates, logs } = deps;
   const service = (layer: Layer, label: string) => {
     const found = store.current().config[layer].find((s) => s.label === label);
     if (found === undefined) throw notFound(`virtual service "${label}"`);

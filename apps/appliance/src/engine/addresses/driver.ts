@@ -13,7 +13,7 @@ import {
   PacketSocketSender,
   RtnetlinkAddresses,
 } from '@sluice/heartbeat';
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { NamespaceAddresses, namespaceAddresses } from './namespace.js';
 import { type AddressPlacement, placeAddresses } from './placement.js';

@@ -1,5 +1,5 @@
 import { BlockList, isIPv6 } from 'node:net';
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 
 export interface AddressPlacement {
   /** `address/prefix`. */

@@ -12,8 +12,9 @@ import {
   type TargetDefinition,
   type TransitionEvent,
 } from '@sluice/health';
-import type { HealthCheck } from '../../config/schema.js';
-import type { HealthState, RealServerRef } from '../../daemon/interfaces.js';
+import type { RealServerRef } from '../../model/admin-state.js';
+import type { HealthState } from '../../model/engine-status.js';
+import type { HealthCheck } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { serverKey } from '../driver.js';
 import { virtualPorts } from '../layer4/desired.js';

@@ -3,9 +3,10 @@
  * against the kernel, the status view and the tests read it too.
  */
 import { type DesiredService, type DestinationSpec, destinationId, type ServiceSpec, serviceId } from '@sluice/ipvs';
-import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../config/schema.js';
-import type { AdminState, HealthState, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { AdminState, RealServerRef } from '../../model/admin-state.js';
+import type { HealthState } from '../../model/engine-status.js';
+import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../model/schema.js';
 
 /** More IPVS services than this from one configured service is refused (a typo like 1-65000). */
 export const MAX_PORTS_PER_SERVICE = 1024;

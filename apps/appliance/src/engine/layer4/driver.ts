@@ -19,9 +19,10 @@ import {
   type ServiceWithSettings,
   serviceId,
 } from '@sluice/ipvs';
-import type { Layer4Service } from '../../config/schema.js';
-import type { Layer4Connection, RealServerRef } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { RealServerRef } from '../../model/admin-state.js';
+import type { Layer4Connection } from '../../model/engine-status.js';
+import type { Layer4Service } from '../../model/schema.js';
 import {
   type DesiredInput,
   LISTED_CHANGES,

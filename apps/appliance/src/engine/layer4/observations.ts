@@ -12,7 +12,7 @@ import {
   type ServiceWithDestinations,
   serviceId,
 } from '@sluice/ipvs';
-import type { RealServerRef } from '../../daemon/interfaces.js';
+import type { RealServerRef } from '../../model/admin-state.js';
 import type { Observations, ServerObservation } from '../driver.js';
 
 /** A configured service as last applied: its IPVS services and who each destination stands for. */
@@ -32,7 +32,7 @@ export class Layer4Observations implements Observations {
 
   get(key: string): ServerObservation | undefined {
     if (!key.startsWith(PREFIX)) return undefined;
-    // Labels hold no "/" (config/primitives.ts).
+    // Labels hold no "/" (model/primitives.ts).
     const slash = key.indexOf('/', PREFIX.length);
     if (slash < 0) return undefined;
     return this.byService.get(key.slice(PREFIX.length, slash))?.get(key.slice(slash + 1));

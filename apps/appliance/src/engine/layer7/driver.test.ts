@@ -16,9 +16,11 @@ import {
   type SupervisorOptions,
 } from '@sluice/haproxy-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ApplianceConfigInput, configSchema } from '../../config/schema.js';
-import type { AdminState, LogBook, LogRecord } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { LogBook } from '../../logs/contract.js';
+import type { AdminState } from '../../model/admin-state.js';
+import type { LogRecord } from '../../model/log-record.js';
+import { type ApplianceConfigInput, configSchema } from '../../model/schema.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, HaproxyRefusedError, type Layer7Driver, type Layer7Supervisor } from './index.js';
 

@@ -13,9 +13,11 @@ import {
   Supervisor,
   type SupervisorOptions,
 } from '@sluice/haproxy-config';
-import type { ApplianceConfig } from '../../config/schema.js';
-import type { Layer7StatRow, LogBook, LogLevel } from '../../daemon/interfaces.js';
 import { ApplianceError } from '../../errors.js';
+import type { LogBook } from '../../logs/contract.js';
+import type { Layer7StatRow } from '../../model/engine-status.js';
+import type { LogLevel } from '../../model/log-record.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { readCertificateFile } from './certificate-file.js';
 import { describeModelChanges, differsInWeightsOnly } from './changes.js';
@@ -49,7 +51,7 @@ export interface Layer7DriverOptions {
    * The log book. The engine logs what apply() and drift() return; the driver writes to
    * the `layer7` channel what only it sees: HAProxy exiting and restarting, health transitions.
    */
-  logs: LogBook;
+  logs: Pick<LogBook, 'write'>;
   /** Default `haproxy` on PATH. */
   binary?: string;
   /** Run HAProxy inside this network namespace (`ip netns exec`). */

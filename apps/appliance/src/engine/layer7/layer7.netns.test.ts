@@ -9,8 +9,10 @@ import { promisify } from 'node:util';
 import { MasterClient } from '@sluice/haproxy-config';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../../config/schema.js';
-import type { AdminState, LogBook, LogRecord } from '../../daemon/interfaces.js';
+import type { LogBook } from '../../logs/contract.js';
+import type { AdminState } from '../../model/admin-state.js';
+import type { LogRecord } from '../../model/log-record.js';
+import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../../model/schema.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, HaproxyRefusedError, type Layer7Driver } from './index.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../../config/schema.js';
 import { ApplianceError } from '../../errors.js';
+import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../../model/schema.js';
 import { FALLBACK_SERVER, layer7Model } from './model.js';
 import { renderLayer7 } from './render.js';
 

@@ -28,8 +28,8 @@ import type {
   Server,
   SwitchRule,
 } from '@sluice/haproxy-config';
-import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../config/schema.js';
 import { ApplianceError } from '../../errors.js';
+import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../model/schema.js';
 import { FieldMap } from './fields.js';
 
 export const FALLBACK_SERVER = 'sluice:fallback';

@@ -1,5 +1,5 @@
 import { render } from '@sluice/haproxy-config';
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import { configError } from './fields.js';
 import { type Layer7Model, type Layer7ModelOptions, layer7Model } from './model.js';
 

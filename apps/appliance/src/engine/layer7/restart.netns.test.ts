@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { configSchema } from '../../config/schema.js';
-import type { AdminState, LogBook } from '../../daemon/interfaces.js';
+import type { LogBook } from '../../logs/contract.js';
+import type { AdminState } from '../../model/admin-state.js';
+import { configSchema } from '../../model/schema.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, type Layer7Driver } from './index.js';
 

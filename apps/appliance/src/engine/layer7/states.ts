@@ -1,5 +1,5 @@
 import type { ServerState } from '@sluice/haproxy-config';
-import type { AdminState } from '../../daemon/interfaces.js';
+import type { AdminState } from '../../model/admin-state.js';
 import type { Layer7ServerEntry } from './model.js';
 
 type HaproxyAdmin = 'ready' | 'drain' | 'maint';

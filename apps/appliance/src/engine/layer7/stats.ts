@@ -1,5 +1,5 @@
 import type { StatRow } from '@sluice/haproxy-config';
-import type { HealthState, Layer7StatRow } from '../../daemon/interfaces.js';
+import type { HealthState, Layer7StatRow } from '../../model/engine-status.js';
 import { type ServerObservation, serverKey } from '../driver.js';
 import type { Layer7ServerEntry } from './model.js';
 

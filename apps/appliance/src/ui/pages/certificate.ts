@@ -1,4 +1,4 @@
-import type { CertificateInfo, PendingRequest } from '../../web/certificates.js';
+import type { CertificateInfo, PendingRequest } from '../../model/certificate.js';
 import { ApiError, api } from '../api.js';
 import { download, formatTime, h, replace, toast } from '../dom.js';
 import { createForm } from '../forms.js';

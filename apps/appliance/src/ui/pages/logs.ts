@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../daemon/interfaces.js';
+import type { LogRecord } from '../../model/log-record.js';
 import { api, apiUrl } from '../api.js';
 import { h, replace } from '../dom.js';
 import { listOf } from './reports.js';

@@ -1,5 +1,5 @@
-import type { DiffEntry } from '../../config/diff.js';
-import type { VersionInfo } from '../../store/store.js';
+import type { DiffEntry } from '../../model/diff.js';
+import type { VersionInfo } from '../../model/version-info.js';
 import { ApiError, api, apiUrl } from '../api.js';
 import { formatTime, h, replace, toast } from '../dom.js';
 import { go } from '../nav.js';

@@ -1,4 +1,5 @@
-import type { AdminState, Colour, Layer, RealServerStatus, VirtualServiceStatus } from '../../daemon/interfaces.js';
+import type { AdminState, Layer } from '../../model/admin-state.js';
+import type { Colour, RealServerStatus, VirtualServiceStatus } from '../../model/engine-status.js';
 import { api, seg } from '../api.js';
 import { formatBytes, h, replace, toast } from '../dom.js';
 import { refreshStatus, type StatusSnapshot, watchStatus } from '../state.js';

@@ -1,4 +1,4 @@
-import type { Layer4Connection, Layer7StatRow } from '../../daemon/interfaces.js';
+import type { Layer4Connection, Layer7StatRow } from '../../model/engine-status.js';
 import { api } from '../api.js';
 import { formatBytes, h, replace, svg } from '../dom.js';
 import { loadConfig } from '../state.js';

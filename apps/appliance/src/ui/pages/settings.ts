@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../../config/schema.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import { api, seg } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec } from '../forms.js';

@@ -1,5 +1,5 @@
-import type { ApplianceConfig } from '../../config/schema.js';
-import type { CertificateInfo } from '../../web/certificates.js';
+import type { CertificateInfo } from '../../model/certificate.js';
+import type { ApplianceConfig } from '../../model/schema.js';
 import { ApiError, api, seg } from '../api.js';
 import { h, toast } from '../dom.js';
 import type { WriteResult } from './config.js';

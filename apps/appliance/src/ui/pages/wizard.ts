@@ -1,3 +1,4 @@
+import type { ApplianceConfig } from '../../model/schema.js';
 import {
   buildConfig,
   labelTaken,
@@ -5,8 +6,7 @@ import {
   QUESTIONS,
   type Question,
   type WizardAnswers,
-} from '../../cli/wizard-plan.js';
-import type { ApplianceConfig } from '../../config/schema.js';
+} from '../../model/wizard-plan.js';
 import { type ApiIssue, api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
@@ -19,7 +19,7 @@ import { DISMISSED } from './wizard-gate.js';
 type Key = keyof WizardAnswers;
 
 /**
- * The console wizard's own questions (src/cli/wizard-plan.ts), grouped into pages: the
+ * The console wizard's own questions (src/model/wizard-plan.ts), grouped into pages: the
  * same prompts, defaults, checks and explanations, and the same configuration at the end.
  */
 const STEPS: { title: string; keys: Key[] }[] = [

@@ -1,5 +1,7 @@
-import type { EngineStatus, HaStatus, Layer, RealServerStatus } from '../../../src/daemon/interfaces.js';
 import { type LabTopology, labDown, labUp } from '../../../src/lab/index.js';
+import type { Layer } from '../../../src/model/admin-state.js';
+import type { EngineStatus, RealServerStatus } from '../../../src/model/engine-status.js';
+import type { HaStatus } from '../../../src/model/ha-status.js';
 import type { ApiClient } from './api.js';
 import type { Tally } from './traffic.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scryptCostProblem } from '../auth/scrypt-cost.js';
+import { scryptCostProblem } from './scrypt-cost.js';
 
 /*
  * Every string in the configuration is bounded and free of control characters (and of
@@ -33,7 +33,7 @@ export const label = z
  * bundled into the web UI, where that package's entry (processes, sockets) cannot go, and
  * the JSON Schema can carry a pattern but not a function. They are never wider than the
  * package's (test/config-names-agree.test.ts holds them to it), and every write is also
- * rendered before it is stored (consumers.ts), which catches what these cannot say.
+ * rendered before it is stored (config/consumers.ts), which catches what these cannot say.
  */
 
 /**

@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import { interfaceName } from '../config/primitives.js';
-import type { ApplianceConfig, ApplianceConfigInput } from '../config/schema.js';
+import { isIPv4, isIPv6 } from './addresses.js';
+import { interfaceName } from './primitives.js';
+import type { ApplianceConfig, ApplianceConfigInput } from './schema.js';
 
 /**
  * The console wizard's questions, the web wizard's: this node's address, the mode, the VIP

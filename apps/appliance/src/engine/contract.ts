@@ -1,0 +1,26 @@
+// The engine's contract (implemented by ./engine.ts): the other parts see the engine only through it,
+// each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
+import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
+import type { StoredVersion } from '../store/store.js';
+
+/**
+ * The engine: desired configuration + admin states + health -> IPVS, HAProxy, floating IPs.
+ * Every part that this host cannot run is `unavailable` with the reason; the rest applies.
+ */
+export interface Engine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Apply a committed version (commit, rollback, replication, restore). Resolves once the kernel and HAProxy reflect it. */
+  apply(version: StoredVersion): Promise<ApplyReport>;
+  /** HA: the active node holds the floating IPs; both nodes keep IPVS and HAProxy programmed. */
+  setActive(active: boolean): Promise<void>;
+  status(): EngineStatus;
+  /**
+   * Called when the status changes (health transition, admin state, apply, new counters);
+   * for live views, which read status() when they need it (building it costs a pass over
+   * every real server, so it is not built for listeners that only invalidate a cache).
+   */
+  onStatus(listener: () => void): () => void;
+  connections(): Promise<Layer4Connection[]>;
+  layer7Stats(): Promise<Layer7StatRow[]>;
+}

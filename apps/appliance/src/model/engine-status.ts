@@ -1,0 +1,102 @@
+import type { AdminState, Layer } from './admin-state.js';
+
+// The engine's status as the API answers with it and the UI and the CLI show it.
+
+/**
+ * The appliance's colours: green healthy; yellow needs attention (some real servers down,
+ * or a part could not be applied); red down (no real server can take traffic); blue
+ * deliberately offline (admin state offline or drain).
+ */
+export type Colour = 'green' | 'yellow' | 'red' | 'blue';
+/** `unchecked`: no health check configured (the server counts as up). */
+export type HealthState = 'up' | 'down' | 'unknown' | 'unchecked';
+
+export interface RealServerStatus {
+  label: string;
+  address: string;
+  /** null: the virtual port (or the client's port for Layer 7). */
+  port: number | null;
+  admin: AdminState;
+  health: HealthState;
+  /** The health check's failure reason (`timeout`, `refused`, `status 503`, ...) while down. */
+  healthReason?: string;
+  colour: Colour;
+  /** The configured weight. */
+  weight: number;
+  /** The weight the kernel or HAProxy has now (0 while drained, failed or offline). */
+  effectiveWeight: number;
+  activeConnections: number;
+  inactiveConnections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface VirtualServiceStatus {
+  layer: Layer;
+  label: string;
+  vip: string;
+  /** `80`, `8000-8100`, or `fwmark 7`. */
+  ports: string[];
+  protocol: string;
+  colour: Colour;
+  /** Every real server is down or offline and the fallback server takes the traffic. */
+  fallbackActive: boolean;
+  realServers: RealServerStatus[];
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** One part of applying a configuration: each can be unavailable on a host and the others still apply. */
+export type EnginePart = 'layer4' | 'layer7' | 'addresses' | 'health';
+
+export interface PartStatus {
+  part: EnginePart;
+  state: 'applied' | 'pending' | 'unavailable' | 'failed';
+  /** Why it is unavailable or failed, and what fixes it. */
+  detail?: string;
+  /** ISO 8601 of the last successful apply of this part. */
+  appliedAt?: string;
+}
+
+export interface EngineStatus {
+  /** The configuration version the engine was last asked to apply (null before the first). */
+  version: number | null;
+  parts: PartStatus[];
+  services: VirtualServiceStatus[];
+}
+
+export interface ApplyReport {
+  version: number;
+  parts: PartStatus[];
+  /**
+   * Human-readable lines: what changed (`layer4: + TCP 192.0.2.10:80 wlc`); at most 200 per
+   * part, with `changeCount` saying how many there were in all.
+   */
+  changes: string[];
+  changeCount: number;
+}
+
+/** One row of the current Layer 4 connection table. */
+export interface Layer4Connection {
+  protocol: string;
+  client: string;
+  virtual: string;
+  destination: string;
+  state: string;
+  expiresSeconds: number;
+  /** The connection waits in SYN_RECV: on a DR service this is the ARP problem's signature. */
+  synRecv: boolean;
+  /** For SYN_RECV on DR/TUN: what to check on the real server (`sluice-arp-fix`). */
+  hint?: string;
+}
+
+export interface Layer7StatRow {
+  proxy: string;
+  server: string;
+  status: string;
+  currentSessions: number;
+  totalSessions: number;
+  bytesIn: number;
+  bytesOut: number;
+}

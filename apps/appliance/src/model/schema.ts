@@ -1,0 +1,245 @@
+import { z } from 'zod';
+import {
+  address,
+  cidr,
+  cookieName,
+  filePath,
+  fwmark,
+  HOST_VALUE,
+  interfaceName,
+  ipv4,
+  ipv6,
+  label,
+  passwordHash,
+  port,
+  portSpec,
+  text,
+} from './primitives.js';
+import { SCHEDULERS } from './schedulers.js';
+
+/** The IPVS schedulers, as the ipvs package knows them (which ones a kernel has is its `capabilities()`). */
+export const schedulers = SCHEDULERS;
+
+const description = text(256).optional();
+
+/** A server that takes the traffic when every real server is down (ldirectord's `fallback`). */
+const fallbackServer = z.strictObject({ address, port: port.optional() });
+
+export const healthCheckSchema = z.strictObject({
+  label,
+  description,
+  /** connect: TCP connect; http/https: a request whose status must match; ping: ICMP echo. */
+  type: z.enum(['connect', 'http', 'https', 'ping']),
+  intervalSeconds: z.int().min(1).max(3600).default(10),
+  timeoutSeconds: z.int().min(1).max(3600).default(5),
+  /** Consecutive successes before a failed server is back (HAProxy's `rise`). */
+  rise: z.int().min(1).max(100).default(2),
+  /** Consecutive failures before a server is failed (HAProxy's `fall`). */
+  fall: z.int().min(1).max(100).default(3),
+  /** The port to check; absent: the real server's port. */
+  port: port.optional(),
+  /** For http/https: the request path and the expected status. */
+  path: text(1024)
+    .regex(/^\/[^\s]*$/, { message: 'must start with "/" and contain no spaces' })
+    .optional(),
+  host: text(253)
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, { message: 'must be a host name or address' })
+    .optional(),
+  expectStatus: z.int().min(100).max(599).optional(),
+});
+
+export const certificateSchema = z.strictObject({
+  label,
+  description,
+  /** A PEM file holding the certificate chain and its key, as HAProxy's `crt` takes it. */
+  file: filePath,
+});
+
+export const layer4RealServerSchema = z.strictObject({
+  label,
+  address,
+  /** Absent: the virtual port (the only choice for DR and TUN, which cannot translate ports). */
+  port: port.optional(),
+  /** 0 takes no new connections (drain); the IPVS range is 0..65535. */
+  weight: z.int().min(0).max(65535).default(1),
+  /** IPVS lower threshold (0 = none). */
+  minConnections: z.int().min(0).max(4294967295).default(0),
+  /** IPVS upper threshold (0 = unlimited). */
+  maxConnections: z.int().min(0).max(4294967295).default(0),
+});
+
+export const layer4ServiceSchema = z.strictObject({
+  label,
+  description,
+  vip: address,
+  /** Ports and port ranges; empty for a firewall-mark service. */
+  ports: z.array(portSpec).max(1024).default([]),
+  protocol: z.enum(['tcp', 'udp', 'both', 'fwmark']).default('tcp'),
+  /** For protocol `fwmark`: the mark that selects the traffic. */
+  fwmark: fwmark.optional(),
+  forwarding: z.enum(['dr', 'nat', 'tun']).default('dr'),
+  scheduler: z.enum(schedulers).default('wlc'),
+  /** Sticky connections: the same client goes to the same real server for `timeoutSeconds`. */
+  persistence: z
+    .strictObject({
+      timeoutSeconds: z.int().min(1).max(31536000),
+      /** Clients are grouped by this prefix length (IPVS's persistence netmask); absent: one address. */
+      granularity: z.int().min(0).max(128).optional(),
+    })
+    .optional(),
+  healthCheck: label.optional(),
+  fallback: fallbackServer.optional(),
+  realServers: z.array(layer4RealServerSchema).max(10000).default([]),
+});
+
+export const layer7RealServerSchema = z.strictObject({
+  label,
+  address,
+  /** Absent: the port the client connected to. */
+  port: port.optional(),
+  weight: z.int().min(0).max(256).default(1),
+  /** HAProxy `maxconn` (0 = unlimited). */
+  maxConnections: z.int().min(0).max(4294967295).default(0),
+});
+
+/**
+ * URL switching: requests that match go to another Layer 7 service's real servers. The
+ * value is checked as what it matches: a path prefix starts with "/" (as every request path
+ * does), a suffix does not start with "-" (HAProxy would read it as a flag), a host is a
+ * host name or IPv4 address with an optional port, as HAProxy's host match takes it.
+ */
+export const urlRuleSchema = z
+  .strictObject({
+    match: z.enum(['path-prefix', 'path-suffix', 'host']),
+    value: text(1024)
+      .min(1)
+      .regex(/^[^\s]+$/, { message: 'must contain no spaces' }),
+    /** The label of the Layer 7 service whose real servers take the matching requests. */
+    service: label,
+  })
+  .superRefine((rule, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
+    if (rule.match === 'path-prefix' && !rule.value.startsWith('/')) fail('a path prefix must start with "/"');
+    if (rule.match === 'path-suffix' && rule.value.startsWith('-')) fail('a path suffix must not start with "-"');
+    if (rule.match === 'host' && !HOST_VALUE.test(rule.value)) {
+      fail('must be a host name or IPv4 address, with an optional port (no wildcards)');
+    }
+  });
+
+export const layer7ServiceSchema = z.strictObject({
+  label,
+  description,
+  vip: address,
+  ports: z.array(portSpec).min(1).max(1024),
+  mode: z.enum(['http', 'tcp']).default('http'),
+  persistence: z
+    .strictObject({
+      type: z.enum(['cookie-insert', 'passive-cookie', 'source-ip', 'rdp-cookie', 'none']),
+      /** For cookie persistence: the cookie's name. */
+      cookieName: cookieName.optional(),
+      timeoutSeconds: z.int().min(1).max(31536000).optional(),
+    })
+    .default({ type: 'none' }),
+  urlRules: z.array(urlRuleSchema).max(1000).default([]),
+  /** Add X-Forwarded-For (HTTP mode only). */
+  xForwardedFor: z.boolean().default(true),
+  /** Transparent proxy: real servers see the client's address (they must route through the balancer). */
+  tproxy: z.boolean().default(false),
+  healthCheck: label.optional(),
+  fallback: fallbackServer.optional(),
+  realServers: z.array(layer7RealServerSchema).max(10000).default([]),
+});
+
+export const sslTerminationSchema = z.strictObject({
+  label,
+  description,
+  certificate: label,
+  vip: address,
+  port: port.default(443),
+  /** The label of the Layer 7 service that takes the decrypted traffic. */
+  service: label,
+});
+
+export const floatingIpSchema = z.strictObject({
+  /** The address with its prefix length (`192.0.2.10/24`). */
+  address: cidr,
+  /** Absent: the interface whose network holds the address. */
+  interface: interfaceName.optional(),
+});
+
+export const heartbeatSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  peer: z.strictObject({ name: label, address }),
+  /** The links heartbeats travel on; absent address: the peer's. */
+  links: z
+    .array(z.strictObject({ interface: interfaceName, peerAddress: address.optional() }))
+    .min(1)
+    .max(8),
+  /** The pre-shared key that authenticates heartbeats (both nodes hold the same). */
+  key: text(256).min(16),
+  /** Addresses both nodes ping to tell "my peer is dead" from "my network is down". */
+  pingNodes: z.array(address).max(16).default([]),
+  /** Give the floating IPs back to the preferred master when it returns. */
+  autoFailback: z.boolean().default(true),
+});
+
+export const networkSchema = z.strictObject({
+  interfaces: z
+    .array(z.strictObject({ name: interfaceName, addresses: z.array(cidr).max(256) }))
+    .max(64)
+    .default([]),
+  defaultGateway: z.strictObject({ ipv4: ipv4.optional(), ipv6: ipv6.optional() }).default({}),
+  /** Masquerade the real servers' outbound traffic through this interface (NAT mode); absent: off. */
+  autonat: z.strictObject({ interface: interfaceName }).optional(),
+});
+
+export const userSchema = z.strictObject({
+  username: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z_][a-z0-9_.-]*$/, { message: 'must be a user name (lower-case letters, digits, "_", ".", "-")' }),
+  passwordHash,
+  role: z.enum(['admin', 'readonly']).default('admin'),
+});
+
+export const administrationSchema = z.strictObject({
+  httpPort: port.default(9080),
+  httpsPort: port.default(9443),
+  users: z.array(userSchema).max(256).default([]),
+});
+
+/** The whole appliance configuration: what the store versions and the engine applies. */
+export const configSchema = z.strictObject({
+  /** The configuration format; a later format migrates older stored versions. */
+  format: z.literal(1).default(1),
+  layer4: z.array(layer4ServiceSchema).max(10000).default([]),
+  layer7: z.array(layer7ServiceSchema).max(10000).default([]),
+  ssl: z.array(sslTerminationSchema).max(10000).default([]),
+  healthChecks: z.array(healthCheckSchema).max(10000).default([]),
+  certificates: z.array(certificateSchema).max(10000).default([]),
+  floatingIps: z.array(floatingIpSchema).max(4096).default([]),
+  heartbeat: heartbeatSchema.optional(),
+  network: networkSchema.prefault({}),
+  administration: administrationSchema.prefault({}),
+});
+
+/** A configuration as stored: every default filled in. */
+export type ApplianceConfig = z.output<typeof configSchema>;
+/** A configuration as written by a user: defaults may be left out. */
+export type ApplianceConfigInput = z.input<typeof configSchema>;
+export type Layer4Service = z.output<typeof layer4ServiceSchema>;
+export type Layer4RealServer = z.output<typeof layer4RealServerSchema>;
+export type Layer7Service = z.output<typeof layer7ServiceSchema>;
+export type Layer7RealServer = z.output<typeof layer7RealServerSchema>;
+export type SslTermination = z.output<typeof sslTerminationSchema>;
+export type HealthCheck = z.output<typeof healthCheckSchema>;
+export type PortSpec = z.output<typeof portSpec>;
+
+/** The factory default: nothing configured, the admin ports at 9080/9443. */
+export function defaultConfig(): ApplianceConfig {
+  return configSchema.parse({});
+}
+
+/** What the configuration holds, for parts that only need to read it. */
+export type ConfigView = () => ApplianceConfig;
