@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { libcLoader, requireLp64 } from '../src/libc.js';
-import {
-  AF_INET,
-  AF_INET6,
-  AF_NETLINK,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-  SOCK_NONBLOCK,
-  SOCK_RAW,
-  SOCK_STREAM,
-  SOL_SOCKET,
-} from '../src/socket-abi.js';
+import * as abi from '../src/socket-abi.js';
 
 const SO_TYPE = 3;
 const SO_DOMAIN = 39;
@@ -64,17 +54,17 @@ describe('the socket ABI values are the kernel’s', () => {
   const option = (fd: number, name: number) => {
     const value = new Int32Array(1);
     const length = new Uint32Array([4]);
-    expect(libc().getsockopt(fd, SOL_SOCKET, name, value, length)).toBe(0);
+    expect(libc().getsockopt(fd, abi.SOL_SOCKET, name, value, length)).toBe(0);
     return value[0];
   };
 
   it.each([
-    ['AF_INET SOCK_STREAM', AF_INET, SOCK_STREAM, 0],
-    ['AF_INET6 SOCK_DGRAM', AF_INET6, SOCK_DGRAM, 0],
-    ['AF_NETLINK SOCK_RAW', AF_NETLINK, SOCK_RAW, 0], // NETLINK_ROUTE
+    ['AF_INET SOCK_STREAM', abi.AF_INET, abi.SOCK_STREAM, 0],
+    ['AF_INET6 SOCK_DGRAM', abi.AF_INET6, abi.SOCK_DGRAM, 0],
+    ['AF_NETLINK SOCK_RAW', abi.AF_NETLINK, abi.SOCK_RAW, 0], // NETLINK_ROUTE
   ])('%s', (_name, domain, type, protocol) => {
     const c = libc();
-    const fd = c.socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    const fd = c.socket(domain, type | abi.SOCK_NONBLOCK | abi.SOCK_CLOEXEC, protocol);
     expect(fd, `socket: errno ${c.errno()}`).toBeGreaterThanOrEqual(0);
     try {
       expect(option(fd, SO_DOMAIN)).toBe(domain);
