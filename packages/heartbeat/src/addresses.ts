@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { AF_INET, AF_INET6 } from '@sluice/linux';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { HeartbeatError } from './errors.js';
 import { ipv4Bytes, ipv6Bytes } from './frames.js';
@@ -46,8 +47,6 @@ export interface AddressControl {
   close(): void;
 }
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 // netlink 0.3.0 has no default timeout: a request the kernel never answers would hang a failover.
 const REQUEST_TIMEOUT_MS = 2000;
 

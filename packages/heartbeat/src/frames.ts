@@ -1,4 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
+import { parseAddress, parseIPv6 } from '@sluice/linux';
 import { HeartbeatError } from './errors.js';
 
 /**
@@ -15,29 +16,19 @@ export function parseMac(mac: Buffer | string): Buffer {
 }
 
 export function ipv4Bytes(address: string): Buffer {
-  if (!isIPv4(address)) throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `not an IPv4 address: ${address}`);
-  return Buffer.from(address.split('.').map(Number));
+  const bytes = parseAddress(address);
+  if (bytes?.length !== 4) throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `not an IPv4 address: ${address}`);
+  return bytes;
 }
 
 export function ipv6Bytes(address: string): Buffer {
-  if (!isIPv6(address)) throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `not an IPv6 address: ${address}`);
-  const [head = '', tail] = address.split('::');
-  const groups = (part: string) => (part === '' ? [] : part.split(':'));
-  const left = groups(head);
-  const right = tail === undefined ? [] : groups(tail);
-  // An embedded IPv4 tail (::ffff:192.0.2.1) counts as two groups.
-  const expand = (gs: string[]) =>
-    gs.flatMap((g) => {
-      if (!g.includes('.')) return [g];
-      const b = ipv4Bytes(g);
-      return [b.readUInt16BE(0).toString(16), b.readUInt16BE(2).toString(16)];
-    });
-  const l = expand(left);
-  const r = expand(right);
-  const all = tail === undefined ? l : [...l, ...Array(8 - l.length - r.length).fill('0'), ...r];
-  const out = Buffer.alloc(16);
-  for (const [i, g] of all.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
-  return out;
+  // A zone id (fe80::1%eth0) is no part of the address bytes: it names an interface, which
+  // the caller gives anyway. The configuration may carry one (Node's isIPv6 takes it).
+  const bytes = isIPv6(address) ? parseIPv6(address.split('%')[0] as string) : undefined;
+  if (bytes === undefined) {
+    throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', `not an IPv6 address: ${address}`);
+  }
+  return bytes;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { errnoName as nameOf } from '@sluice/linux';
 
 /**
  * Stable codes: programs branch on `code`, never on the message. Each error keeps the
@@ -34,10 +34,8 @@ export interface IpvsErrorOptions {
   errno?: number;
 }
 
-const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `errno ${errno}`;
+  return nameOf(errno);
 }
 
 export class IpvsError extends Error {

@@ -1,85 +1,31 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import {
+  canonicalAddress as canonical,
+  familyOf as family,
+  formatAddress as format,
+  parseAddress as parse,
+} from '@sluice/linux';
+
+/*
+ * The address primitives, shared with the other packages through the private
+ * @sluice/linux (bundled into dist). Declared here, so that no published declaration
+ * names that package.
+ */
 
 /** Parses an IPv4 or IPv6 address into its bytes (4 or 16), or undefined. */
 export function parseAddress(text: string): Uint8Array | undefined {
-  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
-  // Zone ids (fe80::1%eth0) have no place in IPVS: refuse rather than drop them.
-  if (!isIPv6(text) || text.includes('%')) return undefined;
-  let head = text;
-  let v4tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon)) {
-    v4tail = text
-      .slice(lastColon + 1)
-      .split('.')
-      .map(Number);
-    head = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [left = '', right] = head.split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
-  const l = groups(left);
-  const r = right === undefined ? [] : groups(right);
-  const words = right === undefined ? l : [...l, ...new Array(8 - l.length - r.length).fill(0), ...r];
-  const bytes = new Uint8Array(16);
-  words.forEach((w, i) => {
-    bytes[i * 2] = w >> 8;
-    bytes[i * 2 + 1] = w & 0xff;
-  });
-  if (v4tail.length === 4) bytes.set(v4tail, 12);
-  return bytes;
+  return parse(text);
 }
 
 /** Formats 4 or 16 bytes as an address; IPv6 in RFC 5952 form (longest zero run as ::). */
 export function formatAddress(bytes: Uint8Array, family: 4 | 6, offset = 0): string {
-  if (family === 4)
-    return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(((bytes[offset + i * 2] ?? 0) << 8) | (bytes[offset + i * 2 + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5), as the kernel prints them.
-  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
-    return `::ffff:${bytes[offset + 12]}.${bytes[offset + 13]}.${bytes[offset + 14]}.${bytes[offset + 15]}`;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart === -1) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
-}
-
-/** Family and canonical text by address text: a reconcile asks for every real server, and a table has few distinct addresses. */
-const known = new Map<string, { family: 4 | 6 | undefined; canonical: string }>();
-
-function lookUp(address: string): { family: 4 | 6 | undefined; canonical: string } {
-  let entry = known.get(address);
-  if (entry === undefined) {
-    // Dotted-quad text that passes isIPv4 (no leading zeros) is already canonical.
-    const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes('%') ? 6 : undefined;
-    const bytes = family === 6 ? parseAddress(address) : undefined;
-    entry = { family, canonical: bytes ? formatAddress(bytes, 6) : address };
-    if (known.size >= 100_000) known.clear();
-    known.set(address, entry);
-  }
-  return entry;
+  return format(bytes, family, offset);
 }
 
 export function familyOf(address: string): 4 | 6 | undefined {
-  return lookUp(address).family;
+  return family(address);
 }
 
 /** The canonical text of an address (so `2001:DB8:0::1` and `2001:db8::1` compare equal). */
 export function canonicalAddress(address: string): string {
-  return lookUp(address).canonical;
+  return canonical(address);
 }

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplianceError } from '../errors.js';
 import type { AdminState, AdminStateEntry, RealServerRef } from '../model/admin-state.js';
+import { serial } from '../serial.js';
 import { writeFileAtomically } from '../store/durable.js';
 import type { AdminStates } from './contract.js';
 
@@ -35,7 +36,7 @@ export function isAdminStateEntry(value: unknown): value is AdminStateEntry {
 class FileAdminStates implements AdminStates {
   private entries = new Map<string, AdminStateEntry>();
   private readonly listeners = new Set<(entry: AdminStateEntry) => void>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
 
   constructor(
     private readonly file: string,
@@ -80,7 +81,7 @@ class FileAdminStates implements AdminStates {
       author,
       time: this.now().toISOString(),
     };
-    return this.exclusive(async () => {
+    return this.queue(async () => {
       const next = new Map(this.entries);
       if (state === 'online') next.delete(keyOf(ref));
       else next.set(keyOf(ref), entry);
@@ -91,7 +92,7 @@ class FileAdminStates implements AdminStates {
   }
 
   replaceAll(entries: readonly AdminStateEntry[]): Promise<void> {
-    return this.exclusive(async () => {
+    return this.queue(async () => {
       const before = this.entries;
       const next = new Map(entries.filter((entry) => entry.state !== 'online').map((entry) => [keyOf(entry), entry]));
       await this.save(next);
@@ -123,12 +124,6 @@ class FileAdminStates implements AdminStates {
   private async save(next: Map<string, AdminStateEntry>): Promise<void> {
     await writeFileAtomically(this.file, `${JSON.stringify({ format: 1, entries: [...next.values()] }, null, 2)}\n`);
     this.entries = next;
-  }
-
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
 

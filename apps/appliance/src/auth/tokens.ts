@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApplianceError } from '../errors.js';
+import { serial } from '../serial.js';
 import { writeFileAtomically } from '../store/durable.js';
 
 export type Role = 'admin' | 'readonly';
@@ -44,7 +45,7 @@ export class TokenStore {
   private tokens: StoredToken[] = [];
   /** Tokens kept in memory only (the CLI's, rewritten at every start). */
   private readonly volatile = new Map<string, StoredToken>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
 
   private constructor(private readonly file: string) {}
 
@@ -154,7 +155,7 @@ export class TokenStore {
 
   /** When every change asked for so far is written (tests; a shutdown). */
   async settled(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
   }
 
   /**
@@ -163,13 +164,11 @@ export class TokenStore {
    * (a token made while a password change prunes) do not undo each other.
    */
   private save(update: (tokens: StoredToken[]) => StoredToken[] | undefined): Promise<void> {
-    const run = this.queue.then(async () => {
+    return this.queue(async () => {
       const tokens = update(this.tokens);
       if (tokens === undefined) return;
       await writeFileAtomically(this.file, `${JSON.stringify({ format: 1, tokens }, null, 2)}\n`);
       this.tokens = tokens;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
 import type { AdminStateEntry } from '../model/admin-state.js';
+import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/store.js';
 import { headOf } from './replica-endpoint.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
@@ -45,7 +46,7 @@ export interface SyncOutcome {
  */
 export class Replicator {
   private readonly options: ReplicatorOptions;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
   /** The peer's head as last heard; undefined until the first answer. */
   peerHead: HeadInfo | undefined;
   peerActive: boolean | undefined;
@@ -68,9 +69,7 @@ export class Replicator {
       if (fresh) this.peerHead = undefined;
       return this.exchange(adminStates);
     };
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue(task);
   }
 
   private async exchange(adminStates: readonly AdminStateEntry[] | undefined): Promise<SyncOutcome> {

@@ -1,3 +1,4 @@
+import { formatAddress } from '@sluice/linux';
 import type { DnsRecordType } from '../checks.js';
 
 export const DNS_TYPE_CODES: Record<DnsRecordType, number> = {
@@ -70,28 +71,12 @@ function readName(msg: Buffer, start: number): { name: string; next: number } {
   throw new DnsFormatError('name compression loop');
 }
 
-/** Canonical IPv6 text (RFC 5952): lower case, longest zero run compressed. */
+/**
+ * Canonical IPv6 text (RFC 5952): lower case, longest zero run compressed; IPv4-mapped
+ * addresses in hex groups, the form `expect` is brought to (dns.ts) before they compare.
+ */
 export function formatIpv6(bytes: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatAddress(bytes, 6, 0, { mappedAsHex: true });
 }
 
 export function decodeResponse(msg: Buffer): DnsResponse {

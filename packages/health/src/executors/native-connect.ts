@@ -1,16 +1,21 @@
-import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
-import { constants } from 'node:os';
+import {
+  AF_INET,
+  AF_INET6,
+  errnoName,
+  parseIPv6 as ipv6Bytes,
+  libcLoader,
+  type NativeFunction,
+  requireLp64,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from '@sluice/linux';
 import type { CheckLane, CheckRequest } from '../executor.js';
 import { type CheckResult, classifyError, timedOut } from '../result.js';
+import { DeadlineQueue } from './deadline-queue.js';
 
 // Linux ABI values, the same on x86_64 and arm64 (the only architectures `NativeConnectLane.open` accepts).
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_ERROR = 4;
 const SO_LINGER = 13;
 const IPPROTO_TCP = 6;
@@ -37,96 +42,37 @@ const SLOT_LIMIT = 0x200000;
 /** Shared by every passing connect check: the result is read-only. */
 const CONNECTED: CheckResult = Object.freeze({ ok: true });
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
-type Fn = (...args: unknown[]) => number;
 interface Libc {
   errno: () => number;
-  socket: Fn;
-  setsockopt: Fn;
-  getsockopt: Fn;
-  connect: Fn;
-  close: Fn;
-  epollCreate: Fn;
-  epollCtl: Fn;
-  epollWait: Fn & { async: (...args: unknown[]) => void };
+  socket: NativeFunction;
+  setsockopt: NativeFunction;
+  getsockopt: NativeFunction;
+  connect: NativeFunction;
+  close: NativeFunction;
+  epollCreate: NativeFunction;
+  epollCtl: NativeFunction;
+  epollWait: NativeFunction;
 }
-
-interface Koffi {
-  load(path: string): { func(signature: string): Fn & { async: (...args: unknown[]) => void } };
-  errno(): number;
-}
-
-let libc: Libc | Error | undefined;
 
 /**
  * libc through koffi (already used for ping sockets), loaded synchronously on the first
  * use so that users who never check TCP never load it. An Error when it cannot be had.
  */
-function loadLibc(): Libc | Error {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
-    // epoll_event is packed on x86_64 only; other ABIs would need their own constants.
-    if (process.arch !== 'x64' && process.arch !== 'arm64') throw new Error(`unsupported architecture ${process.arch}`);
-    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      errno: () => koffi.errno(),
-      socket: lib.func('int socket(int, int, int)'),
-      setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
-      getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
-      connect: lib.func('int connect(int, void *, uint32_t)'),
-      close: lib.func('int close(int)'),
-      epollCreate: lib.func('int epoll_create1(int)'),
-      epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
-      epollWait: lib.func('int epoll_wait(int, void *, int, int)'),
-    };
-  } catch (error) {
-    libc = error instanceof Error ? error : new Error(String(error));
-  }
-  return libc;
-}
-
-/**
- * Deadlines of checks with one timeout value, in start order (so in deadline order): a ring
- * in typed arrays that only ever grows. Arrays trimmed and grown again would allocate
- * large backing stores over and over; those live long enough to be promoted to the old
- * generation, and die there as garbage.
- */
-class DeadlineQueue {
-  // A power of two (the ring masks with length - 1); grows by doubling.
-  handles = new Float64Array(64);
-  deadlines = new Float64Array(64);
-  head = 0;
-  size = 0;
-
-  push(handle: number, deadline: number): void {
-    if (this.size === this.handles.length) this.grow();
-    const at = (this.head + this.size) & (this.handles.length - 1);
-    this.handles[at] = handle;
-    this.deadlines[at] = deadline;
-    this.size++;
-  }
-
-  shift(): void {
-    this.head = (this.head + 1) & (this.handles.length - 1);
-    this.size--;
-  }
-
-  private grow(): void {
-    const handles = new Float64Array(this.handles.length * 2);
-    const deadlines = new Float64Array(this.handles.length * 2);
-    for (let i = 0; i < this.size; i++) {
-      const from = (this.head + i) & (this.handles.length - 1);
-      handles[i] = this.handles[from] as number;
-      deadlines[i] = this.deadlines[from] as number;
-    }
-    this.handles = handles;
-    this.deadlines = deadlines;
-    this.head = 0;
-  }
-}
+const loadLibc = libcLoader<Libc>((koffi, lib) => {
+  // epoll_event is packed on x86_64 only; other ABIs would need their own constants.
+  requireLp64();
+  return {
+    errno: () => koffi.errno(),
+    socket: lib.func('int socket(int, int, int)'),
+    setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
+    getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
+    connect: lib.func('int connect(int, void *, uint32_t)'),
+    close: lib.func('int close(int)'),
+    epollCreate: lib.func('int epoll_create1(int)'),
+    epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
+    epollWait: lib.func('int epoll_wait(int, void *, int, int)'),
+  };
+});
 
 /**
  * TCP connect checks without a `net.Socket`, a promise or a timer per check: non-blocking
@@ -465,7 +411,7 @@ export class NativeConnectLane implements CheckLane {
   }
 
   private failure(errno: number, request: CheckRequest, syscall: string): CheckResult {
-    const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+    const code = errnoName(errno);
     // The same error `net.connect` raises, classified the same way.
     const error = Object.assign(new Error(`${syscall} ${code} ${request.address}:${request.port}`), {
       code,
@@ -713,25 +659,5 @@ export class NativeConnectLane implements CheckLane {
 
 /** The 16 bytes of an IPv6 address (with an embedded IPv4 tail allowed), or undefined. */
 export function parseIPv6(text: string): Buffer | undefined {
-  if (isIP(text) !== 6) return undefined;
-  let body = text;
-  const tail: number[] = [];
-  const lastColon = body.lastIndexOf(':');
-  if (body.slice(lastColon + 1).includes('.')) {
-    for (const part of body.slice(lastColon + 1).split('.')) tail.push(Number(part));
-    body = body.slice(0, lastColon + 1) + ((tail[0] as number) * 256 + (tail[1] as number)).toString(16);
-    body += `:${((tail[2] as number) * 256 + (tail[3] as number)).toString(16)}`;
-  }
-  const [left = '', right] = body.split('::');
-  const words = (part: string) => (part === '' ? [] : part.split(':').map((w) => Number.parseInt(w, 16)));
-  const head = words(left);
-  const rest = right === undefined ? [] : words(right);
-  const zeros = 8 - head.length - rest.length;
-  const all = right === undefined ? head : [...head, ...new Array<number>(zeros).fill(0), ...rest];
-  if (all.length !== 8) return undefined;
-  const out = Buffer.alloc(16);
-  all.forEach((word, i) => {
-    out.writeUInt16BE(word, i * 2);
-  });
-  return out;
+  return ipv6Bytes(text);
 }

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { AF_INET, AF_INET6, libcLoader, SOCK_CLOEXEC, SOCK_DGRAM } from '@sluice/linux';
 import { HealthError } from '../errors.js';
 import { type CheckResult, fail, pass } from '../result.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000; // so external checks' children never inherit it
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
 const EACCES = 13;
@@ -21,6 +18,11 @@ interface Pending {
 
 type OpenSocket = (family: 4 | 6) => Promise<number>;
 
+const loadLibc = libcLoader((koffi, lib) => ({
+  socket: lib.func('int socket(int, int, int)'),
+  errno: () => koffi.errno(),
+}));
+
 /**
  * Opens a Linux ICMP datagram ("ping") socket through libc's socket(2): Node has no API for
  * one. It needs no CAP_NET_RAW, only the process's group within
@@ -28,16 +30,15 @@ type OpenSocket = (family: 4 | 6) => Promise<number>;
  * the first ping, so users who never ping never load it.
  */
 export const openIcmpSocket: OpenSocket = async (family) => {
-  const { default: koffi } = await import('koffi');
-  const libc = koffi.load('libc.so.6');
-  const socket = libc.func('int socket(int, int, int)');
-  const fd = socket(
+  const libc = loadLibc();
+  if (libc instanceof Error) throw libc;
+  const fd = libc.socket(
     family === 4 ? AF_INET : AF_INET6,
     SOCK_DGRAM | SOCK_CLOEXEC,
     family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
-  ) as number;
+  );
   if (fd < 0) {
-    const errno = koffi.errno();
+    const errno = libc.errno();
     const hint =
       errno === EACCES ? ': this process group is outside net.ipv4.ping_group_range (set it, e.g. "0 2147483647")' : '';
     throw new HealthError(

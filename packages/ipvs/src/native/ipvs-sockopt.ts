@@ -1,3 +1,4 @@
+import { AF_INET, SOCK_CLOEXEC, SOCK_DGRAM } from '@sluice/linux';
 import { errnoName, IpvsError } from '../errors.js';
 import { FORWARDING_NAMES, ipv4Text } from '../kernel/codec.js';
 import { FWD_MASK, IPPROTO } from '../kernel/constants.js';
@@ -18,9 +19,6 @@ import { type Libc, loadLibc } from './libc.js';
  * Layouts from <linux/ip_vs.h> on 64-bit Linux (checked against the header with offsetof).
  */
 
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_IP = 0;
 const IP_VS_BASE_CTL = 64 + 1024 + 64;
 const IP_VS_SO_GET_SERVICES = IP_VS_BASE_CTL + 2;

@@ -1,21 +1,13 @@
-import { createRequire } from 'node:module';
+import { libcLoader, requireLp64 } from '@sluice/linux';
 
-/**
+/*
  * The few libc calls this package makes itself, through koffi (a maintained FFI with
- * prebuilt binaries; no compiler on the user's machine). Loaded on first use, so users of
- * the event-driven paths never load it.
+ * prebuilt binaries; no compiler on the user's machine), with the loader the packages
+ * share through the private @sluice/linux (bundled). Loaded on first use, so users of the
+ * event-driven paths never load it.
  */
 
 export type Pointer = object;
-
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => number };
-  alloc(type: string, count: number): Pointer;
-  free(pointer: Pointer): void;
-  view(pointer: Pointer, length: number): ArrayBuffer;
-  address(pointer: Pointer): bigint;
-  errno(): number;
-}
 
 export interface Libc {
   alloc(bytes: number): Pointer;
@@ -36,32 +28,21 @@ export interface Libc {
 export const EINTR = 4;
 export const EAGAIN = 11;
 
-let libc: Libc | Error | undefined;
-
 /** libc, or an Error saying why this platform cannot have it. */
-export function loadLibc(): Libc | Error {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
-    // The structures this package lays out by hand are those of 64-bit little-endian Linux.
-    if (process.arch !== 'x64' && process.arch !== 'arm64') throw new Error(`unsupported architecture ${process.arch}`);
-    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      alloc: (bytes) => koffi.alloc('uint8_t', bytes),
-      free: (pointer) => koffi.free(pointer),
-      view: (pointer, bytes) => Buffer.from(koffi.view(pointer, bytes)),
-      address: (pointer) => koffi.address(pointer),
-      errno: () => koffi.errno(),
-      socket: lib.func('int socket(int, int, int)'),
-      send: lib.func('intptr_t send(int, void *, uintptr_t, int)'),
-      recvmmsg: lib.func('int recvmmsg(int, void *, unsigned int, int, void *)'),
-      setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
-      getsockopt: lib.func('int getsockopt(int, int, int, void *, _Inout_ uint32_t *)'),
-      close: lib.func('int close(int)'),
-    } as Libc;
-  } catch (error) {
-    libc = error instanceof Error ? error : new Error(String(error));
-  }
-  return libc;
-}
+export const loadLibc: () => Libc | Error = libcLoader((koffi, lib) => {
+  // The structures this package lays out by hand are those of 64-bit little-endian Linux.
+  requireLp64();
+  return {
+    alloc: (bytes) => koffi.alloc('uint8_t', bytes),
+    free: (pointer) => koffi.free(pointer),
+    view: (pointer, bytes) => Buffer.from(koffi.view(pointer, bytes)),
+    address: (pointer) => koffi.address(pointer),
+    errno: () => koffi.errno(),
+    socket: lib.func('int socket(int, int, int)'),
+    send: lib.func('intptr_t send(int, void *, uintptr_t, int)'),
+    recvmmsg: lib.func('int recvmmsg(int, void *, unsigned int, int, void *)'),
+    setsockopt: lib.func('int setsockopt(int, int, int, void *, uint32_t)'),
+    getsockopt: lib.func('int getsockopt(int, int, int, void *, _Inout_ uint32_t *)'),
+    close: lib.func('int close(int)'),
+  } as Libc;
+});

@@ -1,3 +1,4 @@
+import { AF_NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_SOCKET } from '@sluice/linux';
 import { errnoName, IpvsError } from '../errors.js';
 import { EAGAIN, EINTR, type Libc, loadLibc, type Pointer } from '../native/libc.js';
 import { NETLINK_GENERIC } from './message.js';
@@ -18,11 +19,6 @@ import { NETLINK_GENERIC } from './message.js';
  * decides whether to wait (see DirectDumps).
  */
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const MSG_DONTWAIT = 0x40;

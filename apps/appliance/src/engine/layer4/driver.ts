@@ -23,6 +23,7 @@ import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
 import type { Layer4Connection } from '../../model/engine-status.js';
 import type { Layer4Service } from '../../model/schema.js';
+import { serial } from '../../serial.js';
 import {
   type DesiredInput,
   LISTED_CHANGES,
@@ -126,16 +127,6 @@ function actualOf(s: ServiceWithDestinations | DesiredService): ServiceWithSetti
   return 'flags' in s ? s : asActual(s);
 }
 
-/** Serialises the driver's writes (apply, drift repair) without blocking its reads. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 export class Layer4Driver implements PartDriver {
   readonly part = 'layer4' as const;
   private readonly options: Layer4DriverOptions;
@@ -150,7 +141,8 @@ export class Layer4Driver implements PartDriver {
   private ownersCache: Map<string, RealServerRef> | undefined;
   /** Bumped by every write, so a drift dump taken during a write is thrown away. */
   private generation = 0;
-  private readonly mutex = new Mutex();
+  /** Serialises the driver's writes (apply, drift repair) without blocking its reads. */
+  private readonly writes = serial();
   /** What observe() answers: the last reading, with every apply since folded in. */
   private readonly seen = new Layer4Observations();
   /** When `seen` last took in a reading of the whole table; undefined: read before answering. */
@@ -213,7 +205,7 @@ export class Layer4Driver implements PartDriver {
    * kernel and plans the whole table, owning it: what nobody declared is removed.
    */
   apply(input: DesiredInput): Promise<PartApplyResult> {
-    return this.mutex.run(async () => {
+    return this.writes(async () => {
       const client = await this.writerClient();
       const fresh = this.model === undefined;
       let read: Map<string, ServiceWithDestinations> | undefined;
@@ -354,7 +346,7 @@ export class Layer4Driver implements PartDriver {
     items.push(...plan([], [...actual.values()], { owns: 'all' }).items);
     if (items.length === 0) return [];
     const p: Plan = { items: items.sort((x, y) => PLAN_ORDER[x.operation.op] - PLAN_ORDER[y.operation.op]) };
-    return this.mutex.run(async () => {
+    return this.writes(async () => {
       if (generation !== this.generation || !this.model) return [];
       this.generation++;
       const client = await this.writerClient();
@@ -441,7 +433,7 @@ export class Layer4Driver implements PartDriver {
   }
 
   async stop(): Promise<void> {
-    await this.mutex.run(async () => undefined);
+    await this.writes.idle();
     this.writer?.close();
     this.reader?.close();
     this.writer = undefined;

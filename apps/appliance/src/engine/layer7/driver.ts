@@ -18,6 +18,7 @@ import type { LogBook } from '../../logs/contract.js';
 import type { Layer7StatRow } from '../../model/engine-status.js';
 import type { LogLevel } from '../../model/log-record.js';
 import type { ApplianceConfig } from '../../model/schema.js';
+import { serial } from '../../serial.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { readCertificateFile } from './certificate-file.js';
 import { describeModelChanges, differsInWeightsOnly } from './changes.js';
@@ -153,15 +154,10 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     options.logs.write('layer7', level, message, fields);
 
   let running: Running | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
   const lastHealth = new Map<string, string>();
 
   /** One call at a time: applies, drift repair, restarts and stop never interleave. */
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = chain.then(work, work);
-    chain = next.catch(() => undefined);
-    return next;
-  };
+  const calls = serial();
 
   const launcher: Launcher | undefined =
     options.netns === undefined
@@ -186,7 +182,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     });
     supervisor.on('restart', (pid: number | undefined) => {
       log('warn', `HAProxy runs again (pid ${pid}); putting admin states and weights back`);
-      void serial(async () => {
+      void calls(async () => {
         if (running?.supervisor !== supervisor) return;
         for (const line of await syncRuntime(running, undefined)) log('info', line);
       }).catch((error: unknown) => log('error', `admin states after the restart: ${String(error)}`));
@@ -442,26 +438,26 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
         socketPaths: [paths.master, paths.admin],
       });
     },
-    apply: (input) => serial(() => applyNow(input).then((result) => routeTproxy(input, result))),
-    observe: () => serial(observeNow),
+    apply: (input) => calls(() => applyNow(input).then((result) => routeTproxy(input, result))),
+    observe: () => calls(observeNow),
     async stats() {
       const state = running;
       if (state === undefined) return [];
       return layer7StatRows(await state.supervisor.runtime().showStat());
     },
     drift: () =>
-      serial(async () => {
+      calls(async () => {
         const lines = running === undefined ? [] : await syncRuntime(running, undefined);
         const routing = options.tproxyRouting === undefined ? [] : await options.tproxyRouting.repair();
         return [...lines, ...routing];
       }),
     // The daemon stops: HAProxy is the data plane and goes on serving (as IPVS does).
     stop: () =>
-      serial(async () => {
+      calls(async () => {
         if (await detachHaproxy()) log('info', 'layer7: HAProxy left running for the next start to adopt');
       }),
     stopDataPlane: () =>
-      serial(async () => {
+      calls(async () => {
         if (await stopHaproxy()) log('info', 'layer7: HAProxy stopped');
       }),
   };

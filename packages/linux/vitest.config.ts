@@ -1,0 +1,3 @@
+import { defineSuite } from '@sluice/testkit/vitest';
+
+export default defineSuite(import.meta.dirname);
