@@ -57,6 +57,11 @@ const COMMENT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,1000}$/u;
  * Writes are serialised in this process; a second process writing the same directory
  * cannot overwrite a version (its commit fails with STORE_CONFLICT), but one daemon per
  * data directory is the intended use.
+ *
+ * The folder by layer: contract.ts is what the rest of the appliance consumes; this file
+ * and audit.ts, credentials.ts, incremental.ts, seal.ts (the rules' fingerprint) are the
+ * policy; version-log.ts and version-file.ts, delta.ts, snapshot.ts, seal-file.ts are the
+ * files; durable.ts is the crash-safe writing both use.
  */
 export class ConfigStore implements ConfigStoreContract {
   readonly dataDir: string;
