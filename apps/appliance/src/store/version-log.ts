@@ -71,6 +71,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A file operation that failed, as both layers of the store report it (the system's message kept). */
 export function ioError(what: string, cause: unknown): ApplianceError {
   return new ApplianceError('STORE_IO', `${what}: ${(cause as Error).message}`, { cause });
 }
