@@ -1,30 +1,9 @@
 import { open, readFile } from 'node:fs/promises';
-import type { ApplianceErrorCode } from '../errors.js';
+import type { AuditEntry } from './contract.js';
 import { appendDurably, appendLine } from './durable.js';
 
-/** One line of the audit log: who tried what, when, and how it ended. */
-export interface AuditEntry {
-  time: string;
-  author: string;
-  /** `replicate`: a version received from the HA peer (comment `replicated from <peer>`). */
-  action: 'commit' | 'rollback' | 'replicate';
-  outcome: 'committed' | 'rejected';
-  /** The version the change was based on. */
-  baseVersion: number | null;
-  /** The version it created (committed changes only). */
-  version?: number;
-  comment: string;
-  /** For a rollback: the version restored. */
-  rollbackTo?: number;
-  /** The paths that changed (committed changes; at most 100). */
-  changed?: string[];
-  /** Why a change was rejected. */
-  code?: ApplianceErrorCode;
-  field?: string;
-  message?: string;
-  /** Written when the store opened, for a version committed just before a crash that cut off its entry. */
-  recovered?: true;
-}
+// Declared with the store's contract, which the browser imports without Node types.
+export type { AuditEntry } from './contract.js';
 
 /**
  * The audit log is JSON lines, appended and fsynced. A crash can cut off only the last

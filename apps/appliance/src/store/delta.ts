@@ -1,19 +1,17 @@
-import type { ApplianceConfig } from '../config/schema.js';
-
 /**
- * How one version differs from the one before, by top-level section: a splice of a list
- * (`{ key, at, remove, insert }`), a replaced section (`{ key, value }`) or a removed one
+ * How one version's document differs from the one before, by top-level key: a splice of a
+ * list (`{ key, at, remove, insert }`), a replaced value (`{ key, value }`) or a removed one
  * (`{ key, unset: true }`). Computed by reference (the versions share every unchanged
- * object), so it costs what changed, not the size of the configuration.
+ * object), so it costs what changed, not the size of the document.
  */
 export type PatchOp =
   | { key: string; at: number; remove: number; insert: unknown[] }
   | { key: string; value: unknown }
   | { key: string; unset: true };
 
-export function makePatch(before: ApplianceConfig, after: ApplianceConfig): PatchOp[] {
-  const a = before as unknown as Record<string, unknown>;
-  const b = after as unknown as Record<string, unknown>;
+export function makePatch(before: object, after: object): PatchOp[] {
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
   const ops: PatchOp[] = [];
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const x = a[key];
@@ -53,9 +51,9 @@ export function isPatch(value: unknown): value is PatchOp[] {
   );
 }
 
-/** The configuration after `ops`; `before` is not changed (unchanged parts are shared). */
-export function applyPatch(before: ApplianceConfig, ops: readonly PatchOp[]): ApplianceConfig | undefined {
-  const out: Record<string, unknown> = { ...(before as unknown as Record<string, unknown>) };
+/** The document after `ops`; `before` is not changed (unchanged parts are shared). */
+export function applyPatch<D extends object>(before: D, ops: readonly PatchOp[]): D | undefined {
+  const out: Record<string, unknown> = { ...(before as Record<string, unknown>) };
   for (const op of ops) {
     if ('unset' in op) delete out[op.key];
     else if ('value' in op) out[op.key] = op.value;
@@ -65,5 +63,5 @@ export function applyPatch(before: ApplianceConfig, ops: readonly PatchOp[]): Ap
       out[op.key] = [...list.slice(0, op.at), ...op.insert, ...list.slice(op.at + op.remove)];
     }
   }
-  return out as unknown as ApplianceConfig;
+  return out as D;
 }

@@ -1,34 +1,22 @@
-import { createHash, type Hash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { configJsonSchemaText } from '../config/json-schema.js';
 import { applianceVersion } from '../version.js';
-import { writeFileAtomically } from './durable.js';
 
 /*
  * Opening the store checks the current configuration against the schema, so that the
  * engine never applies one this code does not understand. With 10,000 real servers that
  * check is the largest part of opening (hundreds of milliseconds where system calls and
- * page faults are slow). The seal lets open skip it when nothing can have changed since
- * this code validated that configuration: it names the version, a digest of the exact
- * bytes of the files that make it (the newer of the last whole version and the last
- * snapshot, then every delta after it) and a fingerprint of this code's rules: the
+ * page faults are slow). The VersionLog's seal (seal-file.ts) lets open skip it when
+ * nothing can have changed since this code validated that configuration; what it needs
+ * from the configuration side is the fingerprint of this code's rules, made here: the
  * schema, the appliance's version and a revision for refinements the schema cannot show.
- * Anything else (a file edited by hand, another software version, a commit whose seal a
- * crash cut off, no seal) means the full check.
- * Written without fsync, and after a commit rather than as part of it: a seal lost to a
- * crash costs the next open only that check.
  */
 
-export const SEAL_FILE = 'validated.json';
+// The seal's file and chain digest, for the tests that forge a seal or recompute one.
+export { chainDigest, SEAL_FILE, type Seal } from './seal-file.js';
+
 /** Raise when a rule that the JSON Schema cannot show (a refinement) becomes stricter between releases. */
 const RULES_REVISION = 2;
-
-export interface Seal {
-  schema: string;
-  version: number;
-  digest: string;
-}
 
 let fingerprint: string | undefined;
 /** What identifies the configuration rules of this code. */
@@ -37,50 +25,4 @@ export function schemaFingerprint(): string {
     .update(`${applianceVersion()}\n${RULES_REVISION}\n${configJsonSchemaText()}`)
     .digest('hex');
   return fingerprint;
-}
-
-/**
- * The digest of a chain of version files, one link at a time: `previous` is undefined at
- * a whole version (or a snapshot). The link's bytes are fed to the returned hash, at once
- * or as they are written (a snapshot is streamed), then `digest('hex')` is the link.
- */
-export function chainHash(previous: string | undefined, name: string): Hash {
-  return createHash('sha256').update(`${previous ?? ''}\n${name}\n`);
-}
-
-/** One link of a chain of version files whose bytes are all at hand. */
-export function chainDigest(previous: string | undefined, name: string, bytes: Buffer | string): string {
-  return chainHash(previous, name).update(bytes).digest('hex');
-}
-
-/** The seal in `dataDir`, or undefined when there is none or it cannot be read. */
-export async function readSeal(dataDir: string): Promise<Seal | undefined> {
-  try {
-    const seal = JSON.parse(await readFile(join(dataDir, SEAL_FILE), 'utf8')) as Partial<Seal>;
-    if (typeof seal.schema !== 'string' || typeof seal.digest !== 'string' || !Number.isSafeInteger(seal.version)) {
-      return undefined;
-    }
-    return seal as Seal;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether `seal` vouches for version `version` made of the files whose digest is `digest`. */
-export function sealHolds(seal: Seal | undefined, version: number, digest: string | undefined): boolean {
-  return (
-    seal !== undefined &&
-    digest !== undefined &&
-    seal.version === version &&
-    seal.digest === digest &&
-    seal.schema === schemaFingerprint()
-  );
-}
-
-/** Replace the seal (temporary file and rename, so a reader sees the old one or the new one). */
-export async function writeSeal(dataDir: string, seal: Seal): Promise<void> {
-  // Only a cost when lost: the next open checks the configuration in full.
-  await writeFileAtomically(join(dataDir, SEAL_FILE), `${JSON.stringify(seal)}\n`, 0o600, { durable: false }).catch(
-    () => undefined,
-  );
 }

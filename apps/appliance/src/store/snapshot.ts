@@ -3,10 +3,10 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TEMP_SUFFIX } from './durable.js';
-import { chainHash } from './seal.js';
+import { chainHash } from './seal-file.js';
 
 /*
- * A snapshot is the whole configuration of one version, written in the background so
+ * A snapshot is the whole document of one version, written in the background so
  * that readers (opening the store, reading an old version) start from it instead of
  * replaying every delta since the last whole version. It is derived data: the version
  * files stay complete without it, so a snapshot that is lost or unreadable is only
@@ -83,7 +83,7 @@ function* jsonPieces(value: unknown, depth: number): Generator<string> {
 
 /**
  * Write `record` as `dir/name`: one line of compact JSON, exactly JSON.stringify(record),
- * then a newline. Resolves with the chain digest of those bytes (seal.ts) once the file
+ * then a newline. Resolves with the chain digest of those bytes (seal-file.ts) once the file
  * is fsynced and renamed to its name. No directory fsync: a snapshot lost to a crash is
  * only not used. Before each step, `pause` may hold the work back (while commits run).
  */

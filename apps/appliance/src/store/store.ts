@@ -1,61 +1,37 @@
-import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { consumerErrors } from '../config/consumers.js';
 import { type DiffEntry, diffConfigs } from '../config/diff.js';
 import { type ApplianceConfig, configSchema, defaultConfig } from '../config/schema.js';
-import { type ConfigWarning, rejected, validateConfig } from '../config/validate.js';
+import { rejected, validateConfig } from '../config/validate.js';
 import { ApplianceError, fieldError } from '../errors.js';
-import { type AuditEntry, AuditLog } from './audit.js';
+import { type Serial, serial } from '../serial.js';
+import { AuditLog } from './audit.js';
+import type {
+  AuditEntry,
+  CommitRequest,
+  CommitResult,
+  CommittedVersion,
+  ConfigStore as ConfigStoreContract,
+  RollbackRequest,
+  StoredVersion,
+  VersionInfo,
+} from './contract.js';
 import { withCurrentUsers } from './credentials.js';
-import { applyPatch, isPatch, makePatch, type PatchOp } from './delta.js';
-import { createDurably, syncDirectory, TEMP_SUFFIX } from './durable.js';
+import { syncDirectory } from './durable.js';
 import { validateAgainst } from './incremental.js';
-import { chainDigest, readSeal, schemaFingerprint, sealHolds, writeSeal } from './seal.js';
-import { readSnapshot, SNAPSHOT_FORMAT, snapshotLink, writeSnapshot } from './snapshot.js';
+import { schemaFingerprint } from './seal.js';
+import { ioError, type ReadListener, VersionLog } from './version-log.js';
 
-/** Who made a version, when and why. */
-export interface VersionInfo {
-  version: number;
-  author: string;
-  /** ISO 8601, UTC. */
-  time: string;
-  comment: string;
-}
-
-export interface StoredVersion extends VersionInfo {
-  config: ApplianceConfig;
-}
-
-export interface CommitRequest {
-  /** The whole new configuration (defaults may be left out). */
-  config: unknown;
-  /** The version this change was made from; a stale base is a STORE_CONFLICT. */
-  baseVersion: number;
-  author: string;
-  comment?: string;
-}
-
-export interface CommitResult {
-  version: StoredVersion;
-  warnings: readonly ConfigWarning[];
-  changes: readonly DiffEntry[];
-}
-
-/** A version that became the head: what `onCommitted` listeners hear, in version order. */
-export interface CommittedVersion {
-  version: StoredVersion;
-  /** How it came: a change, a rollback (restore and factory reset are commits), or the HA peer. */
-  action: AuditEntry['action'];
-}
-
-export interface RollbackRequest {
-  /** The version whose configuration becomes current again (as a new version). */
-  to: number;
-  baseVersion: number;
-  author: string;
-  comment?: string;
-}
+// The contract's types, importable from here as they always were.
+export type {
+  CommitRequest,
+  CommitResult,
+  CommittedVersion,
+  RollbackRequest,
+  StoredVersion,
+  VersionInfo,
+} from './contract.js';
 
 export interface ConfigStoreOptions {
   /** Clock, injectable for tests. */
@@ -67,99 +43,49 @@ export interface ConfigStoreOptions {
   snapshotEvery?: number;
 }
 
-const FILE_FORMAT = 1;
-/** By default, a snapshot at least every this many versions, so that a reader replays few deltas. */
-const SNAPSHOT_EVERY = 200;
-/** A change whose delta is bigger than this is stored whole. */
-const MAX_DELTA_BYTES = 256 * 1024;
-/** Deltas since the last whole version or snapshot worth a snapshot, however few they are. */
-const TAIL_BYTES = 4 * 1024 * 1024;
-/** Past this (snapshots failing), the tail is not kept: the seal waits for the next whole version or snapshot. */
-const TAIL_BYTES_KEPT = 4 * TAIL_BYTES;
-/** Recent versions kept decoded in memory (they share structure, so this costs little). */
-const CACHE_SIZE = 64;
-
-/** A version file as stored: a whole configuration, or the change from the version before. */
-interface VersionRecord extends VersionInfo {
-  config?: ApplianceConfig;
-  base?: number;
-  patch?: PatchOp[];
-}
-const VERSION_NAME = /^(\d{12})\.json$/;
-const nameOf = (version: number) => `${String(version).padStart(12, '0')}.json`;
-/** A file read to make a version: `name` as it enters the seal's chain of files. */
-type ReadListener = (name: string, bytes: Buffer, version: number) => void;
-/** A delta file written since the last whole version or snapshot. */
-interface Link {
-  version: number;
-  name: string;
-  bytes: string | Buffer;
-}
 const AUTHOR = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,128}$/u;
 const COMMENT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,1000}$/u;
 
-/** Versions are shared with every caller of current() and get(): frozen, so that no caller can change the store's copy. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
-function ioError(what: string, cause: unknown): ApplianceError {
-  return new ApplianceError('STORE_IO', `${what}: ${(cause as Error).message}`, { cause });
-}
-
 /**
- * The appliance's configuration store: a data directory holding one JSON file per
- * version (`versions/000000000042.json`, written once, never changed) and an
- * append-only audit log (`audit.log`, JSON lines). The current configuration is the
- * highest-numbered version, so a commit is a single atomic file creation and there is
- * no pointer that a crash could leave out of step.
- *
- * A version file holds the whole configuration only when it must (the first version, a
- * large change, a replica after a gap); otherwise the change from the version before.
- * So that readers replay few deltas, the head is also written whole to
- * `snapshots/000000000042.json` every `snapshotEvery` versions, in the background after
- * a commit (snapshot.ts): derived data, ignored when missing or unreadable.
+ * The appliance's configuration store, the policy over a VersionLog (version-log.ts, which
+ * keeps the versions' files and knows nothing of configurations): what may become a
+ * version (a valid configuration the engine's consumers take, from the current version,
+ * by a named author), rollback (keeping today's users), the HA rule for replicas (an older
+ * configuration never overwrites a newer one), and the append-only audit log (`audit.log`,
+ * JSON lines) of every attempt.
  *
  * Writes are serialised in this process; a second process writing the same directory
  * cannot overwrite a version (its commit fails with STORE_CONFLICT), but one daemon per
  * data directory is the intended use.
+ *
+ * The folder by layer: contract.ts is what the rest of the appliance consumes; this file
+ * and audit.ts, credentials.ts, incremental.ts, seal.ts (the rules' fingerprint) are the
+ * policy; version-log.ts and version-file.ts, delta.ts, snapshot.ts, seal-file.ts are the
+ * files; durable.ts is the crash-safe writing both use.
  */
-export class ConfigStore {
+export class ConfigStore implements ConfigStoreContract {
   readonly dataDir: string;
-  private readonly versionsDir: string;
-  private readonly snapshotsDir: string;
+  private readonly log: VersionLog<ApplianceConfig>;
   private readonly audit: AuditLog;
   private readonly now: () => Date;
-  private readonly snapshotEvery: number;
-  private head: StoredVersion;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** The newest version stored whole or as a snapshot: where the chain of files that make the head starts. */
-  private chainBase = 0;
-  /** The digest of the files that make the head (seal.ts); undefined when not known. */
-  private chain: string | undefined;
-  /** The delta files after chainBase, oldest first (to make the chain again after a snapshot); undefined when not known. */
-  private tail: Link[] | undefined = [];
-  private tailBytes = 0;
-  /** Versions with a snapshot file. */
-  private readonly snapshots = new Set<number>();
-  private snapshotting: Promise<void> | undefined;
-  private sealing: Promise<void> | undefined;
-  private sealWanted = false;
-  private readonly cache = new Map<number, StoredVersion>();
+  /** Commits, rollbacks and replicas, one at a time: each is checked against the head it is stored after. */
+  private readonly writes: Serial;
+  /** Tasks ever queued in `writes`: close() knows whether more came while it waited. */
+  private queued = 0;
   private readonly committedListeners = new Set<(event: CommittedVersion) => void>();
 
-  private constructor(dataDir: string, head: StoredVersion, now: () => Date, snapshotEvery: number) {
+  private constructor(
+    dataDir: string,
+    log: VersionLog<ApplianceConfig>,
+    audit: AuditLog,
+    writes: Serial,
+    now: () => Date,
+  ) {
     this.dataDir = dataDir;
-    this.versionsDir = join(dataDir, 'versions');
-    this.snapshotsDir = join(dataDir, 'snapshots');
-    this.audit = new AuditLog(join(dataDir, 'audit.log'));
-    this.head = head;
+    this.log = log;
+    this.audit = audit;
+    this.writes = writes;
     this.now = now;
-    this.snapshotEvery = snapshotEvery;
   }
 
   /**
@@ -169,55 +95,41 @@ export class ConfigStore {
    */
   static async open(dataDir: string, options: ConfigStoreOptions = {}): Promise<ConfigStore> {
     const now = options.now ?? (() => new Date());
-    const snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
-    if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
-      throw fieldError('STORE_INVALID_ARGUMENT', 'snapshotEvery', 'must be a positive integer');
-    }
-    const versionsDir = join(dataDir, 'versions');
-    const snapshotsDir = join(dataDir, 'snapshots');
-    const auditFile = join(dataDir, 'audit.log');
-    /** The versions of the files in `dir`, after removing the temporary files a crash left. */
-    const list = async (dir: string) => {
-      const found: number[] = [];
-      for (const name of await readdir(dir)) {
-        if (name.endsWith(TEMP_SUFFIX)) {
-          await unlink(join(dir, name));
-          continue;
+    const writes = serial();
+    const log = await VersionLog.open<ApplianceConfig>(dataDir, {
+      snapshotEvery: options.snapshotEvery,
+      writes,
+      rules: schemaFingerprint(),
+      // The configuration that is about to be applied must be one this code understands.
+      check: (head, file) => {
+        if (!configSchema.safeParse(head.config).success) {
+          throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a valid configuration`, { field: file });
         }
-        const match = VERSION_NAME.exec(name);
-        if (match) found.push(Number(match[1]));
-      }
-      return found;
-    };
-    let versions: number[];
-    let snapshots: number[];
+      },
+      first: { config: defaultConfig(), author: 'system', comment: 'factory defaults' },
+      now,
+    });
+    const audit = new AuditLog(join(dataDir, 'audit.log'));
     try {
-      await mkdir(versionsDir, { recursive: true, mode: 0o700 });
-      await mkdir(snapshotsDir, { recursive: true, mode: 0o700 });
-      await appendFile(auditFile, '', { mode: 0o600 });
-      await syncDirectory(dataDir);
-      versions = await list(versionsDir);
-      snapshots = await list(snapshotsDir);
+      // Made durable like the log's directories; an existing log is left as it is.
+      const created = await writeFile(audit.file, '', { flag: 'wx', mode: 0o600 }).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return false;
+          throw error;
+        },
+      );
+      if (created) await syncDirectory(dataDir);
     } catch (cause) {
       throw ioError(`cannot open the store in ${dataDir}`, cause);
     }
-    const latest = versions.length === 0 ? 0 : Math.max(...versions);
-    const placeholder: StoredVersion = { version: 0, author: '', time: '', comment: '', config: defaultConfig() };
-    const store = new ConfigStore(dataDir, placeholder, now, snapshotEvery);
-    for (const version of snapshots) {
-      // Cannot happen (a snapshot is written after its version is durable), but one would
-      // stand for a future version of the same number: removed.
-      if (version > latest) await unlink(join(snapshotsDir, nameOf(version))).catch(() => undefined);
-      else store.snapshots.add(version);
-    }
-    await store.audit.repair().catch((cause) => {
+    await audit.repair().catch((cause) => {
       throw ioError('cannot repair the audit log', cause);
     });
-    if (latest === 0) {
-      await store.write(1, defaultConfig(), 'system', 'factory defaults');
-      await store.seal();
-      await store.audit.append({
-        time: store.head.time,
+    const store = new ConfigStore(dataDir, log, audit, writes, now);
+    if (log.created) {
+      await audit.append({
+        time: log.head.time,
         author: 'system',
         action: 'commit',
         outcome: 'committed',
@@ -226,29 +138,6 @@ export class ConfigStore {
         comment: 'factory defaults',
       });
     } else {
-      // The files that make the head, newest first: the last whole version or snapshot ends the walk.
-      const files: Link[] = [];
-      const [head, seal] = await Promise.all([
-        store.get(latest, (name, bytes, version) => files.push({ name, bytes, version })),
-        readSeal(dataDir),
-      ]);
-      store.head = head;
-      files.reverse();
-      store.chainBase = (files[0] as Link).version;
-      store.tail = files.slice(1);
-      store.tailBytes = store.tail.reduce((sum, link) => sum + link.bytes.length, 0);
-      let chain: string | undefined;
-      for (const { name, bytes } of files) chain = chainDigest(chain, name, bytes);
-      store.chain = chain;
-      // The configuration that is about to be applied must be one this code understands;
-      // the seal says this code already checked exactly these files.
-      if (!sealHolds(seal, latest, chain)) {
-        if (!configSchema.safeParse(store.head.config).success) {
-          const file = join(versionsDir, nameOf(latest));
-          throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a valid configuration`, { field: file });
-        }
-        await store.seal();
-      }
       await store.recoverAudit();
     }
     return store;
@@ -256,7 +145,7 @@ export class ConfigStore {
 
   /** The current configuration and its version (frozen: copy it to edit). */
   current(): StoredVersion {
-    return this.head;
+    return this.log.head;
   }
 
   /**
@@ -264,107 +153,13 @@ export class ConfigStore {
    * first; none when it is in memory): version files by their name, a snapshot as
    * `snapshots/<name>`.
    */
-  async get(version: number, read?: ReadListener): Promise<StoredVersion> {
-    if (!Number.isSafeInteger(version) || version < 1) {
-      throw fieldError('STORE_INVALID_ARGUMENT', 'version', 'must be a positive integer');
-    }
-    if (version === this.head.version) return this.head;
-    const cached = this.cache.get(version);
-    if (cached !== undefined) return cached;
-    // Walk back to a whole version, a snapshot or one in memory, then replay the deltas forward.
-    const chain: VersionRecord[] = [];
-    let current: StoredVersion | undefined;
-    for (let n = version; current === undefined; n--) {
-      const known = n === this.head.version ? this.head : this.cache.get(n);
-      if (known !== undefined) {
-        current = known;
-        break;
-      }
-      if (this.snapshots.has(n)) {
-        const snapshot = await readSnapshot(this.snapshotsDir, nameOf(n), n);
-        if (snapshot !== undefined) {
-          read?.(snapshotLink(nameOf(n)), snapshot.bytes, n);
-          const { format: _format, ...whole } = snapshot.record;
-          current = deepFreeze(whole as StoredVersion);
-          break;
-        }
-        // Unreadable or not this version: the deltas before it are complete.
-        this.snapshots.delete(n);
-      }
-      const record = await this.readRecord(n, read);
-      if (record.config !== undefined) {
-        const { base: _base, patch: _patch, ...whole } = record;
-        current = deepFreeze(whole as StoredVersion);
-        break;
-      }
-      chain.push(record);
-    }
-    for (const record of chain.reverse()) {
-      const config = applyPatch(current.config, record.patch as PatchOp[]);
-      const file = join(this.versionsDir, nameOf(record.version));
-      if (config === undefined) {
-        throw new ApplianceError('STORE_CORRUPT', `${file} does not apply to version ${current.version}`, {
-          field: file,
-        });
-      }
-      const { version: v, author, time, comment } = record;
-      current = deepFreeze({ version: v, author, time, comment, config });
-    }
-    this.remember(current);
-    return current;
-  }
-
-  /** A version file, checked for its shape but not decoded into a configuration. */
-  private async readRecord(version: number, read?: ReadListener): Promise<VersionRecord> {
-    const file = join(this.versionsDir, nameOf(version));
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new ApplianceError('STORE_NOT_FOUND', `no configuration version ${version}`, { cause, field: 'version' });
-      }
-      throw ioError(`cannot read ${file}`, cause);
-    }
-    read?.(nameOf(version), bytes, version);
-    let stored: VersionRecord & { format?: unknown };
-    try {
-      stored = JSON.parse(bytes.toString('utf8'));
-    } catch (cause) {
-      throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { cause, field: file });
-    }
-    const whole = typeof stored.config === 'object' && stored.config !== null;
-    const delta = stored.base === version - 1 && isPatch(stored.patch);
-    if (stored.format !== FILE_FORMAT || stored.version !== version || whole === delta) {
-      throw new ApplianceError('STORE_CORRUPT', `${file} is not configuration version ${version}`, { field: file });
-    }
-    const { format: _format, ...rest } = stored;
-    return rest;
-  }
-
-  private remember(version: StoredVersion): void {
-    this.cache.set(version.version, version);
-    if (this.cache.size > CACHE_SIZE) this.cache.delete(Math.min(...this.cache.keys()));
+  get(version: number, read?: ReadListener): Promise<StoredVersion> {
+    return this.log.get(version, read);
   }
 
   /** Versions newest first, without their configurations. */
-  async history(options: { limit?: number; before?: number } = {}): Promise<VersionInfo[]> {
-    const limit = options.limit ?? 50;
-    const before = options.before ?? this.head.version + 1;
-    const out: VersionInfo[] = [];
-    for (let version = Math.min(before - 1, this.head.version); version >= 1 && out.length < limit; version--) {
-      let known: VersionInfo;
-      try {
-        known =
-          version === this.head.version ? this.head : (this.cache.get(version) ?? (await this.readRecord(version)));
-      } catch (error) {
-        // Replicated versions keep the peer's numbers, so a node may lack some.
-        if ((error as ApplianceError).code === 'STORE_NOT_FOUND') continue;
-        throw error;
-      }
-      out.push({ version: known.version, author: known.author, time: known.time, comment: known.comment });
-    }
-    return out;
+  history(options: { limit?: number; before?: number } = {}): Promise<VersionInfo[]> {
+    return this.log.history(options);
   }
 
   /** What changed from version `from` to version `to`, by path. */
@@ -389,7 +184,7 @@ export class ConfigStore {
   }
 
   private committed(action: CommittedVersion['action']): void {
-    const event: CommittedVersion = { version: this.head, action };
+    const event: CommittedVersion = { version: this.log.head, action };
     for (const listener of this.committedListeners) {
       try {
         listener(event);
@@ -429,7 +224,7 @@ export class ConfigStore {
       }
       return this.apply(
         'rollback',
-        withCurrentUsers(old.config, this.head.config),
+        withCurrentUsers(old.config, this.log.head.config),
         { ...request, comment },
         request.to,
       );
@@ -443,7 +238,7 @@ export class ConfigStore {
    */
   acceptReplica(stored: StoredVersion, from: string): Promise<StoredVersion> {
     return this.exclusive(async () => {
-      const base = this.head.version;
+      const base = this.log.head.version;
       if (
         typeof stored !== 'object' ||
         stored === null ||
@@ -469,15 +264,14 @@ export class ConfigStore {
       }
       const result = validateConfig(stored.config);
       if (!result.ok) throw rejected(result.errors);
-      const refused = await consumerErrors(result.config, this.head.config);
+      const refused = await consumerErrors(result.config, this.log.head.config);
       if (refused.length > 0) throw rejected(refused);
       try {
-        await this.write(stored.version, result.config, stored.author, stored.comment, stored.time);
+        await this.log.append(stored.version, result.config, stored.author, stored.comment, stored.time);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
           throw ioError(`cannot store version ${stored.version}`, error);
-        this.head = await this.get(stored.version);
-        this.forgetChain();
+        // The log now holds the other writer's version as its head.
         throw new ApplianceError('STORE_CONFLICT', `version ${stored.version} was stored by another writer`, {
           cause: error,
           field: 'version',
@@ -494,16 +288,14 @@ export class ConfigStore {
           comment: `replicated from ${from}`,
         })
         .catch(() => undefined);
-      this.afterWrite();
       this.committed('replicate');
-      return this.head;
+      return this.log.head;
     });
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    this.queued++;
+    return this.writes(task);
   }
 
   private async apply(
@@ -518,28 +310,26 @@ export class ConfigStore {
       await this.reject(action, request, problem);
       throw problem;
     }
-    const result = validateAgainst(config, this.head.config);
+    const result = validateAgainst(config, this.log.head.config);
     // What the engine's consumers refuse (the HAProxy renderer's names) is refused here too,
     // before a version exists: a rollback to a version they no longer take as well.
-    const refused = result.ok ? await consumerErrors(result.config, this.head.config) : result.errors;
+    const refused = result.ok ? await consumerErrors(result.config, this.log.head.config) : result.errors;
     if (!result.ok || refused.length > 0) {
       const error = rejected(refused);
       await this.reject(action, request, error);
       throw error;
     }
-    const base = this.head;
+    const base = this.log.head;
     const next = base.version + 1;
     try {
-      await this.write(next, result.config, request.author, comment);
+      await this.log.append(next, result.config, request.author, comment, this.now().toISOString());
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         const failure = ioError(`cannot store version ${next}`, error);
         await this.reject(action, request, failure).catch(() => undefined);
         throw failure;
       }
-      // Another process committed this number first: our base is stale.
-      this.head = await this.get(next);
-      this.forgetChain();
+      // Another process committed this number first: our base is stale (its version is the head now).
       const conflict = new ApplianceError('STORE_CONFLICT', `version ${next} was stored by another writer`, {
         cause: error,
         field: 'baseVersion',
@@ -551,7 +341,7 @@ export class ConfigStore {
     await this.audit
       .append(
         {
-          time: this.head.time,
+          time: this.log.head.time,
           author: request.author,
           action,
           outcome: 'committed',
@@ -566,9 +356,8 @@ export class ConfigStore {
         { durable: false },
       )
       .catch(() => undefined);
-    this.afterWrite();
     this.committed(action);
-    return { version: this.head, warnings: result.warnings, changes };
+    return { version: this.log.head, warnings: result.warnings, changes };
   }
 
   private checkRequest(request: { baseVersion: number; author: string }, comment: string): ApplianceError | undefined {
@@ -585,150 +374,14 @@ export class ConfigStore {
     if (!Number.isSafeInteger(request.baseVersion) || request.baseVersion < 0) {
       return fieldError('STORE_INVALID_ARGUMENT', 'baseVersion', 'must be a version number');
     }
-    if (request.baseVersion !== this.head.version) {
+    if (request.baseVersion !== this.log.head.version) {
       return new ApplianceError(
         'STORE_CONFLICT',
-        `the change is based on version ${request.baseVersion} but the current version is ${this.head.version}`,
+        `the change is based on version ${request.baseVersion} but the current version is ${this.log.head.version}`,
         { field: 'baseVersion' },
       );
     }
     return undefined;
-  }
-
-  private async write(
-    version: number,
-    config: ApplianceConfig,
-    author: string,
-    comment: string,
-    time = this.now().toISOString(),
-  ): Promise<void> {
-    const stored: StoredVersion = { version, author, time, comment, config };
-    const base = this.head;
-    let data: string | undefined;
-    // A change is stored as the delta from the version before (one line per operation).
-    // The whole configuration (pretty-printed) only when there is no delta to write: the
-    // first version, a change bigger than MAX_DELTA_BYTES, a replica after a gap. Bounding
-    // the replay of deltas is the snapshots' job, off the commit's path.
-    if (base.version >= 1 && base.version === version - 1) {
-      const patch = makePatch(base.config, config);
-      const { config: _config, ...info } = stored;
-      const text = `${JSON.stringify({ format: FILE_FORMAT, ...info, base: base.version, patch })}\n`;
-      if (text.length <= MAX_DELTA_BYTES) data = text;
-    }
-    const whole = data === undefined;
-    data ??= `${JSON.stringify({ format: FILE_FORMAT, ...stored }, null, 2)}\n`;
-    const name = nameOf(version);
-    await createDurably(this.versionsDir, name, data);
-    if (whole) {
-      this.chainBase = version;
-      this.chain = chainDigest(undefined, name, data);
-      this.tail = [];
-      this.tailBytes = 0;
-    } else if (this.chain !== undefined && this.tail !== undefined && this.tailBytes + data.length <= TAIL_BYTES_KEPT) {
-      // A delta extends the chain of files only when the head's chain is known.
-      this.chain = chainDigest(this.chain, name, data);
-      this.tail.push({ version, name, bytes: data });
-      this.tailBytes += data.length;
-    } else {
-      this.forgetChain();
-    }
-    if (base.version > 0) this.remember(base);
-    this.head = deepFreeze(stored);
-  }
-
-  /** After another writer stored a version: the files that make the head are not known here. */
-  private forgetChain(): void {
-    this.chain = undefined;
-    this.tail = undefined;
-    this.tailBytes = 0;
-  }
-
-  /**
-   * After a version is stored (inside the write queue, before its promise resolves): the
-   * seal and, when due, a snapshot, both begun on a later turn of the event loop, so that
-   * the commit's caller goes on first. Neither is awaited by the commit.
-   */
-  private afterWrite(): void {
-    // Every version written here was validated first (commit, rollback, replica).
-    void this.seal();
-    const due = this.head.version - this.chainBase >= this.snapshotEvery || this.tailBytes >= TAIL_BYTES;
-    if (due && this.snapshotting === undefined) {
-      const running = this.snapshot()
-        // Derived data: a failure only leaves the deltas to replay; a later commit tries again.
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.snapshotting === running) this.snapshotting = undefined;
-        });
-      this.snapshotting = running;
-    }
-  }
-
-  /** Write a snapshot of the head, then make the chain of files start at it. */
-  private async snapshot(): Promise<void> {
-    await nextTurn();
-    // The head is frozen: it can be streamed over many turns while commits go on.
-    const { version, author, time, comment, config } = this.head;
-    if (version <= this.chainBase) return;
-    const name = nameOf(version);
-    const digest = await writeSnapshot(
-      this.snapshotsDir,
-      name,
-      { format: SNAPSHOT_FORMAT, version, author, time, comment, config },
-      // Each step waits for the writes queued before it, so that a commit is held back
-      // by one step of the snapshot at most; a stream of commits still lets it progress.
-      async () => {
-        await this.queue;
-      },
-    );
-    await this.exclusive(async () => {
-      this.snapshots.add(version);
-      // A whole version written meanwhile is newer than the snapshot: the chain starts there.
-      if (version <= this.chainBase) return;
-      const after = this.tail?.filter((link) => link.version > version);
-      this.chainBase = version;
-      if (after === undefined && this.head.version !== version) {
-        // The deltas since the snapshot are not known here: no seal until the next one.
-        this.forgetChain();
-        return;
-      }
-      let chain = digest;
-      for (const link of after ?? []) chain = chainDigest(chain, link.name, link.bytes);
-      this.chain = chain;
-      this.tail = after ?? [];
-      this.tailBytes = this.tail.reduce((sum, link) => sum + link.bytes.length, 0);
-      void this.seal();
-    });
-  }
-
-  /**
-   * Vouch for the head (see seal.ts); nothing when its chain of files is not known. One
-   * write at a time, begun on a later turn: calls made meanwhile are served by one more
-   * write, of the head as it is then. Resolves when the seal is current.
-   */
-  private seal(): Promise<void> {
-    this.sealWanted = true;
-    this.sealing ??= this.writeSeals();
-    return this.sealing;
-  }
-
-  private async writeSeals(): Promise<void> {
-    // First a turn, so that `this.sealing` is set before this can end.
-    await nextTurn();
-    try {
-      while (this.sealWanted) {
-        // After the writes queued now: the seal's file operations do not compete with a commit's.
-        await this.queue;
-        this.sealWanted = false;
-        if (this.chain === undefined) continue;
-        await writeSeal(this.dataDir, {
-          schema: schemaFingerprint(),
-          version: this.head.version,
-          digest: this.chain,
-        });
-      }
-    } finally {
-      this.sealing = undefined;
-    }
   }
 
   /**
@@ -739,11 +392,10 @@ export class ConfigStore {
    */
   async close(): Promise<void> {
     for (;;) {
-      const queue = this.queue;
-      await queue;
-      await this.snapshotting;
-      await this.sealing;
-      if (queue === this.queue && this.snapshotting === undefined && this.sealing === undefined) return;
+      const queued = this.queued;
+      await this.writes.idle();
+      await this.log.settle();
+      if (queued === this.queued && !this.log.busy) return;
     }
   }
 
@@ -779,7 +431,7 @@ export class ConfigStore {
     for (const entry of entries) {
       if (entry.outcome === 'committed' && entry.version !== undefined) audited = Math.max(audited, entry.version);
     }
-    for (let version = audited + 1; version <= this.head.version; version++) {
+    for (let version = audited + 1; version <= this.log.head.version; version++) {
       const stored = await this.get(version);
       await this.audit.append({
         time: stored.time,
