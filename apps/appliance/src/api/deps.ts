@@ -8,7 +8,7 @@ import type { HaControl } from '../ha/contract.js';
 import type { LogBook } from '../logs/contract.js';
 import type { TrafficHistory } from '../metrics/traffic.js';
 import type { CommitPipeline } from '../pipeline/index.js';
-import type { ConfigStore } from '../store/store.js';
+import type { ConfigStore } from '../store/contract.js';
 import type { StreamLimits } from './sse.js';
 
 export interface ApiDeps {

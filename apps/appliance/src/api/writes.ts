@@ -1,7 +1,7 @@
 import { ApplianceError, fieldError } from '../errors.js';
 import type { ApplyReport } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
-import type { CommitResult } from '../store/store.js';
+import type { CommitResult } from '../store/contract.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest } from './errors.js';
 import type { Ctx } from './router.js';

@@ -1,7 +1,7 @@
 // The engine's contract (implemented by ./engine.ts): the other parts see the engine only through it,
 // each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
 import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
-import type { StoredVersion } from '../store/store.js';
+import type { StoredVersion } from '../store/contract.js';
 
 /**
  * The engine: desired configuration + admin states + health -> IPVS, HAProxy, floating IPs.

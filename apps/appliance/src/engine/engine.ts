@@ -19,7 +19,7 @@ import type {
   PartStatus,
 } from '../model/engine-status.js';
 import type { LogChannel } from '../model/log-record.js';
-import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { createAddressesDriver } from './addresses/driver.js';
 import type { Engine } from './contract.js';
 import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObservation } from './driver.js';

@@ -1,7 +1,7 @@
 // The HA node's contract (implemented by ./control.ts): the other parts see the HA node only through it,
 // each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
 import type { HaStatus } from '../model/ha-status.js';
-import type { StoredVersion } from '../store/store.js';
+import type { StoredVersion } from '../store/contract.js';
 
 export interface HaControl {
   status(): HaStatus;

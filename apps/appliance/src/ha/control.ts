@@ -17,7 +17,7 @@ import type { LogBook } from '../logs/contract.js';
 import type { HaStatus } from '../model/ha-status.js';
 import type { LogLevel } from '../model/log-record.js';
 import { serial } from '../serial.js';
-import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import type { HaControl } from './contract.js';
 import { nextEpoch } from './epoch.js';
 import {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
-import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
 import {
   checkDigest,

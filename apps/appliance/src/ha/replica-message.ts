@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AdminStateEntry } from '../model/admin-state.js';
-import type { StoredVersion } from '../store/store.js';
+import type { StoredVersion } from '../store/contract.js';
 
 /** What the version of one node is: its number and when it was made (equal numbers with different times diverged). */
 export interface HeadInfo {

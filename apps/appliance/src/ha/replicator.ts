@@ -3,7 +3,7 @@ import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
 import type { AdminStateEntry } from '../model/admin-state.js';
 import { serial } from '../serial.js';
-import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { headOf } from './replica-endpoint.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
 import { REPLICA_PATH, sealBody, signRequest } from './replica-protocol.js';

@@ -17,8 +17,7 @@ import { ApplianceError } from '../errors.js';
 import type { HaControl } from '../ha/contract.js';
 import type { LogBook } from '../logs/contract.js';
 import type { ApplyReport } from '../model/engine-status.js';
-import type { AuditEntry } from '../store/audit.js';
-import type { ConfigStore, StoredVersion } from '../store/store.js';
+import type { AuditEntry, ConfigStore, StoredVersion } from '../store/contract.js';
 
 export interface CommitPipelineOptions {
   store: Pick<ConfigStore, 'onCommitted' | 'onAudit'>;

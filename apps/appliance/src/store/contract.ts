@@ -1,7 +1,8 @@
-import type { DiffEntry } from '../config/diff.js';
-import type { ApplianceConfig } from '../config/schema.js';
-import type { ConfigWarning } from '../config/validate.js';
 import type { ApplianceErrorCode } from '../errors.js';
+import type { DiffEntry } from '../model/diff.js';
+import type { ApplianceConfig } from '../model/schema.js';
+import type { ConfigWarning } from '../model/validate.js';
+import type { VersionInfo } from '../model/version-info.js';
 
 /*
  * The configuration store as the rest of the appliance (and the browser UI) sees it: types
@@ -9,14 +10,7 @@ import type { ApplianceErrorCode } from '../errors.js';
  * the same name in store.ts, over the VersionLog of version-log.ts.
  */
 
-/** Who made a version, when and why. */
-export interface VersionInfo {
-  version: number;
-  author: string;
-  /** ISO 8601, UTC. */
-  time: string;
-  comment: string;
-}
+export type { VersionInfo };
 
 export interface StoredVersion extends VersionInfo {
   config: ApplianceConfig;

@@ -1,4 +1,4 @@
-import type { ApplianceConfig } from '../config/schema.js';
+import type { ApplianceConfig } from '../model/schema.js';
 
 /**
  * What a rollback makes current: the old version's configuration with today's users. A

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { type ApplianceConfig, configSchema } from '../config/schema.js';
-import { checkSemantics, type ValidationResult, validateConfig } from '../config/validate.js';
+import { type ApplianceConfig, configSchema } from '../model/schema.js';
+import { checkSemantics, type ValidationResult, validateConfig } from '../model/validate.js';
 
 /*
  * Validation that reuses what is already known valid. A change made through the API

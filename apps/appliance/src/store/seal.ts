@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { configJsonSchemaText } from '../config/json-schema.js';
+import { configJsonSchemaText } from '../model/json-schema.js';
 import { applianceVersion } from '../version.js';
 
 /*

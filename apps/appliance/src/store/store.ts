@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consumerErrors } from '../config/consumers.js';
-import { type DiffEntry, diffConfigs } from '../config/diff.js';
-import { type ApplianceConfig, configSchema, defaultConfig } from '../config/schema.js';
-import { rejected, validateConfig } from '../config/validate.js';
 import { ApplianceError, fieldError } from '../errors.js';
+import { type DiffEntry, diffConfigs } from '../model/diff.js';
+import { type ApplianceConfig, configSchema, defaultConfig } from '../model/schema.js';
+import { rejected, validateConfig } from '../model/validate.js';
 import { type Serial, serial } from '../serial.js';
 import { AuditLog } from './audit.js';
 import type {
