@@ -94,6 +94,23 @@ export interface Stats {
   outByteRate: number;
 }
 
+/**
+ * Statistics of an entry with no traffic yet (frozen): for an `Actual` built from what was
+ * just applied rather than read back, as a caller of `plan()` that keeps its own view does.
+ */
+export const ZERO_STATS: Readonly<Stats> = Object.freeze({
+  connections: 0n,
+  inPackets: 0n,
+  outPackets: 0n,
+  inBytes: 0n,
+  outBytes: 0n,
+  connectionRate: 0,
+  inPacketRate: 0,
+  outPacketRate: 0,
+  inByteRate: 0,
+  outByteRate: 0,
+});
+
 export type Service = ServiceSpec & {
   scheduler: Scheduler;
   family: Family;

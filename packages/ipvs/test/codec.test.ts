@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IpvsClient } from '../src/client.js';
 import { encodeGenl, NLM_F_ACK } from '../src/netlink/message.js';
 import { type Operation, operationRequest } from '../src/operations.js';
-import type { Service, ServiceKey, Stats } from '../src/types.js';
+import { type Service, type ServiceKey, ZERO_STATS } from '../src/types.js';
 import * as G from './fixtures/golden.js';
 import {
   ack,
@@ -414,19 +414,6 @@ function tcpServiceAttrs(): Buffer[] {
     ),
   ];
 }
-
-const ZERO_STATS: Stats = {
-  connections: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  connectionRate: 0,
-  inPacketRate: 0,
-  outPacketRate: 0,
-  inByteRate: 0,
-  outByteRate: 0,
-};
 
 describe('decoding kernel replies', () => {
   it('decodes a service dump: STATS64 preferred, STATS alone on older kernels, fwmark', async () => {

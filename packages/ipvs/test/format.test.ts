@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sortTable } from '../src/cli/format.js';
 import type { ServiceWithDestinations } from '../src/client.js';
-import type { Destination, Stats } from '../src/types.js';
+import { type Destination, ZERO_STATS } from '../src/types.js';
 
-const stats: Stats = {
-  connections: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  connectionRate: 0,
-  inPacketRate: 0,
-  outPacketRate: 0,
-  inByteRate: 0,
-  outByteRate: 0,
-};
 const dest = (address: string, port = 80): Destination => ({
   address,
   port,
@@ -26,10 +14,10 @@ const dest = (address: string, port = 80): Destination => ({
   activeConnections: 0,
   inactiveConnections: 0,
   persistentConnections: 0,
-  stats,
+  stats: ZERO_STATS,
 });
 const svc = (key: object, family: 4 | 6, destinations: Destination[] = []) =>
-  ({ ...key, family, scheduler: 'wlc', flags: 0, stats, destinations }) as ServiceWithDestinations;
+  ({ ...key, family, scheduler: 'wlc', flags: 0, stats: ZERO_STATS, destinations }) as ServiceWithDestinations;
 
 describe('sortTable() orders as ipvsadm prints', () => {
   it('services by family, protocol, address bytes and port, firewall marks last', () => {

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type DesiredService, formatPlan, IpvsError, plan, type ServiceWithDestinations } from '../src/index.js';
-
-const zero = {
-  connections: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  connectionRate: 0,
-  inPacketRate: 0,
-  outPacketRate: 0,
-  inByteRate: 0,
-  outByteRate: 0,
-};
+import {
+  type DesiredService,
+  formatPlan,
+  IpvsError,
+  plan,
+  type ServiceWithDestinations,
+  ZERO_STATS,
+} from '../src/index.js';
 
 function actualService(over: Partial<ServiceWithDestinations> = {}): ServiceWithDestinations {
   return {
@@ -22,7 +16,7 @@ function actualService(over: Partial<ServiceWithDestinations> = {}): ServiceWith
     scheduler: 'wlc',
     family: 4,
     flags: 2,
-    stats: zero,
+    stats: ZERO_STATS,
     destinations: [
       {
         address: '198.51.100.1',
@@ -35,7 +29,7 @@ function actualService(over: Partial<ServiceWithDestinations> = {}): ServiceWith
         activeConnections: 0,
         inactiveConnections: 0,
         persistentConnections: 0,
-        stats: zero,
+        stats: ZERO_STATS,
       },
     ],
     ...over,

@@ -1,18 +1,5 @@
 import type { EngineStatus } from '../model/engine-status.js';
-
-export interface TrafficPoint {
-  time: string;
-  connections: number;
-  bytesInPerSecond: number;
-  bytesOutPerSecond: number;
-}
-
-export interface TrafficSeries {
-  layer: string;
-  service: string;
-  points: TrafficPoint[];
-  servers: { label: string; points: TrafficPoint[] }[];
-}
+import type { TrafficPoint, TrafficSeries } from '../model/traffic.js';
 
 interface Counters {
   connections: number;

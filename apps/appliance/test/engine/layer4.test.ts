@@ -5,26 +5,13 @@ import type {
   ServiceWithDestinations,
   ServiceWithSettings,
 } from '@sluice/ipvs';
-import { destinationId, IpvsError, serviceId } from '@sluice/ipvs';
+import { destinationId, IpvsError, serviceId, ZERO_STATS } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../src/engine/index.js';
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import type { AdminState, RealServerRef } from '../../src/model/admin-state.js';
 import type { HealthState } from '../../src/model/engine-status.js';
 import { twoServices, version } from './fakes.js';
-
-const zero = {
-  connections: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  connectionRate: 0,
-  inPacketRate: 0,
-  outPacketRate: 0,
-  inByteRate: 0,
-  outByteRate: 0,
-};
 
 /** An in-memory IPVS table that records every operation it is sent. */
 class FakeIpvs {
@@ -55,7 +42,7 @@ class FakeIpvs {
       if (op.op === 'add-service' || op.op === 'edit-service') {
         const family = op.service.fwmark !== undefined ? op.service.family : op.service.address.includes(':') ? 6 : 4;
         const destinations = this.table.get(id)?.destinations ?? [];
-        this.table.set(id, { scheduler: 'wlc', ...op.service, family, flags: 0, stats: zero, destinations });
+        this.table.set(id, { scheduler: 'wlc', ...op.service, family, flags: 0, stats: ZERO_STATS, destinations });
       } else if (op.op === 'delete-service') this.table.delete(id);
       else {
         const s = this.table.get(id);
@@ -73,7 +60,7 @@ class FakeIpvs {
             activeConnections: 2,
             inactiveConnections: 1,
             persistentConnections: 0,
-            stats: { ...zero, inBytes: 10n, outBytes: 20n },
+            stats: { ...ZERO_STATS, inBytes: 10n, outBytes: 20n },
           });
         }
       }

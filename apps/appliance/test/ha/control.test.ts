@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplianceError } from '../../src/errors.js';
 import { createHaControl } from '../../src/ha/control.js';
+import type { HaLocalOptions } from '../../src/ha/identity.js';
 import { haWarnings } from '../../src/ha/warnings.js';
 import type { HaStatus } from '../../src/model/ha-status.js';
+import type { StoredVersion } from '../../src/store/contract.js';
 import { FakeAdminStates, FakeStore, version } from './fakes.js';
 
 let dir: string;
@@ -14,15 +16,39 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-function setup(store = new FakeStore(1)) {
+function setup(store = new FakeStore(1), local?: HaLocalOptions) {
   const calls: string[] = [];
   const engine = {
     async setActive(active: boolean) {
       calls.push(`setActive ${active}`);
     },
   };
-  const ha = createHaControl({ store, engine, adminStates: new FakeAdminStates(), dataDir: dir, niceness: null });
+  const ha = createHaControl({
+    store,
+    engine,
+    adminStates: new FakeAdminStates(),
+    dataDir: dir,
+    niceness: null,
+    ...(local === undefined ? {} : { local }),
+  });
   return { ha, calls, store };
+}
+
+/** Give a version a heartbeat section (the FakeStore's versions are the store's objects). */
+function withHeartbeat(version: StoredVersion): StoredVersion {
+  return Object.assign(version, {
+    config: {
+      ...version.config,
+      heartbeat: {
+        enabled: true,
+        peer: { name: 'lb2', address: '192.0.2.2' },
+        links: [{ interface: 'eth0' }],
+        key: 'a pair key of sixteen or more',
+        pingNodes: [],
+        autoFailback: true,
+      },
+    },
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ApplianceError> {
@@ -61,34 +87,9 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
 
   it('a heartbeat section that cannot start leaves the node passive but editable, with the reason', async () => {
     const store = new FakeStore(1);
-    const head = store.commit();
     // The slave role without --ha-peer: the master is unknown.
-    Object.assign(head, {
-      config: {
-        ...head.config,
-        heartbeat: {
-          enabled: true,
-          peer: { name: 'lb2', address: '192.0.2.2' },
-          links: [{ interface: 'eth0' }],
-          key: 'a pair key of sixteen or more',
-          pingNodes: [],
-          autoFailback: true,
-        },
-      },
-    });
-    const calls: string[] = [];
-    const ha = createHaControl({
-      store,
-      engine: {
-        setActive: async (a) => {
-          calls.push(`setActive ${a}`);
-        },
-      },
-      adminStates: new FakeAdminStates(),
-      dataDir: dir,
-      niceness: null,
-      local: { role: 'slave' },
-    });
+    withHeartbeat(store.commit());
+    const { ha, calls } = setup(store, { role: 'slave' });
     await ha.start();
     expect(calls).toEqual(['setActive false']);
     const status = ha.status();
@@ -102,37 +103,11 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
 
 describe('HaControl reconfiguration', () => {
   it('a committed version that adds or removes the heartbeat section switches between standalone and HA', async () => {
-    const store = new FakeStore(1);
-    const calls: string[] = [];
-    const ha = createHaControl({
-      store,
-      engine: {
-        setActive: async (a) => {
-          calls.push(`setActive ${a}`);
-        },
-      },
-      adminStates: new FakeAdminStates(),
-      dataDir: dir,
-      niceness: null,
-      // A slave without its master cannot start: the switch is seen without a network.
-      local: { role: 'slave' },
-    });
+    // A slave without its master cannot start: the switch is seen without a network.
+    const { ha, calls, store } = setup(new FakeStore(1), { role: 'slave' });
     await ha.start();
     expect(ha.status().enabled).toBe(false);
-    const withHa = store.commit();
-    Object.assign(withHa, {
-      config: {
-        ...withHa.config,
-        heartbeat: {
-          enabled: true,
-          peer: { name: 'lb2', address: '192.0.2.2' },
-          links: [{ interface: 'eth0' }],
-          key: 'a pair key of sixteen or more',
-          pingNodes: [],
-          autoFailback: true,
-        },
-      },
-    });
+    const withHa = withHeartbeat(store.commit());
     await ha.committed(withHa);
     expect(ha.status()).toMatchObject({ enabled: true, role: 'slave', state: 'passive' });
     expect(calls).toEqual(['setActive true', 'setActive false']);

@@ -109,15 +109,7 @@ function replicatorOptions(from: Node, to: Node) {
 }
 
 function connect(from: Node, to: Node): Replicator {
-  from.replicator = new Replicator({
-    store: from.store,
-    adminStates: from.adminStates,
-    key,
-    node: from.name,
-    peerUrl: to.url,
-    isActive: () => from.active,
-    timeoutMs: 5000,
-  });
+  from.replicator = new Replicator(replicatorOptions(from, to));
   return from.replicator;
 }
 

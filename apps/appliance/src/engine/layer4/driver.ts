@@ -18,6 +18,7 @@ import {
   type ServiceWithDestinations,
   type ServiceWithSettings,
   serviceId,
+  ZERO_STATS,
 } from '@sluice/ipvs';
 import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
@@ -77,19 +78,6 @@ const PLAN_ORDER: Record<PlanItem['operation']['op'], number> = {
   'delete-service': 5,
 };
 
-const zeroStats = {
-  connections: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  connectionRate: 0,
-  inPacketRate: 0,
-  outPacketRate: 0,
-  inByteRate: 0,
-  outByteRate: 0,
-};
-
 /** What the kernel holds after a successful apply of `desired`, in the form `plan()` compares. */
 function asActual(service: DesiredService): ServiceWithDestinations {
   const family = service.fwmark !== undefined ? service.family : service.address.includes(':') ? 6 : 4;
@@ -99,7 +87,7 @@ function asActual(service: DesiredService): ServiceWithDestinations {
     scheduler: spec.scheduler ?? 'wlc',
     family,
     flags: 0,
-    stats: zeroStats,
+    stats: ZERO_STATS,
     destinations: destinations.map(
       (d): Destination => ({
         ...d,
@@ -111,7 +99,7 @@ function asActual(service: DesiredService): ServiceWithDestinations {
         activeConnections: 0,
         inactiveConnections: 0,
         persistentConnections: 0,
-        stats: zeroStats,
+        stats: ZERO_STATS,
       }),
     ),
   };

@@ -1,4 +1,5 @@
 import type { Layer4Connection, Layer7StatRow } from '../../model/engine-status.js';
+import type { TrafficPoint, TrafficSeries } from '../../model/traffic.js';
 import { api } from '../api.js';
 import { formatBytes, h, replace, svg } from '../dom.js';
 import { loadConfig } from '../state.js';
@@ -11,19 +12,6 @@ export function listOf<T>(data: unknown): T[] {
     if (found) return found as T[];
   }
   return [];
-}
-
-export interface TrafficPoint {
-  time: string;
-  connections: number;
-  bytesInPerSecond: number;
-  bytesOutPerSecond: number;
-}
-export interface TrafficSeries {
-  layer: string;
-  service: string;
-  points: TrafficPoint[];
-  servers: { label: string; points: TrafficPoint[] }[];
 }
 
 /** A line graph of bytes per second (in + out) over time, drawn as SVG (no library). */
