@@ -1,4 +1,5 @@
 import type { ElectionRule } from './election.js';
+import type { LatenessSnapshot } from './lateness.js';
 import type { LiveState, Preference, RejectReason, Role } from './packet.js';
 import type { AnnounceReason } from './resources.js';
 
@@ -88,4 +89,11 @@ export interface HeartbeatStatus {
   peer: PeerView;
   configVersionMatches: boolean | undefined;
   rejected: Partial<Record<RejectReason, number>>;
+  /**
+   * `sendLateness`: how much later than its keepalive each of this node's heartbeats went
+   * out (a blocked event loop); `peerGap`: the time between two of the peer's heartbeats on
+   * one link (a slow peer or network). Both long before the deadtime says a false failover
+   * is near.
+   */
+  timing: { sendLateness: LatenessSnapshot; peerGap: LatenessSnapshot };
 }

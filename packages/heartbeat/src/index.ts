@@ -22,6 +22,7 @@ export type {
 export { FloatingIp, type FloatingIpConfig } from './floating-ip.js';
 export { type FrameSender, PacketSocketSender, type PacketSocketSenderOptions } from './frame-sender.js';
 export { gratuitousArp, parseMac, unsolicitedNeighbourAdvertisement } from './frames.js';
+export { LATENESS_BUCKETS_MS, type LatenessSnapshot } from './lateness.js';
 export type { Link, PingMonitor } from './link.js';
 export { HeartbeatNode, type HeartbeatNodeOptions } from './node.js';
 export {

@@ -10,6 +10,7 @@ import type {
   PeerView,
   TransitionReason,
 } from './events.js';
+import { Lateness } from './lateness.js';
 import type { Link, PingMonitor } from './link.js';
 import {
   decodePacket,
@@ -84,6 +85,8 @@ export class HeartbeatNode {
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
   private readonly rejectReports = new Map<string, { at: number; pending: number }>();
   private sendTimer: unknown;
+  private readonly sendLateness = new Lateness();
+  private readonly peerGap = new Lateness();
   private watchTimer: unknown;
   private repeatTimer: unknown;
   private retryTimer: unknown;
@@ -193,6 +196,7 @@ export class HeartbeatNode {
       peer,
       configVersionMatches: this.peer === undefined ? undefined : this.peer.configVersion === this.config.configVersion,
       rejected: { ...this.rejected },
+      timing: { sendLateness: this.sendLateness.snapshot(), peerGap: this.peerGap.snapshot() },
     };
   }
 
@@ -223,7 +227,9 @@ export class HeartbeatNode {
 
   private sendLoop(): void {
     this.broadcast();
+    const due = this.clock.now() + this.config.timing.keepaliveMs;
     this.sendTimer = this.clock.setTimeout(() => {
+      this.sendLateness.record(this.clock.now() - due);
       if (this.running) this.sendLoop();
     }, this.config.timing.keepaliveMs);
   }
@@ -265,7 +271,10 @@ export class HeartbeatNode {
       return;
     }
     const packet = decoded.packet;
-    track.lastHeard = this.clock.now();
+    const now = this.clock.now();
+    // Per link: the peer sends each heartbeat on every link, so across links the gap is ~0.
+    if (track.lastHeard !== undefined) this.peerGap.record(now - track.lastHeard);
+    track.lastHeard = now;
     if (track.state !== 'up') {
       track.state = 'up';
       this.emit({ type: 'link-up', link: track.link.name });

@@ -43,6 +43,22 @@ export class FakeClock implements Clock {
     for (const fn of this.held.splice(0)) fn();
   }
 
+  /**
+   * The event loop blocked for `ms`: time moves on without running anything, then every
+   * timer that came due meanwhile runs late, in order, at the new time.
+   */
+  async stall(ms: number): Promise<void> {
+    await settle();
+    this.time += ms;
+    for (;;) {
+      const next = [...this.timers].sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      if (!next || next.at > this.time) break;
+      this.timers.delete(next);
+      next.fn();
+      await settle();
+    }
+  }
+
   async advance(ms: number): Promise<void> {
     const until = this.time + ms;
     await settle();
