@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type HeartbeatEventRecord,
   HeartbeatNode,
+  LATENESS_BUCKETS_MS,
   PingNodes,
   type Resource,
   type Timing,
@@ -31,6 +32,7 @@ import {
 import { createReplicaEndpoint, type ReplicaEndpoint, type ReplicaResult } from './replica-endpoint.js';
 import { type Headers, replicaKey } from './replica-protocol.js';
 import { Replicator } from './replicator.js';
+import { RoleHistory } from './role-history.js';
 import { haWarnings } from './warnings.js';
 
 /**
@@ -112,6 +114,8 @@ export function createHaControl(options: HaControlOptions): HaService {
   let startFailure: string | undefined;
   let peerHead: { version: number; time: string } | undefined;
   const inFlight = new Set<Promise<unknown>>();
+  /** Active or passive, since when and why, for the status bar, the API and /metrics. */
+  const history = new RoleHistory('passive', now(), 'start');
 
   const log = (level: LogLevel, message: string, fields?: Record<string, string | number | boolean | null>) =>
     options.logs?.write('heartbeat', level, message, fields);
@@ -128,8 +132,13 @@ export function createHaControl(options: HaControlOptions): HaService {
   const inLifecycle = <T>(task: () => Promise<T>): Promise<T> => track(lifecycle(task));
 
   function status(): HaStatus {
+    const told = {
+      since: new Date(history.since).toISOString(),
+      reason: history.reason,
+      transitions: history.transitions(),
+    };
     if (!enabled) {
-      return { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] };
+      return { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [], ...told };
     }
     const section = running?.section;
     const hb = running?.node.status();
@@ -158,6 +167,15 @@ export function createHaControl(options: HaControlOptions): HaService {
         peerHead,
         replicationError: running?.replicator.lastError,
       }),
+      ...told,
+      ...(hb === undefined
+        ? {}
+        : {
+            heartbeat: {
+              sendLateness: { ...hb.timing.sendLateness, bounds: LATENESS_BUCKETS_MS },
+              peerGap: { ...hb.timing.peerGap, bounds: LATENESS_BUCKETS_MS },
+            },
+          }),
     };
   }
 
@@ -197,6 +215,7 @@ export function createHaControl(options: HaControlOptions): HaService {
     switch (event.type) {
       case 'state':
         log('info', `${event.from} -> ${event.to} (${event.reason}${event.rule ? `, ${event.rule}` : ''})`);
+        history.observe(event, now());
         break;
       case 'peer-up':
       case 'link-up':
@@ -290,6 +309,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       timer.unref();
       // A node starts passive: the engine must not hold the floating IPs until it is elected.
       await options.engine.setActive(false);
+      history.settle('passive', now(), 'heartbeat-started');
       running = { section, identity, node, links, replicator, timer };
       node.onEvent(onEvent);
       node.start();
@@ -334,6 +354,7 @@ export function createHaControl(options: HaControlOptions): HaService {
     enabled = section?.enabled === true;
     if (!enabled || section === undefined) {
       await options.engine.setActive(true);
+      history.settle('active', now(), 'standalone');
       emit();
       return;
     }
@@ -350,6 +371,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       // Stay passive, but editable: the way out of a broken heartbeat section is to edit it.
       startFailure = (error as Error).message;
       await options.engine.setActive(false).catch(() => undefined);
+      history.settle('passive', now(), 'heartbeat-failed');
       log('error', `HA could not start: ${startFailure}`);
     }
     emit();

@@ -1,6 +1,6 @@
 import type { AdminState } from '../model/admin-state.js';
 import type { EngineStatus, HealthState } from '../model/engine-status.js';
-import type { HaStatus } from '../model/ha-status.js';
+import type { HaStatus, LatenessHistogram } from '../model/ha-status.js';
 
 /** A label value in the exposition format: backslash, double quote and newline escaped. */
 export function escapeLabel(value: string): string {
@@ -14,15 +14,36 @@ class Exposition {
   private readonly families = new Map<string, { help: string; type: string; samples: string[] }>();
 
   add(name: string, type: 'gauge' | 'counter', help: string, labels: Labels, value: number): void {
-    let family = this.families.get(name);
-    if (family === undefined) {
-      family = { help, type, samples: [] };
-      this.families.set(name, family);
+    this.sample(name, type, help, name, labels, value);
+  }
+
+  /** A histogram in seconds from one in milliseconds: `_bucket{le}` (cumulative, then +Inf), `_sum`, `_count`. */
+  histogram(name: string, help: string, labels: Labels, ms: LatenessHistogram): void {
+    ms.bounds.forEach((bound, i) => {
+      this.sample(
+        name,
+        'histogram',
+        help,
+        `${name}_bucket`,
+        { ...labels, le: String(bound / 1000) },
+        ms.buckets[i] ?? 0,
+      );
+    });
+    this.sample(name, 'histogram', help, `${name}_bucket`, { ...labels, le: '+Inf' }, ms.count);
+    this.sample(name, 'histogram', help, `${name}_sum`, labels, ms.sumMs / 1000);
+    this.sample(name, 'histogram', help, `${name}_count`, labels, ms.count);
+  }
+
+  private sample(family: string, type: string, help: string, name: string, labels: Labels, value: number): void {
+    let found = this.families.get(family);
+    if (found === undefined) {
+      found = { help, type, samples: [] };
+      this.families.set(family, found);
     }
     const text = Object.entries(labels)
       .map(([key, val]) => `${key}="${escapeLabel(val)}"`)
       .join(',');
-    family.samples.push(`${name}${text === '' ? '' : `{${text}}`} ${Number.isFinite(value) ? value : 0}`);
+    found.samples.push(`${name}${text === '' ? '' : `{${text}}`} ${Number.isFinite(value) ? value : 0}`);
   }
 
   text(): string {
@@ -68,6 +89,38 @@ export function renderMetrics(input: { engine: EngineStatus; ha: HaStatus; confi
     ha.state === 'active' ? 1 : 0,
   );
   out.add('sluice_ha_link_up', 'gauge', '1 when heartbeats arrive from the peer.', {}, ha.link === 'up' ? 1 : 0);
+  for (const [reason, count] of Object.entries(ha.transitions ?? {})) {
+    out.add(
+      'sluice_ha_transitions_total',
+      'counter',
+      'Moves between active and passive since the daemon started, by the reason that began them.',
+      { reason },
+      count,
+    );
+  }
+  if (ha.since !== undefined) {
+    out.add(
+      'sluice_ha_state_since_seconds',
+      'gauge',
+      'When this node became active or passive (Unix time).',
+      { state: ha.state, reason: ha.reason ?? '' },
+      Date.parse(ha.since) / 1000,
+    );
+  }
+  if (ha.heartbeat !== undefined) {
+    out.histogram(
+      'sluice_ha_heartbeat_lateness_seconds',
+      "How much later than its keepalive each of this node's heartbeats left (a blocked event loop).",
+      {},
+      ha.heartbeat.sendLateness,
+    );
+    out.histogram(
+      'sluice_ha_peer_heartbeat_gap_seconds',
+      "The time between two of the peer's heartbeats on one link.",
+      {},
+      ha.heartbeat.peerGap,
+    );
+  }
   for (const service of input.engine.services) {
     const labels = { layer: service.layer, service: service.label, vip: service.vip };
     out.add(

@@ -21,7 +21,15 @@ async function roleAction(path: '/ha/takeover' | '/ha/standby', question: string
   }
 }
 
-/** `Master | Slave`, `Active | Passive`, `Link`, the manual's warnings, takeover and standby. */
+/** "since 23:04:05 (peer dead)", or with the date when it was not today. */
+export function sinceText(since: string, reason: string | undefined, now = new Date()): string {
+  const at = new Date(since);
+  const time = at.toLocaleTimeString(undefined, { hour12: false });
+  const when = at.toDateString() === now.toDateString() ? time : `${at.toLocaleDateString()} ${time}`;
+  return `since ${when}${reason ? ` (${reason.replaceAll('-', ' ')})` : ''}`;
+}
+
+/** `Master | Slave`, `Active | Passive` since when and why, `Link`, the manual's warnings, takeover and standby. */
 export function renderStatusBar(bar: HTMLElement, onLogout: () => void): () => void {
   const draw = (ha: HaStatus | undefined) => {
     const user = state.session?.user ?? '';
@@ -43,6 +51,9 @@ export function renderStatusBar(bar: HTMLElement, onLogout: () => void): () => v
         ['Active', ha.state === 'active'],
         ['Passive', ha.state === 'passive'],
       ]),
+      ha.enabled && ha.since !== undefined
+        ? h('span', { class: 'since', 'data-testid': 'since' }, sinceText(ha.since, ha.reason))
+        : null,
       h(
         'span',
         { class: `link-${link}`, 'data-testid': 'link' },

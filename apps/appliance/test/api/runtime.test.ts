@@ -255,6 +255,43 @@ describe('metrics', () => {
     expect((await h.client().get('/metrics')).status).toBe(401);
   });
 
+  it('HA: transitions by reason, since when, and heartbeat lateness as histograms in seconds', async () => {
+    h.ha.setPair('active');
+    const histogram = (count: number, buckets: number[], sumMs: number) => ({
+      count,
+      sumMs,
+      maxMs: 120,
+      lastMs: 3,
+      bounds: [5, 10, 250],
+      buckets,
+    });
+    h.ha.current = {
+      ...h.ha.current,
+      since: '2026-12-06T23:00:00.000Z',
+      reason: 'peer-dead',
+      transitions: { 'peer-dead': 2, failback: 1 },
+      heartbeat: { sendLateness: histogram(10, [7, 9, 10], 150), peerGap: histogram(4, [0, 0, 3], 900) },
+    };
+    const text = (await admin.get('/metrics')).text;
+    expect(text).toContain('# TYPE sluice_ha_transitions_total counter');
+    expect(text).toContain('sluice_ha_transitions_total{reason="peer-dead"} 2\n');
+    expect(text).toContain('sluice_ha_transitions_total{reason="failback"} 1\n');
+    expect(text).toContain('sluice_ha_state_since_seconds{state="active",reason="peer-dead"} 1796598000\n');
+    expect(text).toContain('# TYPE sluice_ha_heartbeat_lateness_seconds histogram');
+    expect(text).toContain(
+      [
+        'sluice_ha_heartbeat_lateness_seconds_bucket{le="0.005"} 7',
+        'sluice_ha_heartbeat_lateness_seconds_bucket{le="0.01"} 9',
+        'sluice_ha_heartbeat_lateness_seconds_bucket{le="0.25"} 10',
+        'sluice_ha_heartbeat_lateness_seconds_bucket{le="+Inf"} 10',
+        'sluice_ha_heartbeat_lateness_seconds_sum 0.15',
+        'sluice_ha_heartbeat_lateness_seconds_count 10',
+      ].join('\n'),
+    );
+    // One above the last bound: +Inf counts it.
+    expect(text).toContain('sluice_ha_peer_heartbeat_gap_seconds_bucket{le="+Inf"} 4\n');
+  });
+
   it('escapes label values', async () => {
     const { escapeLabel } = await import('../../src/metrics/prometheus.js');
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');

@@ -38,20 +38,22 @@ export class FakeHa implements HaControl {
       link: 'up',
       peer: { name: 'lbpeer', address: '203.0.113.2' },
       warnings: [],
+      since: new Date().toISOString(),
+      reason: state === 'active' ? 'elected' : 'heartbeat-started',
     };
     this.emit();
   }
 
   async takeover(): Promise<HaStatus> {
     if (!this.current.enabled) throw new ApplianceError('HA_DISABLED', 'HA is not configured on this node');
-    this.current = { ...this.current, state: 'active' };
+    this.current = { ...this.current, state: 'active', since: new Date().toISOString(), reason: 'takeover' };
     this.emit();
     return this.current;
   }
 
   async standby(): Promise<HaStatus> {
     if (!this.current.enabled) throw new ApplianceError('HA_DISABLED', 'HA is not configured on this node');
-    this.current = { ...this.current, state: 'passive' };
+    this.current = { ...this.current, state: 'passive', since: new Date().toISOString(), reason: 'standby' };
     this.emit();
     return this.current;
   }

@@ -67,7 +67,16 @@ describe('HaControl standalone (no heartbeat section, or disabled)', () => {
     ha.onStatus((s) => seen.push(s));
     await ha.start();
     expect(calls).toEqual(['setActive true']);
-    expect(ha.status()).toEqual({ enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [] });
+    expect(ha.status()).toEqual({
+      enabled: false,
+      role: 'standalone',
+      state: 'active',
+      link: 'unknown',
+      warnings: [],
+      since: expect.any(String),
+      reason: 'standalone',
+      transitions: {},
+    });
     expect(ha.isEditable()).toBe(true);
     expect(seen.at(-1)?.state).toBe('active');
     expect((await rejection(ha.takeover())).code).toBe('HA_DISABLED');
@@ -153,6 +162,10 @@ describe('HA warnings', () => {
     },
     configVersionMatches: undefined,
     rejected: {},
+    timing: {
+      sendLateness: { count: 0, sumMs: 0, lastMs: undefined, maxMs: 0, buckets: [] },
+      peerGap: { count: 0, sumMs: 0, lastMs: undefined, maxMs: 0, buckets: [] },
+    },
   };
   const base = { startFailure: undefined, peerName: 'lb2', replicationError: undefined };
 

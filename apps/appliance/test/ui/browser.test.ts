@@ -224,6 +224,8 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     expect(await bar.getByTestId('link').textContent()).toBe('Link: up (peer lbpeer 203.0.113.2)');
     await bar.getByRole('button', { name: 'Take over' }).click();
     await expect.poll(on).toEqual(['Slave', 'Active']);
+    // Since when and why: the move's reason, in words.
+    expect(await bar.getByTestId('since').textContent()).toMatch(/^since \d{1,2}:\d{2}:\d{2} \(takeover\)$/);
     // The link goes down: the bar says so, with the HA node's warning, without a reload.
     app.harness.ha.current = {
       ...app.harness.ha.current,
