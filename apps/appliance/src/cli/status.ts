@@ -14,7 +14,8 @@ export function describeHa(ha: HaStatus): string[] {
   const peer = ha.peer
     ? `; peer ${ha.peer.name} (${ha.peer.address})${ha.peer.configVersion === undefined ? '' : ` at version ${ha.peer.configVersion}`}`
     : '';
-  return [`HA: ${ha.role}, ${ha.state}, link ${ha.link}${peer}`, ...ha.warnings.map((w) => `  ! ${w}`)];
+  const since = ha.since === undefined ? '' : ` since ${ha.since}${ha.reason ? ` (${ha.reason})` : ''}`;
+  return [`HA: ${ha.role}, ${ha.state}${since}, link ${ha.link}${peer}`, ...ha.warnings.map((w) => `  ! ${w}`)];
 }
 
 function describeService(service: VirtualServiceStatus): string[] {
