@@ -56,7 +56,15 @@ export function renderStatusBar(bar: HTMLElement, onLogout: () => void): () => v
         : null,
       h(
         'span',
-        { class: `link-${link}`, 'data-testid': 'link' },
+        {
+          class: `link-${link}`,
+          'data-testid': 'link',
+          ...(ha.heartbeat === undefined
+            ? {}
+            : {
+                title: `heartbeats: this node's at most ${ha.heartbeat.sendLateness.maxMs} ms late, the peer's at most ${ha.heartbeat.peerGap.maxMs} ms apart`,
+              }),
+        },
         `Link: ${link === 'up' ? 'up' : link === 'down' ? 'DOWN' : link}`,
         ha.peer ? ` (peer ${ha.peer.name} ${ha.peer.address})` : '',
       ),

@@ -226,6 +226,15 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await expect.poll(on).toEqual(['Slave', 'Active']);
     // Since when and why: the move's reason, in words.
     expect(await bar.getByTestId('since').textContent()).toMatch(/^since \d{1,2}:\d{2}:\d{2} \(takeover\)$/);
+    const histogram = (maxMs: number) => ({ count: 1, sumMs: maxMs, maxMs, bounds: [], buckets: [] });
+    app.harness.ha.current = {
+      ...app.harness.ha.current,
+      heartbeat: { sendLateness: histogram(12), peerGap: histogram(260) },
+    };
+    await app.harness.ha.takeover();
+    await expect
+      .poll(() => bar.getByTestId('link').getAttribute('title'))
+      .toBe("heartbeats: this node's at most 12 ms late, the peer's at most 260 ms apart");
     // The link goes down: the bar says so, with the HA node's warning, without a reload.
     app.harness.ha.current = {
       ...app.harness.ha.current,
