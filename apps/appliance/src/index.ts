@@ -66,4 +66,4 @@ export {
   type RollbackRequest,
   type StoredVersion,
   type VersionInfo,
-} from './store/store.js';
+} from './store/config-store.js';

@@ -552,7 +552,7 @@ describe('API fuzzer', () => {
       }
     }
     // The stored content is what the store serves: read it back from disk.
-    const reopened = await (await import('../src/store/store.js')).ConfigStore.open(h.dir);
+    const reopened = await (await import('../src/store/config-store.js')).ConfigStore.open(h.dir);
     expect(reopened.current().version).toBe(baseline.version);
     expect(reopened.current().config).toEqual(baseline.config);
     expect((await h.client().get('/api/v1/health')).status).toBe(200);

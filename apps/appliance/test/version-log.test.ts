@@ -196,7 +196,7 @@ describe('the store is two layers', () => {
     const files = [...(await importsOf(join(storeDir, 'version-log.ts')))];
     expect(files).toContain(join(storeDir, 'snapshot.ts'));
     const configuration = (file: string) => file.includes('/src/model/') || file.includes('/src/config/');
-    expect(files.filter((file) => configuration(file) || file.endsWith('/store/store.ts'))).toEqual([]);
+    expect(files.filter((file) => configuration(file) || file.endsWith('/store/config-store.ts'))).toEqual([]);
   });
 
   it('the contract is types only', async () => {

@@ -14,7 +14,7 @@ import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
 import { startTrafficSampler } from '../metrics/traffic-sampler.js';
 import { type CommitPipeline, createCommitPipeline } from '../pipeline/index.js';
-import { ConfigStore } from '../store/store.js';
+import { ConfigStore } from '../store/config-store.js';
 import { createWebServers, type WebServers } from '../web/index.js';
 
 export interface DaemonOptions {

@@ -7,7 +7,7 @@ import type { VersionInfo } from '../model/version-info.js';
 /*
  * The configuration store as the rest of the appliance (and the browser UI) sees it: types
  * only, so that importing them brings in no Node module. The implementation is the class of
- * the same name in store.ts, over the VersionLog of version-log.ts.
+ * the same name in config-store.ts, over the VersionLog of version-log.ts.
  */
 
 export type { VersionInfo };

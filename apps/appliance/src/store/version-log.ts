@@ -79,7 +79,7 @@ export function ioError(what: string, cause: unknown): ApplianceError {
 /**
  * The lower layer of the configuration store: numbered versions of an opaque JSON document,
  * with who made each, when and why, in a data directory. It knows nothing of what the
- * documents mean; the ConfigStore (store.ts) checks them before they are appended.
+ * documents mean; the ConfigStore (config-store.ts) checks them before they are appended.
  *
  * One file per version (`versions/000000000042.json`, version-file.ts), written once,
  * never changed; the head is the highest-numbered one, so an append is a single atomic file

@@ -11,7 +11,7 @@ import { Foreground } from '../../src/engine/index.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
 import { startTrafficSampler, type TrafficSampler } from '../../src/metrics/traffic-sampler.js';
 import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
-import { ConfigStore } from '../../src/store/store.js';
+import { ConfigStore } from '../../src/store/config-store.js';
 import { FakeEngine } from '../fakes/engine.js';
 import { FakeHa } from '../fakes/ha.js';
 

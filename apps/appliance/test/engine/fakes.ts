@@ -14,7 +14,7 @@ import type { AdminState, AdminStateEntry, RealServerRef } from '../../src/model
 import type { EnginePart, HealthState } from '../../src/model/engine-status.js';
 import type { LogRecord } from '../../src/model/log-record.js';
 import { type ApplianceConfigInput, configSchema } from '../../src/model/schema.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 
 export function version(n: number, config: ApplianceConfigInput): StoredVersion {
   return {

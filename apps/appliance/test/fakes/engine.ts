@@ -9,7 +9,7 @@ import type {
   Layer7StatRow,
   VirtualServiceStatus,
 } from '../../src/model/engine-status.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 
 interface Counters {
   activeConnections: number;

@@ -2,7 +2,7 @@ import { ApplianceError } from '../../src/errors.js';
 import type { HaControl } from '../../src/ha/contract.js';
 import type { AdminStateEntry } from '../../src/model/admin-state.js';
 import type { HaStatus } from '../../src/model/ha-status.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 
 /** What the fake reads when it "replicates": the node's head and admin states. */
 export interface FakeHaSource {

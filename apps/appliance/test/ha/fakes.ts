@@ -2,7 +2,7 @@ import type { AdminStates } from '../../src/admin-states/contract.js';
 import { ApplianceError } from '../../src/errors.js';
 import type { AdminStateEntry } from '../../src/model/admin-state.js';
 import { defaultConfig } from '../../src/model/schema.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 
 /** A version as the store would hold it. */
 export function version(n: number, time = `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`): StoredVersion {

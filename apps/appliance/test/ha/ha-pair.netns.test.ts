@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Host, Lab, type NamespaceProcess } from '@sluice/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HaStatus } from '../../src/model/ha-status.js';
-import { ConfigStore } from '../../src/store/store.js';
+import { ConfigStore } from '../../src/store/config-store.js';
 
 const NODE = fileURLToPath(new URL('./fixtures/ha-node.mjs', import.meta.url));
 const MASTER = '192.0.2.1';

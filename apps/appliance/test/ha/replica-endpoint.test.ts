@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import type { ReplicaMessage } from '../../src/ha/replica-message.js';
 import { REPLICA_PATH, replicaKey, sealBody, signRequest } from '../../src/ha/replica-protocol.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 import { drained, FakeAdminStates, FakeStore, version } from './fakes.js';
 
 const key = replicaKey('the pair key, shared by both nodes');

@@ -11,7 +11,7 @@ import { replicaKey } from '../../src/ha/replica-protocol.js';
 import { replicaReceiver } from '../../src/ha/replica-receiver.js';
 import { Replicator } from '../../src/ha/replicator.js';
 import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
-import { ConfigStore } from '../../src/store/store.js';
+import { ConfigStore } from '../../src/store/config-store.js';
 import { sampleConfig } from '../fixtures/sample-config.js';
 import { drained, FakeAdminStates } from './fakes.js';
 

@@ -8,7 +8,7 @@ import { ApplianceError } from '../../src/errors.js';
 import type { ApplyReport } from '../../src/model/engine-status.js';
 import type { LogRecord } from '../../src/model/log-record.js';
 import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
-import { ConfigStore, type StoredVersion } from '../../src/store/store.js';
+import { ConfigStore, type StoredVersion } from '../../src/store/config-store.js';
 import { sampleConfig } from '../fixtures/sample-config.js';
 
 /** An engine whose applies wait for the test and whose outcome the test chooses. */

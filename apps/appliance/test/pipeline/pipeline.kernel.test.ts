@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
-import type { StoredVersion } from '../../src/store/store.js';
+import type { StoredVersion } from '../../src/store/config-store.js';
 import { ADMIN_PASSWORD, Client } from '../api/harness.js';
 
 const VIP = '203.0.113.10';
