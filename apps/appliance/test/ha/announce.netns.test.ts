@@ -1,11 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Host, Lab, type NamespaceProcess, type Switch } from '@sluice/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Host, Switch } from '@sluice/testkit';
+import { describe, expect, it } from 'vitest';
 import type { HaStatus } from '../../src/model/ha-status.js';
-import { ConfigStore } from '../../src/store/store.js';
+import { FixtureNode, pairDirs, perTest, waitFor } from './fixture-node.js';
 
 /**
  * The takeover's announcements as real frames: two appliance nodes (real HaControl, real
@@ -22,47 +21,21 @@ const VIP = '192.0.2.100';
 const ADMIN_PORT = '9080';
 const INTERVAL_MS = 500;
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-class Node {
-  process: NamespaceProcess | undefined;
+class Node extends FixtureNode<HaStatus> {
   constructor(
-    readonly host: Host,
+    host: Host,
     readonly mac: string,
-    readonly dir: string,
-    readonly args: string[],
-  ) {}
-  start(): Promise<string> {
-    this.process = this.host.spawn(process.execPath, [NODE, this.dir, ...this.args]);
-    return this.process.waitForLine('READY', 15_000);
-  }
-  lines(prefix: string): string[] {
-    return (this.process?.log ?? '')
-      .split('\n')
-      .filter((line) => line.startsWith(`${prefix} `))
-      .map((line) => line.slice(prefix.length + 1));
+    dir: string,
+    args: string[],
+  ) {
+    super(host, NODE, dir, args);
   }
   state(): string | undefined {
-    const last = this.lines('STATUS').at(-1);
-    return last === undefined ? undefined : (JSON.parse(last) as HaStatus).state;
+    return this.status()?.state;
   }
 }
 
-let lab: Lab | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const each = perTest();
 
 const macOf = async (host: Host, ifname: string) =>
   (await host.exec('cat', [`/sys/class/net/${ifname}/address`])).stdout.trim();
@@ -109,7 +82,7 @@ async function dropFirstAnnouncement(sw: Switch, mac: string, dir: string): Prom
 
 /** Master active with the floating IP, the client's entry for it on the master's MAC. */
 async function pair(announcements: Record<string, number>) {
-  lab = await Lab.create();
+  const lab = await each.lab();
   const sw = await lab.switch('sw');
   const client = await lab.host('client');
   const clientIf = await lab.attach(client, sw, [`${CLIENT}/24`]);
@@ -121,27 +94,10 @@ async function pair(announcements: Record<string, number>) {
   const b = await lab.host('lbb');
   await lab.attach(a, sw, [`${MASTER}/24`], 'eth0');
   await lab.attach(b, sw, [`${SLAVE}/24`], 'eth0');
-  const masterDir = await mkdtemp(join(tmpdir(), 'sluice-announce-master-'));
-  const slaveDir = await mkdtemp(join(tmpdir(), 'sluice-announce-slave-'));
-  dirs.push(masterDir, slaveDir);
-  const masterStore = await ConfigStore.open(masterDir);
-  const { version } = await masterStore.commit({
-    config: {
-      floatingIps: [{ address: `${VIP}/24`, interface: 'eth0' }],
-      heartbeat: {
-        enabled: true,
-        peer: { name: 'lb2', address: SLAVE },
-        links: [{ interface: 'eth0' }],
-        key: 'a pair key of at least sixteen characters',
-        autoFailback: true,
-        announcements,
-      },
-    },
-    baseVersion: 1,
-    author: 'admin',
-    comment: 'HA pair with a floating IP',
+  const { masterDir, slaveDir } = await pairDirs(each, 'announce', SLAVE, {
+    config: { floatingIps: [{ address: `${VIP}/24`, interface: 'eth0' }] },
+    heartbeat: { announcements },
   });
-  await (await ConfigStore.open(slaveDir)).acceptReplica(version, 'master');
   const master = new Node(a, await macOf(a, 'eth0'), masterDir, ['master', ADMIN_PORT]);
   const slave = new Node(b, await macOf(b, 'eth0'), slaveDir, ['slave', ADMIN_PORT, `master@${MASTER}`]);
   await master.start();
