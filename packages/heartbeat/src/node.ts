@@ -87,8 +87,10 @@ export class HeartbeatNode {
   private readonly rejectReports = new Map<string, { at: number; pending: number }>();
   private sendTimer: unknown;
   private watchTimer: unknown;
-  /** This tenure's scheduled frames (bursts, retries, refresh): cleared when it ends. */
+  /** This tenure's scheduled frames (bursts, retries): a new burst or the end of the tenure clears them. */
   private readonly announceTimers = new Set<unknown>();
+  /** The periodic refresh: runs from the takeover to the end of the tenure, across bursts. */
+  private refreshTimer: unknown;
   /** Frames go out one after another; a release waits for the one in flight. */
   private announcing: Promise<void> = Promise.resolve();
   private retryTimer: unknown;
@@ -520,6 +522,7 @@ export class HeartbeatNode {
   private announce(reason: AnnounceReason): void {
     for (const timer of this.announceTimers) this.clock.clearTimeout(timer);
     this.announceTimers.clear();
+    if (reason === 'acquired') this.cancelAnnouncements();
     const { announceCount, announceRepeatMs, announceDelayMs, announceRefreshMs } = this.config.timing;
     const burst = (first: AnnounceReason) => {
       this.sendAnnouncement(first, undefined, ANNOUNCE_RETRIES);
@@ -531,10 +534,12 @@ export class HeartbeatNode {
     if (announceDelayMs > 0) this.afterAnnounceDelay(announceDelayMs, () => burst('repeat'));
     if (announceRefreshMs > 0 && reason === 'acquired') {
       const refresh = () => {
-        this.sendAnnouncement('refresh', undefined, ANNOUNCE_RETRIES);
-        this.afterAnnounceDelay(announceRefreshMs, refresh);
+        this.refreshTimer = this.clock.setTimeout(() => {
+          this.sendAnnouncement('refresh', undefined, ANNOUNCE_RETRIES);
+          refresh();
+        }, announceRefreshMs);
       };
-      this.afterAnnounceDelay(announceRefreshMs, refresh);
+      refresh();
     }
   }
 
@@ -549,6 +554,8 @@ export class HeartbeatNode {
   private cancelAnnouncements(): void {
     for (const timer of this.announceTimers) this.clock.clearTimeout(timer);
     this.announceTimers.clear();
+    if (this.refreshTimer !== undefined) this.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
   }
 
   /**

@@ -568,6 +568,28 @@ describe('announcement timing (keepalived garp_master_repeat, _delay, _refresh)'
     expect(a.of('announce')).toHaveLength(4);
   });
 
+  it('a re-announcement after a split brain replaces the pending burst but not the refresh', async () => {
+    const { a, clock, cutAll } = await runningPair({
+      timing: { announceCount: 3, announceDelayMs: 0, announceRefreshMs: 10_000 },
+    });
+    const t0 = a.of('announce')[0]?.at as number;
+    cutAll();
+    await clock.advance(deadtimeMs + keepaliveMs);
+    cutAll(false);
+    await clock.advance(keepaliveMs * 2);
+    const healed = a.of('announce').find((e) => e.reason === 'split-brain-recovered')?.at as number;
+    expect(healed).toBeLessThan(t0 + announceRepeatMs);
+    await clock.advance(t0 + 10_000 - clock.now());
+    // The takeover's burst gave way to the re-announcement's; the refresh keeps its rhythm.
+    expect(announces(a)).toEqual([
+      `acquired@${t0}`,
+      `split-brain-recovered@${healed}`,
+      `repeat@${healed + announceRepeatMs}`,
+      `repeat@${healed + 2 * announceRepeatMs}`,
+      `refresh@${t0 + 10_000}`,
+    ]);
+  });
+
   it('a frame a resource failed to send is sent again by that resource only, announceRepeatMs later', async () => {
     const pair = makePair({ timing: { announceCount: 1, announceDelayMs: 0 } });
     const vip = pair.a.resources[0];
