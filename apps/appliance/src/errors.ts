@@ -74,6 +74,8 @@ export type ApplianceErrorCode =
   | 'ENGINE_UNAVAILABLE'
   /** Applying a configuration to the kernel or HAProxy failed; `cause` holds the package's error. */
   | 'ENGINE_APPLY_FAILED'
+  /** A gratuitous ARP / unsolicited neighbour advertisement for a held address could not be sent; `field` names the address. */
+  | 'ENGINE_ANNOUNCE_FAILED'
   /** A certificate or key cannot be read, does not match, or has expired. */
   | 'CERTIFICATE_INVALID'
   /** A PKCS#12 file asks more key derivation iterations than the appliance runs on its event loop. */

@@ -13,8 +13,20 @@ export interface Timing {
   warntimeMs: number;
   deadtimeMs: number;
   initdeadMs: number;
-  /** Interval between the gratuitous ARP sent at takeover and its repetition (neighbour locktime is 1 s). */
+  /**
+   * Interval between the frames of one burst of gratuitous ARPs / unsolicited neighbour
+   * advertisements (neighbour locktime is 1 s), and before a failed one is sent again.
+   */
   announceRepeatMs: number;
+  /**
+   * Frames per burst (keepalived's `garp_master_repeat`, 1-100): a burst at each takeover and
+   * re-announcement, so one lost frame does not leave clients on the old node's MAC.
+   */
+  announceCount: number;
+  /** A second burst this long after the first (keepalived's `garp_master_delay`); 0: none. */
+  announceDelayMs: number;
+  /** While active, one frame this often (keepalived's `garp_master_refresh`); 0 (default): off. */
+  announceRefreshMs: number;
   /** After a failed acquire, how long this node reports itself unhealthy before trying again. */
   acquireRetryMs: number;
 }
@@ -25,7 +37,17 @@ export const DEFAULT_TIMING: Timing = {
   deadtimeMs: 150,
   initdeadMs: 1000,
   announceRepeatMs: 1000,
+  announceCount: 5,
+  announceDelayMs: 5000,
+  announceRefreshMs: 0,
   acquireRetryMs: 1000,
+};
+
+/** Each timer's bounds (default 1..600,000 ms); 0 turns the optional announcements off. */
+const TIMING_BOUNDS: Partial<Record<keyof Timing, [number, number]>> = {
+  announceCount: [1, 100],
+  announceDelayMs: [0, 600_000],
+  announceRefreshMs: [0, 86_400_000],
 };
 
 export interface KeyInput {
@@ -112,7 +134,11 @@ export function resolveNodeConfig(input: NodeConfigInput): NodeConfig {
   const timing = { ...DEFAULT_TIMING };
   for (const [name, value] of Object.entries(input.timing ?? {})) {
     if (!(name in DEFAULT_TIMING)) throw invalid(`timing.${name}`, 'is not a known timer');
-    timing[name as keyof Timing] = integer(`timing.${name}`, value, 1, 600_000);
+    const [min, max] = TIMING_BOUNDS[name as keyof Timing] ?? [1, 600_000];
+    timing[name as keyof Timing] = integer(`timing.${name}`, value, min, max);
+  }
+  if (timing.announceRefreshMs !== 0 && timing.announceRefreshMs < 1000) {
+    throw invalid('timing.announceRefreshMs', 'must be 0 (off) or at least 1000');
   }
   if (timing.warntimeMs < timing.keepaliveMs) throw invalid('timing.warntimeMs', 'must be at least keepaliveMs');
   if (timing.deadtimeMs < 2 * timing.keepaliveMs) {

@@ -44,6 +44,8 @@ interface LinkTrack {
 }
 
 const REJECT_REPORT_MS = 1000;
+/** How often the first frame of a burst is tried again when a resource failed to send it. */
+const ANNOUNCE_RETRIES = 3;
 
 /**
  * One node of the HA pair: sends heartbeats on every link, tracks the peer per link,
@@ -88,7 +90,12 @@ export class HeartbeatNode {
   private readonly sendLateness = new Lateness();
   private readonly peerGap = new Lateness();
   private watchTimer: unknown;
-  private repeatTimer: unknown;
+  /** This tenure's scheduled frames (bursts, retries): a new burst or the end of the tenure clears them. */
+  private readonly announceTimers = new Set<unknown>();
+  /** The periodic refresh: runs from the takeover to the end of the tenure, across bursts. */
+  private refreshTimer: unknown;
+  /** Frames go out one after another; a release waits for the one in flight. */
+  private announcing: Promise<void> = Promise.resolve();
   private retryTimer: unknown;
 
   constructor(options: HeartbeatNodeOptions) {
@@ -143,9 +150,10 @@ export class HeartbeatNode {
     await this.settled();
     this.running = false;
     this.stopped = true;
-    for (const timer of [this.sendTimer, this.watchTimer, this.repeatTimer, this.retryTimer]) {
+    for (const timer of [this.sendTimer, this.watchTimer, this.retryTimer]) {
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
+    this.cancelAnnouncements();
     this.ping?.stop();
     if (this.state === 'active') await this.release('stopping', undefined);
     this.preference = 'passive';
@@ -289,14 +297,16 @@ export class HeartbeatNode {
     } else if (previous && changed(previous, packet)) {
       this.emit({ type: 'peer-changed', peer: this.peerView() });
     }
+    if (packet.state === 'passive' || this.state !== 'active') this.splitReported = false;
+    this.evaluate();
     // A healed partition: the peer may have held our addresses too and has let go (or
     // comes back passive). Neighbours may still have its MAC: tell them where they live.
-    if (this.state === 'active' && packet.state === 'passive' && this.reannounce) {
+    // Decided after the election: a node that has just started releasing (failback) must
+    // not announce the addresses it is giving up.
+    if (this.state === 'active' && !this.transitioning && packet.state === 'passive' && this.reannounce) {
       this.announce(this.reannounce);
       this.reannounce = undefined;
     }
-    if (packet.state === 'passive' || this.state !== 'active') this.splitReported = false;
-    this.evaluate();
     this.armWatch();
   }
 
@@ -491,11 +501,13 @@ export class HeartbeatNode {
   }
 
   private release(reason: TransitionReason, election: Election | undefined): Promise<void> {
-    if (this.repeatTimer !== undefined) this.clock.clearTimeout(this.repeatTimer);
-    this.repeatTimer = undefined;
+    this.cancelAnnouncements();
     this.transitioning = true;
     this.setState('releasing', reason, election);
     const done = (async () => {
+      // A frame already handed to a resource finishes before its address goes; the
+      // ones queued behind it see the state and are dropped.
+      await this.announcing;
       const report = await this.resources.release();
       for (const f of report.failures) {
         this.emit({ type: 'resource-failed', operation: 'release', resource: f.resource, error: f.error });
@@ -510,19 +522,71 @@ export class HeartbeatNode {
     return this.busy;
   }
 
-  /** Announces now and once more after `announceRepeatMs` (a neighbour may ignore the first within its locktime). */
+  /**
+   * A burst of `announceCount` frames `announceRepeatMs` apart, a second burst
+   * `announceDelayMs` later, and after a takeover one frame every `announceRefreshMs`
+   * (keepalived's garp_master_repeat, _delay and _refresh). A new burst replaces what is
+   * left of the previous one; a release cancels them all.
+   */
   private announce(reason: AnnounceReason): void {
-    const send = (why: AnnounceReason) => {
-      void this.resources.announce(why).then((report) => {
-        this.emit({ type: 'announce', reason: why, failures: report.failures.map((f) => f.resource) });
-      });
+    for (const timer of this.announceTimers) this.clock.clearTimeout(timer);
+    this.announceTimers.clear();
+    if (reason === 'acquired') this.cancelAnnouncements();
+    const { announceCount, announceRepeatMs, announceDelayMs, announceRefreshMs } = this.config.timing;
+    const burst = (first: AnnounceReason) => {
+      this.sendAnnouncement(first, undefined, ANNOUNCE_RETRIES);
+      for (let i = 1; i < announceCount; i++) {
+        this.afterAnnounceDelay(i * announceRepeatMs, () => this.sendAnnouncement('repeat', undefined, 0));
+      }
     };
-    send(reason);
-    if (this.repeatTimer !== undefined) this.clock.clearTimeout(this.repeatTimer);
-    this.repeatTimer = this.clock.setTimeout(() => {
-      this.repeatTimer = undefined;
-      if (this.running && this.state === 'active') send('repeat');
-    }, this.config.timing.announceRepeatMs);
+    burst(reason);
+    if (announceDelayMs > 0) this.afterAnnounceDelay(announceDelayMs, () => burst('repeat'));
+    if (announceRefreshMs > 0 && reason === 'acquired') {
+      const refresh = () => {
+        this.refreshTimer = this.clock.setTimeout(() => {
+          this.sendAnnouncement('refresh', undefined, ANNOUNCE_RETRIES);
+          refresh();
+        }, announceRefreshMs);
+      };
+      refresh();
+    }
+  }
+
+  private afterAnnounceDelay(ms: number, fn: () => void): void {
+    const timer = this.clock.setTimeout(() => {
+      this.announceTimers.delete(timer);
+      fn();
+    }, ms);
+    this.announceTimers.add(timer);
+  }
+
+  private cancelAnnouncements(): void {
+    for (const timer of this.announceTimers) this.clock.clearTimeout(timer);
+    this.announceTimers.clear();
+    if (this.refreshTimer !== undefined) this.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
+  /**
+   * One frame, queued behind the one in flight and sent only if this node is still
+   * active when its turn comes: never for an address being released or already gone.
+   * The resources that failed are tried again `announceRepeatMs` later, `retries` times at most.
+   */
+  private sendAnnouncement(reason: AnnounceReason, only: readonly string[] | undefined, retries: number): void {
+    const holding = () => this.running && !this.stopping && this.state === 'active';
+    const frame = this.announcing.then(async () => {
+      if (!holding()) return;
+      const report = await this.resources.announce(reason, only, holding);
+      const failed = report.failures.map((f) => f.resource);
+      this.emit({ type: 'announce', reason, failures: failed });
+      if (failed.length > 0 && retries > 0 && this.state === 'active') {
+        this.afterAnnounceDelay(this.config.timing.announceRepeatMs, () =>
+          this.sendAnnouncement(reason, failed, retries - 1),
+        );
+      }
+    });
+    // A listener that throws must not stop the frames queued behind this one.
+    this.announcing = frame.catch(() => undefined);
   }
 
   private peerView(): PeerView {

@@ -7,7 +7,9 @@ export type AnnounceReason =
   /** Both nodes were active; the peer has released. */
   | 'split-brain-recovered'
   /** The peer is back after every link was silent: it may have announced our addresses meanwhile. */
-  | 'peer-returned';
+  | 'peer-returned'
+  /** The periodic re-announcement while active (`announceRefreshMs`). */
+  | 'refresh';
 
 /**
  * Something the active node holds: a floating IP, IPVS services, HAProxy, a notification.
@@ -73,9 +75,19 @@ export class ResourceGroup {
     return this.releaseAll([...this.resources].reverse());
   }
 
-  async announce(reason: AnnounceReason): Promise<ReleaseReport> {
+  /**
+   * Announces every resource, or the ones named in `only` (a retry of those that failed);
+   * stops as soon as `proceed` says no (the node has started to release them).
+   */
+  async announce(
+    reason: AnnounceReason,
+    only?: readonly string[],
+    proceed: () => boolean = () => true,
+  ): Promise<ReleaseReport> {
     const failures: ReleaseReport['failures'] = [];
     for (const resource of this.resources) {
+      if (only !== undefined && !only.includes(resource.name)) continue;
+      if (!proceed()) break;
       try {
         await resource.announce?.(reason);
       } catch (error) {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMING } from '../src/config.js';
 import { encodePacket } from '../src/packet.js';
-import { FakeClock, makeNode, makePair, SECRET, wire } from './support/fakes.js';
+import { FakeClock, makeNode, makePair, SECRET, settle, wire } from './support/fakes.js';
 
-const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs, announceRepeatMs } = DEFAULT_TIMING;
+const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs, announceRepeatMs, announceDelayMs } = DEFAULT_TIMING;
 
 /** A started pair, settled with lb-a (master) active. */
 async function runningPair(options: Parameters<typeof makePair>[0] = {}) {
@@ -29,8 +29,8 @@ describe('start-up', () => {
     expect(a.events.map((e) => e.seq)).toEqual(a.events.map((_, i) => i + 1));
   });
 
-  it('repeats the announcement once, announceRepeatMs after the takeover', async () => {
-    const { a, clock } = await runningPair();
+  it('with bursts of two and no second burst, repeats the announcement once, announceRepeatMs after the takeover', async () => {
+    const { a, clock } = await runningPair({ timing: { announceCount: 2, announceDelayMs: 0 } });
     const announces = () => a.journal.filter((j) => j.startsWith('vip:announce'));
     await clock.advance(announceRepeatMs - 10);
     expect(announces()).toEqual(['vip:announce:acquired']);
@@ -530,5 +530,160 @@ describe('hostile and misconfigured packets', () => {
     b.node.start();
     await clock.advance(20);
     expect(a.node.status()).toMatchObject({ configVersionMatches: false, peer: { configVersion: 4 } });
+  });
+});
+
+describe('announcement timing (keepalived garp_master_repeat, _delay, _refresh)', () => {
+  /** lb-a takes over at 1 ms in these pairs (it hears lb-b's first heartbeat). */
+  const announces = (node: { of: (type: 'announce') => { reason: string; at: number }[] }) =>
+    node.of('announce').map((e) => `${e.reason}@${e.at}`);
+
+  it('by default: 5 frames a second apart, the same again 5 s after the takeover, then silence', async () => {
+    const { a, clock } = await runningPair();
+    const t0 = a.of('announce')[0]?.at as number;
+    await clock.advance(announceDelayMs * 4);
+    const first = [0, 1, 2, 3, 4].map((i) => `${i === 0 ? 'acquired' : 'repeat'}@${t0 + i * announceRepeatMs}`);
+    const second = [0, 1, 2, 3, 4].map((i) => `repeat@${t0 + announceDelayMs + i * announceRepeatMs}`);
+    expect(announces(a)).toEqual([...first, ...second]);
+    // Every resource is announced in each frame.
+    expect(a.journal.filter((j) => j.startsWith('ipvs:announce'))).toHaveLength(10);
+  });
+
+  it('refresh: one frame every announceRefreshMs while active, none after the release', async () => {
+    const { a, b, clock } = await runningPair({
+      timing: { announceCount: 1, announceDelayMs: 0, announceRefreshMs: 30_000 },
+    });
+    const t0 = a.of('announce')[0]?.at as number;
+    await clock.advance(95_000);
+    expect(announces(a)).toEqual([
+      `acquired@${t0}`,
+      `refresh@${t0 + 30_000}`,
+      `refresh@${t0 + 60_000}`,
+      `refresh@${t0 + 90_000}`,
+    ]);
+    a.node.standby();
+    await clock.advance(keepaliveMs * 2);
+    expect(b.node.status().state).toBe('active');
+    await clock.advance(60_000);
+    expect(a.of('announce')).toHaveLength(4);
+  });
+
+  it('a re-announcement after a split brain replaces the pending burst but not the refresh', async () => {
+    const { a, clock, cutAll } = await runningPair({
+      timing: { announceCount: 3, announceDelayMs: 0, announceRefreshMs: 10_000 },
+    });
+    const t0 = a.of('announce')[0]?.at as number;
+    cutAll();
+    await clock.advance(deadtimeMs + keepaliveMs);
+    cutAll(false);
+    await clock.advance(keepaliveMs * 2);
+    const healed = a.of('announce').find((e) => e.reason === 'split-brain-recovered')?.at as number;
+    expect(healed).toBeLessThan(t0 + announceRepeatMs);
+    await clock.advance(t0 + 10_000 - clock.now());
+    // The takeover's burst gave way to the re-announcement's; the refresh keeps its rhythm.
+    expect(announces(a)).toEqual([
+      `acquired@${t0}`,
+      `split-brain-recovered@${healed}`,
+      `repeat@${healed + announceRepeatMs}`,
+      `repeat@${healed + 2 * announceRepeatMs}`,
+      `refresh@${t0 + 10_000}`,
+    ]);
+  });
+
+  it('a frame a resource failed to send is sent again by that resource only, announceRepeatMs later', async () => {
+    const pair = makePair({ timing: { announceCount: 1, announceDelayMs: 0 } });
+    const vip = pair.a.resources[0];
+    if (!vip) throw new Error('no vip resource');
+    vip.failAnnounce = 2;
+    pair.a.node.start();
+    pair.b.node.start();
+    await pair.clock.advance(10);
+    expect(pair.a.of('announce')).toMatchObject([{ reason: 'acquired', failures: ['vip'] }]);
+    await pair.clock.advance(announceRepeatMs);
+    expect(pair.a.of('announce')).toMatchObject([
+      { reason: 'acquired', failures: ['vip'] },
+      { reason: 'acquired', failures: ['vip'] },
+    ]);
+    await pair.clock.advance(announceRepeatMs * 10);
+    expect(pair.a.of('announce').map((e) => e.failures)).toEqual([['vip'], ['vip'], []]);
+    expect(pair.a.journal.filter((j) => j.includes(':announce'))).toEqual([
+      'vip:announce:acquired',
+      'ipvs:announce:acquired',
+      'vip:announce:acquired',
+      'vip:announce:acquired',
+    ]);
+  });
+
+  it('bounds: announceCount 1-100, delay 0-600,000 ms, refresh 0 or 1,000-86,400,000 ms', () => {
+    const clock = new FakeClock();
+    const [link] = wire('link0', clock);
+    const make = (timing: Record<string, number>) => () =>
+      makeNode(clock, [link], { nodeId: 'lb-a', peerId: 'lb-b', timing });
+    expect(make({ announceCount: 0 })).toThrow(expect.objectContaining({ field: 'timing.announceCount' }));
+    expect(make({ announceCount: 101 })).toThrow(expect.objectContaining({ field: 'timing.announceCount' }));
+    expect(make({ announceDelayMs: -1 })).toThrow(expect.objectContaining({ field: 'timing.announceDelayMs' }));
+    expect(make({ announceRefreshMs: 500 })).toThrow(expect.objectContaining({ field: 'timing.announceRefreshMs' }));
+    expect(make({ announceCount: 1, announceDelayMs: 0, announceRefreshMs: 0 })).not.toThrow();
+  });
+});
+
+describe('never announcing an address being given up', () => {
+  /**
+   * lb-b took over from a silent lb-a (so it owes a `peer-returned` re-announcement), and
+   * lb-a comes back as a new run: its first heartbeat says passive, and with auto-failback
+   * lb-b hands back at once.
+   */
+  async function failback(timing: Partial<typeof DEFAULT_TIMING> = {}) {
+    const pair = await runningPair({ timing });
+    pair.cutAll();
+    await pair.clock.advance(deadtimeMs + keepaliveMs);
+    expect(pair.b.node.status().state).toBe('active');
+    await pair.a.node.stop();
+    const a2 = makeNode(
+      pair.clock,
+      pair.wires.map((w) => w[0]),
+      { nodeId: 'lb-a', peerId: 'lb-b', role: 'master', timing },
+      { epoch: 2000 },
+    );
+    return { ...pair, a2 };
+  }
+
+  it('at failback the releasing node sends no re-announcement, before or after its release', async () => {
+    const { b, a2, clock, cutAll } = await failback();
+    b.journal.length = 0;
+    a2.node.start();
+    cutAll(false);
+    await clock.advance(keepaliveMs * 2);
+    expect(b.transitions().slice(-2)).toEqual(['active>releasing:failback', 'releasing>passive:released']);
+    expect(a2.node.status().state).toBe('active');
+    await clock.advance(announceDelayMs * 3);
+    expect(b.journal).toEqual(['ipvs:release', 'vip:release']);
+    expect(b.of('announce').map((e) => e.reason)).not.toContain('peer-returned');
+  });
+
+  it('a frame in flight when the release starts is sent before the address goes; nothing more is', async () => {
+    const { b, a2, clock, cutAll } = await failback();
+    const vip = b.resources[0];
+    if (!vip) throw new Error('no vip resource');
+    // lb-b's next frame (a repeat of its takeover burst) hangs in the frame sender.
+    let open = () => {};
+    vip.announceGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const firstAt = b.of('announce')[0]?.at as number;
+    await clock.advance(firstAt + announceRepeatMs - clock.now());
+    expect(b.journal.at(-1)).toBe('vip:announce:repeat');
+    b.journal.length = 0;
+    a2.node.start();
+    cutAll(false);
+    await clock.advance(keepaliveMs * 2);
+    expect(b.node.status().state).toBe('releasing');
+    expect(b.journal).toEqual([]);
+    open();
+    await settle();
+    await b.node.settled();
+    await clock.advance(announceDelayMs * 3);
+    expect(b.journal).toEqual(['vip:announced', 'ipvs:release', 'vip:release']);
+    expect(b.node.status().state).toBe('passive');
   });
 });

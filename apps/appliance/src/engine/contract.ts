@@ -14,6 +14,13 @@ export interface Engine {
   apply(version: StoredVersion): Promise<ApplyReport>;
   /** HA: the active node holds the floating IPs; both nodes keep IPVS and HAProxy programmed. */
   setActive(active: boolean): Promise<void>;
+  /**
+   * HA: tell the network again where the addresses this node holds live (gratuitous ARP,
+   * unsolicited neighbour advertisement), without adding them again; nothing on a passive
+   * node. `pending`: only those whose announcement has not gone out since they were added.
+   * Rejects (`ENGINE_ANNOUNCE_FAILED`) if a frame could not be sent; the others were.
+   */
+  announce(which?: 'all' | 'pending'): Promise<void>;
   status(): EngineStatus;
   /**
    * Called when the status changes (health transition, admin state, apply, new counters);

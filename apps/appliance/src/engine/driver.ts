@@ -79,6 +79,8 @@ export interface PartDriver {
    * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.
    */
   drift?(): Promise<string[]>;
+  /** Addresses: announce the held addresses again (Engine.announce). */
+  announce?(which: 'all' | 'pending'): Promise<void>;
   /** Layer 4: the kernel's connection table (GET /reports/connections). */
   connections?(): Promise<Layer4Connection[]>;
   /** Layer 7: HAProxy's statistics (GET /reports/layer7). */

@@ -190,6 +190,12 @@ export class ApplianceEngine implements Engine {
     if (this.version) await this.enqueue({ full: false, parts: new Set(['addresses']), scope: new Map() });
   }
 
+  async announce(which: 'all' | 'pending' = 'all'): Promise<void> {
+    const driver = this.drivers.addresses;
+    if (!this.active || !driver?.announce || !this.probes.get('addresses')?.available) return;
+    await driver.announce(which);
+  }
+
   status(): EngineStatus {
     const config = this.version?.config;
     return {

@@ -54,7 +54,7 @@ export interface HaControlOptions {
    * The engine holds the floating IPs and VIPs: HA only says whether this node is active.
    * Versions (the peer's too) reach the engine through the commit pipeline, not through HA.
    */
-  engine: Pick<Engine, 'setActive'>;
+  engine: Pick<Engine, 'setActive' | 'announce'>;
   adminStates: Pick<AdminStates, 'list' | 'replaceAll'>;
   logs?: Pick<LogBook, 'write'>;
   /** Where the heartbeat epoch counter lives (`<dataDir>/ha.epoch`). */
@@ -98,6 +98,18 @@ interface Running {
   links: UdpLink[];
   replicator: Replicator;
   timer: NodeJS.Timeout;
+}
+
+/** The configuration's announcement settings as the heartbeat's timers (absent: the package's defaults, the same). */
+function announceTiming(section: HeartbeatSection): Partial<Timing> {
+  const a = section.announcements;
+  if (a === undefined) return {};
+  return {
+    announceCount: a.count,
+    announceRepeatMs: a.intervalMs,
+    announceDelayMs: a.delayMs,
+    announceRefreshMs: a.refreshMs,
+  };
 }
 
 const sectionKey = (section: HeartbeatSection | undefined) =>
@@ -262,10 +274,12 @@ export function createHaControl(options: HaControlOptions): HaService {
       name: 'engine',
       acquire: () => options.engine.setActive(true),
       release: () => options.engine.setActive(false),
-      // After a split brain or a silent peer, the peer may have announced our addresses: claim them again.
-      announce: async (reason) => {
-        if (reason === 'split-brain-recovered' || reason === 'peer-returned') await options.engine.setActive(true);
-      },
+      // Every frame the heartbeat schedules (the takeover's bursts, the re-announcement after
+      // a split brain or a silent peer, the refresh) goes out: the engine adds an address
+      // only once, and one lost gratuitous ARP would leave clients on the old node's MAC.
+      // The takeover's first frame is the one the engine sent as it added the addresses:
+      // only those it could not send go again. A rejection makes the heartbeat retry.
+      announce: (reason) => options.engine.announce(reason === 'acquired' ? 'pending' : 'all'),
     };
     const links: UdpLink[] = [];
     try {
@@ -281,7 +295,7 @@ export function createHaControl(options: HaControlOptions): HaService {
           autoFailback: section.autoFailback,
           configVersion: options.store.current().version,
           keys: [{ id: 1, secret: Buffer.from(section.key, 'utf8') }],
-          timing: { ...APPLIANCE_TIMING, ...options.timing },
+          timing: { ...APPLIANCE_TIMING, ...announceTiming(section), ...options.timing },
         },
         links,
         resources: [resource],

@@ -181,6 +181,23 @@ export const heartbeatSchema = z.strictObject({
   pingNodes: z.array(address).max(16).default([]),
   /** Give the floating IPs back to the preferred master when it returns. */
   autoFailback: z.boolean().default(true),
+  /**
+   * The gratuitous ARPs / unsolicited neighbour advertisements after a takeover or a
+   * re-announcement (keepalived's garp_master_repeat, garp_master_delay and
+   * garp_master_refresh): one lost frame must not leave clients on the old node's MAC.
+   */
+  announcements: z
+    .strictObject({
+      /** Frames per burst. */
+      count: z.int().min(1).max(100).default(5),
+      /** Between the frames of a burst (past the neighbour locktime, 1 s on Linux). */
+      intervalMs: z.int().min(1).max(600000).default(1000),
+      /** A second burst this long after the first; 0: none. */
+      delayMs: z.int().min(0).max(600000).default(5000),
+      /** While active, one frame this often; 0: off. */
+      refreshMs: z.union([z.literal(0), z.int().min(1000).max(86400000)]).default(0),
+    })
+    .optional(),
 });
 
 export const networkSchema = z.strictObject({

@@ -154,4 +154,35 @@ describe('addresses driver', () => {
     // Told once: the apply after that has nothing to say.
     expect((await driver.apply(first)).detail).toBeUndefined();
   });
+
+  it('announce re-sends the held addresses without adding them; `pending` only those not yet announced', async () => {
+    const { driver, sender, addresses } = setup();
+    await driver.apply(input(['192.0.2.10']));
+    // The announcements of the apply went out: nothing is pending.
+    await driver.announce('pending');
+    expect(sender.frames).toEqual(['eth1 60', 'eth0 60']);
+    await driver.announce('all');
+    expect(sender.frames).toEqual(['eth1 60', 'eth0 60', 'eth1 60', 'eth0 60']);
+    expect([...addresses.held].sort()).toEqual(['eth0 192.0.2.10/24', 'eth1 198.51.100.5/24']);
+    // Passive: nothing held, nothing announced.
+    await driver.apply(input(['192.0.2.10'], false));
+    await driver.announce('all');
+    expect(sender.frames).toHaveLength(4);
+  });
+
+  it('an announcement that failed stays pending, and announce rejects naming the address', async () => {
+    const { driver, sender } = setup();
+    sender.failing = true;
+    await driver.apply(input([]));
+    await expect(driver.announce('pending')).rejects.toMatchObject({
+      code: 'ENGINE_ANNOUNCE_FAILED',
+      field: '198.51.100.5/24 on eth1',
+      cause: expect.objectContaining({ message: 'the frame helper did not answer' }),
+    });
+    sender.failing = false;
+    await driver.announce('pending');
+    expect(sender.frames).toEqual(['eth1 60']);
+    await driver.announce('pending');
+    expect(sender.frames).toEqual(['eth1 60']);
+  });
 });

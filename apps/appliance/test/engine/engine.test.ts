@@ -271,6 +271,20 @@ describe('engine: admin states and health', () => {
     expect(drivers.addresses.inputs).toHaveLength(2);
     await engine.stop();
   });
+
+  it('announce() asks the addresses part alone, and only while active', async () => {
+    const { engine, drivers } = setup();
+    await engine.start();
+    await engine.announce('pending');
+    await engine.announce();
+    expect(drivers.addresses.announced).toEqual(['pending', 'all']);
+    expect(drivers.layer4.announced).toEqual([]);
+    await engine.setActive(false);
+    await engine.announce();
+    expect(drivers.addresses.announced).toEqual(['pending', 'all']);
+    expect(drivers.addresses.inputs).toHaveLength(2);
+    await engine.stop();
+  });
 });
 
 describe('engine: timers (fake clock)', () => {

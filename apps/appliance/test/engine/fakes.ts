@@ -136,6 +136,11 @@ export class FakeDriver implements PartDriver {
   async observe(): Promise<Map<string, ServerObservation>> {
     return this.observations;
   }
+  /** What each announce() asked for. */
+  readonly announced: ('all' | 'pending')[] = [];
+  async announce(which: 'all' | 'pending'): Promise<void> {
+    this.announced.push(which);
+  }
   async drift(): Promise<string[]> {
     const lines = this.driftLines;
     this.driftLines = [];

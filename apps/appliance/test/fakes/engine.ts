@@ -33,6 +33,8 @@ export class FakeEngine implements Engine {
   gate: Promise<void> | undefined;
   connectionTable: Layer4Connection[] = [];
   layer7Rows: Layer7StatRow[] = [];
+  /** What each announce() asked for, while active. */
+  announcements: ('all' | 'pending')[] = [];
   private version: StoredVersion | undefined;
   private readonly health = new Map<string, HealthState>();
   private readonly counters = new Map<string, Counters>();
@@ -62,6 +64,10 @@ export class FakeEngine implements Engine {
 
   async setActive(active: boolean): Promise<void> {
     this.active = active;
+  }
+
+  async announce(which: 'all' | 'pending' = 'all'): Promise<void> {
+    if (this.active) this.announcements.push(which);
   }
 
   isActive(): boolean {

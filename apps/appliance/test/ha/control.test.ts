@@ -22,6 +22,7 @@ function setup(store = new FakeStore(1), local?: HaLocalOptions) {
     async setActive(active: boolean) {
       calls.push(`setActive ${active}`);
     },
+    async announce() {},
   };
   const ha = createHaControl({
     store,

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Host, Lab, type NamespaceProcess } from '@sluice/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Host } from '@sluice/testkit';
+import { describe, expect, it } from 'vitest';
 import type { HaStatus } from '../../src/model/ha-status.js';
-import { ConfigStore } from '../../src/store/config-store.js';
+import { FixtureNode, pairDirs, perTest, waitFor } from './fixture-node.js';
 
 const NODE = fileURLToPath(new URL('./fixtures/ha-node.mjs', import.meta.url));
 const MASTER = '192.0.2.1';
@@ -14,78 +11,24 @@ const ADMIN_PORT = '9080';
 
 type Status = HaStatus & { editable: boolean; version: number };
 
-async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-class Appliance {
-  process: NamespaceProcess | undefined;
-  constructor(
-    readonly host: Host,
-    readonly dir: string,
-    readonly args: string[],
-  ) {}
-  start(): Promise<string> {
-    this.process = this.host.spawn(process.execPath, [NODE, this.dir, ...this.args]);
-    return this.process.waitForLine('READY', 15_000);
-  }
-  lines(prefix: string): string[] {
-    return (this.process?.log ?? '')
-      .split('\n')
-      .filter((line) => line.startsWith(`${prefix} `))
-      .map((line) => line.slice(prefix.length + 1));
-  }
-  status(): Status | undefined {
-    const last = this.lines('STATUS').at(-1);
-    return last === undefined ? undefined : (JSON.parse(last) as Status);
+class Appliance extends FixtureNode<Status> {
+  constructor(host: Host, dir: string, args: string[]) {
+    super(host, NODE, dir, args);
   }
   engineCalls(): string[] {
     return this.lines('ENGINE');
   }
-  signal(name: NodeJS.Signals): void {
-    this.process?.child.kill(name);
-  }
 }
 
-let lab: Lab | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const each = perTest();
 
 /** A master and a slave on one cable; both data directories hold version 2 with the heartbeat section. */
 async function pair(): Promise<{ master: Appliance; slave: Appliance }> {
-  lab = await Lab.create();
+  const lab = await each.lab();
   const a = await lab.host('lba');
   const b = await lab.host('lbb');
   await lab.link(a, b, { aIf: 'eth0', bIf: 'eth0', aAddrs: [`${MASTER}/24`], bAddrs: [`${SLAVE}/24`] });
-  const masterDir = await mkdtemp(join(tmpdir(), 'sluice-ha-master-'));
-  const slaveDir = await mkdtemp(join(tmpdir(), 'sluice-ha-slave-'));
-  dirs.push(masterDir, slaveDir);
-  const masterStore = await ConfigStore.open(masterDir);
-  const { version } = await masterStore.commit({
-    config: {
-      heartbeat: {
-        enabled: true,
-        peer: { name: 'lb2', address: SLAVE },
-        links: [{ interface: 'eth0' }],
-        key: 'a pair key of at least sixteen characters',
-        autoFailback: true,
-      },
-    },
-    baseVersion: 1,
-    author: 'admin',
-    comment: 'HA pair',
-  });
-  await (await ConfigStore.open(slaveDir)).acceptReplica(version, 'master');
+  const { masterDir, slaveDir } = await pairDirs(each, 'ha', SLAVE);
   const master = new Appliance(a, masterDir, ['master', ADMIN_PORT]);
   const slave = new Appliance(b, slaveDir, ['slave', ADMIN_PORT, `master@${MASTER}`]);
   await master.start();

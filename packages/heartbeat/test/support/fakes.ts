@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/clock.js';
+import type { Timing } from '../../src/config.js';
 import type { HeartbeatEventRecord } from '../../src/events.js';
 import type { Link, PingMonitor } from '../../src/link.js';
 import { HeartbeatNode, type HeartbeatNodeOptions } from '../../src/node.js';
@@ -140,10 +141,16 @@ export class FakePing implements PingMonitor {
   }
 }
 
-/** A resource that logs every call into a shared journal; `failAcquire` makes the next acquires fail. */
+/**
+ * A resource that logs every call into a shared journal; `failAcquire` makes the next
+ * acquires fail, `failAnnounce` the next announcements; while `announceGate` is pending an
+ * announcement is in flight (its end is journalled as `announced`).
+ */
 export class FakeResource implements Resource {
   failAcquire = 0;
   failRelease = false;
+  failAnnounce = 0;
+  announceGate: Promise<void> | undefined;
   constructor(
     readonly name: string,
     private readonly journal: string[],
@@ -162,6 +169,14 @@ export class FakeResource implements Resource {
   }
   async announce(reason: AnnounceReason): Promise<void> {
     this.journal.push(`${this.name}:announce:${reason}`);
+    if (this.announceGate) {
+      await this.announceGate;
+      this.journal.push(`${this.name}:announced`);
+    }
+    if (this.failAnnounce > 0) {
+      this.failAnnounce--;
+      throw new Error(`${this.name} frame not sent`);
+    }
   }
 }
 
@@ -213,11 +228,20 @@ export function makeNode(
 
 /** Two nodes, lb-a (master) and lb-b (slave), joined by `linkCount` fake links. */
 export function makePair(
-  options: { linkCount?: number; autoFailback?: boolean; pingA?: boolean | 'silent'; pingB?: boolean | 'silent' } = {},
+  options: {
+    linkCount?: number;
+    autoFailback?: boolean;
+    pingA?: boolean | 'silent';
+    pingB?: boolean | 'silent';
+    timing?: Partial<Timing>;
+  } = {},
 ) {
   const clock = new FakeClock();
   const wires = Array.from({ length: options.linkCount ?? 2 }, (_, i) => wire(`link${i}`, clock));
-  const common = options.autoFailback === undefined ? {} : { autoFailback: options.autoFailback };
+  const common = {
+    ...(options.autoFailback === undefined ? {} : { autoFailback: options.autoFailback }),
+    ...(options.timing === undefined ? {} : { timing: options.timing }),
+  };
   const a = makeNode(
     clock,
     wires.map((w) => w[0]),

@@ -13,6 +13,7 @@ import {
   PacketSocketSender,
   RtnetlinkAddresses,
 } from '@sluice/heartbeat';
+import { ApplianceError } from '../../errors.js';
 import type { ApplianceConfig } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { NamespaceAddresses, namespaceAddresses } from './namespace.js';
@@ -66,6 +67,8 @@ export class AddressesDriver implements PartDriver {
   private readonly announcing = new Set<Promise<void>>();
   /** Announcements that failed since the last apply: the next one's detail. */
   private readonly unannounced: string[] = [];
+  /** Held addresses (keys of `held`) whose announcement has not gone out since they were added. */
+  private readonly unsent = new Set<string>();
   /** What the last apply placed from, and its detail (see apply). */
   private placedFrom: { floating: unknown; vips: string[]; active: boolean; detail?: string } | undefined;
 
@@ -128,6 +131,7 @@ export class AddressesDriver implements PartDriver {
       if (wanted.has(key)) continue;
       await ip.release();
       this.held.delete(key);
+      this.unsent.delete(key);
       changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
     }
     // Added a few at a time, and announced in the background: an address serves once it is
@@ -154,7 +158,7 @@ export class AddressesDriver implements PartDriver {
         }
         this.held.set(key, ip);
         changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
-        this.announce(ip, p.cidr);
+        this.announceAdded(key, ip, p.cidr);
       });
     }
     // What was added is held (and released when no longer wanted); the part reports the failure.
@@ -167,14 +171,20 @@ export class AddressesDriver implements PartDriver {
     return detail ? { changes, detail } : { changes };
   }
 
-  private announce(ip: FloatingIp, cidr: string): void {
-    const sent = ip.announce('acquired').catch((error: unknown) => {
-      const problem = `${cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`;
-      this.unannounced.push(problem);
-      // The next apply looks again (and reports it), even if nothing else changed.
-      this.placedFrom = undefined;
-      this.warn(`addresses: ${problem}`);
-    });
+  private announceAdded(key: string, ip: FloatingIp, cidr: string): void {
+    this.unsent.add(key);
+    const sent = ip.announce('acquired').then(
+      () => {
+        this.unsent.delete(key);
+      },
+      (error: unknown) => {
+        const problem = `${cidr}: announcement failed (${error instanceof Error ? error.message : String(error)})`;
+        this.unannounced.push(problem);
+        // The next apply looks again (and reports it), even if nothing else changed.
+        this.placedFrom = undefined;
+        this.warn(`addresses: ${problem}`);
+      },
+    );
     this.announcing.add(sent);
     void sent.finally(() => this.announcing.delete(sent));
   }
@@ -182,6 +192,35 @@ export class AddressesDriver implements PartDriver {
   /** Resolves once every announcement sent so far has been sent or has failed. */
   async announced(): Promise<void> {
     while (this.announcing.size > 0) await Promise.all([...this.announcing]);
+  }
+
+  /**
+   * Sends the announcement of every held address again (`pending`: of those whose
+   * announcement has not gone out since they were added), a few at a time as apply adds
+   * them; rejects with the first failure once all were tried.
+   */
+  async announce(which: 'all' | 'pending'): Promise<void> {
+    // The announcements of an apply still in flight go first: `pending` counts on them.
+    await this.announced();
+    const due = [...this.held].filter(([key]) => which === 'all' || this.unsent.has(key));
+    let failure: ApplianceError | undefined;
+    for (let i = 0; i < due.length; i += ADDED_AT_ONCE) {
+      const slice = due.slice(i, i + ADDED_AT_ONCE);
+      const results = await Promise.allSettled(slice.map(([, ip]) => ip.announce('repeat')));
+      results.forEach((result, k) => {
+        const [key, ip] = slice[k] as (typeof slice)[number];
+        if (result.status === 'fulfilled') {
+          this.unsent.delete(key);
+          return;
+        }
+        const address = `${ip.cidr.address}/${ip.cidr.prefix} on ${ip.ifname}`;
+        failure ??= new ApplianceError('ENGINE_ANNOUNCE_FAILED', `announcing ${address} failed`, {
+          field: address,
+          cause: result.reason,
+        });
+      });
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** An address removed out of band (`ip addr del`) is put back. */
