@@ -98,8 +98,9 @@ interface Running {
   timer: NodeJS.Timeout;
 }
 
+/** The connection sync is the engine's (it follows the role): changing it must not restart the heartbeat. */
 const sectionKey = (section: HeartbeatSection | undefined) =>
-  section?.enabled ? JSON.stringify(section) : 'standalone';
+  section?.enabled ? JSON.stringify({ ...section, connectionSync: undefined }) : 'standalone';
 
 export function createHaControl(options: HaControlOptions): HaService {
   const now = options.now ?? Date.now;
