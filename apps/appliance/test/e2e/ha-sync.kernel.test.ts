@@ -9,8 +9,9 @@ import {
   labLayer4Service,
 } from '../../src/lab/index.js';
 import type { Layer4Connection } from '../../src/model/engine-status.js';
-import { Appliance, until } from './harness/appliance.js';
+import { type Appliance, until } from './harness/appliance.js';
 import { E2E_PREFIX, freshLab, removeLab, type StatusBody } from './harness/lab.js';
+import { diagnosePair, startPair } from './harness/pair.js';
 import { clients, heldAnswers, holdConnection, untilTraffic } from './harness/traffic.js';
 
 // Stateful failover: a connection held through a NAT VIP and one through a DR VIP, echoing
@@ -61,47 +62,23 @@ for (const sync of [true, false]) {
       };
     };
 
-    const diagnose = async (error: Error): Promise<never> => {
-      const lines = [error.message];
-      for (const [name, node] of [
-        ['master', master],
-        ['slave', slave],
-      ] as const) {
-        const status = await node.api.get<StatusBody>('/status').catch((e: Error) => e.message);
-        const logs = await node.api
-          .get<{ records?: { message: string; level: string }[] }>('/logs?limit=30')
-          .then((r) => (r.records ?? []).map((x) => `${x.level} ${x.message}`).join('\n'))
-          .catch((e: Error) => e.message);
-        lines.push(
-          `--- ${name}: ${typeof status === 'string' ? status : JSON.stringify({ ha: status.ha, sync: status.engine.connectionSync })}`,
-          `log:\n${logs}`,
-          `connections: ${JSON.stringify(await table(node).catch((e: Error) => e.message))}`,
-        );
-      }
-      lines.push(...held.map((h) => `held: ${h.log.split('\n').slice(-4).join(' | ')}`));
-      throw new Error(lines.join('\n'));
+    // Both nodes' view, every channel's log and their connection tables, and what the held connections said.
+    const diagnosis = {
+      logs: '/logs?limit=30',
+      more: async (node: Appliance) => [
+        `connections: ${JSON.stringify(await table(node).catch((e: Error) => e.message))}`,
+        ...held.map((h) => `held: ${h.log.split('\n').slice(-4).join(' | ')}`),
+      ],
     };
+    const diagnose = diagnosePair(() => ({ master, slave }), diagnosis);
 
     beforeAll(async () => {
       topology = await freshLab(true);
-      [master, slave] = await Promise.all([
-        Appliance.start(`${E2E_PREFIX}lb1`, ['--ha-role', 'master', '--ha-name', 'lb1']),
-        Appliance.start(`${E2E_PREFIX}lb2`, ['--ha-role', 'slave', '--ha-peer', 'lb1@192.0.2.2']),
-      ]);
       const heartbeat = {
         ...labHeartbeat(topology, 'e2e-heartbeat-key-0123456789'),
         ...(sync ? { connectionSync: SYNC } : {}),
       };
-      await slave.api.write('PUT', '/heartbeat', heartbeat);
-      await master.api.write('PUT', '/heartbeat', heartbeat);
-      await until(
-        'master active, slave passive, link up',
-        async () => {
-          const [m, s] = await Promise.all([haState(master), haState(slave)]);
-          return m.state === 'active' && s.state === 'passive' && m.link === 'up' && s.link === 'up' ? true : undefined;
-        },
-        60_000,
-      ).catch(diagnose);
+      ({ master, slave } = await startPair(heartbeat, diagnosis));
       await master.api.write('POST', '/health-checks', LAB_HEALTH_CHECK);
       await master.api.write('POST', '/floating-ips', labGatewayFloatingIp(topology));
       for (const forwarding of FORWARDINGS) {

@@ -10,7 +10,7 @@ import { type Host, Lab, type RunningServer } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayer4Driver, type Layer4DriverOptions } from '../../src/engine/index.js';
 import type { Layer4Driver } from '../../src/engine/layer4/driver.js';
-import { version } from './fakes.js';
+import { pairHeartbeat, version } from './fakes.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const VIP = '2001:db8::100';
@@ -28,13 +28,7 @@ const config = (connectionSync: { interface: string; syncId: number; group: stri
         realServers: [{ label: 'far', address: '2001:db8::11' }],
       },
     ],
-    heartbeat: {
-      enabled: true,
-      peer: { name: 'lb2', address: '2001:db8::3' },
-      links: [{ interface: 'lan0' }],
-      key: 'a-heartbeat-key-of-16+',
-      connectionSync,
-    },
+    ...pairHeartbeat(connectionSync),
   }).config;
 
 const server = () => ({ admin: 'online' as const, health: 'unchecked' as const });

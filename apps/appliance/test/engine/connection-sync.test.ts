@@ -1,20 +1,13 @@
 import { IpvsError, type SyncDaemon } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionSyncDaemons, desiredSyncDaemon, type SyncClient } from '../../src/engine/layer4/connection-sync.js';
-import type { ApplianceConfigInput } from '../../src/model/schema.js';
 import { validateConfig } from '../../src/model/validate.js';
-import { version } from './fakes.js';
+import { pairHeartbeat, version } from './fakes.js';
 
+type SyncInput = Parameters<typeof pairHeartbeat>[0];
+/** Loosely typed: the schema's tests hand it what the schema must refuse. */
 const heartbeat = (connectionSync?: Record<string, unknown>, enabled = true) =>
-  ({
-    heartbeat: {
-      enabled,
-      peer: { name: 'lb2', address: '192.0.2.3' },
-      links: [{ interface: 'eth0' }],
-      key: 'a-heartbeat-key-of-16+',
-      ...(connectionSync ? { connectionSync } : {}),
-    },
-  }) as ApplianceConfigInput;
+  pairHeartbeat(connectionSync as SyncInput, enabled);
 
 const configWith = (connectionSync?: Record<string, unknown>, enabled = true) =>
   version(1, heartbeat(connectionSync, enabled)).config;

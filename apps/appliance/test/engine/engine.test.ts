@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/engine/index.js';
 import type { ConnectionSyncStatus } from '../../src/model/engine-status.js';
-import { deferred, FakeAdminStates, fakeDrivers, MemoryLogBook, twoServices, version } from './fakes.js';
+import { deferred, FakeAdminStates, fakeDrivers, MemoryLogBook, pairHeartbeat, twoServices, version } from './fakes.js';
 
 function setup(options: { driftIntervalMs?: number; observeIntervalMs?: number } = {}) {
   const drivers = fakeDrivers();
@@ -281,17 +281,7 @@ describe('engine: admin states and health', () => {
 });
 
 describe('engine: connection sync status', () => {
-  const withSync = () =>
-    version(2, {
-      ...twoServices(),
-      heartbeat: {
-        enabled: true,
-        peer: { name: 'lb2', address: '192.0.2.3' },
-        links: [{ interface: 'eth0' }],
-        key: 'a-heartbeat-key-of-16+',
-        connectionSync: { interface: 'eth1' },
-      },
-    });
+  const withSync = () => version(2, { ...twoServices(), ...pairHeartbeat({ interface: 'eth1' }) });
 
   it("is the Layer 4 driver's; a configured one is unavailable, with the reason, where IPVS is", async () => {
     const { engine, drivers } = setup();

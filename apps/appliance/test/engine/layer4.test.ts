@@ -12,7 +12,7 @@ import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../sr
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import type { AdminState, RealServerRef } from '../../src/model/admin-state.js';
 import type { HealthState } from '../../src/model/engine-status.js';
-import { twoServices, version } from './fakes.js';
+import { pairHeartbeat, twoServices, version } from './fakes.js';
 
 /** An in-memory IPVS table that records every operation it is sent. */
 class FakeIpvs {
@@ -450,16 +450,7 @@ describe('layer4 driver (fake IPVS table)', () => {
     const fake = new FakeIpvs();
     const warnings: string[] = [];
     const driver = await driverWith(fake, { warn: (message) => warnings.push(message) });
-    const config = version(1, {
-      ...twoServices(),
-      heartbeat: {
-        enabled: true,
-        peer: { name: 'lb2', address: '192.0.2.3' },
-        links: [{ interface: 'eth0' }],
-        key: 'a-heartbeat-key-of-16+',
-        connectionSync: { interface: 'eth1', syncId: 9 },
-      },
-    }).config;
+    const config = version(1, { ...twoServices(), ...pairHeartbeat({ interface: 'eth1', syncId: 9 }) }).config;
     const passive = await driver.apply({ ...input(1), config, active: false });
     expect(passive.changes[0]).toBe('layer4: + connection sync backup on eth1 (sync id 9)');
     expect(driver.connectionSync()).toEqual({ state: 'backup', interface: 'eth1', syncId: 9 });
