@@ -120,6 +120,26 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     expect(sync.status()).toEqual({ state: 'off' });
   });
 
+  it('drift puts back a daemon stopped or replaced out of band, and asks only for the list when all is as applied', async () => {
+    const kernel = new FakeSyncKernel();
+    const sync = new ConnectionSyncDaemons();
+    await sync.apply(kernel, backup);
+    kernel.calls.length = 0;
+    expect(await sync.drift(kernel)).toEqual([]);
+    expect(kernel.calls).toEqual(['list']);
+    kernel.daemons = [];
+    expect(await sync.drift(kernel)).toEqual(['layer4: + connection sync backup on eth1 (sync id 7)']);
+    kernel.daemons = [{ state: 'backup', interface: 'eth9', syncId: 7 }];
+    kernel.calls.length = 0;
+    await sync.drift(kernel);
+    expect(kernel.calls).toEqual(['list', 'list', 'stop backup', 'start backup eth1 7']);
+    // Standalone: a daemon started by hand is stopped.
+    await sync.apply(kernel, undefined);
+    kernel.daemons = [{ state: 'master', interface: 'eth1', syncId: 1 }];
+    expect(await sync.drift(kernel)).toEqual(['layer4: - connection sync master on eth1 (sync id 1)']);
+    expect(kernel.daemons).toEqual([]);
+  });
+
   it('a kernel without it is unavailable, a refused interface failed: each warned once, retried at the next apply', async () => {
     const kernel = new FakeSyncKernel();
     const warnings: string[] = [];

@@ -50,6 +50,8 @@ export class ConnectionSyncDaemons {
   private readonly started = new Map<SyncDaemon['state'], string>();
   /** The desired daemon the kernel was last made to run ('none': none); undefined: ask the kernel. */
   private applied: string | undefined;
+  /** The desired daemon of the last successful apply (undefined: none), for drift() to put back. */
+  private last: SyncDaemon | undefined;
   private current: ConnectionSyncStatus = { state: 'off' };
   private readonly warn: (message: string) => void;
 
@@ -89,6 +91,7 @@ export class ConnectionSyncDaemons {
         changes.push(`layer4: + ${describe(desired)}`);
       }
       this.applied = want;
+      this.last = desired;
       this.set(
         desired === undefined
           ? { state: 'off' }
@@ -106,6 +109,28 @@ export class ConnectionSyncDaemons {
       });
     }
     return changes;
+  }
+
+  /**
+   * Puts back a daemon stopped or replaced out of band (`ipvsadm --stop-daemon`): resolves
+   * with what it changed. After a failed apply it leaves the kernel to the next apply.
+   */
+  async drift(client: SyncClient): Promise<string[]> {
+    if (this.applied === undefined) return [];
+    const want = this.last;
+    const running = await client.listDaemons();
+    const same =
+      want === undefined
+        ? running.length === 0
+        : running.length === 1 &&
+          running[0]?.state === want.state &&
+          running[0].interface === want.interface &&
+          running[0].syncId === want.syncId;
+    if (same) return [];
+    // Whatever runs now, this process did not start it as it is.
+    this.started.clear();
+    this.applied = undefined;
+    return this.apply(client, want);
   }
 
   private set(next: ConnectionSyncStatus): void {

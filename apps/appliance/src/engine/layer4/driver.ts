@@ -316,6 +316,12 @@ export class Layer4Driver implements PartDriver {
    * arriving meanwhile waits for one slice, not for the whole table.
    */
   async drift(): Promise<string[]> {
+    // The sync daemon first: it counts with no service configured too.
+    const sync = await this.writes(async () => this.sync.drift(await this.writerClient()));
+    return [...sync, ...(await this.driftServices())];
+  }
+
+  private async driftServices(): Promise<string[]> {
     if (this.byLabel.size === 0 || !this.model) return [];
     const generation = this.generation;
     // Settings only (no counters): the cheapest full reading the kernel offers.
