@@ -71,7 +71,7 @@ describe('connection sync over IPv6 multicast (kernel)', () => {
     await lab?.destroy();
   });
 
-  it('the passive director holds the connections and the persistence template the active one scheduled', async () => {
+  it('the passive director holds the connections and the persistence template the active one scheduled; drift puts back a stopped daemon', async () => {
     const sync = { interface: 'lan0', syncId: 6, group: 'ff02::8848' };
     const master = await driverIn(active);
     const backup = await driverIn(passive);
@@ -106,5 +106,13 @@ describe('connection sync over IPv6 multicast (kernel)', () => {
       connections(seen).map((c) => c.destination),
       JSON.stringify(seen),
     ).toEqual(['[2001:db8::11]:7777', '[2001:db8::11]:7777', '[2001:db8::11]:7777']);
+
+    // A daemon stopped out of band is put back by the drift check, with the configured group.
+    await passive.exec('ipvsadm', ['--stop-daemon', 'backup']);
+    expect(await backup.drift()).toEqual(['layer4: + connection sync backup on lan0 (sync id 6 group ff02::8848)']);
+    expect((await passive.exec('ipvsadm', ['-L', '--daemon'])).stdout).toMatch(
+      /backup sync daemon \(mcast=lan0, syncid=6/,
+    );
+    expect(await backup.drift()).toEqual([]);
   });
 });
