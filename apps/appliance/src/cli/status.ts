@@ -1,4 +1,4 @@
-import type { EngineStatus, VirtualServiceStatus } from '../model/engine-status.js';
+import type { ConnectionSyncStatus, EngineStatus, VirtualServiceStatus } from '../model/engine-status.js';
 import type { HaStatus } from '../model/ha-status.js';
 import { CLIENT_OPTIONS_HELP, type CommandSpec } from './command.js';
 import { EXIT } from './io.js';
@@ -29,8 +29,15 @@ function describeService(service: VirtualServiceStatus): string[] {
   ];
 }
 
+/** `  connection sync: master on eth1 (sync id 7)`; `off`; `failed — why`. */
+export function describeConnectionSync(sync: ConnectionSyncStatus): string {
+  const where = sync.interface === undefined ? '' : ` on ${sync.interface} (sync id ${sync.syncId ?? 0})`;
+  return `  connection sync: ${sync.state}${where}${sync.detail ? ` — ${sync.detail}` : ''}`;
+}
+
 export function describeStatus(status: StatusReply): string {
   const parts = status.engine.parts.map((p) => `  ${p.part}: ${p.state}${p.detail ? ` — ${p.detail}` : ''}`);
+  if (status.engine.connectionSync) parts.push(describeConnectionSync(status.engine.connectionSync));
   const services = status.engine.services.flatMap(describeService);
   return [
     `configuration version ${status.configVersion} (engine applied ${status.engine.version ?? 'none yet'})`,

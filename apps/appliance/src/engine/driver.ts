@@ -5,7 +5,13 @@
  */
 
 import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
-import type { EnginePart, HealthState, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
+import type {
+  ConnectionSyncStatus,
+  EnginePart,
+  HealthState,
+  Layer4Connection,
+  Layer7StatRow,
+} from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 
 export type ProbeResult = { available: true } | { available: false; detail: string };
@@ -83,6 +89,8 @@ export interface PartDriver {
   announce?(which: 'all' | 'pending'): Promise<void>;
   /** Layer 4: the kernel's connection table (GET /reports/connections). */
   connections?(): Promise<Layer4Connection[]>;
+  /** Layer 4: the connection sync daemon (stateful failover) as last applied. */
+  connectionSync?(): ConnectionSyncStatus;
   /** Layer 7: HAProxy's statistics (GET /reports/layer7). */
   stats?(): Promise<Layer7StatRow[]>;
   stop(): Promise<void>;

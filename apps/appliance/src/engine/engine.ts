@@ -11,6 +11,7 @@ import type { LogBook } from '../logs/contract.js';
 import type { Layer, RealServerRef } from '../model/admin-state.js';
 import type {
   ApplyReport,
+  ConnectionSyncStatus,
   EnginePart,
   EngineStatus,
   HealthState,
@@ -26,6 +27,7 @@ import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObserva
 import { LISTED_CHANGES, serverKey } from './driver.js';
 import { Foreground } from './foreground.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
+import { desiredSyncDaemon } from './layer4/connection-sync.js';
 import { createLayer4Driver } from './layer4/driver.js';
 import { buildServices } from './status.js';
 
@@ -136,7 +138,13 @@ export class ApplianceEngine implements Engine {
           ...(options.netns ? { netns: options.netns } : {}),
           warn: (message) => options.logs.write('system', 'warn', message),
         }),
-      layer4: given.layer4 ?? createLayer4Driver({ ...(options.netns ? { netns: options.netns } : {}), pause }),
+      layer4:
+        given.layer4 ??
+        createLayer4Driver({
+          ...(options.netns ? { netns: options.netns } : {}),
+          pause,
+          warn: (message) => options.logs.write('layer4', 'warn', message),
+        }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
     };
     this.health = isHealthSource(this.drivers.health) ? this.drivers.health : undefined;
@@ -187,7 +195,8 @@ export class ApplianceEngine implements Engine {
       'info',
       `engine: ${active ? 'active: taking' : 'passive: releasing'} the addresses`,
     );
-    if (this.version) await this.enqueue({ full: false, parts: new Set(['addresses']), scope: new Map() });
+    // Layer 4 with an empty scope touches no service: it swaps the connection sync daemon (master/backup).
+    if (this.version) await this.enqueue({ full: false, parts: new Set(['addresses', 'layer4']), scope: new Map() });
   }
 
   async announce(which: 'all' | 'pending' = 'all'): Promise<void> {
@@ -198,9 +207,11 @@ export class ApplianceEngine implements Engine {
 
   status(): EngineStatus {
     const config = this.version?.config;
+    const connectionSync = this.connectionSync();
     return {
       version: this.version?.version ?? null,
       parts: this.partList(),
+      ...(connectionSync ? { connectionSync } : {}),
       services: config
         ? buildServices({
             config,
@@ -233,6 +244,18 @@ export class ApplianceEngine implements Engine {
   /** Resolves once every queued apply has run (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** The sync daemon's state; where IPVS itself is unavailable, a configured one is too, for the same reason. */
+  private connectionSync(): ConnectionSyncStatus | undefined {
+    const driver = this.drivers.layer4;
+    if (!driver?.connectionSync) return undefined;
+    const layer4 = this.parts.get('layer4');
+    const config = this.version?.config;
+    if (layer4?.state === 'unavailable' && config && desiredSyncDaemon(config, this.active)) {
+      return { state: 'unavailable', detail: `connection sync: ${layer4.detail ?? 'IPVS is unavailable'}` };
+    }
+    return driver.connectionSync();
   }
 
   private partList(): PartStatus[] {

@@ -112,8 +112,9 @@ function announceTiming(section: HeartbeatSection): Partial<Timing> {
   };
 }
 
+/** The connection sync is the engine's (it follows the role): changing it must not restart the heartbeat. */
 const sectionKey = (section: HeartbeatSection | undefined) =>
-  section?.enabled ? JSON.stringify(section) : 'standalone';
+  section?.enabled ? JSON.stringify({ ...section, connectionSync: undefined }) : 'standalone';
 
 export function createHaControl(options: HaControlOptions): HaService {
   const now = options.now ?? Date.now;

@@ -59,10 +59,28 @@ export interface PartStatus {
   appliedAt?: string;
 }
 
+/**
+ * Stateful failover: the kernel's IPVS connection sync daemon, as the HA role asks for it
+ * (the active node the master, the passive node the backup).
+ */
+export interface ConnectionSyncStatus {
+  /**
+   * off: not configured, switched off, or a standalone node; master/backup: running;
+   * unavailable: this kernel (or host) cannot run it; failed: the kernel refused it (`detail`).
+   */
+  state: 'off' | 'master' | 'backup' | 'unavailable' | 'failed';
+  interface?: string;
+  syncId?: number;
+  /** Why it is unavailable or failed. */
+  detail?: string;
+}
+
 export interface EngineStatus {
   /** The configuration version the engine was last asked to apply (null before the first). */
   version: number | null;
   parts: PartStatus[];
+  /** Present when the engine drives IPVS (its Layer 4 part). */
+  connectionSync?: ConnectionSyncStatus;
   services: VirtualServiceStatus[];
 }
 

@@ -167,6 +167,32 @@ export const floatingIpSchema = z.strictObject({
   interface: interfaceName.optional(),
 });
 
+/** A multicast group for the connection sync: 224.0.0.0/4 or ff00::/8. */
+const multicastGroup = address.refine((ip) => (ip.includes(':') ? /^ff/i.test(ip) : /^2(2[4-9]|3\d)\./.test(ip)), {
+  message: 'must be a multicast address (224.0.0.0/4 or ff00::/8)',
+});
+
+/**
+ * IPVS connection synchronisation (keepalived's `lvs_sync_daemon`): the active node's
+ * kernel multicasts its Layer 4 connection entries (persistence templates too), the
+ * passive node's kernel keeps them, so established connections survive a failover.
+ * The group, port, TTL and packet length are the kernel's sync v2 options (4.3 and later);
+ * absent, the kernel's defaults (224.0.0.81, port 8848, TTL 1, from the interface's MTU).
+ * An IPv6 group makes the kernel sync over IPv6 multicast.
+ */
+export const connectionSyncSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The interface the entries are multicast on (a dedicated link, or the heartbeat's). */
+  interface: interfaceName,
+  /** Tells pairs on the same link apart: both nodes of a pair use the same (0-255). */
+  syncId: z.int().min(0).max(255).default(0),
+  group: multicastGroup.optional(),
+  port: port.optional(),
+  ttl: z.int().min(1).max(255).optional(),
+  /** The largest sync message (bytes); absent: from the interface's MTU. */
+  maxPacketLength: z.int().min(1).max(65535).optional(),
+});
+
 export const heartbeatSchema = z.strictObject({
   enabled: z.boolean().default(false),
   peer: z.strictObject({ name: label, address }),
@@ -198,6 +224,8 @@ export const heartbeatSchema = z.strictObject({
       refreshMs: z.union([z.literal(0), z.int().min(1000).max(86400000)]).default(0),
     })
     .optional(),
+  /** Stateful failover: the kernel's connection synchronisation follows the roles; absent: off. */
+  connectionSync: connectionSyncSchema.optional(),
 });
 
 export const networkSchema = z.strictObject({
@@ -251,6 +279,7 @@ export type Layer7Service = z.output<typeof layer7ServiceSchema>;
 export type Layer7RealServer = z.output<typeof layer7RealServerSchema>;
 export type SslTermination = z.output<typeof sslTerminationSchema>;
 export type HealthCheck = z.output<typeof healthCheckSchema>;
+export type ConnectionSync = z.output<typeof connectionSyncSchema>;
 export type PortSpec = z.output<typeof portSpec>;
 
 /** The factory default: nothing configured, the admin ports at 9080/9443. */

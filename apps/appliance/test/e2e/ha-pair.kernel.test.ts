@@ -9,8 +9,9 @@ import {
   labLayer4Service,
 } from '../../src/lab/index.js';
 import type { PartStatus } from '../../src/model/engine-status.js';
-import { Appliance, until } from './harness/appliance.js';
+import { type Appliance, until } from './harness/appliance.js';
 import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, type StatusBody } from './harness/lab.js';
+import { diagnosePair, startPair } from './harness/pair.js';
 import { clients, untilTraffic } from './harness/traffic.js';
 
 // Two balancers with heartbeat: lb1 the master, lb2 the slave. The master's daemon is
@@ -25,49 +26,18 @@ describe('HA pair', { timeout: 240_000 }, () => {
     | undefined;
 
   const haState = (node: Appliance) => node.api.get<StatusBody>('/status').then((s) => s.ha);
+  const diagnosis = { logs: '/logs?channel=heartbeat&limit=20' };
   const holds = async (node: Appliance, address: string) => {
     const { stdout } = await node.host.ip(['-4', '-o', 'addr', 'show']);
     return stdout.includes(` ${address}/`);
   };
 
   /** Both nodes' HA view, versions, heartbeat log and daemon output: why a pair test failed. */
-  const diagnose = async (error: Error): Promise<never> => {
-    const lines = [error.message];
-    for (const [name, node] of [
-      ['master', master],
-      ['slave', slave],
-    ] as const) {
-      const status = await node.api.get<StatusBody>('/status').catch((e: Error) => e.message);
-      const logs = await node.api
-        .get<{ records?: { message: string; level: string }[] }>('/logs?channel=heartbeat&limit=20')
-        .then((r) => (r.records ?? []).map((x) => `${x.level} ${x.message}`).join('\n'))
-        .catch((e: Error) => e.message);
-      lines.push(
-        `--- ${name}: ${typeof status === 'string' ? status : JSON.stringify({ ha: status.ha, configVersion: status.configVersion })}`,
-        `heartbeat log:\n${logs}`,
-        `daemon output (tail):\n${(node.daemon?.log ?? '').slice(-1500)}`,
-      );
-    }
-    throw new Error(lines.join('\n'));
-  };
+  const diagnose = diagnosePair(() => ({ master, slave }), diagnosis);
 
   beforeAll(async () => {
     topology = await freshLab(true);
-    [master, slave] = await Promise.all([
-      Appliance.start(`${E2E_PREFIX}lb1`, ['--ha-role', 'master', '--ha-name', 'lb1']),
-      Appliance.start(`${E2E_PREFIX}lb2`, ['--ha-role', 'slave', '--ha-peer', 'lb1@192.0.2.2']),
-    ]);
-    // The slave learns the pair's key first, so that it accepts the master's versions.
-    await slave.api.write('PUT', '/heartbeat', heartbeat());
-    await master.api.write('PUT', '/heartbeat', heartbeat());
-    await until(
-      'master active, slave passive, link up',
-      async () => {
-        const [m, s] = await Promise.all([haState(master), haState(slave)]);
-        return m.state === 'active' && s.state === 'passive' && m.link === 'up' && s.link === 'up' ? true : undefined;
-      },
-      60_000,
-    ).catch(diagnose);
+    ({ master, slave } = await startPair(heartbeat(), diagnosis));
     await master.api.write('POST', '/health-checks', LAB_HEALTH_CHECK);
     await master.api.write('POST', '/floating-ips', labGatewayFloatingIp(topology));
     await master.api.write('POST', '/layer4/services', labLayer4Service(topology, 'dr'));

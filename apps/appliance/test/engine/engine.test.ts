@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/engine/index.js';
-import { deferred, FakeAdminStates, fakeDrivers, MemoryLogBook, twoServices, version } from './fakes.js';
+import type { ConnectionSyncStatus } from '../../src/model/engine-status.js';
+import { deferred, FakeAdminStates, fakeDrivers, MemoryLogBook, pairHeartbeat, twoServices, version } from './fakes.js';
 
 function setup(options: { driftIntervalMs?: number; observeIntervalMs?: number } = {}) {
   const drivers = fakeDrivers();
@@ -261,14 +262,20 @@ describe('engine: admin states and health', () => {
     await engine.stop();
   });
 
-  it('setActive(false) re-applies the addresses part only, with active false', async () => {
+  it('setActive(false) re-applies the addresses, and Layer 4 with no service in scope (its sync daemon follows the role)', async () => {
     const { engine, drivers } = setup();
     await engine.start();
     await engine.setActive(false);
     expect(drivers.addresses.inputs.map((i) => i.active)).toEqual([true, false]);
-    expect(drivers.layer4.inputs).toHaveLength(1);
+    expect(drivers.layer4.inputs.map((i) => [i.active, i.scope])).toEqual([
+      [true, undefined],
+      [false, []],
+    ]);
+    expect(drivers.health.inputs).toHaveLength(1);
+    expect(drivers.layer7.inputs).toHaveLength(1);
     await engine.setActive(false);
     expect(drivers.addresses.inputs).toHaveLength(2);
+    expect(drivers.layer4.inputs).toHaveLength(2);
     await engine.stop();
   });
 
@@ -284,6 +291,33 @@ describe('engine: admin states and health', () => {
     expect(drivers.addresses.announced).toEqual(['pending', 'all']);
     expect(drivers.addresses.inputs).toHaveLength(2);
     await engine.stop();
+  });
+});
+
+describe('engine: connection sync status', () => {
+  const withSync = () => version(2, { ...twoServices(), ...pairHeartbeat({ interface: 'eth1' }) });
+
+  it("is the Layer 4 driver's; a configured one is unavailable, with the reason, where IPVS is", async () => {
+    const { engine, drivers } = setup();
+    expect(engine.status().connectionSync).toBeUndefined();
+    let sync: ConnectionSyncStatus = { state: 'backup', interface: 'eth1', syncId: 0 };
+    Object.assign(drivers.layer4, { connectionSync: () => sync });
+    await engine.apply(withSync());
+    expect(engine.status().connectionSync).toEqual(sync);
+    sync = { state: 'master', interface: 'eth1', syncId: 0 };
+    expect(engine.status().connectionSync).toEqual(sync);
+    const { engine: noIpvs, drivers: noIpvsDrivers } = setup();
+    noIpvsDrivers.layer4.probeResult = { available: false, detail: 'IPVS: this kernel has no IPVS' };
+    Object.assign(noIpvsDrivers.layer4, { connectionSync: () => ({ state: 'off' }) });
+    await noIpvs.apply(withSync());
+    expect(noIpvs.status().connectionSync).toEqual({
+      state: 'unavailable',
+      detail: 'connection sync: IPVS: this kernel has no IPVS',
+    });
+    // Not configured: off, whatever IPVS can do.
+    await noIpvs.apply(version(3, twoServices()));
+    expect(noIpvs.status().connectionSync).toEqual({ state: 'off' });
+    await Promise.all([engine.stop(), noIpvs.stop()]);
   });
 });
 

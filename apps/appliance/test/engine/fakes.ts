@@ -206,3 +206,19 @@ export function twoServices(): ApplianceConfigInput {
     ],
   };
 }
+
+/** An HA pair's heartbeat section, with the connection sync given (absent: none). */
+export function pairHeartbeat(
+  connectionSync?: NonNullable<ApplianceConfigInput['heartbeat']>['connectionSync'],
+  enabled = true,
+): Pick<ApplianceConfigInput, 'heartbeat'> {
+  return {
+    heartbeat: {
+      enabled,
+      peer: { name: 'lb2', address: '192.0.2.3' },
+      links: [{ interface: 'eth0' }],
+      key: 'a-heartbeat-key-of-16+',
+      ...(connectionSync ? { connectionSync } : {}),
+    },
+  };
+}

@@ -4,6 +4,7 @@ import type {
   OperationResult,
   ServiceWithDestinations,
   ServiceWithSettings,
+  SyncDaemon,
 } from '@sluice/ipvs';
 import { destinationId, IpvsError, serviceId, ZERO_STATS } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../sr
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import type { AdminState, RealServerRef } from '../../src/model/admin-state.js';
 import type { HealthState } from '../../src/model/engine-status.js';
-import { twoServices, version } from './fakes.js';
+import { pairHeartbeat, twoServices, version } from './fakes.js';
 
 /** An in-memory IPVS table that records every operation it is sent. */
 class FakeIpvs {
@@ -78,6 +79,20 @@ class FakeIpvs {
         expires: 50,
       },
     ];
+  }
+  /** The kernel's sync daemons, and every start and stop in order. */
+  daemons: SyncDaemon[] = [];
+  readonly daemonCalls: string[] = [];
+  async listDaemons(): Promise<SyncDaemon[]> {
+    return structuredClone(this.daemons);
+  }
+  async startDaemon(daemon: SyncDaemon): Promise<void> {
+    this.daemonCalls.push(`start ${daemon.state}`);
+    this.daemons.push(daemon);
+  }
+  async stopDaemon(state: SyncDaemon['state']): Promise<void> {
+    this.daemonCalls.push(`stop ${state}`);
+    this.daemons = this.daemons.filter((d) => d.state !== state);
   }
   close() {}
 }
@@ -429,6 +444,31 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(result.changes).toHaveLength(200);
     expect(result.changes[0]).toBe('layer4: + TCP 192.0.2.1:80 wlc');
     expect(fake.table.size).toBe(30);
+  });
+
+  it('the sync daemon follows the role: an apply with no service in scope swaps it without touching a service', async () => {
+    const fake = new FakeIpvs();
+    const warnings: string[] = [];
+    const driver = await driverWith(fake, { warn: (message) => warnings.push(message) });
+    const config = version(1, { ...twoServices(), ...pairHeartbeat({ interface: 'eth1', syncId: 9 }) }).config;
+    const passive = await driver.apply({ ...input(1), config, active: false });
+    expect(passive.changes[0]).toBe('layer4: + connection sync backup on eth1 (sync id 9)');
+    expect(driver.connectionSync()).toEqual({ state: 'backup', interface: 'eth1', syncId: 9 });
+    fake.sent.length = 0;
+    const takeover = await driver.apply({ ...input(1), config, active: true, scope: [] });
+    expect(takeover.changes).toEqual([
+      'layer4: - connection sync backup on eth1 (sync id 9)',
+      'layer4: + connection sync master on eth1 (sync id 9)',
+    ]);
+    expect(takeover.count).toBe(2);
+    expect(fake.sent).toEqual([]);
+    expect(fake.daemonCalls).toEqual(['start backup', 'stop backup', 'start master']);
+    expect(driver.connectionSync().state).toBe('master');
+    // Standalone again (the heartbeat switched off): no daemon.
+    await driver.apply({ ...input(2), active: true });
+    expect(fake.daemons).toEqual([]);
+    expect(driver.connectionSync()).toEqual({ state: 'off' });
+    expect(warnings).toEqual([]);
   });
 
   it('the very same service under the same states revision is not asked again; a new revision is', async () => {

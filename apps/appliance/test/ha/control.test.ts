@@ -133,6 +133,26 @@ describe('HaControl reconfiguration', () => {
     expect(calls).toEqual(['setActive true', 'setActive false', 'setActive true']);
     await ha.stop();
   });
+
+  it('a version that changes only the connection sync does not restart the heartbeat (the engine applies it); others do', async () => {
+    const store = new FakeStore(1);
+    const first = withHeartbeat(store.commit());
+    const { ha, calls } = setup(store, { role: 'slave' });
+    await ha.start();
+    expect(calls).toEqual(['setActive false']);
+    const heartbeat = first.config.heartbeat as NonNullable<typeof first.config.heartbeat>;
+    const next = (changes: Partial<typeof heartbeat>) => {
+      const v = store.commit();
+      return Object.assign(v, { config: { ...first.config, heartbeat: { ...heartbeat, ...changes } } });
+    };
+    await ha.committed(next({ connectionSync: { enabled: true, interface: 'eth1', syncId: 4 } }));
+    await ha.committed(next({ connectionSync: { enabled: true, interface: 'eth1', syncId: 5 } }));
+    expect(calls).toEqual(['setActive false']);
+    // A failed start sets the engine passive again: the restart is seen without a network.
+    await ha.committed(next({ autoFailback: false }));
+    expect(calls).toEqual(['setActive false', 'setActive false']);
+    await ha.stop();
+  });
 });
 
 describe('HA warnings', () => {

@@ -22,7 +22,7 @@ import {
 } from '@sluice/ipvs';
 import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
-import type { Layer4Connection } from '../../model/engine-status.js';
+import type { ConnectionSyncStatus, Layer4Connection } from '../../model/engine-status.js';
 import type { Layer4Service } from '../../model/schema.js';
 import { serial } from '../../serial.js';
 import {
@@ -33,6 +33,7 @@ import {
   type PartDriver,
   type ProbeResult,
 } from '../driver.js';
+import { ConnectionSyncDaemons, desiredSyncDaemon } from './connection-sync.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
 
@@ -60,6 +61,8 @@ export interface Layer4DriverOptions {
    * [a turn of the event loop]; the engine's holds them while a write is in flight.
    */
   pause?: () => Promise<void>;
+  /** Told when the connection sync daemon cannot run as the role asks (once per new problem). */
+  warn?: (message: string) => void;
 }
 
 export const ARP_HINT =
@@ -143,10 +146,13 @@ export class Layer4Driver implements PartDriver {
   private firstRead: { table: Map<string, ServiceWithDestinations>; generation: number } | undefined;
 
   private readonly pause: () => Promise<void>;
+  /** Stateful failover: the kernel's sync daemon as the HA role asks for it. */
+  private readonly sync: ConnectionSyncDaemons;
 
   constructor(options: Layer4DriverOptions = {}) {
     this.options = options;
     this.pause = options.pause ?? (() => nextTurn().then(() => undefined));
+    this.sync = new ConnectionSyncDaemons(options.warn);
   }
 
   private open(): Promise<IpvsClient> {
@@ -256,6 +262,8 @@ export class Layer4Driver implements PartDriver {
       const p = plan(desired, actual, { owns: 'all' });
       this.generation++;
       const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
+      // After the services, so that a backup's entries find the real servers they belong to.
+      const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
       if (fresh) model.clear();
       for (const id of relevant) model.delete(id);
       for (const s of desired) model.set(serviceId(s), s);
@@ -282,7 +290,7 @@ export class Layer4Driver implements PartDriver {
       }
       this.servicesCache = undefined;
       this.ownersCache = undefined;
-      const changes = planLines(p);
+      const changes = [...syncChanges, ...planLines(p)].slice(0, LISTED_CHANGES);
       if (report.failed > 0) {
         // The kernel holds something else than we think: read it again next time.
         this.model = undefined;
@@ -293,7 +301,7 @@ export class Layer4Driver implements PartDriver {
           { cause: report.results.find((r) => r.error)?.error },
         );
       }
-      return { changes, count: p.items.length };
+      return { changes, count: syncChanges.length + p.items.length };
     });
   }
 
@@ -308,6 +316,12 @@ export class Layer4Driver implements PartDriver {
    * arriving meanwhile waits for one slice, not for the whole table.
    */
   async drift(): Promise<string[]> {
+    // The sync daemon first: it counts with no service configured too.
+    const sync = await this.writes(async () => this.sync.drift(await this.writerClient()));
+    return [...sync, ...(await this.driftServices())];
+  }
+
+  private async driftServices(): Promise<string[]> {
     if (this.byLabel.size === 0 || !this.model) return [];
     const generation = this.generation;
     // Settings only (no counters): the cheapest full reading the kernel offers.
@@ -413,6 +427,10 @@ export class Layer4Driver implements PartDriver {
       if (synRecv && (forwarding === 'dr' || forwarding === 'tun')) row.hint = ARP_HINT;
       return row;
     });
+  }
+
+  connectionSync(): ConnectionSyncStatus {
+    return this.sync.status();
   }
 
   /** The real server a destination stands for (tests, status). */

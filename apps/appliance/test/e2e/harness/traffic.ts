@@ -54,9 +54,14 @@ export async function untilTraffic(
   });
 }
 
-/** A client holding one keep-alive connection, asking every `intervalMs`. */
-export async function holdConnection(client: Host, url: string, intervalMs = 200): Promise<NamespaceProcess> {
-  const held = client.spawn(process.execPath, [HOLD, url, String(intervalMs)]);
+/** A client holding one keep-alive connection, asking every `intervalMs`; one answer may take `timeoutMs`. */
+export async function holdConnection(
+  client: Host,
+  url: string,
+  intervalMs = 200,
+  timeoutMs = 5_000,
+): Promise<NamespaceProcess> {
+  const held = client.spawn(process.execPath, [HOLD, url, String(intervalMs), String(timeoutMs)]);
   await held.waitForLine('OK 1 ', 15_000);
   return held;
 }
