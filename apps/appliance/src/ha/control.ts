@@ -403,19 +403,27 @@ export function createHaControl(options: HaControlOptions): HaService {
     });
   }
 
-  async function sync(): Promise<void> {
+  /**
+   * Compare heads with the peer and send what it lacks (the admin states too, from the
+   * active node); `fresh` asks the peer for its head first. A failure is logged (the
+   * status shows it), never thrown: the next commit or sync tries again.
+   */
+  async function push(what: string, fresh = false): Promise<void> {
     const replicator = running?.replicator;
     if (replicator === undefined) return;
     await track(
-      replicator.sync(undefined, true).then(
+      replicator.sync(undefined, fresh).then(
         (outcome) => {
           if (outcome.sent.length > 0) log('info', `sent versions ${outcome.sent.join(',')} to the peer`);
         },
-        (error: unknown) => log('warn', `replication: ${(error as Error).message}`),
+        (error: unknown) => log('warn', `replication of ${what}: ${(error as Error).message}`),
       ),
     );
     emit();
   }
+
+  /** Link recovery and the periodic check: the newer node sends, whichever is active. */
+  const sync = () => push('the configuration', true);
 
   async function waitForState(want: 'active' | 'passive'): Promise<void> {
     const node = running?.node;
@@ -463,37 +471,15 @@ export function createHaControl(options: HaControlOptions): HaService {
       return status();
     },
     async committed(version: StoredVersion) {
-      const push = async (replicator: Replicator) => {
-        await track(
-          replicator.sync().then(
-            (outcome) => {
-              if (outcome.sent.length > 0) log('info', `replicated version ${outcome.sent.at(-1)} to the peer`);
-            },
-            (error: unknown) => log('warn', `replication of version ${version.version}: ${(error as Error).message}`),
-          ),
-        );
-        emit();
-      };
+      const what = `version ${version.version}`;
       // A version that changes the heartbeat settings goes to the peer before this node
       // restarts its heartbeat with them, so that both restart on the same settings.
-      if (running !== undefined && isActive() && sectionKey(version.config.heartbeat) !== configured) {
-        await push(running.replicator);
-      }
+      if (isActive() && sectionKey(version.config.heartbeat) !== configured) await push(what);
       await reconfigure(version);
-      const replicator = running?.replicator;
-      if (replicator === undefined || !isActive()) return;
-      await push(replicator);
+      if (isActive()) await push(what);
     },
     async adminStatesChanged() {
-      const replicator = running?.replicator;
-      if (replicator === undefined || !isActive()) return;
-      await track(
-        replicator.sync().then(
-          () => undefined,
-          (error: unknown) => log('warn', `replication of the admin states: ${(error as Error).message}`),
-        ),
-      );
-      emit();
+      if (isActive()) await push('the admin states');
     },
     onStatus(listener) {
       listeners.add(listener);

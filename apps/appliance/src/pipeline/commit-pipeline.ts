@@ -6,7 +6,7 @@
  *   1. hands it to the engine (IPVS, HAProxy, addresses, health), which applies a burst
  *      once more with the newest version;
  *   2. tells HA (a changed heartbeat section restarts the heartbeat; the active node sends
- *      the version to its peer);
+ *      the version to its peer), also a burst once more with its newest version;
  *   3. answers the callers waiting for it to be applied (`?wait=applied`).
  * It also writes the store's audit entries to the log book and sends changed admin states
  * to the peer. The API only validates and commits; nothing else starts an apply.
@@ -84,12 +84,30 @@ export function createCommitPipeline(options: CommitPipelineOptions): CommitPipe
       },
     );
     track(applying);
+    toHa(version);
+  };
+
+  // HA one version at a time, newest wins: a burst of commits is sent to the peer in one
+  // exchange (the replicator sends every version the peer lacks), not one round trip each.
+  let haNext: StoredVersion | undefined;
+  let haRunning = false;
+  const toHa = (version: StoredVersion) => {
+    haNext = version;
+    if (haRunning) return;
+    haRunning = true;
     track(
-      ha.committed(version).catch((error: unknown) => {
-        logs.write('heartbeat', 'error', `replicating version ${version.version} failed: ${message(error)}`, {
-          version: version.version,
-        });
-      }),
+      (async () => {
+        while (haNext !== undefined) {
+          const next = haNext;
+          haNext = undefined;
+          await ha.committed(next).catch((error: unknown) => {
+            logs.write('heartbeat', 'error', `replicating version ${next.version} failed: ${message(error)}`, {
+              version: next.version,
+            });
+          });
+        }
+        haRunning = false;
+      })(),
     );
   };
 

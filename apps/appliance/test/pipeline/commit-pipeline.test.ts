@@ -36,8 +36,11 @@ class GatedEngine {
 class RecordingHa {
   calls: string[] = [];
   failWith: Error | undefined;
+  /** While set, committed() waits for it (a replication round trip in flight). */
+  gate: Promise<void> | undefined;
   async committed(version: StoredVersion): Promise<void> {
     this.calls.push(`committed ${version.version}`);
+    if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
   }
   async adminStatesChanged(): Promise<void> {
@@ -130,6 +133,24 @@ describe('commit pipeline', () => {
     engine.failWith = undefined;
     const three = await commit('three');
     expect((await pipeline.applied(three.version)).version).toBe(3);
+  });
+
+  it('HA gets a burst once more with its newest version, not a round trip per commit', async () => {
+    let release: () => void = () => undefined;
+    ha.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const base = store.current().version;
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        store.commit({ config: sampleConfig(), baseVersion: base + i, author: 'alice', comment: `burst ${i}` }),
+      ),
+    );
+    release();
+    await pipeline.idle();
+    // The first went at once; the rest waited for it and went as one, with the newest.
+    expect(ha.calls).toEqual([`committed ${base + 1}`, `committed ${base + 4}`]);
+    expect(engine.asked).toEqual([base + 1, base + 2, base + 3, base + 4]);
   });
 
   it('a failing HA is logged and does not hold the apply', async () => {
