@@ -68,6 +68,10 @@ export type ApplianceErrorCode =
   | 'HA_STALE_VERSION'
   /** The replica endpoint is reading as many peer requests as it takes at once; retry after `Retry-After`. */
   | 'HA_BUSY'
+  /** The HA engine process (heartbeat, floating IPs) cannot be reached or started; the log holds why. */
+  | 'HA_ENGINE_UNAVAILABLE'
+  /** The HA engine process refused or failed a request (a heartbeat that cannot start, an address it cannot hold). */
+  | 'HA_ENGINE_FAILED'
   /** A backup file is not one this appliance wrote (or is damaged); nothing was restored. */
   | 'BACKUP_INVALID'
   /** A part of the engine cannot run on this host (no IPVS, no root, no HAProxy); `cause` says why. */

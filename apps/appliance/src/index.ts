@@ -18,9 +18,13 @@ export type * from './ha/contract.js';
 export {
   createHaControl,
   type HaControlOptions,
+  HaEngineClient,
+  type HaEngineClientOptions,
   type HaLocalOptions,
   type HaService,
+  HeldAddressesDriver,
   parsePeerSpec,
+  processHeartbeat,
   replicaReceiver,
 } from './ha/index.js';
 export type * from './logs/contract.js';

@@ -9,6 +9,9 @@ import type { Engine } from '../engine/contract.js';
 import { createEngine } from '../engine/index.js';
 import { createLayer7Driver } from '../engine/layer7/index.js';
 import { TproxyRouting } from '../engine/layer7/tproxy-routing.js';
+import { HaEngineClient } from '../ha/engine-process/client.js';
+import { HeldAddressesDriver } from '../ha/engine-process/held-addresses.js';
+import { processHeartbeat } from '../ha/engine-process/process-runner.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
@@ -37,6 +40,8 @@ export interface DaemonOptions {
   ha?: HaLocalOptions | undefined;
   /** What this host lets the appliance do (detected when absent). */
   capabilities?: readonly Capability[] | undefined;
+  /** The HA engine process's script (default: `ha-engine.js` of this build). */
+  haEngineEntry?: string | undefined;
 }
 
 export interface Daemon {
@@ -102,13 +107,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...netns,
       tproxyRouting: new TproxyRouting(netns),
     });
+    // The heartbeat and the addresses live in a process of their own (engine-process/): a
+    // commit holding this loop, or this process crashing, must not make the peer take over.
+    // A daemon restarted after a crash adopts the one still running.
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    const haEngine = new HaEngineClient({
+      socketPath: join(runDir, 'ha-engine.sock'),
+      pidFile: join(runDir, 'ha-engine.pid'),
+      logFile: join(dataDir, 'logs', 'ha-engine.log'),
+      ...netns,
+      ...(options.haEngineEntry ? { entry: options.haEngineEntry } : {}),
+      log: (level, message) => logs.write('heartbeat', level, message),
+    });
+    await haEngine.connect();
+    // Runs after HA has stopped (cleanups run in reverse): the heartbeat is handed over first.
+    cleanups.push(() => haEngine.shutdown());
+    step('HA engine');
     const engine = createEngine({
       store,
       adminStates,
       logs,
       stateDir: join(runDir, 'engine'),
       ...netns,
-      drivers: { layer7 },
+      drivers: { layer7, addresses: new HeldAddressesDriver(haEngine) },
       // HA decides; a standalone node is made active by ha.start().
       active: false,
     });
@@ -118,6 +139,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminStates,
       logs,
       dataDir,
+      heartbeat: processHeartbeat(haEngine, engine),
       ...(options.ha ? { local: options.ha } : {}),
     });
     // From here on, every version that becomes the head is applied, given to HA and logged

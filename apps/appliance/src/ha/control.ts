@@ -1,15 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import {
-  type HeartbeatEventRecord,
-  HeartbeatNode,
-  LATENESS_BUCKETS_MS,
-  PingNodes,
-  type Resource,
-  type Timing,
-  UdpLink,
-} from '@sluice/heartbeat';
+import { type HeartbeatEventRecord, LATENESS_BUCKETS_MS, type Timing } from '@sluice/heartbeat';
 import type { Dispatcher } from 'undici';
 import type { AdminStates } from '../admin-states/contract.js';
 import type { Engine } from '../engine/contract.js';
@@ -20,7 +12,8 @@ import type { LogLevel } from '../model/log-record.js';
 import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import type { HaControl } from './contract.js';
-import { nextEpoch } from './epoch.js';
+import { type HeartbeatRun, type HeartbeatRunner, inProcessHeartbeat } from './heartbeat-runner.js';
+import type { HeartbeatSpec } from './heartbeat-spec.js';
 import {
   type HaIdentity,
   type HaLocalOptions,
@@ -68,7 +61,12 @@ export interface HaControlOptions {
   syncIntervalMs?: number;
   /** How long takeover() and standby() wait for the role to move (default: deadtime + 2 s). */
   transitionTimeoutMs?: number;
-  /** The process's nice value while HA runs (default -10, as the heartbeat daemon); null leaves it. */
+  /**
+   * Where the heartbeat runs (default: on this event loop, the engine holding the
+   * addresses); the daemon runs it in the HA engine process (engine-process/).
+   */
+  heartbeat?: HeartbeatRunner;
+  /** In-process only: this process's nice value while HA runs (default -10, as the heartbeat daemon); null leaves it. */
   niceness?: number | null;
   dispatcher?: Dispatcher;
   hostAddresses?: () => HostAddresses;
@@ -94,8 +92,7 @@ export interface HaService extends HaControl {
 interface Running {
   section: HeartbeatSection;
   identity: HaIdentity;
-  node: HeartbeatNode;
-  links: UdpLink[];
+  run: HeartbeatRun;
   replicator: Replicator;
   timer: NodeJS.Timeout;
 }
@@ -118,6 +115,7 @@ const sectionKey = (section: HeartbeatSection | undefined) =>
 
 export function createHaControl(options: HaControlOptions): HaService {
   const now = options.now ?? Date.now;
+  const runner = options.heartbeat ?? inProcessHeartbeat(options.engine);
   const listeners = new Set<(status: HaStatus) => void>();
   const local = options.local ?? {};
   let running: Running | undefined;
@@ -127,6 +125,8 @@ export function createHaControl(options: HaControlOptions): HaService {
   let startFailure: string | undefined;
   let peerHead: { version: number; time: string } | undefined;
   const inFlight = new Set<Promise<unknown>>();
+  /** takeover() and standby() waiting for the role to move, looked at after every event. */
+  const stateWaiters = new Set<() => void>();
   /** Active or passive, since when and why, for the status bar, the API and /metrics. */
   const history = new RoleHistory('passive', now(), 'start');
 
@@ -154,7 +154,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       return { enabled: false, role: 'standalone', state: 'active', link: 'unknown', warnings: [], ...told };
     }
     const section = running?.section;
-    const hb = running?.node.status();
+    const hb = running?.run.status();
     const identity = running?.identity;
     const own = options.store.current();
     const state = hb?.state === 'active' ? 'active' : 'passive';
@@ -221,7 +221,7 @@ export function createHaControl(options: HaControlOptions): HaService {
 
   function isActive(): boolean {
     if (!enabled) return true;
-    return running?.node.status().state === 'active';
+    return running?.run.status()?.state === 'active';
   }
 
   function onEvent(event: HeartbeatEventRecord): void {
@@ -260,6 +260,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       default:
         break;
     }
+    for (const check of [...stateWaiters]) check();
     emit();
   }
 
@@ -271,68 +272,54 @@ export function createHaControl(options: HaControlOptions): HaService {
       (options.hostAddresses ?? hostAddresses)(),
       options.adminPort ?? config.administration.httpPort,
     );
-    const resource: Resource = {
-      name: 'engine',
-      acquire: () => options.engine.setActive(true),
-      release: () => options.engine.setActive(false),
-      // Every frame the heartbeat schedules (the takeover's bursts, the re-announcement after
-      // a split brain or a silent peer, the refresh) goes out: the engine adds an address
-      // only once, and one lost gratuitous ARP would leave clients on the old node's MAC.
-      // The takeover's first frame is the one the engine sent as it added the addresses:
-      // only those it could not send go again. A rejection makes the heartbeat retry.
-      announce: (reason) => options.engine.announce(reason === 'acquired' ? 'pending' : 'all'),
+    const spec: HeartbeatSpec = {
+      key: sectionKey(section),
+      nodeId: identity.nodeId,
+      peerId: identity.peerId,
+      role: identity.role,
+      autoFailback: section.autoFailback,
+      configVersion: options.store.current().version,
+      secret: section.key,
+      timing: { ...APPLIANCE_TIMING, ...announceTiming(section), ...options.timing },
+      links: identity.links,
+      pingNodes: section.pingNodes,
+      epochFile: join(options.dataDir, 'ha.epoch'),
     };
-    const links: UdpLink[] = [];
-    try {
-      for (const [i, link] of identity.links.entries()) links.push(await UdpLink.open(link, `heartbeat.links[${i}]`));
-      const ping = section.pingNodes.length
-        ? new PingNodes({ targets: section.pingNodes.map((address) => ({ type: 'icmp' as const, address })) })
-        : undefined;
-      const node = new HeartbeatNode({
-        config: {
-          nodeId: identity.nodeId,
-          peerId: identity.peerId,
-          role: identity.role,
-          autoFailback: section.autoFailback,
-          configVersion: options.store.current().version,
-          keys: [{ id: 1, secret: Buffer.from(section.key, 'utf8') }],
-          timing: { ...APPLIANCE_TIMING, ...announceTiming(section), ...options.timing },
-        },
-        links,
-        resources: [resource],
-        ...(ping ? { ping } : {}),
-        epoch: await nextEpoch(join(options.dataDir, 'ha.epoch')),
-      });
-      const replicator = new Replicator({
-        store: options.store,
-        adminStates: options.adminStates,
-        key: replicaKey(section.key),
-        previousKeys: () => previousKeys(section.key),
-        node: identity.nodeId,
-        peerUrl: identity.peerUrl,
-        isActive: () => node.status().state === 'active',
-        now,
-        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
-        onPeer: (reply) => {
-          peerHead = reply.head;
-          emit();
-        },
-      });
-      const timer = setInterval(() => {
-        if (node.status().link === 'up') void sync();
-      }, options.syncIntervalMs ?? 15_000);
-      timer.unref();
-      // A node starts passive: the engine must not hold the floating IPs until it is elected.
-      await options.engine.setActive(false);
-      history.settle('passive', now(), 'heartbeat-started');
-      running = { section, identity, node, links, replicator, timer };
-      node.onEvent(onEvent);
-      node.start();
-      log('info', `heartbeat started as ${identity.role} ${identity.nodeId}, peer ${identity.peerId}`);
-    } catch (error) {
-      await Promise.all(links.map((link) => link.close()));
-      throw error;
-    }
+    // Events before `running` is set (the node's first, an adopted engine's) are told after.
+    const early: HeartbeatEventRecord[] = [];
+    let live = false;
+    const { run, adopted } = await runner.start(spec, (event) => {
+      if (live) onEvent(event);
+      else early.push(event);
+    });
+    const replicator = new Replicator({
+      store: options.store,
+      adminStates: options.adminStates,
+      key: replicaKey(section.key),
+      previousKeys: () => previousKeys(section.key),
+      node: identity.nodeId,
+      peerUrl: identity.peerUrl,
+      isActive: () => run.status()?.state === 'active',
+      now,
+      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      onPeer: (reply) => {
+        peerHead = reply.head;
+        emit();
+      },
+    });
+    const timer = setInterval(() => {
+      if (run.status()?.link === 'up') void sync();
+    }, options.syncIntervalMs ?? 15_000);
+    timer.unref();
+    const state = run.status()?.state === 'active' ? 'active' : 'passive';
+    history.settle(state, now(), adopted ? 'adopted' : 'heartbeat-started');
+    running = { section, identity, run, replicator, timer };
+    live = true;
+    for (const event of early.splice(0)) onEvent(event);
+    log(
+      'info',
+      `heartbeat ${adopted ? `adopted (${state})` : 'started'} as ${identity.role} ${identity.nodeId}, peer ${identity.peerId}`,
+    );
   }
 
   /** The replication keys of the last versions with another heartbeat key, newest first: the peer may still hold one. */
@@ -354,9 +341,8 @@ export function createHaControl(options: HaControlOptions): HaService {
     const current = running;
     if (current === undefined) return;
     clearInterval(current.timer);
-    await current.node.stop();
-    await Promise.all(current.links.map((link) => link.close()));
     running = undefined;
+    await current.run.stop();
     peerHead = undefined;
     log('info', 'heartbeat stopped');
   }
@@ -368,12 +354,12 @@ export function createHaControl(options: HaControlOptions): HaService {
     startFailure = undefined;
     enabled = section?.enabled === true;
     if (!enabled || section === undefined) {
-      await options.engine.setActive(true);
+      await runner.standalone();
       history.settle('active', now(), 'standalone');
       emit();
       return;
     }
-    if (options.niceness !== null) {
+    if (options.heartbeat === undefined && options.niceness !== null) {
       try {
         setPriority(0, options.niceness ?? -10);
       } catch (error) {
@@ -425,49 +411,59 @@ export function createHaControl(options: HaControlOptions): HaService {
   /** Link recovery and the periodic check: the newer node sends, whichever is active. */
   const sync = () => push('the configuration', true);
 
-  async function waitForState(want: 'active' | 'passive'): Promise<void> {
-    const node = running?.node;
-    if (node === undefined) return;
+  async function waitForState(run: HeartbeatRun, want: 'active' | 'passive'): Promise<void> {
     const timeout = options.transitionTimeoutMs ?? (options.timing?.deadtimeMs ?? 2500) + 2000;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        off();
+        stateWaiters.delete(check);
         resolve();
       };
+      const check = () => {
+        if (run.status()?.state === want) done();
+      };
       const timer = setTimeout(done, timeout);
-      const off = node.onEvent(() => {
-        if (node.status().state === want) done();
-      });
-      if (node.status().state === want) done();
+      stateWaiters.add(check);
+      check();
     });
-    await node.settled();
+    await run.settled();
   }
 
-  function requireHa(what: string): HeartbeatNode {
+  function requireHa(what: string): HeartbeatRun {
     if (!enabled) throw new ApplianceError('HA_DISABLED', `${what}: HA is not configured on this node`);
-    const node = running?.node;
-    if (node === undefined) {
+    const run = running?.run;
+    if (run === undefined) {
       throw new ApplianceError('HA_DISABLED', `${what}: the heartbeat is not running (${startFailure ?? 'stopped'})`);
     }
-    return node;
+    return run;
   }
+
+  // The HA engine process died and a new one started (passive, knowing nothing): the peer
+  // has taken over; this node's heartbeat starts again on the current settings.
+  runner.onRestarted?.(() => {
+    void inLifecycle(async () => {
+      if (running !== undefined) clearInterval(running.timer);
+      running = undefined;
+      peerHead = undefined;
+      await configure();
+    });
+  });
 
   return {
     status,
     isEditable: () => !enabled || running === undefined || isActive(),
     async takeover() {
-      const node = requireHa('takeover');
+      const run = requireHa('takeover');
       log('info', 'takeover requested');
-      node.takeover();
-      await waitForState('active');
+      await run.takeover();
+      await waitForState(run, 'active');
       return status();
     },
     async standby() {
-      const node = requireHa('standby');
+      const run = requireHa('standby');
       log('info', 'standby requested');
-      node.standby();
-      await waitForState('passive');
+      await run.standby();
+      await waitForState(run, 'passive');
       return status();
     },
     async committed(version: StoredVersion) {
@@ -496,7 +492,7 @@ export function createHaControl(options: HaControlOptions): HaService {
     sync,
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
-      await running?.node.settled();
+      await running?.run.settled();
     },
   };
 }

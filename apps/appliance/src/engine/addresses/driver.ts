@@ -14,10 +14,9 @@ import {
   RtnetlinkAddresses,
 } from '@sluice/heartbeat';
 import { ApplianceError } from '../../errors.js';
-import type { ApplianceConfig } from '../../model/schema.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { NamespaceAddresses, namespaceAddresses } from './namespace.js';
-import { type AddressPlacement, placeAddresses } from './placement.js';
+import { type AddressPlacement, type AddressSource, placeAddresses } from './placement.js';
 
 export interface InterfaceAddress {
   interface: string;
@@ -70,7 +69,7 @@ export class AddressesDriver implements PartDriver {
   /** Held addresses (keys of `held`) whose announcement has not gone out since they were added. */
   private readonly unsent = new Set<string>();
   /** What the last apply placed from, and its detail (see apply). */
-  private placedFrom: { floating: unknown; vips: string[]; active: boolean; detail?: string } | undefined;
+  private placedFrom: { floating: string; vips: string[]; active: boolean; detail?: string } | undefined;
 
   constructor(options: AddressesDriverOptions = {}) {
     const netns = options.netns;
@@ -94,7 +93,7 @@ export class AddressesDriver implements PartDriver {
   }
 
   private async placements(
-    config: ApplianceConfig,
+    config: AddressSource,
     active: boolean,
   ): Promise<{ placed: AddressPlacement[]; unplaced: string[] }> {
     if (!active) return { placed: [], unplaced: [] };
@@ -104,19 +103,26 @@ export class AddressesDriver implements PartDriver {
     return placeAddresses(config, onHost);
   }
 
-  async apply(input: DesiredInput): Promise<PartApplyResult> {
+  apply(input: DesiredInput): Promise<PartApplyResult> {
+    return this.place(input.config, input.active ?? true);
+  }
+
+  /**
+   * Holds the addresses `config` places while `active`, none while passive: the part's
+   * apply, and the HA engine process's whole job on a takeover or a release.
+   */
+  async place(config: AddressSource, active: boolean): Promise<PartApplyResult> {
     // Placing reads the host's addresses and looks up every VIP: a change that moved no
     // address (a weight, a server) skips it. Unless something was left unplaced: an
     // interface added since may take it now. Addresses removed out of band are drift's.
-    const active = input.active ?? true;
-    const config = input.config;
     const vips = [...config.layer4, ...config.layer7, ...config.ssl].map((s) => s.vip);
+    const floating = JSON.stringify(config.floatingIps);
     const last = this.placedFrom;
     if (
       last !== undefined &&
       last.detail === undefined &&
       last.active === active &&
-      last.floating === config.floatingIps &&
+      last.floating === floating &&
       last.vips.length === vips.length &&
       last.vips.every((v, i) => v === vips[i])
     ) {
@@ -167,7 +173,7 @@ export class AddressesDriver implements PartDriver {
       problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
     }
     const detail = problems.length > 0 ? problems.join('; ') : undefined;
-    this.placedFrom = { floating: config.floatingIps, vips, active, ...(detail ? { detail } : {}) };
+    this.placedFrom = { floating, vips, active, ...(detail ? { detail } : {}) };
     return detail ? { changes, detail } : { changes };
   }
 

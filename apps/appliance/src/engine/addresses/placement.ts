@@ -1,5 +1,4 @@
 import { BlockList, isIPv6 } from 'node:net';
-import type { ApplianceConfig } from '../../model/schema.js';
 
 export interface AddressPlacement {
   /** `address/prefix`. */
@@ -7,6 +6,33 @@ export interface AddressPlacement {
   interface: string;
   /** `floating IP`, `VIP of layer4 web`, ... */
   why: string;
+}
+
+/**
+ * What placing reads of a configuration: the floating IPs and every service's VIP. The HA
+ * engine process is told just this (not a whole 1,000-service configuration) to hold the
+ * addresses on its own.
+ */
+export interface AddressSource {
+  floatingIps: readonly { address: string; interface?: string | undefined }[];
+  layer4: readonly { vip: string; label: string }[];
+  layer7: readonly { vip: string; label: string }[];
+  ssl: readonly { vip: string; label: string }[];
+}
+
+/** The part of a configuration that places addresses, small enough to send to another process. */
+export function addressSource(config: AddressSource): AddressSource {
+  const vips = (services: readonly { vip: string; label: string }[]) =>
+    services.map(({ vip, label }) => ({ vip, label }));
+  return {
+    floatingIps: config.floatingIps.map((f) => ({
+      address: f.address,
+      ...(f.interface ? { interface: f.interface } : {}),
+    })),
+    layer4: vips(config.layer4),
+    layer7: vips(config.layer7),
+    ssl: vips(config.ssl),
+  };
 }
 
 export interface HostAddress {
@@ -50,7 +76,7 @@ function interfaceFor(address: string, nets: readonly Network[]): HostAddress | 
  * every VIP) on the interface whose network holds it, with that network's prefix length.
  */
 export function placeAddresses(
-  config: ApplianceConfig,
+  config: AddressSource,
   onHost: readonly HostAddress[],
 ): { placed: AddressPlacement[]; unplaced: string[] } {
   const placed: AddressPlacement[] = [];
