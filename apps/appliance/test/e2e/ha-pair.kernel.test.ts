@@ -14,8 +14,9 @@ import { balancedOver, E2E_PREFIX, freshLab, PAGES, removeLab, type StatusBody }
 import { diagnosePair, startPair } from './harness/pair.js';
 import { clients, untilTraffic } from './harness/traffic.js';
 
-// Two balancers with heartbeat: lb1 the master, lb2 the slave. The master's daemon is
-// SIGKILLed; the slave must take the floating IPs and serve the same configuration version.
+// Two balancers with heartbeat: lb1 the master, lb2 the slave. The master dies (its daemon
+// and its HA engine SIGKILLed); the slave must take the floating IPs and serve the same
+// configuration version.
 describe('HA pair', { timeout: 240_000 }, () => {
   let topology: LabTopology;
   let master: Appliance;
@@ -85,10 +86,10 @@ describe('HA pair', { timeout: 240_000 }, () => {
     }
   });
 
-  it('fails over when the master daemon is SIGKILLed: the slave takes the floating IPs and serves the same version', async () => {
+  it('fails over when the master node dies (daemon and HA engine SIGKILLed): the slave takes the floating IPs and serves the same version', async () => {
     const version = await master.api.version();
     const killedAt = Date.now();
-    await master.stopDaemon('SIGKILL');
+    await master.killNode();
     const tookOver = await until(
       'the slave active with the DR VIP and the NAT gateway',
       async () => {

@@ -15,7 +15,7 @@ import { diagnosePair, startPair } from './harness/pair.js';
 import { clients, heldAnswers, holdConnection, untilTraffic } from './harness/traffic.js';
 
 // Stateful failover: a connection held through a NAT VIP and one through a DR VIP, echoing
-// every 50 ms, while the active node's daemon is SIGKILLed and its cable pulled. With the
+// every 50 ms, while the active node dies (daemon and HA engine SIGKILLed) and its cable is pulled. With the
 // kernel's connection sync the passive node holds both connections (and the persistence
 // templates) when it takes over, and they keep answering on the same connection; without
 // it, the new node has never seen them and answers them with a reset.
@@ -134,7 +134,7 @@ for (const sync of [true, false]) {
             ? true
             : undefined;
         }).catch(diagnose);
-        await master.stopDaemon('SIGKILL');
+        await master.killNode();
         // The master's machine is gone: its kernel can neither forward nor sync any more.
         await labCable('lb1', 'down', { prefix: E2E_PREFIX });
         await until(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, type NamespaceProcess } from '@sluice/testkit';
 import { ApiClient } from './api.js';
+import { killHaEngine } from './ha-engine.js';
 
 /** The built CLI; SLUICE_E2E_CLI points at another build (a copy no concurrent build can wipe). */
 export const CLI = process.env.SLUICE_E2E_CLI ?? fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
@@ -137,6 +138,14 @@ export class Appliance {
     }
   }
 
+  /**
+   * The node dies: its daemon and its HA engine SIGKILLed at once (the daemon alone
+   * leaves the engine beating and holding the addresses).
+   */
+  async killNode(): Promise<void> {
+    await Promise.all([this.stopDaemon('SIGKILL'), killHaEngine(this.dataDir)]);
+  }
+
   async restart(): Promise<void> {
     await this.stopDaemon('SIGTERM');
     await this.startDaemon();
@@ -146,6 +155,8 @@ export class Appliance {
   /** Stops the daemon and the forwarder (the lab's `down` removes the namespace). */
   async close(): Promise<void> {
     await this.stopDaemon('SIGTERM', 10_000).catch(() => undefined);
+    // A daemon killed by a test leaves its HA engine running.
+    await killHaEngine(this.dataDir);
     await this.host.stopProcesses();
   }
 }
