@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, type NamespaceProcess } from '@sluice/testkit';
 import { ApiClient } from './api.js';
-import { killHaEngine } from './ha-engine.js';
+import { haEnginePidFile, killHaEngine } from './ha-engine.js';
 
 /** The built CLI; SLUICE_E2E_CLI points at another build (a copy no concurrent build can wipe). */
 export const CLI = process.env.SLUICE_E2E_CLI ?? fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
@@ -143,7 +143,7 @@ export class Appliance {
    * leaves the engine beating and holding the addresses).
    */
   async killNode(): Promise<void> {
-    await Promise.all([this.stopDaemon('SIGKILL'), killHaEngine(this.dataDir)]);
+    await Promise.all([this.stopDaemon('SIGKILL'), killHaEngine(haEnginePidFile(this.dataDir))]);
   }
 
   async restart(): Promise<void> {
@@ -156,7 +156,7 @@ export class Appliance {
   async close(): Promise<void> {
     await this.stopDaemon('SIGTERM', 10_000).catch(() => undefined);
     // A daemon killed by a test leaves its HA engine running.
-    await killHaEngine(this.dataDir);
+    await killHaEngine(haEnginePidFile(this.dataDir));
     await this.host.stopProcesses();
   }
 }

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The HA engine process of the daemon whose data directory this is (its pid file), if it runs. */
-export async function haEnginePid(dataDir: string): Promise<number | undefined> {
-  const text = await readFile(join(dataDir, 'run', 'ha-engine.pid'), 'utf8').catch(() => undefined);
+/** Where the daemon of this data directory has its HA engine write its pid. */
+export const haEnginePidFile = (dataDir: string) => join(dataDir, 'run', 'ha-engine.pid');
+
+/** The HA engine process whose pid file this is, if it runs. */
+export async function haEnginePid(pidFile: string): Promise<number | undefined> {
+  const text = await readFile(pidFile, 'utf8').catch(() => undefined);
   const pid = Number(text?.trim());
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
@@ -21,8 +24,8 @@ export async function haEnginePid(dataDir: string): Promise<number | undefined> 
  * leaves it beating and holding the addresses (that is the point of it), so a test that
  * means "the node died" kills both.
  */
-export async function killHaEngine(dataDir: string): Promise<void> {
-  const pid = await haEnginePid(dataDir);
+export async function killHaEngine(pidFile: string): Promise<void> {
+  const pid = await haEnginePid(pidFile);
   if (pid === undefined) return;
   process.kill(pid, 'SIGKILL');
   for (let i = 0; i < 200; i++) {
@@ -33,5 +36,5 @@ export async function killHaEngine(dataDir: string): Promise<void> {
     }
     await sleep(25);
   }
-  throw new Error(`the HA engine ${pid} of ${dataDir} survived SIGKILL`);
+  throw new Error(`the HA engine ${pid} (${pidFile}) survived SIGKILL`);
 }

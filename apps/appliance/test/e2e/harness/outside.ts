@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './api.js';
 import { CLI, firstLogin } from './appliance.js';
-import { killHaEngine } from './ha-engine.js';
+import { haEnginePidFile, killHaEngine } from './ha-engine.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -103,7 +103,7 @@ export class OutsideAppliance {
       await exited;
       clearTimeout(timer);
     }
-    await killHaEngine(this.dataDir);
+    await killHaEngine(haEnginePidFile(this.dataDir));
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }
