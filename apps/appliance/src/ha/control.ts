@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import { type HeartbeatEventRecord, LATENESS_BUCKETS_MS, type Timing } from '@sluice/heartbeat';
+import { DEFAULT_TIMING, type HeartbeatEventRecord, LATENESS_BUCKETS_MS, type Timing } from '@sluice/heartbeat';
 import type { Dispatcher } from 'undici';
 import type { AdminStates } from '../admin-states/contract.js';
 import type { Engine } from '../engine/contract.js';
@@ -27,19 +27,6 @@ import { type Headers, replicaKey } from './replica-protocol.js';
 import { Replicator } from './replicator.js';
 import { RoleHistory } from './role-history.js';
 import { haWarnings } from './warnings.js';
-
-/**
- * The appliance's timers are slower than the heartbeat package's defaults (50/150 ms): the
- * heartbeat shares this process's event loop with the REST API, and a large commit
- * (validating 10,000 real servers) can hold the loop for longer than 150 ms, which the
- * peer would take for a death. 2.5 s to fail over is still under keepalived's defaults.
- */
-export const APPLIANCE_TIMING: Partial<Timing> = {
-  keepaliveMs: 250,
-  warntimeMs: 1000,
-  deadtimeMs: 2500,
-  initdeadMs: 5000,
-};
 
 export interface HaControlOptions {
   store: Pick<ConfigStore, 'current' | 'get' | 'acceptReplica'>;
@@ -91,6 +78,7 @@ export interface HaService extends HaControl {
 
 interface Running {
   section: HeartbeatSection;
+  spec: HeartbeatSpec;
   identity: HaIdentity;
   run: HeartbeatRun;
   replicator: Replicator;
@@ -280,7 +268,8 @@ export function createHaControl(options: HaControlOptions): HaService {
       autoFailback: section.autoFailback,
       configVersion: options.store.current().version,
       secret: section.key,
-      timing: { ...APPLIANCE_TIMING, ...announceTiming(section), ...options.timing },
+      // The package's timers (50/150 ms): the heartbeat has a process of its own, which no commit holds.
+      timing: { ...announceTiming(section), ...options.timing },
       links: identity.links,
       pingNodes: section.pingNodes,
       epochFile: join(options.dataDir, 'ha.epoch'),
@@ -313,7 +302,7 @@ export function createHaControl(options: HaControlOptions): HaService {
     timer.unref();
     const state = run.status()?.state === 'active' ? 'active' : 'passive';
     history.settle(state, now(), adopted ? 'adopted' : 'heartbeat-started');
-    running = { section, identity, run, replicator, timer };
+    running = { section, spec, identity, run, replicator, timer };
     live = true;
     for (const event of early.splice(0)) onEvent(event);
     log(
@@ -412,7 +401,7 @@ export function createHaControl(options: HaControlOptions): HaService {
   const sync = () => push('the configuration', true);
 
   async function waitForState(run: HeartbeatRun, want: 'active' | 'passive'): Promise<void> {
-    const timeout = options.transitionTimeoutMs ?? (options.timing?.deadtimeMs ?? 2500) + 2000;
+    const timeout = options.transitionTimeoutMs ?? (running?.spec.timing.deadtimeMs ?? DEFAULT_TIMING.deadtimeMs) + 2000;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -1,4 +1,4 @@
-export { APPLIANCE_TIMING, createHaControl, type HaControlOptions, type HaService } from './control.js';
+export { createHaControl, type HaControlOptions, type HaService } from './control.js';
 export {
   DEFAULT_MASTER_NAME,
   type HaIdentity,

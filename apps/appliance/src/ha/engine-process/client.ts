@@ -22,7 +22,8 @@ import {
 
 /** The longest path a Unix socket address holds (sun_path, with its NUL). */
 const SUN_PATH_MAX = 107;
-const START_TIMEOUT_MS = 10_000;
+/** A slow machine (an emulated one) takes seconds to start Node; an engine that exits fails at once. */
+const START_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** After the engine died under a running daemon, this long before it is started again. */
 const RESTART_DELAY_MS = 500;
@@ -107,11 +108,14 @@ export class HaEngineClient {
       await this.request({ type: 'shutdown' }).catch(() => undefined);
       this.detach();
     }
-    await this.start();
+    this.start();
     return this.attachWithin(START_TIMEOUT_MS);
   }
 
-  private start(): Promise<void> {
+  /** Set while a started engine runs; an exit before it answers ends the wait. */
+  private exited: string | undefined;
+
+  private start(): void {
     const entry = this.options.entry ?? defaultEntry();
     if (!existsSync(entry)) {
       throw new ApplianceError('HA_ENGINE_UNAVAILABLE', `the HA engine's script ${entry} is missing`, {
@@ -133,12 +137,15 @@ export class HaEngineClient {
       // Not detached: it stays in the daemon's process group (a terminal's Ctrl-C, a test
       // killing the group reach it), and lives on when the daemon alone is killed.
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', log] });
+      this.exited = undefined;
+      child.once('exit', (code, signal) => {
+        this.exited = `exited (${code ?? signal})`;
+      });
       child.unref();
       this.options.log('info', `HA engine: started pid ${child.pid}`);
     } finally {
       closeSync(log);
     }
-    return Promise.resolve();
   }
 
   private async attachWithin(timeoutMs: number): Promise<Hello> {
@@ -147,10 +154,11 @@ export class HaEngineClient {
       try {
         return await this.attach();
       } catch (error) {
-        if (Date.now() > deadline) {
+        const exited = this.exited;
+        if (exited !== undefined || Date.now() > deadline) {
           throw new ApplianceError(
             'HA_ENGINE_UNAVAILABLE',
-            `the HA engine did not answer on ${this.options.socketPath} within ${timeoutMs} ms: ${this.logTail()}`,
+            `the HA engine ${exited ?? `did not answer on ${this.options.socketPath} within ${timeoutMs} ms`}: ${this.logTail()}`,
             { field: 'socket', cause: error },
           );
         }
