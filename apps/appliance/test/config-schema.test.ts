@@ -188,6 +188,34 @@ describe('configuration schema', () => {
     ).toEqual([]);
   });
 
+  it("holds the heartbeat timers to the heartbeat package's bounds and rules, at the field at fault", () => {
+    // Absent: nothing stored, the package's defaults apply (src/ha/timing.ts).
+    const plain = validateConfig(sampleConfig());
+    expect(plain.ok && plain.config.heartbeat?.timing).toBeUndefined();
+    const partial = validateConfig({ ...sampleConfig(), heartbeat: { ...sampleConfig().heartbeat, timing: {} } });
+    expect(partial.ok && partial.config.heartbeat?.timing).toEqual({
+      keepaliveMs: 50,
+      warntimeMs: 100,
+      deadtimeMs: 150,
+      initdeadMs: 1000,
+    });
+    const timing = (t: Record<string, unknown>) => (c: Mutable) => (c.heartbeat.timing = t);
+    const at = (field: string) => [{ code: 'CONFIG_INVALID', field: `heartbeat.timing.${field}` }];
+    expect(errorsAfter(timing({ keepaliveMs: 0 }))).toEqual(at('keepaliveMs'));
+    expect(errorsAfter(timing({ initdeadMs: 600_001, deadtimeMs: 600_000 }))).toEqual(at('initdeadMs'));
+    expect(errorsAfter(timing({ deadtimeMs: 12.5 }))).toEqual(at('deadtimeMs'));
+    expect(errorsAfter(timing({ keepaliveMs: 50, warntimeMs: 49 }))).toEqual(at('warntimeMs'));
+    // One lost heartbeat is not a death: deadtime at least twice keepalive, and at least warntime.
+    expect(errorsAfter(timing({ keepaliveMs: 100, warntimeMs: 100, deadtimeMs: 199 }))).toEqual(at('deadtimeMs'));
+    expect(errorsAfter(timing({ keepaliveMs: 50, warntimeMs: 300, deadtimeMs: 200 }))).toEqual(at('deadtimeMs'));
+    expect(errorsAfter(timing({ deadtimeMs: 2000 }))).toEqual(at('initdeadMs'));
+    expect(errorsAfter(timing({ keepaliveMs: 600, warntimeMs: 1000, deadtimeMs: 1100 }))).toEqual([
+      ...at('deadtimeMs'),
+      ...at('initdeadMs'),
+    ]);
+    expect(errorsAfter(timing({ keepaliveMs: 100, warntimeMs: 200, deadtimeMs: 200, initdeadMs: 200 }))).toEqual([]);
+  });
+
   it('bounds every list', () => {
     expect(errorsAfter((c) => (c.heartbeat.links = []))).toEqual([
       { code: 'CONFIG_INVALID', field: 'heartbeat.links' },

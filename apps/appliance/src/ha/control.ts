@@ -26,6 +26,7 @@ import { createReplicaEndpoint, type ReplicaEndpoint, type ReplicaResult } from 
 import { type Headers, replicaKey } from './replica-protocol.js';
 import { Replicator } from './replicator.js';
 import { RoleHistory } from './role-history.js';
+import { sectionTiming } from './timing.js';
 import { haWarnings } from './warnings.js';
 
 export interface HaControlOptions {
@@ -83,18 +84,6 @@ interface Running {
   run: HeartbeatRun;
   replicator: Replicator;
   timer: NodeJS.Timeout;
-}
-
-/** The configuration's announcement settings as the heartbeat's timers (absent: the package's defaults, the same). */
-function announceTiming(section: HeartbeatSection): Partial<Timing> {
-  const a = section.announcements;
-  if (a === undefined) return {};
-  return {
-    announceCount: a.count,
-    announceRepeatMs: a.intervalMs,
-    announceDelayMs: a.delayMs,
-    announceRefreshMs: a.refreshMs,
-  };
 }
 
 /** The connection sync is the engine's (it follows the role): changing it must not restart the heartbeat. */
@@ -268,8 +257,9 @@ export function createHaControl(options: HaControlOptions): HaService {
       autoFailback: section.autoFailback,
       configVersion: options.store.current().version,
       secret: section.key,
-      // The package's timers (50/150 ms): the heartbeat has a process of its own, which no commit holds.
-      timing: { ...announceTiming(section), ...options.timing },
+      // The package's timers (50/150 ms) unless the section sets them: the heartbeat has a
+      // process of its own, which no commit holds.
+      timing: { ...sectionTiming(section), ...options.timing },
       links: identity.links,
       pingNodes: section.pingNodes,
       epochFile: join(options.dataDir, 'ha.epoch'),
@@ -401,7 +391,8 @@ export function createHaControl(options: HaControlOptions): HaService {
   const sync = () => push('the configuration', true);
 
   async function waitForState(run: HeartbeatRun, want: 'active' | 'passive'): Promise<void> {
-    const timeout = options.transitionTimeoutMs ?? (running?.spec.timing.deadtimeMs ?? DEFAULT_TIMING.deadtimeMs) + 2000;
+    const timeout =
+      options.transitionTimeoutMs ?? (running?.spec.timing.deadtimeMs ?? DEFAULT_TIMING.deadtimeMs) + 2000;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

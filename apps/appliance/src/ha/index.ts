@@ -1,4 +1,9 @@
 export { createHaControl, type HaControlOptions, type HaService } from './control.js';
+export { HaEngineClient, type HaEngineClientOptions } from './engine-process/client.js';
+export { HeldAddressesDriver } from './engine-process/held-addresses.js';
+export { processHeartbeat } from './engine-process/process-runner.js';
+export { type HeartbeatRun, type HeartbeatRunner, inProcessHeartbeat } from './heartbeat-runner.js';
+export type { HeartbeatSpec } from './heartbeat-spec.js';
 export {
   DEFAULT_MASTER_NAME,
   type HaIdentity,
@@ -30,8 +35,3 @@ export {
 } from './replica-protocol.js';
 export { replicaReceiver } from './replica-receiver.js';
 export { Replicator, type ReplicatorOptions } from './replicator.js';
-export { HaEngineClient, type HaEngineClientOptions } from './engine-process/client.js';
-export { HeldAddressesDriver } from './engine-process/held-addresses.js';
-export { processHeartbeat } from './engine-process/process-runner.js';
-export { type HeartbeatRun, type HeartbeatRunner, inProcessHeartbeat } from './heartbeat-runner.js';
-export type { HeartbeatSpec } from './heartbeat-spec.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ANNOUNCEMENT_BOUNDS, type Bounds, REFRESH_MIN_MS, TIMER_BOUNDS, timerFaults } from './heartbeat-timing.js';
 import {
   address,
   cidr,
@@ -193,6 +194,21 @@ export const connectionSyncSchema = z.strictObject({
   maxPacketLength: z.int().min(1).max(65535).optional(),
 });
 
+/** An integer within its bounds, its default when left out. */
+const bounded = (b: Bounds) => z.int().min(b.min).max(b.max).default(b.default);
+
+/** The heartbeat's timers with the package's own rules between them, reported at the field at fault. */
+export const timingSchema = z
+  .strictObject({
+    keepaliveMs: bounded(TIMER_BOUNDS.keepaliveMs),
+    warntimeMs: bounded(TIMER_BOUNDS.warntimeMs),
+    deadtimeMs: bounded(TIMER_BOUNDS.deadtimeMs),
+    initdeadMs: bounded(TIMER_BOUNDS.initdeadMs),
+  })
+  .superRefine((timers, ctx) => {
+    for (const { field, message } of timerFaults(timers)) ctx.addIssue({ code: 'custom', path: [field], message });
+  });
+
 export const heartbeatSchema = z.strictObject({
   enabled: z.boolean().default(false),
   peer: z.strictObject({ name: label, address }),
@@ -215,15 +231,23 @@ export const heartbeatSchema = z.strictObject({
   announcements: z
     .strictObject({
       /** Frames per burst. */
-      count: z.int().min(1).max(100).default(5),
+      count: bounded(ANNOUNCEMENT_BOUNDS.count),
       /** Between the frames of a burst (past the neighbour locktime, 1 s on Linux). */
-      intervalMs: z.int().min(1).max(600000).default(1000),
+      intervalMs: bounded(ANNOUNCEMENT_BOUNDS.intervalMs),
       /** A second burst this long after the first; 0: none. */
-      delayMs: z.int().min(0).max(600000).default(5000),
+      delayMs: bounded(ANNOUNCEMENT_BOUNDS.delayMs),
       /** While active, one frame this often; 0: off. */
-      refreshMs: z.union([z.literal(0), z.int().min(1000).max(86400000)]).default(0),
+      refreshMs: z
+        .union([z.literal(0), z.int().min(REFRESH_MIN_MS).max(ANNOUNCEMENT_BOUNDS.refreshMs.max)])
+        .default(ANNOUNCEMENT_BOUNDS.refreshMs.default),
     })
     .optional(),
+  /**
+   * The timers (ms); absent: the heartbeat package's defaults, failover in about 150-200 ms.
+   * Raise them over lossy or slow links. Both nodes take them from the replicated
+   * configuration, so both use the same.
+   */
+  timing: timingSchema.optional(),
   /** Stateful failover: the kernel's connection synchronisation follows the roles; absent: off. */
   connectionSync: connectionSyncSchema.optional(),
 });

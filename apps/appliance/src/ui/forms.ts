@@ -26,6 +26,20 @@ export interface FieldSpec {
   autocomplete?: string;
   /** Shown but not editable (an object's key when editing it: the API renames by delete and add). */
   readonly?: boolean;
+  /**
+   * For `number`: the schema's bounds, as a number input's min and max (a hint and the
+   * spinner's range: the form is novalidate, the schema judges and names the fault).
+   */
+  min?: number;
+  max?: number;
+  /** A heading above this field, which starts a group of the fields after it. */
+  heading?: string;
+  /**
+   * For a checkbox in an optional object (`connectionSync.enabled`): unchecked while
+   * nothing else of the object is filled in leaves the object out (off), instead of an
+   * object holding only `false`, which would lack the object's required fields.
+   */
+  absentWhenAlone?: boolean;
 }
 
 export function getPath(obj: unknown, path: string): unknown {
@@ -149,6 +163,18 @@ function writeControl(control: Control, value: unknown): void {
   else input.value = String(value);
 }
 
+/** The checkboxes marked `absentWhenAlone` that are unchecked and alone in their object: the object goes. */
+export function leaveOutLoneSwitches(obj: Record<string, unknown>, fields: readonly FieldSpec[]): void {
+  for (const spec of fields) {
+    if (!spec.absentWhenAlone || getPath(obj, spec.name) !== false) continue;
+    const dot = spec.name.lastIndexOf('.');
+    const parent = dot < 0 ? obj : getPath(obj, spec.name.slice(0, dot));
+    if (typeof parent === 'object' && parent !== null && Object.keys(parent).length === 1) {
+      setPath(obj, spec.name, undefined);
+    }
+  }
+}
+
 /** Does an error's field path (after the object's prefix) belong to this field? */
 function owns(spec: FieldSpec, rest: string): boolean {
   return rest === spec.name || rest.startsWith(`${spec.name}.`) || rest.startsWith(`${spec.name}[`);
@@ -187,10 +213,13 @@ export function createForm(options: FormOptions): Form {
     } else if (spec.type === 'checkbox') {
       input = h('input', { ...common, type: 'checkbox' });
     } else {
+      // A number with bounds is a number input; without, text, so what is not a number reaches the schema.
+      const bounded = spec.type === 'number' && (spec.min !== undefined || spec.max !== undefined);
       input = h('input', {
         ...common,
-        type: spec.type === 'password' ? 'password' : 'text',
+        type: spec.type === 'password' ? 'password' : bounded ? 'number' : 'text',
         ...(spec.type === 'number' ? { inputmode: 'numeric' } : {}),
+        ...(bounded ? { min: spec.min, max: spec.max, step: 1 } : {}),
         spellcheck: 'false',
       });
     }
@@ -198,14 +227,17 @@ export function createForm(options: FormOptions): Form {
     const control = { spec, input, error };
     controls.push(control);
     writeControl(control, getPath(options.initial, spec.name));
-    return h(
-      'div',
-      { class: 'field' },
-      h('label', { for: id }, spec.label),
-      input,
-      spec.help ? h('div', { class: 'help', id: helpId }, spec.help) : null,
-      error,
-    );
+    return [
+      spec.heading ? h('h2', { class: 'form-heading' }, spec.heading) : null,
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: id }, spec.label),
+        input,
+        spec.help ? h('div', { class: 'help', id: helpId }, spec.help) : null,
+        error,
+      ),
+    ];
   });
 
   const cancel = options.onCancel
@@ -232,6 +264,7 @@ export function createForm(options: FormOptions): Form {
         if (control.spec.type === 'password' && value === undefined) continue;
         setPath(obj, control.spec.name, value);
       }
+      leaveOutLoneSwitches(obj, options.fields);
       return obj;
     },
     showErrors(issues, prefix) {

@@ -1,3 +1,4 @@
+import { ANNOUNCEMENT_BOUNDS, type Bounds, REFRESH_MIN_MS, TIMER_BOUNDS } from '../model/heartbeat-timing.js';
 import { SCHEDULERS } from '../model/schedulers.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import { type FieldSpec, formatPorts } from './forms.js';
@@ -289,6 +290,121 @@ export const RESOURCES: readonly ResourceKind[] = [
 
 export const resourceById = (id: string): ResourceKind | undefined => RESOURCES.find((r) => r.id === id);
 
+/** A number field with the model's bounds as its range, its default as the placeholder and in the help. */
+function bounded(name: string, label: string, bounds: Bounds, help: string, unit = ' ms'): FieldSpec {
+  const n = (value: number) => value.toLocaleString('en');
+  return {
+    name,
+    label,
+    type: 'number',
+    min: bounds.min,
+    max: bounds.max,
+    placeholder: String(bounds.default),
+    help: `${help} ${n(bounds.min)}–${n(bounds.max)}${unit}. Default ${n(bounds.default)}${unit}.`,
+  };
+}
+
+const timerFields: FieldSpec[] = [
+  {
+    ...bounded(
+      'timing.keepaliveMs',
+      'Keepalive (ms)',
+      TIMER_BOUNDS.keepaliveMs,
+      'A heartbeat this often on every link.',
+    ),
+    heading: 'Timers',
+  },
+  bounded(
+    'timing.warntimeMs',
+    'Warntime (ms)',
+    TIMER_BOUNDS.warntimeMs,
+    'The peer is late (a warning) after this long without a heartbeat; at least the keepalive.',
+  ),
+  bounded(
+    'timing.deadtimeMs',
+    'Deadtime (ms)',
+    TIMER_BOUNDS.deadtimeMs,
+    'The peer is dead, and this node takes over, after this long without a heartbeat on any link; at least twice the keepalive and at least the warntime.',
+  ),
+  bounded(
+    'timing.initdeadMs',
+    'Initial deadtime (ms)',
+    TIMER_BOUNDS.initdeadMs,
+    'At start, how long the peer has to show up before this node assumes it is alone; at least the deadtime.',
+  ),
+];
+
+const announcementFields: FieldSpec[] = [
+  {
+    ...bounded(
+      'announcements.count',
+      'Announcements per burst',
+      ANNOUNCEMENT_BOUNDS.count,
+      'Gratuitous ARPs / unsolicited neighbour advertisements at each takeover, so one lost frame does not leave clients on the old MAC.',
+      '',
+    ),
+    heading: 'Announcements',
+  },
+  bounded(
+    'announcements.intervalMs',
+    'Announcement interval (ms)',
+    ANNOUNCEMENT_BOUNDS.intervalMs,
+    'Between the frames of a burst.',
+  ),
+  bounded(
+    'announcements.delayMs',
+    'Second burst after (ms)',
+    ANNOUNCEMENT_BOUNDS.delayMs,
+    'A second burst this long after the first; 0: none.',
+  ),
+  bounded(
+    'announcements.refreshMs',
+    'Announcement refresh (ms)',
+    ANNOUNCEMENT_BOUNDS.refreshMs,
+    `While active, one frame this often; 0: off, else at least ${REFRESH_MIN_MS}.`,
+  ),
+];
+
+const connectionSyncFields: FieldSpec[] = [
+  {
+    name: 'connectionSync.enabled',
+    label: 'Connection sync enabled',
+    type: 'checkbox',
+    absentWhenAlone: true,
+    heading: 'Connection sync',
+    help: "Stateful failover: the active node's kernel sends its Layer 4 connections to the passive one's, so established connections survive a takeover.",
+  },
+  {
+    name: 'connectionSync.interface',
+    label: 'Sync interface',
+    type: 'text',
+    placeholder: 'eth1',
+    help: "The interface the connections are multicast on (a dedicated link, or the heartbeat's).",
+  },
+  {
+    name: 'connectionSync.syncId',
+    label: 'Sync ID',
+    type: 'number',
+    placeholder: '0',
+    help: 'Tells pairs on the same link apart; both nodes the same. 0–255. Default 0.',
+  },
+  {
+    name: 'connectionSync.group',
+    label: 'Sync multicast group',
+    type: 'text',
+    placeholder: '224.0.0.81',
+    help: 'Empty: the kernel default, 224.0.0.81. An IPv6 group syncs over IPv6.',
+  },
+  { name: 'connectionSync.port', label: 'Sync port', type: 'number', placeholder: '8848', help: 'Empty: 8848.' },
+  { name: 'connectionSync.ttl', label: 'Sync TTL', type: 'number', placeholder: '1', help: '1–255. Empty: 1.' },
+  {
+    name: 'connectionSync.maxPacketLength',
+    label: 'Largest sync message (bytes)',
+    type: 'number',
+    help: "Empty: from the interface's MTU.",
+  },
+];
+
 export const heartbeatFields: FieldSpec[] = [
   { name: 'enabled', label: 'Heartbeat enabled', type: 'checkbox' },
   { name: 'peer.name', label: 'Peer node name', type: 'text', placeholder: 'lbslave' },
@@ -318,6 +434,9 @@ export const heartbeatFields: FieldSpec[] = [
     help: 'Addresses both nodes ping to tell a dead peer from a dead network.',
   },
   { name: 'autoFailback', label: 'Automatic failback to the master', type: 'checkbox' },
+  ...timerFields,
+  ...announcementFields,
+  ...connectionSyncFields,
 ];
 
 export const networkFields: FieldSpec[] = [

@@ -202,6 +202,17 @@ describe('singletons', () => {
     expect(put.body.item).toMatchObject({ ...heartbeat, autoFailback: true });
     const short = await admin.put(`/api/v1/heartbeat?version=${v()}`, { ...heartbeat, key: 'short' });
     expect(short.body.error.issues[0].field).toBe('heartbeat.key');
+    // A timer the heartbeat would refuse is refused before it is stored, at its field.
+    const slow = await admin.put(`/api/v1/heartbeat?version=${v()}`, { ...heartbeat, timing: { keepaliveMs: 100 } });
+    expect(slow.status).toBe(422);
+    expect(slow.body.error.code).toBe('CONFIG_REJECTED');
+    expect(slow.body.error.issues).toEqual([
+      {
+        code: 'CONFIG_INVALID',
+        field: 'heartbeat.timing.deadtimeMs',
+        message: 'heartbeat.timing.deadtimeMs: must be at least twice keepaliveMs (one lost heartbeat is not a death)',
+      },
+    ]);
     expect((await admin.delete(`/api/v1/heartbeat?version=${v()}`)).status).toBe(200);
     expect((await admin.delete(`/api/v1/heartbeat?version=${v()}`)).status).toBe(404);
 

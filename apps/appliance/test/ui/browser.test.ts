@@ -214,6 +214,69 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     for (const write of checked) expect(write.csrf, write.url).toBeTruthy();
   });
 
+  it('edits the heartbeat timers, announcements and connection sync, refusing a deadtime the heartbeat would', async () => {
+    const admin = await adminClient(target);
+    await page.goto(`${app.http}/lbadmin/#/config/heartbeat`);
+    await page.getByRole('heading', { name: 'Heartbeat', exact: true }).waitFor();
+    const form = page.getByRole('form', { name: 'Heartbeat' });
+    const field = (label: string) => form.getByLabel(label, { exact: true });
+    // The defaults are shown, the bounds are the inputs' range: the heartbeat package's.
+    const deadtime = field('Deadtime (ms)');
+    expect(await deadtime.getAttribute('placeholder')).toBe('150');
+    expect([await deadtime.getAttribute('min'), await deadtime.getAttribute('max')]).toEqual(['1', '600000']);
+    expect(await field('Keepalive (ms)').getAttribute('placeholder')).toBe('50');
+    await form.getByText('1–600,000 ms. Default 150 ms.').waitFor();
+    await field('Peer node name').fill('lbslave');
+    await field('Peer address').fill('203.0.113.2');
+    await field('Links').fill('eth0');
+    await field('Shared key').fill('a-long-shared-secret-key');
+    // One lost heartbeat is not a death: the page says so at the field as the user types.
+    await field('Keepalive (ms)').fill('100');
+    await deadtime.fill('150');
+    const rule = 'must be at least twice keepaliveMs (one lost heartbeat is not a death)';
+    await form.getByText(rule).waitFor();
+    expect(await deadtime.getAttribute('aria-invalid')).toBe('true');
+    await shot('28-config-heartbeat-timers');
+    // Sent anyway, the API refuses it at the same field; nothing is stored.
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/heartbeat') && r.request().method() === 'PUT'),
+      form.getByRole('button', { name: 'Apply changes' }).click(),
+    ]);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'CONFIG_REJECTED', field: 'heartbeat.timing.deadtimeMs' },
+    });
+    await form.getByText(rule).waitFor();
+    expect((await admin.get('/api/v1/heartbeat')).body.item).toBeNull();
+    await deadtime.fill('200');
+    await expect.poll(() => form.getByText(rule).count()).toBe(0);
+    expect(await deadtime.getAttribute('aria-invalid')).toBeNull();
+    // Connection sync on without its interface: the interface is what is missing.
+    await field('Connection sync enabled').check();
+    await expect.poll(() => field('Sync interface').getAttribute('aria-invalid')).toBe('true');
+    await field('Sync interface').fill('eth1');
+    await field('Announcements per burst').fill('3');
+    await form.getByRole('button', { name: 'Apply changes' }).click();
+    await page
+      .locator('#toast')
+      .getByText(/^Saved as configuration version/)
+      .waitFor();
+    const stored = (await admin.get('/api/v1/config')).body.config.heartbeat;
+    expect(stored.timing).toEqual({ keepaliveMs: 100, warntimeMs: 100, deadtimeMs: 200, initdeadMs: 1000 });
+    expect(stored.announcements).toEqual({ count: 3, intervalMs: 1000, delayMs: 5000, refreshMs: 0 });
+    expect(stored.connectionSync).toEqual({ enabled: true, interface: 'eth1', syncId: 0 });
+    // The page shows what is stored; the connection sync off with nothing else given leaves it out.
+    await page.reload();
+    await expect.poll(() => field('Deadtime (ms)').inputValue()).toBe('200');
+    await field('Connection sync enabled').uncheck();
+    await field('Sync interface').fill('');
+    await field('Sync ID').fill('');
+    await form.getByRole('button', { name: 'Apply changes' }).click();
+    await expect
+      .poll(async () => (await admin.get('/api/v1/config')).body.config.heartbeat.connectionSync)
+      .toBeUndefined();
+    expect((await admin.delete(`/api/v1/heartbeat?version=${await admin.version()}`)).status).toBe(200);
+  });
+
   it('shows the HA role, state, link and warnings in the status bar, live, with takeover and standby', async () => {
     const bar = page.locator('#statusbar');
     const on = () => bar.locator('[aria-current="true"]').allTextContents();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/model/validate.js';
-import { formatPorts, getPath, parsePorts, setPath } from '../../src/ui/forms.js';
+import { type FieldSpec, formatPorts, getPath, leaveOutLoneSwitches, parsePorts, setPath } from '../../src/ui/forms.js';
 
 describe('UI form values', () => {
   it('reads ports and ranges, and leaves what is not a port for the schema to name', () => {
@@ -26,5 +26,31 @@ describe('UI form values', () => {
     setPath(service, 'fallback.address', '192.0.2.200');
     expect(getPath(service, 'fallback.address')).toBe('192.0.2.200');
     expect(getPath(service, 'nothing.here')).toBeUndefined();
+  });
+
+  it('leaves out an optional object whose switch is off and alone, and keeps one with more in it', () => {
+    const fields: FieldSpec[] = [
+      { name: 'connectionSync.enabled', label: 'on', type: 'checkbox', absentWhenAlone: true },
+      { name: 'autoFailback', label: 'failback', type: 'checkbox' },
+    ];
+    const off: Record<string, unknown> = { autoFailback: false, connectionSync: { enabled: false } };
+    leaveOutLoneSwitches(off, fields);
+    expect(off).toEqual({ autoFailback: false });
+    const kept = { connectionSync: { enabled: false, interface: 'eth1' } };
+    leaveOutLoneSwitches(kept, fields);
+    expect(kept).toEqual({ connectionSync: { enabled: false, interface: 'eth1' } });
+    const on = { connectionSync: { enabled: true } };
+    leaveOutLoneSwitches(on, fields);
+    expect(on).toEqual({ connectionSync: { enabled: true } });
+    // What the page sends for "on, no interface" is refused at the interface, the field the user must fill.
+    const result = validateConfig({
+      heartbeat: {
+        peer: { name: 'lb2', address: '192.0.2.2' },
+        links: [{ interface: 'eth0' }],
+        key: 'k'.repeat(16),
+        ...on,
+      },
+    });
+    expect(result.errors.map((e) => e.field)).toEqual(['heartbeat.connectionSync.interface']);
   });
 });

@@ -19,7 +19,8 @@ interface SingletonPage {
 const PAGES: Record<string, SingletonPage> = {
   heartbeat: {
     title: 'Heartbeat',
-    intro: 'The HA pair: the peer, the links heartbeats travel on, the shared key, ping nodes and failback.',
+    intro:
+      'The HA pair: the peer, the links heartbeats travel on, the shared key, ping nodes, failback, the timers, the announcements after a takeover and the connection sync. Both nodes use these settings.',
     key: 'heartbeat',
     fields: heartbeatFields,
     initial: (c) =>
