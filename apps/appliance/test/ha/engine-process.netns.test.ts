@@ -99,3 +99,15 @@ describe('the heartbeat while the daemon is held or gone', () => {
     expect(readFileSync(masterEngine, 'utf8').trim()).not.toBe(String(pid));
   });
 });
+
+describe('one daemon per HA engine', () => {
+  it('a second daemon on the same data directory is refused, and the first keeps its heartbeat', async () => {
+    const { master, slave } = await pair('process');
+    const second = new FixtureNode<Status>(master.host, NODE, master.dir, ['master', '9081']);
+    await expect(second.start()).rejects.toThrow(/another daemon runs on this data directory/);
+    await sleep(1000);
+    expect(statesOf(slave)).not.toContain('active');
+    expect(master.status()).toMatchObject({ state: 'active', link: 'up' });
+    expect(master.lines('LOG').some((line) => line.includes('is gone'))).toBe(false);
+  });
+});

@@ -97,7 +97,13 @@ export class HaEngineClient {
   /** Adopts the engine on the socket or starts one; resolves with its hello. */
   async connect(): Promise<Hello> {
     this.closing = false;
-    const found = await this.attach().catch(() => undefined);
+    // Nobody on the socket (no file, or an engine that died): start one. An engine that
+    // answers but refuses (another daemon holds it) is this daemon's error to report.
+    const found = await this.attach().catch((error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
+      throw error;
+    });
     if (found !== undefined) {
       if (found.protocol === PROTOCOL) {
         this.options.log('info', `HA engine: adopted the running engine (pid ${found.pid}, ${found.heartbeat})`);
@@ -190,11 +196,19 @@ export class HaEngineClient {
         );
         socket.on('error', () => undefined);
         socket.on('close', () => this.closed(socket));
-        this.request({ type: 'hello' }).then((hello) => {
-          this.pid = hello.pid;
-          this.lastStatus = hello.status;
-          resolve(hello);
-        }, reject);
+        this.request({ type: 'hello' }).then(
+          (hello) => {
+            this.pid = hello.pid;
+            this.lastStatus = hello.status;
+            resolve(hello);
+          },
+          (error: unknown) => {
+            // Refused (another daemon holds it) or no answer: this socket was never ours.
+            if (this.socket === socket) this.detach();
+            socket.destroy();
+            reject(error);
+          },
+        );
       });
     });
   }
@@ -209,7 +223,11 @@ export class HaEngineClient {
       else {
         waiting.reject(
           new ApplianceError(
-            message.error.code === 'HA_DISABLED' ? 'HA_DISABLED' : 'HA_ENGINE_FAILED',
+            message.error.code === 'HA_DISABLED'
+              ? 'HA_DISABLED'
+              : message.error.code === 'HA_ENGINE_BUSY'
+                ? 'HA_ENGINE_UNAVAILABLE'
+                : 'HA_ENGINE_FAILED',
             message.error.message,
             message.error.field === undefined ? {} : { field: message.error.field },
           ),

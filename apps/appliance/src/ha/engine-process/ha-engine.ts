@@ -9,6 +9,7 @@
 import type { HeartbeatEventRecord, HeartbeatStatus } from '@sluice/heartbeat';
 import type { AddressesDriver } from '../../engine/addresses/driver.js';
 import type { AddressSource } from '../../engine/addresses/placement.js';
+import type { PartApplyResult } from '../../engine/driver.js';
 import type { LogLevel } from '../../model/log-record.js';
 import { serial } from '../../serial.js';
 import { type HeartbeatSpec, type OpenedNode, openNode } from '../heartbeat-spec.js';
@@ -128,11 +129,11 @@ export class HaEngine {
       name: 'addresses',
       acquire: async () => {
         this.acquired = true;
-        await this.place();
+        this.told('active', await this.place());
       },
       release: async () => {
         this.acquired = false;
-        await this.place();
+        this.told('passive', await this.place());
       },
       // Every frame the heartbeat schedules goes out (bursts, re-announcements, the refresh);
       // the takeover's first is the one placing sent as it added each address: only those
@@ -144,6 +145,13 @@ export class HaEngine {
     opened.node.start();
     this.log('info', `heartbeat started as ${spec.role} ${spec.nodeId}, peer ${spec.peerId} (pid ${this.pid})`);
     return { adopted: false };
+  }
+
+  /** What a takeover or a release did to the addresses, in the daemon's log (the first few named). */
+  private told(role: string, result: PartApplyResult): void {
+    const shown = result.changes.slice(0, 5).join('; ');
+    const more = result.changes.length > 5 ? ` and ${result.changes.length - 5} more` : '';
+    this.log('info', `${role}: ${result.changes.length === 0 ? 'no address changed' : `${shown}${more}`}`);
   }
 
   private onEvent(event: HeartbeatEventRecord): void {

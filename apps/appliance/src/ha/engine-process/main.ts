@@ -8,7 +8,7 @@
  * (Ctrl-C in a terminal reaches the whole process group: the daemon then stops us itself).
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createAddressesDriver } from '../../engine/addresses/driver.js';
@@ -63,8 +63,28 @@ const engine = new HaEngine({
 });
 
 const server = createServer((socket) => {
-  // The newest daemon wins: an old connection still open belongs to a daemon on its way out.
-  current?.destroy();
+  // One daemon at a time. A crashed daemon's connection is closed by the kernel, so the
+  // restarted one finds the way free; a second daemon started on the same data directory
+  // is refused (it would otherwise take the heartbeat from the running one).
+  if (current !== undefined && !current.destroyed) {
+    const refuse = new LineChannel<ToEngine, FromEngine>(
+      socket,
+      (request) => {
+        refuse.send({
+          id: request.id,
+          ok: false,
+          error: {
+            code: 'HA_ENGINE_BUSY',
+            message: 'another daemon runs on this data directory (it holds the HA engine)',
+          },
+        });
+        socket.end();
+      },
+      () => undefined,
+    );
+    socket.on('error', () => undefined);
+    return;
+  }
   current = socket;
   const mine: LineChannel<ToEngine, FromEngine> = new LineChannel<ToEngine, FromEngine>(
     socket,
@@ -119,7 +139,19 @@ process.on('SIGTERM', () => {
 process.on('SIGINT', () => undefined);
 process.on('SIGHUP', () => undefined);
 
-// A stale socket (an engine that died) is in the way of listen(); the daemon found nobody behind it.
+// A stale socket (an engine that died) is in the way of listen(). One that answers is a
+// live engine: this one is not needed.
+const live = await new Promise<boolean>((resolve) => {
+  const probe = connect(socketPath, () => {
+    probe.destroy();
+    resolve(true);
+  });
+  probe.on('error', () => resolve(false));
+});
+if (live) {
+  say(`an HA engine already listens on ${socketPath}: exiting`);
+  process.exit(3);
+}
 rmSync(socketPath, { force: true });
 server.listen(socketPath, () => {
   writeFileSync(pidFile, `${process.pid}\n`);
