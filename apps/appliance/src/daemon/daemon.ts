@@ -57,15 +57,16 @@ export interface Daemon {
   /** The first-boot password of `admin` when this start created it (print it once). */
   readonly initialPassword: string | undefined;
   /**
-   * Stops serving, the heartbeat and the engine's timers. IPVS, the addresses and HAProxy
-   * (still running, adopted by the next start) stay as they are, so that a restart
-   * disturbs no established connection.
+   * Stops serving, the heartbeat (the peer takes over at once), the HA engine process and
+   * the engine's timers. IPVS, a standalone node's addresses and HAProxy (still running,
+   * adopted by the next start) stay as they are, so that a restart disturbs no established
+   * connection.
    */
   stop(): Promise<void>;
 }
 
 /**
- * The appliance: one process composing the store, admin states, log book, engine (IPVS,
+ * The appliance: one process (and its HA engine process) composing the store, admin states, log book, engine (IPVS,
  * HAProxy, addresses, health), HA node, REST API and web servers. Parts this host cannot
  * run report `unavailable` in the status; everything else still starts.
  */
