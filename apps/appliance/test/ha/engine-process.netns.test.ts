@@ -111,3 +111,18 @@ describe('one daemon per HA engine', () => {
     expect(master.lines('LOG').some((line) => line.includes('is gone'))).toBe(false);
   });
 });
+
+describe('the role moved by hand through the HA engine', () => {
+  it('takeover on the slave and standby hand the active role over and back', async () => {
+    const { master, slave } = await pair('process');
+    slave.signal('SIGUSR1');
+    const took = JSON.parse(await (slave.process?.waitForLine('TAKEOVER', 15_000) ?? '')) as Status;
+    expect(took).toMatchObject({ state: 'active', reason: 'takeover' });
+    await waitFor('the master lets go', () => master.status()?.state === 'passive');
+    slave.signal('SIGUSR2');
+    const gave = JSON.parse(await (slave.process?.waitForLine('STANDBY', 15_000) ?? '')) as Status;
+    expect(gave.state).toBe('passive');
+    await waitFor('the master active again', () => master.status()?.state === 'active');
+    expect(slave.lines('ENGINE').at(-1)).toBe('setActive false');
+  });
+});

@@ -155,8 +155,10 @@ export class HaEngine {
   }
 
   private onEvent(event: HeartbeatEventRecord): void {
-    this.push({ type: 'event', event: wireEvent(event) });
+    // The status first: the daemon reads it as it handles the event (a takeover waiting
+    // for `active`, the status bar), so it must already say what the event did.
     this.pushStatus();
+    this.push({ type: 'event', event: wireEvent(event) });
   }
 
   pushStatus(): void {
