@@ -1,6 +1,15 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { ApplianceConfig } from '../model/schema.js';
-import { buildConfig, labelTaken, MODE_EXPLANATIONS, QUESTIONS, type WizardAnswers } from '../model/wizard-plan.js';
+import {
+  answerIssues,
+  buildConfig,
+  issueFor,
+  labelTaken,
+  MODE_EXPLANATIONS,
+  MODE_NAMES,
+  QUESTIONS,
+  type WizardAnswers,
+} from '../model/wizard-plan.js';
 import { CLIENT_OPTIONS_HELP, type CommandContext, type CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 import { Prompter } from './prompt.js';
@@ -27,10 +36,11 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
     if (ctx.json) ctx.io.err(text);
     else ctx.io.out(text);
   };
+  // The model's rules, as the configuration editor applies them, on the answers so far.
   const check = (key: keyof WizardAnswers, value: unknown): string | undefined =>
     key === 'label' && !replace && labelTaken(current, value as string)
       ? `a virtual service is already labelled "${String(value)}" (choose another label, or --replace)`
-      : undefined;
+      : issueFor(answerIssues(current, { ...(answers as Partial<WizardAnswers>), [key]: value }), key)?.message;
   try {
     for (const question of QUESTIONS) {
       const view = answers as Partial<WizardAnswers>;
@@ -93,7 +103,7 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
 }
 
 export function summary(answers: WizardAnswers): string {
-  const mode = { dr: 'one-arm DR', nat: 'two-arm NAT', snat: 'SNAT (Layer 7)' }[answers.mode];
+  const mode = MODE_NAMES[answers.mode];
   const server = `${answers.serverAddress}${answers.mode === 'dr' ? '' : `:${answers.serverPort}`}`;
   return [
     `this node   ${answers.address} on ${answers.interface}${answers.gateway ? `, gateway ${answers.gateway}` : ''}`,
