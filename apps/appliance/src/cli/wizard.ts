@@ -1,12 +1,15 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Capability } from '../model/capability.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import {
   answerIssues,
   buildConfig,
+  defaultMode,
   issueFor,
   labelTaken,
   MODE_EXPLANATIONS,
   MODE_NAMES,
+  modeProblem,
   QUESTIONS,
   type WizardAnswers,
 } from '../model/wizard-plan.js';
@@ -26,7 +29,11 @@ const flagHelp = QUESTIONS.map(
 
 type Answers = Partial<Record<keyof WizardAnswers, unknown>>;
 
-async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<WizardAnswers> {
+async function collect(
+  ctx: CommandContext,
+  current: ApplianceConfig,
+  capabilities: readonly Capability[],
+): Promise<WizardAnswers> {
   const nonInteractive = ctx.values['non-interactive'] === true;
   const replace = ctx.values.replace === true;
   const answers: Answers = {};
@@ -37,17 +44,23 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
     else ctx.io.out(text);
   };
   // The model's rules, as the configuration editor applies them, on the answers so far.
-  const check = (key: keyof WizardAnswers, value: unknown): string | undefined =>
-    key === 'label' && !replace && labelTaken(current, value as string)
-      ? `a virtual service is already labelled "${String(value)}" (choose another label, or --replace)`
-      : issueFor(answerIssues(current, { ...(answers as Partial<WizardAnswers>), [key]: value }), key)?.message;
+  const check = (key: keyof WizardAnswers, value: unknown): string | undefined => {
+    // Only what this host can run (as the web wizard offers it).
+    if (key === 'mode') return modeProblem(capabilities, String(value));
+    if (key === 'label' && !replace && labelTaken(current, value as string)) {
+      return `a virtual service is already labelled "${String(value)}" (choose another label, or --replace)`;
+    }
+    return issueFor(answerIssues(current, { ...(answers as Partial<WizardAnswers>), [key]: value }), key)?.message;
+  };
+  const defaultOf = (question: (typeof QUESTIONS)[number], view: Partial<WizardAnswers>) =>
+    question.key === 'mode' ? defaultMode(capabilities) : question.default?.(view);
   try {
     for (const question of QUESTIONS) {
       const view = answers as Partial<WizardAnswers>;
       if (question.skip?.(view)) continue;
       const flag = ctx.values[question.flag] as string | undefined;
       if (flag !== undefined || nonInteractive) {
-        const text = flag ?? question.default?.(view);
+        const text = flag ?? defaultOf(question, view);
         if (text === undefined) {
           throw new CliError(EXIT.usage, `--${question.flag} is required with --non-interactive`, 'CLI_USAGE');
         }
@@ -63,7 +76,7 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
       }
       const explanation = question.explain?.(view);
       if (explanation !== undefined) say(`\n${explanation}\n`);
-      const fallback = question.default?.(view);
+      const fallback = defaultOf(question, view);
       for (let tries = 1; ; tries++) {
         const reply = await (prompter as Prompter).ask(
           `${question.prompt}${fallback === undefined ? '' : ` [${fallback || 'empty'}]`}: `,
@@ -134,7 +147,9 @@ ${CLIENT_OPTIONS_HELP}`,
     const client = await ctx.client();
     // Read the current configuration first: an unreachable daemon fails before any question.
     const { body: current } = await client.call<{ version: number; config: ApplianceConfig }>('GET', '/config');
-    const answers = await collect(ctx, current.config);
+    // What this host can run (GET /health with the CLI's token): the modes offered, the default.
+    const { body: health } = await client.call<{ capabilities?: Capability[] }>('GET', '/health');
+    const answers = await collect(ctx, current.config, health.capabilities ?? []);
     const config = buildConfig(current.config, answers);
     const { body } = await client.call<{ version: number; warnings?: { code?: string; message?: string }[] }>(
       'PUT',

@@ -60,6 +60,14 @@ export function modeChoices(capabilities: readonly Capability[]): ModeChoice[] {
   });
 }
 
+/** Why this host cannot run `mode`, worded for the person who chose it; undefined: it can. */
+export function modeProblem(capabilities: readonly Capability[], mode: string): string | undefined {
+  const choice = modeChoices(capabilities).find((c) => c.mode === mode);
+  return choice?.unavailable === undefined
+    ? undefined
+    : `${choice.name} cannot run on this host: ${choice.unavailable}`;
+}
+
 /** DR (the fastest) where the host can run it, else the first mode it can (Layer 7 without IPVS). */
 export function defaultMode(capabilities: readonly Capability[]): WizardMode {
   return modeChoices(capabilities).find((c) => c.unavailable === undefined)?.mode ?? 'dr';

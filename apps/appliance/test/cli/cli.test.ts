@@ -310,6 +310,29 @@ describe('sluice-appliance wizard', () => {
     ]);
   });
 
+  it('offers only the modes this host can run: without IPVS Layer 4 is refused with the reason, Layer 7 the default', async () => {
+    harness.capabilities.push({
+      id: 'ipvs',
+      feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
+      available: false,
+      detail: 'the ip_vs module is not loaded',
+      fix: 'modprobe ip_vs',
+    });
+    try {
+      const base = ['--non-interactive', '--address=192.0.2.5/24', '--vip=192.0.2.10', '--server-address=192.0.2.21'];
+      const dr = await cli('wizard', [...base, '--mode=dr']);
+      expect(dr.code).toBe(EXIT.usage);
+      expect(dr.err).toContain(
+        '--mode "dr": Layer 4 DR cannot run on this host: Layer 4 virtual services (IPVS: DR, NAT, TUN): the ip_vs module is not loaded; fix: modprobe ip_vs',
+      );
+      expect((await cli('wizard', base)).code).toBe(0);
+      expect(harness.store.current().config.layer7.map((s) => s.label)).toEqual(['web']);
+      expect(harness.store.current().config.layer4).toEqual([]);
+    } finally {
+      harness.capabilities.splice(0, Infinity);
+    }
+  });
+
   it('stdin that ends before the questions do is exit 2 and commits nothing', async () => {
     const result = await cli('wizard', [], ['192.0.2.5/24']);
     expect(result.code).toBe(EXIT.usage);

@@ -10,6 +10,7 @@ import {
   MODE_NAMES,
   type ModeChoice,
   modeChoices,
+  modeProblem,
   question,
   SERVER_KEYS,
   STEPS,
@@ -88,10 +89,8 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
     const q = question(key);
     const text = progress.texts[name] ?? '';
     const fallback = server && row > 0 && key === 'serverLabel' ? `server${row + 1}` : q.default?.(answers);
-    if (key === 'mode') {
-      const choice = choices.find((c) => c.mode === text);
-      if (choice?.unavailable !== undefined) return `${choice.name} cannot run on this host: ${choice.unavailable}`;
-    }
+    const unavailable = key === 'mode' ? modeProblem(capabilities, text) : undefined;
+    if (unavailable !== undefined) return unavailable;
     const parsed = q.parse(text === '' ? (fallback ?? '') : text, answers);
     if (!parsed.ok) return parsed.error;
     // As the console wizard without --replace: never silently replace an existing farm.
