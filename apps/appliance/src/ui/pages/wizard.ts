@@ -45,6 +45,10 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
   const choices = modeChoices(capabilities);
   const progress: Progress = loadProgress() ?? { step: STEPS[0]?.title ?? '', texts: {}, rows: 1 };
   progress.texts.mode ??= defaultMode(capabilities);
+  // A kept step the kept mode does not go through (edited storage): start at the beginning.
+  if (!listedSteps({ mode: progress.texts.mode as WizardMode }).some((s) => s.title === progress.step)) {
+    progress.step = STEPS[0]?.title ?? '';
+  }
   let answers: Partial<WizardAnswers> = {};
 
   const stepOf = (title: string) => STEPS.find((s) => s.title === title) ?? (STEPS[0] as WizardStep);
