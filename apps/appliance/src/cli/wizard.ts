@@ -23,8 +23,12 @@ const flagOptions: ParseArgsOptionsConfig = Object.fromEntries(
   QUESTIONS.map((question) => [question.flag, { type: 'string' }]),
 );
 
+/** The mode's default is the host's (defaultMode): said in words, not as the question's fixed one. */
+const defaultHelp = (q: (typeof QUESTIONS)[number]) =>
+  q.key === 'mode' ? 'dr where the host has IPVS, else snat' : q.default?.({}) || 'empty';
+
 const flagHelp = QUESTIONS.map(
-  (q) => `  --${q.flag.padEnd(20)}${q.prompt}${q.default ? ` [${q.default({}) || 'empty'}]` : ''}`,
+  (q) => `  --${q.flag.padEnd(20)}${q.prompt}${q.default ? ` [${defaultHelp(q)}]` : ''}`,
 ).join('\n');
 
 type Answers = Partial<Record<keyof WizardAnswers, unknown>>;
