@@ -1,6 +1,18 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Capability } from '../model/capability.js';
 import type { ApplianceConfig } from '../model/schema.js';
-import { buildConfig, labelTaken, MODE_EXPLANATIONS, QUESTIONS, type WizardAnswers } from '../model/wizard-plan.js';
+import {
+  answerIssues,
+  buildConfig,
+  defaultMode,
+  issueFor,
+  labelTaken,
+  MODE_EXPLANATIONS,
+  MODE_NAMES,
+  modeProblem,
+  QUESTIONS,
+  type WizardAnswers,
+} from '../model/wizard-plan.js';
 import { CLIENT_OPTIONS_HELP, type CommandContext, type CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 import { Prompter } from './prompt.js';
@@ -11,13 +23,21 @@ const flagOptions: ParseArgsOptionsConfig = Object.fromEntries(
   QUESTIONS.map((question) => [question.flag, { type: 'string' }]),
 );
 
+/** The mode's default is the host's (defaultMode): said in words, not as the question's fixed one. */
+const defaultHelp = (q: (typeof QUESTIONS)[number]) =>
+  q.key === 'mode' ? 'dr where the host has IPVS, else snat' : q.default?.({}) || 'empty';
+
 const flagHelp = QUESTIONS.map(
-  (q) => `  --${q.flag.padEnd(20)}${q.prompt}${q.default ? ` [${q.default({}) || 'empty'}]` : ''}`,
+  (q) => `  --${q.flag.padEnd(20)}${q.prompt}${q.default ? ` [${defaultHelp(q)}]` : ''}`,
 ).join('\n');
 
 type Answers = Partial<Record<keyof WizardAnswers, unknown>>;
 
-async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<WizardAnswers> {
+async function collect(
+  ctx: CommandContext,
+  current: ApplianceConfig,
+  capabilities: readonly Capability[],
+): Promise<WizardAnswers> {
   const nonInteractive = ctx.values['non-interactive'] === true;
   const replace = ctx.values.replace === true;
   const answers: Answers = {};
@@ -27,17 +47,24 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
     if (ctx.json) ctx.io.err(text);
     else ctx.io.out(text);
   };
-  const check = (key: keyof WizardAnswers, value: unknown): string | undefined =>
-    key === 'label' && !replace && labelTaken(current, value as string)
-      ? `a virtual service is already labelled "${String(value)}" (choose another label, or --replace)`
-      : undefined;
+  // The model's rules, as the configuration editor applies them, on the answers so far.
+  const check = (key: keyof WizardAnswers, value: unknown): string | undefined => {
+    // Only what this host can run (as the web wizard offers it).
+    if (key === 'mode') return modeProblem(capabilities, String(value));
+    if (key === 'label' && !replace && labelTaken(current, value as string)) {
+      return `a virtual service is already labelled "${String(value)}" (choose another label, or --replace)`;
+    }
+    return issueFor(answerIssues(current, { ...(answers as Partial<WizardAnswers>), [key]: value }), key)?.message;
+  };
+  const defaultOf = (question: (typeof QUESTIONS)[number], view: Partial<WizardAnswers>) =>
+    question.key === 'mode' ? defaultMode(capabilities) : question.default?.(view);
   try {
     for (const question of QUESTIONS) {
       const view = answers as Partial<WizardAnswers>;
       if (question.skip?.(view)) continue;
       const flag = ctx.values[question.flag] as string | undefined;
       if (flag !== undefined || nonInteractive) {
-        const text = flag ?? question.default?.(view);
+        const text = flag ?? defaultOf(question, view);
         if (text === undefined) {
           throw new CliError(EXIT.usage, `--${question.flag} is required with --non-interactive`, 'CLI_USAGE');
         }
@@ -53,7 +80,7 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
       }
       const explanation = question.explain?.(view);
       if (explanation !== undefined) say(`\n${explanation}\n`);
-      const fallback = question.default?.(view);
+      const fallback = defaultOf(question, view);
       for (let tries = 1; ; tries++) {
         const reply = await (prompter as Prompter).ask(
           `${question.prompt}${fallback === undefined ? '' : ` [${fallback || 'empty'}]`}: `,
@@ -93,7 +120,7 @@ async function collect(ctx: CommandContext, current: ApplianceConfig): Promise<W
 }
 
 export function summary(answers: WizardAnswers): string {
-  const mode = { dr: 'one-arm DR', nat: 'two-arm NAT', snat: 'SNAT (Layer 7)' }[answers.mode];
+  const mode = MODE_NAMES[answers.mode];
   const server = `${answers.serverAddress}${answers.mode === 'dr' ? '' : `:${answers.serverPort}`}`;
   return [
     `this node   ${answers.address} on ${answers.interface}${answers.gateway ? `, gateway ${answers.gateway}` : ''}`,
@@ -124,7 +151,9 @@ ${CLIENT_OPTIONS_HELP}`,
     const client = await ctx.client();
     // Read the current configuration first: an unreachable daemon fails before any question.
     const { body: current } = await client.call<{ version: number; config: ApplianceConfig }>('GET', '/config');
-    const answers = await collect(ctx, current.config);
+    // What this host can run (GET /health with the CLI's token): the modes offered, the default.
+    const { body: health } = await client.call<{ capabilities?: Capability[] }>('GET', '/health');
+    const answers = await collect(ctx, current.config, health.capabilities ?? []);
     const config = buildConfig(current.config, answers);
     const { body } = await client.call<{ version: number; warnings?: { code?: string; message?: string }[] }>(
       'PUT',

@@ -7,6 +7,7 @@ import type { AdminStates } from '../../src/admin-states/contract.js';
 import { openAdminStates } from '../../src/admin-states/index.js';
 import { type Api, type ApiDeps, createApi } from '../../src/api/index.js';
 import { type Auth, openAuth } from '../../src/auth/index.js';
+import type { Capability } from '../../src/capabilities.js';
 import { Foreground } from '../../src/engine/index.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
 import { startTrafficSampler, type TrafficSampler } from '../../src/metrics/traffic-sampler.js';
@@ -102,6 +103,8 @@ export interface Harness {
   /** The traffic sampler (no timer here: a test calls `traffic.sample()`). */
   traffic: TrafficSampler;
   api: Api;
+  /** What the API reports this host can do: none by default; a test may fill it in (it is read at every request). */
+  capabilities: Capability[];
   server: Server;
   base: string;
   client(): Client;
@@ -132,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await engine.apply(store.current());
   const ha = new FakeHa({ store, adminStates });
   const foreground = new Foreground();
+  const capabilities: Capability[] = [];
   const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
   const traffic = startTrafficSampler({ engine, logs, foreground, intervalSeconds: 0, now: clock.now });
   const api = createApi({
@@ -141,7 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ha,
     logs,
     auth,
-    capabilities: [],
+    capabilities,
     version: '0.0.0-test',
     now: clock.now,
     foreground,
@@ -169,6 +173,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pipeline,
     traffic,
     api,
+    capabilities,
     server,
     base,
     client: () => new Client(base),

@@ -293,6 +293,46 @@ describe('sluice-appliance wizard', () => {
     expect(harness.store.current().config.layer4[0]?.realServers[0]?.address).toBe('192.0.2.22');
   });
 
+  it("checks each answer by the model's rules, as the configuration editor does", async () => {
+    const base = ['--non-interactive', '--address=192.0.2.5/24', '--vip=192.0.2.10', '--label=site'];
+    // DR cannot change the address family: the model's message, at the flag that answers it.
+    const family = await cli('wizard', [...base, '--server-address=2001:db8::21']);
+    expect(family.code).toBe(EXIT.usage);
+    expect(family.err).toContain(
+      '--server-address "2001:db8::21": must be IPv4 like the VIP: DR cannot change the address family',
+    );
+    expect(harness.store.current().version).toBe(v0);
+    // Layer 7 on the VIP's own address, another port: the editor takes it, and so does the wizard.
+    const same = await cli('wizard', [...base, '--mode=snat', '--server-address=192.0.2.10', '--server-port=8080']);
+    expect(same.code, same.err).toBe(0);
+    expect(harness.store.current().config.layer7[0]?.realServers).toMatchObject([
+      { address: '192.0.2.10', port: 8080 },
+    ]);
+  });
+
+  it('offers only the modes this host can run: without IPVS Layer 4 is refused with the reason, Layer 7 the default', async () => {
+    harness.capabilities.push({
+      id: 'ipvs',
+      feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
+      available: false,
+      detail: 'the ip_vs module is not loaded',
+      fix: 'modprobe ip_vs',
+    });
+    try {
+      const base = ['--non-interactive', '--address=192.0.2.5/24', '--vip=192.0.2.10', '--server-address=192.0.2.21'];
+      const dr = await cli('wizard', [...base, '--mode=dr']);
+      expect(dr.code).toBe(EXIT.usage);
+      expect(dr.err).toContain(
+        '--mode "dr": Layer 4 DR cannot run on this host: Layer 4 virtual services (IPVS: DR, NAT, TUN): the ip_vs module is not loaded; fix: modprobe ip_vs',
+      );
+      expect((await cli('wizard', base)).code).toBe(0);
+      expect(harness.store.current().config.layer7.map((s) => s.label)).toEqual(['web']);
+      expect(harness.store.current().config.layer4).toEqual([]);
+    } finally {
+      harness.capabilities.splice(0, Infinity);
+    }
+  });
+
   it('stdin that ends before the questions do is exit 2 and commits nothing', async () => {
     const result = await cli('wizard', [], ['192.0.2.5/24']);
     expect(result.code).toBe(EXIT.usage);

@@ -352,5 +352,97 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await page.getByRole('heading', { name: 'Setup wizard' }).waitFor();
   });
 
+  it('on a host without IPVS offers Layer 7, keeps its answers across a reload and makes a service with two real servers', async () => {
+    app.harness.capabilities.splice(
+      0,
+      Infinity,
+      { id: 'root', feature: 'Kernel changes', available: true, detail: 'running as root' },
+      {
+        id: 'ipvs',
+        feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
+        available: false,
+        detail: 'kernel 6.1.0-test has no IPVS (CONFIG_IP_VS unset)',
+        fix: 'run on a kernel built with CONFIG_IP_VS',
+      },
+      { id: 'haproxy', feature: 'Layer 7 virtual services (HAProxy)', available: true, detail: 'HAProxy 2.6.12' },
+    );
+    await page.reload();
+    await page.getByRole('heading', { name: 'Setup wizard' }).waitFor();
+    const steps = () => page.getByRole('list', { name: 'Steps' }).getByRole('listitem').allTextContents();
+    // Layer 7 is the default here, so the internal network (NAT only) is not a step at all.
+    expect(await steps()).toEqual(['This node', 'Mode', 'Virtual service', 'Real servers', 'Review']);
+    await page.getByLabel(/^This node's IP address/).fill('192.0.2.5/24');
+    await page.getByRole('button', { name: 'Next' }).click();
+    expect(await page.getByRole('radio', { name: /^Layer 7 SNAT/ }).isChecked()).toBe(true);
+    for (const name of [/^Layer 4 DR/, /^Layer 4 NAT/]) {
+      expect(await page.getByRole('radio', { name }).isDisabled()).toBe(true);
+    }
+    await expect
+      .poll(() =>
+        page
+          .getByText(
+            'Not on this host: Layer 4 virtual services (IPVS: DR, NAT, TUN): kernel 6.1.0-test has no IPVS (CONFIG_IP_VS unset); fix: run on a kernel built with CONFIG_IP_VS',
+          )
+          .count(),
+      )
+      .toBe(2);
+    await shot('29-wizard-mode-without-ipvs');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(/^The virtual IP \(VIP\)/).fill('192.0.2.10');
+    await page.getByRole('button', { name: 'Next' }).click();
+    // A real server on the VIP's own address, another port: the model (and so the editor) takes it.
+    await page.getByLabel('Real server 1 label').fill('alpha_server');
+    await page.getByLabel('Real server 1 address').fill('192.0.2.10');
+    await page.getByLabel('Real server 1 port').fill('8080');
+    await page.getByRole('button', { name: 'Add a real server' }).click();
+    // The model's rules as the user types, beside the row at fault: a label used twice.
+    await page.getByLabel('Real server 2 label').fill('alpha_server');
+    await page.getByLabel('Real server 2 address').fill('192.0.2.22');
+    await page
+      .getByText('real server label "alpha_server" is already used by layer7[0].realServers[0].label')
+      .waitFor();
+    await page.getByLabel('Real server 2 label').fill('bravo_server');
+    await page.getByLabel('Real server 2 port').fill('8080');
+    await page.getByRole('button', { name: 'Add a real server' }).click();
+    await page.getByLabel('Real server 3 address').fill('192.0.2.300');
+    await page.getByText('must be an IPv4 or IPv6 address').waitFor();
+    await page.getByRole('button', { name: 'Remove real server 3' }).click();
+    await expect.poll(() => page.getByLabel('Real server 3 address').count()).toBe(0);
+    await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
+    await shot('30-wizard-real-servers');
+    // A reload mid-wizard: the same step, every answer still there.
+    await page.reload();
+    await page.getByLabel('Real server 2 address').waitFor();
+    expect(await page.locator('.steps [aria-current="step"]').textContent()).toBe('Real servers');
+    expect(await page.getByLabel('Real server 1 address').inputValue()).toBe('192.0.2.10');
+    expect(await page.getByLabel('Real server 2 label').inputValue()).toBe('bravo_server');
+    await page.getByRole('button', { name: 'Back' }).click();
+    expect(await page.getByLabel(/^The virtual IP \(VIP\)/).inputValue()).toBe('192.0.2.10');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page
+      .locator('dl[aria-label="Summary"]')
+      .getByText('alpha_server at 192.0.2.10:8080, bravo_server at 192.0.2.22:8080')
+      .waitFor();
+    await page.getByRole('button', { name: 'Create this configuration' }).click();
+    await page.getByRole('heading', { name: 'System overview' }).waitFor();
+    const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
+    expect(config.layer4).toEqual([]);
+    expect(config.layer7).toMatchObject([
+      {
+        label: 'web',
+        vip: '192.0.2.10',
+        ports: [80],
+        realServers: [
+          { label: 'alpha_server', address: '192.0.2.10', port: 8080 },
+          { label: 'bravo_server', address: '192.0.2.22', port: 8080 },
+        ],
+      },
+    ]);
+    // Finished: the next wizard in this tab starts afresh.
+    expect(await page.evaluate(() => sessionStorage.getItem('sluice.wizard.progress'))).toBeNull();
+    app.harness.capabilities.splice(0, Infinity);
+  });
+
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));
 });

@@ -95,18 +95,26 @@ export interface WizardAnswers {
   serverLabel: string;
   serverAddress: string;
   serverPort?: number;
+  /** Further real servers, each in a row of its own. */
+  moreServers?: { label: string; address: string; port?: number }[];
 }
+
+/** The modes as the wizard names them (the configuration keeps dr, nat and snat). */
+export const MODE_NAMES = { dr: 'Layer 4 DR', nat: 'Layer 4 NAT', snat: 'Layer 7 SNAT' } as const;
 
 /** The web wizard asks the console wizard's questions (their prompts are the labels). */
 export async function completeWizard(page: Page, answers: WizardAnswers, shot: Shot): Promise<void> {
   const next = () => page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel(/^This node's IP address/).fill('192.0.2.5');
-  await page.getByText('must be an address with its prefix length, such as 192.0.2.5/24').waitFor();
+  await page.getByText('must be an address with its prefix length (192.0.2.10/24)').waitFor();
   await page.getByLabel(/^This node's IP address/).fill(answers.nodeAddress);
   await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
   await shot('03-wizard-node');
   await next();
-  await page.getByLabel(/^Mode:/).selectOption(answers.mode);
+  await page.getByRole('radio', { name: new RegExp(`^${MODE_NAMES[answers.mode]}`) }).check();
+  // The internal network is a step only in NAT mode, listed as soon as NAT is chosen.
+  const internal = page.getByRole('list', { name: 'Steps' }).getByText('Internal network');
+  await expect.poll(() => internal.count()).toBe(answers.mode === 'nat' ? 1 : 0);
   await shot('04-wizard-mode');
   await next();
   if (answers.mode === 'nat') {
@@ -123,15 +131,32 @@ export async function completeWizard(page: Page, answers: WizardAnswers, shot: S
   await page.getByLabel('Its port').fill(String(answers.port));
   await shot('06-wizard-vip');
   await next();
-  await page.getByLabel('A label for the first real server').fill(answers.serverLabel);
-  await page.getByLabel("The first real server's address").fill(answers.serverAddress);
-  if (answers.serverPort !== undefined) await page.getByLabel('Its port').fill(String(answers.serverPort));
+  await fillRealServers(page, answers);
   await shot('07-wizard-real-server');
   await next();
   await page.locator('dl[aria-label="Summary"]').waitFor();
   await shot('08-wizard-review');
   await page.getByRole('button', { name: 'Create this configuration' }).click();
   await page.getByRole('heading', { name: 'System overview' }).waitFor();
+}
+
+/** The wizard's real server rows: the first, then one added row for each further server. */
+export async function fillRealServers(page: Page, answers: WizardAnswers): Promise<void> {
+  const servers = [
+    { label: answers.serverLabel, address: answers.serverAddress, port: answers.serverPort },
+    ...(answers.moreServers ?? []),
+  ];
+  for (const [i, server] of servers.entries()) {
+    const row = `Real server ${i + 1}`;
+    if (i > 0) {
+      await page.getByRole('button', { name: 'Add a real server' }).click();
+      await page.getByLabel(`${row} label`).waitFor();
+    }
+    await page.getByLabel(`${row} label`).fill(server.label);
+    await page.getByLabel(`${row} address`).fill(server.address);
+    if (server.port !== undefined) await page.getByLabel(`${row} port`).fill(String(server.port));
+  }
+  await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
 }
 
 /** Add a real server with the service's form, passing through a live validation error. */
