@@ -103,6 +103,11 @@ export class AddressesDriver implements PartDriver {
     return placeAddresses(config, onHost);
   }
 
+  /** The floating IPs and VIPs that no interface's network holds on this host now (as if active). */
+  async unplaced(config: AddressSource): Promise<string[]> {
+    return (await this.placements(config, true)).unplaced;
+  }
+
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.place(input.config, input.active ?? true);
   }

@@ -4,6 +4,7 @@ import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
 import { go, routeTo } from '../nav.js';
 import type { ChildKind, ResourceKind } from '../resources.js';
+import { saved, savedWarnings } from '../saved.js';
 import { loadConfig } from '../state.js';
 import { validate } from '../validation.js';
 import { terminationUpload } from './termination-upload.js';
@@ -116,6 +117,7 @@ export async function renderResourceList(main: HTMLElement, kind: ResourceKind):
   replace(
     main,
     h('h1', {}, kind.title),
+    savedWarnings(),
     kind.intro ? h('p', { class: 'muted' }, kind.intro) : null,
     h('p', {}, h('a', { class: 'button', href: routeTo('config', kind.id, 'new') }, `Add ${kind.noun}`)),
     table(
@@ -183,7 +185,7 @@ export async function renderResourceEdit(
           key === undefined
             ? await api.post<WriteResult>(kind.apiPath, body, { version })
             : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version });
-        toast(`Saved as configuration version ${result.version}`);
+        saved(result);
         const newKey = kind.keyOf(body);
         go(kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));
       } catch (error) {
@@ -194,8 +196,10 @@ export async function renderResourceEdit(
   const parts: Node[] = [
     h('h1', {}, key === undefined ? `New ${kind.noun}` : `${kind.title}: ${key}`),
     h('p', {}, h('a', { href: routeTo('config', kind.id) }, `← All ${kind.title.toLowerCase()}`)),
-    form.element,
   ];
+  const warned = savedWarnings();
+  if (warned) parts.push(warned);
+  parts.push(form.element);
   if (kind.children && key !== undefined)
     parts.push(childSection(main, kind, kind.children, key, index, config, version));
   replace(main, ...parts);
@@ -238,7 +242,7 @@ function childSection(
             childKey === undefined
               ? await api.post<WriteResult>(base, f.value(), { version })
               : await api.put<WriteResult>(`${base}/${seg(childKey)}`, f.value(), { version });
-          toast(`Saved as configuration version ${result.version}`);
+          saved(result);
           await reload();
         } catch (error) {
           showApiError(f, error, prefix);
