@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { type Capability, reasonOf } from './model/capability.js';
+
+export type { Capability } from './model/capability.js';
 
 /** What the appliance asks of the host; a test passes a fake. */
 export interface HostProbe {
@@ -31,27 +34,19 @@ export const systemProbe: HostProbe = {
     }),
 };
 
-export interface Capability {
-  /** What the appliance can or cannot do because of this. */
-  feature: string;
-  available: boolean;
-  /** What was found (a version) or why not. */
-  detail: string;
-  /** How to make it available, when it is not. */
-  fix?: string;
-}
-
 function ipvs(probe: HostProbe): Capability {
   const feature = 'Layer 4 virtual services (IPVS: DR, NAT, TUN)';
+  const part = 'layer4';
   const info = probe.readFile('/proc/net/ip_vs');
   if (info !== undefined) {
-    return { feature, available: true, detail: info.split('\n')[0]?.trim() ?? 'IPVS' };
+    return { part, feature, available: true, detail: info.split('\n')[0]?.trim() ?? 'IPVS' };
   }
   const modulesDep = probe.readFile(`/lib/modules/${probe.kernelRelease()}/modules.dep`) ?? '';
   if (/\/ip_vs\.ko/.test(modulesDep)) {
-    return { feature, available: false, detail: 'the ip_vs module is not loaded', fix: 'modprobe ip_vs' };
+    return { part, feature, available: false, detail: 'the ip_vs module is not loaded', fix: 'modprobe ip_vs' };
   }
   return {
+    part,
     feature,
     available: false,
     detail: `kernel ${probe.kernelRelease()} has no IPVS (CONFIG_IP_VS unset)`,
@@ -61,18 +56,21 @@ function ipvs(probe: HostProbe): Capability {
 
 async function haproxy(probe: HostProbe): Promise<Capability> {
   const feature = 'Layer 7 virtual services and SSL termination (HAProxy)';
+  const part = 'layer7';
   const out = await probe.run('haproxy', ['-v']);
   const version = out?.match(/HAProxy version (\S+)/)?.[1];
   return version
-    ? { feature, available: true, detail: `HAProxy ${version}` }
-    : { feature, available: false, detail: 'haproxy is not installed', fix: 'apt-get install haproxy' };
+    ? { part, feature, available: true, detail: `HAProxy ${version}` }
+    : { part, feature, available: false, detail: 'haproxy is not installed', fix: 'apt-get install haproxy' };
 }
 
 function root(probe: HostProbe): Capability {
   const feature = 'Kernel changes: IPVS tables, floating IPs, sysctls, gratuitous ARP';
+  const part = 'root';
   return probe.isRoot()
-    ? { feature, available: true, detail: 'running as root' }
+    ? { part, feature, available: true, detail: 'running as root' }
     : {
+        part,
         feature,
         available: false,
         detail: 'not running as root',
@@ -90,10 +88,6 @@ export async function detectCapabilities(probe: HostProbe = systemProbe): Promis
 
 export function describeCapabilities(capabilities: readonly Capability[]): string {
   return capabilities
-    .map((c) =>
-      c.available
-        ? `  can:    ${c.feature} (${c.detail})`
-        : `  cannot: ${c.feature}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ''}`,
-    )
+    .map((c) => (c.available ? `  can:    ${c.feature} (${c.detail})` : `  cannot: ${c.feature}: ${reasonOf(c)}`))
     .join('\n');
 }
