@@ -119,6 +119,8 @@ export interface HarnessOptions {
   sseKeepAliveSeconds?: number;
   sseLimits?: ApiDeps['sseLimits'];
   applyWaitSeconds?: number;
+  /** What the host can run, as `GET /api/v1/health` tells it [none listed]. */
+  capabilities?: ApiDeps['capabilities'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -141,7 +143,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ha,
     logs,
     auth,
-    capabilities: [],
+    capabilities: options.capabilities ?? [],
     version: '0.0.0-test',
     now: clock.now,
     foreground,

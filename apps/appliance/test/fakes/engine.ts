@@ -8,6 +8,7 @@ import type {
   HealthState,
   Layer4Connection,
   Layer7StatRow,
+  PartStatus,
   VirtualServiceStatus,
 } from '../../src/model/engine-status.js';
 import type { ApplianceConfig } from '../../src/model/schema.js';
@@ -36,6 +37,8 @@ export class FakeEngine implements Engine {
   gate: Promise<void> | undefined;
   connectionTable: Layer4Connection[] = [];
   layer7Rows: Layer7StatRow[] = [];
+  /** The parts status() reports (default: Layer 4 applied once a version is). */
+  parts: PartStatus[] | undefined;
   /** What hostWarnings() answers for a configuration (the real engine reads the host). */
   hostWarningsOf: (config: ApplianceConfig) => ConfigWarning[] = () => [];
   /** What each announce() asked for, while active. */
@@ -143,7 +146,7 @@ export class FakeEngine implements Engine {
     }
     return {
       version: this.version?.version ?? null,
-      parts: [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
+      parts: this.parts ?? [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
       services,
       terminations: buildTerminations({ ssl: config?.ssl ?? [] }, services),
     };
