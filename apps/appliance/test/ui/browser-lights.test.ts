@@ -48,10 +48,7 @@ describe('web UI lights in Chromium', () => {
             label: 'site',
             vip: '192.0.2.30',
             ports: [80],
-            realServers: [
-              { label: 'alpha', address: '192.0.2.21', port: 8080 },
-              { label: 'bravo', address: '192.0.2.22', port: 8080 },
-            ],
+            realServers: ['alpha', 'bravo'].map((label, i) => ({ label, address: `192.0.2.${21 + i}`, port: 8080 })),
           },
         ],
         ssl: [{ label: 'site-https', certificate: 'site', vip: '192.0.2.30', port: 443, service: 'site' }],
