@@ -77,6 +77,16 @@ describe('addresses driver', () => {
     expect([...addresses.held]).toEqual([]);
   });
 
+  it('does not read the host for a configuration whose addresses it holds already', async () => {
+    const { driver, reads } = setup();
+    await driver.apply(input(['192.0.2.10']));
+    const before = reads.count;
+    expect(await driver.unplaced(config(['192.0.2.10']))).toEqual([]);
+    expect(reads.count).toBe(before);
+    expect(await driver.unplaced(config(['192.0.2.10', '203.0.113.80']))).toEqual(['203.0.113.80']);
+    expect(reads.count).toBe(before + 1);
+  });
+
   it('holds floating IPs and VIPs while active, announced; drops what is no longer configured; releases when passive', async () => {
     const { addresses, sender, driver } = setup();
     const first = await driver.apply(input(['192.0.2.10', '192.0.2.11']));
