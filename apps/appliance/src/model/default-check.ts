@@ -44,6 +44,10 @@ function freeLabel(checks: readonly unknown[]): string {
  * and names no health check. A connect check on the server's own port is used if there
  * is one, else `connect` is added to `healthChecks` (`connect-2` if that label is taken).
  *
+ * A service written with `"healthCheck": null` gets none and is stored without the field
+ * (the schema's `healthCheck` stays a label or absent): a client that wants its servers
+ * unchecked from the start says so.
+ *
  * Only the first servers bring it: a service whose check the user took off keeps running
  * unchecked when servers are added later, and a stored configuration is never changed by
  * this alone (its unchecked servers are shown grey, "not checked", never healthy). What
@@ -64,6 +68,12 @@ export function withDefaultChecks(before: Pick<ApplianceConfig, 'layer4' | 'laye
     const services = input[layer];
     if (!Array.isArray(services)) continue;
     out[layer] = services.map((service: unknown) => {
+      // `"healthCheck": null`: none, deliberately (LB.org's "no checks, always on"); not stored.
+      if (isObject(service) && service.healthCheck === null) {
+        changed = true;
+        const { healthCheck: _none, ...unchecked } = service;
+        return unchecked;
+      }
       if (
         !isObject(service) ||
         service.healthCheck !== undefined ||
@@ -86,6 +96,6 @@ export function withDefaultChecks(before: Pick<ApplianceConfig, 'layer4' | 'laye
     });
   }
   if (!changed) return input;
-  out.healthChecks = checks;
+  if (checks.length > 0 || Array.isArray(input.healthChecks)) out.healthChecks = checks;
   return out;
 }

@@ -66,6 +66,12 @@ describe('the default connect check', () => {
     expect(taken.healthChecks?.map((c) => c.label)).toEqual(['connect', 'connect-2']);
   });
 
+  it('"healthCheck": null says none, deliberately: no default, and not stored', () => {
+    const out = withDefaultChecks(parsed({}), { layer4: [web([server('a')], { healthCheck: null })] });
+    expect(out).toEqual({ layer4: [web([server('a')])] });
+    expect(validateConfig(out).ok).toBe(true);
+  });
+
   it('no TCP connect for UDP or firewall-mark services; what is not a configuration is left to the validation', () => {
     const udp = { layer4: [web([server('a')], { protocol: 'udp', ports: [53] })] };
     expect(withDefaultChecks(parsed({}), udp)).toBe(udp);
