@@ -37,16 +37,18 @@ export const systemProbe: HostProbe = {
 function ipvs(probe: HostProbe): Capability {
   const feature = 'Layer 4 virtual services (IPVS: DR, NAT, TUN)';
   const id = 'ipvs';
+  const part = 'layer4';
   const info = probe.readFile('/proc/net/ip_vs');
   if (info !== undefined) {
-    return { id, feature, available: true, detail: info.split('\n')[0]?.trim() ?? 'IPVS' };
+    return { id, part, feature, available: true, detail: info.split('\n')[0]?.trim() ?? 'IPVS' };
   }
   const modulesDep = probe.readFile(`/lib/modules/${probe.kernelRelease()}/modules.dep`) ?? '';
   if (/\/ip_vs\.ko/.test(modulesDep)) {
-    return { id, feature, available: false, detail: 'the ip_vs module is not loaded', fix: 'modprobe ip_vs' };
+    return { id, part, feature, available: false, detail: 'the ip_vs module is not loaded', fix: 'modprobe ip_vs' };
   }
   return {
     id,
+    part,
     feature,
     available: false,
     detail: `kernel ${probe.kernelRelease()} has no IPVS (CONFIG_IP_VS unset)`,
@@ -57,20 +59,23 @@ function ipvs(probe: HostProbe): Capability {
 async function haproxy(probe: HostProbe): Promise<Capability> {
   const feature = 'Layer 7 virtual services and SSL termination (HAProxy)';
   const id = 'haproxy';
+  const part = 'layer7';
   const out = await probe.run('haproxy', ['-v']);
   const version = out?.match(/HAProxy version (\S+)/)?.[1];
   return version
-    ? { id, feature, available: true, detail: `HAProxy ${version}` }
-    : { id, feature, available: false, detail: 'haproxy is not installed', fix: 'apt-get install haproxy' };
+    ? { id, part, feature, available: true, detail: `HAProxy ${version}` }
+    : { id, part, feature, available: false, detail: 'haproxy is not installed', fix: 'apt-get install haproxy' };
 }
 
 function root(probe: HostProbe): Capability {
   const feature = 'Kernel changes: IPVS tables, floating IPs, sysctls, gratuitous ARP';
   const id = 'root';
+  const part = 'root';
   return probe.isRoot()
-    ? { id, feature, available: true, detail: 'running as root' }
+    ? { id, part, feature, available: true, detail: 'running as root' }
     : {
         id,
+        part,
         feature,
         available: false,
         detail: 'not running as root',

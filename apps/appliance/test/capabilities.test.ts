@@ -24,6 +24,7 @@ describe('capabilities', () => {
     expect(caps.every((c) => c.available)).toBe(true);
     // Stable names the web wizard asks for (which modes this host can run).
     expect(caps.map((c) => c.id)).toEqual(['root', 'ipvs', 'haproxy']);
+    expect(caps.map((c) => c.part)).toEqual(['root', 'layer4', 'layer7']);
     expect(caps.map((c) => c.detail)).toEqual([
       'running as root',
       'IP Virtual Server version 1.2.1 (size=4096)',

@@ -14,7 +14,7 @@ import type { StreamLimits } from './sse.js';
 export interface ApiDeps {
   store: ConfigStore;
   adminStates: Pick<AdminStates, 'list' | 'set' | 'replaceAll'>;
-  engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats'>;
+  engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats' | 'hostWarnings'>;
   ha: HaControl;
   logs: LogBook;
   auth: Auth;

@@ -1,6 +1,8 @@
 import { ApplianceError, fieldError } from '../errors.js';
+import { withDefaultChecks } from '../model/default-check.js';
 import type { ApplyReport } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
+import type { ConfigWarning } from '../model/validate.js';
 import type { CommitResult } from '../store/contract.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest } from './errors.js';
@@ -11,6 +13,8 @@ export const WRITE_QUERY = ['version', 'wait', 'comment'] as const;
 
 export interface WriteOutcome {
   result: CommitResult;
+  /** What this host cannot do of the stored version (the engine's `hostWarnings`). */
+  hostWarnings?: readonly ConfigWarning[];
   applied?: ApplyReport;
 }
 
@@ -83,6 +87,9 @@ export class Writer {
   /**
    * Store a new version built from the current one; with `?wait=applied`, answer once the
    * pipeline has applied it. A rejected write stores nothing; its audit record says why.
+   * A service that gets its first real servers gets the default connect check (the
+   * model's `withDefaultChecks`), unless `defaults` is false (a restore brings back a
+   * backup as it was).
    */
   async commit(
     ctx: Ctx,
@@ -90,6 +97,7 @@ export class Writer {
     build: (config: ApplianceConfig) => unknown | Promise<unknown>,
     comment: string,
     effects: Effect[] = [],
+    defaults = true,
   ): Promise<WriteOutcome> {
     this.requireEditable();
     const wait = ctx.query.get('wait');
@@ -100,6 +108,7 @@ export class Writer {
     let config: unknown;
     try {
       config = await build(current.config);
+      if (defaults) config = withDefaultChecks(current.config, config);
       lastAdminCheck(current.config, config);
     } catch (error) {
       // Refused before the store saw it (no such item, the last administrator): audited
@@ -119,11 +128,20 @@ export class Writer {
     return this.stored(ctx, result, effects);
   }
 
-  /** After a commit or rollback: the effects, then (with `?wait=applied`) the wait for the apply. */
+  /**
+   * After a commit or rollback: the effects, what this host cannot do of the version (told
+   * in the answer, not only in the log once applied), then (with `?wait=applied`) the wait
+   * for the apply.
+   */
   async stored(ctx: Ctx, result: CommitResult, effects: Effect[] = []): Promise<WriteOutcome> {
     const version = result.version.version;
     for (const effect of effects) await effect();
-    if (ctx.query.get('wait') !== 'applied') return { result };
+    const hostWarnings = await this.deps.engine.hostWarnings(result.version.config).catch((error: unknown) => {
+      // The version is stored: a host that cannot be read now costs the advice, not the write.
+      this.deps.logs.write('system', 'warn', `checking version ${version} against this host failed: ${String(error)}`);
+      return [];
+    });
+    if (ctx.query.get('wait') !== 'applied') return { result, hostWarnings };
     const applying = this.deps.pipeline.applied(version);
     let timer: NodeJS.Timeout | undefined;
     const limit = this.deps.applyWaitSeconds ?? 60;
@@ -141,7 +159,7 @@ export class Writer {
       timer.unref();
     });
     try {
-      return { result, applied: await Promise.race([applying, timeout]) };
+      return { result, hostWarnings, applied: await Promise.race([applying, timeout]) };
     } catch (error) {
       if (error instanceof ApplianceError) throw error;
       throw new ApplianceError('ENGINE_UNAVAILABLE', `version ${version} is stored but could not be applied`, {
@@ -178,7 +196,7 @@ export function writeReply(
   extra: Record<string, unknown> = {},
   scope?: string | null,
 ): Record<string, unknown> {
-  const all = outcome.result.warnings;
+  const all = [...outcome.result.warnings, ...(outcome.hostWarnings ?? [])];
   const dot = `${scope}.`;
   const bracket = `${scope}[`;
   const warnings =

@@ -39,6 +39,10 @@ export function describeStatus(status: StatusReply): string {
   const parts = status.engine.parts.map((p) => `  ${p.part}: ${p.state}${p.detail ? ` — ${p.detail}` : ''}`);
   if (status.engine.connectionSync) parts.push(describeConnectionSync(status.engine.connectionSync));
   const services = status.engine.services.flatMap(describeService);
+  // An SSL termination's HTTPS listener, after the services: it feeds one of them.
+  for (const t of status.engine.terminations ?? []) {
+    services.push(`  [${t.colour}] ssl ${t.label} ${t.vip}:${t.port} https, feeds layer7 ${t.service}`);
+  }
   return [
     `configuration version ${status.configVersion} (engine applied ${status.engine.version ?? 'none yet'})`,
     ...describeHa(status.ha),

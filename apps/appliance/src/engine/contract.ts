@@ -1,6 +1,8 @@
 // The engine's contract (implemented by ./engine.ts): the other parts see the engine only through it,
 // each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
 import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
+import type { ApplianceConfig } from '../model/schema.js';
+import type { ConfigWarning } from '../model/validate.js';
 import type { StoredVersion } from '../store/contract.js';
 
 /**
@@ -22,6 +24,13 @@ export interface Engine {
    */
   announce(which?: 'all' | 'pending'): Promise<void>;
   status(): EngineStatus;
+  /**
+   * What this host cannot do of `config`, checked now without applying it (the answer to
+   * the write that stored it): each floating IP and VIP that no interface's network holds,
+   * each service of a part this host cannot run (with the reason). Nothing for a part
+   * whose availability is not known yet.
+   */
+  hostWarnings(config: ApplianceConfig): Promise<ConfigWarning[]>;
   /**
    * Called when the status changes (health transition, admin state, apply, new counters);
    * for live views, which read status() when they need it (building it costs a pass over

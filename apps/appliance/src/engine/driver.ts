@@ -85,6 +85,11 @@ export interface PartDriver {
    * out of band (ipvsadm, `ip addr`, the HAProxy socket); resolves with what was put back.
    */
   drift?(): Promise<string[]>;
+  /**
+   * Addresses: which floating IPs and VIPs of `config` no interface's network holds (they
+   * would not be placed), read from the host now, without applying anything.
+   */
+  unplaced?(config: ApplianceConfig): Promise<string[]>;
   /** Addresses: announce the held addresses again (Engine.announce). */
   announce?(which: 'all' | 'pending'): Promise<void>;
   /** Layer 4: the kernel's connection table (GET /reports/connections). */

@@ -20,6 +20,8 @@ import type {
   PartStatus,
 } from '../model/engine-status.js';
 import type { LogChannel } from '../model/log-record.js';
+import type { ApplianceConfig } from '../model/schema.js';
+import type { ConfigWarning } from '../model/validate.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { createAddressesDriver } from './addresses/driver.js';
 import type { Engine } from './contract.js';
@@ -29,7 +31,7 @@ import { Foreground } from './foreground.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
 import { desiredSyncDaemon } from './layer4/connection-sync.js';
 import { createLayer4Driver } from './layer4/driver.js';
-import { buildServices } from './status.js';
+import { buildServices, buildTerminations } from './status.js';
 
 export interface EngineOptions {
   /** The store (its current version is applied by start()), or a view of the current version. */
@@ -208,20 +210,56 @@ export class ApplianceEngine implements Engine {
   status(): EngineStatus {
     const config = this.version?.config;
     const connectionSync = this.connectionSync();
+    const services = config
+      ? buildServices({
+          config,
+          admin: (ref) => this.options.adminStates.get(ref),
+          health: (ref) => this.health?.stateOf(ref),
+          observations: this.observed,
+          parts: this.partList(),
+        })
+      : [];
     return {
       version: this.version?.version ?? null,
       parts: this.partList(),
       ...(connectionSync ? { connectionSync } : {}),
-      services: config
-        ? buildServices({
-            config,
-            admin: (ref) => this.options.adminStates.get(ref),
-            health: (ref) => this.health?.stateOf(ref),
-            observations: this.observed,
-            parts: this.partList(),
-          })
-        : [],
+      services,
+      terminations: config ? buildTerminations(config, services) : [],
     };
+  }
+
+  async hostWarnings(config: ApplianceConfig): Promise<ConfigWarning[]> {
+    const warnings: ConfigWarning[] = [];
+    const warn = (code: ConfigWarning['code'], field: string, message: string): void => {
+      warnings.push({ code, field, message: `${field}: ${message}` });
+    };
+    for (const [part, name] of [
+      ['layer4', 'Layer 4'],
+      ['layer7', 'Layer 7'],
+    ] as const) {
+      const probe = this.probes.get(part);
+      if (probe === undefined || probe.available) continue;
+      const because = `${name} is unavailable on this host, because ${probe.detail ?? 'its probe failed'}: stored, but it carries no traffic here`;
+      for (let i = 0; i < config[part].length; i++) warn('HOST_PART_UNAVAILABLE', `${part}[${i}]`, because);
+      if (part !== 'layer7') continue;
+      for (let i = 0; i < config.ssl.length; i++) warn('HOST_PART_UNAVAILABLE', `ssl[${i}]`, because);
+    }
+    const addresses = this.drivers.addresses;
+    if (addresses?.unplaced && this.probes.get('addresses')?.available) {
+      const unplaced = new Set(await addresses.unplaced(config));
+      const problem =
+        'no interface holds its network, so it is not added to this host; give it a floating IP with an interface';
+      config.floatingIps.forEach((f, i) => {
+        if (unplaced.has(f.address))
+          warn('HOST_ADDRESS_UNPLACED', `floatingIps[${i}].address`, `${f.address}: ${problem}`);
+      });
+      for (const layer of ['layer4', 'layer7', 'ssl'] as const) {
+        config[layer].forEach((s, i) => {
+          if (unplaced.has(s.vip)) warn('HOST_ADDRESS_UNPLACED', `${layer}[${i}].vip`, `${s.vip}: ${problem}`);
+        });
+      }
+    }
+    return warnings;
   }
 
   onStatus(listener: () => void): () => void {

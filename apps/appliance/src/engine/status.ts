@@ -9,6 +9,7 @@ import type {
   HealthState,
   PartStatus,
   RealServerStatus,
+  TerminationStatus,
   VirtualServiceStatus,
 } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
@@ -16,19 +17,26 @@ import type { ServerObservation } from './driver.js';
 import { serverKey } from './driver.js';
 import { portLabels, takesTraffic } from './layer4/desired.js';
 
-/** Blue: deliberately out (offline or drain); red: failed; green: up or unchecked; yellow: not yet checked. */
+/**
+ * Blue: deliberately out (offline or drain); red: failed; green: a check says up; yellow:
+ * checked but no result yet; grey: no check (it takes traffic, but nothing says it answers:
+ * a stopped server would look the same, so it is never shown healthy).
+ */
 export function serverColour(admin: AdminState, health: HealthState): Colour {
   if (admin !== 'online') return 'blue';
   if (health === 'down') return 'red';
   if (health === 'unknown') return 'yellow';
+  if (health === 'unchecked') return 'grey';
   return 'green';
 }
 
 /**
- * A VIP is blue when every server is blue, green when every server is green, red when no
- * server can take new connections (also while the fallback server takes them: the VIP is
- * down as far as its own servers go, `fallbackActive` says the fallback serves), else yellow.
- * A VIP without real servers is red. A green VIP whose part failed to apply is yellow.
+ * A VIP is blue when every server is blue, green when every server is green, grey when its
+ * servers are green or grey and at least one is grey (unchecked: not known to be healthy),
+ * red when no server can take new connections (also while the fallback server takes them:
+ * the VIP is down as far as its own servers go, `fallbackActive` says the fallback serves),
+ * else yellow. A VIP without real servers is red. A green or grey VIP whose part failed to
+ * apply is yellow.
  */
 export function serviceColour(
   servers: readonly { colour: Colour; admin: AdminState; health: HealthState }[],
@@ -37,7 +45,9 @@ export function serviceColour(
   if (servers.length === 0) return 'red';
   if (servers.every((s) => s.colour === 'blue')) return 'blue';
   if (!servers.some((s) => takesTraffic(s.admin, s.health))) return 'red';
-  if (servers.every((s) => s.colour === 'green')) return partOk ? 'green' : 'yellow';
+  if (!partOk) return 'yellow';
+  if (servers.every((s) => s.colour === 'green')) return 'green';
+  if (servers.every((s) => s.colour === 'green' || s.colour === 'grey')) return 'grey';
   return 'yellow';
 }
 
@@ -110,6 +120,26 @@ function vipStatus(
     bytesIn: sum((s) => s.bytesIn),
     bytesOut: sum((s) => s.bytesOut),
   };
+}
+
+/**
+ * Each SSL termination's HTTPS listener, in the colour of the Layer 7 service it feeds
+ * (HAProxy runs both, so that colour already says whether Layer 7 applied); red when no
+ * such service exists.
+ */
+export function buildTerminations(
+  config: Pick<ApplianceConfig, 'ssl'>,
+  services: readonly VirtualServiceStatus[],
+): TerminationStatus[] {
+  const layer7 = new Map(services.filter((s) => s.layer === 'layer7').map((s) => [s.label, s.colour]));
+  return config.ssl.map((t) => ({
+    label: t.label,
+    vip: t.vip,
+    port: t.port,
+    certificate: t.certificate,
+    service: t.service,
+    colour: layer7.get(t.service) ?? 'red',
+  }));
 }
 
 export function buildServices(inputs: StatusInputs): VirtualServiceStatus[] {

@@ -144,11 +144,11 @@ export function renderMetrics(input: { engine: EngineStatus; ha: HaStatus; confi
       labels,
       service.bytesOut,
     );
-    for (const colour of ['green', 'yellow', 'red', 'blue'] as const) {
+    for (const colour of ['green', 'yellow', 'red', 'blue', 'grey'] as const) {
       out.add(
         'sluice_virtual_service_colour',
         'gauge',
-        "A virtual service's status colour (1 for the current one): green healthy, yellow attention, red down, blue offline.",
+        "A virtual service's status colour (1 for the current one): green healthy, yellow attention, red down, blue offline, grey not checked.",
         { ...labels, colour },
         service.colour === colour ? 1 : 0,
       );

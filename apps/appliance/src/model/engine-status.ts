@@ -3,12 +3,14 @@ import type { AdminState, Layer } from './admin-state.js';
 // The engine's status as the API answers with it and the UI and the CLI show it.
 
 /**
- * The appliance's colours: green healthy; yellow needs attention (some real servers down,
- * or a part could not be applied); red down (no real server can take traffic); blue
- * deliberately offline (admin state offline or drain).
+ * The appliance's colours: green healthy (a health check says so); yellow needs attention
+ * (some real servers down, or a part could not be applied); red down (no real server can
+ * take traffic); blue deliberately offline (admin state offline or drain); grey not
+ * checked (no health check: the server takes traffic, but nothing tells whether it
+ * answers, so it is never shown as healthy).
  */
-export type Colour = 'green' | 'yellow' | 'red' | 'blue';
-/** `unchecked`: no health check configured (the server counts as up). */
+export type Colour = 'green' | 'yellow' | 'red' | 'blue' | 'grey';
+/** `unchecked`: no health check configured (the server takes traffic as if up). */
 export type HealthState = 'up' | 'down' | 'unknown' | 'unchecked';
 
 export interface RealServerStatus {
@@ -75,6 +77,20 @@ export interface ConnectionSyncStatus {
   detail?: string;
 }
 
+/**
+ * The HTTPS listener of an SSL termination: HAProxy decrypts on `vip:port` and hands the
+ * requests to a Layer 7 service, whose colour it shows (yellow while Layer 7 is not applied).
+ */
+export interface TerminationStatus {
+  label: string;
+  vip: string;
+  port: number;
+  certificate: string;
+  /** The Layer 7 service that takes the decrypted traffic. */
+  service: string;
+  colour: Colour;
+}
+
 export interface EngineStatus {
   /** The configuration version the engine was last asked to apply (null before the first). */
   version: number | null;
@@ -82,6 +98,41 @@ export interface EngineStatus {
   /** Present when the engine drives IPVS (its Layer 4 part). */
   connectionSync?: ConnectionSyncStatus;
   services: VirtualServiceStatus[];
+  /** The SSL terminations' HTTPS listeners (absent from an engine that reports none). */
+  terminations?: TerminationStatus[];
+}
+
+/**
+ * A part's light: green applied; yellow applied with a warning (`detail`: an address no
+ * interface's network holds) or unavailable while the configuration uses it; grey
+ * unavailable with nothing to do (no Layer 4 service on a host without IPVS is no
+ * warning); blue pending; red failed.
+ */
+export function partColour(part: PartStatus, inUse: boolean): Colour {
+  switch (part.state) {
+    case 'applied':
+      return part.detail ? 'yellow' : 'green';
+    case 'pending':
+      return 'blue';
+    case 'failed':
+      return 'red';
+    case 'unavailable':
+      return inUse ? 'yellow' : 'grey';
+  }
+}
+
+/** Whether the services and terminations in a status need `part` (the addresses and the health checks: any service). */
+export function partInUse(part: EnginePart, status: Pick<EngineStatus, 'services' | 'terminations'>): boolean {
+  const terminations = status.terminations?.length ?? 0;
+  switch (part) {
+    case 'layer4':
+      return status.services.some((s) => s.layer === 'layer4');
+    case 'layer7':
+      return terminations > 0 || status.services.some((s) => s.layer === 'layer7');
+    case 'health':
+    case 'addresses':
+      return terminations > 0 || status.services.length > 0;
+  }
 }
 
 export interface ApplyReport {

@@ -5,7 +5,16 @@ import { type ApplianceConfig, configSchema, type PortSpec } from './schema.js';
 
 /** Advice that does not stop a configuration from being stored. */
 export interface ConfigWarning {
-  code: 'CONFIG_NAT_GATEWAY' | 'CONFIG_DR_ARP' | 'CONFIG_NO_REAL_SERVERS';
+  /**
+   * `CONFIG_*`: the configuration's own rules; `HOST_*`: this host cannot do what it asks
+   * (an address no interface's network holds, a part the host cannot run), from the engine.
+   */
+  code:
+    | 'CONFIG_NAT_GATEWAY'
+    | 'CONFIG_DR_ARP'
+    | 'CONFIG_NO_REAL_SERVERS'
+    | 'HOST_ADDRESS_UNPLACED'
+    | 'HOST_PART_UNAVAILABLE';
   field: string;
   message: string;
 }

@@ -71,6 +71,9 @@ const fallbackFields: FieldSpec[] = [
   { name: 'fallback.port', label: 'Fallback server port', type: 'number' },
 ];
 
+const HEALTH_HELP =
+  'A new service gets "connect" (a TCP connect to each real server) with its first real server; "(none)": its servers are not checked (grey).';
+
 export const RESOURCES: readonly ResourceKind[] = [
   {
     id: 'layer4',
@@ -121,7 +124,7 @@ export const RESOURCES: readonly ResourceKind[] = [
         help: 'Empty: no persistence.',
       },
       { name: 'persistence.granularity', label: 'Persistence granularity (prefix length)', type: 'number' },
-      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c) },
+      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c), help: HEALTH_HELP },
       ...fallbackFields,
     ],
     newItem: () => ({ protocol: 'tcp', forwarding: 'dr', scheduler: 'wlc' }),
@@ -183,7 +186,7 @@ export const RESOURCES: readonly ResourceKind[] = [
         type: 'checkbox',
         help: 'Real servers see the client address; they must route through the balancer.',
       },
-      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c) },
+      { name: 'healthCheck', label: 'Health check', type: 'select', options: healthChecksOf(c), help: HEALTH_HELP },
       ...fallbackFields,
     ],
     newItem: () => ({ mode: 'http', xForwardedFor: true, tproxy: false }),

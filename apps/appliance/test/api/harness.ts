@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { AdminStates } from '../../src/admin-states/contract.js';
 import { openAdminStates } from '../../src/admin-states/index.js';
 import { type Api, type ApiDeps, createApi } from '../../src/api/index.js';
@@ -122,6 +123,8 @@ export interface HarnessOptions {
   sseKeepAliveSeconds?: number;
   sseLimits?: ApiDeps['sseLimits'];
   applyWaitSeconds?: number;
+  /** What the host can run, as `GET /api/v1/health` tells it [none listed]. */
+  capabilities?: ApiDeps['capabilities'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -135,7 +138,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await engine.apply(store.current());
   const ha = new FakeHa({ store, adminStates });
   const foreground = new Foreground();
-  const capabilities: Capability[] = [];
+  const capabilities: Capability[] = [...(options.capabilities ?? [])];
   const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
   const traffic = startTrafficSampler({ engine, logs, foreground, intervalSeconds: 0, now: clock.now });
   const api = createApi({
@@ -221,5 +224,27 @@ export function layer4Service(label: string, vip = '192.0.2.10', port = 80) {
       { label: 'alpha', address: '198.51.100.21', port: 8080 },
       { label: 'bravo', address: '198.51.100.22', port: 8080 },
     ],
+  };
+}
+
+/** A fresh harness and its logged-in admin for each test of the file (started before, closed after each). */
+export function harnessEachTest(options: HarnessOptions = {}): { readonly h: Harness; readonly admin: Client } {
+  let current: { h: Harness; admin: Client } | undefined;
+  const started = () => {
+    if (current === undefined) throw new Error('the harness starts before each test');
+    return current;
+  };
+  beforeEach(async () => {
+    const h = await startHarness(options);
+    current = { h, admin: await h.admin() };
+  });
+  afterEach(() => started().h.close());
+  return {
+    get h() {
+      return started().h;
+    },
+    get admin() {
+      return started().admin;
+    },
   };
 }

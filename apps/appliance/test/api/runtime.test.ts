@@ -83,6 +83,8 @@ describe('runtime actions', () => {
 
 describe('status', () => {
   it('streams status events as servers change', async () => {
+    // The service has the default connect check: green once it says up.
+    h.engine.setHealth({ layer: 'layer4', service: 'web', server: 'alpha' }, 'up');
     const cookie = admin.cookie as string;
     const events = await readEvents(`${h.base}/api/v1/status/events`, { cookie }, 'status', 2, async () => {
       await admin.post('/api/v1/runtime/layer4/services/web/real-servers/alpha', { state: 'offline' });

@@ -313,6 +313,7 @@ describe('sluice-appliance wizard', () => {
   it('offers only the modes this host can run: without IPVS Layer 4 is refused with the reason, Layer 7 the default', async () => {
     harness.capabilities.push({
       id: 'ipvs',
+      part: 'layer4',
       feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
       available: false,
       detail: 'the ip_vs module is not loaded',

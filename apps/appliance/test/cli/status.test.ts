@@ -48,3 +48,15 @@ describe('status text: connection sync', () => {
     expect(describeStatus(reply())).not.toContain('connection sync');
   });
 });
+
+describe('status text: SSL terminations', () => {
+  it('lists each HTTPS listener with the Layer 7 service it feeds', () => {
+    const status = reply();
+    status.engine.terminations = [
+      { label: 'tls', vip: '192.0.2.30', port: 443, certificate: 'site', service: 'site', colour: 'grey' },
+    ];
+    expect(describeStatus(status)).toContain(
+      'virtual services:\n  [grey] ssl tls 192.0.2.30:443 https, feeds layer7 site',
+    );
+  });
+});

@@ -64,6 +64,29 @@ const input = (vips: string[], active = true) => ({
 });
 
 describe('addresses driver', () => {
+  it('tells which VIPs and floating IPs no interface holds the network of, without adding any', async () => {
+    const { addresses, driver } = setup();
+    const source = version(1, {
+      floatingIps: [{ address: '203.0.113.5/24' }, { address: '198.51.100.5/24', interface: 'eth1' }],
+      layer4: [
+        { label: 'in', vip: '192.0.2.10', ports: [80] },
+        { label: 'out', vip: '203.0.113.80', ports: [80] },
+      ],
+    }).config;
+    expect(await driver.unplaced(source)).toEqual(['203.0.113.5/24', '203.0.113.80']);
+    expect([...addresses.held]).toEqual([]);
+  });
+
+  it('does not read the host for a configuration whose addresses it holds already', async () => {
+    const { driver, reads } = setup();
+    await driver.apply(input(['192.0.2.10']));
+    const before = reads.count;
+    expect(await driver.unplaced(config(['192.0.2.10']))).toEqual([]);
+    expect(reads.count).toBe(before);
+    expect(await driver.unplaced(config(['192.0.2.10', '203.0.113.80']))).toEqual(['203.0.113.80']);
+    expect(reads.count).toBe(before + 1);
+  });
+
   it('holds floating IPs and VIPs while active, announced; drops what is no longer configured; releases when passive', async () => {
     const { addresses, sender, driver } = setup();
     const first = await driver.apply(input(['192.0.2.10', '192.0.2.11']));

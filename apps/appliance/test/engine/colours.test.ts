@@ -8,7 +8,7 @@ const s = (admin: AdminState, health: HealthState) => ({ admin, health, colour: 
 describe('colours', () => {
   it.each<[AdminState, HealthState, Colour]>([
     ['online', 'up', 'green'],
-    ['online', 'unchecked', 'green'],
+    ['online', 'unchecked', 'grey'],
     ['online', 'unknown', 'yellow'],
     ['online', 'down', 'red'],
     ['drain', 'up', 'blue'],
@@ -19,7 +19,7 @@ describe('colours', () => {
   });
 
   it('a VIP: all green green, all blue blue, none taking traffic red, otherwise yellow', () => {
-    expect(serviceColour([s('online', 'up'), s('online', 'unchecked')], true)).toBe('green');
+    expect(serviceColour([s('online', 'up'), s('online', 'up')], true)).toBe('green');
     expect(serviceColour([s('online', 'up'), s('online', 'up')], false)).toBe('yellow');
     expect(serviceColour([s('offline', 'up'), s('drain', 'up')], true)).toBe('blue');
     expect(serviceColour([s('online', 'down'), s('offline', 'up')], true)).toBe('red');
@@ -27,5 +27,13 @@ describe('colours', () => {
     expect(serviceColour([s('online', 'down'), s('online', 'up')], true)).toBe('yellow');
     expect(serviceColour([s('drain', 'up'), s('online', 'up')], true)).toBe('yellow');
     expect(serviceColour([], true)).toBe('red');
+  });
+
+  it('a VIP whose servers are unchecked is grey, never green; a part that failed makes it yellow', () => {
+    expect(serviceColour([s('online', 'unchecked'), s('online', 'unchecked')], true)).toBe('grey');
+    expect(serviceColour([s('online', 'up'), s('online', 'unchecked')], true)).toBe('grey');
+    expect(serviceColour([s('online', 'unchecked'), s('offline', 'unchecked')], true)).toBe('yellow');
+    expect(serviceColour([s('online', 'unchecked')], false)).toBe('yellow');
+    expect(serviceColour([s('offline', 'unchecked')], true)).toBe('blue');
   });
 });

@@ -92,8 +92,8 @@ describe('engine: parts', () => {
     expect(logs.on('layer7', 'error')).toEqual([
       'layer7: applying version 2 failed: haproxy: bind 192.0.2.10:80 failed',
     ]);
-    // Only the VIPs of the failed part's layer turn yellow.
-    expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('green');
+    // Only the VIPs of the failed part's layer turn yellow (web's servers are unchecked: grey).
+    expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('grey');
     drivers.layer4.failWith = new Error('IPVS refused 1 of 2 changes');
     await engine.apply(version(3, twoServices()));
     expect(engine.status().services.find((s) => s.label === 'web')?.colour).toBe('yellow');
@@ -183,7 +183,8 @@ describe('engine: admin states and health', () => {
     const web = engine.status().services.find((s) => s.label === 'web');
     expect(web?.realServers.map((s) => [s.label, s.colour, s.effectiveWeight])).toEqual([
       ['alpha', 'blue', 0],
-      ['bravo', 'green', 1],
+      // No health check: it takes traffic, but is not shown healthy.
+      ['bravo', 'grey', 1],
     ]);
     expect(web?.colour).toBe('yellow');
     await engine.stop();
@@ -258,7 +259,8 @@ describe('engine: admin states and health', () => {
       colour: 'blue',
       fallbackActive: true,
     });
-    expect(engine.status().services.find((s) => s.label === 'dns')?.colour).toBe('green');
+    // dns has no health check: its servers take traffic, not known healthy.
+    expect(engine.status().services.find((s) => s.label === 'dns')?.colour).toBe('grey');
     await engine.stop();
   });
 

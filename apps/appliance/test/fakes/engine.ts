@@ -1,5 +1,6 @@
 import type { AdminStates } from '../../src/admin-states/contract.js';
 import type { Engine } from '../../src/engine/contract.js';
+import { buildTerminations, serverColour, serviceColour } from '../../src/engine/status.js';
 import type { RealServerRef } from '../../src/model/admin-state.js';
 import type {
   ApplyReport,
@@ -7,8 +8,11 @@ import type {
   HealthState,
   Layer4Connection,
   Layer7StatRow,
+  PartStatus,
   VirtualServiceStatus,
 } from '../../src/model/engine-status.js';
+import type { ApplianceConfig } from '../../src/model/schema.js';
+import type { ConfigWarning } from '../../src/model/validate.js';
 import type { StoredVersion } from '../../src/store/config-store.js';
 
 interface Counters {
@@ -33,6 +37,10 @@ export class FakeEngine implements Engine {
   gate: Promise<void> | undefined;
   connectionTable: Layer4Connection[] = [];
   layer7Rows: Layer7StatRow[] = [];
+  /** The parts status() reports (default: Layer 4 applied once a version is). */
+  parts: PartStatus[] | undefined;
+  /** What hostWarnings() answers for a configuration (the real engine reads the host). */
+  hostWarningsOf: (config: ApplianceConfig) => ConfigWarning[] = () => [];
   /** What each announce() asked for, while active. */
   announcements: ('all' | 'pending')[] = [];
   private version: StoredVersion | undefined;
@@ -105,28 +113,22 @@ export class FakeEngine implements Engine {
             bytesOut: 0,
           };
           const up = health === 'up' || health === 'unchecked';
-          const colour = admin !== 'online' ? ('blue' as const) : up ? ('green' as const) : ('red' as const);
           return {
             label: real.label,
             address: real.address,
             port: real.port ?? null,
             admin,
             health,
-            colour,
+            colour: serverColour(admin, health),
             weight: real.weight,
             effectiveWeight: admin === 'online' && up ? real.weight : 0,
             ...counters,
           };
         });
-        const serving = realServers.filter((r) => r.colour === 'green').length;
-        const colour =
-          realServers.length > 0 && realServers.every((r) => r.colour === 'blue')
-            ? 'blue'
-            : serving === 0
-              ? 'red'
-              : serving < realServers.filter((r) => r.admin === 'online').length
-                ? 'yellow'
-                : 'green';
+        const serving = realServers.some(
+          (r) => r.admin === 'online' && (r.health === 'up' || r.health === 'unchecked'),
+        );
+        const colour = serviceColour(realServers, true);
         services.push({
           layer,
           label: service.label,
@@ -134,7 +136,7 @@ export class FakeEngine implements Engine {
           ports: service.ports.map((p) => (typeof p === 'number' ? String(p) : `${p.from}-${p.to}`)),
           protocol: layer === 'layer4' ? (service as { protocol: string }).protocol : 'tcp',
           colour,
-          fallbackActive: serving === 0 && service.fallback !== undefined,
+          fallbackActive: !serving && service.fallback !== undefined,
           realServers,
           connections: realServers.reduce((n, r) => n + r.activeConnections, 0),
           bytesIn: realServers.reduce((n, r) => n + r.bytesIn, 0),
@@ -144,9 +146,14 @@ export class FakeEngine implements Engine {
     }
     return {
       version: this.version?.version ?? null,
-      parts: [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
+      parts: this.parts ?? [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
       services,
+      terminations: buildTerminations({ ssl: config?.ssl ?? [] }, services),
     };
+  }
+
+  async hostWarnings(config: ApplianceConfig): Promise<ConfigWarning[]> {
+    return this.hostWarningsOf(config);
   }
 
   onStatus(listener: () => void): () => void {

@@ -15,6 +15,7 @@ import { clearProgress, loadProgress, PROGRESS, saveProgress } from '../../src/u
 
 const ipvs = (available: boolean): Capability => ({
   id: 'ipvs',
+  part: 'layer4',
   feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
   available,
   detail: available ? 'IP Virtual Server version 1.2.1' : 'kernel 6.1.0-test has no IPVS (CONFIG_IP_VS unset)',
@@ -22,6 +23,7 @@ const ipvs = (available: boolean): Capability => ({
 });
 const haproxy = (available: boolean): Capability => ({
   id: 'haproxy',
+  part: 'layer7',
   feature: 'Layer 7 virtual services and SSL termination (HAProxy)',
   available,
   detail: available ? 'HAProxy 2.6.12' : 'haproxy is not installed',

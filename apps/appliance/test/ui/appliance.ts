@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { buildUi } from '../../scripts/build-ui.mjs';
 import { createWebServers, type WebServers } from '../../src/web/index.js';
-import { type Harness, startHarness } from '../api/harness.js';
+import { type Harness, type HarnessOptions, startHarness } from '../api/harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -52,10 +52,10 @@ export interface Appliance {
  * data directory) behind the real web servers on 127.0.0.1, with the UI built from the
  * current sources; the engine and HA node are the API tests' fakes (no root needed).
  */
-export async function startAppliance(): Promise<Appliance> {
+export async function startAppliance(options: HarnessOptions = {}): Promise<Appliance> {
   const uiDir = await mkdtemp(join(tmpdir(), 'sluice-ui-build-'));
   await buildUi(uiDir);
-  const harness = await startHarness();
+  const harness = await startHarness(options);
   const web = await createWebServers({
     handleApi: (req, res) => harness.api.handle(req, res),
     addApiRoutes: (routes) => harness.api.addRoutes(routes),

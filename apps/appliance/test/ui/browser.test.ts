@@ -84,9 +84,12 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
         vip: '192.0.2.10',
         ports: [80],
         forwarding: 'nat',
+        // The new service's first real server brought the default connect check.
+        healthCheck: 'connect',
         realServers: [{ label: 'alpha_server', address: '198.51.100.21', port: 8080 }],
       },
     ]);
+    expect(config.healthChecks).toMatchObject([{ label: 'connect', type: 'connect' }]);
     expect(config.network.interfaces).toEqual([
       { name: 'eth0', addresses: ['192.0.2.5/24'] },
       { name: 'eth1', addresses: ['198.51.100.1/24'] },
@@ -96,6 +99,10 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   it('adds a real server through the Layer 4 form', () => addRealServer(page, target, 'layer4', 'web', bravo, shot));
 
   it('takes a server offline and sees it turn blue live, then brings it online', async () => {
+    // The fake engine checks nothing: its connect check says up for both servers.
+    for (const server of ['alpha_server', 'bravo_server']) {
+      app.harness.engine.setHealth({ layer: 'layer4', service: 'web', server }, 'up');
+    }
     await offlineAndBack(page, target, 'layer4', 'web', 'bravo_server', shot, async () => {
       // A change made elsewhere (the API, another administrator) arrives by itself too.
       const admin = await adminClient(target);
@@ -356,15 +363,22 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     app.harness.capabilities.splice(
       0,
       Infinity,
-      { id: 'root', feature: 'Kernel changes', available: true, detail: 'running as root' },
+      { id: 'root', part: 'root', feature: 'Kernel changes', available: true, detail: 'running as root' },
       {
         id: 'ipvs',
+        part: 'layer4',
         feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
         available: false,
         detail: 'kernel 6.1.0-test has no IPVS (CONFIG_IP_VS unset)',
         fix: 'run on a kernel built with CONFIG_IP_VS',
       },
-      { id: 'haproxy', feature: 'Layer 7 virtual services (HAProxy)', available: true, detail: 'HAProxy 2.6.12' },
+      {
+        id: 'haproxy',
+        part: 'layer7',
+        feature: 'Layer 7 virtual services (HAProxy)',
+        available: true,
+        detail: 'HAProxy 2.6.12',
+      },
     );
     await page.reload();
     await page.getByRole('heading', { name: 'Setup wizard' }).waitFor();

@@ -104,6 +104,9 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
               ctx,
               `restore of the backup of version ${String(content.configVersion).slice(0, 20)} made ${String(content.created).slice(0, 40)}`,
             ),
+            [],
+            // A backup comes back as it was made: no default check added to its services.
+            false,
           );
         } catch (error) {
           if (error instanceof ApplianceError && error.code === 'CONFIG_REJECTED') {
@@ -120,7 +123,7 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
         return {
           body: {
             version: outcome.result.version.version,
-            warnings: outcome.result.warnings,
+            warnings: [...outcome.result.warnings, ...(outcome.hostWarnings ?? [])],
             adminStates: adminStates.list().length,
           },
         };

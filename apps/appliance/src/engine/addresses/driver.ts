@@ -103,6 +103,21 @@ export class AddressesDriver implements PartDriver {
     return placeAddresses(config, onHost);
   }
 
+  /**
+   * The floating IPs and VIPs that no interface's network holds on this host now (as if
+   * active). Asked at every write: when each is one this node holds already (a write that
+   * moved no address), the host's interfaces are not read.
+   */
+  async unplaced(config: AddressSource): Promise<string[]> {
+    const held = new Set([...this.held.values()].map((ip) => ip.cidr.address));
+    const all = [
+      ...config.floatingIps.map((f) => f.address.split('/')[0] ?? ''),
+      ...[...config.layer4, ...config.layer7, ...config.ssl].map((s) => s.vip),
+    ];
+    if (all.every((address) => held.has(address))) return [];
+    return (await this.placements(config, true)).unplaced;
+  }
+
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.place(input.config, input.active ?? true);
   }

@@ -316,6 +316,10 @@ function backendOf(
   if (health?.note !== undefined) notes.push(health.note);
   const checked = health !== undefined;
   const healthIndex = service.healthCheck === undefined ? undefined : checks.get(service.healthCheck)?.index;
+  // A server without a port gets the port the client connected to; its check (HAProxy has
+  // none to use) goes to the service's first port, where such a server listens too.
+  const first = service.ports[0];
+  const servicePort = typeof first === 'number' ? first : first?.from;
   const servers: Server[] = service.realServers.map((rs, s) => {
     const sf = `${backendField}.servers[${s}]`;
     fields.set(sf, `${at}.realServers[${s}]`);
@@ -329,7 +333,11 @@ function backendOf(
       weight: rs.weight,
       ...(rs.maxConnections > 0 ? { maxconn: rs.maxConnections } : {}),
       check: checked,
-      ...(health?.port === undefined ? {} : { checkPort: health.port }),
+      ...(health?.port !== undefined
+        ? { checkPort: health.port }
+        : checked && rs.port === undefined && servicePort !== undefined
+          ? { checkPort: servicePort }
+          : {}),
     };
   });
   if (service.fallback !== undefined) {

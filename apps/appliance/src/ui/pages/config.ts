@@ -2,8 +2,10 @@ import type { ApplianceConfig } from '../../model/schema.js';
 import { ApiError, type ApiIssue, api, seg } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
+import { layer4Notice } from '../host.js';
 import { go, routeTo } from '../nav.js';
 import type { ChildKind, ResourceKind } from '../resources.js';
+import { saved, savedWarnings } from '../saved.js';
 import { loadConfig } from '../state.js';
 import { validate } from '../validation.js';
 import { terminationUpload } from './termination-upload.js';
@@ -110,12 +112,17 @@ function keyReadonly(fields: readonly FieldSpec[], key: string): FieldSpec[] {
   );
 }
 
+/** On the Layer 4 pages: why Layer 4 cannot run on this host, when it cannot. */
+const hostNotice = (kind: ResourceKind) => (kind.id === 'layer4' ? layer4Notice() : Promise.resolve(null));
+
 export async function renderResourceList(main: HTMLElement, kind: ResourceKind): Promise<void> {
-  const { version, config } = await loadConfig();
+  const [{ version, config }, notice] = await Promise.all([loadConfig(), hostNotice(kind)]);
   const items = config[kind.configKey] as unknown as Item[];
   replace(
     main,
     h('h1', {}, kind.title),
+    notice,
+    savedWarnings(),
     kind.intro ? h('p', { class: 'muted' }, kind.intro) : null,
     h('p', {}, h('a', { class: 'button', href: routeTo('config', kind.id, 'new') }, `Add ${kind.noun}`)),
     table(
@@ -155,7 +162,7 @@ export async function renderResourceEdit(
   kind: ResourceKind,
   key: string | undefined,
 ): Promise<void> {
-  const { version, config } = await loadConfig();
+  const [{ version, config }, notice] = await Promise.all([loadConfig(), hostNotice(kind)]);
   const items = config[kind.configKey] as unknown as Item[];
   const index = key === undefined ? items.length : items.findIndex((item) => kind.keyOf(item) === key);
   if (index < 0) {
@@ -183,7 +190,7 @@ export async function renderResourceEdit(
           key === undefined
             ? await api.post<WriteResult>(kind.apiPath, body, { version })
             : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version });
-        toast(`Saved as configuration version ${result.version}`);
+        saved(result);
         const newKey = kind.keyOf(body);
         go(kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));
       } catch (error) {
@@ -194,8 +201,11 @@ export async function renderResourceEdit(
   const parts: Node[] = [
     h('h1', {}, key === undefined ? `New ${kind.noun}` : `${kind.title}: ${key}`),
     h('p', {}, h('a', { href: routeTo('config', kind.id) }, `← All ${kind.title.toLowerCase()}`)),
-    form.element,
   ];
+  if (notice) parts.push(notice);
+  const warned = savedWarnings();
+  if (warned) parts.push(warned);
+  parts.push(form.element);
   if (kind.children && key !== undefined)
     parts.push(childSection(main, kind, kind.children, key, index, config, version));
   replace(main, ...parts);
@@ -238,7 +248,7 @@ function childSection(
             childKey === undefined
               ? await api.post<WriteResult>(base, f.value(), { version })
               : await api.put<WriteResult>(`${base}/${seg(childKey)}`, f.value(), { version });
-          toast(`Saved as configuration version ${result.version}`);
+          saved(result);
           await reload();
         } catch (error) {
           showApiError(f, error, prefix);

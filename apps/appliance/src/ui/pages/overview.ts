@@ -1,5 +1,12 @@
 import type { AdminState, Layer } from '../../model/admin-state.js';
-import type { Colour, RealServerStatus, VirtualServiceStatus } from '../../model/engine-status.js';
+import {
+  type Colour,
+  partColour,
+  partInUse,
+  type RealServerStatus,
+  type TerminationStatus,
+  type VirtualServiceStatus,
+} from '../../model/engine-status.js';
 import { api, seg } from '../api.js';
 import { formatBytes, h, replace, toast } from '../dom.js';
 import { refreshStatus, type StatusSnapshot, watchStatus } from '../state.js';
@@ -9,6 +16,7 @@ const COLOUR_TEXT: Record<Colour, string> = {
   yellow: 'needs attention',
   red: 'down',
   blue: 'offline by choice',
+  grey: 'not checked',
 };
 
 const COLUMNS = [
@@ -108,11 +116,30 @@ function serviceRow(service: VirtualServiceStatus): HTMLElement {
   );
 }
 
+/** An SSL termination's HTTPS listener: where clients connect, and the Layer 7 service it decrypts for. */
+function terminationRow(t: TerminationStatus): HTMLElement {
+  return h(
+    'div',
+    { role: 'row', class: 'row vip', 'data-colour': t.colour, 'data-termination': t.label },
+    cell(colourBadge(t.colour, t.label)),
+    cell(`${t.vip}:${t.port} https`),
+    cell(h('abbr', { title: 'SSL termination' }, 'SSL')),
+    cell(h('span', { title: `decrypts for the Layer 7 service ${t.service}` }, `feeds ${t.service}`)),
+    cell(''),
+    cell(''),
+    cell(''),
+    cell(''),
+    cell(''),
+  );
+}
+
 /** What a row shows, to tell whether a pushed status changed it. */
 const serviceSig = (s: VirtualServiceStatus) =>
   `${s.colour}|${s.vip}|${s.ports.join(',')}|${s.protocol}|${s.fallbackActive}|${s.connections}|${formatBytes(s.bytesIn + s.bytesOut)}`;
 const serverSig = (r: RealServerStatus) =>
   `${r.colour}|${r.address}|${r.port}|${r.admin}|${r.health}|${r.healthReason}|${r.effectiveWeight}|${r.weight}|${r.activeConnections}|${r.inactiveConnections}|${formatBytes(r.bytesIn + r.bytesOut)}`;
+
+const terminationSig = (t: TerminationStatus) => `${t.colour}|${t.vip}|${t.port}|${t.service}`;
 
 interface Drawn {
   element: HTMLElement;
@@ -149,7 +176,7 @@ export function renderOverview(main: HTMLElement): () => void {
       'p',
       { class: 'muted' },
       'Colours: ',
-      (['green', 'yellow', 'red', 'blue'] as const).map((c) => [colourBadge(c, COLOUR_TEXT[c]), ' ']),
+      (['green', 'grey', 'yellow', 'red', 'blue'] as const).map((c) => [colourBadge(c, COLOUR_TEXT[c]), ' ']),
       ' — updates live.',
     ),
     parts,
@@ -159,7 +186,7 @@ export function renderOverview(main: HTMLElement): () => void {
   let layout = '';
   const rows = new Map<string, Drawn>();
 
-  const rebuild = (services: readonly VirtualServiceStatus[]) => {
+  const rebuild = (services: readonly VirtualServiceStatus[], terminations: readonly TerminationStatus[]) => {
     rows.clear();
     const blocks = services.map((service) => {
       const key = `${service.layer}/${service.label}`;
@@ -177,6 +204,19 @@ export function renderOverview(main: HTMLElement): () => void {
         servers,
       );
     });
+    if (terminations.length > 0) {
+      blocks.push(
+        h(
+          'div',
+          { role: 'rowgroup', class: 'service', 'aria-label': 'SSL terminations' },
+          terminations.map((t) => {
+            const row = terminationRow(t);
+            rows.set(`ssl/${t.label}`, { element: row, sig: terminationSig(t) });
+            return row;
+          }),
+        ),
+      );
+    }
     body.replaceChildren(
       ...(blocks.length > 0
         ? blocks
@@ -207,32 +247,39 @@ export function renderOverview(main: HTMLElement): () => void {
 
   const draw = (status: StatusSnapshot) => {
     const services = status.engine.services;
-    const shape = services.map((s) => `${s.layer}/${s.label}:${s.realServers.map((r) => r.label).join(',')}`).join(';');
+    const terminations = status.engine.terminations ?? [];
+    const shape = `${services.map((s) => `${s.layer}/${s.label}:${s.realServers.map((r) => r.label).join(',')}`).join(';')}|${terminations.map((t) => t.label).join(',')}`;
     if (shape !== layout) {
       layout = shape;
-      rebuild(services);
+      rebuild(services, terminations);
     } else {
       for (const service of services) {
         const key = `${service.layer}/${service.label}`;
         update(key, serviceSig(service), () => serviceRow(service));
         for (const rs of service.realServers) update(`${key}/${rs.label}`, serverSig(rs), () => serverRow(service, rs));
       }
+      for (const t of terminations) update(`ssl/${t.label}`, terminationSig(t), () => terminationRow(t));
     }
-    const partColour = { applied: 'green', pending: 'blue', unavailable: 'yellow', failed: 'red' } as const;
     replace(
       parts,
       h('p', {}, `Configuration version ${status.configVersion}.`),
       h(
         'ul',
         { class: 'parts', 'aria-label': 'Engine parts' },
-        status.engine.parts.map((p) =>
-          h(
+        status.engine.parts.map((p) => {
+          const inUse = partInUse(p.part, status.engine);
+          return h(
             'li',
-            {},
-            h('span', { class: 'colour', 'data-colour': partColour[p.state] }, `${p.part}: ${p.state}`),
-            p.detail && p.state !== 'applied' ? h('span', { class: 'muted' }, ` — ${p.detail}`) : null,
-          ),
-        ),
+            { 'data-part': p.part },
+            h(
+              'span',
+              { class: 'colour', 'data-colour': partColour(p, inUse) },
+              `${p.part}: ${p.state}${p.state === 'unavailable' && !inUse ? ' (not in use)' : ''}`,
+            ),
+            // An applied part's detail is a warning that matters (a VIP no interface's network holds).
+            p.detail ? h('span', { class: p.state === 'applied' ? 'warn' : 'muted' }, ` — ${p.detail}`) : null,
+          );
+        }),
       ),
     );
   };

@@ -2,6 +2,7 @@ import type { Layer4Connection, Layer7StatRow } from '../../model/engine-status.
 import type { TrafficPoint, TrafficSeries } from '../../model/traffic.js';
 import { api } from '../api.js';
 import { formatBytes, h, replace, svg } from '../dom.js';
+import { layer4Reason } from '../host.js';
 import { loadConfig } from '../state.js';
 
 /** Lists come bare or wrapped (`{ connections: [...] }`); take the first array. */
@@ -65,7 +66,10 @@ export async function renderReports(main: HTMLElement): Promise<() => void> {
   );
 
   const loadConnections = async () => {
-    const rows = listOf<Layer4Connection>(await api.get('/reports/connections'));
+    const [rows, unavailable] = await Promise.all([
+      api.get('/reports/connections').then((data) => listOf<Layer4Connection>(data)),
+      layer4Reason(),
+    ]);
     replace(
       connectionsSlot,
       rows.some((r) => r.synRecv)
@@ -94,7 +98,15 @@ export async function renderReports(main: HTMLElement): Promise<() => void> {
           'tbody',
           {},
           rows.length === 0
-            ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No connections.'))
+            ? h(
+                'tr',
+                {},
+                h(
+                  'td',
+                  { colspan: 7, class: 'muted', 'data-testid': unavailable ? 'layer4-unavailable' : undefined },
+                  unavailable ?? 'No connections.',
+                ),
+              )
             : rows.map((r) =>
                 h(
                   'tr',
