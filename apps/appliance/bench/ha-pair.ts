@@ -110,20 +110,34 @@ export class AppliancePair implements PairImplementation {
     this.nodes = { lba: new ApplianceNode(lab.nodes.lba, root), lbb: new ApplianceNode(lab.nodes.lbb, root) };
   }
 
-  /** Both daemons with their API, HA configured (the slave first, so that it accepts the master's versions), lba active. */
-  async up(pingNodes: readonly string[] = []): Promise<void> {
+  /**
+   * Both daemons with their API; the first time, HA configured (the slave first, while it
+   * is still standalone and editable, so that it accepts the master's versions) and the
+   * floating IP added; resolves once lba is active.
+   */
+  async up(): Promise<void> {
     const { lba, lbb } = this.nodes;
     await Promise.all([lba.startWithApi(this.lab), lbb.startWithApi(this.lab)]);
-    const section = heartbeatSection(this.lab, pingNodes);
-    for (const node of [lbb, lba]) {
-      const current = await node.api.get<{ config: { heartbeat?: unknown } }>('/config');
-      if (JSON.stringify(current.config.heartbeat) !== JSON.stringify(section)) {
-        await node.api.write('PUT', '/heartbeat', section);
-      }
+    const current = await lbb.api.get<{ config: { heartbeat?: unknown } }>('/config');
+    if (current.config.heartbeat === undefined) {
+      const section = heartbeatSection(this.lab);
+      await lbb.api.write('PUT', '/heartbeat', section);
+      await lba.api.write('PUT', '/heartbeat', section);
+      await lba.api.write('POST', '/floating-ips', {
+        address: FailoverLab.VIP_CIDR,
+        interface: this.lab.nodes.lba.lan,
+      });
     }
-    const floating = { address: FailoverLab.VIP_CIDR, interface: this.lab.nodes.lba.lan };
-    const config = await lba.api.get<{ config: { floatingIps: unknown[] } }>('/config');
-    if (config.config.floatingIps.length === 0) await lba.api.write('POST', '/floating-ips', floating);
+    await this.untilSteady();
+  }
+
+  /** A new heartbeat section (ping nodes) written on the master; resolves once the slave has it and the pair is whole. */
+  async configure(pingNodes: readonly string[]): Promise<void> {
+    const { lba, lbb } = this.nodes;
+    const version = (
+      await lba.api.write<{ version: number }>('PUT', '/heartbeat', heartbeatSection(this.lab, pingNodes))
+    ).version;
+    await waitFor('lbb has the new heartbeat section', async () => (await lbb.api.version()) >= version, 60_000);
     await this.untilSteady();
   }
 
