@@ -123,6 +123,8 @@ export class AppliancePair implements PairImplementation {
       const section = heartbeatSection(this.lab);
       await lbb.api.write('PUT', '/heartbeat', section);
       await lba.api.write('PUT', '/heartbeat', section);
+      // The heartbeat starts passive: edits wait for the election.
+      await waitFor('lba active', async () => (await lba.ha()).state === 'active', 90_000);
       await lba.api.write('POST', '/floating-ips', {
         address: FailoverLab.VIP_CIDR,
         interface: this.lab.nodes.lba.lan,
