@@ -2,6 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Host } from '../netns/host.js';
 
+/**
+ * The monitors' pids. `ip -n` enters the namespace it watches, so a monitor is a process
+ * of the node it watches: FailoverLab leaves these out of a node's death.
+ */
+export const OBSERVER_PIDS = new Set<number>();
+
 /** A change of whether the host holds the address, at `performance.now()`. */
 export interface AddressChange {
   at: number;
@@ -11,8 +17,8 @@ export interface AddressChange {
 /**
  * Whether a host holds an address, followed through `ip monitor address` (the kernel's own
  * notifications, timed as they arrive: no polling, so a benchmark can time a dual-active
- * spell to the millisecond without spawning `ip` a hundred times a second). The monitor
- * runs in the benchmark's namespace (`ip -n`): a node's death does not kill it.
+ * spell to the millisecond without spawning `ip` a hundred times a second). A node's
+ * death (FailoverLab.crash) leaves the monitor running (OBSERVER_PIDS).
  */
 export class AddressWatch {
   readonly cidr: string;
@@ -24,9 +30,14 @@ export class AddressWatch {
   private constructor(host: Host, cidr: string) {
     this.cidr = cidr;
     this.monitor = spawn('ip', ['-n', host.netns, '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = this.monitor.pid;
+    if (pid !== undefined) OBSERVER_PIDS.add(pid);
     const stop = () => this.monitor.kill('SIGKILL');
     process.once('exit', stop);
-    this.monitor.once('exit', () => process.off('exit', stop));
+    this.monitor.once('exit', () => {
+      process.off('exit', stop);
+      if (pid !== undefined) OBSERVER_PIDS.delete(pid);
+    });
     createInterface({ input: this.monitor.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const match = /^(Deleted )?\d+: \S+\s+inet6? (\S+)/.exec(line);
       if (match?.[2] === cidr) this.set(match[1] === undefined);

@@ -1,6 +1,7 @@
 import { run } from '../exec.js';
 import type { Host } from '../netns/host.js';
 import { Lab } from '../netns/lab.js';
+import { OBSERVER_PIDS } from './address-watch.js';
 
 export type PairLabel = 'lba' | 'lbb';
 export const PAIR_LABELS: readonly PairLabel[] = ['lba', 'lbb'];
@@ -108,13 +109,17 @@ export class FailoverLab {
     }
   }
 
-  /** Every process in the node's namespace (a daemon's children too, whatever their process group). */
+  /**
+   * Every process in the node's namespace (a daemon's children too, whatever their process
+   * group), but the benchmark's own address monitors.
+   */
   async pids(node: PairNode): Promise<number[]> {
     const { stdout } = await run('ip', ['netns', 'pids', node.host.netns]);
     return stdout
       .split('\n')
       .filter((l) => /^\d+$/.test(l.trim()))
-      .map(Number);
+      .map(Number)
+      .filter((pid) => !OBSERVER_PIDS.has(pid));
   }
 
   /** SIGKILLs every process of the node, again until none is left (one may be forking). */
