@@ -13,14 +13,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  compareFailovers,
   FailoverLab,
-  failoverTrials,
   heartbeatDaemon,
   keepalived,
   type OutageSummary,
   outageRatio,
-  type PairImplementation,
-  summarize,
 } from '@sluice/testkit';
 import { AppliancePair, machine } from './ha-pair.ts';
 import { writeFigures } from './uml-run.mjs';
@@ -43,25 +41,13 @@ const DESCRIPTION: Record<string, string> = {
 const dir = mkdtempSync(join(tmpdir(), 'sluice-ha-failover-'));
 const lab = await FailoverLab.create();
 try {
-  const appliance = new AppliancePair(lab, dir);
-  const implementations: Record<string, PairImplementation> = {
-    appliance,
-    sluice: heartbeatDaemon(dir, { cli: HEARTBEAT_CLI }),
-    'keepalived-tuned': keepalived(dir, true),
-    'keepalived-default': keepalived(dir, false),
-  };
-  const summaries: OutageSummary[] = [];
-  for (const name of impls) {
-    const impl = implementations[name];
-    if (impl === undefined)
-      throw new Error(`unknown implementation ${name}: ${Object.keys(implementations).join(', ')}`);
-    if (impl === appliance) await appliance.prepare();
-    const gaps = await failoverTrials(lab, impl, {
-      trials,
-      onTrial: (trial, gapMs) => process.stderr.write(`${name} trial ${trial + 1}/${trials}: ${gapMs} ms\n`),
-    });
-    summaries.push(summarize(name, gaps));
-  }
+  const implementations = [
+    new AppliancePair(lab, dir),
+    heartbeatDaemon(dir, { cli: HEARTBEAT_CLI }),
+    keepalived(dir, true),
+    keepalived(dir, false),
+  ];
+  const summaries = await compareFailovers(lab, implementations, impls, trials);
   const of = (impl: string) => summaries.find((s) => s.impl === impl);
   const ratios = ['sluice', 'keepalived-tuned'].flatMap((to) => {
     const [a, b] = [of('appliance'), of(to)];

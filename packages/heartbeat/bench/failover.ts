@@ -11,14 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FailoverLab,
-  failoverTrials,
-  heartbeatDaemon,
-  keepalived,
-  type PairImplementation,
-  summarize,
-} from '@sluice/testkit';
+import { compareFailovers, FailoverLab, heartbeatDaemon, keepalived } from '@sluice/testkit';
 
 const trials = Number(process.argv[2] ?? 20);
 const impls = (process.argv[3] ?? 'sluice,keepalived-tuned').split(',');
@@ -27,23 +20,8 @@ const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sluice-hb-bench-'));
 const lab = await FailoverLab.create();
 try {
-  const implementations: Record<string, PairImplementation> = {
-    sluice: heartbeatDaemon(dir, { cli: CLI }),
-    'keepalived-tuned': keepalived(dir, true),
-    'keepalived-default': keepalived(dir, false),
-  };
-  const results: Record<string, number[]> = {};
-  for (const name of impls) {
-    const impl = implementations[name];
-    if (impl === undefined)
-      throw new Error(`unknown implementation ${name}: ${Object.keys(implementations).join(', ')}`);
-    results[name] = await failoverTrials(lab, impl, {
-      trials,
-      onTrial: (trial, gapMs) => process.stderr.write(`${name} trial ${trial + 1}/${trials}: ${gapMs} ms\n`),
-    });
-  }
-
-  const summary = Object.entries(results).map(([impl, gaps]) => summarize(impl, gaps));
+  const implementations = [heartbeatDaemon(dir, { cli: CLI }), keepalived(dir, true), keepalived(dir, false)];
+  const summary = await compareFailovers(lab, implementations, impls, trials);
   const ours = summary.find((s) => s.impl === 'sluice');
   console.log(
     JSON.stringify(

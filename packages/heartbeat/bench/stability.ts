@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FailoverLab, heartbeatDaemon, keepalived, type PairImplementation } from '@sluice/testkit';
+import { FailoverLab, heartbeatDaemon, keepalived, pickImplementation } from '@sluice/testkit';
 
 const seconds = Number(process.argv[2] ?? 60);
 const impls = (process.argv[3] ?? 'sluice,sluice-nice0,keepalived-tuned').split(',');
@@ -17,17 +17,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dir = mkdtempSync(join(tmpdir(), 'sluice-hb-stab-'));
 const lab = await FailoverLab.create();
 try {
-  const implementations: Record<string, PairImplementation> = {
-    sluice: heartbeatDaemon(dir, { cli: CLI }),
-    'sluice-nice0': heartbeatDaemon(dir, { cli: CLI, name: 'sluice-nice0', extra: { niceness: 0 } }),
-    'keepalived-tuned': keepalived(dir, true),
-  };
+  const implementations = [
+    heartbeatDaemon(dir, { cli: CLI }),
+    heartbeatDaemon(dir, { cli: CLI, name: 'sluice-nice0', extra: { niceness: 0 } }),
+    keepalived(dir, true),
+  ];
+
   const { lba, lbb } = lab.nodes;
   const results = [];
   for (const name of impls) {
-    const impl = implementations[name];
-    if (impl === undefined)
-      throw new Error(`unknown implementation ${name}: ${Object.keys(implementations).join(', ')}`);
+    const impl = pickImplementation(implementations, name);
     await impl.start(lba, lab);
     await sleep(1500); // the master settles first
     await impl.start(lbb, lab);

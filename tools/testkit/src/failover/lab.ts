@@ -21,6 +21,16 @@ export interface PairNode {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+function kill(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -123,30 +133,28 @@ export class FailoverLab {
   }
 
   /** SIGKILLs every process of the node, again until none is left (one may be forking). */
-  async killProcesses(node: PairNode, first?: readonly number[]): Promise<void> {
-    let pids = first ?? (await this.pids(node));
+  async killProcesses(node: PairNode): Promise<void> {
+    let pids = await this.pids(node);
     for (let round = 0; pids.length > 0; round++) {
       if (round > 100) throw new Error(`${node.label}: processes survive SIGKILL: ${pids.join(' ')}`);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      await sleep(round === 0 ? 0 : 20);
+      kill(pids);
+      await sleep(20);
       pids = await this.pids(node);
     }
   }
 
   /**
    * The node's machine dies: every process SIGKILLed and both cables pulled at the same
-   * instant (the pids are listed first, so that nothing slow sits between the two).
+   * instant (the pids are listed first, so that nothing slow sits between the two). The
+   * stragglers are looked for once the cables are down: `ip -n` runs inside the namespace
+   * and must not be taken for one.
    */
   async crash(node: PairNode): Promise<void> {
     const pids = await this.pids(node);
     const cables = [node.lan, node.cable].map((ifname) => node.host.ip(['link', 'set', ifname, 'down']));
-    await Promise.all([this.killProcesses(node, pids), ...cables]);
+    kill(pids);
+    await Promise.all(cables);
+    await this.killProcesses(node);
   }
 
   async plugCables(node: PairNode, up = true): Promise<void> {

@@ -1,11 +1,14 @@
 import { FailoverLab, type PairNode, waitFor } from './lab.js';
 import { startProbe } from './probe.js';
+import { type OutageSummary, summarize } from './stats.js';
 
 /** An HA implementation the failover benchmarks run on the pair (sluice-heartbeat, keepalived, the appliance). */
 export interface PairImplementation {
   readonly name: string;
   /** Starts the implementation on one node: its processes in the node's namespace. */
   start(node: PairNode, lab: FailoverLab): Promise<void>;
+  /** Once, before the first trial (an appliance configures itself through its API). */
+  prepare?(): Promise<void>;
   /** What the node's processes said (a failed trial's message quotes it). */
   log(node: PairNode): string;
   /** How long the pair runs before the probe starts (steady state, ms; default 1000). */
@@ -62,4 +65,36 @@ export async function failoverTrials(
     await sleep(200);
   }
   return gaps;
+}
+
+/** The implementation of that name, or an error naming those there are. */
+export function pickImplementation(implementations: readonly PairImplementation[], name: string): PairImplementation {
+  const impl = implementations.find((i) => i.name === name);
+  if (impl === undefined) {
+    throw new Error(`unknown implementation ${name}: ${implementations.map((i) => i.name).join(', ')}`);
+  }
+  return impl;
+}
+
+/**
+ * The named implementations' failover trials, one implementation after the other on the
+ * same lab (progress on stderr); their outages summarized, in the order of `names`.
+ */
+export async function compareFailovers(
+  lab: FailoverLab,
+  implementations: readonly PairImplementation[],
+  names: readonly string[],
+  trials: number,
+): Promise<OutageSummary[]> {
+  const summaries: OutageSummary[] = [];
+  for (const name of names) {
+    const impl = pickImplementation(implementations, name);
+    await impl.prepare?.();
+    const gaps = await failoverTrials(lab, impl, {
+      trials,
+      onTrial: (trial, gapMs) => process.stderr.write(`${name} trial ${trial + 1}/${trials}: ${gapMs} ms\n`),
+    });
+    summaries.push(summarize(name, gaps));
+  }
+  return summaries;
 }
