@@ -41,7 +41,6 @@ export class ApplianceNode {
   readonly dataDir: string;
   readonly api: ApiClient;
   daemon: NamespaceProcess | undefined;
-  private forwarder: NamespaceProcess | undefined;
   private readonly socket: string;
 
   constructor(node: PairNode, root: string) {
@@ -61,17 +60,29 @@ export class ApplianceNode {
     this.daemon = this.node.host.spawn(process.execPath, [CLI, 'serve', '--data-dir', this.dataDir, ...role]);
   }
 
-  /** The daemon and its API: the forwarder (a Unix socket to :9080 in the namespace), the health check, a login. */
+  /** The forwarder: a Unix socket to the API (:9080 in the namespace). */
+  async startForwarder(): Promise<void> {
+    const forwarder = this.node.host.spawn(process.execPath, [FORWARDER, this.socket, '127.0.0.1', '9080']);
+    await forwarder.waitForLine('READY', 30_000);
+  }
+
+  /** The daemon and its API: the forwarder, the health check, a login. */
   async startWithApi(lab: FailoverLab): Promise<void> {
-    this.forwarder = this.node.host.spawn(process.execPath, [FORWARDER, this.socket, '127.0.0.1', '9080']);
-    await this.forwarder.waitForLine('READY', 30_000);
+    await this.startForwarder();
     this.spawn(lab);
-    await waitFor(
+    const daemon = this.daemon as NamespaceProcess;
+    // A daemon that exits (a missing build, a refused data directory) fails the start at once.
+    const exited = new Promise<never>((_resolve, reject) =>
+      daemon.child.once('exit', (code, signal) => reject(new Error(`serve exited (${code ?? signal})`))),
+    );
+    exited.catch(() => undefined);
+    const healthy = waitFor(
       `${this.node.label}'s API`,
       async () => (await this.api.raw('GET', '/health', undefined, {}, 2_000)).status === 200,
       90_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\nserve said:\n${this.daemon?.log ?? ''}`);
+    );
+    await Promise.race([healthy, exited]).catch((error: Error) => {
+      throw new Error(`${error.message}\nserve said:\n${daemon.log}`);
     });
     await this.login();
   }
@@ -177,8 +188,16 @@ export class AppliancePair implements PairImplementation {
     await this.down();
   }
 
+  /** The daemon, and the forwarder for ready() (the API client logs in again by itself). */
   async start(node: PairNode, lab: FailoverLab): Promise<void> {
-    this.nodes[node.label].spawn(lab);
+    const appliance = this.nodes[node.label];
+    await appliance.startForwarder();
+    appliance.spawn(lab);
+  }
+
+  /** The daemon takes seconds to start: the trial waits for the pair, as the API tells it. */
+  ready(): Promise<void> {
+    return this.untilSteady();
   }
 
   log(node: PairNode): string {

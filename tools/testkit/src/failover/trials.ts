@@ -11,6 +11,11 @@ export interface PairImplementation {
   prepare?(): Promise<void>;
   /** What the node's processes said (a failed trial's message quotes it). */
   log(node: PairNode): string;
+  /**
+   * Resolves once both nodes run as a pair (the backup has heard the master): for an
+   * implementation slower to start than the settle time. Absent: the settle time alone.
+   */
+  ready?(): Promise<void>;
   /** How long the pair runs before the probe starts (steady state, ms; default 1000). */
   readonly settleMs?: number;
   /** How long the master alone may take to hold the floating IP (ms; default 30 s). */
@@ -42,6 +47,7 @@ export async function failoverTrials(
       throw new Error(`${impl.name}: ${error.message}; lba said: ${impl.log(lba)}`);
     });
     await impl.start(lbb, lab);
+    await impl.ready?.();
     await waitFor('client served by lba', async () => (await lab.servedBy()) === 'lba');
     await sleep(impl.settleMs ?? 1000); // steady state
     const probe = await startProbe(lab.client, FailoverLab.VIP, FailoverLab.ECHO_PORT, {
