@@ -1,5 +1,6 @@
 // Benchmark: the appliance pair partitioned. Every heartbeat link between the two nodes
-// is cut for HOLD_MS, then given back; both nodes' floating IP is followed through the
+// is cut for HOLD_MS (longer than the deadtime plus a ping round: 150 ms + about 2.5 s
+// with the defaults), then given back; both nodes' floating IP is followed through the
 // kernel's address notifications (testkit's AddressWatch), so a dual-active spell is timed
 // to the millisecond. Two ways to cut, each without and with a ping node (the client):
 // - `cut`: lbb drops every heartbeat (nftables, both ports, both directions); the LAN
@@ -11,7 +12,7 @@
 // Per trial: how long both held the floating IP, when lbb took it after the cut, and the
 // time from the links' return to a clean single-active state (only lba holds it) and to
 // the whole pair (lba active, lbb passive, link up in `GET /api/v1/ha`).
-// Usage (root): node bench/ha-partition.ts [TRIALS=20] [HOLD_MS=3000] [MODES=cut,isolate]
+// Usage (root): node bench/ha-partition.ts [TRIALS=20] [HOLD_MS=5000] [MODES=cut,isolate]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { AppliancePair, HEARTBEAT_PORTS, machine } from './ha-pair.ts';
 import { ms, writeFigures } from './uml-run.mjs';
 
 const trials = Number(process.argv[2] ?? 20);
-const holdMs = Number(process.argv[3] ?? 3000);
+const holdMs = Number(process.argv[3] ?? 5000);
 const modes = (process.argv[4] ?? 'cut,isolate').split(',') as ('cut' | 'isolate')[];
 const PING_NODE = '192.0.2.10';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
