@@ -1,6 +1,18 @@
 export { DOCUMENTATION_RANGES, documentationCidr, isDocumentationAddress } from './addresses.js';
 export { TestkitError, type TestkitErrorCode } from './errors.js';
 export { type ExecResult, run } from './exec.js';
+export { type AddressChange, AddressWatch } from './failover/address-watch.js';
+export { heartbeatDaemon } from './failover/heartbeat-daemon.js';
+export { keepalived, keepalivedConfig } from './failover/keepalived.js';
+export { FailoverLab, PAIR_LABELS, type PairLabel, type PairNode, waitFor } from './failover/lab.js';
+export { type OutageProbeResult, startProbe } from './failover/probe.js';
+export { type OutageSummary, outageRatio, percentile, summarize } from './failover/stats.js';
+export {
+  compareFailovers,
+  failoverTrials,
+  type PairImplementation,
+  pickImplementation,
+} from './failover/trials.js';
 export { listNamespaces, sweepStaleNamespaces } from './netns/cleanup.js';
 export { Host, type RunningServer, type ServerInfo } from './netns/host.js';
 export { Lab, type Link, type LinkOptions, Switch } from './netns/lab.js';

@@ -2,7 +2,7 @@
 // INTERVAL_MS for DURATION_MS; the echo servers answer "NAME:SEQ". Prints "READY" once
 // replies flow, then one JSON line: the longest silence between two replies (the
 // failover gap), who answered before and after it, and counts.
-// Usage: node probe.mjs ADDRESS PORT INTERVAL_MS DURATION_MS
+// Usage: node udp-probe.mjs ADDRESS PORT INTERVAL_MS DURATION_MS
 import { createSocket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 
