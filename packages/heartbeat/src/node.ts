@@ -406,6 +406,14 @@ export class HeartbeatNode {
     if (!this.running || this.stopping || this.transitioning) return;
     if (this.peerLiveness === 'unknown') return;
     if (this.peerLiveness === 'dead') {
+      // Alone and without its ping nodes, an active node is most likely the one cut off (a
+      // pulled cable): it lets go, so that the dual active of a partition ends with the ping
+      // round, not when the links return (keepalived's FAULT state on a failed track_script).
+      // An operator's takeover keeps it.
+      if (this.state === 'active' && !this.pingOk && !this.pingPending && this.preference !== 'active') {
+        this.release('ping-lost', undefined);
+        return;
+      }
       if (this.state !== 'passive' || this.resourceFault) return;
       // Alone, a node that cannot see its ping nodes is more likely cut off than the peer
       // dead: it stays passive. An operator's takeover overrides that.

@@ -252,6 +252,33 @@ describe('ping nodes', () => {
     expect(a.node.status().state).toBe('active');
   });
 
+  it('an active node cut off from its peer and its ping nodes lets go; it takes over again when they answer', async () => {
+    const { a, b, clock, cutAll } = await runningPair({ pingA: true, pingB: true });
+    cutAll();
+    await clock.advance(deadtimeMs * 2);
+    // The partition: both active (each sees its ping nodes) until one of them loses them.
+    expect(b.node.status().state).toBe('active');
+    expect(a.node.status().state).toBe('active');
+    a.ping?.set(false);
+    await clock.advance(1);
+    expect(a.transitions().slice(2)).toEqual(['active>releasing:ping-lost', 'releasing>passive:released']);
+    await clock.advance(deadtimeMs * 2);
+    expect(a.node.status().state).toBe('passive');
+    a.ping?.set(true);
+    await clock.advance(1);
+    expect(a.node.status().state).toBe('active');
+  });
+
+  it('a forced takeover keeps an active node alone without its ping nodes', async () => {
+    const { a, clock, cutAll } = await runningPair({ pingA: true, pingB: true });
+    a.node.takeover();
+    cutAll();
+    await clock.advance(deadtimeMs * 2);
+    a.ping?.set(false);
+    await clock.advance(deadtimeMs * 2);
+    expect(a.node.status().state).toBe('active');
+  });
+
   it('does not take over before the first ping result', async () => {
     const clock = new FakeClock();
     const [link] = wire('link0', clock);
