@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LogBook } from '../../logs/contract.js';
+import { personMessages } from '../../model/messages.js';
 import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
 import { storeTerminationCertificate } from '../../web/termination-certificates.js';
 import { badRequest } from '../errors.js';
@@ -37,7 +38,7 @@ const requestSchema = z.strictObject({
 
 /** The body as the schema takes it, or API_BAD_REQUEST naming the first field at fault. */
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(requireObject(body));
+  const result = schema.safeParse(requireObject(body), personMessages);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = [...(issue?.path ?? [])];
