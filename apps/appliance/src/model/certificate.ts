@@ -42,9 +42,12 @@ export function expiryOf(validTo: string, now: Date): { state: ExpiryState; days
   return { state: left <= EXPIRY_WARNING_DAYS * DAY_MS ? 'expiring' : 'valid', daysLeft };
 }
 
-/** What a person reads about a certificate's expiry: nothing while it has long to run. */
-export function expiryWarning(label: string, validTo: string, now: Date): string | undefined {
-  const { state, daysLeft } = expiryOf(validTo, now);
+/** What a person reads about a certificate's expiry (`expiryOf`'s answer): nothing while it has long to run. */
+export function expiryWarning(
+  label: string,
+  validTo: string,
+  { state, daysLeft }: { state: ExpiryState; daysLeft: number },
+): string | undefined {
   const date = validTo.slice(0, 10);
   if (state === 'expired') return `Certificate ${label} expired on ${date}: clients refuse it. Upload a new one.`;
   if (state === 'expiring') {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXPIRY_WARNING_DAYS, expiryOf, expiryWarning } from '../../src/model/certificate.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
+const warning = (validTo: string) => expiryWarning('site', validTo, expiryOf(validTo, NOW));
 const inDays = (days: number) => new Date(NOW.getTime() + days * 86_400_000).toISOString();
 
 describe('certificate expiry', () => {
@@ -15,18 +16,14 @@ describe('certificate expiry', () => {
   });
 
   it('says nothing while a certificate has long to run, and in words when it nears or passes its end', () => {
-    expect(expiryWarning('site', inDays(200), NOW)).toBeUndefined();
-    expect(expiryWarning('site', inDays(12), NOW)).toBe(
+    expect(warning(inDays(200))).toBeUndefined();
+    expect(warning(inDays(12))).toBe(
       'Certificate site expires in 12 days (2026-06-13): renew it and upload the new one.',
     );
-    expect(expiryWarning('site', inDays(1), NOW)).toBe(
-      'Certificate site expires in 1 day (2026-06-02): renew it and upload the new one.',
-    );
-    expect(expiryWarning('site', inDays(0.2), NOW)).toBe(
+    expect(warning(inDays(1))).toBe('Certificate site expires in 1 day (2026-06-02): renew it and upload the new one.');
+    expect(warning(inDays(0.2))).toBe(
       'Certificate site expires within a day (2026-06-01): renew it and upload the new one.',
     );
-    expect(expiryWarning('site', inDays(-2), NOW)).toBe(
-      'Certificate site expired on 2026-05-30: clients refuse it. Upload a new one.',
-    );
+    expect(warning(inDays(-2))).toBe('Certificate site expired on 2026-05-30: clients refuse it. Upload a new one.');
   });
 });
