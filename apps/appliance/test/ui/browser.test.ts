@@ -484,7 +484,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     ]);
     await certificate.selectOption({ label: 'Self-signed, made now for this VIP' });
     await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
-    await shot('31-config-ssl-self-signed');
+    await shot('33-config-ssl-self-signed');
     await form.getByRole('button', { name: 'Add SSL termination' }).click();
     await page.getByRole('cell', { name: 'web-https-selfsigned', exact: true }).waitFor();
     const file = join(app.harness.dir, 'certificates', 'web-https-selfsigned.pem');
@@ -519,7 +519,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       .getByTestId('certificate-warnings')
       .getByText(/^⚠ Certificate old expires in 10 days \(\d{4}-\d{2}-\d{2}\): renew it and upload the new one\.$/)
       .waitFor();
-    await shot('32-config-certificates-expiry');
+    await shot('34-config-certificates-expiry');
   });
 
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));
