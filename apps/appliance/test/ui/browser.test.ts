@@ -130,6 +130,18 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     });
     await page.getByRole('button', { name: 'Upload certificate' }).click();
     await page.getByRole('cell', { name: 'site', exact: true }).waitFor();
+    // Listed by what the file holds, not only its path: subject, names, expiry.
+    const site = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'site', exact: true }) });
+    await site.getByRole('cell', { name: 'www.example.test', exact: true }).waitFor();
+    expect(await site.textContent()).toContain('CN=www.example.test');
+    expect(await page.getByRole('columnheader').allTextContents()).toEqual([
+      'Label',
+      'Subject',
+      'Names',
+      'Expires',
+      'File',
+      'Actions',
+    ]);
     await shot('18-config-certificates');
     const file = join(app.harness.dir, 'certificates', 'site.pem');
     const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
@@ -477,9 +489,9 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       '#/config/certificates',
     );
     // The uploaded certificate, or one made now for the VIP.
+    // (The factory reset before the wizard left no uploaded certificate.)
     expect(await certificate.locator('option').allTextContents()).toEqual([
       '(none)',
-      'site',
       'Self-signed, made now for this VIP',
     ]);
     await certificate.selectOption({ label: 'Self-signed, made now for this VIP' });
@@ -513,13 +525,27 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       page.getByRole('row').filter({ has: page.getByRole('cell', { name: label, exact: true }) });
     await row('web-https-selfsigned').getByRole('cell', { name: '192.0.2.10', exact: true }).waitFor();
     expect(await row('web-https-selfsigned').textContent()).toContain('CN=192.0.2.10');
-    expect(await row('site').textContent()).toContain('www.example.test');
     expect(await row('old').textContent()).toContain('⚠ in 10 days');
     await page
       .getByTestId('certificate-warnings')
       .getByText(/^⚠ Certificate old expires in 10 days \(\d{4}-\d{2}-\d{2}\): renew it and upload the new one\.$/)
       .waitFor();
     await shot('34-config-certificates-expiry');
+    // Presented by the termination, it is warned on the overview too.
+    const moved = await admin.put(`/api/v1/ssl/web-https?version=${await admin.version()}`, {
+      label: 'web-https',
+      certificate: 'old',
+      vip: '192.0.2.10',
+      service: 'web',
+    });
+    expect(moved.status).toBe(200);
+    await page.goto(`${app.http}/lbadmin/#/overview`);
+    await page
+      .getByTestId('certificate-warnings')
+      .getByText(
+        /^⚠ Certificate old expires in 10 days \(.*\): renew it and upload the new one\. \(presented by web-https\)$/,
+      )
+      .waitFor();
   });
 
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));
