@@ -6,6 +6,7 @@ import { statusOf } from './errors.js';
 import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, sendJson } from './http.js';
 import { type Ctx, type Method, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
+import { certificateStatusRoutes } from './routes/certificate-status.js';
 import { collectionRoutes } from './routes/collections.js';
 import { configRoutes } from './routes/config.js';
 import { haRoutes } from './routes/ha.js';
@@ -72,6 +73,7 @@ export function createApi(deps: ApiDeps): Api {
     ...configRoutes(deps, writer),
     ...batchRoutes(deps, writer),
     ...collectionRoutes(deps, writer),
+    ...certificateStatusRoutes(deps),
     ...runtimeRoutes(deps, writer),
     ...observeRoutes(deps, deps.traffic, streams, now),
     ...maintenanceRoutes(deps, writer, now),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PORT_MESSAGE } from './messages.js';
 import { scryptCostProblem } from './scrypt-cost.js';
 
 /*
@@ -75,7 +76,9 @@ export const cidr = z.union([z.cidrv4(), z.cidrv6()], {
   error: 'must be an address with its prefix length (192.0.2.10/24)',
 });
 
-export const port = z.int().min(1).max(65535);
+/** A missing port is "required" (the map in messages.ts); any other fault is the port rule's one message. */
+const portFault = (issue: { input?: unknown }) => (issue.input === undefined ? undefined : PORT_MESSAGE);
+export const port = z.int({ error: portFault }).min(1, { error: PORT_MESSAGE }).max(65535, { error: PORT_MESSAGE });
 /** A firewall mark as iptables/nftables set it (non-zero, 32 bits). */
 export const fwmark = z.int().min(1).max(4294967295);
 
@@ -85,7 +88,12 @@ export const portRange = z
   .refine((range) => range.from <= range.to, { message: '"from" must not exceed "to"', path: ['to'] });
 
 /** A port or a port range. */
-export const portSpec = z.union([port, portRange], { error: 'must be a port (1-65535) or a range { from, to }' });
+export const portSpec = z.union([port, portRange], {
+  error: (issue) =>
+    issue.input !== null && typeof issue.input === 'object'
+      ? `must be a range { from, to } of ports, 1-65535`
+      : PORT_MESSAGE,
+});
 
 /**
  * An absolute file path on the appliance, without ".." segments, that is one word wherever

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ApplianceError, type ApplianceErrorCode, fieldError } from '../errors.js';
 import { isIPv4 } from './addresses.js';
+import { personMessages } from './messages.js';
 import { type ApplianceConfig, configSchema, type PortSpec } from './schema.js';
 
 /** Advice that does not stop a configuration from being stored. */
@@ -407,7 +408,7 @@ function checkListeners(listeners: Listener[], fail: (code: ApplianceErrorCode, 
 
 /** Schema, then semantics: every error with its code and field, and the warnings. */
 export function validateConfig(input: unknown): ValidationResult {
-  const parsed = configSchema.safeParse(input);
+  const parsed = configSchema.safeParse(input, personMessages);
   if (!parsed.success) return { ok: false, config: undefined, errors: schemaErrors(parsed.error), warnings: [] };
   const { errors, warnings } = checkSemantics(parsed.data);
   if (errors.length > 0) return { ok: false, config: undefined, errors, warnings };

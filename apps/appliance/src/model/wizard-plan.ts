@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { isIPv4, isIPv6 } from './addresses.js';
 import type { Capability, CapabilityId } from './capability.js';
 import { capabilityReason } from './capability.js';
+import { personMessages } from './messages.js';
 import { address, cidr, interfaceName, label, port } from './primitives.js';
 import type { ApplianceConfig, ApplianceConfigInput } from './schema.js';
 import { validateConfig } from './validate.js';
@@ -126,7 +127,7 @@ const familyOf = (text: string) => (isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0);
 
 /** An answer checked by one of the model's primitives: its value, or the model's own message. */
 function bySchema<T>(schema: z.ZodType<T>, value: unknown): Parsed<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, personMessages);
   return result.success ? ok(result.data) : bad(result.error.issues[0]?.message ?? 'invalid');
 }
 

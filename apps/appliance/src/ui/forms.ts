@@ -18,7 +18,11 @@ export interface FieldSpec {
   label: string;
   type: FieldType;
   options?: readonly string[];
+  /** For `select`: what an option shows when it is not its value. */
+  optionText?: Readonly<Record<string, string>>;
   help?: string;
+  /** A link after the help (where to make what the field chooses from). */
+  helpLink?: { href: string; text: string };
   placeholder?: string;
   /** For `lines`: one object a line, from words (`path-prefix /static/ static-l7`) and back. */
   parseLine?: (words: string[]) => unknown;
@@ -206,7 +210,7 @@ export function createForm(options: FormOptions): Form {
         'select',
         common,
         h('option', { value: '' }, '(none)'),
-        (spec.options ?? []).map((o) => h('option', { value: o }, o)),
+        (spec.options ?? []).map((o) => h('option', { value: o }, spec.optionText?.[o] ?? o)),
       );
     } else if (spec.type === 'textarea' || spec.type === 'lines') {
       input = h('textarea', { ...common, rows: 4 });
@@ -234,7 +238,14 @@ export function createForm(options: FormOptions): Form {
         { class: 'field' },
         h('label', { for: id }, spec.label),
         input,
-        spec.help ? h('div', { class: 'help', id: helpId }, spec.help) : null,
+        spec.help
+          ? h(
+              'div',
+              { class: 'help', id: helpId },
+              spec.help,
+              spec.helpLink ? [' ', h('a', { href: spec.helpLink.href }, spec.helpLink.text)] : null,
+            )
+          : null,
         error,
       ),
     ];

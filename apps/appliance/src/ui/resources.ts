@@ -1,7 +1,11 @@
+import { EXPIRY_WARNING_DAYS, type TerminationCertificateStatus } from '../model/certificate.js';
 import { ANNOUNCEMENT_BOUNDS, type Bounds, REFRESH_MIN_MS, TIMER_BOUNDS } from '../model/heartbeat-timing.js';
 import { SCHEDULERS } from '../model/schedulers.js';
 import type { ApplianceConfig } from '../model/schema.js';
+import { expiryText } from './certificate-status.js';
 import { type FieldSpec, formatPorts } from './forms.js';
+import { routeTo } from './nav.js';
+import { makeSelfSigned, placeSelfSigned, SELF_SIGNED } from './self-signed.js';
 
 type Item = Record<string, unknown>;
 
@@ -20,6 +24,10 @@ export interface ResourceKind {
   newItem: () => Item;
   intro?: string;
   children?: ChildKind;
+  /** The edited object as live validation places it in the candidate configuration (which it may add to). */
+  place?: (candidate: Item, value: Item) => Item;
+  /** Work before the write (making a certificate): the object to write and the version to base it on. */
+  prepare?: (config: ApplianceConfig, value: Item, version: number) => Promise<{ item: Item; version: number }>;
 }
 
 export interface ChildKind {
@@ -36,6 +44,7 @@ const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 const labelField = (help: string): FieldSpec => ({ name: 'label', label: 'Label', type: 'text', help });
 const description: FieldSpec = { name: 'description', label: 'Description', type: 'text' };
 const healthChecksOf = (c: ApplianceConfig) => c.healthChecks.map((x) => x.label);
+const statusOf = (s: Item) => s.status as TerminationCertificateStatus | undefined;
 
 const layer4RealServerFields: FieldSpec[] = [
   labelField('A name for the server, e.g. alpha_server.'),
@@ -217,12 +226,22 @@ export const RESOURCES: readonly ResourceKind[] = [
     fields: (c) => [
       labelField('A name, e.g. web-https.'),
       description,
-      { name: 'certificate', label: 'Certificate', type: 'select', options: c.certificates.map((x) => x.label) },
+      {
+        name: 'certificate',
+        label: 'Certificate',
+        type: 'select',
+        options: [...c.certificates.map((x) => x.label), SELF_SIGNED],
+        optionText: { [SELF_SIGNED]: 'Self-signed, made now for this VIP' },
+        help: 'An uploaded certificate, or a self-signed one made for the VIP when this is saved (browsers warn about it until a CA-signed certificate is uploaded under its label).',
+        helpLink: { href: routeTo('config', 'certificates'), text: 'Certificates: upload or check expiry' },
+      },
       { name: 'vip', label: 'Listening IP address', type: 'text' },
       { name: 'port', label: 'Port', type: 'number', help: 'Default 443.' },
       { name: 'service', label: 'Layer 7 service', type: 'select', options: c.layer7.map((x) => x.label) },
     ],
     newItem: () => ({}),
+    place: placeSelfSigned,
+    prepare: makeSelfSigned,
   },
   {
     id: 'certificates',
@@ -231,9 +250,13 @@ export const RESOURCES: readonly ResourceKind[] = [
     configKey: 'certificates',
     apiPath: '/certificates',
     keyOf: (s) => str(s.label),
-    intro: 'Certificates for SSL termination: a PEM file on this node holding the chain and its key.',
+    intro: `Certificates for SSL termination: a PEM file on this node holding the chain and its key. One expiring within ${EXPIRY_WARNING_DAYS} days is flagged.`,
+    // `status`: what this node's file holds (GET /certificate-status), added by the list page.
     columns: [
       ['Label', (s) => str(s.label)],
+      ['Subject', (s) => statusOf(s)?.info?.subject ?? statusOf(s)?.problem ?? ''],
+      ['Names', (s) => statusOf(s)?.info?.altNames.join(', ') ?? ''],
+      ['Expires', (s) => expiryText(statusOf(s))],
       ['File', (s) => str(s.file)],
     ],
     fields: () => [

@@ -1,8 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/web/index.js';
+import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
 import { type Appliance, launchChromium, startAppliance } from './appliance.js';
 import {
   addRealServer,
@@ -128,6 +130,18 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     });
     await page.getByRole('button', { name: 'Upload certificate' }).click();
     await page.getByRole('cell', { name: 'site', exact: true }).waitFor();
+    // Listed by what the file holds, not only its path: subject, names, expiry.
+    const site = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'site', exact: true }) });
+    await site.getByRole('cell', { name: 'www.example.test', exact: true }).waitFor();
+    expect(await site.textContent()).toContain('CN=www.example.test');
+    expect(await page.getByRole('columnheader').allTextContents()).toEqual([
+      'Label',
+      'Subject',
+      'Names',
+      'Expires',
+      'File',
+      'Actions',
+    ]);
     await shot('18-config-certificates');
     const file = join(app.harness.dir, 'certificates', 'site.pem');
     const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
@@ -456,6 +470,82 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     // Finished: the next wizard in this tab starts afresh.
     expect(await page.evaluate(() => sessionStorage.getItem('sluice.wizard.progress'))).toBeNull();
     app.harness.capabilities.splice(0, Infinity);
+  });
+
+  it('SSL termination: a missing certificate said in words, a link to Certificates, a self-signed one made for the VIP; expiry warned', async () => {
+    const admin = await adminClient(target);
+    await page.goto(`${app.http}/lbadmin/#/config/ssl/new`);
+    const form = page.getByRole('form', { name: 'SSL termination new' });
+    await form.getByLabel('Label').fill('web-https');
+    await form.getByLabel('Listening IP address').fill('192.0.2.10');
+    await form.getByLabel('Layer 7 service').selectOption('web');
+    // Sent without a certificate: the field says so in words, and nothing of zod's own wording shows.
+    await form.getByRole('button', { name: 'Add SSL termination' }).click();
+    const certificate = form.getByLabel('Certificate', { exact: true });
+    await expect.poll(() => certificate.getAttribute('aria-invalid')).toBe('true');
+    await form.getByText('is required').waitFor();
+    expect(await page.locator('main').textContent()).not.toMatch(/Invalid input|expected|Too big|Too small/);
+    expect(await form.getByRole('link', { name: 'Certificates: upload or check expiry' }).getAttribute('href')).toBe(
+      '#/config/certificates',
+    );
+    // The uploaded certificate, or one made now for the VIP.
+    // (The factory reset before the wizard left no uploaded certificate.)
+    expect(await certificate.locator('option').allTextContents()).toEqual([
+      '(none)',
+      'Self-signed, made now for this VIP',
+    ]);
+    await certificate.selectOption({ label: 'Self-signed, made now for this VIP' });
+    await expect.poll(() => page.locator('.error:not(:empty)').count()).toBe(0);
+    await shot('33-config-ssl-self-signed');
+    await form.getByRole('button', { name: 'Add SSL termination' }).click();
+    await page.getByRole('cell', { name: 'web-https-selfsigned', exact: true }).waitFor();
+    const file = join(app.harness.dir, 'certificates', 'web-https-selfsigned.pem');
+    const { config } = (await admin.get('/api/v1/config')).body;
+    expect(config.ssl).toEqual([
+      { label: 'web-https', certificate: 'web-https-selfsigned', vip: '192.0.2.10', port: 443, service: 'web' },
+    ]);
+    expect(config.certificates).toContainEqual({ label: 'web-https-selfsigned', file });
+    const made = new X509Certificate(await readFile(file, 'utf8'));
+    expect(made.subjectAltName).toBe('IP Address:192.0.2.10');
+
+    // A certificate 10 days from its end (the appliance's clock): the Certificates page warns, with its users.
+    const old = await makeTerminationCertificate(
+      join(app.harness.dir, 'certificates'),
+      'old',
+      ['old.example.test'],
+      new Date(app.harness.clock.time - (3 * 365 - 10) * 86_400_000),
+    );
+    const added = await admin.post(`/api/v1/certificates?version=${await admin.version()}`, {
+      label: 'old',
+      file: old.file,
+    });
+    expect(added.status).toBe(201);
+    await page.goto(`${app.http}/lbadmin/#/config/certificates`);
+    const row = (label: string) =>
+      page.getByRole('row').filter({ has: page.getByRole('cell', { name: label, exact: true }) });
+    await row('web-https-selfsigned').getByRole('cell', { name: '192.0.2.10', exact: true }).waitFor();
+    expect(await row('web-https-selfsigned').textContent()).toContain('CN=192.0.2.10');
+    expect(await row('old').textContent()).toContain('⚠ in 10 days');
+    await page
+      .getByTestId('certificate-warnings')
+      .getByText(/^⚠ Certificate old expires in 10 days \(\d{4}-\d{2}-\d{2}\): renew it and upload the new one\.$/)
+      .waitFor();
+    await shot('34-config-certificates-expiry');
+    // Presented by the termination, it is warned on the overview too.
+    const moved = await admin.put(`/api/v1/ssl/web-https?version=${await admin.version()}`, {
+      label: 'web-https',
+      certificate: 'old',
+      vip: '192.0.2.10',
+      service: 'web',
+    });
+    expect(moved.status).toBe(200);
+    await page.goto(`${app.http}/lbadmin/#/overview`);
+    await page
+      .getByTestId('certificate-warnings')
+      .getByText(
+        /^⚠ Certificate old expires in 10 days \(.*\): renew it and upload the new one\. \(presented by web-https\)$/,
+      )
+      .waitFor();
   });
 
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));

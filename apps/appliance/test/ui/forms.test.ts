@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/model/validate.js';
 import { type FieldSpec, formatPorts, getPath, leaveOutLoneSwitches, parsePorts, setPath } from '../../src/ui/forms.js';
+import { placeSelfSigned, SELF_SIGNED, selfSignedLabel } from '../../src/ui/self-signed.js';
 
 describe('UI form values', () => {
   it('reads ports and ranges, and leaves what is not a port for the schema to name', () => {
@@ -52,5 +53,25 @@ describe('UI form values', () => {
       },
     });
     expect(result.errors.map((e) => e.field)).toEqual(['heartbeat.connectionSync.interface']);
+  });
+
+  it('judges an SSL termination with the self-signed choice as it will be written: naming its own new certificate', () => {
+    const web = { label: 'web', vip: '192.0.2.10', ports: [80] };
+    const termination = { label: 'web-https', vip: '192.0.2.10', service: 'web' };
+    const judge = (value: Record<string, unknown>) => {
+      const candidate: Record<string, unknown> = { layer7: [web] };
+      candidate.ssl = [placeSelfSigned(candidate, value)];
+      return { candidate, errors: validateConfig(candidate).errors.map((e) => e.message) };
+    };
+    expect(judge(termination).errors).toEqual(['ssl[0].certificate: is required']);
+    const chosen = judge({ ...termination, certificate: SELF_SIGNED });
+    expect(chosen.errors).toEqual([]);
+    expect(chosen.candidate.ssl).toEqual([{ ...termination, certificate: 'web-https-selfsigned' }]);
+    // Its own label, still a label at the longest termination label; never the choice's marker.
+    expect(selfSignedLabel('a'.repeat(64))).toHaveLength(64);
+    expect(validateConfig({ certificates: [{ label: selfSignedLabel('a'.repeat(64)), file: '/x.pem' }] }).ok).toBe(
+      true,
+    );
+    expect(validateConfig({ certificates: [{ label: SELF_SIGNED, file: '/x.pem' }] }).ok).toBe(false);
   });
 });

@@ -174,7 +174,7 @@ export async function addRealServer(
   await form.getByLabel('Label').fill(server.label);
   await form.getByLabel('Real server IP address').fill(server.address);
   await form.getByLabel('Port', { exact: true }).fill('70000');
-  await form.getByText('Too big: expected number to be <=65535').waitFor();
+  await form.getByText('must be a port, 1-65535').waitFor();
   await form.getByLabel('Port', { exact: true }).fill(String(server.port));
   await expect.poll(() => form.locator('.error:not(:empty)').count()).toBe(0);
   expect(await unlabelled(page)).toEqual([]);

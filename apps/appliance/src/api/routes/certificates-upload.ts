@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LogBook } from '../../logs/contract.js';
+import { personMessages } from '../../model/messages.js';
 import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
-import { storeTerminationCertificate } from '../../web/termination-certificates.js';
+import { makeTerminationCertificate, storeTerminationCertificate } from '../../web/termination-certificates.js';
 import { badRequest } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
@@ -29,6 +30,12 @@ const uploadSchema = z.discriminatedUnion('format', [
   }),
 ]);
 
+/** A self-signed certificate for SSL termination: its label and the names (the VIP's address first) it is for. */
+const selfSignedSchema = z.strictObject({
+  label: z.string().max(64),
+  names: z.array(z.string().max(253)).min(1).max(20),
+});
+
 const requestSchema = z.strictObject({
   commonName: z.string().max(253),
   altNames: z.array(z.string().max(253)).max(100).optional(),
@@ -37,7 +44,7 @@ const requestSchema = z.strictObject({
 
 /** The body as the schema takes it, or API_BAD_REQUEST naming the first field at fault. */
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(requireObject(body));
+  const result = schema.safeParse(requireObject(body), personMessages);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = [...(issue?.path ?? [])];
@@ -100,6 +107,29 @@ export function certificateUploadRoutes(
           fingerprint: info.fingerprint256,
         });
         return { body: info };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/certificates/self-signed',
+      summary:
+        'Make a self-signed certificate for SSL termination (for `names`: the VIP address, host names), stored like an upload under `label`; answers its `file`',
+      tag: 'certificates',
+      access: 'write',
+      requestSchema: selfSignedSchema,
+      handler: async (ctx) => {
+        const { label: target, names } = parse(selfSignedSchema, ctx.body);
+        const made = await makeTerminationCertificate(terminationDir, target, names);
+        logs.write(
+          'audit',
+          'info',
+          `${author(ctx)}: self-signed SSL termination certificate ${target} made for ${names.join(', ')}`,
+          {
+            author: author(ctx),
+            fingerprint: made.info.fingerprint256,
+          },
+        );
+        return { status: 201, body: made };
       },
     },
     {

@@ -1,11 +1,9 @@
 // The Layer 7 driver against a real HAProxy in a network namespace, real HTTP servers that
 // name themselves and a real client: balancing, persistence, URL switching, SSL termination,
 // admin states without a reload, health checks, refused changes, VIPs not held yet.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { MasterClient } from '@sluice/haproxy-config';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +11,9 @@ import type { LogBook } from '../../logs/contract.js';
 import type { AdminState } from '../../model/admin-state.js';
 import type { LogRecord } from '../../model/log-record.js';
 import { type ApplianceConfig, type ApplianceConfigInput, configSchema } from '../../model/schema.js';
+import { makeTerminationCertificate } from '../../web/termination-certificates.js';
 import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, HaproxyRefusedError, type Layer7Driver } from './index.js';
-
-const run = promisify(execFile);
 
 const CLIENT = '192.0.2.2';
 const LB = '192.0.2.1';
@@ -153,36 +150,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 beforeAll(async () => {
   lab = await Lab.create();
   dir = await mkdtemp(join(tmpdir(), 'sluice-l7-'));
-  // A test certificate for the VIP, made with the openssl CLI: certificate and key in one PEM, as HAProxy takes it.
-  await run(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=sluice-layer7-test',
-      '-addext',
-      `subjectAltName=IP:${VIP}`,
-      '-keyout',
-      'site.key',
-      '-out',
-      'site.crt',
-    ],
-    { cwd: dir },
-  );
-  certificate = join(dir, 'site.pem');
-  await writeFile(
-    certificate,
-    `${await readFile(join(dir, 'site.crt'), 'utf8')}${await readFile(join(dir, 'site.key'), 'utf8')}`,
-    { mode: 0o600 },
-  );
+  // The certificate an appliance without openssl makes for the VIP (the SSL termination form's
+  // self-signed choice): certificate and key in one PEM, as HAProxy takes it. curl trusts it alone.
+  const made = await makeTerminationCertificate(dir, 'site', [VIP]);
+  certificate = made.file;
+  const pem = await readFile(certificate, 'utf8');
+  await writeFile(join(dir, 'site.crt'), pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26));
   // PEM markers around garbage: the driver's own check passes it, `haproxy -c` does not.
   badCertificate = join(dir, 'bad.pem');
   await writeFile(

@@ -1,5 +1,6 @@
 import type { ApplianceConfig } from '../../model/schema.js';
 import { ApiError, type ApiIssue, api, seg } from '../api.js';
+import { certificateWarnings, loadCertificateStatus } from '../certificate-status.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
 import { layer4Notice } from '../host.js';
@@ -116,13 +117,20 @@ function keyReadonly(fields: readonly FieldSpec[], key: string): FieldSpec[] {
 const hostNotice = (kind: ResourceKind) => (kind.id === 'layer4' ? layer4Notice() : Promise.resolve(null));
 
 export async function renderResourceList(main: HTMLElement, kind: ResourceKind): Promise<void> {
-  const [{ version, config }, notice] = await Promise.all([loadConfig(), hostNotice(kind)]);
-  const items = config[kind.configKey] as unknown as Item[];
+  const [{ version, config }, notice, statuses] = await Promise.all([
+    loadConfig(),
+    hostNotice(kind),
+    // The Certificates page shows what each file holds (subject, names, expiry), not only its path.
+    kind.id === 'certificates' ? loadCertificateStatus() : undefined,
+  ]);
+  const stored = config[kind.configKey] as unknown as Item[];
+  const items = statuses ? stored.map((item) => ({ ...item, status: statuses.get(kind.keyOf(item)) })) : stored;
   replace(
     main,
     h('h1', {}, kind.title),
     notice,
     savedWarnings(),
+    statuses ? certificateWarnings(statuses.values()) : null,
     kind.intro ? h('p', { class: 'muted' }, kind.intro) : null,
     h('p', {}, h('a', { class: 'button', href: routeTo('config', kind.id, 'new') }, `Add ${kind.noun}`)),
     table(
@@ -157,6 +165,21 @@ export async function renderResourceList(main: HTMLElement, kind: ResourceKind):
   );
 }
 
+/**
+ * Before a write that does work first (makes a certificate): the model's verdict on the
+ * edited object, shown beside its fields; true when it has faults, so nothing is made for
+ * a write that would then be refused.
+ */
+async function faultsOf(f: Form, config: ApplianceConfig, kind: ResourceKind, index: number, prefix: string) {
+  const candidate = structuredClone(config) as unknown as Item;
+  const value = f.value();
+  (candidate[kind.configKey] as Item[])[index] = kind.place ? kind.place(candidate, value) : value;
+  const errors = (await validate(candidate)).errors.filter((e) => e.field?.startsWith(prefix));
+  if (errors.length === 0) return false;
+  f.setFormErrors(f.showErrors(errors, prefix));
+  return true;
+}
+
 export async function renderResourceEdit(
   main: HTMLElement,
   kind: ResourceKind,
@@ -181,15 +204,18 @@ export async function renderResourceEdit(
     submitLabel: key === undefined ? `Add ${kind.noun}` : 'Apply changes',
     onCancel: () => go(routeTo('config', kind.id)),
     onInput: liveValidation(config, prefix, (candidate, value) => {
-      (candidate[kind.configKey] as Item[])[index] = value;
+      (candidate[kind.configKey] as Item[])[index] = kind.place ? kind.place(candidate, value) : value;
     }),
     async onSubmit(f) {
-      const body = f.value();
       try {
+        if (kind.prepare !== undefined && (await faultsOf(f, config, kind, index, prefix))) return;
+        const { item: body, version: base } = kind.prepare
+          ? await kind.prepare(config, f.value(), version)
+          : { item: f.value(), version };
         const result =
           key === undefined
-            ? await api.post<WriteResult>(kind.apiPath, body, { version })
-            : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version });
+            ? await api.post<WriteResult>(kind.apiPath, body, { version: base })
+            : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version: base });
         saved(result);
         const newKey = kind.keyOf(body);
         go(kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));

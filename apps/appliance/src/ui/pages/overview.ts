@@ -8,6 +8,7 @@ import {
   type VirtualServiceStatus,
 } from '../../model/engine-status.js';
 import { api, seg } from '../api.js';
+import { certificateWarnings, loadCertificateStatus } from '../certificate-status.js';
 import { formatBytes, h, replace, toast } from '../dom.js';
 import { refreshStatus, type StatusSnapshot, watchStatus } from '../state.js';
 
@@ -154,6 +155,8 @@ interface Drawn {
  */
 export function renderOverview(main: HTMLElement): () => void {
   const parts = h('div');
+  // The certificates SSL terminations present, when one expires soon or has (drawn when the terminations change).
+  const certificates = h('div');
   const body = h('div', { class: 'grid-body' });
   const grid = h(
     'div',
@@ -180,6 +183,7 @@ export function renderOverview(main: HTMLElement): () => void {
       ' — updates live.',
     ),
     parts,
+    certificates,
     grid,
   );
 
@@ -252,6 +256,12 @@ export function renderOverview(main: HTMLElement): () => void {
     if (shape !== layout) {
       layout = shape;
       rebuild(services, terminations);
+      if (terminations.length === 0) certificates.replaceChildren();
+      else
+        loadCertificateStatus()
+          .then((statuses) => replace(certificates, certificateWarnings(statuses.values(), true)))
+          // The overview stands without it; the Certificates page says what cannot be read.
+          .catch(() => certificates.replaceChildren());
     } else {
       for (const service of services) {
         const key = `${service.layer}/${service.label}`;
