@@ -20,7 +20,9 @@ export interface UiTarget {
   currentCertificate(): Promise<string>;
 }
 
-export const SHOTS = join(import.meta.dirname, 'screenshots');
+// Tests write their screenshots to the untracked build folder: running them changes no
+// tracked file. `npm run gallery` copies the ones the README shows into docs/screenshots.
+export const SHOTS = join(import.meta.dirname, '..', '..', 'build', 'screenshots');
 
 /** An API client logged in as admin (after the browser changed the first password). */
 export async function adminClient(target: UiTarget): Promise<Client> {
