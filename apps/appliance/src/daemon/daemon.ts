@@ -140,7 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminStates,
       logs,
       dataDir,
-      heartbeat: processHeartbeat(haEngine, engine),
+      heartbeat: processHeartbeat(haEngine, engine, (level, message) => logs.write('heartbeat', level, message)),
       ...(options.ha ? { local: options.ha } : {}),
     });
     // From here on, every version that becomes the head is applied, given to HA and logged

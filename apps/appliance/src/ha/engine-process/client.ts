@@ -27,6 +27,10 @@ const START_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** After the engine died under a running daemon, this long before it is started again. */
 const RESTART_DELAY_MS = 500;
+// A shutdown hands the role over and removes the addresses: seconds at most. Past this the
+// engine is killed, so that a hung engine cannot hold the daemon's stop (and systemd's
+// TimeoutStopSec, longer than this, never has to kill the daemon itself).
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
  * `ha-engine.js` beside this module in the build (dist/); from the sources (tests run
@@ -49,6 +53,8 @@ export interface HaEngineClientOptions {
   /** The engine's nice value (default -10); null leaves it as the daemon's. */
   niceness?: number | null;
   log: (level: LogLevel, message: string) => void;
+  /** How long `shutdown()` waits for the engine to exit before killing it (default 10 s). */
+  shutdownTimeoutMs?: number;
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
@@ -313,8 +319,29 @@ export class HaEngineClient {
     const socket = this.socket;
     if (socket === undefined) return;
     const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    await this.request({ type: 'shutdown' }).catch(() => undefined);
-    await gone;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.options.shutdownTimeoutMs ?? SHUTDOWN_TIMEOUT_MS;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limit);
+    });
+    const outcome = await Promise.race([
+      this.request({ type: 'shutdown' })
+        .catch(() => undefined)
+        .then(() => gone),
+      late,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.options.log('error', `HA engine (pid ${this.pid}) did not stop within ${limit} ms: killed`);
+      if (this.pid !== undefined) {
+        try {
+          process.kill(this.pid, 'SIGKILL');
+        } catch {
+          // Already gone between the timeout and the kill.
+        }
+      }
+      this.detach();
+    }
   }
 
   /** Leaves the engine running and disconnects (a daemon exiting without stopping it). */

@@ -10,6 +10,7 @@ import type { HeartbeatEventRecord, HeartbeatStatus } from '@sluice/heartbeat';
 import type { AddressesDriver } from '../../engine/addresses/driver.js';
 import type { AddressSource } from '../../engine/addresses/placement.js';
 import type { PartApplyResult } from '../../engine/driver.js';
+import { ApplianceError } from '../../errors.js';
 import type { LogLevel } from '../../model/log-record.js';
 import { serial } from '../../serial.js';
 import { type HeartbeatSpec, type OpenedNode, openNode } from '../heartbeat-spec.js';
@@ -106,7 +107,7 @@ export class HaEngine {
   private requireNode(what: string) {
     const node = this.running?.opened.node;
     if (node === undefined) {
-      throw Object.assign(new Error(`${what}: the heartbeat is not running`), { code: 'HA_DISABLED' });
+      throw new ApplianceError('HA_DISABLED', `${what}: the heartbeat is not running`);
     }
     return node;
   }

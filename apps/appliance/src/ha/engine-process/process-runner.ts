@@ -5,14 +5,28 @@
  */
 import type { HeartbeatEventRecord } from '@sluice/heartbeat';
 import type { Engine } from '../../engine/contract.js';
+import type { LogLevel } from '../../model/log-record.js';
+import { serial } from '../../serial.js';
 import type { HeartbeatRunner } from '../heartbeat-runner.js';
 import type { HaEngineClient } from './client.js';
 
-export function processHeartbeat(client: HaEngineClient, engine: Pick<Engine, 'setActive'>): HeartbeatRunner {
+export function processHeartbeat(
+  client: HaEngineClient,
+  engine: Pick<Engine, 'setActive'>,
+  log: (level: LogLevel, message: string) => void,
+): HeartbeatRunner {
   let unsubscribe: (() => void) | undefined;
+  // Role changes arrive as events while start/stop set the role too: one queue keeps them in
+  // the order they happened (a late "active" must not land after the "passive" that followed).
+  const roles = serial();
+  const setActive = (active: boolean) => roles(() => engine.setActive(active));
   const follow = (event: HeartbeatEventRecord) => {
     if (event.type === 'state' && (event.to === 'active' || event.to === 'passive')) {
-      void engine.setActive(event.to === 'active');
+      const active = event.to === 'active';
+      // Nobody awaits an event's consequence: a failure is logged, not lost.
+      setActive(active).catch((error: unknown) =>
+        log('error', `the engine did not become ${active ? 'active' : 'passive'}: ${(error as Error).message}`),
+      );
     }
   };
   return {
@@ -25,7 +39,7 @@ export function processHeartbeat(client: HaEngineClient, engine: Pick<Engine, 's
       unsubscribe = off;
       const { adopted } = await client.request({ type: 'heartbeat', spec });
       // An adopted engine may be active already: the daemon's engine takes its role.
-      await engine.setActive(client.status()?.state === 'active');
+      await setActive(client.status()?.state === 'active');
       return {
         adopted,
         run: {
@@ -36,7 +50,7 @@ export function processHeartbeat(client: HaEngineClient, engine: Pick<Engine, 's
           async stop() {
             await client.request({ type: 'heartbeat', spec: 'off' }).catch(() => undefined);
             off();
-            await engine.setActive(false);
+            await setActive(false);
           },
         },
       };
@@ -45,7 +59,7 @@ export function processHeartbeat(client: HaEngineClient, engine: Pick<Engine, 's
       unsubscribe?.();
       unsubscribe = undefined;
       await client.request({ type: 'heartbeat', spec: 'standalone' });
-      await engine.setActive(true);
+      await setActive(true);
     },
     onRestarted: (listener) => client.onRestarted(() => listener()),
   };
