@@ -85,7 +85,9 @@ export type ApplianceErrorCode =
   /** A PKCS#12 file asks more key derivation iterations than the appliance runs on its event loop. */
   | 'CERTIFICATE_PKCS12_ITERATIONS'
   /** The lab cannot be built (not root, names taken); `cause` says why. */
-  | 'LAB_FAILED';
+  | 'LAB_FAILED'
+  /** Started by systemd with a notify socket, the daemon could not tell it its state; `cause` says why. */
+  | 'SERVICE_NOTIFY_FAILED';
 
 export interface ApplianceErrorOptions {
   cause?: unknown;

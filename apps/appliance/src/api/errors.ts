@@ -46,6 +46,7 @@ const STATUS: Record<ApplianceErrorCode, number> = {
   CERTIFICATE_INVALID: 400,
   CERTIFICATE_PKCS12_ITERATIONS: 400,
   LAB_FAILED: 500,
+  SERVICE_NOTIFY_FAILED: 500,
 };
 
 export function statusOf(code: ApplianceErrorCode): number {
