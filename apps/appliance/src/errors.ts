@@ -87,7 +87,9 @@ export type ApplianceErrorCode =
   /** The lab cannot be built (not root, names taken); `cause` says why. */
   | 'LAB_FAILED'
   /** Started by systemd with a notify socket, the daemon could not tell it its state; `cause` says why. */
-  | 'SERVICE_NOTIFY_FAILED';
+  | 'SERVICE_NOTIFY_FAILED'
+  /** The service settings file (`/etc/default/sluice`) holds an unknown name or a bad value; `field` names it. */
+  | 'SETTINGS_INVALID';
 
 export interface ApplianceErrorOptions {
   cause?: unknown;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,11 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-function serve(args: string[]) {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
@@ -34,8 +37,42 @@ function serve(args: string[]) {
   return { child, started, exited, output: () => out };
 }
 
+// systemd's notify socket, as small as it is (Node has no Unix datagram sockets): python3
+// prints each datagram it receives, JSON-encoded, one a line.
+function notifyListener(path: string, count: number) {
+  const script = [
+    'import json, socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+    's.bind(sys.argv[1])',
+    "print('LISTENING', flush=True)",
+    'for _ in range(int(sys.argv[2])):',
+    '    print(json.dumps(s.recv(4096).decode()), flush=True)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, path, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const ready = new Promise<void>((resolve) =>
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('LISTENING')) resolve();
+    }),
+  );
+  const received = new Promise<string[]>((resolve) =>
+    child.once('exit', () =>
+      resolve(
+        out
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as string),
+      ),
+    ),
+  );
+  return { ready, received };
+}
+
 describe('sluice-appliance serve (the README run command)', () => {
-  it('starts on a fresh data directory, prints the first-boot password, serves health, stops on SIGTERM', async () => {
+  it('starts on a fresh data directory, says where the first-boot password is, serves health, stops on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
     dirs.push(dataDir);
     const daemon = serve(['--data-dir', dataDir, '--port', '0', '--https-port', '0', '--host', '127.0.0.1']);
@@ -50,8 +87,14 @@ describe('sluice-appliance serve (the README run command)', () => {
     });
     expect((await full.json()) as object).toMatchObject({ status: 'ok', capabilities: expect.any(Array) });
     expect(daemon.output()).toMatch(/(can|cannot): Layer 4 virtual services/);
-    expect(daemon.output()).toMatch(/first start: log in as "admin" with password \S+/);
-    expect(existsSync(join(dataDir, 'initial-password'))).toBe(true);
+    // stdout is not a terminal (under systemd it is the journal): the file, never the password.
+    const file = join(dataDir, 'initial-password');
+    expect(daemon.output()).toContain(
+      `first start: log in as "admin" with the password in ${file} (readable by root only); you must change it`,
+    );
+    const password = (await readFile(file, 'utf8')).trim();
+    expect(password.length).toBeGreaterThan(11);
+    expect(daemon.output()).not.toContain(password);
     // Everything but health needs a login.
     const config = await fetch(`http://127.0.0.1:${ports.http}/api/v1/config`);
     expect(config.status).toBe(401);
@@ -79,6 +122,59 @@ describe('sluice-appliance serve (the README run command)', () => {
     expect(second.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the address is in use \(EADDRINUSE\)/);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+  });
+
+  it('as a systemd service: READY=1 once serving, log lines with their priority, SIGHUP reloads, STOPPING=1', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    dirs.push(dataDir);
+    const settingsFile = join(dataDir, 'default');
+    await writeFile(settingsFile, '# as /etc/default/sluice\nSLUICE_LOG_LEVEL=info\nSLUICE_LISTEN="127.0.0.1"\n');
+    const socket = join(dataDir, 'notify');
+    const systemd = notifyListener(socket, 6);
+    await systemd.ready;
+    const daemon = serve(['--data-dir', dataDir, '--port', '0', '--https-port', '0', '--settings', settingsFile], {
+      NOTIFY_SOCKET: socket,
+      JOURNAL_STREAM: '8:12345',
+    });
+    const ports = await daemon.started;
+    expect((await fetch(`http://127.0.0.1:${ports.http}/api/v1/health`)).status).toBe(200);
+    // A reload at level info: its records on stdout with journald's priority prefix.
+    daemon.child.kill('SIGHUP');
+    await expect
+      .poll(daemon.output, { timeout: 20_000 })
+      .toMatch(/^<6>info system: reloaded: configuration version \d+ applied$/m);
+    expect(daemon.output()).toMatch(/^<6>info system: reload: applying configuration version \d+ again$/m);
+    // A reload with the level raised and a port changed: the level at once, the port later.
+    await writeFile(settingsFile, 'SLUICE_LOG_LEVEL=warn\nSLUICE_LISTEN=127.0.0.1\nSLUICE_HTTP_PORT=9999\n');
+    daemon.child.kill('SIGHUP');
+    await expect
+      .poll(daemon.output, { timeout: 20_000 })
+      .toContain('<4>warn system: reload: httpPort changed: takes effect at the next restart');
+    // Still serving, on the same port.
+    expect((await fetch(`http://127.0.0.1:${ports.http}/api/v1/health`)).status).toBe(200);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    const said = await systemd.received;
+    expect(said[0]).toMatch(/^READY=1\nSTATUS=serving on :\d+ and :\d+, configuration version \d+$/);
+    const reloading = 'RELOADING=1\nSTATUS=reloading';
+    expect(said.slice(1)).toEqual([reloading, said[0], reloading, said[0], 'STOPPING=1']);
+    // At level warn the second reload's info records were not written.
+    expect(daemon.output().match(/reloaded: configuration version/g)).toHaveLength(1);
+  });
+
+  it('refuses a settings file with an unknown name or a bad value before starting, naming the line', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    dirs.push(dataDir);
+    const settingsFile = join(dataDir, 'default');
+    await writeFile(settingsFile, 'SLUICE_HTTP_PORT=9080\nSLUICE_HTTPS_PROT=9443\n');
+    const typo = serve(['--data-dir', dataDir, '--settings', settingsFile]);
+    expect(await typo.exited).toBe(2);
+    expect(typo.output()).toContain(`${settingsFile}:2: SLUICE_HTTPS_PROT is not a setting`);
+    await writeFile(settingsFile, 'SLUICE_LISTEN="$(reboot)"\n');
+    const shell = serve(['--data-dir', dataDir, '--settings', settingsFile]);
+    expect(await shell.exited).toBe(2);
+    expect(shell.output()).toContain(`${settingsFile}:1: SLUICE_LISTEN holds shell syntax: give a plain value`);
+    expect(existsSync(join(dataDir, 'config'))).toBe(false);
   });
 
   it('refuses bad options with exit status 2', async () => {

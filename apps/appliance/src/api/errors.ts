@@ -47,6 +47,7 @@ const STATUS: Record<ApplianceErrorCode, number> = {
   CERTIFICATE_PKCS12_ITERATIONS: 400,
   LAB_FAILED: 500,
   SERVICE_NOTIFY_FAILED: 500,
+  SETTINGS_INVALID: 500,
 };
 
 export function statusOf(code: ApplianceErrorCode): number {

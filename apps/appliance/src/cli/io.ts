@@ -11,6 +11,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Whether stdin is a terminal (a question then waits for a person). */
   interactive: boolean;
+  /** Whether stdout is a terminal (a person reads it, not the journal or a file). */
+  terminal?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -21,6 +23,7 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     env: process.env,
     interactive: process.stdin.isTTY === true,
+    terminal: process.stdout.isTTY === true,
   };
 }
 

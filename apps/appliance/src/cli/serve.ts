@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { describeCapabilities } from '../capabilities.js';
 import { type Daemon, startDaemon } from '../daemon/daemon.js';
 import { ApplianceError } from '../errors.js';
 import type { HaLocalOptions } from '../ha/identity.js';
+import type { LogLevel } from '../model/log-record.js';
+import { runService } from '../service/service-loop.js';
+import { type LogFormat, readSettings, type ServiceSettings } from '../service/settings-file.js';
 import { applianceVersion } from '../version.js';
 import { defaultDataDir } from './client.js';
 import type { CommandSpec } from './command.js';
@@ -51,7 +55,26 @@ function listenError(error: unknown): unknown {
   return error;
 }
 
-/** Runs until SIGTERM or SIGINT; then stops serving and leaves the data plane as it is. */
+function choice<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new CliError(EXIT.usage, `--${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+async function settingsOption(file: unknown): Promise<ServiceSettings> {
+  if (typeof file !== 'string') return {};
+  try {
+    return await readSettings(file);
+  } catch (error) {
+    throw new CliError(EXIT.usage, (error as Error).message, (error as ApplianceError).code);
+  }
+}
+
+/**
+ * Runs until SIGTERM or SIGINT; then stops serving and leaves the data plane as it is.
+ * SIGHUP reloads (systemctl reload).
+ */
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'serve [--data-dir DIR] [--port N]  run the appliance (API and web UI on :9080 and :9443)',
@@ -68,7 +91,17 @@ export const serveCommand: CommandSpec = {
   --ha-peer NAME@ADDR[,ADDR]  on the slave: the master and its address on each heartbeat link
   --ha-link-port N      UDP port of the first heartbeat link (default 694)
   --ha-peer-url URL     the peer's admin URL for replication
-  --json                print the start-up report as JSON`,
+  --settings FILE       read SLUICE_* settings from FILE at start and on SIGHUP (the Debian
+                        package's /etc/default/sluice); flags win over the file, the file over
+                        the environment
+  --log-level LEVEL     debug, info, warn or error: the log records written to stdout (default info)
+  --log-format FORMAT   text or json (default text); under systemd each line carries its priority
+  --json                print the start-up report as JSON
+
+Signals: SIGTERM and SIGINT stop (the data plane keeps serving); SIGHUP reloads: the
+settings file is read again (the log level and format apply at once, the rest at the next
+restart) and the configuration is applied again. Under systemd (NOTIFY_SOCKET) the daemon
+says READY=1 once the API answers and the first apply is done.`,
   daemon: false,
   options: {
     'data-dir': { type: 'string' },
@@ -81,20 +114,37 @@ export const serveCommand: CommandSpec = {
     'ha-peer': { type: 'string' },
     'ha-link-port': { type: 'string' },
     'ha-peer-url': { type: 'string' },
+    settings: { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
   },
   async run(ctx) {
     const { values } = ctx;
-    const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(ctx.io.env);
+    const env = ctx.io.env;
+    const file = await settingsOption(values.settings);
+    const flags: ServiceSettings = {
+      ...(values['log-level'] === undefined
+        ? {}
+        : { logLevel: choice<LogLevel>(values['log-level'], 'log-level', ['debug', 'info', 'warn', 'error']) }),
+      ...(values['log-format'] === undefined
+        ? {}
+        : { logFormat: choice<LogFormat>(values['log-format'], 'log-format', ['text', 'json']) }),
+    };
+    const settings: ServiceSettings = { ...file, ...flags };
+    const dataDir = (values['data-dir'] as string | undefined) ?? file.dataDir ?? defaultDataDir(env);
     const version = applianceVersion();
     let daemon: Daemon;
     try {
       daemon = await startDaemon({
         dataDir,
         version,
-        httpPort: portOption(values.port ?? ctx.io.env.SLUICE_HTTP_PORT, 'port'),
-        httpsPort: portOption(values['https-port'] ?? ctx.io.env.SLUICE_HTTPS_PORT, 'https-port'),
-        hosts: values.host as string[] | undefined,
-        netns: values.netns as string | undefined,
+        httpPort: portOption(values.port, 'port') ?? file.httpPort ?? portOption(env.SLUICE_HTTP_PORT, 'port'),
+        httpsPort:
+          portOption(values['https-port'], 'https-port') ??
+          file.httpsPort ??
+          portOption(env.SLUICE_HTTPS_PORT, 'https-port'),
+        hosts: (values.host as string[] | undefined) ?? file.listen,
+        netns: (values.netns as string | undefined) ?? file.netns,
         ha: haOptions(values),
       });
     } catch (error) {
@@ -107,29 +157,41 @@ export const serveCommand: CommandSpec = {
       httpPort: daemon.web.httpPort,
       httpsPort: daemon.web.httpsPort,
       configVersion: daemon.store.current().version,
-      initialPassword: daemon.initialPassword ?? null,
+      // On a terminal only: stdout under systemd is the journal, which keeps it for anyone
+      // in the adm group to read. The file is root's alone (0600).
+      initialPassword: (ctx.io.terminal && daemon.initialPassword) || null,
+      initialPasswordFile: daemon.initialPassword ? join(dataDir, 'initial-password') : null,
       parts: status.parts,
       capabilities: daemon.capabilities,
     };
     ctx.print(
       [
         `sluice appliance ${version}: configuration version ${report.configVersion} from ${dataDir}`,
-        `listening: http :${report.httpPort}, https :${report.httpsPort} on ${(values.host as string[] | undefined)?.join(', ') ?? 'every address'} (web UI /lbadmin/, API /api/v1/, health /api/v1/health)`,
-        ...(daemon.initialPassword
-          ? [
-              `first start: log in as "admin" with password ${daemon.initialPassword} (also in ${dataDir}/initial-password); you must change it`,
-            ]
-          : []),
+        `listening: http :${report.httpPort}, https :${report.httpsPort} on ${((values.host as string[] | undefined) ?? file.listen)?.join(', ') ?? 'every address'} (web UI /lbadmin/, API /api/v1/, health /api/v1/health)`,
+        ...(daemon.initialPassword === undefined
+          ? []
+          : ctx.io.terminal
+            ? [
+                `first start: log in as "admin" with password ${daemon.initialPassword} (also in ${report.initialPasswordFile}); you must change it`,
+              ]
+            : [
+                `first start: log in as "admin" with the password in ${report.initialPasswordFile} (readable by root only); you must change it`,
+              ]),
         ...status.parts.map((part) => `  ${part.part}: ${part.state}${part.detail ? ` (${part.detail})` : ''}`),
         `on this host:\n${describeCapabilities(daemon.capabilities)}`,
       ].join('\n'),
       report,
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    await runService({
+      daemon,
+      settings,
+      settingsFile: values.settings as string | undefined,
+      overrides: flags,
+      out: (line) => ctx.io.out(line),
+      // systemd sets JOURNAL_STREAM when stdout is the journal.
+      journal: env.JOURNAL_STREAM !== undefined,
+      status: `serving on :${report.httpPort} and :${report.httpsPort}, configuration version ${report.configVersion}`,
     });
-    await daemon.stop();
     return EXIT.ok;
   },
 };

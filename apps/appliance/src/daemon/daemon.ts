@@ -63,6 +63,12 @@ export interface Daemon {
    * connection.
    */
   stop(): Promise<void>;
+  /**
+   * systemctl reload (SIGHUP): applies the current configuration version again, so that
+   * IPVS, HAProxy and the addresses are made to match it (anything changed behind the
+   * appliance's back is put right), and says so in the system log.
+   */
+  reload(): Promise<void>;
 }
 
 /**
@@ -211,6 +217,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       web,
       capabilities,
       initialPassword: auth.initialPassword,
+      reload: async () => {
+        const current = store.current();
+        logs.write('system', 'info', `reload: applying configuration version ${current.version} again`);
+        await engine.apply(current);
+        logs.write('system', 'info', `reloaded: configuration version ${current.version} applied`);
+      },
       stop: () => {
         stopping ??= (async () => {
           logs.write('system', 'info', 'stopping');
