@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootSystem, type SystemHandle } from '../src/index.js';
+import { bootSystem, type SystemHandle, waitFor } from '../src/index.js';
 
 /** A real .deb made here with dpkg-deb: a unit and the script it runs. */
 function buildDeb(dir: string): string {
@@ -61,9 +61,16 @@ describe('a Debian 12 system with systemd as PID 1 in the UML kernel', () => {
   });
 
   it('runs a unit started with systemd-run, and its output is in the journal', async () => {
-    await system.check(['systemd-run', '--unit=testkit-hello', '--wait', '/bin/echo', 'hello from a transient unit']);
-    const journal = await system.check(['journalctl', '-u', 'testkit-hello', '--no-pager', '-o', 'cat']);
-    expect(journal.stdout).toContain('hello from a transient unit');
+    const started = await system.check(['systemd-run', '--unit=testkit-hello', '--wait', '/bin/echo', 'hello']);
+    expect(started.stderr).toMatch(/Finished with result: success/);
+    // journald reads the unit's output stream on its own time: wait for the line.
+    const journal = () => system.check(['journalctl', '-u', 'testkit-hello', '--no-pager', '-o', 'cat']);
+    await waitFor(
+      'the transient unit’s line in the journal',
+      async () => (await journal()).stdout.includes('hello'),
+      60_000,
+    );
+    expect((await journal()).stdout.split('\n')).toContain('hello');
   });
 
   it('loads IPVS with modprobe, and ipvsadm programs and lists it', async () => {
@@ -79,9 +86,18 @@ describe('a Debian 12 system with systemd as PID 1 in the UML kernel', () => {
   it('installs a .deb handed in from the host, and starts its unit', async () => {
     // As a person would: apt-get with a path (./) installs the file and its dependencies.
     await system.check('cd /testkit/files && apt-get install -y ./testkit-probe_1.0_all.deb');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+    expect((await system.check(['dpkg-query', '-W', '-f=${Status}', 'testkit-probe'])).stdout).toBe(
+      'install ok installed',
+    );
     await system.check(['systemctl', 'start', 'testkit-probe.service']);
-    const journal = await system.check(['journalctl', '-u', 'testkit-probe', '--no-pager', '-o', 'cat']);
-    expect(journal.stdout).toMatch(/testkit-probe says IP Virtual Server version \d/);
+    const journal = () => system.check(['journalctl', '-u', 'testkit-probe', '--no-pager', '-o', 'cat']);
+    await waitFor(
+      'the probe unit’s line in the journal',
+      async () => /testkit-probe says/.test((await journal()).stdout),
+      60_000,
+    );
+    expect((await journal()).stdout).toMatch(/testkit-probe says IP Virtual Server version \d/);
   });
 
   it('takes a file handed in after the boot', async () => {

@@ -28,7 +28,7 @@ if [ -n "$MODS" ]; then
   $bb mount -t hostfs -o "ro,$MODS" hostfs "$R/lib/modules/$KVER"
 else
   for m in $($bb ls /sys/module) $MODULES; do echo "kernel/$m.ko"; done > "$R/lib/modules/$KVER/modules.builtin"
-  $bb chroot $R /sbin/depmod "$KVER" || echo "testkit-init: depmod $KVER failed" >&2
+  $bb chroot $R /sbin/depmod "$KVER" 2>/dev/null || echo "testkit-init: depmod $KVER failed" >&2
 fi
 # Node's libuv uses io_uring where the kernel offers it (see init.sh); 6.1 has no switch.
 [ -e /proc/sys/kernel/io_uring_disabled ] && echo 2 > /proc/sys/kernel/io_uring_disabled
