@@ -1,22 +1,8 @@
 # PID 1 of a system boot (User-Mode Linux) until it hands over to systemd. The host
-# prepends BB, ROOTFS, RW, MODS, KVER, MODULES and MASK and a #! line naming its busybox.
-# What it does and why: docs/testing.md ("System tests").
-bb=$BB
-R=/mnt/root
-
-$bb mount -t proc proc /proc
-$bb mount -t sysfs sysfs /sys
-$bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
-
-# The cached Debian root, read-only, under a tmpfs overlay: every boot starts from the same
-# clean root, and nothing the guest writes reaches it.
-if ! $bb grep -qw overlay /proc/filesystems; then
-  for ko in "$MODS"/kernel/fs/overlayfs/overlay.ko*; do $bb insmod "$ko"; done
-fi
-$bb mount -t tmpfs tmpfs /mnt
-$bb mkdir -p /mnt/lower /mnt/upper /mnt/work $R
-$bb mount -t hostfs -o "ro,$ROOTFS" hostfs /mnt/lower
-$bb mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper,workdir=/mnt/work $R
+# prepends BB, LOWER, RW, MODS, KVER, MODULES and MASK, a #! line naming its busybox, and
+# overlay-root.sh, which has put the cached Debian root (LOWER) at $R, read-only under a
+# tmpfs overlay: every boot starts from the same clean root and nothing the guest writes
+# reaches it. What it does and why: docs/testing.md ("System tests").
 
 # The kernel's modules where Debian's kmod looks for them (read-only), so `modprobe ip_vs`
 # and the kernel's own module requests work as on a Debian machine. A kernel with

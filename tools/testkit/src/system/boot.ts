@@ -1,6 +1,6 @@
 // A Debian 12 system with real systemd as PID 1, booted in the rig's UML kernel (the one
 // `selectKernel` chose for this CPU, so IPVS is there) for the system tests.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,10 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestkitError } from '../errors.js';
 import { UML_DIR } from '../paths.js';
 import type { KernelAssets } from '../uml/assets.js';
-import { BOOT_MODULES } from '../uml/boot.js';
+import { BOOT_MODULES, guestInit } from '../uml/boot.js';
 import { startUml, type UmlProcess, umlArgs } from '../uml/process.js';
 import { selectKernel } from '../uml/select.js';
-import { shellQuote } from '../uml/shell.js';
 import { AgentChannel, type CommandResult } from './channel.js';
 import { ensureSysroot, type Sysroot } from './sysroot.js';
 
@@ -78,17 +77,19 @@ export interface SystemHandle {
 }
 
 function initScript(assets: KernelAssets, rootfs: string, jobDir: string): string {
-  const vars = {
-    BB: assets.busybox,
-    ROOTFS: rootfs,
-    RW: jobDir,
-    MODS: assets.moduleDir ?? '',
-    KVER: assets.version,
-    MODULES: BOOT_MODULES.join(' '),
-    MASK: MASKED_UNITS.join(' '),
-  };
-  const header = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  return [`#!${assets.busybox} sh`, ...header, readFileSync(join(UML_DIR, 'system-init.sh'), 'utf8')].join('\n');
+  return guestInit(
+    assets.busybox,
+    {
+      BB: assets.busybox,
+      LOWER: rootfs,
+      RW: jobDir,
+      MODS: assets.moduleDir ?? '',
+      KVER: assets.version,
+      MODULES: BOOT_MODULES.join(' '),
+      MASK: MASKED_UNITS.join(' '),
+    },
+    'system-init.sh',
+  );
 }
 
 function copyInto(jobDir: string, hostPath: string): string {

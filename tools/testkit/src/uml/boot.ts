@@ -57,17 +57,31 @@ export function defaultGuestEnv(): Record<string, string> {
   return env;
 }
 
-function initScript(assets: KernelAssets, jobDir: string): string {
-  const vars = {
-    BB: assets.busybox,
-    RW: jobDir,
-    // Empty for a kernel with everything built in: init then loads nothing.
-    MODS: assets.moduleDir ?? '',
-    KVER: assets.version,
-    MODULES: BOOT_MODULES.join(' '),
-  };
+/**
+ * A guest's PID 1: a #! line naming busybox, `vars` as shell assignments, then
+ * `overlay-root.sh` (the kernel's file systems and LOWER under a tmpfs overlay at $R) and
+ * `script`, both from the testkit's `uml/` directory.
+ */
+export function guestInit(busybox: string, vars: Record<string, string>, script: string): string {
   const header = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  return [`#!${assets.busybox} sh`, ...header, readFileSync(join(UML_DIR, 'init.sh'), 'utf8')].join('\n');
+  const parts = ['overlay-root.sh', script].map((name) => readFileSync(join(UML_DIR, name), 'utf8'));
+  return [`#!${busybox} sh`, ...header, ...parts].join('\n');
+}
+
+function initScript(assets: KernelAssets, jobDir: string): string {
+  return guestInit(
+    assets.busybox,
+    {
+      BB: assets.busybox,
+      LOWER: '/',
+      RW: jobDir,
+      // Empty for a kernel with everything built in: init then loads nothing.
+      MODS: assets.moduleDir ?? '',
+      KVER: assets.version,
+      MODULES: BOOT_MODULES.join(' '),
+    },
+    'init.sh',
+  );
 }
 
 function modprobeHelper(assets: KernelAssets): string {
