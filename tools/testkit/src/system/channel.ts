@@ -1,7 +1,7 @@
 // The host's half of the channel to the guest's agent (uml/agent.sh): a request is a
 // script file dropped into the job directory, a result is three files the agent leaves
 // beside it. The directory is the guest's /testkit (hostfs), so no network is needed.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestkitError } from '../errors.js';
@@ -14,11 +14,12 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** A command line as the agent runs it: a string is a bash script, an array is one command, every word quoted. */
+/** A command line as the agent runs it (sourced by bash): a string is a bash script, an array is one command, every word quoted. */
 export function commandScript(command: string | readonly string[]): string {
   if (typeof command === 'string') return `${command}\n`;
   if (command.length === 0) throw new TypeError('empty command');
-  return `exec ${command.map(shellQuote).join(' ')}\n`;
+  // No `exec`: the agent's EXIT trap, which reports the exit code, must outlive the command.
+  return `${command.map(shellQuote).join(' ')}\n`;
 }
 
 export class AgentChannel {
@@ -50,7 +51,10 @@ export class AgentChannel {
   async result(id: string, what: string, timeoutMs: number): Promise<CommandResult> {
     const results = join(this.dir, 'results');
     const deadline = Date.now() + timeoutMs;
-    while (!existsSync(join(results, `${id}.rc`))) {
+    const rc = join(results, `${id}.rc`);
+    // The agent writes the code in one write after creating the file: empty means not yet.
+    const done = () => existsSync(rc) && statSync(rc).size > 0;
+    while (!done()) {
       const gone = this.gone();
       if (gone)
         throw new TestkitError('TESTKIT_SYSTEM_STOPPED', `${what}: the guest stopped before it answered (${gone})`);
