@@ -149,7 +149,8 @@ export async function bootSystem(options: SystemOptions = {}): Promise<SystemHan
     stopped ??= (async () => {
       if (!uml.ended()) {
         channel.send('systemctl poweroff');
-        await Promise.race([uml.exited, sleep(60_000)]);
+        // Unreferenced: a guest that powers off at once must not keep this process up a minute.
+        await Promise.race([uml.exited, sleep(60_000, undefined, { ref: false })]);
       }
       uml.kill();
       await uml.exited;
