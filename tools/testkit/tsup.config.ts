@@ -8,6 +8,7 @@ export default defineConfig({
     'src/vitest/kernel-proxy.ts',
     'src/vitest/netns-setup.ts',
     'src/vitest/kernel-setup.ts',
+    'src/vitest/system-setup.ts',
   ],
   format: ['esm'],
   target: 'node22',

@@ -5,12 +5,16 @@ import { sweepStaleNamespaces } from './netns/cleanup.js';
 import { RESULTS_DIR } from './paths.js';
 import { prepare } from './prepare.js';
 import { formatSummary, readSummaries } from './summary.js';
+import { bootSystem } from './system/boot.js';
 import { runInKernel } from './uml/vm.js';
 
 const USAGE = `usage: sluice-testkit <command>
   prepare                 install what the suites need (Debian packages, UML kernel), sweep stale namespaces
   kernel [--timeout S] -- CMD [ARGS...]
                           boot the IPVS test kernel, run CMD inside as root in this directory, exit with its code
+  system [--deb FILE]... [--timeout S] -- CMD [ARGS...]
+                          boot the system tests' Debian 12 root with systemd in the test kernel, hand in
+                          the .deb files, run CMD there as root, print its output, power off, exit with its code
   sweep                   remove network namespaces left by interrupted test runs
   summary [DIR]           print the totals of the vitest JSON reports in DIR (default .cache/test-results)`;
 
@@ -43,6 +47,25 @@ async function main(argv: string[]): Promise<number> {
         onOutput: (chunk) => process.stdout.write(chunk),
       });
       return result.exitCode;
+    }
+    case 'system': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { deb: { type: 'string', multiple: true }, timeout: { type: 'string' } },
+        allowPositionals: true,
+      });
+      if (positionals.length === 0) break;
+      const system = await bootSystem({ debs: values.deb ?? [] });
+      try {
+        const result = await system.run(positionals, {
+          ...(values.timeout ? { timeoutMs: Number(values.timeout) * 1000 } : {}),
+        });
+        process.stdout.write(result.stdout);
+        process.stderr.write(result.stderr);
+        return result.code;
+      } finally {
+        await system.shutdown();
+      }
     }
   }
   console.error(USAGE);

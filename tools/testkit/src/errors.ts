@@ -12,6 +12,10 @@ export type TestkitErrorCode =
   | 'TESTKIT_KERNEL_BOOT'
   | 'TESTKIT_KERNEL_BUILD'
   | 'TESTKIT_NO_IPVS'
+  | 'TESTKIT_MISSING_FILE'
+  | 'TESTKIT_SYSROOT'
+  | 'TESTKIT_SYSTEM_BOOT'
+  | 'TESTKIT_SYSTEM_STOPPED'
   | 'TESTKIT_SERVER_START';
 
 export class TestkitError extends Error {

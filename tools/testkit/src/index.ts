@@ -24,6 +24,17 @@ export {
   type Forwarding,
 } from './netns/topologies.js';
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
+export {
+  bootSystem,
+  GUEST_FILES,
+  MASKED_UNITS,
+  type RunOptions,
+  type SystemBoot,
+  type SystemHandle,
+  type SystemOptions,
+} from './system/boot.js';
+export type { CommandResult } from './system/channel.js';
+export { describeSysroot, ensureSysroot, type Sysroot } from './system/sysroot.js';
 export type { KernelAssets } from './uml/assets.js';
 export type { KernelChoice, KernelKind, ProbeResult } from './uml/choice.js';
 export { type KernelSelection, rigDescription, selectKernel } from './uml/select.js';

@@ -4,6 +4,7 @@ import { TestkitError } from './errors.js';
 import { sweepStaleNamespaces } from './netns/cleanup.js';
 import { TESTKIT_ROOT } from './paths.js';
 import { hostHasIpvs, isRoot } from './platform.js';
+import { describeSysroot, ensureSysroot } from './system/sysroot.js';
 import { aptGet, missingPackages } from './uml/debian.js';
 import { selectKernel } from './uml/select.js';
 
@@ -17,7 +18,8 @@ export function requiredDebianPackages(): string[] {
 /**
  * Makes this machine able to run every suite: the Debian packages (installed with apt-get
  * when root; otherwise a coded error naming them), the UML kernel and busybox in the
- * cache, and no namespaces left over from an interrupted run.
+ * cache, the system tests' Debian root (root only), and no namespaces left over from an
+ * interrupted run.
  */
 export async function prepare(log: (line: string) => void = console.log): Promise<void> {
   const missing = await missingPackages(requiredDebianPackages());
@@ -38,6 +40,8 @@ export async function prepare(log: (line: string) => void = console.log): Promis
     log(`testkit: kernel binary ${assets.kernel}`);
   }
   if (isRoot()) {
+    // The system tests' Debian root: built once per machine (minutes), kept in the cache.
+    log(`testkit: ${describeSysroot(await ensureSysroot(log))}`);
     const swept = await sweepStaleNamespaces();
     if (swept.length > 0) log(`testkit: removed ${swept.length} namespaces left by interrupted runs`);
   } else {

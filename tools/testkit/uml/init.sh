@@ -1,22 +1,8 @@
-# PID 1 of the test kernel (User-Mode Linux). The host prepends BB, RW, MODS, KVER and
-# MODULES and a #! line naming its busybox. What it does and why: docs/testing.md.
-bb=$BB
-R=/mnt/root
-
-$bb mount -t proc proc /proc
-$bb mount -t sysfs sysfs /sys
-$bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
-
-# The host's root, read-only, under a tmpfs overlay: the guest sees every tool the host has
-# and nothing it writes reaches the host, except the job directory mounted below. Overlay
-# is a module in Debian's kernels and built into the rig's own.
-if ! $bb grep -qw overlay /proc/filesystems; then
-  for ko in "$MODS"/kernel/fs/overlayfs/overlay.ko*; do $bb insmod "$ko"; done
-fi
-$bb mount -t tmpfs tmpfs /mnt
-$bb mkdir -p /mnt/lower /mnt/upper /mnt/work $R
-$bb mount -t hostfs -o ro,/ hostfs /mnt/lower
-$bb mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper,workdir=/mnt/work $R
+# PID 1 of the test kernel (User-Mode Linux). The host prepends BB, RW, MODS, KVER,
+# MODULES and LOWER, a #! line naming its busybox, and overlay-root.sh, which has put the
+# host's root (LOWER=/) at $R, read-only under a tmpfs overlay: the guest sees every tool
+# the host has and nothing it writes reaches the host, except the job directory mounted
+# below. What it does and why: docs/testing.md.
 $bb mount -t proc proc $R/proc
 $bb mount -t sysfs sysfs $R/sys
 $bb mount -t devtmpfs devtmpfs $R/dev

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { TestkitError } from '../errors.js';
 import { UML_DIR } from '../paths.js';
 import type { KernelAssets } from './assets.js';
+import { startUml, umlArgs } from './process.js';
 import { jobScript, shellQuote } from './shell.js';
 
 /**
@@ -57,17 +57,31 @@ export function defaultGuestEnv(): Record<string, string> {
   return env;
 }
 
-function initScript(assets: KernelAssets, jobDir: string): string {
-  const vars = {
-    BB: assets.busybox,
-    RW: jobDir,
-    // Empty for a kernel with everything built in: init then loads nothing.
-    MODS: assets.moduleDir ?? '',
-    KVER: assets.version,
-    MODULES: BOOT_MODULES.join(' '),
-  };
+/**
+ * A guest's PID 1: a #! line naming busybox, `vars` as shell assignments, then
+ * `overlay-root.sh` (the kernel's file systems and LOWER under a tmpfs overlay at $R) and
+ * `script`, both from the testkit's `uml/` directory.
+ */
+export function guestInit(busybox: string, vars: Record<string, string>, script: string): string {
   const header = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  return [`#!${assets.busybox} sh`, ...header, readFileSync(join(UML_DIR, 'init.sh'), 'utf8')].join('\n');
+  const parts = ['overlay-root.sh', script].map((name) => readFileSync(join(UML_DIR, name), 'utf8'));
+  return [`#!${busybox} sh`, ...header, ...parts].join('\n');
+}
+
+function initScript(assets: KernelAssets, jobDir: string): string {
+  return guestInit(
+    assets.busybox,
+    {
+      BB: assets.busybox,
+      LOWER: '/',
+      RW: jobDir,
+      // Empty for a kernel with everything built in: init then loads nothing.
+      MODS: assets.moduleDir ?? '',
+      KVER: assets.version,
+      MODULES: BOOT_MODULES.join(' '),
+    },
+    'init.sh',
+  );
 }
 
 function modprobeHelper(assets: KernelAssets): string {
@@ -94,58 +108,19 @@ export async function bootKernel(assets: KernelAssets, options: KernelRunOptions
     chmodSync(join(jobDir, 'init'), 0o755);
     chmodSync(join(jobDir, 'modprobe'), 0o755);
 
-    const args = [
-      `mem=${options.memoryMiB ?? 1536}M`,
-      'root=/dev/root',
-      'rootfstype=hostfs',
-      'rootflags=/',
-      'ro',
-      `init=${jobDir}/init`,
-      `uml_dir=${jobDir}`,
-      `umid=tk${process.pid}`,
-      'con=null',
-      'con0=null,fd:2',
-      'ssl=null',
-      'ssl0=null,fd:1',
-      'quiet',
-      'loglevel=3',
-    ];
-    // UML ignores SIGTERM and leaves helper processes: it gets its own process group,
-    // and the whole group is SIGKILLed when it is done or the watchdog fires.
-    const child = spawn(assets.kernel, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let console = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      options.onOutput?.(chunk);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      console = (console + chunk).slice(-64 * 1024);
-    });
+    const args = umlArgs({ jobDir, init: `${jobDir}/init`, memoryMiB: options.memoryMiB ?? 1536 });
+    const uml = startUml(assets.kernel, args, options.onOutput);
     const timeoutMs = options.timeoutMs ?? 20 * 60_000;
     let timedOut = false;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
     const watchdog = setTimeout(() => {
       timedOut = true;
-      killGroup();
+      uml.kill();
     }, timeoutMs);
-    const onHostExit = () => killGroup();
-    process.once('exit', onHostExit);
-    // A binary that cannot be executed reports 'error' (then 'close'): it did not boot.
-    let spawnError: Error | undefined;
-    child.once('error', (error) => {
-      spawnError = error;
-    });
-    await new Promise<void>((resolve) => child.once('close', () => resolve()));
+    await uml.exited;
     clearTimeout(watchdog);
-    process.off('exit', onHostExit);
-    killGroup();
+    const output = uml.output();
+    const console = uml.console();
+    const spawnError = uml.spawnError();
 
     const read = (name: string) => {
       try {
@@ -164,7 +139,7 @@ export async function bootKernel(assets: KernelAssets, options: KernelRunOptions
     if (rc === undefined) {
       throw new TestkitError(
         'TESTKIT_KERNEL_BOOT',
-        `the UML kernel stopped without running the job (${spawnError ? spawnError.message : `exit ${child.exitCode}`}); console:\n${console.slice(-4000)}\noutput:\n${output.slice(-4000)}`,
+        `the UML kernel stopped without running the job (${spawnError ? spawnError.message : `exit ${uml.exitCode()}`}); console:\n${console.slice(-4000)}\noutput:\n${output.slice(-4000)}`,
       );
     }
     const files: Record<string, string | undefined> = {};

@@ -214,7 +214,7 @@ function holderAlive(lock: string): boolean {
 }
 
 /** Runs `body` unless `done()`, one process at a time per lock; a dead holder's lock is taken over. */
-async function exclusively(lock: string, done: () => boolean, body: () => Promise<void>): Promise<void> {
+export async function exclusively(lock: string, done: () => boolean, body: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 120 * 60_000;
   while (!done()) {
     if (Date.now() > deadline) throw new TestkitError('TESTKIT_TIMEOUT', `waited two hours for ${lock}`);

@@ -8,6 +8,7 @@ import { kernelMode } from '../platform.js';
 export const UNIT_TESTS = '{src,test}/**/*.test.ts';
 export const NETNS_TESTS = '{src,test}/**/*.netns.test.ts';
 export const KERNEL_TESTS = '{src,test}/**/*.kernel.test.ts';
+export const SYSTEM_TESTS = '{src,test}/**/*.system.test.ts';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -35,6 +36,8 @@ export interface SuiteOptions {
  * - `kernel`: `*.kernel.test.ts`, a kernel with IPVS: this one if it has IPVS, otherwise
  *   the whole project runs in the User-Mode Linux kernel, booted once for the suite, and
  *   its results are reported here test by test.
+ * - `system`: `*.system.test.ts`, on the host (root); each test boots a Debian 12 root with
+ *   systemd as PID 1 in the UML kernel (`bootSystem`) and drives it from here.
  * A project without files is left out; a project whose needs are unmet fails, never skips.
  */
 export async function defineSuite(root: string, options: SuiteOptions = {}) {
@@ -46,7 +49,9 @@ export async function defineSuite(root: string, options: SuiteOptions = {}) {
 
   if (mode !== 'guest') {
     if (has(UNIT_TESTS)) {
-      projects.push({ test: { ...common, name: 'unit', include: [UNIT_TESTS], exclude: [NETNS_TESTS, KERNEL_TESTS] } });
+      projects.push({
+        test: { ...common, name: 'unit', include: [UNIT_TESTS], exclude: [NETNS_TESTS, KERNEL_TESTS, SYSTEM_TESTS] },
+      });
     }
     if (has(NETNS_TESTS)) {
       projects.push({
@@ -83,6 +88,22 @@ export async function defineSuite(root: string, options: SuiteOptions = {}) {
         },
       });
     }
+  }
+  if (mode !== 'guest' && has(SYSTEM_TESTS)) {
+    projects.push({
+      test: {
+        ...common,
+        name: 'system',
+        include: [SYSTEM_TESTS],
+        // A boot takes tens of seconds on a busy machine; the root and the kernel are made
+        // (minutes, once per machine) in the global setup, outside any test's time.
+        testTimeout: 300_000,
+        hookTimeout: 600_000,
+        // Each file boots its own guests: one file at a time on two cores.
+        fileParallelism: false,
+        globalSetup: [here('./system-setup.js')],
+      },
+    });
   }
 
   return {
