@@ -138,7 +138,9 @@ describe('sluice-appliance serve (the README run command)', () => {
     });
     const ports = await daemon.started;
     expect((await fetch(`http://127.0.0.1:${ports.http}/api/v1/health`)).status).toBe(200);
-    // A reload at level info: its records on stdout with journald's priority prefix.
+    // Every record from the daemon's first one is a line on stdout with journald's priority prefix.
+    expect(daemon.output()).toMatch(/^<6>info system: sluice appliance \S+ starting; configuration version \d+$/m);
+    // A reload at level info: its records too.
     daemon.child.kill('SIGHUP');
     await expect
       .poll(daemon.output, { timeout: 20_000 })

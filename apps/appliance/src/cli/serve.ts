@@ -4,7 +4,7 @@ import { type Daemon, startDaemon } from '../daemon/daemon.js';
 import { ApplianceError } from '../errors.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import type { LogLevel } from '../model/log-record.js';
-import { runService } from '../service/service-loop.js';
+import { LogEcho, runService } from '../service/service-loop.js';
 import { type LogFormat, readSettings, type ServiceSettings } from '../service/settings-file.js';
 import { applianceVersion } from '../version.js';
 import { defaultDataDir } from './client.js';
@@ -132,6 +132,8 @@ says READY=1 once the API answers and the first apply is done.`,
     };
     const settings: ServiceSettings = { ...file, ...flags };
     const dataDir = (values['data-dir'] as string | undefined) ?? file.dataDir ?? defaultDataDir(env);
+    // systemd sets JOURNAL_STREAM when stdout is the journal.
+    const echo = new LogEcho(settings, (line) => ctx.io.out(line), env.JOURNAL_STREAM !== undefined);
     const version = applianceVersion();
     let daemon: Daemon;
     try {
@@ -146,6 +148,7 @@ says READY=1 once the API answers and the first apply is done.`,
         hosts: (values.host as string[] | undefined) ?? file.listen,
         netns: (values.netns as string | undefined) ?? file.netns,
         ha: haOptions(values),
+        onLog: (record) => echo.write(record),
       });
     } catch (error) {
       throw listenError(error);
@@ -187,9 +190,7 @@ says READY=1 once the API answers and the first apply is done.`,
       settings,
       settingsFile: values.settings as string | undefined,
       overrides: flags,
-      out: (line) => ctx.io.out(line),
-      // systemd sets JOURNAL_STREAM when stdout is the journal.
-      journal: env.JOURNAL_STREAM !== undefined,
+      echo,
       status: `serving on :${report.httpPort} and :${report.httpsPort}, configuration version ${report.configVersion}`,
     });
     return EXIT.ok;

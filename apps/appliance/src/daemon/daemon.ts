@@ -16,6 +16,7 @@ import type { HaLocalOptions } from '../ha/identity.js';
 import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
 import { startTrafficSampler } from '../metrics/traffic-sampler.js';
+import type { LogRecord } from '../model/log-record.js';
 import { type CommitPipeline, createCommitPipeline } from '../pipeline/index.js';
 import { ConfigStore } from '../store/config-store.js';
 import { createWebServers, type WebServers } from '../web/index.js';
@@ -42,6 +43,8 @@ export interface DaemonOptions {
   capabilities?: readonly Capability[] | undefined;
   /** The HA engine process's script (default: `ha-engine.js` of this build). */
   haEngineEntry?: string | undefined;
+  /** Every log record from the first (`serve` writes them to stdout, the journal). */
+  onLog?: ((record: LogRecord) => void) | undefined;
 }
 
 export interface Daemon {
@@ -90,6 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   step('process');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const logs = await createLogBook({ dir: join(dataDir, 'logs') });
+  if (options.onLog) logs.follow({}, options.onLog);
   const cleanups: (() => Promise<void>)[] = [() => logs.close()];
   const unwind = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -5,22 +5,41 @@
  * SIGHUP ended the process, as Node's default does.
  */
 import type { Daemon } from '../daemon/daemon.js';
-import type { LogLevel } from '../model/log-record.js';
+import type { LogLevel, LogRecord } from '../model/log-record.js';
 import { logLine, wanted } from './log-lines.js';
 import { sdNotify } from './sd-notify.js';
-import { changedSettings, LIVE_SETTINGS, readSettings, type ServiceSettings } from './settings-file.js';
+import { changedSettings, LIVE_SETTINGS, type LogFormat, readSettings, type ServiceSettings } from './settings-file.js';
+
+/**
+ * The log book's records on stdout, from the daemon's first record (startDaemon's `onLog`)
+ * on; a reload changes its level and format.
+ */
+export class LogEcho {
+  level: LogLevel;
+  format: LogFormat;
+  constructor(
+    settings: ServiceSettings,
+    private readonly out: (line: string) => void,
+    private readonly journal: boolean,
+  ) {
+    this.level = settings.logLevel ?? 'info';
+    this.format = settings.logFormat ?? 'text';
+  }
+
+  write(record: LogRecord): void {
+    if (wanted(record, this.level)) this.out(logLine(record, { format: this.format, journal: this.journal }));
+  }
+}
 
 export interface ServiceLoopOptions {
   daemon: Pick<Daemon, 'logs' | 'reload' | 'stop'>;
+  /** Where the records go; its level and format follow the settings at reload. */
+  echo: LogEcho;
   /** The settings as read at start, and the file to read again on reload (none: nothing to read). */
   settings: ServiceSettings;
   settingsFile?: string | undefined;
   /** Settings given as flags: they win over the file at reload too. */
   overrides?: ServiceSettings;
-  /** One line to stdout. */
-  out: (line: string) => void;
-  /** Prefix lines with journald's `<priority>` (stdout is the journal). */
-  journal: boolean;
   /** The line systemd shows in `systemctl status` once ready. */
   status: string;
   /** [sd_notify over NOTIFY_SOCKET] */
@@ -31,15 +50,10 @@ export interface ServiceLoopOptions {
 
 /** Runs until SIGTERM or SIGINT, then stops the daemon. */
 export async function runService(options: ServiceLoopOptions): Promise<void> {
-  const { daemon, out } = options;
+  const { daemon, echo } = options;
   const notify = options.notify ?? ((state: string) => sdNotify(state));
   const signals = options.signals ?? process;
   let settings = options.settings;
-  let level: LogLevel = settings.logLevel ?? 'info';
-  let format = settings.logFormat ?? 'text';
-  const unfollow = daemon.logs.follow({}, (record) => {
-    if (wanted(record, level)) out(logLine(record, { format, journal: options.journal }));
-  });
 
   let reloading: Promise<void> = Promise.resolve();
   const reload = async () => {
@@ -62,8 +76,8 @@ export async function runService(options: ServiceLoopOptions): Promise<void> {
             ...Object.fromEntries(LIVE_SETTINGS.map((name) => [name, next[name]])),
             ...options.overrides,
           };
-          level = settings.logLevel ?? 'info';
-          format = settings.logFormat ?? 'text';
+          echo.level = settings.logLevel ?? 'info';
+          echo.format = settings.logFormat ?? 'text';
         } catch (error) {
           // A typo in the file must not take a running node down: it keeps its settings.
           daemon.logs.write('system', 'error', `reload: settings kept: ${(error as Error).message}`);
@@ -97,6 +111,5 @@ export async function runService(options: ServiceLoopOptions): Promise<void> {
     await daemon.stop();
   } finally {
     signals.off('SIGHUP', onHangup);
-    unfollow();
   }
 }
