@@ -59,6 +59,43 @@ while not os.path.exists('/root/go'): time.sleep(0.2)
 f.write(b'after\\n'); f.flush(); print(f.readline().decode().strip(), flush=True)
 `;
 
+// Layer 7: a keep-alive HTTP server behind HAProxy, and a client asking once a second over one
+// connection for as long as the upgrade takes (HAProxy's keep-alive timeout would end an idle one).
+const WEB = `import http.server
+class Hello(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def do_GET(self):
+        body = b'hello'
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(('203.0.113.2', 8081), Hello).serve_forever()
+`;
+const WEB_CLIENT = `import http.client, os, time
+c = http.client.HTTPConnection('198.51.100.11', 80, timeout=30)
+first = None
+answered = 0
+done = 0
+while done < 3:
+    c.request('GET', '/')
+    r = c.getresponse()
+    if r.status == 200 and r.read() == b'hello':
+        answered += 1
+    first = first or c.sock
+    if c.sock is not first:
+        print('a new connection', flush=True)
+        raise SystemExit(1)
+    if answered == 1:
+        print('first answer', flush=True)
+    if os.path.exists('/root/go'):
+        done += 1
+    time.sleep(1)
+print('answered', answered, 'on one connection', flush=True)
+`;
+
 const sh = async (script: string) => (await system.check(script)).stdout.trim();
 const waitActive = () =>
   sh(
@@ -124,13 +161,17 @@ describe('sluice-appliance .deb on Debian 12 with systemd', () => {
     expect(await sh(`curl -sf ${API}/health`)).toBe('{"status":"ok"}');
   });
 
-  it('upgrades to this build: configuration and history kept, an established Layer 4 connection survives', async () => {
+  it('upgrades to this build: configuration and history kept, a Layer 4 connection and a Layer 7 one survive', async () => {
     // A client and a real server in namespaces on either side of the node (NAT: the node
     // is the real server's gateway), as the wizard's NAT answers describe them.
     await writeFile(join(work, 'echo.py'), ECHO);
     await writeFile(join(work, 'client.py'), CLIENT);
     const echoPy = await system.copyIn(join(work, 'echo.py'));
     const clientPy = await system.copyIn(join(work, 'client.py'));
+    await writeFile(join(work, 'web.py'), WEB);
+    await writeFile(join(work, 'web-client.py'), WEB_CLIENT);
+    const webPy = await system.copyIn(join(work, 'web.py'));
+    const webClientPy = await system.copyIn(join(work, 'web-client.py'));
     await sh(`
       set -e
       sysctl -qw net.ipv4.ip_forward=1
@@ -143,36 +184,47 @@ describe('sluice-appliance .deb on Debian 12 with systemd', () => {
       ip -n rs addr add 203.0.113.2/24 dev r0; ip -n rs link set r0 up; ip -n rs link set lo up
       ip -n rs route add default via 203.0.113.1
       setsid ip netns exec rs python3 ${echoPy} </dev/null >/root/echo.log 2>&1 &
+      setsid ip netns exec rs python3 ${webPy} </dev/null >/root/web.log 2>&1 &
     `);
     await sh(
       'sluice-appliance wizard --non-interactive --yes --address 198.51.100.1/24 --interface eth0 --mode nat --internal-address 203.0.113.1/24 --internal-interface eth1 --vip 198.51.100.10 --port 80 --server-address 203.0.113.2 --server-port 8080',
     );
     await sh(
+      'sluice-appliance wizard --non-interactive --yes --address 198.51.100.1/24 --interface eth0 --mode snat --label web7 --vip 198.51.100.11 --port 80 --server-label web7_server --server-address 203.0.113.2 --server-port 8081',
+    );
+    await sh(
       'for i in $(seq 1 120); do ipvsadm -Ln | grep -q "203.0.113.2:8080" && break; sleep 0.5; done; ipvsadm -Ln',
+    );
+    await sh(
+      'for i in $(seq 1 120); do ip netns exec client curl -sf -m 2 http://198.51.100.11/ && break; sleep 0.5; done',
     );
     // One connection through the VIP, kept open across the upgrade: a line before, one after.
     await sh(`
       setsid ip netns exec client python3 ${clientPy} </dev/null >/root/client.log 2>&1 &
-      for i in $(seq 1 60); do grep -q "echo before" /root/client.log && break; sleep 0.5; done
+      setsid ip netns exec client python3 ${webClientPy} </dev/null >/root/web-client.log 2>&1 &
+      for i in $(seq 1 60); do grep -q "echo before" /root/client.log && grep -q "first answer" /root/web-client.log && break; sleep 0.5; done
       cat /root/client.log
     `);
     expect(await sh('cat /root/client.log')).toBe('echo before');
     const versions = await sh(`curl -sf -H "authorization: Bearer ${token}" ${API}/config/versions`);
-    const haproxyBefore = await sh('pgrep -x haproxy | sort | head -1 || true');
+    const haproxyBefore = await sh('pgrep -x haproxy | sort -n | head -1');
 
     await sh(`cd /testkit/files && apt-get install -y --no-install-recommends ./${debs.current.split('/').pop()}`);
     expect(await waitActive()).toBe('active');
     expect(await sh(`dpkg-query -W -f '\${Version}' sluice-appliance`)).toBe(CURRENT);
     expect(await sh(`curl -sf -H "authorization: Bearer ${token}" ${API}/config/versions`)).toBe(versions);
     expect(await sh('ipvsadm -Ln')).toContain('203.0.113.2:8080');
-    // HAProxy's master was adopted, not restarted (none here runs a Layer 7 service, so
-    // the check is that whatever ran still runs).
-    expect(await sh('pgrep -x haproxy | sort | head -1 || true')).toBe(haproxyBefore);
+    // HAProxy's master was adopted, not restarted.
+    expect(haproxyBefore).toMatch(/^\d+$/);
+    expect(await sh('pgrep -x haproxy | sort -n | head -1')).toBe(haproxyBefore);
 
     await sh(
       'touch /root/go; for i in $(seq 1 60); do grep -q "echo after" /root/client.log && break; sleep 0.5; done',
     );
     expect((await sh('cat /root/client.log')).split('\n')).toEqual(['echo before', 'echo after']);
+    // Every request during the upgrade answered by HAProxy, on the connection it began with.
+    await sh('for i in $(seq 1 60); do grep -q "on one connection" /root/web-client.log && break; sleep 0.5; done');
+    expect(await sh('cat /root/web-client.log')).toMatch(/^first answer\nanswered \d+ on one connection$/);
   });
 
   it('removes (data and settings kept, nothing left running) and purges (nothing left but Debian policy keeps)', async () => {
