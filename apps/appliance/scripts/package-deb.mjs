@@ -6,8 +6,18 @@
 //
 //   node scripts/package-deb.mjs [--arch amd64|arm64] [--version V] [--sourcemaps] [--out DIR]
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -31,6 +41,10 @@ const hostArch = Object.entries(ARCHES).find(([, node]) => node === process.arch
 const arch = values.arch ?? hostArch;
 if (!(arch in ARCHES)) fail(`--arch must be ${Object.keys(ARCHES).join(' or ')}, not ${arch}`);
 const cpu = ARCHES[arch];
+// Binutils for the target's machine code: the host's own, or Debian's cross binutils
+// (binutils-aarch64-linux-gnu, in tools/testkit/debian-packages.txt) for arm64 on amd64.
+const STRIP = { amd64: 'x86_64-linux-gnu-strip', arm64: 'aarch64-linux-gnu-strip' };
+const strip = STRIP[arch];
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -61,6 +75,14 @@ function version() {
 const debVersion = version();
 if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(debVersion)) fail(`--version ${debVersion} is not a Debian version`);
 
+try {
+  run(strip, ['--version']);
+} catch {
+  fail(
+    `${strip} is missing: apt-get install binutils${arch === hostArch ? '' : `-${STRIP[arch].replace('-strip', '')}`}`,
+  );
+}
+
 for (const built of ['dist/cli.js', 'dist/ha-engine.js', 'dist/ui/index.html']) {
   if (!existsSync(join(app, built))) fail(`${built} is missing: build first (npm run build at the root)`);
 }
@@ -72,11 +94,18 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'tarballs'), { recursive: true });
 
 // 1. The appliance and the workspace packages it depends on, packed as npm would publish them.
-const workspaces = ['@sluice/appliance', ...Object.keys(appPackage.dependencies).filter((name) => name.startsWith('@sluice/'))];
+const workspaces = [
+  '@sluice/appliance',
+  ...Object.keys(appPackage.dependencies).filter((name) => name.startsWith('@sluice/')),
+];
 const packed = JSON.parse(
-  run('npm', ['pack', '--json', '--pack-destination', join(work, 'tarballs'), ...workspaces.flatMap((w) => ['-w', w])], {
-    cwd: repo,
-  }),
+  run(
+    'npm',
+    ['pack', '--json', '--pack-destination', join(work, 'tarballs'), ...workspaces.flatMap((w) => ['-w', w])],
+    {
+      cwd: repo,
+    },
+  ),
 );
 step(`packed ${packed.map((p) => p.name).join(', ')}`);
 
@@ -88,7 +117,16 @@ const deps = Object.fromEntries(packed.map((p) => [p.name, `file:${join(work, 't
 writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ private: true, dependencies: deps }, null, 2)}\n`);
 run(
   'npm',
-  ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--os=linux', `--cpu=${cpu}`],
+  [
+    'install',
+    '--omit=dev',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--no-package-lock',
+    '--os=linux',
+    `--cpu=${cpu}`,
+  ],
   { cwd: appDir },
 );
 // What was installed, by version, in place of the build paths.
@@ -139,7 +177,7 @@ walk(appDir, (path) => path.endsWith('.d.ts') && rmSync(path));
 // koffi ships its C and C++ sources beside its JavaScript: only the JavaScript is loaded.
 walk(join(modules, 'koffi'), (path) => /\.(c|cc|cpp|h|hh|inc|def|S|asm)$|CMakeLists\.txt$/.test(path) && rmSync(path));
 // The native modules for this machine, without their debugging symbols.
-if (cpu === process.arch) walk(modules, (path) => path.endsWith('.node') && run('strip', ['--strip-unneeded', path]));
+walk(modules, (path) => path.endsWith('.node') && run(strip, ['--strip-unneeded', path]));
 
 // 3. Node for the target machine: the `node` package's binary package from the registry.
 const nodeTarball = JSON.parse(
@@ -149,12 +187,13 @@ run('tar', ['-xzf', join(work, 'tarballs', nodeTarball), '-C', work]);
 copyFileSync(join(work, 'package', 'bin', 'node'), join(lib, 'node'));
 chmodSync(join(lib, 'node'), 0o755);
 for (const license of ['LICENSE', 'LICENSE.md']) {
-  if (existsSync(join(work, 'package', license))) copyFileSync(join(work, 'package', license), join(lib, 'LICENSE.node'));
+  if (existsSync(join(work, 'package', license)))
+    copyFileSync(join(work, 'package', license), join(lib, 'LICENSE.node'));
 }
 if (!existsSync(join(lib, 'LICENSE.node'))) fail(`node-linux-${cpu}@${nodeVersion} has no LICENSE file`);
 // Debug symbols are a quarter of the binary; the host's binutils strip only its own architecture.
 // --strip-unneeded keeps the dynamic symbols native modules link against (N-API).
-if (cpu === process.arch) run('strip', ['--strip-unneeded', join(lib, 'node')]);
+run(strip, ['--strip-unneeded', join(lib, 'node')]);
 step(`Node ${nodeVersion} for ${cpu}`);
 
 // 4. The system's files.
@@ -175,7 +214,9 @@ const gz = (text, to) => {
   writeFileSync(join(root, to), gzipSync(text, { level: 9 }));
   chmodSync(join(root, to), 0o644);
 };
-const date = new Date(Number(run('git', ['-C', repo, 'log', '-1', '--format=%ct'])) * 1000).toUTCString().replace('GMT', '+0000');
+const date = new Date(Number(run('git', ['-C', repo, 'log', '-1', '--format=%ct'])) * 1000)
+  .toUTCString()
+  .replace('GMT', '+0000');
 gz(
   `sluice-appliance (${debVersion}) unstable; urgency=medium\n\n  * Built from the Sluice repository; the changes are in CHANGELOG.md.\n\n -- Sluice developers <sluice@example.org>  ${date}\n`,
   `${doc}/changelog.gz`,
@@ -236,4 +277,6 @@ chmodSync(join(control, 'control'), 0o644);
 const deb = join(out, `sluice-appliance_${debVersion}_${arch}.deb`);
 run('dpkg-deb', ['--root-owner-group', '--build', root, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync(work, { recursive: true, force: true });
-step(`${relative(process.cwd(), deb)}: ${(statSync(deb).size / 1024 / 1024).toFixed(1)} MB, installed ${(size / 1024).toFixed(0)} MB`);
+step(
+  `${relative(process.cwd(), deb)}: ${(statSync(deb).size / 1024 / 1024).toFixed(1)} MB, installed ${(size / 1024).toFixed(0)} MB`,
+);

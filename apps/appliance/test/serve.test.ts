@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { notifyListener } from './service/notify-listener.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dirs: string[] = [];
@@ -35,40 +36,6 @@ function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
   // Tests that expect an exit never await `started`.
   started.catch(() => undefined);
   return { child, started, exited, output: () => out };
-}
-
-// systemd's notify socket, as small as it is (Node has no Unix datagram sockets): python3
-// prints each datagram it receives, JSON-encoded, one a line.
-function notifyListener(path: string, count: number) {
-  const script = [
-    'import json, socket, sys',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-    's.bind(sys.argv[1])',
-    "print('LISTENING', flush=True)",
-    'for _ in range(int(sys.argv[2])):',
-    '    print(json.dumps(s.recv(4096).decode()), flush=True)',
-  ].join('\n');
-  const child = spawn('python3', ['-c', script, path, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const ready = new Promise<void>((resolve) =>
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('LISTENING')) resolve();
-    }),
-  );
-  const received = new Promise<string[]>((resolve) =>
-    child.once('exit', () =>
-      resolve(
-        out
-          .split('\n')
-          .slice(1)
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as string),
-      ),
-    ),
-  );
-  return { ready, received };
 }
 
 describe('sluice-appliance serve (the README run command)', () => {
