@@ -318,7 +318,7 @@ export async function rollBack(
   await page.goto(`${target.http}/lbadmin/#/maintenance`);
   // The page may already be at #/maintenance: reload to read the history anew.
   await page.reload();
-  await page.getByRole('button', { name: `Diff version ${before.version} against current` }).click();
+  await page.getByRole('button', { name: `Diff to current: version ${before.version}` }).click();
   await page.getByRole('cell', { name: `${layer}["${service}"].realServers["${server.label}"].weight` }).waitFor();
   await shot('14-history-diff');
   await page.getByRole('button', { name: `Roll back to version ${before.version}` }).click();

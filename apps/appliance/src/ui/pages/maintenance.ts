@@ -190,7 +190,7 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
                       'button',
                       {
                         type: 'button',
-                        'aria-label': `Diff version ${v.version} against current`,
+                        'aria-label': `Diff to current: version ${v.version}`,
                         onclick: () => showDiff(v.version, version),
                       },
                       'Diff to current',
