@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
+import { ADMIN_PASSWORD } from '../api/harness.js';
 import { type Appliance, launchChromium, startAppliance } from './appliance.js';
 import { audit, blocking, type Finding, lesser } from './axe.js';
 import {
@@ -152,6 +153,90 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     expect((await admin.get('/api/v1/config')).body.config.ssl).toHaveLength(1);
     // The active node of the pair again: a passive one refuses the changes the next steps make.
     app.harness.ha.setPair('active');
+  });
+
+  it("reads the overview's colour legend once: each colour's word, no second copy for screen readers", async () => {
+    await page.goto(`${app.http}/lbadmin/#/overview`);
+    const legend = page.getByTestId('colour-legend');
+    await legend.waitFor();
+    // The accessibility tree's text of the legend, as a screen reader reads it.
+    expect(await legend.ariaSnapshot()).toBe(
+      '- paragraph: "Colours: healthy not checked needs attention down offline by choice — updates live."',
+    );
+    // Nor a description read after it: no title, aria-label or hidden text in the legend.
+    expect(await legend.locator('[title], [aria-label], [aria-describedby], .sr-only').count()).toBe(0);
+    // A server's light keeps its word for screen readers (its colour alone says nothing to them), once.
+    const alpha = page.locator('[data-server="layer4/web/alpha_server"] [role="cell"]').first();
+    expect(await alpha.ariaSnapshot()).toBe('- cell "alpha_server (healthy)"');
+    expect(await alpha.locator('[title]').count()).toBe(0);
+  });
+
+  it('after a failed submit the focus is on the first field in error, which names its error', async () => {
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLInputElement;
+        const described = (el.getAttribute('aria-describedby') ?? '')
+          .split(' ')
+          .map((id) => document.getElementById(id)?.textContent ?? '')
+          .join(' ');
+        return {
+          label: el.labels?.[0]?.textContent ?? el.tagName,
+          invalid: el.getAttribute('aria-invalid'),
+          described,
+        };
+      });
+    // The client's check: the wizard's node address without its prefix length, sent with the button.
+    await page.goto(`${app.http}/lbadmin/#/wizard`);
+    await page.getByLabel(/^This node's IP address/).fill('192.0.2.5');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(focused).toMatchObject({
+      label: expect.stringMatching(/^This node's IP address/),
+      invalid: 'true',
+      described: expect.stringContaining('must be an address with its prefix length'),
+    });
+    await page.getByRole('button', { name: 'Skip the wizard' }).click();
+    // The API's answer: a Layer 4 service without its VIP.
+    await page.goto(`${app.http}/lbadmin/#/config/layer4/new`);
+    const service = page.getByRole('form', { name: 'virtual service new' });
+    await service.getByLabel('Label', { exact: true }).fill('second');
+    await service.getByLabel('Ports').fill('80');
+    await service.getByRole('button', { name: 'Add virtual service' }).click();
+    await expect.poll(focused).toMatchObject({ label: 'Virtual service IP address', invalid: 'true' });
+    expect((await focused()).described).toMatch(/\S/);
+    // The API's answer at a field after others: the heartbeat's deadtime under twice the keepalive.
+    await page.goto(`${app.http}/lbadmin/#/config/heartbeat`);
+    const heartbeat = page.getByRole('form', { name: 'Heartbeat' });
+    const field = (label: string) => heartbeat.getByLabel(label, { exact: true });
+    await field('Peer node name').fill('lbslave');
+    await field('Peer address').fill('203.0.113.2');
+    await field('Links').fill('eth0');
+    await field('Shared key').fill('a-long-shared-secret-key');
+    await field('Keepalive (ms)').fill('100');
+    await field('Deadtime (ms)').fill('150');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/heartbeat') && r.request().method() === 'PUT'),
+      heartbeat.getByRole('button', { name: 'Apply changes' }).click(),
+    ]);
+    expect(refused.status()).toBe(422);
+    await expect.poll(focused).toMatchObject({
+      label: 'Deadtime (ms)',
+      invalid: 'true',
+      described: expect.stringContaining('must be at least twice keepaliveMs'),
+    });
+    // An error of the whole form (no field at fault): the focus is on it, and it is read.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    const login = page.getByRole('form', { name: 'Log in' });
+    await login.getByLabel('User name').fill('admin');
+    await login.getByLabel('Password', { exact: true }).fill('wrong password');
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent))
+      .toBe('Wrong user name or password.');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
+    await check('login-failed');
+    await login.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'System overview' }).waitFor();
   });
 
   it('HTTPS certificate, Maintenance (with a diff shown)', async () => {
