@@ -223,6 +223,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
       invalid: 'true',
       described: expect.stringContaining('must be at least twice keepaliveMs'),
     });
+    await check('config/heartbeat with an error');
     // An error of the whole form (no field at fault): the focus is on it, and it is read.
     await page.getByRole('button', { name: 'Log out' }).click();
     const login = page.getByRole('form', { name: 'Log in' });
@@ -275,5 +276,21 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await open('logs', 'Logs');
     await open('real-servers', 'Real servers: what each mode needs');
     await open('password', 'Change password');
+    // On a host without IPVS: the Layer 4 modes greyed with the reason, the Layer 4 pages' notice.
+    app.harness.capabilities.push({
+      id: 'ipvs',
+      part: 'layer4',
+      feature: 'Layer 4 virtual services (IPVS: DR, NAT, TUN)',
+      available: false,
+      detail: 'kernel 6.1.0-test has no IPVS (CONFIG_IP_VS unset)',
+      fix: 'run on a kernel built with CONFIG_IP_VS',
+    });
+    await open('config/layer4', 'Layer 4 virtual services');
+    await page.goto(`${app.http}/lbadmin/#/wizard`);
+    await page.getByLabel(/^This node's IP address/).fill('192.0.2.5/24');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => page.getByRole('radio', { name: /^Layer 4 DR/ }).isDisabled()).toBe(true);
+    await check('wizard mode without IPVS');
+    app.harness.capabilities.splice(0, Infinity);
   });
 });
