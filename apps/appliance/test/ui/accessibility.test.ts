@@ -3,14 +3,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
 import { ADMIN_PASSWORD } from '../api/harness.js';
-import { type Appliance, launchChromium, startAppliance } from './appliance.js';
+import { type Appliance, launchChromium, startAppliance, uiTarget } from './appliance.js';
 import { audit, blocking, type Finding, lesser } from './axe.js';
 import {
   addRealServer,
   adminClient,
   backupAndRestore,
   completeWizard,
+  fillShortDeadtime,
   firstLogin,
+  NAT_SERVICE,
   offlineAndBack,
   openFirstPage,
   rollBack,
@@ -46,12 +48,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
 
   beforeAll(async () => {
     app = await startAppliance();
-    target = {
-      http: app.http,
-      https: app.https,
-      initialPassword: app.initialPassword,
-      currentCertificate: async () => app.web.certificates.material().cert,
-    };
+    target = uiTarget(app);
     browser = await launchChromium();
     page = await (
       await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })
@@ -76,17 +73,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await firstLogin(page, target, check);
     await completeWizard(
       page,
-      {
-        nodeAddress: '192.0.2.5/24',
-        mode: 'nat',
-        internalAddress: '198.51.100.1/24',
-        vip: '192.0.2.10',
-        port: 80,
-        serverLabel: 'alpha_server',
-        serverAddress: '198.51.100.21',
-        serverPort: 8080,
-        moreServers: [{ label: 'charlie_server', address: '198.51.100.23', port: 8080 }],
-      },
+      { ...NAT_SERVICE, moreServers: [{ label: 'charlie_server', address: '198.51.100.23', port: 8080 }] },
       check,
     );
     expect(audited).toEqual([
@@ -206,13 +193,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     // The API's answer at a field after others: the heartbeat's deadtime under twice the keepalive.
     await page.goto(`${app.http}/lbadmin/#/config/heartbeat`);
     const heartbeat = page.getByRole('form', { name: 'Heartbeat' });
-    const field = (label: string) => heartbeat.getByLabel(label, { exact: true });
-    await field('Peer node name').fill('lbslave');
-    await field('Peer address').fill('203.0.113.2');
-    await field('Links').fill('eth0');
-    await field('Shared key').fill('a-long-shared-secret-key');
-    await field('Keepalive (ms)').fill('100');
-    await field('Deadtime (ms)').fill('150');
+    await fillShortDeadtime(heartbeat);
     const [refused] = await Promise.all([
       page.waitForResponse((r) => r.url().includes('/api/v1/heartbeat') && r.request().method() === 'PUT'),
       heartbeat.getByRole('button', { name: 'Apply changes' }).click(),
