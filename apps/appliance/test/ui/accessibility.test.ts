@@ -182,14 +182,15 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
       described: expect.stringContaining('must be an address with its prefix length'),
     });
     await page.getByRole('button', { name: 'Skip the wizard' }).click();
-    // The API's answer: a Layer 4 service without its VIP.
+    // The API's answer: a Layer 4 service without its VIP, and a port out of range; the focus is on the first of the two.
     await page.goto(`${app.http}/lbadmin/#/config/layer4/new`);
     const service = page.getByRole('form', { name: 'virtual service new' });
     await service.getByLabel('Label', { exact: true }).fill('second');
-    await service.getByLabel('Ports').fill('80');
+    await service.getByLabel('Ports').fill('70000');
     await service.getByRole('button', { name: 'Add virtual service' }).click();
     await expect.poll(focused).toMatchObject({ label: 'Virtual service IP address', invalid: 'true' });
     expect((await focused()).described).toMatch(/\S/);
+    expect(await service.getByLabel('Ports').getAttribute('aria-invalid')).toBe('true');
     // The API's answer at a field after others: the heartbeat's deadtime under twice the keepalive.
     await page.goto(`${app.http}/lbadmin/#/config/heartbeat`);
     const heartbeat = page.getByRole('form', { name: 'Heartbeat' });
