@@ -190,6 +190,7 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
                       'button',
                       {
                         type: 'button',
+                        // Begins with the visible text (label in name): a speech user says what is shown.
                         'aria-label': `Diff to current: version ${v.version}`,
                         onclick: () => showDiff(v.version, version),
                       },
