@@ -190,7 +190,8 @@ const stripField = (message: string, field: string | undefined) =>
 /** A labelled form: every input has its <label>, errors are tied to it with aria-describedby. */
 export function createForm(options: FormOptions): Form {
   const controls: Control[] = [];
-  const formErrors = h('div', { class: 'form-errors', role: 'alert' });
+  // Focusable by script only: a failed submit with no field at fault brings the focus here.
+  const formErrors = h('div', { class: 'form-errors', role: 'alert', tabindex: -1 });
   const warnings = h('div', { class: 'warnings' });
   const rows = options.fields.map((spec) => {
     const id = uid('f');
@@ -305,11 +306,24 @@ export function createForm(options: FormOptions): Form {
   };
   element.addEventListener('input', () => options.onInput?.(form));
   element.addEventListener('change', () => options.onInput?.(form));
+  /**
+   * After a submit that failed (the client's check or the API's answer), the focus goes to
+   * the first field in error, whose error it names (aria-describedby), or else to the
+   * form's own errors, instead of staying on the button. A form gone from the page (the
+   * next page drawn) was a success.
+   */
+  const focusFirstError = () => {
+    if (!element.isConnected) return;
+    const invalid = controls.find((c) => c.input.getAttribute('aria-invalid') === 'true');
+    if (invalid) invalid.input.focus();
+    else if (formErrors.hasChildNodes()) formErrors.focus();
+  };
   element.addEventListener('submit', (event) => {
     event.preventDefault();
     submit.disabled = true;
     Promise.resolve(options.onSubmit(form)).finally(() => {
       submit.disabled = false;
+      focusFirstError();
     });
   });
   return form;

@@ -5,14 +5,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/web/index.js';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
-import { type Appliance, launchChromium, startAppliance } from './appliance.js';
+import { type Appliance, launchChromium, startAppliance, uiTarget } from './appliance.js';
 import {
   addRealServer,
   adminClient,
   backupAndRestore,
   completeWizard,
+  fillShortDeadtime,
   firstLogin,
   keyboardLogin,
+  NAT_SERVICE,
   offlineAndBack,
   openFirstPage,
   rollBack,
@@ -35,12 +37,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
 
   beforeAll(async () => {
     app = await startAppliance();
-    target = {
-      http: app.http,
-      https: app.https,
-      initialPassword: app.initialPassword,
-      currentCertificate: async () => app.web.certificates.material().cert,
-    };
+    target = uiTarget(app);
     browser = await launchChromium();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
@@ -65,20 +62,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   it('logs in with the first-boot password and must change it first', () => firstLogin(page, target, shot));
 
   it('completes the setup wizard, validating as the user types', async () => {
-    await completeWizard(
-      page,
-      {
-        nodeAddress: '192.0.2.5/24',
-        mode: 'nat',
-        internalAddress: '198.51.100.1/24',
-        vip: '192.0.2.10',
-        port: 80,
-        serverLabel: 'alpha_server',
-        serverAddress: '198.51.100.21',
-        serverPort: 8080,
-      },
-      shot,
-    );
+    await completeWizard(page, NAT_SERVICE, shot);
     const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
     expect(config.layer4).toMatchObject([
       {
@@ -247,13 +231,8 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     expect([await deadtime.getAttribute('min'), await deadtime.getAttribute('max')]).toEqual(['1', '600000']);
     expect(await field('Keepalive (ms)').getAttribute('placeholder')).toBe('50');
     await form.getByText('1–600,000 ms. Default 150 ms.').waitFor();
-    await field('Peer node name').fill('lbslave');
-    await field('Peer address').fill('203.0.113.2');
-    await field('Links').fill('eth0');
-    await field('Shared key').fill('a-long-shared-secret-key');
     // One lost heartbeat is not a death: the page says so at the field as the user types.
-    await field('Keepalive (ms)').fill('100');
-    await deadtime.fill('150');
+    await fillShortDeadtime(form);
     const rule = 'must be at least twice keepaliveMs (one lost heartbeat is not a death)';
     await form.getByText(rule).waitFor();
     expect(await deadtime.getAttribute('aria-invalid')).toBe('true');

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { selfSignedCertificate } from '../../src/web/index.js';
 import { ADMIN_PASSWORD, Client } from '../api/harness.js';
@@ -99,6 +99,32 @@ export interface WizardAnswers {
   serverPort?: number;
   /** Further real servers, each in a row of its own. */
   moreServers?: { label: string; address: string; port?: number }[];
+}
+
+/** A NAT service on 192.0.2.10:80 with one real server behind eth1: the walks with the fake engine make it. */
+export const NAT_SERVICE: WizardAnswers = {
+  nodeAddress: '192.0.2.5/24',
+  mode: 'nat',
+  internalAddress: '198.51.100.1/24',
+  vip: '192.0.2.10',
+  port: 80,
+  serverLabel: 'alpha_server',
+  serverAddress: '198.51.100.21',
+  serverPort: 8080,
+};
+
+/**
+ * Fill the heartbeat form with a pair whose deadtime (150 ms) is under twice its keepalive
+ * (100 ms): the model's rule refuses it, at the field `Deadtime (ms)`.
+ */
+export async function fillShortDeadtime(form: Locator): Promise<void> {
+  const field = (label: string) => form.getByLabel(label, { exact: true });
+  await field('Peer node name').fill('lbslave');
+  await field('Peer address').fill('203.0.113.2');
+  await field('Links').fill('eth0');
+  await field('Shared key').fill('a-long-shared-secret-key');
+  await field('Keepalive (ms)').fill('100');
+  await field('Deadtime (ms)').fill('150');
 }
 
 /** The modes as the wizard names them (the configuration keeps dr, nat and snat). */
@@ -318,7 +344,7 @@ export async function rollBack(
   await page.goto(`${target.http}/lbadmin/#/maintenance`);
   // The page may already be at #/maintenance: reload to read the history anew.
   await page.reload();
-  await page.getByRole('button', { name: `Diff version ${before.version} against current` }).click();
+  await page.getByRole('button', { name: `Diff to current: version ${before.version}` }).click();
   await page.getByRole('cell', { name: `${layer}["${service}"].realServers["${server.label}"].weight` }).waitFor();
   await shot('14-history-diff');
   await page.getByRole('button', { name: `Roll back to version ${before.version}` }).click();

@@ -190,7 +190,8 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
                       'button',
                       {
                         type: 'button',
-                        'aria-label': `Diff version ${v.version} against current`,
+                        // Begins with the visible text (label in name): a speech user says what is shown.
+                        'aria-label': `Diff to current: version ${v.version}`,
                         onclick: () => showDiff(v.version, version),
                       },
                       'Diff to current',
