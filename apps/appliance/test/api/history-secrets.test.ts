@@ -1,20 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REDACTED, redactChanges, SECRET_FIELDS } from '../../src/api/secrets.js';
 import { configJsonSchema } from '../../src/model/json-schema.js';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
-import { type Answer, type Client, type Harness, startHarness } from './harness.js';
+import { type Answer, harnessEachTest } from './harness.js';
 
-let h: Harness;
-let admin: Client;
-beforeEach(async () => {
-  h = await startHarness();
-  admin = await h.admin();
-});
-afterEach(() => h.close());
-
-const v = () => h.store.current().version;
+const each = harnessEachTest();
+const v = () => each.h.store.current().version;
 
 const heartbeat = (key: string) => ({
   enabled: true,
@@ -27,7 +20,7 @@ const heartbeat = (key: string) => ({
 async function storedSecrets(): Promise<string[]> {
   const secrets = new Set<string>();
   for (let n = 1; n <= v(); n++) {
-    const { config } = await h.store.get(n);
+    const { config } = await each.h.store.get(n);
     for (const user of config.administration.users) secrets.add(user.passwordHash);
     if (config.heartbeat !== undefined) secrets.add(config.heartbeat.key);
   }
@@ -43,6 +36,7 @@ function expectNoSecret(answer: Answer, secrets: readonly string[], what: string
 
 describe('the history shows no secret, to any role', () => {
   it('versions, diffs and write answers redact password hashes and heartbeat keys, and still show them changed', async () => {
+    const { h, admin } = each;
     const writes: [string, Answer][] = [];
     const write = async (what: string, answer: Promise<Answer>) => {
       const done = await answer;
