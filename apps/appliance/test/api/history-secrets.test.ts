@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { REDACTED, redactChanges, SECRET_FIELDS } from '../../src/api/secrets.js';
 import { configJsonSchema } from '../../src/model/json-schema.js';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
-import { type Answer, harnessEachTest } from './harness.js';
+import { ADMIN_PASSWORD, type Answer, harnessEachTest } from './harness.js';
 
 const each = harnessEachTest();
 const v = () => each.h.store.current().version;
@@ -57,7 +57,7 @@ describe('the history shows no secret, to any role', () => {
     await write('change key', admin.put(`/api/v1/heartbeat?version=${v()}`, heartbeat('second-shared-secret-key')));
     await write(
       'own password',
-      admin.post('/api/v1/session/password', { current: 'correct horse battery', new: 'a new admin password' }),
+      admin.post('/api/v1/session/password', { current: ADMIN_PASSWORD, new: 'a new admin password' }),
     );
     await write('rollback', admin.post(`/api/v1/config/rollback?version=${v()}`, { to: beforePassword }));
 
