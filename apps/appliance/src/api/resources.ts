@@ -17,6 +17,7 @@ import {
   userSchema,
 } from '../model/schema.js';
 import { badRequest, notFound } from './errors.js';
+import { REDACTED } from './secrets.js';
 import type { Effect } from './writes.js';
 
 type Item = Record<string, unknown>;
@@ -302,6 +303,6 @@ export function redactConfig(config: Config, role: Role): unknown {
       ...config.administration,
       users: config.administration.users.map(({ passwordHash: _hash, ...user }) => user),
     },
-    ...(config.heartbeat === undefined ? {} : { heartbeat: { ...config.heartbeat, key: '(redacted)' } }),
+    ...(config.heartbeat === undefined ? {} : { heartbeat: { ...config.heartbeat, key: REDACTED } }),
   };
 }
