@@ -89,4 +89,29 @@ describe('web UI at phone width (390 px) in Chromium', () => {
     await expect.poll(() => row.locator('[role=cell]').nth(2).textContent()).toContain('online');
     expect(await sidewaysScroll(page)).toBeLessThanOrEqual(PHONE.width);
   });
+
+  it('lays out every other page within the screen too (tables scroll in their own box)', async () => {
+    const wide: string[] = [];
+    for (const route of [
+      'config/layer4',
+      'config/layer7',
+      'config/layer7/edit/web',
+      'config/ssl/new',
+      'config/certificates',
+      'config/heartbeat',
+      'config/administration',
+      'wizard',
+      'reports',
+      'logs',
+      'maintenance',
+      'certificate',
+      'real-servers',
+    ]) {
+      await page.goto(`${app.http}/lbadmin/#/${route}`);
+      await page.locator('main h1').first().waitFor();
+      const width = await sidewaysScroll(page);
+      if (width > PHONE.width) wide.push(`${route}: ${width} px`);
+    }
+    expect(wide.join('; ')).toBe('');
+  });
 });
