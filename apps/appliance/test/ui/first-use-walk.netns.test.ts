@@ -2,15 +2,14 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Host } from '@sluice/testkit';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Host } from '@sluice/testkit';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LabTopology, labDown, labUp, PAGE_PORT } from '../../src/lab/index.js';
+import { type LabTopology, PAGE_PORT } from '../../src/lab/index.js';
 import { startPage, stopPage } from '../../src/lab/page-server.js';
 import type { Capability } from '../../src/model/capability.js';
 import { ADMIN_PASSWORD } from '../api/harness.js';
-import { launchChromium } from './appliance.js';
-import { type RunningDaemon, startDaemonInLab } from './daemon.js';
+import { type LabUi, type RunningDaemon, startLabUi } from './daemon.js';
 import { PHONE, pressOnPhone, sidewaysScroll } from './phone.js';
 import { adminClient, completeWizard, openFirstPage, SHOTS } from './story.js';
 
@@ -47,21 +46,13 @@ type Step = keyof typeof STEPS;
 const run = promisify(execFile);
 
 describe('first use in Chromium against the real daemon in the lab', () => {
+  let lab: LabUi;
   let topology: LabTopology;
   let daemon: RunningDaemon;
-  let browser: Browser;
   let page: Page;
   const url = (scheme = 'http') => `${scheme}://${topology.vips.layer7}/`;
-  const client = () => {
-    const c = topology.hosts.find((h) => h.role === 'client');
-    if (!c) throw new Error('the lab has no client');
-    return new Host(c.label, c.netns);
-  };
-  const labServer = (label: string) => {
-    const found = topology.realServers.find((r) => r.label === label);
-    if (!found) throw new Error(`the lab has no ${label}`);
-    return found;
-  };
+  const client = () => lab.client();
+  const labServer = (label: string) => lab.realServer(label);
   const row = (server: string) => page.locator(`[data-server="layer7/web/${server}"]`);
   const colour = (server: string) => row(server).getAttribute('data-colour');
 
@@ -80,21 +71,11 @@ describe('first use in Chromium against the real daemon in the lab', () => {
     await run('haproxy', ['-v']).catch((error: Error) => {
       throw new Error(`UI_TEST_NO_HAPROXY: the walk needs HAProxy (apt-get install haproxy): ${error.message}`);
     });
-    await labDown({ prefix: PREFIX });
-    ({ topology } = await labUp({ prefix: PREFIX }));
-    const lb = topology.hosts.find((h) => h.role === 'balancer');
-    if (!lb) throw new Error('the lab has no balancer');
-    daemon = await startDaemonInLab(lb.netns);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
+    lab = await startLabUi(PREFIX, DESKTOP);
+    ({ topology, daemon, page } = lab);
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await daemon?.close();
-    await labDown({ prefix: PREFIX });
-  }, 60_000);
+  afterAll(() => lab?.close(), 60_000);
 
   it('logs in and chooses a password with the keyboard only', async () => {
     await openFirstPage(page, daemon, capture);
