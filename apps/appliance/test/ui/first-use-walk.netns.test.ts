@@ -188,9 +188,11 @@ describe('first use in Chromium against the real daemon in the lab', () => {
     await expect
       .poll(async () => answered(await client().httpGet(url(), 4, 3_000)), { timeout: 30_000 })
       .toEqual([labServer('alpha').page]);
-    await tabTo(page, page.getByRole('button', { name: `Online ${bravo}`, exact: true }));
+    // The pressed button is disabled now: the focus is on the way back, Online.
+    expect(await isFocused(page.getByRole('button', { name: `Online ${bravo}`, exact: true }))).toBe(true);
     await page.keyboard.press('Enter');
     await expect.poll(() => colour(bravo), { timeout: 30_000 }).toBe('green');
+    expect(await isFocused(page.getByRole('button', { name: `Take offline ${bravo}`, exact: true }))).toBe(true);
   }, 60_000);
 
   it('at 390x844 the overview shows every server and its buttons take a server offline and back', async () => {
