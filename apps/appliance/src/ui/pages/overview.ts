@@ -251,8 +251,13 @@ export function renderOverview(main: HTMLElement): () => void {
     drawn.element.replaceWith(element);
     rows.set(key, { element, sig });
     if (action) {
-      const button = element.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`);
-      if (button && !button.disabled) button.focus();
+      // The pressed button is disabled now (the server is in that state): the way back
+      // (Online; Take offline after Online) takes the focus, so a keyboard user undoes it
+      // with Enter instead of tabbing again from the top of the page.
+      const button = [action, 'online', 'offline']
+        .map((a) => element.querySelector<HTMLButtonElement>(`button[data-action="${a}"]`))
+        .find((b) => b !== null && !b.disabled);
+      button?.focus();
     }
   };
 
