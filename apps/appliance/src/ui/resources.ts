@@ -5,6 +5,7 @@ import type { ApplianceConfig } from '../model/schema.js';
 import { expiryText } from './certificate-status.js';
 import { type FieldSpec, formatPorts } from './forms.js';
 import { routeTo } from './nav.js';
+import { newPasswordField } from './password-field.js';
 import { makeSelfSigned, placeSelfSigned, SELF_SIGNED } from './self-signed.js';
 
 type Item = Record<string, unknown>;
@@ -494,12 +495,6 @@ export const administrationFields: FieldSpec[] = [
 
 export const userFields: FieldSpec[] = [
   { name: 'username', label: 'User name', type: 'text', autocomplete: 'off' },
-  {
-    name: 'password',
-    label: 'Password',
-    type: 'password',
-    autocomplete: 'new-password',
-    help: 'At least 12 characters. Left empty when editing: unchanged.',
-  },
+  newPasswordField('password', 'Password', 'Left empty when editing: unchanged.'),
   { name: 'role', label: 'Role', type: 'select', options: ['admin', 'readonly'] },
 ];

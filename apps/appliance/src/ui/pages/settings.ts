@@ -2,6 +2,7 @@ import type { ApplianceConfig } from '../../model/schema.js';
 import { api, seg } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec } from '../forms.js';
+import { passwordIssues } from '../password-field.js';
 import { administrationFields, heartbeatFields, networkFields, userFields } from '../resources.js';
 import { loadConfig } from '../state.js';
 import { liveValidation, showApiError, type WriteResult } from './config.js';
@@ -94,7 +95,12 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
       initial: existing ? { role: existing.role } : { role: 'admin' },
       submitLabel: username ? 'Apply' : 'Add user',
       onCancel: () => slot.replaceChildren(),
+      // The password rule as the user types, and before anything is sent: the API's own.
+      onInput: (f) => f.showErrors(passwordIssues(f.value().password, 'password'), ''),
       async onSubmit(f) {
+        const weak = passwordIssues(f.value().password, 'password');
+        f.showErrors(weak, '');
+        if (weak.length > 0) return;
         try {
           const result = username
             ? await api.put<WriteResult>(`/users/${seg(username)}`, f.value(), { version })
