@@ -24,6 +24,13 @@ export interface FieldSpec {
   /** A link after the help (where to make what the field chooses from). */
   helpLink?: { href: string; text: string };
   placeholder?: string;
+  /**
+   * A placeholder that follows the other fields (the default cookie of the persistence type
+   * chosen): given the form's value as it is, redrawn as the user edits.
+   */
+  placeholderFrom?: (value: Record<string, unknown>) => string | undefined;
+  /** For `select`: no empty "(none)" choice, for a list that holds its own "none" (or always has a value). */
+  noEmptyChoice?: boolean;
   /** For `lines`: one object a line, from words (`path-prefix /static/ static-l7`) and back. */
   parseLine?: (words: string[]) => unknown;
   formatLine?: (item: unknown) => string;
@@ -209,7 +216,7 @@ export function createForm(options: FormOptions): Form {
       input = h(
         'select',
         common,
-        h('option', { value: '' }, '(none)'),
+        spec.noEmptyChoice ? null : h('option', { value: '' }, '(none)'),
         (spec.options ?? []).map((o) => h('option', { value: o }, spec.optionText?.[o] ?? o)),
       );
     } else if (spec.type === 'textarea' || spec.type === 'lines') {
@@ -303,8 +310,22 @@ export function createForm(options: FormOptions): Form {
       warnings.replaceChildren(...warningList.map((w) => h('div', {}, `⚠ ${w.message}`)));
     },
   };
-  element.addEventListener('input', () => options.onInput?.(form));
-  element.addEventListener('change', () => options.onInput?.(form));
+  const placeholders = () => {
+    const value = form.value();
+    for (const { spec, input } of controls) {
+      const text = spec.placeholderFrom?.(value) ?? spec.placeholder;
+      if (spec.placeholderFrom === undefined) continue;
+      if (text === undefined) input.removeAttribute('placeholder');
+      else input.setAttribute('placeholder', text);
+    }
+  };
+  placeholders();
+  const edited = () => {
+    placeholders();
+    options.onInput?.(form);
+  };
+  element.addEventListener('input', edited);
+  element.addEventListener('change', edited);
   element.addEventListener('submit', (event) => {
     event.preventDefault();
     submit.disabled = true;

@@ -1,9 +1,10 @@
 import { EXPIRY_WARNING_DAYS, type TerminationCertificateStatus } from '../model/certificate.js';
 import { ANNOUNCEMENT_BOUNDS, type Bounds, REFRESH_MIN_MS, TIMER_BOUNDS } from '../model/heartbeat-timing.js';
+import { DEFAULT_COOKIES, defaultCookie } from '../model/persistence-cookies.js';
 import { SCHEDULERS } from '../model/schedulers.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import { expiryText } from './certificate-status.js';
-import { type FieldSpec, formatPorts } from './forms.js';
+import { type FieldSpec, formatPorts, getPath } from './forms.js';
 import { routeTo } from './nav.js';
 import { newPasswordField } from './password-field.js';
 import { makeSelfSigned, placeSelfSigned, SELF_SIGNED } from './self-signed.js';
@@ -80,6 +81,15 @@ const fallbackFields: FieldSpec[] = [
   },
   { name: 'fallback.port', label: 'Fallback server port', type: 'number' },
 ];
+
+/** Persistence as a Loadbalancer.org user knows it (the configuration keeps the short names). */
+const PERSISTENCE_TEXT: Record<string, string> = {
+  none: 'None',
+  'cookie-insert': 'HTTP cookie (inserted by the balancer)',
+  'passive-cookie': "Application cookie (the application's own)",
+  'source-ip': 'Source IP',
+  'rdp-cookie': 'RDP client cookie',
+};
 
 const HEALTH_HELP =
   'A new service gets "connect" (a TCP connect to each real server) with its first real server; "(none)": its servers are not checked (grey).';
@@ -174,9 +184,18 @@ export const RESOURCES: readonly ResourceKind[] = [
         name: 'persistence.type',
         label: 'Persistence',
         type: 'select',
+        // "None" is the model's own choice (its default): no second, empty "(none)" beside it.
+        noEmptyChoice: true,
         options: ['none', 'cookie-insert', 'passive-cookie', 'source-ip', 'rdp-cookie'],
+        optionText: PERSISTENCE_TEXT,
       },
-      { name: 'persistence.cookieName', label: 'Cookie name', type: 'text', help: 'For cookie persistence.' },
+      {
+        name: 'persistence.cookieName',
+        label: 'Cookie name',
+        type: 'text',
+        help: `For cookie persistence. Empty: ${DEFAULT_COOKIES['cookie-insert']} for an HTTP cookie, ${DEFAULT_COOKIES['passive-cookie']} for an application cookie.`,
+        placeholderFrom: (s) => defaultCookie(getPath(s, 'persistence.type')),
+      },
       { name: 'persistence.timeoutSeconds', label: 'Persistence timeout (seconds)', type: 'number' },
       {
         name: 'urlRules',

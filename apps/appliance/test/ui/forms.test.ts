@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { renderLayer7 } from '../../src/engine/layer7/render.js';
+import { configSchema } from '../../src/model/schema.js';
 import { validateConfig } from '../../src/model/validate.js';
 import { type FieldSpec, formatPorts, getPath, leaveOutLoneSwitches, parsePorts, setPath } from '../../src/ui/forms.js';
+import { resourceById } from '../../src/ui/resources.js';
 import { placeSelfSigned, SELF_SIGNED, selfSignedLabel } from '../../src/ui/self-signed.js';
 
 describe('UI form values', () => {
@@ -73,5 +76,38 @@ describe('UI form values', () => {
       true,
     );
     expect(validateConfig({ certificates: [{ label: SELF_SIGNED, file: '/x.pem' }] }).ok).toBe(false);
+  });
+
+  it('offers persistence "None" once, and shows the cookie HAProxy is really written with when the name is empty', () => {
+    const fields = resourceById('layer7')?.fields(configSchema.parse({})) ?? [];
+    const field = (name: string) => fields.find((f) => f.name === name) as FieldSpec;
+    const type = field('persistence.type');
+    // The form adds no empty "(none)" choice: "none" is the model's own, and the default.
+    expect(type.noEmptyChoice).toBe(true);
+    expect(type.options?.filter((o) => o === 'none')).toEqual(['none']);
+    expect(type.optionText?.none).toBe('None');
+    const cookie = field('persistence.cookieName');
+    const placeholder = (persistence: string) => cookie.placeholderFrom?.({ persistence: { type: persistence } });
+    expect(placeholder('cookie-insert')).toBe('SERVERID');
+    expect(placeholder('passive-cookie')).toBe('JSESSIONID');
+    expect(placeholder('source-ip')).toBeUndefined();
+    expect(cookie.help).toBe(
+      'For cookie persistence. Empty: SERVERID for an HTTP cookie, JSESSIONID for an application cookie.',
+    );
+    // What the empty field stands for is what haproxy.cfg holds.
+    const service = (type: string) => ({
+      label: 'web',
+      vip: '192.0.2.10',
+      ports: [80],
+      persistence: { type },
+      realServers: [{ label: 'alpha', address: '198.51.100.11', port: 8080 }],
+    });
+    const cfg = (type: string) =>
+      renderLayer7(configSchema.parse({ layer7: [service(type)] }), {
+        adminSocket: '/run/sluice/admin.sock',
+        serverStateFile: '/var/lib/sluice/server-state',
+      }).text;
+    expect(cfg('cookie-insert')).toMatch(new RegExp(`^\\s*cookie ${placeholder('cookie-insert')} insert\\b`, 'm'));
+    expect(cfg('passive-cookie')).toMatch(new RegExp(`^\\s*cookie ${placeholder('passive-cookie')} prefix\\b`, 'm'));
   });
 });
