@@ -508,8 +508,8 @@ export const networkFields: FieldSpec[] = [
 ];
 
 export const administrationFields: FieldSpec[] = [
-  { name: 'httpPort', label: 'HTTP port', type: 'number', help: 'Default 9080.' },
-  { name: 'httpsPort', label: 'HTTPS port', type: 'number', help: 'Default 9443.' },
+  { name: 'httpPort', label: 'HTTP port', type: 'number', help: 'Default 9080. Read when the appliance starts.' },
+  { name: 'httpsPort', label: 'HTTPS port', type: 'number', help: 'Default 9443. Read when the appliance starts.' },
 ];
 
 export const userFields: FieldSpec[] = [

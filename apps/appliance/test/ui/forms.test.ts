@@ -5,6 +5,7 @@ import { validateConfig } from '../../src/model/validate.js';
 import { type FieldSpec, formatPorts, getPath, leaveOutLoneSwitches, parsePorts, setPath } from '../../src/ui/forms.js';
 import { resourceById } from '../../src/ui/resources.js';
 import { placeSelfSigned, SELF_SIGNED, selfSignedLabel } from '../../src/ui/self-signed.js';
+import { webPortsText } from '../../src/ui/web-ports.js';
 
 describe('UI form values', () => {
   it('reads ports and ranges, and leaves what is not a port for the schema to name', () => {
@@ -109,5 +110,19 @@ describe('UI form values', () => {
       }).text;
     expect(cfg('cookie-insert')).toMatch(new RegExp(`^\\s*cookie ${placeholder('cookie-insert')} insert\\b`, 'm'));
     expect(cfg('passive-cookie')).toMatch(new RegExp(`^\\s*cookie ${placeholder('passive-cookie')} prefix\\b`, 'm'));
+  });
+});
+
+describe('Administration: the web ports', () => {
+  it('says the ports in use, and why the configured ones differ when they do', () => {
+    const configured = { httpPort: 9080, httpsPort: 9443 };
+    expect(webPortsText({ httpPort: 9080, httpsPort: 9443 }, configured)).toEqual({
+      now: 'The web interface and the API listen on HTTP port 9080 and HTTPS port 9443.',
+    });
+    const moved = webPortsText({ httpPort: 8080, httpsPort: 9443 }, configured);
+    expect(moved.now).toBe('The web interface and the API listen on HTTP port 8080 and HTTPS port 9443.');
+    expect(moved.differs).toBe(
+      'The configured ports below (HTTP 9080, HTTPS 9443) are not in use: the appliance reads them when it starts, and --port or --https-port (SLUICE_HTTP_PORT, SLUICE_HTTPS_PORT) override them. They take effect at the next start without those.',
+    );
   });
 });

@@ -5,6 +5,7 @@ import { createForm, type FieldSpec } from '../forms.js';
 import { passwordIssues } from '../password-field.js';
 import { administrationFields, heartbeatFields, networkFields, userFields } from '../resources.js';
 import { loadConfig } from '../state.js';
+import { webPortsNotice } from '../web-ports.js';
 import { liveValidation, showApiError, type WriteResult } from './config.js';
 
 type Item = Record<string, unknown>;
@@ -65,6 +66,7 @@ export async function renderSingleton(main: HTMLElement, id: string): Promise<vo
 export async function renderAdministration(main: HTMLElement): Promise<void> {
   const { version, config } = await loadConfig();
   const { users: _users, ...ports } = config.administration;
+  const listening = await webPortsNotice(ports);
   const portsForm = createForm({
     name: 'Web interface ports',
     fields: administrationFields,
@@ -119,6 +121,7 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
     main,
     h('h1', {}, 'Administration'),
     h('h2', {}, 'Web interface'),
+    listening,
     portsForm.element,
     h('h2', {}, 'Users'),
     h(
