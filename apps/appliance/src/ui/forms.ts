@@ -1,5 +1,6 @@
 import type { ApiIssue } from './api.js';
 import { type Child, h, uid } from './dom.js';
+import { watchUnsaved } from './unsaved.js';
 
 export type FieldType =
   | 'text'
@@ -122,6 +123,12 @@ export interface Form {
   /** Show errors whose field path (relative to the object) names a field; return those that name none. */
   showErrors(issues: readonly ApiIssue[], prefix: string): ApiIssue[];
   setFormErrors(issues: readonly ApiIssue[], warnings?: readonly ApiIssue[]): void;
+  /** Whether a field holds something else than the form was drawn with. */
+  dirty(): boolean;
+  /** The fields the user changed, as typed (field name -> text, or checked for a checkbox). */
+  edits(): Record<string, string | boolean>;
+  /** Put edits (from `edits()` of this form as drawn before) back in their fields: they stay unsaved. */
+  restore(edits: Readonly<Record<string, string | boolean>>): void;
 }
 
 export interface FormOptions {
@@ -133,6 +140,11 @@ export interface FormOptions {
   extra?: Child;
   onCancel?: () => void;
   name?: string;
+  /**
+   * Warn before its unsaved edits are lost (reload, another page) [true]; false for a form
+   * that holds nothing to keep (the login) or keeps its answers itself (the wizard).
+   */
+  warnUnsaved?: boolean;
 }
 
 function readControl(control: Control): unknown {
@@ -185,6 +197,10 @@ export function leaveOutLoneSwitches(obj: Record<string, unknown>, fields: reado
     }
   }
 }
+
+/** A field's content as typed: its text, or whether a checkbox is checked. */
+const rawOf = ({ spec, input }: Control): string | boolean =>
+  spec.type === 'checkbox' ? (input as HTMLInputElement).checked : input.value;
 
 /** Does an error's field path (after the object's prefix) belong to this field? */
 function owns(spec: FieldSpec, rest: string): boolean {
@@ -258,8 +274,19 @@ export function createForm(options: FormOptions): Form {
     ];
   });
 
+  // Cancel gives the edits up: nothing is left to warn about.
   const cancel = options.onCancel
-    ? h('button', { type: 'button', onclick: () => options.onCancel?.() }, 'Cancel')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            drawn = controls.map(rawOf);
+            options.onCancel?.();
+          },
+        },
+        'Cancel',
+      )
     : null;
   const submit = h('button', { type: 'submit', class: 'primary' }, options.submitLabel);
   const element = h(
@@ -309,7 +336,29 @@ export function createForm(options: FormOptions): Form {
       formErrors.replaceChildren(...issues.map((i) => h('div', {}, i.message)));
       warnings.replaceChildren(...warningList.map((w) => h('div', {}, `⚠ ${w.message}`)));
     },
+    dirty: () => Object.keys(form.edits()).length > 0,
+    edits() {
+      const changed: Record<string, string | boolean> = {};
+      controls.forEach((control, i) => {
+        const raw = rawOf(control);
+        if (raw !== drawn[i]) changed[control.spec.name] = raw;
+      });
+      return changed;
+    },
+    restore(edits) {
+      let any = false;
+      for (const control of controls) {
+        const raw = edits[control.spec.name];
+        if (raw === undefined) continue;
+        if (control.spec.type === 'checkbox') (control.input as HTMLInputElement).checked = raw === true;
+        else control.input.value = String(raw);
+        any = true;
+      }
+      if (any) edited();
+    },
   };
+  // The fields as drawn: what `dirty` and `edits` compare with.
+  let drawn = controls.map(rawOf);
   const placeholders = () => {
     const value = form.value();
     for (const { spec, input } of controls) {
@@ -321,6 +370,7 @@ export function createForm(options: FormOptions): Form {
   };
   placeholders();
   const edited = () => {
+    if (options.warnUnsaved !== false) watchUnsaved(form);
     placeholders();
     options.onInput?.(form);
   };

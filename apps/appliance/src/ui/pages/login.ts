@@ -13,6 +13,7 @@ export function renderLogin(main: HTMLElement, done: () => void): void {
     ],
     initial: {},
     submitLabel: 'Log in',
+    warnUnsaved: false,
     async onSubmit(f) {
       try {
         const session = await api.post<Session>('/session', f.value(), { quiet: true });
@@ -70,6 +71,8 @@ export function renderPasswordChange(main: HTMLElement, done: () => void): void 
     ],
     initial: {},
     submitLabel: 'Change password',
+    // Nothing to keep: passwords are typed again, never held for later.
+    warnUnsaved: false,
     onInput(f) {
       check(f);
     },
