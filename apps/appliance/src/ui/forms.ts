@@ -362,8 +362,8 @@ export function createForm(options: FormOptions): Form {
   const placeholders = () => {
     const value = form.value();
     for (const { spec, input } of controls) {
-      const text = spec.placeholderFrom?.(value) ?? spec.placeholder;
       if (spec.placeholderFrom === undefined) continue;
+      const text = spec.placeholderFrom(value) ?? spec.placeholder;
       if (text === undefined) input.removeAttribute('placeholder');
       else input.setAttribute('placeholder', text);
     }

@@ -750,6 +750,8 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     expect(await service.getByLabel('Description').inputValue()).toBe('SMTP, typed first');
     expect(await admin.version()).toBe(before);
     await page.getByText('Real servers added here are saved with the virtual service').waitFor();
+    // The earlier saves' toasts would cover the list (and say nothing of this page).
+    await page.evaluate(() => document.getElementById('toast')?.replaceChildren());
     await shot('40-config-layer4-new-with-real-servers');
     // Leaving now would lose the servers too: asked.
     dialogs.length = 0;
