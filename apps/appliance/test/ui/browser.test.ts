@@ -576,6 +576,9 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await expect.poll(() => change.getByText(tooShort).count()).toBe(0);
     // A user added under Administration: the same rule, the same words.
     await page.goto(`${app.http}/lbadmin/#/config/administration`);
+    // A port typed but not applied stays through the redraw a new user brings.
+    const httpPort = page.getByLabel('HTTP port');
+    await httpPort.fill('9081');
     await page.getByRole('button', { name: 'Add user' }).click();
     const user = page.getByRole('form', { name: 'new user' });
     await user.getByText(`${rule} Left empty when editing: unchanged.`).waitFor();
@@ -589,6 +592,8 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await user.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('cell', { name: 'operator', exact: true }).waitFor();
     expect(sent()).toBe(before + 1);
+    expect(await httpPort.inputValue()).toBe('9081');
+    await httpPort.fill('9080');
   });
 
   it('Administration shows the ports the web interface really listens on, and why the configured ones differ', async () => {

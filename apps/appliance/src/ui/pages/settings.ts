@@ -62,8 +62,11 @@ export async function renderSingleton(main: HTMLElement, id: string): Promise<vo
   replace(main, h('h1', {}, page.title), h('p', { class: 'muted' }, page.intro), form.element);
 }
 
-/** Administration: the web ports and the users (who log in here and with the API). */
-export async function renderAdministration(main: HTMLElement): Promise<void> {
+/**
+ * Administration: the web ports and the users (who log in here and with the API). A user
+ * added, changed or deleted redraws the page; `kept`: the ports form's unsaved edits, put back.
+ */
+export async function renderAdministration(main: HTMLElement, kept?: Record<string, string | boolean>): Promise<void> {
   const { version, config } = await loadConfig();
   const { users: _users, ...ports } = config.administration;
   const listening = await webPortsNotice(ports);
@@ -108,7 +111,7 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
             ? await api.put<WriteResult>(`/users/${seg(username)}`, f.value(), { version })
             : await api.post<WriteResult>('/users', f.value(), { version });
           toast(`Saved as configuration version ${result.version}`);
-          await renderAdministration(main);
+          await renderAdministration(main, portsForm.edits());
         } catch (error) {
           showApiError(f, error, '');
         }
@@ -157,7 +160,7 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
                       if (!confirm(`Delete user ${u.username}?`)) return;
                       try {
                         await api.del(`/users/${seg(u.username)}`, { version });
-                        await renderAdministration(main);
+                        await renderAdministration(main, portsForm.edits());
                       } catch (error) {
                         toast(String((error as Error).message), true);
                       }
@@ -174,4 +177,5 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
     h('p', {}, h('button', { type: 'button', onclick: () => openUser(undefined) }, 'Add user')),
     slot,
   );
+  if (kept !== undefined) portsForm.restore(kept);
 }
