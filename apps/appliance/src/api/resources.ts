@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Auth, Role } from '../auth/index.js';
 import { hashPassword, passwordProblem } from '../auth/index.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '../model/password-rule.js';
 import {
   type ApplianceConfig,
   administrationSchema,
@@ -17,6 +18,7 @@ import {
   userSchema,
 } from '../model/schema.js';
 import { badRequest, notFound } from './errors.js';
+import { REDACTED } from './secrets.js';
 import type { Effect } from './writes.js';
 
 type Item = Record<string, unknown>;
@@ -112,6 +114,12 @@ const topLevel = (
   scope: (config, _params, k) => indexScope(key, config[key] as readonly Item[], keyField, k),
 });
 
+/**
+ * A new password as the OpenAPI document describes it. Only a description: the handlers
+ * judge it with `passwordProblem`, the rule and message the web forms use too.
+ */
+export const newPasswordSchema = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_LENGTH).describe(PASSWORD_RULE);
+
 const USER_FIELDS = new Set(['username', 'password', 'passwordHash', 'role', 'mustChangePassword']);
 
 /** Users: a client sends a password (or a hash made elsewhere); the hash is never shown. */
@@ -124,7 +132,7 @@ const users: Collection = {
   // What a client sends: a password (hashed here) or a hash made elsewhere; never shown back.
   schema: z.strictObject({
     username: userSchema.shape.username,
-    password: z.string().min(8).max(256).optional(),
+    password: newPasswordSchema.optional(),
     passwordHash: userSchema.shape.passwordHash.optional(),
     role: z.enum(['admin', 'readonly']).optional(),
     mustChangePassword: z.boolean().optional(),
@@ -302,6 +310,6 @@ export function redactConfig(config: Config, role: Role): unknown {
       ...config.administration,
       users: config.administration.users.map(({ passwordHash: _hash, ...user }) => user),
     },
-    ...(config.heartbeat === undefined ? {} : { heartbeat: { ...config.heartbeat, key: '(redacted)' } }),
+    ...(config.heartbeat === undefined ? {} : { heartbeat: { ...config.heartbeat, key: REDACTED } }),
   };
 }

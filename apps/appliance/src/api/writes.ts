@@ -7,6 +7,7 @@ import type { CommitResult } from '../store/contract.js';
 import type { ApiDeps } from './deps.js';
 import { badRequest } from './errors.js';
 import type { Ctx } from './router.js';
+import { redactChanges } from './secrets.js';
 
 /** Query parameters every configuration write takes. */
 export const WRITE_QUERY = ['version', 'wait', 'comment'] as const;
@@ -209,7 +210,8 @@ export function writeReply(
     version: outcome.result.version.version,
     warnings,
     warningsTotal: all.length,
-    changes: outcome.result.changes,
+    // A password change or a rollback must not answer with the hashes or the key it changed.
+    changes: redactChanges(outcome.result.changes),
     ...extra,
     ...(outcome.applied === undefined ? {} : { applied: outcome.applied }),
   };

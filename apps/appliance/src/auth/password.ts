@@ -1,6 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { SCRYPT_FORMAT, type ScryptCost, withinMaxCost } from '../model/scrypt-cost.js';
 
+export { passwordProblem } from '../model/password-rule.js';
 export { MAX_COST, type ScryptCost, scryptCostProblem } from '../model/scrypt-cost.js';
 
 /**
@@ -59,13 +60,4 @@ export async function verifyNothing(password: string, cost: ScryptCost): Promise
   dummyHash ??= hashPassword('not a password', cost);
   await verifyPassword(password, await dummyHash);
   return false;
-}
-
-/** What a new password must be: long enough, bounded, one line. */
-export function passwordProblem(password: unknown): string | undefined {
-  if (typeof password !== 'string') return 'must be a string';
-  if (password.length < 8) return 'must be at least 8 characters';
-  if (password.length > 256) return 'must be at most 256 characters';
-  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(password)) return 'must not contain control characters';
-  return undefined;
 }

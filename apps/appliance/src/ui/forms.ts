@@ -1,5 +1,6 @@
 import type { ApiIssue } from './api.js';
 import { type Child, h, uid } from './dom.js';
+import { watchUnsaved } from './unsaved.js';
 
 export type FieldType =
   | 'text'
@@ -24,6 +25,13 @@ export interface FieldSpec {
   /** A link after the help (where to make what the field chooses from). */
   helpLink?: { href: string; text: string };
   placeholder?: string;
+  /**
+   * A placeholder that follows the other fields (the default cookie of the persistence type
+   * chosen): given the form's value as it is, redrawn as the user edits.
+   */
+  placeholderFrom?: (value: Record<string, unknown>) => string | undefined;
+  /** For `select`: no empty "(none)" choice, for a list that holds its own "none" (or always has a value). */
+  noEmptyChoice?: boolean;
   /** For `lines`: one object a line, from words (`path-prefix /static/ static-l7`) and back. */
   parseLine?: (words: string[]) => unknown;
   formatLine?: (item: unknown) => string;
@@ -115,6 +123,12 @@ export interface Form {
   /** Show errors whose field path (relative to the object) names a field; return those that name none. */
   showErrors(issues: readonly ApiIssue[], prefix: string): ApiIssue[];
   setFormErrors(issues: readonly ApiIssue[], warnings?: readonly ApiIssue[]): void;
+  /** Whether a field holds something else than the form was drawn with. */
+  dirty(): boolean;
+  /** The fields the user changed, as typed (field name -> text, or checked for a checkbox). */
+  edits(): Record<string, string | boolean>;
+  /** Put edits (from `edits()` of this form as drawn before) back in their fields: they stay unsaved. */
+  restore(edits: Readonly<Record<string, string | boolean>>): void;
 }
 
 export interface FormOptions {
@@ -126,6 +140,11 @@ export interface FormOptions {
   extra?: Child;
   onCancel?: () => void;
   name?: string;
+  /**
+   * Warn before its unsaved edits are lost (reload, another page) [true]; false for a form
+   * that holds nothing to keep (the login) or keeps its answers itself (the wizard).
+   */
+  warnUnsaved?: boolean;
 }
 
 function readControl(control: Control): unknown {
@@ -179,6 +198,10 @@ export function leaveOutLoneSwitches(obj: Record<string, unknown>, fields: reado
   }
 }
 
+/** A field's content as typed: its text, or whether a checkbox is checked. */
+const rawOf = ({ spec, input }: Control): string | boolean =>
+  spec.type === 'checkbox' ? (input as HTMLInputElement).checked : input.value;
+
 /** Does an error's field path (after the object's prefix) belong to this field? */
 function owns(spec: FieldSpec, rest: string): boolean {
   return rest === spec.name || rest.startsWith(`${spec.name}.`) || rest.startsWith(`${spec.name}[`);
@@ -190,7 +213,8 @@ const stripField = (message: string, field: string | undefined) =>
 /** A labelled form: every input has its <label>, errors are tied to it with aria-describedby. */
 export function createForm(options: FormOptions): Form {
   const controls: Control[] = [];
-  const formErrors = h('div', { class: 'form-errors', role: 'alert' });
+  // Focusable by script only: a failed submit with no field at fault brings the focus here.
+  const formErrors = h('div', { class: 'form-errors', role: 'alert', tabindex: -1 });
   const warnings = h('div', { class: 'warnings' });
   const rows = options.fields.map((spec) => {
     const id = uid('f');
@@ -209,7 +233,7 @@ export function createForm(options: FormOptions): Form {
       input = h(
         'select',
         common,
-        h('option', { value: '' }, '(none)'),
+        spec.noEmptyChoice ? null : h('option', { value: '' }, '(none)'),
         (spec.options ?? []).map((o) => h('option', { value: o }, spec.optionText?.[o] ?? o)),
       );
     } else if (spec.type === 'textarea' || spec.type === 'lines') {
@@ -251,8 +275,19 @@ export function createForm(options: FormOptions): Form {
     ];
   });
 
+  // Cancel gives the edits up: nothing is left to warn about.
   const cancel = options.onCancel
-    ? h('button', { type: 'button', onclick: () => options.onCancel?.() }, 'Cancel')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            drawn = controls.map(rawOf);
+            options.onCancel?.();
+          },
+        },
+        'Cancel',
+      )
     : null;
   const submit = h('button', { type: 'submit', class: 'primary' }, options.submitLabel);
   const element = h(
@@ -302,14 +337,64 @@ export function createForm(options: FormOptions): Form {
       formErrors.replaceChildren(...issues.map((i) => h('div', {}, i.message)));
       warnings.replaceChildren(...warningList.map((w) => h('div', {}, `⚠ ${w.message}`)));
     },
+    dirty: () => Object.keys(form.edits()).length > 0,
+    edits() {
+      const changed: Record<string, string | boolean> = {};
+      controls.forEach((control, i) => {
+        const raw = rawOf(control);
+        if (raw !== drawn[i]) changed[control.spec.name] = raw;
+      });
+      return changed;
+    },
+    restore(edits) {
+      let any = false;
+      for (const control of controls) {
+        const raw = edits[control.spec.name];
+        if (raw === undefined) continue;
+        if (control.spec.type === 'checkbox') (control.input as HTMLInputElement).checked = raw === true;
+        else control.input.value = String(raw);
+        any = true;
+      }
+      if (any) edited();
+    },
   };
-  element.addEventListener('input', () => options.onInput?.(form));
-  element.addEventListener('change', () => options.onInput?.(form));
+  // The fields as drawn: what `dirty` and `edits` compare with.
+  let drawn = controls.map(rawOf);
+  const placeholders = () => {
+    const value = form.value();
+    for (const { spec, input } of controls) {
+      if (spec.placeholderFrom === undefined) continue;
+      const text = spec.placeholderFrom(value) ?? spec.placeholder;
+      if (text === undefined) input.removeAttribute('placeholder');
+      else input.setAttribute('placeholder', text);
+    }
+  };
+  placeholders();
+  const edited = () => {
+    if (options.warnUnsaved !== false) watchUnsaved(form);
+    placeholders();
+    options.onInput?.(form);
+  };
+  element.addEventListener('input', edited);
+  element.addEventListener('change', edited);
+  /**
+   * After a submit that failed (the client's check or the API's answer), the focus goes to
+   * the first field in error, whose error it names (aria-describedby), or else to the
+   * form's own errors, instead of staying on the button. A form gone from the page (the
+   * next page drawn) was a success.
+   */
+  const focusFirstError = () => {
+    if (!element.isConnected) return;
+    const invalid = controls.find((c) => c.input.getAttribute('aria-invalid') === 'true');
+    if (invalid) invalid.input.focus();
+    else if (formErrors.hasChildNodes()) formErrors.focus();
+  };
   element.addEventListener('submit', (event) => {
     event.preventDefault();
     submit.disabled = true;
     Promise.resolve(options.onSubmit(form)).finally(() => {
       submit.disabled = false;
+      focusFirstError();
     });
   });
   return form;

@@ -14,6 +14,7 @@ import { needsWizard } from './pages/wizard-gate.js';
 import { RESOURCES, resourceById } from './resources.js';
 import { type Session, state, stopStatus } from './state.js';
 import { renderStatusBar } from './status-bar.js';
+import { mayLeave } from './unsaved.js';
 
 const root = document.getElementById('main') as HTMLElement;
 const nav = document.getElementById('nav') as HTMLElement;
@@ -77,6 +78,7 @@ function shell(on: boolean): void {
 }
 
 async function logout(): Promise<void> {
+  if (!mayLeave()) return;
   await api.del('/session').catch(() => undefined);
   state.session = undefined;
   setCsrfToken(undefined);
@@ -173,7 +175,14 @@ onAuthProblem((code) => {
   }
 });
 
+// A link, Back or a typed address leaving a page with unsaved edits asks first; staying puts the address back.
+let shown = location.href;
 window.addEventListener('hashchange', () => {
+  if (!mayLeave()) {
+    history.replaceState(history.state, '', shown);
+    return;
+  }
+  shown = location.href;
   route().catch((error) => toast(String(error), true));
 });
 route().catch((error) => toast(String(error), true));

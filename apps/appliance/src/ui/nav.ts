@@ -1,5 +1,9 @@
+import { discardUnsaved } from './unsaved.js';
+
 /** Hash routes: `#/overview`, `#/config/layer4/edit/web`. The page itself is always /lbadmin/. */
 export function go(route: string): void {
+  // The UI moves on by itself after a save or a Cancel: nothing left to warn about.
+  discardUnsaved();
   if (location.hash === `#${route}`) window.dispatchEvent(new HashChangeEvent('hashchange'));
   else location.hash = route;
 }

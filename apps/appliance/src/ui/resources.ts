@@ -1,10 +1,12 @@
 import { EXPIRY_WARNING_DAYS, type TerminationCertificateStatus } from '../model/certificate.js';
 import { ANNOUNCEMENT_BOUNDS, type Bounds, REFRESH_MIN_MS, TIMER_BOUNDS } from '../model/heartbeat-timing.js';
+import { DEFAULT_COOKIES, defaultCookie } from '../model/persistence-cookies.js';
 import { SCHEDULERS } from '../model/schedulers.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import { expiryText } from './certificate-status.js';
-import { type FieldSpec, formatPorts } from './forms.js';
+import { type FieldSpec, formatPorts, getPath } from './forms.js';
 import { routeTo } from './nav.js';
+import { newPasswordField } from './password-field.js';
 import { makeSelfSigned, placeSelfSigned, SELF_SIGNED } from './self-signed.js';
 
 type Item = Record<string, unknown>;
@@ -79,6 +81,15 @@ const fallbackFields: FieldSpec[] = [
   },
   { name: 'fallback.port', label: 'Fallback server port', type: 'number' },
 ];
+
+/** Persistence as a Loadbalancer.org user knows it (the configuration keeps the short names). */
+const PERSISTENCE_TEXT: Record<string, string> = {
+  none: 'None',
+  'cookie-insert': 'HTTP cookie (inserted by the balancer)',
+  'passive-cookie': "Application cookie (the application's own)",
+  'source-ip': 'Source IP',
+  'rdp-cookie': 'RDP client cookie',
+};
 
 const HEALTH_HELP =
   'A new service gets "connect" (a TCP connect to each real server) with its first real server; "(none)": its servers are not checked (grey).';
@@ -173,9 +184,18 @@ export const RESOURCES: readonly ResourceKind[] = [
         name: 'persistence.type',
         label: 'Persistence',
         type: 'select',
+        // "None" is the model's own choice (its default): no second, empty "(none)" beside it.
+        noEmptyChoice: true,
         options: ['none', 'cookie-insert', 'passive-cookie', 'source-ip', 'rdp-cookie'],
+        optionText: PERSISTENCE_TEXT,
       },
-      { name: 'persistence.cookieName', label: 'Cookie name', type: 'text', help: 'For cookie persistence.' },
+      {
+        name: 'persistence.cookieName',
+        label: 'Cookie name',
+        type: 'text',
+        help: `For cookie persistence. Empty: ${DEFAULT_COOKIES['cookie-insert']} for an HTTP cookie, ${DEFAULT_COOKIES['passive-cookie']} for an application cookie.`,
+        placeholderFrom: (s) => defaultCookie(getPath(s, 'persistence.type')),
+      },
       { name: 'persistence.timeoutSeconds', label: 'Persistence timeout (seconds)', type: 'number' },
       {
         name: 'urlRules',
@@ -488,18 +508,12 @@ export const networkFields: FieldSpec[] = [
 ];
 
 export const administrationFields: FieldSpec[] = [
-  { name: 'httpPort', label: 'HTTP port', type: 'number', help: 'Default 9080.' },
-  { name: 'httpsPort', label: 'HTTPS port', type: 'number', help: 'Default 9443.' },
+  { name: 'httpPort', label: 'HTTP port', type: 'number', help: 'Default 9080. Read when the appliance starts.' },
+  { name: 'httpsPort', label: 'HTTPS port', type: 'number', help: 'Default 9443. Read when the appliance starts.' },
 ];
 
 export const userFields: FieldSpec[] = [
   { name: 'username', label: 'User name', type: 'text', autocomplete: 'off' },
-  {
-    name: 'password',
-    label: 'Password',
-    type: 'password',
-    autocomplete: 'new-password',
-    help: 'At least 12 characters. Left empty when editing: unchanged.',
-  },
+  newPasswordField('password', 'Password', 'Left empty when editing: unchanged.'),
   { name: 'role', label: 'Role', type: 'select', options: ['admin', 'readonly'] },
 ];

@@ -5,6 +5,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Route } from '../api/router.js';
 import { certificateUploadRoutes } from '../api/routes/certificates-upload.js';
+import { webPortsRoutes } from '../api/routes/web-ports.js';
 import type { LogBook } from '../logs/contract.js';
 import { openWebCertificates, type WebCertificates } from './certificates.js';
 import { defaultUiDir, loadAssets, SECURITY_HEADERS, serveAsset } from './static.js';
@@ -30,6 +31,7 @@ export interface WebServersOptions {
    * The API's `addRoutes`: the certificate routes (`GET /web-certificate`, `POST
    * /certificates/upload`, `POST /certificates/csr`) join the API there, behind its
    * authentication and CSRF checks. With `logs`, which records who replaced the certificate.
+   * `GET /web-ports` (the ports bound) joins it too.
    */
   addApiRoutes?: (routes: readonly Route[]) => void;
   logs?: Pick<LogBook, 'write'>;
@@ -175,6 +177,8 @@ export async function createWebServers(options: WebServersOptions): Promise<WebS
     await Promise.all(servers.map((server) => (server.listening ? closeServer(server) : undefined)));
     throw error;
   }
+  // What the Administration page shows: the ports bound now, not the configured ones.
+  options.addApiRoutes?.(webPortsRoutes(() => ({ httpPort, httpsPort })));
   const unsubscribe = certificates.onChange((material) => {
     for (const server of httpsServers) server.setSecureContext({ ...material, minVersion: 'TLSv1.2' });
   });

@@ -300,6 +300,37 @@ describe('API authentication', () => {
     expect((await viewer.get('/api/v1/status')).status).toBe(401);
   });
 
+  it("one password rule: under 12 characters is refused in the rule's words, by the password change and by /users", async () => {
+    h = await startHarness();
+    const admin = await h.admin();
+    const short = 'ten chars!'; // 10: the length the old page's "at least 12" let through
+    const changed = await admin.post('/api/v1/session/password', { current: ADMIN_PASSWORD, new: short });
+    expect(changed.status).toBe(400);
+    expect(changed.body.error).toMatchObject({
+      code: 'API_BAD_REQUEST',
+      field: 'new',
+      message: expect.stringContaining('is too short: use at least 12 characters (this one has 10)'),
+    });
+    const made = await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'ops',
+      password: 'eleven char',
+    });
+    expect(made.status).toBe(400);
+    expect(made.body.error).toMatchObject({
+      field: 'password',
+      message: expect.stringContaining('is too short: use at least 12 characters (this one has 11)'),
+    });
+    const twelve = await admin.post(`/api/v1/users?version=${await admin.version()}`, {
+      username: 'ops',
+      password: 'twelve chars',
+    });
+    expect(twelve.status, twelve.text).toBe(201);
+    // The OpenAPI document says the same bounds.
+    const doc = (await admin.get('/api/v1/openapi.json')).body;
+    const schema = doc.paths['/api/v1/session/password'].post.requestBody.content['application/json'].schema;
+    expect(schema.properties.new).toMatchObject({ minLength: 12, maxLength: 256 });
+  });
+
   it('a user created with mustChangePassword must change it first', async () => {
     h = await startHarness();
     const admin = await h.admin();

@@ -5,17 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HaEngineClient } from '../../src/ha/engine-process/client.js';
 import { PROTOCOL } from '../../src/ha/engine-process/protocol.js';
+import { haEnginePid } from '../e2e/harness/ha-engine.js';
 
 const HUNG = fileURLToPath(new URL('./fixtures/hung-engine.mjs', import.meta.url));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("the daemon's stop with an HA engine that does not answer", () => {
   const dirs: string[] = [];
@@ -28,9 +20,10 @@ describe("the daemon's stop with an HA engine that does not answer", () => {
     dirs.push(dir);
     process.env.HUNG_ENGINE_PROTOCOL = String(PROTOCOL);
     const said: string[] = [];
+    const pidFile = join(dir, 'ha-engine.pid');
     const client = new HaEngineClient({
       socketPath: join(dir, 'ha-engine.sock'),
-      pidFile: join(dir, 'ha-engine.pid'),
+      pidFile,
       logFile: join(dir, 'ha-engine.log'),
       entry: HUNG,
       niceness: null,
@@ -40,9 +33,9 @@ describe("the daemon's stop with an HA engine that does not answer", () => {
     await client.connect();
     const pid = client.pid;
     expect(pid).toBeGreaterThan(0);
-    expect(alive(pid as number)).toBe(true);
+    expect(await haEnginePid(pidFile)).toBe(pid);
     await client.shutdown();
     expect(said.at(-1)).toBe(`error HA engine (pid ${pid}) did not stop within 300 ms: killed`);
-    await expect.poll(() => alive(pid as number)).toBe(false);
+    await expect.poll(() => haEnginePid(pidFile)).toBeUndefined();
   });
 });

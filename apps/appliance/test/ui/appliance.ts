@@ -6,6 +6,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { buildUi } from '../../scripts/build-ui.mjs';
 import { createWebServers, type WebServers } from '../../src/web/index.js';
 import { type Harness, type HarnessOptions, startHarness } from '../api/harness.js';
+import type { UiTarget } from './story.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -81,3 +82,11 @@ export async function startAppliance(options: HarnessOptions = {}): Promise<Appl
     },
   };
 }
+
+/** The story's view of an appliance started here: its two addresses, first password and web certificate. */
+export const uiTarget = (app: Appliance): UiTarget => ({
+  http: app.http,
+  https: app.https,
+  initialPassword: app.initialPassword,
+  currentCertificate: async () => app.web.certificates.material().cert,
+});

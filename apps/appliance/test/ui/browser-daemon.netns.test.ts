@@ -1,10 +1,8 @@
 import { join } from 'node:path';
-import { Host } from '@sluice/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LabTopology, labDown, labUp, PAGE_PORT } from '../../src/lab/index.js';
-import { launchChromium } from './appliance.js';
-import { type RunningDaemon, startDaemonInLab } from './daemon.js';
+import { type LabTopology, PAGE_PORT } from '../../src/lab/index.js';
+import { type LabUi, type RunningDaemon, startLabUi } from './daemon.js';
 import {
   addRealServer,
   adminClient,
@@ -24,6 +22,7 @@ import {
 const PREFIX = 'sluice-uitest-';
 
 describe('web UI in Chromium against the real daemon in the lab', () => {
+  let lab: LabUi;
   let topology: LabTopology;
   let daemon: RunningDaemon;
   let browser: Browser;
@@ -32,34 +31,15 @@ describe('web UI in Chromium against the real daemon in the lab', () => {
   const noShot = async () => undefined;
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `daemon-${name}.png`), fullPage: true });
   const url = () => `http://${topology.vips.layer7}:${PAGE_PORT}/`;
-  const client = () => {
-    const c = topology.hosts.find((h) => h.role === 'client');
-    if (!c) throw new Error('the lab has no client');
-    return new Host(c.label, c.netns);
-  };
-  const rs = (label: string) => {
-    const found = topology.realServers.find((r) => r.label === label);
-    if (!found) throw new Error(`the lab has no ${label}`);
-    return { label: `${label}_server`, address: found.front, port: PAGE_PORT };
-  };
+  const client = () => lab.client();
+  const rs = (label: string) => ({ label: `${label}_server`, address: lab.realServer(label).front, port: PAGE_PORT });
 
   beforeAll(async () => {
-    await labDown({ prefix: PREFIX });
-    ({ topology } = await labUp({ prefix: PREFIX }));
-    const lb = topology.hosts.find((h) => h.role === 'balancer');
-    if (!lb) throw new Error('the lab has no balancer');
-    daemon = await startDaemonInLab(lb.netns);
-    browser = await launchChromium();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });
-    page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
+    lab = await startLabUi(PREFIX, { width: 1280, height: 860 });
+    ({ topology, daemon, browser, page } = lab);
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await daemon?.close();
-    await labDown({ prefix: PREFIX });
-  }, 60_000);
+  afterAll(() => lab?.close(), 60_000);
 
   it('logs in, changes the first password and completes the wizard: the client reaches alpha_server', async () => {
     const lbAddress = topology.hosts.find((h) => h.role === 'balancer')?.interfaces[0]?.addresses[0] ?? '';

@@ -5,14 +5,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/web/index.js';
 import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
-import { type Appliance, launchChromium, startAppliance } from './appliance.js';
+import { ADMIN_PASSWORD } from '../api/harness.js';
+import { type Appliance, launchChromium, startAppliance, uiTarget } from './appliance.js';
 import {
   addRealServer,
   adminClient,
   backupAndRestore,
   completeWizard,
+  fillShortDeadtime,
   firstLogin,
   keyboardLogin,
+  NAT_SERVICE,
   offlineAndBack,
   openFirstPage,
   rollBack,
@@ -32,19 +35,20 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   const writes: { url: string; csrf: string | undefined }[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const bravo = { label: 'bravo_server', address: '198.51.100.22', port: 8080 };
+  const dialogs: string[] = [];
+  let answer: 'yes' | 'no' = 'yes';
 
   beforeAll(async () => {
     app = await startAppliance();
-    target = {
-      http: app.http,
-      https: app.https,
-      initialPassword: app.initialPassword,
-      currentCertificate: async () => app.web.certificates.material().cert,
-    };
+    target = uiTarget(app);
     browser = await launchChromium();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
+    // Every question is answered yes, unless a test says otherwise; each is noted (type: message).
+    page.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void (answer === 'yes' ? dialog.accept() : dialog.dismiss());
+    });
     page.on('request', (req) => {
       if (req.url().includes('/api/v1/') && req.method() !== 'GET') {
         writes.push({ url: req.url(), csrf: req.headers()['x-csrf-token'] });
@@ -65,20 +69,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
   it('logs in with the first-boot password and must change it first', () => firstLogin(page, target, shot));
 
   it('completes the setup wizard, validating as the user types', async () => {
-    await completeWizard(
-      page,
-      {
-        nodeAddress: '192.0.2.5/24',
-        mode: 'nat',
-        internalAddress: '198.51.100.1/24',
-        vip: '192.0.2.10',
-        port: 80,
-        serverLabel: 'alpha_server',
-        serverAddress: '198.51.100.21',
-        serverPort: 8080,
-      },
-      shot,
-    );
+    await completeWizard(page, NAT_SERVICE, shot);
     const { config } = (await (await adminClient(target)).get('/api/v1/config')).body;
     expect(config.layer4).toMatchObject([
       {
@@ -247,13 +238,8 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     expect([await deadtime.getAttribute('min'), await deadtime.getAttribute('max')]).toEqual(['1', '600000']);
     expect(await field('Keepalive (ms)').getAttribute('placeholder')).toBe('50');
     await form.getByText('1–600,000 ms. Default 150 ms.').waitFor();
-    await field('Peer node name').fill('lbslave');
-    await field('Peer address').fill('203.0.113.2');
-    await field('Links').fill('eth0');
-    await field('Shared key').fill('a-long-shared-secret-key');
     // One lost heartbeat is not a death: the page says so at the field as the user types.
-    await field('Keepalive (ms)').fill('100');
-    await deadtime.fill('150');
+    await fillShortDeadtime(form);
     const rule = 'must be at least twice keepaliveMs (one lost heartbeat is not a death)';
     await form.getByText(rule).waitFor();
     expect(await deadtime.getAttribute('aria-invalid')).toBe('true');
@@ -546,6 +532,233 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
         /^⚠ Certificate old expires in 10 days \(.*\): renew it and upload the new one\. \(presented by web-https\)$/,
       )
       .waitFor();
+  });
+
+  it('one password rule: the pages show it, check it as the user types, and send nothing it refuses', async () => {
+    const rule = 'At least 12 characters, on one line; a few words make a good one.';
+    const tooShort = 'is too short: use at least 12 characters (this one has 10)';
+    const sent = () => writes.filter((w) => /\/session\/password|\/users/.test(w.url)).length;
+    const before = sent();
+    await page.goto(`${app.http}/lbadmin/#/password`);
+    const change = page.getByRole('form', { name: 'Change password' });
+    const fresh = change.getByLabel('New password', { exact: true });
+    await change.getByText(rule).waitFor();
+    await change.getByLabel('Current password').fill(ADMIN_PASSWORD);
+    await fresh.fill('ten chars!');
+    await change.getByText(tooShort).waitFor();
+    expect(await fresh.getAttribute('aria-invalid')).toBe('true');
+    await change.getByLabel('New password again').fill('ten chars!');
+    await change.getByRole('button', { name: 'Change password' }).click();
+    await change.getByText(tooShort).waitFor();
+    // Twelve is enough: the message goes as the user types.
+    await fresh.fill('twelve chars');
+    await expect.poll(() => change.getByText(tooShort).count()).toBe(0);
+    // A user added under Administration: the same rule, the same words.
+    await page.goto(`${app.http}/lbadmin/#/config/administration`);
+    // A port typed but not applied stays through the redraw a new user brings.
+    const httpPort = page.getByLabel('HTTP port');
+    await httpPort.fill('9081');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const user = page.getByRole('form', { name: 'new user' });
+    await user.getByText(`${rule} Left empty when editing: unchanged.`).waitFor();
+    await user.getByLabel('User name').fill('operator');
+    await user.getByLabel('Password', { exact: true }).fill('ten chars!');
+    await user.getByText(tooShort).waitFor();
+    await user.getByRole('button', { name: 'Add user' }).click();
+    await user.getByText(tooShort).waitFor();
+    expect(sent()).toBe(before);
+    await user.getByLabel('Password', { exact: true }).fill('operator password');
+    await user.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('cell', { name: 'operator', exact: true }).waitFor();
+    expect(sent()).toBe(before + 1);
+    expect(await httpPort.inputValue()).toBe('9081');
+    await httpPort.fill('9080');
+  });
+
+  it('Administration shows the ports the web interface really listens on, and why the configured ones differ', async () => {
+    await page.goto(`${app.http}/lbadmin/#/config/administration`);
+    const ports = page.getByTestId('web-ports');
+    // This appliance listens where the system gave room (port 0), not on the configured 9080/9443.
+    await ports
+      .getByText(
+        `The web interface and the API listen on HTTP port ${app.web.httpPort} and HTTPS port ${app.web.httpsPort}.`,
+      )
+      .waitFor();
+    await ports.getByText(/^⚠ The configured ports below \(HTTP 9080, HTTPS 9443\) are not in use/).waitFor();
+    expect(await page.getByLabel('HTTP port').inputValue()).toBe('9080');
+    await shot('41-config-administration-ports');
+  });
+
+  it('Layer 7 persistence: one None, and the empty cookie name shows the default HAProxy uses', async () => {
+    await page.goto(`${app.http}/lbadmin/#/config/layer7/edit/web`);
+    const form = page.getByRole('form', { name: 'virtual service web' });
+    const persistence = form.getByLabel('Persistence', { exact: true });
+    await persistence.waitFor();
+    expect(await persistence.locator('option').allTextContents()).toEqual([
+      'None',
+      'HTTP cookie (inserted by the balancer)',
+      "Application cookie (the application's own)",
+      'Source IP',
+      'RDP client cookie',
+    ]);
+    expect(await persistence.inputValue()).toBe('none');
+    const cookie = form.getByLabel('Cookie name');
+    await form.getByText('Empty: SERVERID for an HTTP cookie, JSESSIONID for an application cookie.').waitFor();
+    expect(await cookie.getAttribute('placeholder')).toBeNull();
+    await persistence.selectOption('cookie-insert');
+    await expect.poll(() => cookie.getAttribute('placeholder')).toBe('SERVERID');
+    await persistence.selectOption('passive-cookie');
+    await expect.poll(() => cookie.getAttribute('placeholder')).toBe('JSESSIONID');
+    await persistence.selectOption('cookie-insert');
+    await form.getByRole('button', { name: 'Apply changes' }).click();
+    // Stored without a name: HAProxy's configuration is written with SERVERID (the model's unit tests render it).
+    const admin = await adminClient(target);
+    await expect
+      .poll(async () => (await admin.get('/api/v1/config')).body.config.layer7[0].persistence)
+      .toEqual({ type: 'cookie-insert' });
+  });
+
+  it('warns before unsaved edits are lost (another page, a reload); the user can stay; saving or Cancel clears it', async () => {
+    const blocked = () =>
+      page.evaluate(() => {
+        const event = new Event('beforeunload', { cancelable: true });
+        window.dispatchEvent(event);
+        return event.defaultPrevented;
+      });
+    const edit = `${app.http}/lbadmin/#/config/layer7/edit/web`;
+    await page.goto(edit);
+    const form = page.getByRole('form', { name: 'virtual service web' });
+    const description = form.getByLabel('Description');
+    await description.waitFor();
+    expect(await blocked()).toBe(false);
+    await description.fill('typed, not saved');
+    expect(await blocked()).toBe(true);
+    // Another page of the UI: asked; "stay" keeps the page, its address and what was typed.
+    dialogs.length = 0;
+    answer = 'no';
+    await page.getByRole('link', { name: 'Logs' }).click();
+    await expect
+      .poll(() => dialogs)
+      .toEqual(['confirm: This page has changes that are not saved. Leave it and lose them?']);
+    answer = 'yes';
+    expect(page.url()).toBe(edit);
+    expect(await description.inputValue()).toBe('typed, not saved');
+    expect(await page.getByRole('heading', { name: 'Layer 7 virtual services: web' }).count()).toBe(1);
+    // A reload: the browser's own question.
+    dialogs.length = 0;
+    await page.reload();
+    expect(dialogs.map((d) => d.split(':')[0])).toEqual(['beforeunload']);
+    await description.waitFor();
+    // Cancel gives the edits up: no question when it leaves.
+    await description.fill('typed, then cancelled');
+    dialogs.length = 0;
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { name: 'Layer 7 virtual services', exact: true }).waitFor();
+    expect(dialogs).toEqual([]);
+    expect(await blocked()).toBe(false);
+    // Saved: nothing to warn about either.
+    await page.goto(edit);
+    await description.fill('saved this time');
+    const admin = await adminClient(target);
+    const version = await admin.version();
+    await form.getByRole('button', { name: 'Apply changes' }).click();
+    await page
+      .locator('#toast')
+      .getByText(`Saved as configuration version ${version + 1}`, { exact: true })
+      .waitFor();
+    expect((await admin.get('/api/v1/config')).body.config.layer7[0].description).toBe('saved this time');
+    expect(await blocked()).toBe(false);
+    await page.getByRole('link', { name: 'Logs' }).click();
+    await page.getByRole('heading', { name: 'Logs', exact: true }).waitFor();
+    expect(dialogs).toEqual([]);
+  });
+
+  it('keeps what was typed in a service when a real server is added, and adds real servers to a new service before its first save', async () => {
+    const admin = await adminClient(target);
+    await page.goto(`${app.http}/lbadmin/#/config/layer7/edit/web`);
+    const form = page.getByRole('form', { name: 'virtual service web' });
+    await form.getByLabel('Description').fill('shop front, typed before the server');
+    await form.getByLabel('Persistence timeout (seconds)').fill('600');
+    await page.getByRole('button', { name: 'Add real server' }).click();
+    const server = page.getByRole('form', { name: 'real server new' });
+    await server.getByLabel('Label').fill('charlie_server');
+    await server.getByLabel('Real server IP address').fill('192.0.2.23');
+    await server.getByLabel('Port', { exact: true }).fill('8080');
+    await server.getByRole('button', { name: 'Add real server' }).click();
+    await page.getByRole('cell', { name: 'charlie_server', exact: true }).waitFor();
+    // The server is saved; the service's typed fields are still there, still unsaved.
+    expect(await form.getByLabel('Description').inputValue()).toBe('shop front, typed before the server');
+    expect(await form.getByLabel('Persistence timeout (seconds)').inputValue()).toBe('600');
+    let stored = (await admin.get('/api/v1/config')).body.config.layer7[0];
+    expect(stored.realServers.map((r: { label: string }) => r.label)).toContain('charlie_server');
+    expect(stored.description).toBe('saved this time');
+    await form.getByRole('button', { name: 'Apply changes' }).click();
+    await expect
+      .poll(async () => (await admin.get('/api/v1/config')).body.config.layer7[0].description)
+      .toBe('shop front, typed before the server');
+    stored = (await admin.get('/api/v1/config')).body.config.layer7[0];
+    expect(stored.persistence).toEqual({ type: 'cookie-insert', timeoutSeconds: 600 });
+    expect(stored.realServers.map((r: { label: string }) => r.label)).toContain('charlie_server');
+
+    // A new Layer 4 service: its real servers are listed before it exists, and written with it in one version.
+    await page.goto(`${app.http}/lbadmin/#/config/layer4/new`);
+    const service = page.getByRole('form', { name: 'virtual service new' });
+    await service.getByLabel('Label').fill('mail');
+    await service.getByLabel('Description').fill('SMTP, typed first');
+    await service.getByLabel('Virtual service IP address').fill('192.0.2.30');
+    await service.getByLabel('Ports').fill('25');
+    const lonely = service.getByText(/no real servers and no fallback server/);
+    await lonely.waitFor();
+    const before = await admin.version();
+    for (const [label, address] of [
+      ['mail_one', '192.0.2.31'],
+      ['mail_two', '192.0.2.32'],
+    ]) {
+      await page.getByRole('button', { name: 'Add real server' }).click();
+      const add = page.getByRole('form', { name: 'real server new' });
+      await add.getByLabel('Label').fill(label as string);
+      await add.getByLabel('Real server IP address').fill(address as string);
+      await add.getByRole('button', { name: 'Add real server' }).click();
+      await page.getByRole('cell', { name: label as string, exact: true }).waitFor();
+    }
+    // A server the model refuses stays in its form, with the reason beside the field.
+    await page.getByRole('button', { name: 'Add real server' }).click();
+    const bad = page.getByRole('form', { name: 'real server new' });
+    await bad.getByLabel('Label').fill('mail_one');
+    await bad.getByLabel('Real server IP address').fill('192.0.2.33');
+    await bad.getByRole('button', { name: 'Add real server' }).click();
+    await bad.getByText(/already used/).waitFor();
+    await bad.getByRole('button', { name: 'Cancel' }).click();
+    // The service is judged with its servers to come: no "no real servers" warning any more.
+    await expect.poll(() => lonely.count()).toBe(0);
+    expect(await service.getByLabel('Description').inputValue()).toBe('SMTP, typed first');
+    expect(await admin.version()).toBe(before);
+    await page.getByText('Real servers added here are saved with the virtual service').waitFor();
+    // The earlier saves' toasts would cover the list (and say nothing of this page).
+    await page.evaluate(() => document.getElementById('toast')?.replaceChildren());
+    await shot('40-config-layer4-new-with-real-servers');
+    // Leaving now would lose the servers too: asked.
+    dialogs.length = 0;
+    answer = 'no';
+    await page.getByRole('link', { name: 'Logs' }).click();
+    await expect.poll(() => dialogs.length).toBe(1);
+    answer = 'yes';
+    await service.getByRole('button', { name: 'Add virtual service' }).click();
+    await page.getByRole('heading', { name: 'Layer 4 virtual services: mail' }).waitFor();
+    expect(await admin.version()).toBe(before + 1);
+    const mail = (await admin.get('/api/v1/config')).body.config.layer4.find(
+      (s: { label: string }) => s.label === 'mail',
+    );
+    expect(mail).toMatchObject({
+      description: 'SMTP, typed first',
+      vip: '192.0.2.30',
+      ports: [25],
+      realServers: [
+        { label: 'mail_one', address: '192.0.2.31' },
+        { label: 'mail_two', address: '192.0.2.32' },
+      ],
+    });
+    await page.getByRole('cell', { name: 'mail_two', exact: true }).waitFor();
   });
 
   it('is usable with the keyboard: log out, then log in with Tab and Enter', () => keyboardLogin(page));

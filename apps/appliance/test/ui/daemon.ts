@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, type NamespaceProcess } from '@sluice/testkit';
+import type { Browser, Page } from 'playwright-core';
+import { type LabTopology, labDown, labUp } from '../../src/lab/index.js';
+import { launchChromium } from './appliance.js';
 import type { UiTarget } from './story.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -85,6 +88,66 @@ export async function startDaemonInLab(netns: string): Promise<RunningDaemon> {
       await rm(dataDir, { recursive: true, force: true });
       await rm(sockets.http, { force: true });
       await rm(sockets.https, { force: true });
+    },
+  };
+}
+
+export interface LabUi {
+  topology: LabTopology;
+  daemon: RunningDaemon;
+  browser: Browser;
+  page: Page;
+  /** The lab's first client, to send requests from. */
+  client(): Host;
+  /** The lab's real server `label` (alpha, bravo, charlie). */
+  realServer(label: string): LabTopology['realServers'][number];
+  close(): Promise<void>;
+}
+
+/**
+ * A lab of its own (`prefix`, so that tests cannot collide), the real daemon in its
+ * balancer namespace, and Chromium with one page at `viewport` that accepts every dialog.
+ */
+export async function startLabUi(prefix: string, viewport: { width: number; height: number }): Promise<LabUi> {
+  await labDown({ prefix });
+  const { topology } = await labUp({ prefix });
+  let daemon: RunningDaemon | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  try {
+    const lb = topology.hosts.find((h) => h.role === 'balancer');
+    if (!lb) throw new Error('the lab has no balancer');
+    daemon = await startDaemonInLab(lb.netns);
+    browser = await launchChromium();
+    page = await (await browser.newContext({ acceptDownloads: true, viewport })).newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  } catch (error) {
+    // Half made (no Chromium, the daemon did not start): leave nothing running behind.
+    await browser?.close();
+    await daemon?.close();
+    await labDown({ prefix });
+    throw error;
+  }
+  const [started, chromium] = [daemon, browser];
+  return {
+    topology,
+    daemon: started,
+    browser: chromium,
+    page,
+    client() {
+      const c = topology.hosts.find((h) => h.role === 'client');
+      if (!c) throw new Error('the lab has no client');
+      return new Host(c.label, c.netns);
+    },
+    realServer(label) {
+      const found = topology.realServers.find((r) => r.label === label);
+      if (!found) throw new Error(`the lab has no ${label}`);
+      return found;
+    },
+    async close() {
+      await chromium.close();
+      await started.close();
+      await labDown({ prefix });
     },
   };
 }

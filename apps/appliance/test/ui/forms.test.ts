@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { renderLayer7 } from '../../src/engine/layer7/render.js';
+import { configSchema } from '../../src/model/schema.js';
 import { validateConfig } from '../../src/model/validate.js';
 import { type FieldSpec, formatPorts, getPath, leaveOutLoneSwitches, parsePorts, setPath } from '../../src/ui/forms.js';
+import { resourceById } from '../../src/ui/resources.js';
 import { placeSelfSigned, SELF_SIGNED, selfSignedLabel } from '../../src/ui/self-signed.js';
+import { webPortsText } from '../../src/ui/web-ports.js';
 
 describe('UI form values', () => {
   it('reads ports and ranges, and leaves what is not a port for the schema to name', () => {
@@ -73,5 +77,52 @@ describe('UI form values', () => {
       true,
     );
     expect(validateConfig({ certificates: [{ label: SELF_SIGNED, file: '/x.pem' }] }).ok).toBe(false);
+  });
+
+  it('offers persistence "None" once, and shows the cookie HAProxy is really written with when the name is empty', () => {
+    const fields = resourceById('layer7')?.fields(configSchema.parse({})) ?? [];
+    const field = (name: string) => fields.find((f) => f.name === name) as FieldSpec;
+    const type = field('persistence.type');
+    // The form adds no empty "(none)" choice: "none" is the model's own, and the default.
+    expect(type.noEmptyChoice).toBe(true);
+    expect(type.options?.filter((o) => o === 'none')).toEqual(['none']);
+    expect(type.optionText?.none).toBe('None');
+    const cookie = field('persistence.cookieName');
+    const placeholder = (persistence: string) => cookie.placeholderFrom?.({ persistence: { type: persistence } });
+    expect(placeholder('cookie-insert')).toBe('SERVERID');
+    expect(placeholder('passive-cookie')).toBe('JSESSIONID');
+    expect(placeholder('source-ip')).toBeUndefined();
+    expect(cookie.help).toBe(
+      'For cookie persistence. Empty: SERVERID for an HTTP cookie, JSESSIONID for an application cookie.',
+    );
+    // What the empty field stands for is what haproxy.cfg holds.
+    const service = (type: string) => ({
+      label: 'web',
+      vip: '192.0.2.10',
+      ports: [80],
+      persistence: { type },
+      realServers: [{ label: 'alpha', address: '198.51.100.11', port: 8080 }],
+    });
+    const cfg = (type: string) =>
+      renderLayer7(configSchema.parse({ layer7: [service(type)] }), {
+        adminSocket: '/run/sluice/admin.sock',
+        serverStateFile: '/var/lib/sluice/server-state',
+      }).text;
+    expect(cfg('cookie-insert')).toMatch(new RegExp(`^\\s*cookie ${placeholder('cookie-insert')} insert\\b`, 'm'));
+    expect(cfg('passive-cookie')).toMatch(new RegExp(`^\\s*cookie ${placeholder('passive-cookie')} prefix\\b`, 'm'));
+  });
+});
+
+describe('Administration: the web ports', () => {
+  it('says the ports in use, and why the configured ones differ when they do', () => {
+    const configured = { httpPort: 9080, httpsPort: 9443 };
+    expect(webPortsText({ httpPort: 9080, httpsPort: 9443 }, configured)).toEqual({
+      now: 'The web interface and the API listen on HTTP port 9080 and HTTPS port 9443.',
+    });
+    const moved = webPortsText({ httpPort: 8080, httpsPort: 9443 }, configured);
+    expect(moved.now).toBe('The web interface and the API listen on HTTP port 8080 and HTTPS port 9443.');
+    expect(moved.differs).toBe(
+      'The configured ports below (HTTP 9080, HTTPS 9443) are not in use: the appliance reads them when it starts, and --port or --https-port (SLUICE_HTTP_PORT, SLUICE_HTTPS_PORT) override them. They take effect at the next start without those.',
+    );
   });
 });

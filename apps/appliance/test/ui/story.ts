@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { selfSignedCertificate } from '../../src/web/index.js';
 import { ADMIN_PASSWORD, Client } from '../api/harness.js';
@@ -99,6 +99,32 @@ export interface WizardAnswers {
   serverPort?: number;
   /** Further real servers, each in a row of its own. */
   moreServers?: { label: string; address: string; port?: number }[];
+}
+
+/** A NAT service on 192.0.2.10:80 with one real server behind eth1: the walks with the fake engine make it. */
+export const NAT_SERVICE: WizardAnswers = {
+  nodeAddress: '192.0.2.5/24',
+  mode: 'nat',
+  internalAddress: '198.51.100.1/24',
+  vip: '192.0.2.10',
+  port: 80,
+  serverLabel: 'alpha_server',
+  serverAddress: '198.51.100.21',
+  serverPort: 8080,
+};
+
+/**
+ * Fill the heartbeat form with a pair whose deadtime (150 ms) is under twice its keepalive
+ * (100 ms): the model's rule refuses it, at the field `Deadtime (ms)`.
+ */
+export async function fillShortDeadtime(form: Locator): Promise<void> {
+  const field = (label: string) => form.getByLabel(label, { exact: true });
+  await field('Peer node name').fill('lbslave');
+  await field('Peer address').fill('203.0.113.2');
+  await field('Links').fill('eth0');
+  await field('Shared key').fill('a-long-shared-secret-key');
+  await field('Keepalive (ms)').fill('100');
+  await field('Deadtime (ms)').fill('150');
 }
 
 /** The modes as the wizard names them (the configuration keeps dr, nat and snat). */
@@ -296,7 +322,29 @@ export async function backupAndRestore(
   await shot('13-maintenance');
 }
 
-/** Change a weight through the API, see the change in the history's diff, roll it back from the page. */
+/** The diff just drawn: its heading has the focus and is in the window, and the page is no wider than the window. */
+async function expectDiffShown(page: Page, heading: string): Promise<void> {
+  await page.getByRole('heading', { name: heading }).waitFor();
+  const shown = await page.evaluate(() => {
+    const focused = document.activeElement;
+    const top = focused?.getBoundingClientRect().top ?? -1;
+    const root = document.documentElement;
+    return {
+      focused: focused?.textContent,
+      inWindow: top >= 0 && top < window.innerHeight,
+      scrollWidth: root.scrollWidth,
+      clientWidth: root.clientWidth,
+    };
+  });
+  expect(shown).toMatchObject({ focused: heading, inWindow: true });
+  expect(shown.scrollWidth).toBeLessThanOrEqual(shown.clientWidth);
+}
+
+/**
+ * Look at everything changed since the oldest version (users included: no password hash
+ * shown), change a weight through the API, see the change in the history's diff, roll it
+ * back from the page after a confirmation that says what comes back.
+ */
 export async function rollBack(
   page: Page,
   target: UiTarget,
@@ -315,13 +363,39 @@ export async function rollBack(
     { address: server.address, port: server.port, weight: 7 },
   );
   expect(changed.status).toBe(200);
+  const current = before.version + 1;
   await page.goto(`${target.http}/lbadmin/#/maintenance`);
   // The page may already be at #/maintenance: reload to read the history anew.
   await page.reload();
-  await page.getByRole('button', { name: `Diff version ${before.version} against current` }).click();
+
+  // The oldest version listed has no user yet (the first admin came after it): its diff adds the
+  // services and the users, every password hash redacted, every long value wrapped in its cell.
+  const oldest = Number(await page.locator('tr[data-version]').last().getAttribute('data-version'));
+  await page.getByRole('button', { name: `Diff to current: version ${oldest}` }).click();
+  await expectDiffShown(page, `Changes from version ${oldest} to version ${current}`);
+  const all = page.getByRole('table', { name: 'Differences' });
+  await all.getByRole('cell', { name: 'administration.users["admin"]', exact: true }).waitFor();
+  const text = await all.textContent();
+  expect(text).toContain('"passwordHash": "(redacted)"');
+  expect(text).not.toMatch(/\$scrypt\$/);
+  await shot('50-history-diff-since-first');
+
+  await page.getByRole('button', { name: `Diff to current: version ${before.version}` }).click();
+  await expectDiffShown(page, `Changes from version ${before.version} to version ${current}`);
   await page.getByRole('cell', { name: `${layer}["${service}"].realServers["${server.label}"].weight` }).waitFor();
   await shot('14-history-diff');
-  await page.getByRole('button', { name: `Roll back to version ${before.version}` }).click();
+
+  // The confirmation names the version and its time (as the history shows it), and says
+  // that the users and passwords are not rolled back.
+  const time = await page.locator(`tr[data-version="${before.version}"] td`).nth(1).textContent();
+  const [dialog] = await Promise.all([
+    page.waitForEvent('dialog'),
+    page.getByRole('button', { name: `Roll back to version ${before.version}` }).click(),
+  ]);
+  expect(dialog.message()).toContain(`Roll back to version ${before.version} of ${time} (`);
+  expect(dialog.message()).toContain("that version's whole configuration: services and real servers");
+  expect(dialog.message()).toContain('heartbeat (with its key)');
+  expect(dialog.message()).toContain("It does not bring back that version's users and passwords");
   await expect.poll(weight).toBe(1);
 }
 

@@ -7,6 +7,7 @@ import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { redactConfig, requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
+import { redactChanges, redactSecrets } from '../secrets.js';
 import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
 
 export const BIG_BODY = 64 * 1024 * 1024;
@@ -25,7 +26,9 @@ function intParam(ctx: Ctx, name: string, fallback?: number): number {
 
 const SECRET_PATH = /(\.passwordHash|^heartbeat\.key|^heartbeat)$/;
 
-function redactDiff(changes: DiffEntry[], role: Role): DiffEntry[] {
+/** History shows no secret to anyone (secrets.ts); a read-only user does not see the users' changes either. */
+function redactDiff(all: DiffEntry[], role: Role): DiffEntry[] {
+  const changes = redactChanges(all);
   if (role === 'admin') return changes;
   return changes.map((change) =>
     SECRET_PATH.test(change.path) || change.path.startsWith('administration.users')
@@ -94,18 +97,18 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
     {
       method: 'GET',
       path: '/config/versions/{version}',
-      summary: 'One configuration version',
+      summary: 'One configuration version (password hashes and the heartbeat key redacted)',
       tag: 'configuration',
       access: 'read',
       handler: async (ctx) => {
         const stored = await store.get(intParam(ctx, 'version'));
-        return { body: { ...stored, config: redactConfig(stored.config, roleOf(ctx)) } };
+        return { body: { ...stored, config: redactConfig(redactSecrets(stored.config), roleOf(ctx)) } };
       },
     },
     {
       method: 'GET',
       path: '/config/diff',
-      summary: 'What changed between two versions (to: current, from: the one before)',
+      summary: 'What changed between two versions (to: current, from: the one before); secrets redacted',
       tag: 'configuration',
       access: 'read',
       query: ['from', 'to'],

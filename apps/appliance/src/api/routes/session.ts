@@ -5,7 +5,7 @@ import { ApplianceError, fieldError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { isTls } from '../http.js';
-import { requireObject } from '../resources.js';
+import { newPasswordSchema, requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
 import type { Writer } from '../writes.js';
 
@@ -116,7 +116,7 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: "Change the caller's password (stored as a new configuration version)",
       tag: 'session',
       access: 'self',
-      requestSchema: z.strictObject({ current: z.string(), new: z.string() }),
+      requestSchema: z.strictObject({ current: z.string(), new: newPasswordSchema }),
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');

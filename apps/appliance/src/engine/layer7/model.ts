@@ -29,14 +29,15 @@ import type {
   SwitchRule,
 } from '@sluice/haproxy-config';
 import { ApplianceError } from '../../errors.js';
+import { DEFAULT_COOKIES } from '../../model/persistence-cookies.js';
 import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../model/schema.js';
 import { FieldMap } from './fields.js';
 
 export const FALLBACK_SERVER = 'sluice:fallback';
 /** HAProxy's model has no port ranges: one bind line per port, up to this many per listener. */
 export const MAX_PORTS_PER_SERVICE = 1024;
-const DEFAULT_INSERT_COOKIE = 'SERVERID';
-const DEFAULT_PASSIVE_COOKIE = 'JSESSIONID';
+const DEFAULT_INSERT_COOKIE = DEFAULT_COOKIES['cookie-insert'];
+const DEFAULT_PASSIVE_COOKIE = DEFAULT_COOKIES['passive-cookie'];
 /** Long-lived TCP sessions (RDP, databases) would be cut by HTTP's 50 s idle timeouts. */
 const TCP_IDLE_MS = 3_600_000;
 

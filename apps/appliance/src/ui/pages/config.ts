@@ -8,6 +8,7 @@ import { go, routeTo } from '../nav.js';
 import type { ChildKind, ResourceKind } from '../resources.js';
 import { saved, savedWarnings } from '../saved.js';
 import { loadConfig } from '../state.js';
+import { watchUnsaved } from '../unsaved.js';
 import { validate } from '../validation.js';
 import { terminationUpload } from './termination-upload.js';
 
@@ -41,6 +42,8 @@ export function liveValidation(
   config: ApplianceConfig,
   prefix: string,
   place: (candidate: Item, value: Item) => void,
+  /** Only errors under this path (a real server of a service not complete yet: not the service's own). */
+  scope?: string,
 ): (form: Form) => void {
   let seq = 0;
   const baseline = validate(config).then((v) => new Set(v.errors.map((e) => e.message)));
@@ -50,7 +53,9 @@ export function liveValidation(
     place(candidate, form.value());
     Promise.all([validate(candidate), baseline]).then(([verdict, before]) => {
       if (mine !== seq) return;
-      const errors = verdict.errors.filter((e) => !before.has(e.message));
+      const errors = verdict.errors.filter(
+        (e) => !before.has(e.message) && (scope === undefined || e.field?.startsWith(scope) === true),
+      );
       const unclaimed = form.showErrors(errors, prefix);
       const warnings = verdict.warnings.filter((w) => w.field?.startsWith(prefix));
       form.setFormErrors(unclaimed, warnings);
@@ -180,10 +185,18 @@ async function faultsOf(f: Form, config: ApplianceConfig, kind: ResourceKind, in
   return true;
 }
 
+/**
+ * A service's edit page (or any object's). A service's real servers are listed below its
+ * form: on a saved service each is written at once, and the page is redrawn with what was
+ * typed in the service's fields still there (unsaved); on a new service they are kept here
+ * and written with it, in the same version, when it is added.
+ * `kept`: the service form's edits to put back after such a redraw.
+ */
 export async function renderResourceEdit(
   main: HTMLElement,
   kind: ResourceKind,
   key: string | undefined,
+  kept?: Record<string, string | boolean>,
 ): Promise<void> {
   const [{ version, config }, notice] = await Promise.all([loadConfig(), hostNotice(kind)]);
   const items = config[kind.configKey] as unknown as Item[];
@@ -194,6 +207,15 @@ export async function renderResourceEdit(
   }
   const original = key === undefined ? kind.newItem() : (items[index] as Item);
   const prefix = `${kind.configKey}[${index}]`;
+  // A new service's real servers, until it is added with them.
+  const pending: Item[] = [];
+  const withPending = (value: Item): Item =>
+    kind.children && key === undefined && pending.length > 0 ? { ...value, [kind.children.key]: pending } : value;
+  const check = liveValidation(config, prefix, (candidate, value) => {
+    (candidate[kind.configKey] as Item[])[index] = kind.place
+      ? kind.place(candidate, withPending(value))
+      : withPending(value);
+  });
   const form = createForm({
     name: `${kind.noun} ${key ?? 'new'}`,
     fields:
@@ -203,15 +225,13 @@ export async function renderResourceEdit(
     initial: original,
     submitLabel: key === undefined ? `Add ${kind.noun}` : 'Apply changes',
     onCancel: () => go(routeTo('config', kind.id)),
-    onInput: liveValidation(config, prefix, (candidate, value) => {
-      (candidate[kind.configKey] as Item[])[index] = kind.place ? kind.place(candidate, value) : value;
-    }),
+    onInput: check,
     async onSubmit(f) {
       try {
         if (kind.prepare !== undefined && (await faultsOf(f, config, kind, index, prefix))) return;
         const { item: body, version: base } = kind.prepare
           ? await kind.prepare(config, f.value(), version)
-          : { item: f.value(), version };
+          : { item: withPending(f.value()), version };
         const result =
           key === undefined
             ? await api.post<WriteResult>(kind.apiPath, body, { version: base })
@@ -232,50 +252,105 @@ export async function renderResourceEdit(
   const warned = savedWarnings();
   if (warned) parts.push(warned);
   parts.push(form.element);
-  if (kind.children && key !== undefined)
-    parts.push(childSection(main, kind, kind.children, key, index, config, version));
+  if (kind.children) {
+    parts.push(
+      childSection(kind, kind.children, config, version, {
+        parentIndex: index,
+        ...(key === undefined ? { pending } : { parentKey: key }),
+        service: () => withPending(form.value()),
+        // The service's verdict changes with its servers ("no real servers" goes).
+        changed: () => check(form),
+        reload: () => renderResourceEdit(main, kind, key, form.edits()),
+      }),
+    );
+  }
   replace(main, ...parts);
+  if (kept !== undefined) form.restore(kept);
   (form.element.querySelector('input, select, textarea') as HTMLElement | null)?.focus();
 }
 
+/** Where a service's real servers go. */
+interface ChildPlace {
+  parentIndex: number;
+  /** A saved service: its real servers are written at once. */
+  parentKey?: string;
+  /** A new service: its real servers are kept here, to be written with it. */
+  pending?: Item[];
+  /** The service as its form holds it now (with its pending servers). */
+  service: () => Item;
+  /** Redraw the page after a write, keeping what the service form holds. */
+  reload: () => Promise<void>;
+  /** The pending servers changed. */
+  changed: () => void;
+}
+
 function childSection(
-  main: HTMLElement,
   kind: ResourceKind,
   child: ChildKind,
-  parentKey: string,
-  parentIndex: number,
   config: ApplianceConfig,
   version: number,
+  place: ChildPlace,
 ): HTMLElement {
-  const parent = (config[kind.configKey] as unknown as Item[])[parentIndex] as Item;
-  const children = (parent[child.key] as Item[] | undefined) ?? [];
-  const base = `${kind.apiPath}/${seg(parentKey)}${child.apiSuffix}`;
+  const { parentIndex, parentKey, pending } = place;
+  const parent = (config[kind.configKey] as unknown as Item[])[parentIndex] as Item | undefined;
+  const children = pending ?? (parent?.[child.key] as Item[] | undefined) ?? [];
+  const base = parentKey === undefined ? '' : `${kind.apiPath}/${seg(parentKey)}${child.apiSuffix}`;
   const slot = h('div');
-  const reload = () => renderResourceEdit(main, kind, parentKey);
+  const listed = h('div');
+  const prefixOf = (index: number) => `${kind.configKey}[${parentIndex}].${child.key}[${index}]`;
+  /** The configuration with the service as edited and `value` as its real server `index`. */
+  const candidateWith = (index: number, value: Item) => {
+    const candidate = structuredClone(config) as unknown as Item;
+    const services = candidate[kind.configKey] as Item[];
+    const service = pending ? place.service() : (services[parentIndex] as Item);
+    const list = ((service[child.key] as Item[] | undefined) ?? []).slice();
+    list[index] = value;
+    services[parentIndex] = { ...service, [child.key]: list };
+    return candidate;
+  };
 
   const openForm = (childKey: string | undefined) => {
     const index = childKey === undefined ? children.length : children.findIndex((c) => c.label === childKey);
-    const prefix = `${kind.configKey}[${parentIndex}].${child.key}[${index}]`;
+    const prefix = prefixOf(index);
     const form = createForm({
       name: `${child.noun} ${childKey ?? 'new'}`,
       fields: childKey === undefined ? child.fields : keyReadonly(child.fields, 'label'),
       initial: childKey === undefined ? child.newItem() : (children[index] as Item),
       submitLabel: childKey === undefined ? `Add ${child.noun}` : `Apply ${child.noun}`,
       onCancel: () => slot.replaceChildren(),
-      onInput: liveValidation(config, prefix, (candidate, value) => {
-        const p = (candidate[kind.configKey] as Item[])[parentIndex] as Item;
-        const list = ((p[child.key] as Item[] | undefined) ?? []).slice();
-        list[index] = value;
-        p[child.key] = list;
-      }),
+      onInput: liveValidation(
+        config,
+        prefix,
+        (candidate, value) => {
+          const made = candidateWith(index, value);
+          candidate[kind.configKey] = made[kind.configKey];
+        },
+        // The new service may not be complete yet: only this server's faults are this form's.
+        pending ? prefix : undefined,
+      ),
       async onSubmit(f) {
+        if (pending) {
+          // Kept for the service's own write: the model judges the server now, beside its fields.
+          const errors = (await validate(candidateWith(index, f.value()))).errors.filter((e) =>
+            e.field?.startsWith(prefix),
+          );
+          if (errors.length > 0) {
+            f.setFormErrors(f.showErrors(errors, prefix));
+            return;
+          }
+          pending[index] = f.value();
+          slot.replaceChildren();
+          draw();
+          place.changed();
+          return;
+        }
         try {
           const result =
             childKey === undefined
               ? await api.post<WriteResult>(base, f.value(), { version })
               : await api.put<WriteResult>(`${base}/${seg(childKey)}`, f.value(), { version });
           saved(result);
-          await reload();
+          await place.reload();
         } catch (error) {
           showApiError(f, error, prefix);
         }
@@ -288,32 +363,55 @@ function childSection(
     (form.element.querySelector('input') as HTMLElement | null)?.focus();
   };
 
-  return h(
+  const removeChild = (label: string) => {
+    if (pending) {
+      const at = pending.findIndex((c) => c.label === label);
+      if (at >= 0) pending.splice(at, 1);
+      draw();
+      place.changed();
+      return;
+    }
+    remove(`${base}/${seg(label)}`, `${child.noun} ${label}`, version, place.reload);
+  };
+
+  const draw = () =>
+    listed.replaceChildren(
+      table(
+        child.columns,
+        children,
+        (item) => [
+          h(
+            'button',
+            { type: 'button', 'aria-label': `Edit ${String(item.label)}`, onclick: () => openForm(String(item.label)) },
+            'Edit',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              'aria-label': `${pending ? 'Remove' : 'Delete'} ${String(item.label)}`,
+              onclick: () => removeChild(String(item.label)),
+            },
+            pending ? 'Remove' : 'Delete',
+          ),
+        ],
+        child.title,
+      ),
+    );
+  draw();
+
+  const section = h(
     'section',
     { 'aria-label': child.title },
     h('h2', {}, child.title),
-    table(
-      child.columns,
-      children,
-      (item) => [
-        h(
-          'button',
-          { type: 'button', 'aria-label': `Edit ${String(item.label)}`, onclick: () => openForm(String(item.label)) },
-          'Edit',
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            'aria-label': `Delete ${String(item.label)}`,
-            onclick: () =>
-              remove(`${base}/${seg(String(item.label))}`, `${child.noun} ${String(item.label)}`, version, reload),
-          },
-          'Delete',
-        ),
-      ],
-      child.title,
-    ),
+    pending
+      ? h(
+          'p',
+          { class: 'muted' },
+          `Real servers added here are saved with the ${kind.noun}, in the same version, when you press "Add ${kind.noun}".`,
+        )
+      : null,
+    listed,
     h(
       'p',
       {},
@@ -321,4 +419,7 @@ function childSection(
     ),
     slot,
   );
+  // Servers kept for a service not added yet are edits too: leaving the page would lose them.
+  if (pending) watchUnsaved({ element: section, dirty: () => pending.length > 0 });
+  return section;
 }

@@ -1,6 +1,7 @@
 import { ApiError, api, setCsrfToken } from '../api.js';
 import { h, replace } from '../dom.js';
-import { createForm } from '../forms.js';
+import { createForm, type Form } from '../forms.js';
+import { newPasswordField, passwordIssues } from '../password-field.js';
 import { type Session, state } from '../state.js';
 
 export function renderLogin(main: HTMLElement, done: () => void): void {
@@ -12,6 +13,7 @@ export function renderLogin(main: HTMLElement, done: () => void): void {
     ],
     initial: {},
     submitLabel: 'Log in',
+    warnUnsaved: false,
     async onSubmit(f) {
       try {
         const session = await api.post<Session>('/session', f.value(), { quiet: true });
@@ -47,36 +49,36 @@ export function renderLogin(main: HTMLElement, done: () => void): void {
   (form.element.querySelector('input') as HTMLInputElement).focus();
 }
 
+/** The new password by the model's rule, and the repeated one equal to it: what the form shows beside them. */
+function check(f: Form, submitting = false) {
+  const v = f.value();
+  const issues = passwordIssues(v.new, 'new');
+  if (submitting && v.new === undefined) issues.push({ code: 'REQUIRED', field: 'new', message: 'is required' });
+  if ((v.confirm !== undefined || submitting) && v.confirm !== v.new) {
+    issues.push({ code: 'MISMATCH', field: 'confirm', message: 'does not match the new password' });
+  }
+  f.showErrors(issues, '');
+  return issues;
+}
+
 export function renderPasswordChange(main: HTMLElement, done: () => void): void {
   const form = createForm({
     name: 'Change password',
     fields: [
       { name: 'current', label: 'Current password', type: 'password', autocomplete: 'current-password' },
-      {
-        name: 'new',
-        label: 'New password',
-        type: 'password',
-        autocomplete: 'new-password',
-        help: 'At least 12 characters.',
-      },
+      newPasswordField('new', 'New password'),
       { name: 'confirm', label: 'New password again', type: 'password', autocomplete: 'new-password' },
     ],
     initial: {},
     submitLabel: 'Change password',
+    // Nothing to keep: passwords are typed again, never held for later.
+    warnUnsaved: false,
     onInput(f) {
-      const v = f.value();
-      const mismatch = v.confirm !== undefined && v.confirm !== v.new;
-      f.showErrors(
-        mismatch ? [{ code: 'MISMATCH', field: 'confirm', message: 'does not match the new password' }] : [],
-        '',
-      );
+      check(f);
     },
     async onSubmit(f) {
-      const { confirm, ...body } = f.value();
-      if (confirm !== body.new) {
-        f.showErrors([{ code: 'MISMATCH', field: 'confirm', message: 'does not match the new password' }], '');
-        return;
-      }
+      const { confirm: _confirm, ...body } = f.value();
+      if (check(f, true).length > 0) return;
       try {
         await api.post('/session/password', body, { quiet: true });
         const session = await api.get<Session>('/session');

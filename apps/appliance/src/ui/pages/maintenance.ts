@@ -7,9 +7,11 @@ import { loadConfig } from '../state.js';
 import { listOf } from './reports.js';
 import { DISMISSED } from './wizard-gate.js';
 
+/** A value as JSON, indented: a service's object wraps within its cell instead of making one line as wide as itself. */
+const show = (value: unknown) => (value === undefined ? '' : h('pre', {}, JSON.stringify(value, null, 1)));
+
 function renderDiff(entries: readonly DiffEntry[]): HTMLElement {
   if (entries.length === 0) return h('p', { class: 'muted' }, 'No differences.');
-  const show = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
   return h(
     'table',
     { class: 'diff', 'aria-label': 'Differences' },
@@ -31,19 +33,36 @@ function renderDiff(entries: readonly DiffEntry[]): HTMLElement {
           { class: e.op },
           h('td', { class: e.op }, e.op),
           h('td', {}, h('code', {}, e.path)),
-          h('td', {}, show((e as { before?: unknown }).before)),
-          h('td', {}, show((e as { after?: unknown }).after)),
+          h('td', {}, show(e.before)),
+          h('td', {}, show(e.after)),
         ),
       ),
     ),
   );
 }
 
+/**
+ * What a rollback brings back, and what it does not, as the store does it
+ * (store/credentials.ts): the users and their passwords are never rolled back.
+ */
+function rollbackQuestion(target: VersionInfo): string {
+  const by = `${target.author}${target.comment ? `: ${target.comment}` : ''}`;
+  return [
+    `Roll back to version ${target.version} of ${formatTime(target.time)} (${by})?`,
+    "This brings back that version's whole configuration: services and real servers, health checks, " +
+      'SSL terminations and certificates, floating IPs, network, heartbeat (with its key) and the administration ports.',
+    "It does not bring back that version's users and passwords: the users and passwords stay as they are now. " +
+      'Servers taken offline or drained stay so.',
+    'The result is stored as a new version; every version stays in the history.',
+  ].join('\n\n');
+}
+
 /** Backup and restore, factory defaults, and the configuration history with diff and rollback. */
 export async function renderMaintenance(main: HTMLElement): Promise<void> {
   const { version } = await loadConfig();
   const versions = listOf<VersionInfo>(await api.get('/config/versions')).sort((a, b) => b.version - a.version);
-  const diffSlot = h('div', { 'aria-live': 'polite' });
+  // Focus moves to the diff's heading, which a screen reader reads: no live region (it would read the whole table too).
+  const diffSlot = h('div', { class: 'diff-result' });
 
   const restoreFile = h('input', { id: 'restore-file', type: 'file', accept: 'application/json,.json' });
   const restoreResult = h('p', { role: 'status' });
@@ -91,13 +110,20 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
   const showDiff = async (from: number, to: number) => {
     try {
       const data = await api.get<unknown>('/config/diff', { query: { from, to } });
-      replace(diffSlot, h('h3', {}, `Version ${from} → ${to}`), renderDiff(listOf<DiffEntry>(data)));
+      const heading = h('h2', { id: 'diff-h', tabindex: '-1' }, `Changes from version ${from} to version ${to}`);
+      // Its own scrolling box: a long value never makes the page wider than the window.
+      replace(diffSlot, heading, h('div', { class: 'diff-box' }, renderDiff(listOf<DiffEntry>(data))));
+      // The diff is drawn below the history: brought to the user, and the keyboard's focus with it.
+      diffSlot.scrollIntoView({ block: 'start' });
+      heading.focus({ preventScroll: true });
     } catch (error) {
       replace(diffSlot, h('p', { role: 'alert' }, (error as Error).message));
+      diffSlot.scrollIntoView({ block: 'nearest' });
     }
   };
-  const rollback = async (to: number) => {
-    if (!confirm(`Roll back to version ${to}? A new version is made with its configuration.`)) return;
+  const rollback = async (target: VersionInfo) => {
+    const to = target.version;
+    if (!confirm(rollbackQuestion(target))) return;
     try {
       const result = await api.post<{ version: number }>('/config/rollback', { to, version });
       toast(`Rolled back: version ${result.version} holds version ${to}'s configuration`);
@@ -190,7 +216,8 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
                       'button',
                       {
                         type: 'button',
-                        'aria-label': `Diff version ${v.version} against current`,
+                        // Begins with the visible text (label in name): a speech user says what is shown.
+                        'aria-label': `Diff to current: version ${v.version}`,
                         onclick: () => showDiff(v.version, version),
                       },
                       'Diff to current',
@@ -202,7 +229,7 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
                       {
                         type: 'button',
                         'aria-label': `Roll back to version ${v.version}`,
-                        onclick: () => rollback(v.version),
+                        onclick: () => rollback(v),
                       },
                       'Roll back',
                     )

@@ -32,13 +32,20 @@ const COLUMNS = [
   'Actions',
 ];
 
+/**
+ * A row's light: its label, and the colour's word for screen readers (who get nothing
+ * from the dot). Said once: a title with the same word would be read again after it.
+ */
 const colourBadge = (colour: Colour, text: string) =>
   h(
     'span',
-    { class: 'colour', 'data-colour': colour, title: COLOUR_TEXT[colour] },
+    { class: 'colour', 'data-colour': colour },
     text,
     h('span', { class: 'sr-only' }, ` (${COLOUR_TEXT[colour]})`),
   );
+
+/** The legend's entries: the dot and its word, which is all there is to read (no hidden copy, no title). */
+const legendEntry = (colour: Colour) => h('span', { class: 'colour', 'data-colour': colour }, COLOUR_TEXT[colour]);
 
 async function setState(layer: Layer, service: string, server: string | undefined, state: AdminState): Promise<void> {
   const path = `/runtime/${layer}/services/${seg(service)}${server === undefined ? '' : `/real-servers/${seg(server)}`}`;
@@ -177,9 +184,9 @@ export function renderOverview(main: HTMLElement): () => void {
     h('h1', {}, 'System overview'),
     h(
       'p',
-      { class: 'muted' },
+      { class: 'muted', 'data-testid': 'colour-legend' },
       'Colours: ',
-      (['green', 'grey', 'yellow', 'red', 'blue'] as const).map((c) => [colourBadge(c, COLOUR_TEXT[c]), ' ']),
+      (['green', 'grey', 'yellow', 'red', 'blue'] as const).map((c) => [legendEntry(c), ' ']),
       ' — updates live.',
     ),
     parts,
@@ -244,8 +251,13 @@ export function renderOverview(main: HTMLElement): () => void {
     drawn.element.replaceWith(element);
     rows.set(key, { element, sig });
     if (action) {
-      const button = element.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`);
-      if (button && !button.disabled) button.focus();
+      // The pressed button is disabled now (the server is in that state): the way back
+      // (Online; Take offline after Online) takes the focus, so a keyboard user undoes it
+      // with Enter instead of tabbing again from the top of the page.
+      const button = [action, 'online', 'offline']
+        .map((a) => element.querySelector<HTMLButtonElement>(`button[data-action="${a}"]`))
+        .find((b) => b !== null && !b.disabled);
+      button?.focus();
     }
   };
 

@@ -2,8 +2,10 @@ import type { ApplianceConfig } from '../../model/schema.js';
 import { api, seg } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec } from '../forms.js';
+import { passwordIssues } from '../password-field.js';
 import { administrationFields, heartbeatFields, networkFields, userFields } from '../resources.js';
 import { loadConfig } from '../state.js';
+import { webPortsNotice } from '../web-ports.js';
 import { liveValidation, showApiError, type WriteResult } from './config.js';
 
 type Item = Record<string, unknown>;
@@ -60,10 +62,14 @@ export async function renderSingleton(main: HTMLElement, id: string): Promise<vo
   replace(main, h('h1', {}, page.title), h('p', { class: 'muted' }, page.intro), form.element);
 }
 
-/** Administration: the web ports and the users (who log in here and with the API). */
-export async function renderAdministration(main: HTMLElement): Promise<void> {
+/**
+ * Administration: the web ports and the users (who log in here and with the API). A user
+ * added, changed or deleted redraws the page; `kept`: the ports form's unsaved edits, put back.
+ */
+export async function renderAdministration(main: HTMLElement, kept?: Record<string, string | boolean>): Promise<void> {
   const { version, config } = await loadConfig();
   const { users: _users, ...ports } = config.administration;
+  const listening = await webPortsNotice(ports);
   const portsForm = createForm({
     name: 'Web interface ports',
     fields: administrationFields,
@@ -94,13 +100,18 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
       initial: existing ? { role: existing.role } : { role: 'admin' },
       submitLabel: username ? 'Apply' : 'Add user',
       onCancel: () => slot.replaceChildren(),
+      // The password rule as the user types, and before anything is sent: the API's own.
+      onInput: (f) => f.showErrors(passwordIssues(f.value().password, 'password'), ''),
       async onSubmit(f) {
+        const weak = passwordIssues(f.value().password, 'password');
+        f.showErrors(weak, '');
+        if (weak.length > 0) return;
         try {
           const result = username
             ? await api.put<WriteResult>(`/users/${seg(username)}`, f.value(), { version })
             : await api.post<WriteResult>('/users', f.value(), { version });
           toast(`Saved as configuration version ${result.version}`);
-          await renderAdministration(main);
+          await renderAdministration(main, portsForm.edits());
         } catch (error) {
           showApiError(f, error, '');
         }
@@ -113,6 +124,7 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
     main,
     h('h1', {}, 'Administration'),
     h('h2', {}, 'Web interface'),
+    listening,
     portsForm.element,
     h('h2', {}, 'Users'),
     h(
@@ -148,7 +160,7 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
                       if (!confirm(`Delete user ${u.username}?`)) return;
                       try {
                         await api.del(`/users/${seg(u.username)}`, { version });
-                        await renderAdministration(main);
+                        await renderAdministration(main, portsForm.edits());
                       } catch (error) {
                         toast(String((error as Error).message), true);
                       }
@@ -165,4 +177,5 @@ export async function renderAdministration(main: HTMLElement): Promise<void> {
     h('p', {}, h('button', { type: 'button', onclick: () => openUser(undefined) }, 'Add user')),
     slot,
   );
+  if (kept !== undefined) portsForm.restore(kept);
 }

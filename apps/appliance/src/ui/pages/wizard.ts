@@ -167,6 +167,8 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
       fields: specs,
       initial,
       submitLabel: review ? 'Create this configuration' : 'Next',
+      // The wizard keeps its answers itself (this tab's storage): a reload or a visit elsewhere loses none.
+      warnUnsaved: false,
       ...(index > 0
         ? {
             onCancel: () => {
