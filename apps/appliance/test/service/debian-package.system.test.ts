@@ -207,7 +207,9 @@ describe('sluice-appliance .deb on Debian 12 with systemd', () => {
     `);
     expect(await sh('cat /root/client.log')).toBe('echo before');
     const versions = await sh(`curl -sf -H "authorization: Bearer ${token}" ${API}/config/versions`);
-    const haproxyBefore = await sh('pgrep -x haproxy | sort -n | head -1');
+    // The appliance's HAProxy master (Debian's haproxy.service runs its own beside it).
+    const ourHaproxy = 'pgrep -o -f "haproxy .*/var/lib/sluice/run/haproxy/"';
+    const haproxyBefore = await sh(ourHaproxy);
 
     await sh(`cd /testkit/files && apt-get install -y --no-install-recommends ./${debs.current.split('/').pop()}`);
     expect(await waitActive()).toBe('active');
@@ -216,7 +218,7 @@ describe('sluice-appliance .deb on Debian 12 with systemd', () => {
     expect(await sh('ipvsadm -Ln')).toContain('203.0.113.2:8080');
     // HAProxy's master was adopted, not restarted.
     expect(haproxyBefore).toMatch(/^\d+$/);
-    expect(await sh('pgrep -x haproxy | sort -n | head -1')).toBe(haproxyBefore);
+    expect(await sh(ourHaproxy)).toBe(haproxyBefore);
 
     await sh(
       'touch /root/go; for i in $(seq 1 60); do grep -q "echo after" /root/client.log && break; sleep 0.5; done',
