@@ -126,6 +126,9 @@ run(
     '--no-package-lock',
     '--os=linux',
     `--cpu=${cpu}`,
+    // One retry: an unreachable registry (or a TLS proxy whose CA did not reach npm) fails
+    // the build in seconds instead of retrying every packument for many minutes.
+    '--fetch-retries=1',
   ],
   { cwd: appDir },
 );
