@@ -44,15 +44,12 @@ export interface ServiceLoopOptions {
   status: string;
   /** [sd_notify over NOTIFY_SOCKET] */
   notify?: (state: string) => boolean;
-  /** [the process's signals] Resolves the returned promise's stop, for tests. */
-  signals?: Pick<NodeJS.Process, 'on' | 'off'>;
 }
 
 /** Runs until SIGTERM or SIGINT, then stops the daemon. */
 export async function runService(options: ServiceLoopOptions): Promise<void> {
   const { daemon, echo } = options;
   const notify = options.notify ?? ((state: string) => sdNotify(state));
-  const signals = options.signals ?? process;
   let settings = options.settings;
 
   let reloading: Promise<void> = Promise.resolve();
@@ -94,22 +91,22 @@ export async function runService(options: ServiceLoopOptions): Promise<void> {
   const onHangup = () => {
     reloading = reloading.then(reload);
   };
-  signals.on('SIGHUP', onHangup);
+  process.on('SIGHUP', onHangup);
   try {
     notify(`READY=1\nSTATUS=${options.status}`);
     await new Promise<void>((resolve) => {
       const stop = () => {
-        signals.off('SIGINT', stop);
-        signals.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
         resolve();
       };
-      signals.on('SIGINT', stop);
-      signals.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
     notify('STOPPING=1');
     await reloading;
     await daemon.stop();
   } finally {
-    signals.off('SIGHUP', onHangup);
+    process.off('SIGHUP', onHangup);
   }
 }
