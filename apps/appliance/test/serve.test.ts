@@ -131,6 +131,42 @@ describe('sluice-appliance serve (the README run command)', () => {
     expect(daemon.output().match(/reloaded: configuration version/g)).toHaveLength(1);
   });
 
+  it('with --json, stdout is JSON Lines: the start report and the log records, nothing else', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    dirs.push(dataDir);
+    const child = spawn(
+      process.execPath,
+      [cli, 'serve', '--json', '--data-dir', dataDir, '--port', '0', '--https-port', '0', '--host', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await expect.poll(() => out, { timeout: 30_000 }).toContain('"report":"start"');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out.trimEnd().split('\n');
+    const documents = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const reports = documents.filter((document) => document.report === 'start');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ httpPort: expect.any(Number), initialPassword: null });
+    const records = documents.filter((document) => document.report === undefined);
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records)
+      expect(record).toMatchObject({ level: expect.any(String), message: expect.any(String) });
+    expect(records.map((record) => record.message)).toContainEqual(
+      expect.stringMatching(/starting; configuration version/),
+    );
+  });
+
+  it('refuses --json with --log-format text (one stream, one format)', async () => {
+    const both = serve(['--json', '--log-format', 'text']);
+    expect(await both.exited).toBe(2);
+    expect(both.output()).toContain('--json writes JSON log lines: drop --log-format text');
+  });
+
   it('refuses a settings file with an unknown name or a bad value before starting, naming the line', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
     dirs.push(dataDir);

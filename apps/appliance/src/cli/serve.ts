@@ -96,7 +96,8 @@ export const serveCommand: CommandSpec = {
                         the environment
   --log-level LEVEL     debug, info, warn or error: the log records written to stdout (default info)
   --log-format FORMAT   text or json (default text); under systemd each line carries its priority
-  --json                print the start-up report as JSON
+  --json                stdout is JSON Lines: the start-up report as one object ("report":
+                        "start"), the log records as JSON (implies --log-format json)
 
 Signals: SIGTERM and SIGINT stop (the data plane keeps serving); SIGHUP reloads: the
 settings file is read again (the log level and format apply at once, the rest at the next
@@ -130,6 +131,12 @@ says READY=1 once the API answers and the first apply is done.`,
         ? {}
         : { logFormat: choice<LogFormat>(values['log-format'], 'log-format', ['text', 'json']) }),
     };
+    if (ctx.json) {
+      // One stream a program can read line by line: no text log line between JSON documents.
+      if (flags.logFormat === 'text')
+        throw new CliError(EXIT.usage, '--json writes JSON log lines: drop --log-format text');
+      flags.logFormat = 'json';
+    }
     const settings: ServiceSettings = { ...file, ...flags };
     const dataDir = (values['data-dir'] as string | undefined) ?? file.dataDir ?? defaultDataDir(env);
     // systemd sets JOURNAL_STREAM when stdout is the journal.
@@ -167,24 +174,22 @@ says READY=1 once the API answers and the first apply is done.`,
       parts: status.parts,
       capabilities: daemon.capabilities,
     };
-    ctx.print(
-      [
-        `sluice appliance ${version}: configuration version ${report.configVersion} from ${dataDir}`,
-        `listening: http :${report.httpPort}, https :${report.httpsPort} on ${((values.host as string[] | undefined) ?? file.listen)?.join(', ') ?? 'every address'} (web UI /lbadmin/, API /api/v1/, health /api/v1/health)`,
-        ...(daemon.initialPassword === undefined
-          ? []
-          : ctx.io.terminal
-            ? [
-                `first start: log in as "admin" with password ${daemon.initialPassword} (also in ${report.initialPasswordFile}); you must change it`,
-              ]
-            : [
-                `first start: log in as "admin" with the password in ${report.initialPasswordFile} (readable by root only); you must change it`,
-              ]),
-        ...status.parts.map((part) => `  ${part.part}: ${part.state}${part.detail ? ` (${part.detail})` : ''}`),
-        `on this host:\n${describeCapabilities(daemon.capabilities)}`,
-      ].join('\n'),
-      report,
-    );
+    const text = [
+      `sluice appliance ${version}: configuration version ${report.configVersion} from ${dataDir}`,
+      `listening: http :${report.httpPort}, https :${report.httpsPort} on ${((values.host as string[] | undefined) ?? file.listen)?.join(', ') ?? 'every address'} (web UI /lbadmin/, API /api/v1/, health /api/v1/health)`,
+      ...(daemon.initialPassword === undefined
+        ? []
+        : ctx.io.terminal
+          ? [
+              `first start: log in as "admin" with password ${daemon.initialPassword} (also in ${report.initialPasswordFile}); you must change it`,
+            ]
+          : [
+              `first start: log in as "admin" with the password in ${report.initialPasswordFile} (readable by root only); you must change it`,
+            ]),
+      ...status.parts.map((part) => `  ${part.part}: ${part.state}${part.detail ? ` (${part.detail})` : ''}`),
+      `on this host:\n${describeCapabilities(daemon.capabilities)}`,
+    ].join('\n');
+    ctx.io.out(ctx.json ? JSON.stringify({ report: 'start', ...report }) : text);
     await runService({
       daemon,
       settings,
