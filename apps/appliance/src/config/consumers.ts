@@ -13,7 +13,7 @@ import type { ApplianceConfig } from '../model/schema.js';
  *
  * Runs the same code the engine runs (layer7Model and @sluice/haproxy-config's render,
  * which checks every string field), without `haproxy -c`: that is a process per write and
- * needs the certificate files in place (the passive node of a pair may not have them yet).
+ * needs the certificate files in place (a file kept outside `<dataDir>/certificates` may not be on the passive node of a pair).
  */
 
 /** Fixed paths for the check: they are the appliance's own, never the user's, so any will do. */

@@ -185,11 +185,13 @@ export function createHaControl(options: HaControlOptions): HaService {
     peerName: () => running?.identity.peerId,
     isActive: () => isActive(),
     now,
+    certificateDir: join(options.dataDir, 'certificates'),
     onReplica: (event) => {
       peerHead = event.peerHead;
       if (event.accepted.length > 0) {
         log('info', `stored configuration version ${event.accepted.at(-1)} replicated from ${event.from}`, {
           versions: event.accepted.join(','),
+          ...(event.certificates === undefined ? {} : { certificates: event.certificates.join(',') }),
         });
       }
       emit();
@@ -280,6 +282,7 @@ export function createHaControl(options: HaControlOptions): HaService {
       peerUrl: identity.peerUrl,
       isActive: () => run.status()?.state === 'active',
       now,
+      certificateDir: join(options.dataDir, 'certificates'),
       ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       onPeer: (reply) => {
         peerHead = reply.head;

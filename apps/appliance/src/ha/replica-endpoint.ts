@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
+import { relocateCertificates, writeCertificates } from './replica-certificates.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
 import {
   checkDigest,
@@ -29,6 +30,8 @@ export interface ReplicaEvent {
   peerHead: HeadInfo;
   peerActive: boolean;
   accepted: number[];
+  /** The certificate files written with them (names in this node's certificate directory). */
+  certificates?: string[];
 }
 
 export interface ReplicaEndpointDeps {
@@ -43,6 +46,8 @@ export interface ReplicaEndpointDeps {
   now?: () => number;
   guard?: ReplayGuard;
   onReplica?(event: ReplicaEvent): void;
+  /** This node's SSL termination certificates (`<dataDir>/certificates`); undefined: certificates sent are not taken. */
+  certificateDir?: string;
 }
 
 export interface ReplicaEndpoint {
@@ -235,17 +240,27 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
         { field: 'versions' },
       );
     }
+    // The certificates first: the versions naming them are applied as soon as they are stored.
+    const dir = deps.certificateDir;
+    const certificates = dir === undefined ? [] : await writeCertificates(message.certificates ?? [], dir);
     // Each version stored here is applied like any other: the store tells the daemon's
     // commit pipeline (src/pipeline), which hands a burst to the engine once.
     for (const version of newer) {
-      await deps.store.acceptReplica(version, from);
+      const stored = dir === undefined ? version : relocateCertificates(version, message.certificateDir, dir);
+      await deps.store.acceptReplica(stored, from);
       accepted.push(version.version);
     }
     // Admin states travel without a version: take them from a node that is not behind.
     if (message.adminStates !== undefined && message.head.version >= deps.store.current().version) {
       await deps.adminStates.replaceAll(message.adminStates);
     }
-    deps.onReplica?.({ from, peerHead: message.head, peerActive: message.active, accepted });
+    deps.onReplica?.({
+      from,
+      peerHead: message.head,
+      peerActive: message.active,
+      accepted,
+      ...(certificates.length === 0 ? {} : { certificates }),
+    });
     return { status: 200, body: reply(accepted) };
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AdminStateEntry } from '../model/admin-state.js';
 import type { StoredVersion } from '../store/contract.js';
+import type { ReplicaCertificate } from './replica-certificates.js';
 
 /** What the version of one node is: its number and when it was made (equal numbers with different times diverged). */
 export interface HeadInfo {
@@ -20,6 +21,9 @@ export interface ReplicaMessage {
   /** The sender's admin states; taken only from a sender whose version is not older. */
   adminStates?: AdminStateEntry[];
   active: boolean;
+  /** The sender's certificate directory, and the files of it that `versions` name (replica-certificates.ts). */
+  certificateDir?: string;
+  certificates?: ReplicaCertificate[];
 }
 
 /** The receiver's answer (also inside an error answer, so that the sender learns the head). */
@@ -59,6 +63,12 @@ export const replicaMessageSchema = z.strictObject({
     .max(10000),
   adminStates: z.array(adminState).max(1_000_000).optional(),
   active: z.boolean(),
+  certificateDir: text(4096).optional(),
+  // Bounded like an upload (certificate and key); the body's own limit bounds the sum.
+  certificates: z
+    .array(z.strictObject({ name: text(80), pem: text(320 * 1024) }))
+    .max(10000)
+    .optional(),
 });
 
 export const replicaReplySchema = z.object({

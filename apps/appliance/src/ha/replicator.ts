@@ -4,6 +4,7 @@ import { ApplianceError } from '../errors.js';
 import type { AdminStateEntry } from '../model/admin-state.js';
 import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
+import { certificatesOf } from './replica-certificates.js';
 import { headOf } from './replica-endpoint.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
 import { REPLICA_PATH, sealBody, signRequest } from './replica-protocol.js';
@@ -27,6 +28,8 @@ export interface ReplicatorOptions {
   now?: () => number;
   dispatcher?: Dispatcher;
   timeoutMs?: number;
+  /** This node's SSL termination certificates (`<dataDir>/certificates`): the ones the sent versions name travel with them. */
+  certificateDir?: string;
   /** Each answer of the peer: its node name, head and role. */
   onPeer?(reply: ReplicaReply): void;
 }
@@ -173,12 +176,16 @@ export class Replicator {
    */
   private async send(versions: StoredVersion[], adminStates: AdminStateEntry[] | undefined): Promise<ReplicaReply> {
     const current = this.options.store.current();
+    const dir = this.options.certificateDir;
+    const certificates = dir === undefined || versions.length === 0 ? [] : await certificatesOf(versions, dir);
     const message: ReplicaMessage = {
       format: 1,
       head: headOf(current),
       versions,
       ...(adminStates === undefined ? {} : { adminStates }),
       active: this.options.isActive(),
+      ...(dir === undefined ? {} : { certificateDir: dir }),
+      ...(certificates.length === 0 ? {} : { certificates }),
     };
     const plain = Buffer.from(JSON.stringify(message), 'utf8');
     const keys = await this.candidateKeys();

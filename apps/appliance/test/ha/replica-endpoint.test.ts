@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReplicaEndpoint } from '../../src/ha/replica-endpoint.js';
 import type { ReplicaMessage } from '../../src/ha/replica-message.js';
@@ -8,7 +12,7 @@ import { drained, FakeAdminStates, FakeStore, version } from './fakes.js';
 const key = replicaKey('the pair key, shared by both nodes');
 const NOW = 1_800_000_000_000;
 
-function setup(head = 1, options: { haOff?: boolean; now?: () => number } = {}) {
+function setup(head = 1, options: { haOff?: boolean; now?: () => number; certificateDir?: string } = {}) {
   const store = new FakeStore(head);
   const adminStates = new FakeAdminStates();
   const endpoint = createReplicaEndpoint({
@@ -19,6 +23,7 @@ function setup(head = 1, options: { haOff?: boolean; now?: () => number } = {}) 
     peerName: () => 'lb1',
     isActive: () => false,
     now: options.now ?? (() => NOW),
+    ...(options.certificateDir === undefined ? {} : { certificateDir: options.certificateDir }),
   });
   return { store, adminStates, endpoint };
 }
@@ -43,6 +48,38 @@ function request(body: unknown, options: { node?: string; now?: number; signKey?
 }
 
 describe('replica endpoint', () => {
+  it('refuses a certificate whose name is a path or whose content is not a certificate and key: nothing written, nothing stored', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-replica-certs-'));
+    try {
+      const certificates = join(dir, 'certificates');
+      const { store, endpoint } = setup(1, { certificateDir: certificates });
+      const pem =
+        '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n';
+      for (const [entry, field] of [
+        [{ name: '../../etc/cron.d/evil.pem', pem }, 'certificates[0].name'],
+        [{ name: 'shop.pem\nx', pem }, 'certificates[0].name'],
+        [{ name: '.hidden.pem', pem }, 'certificates[0].name'],
+        [{ name: 'shop.pem', pem: '* * * * * root reboot\n' }, 'certificates[0].pem'],
+      ] as const) {
+        const { raw, headers } = request(
+          message([version(2)], { certificateDir: '/var/lib/sluice/certificates', certificates: [entry] }),
+        );
+        const result = await endpoint.handleReplica(raw, headers);
+        expect(result.status).toBe(400);
+        expect(result.body).toMatchObject({ error: { code: 'API_BAD_REQUEST', field } });
+      }
+      expect(store.accepted).toEqual([]);
+      expect(existsSync(certificates)).toBe(false);
+      // A good one is written, root's alone, before the version naming it is stored.
+      const { raw, headers } = request(message([version(2)], { certificates: [{ name: 'shop.pem', pem }] }));
+      expect((await endpoint.handleReplica(raw, headers)).status).toBe(200);
+      expect(await readFile(join(certificates, 'shop.pem'), 'utf8')).toBe(pem);
+      expect(store.accepted).toEqual([{ version: 2, from: 'lb1' }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   // What the store accepts is applied by the commit pipeline (test/pipeline), as a local commit is.
   it('stores newer versions in order under their numbers and answers its head', async () => {
     const { store, endpoint } = setup(1);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { replicaReceiver } from '../../src/ha/replica-receiver.js';
 import { Replicator } from '../../src/ha/replicator.js';
 import { type CommitPipeline, createCommitPipeline } from '../../src/pipeline/index.js';
 import { ConfigStore } from '../../src/store/config-store.js';
+import { makeTerminationCertificate } from '../../src/web/termination-certificates.js';
 import { sampleConfig } from '../fixtures/sample-config.js';
 import { drained, FakeAdminStates } from './fakes.js';
 
@@ -68,6 +69,7 @@ async function node(name: string, peer: string, keyFromConfig = false): Promise<
     nodeName: () => name,
     peerName: () => peer,
     isActive: () => self.active ?? false,
+    certificateDir: join(dir, 'certificates'),
   });
   Object.assign(self, { endpoint });
   const server = await listen(self as Node, 0);
@@ -105,6 +107,7 @@ function replicatorOptions(from: Node, to: Node) {
     peerUrl: to.url,
     isActive: () => from.active,
     timeoutMs: 5000,
+    certificateDir: join(from.dir, 'certificates'),
   };
 }
 
@@ -265,5 +268,26 @@ describe('replication between two stores over HTTP', () => {
     expect((await withoutHistory.sync(undefined, true)).peerHead.version).toBe(4);
     const stale = replicator('the first pair key, K1', []);
     await expect(stale.sync(undefined, true)).rejects.toMatchObject({ code: 'HA_PEER' });
+  });
+
+  it("an SSL termination certificate uploaded on one node reaches the peer's own certificate directory", async () => {
+    // Made as the API's upload makes it: <dataDir>/certificates/<label>.pem on node a.
+    const made = await makeTerminationCertificate(join(a.dir, 'certificates'), 'shop', ['198.51.100.10']);
+    const sample = sampleConfig();
+    const config = { ...sample, certificates: [...(sample.certificates ?? []), { label: 'shop', file: made.file }] };
+    await a.store.commit({ config, baseVersion: a.store.current().version, author: 'alice', comment: 'shop cert' });
+    const outcome = await a.replicator?.sync();
+    expect(outcome?.sent).toEqual([a.store.current().version]);
+    // b keeps its data elsewhere: the file is in b's directory, root's alone, and b's copy of
+    // the version names it there; the rest of the configuration is a's.
+    const copy = join(b.dir, 'certificates', 'shop.pem');
+    expect(await readFile(copy, 'utf8')).toBe(await readFile(made.file, 'utf8'));
+    expect((await stat(copy)).mode & 0o777).toBe(0o600);
+    // A file outside the certificate directory (site-cert's) is the admin's to copy: named as it was.
+    expect(b.store.current().config.certificates).toEqual([...(sample.certificates ?? []), { label: 'shop', file: copy }]);
+    expect({ ...b.store.current().config, certificates: [] }).toEqual({
+      ...a.store.current().config,
+      certificates: [],
+    });
   });
 });
