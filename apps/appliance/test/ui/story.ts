@@ -317,7 +317,12 @@ export async function backupAndRestore(
   expect(removed.status).toBe(200);
   await page.reload();
   await page.getByLabel('Backup file').setInputFiles(path);
-  await page.getByRole('button', { name: 'Restore backup' }).click();
+  // Unlike a rollback, a restore brings back the backup's users: the question says so.
+  const [dialog] = await Promise.all([
+    page.waitForEvent('dialog'),
+    page.getByRole('button', { name: 'Restore backup' }).click(),
+  ]);
+  expect(dialog.message()).toContain("the backup's users and passwords come back with it");
   await expect.poll(async () => servers((await admin.get('/api/v1/config')).body.config)).toContain(server);
   await shot('13-maintenance');
 }

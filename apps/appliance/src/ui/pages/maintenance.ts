@@ -72,7 +72,11 @@ export async function renderMaintenance(main: HTMLElement): Promise<void> {
       restoreResult.textContent = 'Choose a backup file first.';
       return;
     }
-    if (!confirm(`Restore the backup ${file.name}? The current configuration is replaced (it stays in the history).`))
+    if (
+      !confirm(
+        `Restore the backup ${file.name}? The current configuration is replaced (it stays in the history), and the backup's users and passwords come back with it: log in with the backup's credentials afterwards.`,
+      )
+    )
       return;
     let backup: unknown;
     try {
