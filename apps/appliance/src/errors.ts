@@ -89,7 +89,9 @@ export type ApplianceErrorCode =
   /** Started by systemd with a notify socket, the daemon could not tell it its state; `cause` says why. */
   | 'SERVICE_NOTIFY_FAILED'
   /** The service settings file (`/etc/default/sluice`) holds an unknown name or a bad value; `field` names it. */
-  | 'SETTINGS_INVALID';
+  | 'SETTINGS_INVALID'
+  /** A configuration to import cannot be read (syntax, an include that is missing or loops); `field` is `file:line`. Nothing is imported. */
+  | 'IMPORT_INVALID';
 
 export interface ApplianceErrorOptions {
   cause?: unknown;

@@ -48,6 +48,7 @@ const STATUS: Record<ApplianceErrorCode, number> = {
   LAB_FAILED: 500,
   SERVICE_NOTIFY_FAILED: 500,
   SETTINGS_INVALID: 500,
+  IMPORT_INVALID: 400,
 };
 
 export function statusOf(code: ApplianceErrorCode): number {
