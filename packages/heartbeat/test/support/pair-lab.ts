@@ -59,6 +59,8 @@ export async function pairLab(
     pingClient?: boolean;
     /** `broadcast`: IPv4 broadcast on the LAN, IPv6 multicast on the cable (default); `unicast`: IPv6 unicast on the LAN, IPv4 multicast on the cable. */
     links?: 'broadcast' | 'unicast';
+    /** Timers of both nodes (default: the package's, 50/150 ms). */
+    timing?: { keepaliveMs: number; warntimeMs: number; deadtimeMs: number; initdeadMs: number };
   } = {},
 ) {
   const lab = await Lab.create();
@@ -95,6 +97,7 @@ export async function pairLab(
         peerId: label === 'lba' ? 'lb-b' : 'lb-a',
         role: label === 'lba' ? 'master' : 'slave',
         autoFailback: options.autoFailback ?? true,
+        ...(options.timing === undefined ? {} : { timing: options.timing }),
         keys: [{ id: 1, secret: SECRET }],
         epochFile: join(dir, `${label}.epoch`),
         links:
