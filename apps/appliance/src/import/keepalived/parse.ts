@@ -123,7 +123,7 @@ async function readFile(reader: Reader, path: string, at: Origin | undefined): P
     const where = at ?? { file: path, line: 1 };
     throw importInvalid(where, `cannot read ${JSON.stringify(path)}`, cause);
   }
-  reader.bytes += text.length;
+  reader.bytes += Buffer.byteLength(text);
   if (reader.bytes > MAX_IMPORT_BYTES) {
     throw importInvalid(at ?? { file: path, line: 1 }, `the files read exceed ${MAX_IMPORT_BYTES} bytes`);
   }

@@ -202,7 +202,7 @@ function serviceCheck(ctx: Context, reals: Directive[], checks: (CheckSpec | und
         real,
         'real_server',
         'ambiguous',
-        `has no checker, but the service's check (line ${from.line}) applies to every real server`,
+        `has no checker the appliance runs, but the service's check (line ${from.line}) applies to every real server`,
       );
     } else if (JSON.stringify(check) !== key) {
       ctx.notes.add(

@@ -187,18 +187,17 @@ function instance(ctx: Context, state: State, vi: Directive, first: boolean): vo
           break;
         }
         const keepalive = ms(d, 1, 200_000);
-        part(state, d, (h) => {
-          h.timing = {
-            keepaliveMs: keepalive,
-            warntimeMs: 2 * keepalive,
-            deadtimeMs: 3 * keepalive,
-            initdeadMs: Math.max(1000, 3 * keepalive),
-          };
-        });
-        ctx.notes.add(
+        part(
+          state,
           d,
-          d.keyword,
-          'lossy',
+          (h) => {
+            h.timing = {
+              keepaliveMs: keepalive,
+              warntimeMs: 2 * keepalive,
+              deadtimeMs: 3 * keepalive,
+              initdeadMs: Math.max(1000, 3 * keepalive),
+            };
+          },
           "a heartbeat every advert_int; the peer is dead after three missed (VRRP's skew time is not added)",
         );
         break;

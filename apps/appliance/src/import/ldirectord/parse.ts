@@ -56,7 +56,8 @@ export async function parseLdirectord(source: ImportSource): Promise<LdirectordF
   } catch (cause) {
     throw importInvalid(top, `cannot read ${JSON.stringify(source.file)}`, cause);
   }
-  if (text.length > MAX_IMPORT_BYTES) throw importInvalid(top, `the file exceeds ${MAX_IMPORT_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_IMPORT_BYTES)
+    throw importInvalid(top, `the file exceeds ${MAX_IMPORT_BYTES} bytes`);
   const parsed: LdirectordFile = { globals: [], virtuals: [] };
   let current: Virtual | undefined;
   let line = 0;
