@@ -179,6 +179,8 @@ function readReal(ctx: Context, s: Setting): Real[] {
 
 interface CheckInput {
   byKey: Map<string, Setting>;
+  /** The service's own settings: a global one unused by this service's check may serve another's. */
+  own: Set<Setting>;
 }
 
 /** The service's health check, from its settings over the global ones; undefined: no check (noted where it matters). */
@@ -190,7 +192,7 @@ function healthCheck(ctx: Context, input: CheckInput, virtualPort: number | unde
   };
   const check = readCheck(ctx, get, virtualPort);
   for (const [key, s] of input.byKey) {
-    if (used.has(key)) continue;
+    if (used.has(key) || !input.own.has(s)) continue;
     const what = check === undefined ? 'the service has no health check' : `the check is "${check.type}"`;
     ctx.notes.add(s, key, 'unsupported', `${key} is not used (${what}); left out`);
   }
@@ -368,7 +370,7 @@ export function mapVirtual(ctx: Context, v: Virtual, labels: Labels, services: S
   // After `persistent`, wherever it is written: the mask is the persistence's granularity.
   const netmask = settings.get('netmask');
   if (netmask !== undefined) mapSetting(ctx, netmask, service, forwarding, samePort, own.get('netmask') === netmask);
-  const spec = healthCheck(ctx, { byKey: check }, virtualPort);
+  const spec = healthCheck(ctx, { byKey: check, own: new Set(own.values()) }, virtualPort);
   if (spec !== undefined) service.healthCheck = ctx.checks.labelFor(spec);
   services.push(service as Service);
 }
@@ -405,6 +407,11 @@ function mapSetting(
     }
     case 'fallback': {
       const { address, port } = endpoint(s, first(s, 'an address'));
+      if (!isOwn && forwarding !== 'tun' && isIP(address) !== isIP(service.vip ?? '')) {
+        // A global fallback serves the services of its own family, as IPVS can only do.
+        ctx.notes.add(s, 'fallback', 'lossy', `not used for ${service.label}: another address family`);
+        return;
+      }
       const method = s.words[1] === undefined ? undefined : METHODS[s.words[1]];
       if (method !== undefined && method !== forwarding)
         ctx.notes.add(
