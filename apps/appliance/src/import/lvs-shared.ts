@@ -59,9 +59,14 @@ export function sortNotes(notes: ImportNote[], files: readonly string[]): Import
 }
 
 /** A label the schema takes, made from `raw`: other characters become "-", at most 64 characters. */
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const LABEL_CHAR = /[A-Za-z0-9_.-]/;
+
 export function labelFrom(raw: string): string {
+  // Most labels are made of addresses and ports: already good, copied without a pass per character.
+  if (raw.length <= LABEL_MAX && LABEL.test(raw)) return raw;
   let out = '';
-  for (const ch of raw) out += /[A-Za-z0-9_.-]/.test(ch) ? ch : '-';
+  for (const ch of raw) out += LABEL_CHAR.test(ch) ? ch : '-';
   if (!/^[A-Za-z0-9]/.test(out)) out = `x${out}`;
   return out.slice(0, LABEL_MAX);
 }
