@@ -134,6 +134,32 @@ export function seconds(text: string): number | undefined {
   return Number(text);
 }
 
+export const ipv4ToInt = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+export const intToIpv4 = (n: number): string =>
+  [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+
+/**
+ * The port a DR or TUN real server (or fallback) keeps: these cannot change the port, so one
+ * other than the virtual port was never used by IPVS either; it is left out, with a note.
+ */
+export function keptPort(
+  notes: Notes,
+  at: Origin,
+  directive: string,
+  forwarding: 'dr' | 'nat' | 'tun',
+  virtualPort: number | undefined,
+  port: number | undefined,
+): number | undefined {
+  if (port === undefined || forwarding === 'nat' || virtualPort === undefined || port === virtualPort) return port;
+  notes.add(
+    at,
+    directive,
+    'lossy',
+    `${forwarding.toUpperCase()} cannot translate ports: port ${port} is left out (the virtual port is used)`,
+  );
+  return undefined;
+}
+
 /** Where each imported object came from, so that a result the model refuses names the line at fault. */
 export interface Origins {
   layer4: Origin[];

@@ -5,8 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { expect } from 'vitest';
-import type { ImportResult } from '../../src/import/contract.js';
+import { describe, expect, test } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import type { Importer, ImportFormat, ImportResult, ImportSource } from '../../src/import/contract.js';
+import { validateConfig } from '../../src/model/validate.js';
+import { corpusSource } from './sources.js';
 
 export const WRITE_GOLDEN = process.env.IMPORT_GOLDEN === 'write';
 
@@ -24,4 +27,48 @@ export async function expectGolden(path: string, result: ImportResult): Promise<
     return;
   }
   expect(actual).toEqual(JSON.parse(await readFile(path, 'utf8')));
+}
+
+/**
+ * The corpus tests of one importer: the entry files are the ones expected, each gives its
+ * expected configuration and notes, and each result validates as a configuration.
+ */
+export async function corpusSuite(
+  format: ImportFormat,
+  importer: Importer,
+  dir: string,
+  ext: string,
+  expected: string[],
+): Promise<void> {
+  const entries = await corpusEntries(dir, ext);
+  describe(`${dir.split('/').pop()} corpus`, () => {
+    test('holds the files this test expects', () => {
+      expect(entries).toEqual(expected);
+    });
+
+    test.each(entries)('%s: the configuration and the notes expected', async (name) => {
+      const result = await importer(corpusSource(dir, name));
+      expect(result.format).toBe(format);
+      expect(result.mapped).toBeGreaterThan(0);
+      await expectGolden(`${dir}/${name.slice(0, -ext.length)}.expected.json`, result);
+    });
+
+    test.each(entries)('%s: the result validates', async (name) => {
+      const result = await importer(corpusSource(dir, name));
+      const checked = validateConfig({ ...result.config });
+      expect(checked.errors).toEqual([]);
+      expect(checked.ok).toBe(true);
+    });
+  });
+}
+
+/** The IMPORT_INVALID error an import throws (the test fails if it imports). */
+export async function refusal(importer: Importer, source: ImportSource): Promise<ApplianceError> {
+  const error = await importer(source).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplianceError);
+  expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
+  return error as ApplianceError;
 }

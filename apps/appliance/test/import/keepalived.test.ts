@@ -3,42 +3,21 @@ import { ApplianceError } from '../../src/errors.js';
 import { importKeepalived } from '../../src/import/keepalived/index.js';
 import { MAX_IMPORT_BYTES } from '../../src/import/lvs-shared.js';
 import { validateConfig } from '../../src/model/validate.js';
-import { corpusEntries, expectGolden } from './golden.js';
-import { corpusSource, memorySource } from './sources.js';
+import { corpusSuite, refusal } from './golden.js';
+import { memorySource } from './sources.js';
 
 const CORPUS = `${import.meta.dirname}/corpus/keepalived`;
-const entries = await corpusEntries(CORPUS, '.conf');
-
-describe('keepalived corpus', () => {
-  test('holds the files this test expects', () => {
-    expect(entries).toEqual(['basic.conf', 'checkers.conf', 'groups.conf', 'http.conf', 'include.conf', 'pair.conf']);
-  });
-
-  test.each(entries)('%s: the configuration and the notes expected', async (name) => {
-    const result = await importKeepalived(corpusSource(CORPUS, name));
-    expect(result.format).toBe('keepalived');
-    expect(result.mapped).toBeGreaterThan(0);
-    await expectGolden(`${CORPUS}/${name.replace(/\.conf$/, '.expected.json')}`, result);
-  });
-
-  test.each(entries)('%s: the result validates', async (name) => {
-    const result = await importKeepalived(corpusSource(CORPUS, name));
-    const checked = validateConfig({ ...result.config });
-    expect(checked.errors).toEqual([]);
-    expect(checked.ok).toBe(true);
-  });
-});
+await corpusSuite('keepalived', importKeepalived, CORPUS, '.conf', [
+  'basic.conf',
+  'checkers.conf',
+  'groups.conf',
+  'http.conf',
+  'include.conf',
+  'pair.conf',
+]);
 
 /** The IMPORT_INVALID error an import of `files` throws. */
-async function refusal(files: Record<string, string>): Promise<ApplianceError> {
-  const error = await importKeepalived(memorySource(files)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplianceError);
-  expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
-  return error as ApplianceError;
-}
+const refused = (files: Record<string, string>) => refusal(importKeepalived, memorySource(files));
 
 describe('keepalived broken input: refused whole, with file and line', () => {
   test.each([
@@ -83,20 +62,20 @@ describe('keepalived broken input: refused whole, with file and line', () => {
       'IPv4',
     ],
   ])('%s', async (_what, text, field, message) => {
-    const error = await refusal({ 'main.conf': text });
+    const error = await refused({ 'main.conf': text });
     expect(error.field).toBe(field);
     expect(error.message).toContain(field);
     expect(error.message).toContain(message);
   });
 
   test('a missing include names the include line', async () => {
-    const error = await refusal({ 'main.conf': '# top\ninclude missing.conf\n' });
+    const error = await refused({ 'main.conf': '# top\ninclude missing.conf\n' });
     expect(error.field).toBe('main.conf:2');
     expect(error.message).toContain('missing.conf');
   });
 
   test('an error in an included file names that file', async () => {
-    const error = await refusal({
+    const error = await refused({
       'main.conf': 'include sub/x.conf\n',
       'sub/x.conf': '\nvirtual_server 1.2.3 80 {\n}\n',
     });
@@ -106,7 +85,7 @@ describe('keepalived broken input: refused whole, with file and line', () => {
 
 describe('keepalived hostile input', () => {
   test('an include loop is refused where it closes', async () => {
-    const error = await refusal({ 'main.conf': 'include a.conf\n', 'a.conf': '\ninclude main.conf\n' });
+    const error = await refused({ 'main.conf': 'include a.conf\n', 'a.conf': '\ninclude main.conf\n' });
     expect(error.field).toBe('a.conf:2');
     expect(error.message).toContain('main.conf -> a.conf -> main.conf');
   });
@@ -132,7 +111,7 @@ describe('keepalived hostile input', () => {
 
   test(`more than ${MAX_IMPORT_BYTES} bytes are refused`, async () => {
     const big = '#'.repeat(MAX_IMPORT_BYTES + 1);
-    const error = await refusal({ 'main.conf': big });
+    const error = await refused({ 'main.conf': big });
     expect(error.message).toContain(`${MAX_IMPORT_BYTES} bytes`);
   });
 
@@ -156,7 +135,7 @@ describe('keepalived hostile input', () => {
   });
 
   test('a control character in a heartbeat key is refused at the line that made the heartbeat', async () => {
-    const error = await refusal({
+    const error = await refused({
       'main.conf':
         'vrrp_instance V {\n interface eth0\n unicast_peer {\n  10.0.0.2\n }\n authentication {\n  auth_pass 0123456789abcdef\u0001\n }\n}\n',
     });

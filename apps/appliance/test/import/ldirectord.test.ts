@@ -1,43 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { ApplianceError } from '../../src/errors.js';
+import type { ApplianceError } from '../../src/errors.js';
 import { importLdirectord } from '../../src/import/ldirectord/index.js';
 import { MAX_IMPORT_BYTES } from '../../src/import/lvs-shared.js';
-import { validateConfig } from '../../src/model/validate.js';
-import { corpusEntries, expectGolden } from './golden.js';
-import { corpusSource, memorySource } from './sources.js';
+import { corpusSuite, refusal } from './golden.js';
+import { memorySource } from './sources.js';
 
 const CORPUS = `${import.meta.dirname}/corpus/ldirectord`;
-const entries = await corpusEntries(CORPUS, '.cf');
+await corpusSuite('ldirectord', importLdirectord, CORPUS, '.cf', ['basic.cf', 'variants.cf']);
 
-describe('ldirectord corpus', () => {
-  test('holds the files this test expects', () => {
-    expect(entries).toEqual(['basic.cf', 'variants.cf']);
-  });
-
-  test.each(entries)('%s: the configuration and the notes expected', async (name) => {
-    const result = await importLdirectord(corpusSource(CORPUS, name));
-    expect(result.format).toBe('ldirectord');
-    expect(result.mapped).toBeGreaterThan(0);
-    await expectGolden(`${CORPUS}/${name.replace(/\.cf$/, '.expected.json')}`, result);
-  });
-
-  test.each(entries)('%s: the result validates', async (name) => {
-    const result = await importLdirectord(corpusSource(CORPUS, name));
-    const checked = validateConfig({ ...result.config });
-    expect(checked.errors).toEqual([]);
-    expect(checked.ok).toBe(true);
-  });
-});
-
-async function refusal(text: string): Promise<ApplianceError> {
-  const error = await importLdirectord(memorySource({ 'ldirectord.cf': text }, 'ldirectord.cf')).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplianceError);
-  expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
-  return error as ApplianceError;
-}
+const refused = (text: string) => refusal(importLdirectord, memorySource({ 'ldirectord.cf': text }, 'ldirectord.cf'));
 
 describe('ldirectord broken input: refused whole, with file and line', () => {
   test.each([
@@ -54,7 +25,7 @@ describe('ldirectord broken input: refused whole, with file and line', () => {
     ['quiescent maybe', 'quiescent=maybe\nvirtual=192.0.2.1:80\n', 'ldirectord.cf:1', 'yes or no'],
     ['mixed families', 'virtual=192.0.2.1:80\n\treal=[2001:db8::1]:80 masq\n', 'ldirectord.cf:1', 'IPv4'],
   ])('%s', async (_what, text, field, message) => {
-    const error = await refusal(text);
+    const error = await refused(text);
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });
@@ -66,12 +37,12 @@ describe('ldirectord broken input: refused whole, with file and line', () => {
   });
 
   test(`more than ${MAX_IMPORT_BYTES} bytes are refused`, async () => {
-    const error = await refusal('#'.repeat(MAX_IMPORT_BYTES + 1));
+    const error = await refused('#'.repeat(MAX_IMPORT_BYTES + 1));
     expect(error.message).toContain(`${MAX_IMPORT_BYTES} bytes`);
   });
 
   test('a quote or a newline in a value cannot reach a label or a path', async () => {
-    const error = await refusal('virtual=192.0.2.1:80\n\trequest="/a b"\n');
+    const error = await refused('virtual=192.0.2.1:80\n\trequest="/a b"\n');
     expect(error.field).toBe('ldirectord.cf:2');
     const result = await importLdirectord(
       memorySource(

@@ -3,7 +3,7 @@
  * marks that share one virtual server's block. Each becomes its own Layer 4 service here.
  */
 import { isIP, isIPv4 } from 'node:net';
-import { importInvalid, type Origin, prefixLength } from '../lvs-shared.js';
+import { importInvalid, intToIpv4, ipv4ToInt, type Origin, prefixLength } from '../lvs-shared.js';
 import { type Context, intArg, mapped } from './context.js';
 import type { Directive } from './parse.js';
 
@@ -38,9 +38,6 @@ export function readGroups(ctx: Context, tree: Directive[]): Map<string, Group> 
   return groups;
 }
 
-const toInt = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-const toIp = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-
 /** The first and last address of an IPv4 range (`.1-10`, `a-b`, `/29`); undefined when it is none. */
 function ipv4Range(text: string): [number, number] | undefined {
   const slash = text.indexOf('/');
@@ -49,16 +46,16 @@ function ipv4Range(text: string): [number, number] | undefined {
     const bits = prefixLength(text.slice(slash + 1), 32);
     if (!isIPv4(base) || bits === undefined) return undefined;
     const size = 2 ** (32 - bits);
-    const first = Math.floor(toInt(base) / size) * size;
+    const first = Math.floor(ipv4ToInt(base) / size) * size;
     return [first, first + size - 1];
   }
   const dash = text.indexOf('-');
   const base = text.slice(0, dash);
   const end = text.slice(dash + 1);
   if (!isIPv4(base)) return undefined;
-  if (isIPv4(end)) return [toInt(base), toInt(end)];
+  if (isIPv4(end)) return [ipv4ToInt(base), ipv4ToInt(end)];
   if (!/^\d{1,3}$/.test(end) || Number(end) > 255) return undefined;
-  return [toInt(base), toInt(base) - (toInt(base) % 256) + Number(end)];
+  return [ipv4ToInt(base), ipv4ToInt(base) - (ipv4ToInt(base) % 256) + Number(end)];
 }
 
 /** The targets one group entry names (noted and none for what cannot be expanded). */
@@ -97,6 +94,6 @@ export function expandGroupEntry(ctx: Context, entry: Directive): GroupTarget[] 
     throw importInvalid(entry, `the range ${text} must hold from 1 to ${MAX_RANGE} addresses`);
   }
   const out: GroupTarget[] = [];
-  for (let n = from; n <= to; n++) out.push({ vip: toIp(n), port });
+  for (let n = from; n <= to; n++) out.push({ vip: intToIpv4(n), port });
   return out;
 }

@@ -5,7 +5,15 @@
 import { isIP } from 'node:net';
 import { SCHEDULERS } from '../../model/schedulers.js';
 import type { ApplianceConfigInput } from '../../model/schema.js';
-import { addressLabel, type CheckSpec, importInvalid, Labels, type Origin, prefixLength } from '../lvs-shared.js';
+import {
+  addressLabel,
+  type CheckSpec,
+  importInvalid,
+  keptPort,
+  Labels,
+  type Origin,
+  prefixLength,
+} from '../lvs-shared.js';
 import { type CheckerDefaults, isChecker, mapChecker, readDefault } from './checkers.js';
 import { arg, boolArg, type Context, intArg, mapped, unsupported } from './context.js';
 import { expandGroupEntry, type GroupTarget, readGroups } from './groups.js';
@@ -231,18 +239,8 @@ function instantiate(ctx: Context, body: Body, target: GroupTarget, label: strin
     service.ports = [];
   } else service.ports = [target.port as number];
   if (body.persistence !== undefined) service.persistence = { ...body.persistence };
-  // DR and TUN cannot change the port: a different one in the file was never used by IPVS either.
-  const samePort = (d: Directive, port: number | undefined): number | undefined => {
-    if (port === undefined || body.forwarding === 'nat' || target.port === undefined || port === target.port)
-      return port;
-    ctx.notes.add(
-      d,
-      d.keyword,
-      'lossy',
-      `${body.forwarding.toUpperCase()} cannot translate ports: port ${port} is left out (the virtual port is used)`,
-    );
-    return undefined;
-  };
+  const samePort = (d: Directive, port: number | undefined) =>
+    keptPort(ctx.notes, d, d.keyword, body.forwarding, target.port, port);
   const labels = new Labels();
   service.realServers = body.reals.map((r) => {
     const port = samePort(r.at, r.port);

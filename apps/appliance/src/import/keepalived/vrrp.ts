@@ -43,38 +43,28 @@ const ms = (d: Directive, min: number, max: number): number => {
   return Math.min(max, Math.max(min, Math.round(value * 1000)));
 };
 
-/** keepalived's gratuitous ARP settings, global (`vrrp_garp_*`) or per instance (`garp_*`). */
-function announcement(d: Directive): ((a: Announcements) => void) | undefined {
-  switch (d.keyword.replace(/^vrrp_/, '')) {
-    case 'garp_master_repeat': {
-      const count = intArg(d, 0, 1, 100);
-      return (a) => {
-        a.count = count;
-      };
-    }
-    case 'garp_master_delay': {
-      const delay = ms(d, 0, 600_000);
-      return (a) => {
-        a.delayMs = delay;
-      };
-    }
-    case 'garp_master_refresh': {
+/** keepalived's gratuitous ARP settings, global (`vrrp_garp_*`) or per instance (`garp_*`), by the field each sets. */
+const GARP: Record<string, { field: keyof Announcements; read: (d: Directive) => number }> = {
+  garp_master_repeat: { field: 'count', read: (d) => intArg(d, 0, 1, 100) },
+  garp_master_delay: { field: 'delayMs', read: (d) => ms(d, 0, 600_000) },
+  garp_master_refresh: {
+    field: 'refreshMs',
+    // The heartbeat refreshes at most once a second; 0 is off, as in keepalived.
+    read: (d) => {
       const refresh = ms(d, 0, 86_400_000);
-      // The heartbeat refreshes at most once a second; 0 is off, as in keepalived.
-      const value = refresh === 0 ? 0 : Math.max(1000, refresh);
-      return (a) => {
-        a.refreshMs = value;
-      };
-    }
-    case 'garp_interval': {
-      const interval = ms(d, 1, 600_000);
-      return (a) => {
-        a.intervalMs = interval;
-      };
-    }
-    default:
-      return undefined;
-  }
+      return refresh === 0 ? 0 : Math.max(1000, refresh);
+    },
+  },
+  garp_interval: { field: 'intervalMs', read: (d) => ms(d, 1, 600_000) },
+};
+
+function announcement(d: Directive): ((a: Announcements) => void) | undefined {
+  const garp = GARP[d.keyword.startsWith('vrrp_') ? d.keyword.slice(5) : d.keyword];
+  if (garp === undefined) return undefined;
+  const value = garp.read(d);
+  return (a) => {
+    a[garp.field] = value;
+  };
 }
 
 function part(state: State, at: Directive, apply: (heartbeat: Heartbeat) => void, lossy?: string): void {

@@ -10,6 +10,9 @@ import {
   type CheckSpec,
   type HealthChecks,
   importInvalid,
+  intToIpv4,
+  ipv4ToInt,
+  keptPort,
   Labels,
   type Notes,
   prefixLength,
@@ -130,13 +133,12 @@ function addressRange(s: Setting, text: string): { address: string; port?: numbe
   const rest = endpoint(s, text.slice(arrow + 2));
   if (!isIPv4(from) || !isIPv4(rest.address))
     throw importInvalid(s, 'an address range must be IPv4 (a.b.c.d->a.b.c.e)');
-  const toInt = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
-  const lo = toInt(from);
-  const hi = toInt(rest.address);
+  const lo = ipv4ToInt(from);
+  const hi = ipv4ToInt(rest.address);
   if (hi < lo || hi - lo >= 256) throw importInvalid(s, 'an address range must hold from 1 to 256 addresses');
   const out: { address: string; port?: number }[] = [];
   for (let n = lo; n <= hi; n++) {
-    const address = [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+    const address = intToIpv4(n);
     out.push(rest.port === undefined ? { address } : { address, port: rest.port });
   }
   return out;
@@ -329,16 +331,8 @@ export function mapVirtual(ctx: Context, v: Virtual, labels: Labels, services: S
   const forwarding = reals[0]?.method ?? 'dr';
   service.forwarding = forwarding;
   const realLabels = new Labels();
-  const samePort = (at: Setting, port: number | undefined) => {
-    if (port === undefined || forwarding === 'nat' || virtualPort === undefined || port === virtualPort) return port;
-    ctx.notes.add(
-      at,
-      at.key,
-      'lossy',
-      `${forwarding.toUpperCase()} cannot translate ports: port ${port} is left out (the virtual port is used)`,
-    );
-    return undefined;
-  };
+  const samePort = (at: Setting, port: number | undefined) =>
+    keptPort(ctx.notes, at, at.key, forwarding, virtualPort, port);
   service.realServers = reals.map((r) => {
     if (r.method !== forwarding)
       ctx.notes.add(
