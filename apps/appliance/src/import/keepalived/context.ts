@@ -55,8 +55,15 @@ export function boolArg(d: Directive): boolean {
 }
 
 /** A directive with no counterpart here: left out, with a note. */
-export function unsupported(ctx: Context, d: Directive, why = 'has no counterpart in the appliance'): void {
-  ctx.notes.add(d, d.keyword, 'unsupported', `${d.keyword} ${why}; left out`);
+export function unsupported(ctx: Context, d: Directive, why?: string): void {
+  ctx.notes.add(d, d.keyword, 'unsupported', `${d.keyword} ${why ?? defaultReason(d.keyword)}; left out`);
+}
+
+/** Parameter definitions and conditional lines may stand anywhere, in a block too. */
+function defaultReason(keyword: string): string {
+  if (keyword.startsWith('$')) return '(a parameter definition) is not substituted';
+  if (keyword.startsWith('@')) return '(a line for one node only) depends on the node';
+  return 'has no counterpart in the appliance';
 }
 
 /** A directive mapped exactly. */

@@ -19,13 +19,11 @@ const WHY: Record<string, string> = {
   SSL: '(the SSL_GET client certificate) has no counterpart: the appliance checks without one',
 };
 
-/** The directives no mapper reads, each noted (parameter and conditional lines have their own reason). */
+/** The directives no mapper reads, each noted. */
 function noteTheRest(ctx: Context, tree: Directive[]): void {
   for (const d of tree) {
     if (READ.has(d.keyword)) continue;
-    if (d.keyword.startsWith('$')) unsupported(ctx, d, '(a parameter definition) is not substituted');
-    else if (d.keyword.startsWith('@')) unsupported(ctx, d, '(a line for one node only) depends on the node');
-    else unsupported(ctx, d, WHY[d.keyword]);
+    unsupported(ctx, d, WHY[d.keyword]);
   }
 }
 

@@ -58,13 +58,16 @@ const GARP: Record<string, { field: keyof Announcements; read: (d: Directive) =>
   garp_interval: { field: 'intervalMs', read: (d) => ms(d, 1, 600_000) },
 };
 
-function announcement(d: Directive): ((a: Announcements) => void) | undefined {
+/** A gratuitous ARP setting as a part of the heartbeat; false when `d` is none. */
+function announcement(state: State, d: Directive): boolean {
   const garp = GARP[d.keyword.startsWith('vrrp_') ? d.keyword.slice(5) : d.keyword];
-  if (garp === undefined) return undefined;
+  if (garp === undefined) return false;
   const value = garp.read(d);
-  return (a) => {
-    a[garp.field] = value;
-  };
+  part(state, d, (h) => {
+    h.announcements ??= {};
+    h.announcements[garp.field] = value;
+  });
+  return true;
 }
 
 function part(state: State, at: Directive, apply: (heartbeat: Heartbeat) => void, lossy?: string): void {
@@ -125,14 +128,7 @@ function instance(ctx: Context, state: State, vi: Directive, first: boolean): vo
   const block = vi.block ?? [];
   const iface = block.find((d) => d.keyword === 'interface')?.args[0];
   for (const d of block) {
-    const garp = announcement(d);
-    if (garp !== undefined) {
-      part(state, d, (h) => {
-        h.announcements ??= {};
-        garp(h.announcements);
-      });
-      continue;
-    }
+    if (announcement(state, d)) continue;
     switch (d.keyword) {
       case 'interface':
         if (iface !== undefined && !state.links.includes(iface)) state.links.push(iface);
@@ -244,13 +240,8 @@ function syncDaemon(d: Directive): ConnectionSync {
 
 function globalDefs(ctx: Context, state: State, block: Directive[]): void {
   for (const d of block) {
-    const garp = announcement(d);
-    if (garp !== undefined) {
-      part(state, d, (h) => {
-        h.announcements ??= {};
-        garp(h.announcements);
-      });
-    } else if (d.keyword === 'lvs_sync_daemon') {
+    if (announcement(state, d)) continue;
+    if (d.keyword === 'lvs_sync_daemon') {
       const sync = syncDaemon(d);
       part(state, d, (h) => {
         h.connectionSync = sync;
