@@ -1,7 +1,8 @@
 /**
  * The importers' corpus: each configuration beside its expected result (`NAME.expected.json`:
  * the configuration made, the notes, the files read). `IMPORT_GOLDEN=write` rewrites the
- * expected files from what the importer makes now, to be reviewed in the diff.
+ * expected files from what the importer makes now, to be reviewed in the diff (then
+ * `npx biome check --write test/import` formats them as the repository does).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
