@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import { importIpvsadm, MAX_IPVSADM_BYTES } from '../../src/import/ipvsadm/index.js';
+import { validateConfig } from '../../src/model/validate.js';
+import { corpusFiles, corpusSource, goldenOf, readGolden, textSource } from './golden-corpus.js';
+
+async function refusal(run: Promise<unknown>): Promise<ApplianceError> {
+  try {
+    await run;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApplianceError);
+    expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
+    return error as ApplianceError;
+  }
+  throw new Error('expected IMPORT_INVALID');
+}
+
+describe('the ipvsadm corpus', () => {
+  it.each(corpusFiles('ipvsadm').filter((f) => !f.startsWith('broken')))(
+    '%s: the configuration and the exact notes of its golden file, and it validates',
+    async (file) => {
+      const source = corpusSource('ipvsadm', file);
+      const result = await importIpvsadm(source);
+      expect(result.format).toBe('ipvsadm');
+      expect(result.files).toEqual([file]);
+      expect(source.reads).toEqual([file]);
+      expect(goldenOf(result)).toEqual(readGolden('ipvsadm', file));
+      const validation = validateConfig({ ...result.config });
+      expect(validation.errors).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['broken-threshold.txt', 4, /a lower threshold needs an upper threshold/],
+    ['broken-syntax.txt', 2, /--weight lots/],
+    ['broken-order.txt', 2, /no service tcp 192\.0\.2\.40:80 was added before this line/],
+    ['broken-twice.txt', 2, /the service tcp 192\.0\.2\.40:80 was already added at line 1/],
+    ['broken-hostname.txt', 1, /not a numeric IPv4 address/],
+    ['broken-shell.txt', 2, /only -A -E -D -a -e -d lines can be restored|unknown option|service is required/],
+  ])('%s: IMPORT_INVALID at its line, no result', async (file, line, message) => {
+    const error = await refusal(importIpvsadm(corpusSource('ipvsadm', file)));
+    expect(error.field).toBe(`${file}:${line}`);
+    expect(error.message).toMatch(new RegExp(`^${file.replace('.', '\\.')}:${line}: `));
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('what the table holds', () => {
+  it('writes each IPVS service so that the engine makes the same one (ports, netmask, thresholds)', async () => {
+    const result = await importIpvsadm(
+      textSource(
+        'save',
+        '-A -t 192.0.2.10:80 -s wrr -p 300 -M 255.255.255.255\n-a -t 192.0.2.10:80 -r 192.0.2.1:80 -g -w 7 -x 10 -y 5\n',
+      ),
+    );
+    expect(result.config.layer4).toEqual([
+      {
+        label: 'vs_192.0.2.10_80',
+        vip: '192.0.2.10',
+        protocol: 'tcp',
+        ports: [80],
+        forwarding: 'dr',
+        scheduler: 'wrr',
+        // A /32 netmask is IPVS's default: no granularity.
+        persistence: { timeoutSeconds: 300 },
+        // The virtual port: left out, as the engine fills it in.
+        realServers: [
+          { label: 'rs_192.0.2.1_80', address: '192.0.2.1', weight: 7, minConnections: 5, maxConnections: 10 },
+        ],
+      },
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it('makes labels unique and valid, and describes an empty table with no sections', async () => {
+    const empty = await importIpvsadm(textSource('empty', '# nothing\n\n'));
+    expect(empty.config).toEqual({});
+    expect(empty.mapped).toBe(0);
+    const result = await importIpvsadm(
+      textSource('two', '-A -t 192.0.2.10:80\n-A -u 192.0.2.10:80\n-A -t [2001:db8::1]:80\n'),
+    );
+    expect(result.config.layer4?.map((s) => s.label)).toEqual([
+      'vs_192.0.2.10_80',
+      'vs_192.0.2.10_80_udp',
+      'vs_2001-db8--1_80',
+    ]);
+  });
+
+  it('refuses a file over its bound, saying the bound', async () => {
+    const big = '#'.repeat(MAX_IPVSADM_BYTES + 1);
+    const error = await refusal(importIpvsadm(textSource('big.txt', big)));
+    expect(error.field).toBe('big.txt:1');
+    expect(error.message).toContain(`larger than ${MAX_IPVSADM_BYTES} bytes`);
+  });
+
+  it('reads only the named file', async () => {
+    const source = corpusSource('ipvsadm', 'script.sh');
+    await importIpvsadm(source);
+    expect(source.reads).toEqual(['script.sh']);
+  });
+});
