@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { ApplianceError } from '../../src/errors.js';
+import { importHaproxy, MAX_HAPROXY_BYTES } from '../../src/import/haproxy/index.js';
+import { lineWords } from '../../src/import/haproxy/tokenize.js';
+import { validateConfig } from '../../src/model/validate.js';
+import { corpusFiles, corpusSource, goldenOf, readGolden, textSource } from './golden-corpus.js';
+
+async function refusal(run: Promise<unknown>): Promise<ApplianceError> {
+  try {
+    await run;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApplianceError);
+    expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
+    return error as ApplianceError;
+  }
+  throw new Error('expected IMPORT_INVALID');
+}
+
+describe('the haproxy.cfg corpus', () => {
+  it.each(corpusFiles('haproxy').filter((f) => !f.startsWith('broken')))(
+    '%s: the configuration and the exact notes of its golden file, and it validates',
+    async (file) => {
+      const source = corpusSource('haproxy', file);
+      const result = await importHaproxy(source);
+      expect(result.format).toBe('haproxy');
+      expect(result.files).toEqual([file]);
+      expect(source.reads).toEqual([file]);
+      expect(goldenOf(result)).toEqual(readGolden('haproxy', file));
+      expect(validateConfig({ ...result.config }).errors).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['broken-quote.cfg', 3, /unterminated double quote/],
+    ['broken-backend.cfg', 3, /no backend named "missing"/],
+    ['broken-acl.cfg', 5, /no ACL named "nope"/],
+    ['broken-outside.cfg', 2, /"bind" outside a section/],
+    ['broken-bind.cfg', 2, /"bind" is not allowed in a backend section/],
+    ['broken-weight.cfg', 2, /server weight needs a whole number from 0 to 256, not "300"/],
+    ['broken-ssl.cfg', 2, /an ssl bind needs a certificate/],
+    ['broken-twice.cfg', 4, /a proxy named "b" is already at line 1/],
+  ])('%s: IMPORT_INVALID at its line, no result', async (file, line, message) => {
+    const error = await refusal(importHaproxy(corpusSource('haproxy', file)));
+    expect(error.field).toBe(`${file}:${line}`);
+    expect(error.message.startsWith(`${file}:${line}: `)).toBe(true);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('haproxy.cfg words', () => {
+  it.each([
+    ['bind :80 # comment', ['bind', ':80']],
+    ['acl a path_beg "/a#b" /c\\ d \'/e#f\'', ['acl', 'a', 'path_beg', '/a#b', '/c d', '/e#f']],
+    ['log-format "%{+Q}o %t"\' %s\'\\ %r', ['log-format', '%{+Q}o %t %s %r']],
+    ['x \'a\\b\' "a\\"b" \\x41', ['x', 'a\\b', 'a"b', 'A']],
+    ['x "" y', ['x', '', 'y']],
+    ['x \\', ['x', '\\']],
+  ])('%s', (text, words) => {
+    expect(lineWords('t', 1, text)?.words).toEqual(words);
+  });
+
+  it('flags environment variables outside single quotes only', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: haproxy.cfg's own ${NAME}, not a template
+    expect(lineWords('t', 1, 'bind "${VIP}:80"')?.env).toBe(true);
+    expect(lineWords('t', 1, 'bind $VIP:80')?.env).toBe(true);
+    expect(lineWords('t', 1, "bind '$VIP:80'")?.env).toBe(false);
+    expect(lineWords('t', 1, 'bind "\\$VIP:80"')?.env).toBe(false);
+    expect(lineWords('t', 1, 'x 5$')?.env).toBe(false);
+  });
+
+  it('has no line continuation: a trailing backslash joins nothing', async () => {
+    const result = await importHaproxy(
+      textSource(
+        'c.cfg',
+        'frontend f \\\n  bind 192.0.2.1:80\n  mode http\n  default_backend b\nbackend b\n  mode http\n',
+      ),
+    );
+    expect(result.config.layer7?.map((s) => s.label)).toEqual(['f']);
+  });
+});
+
+describe('hostile haproxy.cfg', () => {
+  it('turns names with a newline, quotes or other characters into valid, unique labels', async () => {
+    const cfg = [
+      'defaults',
+      '  mode http',
+      'frontend "evil\\nname"',
+      '  bind 192.0.2.1:80',
+      "  default_backend 'we\"ird'",
+      'frontend "evil name"',
+      '  bind 192.0.2.1:81',
+      "  default_backend 'we\"ird'",
+      "backend 'we\"ird'",
+      '  server "-x\\r" 192.0.2.2:80',
+      '',
+    ].join('\n');
+    const result = await importHaproxy(textSource('h.cfg', cfg));
+    expect(result.config.layer7?.map((s) => s.label)).toEqual(['evil_name', 'evil_name_2']);
+    expect(result.config.layer7?.[0]?.realServers?.[0]?.label).toBe('x-x_');
+    expect(validateConfig({ ...result.config }).errors).toEqual([]);
+  });
+
+  it('refuses a file over its bound, saying the bound, and a line of too many words', async () => {
+    const error = await refusal(importHaproxy(textSource('big.cfg', '#'.repeat(MAX_HAPROXY_BYTES + 1))));
+    expect(error.field).toBe('big.cfg:1');
+    expect(error.message).toContain(`larger than ${MAX_HAPROXY_BYTES} bytes`);
+    const words = await refusal(importHaproxy(textSource('w.cfg', `global\n  x${' y'.repeat(64)}\n`)));
+    expect(words.field).toBe('w.cfg:2');
+  });
+
+  it('reads a 10,000-line file in one pass', async () => {
+    const lines = ['defaults', '  mode http'];
+    for (let i = 0; lines.length < 10_000; i++) {
+      const a = `192.0.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
+      lines.push(
+        `frontend f${i}`,
+        `  bind ${a}:80`,
+        `  default_backend b${i}`,
+        `backend b${i}`,
+        `  server s ${a}:8080 check`,
+      );
+    }
+    const result = await importHaproxy(textSource('big.cfg', lines.join('\n')));
+    expect(result.config.layer7?.length).toBe(2000);
+    expect(result.notes).toEqual([]);
+  });
+});
