@@ -437,6 +437,6 @@ function serviceInput(
     xForwardedFor: forwardFor,
     ...(parts.healthCheck ? { healthCheck: parts.healthCheck } : {}),
     ...(parts.fallback ? { fallback: parts.fallback } : {}),
-    realServers: parts.realServers.map((server) => ({ ...server })),
+    realServers: (parts.realServers ?? []).map((server) => ({ ...server })),
   };
 }

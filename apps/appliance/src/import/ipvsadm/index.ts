@@ -135,20 +135,40 @@ function layer4Of(file: string, service: TableService, labels: Labels, notes: Im
   return { label, vip: spec.address, protocol: spec.protocol, ports, ...settings };
 }
 
+/**
+ * A TCP and a UDP service alike in all but their protocol (DNS, SIP) become one `both`
+ * service, for which the engine makes the same two IPVS services.
+ */
+function mergeProtocols(layer4: Input[], lines: number[]): { layer4: Input[]; lines: number[] } {
+  const alike = (service: Input) => JSON.stringify({ ...service, label: '', protocol: '' });
+  const tcp = new Map<string, Input>();
+  for (const service of layer4) if (service.protocol === 'tcp') tcp.set(alike(service), service);
+  const keep = layer4.map((service) => {
+    if (service.protocol !== 'udp') return true;
+    const twin = tcp.get(alike(service));
+    if (!twin) return true;
+    twin.protocol = 'both';
+    tcp.delete(alike(service));
+    return false;
+  });
+  return { layer4: layer4.filter((_, i) => keep[i]), lines: lines.filter((_, i) => keep[i]) };
+}
+
 export const importIpvsadm: Importer = async (source) => {
   const file = source.file;
   const text = await readBounded(source, MAX_IPVSADM_BYTES);
   const { services, notes, operations } = readTable(file, text);
   const labels = new Labels();
-  const layer4: Input[] = [];
-  const lines: number[] = [];
+  const mappedServices: Input[] = [];
+  const serviceLines: number[] = [];
   for (const service of services.values()) {
     const mapped = layer4Of(file, service, labels, notes);
     if (mapped) {
-      layer4.push(mapped);
-      lines.push(service.line);
+      mappedServices.push(mapped);
+      serviceLines.push(service.line);
     }
   }
+  const { layer4, lines } = mergeProtocols(mappedServices, serviceLines);
   const config = layer4.length > 0 ? { layer4 } : {};
   const result = validateConfig(config);
   if (!result.ok) {
