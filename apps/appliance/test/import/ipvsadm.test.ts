@@ -77,12 +77,26 @@ describe('what the table holds', () => {
     expect(empty.config).toEqual({});
     expect(empty.mapped).toBe(0);
     const result = await importIpvsadm(
-      textSource('two', '-A -t 192.0.2.10:80\n-A -u 192.0.2.10:80\n-A -t [2001:db8::1]:80\n'),
+      textSource('two', '-A -t 192.0.2.10:80\n-A -u 192.0.2.10:80 -s rr\n-A -t [2001:db8::1]:80\n'),
     );
     expect(result.config.layer4?.map((s) => s.label)).toEqual([
       'vs_192.0.2.10_80',
       'vs_192.0.2.10_80_udp',
       'vs_2001-db8--1_80',
+    ]);
+  });
+
+  it('makes a TCP and a UDP service alike in all but protocol one "both" service, and keeps others apart', async () => {
+    const result = await importIpvsadm(
+      textSource(
+        'dns',
+        '-A -u 192.0.2.53:53 -s rr\n-a -u 192.0.2.53:53 -r 192.0.2.1 -g\n-A -t 192.0.2.53:53 -s rr\n-a -t 192.0.2.53:53 -r 192.0.2.1 -g\n-A -t 192.0.2.54:53 -s rr\n-A -u 192.0.2.54:53 -s wlc\n',
+      ),
+    );
+    expect(result.config.layer4?.map((s) => [s.label, s.protocol])).toEqual([
+      ['vs_192.0.2.53_53', 'both'],
+      ['vs_192.0.2.54_53', 'tcp'],
+      ['vs_192.0.2.54_53_udp', 'udp'],
     ]);
   });
 
