@@ -9,7 +9,6 @@ import { IpvsClient } from '../src/index.js';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let lab: Lab;
 let director: Host;
-let client: IpvsClient;
 
 /** A shell command's output (stdout and stderr) and exit status, never a rejection; `input` on its stdin. */
 async function sh(command: string, input?: string): Promise<{ out: string; status: number }> {
@@ -27,16 +26,12 @@ const saved = async () => (await theirs('-S -n')).out;
 beforeAll(async () => {
   lab = await Lab.create();
   director = await lab.host('director');
-  client = await IpvsClient.open({ netns: director.netns });
 });
 
-afterAll(async () => {
-  client?.close();
-  await lab?.destroy();
-});
+afterAll(async () => lab?.destroy());
 
 beforeEach(async () => {
-  await client.flush();
+  await theirs('-C');
   await theirs('-A -t 192.0.2.10:80 -s rr');
 });
 
@@ -65,9 +60,14 @@ describe('thresholds', () => {
     expect((await ours('-a -t 192.0.2.10:80 -r 198.51.100.1 -g -x 2147483647')).status).toBe(0);
     // The library takes what the kernel takes: NLA_U32, all of it.
     const web = { protocol: 'tcp' as const, address: '192.0.2.10', port: 80 };
-    await client.addDestination(web, { address: '198.51.100.2', port: 80, upperThreshold: 4294967295 });
-    const [dest] = (await client.listDestinations(web)).filter((d) => d.address === '198.51.100.2');
-    expect(dest?.upperThreshold).toBe(4294967295);
+    const client = await IpvsClient.open({ netns: director.netns });
+    try {
+      await client.addDestination(web, { address: '198.51.100.2', port: 80, upperThreshold: 4294967295 });
+      const [dest] = (await client.listDestinations(web)).filter((d) => d.address === '198.51.100.2');
+      expect(dest?.upperThreshold).toBe(4294967295);
+    } finally {
+      client.close();
+    }
     expect((await theirs('-Ln --thresholds')).out).toMatch(/-> 198\.51\.100\.2:80\s+4294967295\s+0\s/);
   });
 });
@@ -81,7 +81,7 @@ describe('a persistent service on port 0', () => {
   ].join('\n');
 
   it('is made by both tools, refused by both without persistence', async () => {
-    await client.flush();
+    await theirs('-C');
     expect((await ours('-A -t 192.0.2.11:0 -s rr -p 300')).status).toBe(0);
     expect((await ours('-a -t 192.0.2.11:0 -r 192.0.2.5 -g')).status).toBe(0);
     expect((await ours('-a -t 192.0.2.11:0 -r 192.0.2.6:8080 -m')).status).toBe(0);
@@ -93,11 +93,11 @@ describe('a persistent service on port 0', () => {
   });
 
   it('restores from an ipvsadm -S save, byte for byte both ways', async () => {
-    await client.flush();
+    await theirs('-C');
     await restoreWith('theirs', SAVE);
     const theirSave = await saved();
     expect(theirSave).toBe(SAVE);
-    await client.flush();
+    await theirs('-C');
     expect((await restoreWith('ours', theirSave)).status).toBe(0);
     expect(await saved()).toBe(SAVE);
     expect((await ours('-S -n')).out).toBe(SAVE);

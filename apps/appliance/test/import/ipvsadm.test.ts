@@ -1,48 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ApplianceError } from '../../src/errors.js';
 import { importIpvsadm, MAX_IPVSADM_BYTES } from '../../src/import/ipvsadm/index.js';
-import { validateConfig } from '../../src/model/validate.js';
-import { corpusFiles, corpusSource, goldenOf, readGolden, textSource } from './golden-corpus.js';
-
-async function refusal(run: Promise<unknown>): Promise<ApplianceError> {
-  try {
-    await run;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplianceError);
-    expect((error as ApplianceError).code).toBe('IMPORT_INVALID');
-    return error as ApplianceError;
-  }
-  throw new Error('expected IMPORT_INVALID');
-}
+import { corpusSource, importRefusal, itMatchesGoldens, itRefusesBroken, textSource } from './golden-corpus.js';
 
 describe('the ipvsadm corpus', () => {
-  it.each(corpusFiles('ipvsadm').filter((f) => !f.startsWith('broken')))(
-    '%s: the configuration and the exact notes of its golden file, and it validates',
-    async (file) => {
-      const source = corpusSource('ipvsadm', file);
-      const result = await importIpvsadm(source);
-      expect(result.format).toBe('ipvsadm');
-      expect(result.files).toEqual([file]);
-      expect(source.reads).toEqual([file]);
-      expect(goldenOf(result)).toEqual(readGolden('ipvsadm', file));
-      const validation = validateConfig({ ...result.config });
-      expect(validation.errors).toEqual([]);
-    },
-  );
+  itMatchesGoldens('ipvsadm', importIpvsadm);
 
-  it.each([
+  itRefusesBroken('ipvsadm', importIpvsadm, [
     ['broken-threshold.txt', 4, /a lower threshold needs an upper threshold/],
     ['broken-syntax.txt', 2, /--weight lots/],
     ['broken-order.txt', 2, /no service tcp 192\.0\.2\.40:80 was added before this line/],
     ['broken-twice.txt', 2, /the service tcp 192\.0\.2\.40:80 was already added at line 1/],
     ['broken-hostname.txt', 1, /not a numeric IPv4 address/],
     ['broken-shell.txt', 2, /only -A -E -D -a -e -d lines can be restored|unknown option|service is required/],
-  ])('%s: IMPORT_INVALID at its line, no result', async (file, line, message) => {
-    const error = await refusal(importIpvsadm(corpusSource('ipvsadm', file)));
-    expect(error.field).toBe(`${file}:${line}`);
-    expect(error.message).toMatch(new RegExp(`^${file.replace('.', '\\.')}:${line}: `));
-    expect(error.message).toMatch(message);
-  });
+  ]);
 });
 
 describe('what the table holds', () => {
@@ -102,7 +72,7 @@ describe('what the table holds', () => {
 
   it('refuses a file over its bound, saying the bound', async () => {
     const big = '#'.repeat(MAX_IPVSADM_BYTES + 1);
-    const error = await refusal(importIpvsadm(textSource('big.txt', big)));
+    const error = await importRefusal(importIpvsadm(textSource('big.txt', big)));
     expect(error.field).toBe('big.txt:1');
     expect(error.message).toContain(`larger than ${MAX_IPVSADM_BYTES} bytes`);
   });
