@@ -51,6 +51,48 @@ describe('haproxy.cfg words', () => {
   });
 });
 
+describe('what haproxy.cfg says that the model cannot', () => {
+  it('notes it at its line: unused check settings, a relative certificate, AND and tcp-mode rules', async () => {
+    const cfg = [
+      'frontend t',
+      '  mode tcp',
+      '  bind 192.0.2.1:443 ssl crt site.pem',
+      '  acl a path_beg /a',
+      '  use_backend b if a',
+      '  default_backend b',
+      'frontend h',
+      '  mode http',
+      '  bind 192.0.2.1:80',
+      '  acl x path_beg /x',
+      '  acl y hdr(host) a.example',
+      '  use_backend c if x y',
+      '  default_backend c',
+      'backend b',
+      '  mode tcp',
+      '  server s 192.0.2.2:443',
+      'backend c',
+      '  mode http',
+      '  option httpchk /up',
+      '  server s 192.0.2.3:80',
+      '',
+    ].join('\n');
+    const result = await importHaproxy(textSource('n.cfg', cfg));
+    expect(result.notes.map((n) => [n.line, n.directive, n.kind])).toEqual([
+      [1, 'frontend', 'lossy'],
+      [3, 'bind', 'unsupported'],
+      [4, 'acl', 'unsupported'],
+      [5, 'use_backend', 'unsupported'],
+      [10, 'acl', 'unsupported'],
+      [11, 'acl', 'unsupported'],
+      [12, 'use_backend', 'unsupported'],
+      [19, 'option httpchk', 'unsupported'],
+    ]);
+    expect(result.notes[3]?.message).toBe('URL rules need mode http; left out');
+    expect(result.notes[6]?.message).toMatch(/several tests at once \(AND\)/);
+    expect(result.config.ssl).toBeUndefined();
+  });
+});
+
 describe('hostile haproxy.cfg', () => {
   it('turns names with a newline, quotes or other characters into valid, unique labels', async () => {
     const cfg = [

@@ -190,7 +190,19 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
   function healthCheckOf(backend: ProxySection, servers: readonly ServerLine[]): CheckInput | undefined {
     const checked = servers.filter((s) => s.check);
     const first = checked[0];
-    if (!first) return undefined;
+    if (!first) {
+      // The backend's own check settings (not its defaults'), which no server uses.
+      for (const [setting, directive] of [
+        [backend.httpCheck, 'option httpchk'],
+        [backend.expectStatus, 'http-check'],
+        [backend.checkTimeoutMs, 'timeout check'],
+      ] as const) {
+        if (setting && setting.line > backend.line) {
+          note(setting.line, directive, 'unsupported', 'no server of this backend has "check"; left out');
+        }
+      }
+      return undefined;
+    }
     for (const s of servers) {
       if (!s.check)
         note(s.line, 'server', 'lossy', 'the model checks every server of a service: this one is checked too');
