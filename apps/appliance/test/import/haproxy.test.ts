@@ -16,6 +16,8 @@ describe('the haproxy.cfg corpus', () => {
     ['broken-weight.cfg', 2, /server weight needs a whole number from 0 to 256, not "300"/],
     ['broken-ssl.cfg', 2, /an ssl bind needs a certificate/],
     ['broken-twice.cfg', 4, /a proxy named "b" is already at line 1/],
+    ['broken-listener.cfg', 7, /layer7\[1\]\.ports\[0\]: 0\.0\.0\.0 tcp port 80 overlaps layer7\[0\]\.ports\[0\]/],
+    ['broken-else.cfg', 3, /\.else without \.if/],
   ]);
 });
 

@@ -56,8 +56,11 @@ export const importHaproxy: Importer = async (source) => {
   const result = mapProxies(file, proxies, notes);
   const validation = validateConfig(result.config);
   if (!validation.ok) {
+    // What HAProxy would take and the model does not (two proxies on one address and port).
     const first = validation.errors[0];
-    throw importInvalid(file, 1, `the import does not make a valid configuration: ${first?.message ?? 'invalid'}`);
+    const [, section, index] = /^(layer7|ssl|certificates|healthChecks)\[(\d+)\]/.exec(first?.field ?? '') ?? [];
+    const line = section ? result.lines[section as keyof typeof result.lines][Number(index)] : undefined;
+    throw importInvalid(file, line ?? 1, first?.message ?? 'the result does not validate');
   }
   notes.sort((a, b) => a.line - b.line);
   return { format: 'haproxy', config: result.config, notes, mapped: mapped + result.mapped, files: [file] };

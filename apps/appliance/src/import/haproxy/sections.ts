@@ -58,10 +58,10 @@ export function sections(file: string, lines: readonly CfgLine[], notes: ImportN
           });
         }
         depth++;
-      } else if (keyword === '.endif') {
-        if (depth === 0) throw importInvalid(file, cfg.line, '.endif without .if');
-        depth--;
-      } else if (keyword !== '.elif' && keyword !== '.else' && depth === 0) {
+      } else if (keyword === '.endif' || keyword === '.elif' || keyword === '.else') {
+        if (depth === 0) throw importInvalid(file, cfg.line, `${keyword} without .if`);
+        if (keyword === '.endif') depth--;
+      } else if (depth === 0) {
         notes.push({
           file,
           line: cfg.line,

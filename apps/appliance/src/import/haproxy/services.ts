@@ -36,6 +36,8 @@ interface BackendParts {
 
 export interface Mapped {
   config: Partial<ApplianceConfigInput>;
+  /** The source line each entry of a section came from (`lines.layer7[i]` for `layer7[i]`). */
+  lines: Record<'layer7' | 'ssl' | 'certificates' | 'healthChecks', number[]>;
   /** Directive lines mapped here (ACLs and use_backend lines; the proxies count their own). */
   mapped: number;
 }
@@ -70,6 +72,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
   /** Backend name -> the label of a service with its servers (a URL rule's target). */
   const serviceOf = new Map<string, string>();
   let mapped = 0;
+  const lines: Mapped['lines'] = { layer7: [], ssl: [], certificates: [], healthChecks: [] };
 
   const usedPorts = new Set<number>();
   for (const proxy of frontends) {
@@ -127,6 +130,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
     const check = healthCheckOf(backend, active);
     if (check) {
       healthChecks.push(check);
+      lines.healthChecks.push(backend.line);
       parts.healthCheck = check.label;
     }
     return parts;
@@ -319,6 +323,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
         forwardFor,
       );
       layer7.push(service);
+      lines.layer7.push(binds[0]?.line ?? proxy.line);
       pendingRules.push({ service, proxy, first: first === undefined });
       first ??= service;
     }
@@ -327,6 +332,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
       const port = loopbackPort();
       first = serviceInput(label, LOOPBACK, [port], made, forwardFor);
       layer7.push(first);
+      lines.layer7.push(proxy.line);
       pendingRules.push({ service: first, proxy, first: true });
       note(
         proxy.line,
@@ -364,6 +370,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
       certificate = certificateLabels.make(base || 'certificate');
       certificateByFile.set(crt, certificate);
       certificates.push({ label: certificate, file: crt });
+      lines.certificates.push(bind.line);
     }
     for (const spec of bind.ports) {
       if (typeof spec !== 'number') {
@@ -376,6 +383,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
         continue;
       }
       ssl.push({ label: labels.make(`${proxy.name}-ssl`), certificate, vip: bind.address, port: spec, service });
+      lines.ssl.push(bind.line);
     }
   }
 
@@ -429,7 +437,7 @@ export function mapProxies(file: string, proxies: readonly ProxySection[], notes
   if (ssl.length > 0) config.ssl = ssl;
   if (certificates.length > 0) config.certificates = certificates;
   if (healthChecks.length > 0) config.healthChecks = healthChecks;
-  return { config, mapped };
+  return { config, lines, mapped };
 }
 
 function serviceInput(

@@ -49,6 +49,7 @@ const NOT_RESTORED: Record<string, { kind: ImportNote['kind']; message: string }
   connections: { kind: 'unsupported', message: 'lists connections; nothing to import' },
   timeouts: { kind: 'unsupported', message: 'lists timeouts; nothing to import' },
   daemons: { kind: 'unsupported', message: 'lists sync daemons; nothing to import' },
+  restore: { kind: 'unsupported', message: 'restores from its standard input; import that file instead' },
 };
 
 /**
