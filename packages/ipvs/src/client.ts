@@ -208,7 +208,7 @@ export class IpvsClient {
 
   /** Zeroes the counters of one service, or of all. */
   async zero(key?: ServiceKey): Promise<void> {
-    if (key) validateServiceKey(key);
+    if (key) validateServiceKey(key, '', { persistent: true });
     await this.call(Cmd.ZERO, key ? [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(key) }] : [], 'zero counters');
   }
 
@@ -226,7 +226,7 @@ export class IpvsClient {
   }
 
   async getService(key: ServiceKey): Promise<Service> {
-    validateServiceKey(key);
+    validateServiceKey(key, '', { persistent: true });
     const replies = await this.call(
       Cmd.GET_SERVICE,
       [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(key) }],
@@ -262,7 +262,7 @@ export class IpvsClient {
   }
 
   async listDestinations(service: ServiceKey): Promise<Destination[]> {
-    const family = validateServiceKey(service);
+    const family = validateServiceKey(service, '', { persistent: true });
     const replies = await this.dumpOf(
       Cmd.GET_DEST,
       [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(service) }],

@@ -16,22 +16,41 @@ export type Operation =
 const SERVICE_CMD = { 'add-service': Cmd.NEW_SERVICE, 'edit-service': Cmd.SET_SERVICE } as const;
 const DEST_CMD = { 'add-destination': Cmd.NEW_DEST, 'edit-destination': Cmd.SET_DEST } as const;
 
-/** Validates an operation and builds its netlink request. */
-export function operationRequest(op: Operation, family: number, prefix: string): GenlRequest {
-  const base = { family, version: IPVS_GENL_VERSION, flags: 0 };
+/** Checks an operation as `execute()` will, each field under `prefix`. */
+export function validateOperation(op: Operation, prefix: string): void {
   const field = (f: string) => (prefix ? `${prefix}.${f}` : f);
   switch (op.op) {
     case 'add-service':
     case 'edit-service':
       validateService(op.service, field('service'));
+      return;
+    case 'delete-service':
+      validateServiceKey(op.service, field('service'), { persistent: true });
+      return;
+    case 'add-destination':
+    case 'edit-destination':
+      validateServiceKey(op.service, field('service'), { persistent: true });
+      validateDestination(op.destination, op.service, field('destination'));
+      return;
+    case 'delete-destination':
+      validateServiceKey(op.service, field('service'), { persistent: true });
+      validateDestinationKey(op.destination, field('destination'));
+      return;
+  }
+}
+
+/** Validates an operation and builds its netlink request. */
+export function operationRequest(op: Operation, family: number, prefix: string): GenlRequest {
+  validateOperation(op, prefix);
+  const base = { family, version: IPVS_GENL_VERSION, flags: 0 };
+  switch (op.op) {
+    case 'add-service':
+    case 'edit-service':
       return { ...base, cmd: SERVICE_CMD[op.op], attrs: [{ type: CmdAttr.SERVICE, value: serviceAttrs(op.service) }] };
     case 'delete-service':
-      validateServiceKey(op.service, field('service'));
       return { ...base, cmd: Cmd.DEL_SERVICE, attrs: [{ type: CmdAttr.SERVICE, value: serviceKeyAttrs(op.service) }] };
     case 'add-destination':
     case 'edit-destination':
-      validateServiceKey(op.service, field('service'));
-      validateDestination(op.destination, op.service, field('destination'));
       return {
         ...base,
         cmd: DEST_CMD[op.op],
@@ -41,8 +60,6 @@ export function operationRequest(op: Operation, family: number, prefix: string):
         ],
       };
     case 'delete-destination':
-      validateServiceKey(op.service, field('service'));
-      validateDestinationKey(op.destination, field('destination'));
       return {
         ...base,
         cmd: Cmd.DEL_DEST,

@@ -24,8 +24,17 @@ const isInt = (n: unknown, min: number, max: number): n is number =>
 
 const at = (prefix: string, field: string) => (prefix ? `${prefix}.${field}` : field);
 
+export interface ServiceKeyOptions {
+  /**
+   * The key may name a persistent service on port 0 (every port of the address, as
+   * `ipvsadm -A -t VIP:0 -p` makes): true where the key only finds a service (deletes,
+   * destinations), whose persistence it cannot know; the kernel answers ENOENT if none.
+   */
+  persistent?: boolean;
+}
+
 /** Checks a service key and returns its address family. */
-export function validateServiceKey(key: ServiceKey, prefix = ''): Family {
+export function validateServiceKey(key: ServiceKey, prefix = '', options: ServiceKeyOptions = {}): Family {
   if (key === null || typeof key !== 'object') throw invalid(prefix || 'service', 'must be an object');
   if (key.fwmark !== undefined) {
     if (!isInt(key.fwmark, 1, U32_MAX)) throw invalid(at(prefix, 'fwmark'), 'must be an integer from 1 to 4294967295');
@@ -42,13 +51,18 @@ export function validateServiceKey(key: ServiceKey, prefix = ''): Family {
   if (!PROTOCOLS.includes(key.protocol)) throw invalid(at(prefix, 'protocol'), 'must be tcp, udp or sctp');
   const family = typeof key.address === 'string' ? familyOf(key.address) : undefined;
   if (!family) throw invalid(at(prefix, 'address'), `${JSON.stringify(key.address)} is not an IPv4 or IPv6 address`);
-  if (key.port === 0) throw invalid(at(prefix, 'port'), 'port 0 is only for firewall-mark services');
-  if (!isInt(key.port, 1, 65535)) throw invalid(at(prefix, 'port'), 'must be an integer from 1 to 65535');
+  if (key.port === 0 && !options.persistent) {
+    throw invalid(at(prefix, 'port'), 'port 0 is only for firewall-mark services and persistent services (every port)');
+  }
+  if (!isInt(key.port, options.persistent ? 0 : 1, 65535)) {
+    throw invalid(at(prefix, 'port'), 'must be an integer from 1 to 65535');
+  }
   return family;
 }
 
 export function validateService(spec: ServiceSpec, prefix = ''): Family {
-  const family = validateServiceKey(spec, prefix);
+  // ipvsadm and the kernel take port 0 with persistence: one service for every port.
+  const family = validateServiceKey(spec, prefix, { persistent: spec.persistence !== undefined });
   if (spec.scheduler !== undefined && !SCHEDULERS.includes(spec.scheduler)) {
     throw invalid(
       at(prefix, 'scheduler'),
@@ -110,10 +124,19 @@ export function validateDestination(dest: DestinationSpec, service: ServiceKey, 
   }
   const upper = dest.upperThreshold ?? 0;
   const lower = dest.lowerThreshold ?? 0;
+  // The kernel takes any u32 (its netlink attributes are NLA_U32, checked in the test
+  // kernel up to 4294967295); ipvsadm's own grammar stops at INT_MAX (cli/args.ts).
   if (!isInt(upper, 0, U32_MAX)) throw invalid(at(prefix, 'upperThreshold'), 'must be an integer, 0 for no limit');
-  if (!isInt(lower, 0, U32_MAX)) throw invalid(at(prefix, 'lowerThreshold'), 'must be an integer, 0 for no limit');
-  if (upper > 0 && lower > upper) {
-    throw invalid(at(prefix, 'lowerThreshold'), `must not exceed upperThreshold (${upper})`);
+  if (!isInt(lower, 0, U32_MAX)) throw invalid(at(prefix, 'lowerThreshold'), 'must be an integer, 0 for none');
+  // The kernel compares the two as they are (ERANGE when lower > upper), so a lower
+  // threshold needs an upper one: with upper 0 (no limit) any lower one is refused.
+  if (lower > upper) {
+    throw invalid(
+      at(prefix, 'lowerThreshold'),
+      upper === 0
+        ? 'a lower threshold needs an upper threshold (-x) at least as large'
+        : `must not exceed upperThreshold (${upper})`,
+    );
   }
   if (dest.tunnel !== undefined) {
     if (forwarding !== 'tun') throw invalid(at(prefix, 'tunnel'), 'tunnel options need tun forwarding');

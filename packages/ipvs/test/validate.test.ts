@@ -67,6 +67,12 @@ describe('validateServiceKey', () => {
     expect(() => validateServiceKey({ protocol: 'tcp', address: '192.0.2.1', port: 0 })).toThrow(/firewall-mark/);
   });
 
+  it('takes port 0 where the key may name a persistent service (every port), and says so otherwise', () => {
+    expect(validateServiceKey({ ...TCP4, port: 0 }, '', { persistent: true })).toBe(4);
+    expect(() => validateServiceKey({ ...TCP4, port: 0 })).toThrow(/persistent services/);
+    expect(fieldOf(() => validateServiceKey({ ...TCP4, port: -1 }, '', { persistent: true }))).toBe('port');
+  });
+
   it('prefixes the field with the caller path', () => {
     expect(fieldOf(() => validateServiceKey({ ...TCP4, port: 0 }, 'services[3]'))).toBe('services[3].port');
     expect(fieldOf(() => validateServiceKey(loose(null), 'services[3]'))).toBe('services[3]');
@@ -123,6 +129,14 @@ describe('validateService', () => {
     );
   });
 
+  it('accepts a persistent service on port 0, as the kernel and ipvsadm do, and refuses one without persistence', () => {
+    expect(validateService({ ...TCP4, port: 0, persistence: { timeout: 300 } })).toBe(4);
+    expect(validateService({ ...TCP6, port: 0, persistence: { timeout: 300, netmask: 64 } })).toBe(6);
+    expect(fieldOf(() => validateService({ ...TCP4, port: 0 }))).toBe('port');
+    // Its real servers take port 0 (the client's port) in DR, as `ipvsadm -S` saves them.
+    expect(() => validateDestination({ address: '198.51.100.20', port: 0 }, { ...TCP4, port: 0 })).not.toThrow();
+  });
+
   it('prefixes nested fields', () => {
     expect(fieldOf(() => validateService({ ...TCP4, persistence: { timeout: 0 } }, 'svc'))).toBe(
       'svc.persistence.timeout',
@@ -138,7 +152,7 @@ describe('validateDestination', () => {
     ok({ address: '198.51.100.20', port: 8080, forwarding: 'nat', weight: 0 });
     ok({ address: '198.51.100.20', port: 8080, forwarding: 'nat', weight: 65535 });
     ok({ address: '198.51.100.20', port: 80, forwarding: 'dr', upperThreshold: 100, lowerThreshold: 100 });
-    ok({ address: '198.51.100.20', port: 80, upperThreshold: 0, lowerThreshold: 50 }); // 0 = no upper limit
+    ok({ address: '198.51.100.20', port: 80, upperThreshold: 4294967295, lowerThreshold: 20 }); // the kernel's u32
     ok({ address: '2001:db8::20', port: 80, forwarding: 'tun' }); // mixed families need tun
     ok({ address: '198.51.100.20', port: 80, forwarding: 'tun', tunnel: { type: 'ipip' } });
     ok({
@@ -180,6 +194,20 @@ describe('validateDestination', () => {
       { address: '198.51.100.20', port: 80, upperThreshold: 10, lowerThreshold: 11 },
       TCP4,
       'lowerThreshold',
+    ],
+    // The kernel compares lower > upper as they are: upper 0 (no limit) with a lower one is ERANGE.
+    ['a lower threshold alone', { address: '198.51.100.20', port: 80, lowerThreshold: 20 }, TCP4, 'lowerThreshold'],
+    [
+      'a lower threshold with upper 0',
+      { address: '198.51.100.20', port: 80, upperThreshold: 0, lowerThreshold: 50 },
+      TCP4,
+      'lowerThreshold',
+    ],
+    [
+      'an upper threshold over u32',
+      { address: '198.51.100.20', port: 80, upperThreshold: 2 ** 32 },
+      TCP4,
+      'upperThreshold',
     ],
     [
       'tunnel options with nat',
@@ -335,7 +363,8 @@ describe('IpvsClient validates before sending', () => {
       [client.stopDaemon(loose('primary')), 'state'],
       [client.setTimeouts({ tcp: -1 }), 'tcp'],
       [client.setTimeouts({ udp: 1.5 }), 'udp'],
-      [client.getService({ ...TCP4, port: 0 }), 'port'],
+      // Port 0 is a key a persistent service may have (#23): 65536 is none.
+      [client.getService({ ...TCP4, port: 65536 }), 'port'],
       [client.listDestinations(loose<ServiceKey>({ ...TCP4, protocol: 'icmp' })), 'protocol'],
     ];
     for (const [attempt, field] of attempts) {

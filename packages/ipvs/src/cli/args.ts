@@ -128,6 +128,13 @@ const BUNDLABLE = new Set([
   'h',
 ]);
 
+/**
+ * ipvsadm reads -x and -y as ints ("illegal u_threshold specified" above INT_MAX, exit 2),
+ * though the kernel would store any u32: a line ipvsadm refuses is refused here too, so a
+ * file restores (and imports) the same with both.
+ */
+const IPVSADM_THRESHOLD_MAX = 0x7fffffff;
+
 const usage = (message: string, field?: string) => new IpvsError('IPVS_INVALID_FIELD', message, field ? { field } : {});
 
 function parseEndpoint(
@@ -356,9 +363,9 @@ export function parseArgs(input: readonly string[]): Parsed {
       const weight = get('-w', '--weight');
       dest.weight = weight === undefined ? 1 : integer(weight, '--weight', 0, 65535);
       const upper = get('-x', '--u-threshold');
-      if (upper !== undefined) dest.upperThreshold = integer(upper, '--u-threshold', 0, 0xffffffff);
+      if (upper !== undefined) dest.upperThreshold = integer(upper, '--u-threshold', 0, IPVSADM_THRESHOLD_MAX);
       const lower = get('-y', '--l-threshold');
-      if (lower !== undefined) dest.lowerThreshold = integer(lower, '--l-threshold', 0, 0xffffffff);
+      if (lower !== undefined) dest.lowerThreshold = integer(lower, '--l-threshold', 0, IPVSADM_THRESHOLD_MAX);
       const tunType = get('--tun-type');
       if (tunType !== undefined) {
         if (tunType !== 'ipip' && tunType !== 'gue' && tunType !== 'gre')

@@ -1,6 +1,6 @@
 import { IpvsClient, type OpenOptions } from '../client.js';
 import { IpvsError } from '../errors.js';
-import type { Operation } from '../operations.js';
+import { type Operation, validateOperation } from '../operations.js';
 import { type Command, parseArgs, words } from './args.js';
 import { formatConnections, formatDaemons, formatList, formatSave, formatTimeouts, toJson } from './format.js';
 
@@ -42,25 +42,27 @@ function operationOf(command: Command): Operation | undefined {
   }
 }
 
-/** Parses every line first: a bad line stops the restore before anything reaches the kernel. */
+/**
+ * Parses and validates every line first, as `execute()` would, each error citing the
+ * file's line (1-based, comments and blank lines counted): a bad line stops the restore
+ * before anything reaches the kernel, including what the kernel would refuse whatever
+ * the table holds (a lower threshold without an upper one, a threshold over INT_MAX).
+ */
 export function restoreOperations(text: string): { line: number; operation: Operation }[] {
   const out: { line: number; operation: Operation }[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
+    const at = `line ${i + 1}`;
     let operation: Operation | undefined;
     try {
       operation = operationOf(parseArgs(words(line)).command);
+      if (operation) validateOperation(operation, '');
     } catch (error) {
-      throw new IpvsError('IPVS_INVALID_FIELD', `line ${i + 1}: ${(error as Error).message}`, {
-        cause: error,
-        field: `line ${i + 1}`,
-      });
+      throw new IpvsError('IPVS_INVALID_FIELD', `${at}: ${(error as Error).message}`, { cause: error, field: at });
     }
     if (!operation)
-      throw new IpvsError('IPVS_INVALID_FIELD', `line ${i + 1}: only -A -E -D -a -e -d lines can be restored`, {
-        field: `line ${i + 1}`,
-      });
+      throw new IpvsError('IPVS_INVALID_FIELD', `${at}: only -A -E -D -a -e -d lines can be restored`, { field: at });
     out.push({ line: i + 1, operation });
   });
   return out;
@@ -121,14 +123,25 @@ async function runCommand(client: IpvsClient, parsed: ReturnType<typeof parseArg
       await client.stopDaemon(command.state);
       return 0;
     case 'restore': {
+      // Not all-or-nothing: IPVS has no transactions, and an undo would be a second batch
+      // that can fail as well. Every line is validated before the first is sent (above);
+      // what only the table can refuse (a service that exists, a destination without its
+      // service) is refused line by line, and the report names those lines: every other
+      // line was applied, in one batch.
       const ops = restoreOperations(await io.readStdin());
       const results = await client.execute(ops.map((o) => o.operation));
-      const failed = results.flatMap((r, i) => (r.error ? [{ line: ops[i]?.line, error: r.error }] : []));
+      const failed = results.flatMap((r, i) => (r.error ? [{ line: ops[i]?.line ?? 0, error: r.error }] : []));
+      const refused = new Set(failed.map((f) => f.line));
+      const appliedLines = ops.flatMap((o) => (refused.has(o.line) ? [] : [o.line]));
       if (json)
         io.stdout(
-          `${toJson({ applied: results.length - failed.length, failed: failed.map((f) => ({ line: f.line, code: f.error.code, message: f.error.message })) })}\n`,
+          `${toJson({ applied: appliedLines.length, appliedLines, failed: failed.map((f) => ({ line: f.line, code: f.error.code, message: f.error.message })) })}\n`,
         );
       for (const f of failed) io.stderr(`sluice-ipvs: line ${f.line}: ${f.error.message} [${f.error.code}]\n`);
+      if (failed.length)
+        io.stderr(
+          `sluice-ipvs: restore: ${appliedLines.length} of ${ops.length} lines applied; refused: ${failed.map((f) => `line ${f.line}`).join(', ')} (every other line was applied)\n`,
+        );
       return failed.length ? 1 : 0;
     }
     case 'help':
