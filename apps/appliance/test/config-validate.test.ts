@@ -142,9 +142,15 @@ describe('semantic validation', () => {
     ];
     for (const [change, field] of cases)
       expect(errorsAfter(change), field).toEqual([{ code: 'CONFIG_CONFLICT', field }]);
-    // Granularity up to 128 is fine for an IPv6 VIP; minConnections with unlimited max is fine.
+    // Granularity up to 128 is fine for an IPv6 VIP.
     expect(errorsAfter((c) => (c.layer4[1].persistence = { timeoutSeconds: 60, granularity: 64 }))).toEqual([]);
-    expect(errorsAfter((c) => (c.layer4[0].realServers[0].minConnections = 10))).toEqual([]);
+    // A lower threshold needs an upper one: the kernel refuses it alone (ERANGE), as ipvsadm -y does.
+    expect(errorsAfter((c) => (c.layer4[0].realServers[0].minConnections = 10))).toEqual([
+      { code: 'CONFIG_CONFLICT', field: 'layer4[0].realServers[0].minConnections' },
+    ]);
+    expect(
+      errorsAfter((c) => Object.assign(c.layer4[0].realServers[0], { minConnections: 10, maxConnections: 10 })),
+    ).toEqual([]);
   });
 
   it('warns, without refusing, about what the balancer cannot check', () => {

@@ -320,8 +320,16 @@ function findLayer4Rules(service: ApplianceConfig['layer4'][number], i: number):
         `must be IPv${vipFamily} like the VIP: ${service.forwarding.toUpperCase()} cannot change the address family`,
       );
     }
-    if (real.maxConnections !== 0 && real.minConnections > real.maxConnections) {
-      fail('CONFIG_CONFLICT', `${rat}.minConnections`, 'must not exceed maxConnections');
+    // IPVS compares the two thresholds as they are (0 is "no upper threshold" only to the
+    // scheduler): a lower one above the upper, 0 included, is the kernel's ERANGE at apply.
+    if (real.minConnections > real.maxConnections) {
+      fail(
+        'CONFIG_CONFLICT',
+        `${rat}.minConnections`,
+        real.maxConnections === 0
+          ? 'needs maxConnections (at least as large): IPVS takes no lower threshold without an upper one'
+          : 'must not exceed maxConnections',
+      );
     }
   });
   if (service.fallback !== undefined) {

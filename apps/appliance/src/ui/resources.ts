@@ -53,7 +53,12 @@ const layer4RealServerFields: FieldSpec[] = [
   { name: 'address', label: 'Real server IP address', type: 'text', placeholder: '192.0.2.21' },
   { name: 'port', label: 'Port', type: 'number', help: 'Empty: the virtual port (the only choice for DR and TUN).' },
   { name: 'weight', label: 'Weight', type: 'number', help: '0 takes no new connections. Default 1.' },
-  { name: 'minConnections', label: 'Minimum connections', type: 'number', help: '0 = none.' },
+  {
+    name: 'minConnections',
+    label: 'Minimum connections',
+    type: 'number',
+    help: '0 = none. Needs a maximum at least as large: IPVS takes no lower threshold alone.',
+  },
   { name: 'maxConnections', label: 'Maximum connections', type: 'number', help: '0 = unlimited.' },
 ];
 
