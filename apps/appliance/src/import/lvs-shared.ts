@@ -3,10 +3,11 @@
  * checkers, so both need the same bookkeeping (notes with file and line, labels the schema
  * takes, one health check per distinct checker) and the same refusal of broken input.
  */
-import { ApplianceError } from '../errors.js';
+import type { ApplianceError } from '../errors.js';
 import type { HealthCheck } from '../model/schema.js';
 import { validateConfig } from '../model/validate.js';
 import type { ImportNote, ImportNoteKind, ImportResult } from './contract.js';
+import { addressPart, importInvalid as importInvalidAt } from './source-text.js';
 
 /**
  * The most an import reads, all files together: a 1,000-service keepalived.conf with ten
@@ -22,13 +23,8 @@ export interface Origin {
 }
 
 /** Broken input: nothing is imported, and `field` says where (`file:line`). */
-export function importInvalid(at: Origin, message: string, cause?: unknown): ApplianceError {
-  const field = `${at.file}:${at.line}`;
-  return new ApplianceError('IMPORT_INVALID', `${field}: ${message}`, {
-    field,
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
+export const importInvalid = (at: Origin, message: string, cause?: unknown): ApplianceError =>
+  importInvalidAt(at.file, at.line, message, cause);
 
 /** The notes of one import and the count of what was mapped. */
 export class Notes {
@@ -88,9 +84,7 @@ export class Labels {
 }
 
 /** An address as part of a label: IPv6's ":" is not a label character. */
-export function addressLabel(address: string): string {
-  return address.replaceAll(':', '-');
-}
+export const addressLabel = addressPart;
 
 export type CheckSpec = Omit<HealthCheck, 'label' | 'description'>;
 
