@@ -10,6 +10,7 @@ import { certificateStatusRoutes } from './routes/certificate-status.js';
 import { collectionRoutes } from './routes/collections.js';
 import { configRoutes } from './routes/config.js';
 import { haRoutes } from './routes/ha.js';
+import { importRoutes } from './routes/import.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { metaRoutes } from './routes/meta.js';
 import { observeRoutes } from './routes/observe.js';
@@ -71,6 +72,7 @@ export function createApi(deps: ApiDeps): Api {
     ...sessionRoutes(deps, writer),
     ...tokenRoutes(deps),
     ...configRoutes(deps, writer),
+    ...importRoutes(deps, writer),
     ...batchRoutes(deps, writer),
     ...collectionRoutes(deps, writer),
     ...certificateStatusRoutes(deps),

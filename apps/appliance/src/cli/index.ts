@@ -2,6 +2,7 @@ import { backupCommand, restoreCommand } from './backup.js';
 import { capabilitiesCommand } from './capabilities.js';
 import { type CommandSpec, type RunOptions, runCommand } from './command.js';
 import { standbyCommand, takeoverCommand } from './ha-role.js';
+import { importCommand } from './import.js';
 import { type CliIo, processIo } from './io.js';
 import { restoreDefaultsCommand } from './restore-defaults.js';
 import { statusCommand } from './status.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   backupCommand,
   restoreCommand,
   restoreDefaultsCommand,
+  importCommand,
   capabilitiesCommand,
   validateCommand,
 ];

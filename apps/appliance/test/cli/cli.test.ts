@@ -183,6 +183,40 @@ describe('sluice-appliance backup, restore, restore-defaults', () => {
   });
 });
 
+describe('sluice-appliance import', () => {
+  const corpus = join(import.meta.dirname, '..', 'import', 'corpus');
+
+  it('previews a keepalived.conf with its includes from disk (notes at file:line), then --apply stores it', async () => {
+    const file = join(corpus, 'keepalived', 'include.conf');
+    const preview = await cli('import', ['--from', 'keepalived', file]);
+    expect(preview.code, preview.err).toBe(EXIT.ok);
+    expect(preview.out).toContain(`keepalived ${file}:`);
+    expect(preview.out).toMatch(/from 4 file\(s\)/);
+    expect(preview.out).toMatch(
+      new RegExp(
+        `${join(corpus, 'keepalived', 'include.conf').replaceAll('.', '\\.')}:\\d+: (unsupported|lossy|ambiguous): `,
+      ),
+    );
+    expect(preview.out).toContain('(a preview: --apply stores it)');
+    expect(harness.store.current().version).toBe(v0);
+    const applied = await cli('import', ['--from', 'keepalived', file, '--apply', '--json']);
+    expect(applied.code, applied.err).toBe(EXIT.ok);
+    expect(applied.json().stored.version).toBe(v0 + 1);
+    expect(harness.store.current().config.layer4.length).toBeGreaterThan(0);
+  });
+
+  it('broken input is exit 1 with IMPORT_INVALID at file:line; a missing file or format is exit 2', async () => {
+    const broken = join(work, 'broken.cfg');
+    await writeFile(broken, 'frontend web\n  bind 192.0.2.10:80 "unclosed\n');
+    const run = await cli('import', ['--from', 'haproxy', broken, '--json']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.json().error).toMatchObject({ code: 'IMPORT_INVALID', field: `${broken}:2` });
+    expect((await cli('import', ['--from', 'haproxy', join(work, 'none.cfg')])).code).toBe(EXIT.usage);
+    expect((await cli('import', ['--from', 'nginx', broken])).code).toBe(EXIT.usage);
+    expect(harness.store.current().version).toBe(v0);
+  });
+});
+
 describe('sluice-appliance wizard', () => {
   it('asks on stdin, retries a bad answer, explains the ARP problem and commits a DR service', async () => {
     const answers = [

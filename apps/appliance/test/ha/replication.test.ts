@@ -284,7 +284,10 @@ describe('replication between two stores over HTTP', () => {
     expect(await readFile(copy, 'utf8')).toBe(await readFile(made.file, 'utf8'));
     expect((await stat(copy)).mode & 0o777).toBe(0o600);
     // A file outside the certificate directory (site-cert's) is the admin's to copy: named as it was.
-    expect(b.store.current().config.certificates).toEqual([...(sample.certificates ?? []), { label: 'shop', file: copy }]);
+    expect(b.store.current().config.certificates).toEqual([
+      ...(sample.certificates ?? []),
+      { label: 'shop', file: copy },
+    ]);
     expect({ ...b.store.current().config, certificates: [] }).toEqual({
       ...a.store.current().config,
       certificates: [],

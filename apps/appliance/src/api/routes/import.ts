@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { ApplianceError } from '../../errors.js';
+import { IMPORT_FORMATS, previewImport, runImport, uploadSource } from '../../import/index.js';
+import { MAX_IMPORT_BYTES } from '../../import/lvs-shared.js';
+import { personMessages } from '../../model/messages.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest } from '../errors.js';
+import { requireObject } from '../resources.js';
+import type { Ctx, Route } from '../router.js';
+import { redactChanges } from '../secrets.js';
+import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+
+/**
+ * Another tool's configuration, uploaded as its files (`files`: relative name -> content;
+ * `file`: the one named, whose includes resolve among the others). The files' text is
+ * bounded by the importers (16 MiB together); the body's JSON escaping can add to that.
+ */
+const importSchema = z.strictObject({
+  format: z.enum(IMPORT_FORMATS),
+  file: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[^\p{Cc}]+$/u, 'must hold no control characters'),
+  files: z.record(
+    z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[^\p{Cc}]+$/u, 'must hold no control characters'),
+    z.string(),
+  ),
+});
+const BODY_LIMIT = 2 * MAX_IMPORT_BYTES;
+
+function parseBody(ctx: Ctx): z.output<typeof importSchema> {
+  const result = importSchema.safeParse(requireObject(ctx.body), personMessages);
+  if (result.success) {
+    if (Object.keys(result.data.files).length > 1000) throw badRequest('files', 'must hold at most 1000 files');
+    return result.data;
+  }
+  const issue = result.error.issues[0];
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  throw badRequest(path.map(String).join('.') || '(body)', issue?.message ?? 'is invalid');
+}
+
+/**
+ * `POST /config/import` previews: the import merged into the current configuration and
+ * checked as a write would be, the changes it would make (secrets redacted), what it
+ * replaces, and a note for every directive that did not map exactly. Nothing is stored.
+ * `POST /config/import/apply` (with the `version` the preview was made from) stores the
+ * same merge as a new version; a configuration changed meanwhile is a 409, as any write.
+ */
+export function importRoutes(deps: ApiDeps, writer: Writer): Route[] {
+  const { store } = deps;
+  return [
+    {
+      method: 'POST',
+      path: '/config/import',
+      summary: 'Preview an import of keepalived, ldirectord, ipvsadm or HAProxy configuration (nothing stored)',
+      tag: 'configuration',
+      access: 'read',
+      bodyLimit: BODY_LIMIT,
+      requestSchema: importSchema,
+      handler: async (ctx) => {
+        const body = parseBody(ctx);
+        const current = store.current();
+        const result = await runImport(body.format, uploadSource(body.file, body.files));
+        const { preview } = await previewImport(result, current.config);
+        return { body: { baseVersion: current.version, ...preview, changes: redactChanges(preview.changes) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/config/import/apply',
+      summary: 'Import keepalived, ldirectord, ipvsadm or HAProxy configuration as a new version',
+      tag: 'configuration',
+      access: 'write',
+      query: WRITE_QUERY,
+      bodyLimit: BODY_LIMIT,
+      requestSchema: importSchema,
+      handler: async (ctx) => {
+        const body = parseBody(ctx);
+        const base = writer.baseVersion(ctx);
+        const result = await runImport(body.format, uploadSource(body.file, body.files));
+        let notes = 0;
+        const outcome = await writer.commit(
+          ctx,
+          base,
+          async (config) => {
+            const { preview, merged } = await previewImport(result, config);
+            if (preview.errors.length > 0) {
+              throw new ApplianceError(
+                'CONFIG_REJECTED',
+                `the import would be refused: ${preview.errors[0]?.message}`,
+                {
+                  issues: preview.errors.map(
+                    (error) =>
+                      new ApplianceError(error.code, error.message, { ...(error.field ? { field: error.field } : {}) }),
+                  ),
+                },
+              );
+            }
+            notes = preview.notes.length;
+            return merged;
+          },
+          writer.comment(ctx, `imported from ${body.format} ${body.file}`),
+        );
+        return { body: writeReply(outcome, { mapped: result.mapped, notes }) };
+      },
+    },
+  ];
+}
