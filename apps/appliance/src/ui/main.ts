@@ -3,6 +3,7 @@ import { h, replace, toast } from './dom.js';
 import { currentRoute, go, routeTo } from './nav.js';
 import { renderCertificate } from './pages/certificate.js';
 import { renderResourceEdit, renderResourceList } from './pages/config.js';
+import { renderImport } from './pages/import.js';
 import { renderLogin, renderPasswordChange } from './pages/login.js';
 import { renderLogs } from './pages/logs.js';
 import { renderMaintenance } from './pages/maintenance.js';
@@ -33,6 +34,7 @@ const MENU: [string, string, boolean?][] = [
   ['Reports', 'reports'],
   ['Logs', 'logs'],
   ['Maintenance', 'maintenance'],
+  ['Import configuration', 'import'],
   ['HTTPS certificate', 'certificate'],
   ['Real server set-up', 'real-servers'],
 ];
@@ -134,6 +136,9 @@ async function route(): Promise<void> {
         break;
       case 'maintenance':
         await renderMaintenance(main);
+        break;
+      case 'import':
+        await renderImport(main);
         break;
       case 'certificate':
         await renderCertificate(main);

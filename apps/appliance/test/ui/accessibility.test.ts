@@ -12,6 +12,7 @@ import {
   completeWizard,
   fillShortDeadtime,
   firstLogin,
+  importConfiguration,
   NAT_SERVICE,
   offlineAndBack,
   openFirstPage,
@@ -222,7 +223,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await page.getByRole('heading', { name: 'System overview' }).waitFor();
   });
 
-  it('HTTPS certificate, Maintenance (with a diff shown)', async () => {
+  it('HTTPS certificate, Maintenance (with a diff shown), Import (with a preview)', async () => {
     await uploadCertificate(page, target, browser, check);
     await backupAndRestore(page, target, 'layer4', 'web', 'bravo_server', check);
     await rollBack(
@@ -233,7 +234,10 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
       { label: 'alpha_server', address: '198.51.100.21', port: 8080 },
       check,
     );
-    expect(audited).toEqual(expect.arrayContaining(['12-https-certificate', '13-maintenance', '14-history-diff']));
+    await importConfiguration(page, target, check);
+    expect(audited).toEqual(
+      expect.arrayContaining(['12-https-certificate', '13-maintenance', '14-history-diff', '75-import-preview']),
+    );
   });
 
   it('every Edit configuration page and form (new and edit), Reports, Logs, real-server set-up', async () => {

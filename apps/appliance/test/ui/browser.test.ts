@@ -14,6 +14,7 @@ import {
   completeWizard,
   fillShortDeadtime,
   firstLogin,
+  importConfiguration,
   keyboardLogin,
   NAT_SERVICE,
   offlineAndBack,
@@ -154,6 +155,9 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
 
   it('rolls back a change from the history, after looking at its diff', () =>
     rollBack(page, target, 'layer4', 'web', { label: 'alpha_server', address: '198.51.100.21', port: 8080 }, shot));
+
+  it('imports an haproxy.cfg: a preview with the notes at file and line, then applied as a new version', () =>
+    importConfiguration(page, target, shot));
 
   it('shows every other page with labelled fields, and sends the CSRF token on every write', async () => {
     const pages: [string, string, string][] = [

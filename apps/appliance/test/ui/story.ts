@@ -413,3 +413,45 @@ export async function keyboardLogin(page: Page): Promise<void> {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: /^(System overview|Setup wizard)$/ }).waitFor();
 }
+
+/** Import an haproxy.cfg through the Import page: the preview (nothing stored), then apply. */
+export async function importConfiguration(page: Page, target: UiTarget, shot: Shot): Promise<void> {
+  const admin = await adminClient(target);
+  const before = await admin.version();
+  await page.goto(`${target.http}/lbadmin/#/import`);
+  await page.getByLabel('Format').selectOption('haproxy');
+  const cfg = [
+    'defaults',
+    '    mode http',
+    'frontend shop',
+    '    bind 203.0.113.80:80',
+    '    timeout client 30s',
+    '    option forwardfor',
+    '    default_backend shop_servers',
+    'backend shop_servers',
+    '    server s1 203.0.113.81:8080 check',
+    '    server s2 203.0.113.82:8080 check',
+    '',
+  ].join('\n');
+  await page.getByLabel('Configuration file').setInputFiles({
+    name: 'haproxy.cfg',
+    mimeType: 'text/plain',
+    buffer: Buffer.from(cfg),
+  });
+  await page.getByRole('button', { name: 'Preview the import' }).click();
+  await page.getByRole('heading', { name: 'Preview' }).waitFor();
+  await expect
+    .poll(() => page.getByRole('status').first().textContent())
+    .toMatch(/mapped from 1 file\(s\) \(haproxy\.cfg\)/);
+  // The directive with no counterpart, at its file and line.
+  await page.getByRole('cell', { name: 'haproxy.cfg:5' }).waitFor();
+  // The earlier test's toast gone first: the picture shows this page alone.
+  await expect.poll(() => page.locator('#toast > *').count(), { timeout: 10_000 }).toBe(0);
+  await shot('75-import-preview');
+  // Nothing stored by the preview.
+  expect(await admin.version()).toBe(before);
+  await page.getByRole('button', { name: 'Apply the import' }).click();
+  await page.getByText(`Imported as configuration version ${before + 1}`).waitFor();
+  const config = (await admin.get('/api/v1/config')).body.config;
+  expect(config.layer7.map((s: { label: string }) => s.label)).toContain('shop');
+}

@@ -10,7 +10,7 @@ import { DISMISSED } from './wizard-gate.js';
 /** A value as JSON, indented: a service's object wraps within its cell instead of making one line as wide as itself. */
 const show = (value: unknown) => (value === undefined ? '' : h('pre', {}, JSON.stringify(value, null, 1)));
 
-function renderDiff(entries: readonly DiffEntry[]): HTMLElement {
+export function renderDiff(entries: readonly DiffEntry[]): HTMLElement {
   if (entries.length === 0) return h('p', { class: 'muted' }, 'No differences.');
   return h(
     'table',
