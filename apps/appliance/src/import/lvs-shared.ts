@@ -7,7 +7,7 @@ import type { ApplianceError } from '../errors.js';
 import type { HealthCheck } from '../model/schema.js';
 import { validateConfig } from '../model/validate.js';
 import type { ImportNote, ImportNoteKind, ImportResult } from './contract.js';
-import { addressPart, importInvalid as importInvalidAt } from './source-text.js';
+import { addressPart, importInvalid as importInvalidAt, uniqueLabel } from './source-text.js';
 
 /**
  * The most an import reads, all files together: a 1,000-service keepalived.conf with ten
@@ -72,14 +72,7 @@ export class Labels {
   private readonly taken = new Set<string>();
 
   take(raw: string): string {
-    const base = labelFrom(raw);
-    let label = base;
-    for (let n = 2; this.taken.has(label); n++) {
-      const suffix = `_${n}`;
-      label = `${base.slice(0, LABEL_MAX - suffix.length)}${suffix}`;
-    }
-    this.taken.add(label);
-    return label;
+    return uniqueLabel(labelFrom(raw), this.taken);
   }
 }
 

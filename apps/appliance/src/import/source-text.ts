@@ -27,6 +27,17 @@ export async function readBounded(source: ImportSource, maxBytes: number): Promi
 
 const LABEL_MAX = 64;
 
+/** `base` or, when taken, `base_2`, `base_3`... within 64 characters; recorded as taken. */
+export function uniqueLabel(base: string, taken: Set<string>): string {
+  let label = base;
+  for (let n = 2; taken.has(label); n++) {
+    const suffix = `_${n}`;
+    label = `${base.slice(0, LABEL_MAX - suffix.length)}${suffix}`;
+  }
+  taken.add(label);
+  return label;
+}
+
 /**
  * Labels from names: characters the label rule refuses become "_", a leading one that is
  * not a letter or digit gets an "x" before it, and a name already taken gets "_2", "_3"...
@@ -43,14 +54,7 @@ export class Labels {
     let base = '';
     for (const ch of name) base += /[A-Za-z0-9_.-]/.test(ch) ? ch : '_';
     if (!/^[A-Za-z0-9]/.test(base)) base = `x${base}`;
-    base = base.slice(0, LABEL_MAX);
-    let label = base;
-    for (let n = 2; this.taken.has(label); n++) {
-      const suffix = `_${n}`;
-      label = `${base.slice(0, LABEL_MAX - suffix.length)}${suffix}`;
-    }
-    this.taken.add(label);
-    return label;
+    return uniqueLabel(base.slice(0, LABEL_MAX), this.taken);
   }
 }
 

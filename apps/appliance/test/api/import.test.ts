@@ -1,18 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Client, type Harness, layer4Service, startHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { harnessEachTest, layer4Service } from './harness.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'import', 'corpus');
 const corpus = (path: string) => readFile(join(CORPUS, path), 'utf8');
 
-let h: Harness;
-let admin: Client;
-beforeEach(async () => {
-  h = await startHarness();
-  admin = await h.admin();
-});
-afterEach(() => h.close());
+const each = harnessEachTest();
 
 /** keepalived.conf with its includes, uploaded as the WUI and the CLI upload them: relative names. */
 async function keepalivedUpload() {
@@ -30,6 +24,7 @@ async function keepalivedUpload() {
 
 describe('POST /config/import (preview) and /config/import/apply', () => {
   it('previews without storing: the changes, the notes with file and line, what it replaces; apply stores the same', async () => {
+    const { h, admin } = each;
     // A service of the same label as one the import makes: the preview says it is replaced.
     await admin.post(`/api/v1/layer4/services?version=${await admin.version()}`, layer4Service('vs_192.0.2.120_80'));
     const before = h.store.current();
@@ -58,6 +53,7 @@ describe('POST /config/import (preview) and /config/import/apply', () => {
   });
 
   it('apply against a version that is no longer current is a 409 and stores nothing', async () => {
+    const { h, admin } = each;
     const base = await admin.version();
     await admin.post(`/api/v1/layer4/services?version=${base}`, layer4Service('web'));
     const after = h.store.current().version;
@@ -68,6 +64,7 @@ describe('POST /config/import (preview) and /config/import/apply', () => {
   });
 
   it('broken input: IMPORT_INVALID with file:line, nothing stored; an include outside the upload reads nothing', async () => {
+    const { h, admin } = each;
     const before = h.store.current().version;
     const broken = await admin.post('/api/v1/config/import', {
       format: 'keepalived',
@@ -99,6 +96,7 @@ describe('POST /config/import (preview) and /config/import/apply', () => {
   });
 
   it('an import the configuration would refuse is shown with its errors and cannot be applied', async () => {
+    const { h, admin } = each;
     // The ipvsadm save's VIP is also a Layer 4 service of another label already: a duplicate listener.
     const save = '-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n';
     await admin.post(`/api/v1/layer4/services?version=${await admin.version()}`, layer4Service('other'));
