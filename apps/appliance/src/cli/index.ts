@@ -3,6 +3,7 @@ import { capabilitiesCommand } from './capabilities.js';
 import { type CommandSpec, type RunOptions, runCommand } from './command.js';
 import { standbyCommand, takeoverCommand } from './ha-role.js';
 import { type CliIo, processIo } from './io.js';
+import { networkCommand } from './network.js';
 import { restoreDefaultsCommand } from './restore-defaults.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   backupCommand,
   restoreCommand,
   restoreDefaultsCommand,
+  networkCommand,
   capabilitiesCommand,
   validateCommand,
 ];

@@ -63,6 +63,14 @@ const NOT_MANAGED =
 const HA_PAIR =
   "host network: not applied in an HA pair (the configuration is replicated to the peer; set each node's network on its console)";
 
+/** The status where nothing manages the host's network. */
+export function notManagedStatus(): HostNetworkStatus {
+  return { managed: false, state: 'not-managed', detail: NOT_MANAGED, changes: [], notes: [] };
+}
+
+/** What a confirmation answers where nothing manages the host's network. */
+export const notManagedError = () => new ApplianceError('NETWORK_NO_TRIAL', NOT_MANAGED);
+
 const inPair = (config: ApplianceConfig) => config.heartbeat?.enabled === true;
 
 export function createHostNetwork(options: HostNetworkOptions): HostNetwork {
@@ -71,7 +79,7 @@ export function createHostNetwork(options: HostNetworkOptions): HostNetwork {
   const timeoutMs = (options.confirmSeconds ?? DEFAULT_CONFIRM_SECONDS) * 1000;
   let status: HostNetworkStatus = options.manage
     ? { managed: true, state: 'pending', detail: 'host network: not applied yet', changes: [], notes: [] }
-    : { managed: false, state: 'not-managed', detail: NOT_MANAGED, changes: [], notes: [] };
+    : notManagedStatus();
   const save = async (record: TrialRecord | undefined) => {
     if (record === undefined) await rm(options.trialFile, { force: true });
     else await writeFileAtomically(options.trialFile, `${JSON.stringify(record)}\n`);
@@ -198,9 +206,7 @@ export function createHostNetwork(options: HostNetworkOptions): HostNetwork {
       await chain;
     },
     async confirm(author) {
-      if (!options.manage) {
-        throw new ApplianceError('NETWORK_NO_TRIAL', NOT_MANAGED);
-      }
+      if (!options.manage) throw notManagedError();
       const record = await trial.confirm();
       logs.write('audit', 'info', `${author}: confirmed the network settings of version ${record.version}`, {
         author,

@@ -62,6 +62,7 @@ export class NetworkTrial {
   #pending: TrialRecord | undefined;
   #cancel: (() => void) | undefined;
   #confirmed: { version: number; network: NetworkSettings } | undefined;
+  #expired = false;
 
   constructor(private readonly options: TrialOptions) {}
 
@@ -85,10 +86,13 @@ export class NetworkTrial {
     if (confirmed === undefined || !couldLockOut(confirmed.network, network)) {
       // Nothing risky since the last confirmed settings (or back to them): they stand.
       this.#confirmed = { version, network };
-      if (this.#pending === undefined) return 'none';
+      const ended = this.#pending !== undefined;
       this.#disarm();
-      await this.options.save(undefined);
-      return 'ended';
+      // An expired trial's record stays saved until its rollback is applied: a restart
+      // between the two rolls back at once.
+      if (ended || this.#expired) await this.options.save(undefined);
+      this.#expired = false;
+      return ended ? 'ended' : 'none';
     }
     const record: TrialRecord = {
       version,
@@ -126,6 +130,7 @@ export class NetworkTrial {
       if (this.#pending !== record) return;
       this.#pending = undefined;
       this.#cancel = undefined;
+      this.#expired = true;
       this.options.onExpire(record);
     });
   }

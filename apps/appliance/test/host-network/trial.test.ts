@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { couldLockOut, NetworkTrial, type TrialClock, type TrialRecord } from '../../src/host-network/trial.js';
+import { couldLockOut, NetworkTrial, type TrialRecord } from '../../src/host-network/trial.js';
 import { type NetworkSettings, networkSchema } from '../../src/model/schema.js';
-
-/** A clock that moves only when the test says so. */
-class FakeClock implements TrialClock {
-  time = 1_000_000;
-  timers: { at: number; fire: () => void }[] = [];
-  now = () => this.time;
-  after(ms: number, fire: () => void) {
-    const timer = { at: this.time + ms, fire };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((t) => t !== timer);
-    };
-  }
-  advance(ms: number) {
-    this.time += ms;
-    const due = this.timers.filter((t) => t.at <= this.time);
-    this.timers = this.timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.fire();
-  }
-}
+import { FakeClock } from '../fakes/trial-clock.js';
 
 const net = (address: string, extra: object = {}): NetworkSettings =>
   networkSchema.parse({ interfaces: [{ name: 'eth0', addresses: [address] }], ...extra });
@@ -69,8 +50,10 @@ describe('NetworkTrial', () => {
     expect(expired).toHaveLength(1);
     expect(expired[0]?.restore).toEqual(net('192.0.2.21/24', { hostname: 'lb' }));
     expect(trial.pending).toBeUndefined();
+    expect(saves).toHaveLength(1);
     // The rollback's version brings back the confirmed settings: no new trial, the record is cleared.
     expect(await trial.applied(4, net('192.0.2.21/24', { hostname: 'lb' }))).toBe('none');
+    expect(saves).toEqual([expect.objectContaining({ version: 3 }), undefined]);
   });
 
   it('keeps a confirmed change: no rollback, and the next trial restores it', async () => {
