@@ -5,8 +5,9 @@
  * makes it, so it is validated, kept in the history, applied to the host and, where it could
  * cut the admin off, rolled back unless confirmed (`network confirm`).
  */
-import type { HostNetworkStatus } from '../host-network/control.js';
+
 import { isIPv4 } from '../model/addresses.js';
+import type { HostNetworkStatus } from '../model/host-network-status.js';
 import type { NetworkSettings } from '../model/schema.js';
 import type { DaemonClient } from './client.js';
 import { CLIENT_OPTIONS_HELP, type CommandContext, type CommandSpec } from './command.js';

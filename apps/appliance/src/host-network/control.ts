@@ -12,27 +12,16 @@
 import { readFile, rm } from 'node:fs/promises';
 import { ApplianceError } from '../errors.js';
 import type { LogBook } from '../logs/contract.js';
+import type { HostNetworkStatus } from '../model/host-network-status.js';
 import type { ApplianceConfig, NetworkSettings } from '../model/schema.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { writeFileAtomically } from '../store/durable.js';
 import type { HostApplier } from './apply.js';
 import { NetworkTrial, systemClock, type TrialClock, type TrialRecord } from './trial.js';
 
-export const DEFAULT_CONFIRM_SECONDS = 120;
+export type { HostNetworkStatus };
 
-export interface HostNetworkStatus {
-  managed: boolean;
-  state: 'not-managed' | 'ha-pair' | 'applied' | 'failed' | 'pending';
-  /** One line for people: what is (not) applied and why. */
-  detail: string;
-  appliedVersion?: number;
-  appliedAt?: string;
-  /** What was changed by the last apply, and what could not be said in the files. */
-  changes: string[];
-  notes: string[];
-  /** A change waiting for confirmation; rolled back at `deadline` without one. */
-  trial?: { version: number; restoreVersion: number; deadline: string; secondsLeft: number; timeoutSeconds: number };
-}
+export const DEFAULT_CONFIRM_SECONDS = 120;
 
 export interface HostNetworkOptions {
   manage: boolean;
