@@ -4,7 +4,7 @@
  * interfaces whose file changed (networkd then sets exactly what the file says, and takes
  * away what it set before), resolved and timesyncd restarted if running, the host name set.
  */
-import { hostname as osHostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileRunner, type ProcessRunner } from '@sluice/haproxy-config';
 import { ApplianceError } from '../errors.js';
@@ -18,8 +18,11 @@ export interface HostApplierOptions {
   /** Where `etc/systemd/...` is ["/"]; tests point it elsewhere. */
   root?: string;
   runner?: ProcessRunner;
-  /** The host's name now [os.hostname]. */
-  currentHostname?: () => string;
+  /**
+   * The host's name now [`<root>/etc/hostname`, which hostnamectl writes]. Not the
+   * process's: the unit's ProtectHostname gives the service a name of its own.
+   */
+  currentHostname?: () => Promise<string | undefined>;
 }
 
 export interface HostApplyResult {
@@ -30,7 +33,13 @@ export interface HostApplyResult {
 export function createHostApplier(options: HostApplierOptions = {}) {
   const root = options.root ?? '/';
   const runner = options.runner ?? execFileRunner;
-  const currentHostname = options.currentHostname ?? osHostname;
+  const currentHostname =
+    options.currentHostname ??
+    (() =>
+      readFile(join(root, 'etc/hostname'), 'utf8').then(
+        (text) => text.trim(),
+        () => undefined,
+      ));
   const run = async (file: string, args: string[]) => {
     let result: Awaited<ReturnType<ProcessRunner>>;
     try {
@@ -84,7 +93,7 @@ export function createHostApplier(options: HostApplierOptions = {}) {
       await run('systemctl', ['try-restart', 'systemd-timesyncd.service']);
       changes.push('systemd-timesyncd restarted');
     }
-    if (plan.hostname !== undefined && plan.hostname !== currentHostname()) {
+    if (plan.hostname !== undefined && plan.hostname !== (await currentHostname())) {
       await run('hostnamectl', ['set-hostname', plan.hostname]);
       changes.push(`host name set to ${plan.hostname}`);
     }

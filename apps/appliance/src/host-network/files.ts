@@ -4,7 +4,7 @@
  * stale `10-sluice-*` files removed, our drop-ins removed when the plan has none. Files the
  * appliance did not write (the image's `90-sluice-factory.network`) are never touched.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomically } from '../store/durable.js';
 import { NETWORK_DIR, OWN_PREFIX, RESOLVED_FILE, TIMESYNCD_FILE } from './render.js';
@@ -56,8 +56,13 @@ export async function syncFiles(root: string, files: ReadonlyMap<string, string>
   for (const [path, content] of files) {
     const file = join(root, path);
     if ((await readOrUndefined(file)) === content) continue;
-    await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+    // The service's umask (0077) would make them root's alone: networkd, resolved and
+    // timesyncd read them as users of their own.
+    const dir = dirname(file);
+    const made = await mkdir(dir, { recursive: true });
+    if (made !== undefined) for (let d = dir; d.length >= made.length; d = dirname(d)) await chmod(d, 0o755);
     await writeFileAtomically(file, content, 0o644);
+    await chmod(file, 0o644);
     written.push(path);
   }
   for (const path of await ownFiles(root)) {

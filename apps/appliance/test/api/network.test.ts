@@ -35,6 +35,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   network.stop();
+  // An apply in flight writes under the root: finished before the root goes.
+  await network.idle();
   await harness.close();
   await rm(root, { recursive: true, force: true });
 });

@@ -31,7 +31,7 @@ function open(manage = true) {
         return { seq: logs.length, time: '', channel, level, message };
       },
     },
-    apply: createHostApplier({ root, runner, currentHostname: () => 'debian' }),
+    apply: createHostApplier({ root, runner, currentHostname: async () => 'debian' }),
     trialFile: join(dir, 'network-trial.json'),
     confirmSeconds: 120,
     clock,
@@ -62,6 +62,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   network?.stop();
+  await network?.idle();
   await store.close();
   await rm(dir, { recursive: true, force: true });
 });

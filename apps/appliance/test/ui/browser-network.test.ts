@@ -55,6 +55,7 @@ describe('Network page and the confirmation banner in Chromium', () => {
 
   afterAll(async () => {
     network?.stop();
+    await network?.idle();
     await browser?.close();
     await app?.close();
     if (root) await rm(root, { recursive: true, force: true });
