@@ -94,10 +94,15 @@ describe('the host network on Debian 12 with systemd-networkd', () => {
     expect(JSON.parse(await api('POST', '/network/confirm')).trial).toBeUndefined();
     // networkd configures the link in its own time after `networkctl reconfigure`.
     await sh(
-      'for i in $(seq 1 120); do ip -o addr show dev eth1 | grep -q "inet 192.0.2.21/" && ip route | grep -q 198.51.100.0 && break; sleep 0.5; done',
+      'for i in $(seq 1 60); do ip -o addr show dev eth1 | grep -q "inet 192.0.2.21/" && ip route | grep -q 198.51.100.0 && break; sleep 1; done',
+      300_000,
+    );
+    // What networkd says of the link, shown when the checks below fail.
+    const networkd = await sh(
+      'networkctl status eth1 --no-pager -n 30 2>&1; ls -l /etc/systemd/network; journalctl -u systemd-networkd --no-pager -n 30 -o cat',
     );
 
-    expect(await sh('ip -o addr show dev eth1')).toMatch(/inet 192\.0\.2\.21\/24 .*inet6 2001:db8::21\/64/s);
+    expect(await sh('ip -o addr show dev eth1'), networkd).toMatch(/inet 192\.0\.2\.21\/24 .*inet6 2001:db8::21\/64/s);
     const routes = await sh('ip route show');
     expect(routes).toContain('default via 192.0.2.1 dev eth1');
     expect(routes).toContain('198.51.100.0/24 via 192.0.2.254 dev eth1');
