@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHostApplier } from '../../src/host-network/apply.js';
-import { createHostNetwork, type HostNetwork } from '../../src/host-network/control.js';
+import type { HostNetwork } from '../../src/host-network/control.js';
+import { fakeHostNetwork } from '../fakes/host-network.js';
 import { FakeClock } from '../fakes/trial-clock.js';
 import { type Harness, startHarness } from './harness.js';
 
@@ -18,15 +18,7 @@ beforeEach(async () => {
   clock = new FakeClock();
   harness = await startHarness({
     hostNetwork: (store, logs) => {
-      network = createHostNetwork({
-        manage: true,
-        store,
-        logs,
-        apply: createHostApplier({ root, runner: async () => ({ code: 0, stdout: '', stderr: '' }) }),
-        trialFile: join(root, 'trial.json'),
-        confirmSeconds: 60,
-        clock,
-      });
+      network = fakeHostNetwork(root, store, logs, clock, 60);
       return network;
     },
   });

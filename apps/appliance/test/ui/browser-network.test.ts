@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostApplier } from '../../src/host-network/apply.js';
-import { createHostNetwork, type HostNetwork } from '../../src/host-network/control.js';
+import type { HostNetwork } from '../../src/host-network/control.js';
 import { ADMIN_PASSWORD } from '../api/harness.js';
+import { fakeHostNetwork } from '../fakes/host-network.js';
 import { FakeClock } from '../fakes/trial-clock.js';
 import { type Appliance, launchChromium, startAppliance } from './appliance.js';
 import { SHOTS } from './story.js';
@@ -27,14 +27,7 @@ describe('Network page and the confirmation banner in Chromium', () => {
     root = await mkdtemp(join(tmpdir(), 'sluice-ui-network-'));
     app = await startAppliance({
       hostNetwork: (store, logs) => {
-        network = createHostNetwork({
-          manage: true,
-          store,
-          logs,
-          apply: createHostApplier({ root, runner: async () => ({ code: 0, stdout: '', stderr: '' }) }),
-          trialFile: join(root, 'trial.json'),
-          clock: new FakeClock(),
-        });
+        network = fakeHostNetwork(root, store, logs, new FakeClock());
         return network;
       },
     });
