@@ -18,6 +18,8 @@ export type ApplianceErrorCode =
   | 'CONFIG_UNKNOWN_REFERENCE'
   /** Options that cannot go together (RDP cookie persistence in HTTP mode, ports on a firewall-mark service, ...). */
   | 'CONFIG_CONFLICT'
+  /** A gateway (default or a route's) is in no configured interface's network: nothing could reach it. */
+  | 'CONFIG_GATEWAY_UNREACHABLE'
   /** A change was rejected; `issues` holds every error found, each with its own code and field. */
   | 'CONFIG_REJECTED'
   /** A write was based on a version that is no longer the current one (the Data Plane API's 409). */
@@ -88,6 +90,15 @@ export type ApplianceErrorCode =
   | 'LAB_FAILED'
   /** Started by systemd with a notify socket, the daemon could not tell it its state; `cause` says why. */
   | 'SERVICE_NOTIFY_FAILED'
+  /**
+   * A network change would remove the address this request came in on: resend it with
+   * `?addressLoss=accept` to apply it anyway (the change is still rolled back unless confirmed).
+   */
+  | 'NETWORK_ADDRESS_IN_USE'
+  /** No network change waits for confirmation (it was confirmed, rolled back, or none was made). */
+  | 'NETWORK_NO_TRIAL'
+  /** The host's network files or tools (networkctl, hostnamectl) failed; `cause` holds the error. */
+  | 'NETWORK_APPLY_FAILED'
   /** The service settings file (`/etc/default/sluice`) holds an unknown name or a bad value; `field` names it. */
   | 'SETTINGS_INVALID'
   /** A configuration to import cannot be read (syntax, an include that is missing or loops); `field` is `file:line`. Nothing is imported. */

@@ -5,6 +5,7 @@ import type { Capability } from '../capabilities.js';
 import type { Engine } from '../engine/contract.js';
 import type { Foreground } from '../engine/foreground.js';
 import type { HaControl } from '../ha/contract.js';
+import type { HostNetwork } from '../host-network/control.js';
 import type { LogBook } from '../logs/contract.js';
 import type { TrafficHistory } from '../metrics/traffic.js';
 import type { CommitPipeline } from '../pipeline/index.js';
@@ -38,6 +39,11 @@ export interface ApiDeps {
   sseKeepAliveSeconds?: number;
   /** Live event streams per user or token, and in total [8, 64]; more get 429 API_TOO_MANY_STREAMS. */
   sseLimits?: StreamLimits;
+  /**
+   * The appliance's own network on this host (src/host-network): its status and the
+   * confirmation of a trial. Absent: not managed (the section is stored only).
+   */
+  hostNetwork?: Pick<HostNetwork, 'managed' | 'status' | 'confirm'>;
   /** Marks writes in flight, so that background work on the whole table holds (the engine's). */
   foreground?: Foreground;
 }

@@ -13,6 +13,7 @@ import { haRoutes } from './routes/ha.js';
 import { importRoutes } from './routes/import.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { metaRoutes } from './routes/meta.js';
+import { networkRoutes } from './routes/network.js';
 import { observeRoutes } from './routes/observe.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { sessionRoutes } from './routes/session.js';
@@ -80,6 +81,7 @@ export function createApi(deps: ApiDeps): Api {
     ...observeRoutes(deps, deps.traffic, streams, now),
     ...maintenanceRoutes(deps, writer, now),
     ...haRoutes(deps),
+    ...networkRoutes(deps),
   );
   rebuild();
 

@@ -1,4 +1,5 @@
 import { ApplianceError, fieldError } from '../errors.js';
+import { refuseRemovingOwnAddress } from '../host-network/lock-out.js';
 import { withDefaultChecks } from '../model/default-check.js';
 import type { ApplyReport } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
@@ -10,7 +11,8 @@ import type { Ctx } from './router.js';
 import { redactChanges } from './secrets.js';
 
 /** Query parameters every configuration write takes. */
-export const WRITE_QUERY = ['version', 'wait', 'comment'] as const;
+/** `addressLoss=accept`: apply a network change that removes the address the request came in on. */
+export const WRITE_QUERY = ['version', 'wait', 'comment', 'addressLoss'] as const;
 
 export interface WriteOutcome {
   result: CommitResult;
@@ -111,6 +113,11 @@ export class Writer {
       config = await build(current.config);
       if (defaults) config = withDefaultChecks(current.config, config);
       lastAdminCheck(current.config, config);
+      if (this.deps.hostNetwork?.managed === true) {
+        const addressLoss = ctx.query.get('addressLoss');
+        if (addressLoss !== null && addressLoss !== 'accept') throw badRequest('addressLoss', 'must be "accept"');
+        refuseRemovingOwnAddress(current.config, config, ctx.req.socket.localAddress, addressLoss === 'accept');
+      }
     } catch (error) {
       // Refused before the store saw it (no such item, the last administrator): audited
       // here; the store audits what it refuses itself, and the log book gets those through onAudit.

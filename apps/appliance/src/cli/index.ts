@@ -4,6 +4,7 @@ import { type CommandSpec, type RunOptions, runCommand } from './command.js';
 import { standbyCommand, takeoverCommand } from './ha-role.js';
 import { importCommand } from './import.js';
 import { type CliIo, processIo } from './io.js';
+import { networkCommand } from './network.js';
 import { restoreDefaultsCommand } from './restore-defaults.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   restoreCommand,
   restoreDefaultsCommand,
   importCommand,
+  networkCommand,
   capabilitiesCommand,
   validateCommand,
 ];

@@ -5,7 +5,7 @@ import { ApplianceError } from '../errors.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import type { LogLevel } from '../model/log-record.js';
 import { LogEcho, runService } from '../service/service-loop.js';
-import { type LogFormat, readSettings, type ServiceSettings } from '../service/settings-file.js';
+import { confirmSeconds, type LogFormat, readSettings, type ServiceSettings } from '../service/settings-file.js';
 import { applianceVersion } from '../version.js';
 import { defaultDataDir } from './client.js';
 import type { CommandSpec } from './command.js';
@@ -62,6 +62,20 @@ function choice<T extends string>(value: unknown, name: string, allowed: readonl
   return value as T;
 }
 
+/** `--host-network` and `--network-confirm-seconds`, over the settings file's. */
+function hostNetworkOptions(values: Record<string, unknown>, file: ServiceSettings) {
+  const mode =
+    values['host-network'] === undefined
+      ? file.hostNetwork
+      : choice<'manage' | 'off'>(values['host-network'], 'host-network', ['manage', 'off']);
+  const flag = values['network-confirm-seconds'];
+  const seconds = flag === undefined ? file.networkConfirmSeconds : confirmSeconds(String(flag));
+  if (seconds === undefined && flag !== undefined) {
+    throw new CliError(EXIT.usage, `--network-confirm-seconds must be seconds, 5-3600, not ${JSON.stringify(flag)}`);
+  }
+  return { manage: mode === 'manage', confirmSeconds: seconds };
+}
+
 async function settingsOption(file: unknown): Promise<ServiceSettings> {
   if (typeof file !== 'string') return {};
   try {
@@ -91,6 +105,11 @@ export const serveCommand: CommandSpec = {
   --ha-peer NAME@ADDR[,ADDR]  on the slave: the master and its address on each heartbeat link
   --ha-link-port N      UDP port of the first heartbeat link (default 694)
   --ha-peer-url URL     the peer's admin URL for replication
+  --host-network MODE   manage: apply the network settings (addresses, routes, DNS, host name,
+                        NTP) to this host through systemd-networkd, resolved and timesyncd; off
+                        (default): store them only (SLUICE_HOST_NETWORK)
+  --network-confirm-seconds N  a network change that could cut the admin off is rolled back
+                        after N s unless confirmed (default 120; SLUICE_NETWORK_CONFIRM_SECONDS)
   --settings FILE       read SLUICE_* settings from FILE at start and on SIGHUP (the Debian
                         package's /etc/default/sluice); flags win over the file, the file over
                         the environment
@@ -115,6 +134,8 @@ says READY=1 once the API answers and the first apply is done.`,
     'ha-peer': { type: 'string' },
     'ha-link-port': { type: 'string' },
     'ha-peer-url': { type: 'string' },
+    'host-network': { type: 'string' },
+    'network-confirm-seconds': { type: 'string' },
     settings: { type: 'string' },
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
@@ -155,6 +176,7 @@ says READY=1 once the API answers and the first apply is done.`,
         hosts: (values.host as string[] | undefined) ?? file.listen,
         netns: (values.netns as string | undefined) ?? file.netns,
         ha: haOptions(values),
+        hostNetwork: hostNetworkOptions(values, file),
         onLog: (record) => echo.write(record),
       });
     } catch (error) {
@@ -172,6 +194,7 @@ says READY=1 once the API answers and the first apply is done.`,
       initialPassword: (ctx.io.terminal && daemon.initialPassword) || null,
       initialPasswordFile: daemon.initialPassword ? join(dataDir, 'initial-password') : null,
       parts: status.parts,
+      hostNetwork: daemon.hostNetwork.status(),
       capabilities: daemon.capabilities,
     };
     const text = [
@@ -186,6 +209,7 @@ says READY=1 once the API answers and the first apply is done.`,
           : [
               `first start: log in as "admin" with the password in ${report.initialPasswordFile} (readable by root only); you must change it`,
             ]),
+      `  ${daemon.hostNetwork.status().detail}`,
       ...status.parts.map((part) => `  ${part.part}: ${part.state}${part.detail ? ` (${part.detail})` : ''}`),
       `on this host:\n${describeCapabilities(daemon.capabilities)}`,
     ].join('\n');

@@ -14,6 +14,8 @@ import { HeldAddressesDriver } from '../ha/engine-process/held-addresses.js';
 import { processHeartbeat } from '../ha/engine-process/process-runner.js';
 import type { HaLocalOptions } from '../ha/identity.js';
 import { createHaControl, type HaService, replicaReceiver } from '../ha/index.js';
+import { createHostApplier, trialFile } from '../host-network/apply.js';
+import { createHostNetwork, type HostNetwork } from '../host-network/control.js';
 import { type ClosableLogBook, createLogBook } from '../logs/index.js';
 import { startTrafficSampler } from '../metrics/traffic-sampler.js';
 import type { LogRecord } from '../model/log-record.js';
@@ -43,6 +45,16 @@ export interface DaemonOptions {
   capabilities?: readonly Capability[] | undefined;
   /** The HA engine process's script (default: `ha-engine.js` of this build). */
   haEngineEntry?: string | undefined;
+  /** The appliance's own network: applied to this host only with `manage` (SLUICE_HOST_NETWORK=manage). */
+  hostNetwork?:
+    | {
+        manage: boolean;
+        /** How long a change that could lock the admin out waits for confirmation [120]. */
+        confirmSeconds?: number | undefined;
+        /** Where `etc/systemd/...` is ["/"]. */
+        root?: string | undefined;
+      }
+    | undefined;
   /** Every log record from the first (`serve` writes them to stdout, the journal). */
   onLog?: ((record: LogRecord) => void) | undefined;
 }
@@ -56,6 +68,7 @@ export interface Daemon {
   readonly auth: Auth;
   readonly logs: ClosableLogBook;
   readonly web: WebServers;
+  readonly hostNetwork: HostNetwork;
   readonly capabilities: readonly Capability[];
   /** The first-boot password of `admin` when this start created it (print it once). */
   readonly initialPassword: string | undefined;
@@ -161,6 +174,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // An apply in progress may finish; a hung engine must not hold the shutdown.
       await Promise.race([pipeline.idle(), new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
     });
+    const hostNetwork = createHostNetwork({
+      manage: options.hostNetwork?.manage === true,
+      store,
+      logs,
+      apply: createHostApplier({ root: options.hostNetwork?.root ?? '/' }),
+      trialFile: trialFile(runDir),
+      ...(options.hostNetwork?.confirmSeconds === undefined
+        ? {}
+        : { confirmSeconds: options.hostNetwork.confirmSeconds }),
+    });
+    cleanups.push(async () => hostNetwork.stop());
     const traffic = startTrafficSampler({ engine, logs, foreground: engine.foreground });
     cleanups.push(async () => traffic.stop());
     const api: Api = createApi({
@@ -174,6 +198,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       version: options.version,
       foreground: engine.foreground,
       pipeline,
+      hostNetwork,
       traffic: traffic.history,
       replicaReceiver: replicaReceiver((req) => ha.handleReplicaRequest(req)),
     });
@@ -191,6 +216,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await ha.start();
     cleanups.push(() => ha.stop());
     step('HA');
+    // networkd applied the files at boot; this puts right what changed while the appliance was down.
+    await hostNetwork.start();
+    step('host network');
 
     const admin = store.current().config.administration;
     const web = await createWebServers({
@@ -219,6 +247,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       auth,
       logs,
       web,
+      hostNetwork,
       capabilities,
       initialPassword: auth.initialPassword,
       reload: async () => {

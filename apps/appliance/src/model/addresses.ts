@@ -31,3 +31,52 @@ export function isIPv6(value: string): boolean {
   const count = groups.reduce((sum, half) => sum + half.length, ipv4Tail ? 2 : 0);
   return halves.length === 2 ? count <= 7 : count === 8;
 }
+
+/** An address as a number (IPv4: 32 bits, IPv6: 128), or undefined when it is neither. */
+export function addressBits(text: string): { family: 4 | 6; value: bigint } | undefined {
+  if (isIPv4(text)) {
+    return { family: 4, value: text.split('.').reduce((sum, quad) => (sum << 8n) | BigInt(quad), 0n) };
+  }
+  if (!isIPv6(text)) return undefined;
+  const bare = text.split('%')[0] ?? '';
+  const [head = '', tail] = bare.split('::');
+  const groups = (half: string) => {
+    const out: number[] = [];
+    for (const group of half === '' ? [] : half.split(':')) {
+      if (group.includes('.')) {
+        const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+        out.push((a << 8) | b, (c << 8) | d);
+      } else out.push(Number.parseInt(group, 16));
+    }
+    return out;
+  };
+  const before = groups(head);
+  const after = tail === undefined ? [] : groups(tail);
+  const all = [...before, ...new Array(8 - before.length - after.length).fill(0), ...after];
+  return { family: 6, value: all.reduce((sum, group) => (sum << 16n) | BigInt(group), 0n) };
+}
+
+/** Whether `cidr`'s network (`192.0.2.10/24`: 192.0.2.0/24) holds `address`. */
+export function networkHolds(cidr: string, address: string): boolean {
+  const [base = '', prefixText = ''] = cidr.split('/');
+  const net = addressBits(base);
+  const ip = addressBits(address);
+  if (net === undefined || ip === undefined || net.family !== ip.family) return false;
+  const width = net.family === 4 ? 32 : 128;
+  const prefix = Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) return false;
+  const shift = BigInt(width - prefix);
+  return net.value >> shift === ip.value >> shift;
+}
+
+/** One spelling per address (`2001:0db8::0:1` and `2001:db8::1` alike), for comparing. */
+export function sameAddress(a: string, b: string): boolean {
+  const x = addressBits(a);
+  const y = addressBits(b);
+  return x !== undefined && y !== undefined && x.family === y.family && x.value === y.value;
+}
+
+/** IPv6 link-local (fe80::/10): on-link on every interface, so a gateway there needs no configured network. */
+export function isLinkLocal(address: string): boolean {
+  return networkHolds('fe80::/10', address);
+}

@@ -67,6 +67,17 @@ export const cookieName = z
 /** A Host header value as HAProxy's host match takes it: a name or IPv4 address, an optional port; no wildcards. */
 export const HOST_VALUE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:[0-9]{1,5})?$/;
 
+/**
+ * A host name as RFC 1123 has it: dot-separated labels of letters, digits and "-", none
+ * starting or ending with "-"; at most 253 characters. It is also what a systemd file,
+ * `hostnamectl` and `timesyncd` take as one word (no space, "=", "[" or line break).
+ */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+export const hostName = z.string().max(253).regex(HOST_NAME, {
+  message: 'must be a host name (RFC 1123: letters, digits and "-" between dots, no label starting or ending with "-")',
+});
+
 export const ipv4 = z.ipv4();
 export const ipv6 = z.ipv6();
 /** An IPv4 or IPv6 address, without a prefix length. */

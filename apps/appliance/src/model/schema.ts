@@ -7,6 +7,7 @@ import {
   filePath,
   fwmark,
   HOST_VALUE,
+  hostName,
   interfaceName,
   ipv4,
   ipv6,
@@ -252,12 +253,47 @@ export const heartbeatSchema = z.strictObject({
   connectionSync: connectionSyncSchema.optional(),
 });
 
+/** A route to a network through a gateway (systemd-networkd's [Route]). */
+export const staticRouteSchema = z.strictObject({
+  /** The network reached (`198.51.100.0/24`; `0.0.0.0/0` is the default gateway's). */
+  destination: cidr,
+  /** The next hop: an address in a configured interface's network. */
+  gateway: address,
+  /** Absent: the interface whose network holds the gateway. */
+  interface: interfaceName.optional(),
+  /** The route's priority (lower wins); absent: the kernel's default. */
+  metric: z.int().min(0).max(4294967295).optional(),
+});
+
+/**
+ * The appliance's own network (the manual's "local configuration"). Node-local: applied to
+ * the host (systemd-networkd, resolved, timesyncd, the host name) only where the settings
+ * file says `SLUICE_HOST_NETWORK=manage`; elsewhere it is validated and stored only.
+ * The fields after `defaultGateway` are optional, so that a configuration written before
+ * them is stored unchanged.
+ */
 export const networkSchema = z.strictObject({
   interfaces: z
     .array(z.strictObject({ name: interfaceName, addresses: z.array(cidr).max(256) }))
     .max(64)
     .default([]),
   defaultGateway: z.strictObject({ ipv4: ipv4.optional(), ipv6: ipv6.optional() }).default({}),
+  /** Routes to other networks; the gateway of each must be in a configured interface's network. */
+  routes: z.array(staticRouteSchema).max(1024).optional(),
+  /** The name servers the host asks (systemd-resolved), and the domains short names are tried in. */
+  dns: z
+    .strictObject({
+      servers: z.array(address).max(16).default([]),
+      searchDomains: z.array(hostName).max(32).default([]),
+    })
+    .optional(),
+  /** The host's name (RFC 1123); absent: left as it is. */
+  hostname: hostName.optional(),
+  /** Time servers (systemd-timesyncd), by address or name; absent: the system's defaults. */
+  ntpServers: z
+    .array(z.union([address, hostName], { error: 'must be an address or a host name' }))
+    .max(16)
+    .optional(),
   /** Masquerade the real servers' outbound traffic through this interface (NAT mode); absent: off. */
   autonat: z.strictObject({ interface: interfaceName }).optional(),
 });
@@ -305,6 +341,8 @@ export type SslTermination = z.output<typeof sslTerminationSchema>;
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 export type ConnectionSync = z.output<typeof connectionSyncSchema>;
 export type PortSpec = z.output<typeof portSpec>;
+export type NetworkSettings = z.output<typeof networkSchema>;
+export type StaticRoute = z.output<typeof staticRouteSchema>;
 
 /** The factory default: nothing configured, the admin ports at 9080/9443. */
 export function defaultConfig(): ApplianceConfig {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ApplianceError, type ApplianceErrorCode, fieldError } from '../errors.js';
 import { isIPv4 } from './addresses.js';
 import { personMessages } from './messages.js';
+import { checkNetwork } from './network-rules.js';
 import { type ApplianceConfig, configSchema, type PortSpec } from './schema.js';
 
 /** Advice that does not stop a configuration from being stored. */
@@ -197,6 +198,7 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
     config.network.interfaces.map((nic, i) => ({ key: nic.name, field: `network.interfaces[${i}].name` })),
     'interface',
   );
+  checkNetwork(config.network, fail);
 
   const admin = config.administration;
   if (admin.httpPort === admin.httpsPort) {

@@ -21,6 +21,10 @@ export interface ServiceSettings {
   netns?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  /** `manage`: apply the network section to this host (the appliance image); `off` (default): store it only. */
+  hostNetwork?: 'manage' | 'off';
+  /** How long a network change that could lock the admin out waits for confirmation [120]. */
+  networkConfirmSeconds?: number;
 }
 
 /** What a reload applies at once; the others take effect at the next restart. */
@@ -34,6 +38,8 @@ const NAMES: Record<string, keyof ServiceSettings> = {
   SLUICE_NETNS: 'netns',
   SLUICE_LOG_LEVEL: 'logLevel',
   SLUICE_LOG_FORMAT: 'logFormat',
+  SLUICE_HOST_NETWORK: 'hostNetwork',
+  SLUICE_NETWORK_CONFIRM_SECONDS: 'networkConfirmSeconds',
 };
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -54,6 +60,12 @@ function unquote(raw: string): string | undefined {
 function port(value: string): number | undefined {
   const number = Number(value);
   return /^\d{1,5}$/.test(value) && number >= 1 && number <= 65535 ? number : undefined;
+}
+
+/** Seconds a network change waits for confirmation: long enough to reload a page, short enough to wait out. */
+export function confirmSeconds(value: string): number | undefined {
+  const number = Number(value);
+  return /^\d{1,4}$/.test(value) && number >= 5 && number <= 3600 ? number : undefined;
 }
 
 /** The settings `text` holds; throws SETTINGS_INVALID naming the line and the setting at fault. */
@@ -98,6 +110,17 @@ export function parseSettings(text: string, file: string): ServiceSettings {
         if (!value.startsWith('/')) throw invalid(file, index + 1, name, 'must be an absolute path');
         settings.dataDir = value;
         break;
+      case 'hostNetwork':
+        if (value !== 'manage' && value !== 'off')
+          throw invalid(file, index + 1, name, `must be manage or off, not "${value}"`);
+        settings.hostNetwork = value;
+        break;
+      case 'networkConfirmSeconds': {
+        const seconds = confirmSeconds(value);
+        if (seconds === undefined) throw invalid(file, index + 1, name, `must be seconds, 5-3600, not "${value}"`);
+        settings.networkConfirmSeconds = seconds;
+        break;
+      }
       case 'netns':
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw invalid(file, index + 1, name, 'must be a namespace name');
         settings.netns = value;

@@ -1,6 +1,7 @@
 import { api, onAuthProblem, setCsrfToken } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { currentRoute, go, routeTo } from './nav.js';
+import { checkNetworkTrial } from './network-trial.js';
 import { renderCertificate } from './pages/certificate.js';
 import { renderResourceEdit, renderResourceList } from './pages/config.js';
 import { renderImport } from './pages/import.js';
@@ -116,6 +117,8 @@ async function route(): Promise<void> {
     return;
   }
   shell(true);
+  // A network change waiting for confirmation shows on whichever page the admin is.
+  void checkNetworkTrial();
   try {
     switch (page) {
       case 'overview':

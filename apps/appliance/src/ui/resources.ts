@@ -490,6 +490,18 @@ export const heartbeatFields: FieldSpec[] = [
   ...connectionSyncFields,
 ];
 
+/** `198.51.100.0/24 via 192.0.2.254 dev eth1 metric 10`; what is not that is left for the schema to name. */
+function parseRoute([destination, via, gateway, ...rest]: string[]): unknown {
+  const route: Record<string, unknown> = { destination, gateway: via === 'via' ? gateway : via };
+  for (let i = 0; i < rest.length; i += 2) {
+    const [key, value] = [rest[i], rest[i + 1]];
+    if (key === 'dev') route.interface = value;
+    else if (key === 'metric') route.metric = Number(value);
+    else route[String(key)] = value;
+  }
+  return route;
+}
+
 export const networkFields: FieldSpec[] = [
   {
     name: 'interfaces',
@@ -502,8 +514,59 @@ export const networkFields: FieldSpec[] = [
       return [iface.name, ...iface.addresses].join(' ');
     },
   },
-  { name: 'defaultGateway.ipv4', label: 'Default gateway (IPv4)', type: 'text' },
-  { name: 'defaultGateway.ipv6', label: 'Default gateway (IPv6)', type: 'text' },
+  {
+    name: 'defaultGateway.ipv4',
+    label: 'Default gateway (IPv4)',
+    type: 'text',
+    help: "Where traffic to other networks goes; it must be in an interface's network above.",
+  },
+  {
+    name: 'defaultGateway.ipv6',
+    label: 'Default gateway (IPv6)',
+    type: 'text',
+    help: 'As for IPv4; a link-local gateway (fe80::1) goes on the interface with IPv6 addresses.',
+  },
+  {
+    name: 'routes',
+    label: 'Static routes',
+    type: 'lines',
+    help: 'One route a line, as ip route writes it: DESTINATION via GATEWAY [dev INTERFACE] [metric N], e.g. "198.51.100.0/24 via 192.0.2.254". The gateway must be in an interface\'s network.',
+    parseLine: parseRoute,
+    formatLine: (r) => {
+      const route = r as { destination: string; gateway: string; interface?: string; metric?: number };
+      return [
+        route.destination,
+        'via',
+        route.gateway,
+        ...(route.interface ? ['dev', route.interface] : []),
+        ...(route.metric === undefined ? [] : ['metric', String(route.metric)]),
+      ].join(' ');
+    },
+  },
+  {
+    name: 'dns.servers',
+    label: 'DNS servers',
+    type: 'list',
+    help: 'The name servers this appliance asks (health checks by name, NTP servers by name), separated by commas.',
+  },
+  {
+    name: 'dns.searchDomains',
+    label: 'DNS search domains',
+    type: 'list',
+    help: 'Domains a short name is tried in (web1 -> web1.example.com), separated by commas.',
+  },
+  {
+    name: 'hostname',
+    label: 'Host name',
+    type: 'text',
+    help: 'This appliance\'s name (letters, digits and "-", dots between labels). Empty: left as it is.',
+  },
+  {
+    name: 'ntpServers',
+    label: 'NTP servers',
+    type: 'list',
+    help: "Time servers by address or name, separated by commas. Empty: the system's defaults.",
+  },
   {
     name: 'autonat.interface',
     label: 'Auto-NAT interface',

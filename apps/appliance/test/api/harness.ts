@@ -125,6 +125,8 @@ export interface HarnessOptions {
   applyWaitSeconds?: number;
   /** What the host can run, as `GET /api/v1/health` tells it [none listed]. */
   capabilities?: ApiDeps['capabilities'];
+  /** Makes the host network part from the harness's store and log book [absent: not managed]. */
+  hostNetwork?: (store: ConfigStore, logs: ClosableLogBook) => NonNullable<ApiDeps['hostNetwork']>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -158,6 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.sseLimits === undefined ? {} : { sseLimits: options.sseLimits }),
     ...(options.applyWaitSeconds === undefined ? {} : { applyWaitSeconds: options.applyWaitSeconds }),
     ...(options.replicaReceiver === undefined ? {} : { replicaReceiver: options.replicaReceiver }),
+    ...(options.hostNetwork === undefined ? {} : { hostNetwork: options.hostNetwork(store, logs) }),
   });
   const server = createServer((req, res) => api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

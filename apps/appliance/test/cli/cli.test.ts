@@ -393,3 +393,51 @@ describe('the built sluice-appliance binary', () => {
     expect((await run('no-such-command')).code).toBe(2);
   });
 });
+
+describe('sluice-appliance network', () => {
+  it('sets an address with a gateway, a route, DNS, NTP and the host name as configuration versions, and shows them', async () => {
+    expect((await cli('network', ['address', 'eth0', '192.0.2.21/24', '--gateway', '192.0.2.1'])).code).toBe(EXIT.ok);
+    const route = await cli('network', ['route', 'add', '198.51.100.0/24', '192.0.2.254', '--metric', '10']);
+    expect(route.out).toContain(`stored as configuration version ${v0 + 2}: host network: not managed on this host`);
+    await cli('network', ['dns', '192.0.2.53', '--search', 'example.com']);
+    await cli('network', ['ntp', 'ntp.example.com']);
+    await cli('network', ['hostname', 'lb1']);
+    expect(harness.store.current().config.network).toEqual({
+      interfaces: [{ name: 'eth0', addresses: ['192.0.2.21/24'] }],
+      defaultGateway: { ipv4: '192.0.2.1' },
+      routes: [{ destination: '198.51.100.0/24', gateway: '192.0.2.254', metric: 10 }],
+      dns: { servers: ['192.0.2.53'], searchDomains: ['example.com'] },
+      ntpServers: ['ntp.example.com'],
+      hostname: 'lb1',
+    });
+    expect(harness.store.current().comment).toBe('network hostname lb1');
+    const show = await cli('network', ['show']);
+    expect(show.out).toBe(
+      [
+        'eth0: 192.0.2.21/24',
+        'default gateway: 192.0.2.1',
+        'route 198.51.100.0/24 via 192.0.2.254 metric 10',
+        'dns: 192.0.2.53 (search example.com)',
+        'ntp: ntp.example.com',
+        'hostname: lb1',
+        'host network: not managed on this host (SLUICE_HOST_NETWORK=manage in /etc/default/sluice to manage it)',
+        '',
+      ].join('\n'),
+    );
+    await cli('network', ['route', 'del', '198.51.100.0/24']);
+    await cli('network', ['gateway', 'none']);
+    expect(harness.store.current().config.network).toMatchObject({ routes: [], defaultGateway: {} });
+  });
+
+  it('a refused change exits 1 with the field at fault; a bad command line exits 2', async () => {
+    await cli('network', ['address', 'eth0', '192.0.2.21/24']);
+    const refused = await cli('network', ['gateway', '203.0.113.1', '--json']);
+    expect(refused.code).toBe(EXIT.failed);
+    expect(refused.json().error).toMatchObject({
+      code: 'CONFIG_REJECTED',
+      issues: [{ code: 'CONFIG_GATEWAY_UNREACHABLE', field: 'network.defaultGateway.ipv4' }],
+    });
+    expect((await cli('network', ['route', 'add', '198.51.100.0/24'])).code).toBe(EXIT.usage);
+    expect((await cli('network', ['confirm'])).code).toBe(EXIT.failed);
+  });
+});

@@ -1,7 +1,8 @@
 import type { ApplianceConfig } from '../../model/schema.js';
-import { api, seg } from '../api.js';
+import { ApiError, api, seg } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec } from '../forms.js';
+import { checkNetworkTrial } from '../network-trial.js';
 import { passwordIssues } from '../password-field.js';
 import { administrationFields, heartbeatFields, networkFields, userFields } from '../resources.js';
 import { loadConfig } from '../state.js';
@@ -30,7 +31,8 @@ const PAGES: Record<string, SingletonPage> = {
   },
   network: {
     title: 'Network',
-    intro: "This node's interface addresses, default gateway and the NAT-mode auto-NAT.",
+    intro:
+      "This node's own network: interface addresses, gateways, routes, DNS, host name and time servers, and the NAT-mode auto-NAT. Where the appliance manages this host's network (SLUICE_HOST_NETWORK=manage, as on the appliance image) they are applied at once and at every boot; a change of addresses, gateways or routes is rolled back after a timeout (two minutes unless set otherwise) unless you keep it.",
     key: 'network',
     fields: networkFields,
     initial: (c) => c.network as unknown as Item,
@@ -50,10 +52,21 @@ export async function renderSingleton(main: HTMLElement, id: string): Promise<vo
       candidate[page.key] = value;
     }),
     async onSubmit(f) {
+      const put = (query: Record<string, string> = {}) =>
+        api.put<WriteResult>(`/${page.key}`, f.value(), { version, query });
       try {
-        const result = await api.put<WriteResult>(`/${page.key}`, f.value(), { version });
+        let result: WriteResult;
+        try {
+          result = await put();
+        } catch (error) {
+          // The change removes the address this page came in on: only with the admin's word.
+          if (!(error instanceof ApiError && error.code === 'NETWORK_ADDRESS_IN_USE')) throw error;
+          if (!confirm(`${error.message}\n\nApply it anyway?`)) return;
+          result = await put({ addressLoss: 'accept' });
+        }
         toast(`Saved as configuration version ${result.version}`);
         await renderSingleton(main, id);
+        if (page.key === 'network') await checkNetworkTrial(result.version);
       } catch (error) {
         showApiError(f, error, page.key);
       }
