@@ -91,6 +91,15 @@ if (!existsSync(join(GRUB_PC, 'boot.img'))) fail(`${GRUB_PC}/boot.img is missing
 
 const out = values.out ?? join(app, 'build', 'image');
 const work = join(out, 'work');
+// A build that failed inside mmdebstrap may leave its mounts in the root (the .deb's bind
+// mount): they go first, deepest first, so that removing the old work never reaches the host.
+const mounts = () =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((point) => point?.startsWith(`${work}/`))
+    .sort((a, b) => b.length - a.length);
+for (const point of mounts()) run('umount', ['--lazy', point]);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
@@ -115,6 +124,8 @@ const PACKAGES = [
   'systemd-sysv',
   'udev',
   'dbus',
+  // initramfs-tools compresses with zstd when it is there (gzip otherwise: slower, larger).
+  'zstd',
   // The system's own network, name resolution and time (the appliance writes their files).
   'systemd-resolved',
   'systemd-timesyncd',
@@ -130,7 +141,7 @@ const PACKAGES = [
 // Nothing an appliance reads: documentation, manuals, translations; the kernel's drivers for
 // sound, cameras, radios, desktop graphics and InfiniBand (no virtual machine has them).
 // dpkg leaves them out as it unpacks, so the kernel's initramfs and module index are made
-// without them. The appliance's own README and manual page stay.
+// without them.
 const EXCLUDE = [
   '/usr/share/doc/*',
   '/usr/share/man/*',
@@ -155,15 +166,12 @@ const EXCLUDE = [
     'drivers/gpu/drm/i915',
   ].map((dir) => `/lib/modules/*/kernel/${dir}/*`),
 ];
-const INCLUDE = [
-  '/usr/share/doc/*/copyright',
-  '/usr/share/doc/sluice-appliance/*',
-  '/usr/share/man/man1/sluice-appliance.1.gz',
-];
+// The copyrights stay (dpkg makes the directory of a file it includes; a file of an
+// excluded directory such as man1 cannot be included again).
+const INCLUDE = ['/usr/share/doc/*/copyright'];
 const sources = join(work, 'sources.list');
 writeFileSync(sources, `${(await hostDebianSources()).join('\n')}\n`);
 const root = join(work, 'root');
-const debInRoot = `/tmp/${basename(deb)}`;
 run(
   'mmdebstrap',
   [
@@ -172,10 +180,10 @@ run(
     `--include=${PACKAGES.join(',')}`,
     ...EXCLUDE.map((path) => `--dpkgopt=path-exclude=${path}`),
     ...INCLUDE.map((path) => `--dpkgopt=path-include=${path}`),
-    // The appliance with apt, so that its Depends come from the same archive.
-    `--customize-hook=copy-in ${deb} /tmp`,
-    `--customize-hook=DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y --no-install-recommends ${debInRoot}`,
-    `--customize-hook=rm -f "$1${debInRoot}"`,
+    // The appliance's .deb, resolved and installed by the same apt run as Debian's packages
+    // (its Depends from the same archive); the hook makes the file visible inside the root.
+    `--include=${deb}`,
+    '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount',
     'bookworm',
     root,
     sources,
@@ -208,11 +216,23 @@ const uuid = randomUUID();
 write('etc/fstab', `UUID=${uuid}\t/\text4\terrors=remount-ro\t0\t1\n`);
 // The appliance manages this host's network (addresses, routes, DNS, NTP: systemd-networkd,
 // resolved and timesyncd files); the .deb leaves that off for hosts that have their own.
-const settings = readFileSync(join(root, 'etc/default/sluice'), 'utf8');
-write(
-  'etc/default/sluice',
-  `${settings}\n# The virtual appliance: the web UI and API set this host's own network (systemd-networkd).\nSLUICE_HOST_NETWORK=manage\n`,
+// The daemon refuses a settings file with a name it does not know: the setting goes in only
+// when the installed appliance's code knows it.
+const daemonCode = join(root, 'usr/lib/sluice/app/node_modules/@sluice/appliance/dist');
+const managesHost = readdirSync(daemonCode).some(
+  (file) => file.endsWith('.js') && readFileSync(join(daemonCode, file), 'utf8').includes('SLUICE_HOST_NETWORK'),
 );
+if (managesHost) {
+  const settings = readFileSync(join(root, 'etc/default/sluice'), 'utf8');
+  write(
+    'etc/default/sluice',
+    `${settings}\n# The virtual appliance: the web UI and API set this host's own network (systemd-networkd).\nSLUICE_HOST_NETWORK=manage\n`,
+  );
+} else {
+  console.log(
+    "image: this appliance's daemon has no SLUICE_HOST_NETWORK setting: the host's network stays the factory file's",
+  );
+}
 write(
   'etc/systemd/network/90-sluice-factory.network',
   readFileSync(join(here, '90-sluice-factory.network'), 'utf8')
@@ -230,6 +250,7 @@ put('sluice-banner.path', 'etc/systemd/system/sluice-banner.path');
 put('getty-banner.conf', 'etc/systemd/system/getty@.service.d/sluice-banner.conf');
 put('getty-banner.conf', 'etc/systemd/system/serial-getty@.service.d/sluice-banner.conf');
 put('banner', 'usr/lib/sluice/image/banner', 0o755);
+put('sysctl.conf', 'etc/sysctl.d/60-sluice-appliance.conf');
 put('sluice-start-timeout.conf', 'etc/systemd/system/sluice.service.d/image-start-timeout.conf');
 link('/run/sluice/issue', 'etc/issue.d/50-sluice.issue');
 for (const command of ['lbwizard', 'lbrestore', 'lbaddress', 'lbhelp'])
@@ -268,6 +289,8 @@ empty(join(root, 'tmp'));
 empty(join(root, 'var/tmp'));
 empty(join(root, 'var/cache/apt'));
 empty(join(root, 'var/lib/apt/lists'));
+for (const file of readdirSync(join(root, 'boot')).filter((f) => f.endsWith('.dpkg-bak')))
+  rmSync(join(root, 'boot', file));
 for (const dir of ['var/lib/dpkg', 'var/cache/debconf'])
   for (const file of readdirSync(join(root, dir)).filter((f) => f.endsWith('-old'))) rmSync(join(root, dir, file));
 
@@ -401,6 +424,7 @@ step('ova');
 
 const record = {
   name,
+  hostNetwork: managesHost ? 'manage' : 'factory',
   version: debVersion,
   kernel: kernelVersion,
   address,
