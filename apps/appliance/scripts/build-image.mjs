@@ -336,6 +336,7 @@ run('mkfs.ext4', [
 ]);
 run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'never', raw], {
   input: 'label: dos\nstart=2048, type=83, bootable\n',
+  stdio: ['pipe', 'pipe', 'inherit'],
 });
 const core = join(work, 'core.img');
 // Everything GRUB needs is in its core image (no module is read from the disk): the
