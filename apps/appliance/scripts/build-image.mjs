@@ -259,9 +259,12 @@ chroot(
   'systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service sluice-banner.service sluice-banner.path ssh.service sluice.service',
 );
 // The console's root login: a known password that must be changed at the first login
-// (passwd's "expired"). Debian's sshd refuses passwords for root, so it opens the console only.
-chroot('echo root:sluice | chpasswd && chage -d 0 root');
-if (authorizedKey !== undefined) {
+// (passwd's "expired"). Debian's sshd refuses passwords for root, so it opens the console
+// only. An image built with a key is a site's: root logs in with the key and has no
+// password (an expired one would stop the key's login too: PAM asks for the change first).
+if (authorizedKey === undefined) chroot('echo root:sluice | chpasswd && chage -d 0 root');
+else {
+  chroot('passwd --lock root >/dev/null');
   mkdirSync(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });
   write('root/.ssh/authorized_keys', readFileSync(authorizedKey, 'utf8'), 0o600);
 }
