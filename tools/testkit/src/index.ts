@@ -24,6 +24,7 @@ export {
   type Forwarding,
 } from './netns/topologies.js';
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
+export { type Accel, bootQemu, freePort, type QemuMachine, type QemuOptions, qemuAccel } from './qemu/machine.js';
 export {
   bootSystem,
   GUEST_FILES,
@@ -34,7 +35,7 @@ export {
   type SystemOptions,
 } from './system/boot.js';
 export type { CommandResult } from './system/channel.js';
-export { describeSysroot, ensureSysroot, type Sysroot } from './system/sysroot.js';
+export { describeSysroot, ensureSysroot, hostDebianSources, type Sysroot } from './system/sysroot.js';
 export type { KernelAssets } from './uml/assets.js';
 export type { KernelChoice, KernelKind, ProbeResult } from './uml/choice.js';
 export { type KernelSelection, rigDescription, selectKernel } from './uml/select.js';

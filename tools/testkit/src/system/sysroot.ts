@@ -73,7 +73,11 @@ export function debianSources(policy: string, suite = SUITE): string[] {
   return [...sources].sort();
 }
 
-async function hostSources(): Promise<string[]> {
+/**
+ * The host's Debian archive for `SUITE` as sources.list lines (refreshing apt's lists once
+ * if it knows none): what the system tests' root and the appliance's disk image are made from.
+ */
+export async function hostDebianSources(): Promise<string[]> {
   const policy = async () => (await run('apt-cache', ['policy'], { timeoutMs: 60_000 })).stdout;
   let sources = debianSources(await policy());
   if (!sources.some((s) => s.split(' ')[2] === SUITE)) {
@@ -106,7 +110,7 @@ async function build(dir: string, key: string, packages: readonly string[], log:
   const started = performance.now();
   try {
     const sources = join(work, 'sources.list');
-    writeFileSync(sources, `${(await hostSources()).join('\n')}\n`);
+    writeFileSync(sources, `${(await hostDebianSources()).join('\n')}\n`);
     log(`testkit: building the system tests' Debian 12 root with mmdebstrap (log: ${buildLog})`);
     const root = join(work, 'root');
     const args = [

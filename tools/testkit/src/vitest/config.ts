@@ -9,6 +9,7 @@ export const UNIT_TESTS = '{src,test}/**/*.test.ts';
 export const NETNS_TESTS = '{src,test}/**/*.netns.test.ts';
 export const KERNEL_TESTS = '{src,test}/**/*.kernel.test.ts';
 export const SYSTEM_TESTS = '{src,test}/**/*.system.test.ts';
+export const VM_TESTS = '{src,test}/**/*.vm.test.ts';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -38,6 +39,8 @@ export interface SuiteOptions {
  *   its results are reported here test by test.
  * - `system`: `*.system.test.ts`, on the host (root); each test boots a Debian 12 root with
  *   systemd as PID 1 in the UML kernel (`bootSystem`) and drives it from here.
+ * - `vm`: `*.vm.test.ts`, on the host (root); whole virtual machines under qemu (`bootQemu`:
+ *   KVM where /dev/kvm opens, TCG otherwise), e.g. the virtual appliance's disk images.
  * A project without files is left out; a project whose needs are unmet fails, never skips.
  */
 export async function defineSuite(root: string, options: SuiteOptions = {}) {
@@ -50,7 +53,12 @@ export async function defineSuite(root: string, options: SuiteOptions = {}) {
   if (mode !== 'guest') {
     if (has(UNIT_TESTS)) {
       projects.push({
-        test: { ...common, name: 'unit', include: [UNIT_TESTS], exclude: [NETNS_TESTS, KERNEL_TESTS, SYSTEM_TESTS] },
+        test: {
+          ...common,
+          name: 'unit',
+          include: [UNIT_TESTS],
+          exclude: [NETNS_TESTS, KERNEL_TESTS, SYSTEM_TESTS, VM_TESTS],
+        },
       });
     }
     if (has(NETNS_TESTS)) {
@@ -102,6 +110,20 @@ export async function defineSuite(root: string, options: SuiteOptions = {}) {
         // Each file boots its own guests: one file at a time on two cores.
         fileParallelism: false,
         globalSetup: [here('./system-setup.js')],
+      },
+    });
+  }
+
+  if (mode !== 'guest' && has(VM_TESTS)) {
+    projects.push({
+      test: {
+        ...common,
+        name: 'vm',
+        include: [VM_TESTS],
+        // An image build (minutes) and boots under TCG (minutes each on two busy cores).
+        testTimeout: 20 * 60_000,
+        hookTimeout: 60 * 60_000,
+        fileParallelism: false,
       },
     });
   }
