@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Auth, Role } from '../auth/index.js';
 import { hashPassword, passwordProblem } from '../auth/index.js';
+import { personMessages } from '../model/messages.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '../model/password-rule.js';
 import {
   type ApplianceConfig,
@@ -216,6 +217,16 @@ export function requireObject(body: unknown, field = '(body)'): Item {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest(field, 'must be a JSON object');
   return body as Item;
+}
+
+/** The body as the schema takes it, or API_BAD_REQUEST naming the first field at fault. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(requireObject(body), personMessages);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  throw badRequest(path.map(String).join('.') || '(body)', issue?.message ?? 'is invalid');
 }
 
 function listOrNotFound(collection: Collection, config: Config, params: Params): readonly Item[] {

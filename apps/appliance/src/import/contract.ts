@@ -7,6 +7,13 @@
  */
 import type { ApplianceConfigInput } from '../model/schema.js';
 
+/**
+ * The most an import reads, all files together: a 1,000-service keepalived.conf with ten
+ * real servers and a checker each is about 3 MiB, so 16 MiB leaves room and still bounds
+ * the memory a hostile upload can take.
+ */
+export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
+
 export type ImportFormat = 'keepalived' | 'ldirectord' | 'ipvsadm' | 'haproxy';
 
 /**

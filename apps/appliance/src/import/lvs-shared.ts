@@ -9,12 +9,7 @@ import { validateConfig } from '../model/validate.js';
 import type { ImportNote, ImportNoteKind, ImportResult } from './contract.js';
 import { addressPart, importInvalid as importInvalidAt, uniqueLabel } from './source-text.js';
 
-/**
- * The most an import reads, all files together: a 1,000-service keepalived.conf with ten
- * real servers and a checker each is about 3 MiB, so 16 MiB leaves room and still bounds
- * the memory a hostile upload can take.
- */
-export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
+export { MAX_IMPORT_BYTES } from './contract.js';
 
 /** Where a directive is: the file it is written in (an included file names itself) and its 1-based line. */
 export interface Origin {

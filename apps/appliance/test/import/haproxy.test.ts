@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { importHaproxy, MAX_HAPROXY_BYTES } from '../../src/import/haproxy/index.js';
+import { MAX_IMPORT_BYTES } from '../../src/import/contract.js';
+import { importHaproxy } from '../../src/import/haproxy/index.js';
 import { lineWords } from '../../src/import/haproxy/tokenize.js';
 import { validateConfig } from '../../src/model/validate.js';
 import { importRefusal, itMatchesGoldens, itRefusesBroken, textSource } from './golden-corpus.js';
@@ -117,9 +118,9 @@ describe('hostile haproxy.cfg', () => {
   });
 
   it('refuses a file over its bound, saying the bound, and a line of too many words', async () => {
-    const error = await importRefusal(importHaproxy(textSource('big.cfg', '#'.repeat(MAX_HAPROXY_BYTES + 1))));
+    const error = await importRefusal(importHaproxy(textSource('big.cfg', '#'.repeat(MAX_IMPORT_BYTES + 1))));
     expect(error.field).toBe('big.cfg:1');
-    expect(error.message).toContain(`larger than ${MAX_HAPROXY_BYTES} bytes`);
+    expect(error.message).toContain(`larger than ${MAX_IMPORT_BYTES} bytes`);
     const words = await importRefusal(importHaproxy(textSource('w.cfg', `global\n  x${' y'.repeat(64)}\n`)));
     expect(words.field).toBe('w.cfg:2');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { importIpvsadm, MAX_IPVSADM_BYTES } from '../../src/import/ipvsadm/index.js';
+import { MAX_IMPORT_BYTES } from '../../src/import/contract.js';
+import { importIpvsadm } from '../../src/import/ipvsadm/index.js';
 import { corpusSource, importRefusal, itMatchesGoldens, itRefusesBroken, textSource } from './golden-corpus.js';
 
 describe('the ipvsadm corpus', () => {
@@ -71,10 +72,10 @@ describe('what the table holds', () => {
   });
 
   it('refuses a file over its bound, saying the bound', async () => {
-    const big = '#'.repeat(MAX_IPVSADM_BYTES + 1);
+    const big = '#'.repeat(MAX_IMPORT_BYTES + 1);
     const error = await importRefusal(importIpvsadm(textSource('big.txt', big)));
     expect(error.field).toBe('big.txt:1');
-    expect(error.message).toContain(`larger than ${MAX_IPVSADM_BYTES} bytes`);
+    expect(error.message).toContain(`larger than ${MAX_IMPORT_BYTES} bytes`);
   });
 
   it('reads only the named file', async () => {

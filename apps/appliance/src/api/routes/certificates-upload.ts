@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import type { LogBook } from '../../logs/contract.js';
-import { personMessages } from '../../model/messages.js';
 import type { CertificateUpload, WebCertificates } from '../../web/certificates.js';
 import { makeTerminationCertificate, storeTerminationCertificate } from '../../web/termination-certificates.js';
-import { badRequest } from '../errors.js';
-import { requireObject } from '../resources.js';
+import { parseBody } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
 
 const UPLOAD_LIMIT = 256 * 1024;
@@ -42,16 +40,6 @@ const requestSchema = z.strictObject({
   organization: z.string().max(64).optional(),
 });
 
-/** The body as the schema takes it, or API_BAD_REQUEST naming the first field at fault. */
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(requireObject(body), personMessages);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = [...(issue?.path ?? [])];
-  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  throw badRequest(path.map(String).join('.') || '(body)', issue?.message ?? 'is invalid');
-}
-
 const author = (ctx: Ctx) => ctx.principal?.user ?? 'unknown';
 
 /**
@@ -87,7 +75,7 @@ export function certificateUploadRoutes(
       bodyLimit: UPLOAD_LIMIT * 2,
       requestSchema: uploadSchema,
       handler: async (ctx) => {
-        const { label: target, ...upload } = parse(uploadSchema, ctx.body);
+        const { label: target, ...upload } = parseBody(uploadSchema, ctx.body);
         if (target !== undefined) {
           const stored = await storeTerminationCertificate(terminationDir, target, upload as CertificateUpload);
           logs.write(
@@ -118,7 +106,7 @@ export function certificateUploadRoutes(
       access: 'write',
       requestSchema: selfSignedSchema,
       handler: async (ctx) => {
-        const { label: target, names } = parse(selfSignedSchema, ctx.body);
+        const { label: target, names } = parseBody(selfSignedSchema, ctx.body);
         const made = await makeTerminationCertificate(terminationDir, target, names);
         logs.write(
           'audit',
@@ -140,7 +128,7 @@ export function certificateUploadRoutes(
       access: 'write',
       requestSchema,
       handler: async (ctx) => {
-        const request = parse(requestSchema, ctx.body);
+        const request = parseBody(requestSchema, ctx.body);
         const made = await certificates.createRequest({
           commonName: request.commonName,
           ...(request.altNames ? { altNames: request.altNames } : {}),

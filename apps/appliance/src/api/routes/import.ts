@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { ApplianceError } from '../../errors.js';
+import { MAX_IMPORT_BYTES } from '../../import/contract.js';
 import { IMPORT_FORMATS, previewImport, runImport, uploadSource } from '../../import/index.js';
-import { MAX_IMPORT_BYTES } from '../../import/lvs-shared.js';
-import { personMessages } from '../../model/messages.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
-import { requireObject } from '../resources.js';
+import { parseBody } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
 import { redactChanges } from '../secrets.js';
 import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
@@ -33,16 +32,11 @@ const importSchema = z.strictObject({
 });
 const BODY_LIMIT = 2 * MAX_IMPORT_BYTES;
 
-function parseBody(ctx: Ctx): z.output<typeof importSchema> {
-  const result = importSchema.safeParse(requireObject(ctx.body), personMessages);
-  if (result.success) {
-    if (Object.keys(result.data.files).length > 1000) throw badRequest('files', 'must hold at most 1000 files');
-    return result.data;
-  }
-  const issue = result.error.issues[0];
-  const path = [...(issue?.path ?? [])];
-  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  throw badRequest(path.map(String).join('.') || '(body)', issue?.message ?? 'is invalid');
+/** The body checked by the schema, and the file count bounded (the names are keys of one object). */
+function importBody(ctx: Ctx): z.output<typeof importSchema> {
+  const body = parseBody(importSchema, ctx.body);
+  if (Object.keys(body.files).length > 1000) throw badRequest('files', 'must hold at most 1000 files');
+  return body;
 }
 
 /**
@@ -64,7 +58,7 @@ export function importRoutes(deps: ApiDeps, writer: Writer): Route[] {
       bodyLimit: BODY_LIMIT,
       requestSchema: importSchema,
       handler: async (ctx) => {
-        const body = parseBody(ctx);
+        const body = importBody(ctx);
         const current = store.current();
         const result = await runImport(body.format, uploadSource(body.file, body.files));
         const { preview } = await previewImport(result, current.config);
@@ -81,7 +75,7 @@ export function importRoutes(deps: ApiDeps, writer: Writer): Route[] {
       bodyLimit: BODY_LIMIT,
       requestSchema: importSchema,
       handler: async (ctx) => {
-        const body = parseBody(ctx);
+        const body = importBody(ctx);
         const base = writer.baseVersion(ctx);
         const result = await runImport(body.format, uploadSource(body.file, body.files));
         let notes = 0;

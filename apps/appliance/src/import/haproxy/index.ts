@@ -5,10 +5,10 @@
  * (the last one before them, or the one `from` names). Every directive is mapped or noted.
  *
  * haproxy.cfg has no includes (HAProxy takes several -f files instead): only the named file
- * is read, up to MAX_HAPROXY_BYTES.
+ * is read, up to MAX_IMPORT_BYTES.
  */
 import { validateConfig } from '../../model/validate.js';
-import type { Importer, ImportNote } from '../contract.js';
+import { type Importer, type ImportNote, MAX_IMPORT_BYTES } from '../contract.js';
 import { importInvalid, readBounded } from '../source-text.js';
 import { ProxyReader, type ProxySection } from './proxy.js';
 import { type Section, sections } from './sections.js';
@@ -16,11 +16,10 @@ import { mapProxies } from './services.js';
 import { tokenize } from './tokenize.js';
 
 /** 16 MiB: a 10,000-line haproxy.cfg is well under 1 MiB. */
-export const MAX_HAPROXY_BYTES = 16 * 1024 * 1024;
 
 export const importHaproxy: Importer = async (source) => {
   const file = source.file;
-  const text = await readBounded(source, MAX_HAPROXY_BYTES);
+  const text = await readBounded(source, MAX_IMPORT_BYTES);
   const notes: ImportNote[] = [];
   const all = sections(file, tokenize(file, text), notes);
   let crtBase: string | undefined;

@@ -5,17 +5,16 @@
  * writes depends on it): ports, scheduler, persistence and its netmask, weights and
  * thresholds as they are. What the model cannot hold is noted at its line.
  *
- * ipvsadm has no includes: only the named file is read, up to MAX_IPVSADM_BYTES.
+ * ipvsadm has no includes: only the named file is read, up to MAX_IMPORT_BYTES.
  */
 import { canonicalAddress, type DestinationSpec } from '@sluice/ipvs';
 import type { Layer4RealServer, Layer4Service } from '../../model/schema.js';
 import { validateConfig } from '../../model/validate.js';
-import type { Importer, ImportNote } from '../contract.js';
+import { type Importer, type ImportNote, MAX_IMPORT_BYTES } from '../contract.js';
 import { addressPart, importInvalid, Labels, readBounded } from '../source-text.js';
 import { readTable, type TableService } from './table.js';
 
 /** 16 MiB: a save of 10,000 services with 10 real servers each is about 6 MiB. */
-export const MAX_IPVSADM_BYTES = 16 * 1024 * 1024;
 /** The model's longest persistence (a year); IPVS takes any u32. */
 const PERSISTENCE_MAX = 31536000;
 
@@ -156,7 +155,7 @@ function mergeProtocols(layer4: Input[], lines: number[]): { layer4: Input[]; li
 
 export const importIpvsadm: Importer = async (source) => {
   const file = source.file;
-  const text = await readBounded(source, MAX_IPVSADM_BYTES);
+  const text = await readBounded(source, MAX_IMPORT_BYTES);
   const { services, notes, operations } = readTable(file, text);
   const labels = new Labels();
   const mappedServices: Input[] = [];
