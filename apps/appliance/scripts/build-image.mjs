@@ -255,6 +255,9 @@ put('sluice-start-timeout.conf', 'etc/systemd/system/sluice.service.d/image-star
 link('/run/sluice/issue', 'etc/issue.d/50-sluice.issue');
 for (const command of ['lbwizard', 'lbrestore', 'lbaddress', 'lbhelp'])
   put(command, `usr/local/sbin/${command}`, 0o755);
+// Debian's haproxy.service would run an idle second HAProxy from /etc/haproxy/haproxy.cfg:
+// the appliance runs its own (its configuration, its sockets), so Debian's stays off.
+chroot('systemctl disable haproxy.service');
 chroot(
   'systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service sluice-banner.service sluice-banner.path ssh.service sluice.service',
 );

@@ -81,8 +81,9 @@ export interface Daemon {
   stop(): Promise<void>;
   /**
    * systemctl reload (SIGHUP): applies the current configuration version again, so that
-   * IPVS, HAProxy and the addresses are made to match it (anything changed behind the
-   * appliance's back is put right), and says so in the system log.
+   * IPVS, HAProxy, the addresses and (where managed) the host's own network are made to
+   * match it (anything changed behind the appliance's back is put right), and says so in
+   * the system log.
    */
   reload(): Promise<void>;
 }
@@ -254,6 +255,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         const current = store.current();
         logs.write('system', 'info', `reload: applying configuration version ${current.version} again`);
         await engine.apply(current);
+        // The host's own network too (an edited networkd file is put back), where it is managed.
+        await hostNetwork.reapply();
         logs.write('system', 'info', `reloaded: configuration version ${current.version} applied`);
       },
       stop: () => {

@@ -40,6 +40,8 @@ export interface HostNetwork {
   status(): HostNetworkStatus;
   /** Applies the current version (no trial: it is the stored configuration) and resumes a saved trial. */
   start(): Promise<void>;
+  /** systemctl reload: the current version's settings written and applied again (no trial). */
+  reapply(): Promise<void>;
   /** The admin still reaches the appliance: keep the settings under trial. */
   confirm(author: string): Promise<HostNetworkStatus>;
   /** Resolves once every committed version has been applied. */
@@ -192,6 +194,12 @@ export function createHostNetwork(options: HostNetworkOptions): HostNetwork {
       // Subscribed before the first apply, so that no commit between the two is missed.
       off = store.onCommitted(({ version }) => committed(version));
       queueWork(() => applyVersion(current, false));
+      await chain;
+    },
+    async reapply() {
+      if (!options.manage) return;
+      // Behind the queue: a commit or a rollback under way is applied first, then the head again.
+      queueWork(() => applyVersion(store.current(), false));
       await chain;
     },
     async confirm(author) {

@@ -111,6 +111,22 @@ describe('host network', () => {
     expect(await readFile(factory, 'utf8')).toBe('[Match]\nName=eth0\n');
   });
 
+  it('puts an edited file back on a reload (systemctl reload), without a trial', async () => {
+    network = open();
+    await network.start();
+    await put(eth0('192.0.2.21/24'));
+    await network.idle();
+    await network.confirm('admin');
+    const written = await eth0File();
+    await writeFile(join(root, 'etc/systemd/network/10-sluice-eth0.network'), '[Match]\nName=eth0\n');
+    commands = [];
+    await network.reapply();
+    expect(await eth0File()).toBe(written);
+    expect(commands).toEqual(['networkctl reload', 'networkctl reconfigure eth0']);
+    expect(network.status().trial).toBeUndefined();
+    expect(network.status()).toMatchObject({ state: 'applied', appliedVersion: 2 });
+  });
+
   it('rolls an unconfirmed address change back after the timeout, as a new version that says why', async () => {
     await put(eth0('192.0.2.21/24'));
     network = open();
