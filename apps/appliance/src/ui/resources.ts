@@ -571,7 +571,7 @@ export const networkFields: FieldSpec[] = [
     name: 'autonat.interface',
     label: 'Auto-NAT interface',
     type: 'text',
-    help: "NAT mode: masquerade the real servers' outbound traffic through this interface. Empty: off.",
+    help: "NAT mode: masquerade the real servers' outbound traffic through this interface. Stored, not applied yet by this version. Empty: off.",
   },
 ];
 

@@ -117,7 +117,13 @@ async function wuiUp(base: string, deadlineMs: number): Promise<number> {
 
 /** Confirms the network change under trial (the web UI's banner button) and waits until it is applied. */
 async function confirmNetworkTrial(web: Browser) {
-  const status = await web.request('GET', '/network/status');
+  // The host's network is applied after the write returns; the trial starts once it is (the
+  // web UI's banner polls the same status).
+  let status = await web.request('GET', '/network/status');
+  for (let i = 0; i < 60 && status.body.trial === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    status = await web.request('GET', '/network/status');
+  }
   expect(status.body.managed).toBe(true);
   expect(status.body.trial).toBeDefined();
   const confirmed = await web.request('POST', '/network/confirm');

@@ -60,7 +60,7 @@ export async function renderRealServerHelp(main: HTMLElement): Promise<void> {
       'p',
       {},
       "In NAT mode the balancer rewrites each request's destination and must see the reply to rewrite it back: every real server's default gateway must be the balancer's internal address " +
-        '(in an HA pair, a floating IP on that network). Otherwise replies bypass the balancer and clients wait. Auto-NAT (Network page) lets the real servers reach the outside through it.',
+        '(in an HA pair, a floating IP on that network). Otherwise replies bypass the balancer and clients wait. Their own outbound traffic (updates, DNS) needs a route of its own: the auto-NAT of the Network page is stored but not applied yet by this version.',
     ),
     h('h2', { id: 'snat' }, 'Layer 7 (SNAT)'),
     h(
