@@ -142,3 +142,21 @@ describe('keepalived hostile input', () => {
     expect(error.field).toBe('main.conf:3');
   });
 });
+
+describe('keepalived lvs_sync_daemon forms', () => {
+  const pair = (sync: string) =>
+    importKeepalived(
+      memorySource({
+        'main.conf': `global_defs {\n  ${sync}\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  unicast_peer {\n    192.0.2.2\n  }\n  authentication {\n    auth_type PASS\n    auth_pass "a-long-shared-secret"\n  }\n  virtual_ipaddress {\n    192.0.2.10/24\n  }\n}\n`,
+      }),
+    );
+
+  test.each([
+    ['interface, instance and id', 'lvs_sync_daemon eth1 VI_1 id 7', 7],
+    ["without id: the instance's virtual_router_id, as keepalived takes it", 'lvs_sync_daemon eth1 VI_1', 51],
+    ['without an instance: options from the second word', 'lvs_sync_daemon eth1 id 9 ttl 2', 9],
+  ])('%s', async (_name, line, syncId) => {
+    const result = await pair(line);
+    expect(result.config.heartbeat?.connectionSync).toMatchObject({ interface: 'eth1', syncId });
+  });
+});

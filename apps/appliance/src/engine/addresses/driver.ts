@@ -95,12 +95,14 @@ export class AddressesDriver implements PartDriver {
   private async placements(
     config: AddressSource,
     active: boolean,
-  ): Promise<{ placed: AddressPlacement[]; unplaced: string[] }> {
-    if (!active) return { placed: [], unplaced: [] };
+  ): Promise<{ placed: AddressPlacement[]; unplaced: string[]; present: Set<string> }> {
+    if (!active) return { placed: [], unplaced: [], present: new Set() };
+    const all = await this.list();
     // Addresses we hold ourselves do not tell where a VIP belongs.
     const ours = new Set([...this.held.values()].map((f) => `${f.ifname} ${f.cidr.address}`));
-    const onHost = (await this.list()).filter((a) => !ours.has(`${a.interface} ${a.address}`));
-    return placeAddresses(config, onHost);
+    const onHost = all.filter((a) => !ours.has(`${a.interface} ${a.address}`));
+    const present = new Set(all.map((a) => `${a.interface} ${a.address}/${a.prefix}`));
+    return { ...placeAddresses(config, onHost, all), present };
   }
 
   /**
@@ -144,7 +146,7 @@ export class AddressesDriver implements PartDriver {
       return { changes: [] };
     }
     this.placedFrom = undefined;
-    const { placed, unplaced } = await this.placements(config, active);
+    const { placed, unplaced, present } = await this.placements(config, active);
     const wanted = new Map(placed.map((p) => [keyOf(p), p]));
     const changes: string[] = [];
     const problems: string[] = [];
@@ -159,6 +161,19 @@ export class AddressesDriver implements PartDriver {
     // added; one after another, hundreds of VIPs would each wait a netlink round trip and
     // a round trip to the frame helper.
     problems.push(...this.unannounced.splice(0));
+    // An address already on its interface (a daemon restart, or a box moved to the appliance
+    // with its VIPs up: keepalived's, an ipvsadm script's) is adopted as it is: no rtnetlink
+    // write and no change to report. It is still announced, as before: a neighbour may have
+    // learnt a peer's MAC for it (a split brain healed), and a frame costs nothing.
+    for (const [key, p] of wanted) {
+      if (this.held.has(key) || !present.has(key)) continue;
+      const ip = new FloatingIp(
+        { address: p.cidr, interface: p.interface },
+        { addresses: this.control, sender: this.sender },
+      );
+      this.held.set(key, ip);
+      this.announceAdded(key, ip, p.cidr);
+    }
     const adding = [...wanted].filter(([key]) => !this.held.has(key));
     let failure: unknown;
     for (let i = 0; i < adding.length && failure === undefined; i += ADDED_AT_ONCE) {

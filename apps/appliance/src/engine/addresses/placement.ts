@@ -73,11 +73,13 @@ function interfaceFor(address: string, nets: readonly Network[]): HostAddress | 
 
 /**
  * Where each floating IP and VIP goes: a floating IP on its configured interface, else (as
- * every VIP) on the interface whose network holds it, with that network's prefix length.
+ * every VIP) on the interface whose network holds it, with that network's prefix length, or
+ * the prefix it already has there (`present`: the host's addresses, ours included).
  */
 export function placeAddresses(
   config: AddressSource,
   onHost: readonly HostAddress[],
+  present: readonly HostAddress[] = onHost,
 ): { placed: AddressPlacement[]; unplaced: string[] } {
   const placed: AddressPlacement[] = [];
   const unplaced: string[] = [];
@@ -99,7 +101,10 @@ export function placeAddresses(
     if (seen.has(vip.address)) continue;
     seen.add(vip.address);
     const network = interfaceFor(vip.address, nets);
-    if (network) placed.push({ cidr: `${vip.address}/${network.prefix}`, interface: network.interface, why: vip.why });
+    // A VIP already on that interface keeps its prefix (keepalived adds its /32): adopted, not added twice.
+    const there = network && present.find((h) => h.address === vip.address && h.interface === network.interface);
+    const prefix = there ? there.prefix : network?.prefix;
+    if (network) placed.push({ cidr: `${vip.address}/${prefix}`, interface: network.interface, why: vip.why });
     else unplaced.push(vip.address);
   }
   return { placed, unplaced };

@@ -177,20 +177,28 @@ export class TproxyRouting {
     );
   }
 
-  /** Removes ours; true if anything was there. Missing pieces are not errors (a half set-up, a first start). */
+  /**
+   * Removes ours; true if anything was there. Missing pieces are not errors (a half set-up, a
+   * first start). Each piece is looked for first: a start with nothing to remove writes
+   * nothing to the kernel (a box moved to the appliance sees no change it did not ask for).
+   */
   private async remove(): Promise<boolean> {
     let removed = false;
     for (const family of FAMILIES) {
       // Only rules at our priority pointing at our table: a host rule at the same priority stays.
       const spec = ['fwmark', `${TPROXY_MARK}`, 'lookup', `${TPROXY_TABLE}`, 'priority', `${TPROXY_RULE_PRIORITY}`];
-      for (let i = 0; i < 8 && (await this.ip([family, 'rule', 'del', ...spec])).ok; i++) removed = true;
+      if (await this.hasRule(family)) {
+        for (let i = 0; i < 8 && (await this.ip([family, 'rule', 'del', ...spec])).ok; i++) removed = true;
+      }
       const listed = await this.ip([family, 'route', 'show', 'table', `${TPROXY_TABLE}`]);
       if (listed.ok && listed.stdout.trim() !== '') {
         removed = true;
         await this.ip([family, 'route', 'flush', 'table', `${TPROXY_TABLE}`]);
       }
     }
-    if ((await this.nft(['delete', 'table', 'inet', TPROXY_NFT_TABLE])).ok) removed = true;
+    if ((await this.nft(['list', 'table', 'inet', TPROXY_NFT_TABLE])).ok) {
+      if ((await this.nft(['delete', 'table', 'inet', TPROXY_NFT_TABLE])).ok) removed = true;
+    }
     return removed;
   }
 }

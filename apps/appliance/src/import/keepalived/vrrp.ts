@@ -223,10 +223,16 @@ function instance(ctx: Context, state: State, vi: Directive, first: boolean): vo
   }
 }
 
-/** `lvs_sync_daemon IFACE INSTANCE [id N] [maxlen L] [port P] [ttl T] [group IP]` (global_defs). */
-function syncDaemon(d: Directive): ConnectionSync {
+const SYNC_OPTIONS = new Set(['id', 'maxlen', 'port', 'ttl', 'group']);
+
+/**
+ * `lvs_sync_daemon IFACE [INSTANCE] [id N] [maxlen L] [port P] [ttl T] [group IP]` (global_defs).
+ * Without `id`, keepalived uses the named instance's virtual_router_id as the sync id.
+ */
+function syncDaemon(d: Directive, tree: readonly Directive[]): ConnectionSync {
   const sync: ConnectionSync = { interface: arg(d, 0, 'an interface') };
-  for (let i = 2; i < d.args.length; i += 2) {
+  const named = d.args[1] !== undefined && !SYNC_OPTIONS.has(d.args[1]);
+  for (let i = named ? 2 : 1; i < d.args.length; i += 2) {
     const option = d.args[i];
     if (option === 'group') sync.group = arg(d, i + 1, 'an address');
     else if (option === 'id') sync.syncId = intArg(d, i + 1, 0, 255);
@@ -235,14 +241,19 @@ function syncDaemon(d: Directive): ConnectionSync {
     else if (option === 'ttl') sync.ttl = intArg(d, i + 1, 1, 255);
     else throw importInvalid(d, `unknown lvs_sync_daemon option ${JSON.stringify(option)}`);
   }
+  if (sync.syncId === undefined && named) {
+    const instance = tree.find((t) => t.keyword === 'vrrp_instance' && t.args[0] === d.args[1]);
+    const vrid = instance?.block?.find((t) => t.keyword === 'virtual_router_id');
+    if (vrid !== undefined) sync.syncId = intArg(vrid, 0, 0, 255);
+  }
   return sync;
 }
 
-function globalDefs(ctx: Context, state: State, block: Directive[]): void {
+function globalDefs(ctx: Context, state: State, block: Directive[], tree: readonly Directive[]): void {
   for (const d of block) {
     if (announcement(state, d)) continue;
     if (d.keyword === 'lvs_sync_daemon') {
-      const sync = syncDaemon(d);
+      const sync = syncDaemon(d, tree);
       part(state, d, (h) => {
         h.connectionSync = sync;
       });
@@ -262,7 +273,7 @@ export function mapVrrp(ctx: Context, tree: Directive[]): VrrpResult {
   const state: State = { floatingIps: [], origins: [], seen: new Map(), parts: [], links: [], missing: [] };
   let instances = 0;
   // global_defs first: an instance's own garp settings win over the global ones, as in keepalived.
-  for (const d of tree) if (d.keyword === 'global_defs') globalDefs(ctx, state, d.block ?? []);
+  for (const d of tree) if (d.keyword === 'global_defs') globalDefs(ctx, state, d.block ?? [], tree);
   for (const d of tree) {
     if (d.keyword === 'vrrp_instance') {
       mapped(ctx);

@@ -55,18 +55,31 @@ export class Appliance {
   readonly dataDir: string;
   readonly api: ApiClient;
   readonly extraArgs: readonly string[];
+  /** A command the daemon runs under (`strace ...`): its argv before node's. */
+  readonly wrap: readonly string[];
   daemon: NamespaceProcess | undefined;
   password: string | undefined;
 
-  private constructor(netns: string, dataDir: string, socketPath: string, extraArgs: readonly string[]) {
+  private constructor(
+    netns: string,
+    dataDir: string,
+    socketPath: string,
+    extraArgs: readonly string[],
+    wrap: readonly string[],
+  ) {
     this.host = new Host(netns.replace(/^.*-/, ''), netns);
     this.dataDir = dataDir;
     this.api = new ApiClient(socketPath);
     this.extraArgs = extraArgs;
+    this.wrap = wrap;
   }
 
   /** Starts the forwarder and the daemon, logs in with the first-boot password and changes it. */
-  static async start(netns: string, extraArgs: readonly string[] = []): Promise<Appliance> {
+  static async start(
+    netns: string,
+    extraArgs: readonly string[] = [],
+    options: { wrap?: readonly string[] } = {},
+  ): Promise<Appliance> {
     if (!existsSync(CLI)) {
       throw new Error(
         `${CLI} is missing: build the appliance first (npx turbo run build --filter=@sluice/appliance...)`,
@@ -74,7 +87,7 @@ export class Appliance {
     }
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-data-'));
     const socketPath = join(dataDir, '..', `${dataDir.split('/').pop()}.api.sock`);
-    const appliance = new Appliance(netns, dataDir, socketPath, extraArgs);
+    const appliance = new Appliance(netns, dataDir, socketPath, extraArgs, options.wrap ?? []);
     const forwarder = appliance.host.spawn(process.execPath, [FORWARDER, socketPath, '127.0.0.1', String(ADMIN_PORT)]);
     await forwarder.waitForLine('READY', 30_000);
     await appliance.startDaemon();
@@ -91,9 +104,13 @@ export class Appliance {
 
   /** `serve` in the namespace; resolves once the API answers its health check, fails at once if it exits. */
   async startDaemon(): Promise<void> {
-    const daemon = this.host.spawn(process.execPath, [CLI, 'serve', '--data-dir', this.dataDir, ...this.extraArgs]);
+    const argv = [process.execPath, CLI, 'serve', '--data-dir', this.dataDir, ...this.extraArgs];
+    const [command = '', ...args] = [...this.wrap, ...argv];
+    const daemon = this.host.spawn(command, args);
     this.daemon = daemon;
-    const deadline = Date.now() + 90_000;
+    // Under a tracer every traced call stops the daemon: give its start longer.
+    const waitMs = this.wrap.length > 0 ? 300_000 : 90_000;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) {
         throw new Error(
@@ -106,7 +123,7 @@ export class Appliance {
       );
       if (status === 200) return;
       if (Date.now() > deadline) {
-        throw new Error(`the appliance in ${this.host.netns} does not answer /api/v1/health in 90 s:\n${daemon.log}`);
+        throw new Error(`the appliance in ${this.host.netns} does not answer /api/v1/health in ${waitMs / 1000} s:\n${daemon.log}`);
       }
       await sleep(250);
     }
