@@ -1,6 +1,9 @@
 /**
  * The Layer 4 part: the configuration's virtual services as IPVS services in the kernel.
- * The engine owns the whole IPVS table of its namespace: what nobody declared is removed.
+ * With `ipvs.ownership: all` the engine owns the whole IPVS table of its namespace: what
+ * nobody declared is removed. With `own` it owns only the services it declares or created
+ * (ownership.ts): the kernel's view is cut down to those before planning, so that services
+ * other tools added are never edited, deleted or counted as drift.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
@@ -23,7 +26,7 @@ import {
 import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
 import type { ConnectionSyncStatus, Layer4Connection } from '../../model/engine-status.js';
-import type { Layer4Service } from '../../model/schema.js';
+import { type IpvsOwnership, ipvsOwnership, type Layer4Service } from '../../model/schema.js';
 import { serial } from '../../serial.js';
 import {
   type DesiredInput,
@@ -36,6 +39,7 @@ import {
 import { ConnectionSyncDaemons, desiredSyncDaemon } from './connection-sync.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
+import { type OwnedRecord, Ownership, ownedRecordInMemory } from './ownership.js';
 
 interface LabelState {
   /** The configured service as last applied (stored versions are frozen: safe to keep). */
@@ -63,6 +67,8 @@ export interface Layer4DriverOptions {
   pause?: () => Promise<void>;
   /** Told when the connection sync daemon cannot run as the role asks (once per new problem). */
   warn?: (message: string) => void;
+  /** Where the services the appliance owns are recorded (ownership.ts); default: in memory only. */
+  owned?: OwnedRecord;
 }
 
 export const ARP_HINT =
@@ -145,6 +151,11 @@ export class Layer4Driver implements PartDriver {
   /** After a first apply: the table it read before it, for the first observation to fold in. */
   private firstRead: { table: Map<string, ServiceWithDestinations>; generation: number } | undefined;
 
+  /** The services this appliance owns, recorded write-ahead (kept in both modes, used by `own`). */
+  private readonly ownership: Ownership;
+  /** The ownership the model was read for: a change reads the whole table again. */
+  private mode: IpvsOwnership | undefined;
+
   private readonly pause: () => Promise<void>;
   /** Stateful failover: the kernel's sync daemon as the HA role asks for it. */
   private readonly sync: ConnectionSyncDaemons;
@@ -153,6 +164,7 @@ export class Layer4Driver implements PartDriver {
     this.options = options;
     this.pause = options.pause ?? (() => nextTurn().then(() => undefined));
     this.sync = new ConnectionSyncDaemons(options.warn);
+    this.ownership = new Ownership(options.owned ?? ownedRecordInMemory());
   }
 
   private open(): Promise<IpvsClient> {
@@ -196,11 +208,16 @@ export class Layer4Driver implements PartDriver {
    * Plans only the services whose configuration or server states changed since the last
    * apply (compared field by field): a one-server change in a table of thousands is one
    * edit, planned in microseconds. The first apply (and any after a failure) reads the
-   * kernel and plans the whole table, owning it: what nobody declared is removed.
+   * kernel and plans the whole table it owns: with `all`, what nobody declared is removed;
+   * with `own`, what it neither declares nor recorded as its own is left out of the plan.
    */
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.writes(async () => {
       const client = await this.writerClient();
+      const mode = ipvsOwnership(input.config);
+      // Switching to `all` takes in services the model left out; to `own`, it leaves some: read again.
+      if (mode !== this.mode) this.model = undefined;
+      this.mode = mode;
       const fresh = this.model === undefined;
       let read: Map<string, ServiceWithDestinations> | undefined;
       if (!this.model) {
@@ -253,8 +270,18 @@ export class Layer4Driver implements PartDriver {
       for (const label of [...changed.keys(), ...removed]) {
         for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
       }
+      const declared = desired.map((s) => serviceId(s));
+      try {
+        // Write-ahead: on disk before the first IPVS write, so a crash leaves no service of ours unowned.
+        await this.ownership.claim(declared);
+      } catch (error) {
+        this.model = undefined;
+        throw error;
+      }
+      // With `own`, the kernel's view is what we own: a foreign service with a declared key is adopted (claimed above).
+      const owned = mode === 'own' ? await this.ownership.owned() : undefined;
       const actual = fresh
-        ? [...model.values()].map(actualOf)
+        ? [...model.entries()].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [actualOf(s)] : []))
         : [...relevant].flatMap((id) => {
             const s = model.get(id);
             return s ? [actualOf(s)] : [];
@@ -264,7 +291,9 @@ export class Layer4Driver implements PartDriver {
       const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
       // After the services, so that a backup's entries find the real servers they belong to.
       const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
-      if (fresh) model.clear();
+      // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
+      if (fresh && owned === undefined) model.clear();
+      else if (fresh) for (const s of actual) model.delete(serviceId(s));
       for (const id of relevant) model.delete(id);
       for (const s of desired) model.set(serviceId(s), s);
       for (const label of removed) {
@@ -301,6 +330,12 @@ export class Layer4Driver implements PartDriver {
           { cause: report.results.find((r) => r.error)?.error },
         );
       }
+      // Applied: what is declared stays owned, what the apply deleted is ours no more.
+      if (fresh) await this.ownership.replace(new Set(declared));
+      else {
+        const kept = new Set(declared);
+        await this.ownership.release([...relevant].filter((id) => !kept.has(id)));
+      }
       return { changes, count: syncChanges.length + p.items.length };
     });
   }
@@ -329,6 +364,8 @@ export class Layer4Driver implements PartDriver {
     const table = await (await this.readerClient()).listSettings({ pause });
     const actual = new Map(table.map((s) => [serviceId(s), s]));
     const desired = this.allServices();
+    // With `own`, what is left over after the declared services is repaired only if it is ours.
+    const owned = this.mode === 'own' ? await this.ownership.owned() : undefined;
     const items: PlanItem[] = [];
     for (let i = 0; i < desired.length; i += DRIFT_SERVICES_PER_TURN) {
       if (i > 0) await pause();
@@ -344,8 +381,9 @@ export class Layer4Driver implements PartDriver {
       }
       items.push(...plan(slice, have, { owns: 'all' }).items);
     }
-    // What is left in the kernel, nobody declared.
-    items.push(...plan([], [...actual.values()], { owns: 'all' }).items);
+    // What is left in the kernel, nobody declared: ours to delete (with `own`, only what we own).
+    const leftover = [...actual].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [s] : []));
+    items.push(...plan([], leftover, { owns: 'all' }).items);
     if (items.length === 0) return [];
     const p: Plan = { items: items.sort((x, y) => PLAN_ORDER[x.operation.op] - PLAN_ORDER[y.operation.op]) };
     return this.writes(async () => {
@@ -353,7 +391,11 @@ export class Layer4Driver implements PartDriver {
       this.generation++;
       const client = await this.writerClient();
       const report = await applyPlan(client, p);
+      const before = this.model;
       this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), s]));
+      // With `own`, the foreign services the model knew of are still there.
+      if (this.model && owned !== undefined) for (const [id, s] of before) if (!owned.has(id)) this.model.set(id, s);
+      if (report.failed === 0 && leftover.length > 0) await this.ownership.release(leftover.map((s) => serviceId(s)));
       // The status follows from the next reading (the repair restored what `seen` shows).
       if (report.failed > 0) this.readAt = undefined;
       return planLines(p);
