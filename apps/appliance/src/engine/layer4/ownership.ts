@@ -40,12 +40,8 @@ export function ownedRecordFile(file: string): OwnedRecord {
       } catch (cause) {
         throw new ApplianceError('STORE_CORRUPT', `${file} is not JSON`, { field: file, cause });
       }
-      const services = (parsed as { format?: unknown; services?: unknown } | null)?.services;
-      if (
-        (parsed as { format?: unknown }).format !== 1 ||
-        !Array.isArray(services) ||
-        !services.every((s) => typeof s === 'string')
-      ) {
+      const { format, services } = (parsed ?? {}) as { format?: unknown; services?: unknown };
+      if (format !== 1 || !Array.isArray(services) || !services.every((s) => typeof s === 'string')) {
         throw new ApplianceError('STORE_CORRUPT', `${file} does not hold a list of IPVS services`, { field: file });
       }
       return services as string[];
