@@ -241,6 +241,32 @@ describe('layer4 driver with ipvs.ownership: own (fake IPVS table)', () => {
     expect(fake.table.has(FOREIGN)).toBe(true);
   });
 
+  it('the connection report leaves out connections to foreign services (with all, it keeps them)', async () => {
+    const fake = await withForeign();
+    const row = (protocol: string, address: string, port: number) => ({
+      protocol,
+      client: { address: '203.0.113.5', port: 40000 },
+      virtual: { address, port },
+      destination: { address: '198.51.100.11', port },
+      state: 'ESTABLISHED',
+      expires: 50,
+    });
+    fake.connections = async () => [
+      row('tcp', '192.0.2.10', 80),
+      // The persistence template of a connection to our web service.
+      row('ip', '192.0.2.10', 80),
+      row('tcp', '192.0.2.99', 22),
+    ];
+    const driver = driverOn(fake);
+    await driver.apply(input(1, 'own'));
+    expect((await driver.connections()).map((c) => `${c.protocol} ${c.virtual}`)).toEqual([
+      'tcp 192.0.2.10:80',
+      'ip 192.0.2.10:80',
+    ]);
+    await driver.apply(input(2, 'all'));
+    expect(await driver.connections()).toHaveLength(3);
+  });
+
   it('with no ownership set (a configuration stored before the setting), owns the whole table as before', async () => {
     const fake = await withForeign();
     const driver = driverOn(fake);

@@ -446,13 +446,28 @@ export class Layer4Driver implements PartDriver {
     return this.seen;
   }
 
-  /** The connection table; SYN_RECV on DR/TUN services carries the ARP hint. */
+  /**
+   * The connection table; SYN_RECV on DR/TUN services carries the ARP hint. With `own`, a
+   * connection to a service that is not the appliance's is left out: its virtual address and
+   * port (a port-0 service's: any port; persistence templates too) are no service of ours.
+   * A firewall-mark service's connections show the packet's address, not the mark, so with
+   * one configured nothing can be told apart and every row is kept.
+   */
   async connections(): Promise<Layer4Connection[]> {
-    const rows: Connection[] = await (await this.readerClient()).connections();
+    let rows: Connection[] = await (await this.readerClient()).connections();
     const forwardingOf = new Map<string, string>();
+    const ours = new Set<string>();
+    let marks = false;
     for (const s of this.allServices()) {
-      if (s.fwmark === undefined)
-        forwardingOf.set(`${s.protocol} ${destinationId(s)}`, s.destinations[0]?.forwarding ?? 'dr');
+      marks ||= s.fwmark !== undefined;
+      if (s.fwmark !== undefined) continue;
+      forwardingOf.set(`${s.protocol} ${destinationId(s)}`, s.destinations[0]?.forwarding ?? 'dr');
+      ours.add(destinationId(s));
+    }
+    if (this.mode === 'own' && !marks) {
+      rows = rows.filter(
+        (c) => ours.has(destinationId(c.virtual)) || ours.has(destinationId({ address: c.virtual.address, port: 0 })),
+      );
     }
     return rows.map((c) => {
       const synRecv = c.state === 'SYN_RECV';
