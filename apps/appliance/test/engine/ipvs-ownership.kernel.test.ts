@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplianceConfigInput } from '../../src/model/schema.js';
 import { bundleEngine } from './fixtures/bundle.js';
 import { EngineHarness } from './fixtures/harness.js';
@@ -51,7 +51,7 @@ describe('ipvs.ownership in the kernel: a service added with ipvsadm', () => {
   let director: Host;
   let bundle: string;
   let dir: string;
-  let engine: EngineHarness | undefined;
+  let engine: EngineHarness;
 
   const ipvsadm = async (...args: string[]) => (await director.exec('ipvsadm', args)).stdout;
   const saved = async () =>
@@ -88,9 +88,22 @@ describe('ipvs.ownership in the kernel: a service added with ipvsadm', () => {
     await lab.attach(director, lan, ['192.0.2.1/24']);
   });
 
+  const onlyWebAndForeign = async () => {
+    expect((await services()).sort()).toEqual(['-A -t 192.0.2.100:80 -s rr', '-A -t 192.0.2.99:22 -s rr']);
+    expect(await foreignLines()).toEqual(FOREIGN);
+  };
+
+  /** Each test: an empty table with the foreign service, and an engine with an empty record. */
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-own-'));
+    engine = await startEngine();
+    await ipvsadm('-C');
+    await addForeign();
+    expect(await foreignLines()).toEqual(FOREIGN);
+  });
+
   afterEach(async () => {
     await engine?.close();
-    engine = undefined;
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -99,12 +112,6 @@ describe('ipvs.ownership in the kernel: a service added with ipvsadm', () => {
   });
 
   it('own: an apply that changes its services, a drift repair and a deletion leave the foreign service', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-own-'));
-    engine = await startEngine();
-    await ipvsadm('-C');
-    await addForeign();
-    expect(await foreignLines()).toEqual(FOREIGN);
-
     const first = await engine.apply(config('own', [WEB, MAIL]));
     expect(first.parts.find((p) => p.part === 'layer4')?.state).toBe('applied');
     expect(first.changes.join('\n')).not.toContain('192.0.2.99');
@@ -136,30 +143,20 @@ describe('ipvs.ownership in the kernel: a service added with ipvsadm', () => {
     // A deletion of one of its own services.
     const deleted = await engine.apply(config('own', [WEB], 4));
     expect(layer4(deleted.changes)).toEqual(['layer4: - tcp 192.0.2.101:25']);
-    expect((await services()).sort()).toEqual(['-A -t 192.0.2.100:80 -s rr', '-A -t 192.0.2.99:22 -s rr']);
-    expect(await foreignLines()).toEqual(FOREIGN);
+    await onlyWebAndForeign();
   });
 
   it('own: after a restart, a service it created and no longer declares is deleted; the foreign one is not', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-own-'));
-    engine = await startEngine();
-    await ipvsadm('-C');
-    await addForeign();
     await engine.apply(config('own', [WEB, MAIL]));
     // Stopped, and started again with a configuration without `mail`: the record says it was the engine's.
     await engine.close();
     engine = await startEngine();
     const restarted = await engine.apply(config('own', [WEB]));
     expect(layer4(restarted.changes)).toEqual(['layer4: - tcp 192.0.2.101:25']);
-    expect((await services()).sort()).toEqual(['-A -t 192.0.2.100:80 -s rr', '-A -t 192.0.2.99:22 -s rr']);
-    expect(await foreignLines()).toEqual(FOREIGN);
+    await onlyWebAndForeign();
   });
 
   it('all (and no ipvs section, as stored before the setting): the foreign service is removed, at an apply and as drift', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-own-'));
-    engine = await startEngine();
-    await ipvsadm('-C');
-    await addForeign();
     const applied = await engine.apply(config('all', [WEB]));
     expect(applied.changes).toContain('layer4: - tcp 192.0.2.99:22');
     expect(await foreignLines()).toEqual([]);

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IpvsClient } from '@sluice/ipvs';
+import { type IpvsClient, IpvsError, serviceId } from '@sluice/ipvs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLayer4Driver } from '../../src/engine/index.js';
 import {
@@ -27,6 +27,19 @@ const input = (n: number, ownership: 'own' | 'all' | undefined, config: Applianc
 });
 /** Only the web service of twoServices(). */
 const webOnly = (): ApplianceConfigInput => ({ ...twoServices(), layer4: [twoServices().layer4?.[0] as never] });
+
+/** twoServices() and a service declared where the foreign one is (tcp 192.0.2.99:22). */
+function withSsh(): ApplianceConfigInput {
+  const config = twoServices();
+  const ssh = {
+    label: 'ssh',
+    vip: '192.0.2.99',
+    ports: [22],
+    forwarding: 'nat' as const,
+    realServers: [{ label: 'one', address: '198.51.100.21', port: 22 }],
+  };
+  return { ...config, layer4: [...(config.layer4 ?? []), ssh] };
+}
 
 /** A fake kernel with a service another tool added (`ipvsadm -A -t 192.0.2.99:22`, one real server). */
 async function withForeign(): Promise<FakeIpvs> {
@@ -199,21 +212,36 @@ describe('layer4 driver with ipvs.ownership: own (fake IPVS table)', () => {
     const fake = await withForeign();
     const record = ownedRecordInMemory();
     const driver = driverOn(fake, record);
-    const config = twoServices();
-    const ssh = {
-      label: 'ssh',
-      vip: '192.0.2.99',
-      ports: [22],
-      forwarding: 'nat' as const,
-      realServers: [{ label: 'one', address: '198.51.100.21', port: 22 }],
-    };
-    const result = await driver.apply(input(1, 'own', { ...config, layer4: [...(config.layer4 ?? []), ssh] }));
+    const result = await driver.apply(input(1, 'own', withSsh()));
     expect(result.changes).toContain('layer4: - tcp 192.0.2.99:22 -> 198.51.100.99:22');
     expect(fake.table.get(FOREIGN)?.destinations.map((d) => d.address)).toEqual(['198.51.100.21']);
     expect(record.saved.at(-1)).toContain(FOREIGN);
     // Taken out of the configuration again, it is the appliance's to delete.
     await driver.apply(input(2, 'own'));
     expect(fake.table.has(FOREIGN)).toBe(false);
+  });
+
+  it('adopts a foreign service added after its last reading: the refused add makes it read the table again', async () => {
+    const fake = new FakeIpvs();
+    const execute = fake.execute.bind(fake);
+    // As the kernel: adding a service that exists is refused (EEXIST), the rest of the batch applied.
+    fake.execute = async (ops) =>
+      (
+        await Promise.all(
+          ops.map(async (operation) =>
+            operation.op === 'add-service' && fake.table.has(serviceId(operation.service))
+              ? [{ operation, error: new IpvsError('IPVS_EXISTS', 'File exists') }]
+              : execute([operation]),
+          ),
+        )
+      ).flat();
+    const driver = driverOn(fake);
+    await driver.apply(input(1, 'own'));
+    expect(fake.lists).toBe(1);
+    await fake.execute([{ op: 'add-service', service: { protocol: 'tcp', address: '192.0.2.99', port: 22 } }]);
+    await driver.apply(input(2, 'own', withSsh()));
+    expect(fake.lists).toBe(2);
+    expect(fake.table.get(FOREIGN)?.destinations.map((d) => d.address)).toEqual(['198.51.100.21']);
   });
 
   it('a service it created before a restart and no longer declares is deleted; others are not', async () => {

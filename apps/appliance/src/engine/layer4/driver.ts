@@ -213,131 +213,142 @@ export class Layer4Driver implements PartDriver {
    */
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.writes(async () => {
-      const client = await this.writerClient();
-      const mode = ipvsOwnership(input.config);
-      // Switching to `all` takes in services the model left out; to `own`, it leaves some: read again.
-      if (mode !== this.mode) this.model = undefined;
-      this.mode = mode;
-      const fresh = this.model === undefined;
-      let read: Map<string, ServiceWithDestinations> | undefined;
-      if (!this.model) {
-        const table = await client.list();
-        read = new Map(table.map((s) => [serviceId(s), s]));
-        this.model = new Map(read);
-        this.byLabel.clear();
-        this.seen.clear();
-      }
-      const model = this.model;
-      const only =
-        input.scope && !fresh
-          ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
-          : undefined;
-      const revision = input.statesRevision?.();
-      const changed = new Map<string, LabelState>();
-      // Plain loops and no per-service garbage for the unchanged thousands: this runs at every apply.
-      let kept = 0;
-      const layer4 = input.config.layer4;
-      for (let index = 0; index < layer4.length; index++) {
-        const service = layer4[index] as Layer4Service;
-        const label = service.label;
-        const before = this.byLabel.get(label);
-        if (before !== undefined) kept++;
-        if (only && !only.has(label)) continue;
-        // The very same (frozen) service, and no admin or health state changed since: nothing to do.
-        if (before?.service === service && revision !== undefined && before.revision === revision) continue;
-        const states = serverStates(service, input.server);
-        if (before && before.states === states && sameValue(before.service, service)) {
-          before.service = service;
-          before.revision = revision;
-          continue;
-        }
-        changed.set(label, {
-          service,
-          states,
-          revision,
-          generation: this.generation + 1,
-          ...desiredService(service, `layer4[${index}]`, input.server),
-        });
-      }
-      let removed: string[] = [];
-      if (!only && kept !== this.byLabel.size) {
-        const configured = new Set(layer4.map((s) => s.label));
-        removed = [...this.byLabel.keys()].filter((label) => !configured.has(label));
-      }
-      const desired = [...changed.values()].flatMap((l) => l.services);
-      // The kernel's side of the changed services: what they had, and anything now in their place.
-      const relevant = new Set(desired.map((s) => serviceId(s)));
-      for (const label of [...changed.keys(), ...removed]) {
-        for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
-      }
-      const declared = desired.map((s) => serviceId(s));
-      try {
-        // Write-ahead: on disk before the first IPVS write, so a crash leaves no service of ours unowned.
-        await this.ownership.claim(declared);
-      } catch (error) {
-        this.model = undefined;
-        throw error;
-      }
-      // With `own`, the kernel's view is what we own: a foreign service with a declared key is adopted (claimed above).
-      const owned = mode === 'own' ? await this.ownership.owned() : undefined;
-      const actual = fresh
-        ? [...model.entries()].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [actualOf(s)] : []))
-        : [...relevant].flatMap((id) => {
-            const s = model.get(id);
-            return s ? [actualOf(s)] : [];
-          });
-      const p = plan(desired, actual, { owns: 'all' });
-      this.generation++;
-      const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
-      // After the services, so that a backup's entries find the real servers they belong to.
-      const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
-      // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
-      if (fresh && owned === undefined) model.clear();
-      else if (fresh) for (const s of actual) model.delete(serviceId(s));
-      for (const id of relevant) model.delete(id);
-      for (const s of desired) model.set(serviceId(s), s);
-      for (const label of removed) {
-        this.byLabel.delete(label);
-        this.seen.forget(label);
-      }
-      // The status shows the change at once, from what the kernel acknowledged, without a dump.
-      // After a first apply, from the table it read before, folded in slices by the next
-      // observation: on the start's path, tens of thousands of objects cost seconds where
-      // memory is slow to fault in.
-      for (const [label, state] of changed) {
-        this.byLabel.set(label, state);
-        if (read === undefined) this.seen.applied(label, state);
-      }
-      if (read !== undefined) {
-        this.firstRead = { table: read, generation: this.generation };
-        this.readAt = undefined;
-      }
-      if (report.failed > 0) {
-        // The kernel holds something else than planned: the next observation reads it.
-        this.readAt = undefined;
-        this.refused = this.generation;
-      }
-      this.servicesCache = undefined;
-      this.ownersCache = undefined;
-      const changes = [...syncChanges, ...planLines(p)].slice(0, LISTED_CHANGES);
-      if (report.failed > 0) {
-        // The kernel holds something else than we think: read it again next time.
-        this.model = undefined;
-        const failures = report.results.filter((r) => r.error).map((r) => r.error?.message ?? '');
-        throw new ApplianceError(
-          'ENGINE_APPLY_FAILED',
-          `IPVS refused ${report.failed} of ${p.items.length} changes: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`,
-          { cause: report.results.find((r) => r.error)?.error },
-        );
-      }
-      // Applied: what is declared stays owned, what the apply deleted is ours no more.
-      if (fresh) await this.ownership.replace(new Set(declared));
-      else {
-        const kept = new Set(declared);
-        await this.ownership.release([...relevant].filter((id) => !kept.has(id)));
-      }
-      return { changes, count: syncChanges.length + p.items.length };
+      const result = await this.applyOnce(input);
+      // A foreign service added since the last reading stood where we added a declared one: read
+      // the table and adopt it (that apply reads the whole table, so it never answers 'read-again').
+      return result === 'read-again' ? (this.applyOnce(input) as Promise<PartApplyResult>) : result;
     });
+  }
+
+  /** One apply; 'read-again' (with `own` only): IPVS refused to add a service that exists, unknown to the model. */
+  private async applyOnce(input: DesiredInput): Promise<PartApplyResult | 'read-again'> {
+    const client = await this.writerClient();
+    const mode = ipvsOwnership(input.config);
+    // Switching to `all` takes in services the model left out; to `own`, it leaves some: read again.
+    if (mode !== this.mode) this.model = undefined;
+    this.mode = mode;
+    const fresh = this.model === undefined;
+    let read: Map<string, ServiceWithDestinations> | undefined;
+    if (!this.model) {
+      const table = await client.list();
+      read = new Map(table.map((s) => [serviceId(s), s]));
+      this.model = new Map(read);
+      this.byLabel.clear();
+      this.seen.clear();
+    }
+    const model = this.model;
+    const only =
+      input.scope && !fresh
+        ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
+        : undefined;
+    const revision = input.statesRevision?.();
+    const changed = new Map<string, LabelState>();
+    // Plain loops and no per-service garbage for the unchanged thousands: this runs at every apply.
+    let kept = 0;
+    const layer4 = input.config.layer4;
+    for (let index = 0; index < layer4.length; index++) {
+      const service = layer4[index] as Layer4Service;
+      const label = service.label;
+      const before = this.byLabel.get(label);
+      if (before !== undefined) kept++;
+      if (only && !only.has(label)) continue;
+      // The very same (frozen) service, and no admin or health state changed since: nothing to do.
+      if (before?.service === service && revision !== undefined && before.revision === revision) continue;
+      const states = serverStates(service, input.server);
+      if (before && before.states === states && sameValue(before.service, service)) {
+        before.service = service;
+        before.revision = revision;
+        continue;
+      }
+      changed.set(label, {
+        service,
+        states,
+        revision,
+        generation: this.generation + 1,
+        ...desiredService(service, `layer4[${index}]`, input.server),
+      });
+    }
+    let removed: string[] = [];
+    if (!only && kept !== this.byLabel.size) {
+      const configured = new Set(layer4.map((s) => s.label));
+      removed = [...this.byLabel.keys()].filter((label) => !configured.has(label));
+    }
+    const desired = [...changed.values()].flatMap((l) => l.services);
+    // The kernel's side of the changed services: what they had, and anything now in their place.
+    const relevant = new Set(desired.map((s) => serviceId(s)));
+    for (const label of [...changed.keys(), ...removed]) {
+      for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
+    }
+    const declared = desired.map((s) => serviceId(s));
+    try {
+      // Write-ahead: on disk before the first IPVS write, so a crash leaves no service of ours unowned.
+      await this.ownership.claim(declared);
+    } catch (error) {
+      this.model = undefined;
+      throw error;
+    }
+    // With `own`, the kernel's view is what we own: a foreign service with a declared key is adopted (claimed above).
+    const owned = mode === 'own' ? await this.ownership.owned() : undefined;
+    const actual = fresh
+      ? [...model.entries()].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [actualOf(s)] : []))
+      : [...relevant].flatMap((id) => {
+          const s = model.get(id);
+          return s ? [actualOf(s)] : [];
+        });
+    const p = plan(desired, actual, { owns: 'all' });
+    this.generation++;
+    const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
+    // After the services, so that a backup's entries find the real servers they belong to.
+    const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
+    // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
+    if (fresh && owned === undefined) model.clear();
+    else if (fresh) for (const s of actual) model.delete(serviceId(s));
+    for (const id of relevant) model.delete(id);
+    for (const s of desired) model.set(serviceId(s), s);
+    for (const label of removed) {
+      this.byLabel.delete(label);
+      this.seen.forget(label);
+    }
+    // The status shows the change at once, from what the kernel acknowledged, without a dump.
+    // After a first apply, from the table it read before, folded in slices by the next
+    // observation: on the start's path, tens of thousands of objects cost seconds where
+    // memory is slow to fault in.
+    for (const [label, state] of changed) {
+      this.byLabel.set(label, state);
+      if (read === undefined) this.seen.applied(label, state);
+    }
+    if (read !== undefined) {
+      this.firstRead = { table: read, generation: this.generation };
+      this.readAt = undefined;
+    }
+    if (report.failed > 0) {
+      // The kernel holds something else than planned: the next observation reads it.
+      this.readAt = undefined;
+      this.refused = this.generation;
+    }
+    this.servicesCache = undefined;
+    this.ownersCache = undefined;
+    const changes = [...syncChanges, ...planLines(p)].slice(0, LISTED_CHANGES);
+    if (report.failed > 0) {
+      // The kernel holds something else than we think: read it again next time.
+      this.model = undefined;
+      const inTheWay = (r: (typeof report.results)[number]) =>
+        r.operation.op === 'add-service' && r.error instanceof IpvsError && r.error.code === 'IPVS_EXISTS';
+      if (owned !== undefined && !fresh && report.results.some(inTheWay)) return 'read-again';
+      const failures = report.results.filter((r) => r.error).map((r) => r.error?.message ?? '');
+      throw new ApplianceError(
+        'ENGINE_APPLY_FAILED',
+        `IPVS refused ${report.failed} of ${p.items.length} changes: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`,
+        { cause: report.results.find((r) => r.error)?.error },
+      );
+    }
+    // Applied: what is declared stays owned, what the apply deleted is ours no more.
+    if (fresh) await this.ownership.replace(new Set(declared));
+    else {
+      const kept = new Set(declared);
+      await this.ownership.release([...relevant].filter((id) => !kept.has(id)));
+    }
+    return { changes, count: syncChanges.length + p.items.length };
   }
 
   private async readerClient(): Promise<IpvsClient> {
