@@ -10,6 +10,7 @@ import {
   floatingIpSchema,
   healthCheckSchema,
   heartbeatSchema,
+  ipvsSchema,
   layer4RealServerSchema,
   layer4ServiceSchema,
   layer7RealServerSchema,
@@ -189,7 +190,7 @@ export const COLLECTIONS: readonly Collection[] = [
 /** A whole section of the configuration: GET and PUT (and DELETE when it is optional). */
 export interface Singleton {
   path: string;
-  key: 'heartbeat' | 'network' | 'administration';
+  key: 'heartbeat' | 'ipvs' | 'network' | 'administration';
   optional: boolean;
   schema: z.ZodType;
   /** Users are managed at /users: PUT /administration keeps them and GET leaves them out. */
@@ -199,6 +200,8 @@ export interface Singleton {
 
 export const SINGLETONS: readonly Singleton[] = [
   { path: '/heartbeat', key: 'heartbeat', optional: true, schema: heartbeatSchema },
+  // Deleted, the section means what it meant before it existed: `ownership: all`.
+  { path: '/ipvs', key: 'ipvs', optional: true, schema: ipvsSchema },
   { path: '/network', key: 'network', optional: false, schema: networkSchema },
   {
     path: '/administration',

@@ -153,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminStates,
       logs,
       stateDir: join(runDir, 'engine'),
+      // Beside the configuration store: which IPVS services are the appliance's outlives every restart.
+      ipvsOwnedFile: join(dataDir, 'ipvs-owned.json'),
       ...netns,
       drivers: { layer7, addresses: new HeldAddressesDriver(haEngine) },
       // HA decides; a standalone node is made active by ha.start().

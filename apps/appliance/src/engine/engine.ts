@@ -31,6 +31,7 @@ import { Foreground } from './foreground.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
 import { desiredSyncDaemon } from './layer4/connection-sync.js';
 import { createLayer4Driver } from './layer4/driver.js';
+import { ownedRecordFile } from './layer4/ownership.js';
 import { buildServices, buildTerminations } from './status.js';
 
 export interface EngineOptions {
@@ -40,6 +41,11 @@ export interface EngineOptions {
   logs: Pick<LogBook, 'write'>;
   /** Where the engine may keep state of its own. */
   stateDir: string;
+  /**
+   * The file that records which IPVS services the appliance owns (`ipvs.ownership`); it must
+   * outlive restarts. Absent: kept in memory only (tests).
+   */
+  ipvsOwnedFile?: string;
   /**
    * A named network namespace for IPVS, the addresses (VIPs, floating IPs, their
    * announcements) and the health checks: everything that touches the data plane's network.
@@ -146,6 +152,7 @@ export class ApplianceEngine implements Engine {
           ...(options.netns ? { netns: options.netns } : {}),
           pause,
           warn: (message) => options.logs.write('layer4', 'warn', message),
+          ...(options.ipvsOwnedFile ? { owned: ownedRecordFile(options.ipvsOwnedFile) } : {}),
         }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
     };

@@ -298,6 +298,20 @@ export const networkSchema = z.strictObject({
   autonat: z.strictObject({ interface: interfaceName }).optional(),
 });
 
+/** Which IPVS services the appliance manages; see `configSchema.ipvs`. */
+export const IPVS_OWNERSHIPS = ['own', 'all'] as const;
+
+export const ipvsSchema = z.strictObject({
+  /**
+   * `own`: the appliance changes, repairs and removes only the IPVS services it owns (those
+   * the configuration declares, and those it created or adopted and has not deleted yet,
+   * recorded in the data directory); services others added (ipvsadm, keepalived,
+   * kube-proxy) are left alone. `all`: it owns the whole table, and removes every service
+   * the configuration does not declare.
+   */
+  ownership: z.enum(IPVS_OWNERSHIPS).default('all'),
+});
+
 export const userSchema = z.strictObject({
   username: z
     .string()
@@ -325,6 +339,13 @@ export const configSchema = z.strictObject({
   certificates: z.array(certificateSchema).max(10000).default([]),
   floatingIps: z.array(floatingIpSchema).max(4096).default([]),
   heartbeat: heartbeatSchema.optional(),
+  /**
+   * IPVS settings. Absent (and an absent `ownership`) means `all`: that is what every
+   * configuration stored before the setting existed was applied with, and a stored version
+   * must parse, and apply, unchanged. A new configuration (the first start's, a factory
+   * reset's: defaultConfig()) says `own`.
+   */
+  ipvs: ipvsSchema.optional(),
   network: networkSchema.prefault({}),
   administration: administrationSchema.prefault({}),
 });
@@ -343,10 +364,19 @@ export type ConnectionSync = z.output<typeof connectionSyncSchema>;
 export type PortSpec = z.output<typeof portSpec>;
 export type NetworkSettings = z.output<typeof networkSchema>;
 export type StaticRoute = z.output<typeof staticRouteSchema>;
+export type IpvsOwnership = (typeof IPVS_OWNERSHIPS)[number];
 
-/** The factory default: nothing configured, the admin ports at 9080/9443. */
+/**
+ * The factory default: nothing configured, the admin ports at 9080/9443, and IPVS shared
+ * with other tools (a new configuration touches only the services it declares).
+ */
 export function defaultConfig(): ApplianceConfig {
-  return configSchema.parse({});
+  return configSchema.parse({ ipvs: { ownership: 'own' } });
+}
+
+/** The IPVS ownership a configuration asks for (absent: `all`, as before the setting existed). */
+export function ipvsOwnership(config: Pick<ApplianceConfig, 'ipvs'>): IpvsOwnership {
+  return config.ipvs?.ownership ?? 'all';
 }
 
 /** What the configuration holds, for parts that only need to read it. */

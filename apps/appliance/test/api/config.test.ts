@@ -189,6 +189,19 @@ describe('collections', () => {
 });
 
 describe('singletons', () => {
+  it('ipvs: a new store says own; PUT all; DELETE leaves it absent, which means all', async () => {
+    expect((await admin.get('/api/v1/ipvs')).body.item).toEqual({ ownership: 'own' });
+    const all = await admin.put(`/api/v1/ipvs?version=${v()}`, { ownership: 'all' });
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.item).toEqual({ ownership: 'all' });
+    const bad = await admin.put(`/api/v1/ipvs?version=${v()}`, { ownership: 'some' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.issues[0]).toMatchObject({ code: 'CONFIG_INVALID', field: 'ipvs.ownership' });
+    expect((await admin.delete(`/api/v1/ipvs?version=${v()}`)).status).toBe(200);
+    expect((await admin.get('/api/v1/ipvs')).body.item).toBeNull();
+    expect(Object.hasOwn(h.store.current().config, 'ipvs')).toBe(false);
+  });
+
   it('heartbeat, network, administration', async () => {
     expect((await admin.get('/api/v1/heartbeat')).body.item).toBeNull();
     const heartbeat = {

@@ -1,6 +1,9 @@
 /**
  * The Layer 4 part: the configuration's virtual services as IPVS services in the kernel.
- * The engine owns the whole IPVS table of its namespace: what nobody declared is removed.
+ * With `ipvs.ownership: all` the engine owns the whole IPVS table of its namespace: what
+ * nobody declared is removed. With `own` it owns only the services it declares or created
+ * (ownership.ts): the kernel's view is cut down to those before planning, so that services
+ * other tools added are never edited, deleted or counted as drift.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
@@ -23,7 +26,7 @@ import {
 import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
 import type { ConnectionSyncStatus, Layer4Connection } from '../../model/engine-status.js';
-import type { Layer4Service } from '../../model/schema.js';
+import { type IpvsOwnership, ipvsOwnership, type Layer4Service } from '../../model/schema.js';
 import { serial } from '../../serial.js';
 import {
   type DesiredInput,
@@ -36,6 +39,7 @@ import {
 import { ConnectionSyncDaemons, desiredSyncDaemon } from './connection-sync.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
+import { type OwnedRecord, Ownership, ownedRecordInMemory } from './ownership.js';
 
 interface LabelState {
   /** The configured service as last applied (stored versions are frozen: safe to keep). */
@@ -63,6 +67,8 @@ export interface Layer4DriverOptions {
   pause?: () => Promise<void>;
   /** Told when the connection sync daemon cannot run as the role asks (once per new problem). */
   warn?: (message: string) => void;
+  /** Where the services the appliance owns are recorded (ownership.ts); default: in memory only. */
+  owned?: OwnedRecord;
 }
 
 export const ARP_HINT =
@@ -145,6 +151,11 @@ export class Layer4Driver implements PartDriver {
   /** After a first apply: the table it read before it, for the first observation to fold in. */
   private firstRead: { table: Map<string, ServiceWithDestinations>; generation: number } | undefined;
 
+  /** The services this appliance owns, recorded write-ahead (kept in both modes, used by `own`). */
+  private readonly ownership: Ownership;
+  /** The ownership the model was read for: a change reads the whole table again. */
+  private mode: IpvsOwnership | undefined;
+
   private readonly pause: () => Promise<void>;
   /** Stateful failover: the kernel's sync daemon as the HA role asks for it. */
   private readonly sync: ConnectionSyncDaemons;
@@ -153,6 +164,7 @@ export class Layer4Driver implements PartDriver {
     this.options = options;
     this.pause = options.pause ?? (() => nextTurn().then(() => undefined));
     this.sync = new ConnectionSyncDaemons(options.warn);
+    this.ownership = new Ownership(options.owned ?? ownedRecordInMemory());
   }
 
   private open(): Promise<IpvsClient> {
@@ -196,113 +208,147 @@ export class Layer4Driver implements PartDriver {
    * Plans only the services whose configuration or server states changed since the last
    * apply (compared field by field): a one-server change in a table of thousands is one
    * edit, planned in microseconds. The first apply (and any after a failure) reads the
-   * kernel and plans the whole table, owning it: what nobody declared is removed.
+   * kernel and plans the whole table it owns: with `all`, what nobody declared is removed;
+   * with `own`, what it neither declares nor recorded as its own is left out of the plan.
    */
   apply(input: DesiredInput): Promise<PartApplyResult> {
     return this.writes(async () => {
-      const client = await this.writerClient();
-      const fresh = this.model === undefined;
-      let read: Map<string, ServiceWithDestinations> | undefined;
-      if (!this.model) {
-        const table = await client.list();
-        read = new Map(table.map((s) => [serviceId(s), s]));
-        this.model = new Map(read);
-        this.byLabel.clear();
-        this.seen.clear();
-      }
-      const model = this.model;
-      const only =
-        input.scope && !fresh
-          ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
-          : undefined;
-      const revision = input.statesRevision?.();
-      const changed = new Map<string, LabelState>();
-      // Plain loops and no per-service garbage for the unchanged thousands: this runs at every apply.
-      let kept = 0;
-      const layer4 = input.config.layer4;
-      for (let index = 0; index < layer4.length; index++) {
-        const service = layer4[index] as Layer4Service;
-        const label = service.label;
-        const before = this.byLabel.get(label);
-        if (before !== undefined) kept++;
-        if (only && !only.has(label)) continue;
-        // The very same (frozen) service, and no admin or health state changed since: nothing to do.
-        if (before?.service === service && revision !== undefined && before.revision === revision) continue;
-        const states = serverStates(service, input.server);
-        if (before && before.states === states && sameValue(before.service, service)) {
-          before.service = service;
-          before.revision = revision;
-          continue;
-        }
-        changed.set(label, {
-          service,
-          states,
-          revision,
-          generation: this.generation + 1,
-          ...desiredService(service, `layer4[${index}]`, input.server),
-        });
-      }
-      let removed: string[] = [];
-      if (!only && kept !== this.byLabel.size) {
-        const configured = new Set(layer4.map((s) => s.label));
-        removed = [...this.byLabel.keys()].filter((label) => !configured.has(label));
-      }
-      const desired = [...changed.values()].flatMap((l) => l.services);
-      // The kernel's side of the changed services: what they had, and anything now in their place.
-      const relevant = new Set(desired.map((s) => serviceId(s)));
-      for (const label of [...changed.keys(), ...removed]) {
-        for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
-      }
-      const actual = fresh
-        ? [...model.values()].map(actualOf)
-        : [...relevant].flatMap((id) => {
-            const s = model.get(id);
-            return s ? [actualOf(s)] : [];
-          });
-      const p = plan(desired, actual, { owns: 'all' });
-      this.generation++;
-      const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
-      // After the services, so that a backup's entries find the real servers they belong to.
-      const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
-      if (fresh) model.clear();
-      for (const id of relevant) model.delete(id);
-      for (const s of desired) model.set(serviceId(s), s);
-      for (const label of removed) {
-        this.byLabel.delete(label);
-        this.seen.forget(label);
-      }
-      // The status shows the change at once, from what the kernel acknowledged, without a dump.
-      // After a first apply, from the table it read before, folded in slices by the next
-      // observation: on the start's path, tens of thousands of objects cost seconds where
-      // memory is slow to fault in.
-      for (const [label, state] of changed) {
-        this.byLabel.set(label, state);
-        if (read === undefined) this.seen.applied(label, state);
-      }
-      if (read !== undefined) {
-        this.firstRead = { table: read, generation: this.generation };
-        this.readAt = undefined;
-      }
-      if (report.failed > 0) {
-        // The kernel holds something else than planned: the next observation reads it.
-        this.readAt = undefined;
-        this.refused = this.generation;
-      }
-      this.servicesCache = undefined;
-      this.ownersCache = undefined;
-      const changes = [...syncChanges, ...planLines(p)].slice(0, LISTED_CHANGES);
-      if (report.failed > 0) {
-        // The kernel holds something else than we think: read it again next time.
-        this.model = undefined;
-        const failures = report.results.filter((r) => r.error).map((r) => r.error?.message ?? '');
-        throw new ApplianceError(
-          'ENGINE_APPLY_FAILED',
-          `IPVS refused ${report.failed} of ${p.items.length} changes: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`,
-          { cause: report.results.find((r) => r.error)?.error },
-        );
-      }
-      return { changes, count: syncChanges.length + p.items.length };
+      const result = await this.applyOnce(input);
+      // A foreign service added since the last reading stood where we added a declared one: read
+      // the table and adopt it (that apply reads the whole table, so it never answers 'read-again').
+      return result === 'read-again' ? (this.applyOnce(input) as Promise<PartApplyResult>) : result;
     });
+  }
+
+  /** One apply; 'read-again' (with `own` only): IPVS refused to add a service that exists, unknown to the model. */
+  private async applyOnce(input: DesiredInput): Promise<PartApplyResult | 'read-again'> {
+    const client = await this.writerClient();
+    const mode = ipvsOwnership(input.config);
+    // Switching to `all` takes in services the model left out; to `own`, it leaves some: read again.
+    if (mode !== this.mode) this.model = undefined;
+    this.mode = mode;
+    const fresh = this.model === undefined;
+    let read: Map<string, ServiceWithDestinations> | undefined;
+    if (!this.model) {
+      const table = await client.list();
+      read = new Map(table.map((s) => [serviceId(s), s]));
+      this.model = new Map(read);
+      this.byLabel.clear();
+      this.seen.clear();
+    }
+    const model = this.model;
+    const only =
+      input.scope && !fresh
+        ? new Set(input.scope.filter((s) => s.layer === 'layer4').map((s) => s.service))
+        : undefined;
+    const revision = input.statesRevision?.();
+    const changed = new Map<string, LabelState>();
+    // Plain loops and no per-service garbage for the unchanged thousands: this runs at every apply.
+    let kept = 0;
+    const layer4 = input.config.layer4;
+    for (let index = 0; index < layer4.length; index++) {
+      const service = layer4[index] as Layer4Service;
+      const label = service.label;
+      const before = this.byLabel.get(label);
+      if (before !== undefined) kept++;
+      if (only && !only.has(label)) continue;
+      // The very same (frozen) service, and no admin or health state changed since: nothing to do.
+      if (before?.service === service && revision !== undefined && before.revision === revision) continue;
+      const states = serverStates(service, input.server);
+      if (before && before.states === states && sameValue(before.service, service)) {
+        before.service = service;
+        before.revision = revision;
+        continue;
+      }
+      changed.set(label, {
+        service,
+        states,
+        revision,
+        generation: this.generation + 1,
+        ...desiredService(service, `layer4[${index}]`, input.server),
+      });
+    }
+    let removed: string[] = [];
+    if (!only && kept !== this.byLabel.size) {
+      const configured = new Set(layer4.map((s) => s.label));
+      removed = [...this.byLabel.keys()].filter((label) => !configured.has(label));
+    }
+    const desired = [...changed.values()].flatMap((l) => l.services);
+    // The kernel's side of the changed services: what they had, and anything now in their place.
+    const relevant = new Set(desired.map((s) => serviceId(s)));
+    for (const label of [...changed.keys(), ...removed]) {
+      for (const s of this.byLabel.get(label)?.services ?? []) relevant.add(serviceId(s));
+    }
+    const declared = desired.map((s) => serviceId(s));
+    try {
+      // Write-ahead: on disk before the first IPVS write, so a crash leaves no service of ours unowned.
+      await this.ownership.claim(declared);
+    } catch (error) {
+      this.model = undefined;
+      throw error;
+    }
+    // With `own`, the kernel's view is what we own: a foreign service with a declared key is adopted (claimed above).
+    const owned = mode === 'own' ? await this.ownership.owned() : undefined;
+    const actual = fresh
+      ? [...model.entries()].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [actualOf(s)] : []))
+      : [...relevant].flatMap((id) => {
+          const s = model.get(id);
+          return s ? [actualOf(s)] : [];
+        });
+    const p = plan(desired, actual, { owns: 'all' });
+    this.generation++;
+    const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
+    // After the services, so that a backup's entries find the real servers they belong to.
+    const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
+    // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
+    if (fresh && owned === undefined) model.clear();
+    else if (fresh) for (const s of actual) model.delete(serviceId(s));
+    for (const id of relevant) model.delete(id);
+    for (const s of desired) model.set(serviceId(s), s);
+    for (const label of removed) {
+      this.byLabel.delete(label);
+      this.seen.forget(label);
+    }
+    // The status shows the change at once, from what the kernel acknowledged, without a dump.
+    // After a first apply, from the table it read before, folded in slices by the next
+    // observation: on the start's path, tens of thousands of objects cost seconds where
+    // memory is slow to fault in.
+    for (const [label, state] of changed) {
+      this.byLabel.set(label, state);
+      if (read === undefined) this.seen.applied(label, state);
+    }
+    if (read !== undefined) {
+      this.firstRead = { table: read, generation: this.generation };
+      this.readAt = undefined;
+    }
+    if (report.failed > 0) {
+      // The kernel holds something else than planned: the next observation reads it.
+      this.readAt = undefined;
+      this.refused = this.generation;
+    }
+    this.servicesCache = undefined;
+    this.ownersCache = undefined;
+    const changes = [...syncChanges, ...planLines(p)].slice(0, LISTED_CHANGES);
+    if (report.failed > 0) {
+      // The kernel holds something else than we think: read it again next time.
+      this.model = undefined;
+      const inTheWay = (r: (typeof report.results)[number]) =>
+        r.operation.op === 'add-service' && r.error instanceof IpvsError && r.error.code === 'IPVS_EXISTS';
+      if (owned !== undefined && !fresh && report.results.some(inTheWay)) return 'read-again';
+      const failures = report.results.filter((r) => r.error).map((r) => r.error?.message ?? '');
+      throw new ApplianceError(
+        'ENGINE_APPLY_FAILED',
+        `IPVS refused ${report.failed} of ${p.items.length} changes: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`,
+        { cause: report.results.find((r) => r.error)?.error },
+      );
+    }
+    // Applied: what is declared stays owned, what the apply deleted is ours no more.
+    if (fresh) await this.ownership.replace(new Set(declared));
+    else {
+      const kept = new Set(declared);
+      await this.ownership.release([...relevant].filter((id) => !kept.has(id)));
+    }
+    return { changes, count: syncChanges.length + p.items.length };
   }
 
   private async readerClient(): Promise<IpvsClient> {
@@ -329,6 +375,8 @@ export class Layer4Driver implements PartDriver {
     const table = await (await this.readerClient()).listSettings({ pause });
     const actual = new Map(table.map((s) => [serviceId(s), s]));
     const desired = this.allServices();
+    // With `own`, what is left over after the declared services is repaired only if it is ours.
+    const owned = this.mode === 'own' ? await this.ownership.owned() : undefined;
     const items: PlanItem[] = [];
     for (let i = 0; i < desired.length; i += DRIFT_SERVICES_PER_TURN) {
       if (i > 0) await pause();
@@ -344,8 +392,9 @@ export class Layer4Driver implements PartDriver {
       }
       items.push(...plan(slice, have, { owns: 'all' }).items);
     }
-    // What is left in the kernel, nobody declared.
-    items.push(...plan([], [...actual.values()], { owns: 'all' }).items);
+    // What is left in the kernel, nobody declared: ours to delete (with `own`, only what we own).
+    const leftover = [...actual].flatMap(([id, s]) => (owned === undefined || owned.has(id) ? [s] : []));
+    items.push(...plan([], leftover, { owns: 'all' }).items);
     if (items.length === 0) return [];
     const p: Plan = { items: items.sort((x, y) => PLAN_ORDER[x.operation.op] - PLAN_ORDER[y.operation.op]) };
     return this.writes(async () => {
@@ -353,7 +402,11 @@ export class Layer4Driver implements PartDriver {
       this.generation++;
       const client = await this.writerClient();
       const report = await applyPlan(client, p);
+      const before = this.model;
       this.model = report.failed > 0 ? undefined : new Map(desired.map((s) => [serviceId(s), s]));
+      // With `own`, the foreign services the model knew of are still there.
+      if (this.model && owned !== undefined) for (const [id, s] of before) if (!owned.has(id)) this.model.set(id, s);
+      if (report.failed === 0 && leftover.length > 0) await this.ownership.release(leftover.map((s) => serviceId(s)));
       // The status follows from the next reading (the repair restored what `seen` shows).
       if (report.failed > 0) this.readAt = undefined;
       return planLines(p);
@@ -404,13 +457,28 @@ export class Layer4Driver implements PartDriver {
     return this.seen;
   }
 
-  /** The connection table; SYN_RECV on DR/TUN services carries the ARP hint. */
+  /**
+   * The connection table; SYN_RECV on DR/TUN services carries the ARP hint. With `own`, a
+   * connection to a service that is not the appliance's is left out: its virtual address and
+   * port (a port-0 service's: any port; persistence templates too) are no service of ours.
+   * A firewall-mark service's connections show the packet's address, not the mark, so with
+   * one configured nothing can be told apart and every row is kept.
+   */
   async connections(): Promise<Layer4Connection[]> {
-    const rows: Connection[] = await (await this.readerClient()).connections();
+    let rows: Connection[] = await (await this.readerClient()).connections();
     const forwardingOf = new Map<string, string>();
+    const ours = new Set<string>();
+    let marks = false;
     for (const s of this.allServices()) {
-      if (s.fwmark === undefined)
-        forwardingOf.set(`${s.protocol} ${destinationId(s)}`, s.destinations[0]?.forwarding ?? 'dr');
+      marks ||= s.fwmark !== undefined;
+      if (s.fwmark !== undefined) continue;
+      forwardingOf.set(`${s.protocol} ${destinationId(s)}`, s.destinations[0]?.forwarding ?? 'dr');
+      ours.add(destinationId(s));
+    }
+    if (this.mode === 'own' && !marks) {
+      rows = rows.filter(
+        (c) => ours.has(destinationId(c.virtual)) || ours.has(destinationId({ address: c.virtual.address, port: 0 })),
+      );
     }
     return rows.map((c) => {
       const synRecv = c.state === 'SYN_RECV';
