@@ -56,23 +56,21 @@ function invocations(code: string): string[][] {
   return found;
 }
 
+/** An io that keeps what a command prints (stdout and stderr together, as a terminal shows them). */
+function capture(): { io: CliIo; printed: () => string } {
+  let out = '';
+  const write = (t: string) => {
+    out += `${t}\n`;
+  };
+  const io: CliIo = { out: write, err: write, prompt: () => {}, stdin: Readable.from([]), env: {}, interactive: false };
+  return { io, printed: () => out };
+}
+
 /** What `sluice-appliance NAME --help` prints. */
 async function help(spec: CommandSpec): Promise<string> {
-  let out = '';
-  const io: CliIo = {
-    out: (t) => {
-      out += `${t}\n`;
-    },
-    err: (t) => {
-      out += `${t}\n`;
-    },
-    prompt: () => {},
-    stdin: Readable.from([]),
-    env: {},
-    interactive: false,
-  };
+  const { io, printed } = capture();
   expect(await runCommand(spec, ['--help'], io)).toBe(EXIT.ok);
-  return out;
+  return printed();
 }
 
 const SPECS = new Map([...COMMANDS, serveCommand].map((spec) => [spec.name, spec]));
@@ -114,23 +112,11 @@ describe("the guide's keepalived.conf through the CLI and the API", () => {
   });
 
   async function cli(args: string[]): Promise<{ code: number; out: string }> {
-    let out = '';
-    const io: CliIo = {
-      out: (t) => {
-        out += `${t}\n`;
-      },
-      err: (t) => {
-        out += `${t}\n`;
-      },
-      prompt: () => {},
-      stdin: Readable.from([]),
-      env: {},
-      interactive: false,
-    };
+    const { io, printed } = capture();
     const run = findCommand(args[0]);
     if (run === undefined) throw new Error(`no command ${args[0]}`);
     const code = await run([...args.slice(1), '--url', harness.base, '--data-dir', harness.dir], io);
-    return { code, out };
+    return { code, out: printed() };
   }
 
   it('previews with exactly the notes the guide shows, takes its heartbeat, and the switch applies', async () => {
