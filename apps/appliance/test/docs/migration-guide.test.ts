@@ -148,5 +148,17 @@ describe("the guide's keepalived.conf through the CLI and the API", () => {
     expect(now.config.heartbeat).toMatchObject({ enabled: true, connectionSync: { interface: 'eth1', syncId: 51 } });
     expect(now.config.floatingIps).toEqual([{ address: '203.0.113.10/24', interface: 'eth0' }]);
     expect(now.config.layer4.map((s) => s.label)).toEqual(['vs_203.0.113.10_80', 'vs_203.0.113.10_443']);
+    // What step 3 says the checkers became.
+    expect(now.config.healthChecks).toEqual([
+      expect.objectContaining({
+        type: 'http',
+        path: '/health',
+        expectStatus: 200,
+        intervalSeconds: 5,
+        timeoutSeconds: 3,
+        fall: 3,
+      }),
+      expect.objectContaining({ type: 'connect', intervalSeconds: 5, timeoutSeconds: 3 }),
+    ]);
   });
 });
