@@ -120,6 +120,28 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     expect(sync.status()).toEqual({ state: 'off' });
   });
 
+  it("own: another tool's daemon (keepalived's backup) is left running, also by drift; ours still come and go", async () => {
+    const kernel = new FakeSyncKernel();
+    kernel.daemons = [{ state: 'backup', interface: 'eth1', syncId: 51 }];
+    const sync = new ConnectionSyncDaemons();
+    expect(await sync.apply(kernel, undefined, false)).toEqual([]);
+    expect(await sync.drift(kernel)).toEqual([]);
+    expect(kernel.daemons).toEqual([{ state: 'backup', interface: 'eth1', syncId: 51 }]);
+    // Taking over as master (the switch): ours starts beside it; the backup stays theirs.
+    expect(await sync.apply(kernel, master, false)).toEqual(['layer4: + connection sync master on eth1 (sync id 7)']);
+    expect(kernel.daemons.map((d) => d.state)).toEqual(['backup', 'master']);
+    // Ours goes when no longer wanted; theirs stays.
+    expect(await sync.apply(kernel, undefined, false)).toEqual([
+      'layer4: - connection sync master on eth1 (sync id 7)',
+    ]);
+    expect(kernel.daemons).toEqual([{ state: 'backup', interface: 'eth1', syncId: 51 }]);
+    // The whole table ours again (all): theirs is stopped.
+    expect(await sync.apply(kernel, undefined, true)).toEqual([
+      'layer4: - connection sync backup on eth1 (sync id 51)',
+    ]);
+    expect(kernel.daemons).toEqual([]);
+  });
+
   it('drift puts back a daemon stopped or replaced out of band, and asks only for the list when all is as applied', async () => {
     const kernel = new FakeSyncKernel();
     const sync = new ConnectionSyncDaemons();

@@ -63,12 +63,20 @@ export class ConnectionSyncDaemons {
     return this.current;
   }
 
+  /** Whether a sync daemon this process did not start is stopped (`ipvs.ownership: all`). */
+  private ownsForeign = true;
+
   /**
    * Makes the kernel run `desired` and no other sync daemon; resolves with the change lines.
-   * Never rejects: the Layer 4 services apply whatever happens here, and a failure is the
-   * status (and a warning when it is new).
+   * With `ownsForeign` false (`ipvs.ownership: own`), a daemon this process did not start
+   * and `desired` does not need (keepalived's `lvs_sync_daemon` on a box moving to the
+   * appliance) is left running: stopping it would forget the peer's connections before the
+   * switch. Never rejects: the Layer 4 services apply whatever happens here, and a failure
+   * is the status (and a warning when it is new).
    */
-  async apply(client: SyncClient, desired: SyncDaemon | undefined): Promise<string[]> {
+  async apply(client: SyncClient, desired: SyncDaemon | undefined, ownsForeign = true): Promise<string[]> {
+    if (ownsForeign !== this.ownsForeign) this.applied = undefined;
+    this.ownsForeign = ownsForeign;
     const want = desired === undefined ? 'none' : JSON.stringify(desired);
     // Every Layer 4 apply (a health transition too) comes here: the kernel is asked only when the role or settings moved.
     if (want === this.applied) return [];
@@ -81,6 +89,8 @@ export class ConnectionSyncDaemons {
           running = true;
           continue;
         }
+        // Another tool's daemon, in a state we do not need: theirs, unless we own the whole table.
+        if (!ownsForeign && !this.started.has(daemon.state) && daemon.state !== desired?.state) continue;
         await client.stopDaemon(daemon.state);
         this.started.delete(daemon.state);
         changes.push(`layer4: - connection sync ${daemon.state} on ${daemon.interface} (sync id ${daemon.syncId})`);
@@ -118,7 +128,10 @@ export class ConnectionSyncDaemons {
   async drift(client: SyncClient): Promise<string[]> {
     if (this.applied === undefined) return [];
     const want = this.last;
-    const running = await client.listDaemons();
+    // Only the daemons that are ours to run (all of them with `all`).
+    const running = (await client.listDaemons()).filter(
+      (d) => this.ownsForeign || this.started.has(d.state) || d.state === want?.state,
+    );
     const same =
       want === undefined
         ? running.length === 0
@@ -130,7 +143,7 @@ export class ConnectionSyncDaemons {
     // Whatever runs now, this process did not start it as it is.
     this.started.clear();
     this.applied = undefined;
-    return this.apply(client, want);
+    return this.apply(client, want, this.ownsForeign);
   }
 
   private set(next: ConnectionSyncStatus): void {

@@ -299,7 +299,11 @@ export class Layer4Driver implements PartDriver {
     this.generation++;
     const report = p.items.length > 0 ? await applyPlan(client, p) : { failed: 0, results: [] };
     // After the services, so that a backup's entries find the real servers they belong to.
-    const syncChanges = await this.sync.apply(client, desiredSyncDaemon(input.config, input.active ?? true));
+    const syncChanges = await this.sync.apply(
+      client,
+      desiredSyncDaemon(input.config, input.active ?? true),
+      mode === 'all',
+    );
     // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
     if (fresh && owned === undefined) model.clear();
     else if (fresh) for (const s of actual) model.delete(serviceId(s));
