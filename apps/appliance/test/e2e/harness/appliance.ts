@@ -123,7 +123,9 @@ export class Appliance {
       );
       if (status === 200) return;
       if (Date.now() > deadline) {
-        throw new Error(`the appliance in ${this.host.netns} does not answer /api/v1/health in ${waitMs / 1000} s:\n${daemon.log}`);
+        throw new Error(
+          `the appliance in ${this.host.netns} does not answer /api/v1/health in ${waitMs / 1000} s:\n${daemon.log}`,
+        );
       }
       await sleep(250);
     }
