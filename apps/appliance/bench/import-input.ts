@@ -20,7 +20,10 @@ const ALGOS = ['rr', 'wrr', 'lc', 'wlc', 'sh'] as const;
 function keepalivedVip(i: number): { vip: string; port: number; v6: boolean } {
   const port = [80, 443, 8080, 8443][i % 4] as number;
   if (i % 20 === 19) return { vip: `2001:db8::${(i + 1).toString(16)}`, port, v6: true };
-  return { vip: `192.0.2.${1 + Math.floor(i / 4)}`, port, v6: false };
+  const v = Math.floor(i / 4);
+  // Past 250 VIPs (a larger input for a scaling check), IPv6 VIPs.
+  if (v >= 250) return { vip: `2001:db8:2::${v.toString(16)}`, port, v6: true };
+  return { vip: `192.0.2.${1 + v}`, port, v6: false };
 }
 
 /** Real server j of service i: 10,000 distinct address:port pairs (the port tells the IPv4 ones apart). */
@@ -99,9 +102,12 @@ function services(from: number, to: number): string {
  * keepalived.conf and the files it includes (`include services/*.conf`), keyed by their
  * path under `dir` (absolute when `dir` is), the main file `${dir}/keepalived.conf`.
  */
-export function keepalivedInput(dir: string): { main: string; files: Record<string, string> } {
+export function keepalivedInput(
+  dir: string,
+  count = KEEPALIVED_SERVICES,
+): { main: string; files: Record<string, string> } {
   const vips: string[] = [];
-  for (let i = 0; i < KEEPALIVED_SERVICES; i += 4) {
+  for (let i = 0; i < count; i += 4) {
     const { vip, v6 } = keepalivedVip(i);
     if (!v6) vips.push(`        ${vip}/24 dev eth0`);
   }
@@ -130,11 +136,12 @@ export function keepalivedInput(dir: string): { main: string; files: Record<stri
     '',
   ].join('\n');
   const main = `${dir}/keepalived.conf`;
-  const files: Record<string, string> = { [main]: head + services(0, MAIN_SERVICES) };
-  const per = (KEEPALIVED_SERVICES - MAIN_SERVICES) / INCLUDED_FILES;
+  const inMain = Math.min(count, MAIN_SERVICES);
+  const files: Record<string, string> = { [main]: head + services(0, inMain) };
+  const per = Math.ceil((count - inMain) / INCLUDED_FILES);
   for (let f = 0; f < INCLUDED_FILES; f++) {
-    const from = MAIN_SERVICES + f * per;
-    files[`${dir}/services/part-${f}.conf`] = services(from, from + per);
+    const from = inMain + f * per;
+    files[`${dir}/services/part-${f}.conf`] = services(Math.min(from, count), Math.min(from + per, count));
   }
   return { main, files };
 }
@@ -211,17 +218,20 @@ function site(s: number): string[] {
  * while they fit, then a last site whose backends are cut to what is left.
  * `certDir` is the crt-base, where haproxy -c finds site.pem.
  */
-export function haproxyInput(certDir: string): { text: string; backends: number; frontends: number } {
+export function haproxyInput(
+  certDir: string,
+  size = HAPROXY_LINES,
+): { text: string; backends: number; frontends: number } {
   const lines = haproxyHead(certDir);
   let frontends = 0;
   for (;;) {
     const next = site(frontends);
-    if (lines.length + next.length > HAPROXY_LINES) break;
+    if (lines.length + next.length > size) break;
     lines.push(...next);
     frontends++;
   }
   // What is left: one more backend (the default of a last frontend listening on port 8080 of the first VIP), with as many servers as fit.
-  const left = HAPROXY_LINES - lines.length;
+  const left = size - lines.length;
   const last = [
     `frontend rest`,
     '    bind 192.0.2.1:8080',
