@@ -16,17 +16,20 @@
 // into README.md. Usage (after a build): node bench/import-bench.ts [RUNS=7]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
+import { bundle } from './bundle.mjs';
 import { machine } from './ha-pair.ts';
 import { haproxyInput, KEEPALIVED_SERVERS, KEEPALIVED_SERVICES, keepalivedInput } from './import-input.ts';
 import { here, median, ms, writeFigures } from './uml-run.mjs';
 
 const RUNS = Number(process.argv[2] ?? 7);
+/** The machine's 1-minute load average at the start (the figures' context on a shared machine). */
+const loadAtStart = loadavg()[0] as number;
 const WARMUP = 2;
 const BIN = here('../bin/sluice-appliance.js');
 const CLI = here('../dist/cli.js');
@@ -34,20 +37,8 @@ const CLI = here('../dist/cli.js');
 const NODE_FLAGS = ['--max-semi-space-size=1'];
 
 // The importers are not on the package's entry: bundled from the same sources as dist/cli.js.
-const cache = here('../node_modules/.cache/');
-mkdirSync(cache, { recursive: true });
-const bundle = join(mkdtempSync(join(cache, 'sluice-import-bench-')), 'import.mjs');
-await build({
-  entryPoints: [here('./import-entry.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  packages: 'external',
-  outfile: bundle,
-  logLevel: 'error',
-});
-const { defaultConfig, previewImport, runImport, uploadSource } = await import(bundle);
+const bundled = await bundle('./import-entry.ts', 'import');
+const { defaultConfig, previewImport, runImport, uploadSource } = await import(bundled);
 
 // The inputs on disk, and the certificate haproxy -c opens for `ssl crt site.pem`.
 const root = mkdtempSync(join(tmpdir(), 'sluice-import-bench-'));
@@ -102,16 +93,21 @@ const size = (input: Input) => ({
   lines: Object.values(input.files).reduce((n, t) => n + t.split('\n').length - 1, 0),
 });
 
-/** The median of RUNS timed runs after WARMUP untimed ones. */
-async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
+/**
+ * Each of `fns` run RUNS times after WARMUP untimed rounds, in turns (one of each per
+ * round), so that the machine's load at any moment weighs on all alike: their medians.
+ */
+async function rounds<K extends string>(fns: Record<K, () => Promise<unknown> | unknown>): Promise<Record<K, number>> {
+  const names = Object.keys(fns) as K[];
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < WARMUP + RUNS; round++) {
+    for (const name of names) {
+      const t = performance.now();
+      await fns[name]();
+      if (round >= WARMUP) samples[name].push(performance.now() - t);
+    }
   }
-  return median(samples);
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<K, number>;
 }
 
 /** A process to its exit, its status checked (0: no error). */
@@ -152,6 +148,30 @@ for (let up = false; !up; ) {
 const authorization = `Bearer ${readFileSync(join(dataDir, 'cli.token'), 'utf8').trim()}`;
 const cliEnv = { ...process.env, SLUICE_URL: url, SLUICE_DATA_DIR: dataDir };
 
+/**
+ * A POST on a connection of its own, as the command makes it: a kept-alive one would sit idle
+ * between rounds past the server's keep-alive timeout, and a POST on a closed one fails.
+ */
+function post(path: string, body: string): Promise<{ status: number; reply: { errors: unknown[] } }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('error', reject);
+      res.once('end', () =>
+        resolve({ status: res.statusCode ?? 0, reply: JSON.parse(Buffer.concat(chunks).toString()) }),
+      );
+    });
+    req.end(body);
+  });
+}
+
 interface Figures {
   format: string;
   bytes: number;
@@ -165,40 +185,37 @@ interface Figures {
   apiMs: number;
   cliMs: number;
   checkMs: number;
+  startMs: number;
 }
 const figures: Figures[] = [];
-let startMs = 0;
 try {
-  // What every run of the command costs before it reads a file: Node's start and the CLI's modules.
-  startMs = await timed(() => run([process.execPath, ...NODE_FLAGS, BIN, 'import', '--help'], cliEnv));
   for (const input of inputs) {
     const { bytes, lines } = size(input);
-    const once = async () => {
+    const chain = async () => {
       const result = await runImport(input.format, uploadSource(input.file, input.files));
       const { preview } = await previewImport(result, defaultConfig());
       if (preview.errors.length > 0) throw new Error(`${input.format}: refused: ${preview.errors[0].message}`);
       return preview;
     };
-    const preview = await once();
-    const chainMs = await timed(once);
-    const importMs = await timed(() => runImport(input.format, uploadSource(input.file, input.files)));
+    const preview = await chain();
     const result = await runImport(input.format, uploadSource(input.file, input.files));
-    const previewMs = await timed(() => previewImport(result, defaultConfig()));
     const body = JSON.stringify({ format: input.format, file: input.file, files: input.files });
-    const apiMs = await timed(async () => {
-      const r = await fetch(`${url}/api/v1/config/import`, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json' },
-        body,
-      });
-      const reply = await r.json();
-      if (!r.ok || reply.errors.length > 0)
-        throw new Error(`POST /config/import: ${r.status} ${JSON.stringify(reply)}`);
+    const t = await rounds({
+      chain,
+      import: () => runImport(input.format, uploadSource(input.file, input.files)),
+      preview: () => previewImport(result, defaultConfig()),
+      api: async () => {
+        const { status, reply } = await post('/api/v1/config/import', body);
+        if (status !== 200 || reply.errors.length > 0) {
+          throw new Error(`POST /config/import: ${status} ${JSON.stringify(reply).slice(0, 2000)}`);
+        }
+      },
+      cli: () =>
+        run([process.execPath, ...NODE_FLAGS, BIN, 'import', '--from', input.format, input.file, '--json'], cliEnv),
+      // What every run of the command costs before it reads a file: Node's start and the CLI's modules.
+      start: () => run([process.execPath, ...NODE_FLAGS, BIN, 'import', '--help'], cliEnv),
+      check: () => run(input.check),
     });
-    const cliMs = await timed(() =>
-      run([process.execPath, ...NODE_FLAGS, BIN, 'import', '--from', input.format, input.file, '--json'], cliEnv),
-    );
-    const checkMs = await timed(() => run(input.check));
     figures.push({
       format: input.format,
       bytes,
@@ -206,12 +223,13 @@ try {
       files: Object.keys(input.files).length,
       notes: preview.notes.length,
       changes: preview.changes.length,
-      importMs,
-      previewMs,
-      chainMs,
-      apiMs,
-      cliMs,
-      checkMs,
+      importMs: t.import,
+      previewMs: t.preview,
+      chainMs: t.chain,
+      apiMs: t.api,
+      cliMs: t.cli,
+      checkMs: t.check,
+      startMs: t.start,
     });
     console.error(`[bench] ${JSON.stringify(figures.at(-1))}`);
   }
@@ -219,7 +237,7 @@ try {
   daemon.kill('SIGTERM');
   await new Promise((resolve) => daemon.once('exit', resolve));
   rmSync(root, { recursive: true, force: true });
-  rmSync(dirname(bundle), { recursive: true, force: true });
+  rmSync(dirname(bundled), { recursive: true, force: true });
 }
 
 const rate = (f: Figures, timeMs: number) =>
@@ -239,9 +257,10 @@ const rows = (f: Figures, other: string) => [
   `| | of which the preview (merge, validate, diff: ${f.changes.toLocaleString('en')} changes, ${f.notes.toLocaleString('en')} notes) | ${ms(f.previewMs)} | | |`,
   `| | \`POST /api/v1/config/import\` to the daemon | ${ms(f.apiMs)} | ${rate(f, f.apiMs)} | ${(f.apiMs / f.checkMs).toFixed(1)}x |`,
   `| | \`sluice-appliance import --from ${f.format} FILE --json\` (a process, start to exit) | ${ms(f.cliMs)} | ${rate(f, f.cliMs)} | ${(f.cliMs / f.checkMs).toFixed(1)}x |`,
+  `| | of which the command's start (\`sluice-appliance import --help\`: Node and the CLI's modules) | ${ms(f.startMs)} | | |`,
   `| | ${other} (a process, start to exit) | ${ms(f.checkMs)} | ${rate(f, f.checkMs)} | 1x |`,
 ];
-const table = `${machine()}. Reproduce: \`node bench/import-bench.ts ${RUNS}\`. Median of ${RUNS} runs after ${WARMUP} untimed; the last column is the time over the other tool's check of the same file, in the same run. The command's start alone (\`sluice-appliance import --help\`: Node and the CLI's modules) takes ${ms(startMs)}.
+const table = `${machine()}. Reproduce: \`node bench/import-bench.ts ${RUNS}\`. Median of ${RUNS} runs after ${WARMUP} untimed, taken in turns (one of each per round); the last column is the time over the other tool's check of the same file, in the same rounds. Load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end.
 
 | input | what runs | time | throughput | ratio |
 | --- | --- | --- | --- | --- |
