@@ -1,10 +1,10 @@
 // `npm run bench -w apps/appliance` (engine part): bundles the engine, boots the rig's UML kernel
 // with IPVS, runs engine-bench.mjs inside it, and writes the figures into README.md between
 // the engine-bench markers. Sizes: BENCH_SERVICES, BENCH_SERVERS, BENCH_CHANGES.
-import { bundle as bundleEntry } from './bundle.mjs';
+import { bundleEntry } from '../test/engine/fixtures/bundle.ts';
 import { benchInKernel, here, list, measuredOn, median, ms, writeFigures } from './uml-run.mjs';
 
-const bundle = await bundleEntry('./engine-entry.ts', 'engine');
+const bundle = await bundleEntry(here('./engine-entry.ts'), 'engine-bench');
 
 // The engine runs in the bench's own process: with the daemon's young-generation size (see the README's run command).
 process.env.BENCH_NODE_FLAGS ??= '--max-semi-space-size=1';

@@ -2,14 +2,14 @@
 // what they would run on the same file instead. Inputs (bench/import-input.ts): a
 // keepalived.conf of 1,000 virtual servers x 10 real servers with a checker each, over
 // four included files, and a haproxy.cfg of 10,000 lines. For each, after a warm-up, the
-// median of RUNS runs of:
+// median of RUNS runs, taken in turns (one of each per round), of:
 // - in process: the chain the API's preview runs (runImport over the uploaded files, then
 //   previewImport against a fresh configuration: merge, validation, consumers, diff), the
 //   importer alone, and the rest;
 // - the CLI as a user types it, `sluice-appliance import --from F FILE --json`, process
 //   start to exit, against a running daemon (`serve` on 127.0.0.1, a fresh data directory);
 // - `POST /api/v1/config/import` to that daemon (the upload the CLI makes);
-// - `keepalived --config-test -f FILE` and `haproxy -c -f FILE` on the same files (they
+// - `keepalived --config-test -f FILE` and `haproxy -c -q -f FILE` on the same files (they
 //   only parse and check; the import parses, maps, validates and diffs).
 // The daemon runs in the host's network namespace with an empty configuration (it places
 // nothing; the host kernel has no IPVS, which a preview does not use). Writes the figures
@@ -22,7 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bundle } from './bundle.mjs';
+import { bundleEntry } from '../test/engine/fixtures/bundle.ts';
 import { machine } from './ha-pair.ts';
 import { haproxyInput, KEEPALIVED_SERVERS, KEEPALIVED_SERVICES, keepalivedInput } from './import-input.ts';
 import { here, median, ms, writeFigures } from './uml-run.mjs';
@@ -37,7 +37,7 @@ const CLI = here('../dist/cli.js');
 const NODE_FLAGS = ['--max-semi-space-size=1'];
 
 // The importers are not on the package's entry: bundled from the same sources as dist/cli.js.
-const bundled = await bundle('./import-entry.ts', 'import');
+const bundled = await bundleEntry(here('./import-entry.ts'), 'import-bench');
 const { defaultConfig, previewImport, runImport, uploadSource } = await import(bundled);
 
 // The inputs on disk, and the certificate haproxy -c opens for `ssl crt site.pem`.
