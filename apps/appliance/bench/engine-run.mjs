@@ -1,25 +1,10 @@
 // `npm run bench -w apps/appliance` (engine part): bundles the engine, boots the rig's UML kernel
 // with IPVS, runs engine-bench.mjs inside it, and writes the figures into README.md between
 // the engine-bench markers. Sizes: BENCH_SERVICES, BENCH_SERVERS, BENCH_CHANGES.
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleEntry } from '../test/engine/fixtures/bundle.ts';
 import { benchInKernel, here, list, measuredOn, median, ms, writeFigures } from './uml-run.mjs';
 
-// Inside the package's node_modules, so that the bundle's bare imports resolve as the package's do.
-const cache = here('../node_modules/.cache/');
-mkdirSync(cache, { recursive: true });
-const bundle = join(mkdtempSync(join(cache, 'sluice-engine-bench-')), 'engine.mjs');
-await build({
-  entryPoints: [here('./engine-entry.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  packages: 'external',
-  outfile: bundle,
-  logLevel: 'error',
-});
+const bundle = await bundleEntry(here('./engine-entry.ts'), 'engine-bench');
 
 // The engine runs in the bench's own process: with the daemon's young-generation size (see the README's run command).
 process.env.BENCH_NODE_FLAGS ??= '--max-semi-space-size=1';

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ImportPreview } from '../import/index.js';
-import { IMPORT_FORMATS, type ImportFormat, type ImportSource, noteLine, runImport } from '../import/index.js';
+import { IMPORT_FORMATS, type ImportFormat, type ImportSource, importFiles, noteLine } from '../import/index.js';
 import { CLIENT_OPTIONS_HELP, type CommandSpec } from './command.js';
 import { CliError, EXIT } from './io.js';
 
 /**
- * The files the import reads, collected from this machine's disk by running the importer
- * here once (keepalived's includes resolve as keepalived resolves them); the daemon then
- * imports the same files itself, so what it checks is what was read here.
+ * The files the import reads, collected from this machine's disk by reading them as the
+ * importer does (keepalived's includes resolve as keepalived resolves them), without mapping
+ * them: the daemon imports the same files itself, so what it checks is what was read here.
  */
 async function collectFiles(format: ImportFormat, file: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -27,7 +27,7 @@ async function collectFiles(format: ImportFormat, file: string): Promise<Record<
     },
   };
   try {
-    await runImport(format, source);
+    await importFiles(format, source);
   } catch (error) {
     // The daemon says the same with its code; a file that cannot be read at all is said here.
     if (Object.keys(files).length === 0) {

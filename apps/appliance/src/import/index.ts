@@ -11,6 +11,7 @@ import type { Importer, ImportFormat, ImportNote, ImportResult, ImportSource } f
 import { importHaproxy } from './haproxy/index.js';
 import { importIpvsadm } from './ipvsadm/index.js';
 import { importKeepalived } from './keepalived/index.js';
+import { parseKeepalived } from './keepalived/parse.js';
 import { importLdirectord } from './ldirectord/index.js';
 import { type MergeOutcome, mergeImport } from './merge.js';
 
@@ -34,6 +35,17 @@ const IMPORTERS: Record<ImportFormat, Importer> = {
 
 export function runImport(format: ImportFormat, source: ImportSource): Promise<ImportResult> {
   return IMPORTERS[format](source);
+}
+
+/**
+ * The files an import of `format` reads (the named one first), without mapping them: what
+ * the CLI uploads. Only keepalived's includes name other files, so only its parser runs;
+ * the other importers read the named file alone. The import itself is the daemon's.
+ */
+export async function importFiles(format: ImportFormat, source: ImportSource): Promise<string[]> {
+  if (format === 'keepalived') return (await parseKeepalived(source)).files;
+  await source.read(source.file);
+  return [source.file];
 }
 
 export interface ImportPreview extends Omit<ImportResult, 'config'>, Omit<MergeOutcome, 'config'> {
