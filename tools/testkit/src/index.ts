@@ -24,6 +24,7 @@ export {
   type Forwarding,
 } from './netns/topologies.js';
 export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js';
+export { type PackedPackage, packageFaults, packedFiles } from './publish/tarball.js';
 export { type Accel, bootQemu, freePort, type QemuMachine, type QemuOptions, qemuAccel } from './qemu/machine.js';
 export {
   bootSystem,
