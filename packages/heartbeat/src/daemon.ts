@@ -8,7 +8,7 @@ import { FloatingIp, type FloatingIpConfig } from './floating-ip.js';
 import { PacketSocketSender } from './frame-sender.js';
 import { HeartbeatNode } from './node.js';
 import { PingNodes, type PingTarget, parsePingTarget } from './ping.js';
-import { UdpLink, type UdpLinkConfig } from './udp-link.js';
+import { checkLinkPorts, UdpLink, type UdpLinkConfig } from './udp-link.js';
 
 /** The daemon's configuration file: the node, its links, its floating IPs and ping nodes. */
 export interface DaemonConfig extends NodeConfigInput {
@@ -90,6 +90,7 @@ export async function startDaemon(
     warnings.push(`could not set niceness ${niceness}: ${(error as Error).message}`);
   }
   try {
+    checkLinkPorts(config.links);
     for (const [i, link] of config.links.entries()) links.push(await UdpLink.open(link, `links[${i}]`));
     for (const ip of floatingIps) await ip.release();
     if (floatingIps.length) sender.warm();

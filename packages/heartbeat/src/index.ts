@@ -48,4 +48,4 @@ export {
 } from './ping.js';
 export { PeerFilter, type PeerIdentity, REPLAY_WINDOW, ReplayWindow } from './replay.js';
 export { type AnnounceReason, type ReleaseReport, type Resource, ResourceGroup } from './resources.js';
-export { DEFAULT_PORT, UdpLink, type UdpLinkConfig } from './udp-link.js';
+export { checkLinkPorts, DEFAULT_PORT, UdpLink, type UdpLinkConfig } from './udp-link.js';

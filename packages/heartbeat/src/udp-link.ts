@@ -108,6 +108,34 @@ function plan(config: UdpLinkConfig, field: string): Plan {
   }
 }
 
+/** Whether two sockets' bind addresses overlap: the same one, or either a wildcard (`::` takes IPv4 too). */
+function overlaps(a: Plan, b: Plan): boolean {
+  const wild = (p: Plan) => p.bind === '0.0.0.0' || p.bind === '::';
+  if (a.bind === b.bind) return true;
+  if (a.bind === '::' || b.bind === '::') return true;
+  return a.family === b.family && (wild(a) || wild(b));
+}
+
+/**
+ * Refuses, before any socket opens, links that would take the same port on overlapping
+ * addresses (a broadcast link binds the wildcard address, so a unicast link on its port
+ * would fail with EADDRINUSE at start): the error names the later link's port.
+ */
+export function checkLinkPorts(configs: readonly UdpLinkConfig[], field = 'links'): void {
+  const plans = configs.map((config, i) => plan(config, `${field}[${i}]`));
+  for (let j = 1; j < plans.length; j++) {
+    const later = plans[j] as Plan;
+    for (let i = 0; i < j; i++) {
+      const earlier = plans[i] as Plan;
+      if (earlier.port !== later.port || !overlaps(earlier, later)) continue;
+      throw invalid(
+        `${field}[${j}].port`,
+        `port ${later.port} is taken by ${field}[${i}] (${earlier.name}, bound to ${earlier.bind}); give each link its own port`,
+      );
+    }
+  }
+}
+
 export class UdpLink implements Link {
   readonly name: string;
   private readonly socket: Socket;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeartbeatNode } from '../src/node.js';
-import { UdpLink } from '../src/udp-link.js';
+import { checkLinkPorts, UdpLink } from '../src/udp-link.js';
 
 const open: UdpLink[] = [];
 afterEach(async () => {
@@ -84,5 +84,34 @@ describe('UdpLink on loopback', () => {
     expect(b.status()).toMatchObject({ state: 'passive', link: 'up', peer: { state: 'active' } });
     await a.stop();
     await b.stop();
+  });
+});
+
+describe('checkLinkPorts', () => {
+  it("refuses a unicast link on a broadcast link's port, naming the later link's port", () => {
+    expect(() =>
+      checkLinkPorts([
+        { name: 'lan', type: 'broadcast', broadcast: '192.0.2.255' },
+        { name: 'cable', type: 'multicast', group: 'ff02::694', interface: 'eth1', port: 695 },
+        { name: 'mgmt', type: 'unicast', local: '198.51.100.1', peer: '198.51.100.2' },
+      ]),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'HEARTBEAT_INVALID_CONFIG',
+        field: 'links[2].port',
+        message: expect.stringContaining('port 694 is taken by links[0] (lan, bound to 0.0.0.0)'),
+      }),
+    );
+  });
+
+  it('accepts links on their own ports, and unicast links on different local addresses sharing one', () => {
+    expect(() =>
+      checkLinkPorts([
+        { name: 'lan', type: 'broadcast', broadcast: '192.0.2.255', port: 694 },
+        { name: 'cable', type: 'multicast', group: 'ff02::694', interface: 'eth1', port: 695 },
+        { name: 'mgmt', type: 'unicast', local: '198.51.100.1', peer: '198.51.100.2', port: 696 },
+        { name: 'backup', type: 'unicast', local: '203.0.113.1', peer: '203.0.113.2', port: 696 },
+      ]),
+    ).not.toThrow();
   });
 });
