@@ -44,7 +44,15 @@ export {
   UNIT_NAME,
 } from './persist.js';
 export { type ProbeAnswer, type ProbeOptions, type ProbeResult, parseArping, parseNdisc6, probe } from './probe.js';
-export { appendRecord, type Change, type ChangeRecord, loadRecords, RECORD_PATH, storeRecords } from './record.js';
+export {
+  appendRecord,
+  type Change,
+  type ChangeRecord,
+  loadRecords,
+  RECORD_PATH,
+  recordPath,
+  storeRecords,
+} from './record.js';
 export { type RevertOptions, revert } from './revert.js';
 export { detectNetfilter, type NetfilterBackend, readState, type ServerState } from './state.js';
 export {

@@ -42,6 +42,8 @@ export const execRunner: CommandRunner = (command, args) =>
  * on the server (`/proc/sys/...`, `/etc/...`); the implementation maps them.
  */
 export interface RealServerSystem {
+  /** The named network namespace the system works in, if any (its change record is its own). */
+  readonly netns?: string | undefined;
   /** A file under /proc that belongs to the network namespace (sysctls, /proc/net/tcp). */
   readNetProc(path: string): Promise<string | undefined>;
   /** Writes a sysctl (`path` relative to /proc/sys, slash-separated: `net/ipv4/conf/all/arp_ignore`). */
