@@ -18,8 +18,8 @@ export interface DaemonConfig extends NodeConfigInput {
   ping?: { intervalMs?: number; timeoutMs?: number; fall?: number };
   /** Where to keep the epoch counter, so it grows even if the wall clock goes back. */
   epochFile?: string;
-  /** The Python 3 interpreter that sends gratuitous ARP / NA frames (default `python3`). */
-  python?: string;
+  /** The Node.js that runs the frame helper sending gratuitous ARP / NA (default this process's). */
+  node?: string;
   /**
    * This process's nice value (default -10; needs root or CAP_SYS_NICE, else it is left
    * as it is and `warnings` says so). Heartbeats that wait behind a busy CPU look like a
@@ -76,7 +76,7 @@ export async function startDaemon(
     throw new HeartbeatError('HEARTBEAT_INVALID_CONFIG', 'links: at least one link is needed', { field: 'links' });
   }
   const addresses = new RtnetlinkAddresses();
-  const sender = new PacketSocketSender(config.python === undefined ? {} : { python: config.python });
+  const sender = new PacketSocketSender(config.node === undefined ? {} : { node: config.node });
   const floatingIps = (config.floatingIps ?? []).map(
     (ip, i) => new FloatingIp(ip, { addresses, sender }, `floatingIps[${i}]`),
   );

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { HeartbeatError } from './errors.js';
 
 /** Puts a complete Ethernet frame on an interface. */
@@ -12,39 +14,28 @@ export const IFNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /*
- * Node.js has no packet sockets, so frames go out through a small Python helper that
- * only opens AF_PACKET sockets and writes the bytes it is given: the frames themselves
- * are built (and tested) in TypeScript. The helper is started once and kept, so a
- * failover does not wait for an interpreter to start. It says "ready" once, then reads
- * "<ifname> <hex>" lines and answers "ok" or "error <reason>" for each.
+ * Node.js has no packet sockets, so frames go out through a small Node helper
+ * (frame-helper.ts: AF_PACKET through koffi) that only opens packet sockets and writes the
+ * bytes it is given: the frames themselves are built (and tested) here. The helper is
+ * started once and kept, so a failover does not wait for a process to start; it can run in
+ * a named namespace (`ip netns exec`), where its packet sockets must be opened. It says
+ * "ready" once, then reads "<ifname> <hex>" lines and answers "ok" or "error <reason>".
  */
-const HELPER = `
-import socket, sys
-socks = {}
-print("ready", flush=True)
-for line in sys.stdin:
-    try:
-        ifname, frame = line.split()
-        s = socks.get(ifname)
-        if s is None:
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-            s.bind((ifname, 0))
-            socks[ifname] = s
-        s.send(bytes.fromhex(frame))
-        print("ok", flush=True)
-    except Exception as e:
-        socks.pop(ifname, None)
-        print("error", type(e).__name__, str(e).replace("\\n", " "), flush=True)
-`;
+// The built package runs dist/frame-helper.js; the package's own tests run the sources,
+// whose frame-helper.ts Node runs as it is (type stripping).
+const HELPER =
+  ['./frame-helper.js', './frame-helper.ts']
+    .map((file) => fileURLToPath(new URL(file, import.meta.url)))
+    .find((file) => existsSync(file)) ?? fileURLToPath(new URL('./frame-helper.js', import.meta.url));
 
 export interface PacketSocketSenderOptions {
-  /** The Python 3 interpreter (default `python3` on PATH; Debian's python3-minimal suffices). */
-  python?: string;
+  /** The Node.js that runs the helper (default this process's). */
+  node?: string;
   /** How long one frame may take once the helper runs (default 2000 ms). */
   timeoutMs?: number;
   /**
    * How long the interpreter may take to start, on top of `timeoutMs` (default 15000 ms):
-   * on a loaded or emulated machine python3 takes seconds to start, and a frame sent
+   * on a loaded or emulated machine Node takes seconds to start, and a frame sent
    * meanwhile must not fail for it.
    */
   startTimeoutMs?: number;
@@ -56,9 +47,9 @@ export interface PacketSocketSenderOptions {
   netns?: string;
 }
 
-/** A `FrameSender` over a long-lived Python helper (stdlib only, run without a shell). */
+/** A `FrameSender` over a long-lived Node helper (run without a shell). */
 export class PacketSocketSender implements FrameSender {
-  private readonly python: string;
+  private readonly node: string;
   private readonly timeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly netns: string | undefined;
@@ -68,7 +59,7 @@ export class PacketSocketSender implements FrameSender {
   private readonly pending: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
 
   constructor(options: PacketSocketSenderOptions = {}) {
-    this.python = options.python ?? 'python3';
+    this.node = options.node ?? process.execPath;
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.startTimeoutMs = options.startTimeoutMs ?? 15_000;
     if (options.netns !== undefined && (!NETNS.test(options.netns) || options.netns.startsWith('.'))) {
@@ -119,11 +110,11 @@ export class PacketSocketSender implements FrameSender {
 
   private helper(): ChildProcess {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
-    const args = ['-I', '-u', '-c', HELPER];
+    const args = [HELPER];
     const child =
       this.netns === undefined
-        ? spawn(this.python, args, { stdio: ['pipe', 'pipe', 'pipe'] })
-        : spawn('ip', ['netns', 'exec', this.netns, this.python, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        ? spawn(this.node, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn('ip', ['netns', 'exec', this.netns, this.node, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     // A frame written to a helper that just died fails with EPIPE: the exit handler below
     // fails the frames in flight, and an unhandled stream error would end the process.
@@ -137,7 +128,7 @@ export class PacketSocketSender implements FrameSender {
     child.stdout?.on('data', (chunk: Buffer) => this.onOutput(chunk.toString('utf8')));
     child.on('error', (error) => {
       if (this.child === child) this.child = undefined;
-      this.fail(new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `cannot run ${this.python}`, { cause: error }));
+      this.fail(new HeartbeatError('HEARTBEAT_ANNOUNCE_FAILED', `cannot run ${this.node}`, { cause: error }));
     });
     child.on('exit', (code) => {
       if (this.child === child) this.child = undefined;

@@ -279,7 +279,7 @@ for server in alpha:11 bravo:12; do
   ip -n vm-$name link set eth0 up
   ip -n vm-$name route add default via 198.51.100.1
   mkdir -p /run/vm-$name && echo \${name}_server > /run/vm-$name/index.html
-  ip netns exec vm-$name setsid python3 -m http.server 80 --bind 198.51.100.$host --directory /run/vm-$name </dev/null >/dev/null 2>&1 &
+  ip netns exec vm-$name setsid /usr/lib/sluice/node -e 'require("node:http").createServer((q, s) => s.end(require("node:fs").readFileSync(process.argv[1]))).listen(80, process.argv[2])' /run/vm-$name/index.html 198.51.100.$host </dev/null >/dev/null 2>&1 &
 done
 ip netns add vm-client
 ip link add vm-client type veth peer name eth0 netns vm-client
