@@ -19,9 +19,9 @@ describe('the published packages', () => {
   });
 
   it.each(publicPackages)(
-    '%s packs with its licence, README, entry points and bins, no maps or sources, and the registry metadata',
-    async (dir) => {
-      expect(await packageFaults(dir)).toEqual([]);
+    '@sluice/%s packs with its licence, README, entry points and bins, no maps or sources, and the registry metadata',
+    async (name) => {
+      expect(await packageFaults(packageDir(name))).toEqual([]);
     },
   );
 
