@@ -56,6 +56,8 @@ export type ApplianceErrorCode =
   | 'API_UNSUPPORTED_MEDIA_TYPE'
   /** A write without the `version` it was based on. */
   | 'API_VERSION_REQUIRED'
+  /** `If-Match` names a version that is not the current one (HTTP's precondition: 412). */
+  | 'API_PRECONDITION_FAILED'
   /** Too many live event streams open for this user or token, or on the appliance; close one first. */
   | 'API_TOO_MANY_STREAMS'
   /** A fault of the appliance itself (never of the request); the log holds the detail. */

@@ -155,6 +155,28 @@ describe('ConfigStore', () => {
     expect(store.current().version).toBe(4);
   });
 
+  it('makes no version for a commit that changes nothing, unless asked to record it', async () => {
+    const store = await ConfigStore.open(dir, { now });
+    await store.commit({ config: sampleConfig(), baseVersion: 1, author: 'alice' });
+    const heads: number[] = [];
+    store.onCommitted(({ version }) => heads.push(version.version));
+    const files = await snapshot();
+    const audit = (await store.auditLog()).length;
+    const same = await store.commit({ config: sampleConfig(), baseVersion: 2, author: 'alice' });
+    expect(same).toMatchObject({ unchanged: true, changes: [] });
+    expect(same.version.version).toBe(2);
+    expect(await snapshot()).toEqual(files);
+    expect((await store.auditLog()).length).toBe(audit);
+    // A stale base is a conflict whether or not anything would change.
+    expect((await rejection(store.commit({ config: sampleConfig(), baseVersion: 1, author: 'alice' }))).code).toBe(
+      'STORE_CONFLICT',
+    );
+    const recorded = await store.commit({ config: sampleConfig(), baseVersion: 2, author: 'alice', record: true });
+    expect(recorded.unchanged).toBeUndefined();
+    expect(recorded.version.version).toBe(3);
+    expect(heads).toEqual([3]);
+  });
+
   it('tells onCommitted listeners of every new head, in order, whoever stored it, and nothing of a refusal', async () => {
     const store = await ConfigStore.open(dir, { now });
     const heard: string[] = [];

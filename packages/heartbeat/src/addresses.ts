@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AF_INET, AF_INET6 } from '@sluice/linux';
+import { NETLINK_REQUEST_TIMEOUT_MS, netlinkErrno, singleFlight } from '@sluice/linux/netlink';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { HeartbeatError } from './errors.js';
 import { ipv4Bytes, ipv6Bytes } from './frames.js';
@@ -47,14 +48,10 @@ export interface AddressControl {
   close(): void;
 }
 
-// netlink 0.3.0 has no default timeout: a request the kernel never answers would hang a failover.
-const REQUEST_TIMEOUT_MS = 2000;
-
-/** The errno name from netlink 0.3.0's errors, which carry it only in the message ("Request rejected: EEXIST"). */
-function errnoOf(error: unknown): string | undefined {
-  const match = error instanceof Error ? /Request rejected: (E[A-Z0-9]+)/.exec(error.message) : null;
-  return match?.[1];
-}
+// The netlink package's gaps (no timeout, errno only in the message, one dump at a time)
+// are worked around in @sluice/linux's netlink.ts.
+const REQUEST_TIMEOUT_MS = NETLINK_REQUEST_TIMEOUT_MS;
+const errnoOf = netlinkErrno;
 
 /** How long one dump of the interfaces answers for them (a takeover adds many addresses at once). */
 const LINKS_TTL_MS = 1000;
@@ -73,7 +70,7 @@ export class RtnetlinkAddresses implements AddressControl {
    * The dump in flight, shared: concurrent callers (addresses added together) must not
    * start dumps of their own, as the netlink socket cannot tell two dumps' replies apart.
    */
-  private dumping: Promise<Map<string, InterfaceInfo>> | undefined;
+  private readonly dumpOnce = singleFlight(() => this.dumpLinks());
   private readonly now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -89,10 +86,7 @@ export class RtnetlinkAddresses implements AddressControl {
     const known = this.links;
     const cached = known !== undefined && this.now() - known.at < LINKS_TTL_MS ? known.byName.get(ifname) : undefined;
     if (cached !== undefined) return cached;
-    this.dumping ??= this.dumpLinks().finally(() => {
-      this.dumping = undefined;
-    });
-    const info = (await this.dumping).get(ifname);
+    const info = (await this.dumpOnce()).get(ifname);
     if (info === undefined) {
       throw new HeartbeatError('HEARTBEAT_ADDRESS_FAILED', `no interface ${ifname}`, { field: 'interface' });
     }

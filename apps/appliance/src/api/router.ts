@@ -54,6 +54,8 @@ export interface Route {
   /** For the OpenAPI document. */
   requestSchema?: z.ZodType | Record<string, unknown>;
   responseDescription?: string;
+  /** Answers 201 Created with a `Location` header naming what it made. */
+  created?: true;
   /** Returns a reply, or undefined when it wrote (and owns) the response itself (streams). */
   handler: (ctx: Ctx) => Promise<Reply | undefined>;
 }

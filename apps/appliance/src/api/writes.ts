@@ -21,6 +21,13 @@ export interface WriteOutcome {
   applied?: ApplyReport;
 }
 
+export interface CommitOptions {
+  /** Add the default check to services that get their first real servers [true]. */
+  defaults?: boolean;
+  /** Make a version even when nothing changes (a restore, a factory reset: the act is history). */
+  record?: boolean;
+}
+
 /** Side effects that run only once a write is stored (sessions of a removed user end, ...). */
 export type Effect = () => Promise<void>;
 
@@ -44,33 +51,50 @@ export class Writer {
     }
   }
 
-  /** The version a write is based on: `?version=N` or `If-Match: "N"`. */
+  /**
+   * The version a write is based on. `If-Match` is HTTP's precondition and is checked first:
+   * `*`, or a list of ETags that holds the current version, passes; anything else is 412
+   * API_PRECONDITION_FAILED before the body is looked at. `?version=N` (or a body's
+   * `version`) names the base the way HAProxy's Data Plane API does: a stale one is 409
+   * STORE_CONFLICT from the store. With If-Match alone the base is the current version.
+   */
   baseVersion(ctx: Ctx, bodyVersion?: unknown): number {
-    const fromQuery = ctx.query.get('version');
     const ifMatch = ctx.req.headers['if-match'];
-    let text: string | undefined;
-    let field = 'version';
-    if (fromQuery !== null) text = fromQuery;
-    else if (typeof ifMatch === 'string') {
-      const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(ifMatch);
-      if (!match) throw badRequest('If-Match', 'must be a version in quotes, as the ETag gives it ("42")');
-      text = match[1];
-      field = 'If-Match';
-    } else if (bodyVersion !== undefined) {
+    const current = this.deps.store.current().version;
+    if (typeof ifMatch === 'string') checkIfMatch(ifMatch, current);
+    const fromQuery = ctx.query.get('version');
+    if (fromQuery !== null) {
+      if (!/^\d{1,15}$/.test(fromQuery) || Number(fromQuery) < 1)
+        throw badRequest('version', 'must be a positive integer');
+      return Number(fromQuery);
+    }
+    if (bodyVersion !== undefined) {
       if (!Number.isSafeInteger(bodyVersion) || (bodyVersion as number) < 1) {
         throw badRequest('version', 'must be a positive integer');
       }
       return bodyVersion as number;
     }
-    if (text === undefined) {
-      throw new ApplianceError(
-        'API_VERSION_REQUIRED',
-        'a write must name the version it is based on: ?version=N or If-Match: "N"',
-        { field: 'version' },
-      );
-    }
-    if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw badRequest(field, 'must be a positive integer');
-    return Number(text);
+    if (typeof ifMatch === 'string') return current;
+    throw new ApplianceError(
+      'API_VERSION_REQUIRED',
+      'a write must name the version it is based on: ?version=N or If-Match: "N"',
+      { field: 'version' },
+    );
+  }
+
+  /**
+   * A write based on If-Match alone that lost the race to another writer (the store's
+   * STORE_CONFLICT after the precondition passed) failed its precondition: 412, as it
+   * would have been a moment later.
+   */
+  precondition(ctx: Ctx, error: unknown, bodyVersion?: unknown): unknown {
+    const onlyIfMatch =
+      typeof ctx.req.headers['if-match'] === 'string' && ctx.query.get('version') === null && bodyVersion === undefined;
+    if (!onlyIfMatch || !(error instanceof ApplianceError) || error.code !== 'STORE_CONFLICT') return error;
+    return new ApplianceError('API_PRECONDITION_FAILED', `If-Match: ${error.message}`, {
+      field: 'If-Match',
+      cause: error,
+    });
   }
 
   /**
@@ -92,7 +116,7 @@ export class Writer {
    * pipeline has applied it. A rejected write stores nothing; its audit record says why.
    * A service that gets its first real servers gets the default connect check (the
    * model's `withDefaultChecks`), unless `defaults` is false (a restore brings back a
-   * backup as it was).
+   * backup as it was). A write that changes nothing makes no version unless `record`.
    */
   async commit(
     ctx: Ctx,
@@ -100,8 +124,9 @@ export class Writer {
     build: (config: ApplianceConfig) => unknown | Promise<unknown>,
     comment: string,
     effects: Effect[] = [],
-    defaults = true,
+    options: CommitOptions = {},
   ): Promise<WriteOutcome> {
+    const { defaults = true, record = false } = options;
     this.requireEditable();
     const wait = ctx.query.get('wait');
     if (wait !== null && wait !== 'applied') throw badRequest('wait', 'must be "applied"');
@@ -132,7 +157,12 @@ export class Writer {
       }
       throw error;
     }
-    const result = await store.commit({ config, baseVersion, author, comment });
+    let result: CommitResult;
+    try {
+      result = await store.commit({ config, baseVersion, author, comment, ...(record ? { record } : {}) });
+    } catch (error) {
+      throw this.precondition(ctx, error);
+    }
     return this.stored(ctx, result, effects);
   }
 
@@ -180,6 +210,26 @@ export class Writer {
   }
 }
 
+/**
+ * RFC 9110's If-Match against the current version: `*` (there is always a current
+ * version) or a comma-separated list of ETags, `"N"` (weak `W/"N"` taken too, as clients
+ * echo what they were given). A malformed header is a 400, a stale one 412.
+ */
+function checkIfMatch(header: string, current: number): void {
+  if (header.trim() === '*') return;
+  const tags = header.split(',').map((tag) => /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(tag)?.[1]);
+  if (tags.length > 32 || tags.some((tag) => tag === undefined)) {
+    throw badRequest('If-Match', 'must be * or versions in quotes, as the ETag gives them ("42")');
+  }
+  if (!tags.some((tag) => Number(tag) === current)) {
+    throw new ApplianceError(
+      'API_PRECONDITION_FAILED',
+      `If-Match names ${tags.join(', ')} but the current version is ${current}: read it again and retry`,
+      { field: 'If-Match' },
+    );
+  }
+}
+
 /** A change must not leave the appliance without an administrator who can log in. */
 function lastAdminCheck(before: ApplianceConfig, after: unknown): void {
   const admins = (config: unknown) => {
@@ -219,6 +269,7 @@ export function writeReply(
     warningsTotal: all.length,
     // A password change or a rollback must not answer with the hashes or the key it changed.
     changes: redactChanges(outcome.result.changes),
+    ...(outcome.result.unchanged ? { unchanged: true } : {}),
     ...extra,
     ...(outcome.applied === undefined ? {} : { applied: outcome.applied }),
   };

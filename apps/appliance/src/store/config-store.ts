@@ -301,7 +301,7 @@ export class ConfigStore implements ConfigStoreContract {
   private async apply(
     action: AuditEntry['action'],
     config: unknown,
-    request: { baseVersion: number; author: string; comment?: string },
+    request: { baseVersion: number; author: string; comment?: string; record?: boolean },
     rollbackTo?: number,
   ): Promise<CommitResult> {
     const comment = request.comment ?? '';
@@ -320,6 +320,12 @@ export class ConfigStore implements ConfigStoreContract {
       throw error;
     }
     const base = this.log.head;
+    const changes = diffConfigs(base.config, result.config);
+    // A write that changes nothing makes no version (PUT is idempotent): nothing to apply,
+    // replicate or roll back to. A rollback always records that it was asked for.
+    if (action === 'commit' && changes.length === 0 && request.record !== true) {
+      return { version: base, warnings: result.warnings, changes, unchanged: true };
+    }
     const next = base.version + 1;
     try {
       await this.log.append(next, result.config, request.author, comment, this.now().toISOString());
@@ -337,7 +343,6 @@ export class ConfigStore implements ConfigStoreContract {
       await this.reject(action, request, conflict);
       throw conflict;
     }
-    const changes = diffConfigs(base.config, result.config);
     await this.audit
       .append(
         {

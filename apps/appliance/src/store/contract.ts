@@ -23,12 +23,17 @@ export interface CommitRequest {
   baseVersion: number;
   author: string;
   comment?: string;
+  /** Store a version even when the configuration does not change (a restore, a factory reset). */
+  record?: boolean;
 }
 
 export interface CommitResult {
+  /** The new version; the current one when the change changed nothing (`unchanged`). */
   version: StoredVersion;
   warnings: readonly ConfigWarning[];
   changes: readonly DiffEntry[];
+  /** The configuration was already so: no version was made. */
+  unchanged?: true;
 }
 
 export interface RollbackRequest {
@@ -85,7 +90,8 @@ export interface ConfigStore {
   diff(from: number, to: number): Promise<DiffEntry[]>;
   /**
    * Store a new configuration version, durable when the promise resolves. A rejected change
-   * changes nothing but the audit log, and throws CONFIG_REJECTED or STORE_CONFLICT.
+   * changes nothing but the audit log, and throws CONFIG_REJECTED or STORE_CONFLICT; one
+   * equal to the current configuration makes no version (`unchanged`).
    */
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Make an old version current again, as a new version equal to it but for the users (kept as they are). */

@@ -117,15 +117,15 @@ describe('HTTP handling', () => {
       chunks,
     );
     expect(streamed.status).toBe(413);
-    // 2 MiB of whitespace around an empty document: over 1 MiB, under PUT /config's 64 MiB.
-    const padded = `${' '.repeat(2 * 1024 * 1024)}{}`;
+    // 2 MiB of whitespace around an invalid document: over 1 MiB, under PUT /config's 64 MiB.
+    const padded = `${' '.repeat(2 * 1024 * 1024)}{"layer4":1}`;
     const config = await raw(
       'PUT',
       `/api/v1/config?version=${version}`,
       { ...base, 'content-length': String(padded.length) },
       padded,
     );
-    expect(config.status, config.text).toBe(422); // accepted as a body; the empty document lacks the admin user
+    expect(config.status, config.text).toBe(422); // accepted as a body, then refused by the validation
     expect(h.store.current().version).toBe(version);
   });
 

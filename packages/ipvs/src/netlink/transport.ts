@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { RawNetlinkSocket } from 'netlink';
+import { netnsWorkerSource, openRawNetlink } from '@sluice/linux/netlink';
+import type { RawNetlinkSocket } from 'netlink';
 import { IpvsError } from '../errors.js';
 import { NETLINK_GENERIC } from './message.js';
 
@@ -27,17 +28,6 @@ export interface NetlinkTransport {
 
 /** Room for the acknowledgements and errors of a whole batch; capped by net.core.rmem_max. */
 const BUFFER_BYTES = 4 * 1024 * 1024;
-/**
- * Each datagram is peeked at for its size, then read into a buffer of exactly that size:
- * one system call more than a fixed 64 KiB buffer, but a fixed buffer per datagram is
- * external memory that makes the garbage collector run far more often (measured: a
- * 1,000-service list took about 1.5x longer that way in the rig's kernel).
- */
-const SOCKET_OPTIONS = {
-  recvBufferSize: BUFFER_BYTES,
-  sendBufferSize: BUFFER_BYTES,
-  messagePeeking: true,
-};
 
 /** A netlink socket in this process's network namespace. */
 export class LocalTransport implements NetlinkTransport {
@@ -47,20 +37,19 @@ export class LocalTransport implements NetlinkTransport {
 
   constructor() {
     try {
-      this.socket = new RawNetlinkSocket(NETLINK_GENERIC, {
-        recvBufferSize: BUFFER_BYTES,
-        sendBufferSize: BUFFER_BYTES,
-      });
+      this.socket = openRawNetlink(
+        NETLINK_GENERIC,
+        { bufferBytes: BUFFER_BYTES },
+        {
+          error: (error) => this.errorHandler(error),
+          truncated: () => this.errorHandler(new IpvsError('IPVS_PROTOCOL', 'a netlink datagram was truncated')),
+        },
+      );
     } catch (cause) {
       throw new IpvsError('IPVS_TRANSPORT', `cannot open a generic netlink socket: ${(cause as Error).message}`, {
         cause,
       });
     }
-    this.socket.on('error', (error) => this.errorHandler(error));
-    this.socket.on('truncatedMessage', () =>
-      this.errorHandler(new IpvsError('IPVS_PROTOCOL', 'a netlink datagram was truncated')),
-    );
-    this.socket.unref();
   }
 
   get port(): number {
@@ -90,28 +79,12 @@ export class LocalTransport implements NetlinkTransport {
   }
 }
 
-// The worker that holds the socket inside another namespace. Frames on its stdio are
-// [tag u8][length u32 LE][bytes]: P = its port (u32), D = a datagram, E = an error text.
-const WORKER = `
-const { RawNetlinkSocket } = require(process.argv[1]);
-const sock = new RawNetlinkSocket(16, ${JSON.stringify(SOCKET_OPTIONS)});
-sock.on('truncatedMessage', () => frame('E', Buffer.from('a netlink datagram was truncated')));
-const frame = (tag, body) => { const h = Buffer.alloc(5); h.write(tag, 0); h.writeUInt32LE(body.length, 1); process.stdout.write(Buffer.concat([h, body])); };
-const port = Buffer.alloc(4); port.writeUInt32LE(sock.address().port); frame('P', port);
-sock.on('message', (m) => frame('D', m));
-sock.on('error', (e) => frame('E', Buffer.from(String(e && e.message))));
-let pending = Buffer.alloc(0);
-process.stdin.on('data', (chunk) => {
-  pending = Buffer.concat([pending, chunk]);
-  while (pending.length >= 4) {
-    const len = pending.readUInt32LE(0);
-    if (pending.length < 4 + len) break;
-    sock.send(pending.subarray(4, 4 + len), {}, (e) => { if (e) frame('E', Buffer.from(String(e.message))); });
-    pending = pending.subarray(4 + len);
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-`;
+/**
+ * The worker that holds the socket inside another namespace (@sluice/linux's netlink
+ * workarounds). Each datagram is read into a buffer of its own size (peeking): a fixed
+ * 64 KiB buffer per datagram made a 1,000-service list about 1.5x slower in the rig's kernel.
+ */
+const WORKER = netnsWorkerSource(NETLINK_GENERIC, { bufferBytes: BUFFER_BYTES, messagePeeking: true });
 
 /**
  * A netlink socket inside a named network namespace (`ip netns add NAME`): a small worker

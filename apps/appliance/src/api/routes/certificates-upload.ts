@@ -126,6 +126,7 @@ export function certificateUploadRoutes(
       summary: 'Make a key and a certificate signing request for the web interface (the key stays here)',
       tag: 'certificates',
       access: 'write',
+      created: true,
       requestSchema,
       handler: async (ctx) => {
         const request = parseBody(requestSchema, ctx.body);
@@ -137,7 +138,8 @@ export function certificateUploadRoutes(
         logs.write('audit', 'info', `${author(ctx)}: web certificate request made for ${made.commonName}`, {
           author: author(ctx),
         });
-        return { status: 201, body: made };
+        // The pending request is shown (and replaced by the next one) at /web-certificate.
+        return { status: 201, body: made, headers: { location: '/api/v1/web-certificate' } };
       },
     },
   ];

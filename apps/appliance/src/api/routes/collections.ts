@@ -21,6 +21,11 @@ const roleOf = (ctx: Ctx): Role => ctx.principal?.role ?? 'readonly';
 const present = (collection: Collection, item: Record<string, unknown>, role: Role) =>
   collection.present ? collection.present(item, role) : item;
 
+/** The URL of an item: its route's path with the parameters filled in (encoded: a label may hold `/`). */
+export function itemLocation(path: string, params: Record<string, string>): string {
+  return `/api/v1${path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''))}`;
+}
+
 /** CRUD for every labelled collection and the section singletons. */
 export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
   const { store } = deps;
@@ -51,6 +56,7 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         access: 'write',
         query: WRITE_QUERY,
         requestSchema: collection.schema,
+        created: true,
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const effects: Effect[] = [];
@@ -77,7 +83,10 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
           return {
             status: 201,
             body: writeReply(outcome, { item: present(collection, stored, roleOf(ctx)) }, scope),
-            headers: { etag: `"${outcome.result.version.version}"` },
+            headers: {
+              etag: `"${outcome.result.version.version}"`,
+              location: itemLocation(item, { ...ctx.params, [collection.param]: key }),
+            },
           };
         },
       },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Role } from '../../auth/index.js';
 import { ApplianceError } from '../../errors.js';
 import type { DiffEntry } from '../../model/diff.js';
-import { configSchema } from '../../model/schema.js';
+import { type ApplianceConfig, configSchema } from '../../model/schema.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { redactConfig, requireObject } from '../resources.js';
@@ -35,6 +35,19 @@ function redactDiff(all: DiffEntry[], role: Role): DiffEntry[] {
       ? { path: change.path, op: change.op }
       : change,
   );
+}
+
+/**
+ * A whole configuration without `administration.users` keeps the users as they are: a
+ * tool (Terraform, Ansible) that manages services need not hold password hashes. Users are
+ * managed at /users; a document that names them replaces them as before.
+ */
+function keepUsers(body: Record<string, unknown>, current: ApplianceConfig): Record<string, unknown> {
+  const administration = body.administration;
+  if (administration === undefined) return { ...body, administration: { users: current.administration.users } };
+  if (typeof administration !== 'object' || administration === null || Array.isArray(administration)) return body;
+  if ('users' in administration) return body;
+  return { ...body, administration: { ...administration, users: current.administration.users } };
 }
 
 export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
@@ -76,7 +89,12 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       handler: async (ctx) => {
         const base = writer.baseVersion(ctx);
         requireObject(ctx.body);
-        const outcome = await writer.commit(ctx, base, () => ctx.body, writer.comment(ctx, 'configuration replaced'));
+        const outcome = await writer.commit(
+          ctx,
+          base,
+          (current) => keepUsers(ctx.body as Record<string, unknown>, current),
+          writer.comment(ctx, 'configuration replaced'),
+        );
         return { body: writeReply(outcome), headers: { etag: `"${outcome.result.version.version}"` } };
       },
     },
@@ -154,7 +172,7 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
               code: error.code,
             });
           }
-          throw error;
+          throw writer.precondition(ctx, error, body.version);
         }
         return { body: writeReply(await writer.stored(ctx, result)) };
       },

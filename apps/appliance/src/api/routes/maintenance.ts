@@ -106,7 +106,7 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
             ),
             [],
             // A backup comes back as it was made: no default check added to its services.
-            false,
+            { defaults: false, record: true },
           );
         } catch (error) {
           if (error instanceof ApplianceError && error.code === 'CONFIG_REJECTED') {
@@ -153,6 +153,8 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
           store.current().version,
           (config) => ({ ...defaultConfig(), administration: config.administration }),
           'factory reset',
+          [],
+          { record: true },
         );
         await adminStates.replaceAll([]);
         return { body: { version: outcome.result.version.version } };

@@ -30,6 +30,7 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
       tag: 'session',
       access: 'user',
       requestSchema: z.strictObject({ name: z.string(), role: z.enum(['admin', 'readonly']).optional() }),
+      created: true,
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');
@@ -50,7 +51,11 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
           user: principal.user,
           token: info.id,
         });
-        return { status: 201, body: { ...info, token } };
+        return {
+          status: 201,
+          body: { ...info, token },
+          headers: { location: `/api/v1/tokens/${encodeURIComponent(info.id)}` },
+        };
       },
     },
     {
