@@ -28,6 +28,44 @@ export interface DaemonConfig extends NodeConfigInput {
   niceness?: number;
 }
 
+/** Every field the daemon's configuration may hold: another is a mistake, refused before anything starts. */
+const DAEMON_FIELDS: ReadonlySet<string> = new Set<keyof DaemonConfig>([
+  'nodeId',
+  'peerId',
+  'role',
+  'priority',
+  'configVersion',
+  'autoFailback',
+  'keys',
+  'sendKeyId',
+  'timing',
+  'links',
+  'floatingIps',
+  'pingNodes',
+  'ping',
+  'epochFile',
+  'node',
+  'niceness',
+]);
+
+/** Fields earlier versions took, with what replaced them. */
+const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  python: 'the frame helper now runs on Node.js: name another Node.js binary with "node", or leave it out',
+};
+
+function refuseUnknownFields(config: DaemonConfig): void {
+  if (typeof config !== 'object' || config === null) return;
+  for (const field of Object.keys(config)) {
+    if (DAEMON_FIELDS.has(field)) continue;
+    const retired = RETIRED_FIELDS[field];
+    throw new HeartbeatError(
+      'HEARTBEAT_INVALID_CONFIG',
+      retired === undefined ? `${field}: is not a field of the daemon's configuration` : `${field}: ${retired}`,
+      { field },
+    );
+  }
+}
+
 export interface Daemon {
   node: HeartbeatNode;
   /** What could not be set up as asked but did not stop the daemon. */
@@ -65,6 +103,7 @@ export async function startDaemon(
   config: DaemonConfig,
   onEvent: (event: HeartbeatEventRecord) => void = () => {},
 ): Promise<Daemon> {
+  refuseUnknownFields(config);
   resolveNodeConfig(config);
   const niceness = config.niceness ?? -10;
   if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19) {
