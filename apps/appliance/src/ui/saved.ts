@@ -10,12 +10,15 @@ import { h, toast } from './dom.js';
 let pending: { version: number; warnings: ApiIssue[] } | undefined;
 
 /** After a successful write: the toast, and its warnings kept for the next page drawn. */
-export function saved(result: { version: number; warnings?: ApiIssue[] }): void {
+export function saved(result: { version: number; warnings?: ApiIssue[]; unchanged?: boolean }): void {
   const warnings = result.warnings ?? [];
+  const what = result.unchanged
+    ? `Nothing changed: configuration version ${result.version} stays current`
+    : `Saved as configuration version ${result.version}`;
   toast(
     warnings.length === 0
-      ? `Saved as configuration version ${result.version}`
-      : `Saved as configuration version ${result.version}, with ${warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`}`,
+      ? what
+      : `${what}, with ${warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`}`,
   );
   pending = warnings.length === 0 ? undefined : { version: result.version, warnings };
 }
