@@ -10,7 +10,7 @@ const GOLDEN = `# pkg
 npm install pkg
 \`\`\`
 
-<!-- example: run in=netns setup="ip link add eth0 type dummy; ip link set eth0 up" until="-> up" env="KEY=abc MODE=x" -->
+<!-- example: run in=netns setup="ip addr add 192.0.2.10/32 dev lo" http="192.0.2.10:80 OK" until="-> up" env="KEY=abc MODE=x" -->
 \`\`\`ts
 import { a } from 'pkg';
 a();
@@ -49,7 +49,7 @@ describe('README code blocks', () => {
     expect(blocks[1]?.code).toBe("import { a } from 'pkg';\na();\n");
   });
 
-  it('are classified by their comment: run with its tier, setup, until and env; typecheck and skip with a reason', () => {
+  it('are classified by their comment: run with its tier, setup, web server, until and env; typecheck and skip with a reason', () => {
     const { examples, faults } = readmeExamples(GOLDEN);
     expect(faults).toEqual([]);
     expect(examples.map((e) => [e.block.line, e.language, e.claim])).toEqual([
@@ -59,7 +59,8 @@ describe('README code blocks', () => {
         {
           kind: 'run',
           in: 'netns',
-          setup: 'ip link add eth0 type dummy; ip link set eth0 up',
+          setup: 'ip addr add 192.0.2.10/32 dev lo',
+          http: { address: '192.0.2.10', port: 80, body: 'OK' },
           until: '-> up',
           env: { KEY: 'abc', MODE: 'x' },
         },
@@ -93,6 +94,10 @@ describe('README code blocks', () => {
     ['<!-- example: runs in=host -->', '"runs" is not a kind of example (run, typecheck or skip)'],
     ['<!-- example: typecheck reason="x" in=host -->', 'typecheck takes no "in"'],
     ['<!-- example: run in=host env="=x" -->', 'env takes NAME=value pairs (got "=x")'],
+    [
+      '<!-- example: run in=host http="10.0.0.1:80 OK" -->',
+      'http takes "ADDRESS:PORT BODY" with a documentation address (got "10.0.0.1:80 OK")',
+    ],
     ['<!-- example: run in=host "stray" -->', 'cannot read ""stray"" (attributes are key=value or key="value")'],
   ])('%s is refused: %s', (marker, fault) => {
     expect(readmeExamples(`${marker}\n\`\`\`ts\nx();\n\`\`\`\n`).faults).toEqual([`README.md:1: ${fault}`]);

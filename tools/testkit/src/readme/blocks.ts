@@ -4,12 +4,13 @@
  * typechecks (and why), or is not a program (and why). The comment is invisible on GitHub
  * and npm, and readable in the source beside the block it describes:
  *
- *   <!-- example: run in=netns setup="ip link add eth0 type dummy" until="-> up" -->
+ *   <!-- example: run in=netns setup="ip addr add 192.0.2.10/32 dev lo" http="192.0.2.10:80 OK" until="-> up" -->
  *   <!-- example: typecheck reason="needs a peer node" -->
  *   <!-- example: skip reason="a type signature, not a program" -->
  *
  * Other blocks (sh install lines, JSON, output samples) are prose and are not run.
  */
+import { isDocumentationAddress } from '../addresses.js';
 import { TestkitError } from '../errors.js';
 
 export type ExampleLanguage = 'ts' | 'js';
@@ -25,6 +26,8 @@ export type ExampleClaim =
       until?: string;
       /** Environment of the block, `NAME=value` pairs separated by spaces. */
       env?: Record<string, string>;
+      /** A web server the block checks, listening before it starts: `http="ADDRESS:PORT BODY"`. */
+      http?: { address: string; port: number; body: string };
     }
   | { kind: 'typecheck'; reason: string }
   | { kind: 'skip'; reason: string };
@@ -117,7 +120,7 @@ function claimOf(block: CodeBlock & { marker: NonNullable<CodeBlock['marker']> }
   const { kind, attrs, rest } = parseMarker(block.marker.text);
   if (rest) return `cannot read "${rest}" (attributes are key=value or key="value")`;
   const allowed: Record<string, readonly string[]> = {
-    run: ['in', 'setup', 'until', 'env'],
+    run: ['in', 'setup', 'until', 'env', 'http'],
     typecheck: ['reason'],
     skip: ['reason'],
   };
@@ -145,6 +148,14 @@ function claimOf(block: CodeBlock & { marker: NonNullable<CodeBlock['marker']> }
       claim.env[item.slice(0, eq)] = item.slice(eq + 1);
     }
   }
+  const http = attrs.get('http');
+  if (http !== undefined) {
+    const m = /^\[?([0-9a-fA-F.:]+?)\]?:(\d+) (.+)$/.exec(http);
+    if (!m || !isDocumentationAddress(m[1] ?? '')) {
+      return `http takes "ADDRESS:PORT BODY" with a documentation address (got "${http}")`;
+    }
+    claim.http = { address: m[1] ?? '', port: Number(m[2]), body: m[3] ?? '' };
+  }
   return claim;
 }
 
@@ -169,7 +180,9 @@ export function readmeExamples(markdown: string, name = 'README.md'): ReadmeExam
       continue;
     }
     if (!language) {
-      faults.push(`${name}:${block.marker.line}: an example: comment above a ${block.info || 'plain'} block (ts or js only)`);
+      faults.push(
+        `${name}:${block.marker.line}: an example: comment above a ${block.info || 'plain'} block (ts or js only)`,
+      );
       continue;
     }
     const claim = claimOf({ ...block, marker: block.marker });

@@ -22,9 +22,18 @@ export interface ExampleRun {
 
 const RUNNER = '.run-example.mjs';
 
-// Watches the example's output for `until`, stops it then, and bounds it in time.
+// Serves the claim's web server (in this process, so it is listening before the example
+// starts and ends with it), watches the example's output for `until`, stops it then, and
+// bounds it in time.
 const RUNNER_SOURCE = `import { spawn } from 'node:child_process';
-const [file, until, timeoutMs] = process.argv.slice(2);
+import { createServer } from 'node:http';
+const [file, until, timeoutMs, http] = process.argv.slice(2);
+if (http) {
+  const { address, port, body } = JSON.parse(http);
+  const server = createServer((_, res) => res.end(body));
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, address, resolve));
+  server.unref();
+}
 const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
 let seen = '';
 let verdict;
@@ -58,7 +67,15 @@ function script(scratchDir: string, file: ExampleFile, timeoutMs: number): strin
   const claim = file.example.claim;
   if (claim.kind !== 'run') throw new Error(`${file.readme}:${file.example.block.line} is not a run example`);
   writeFileSync(join(scratchDir, RUNNER), RUNNER_SOURCE);
-  const runner = [process.execPath, RUNNER, relative(scratchDir, file.path), claim.until ?? '', String(timeoutMs)];
+  const http = claim.http ? JSON.stringify(claim.http) : '';
+  const runner = [
+    process.execPath,
+    RUNNER,
+    relative(scratchDir, file.path),
+    claim.until ?? '',
+    String(timeoutMs),
+    http,
+  ];
   return [
     'set -e',
     `cd ${shellQuote(scratchDir)}`,
@@ -67,9 +84,19 @@ function script(scratchDir: string, file: ExampleFile, timeoutMs: number): strin
   ].join('\n');
 }
 
-function capture(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ExampleRun> {
+function capture(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<ExampleRun> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 });
+    const child = execFile(command, args, {
+      env,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => {
       output += chunk;
@@ -87,7 +114,11 @@ export async function runExample(scratchDir: string, file: ExampleFile, timeoutM
   if (claim.kind !== 'run') throw new Error(`${file.readme}:${file.example.block.line} is not a run example`);
   const body = script(scratchDir, file, timeoutMs);
   // The environment of a user's shell, not the test runner's (no NODE_OPTIONS, no VITEST).
-  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root', ...claim.env };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    ...claim.env,
+  };
   const bound = timeoutMs + 60_000;
   if (claim.in === 'host') return capture('sh', ['-c', body], env, bound);
   if (claim.in === 'netns') {

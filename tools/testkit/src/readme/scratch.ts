@@ -90,7 +90,8 @@ export async function makeScratchProject(
 }
 
 function linkBins(modules: string, name: string, manifest: Manifest): void {
-  const bins = typeof manifest.bin === 'string' ? { [name.split('/').pop() ?? name]: manifest.bin } : (manifest.bin ?? {});
+  const bins =
+    typeof manifest.bin === 'string' ? { [name.split('/').pop() ?? name]: manifest.bin } : (manifest.bin ?? {});
   const binDir = join(modules, '.bin');
   for (const [command, path] of Object.entries(bins)) {
     mkdirSync(binDir, { recursive: true });

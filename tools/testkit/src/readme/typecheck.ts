@@ -53,7 +53,11 @@ export function writeExamples(
 }
 
 /** tsc's errors, those in examples as `README:LINE:COL: TSnnnn message`; none when every block typechecks. */
-export async function typecheckExamples(scratchDir: string, files: readonly ExampleFile[], tsc: string): Promise<string[]> {
+export async function typecheckExamples(
+  scratchDir: string,
+  files: readonly ExampleFile[],
+  tsc: string,
+): Promise<string[]> {
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     execFile(
       tsc,
@@ -74,7 +78,9 @@ export async function typecheckExamples(scratchDir: string, files: readonly Exam
     if (m) {
       const [, file = '', row = '0', col = '0', tsCode, message] = m;
       const owner = byPath.get(file);
-      const where = owner ? `${owner.readme}:${owner.example.block.line + Number(row) - 1}:${col}` : `${file}:${row}:${col}`;
+      const where = owner
+        ? `${owner.readme}:${owner.example.block.line + Number(row) - 1}:${col}`
+        : `${file}:${row}:${col}`;
       errors.push([`${where}: ${tsCode} ${message}`]);
     } else if (line.startsWith(' ') && errors.length > 0) {
       // tsc continues a message on indented lines.
