@@ -16,7 +16,8 @@ export type TestkitErrorCode =
   | 'TESTKIT_SYSROOT'
   | 'TESTKIT_SYSTEM_BOOT'
   | 'TESTKIT_SYSTEM_STOPPED'
-  | 'TESTKIT_SERVER_START';
+  | 'TESTKIT_SERVER_START'
+  | 'TESTKIT_README';
 
 export class TestkitError extends Error {
   override readonly name = 'TestkitError';

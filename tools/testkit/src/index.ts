@@ -27,6 +27,20 @@ export { hostHasIpvs, isRoot, type KernelMode, kernelMode } from './platform.js'
 export { type PackedPackage, packageFaults, packedFiles } from './publish/tarball.js';
 export { type Accel, bootQemu, freePort, type QemuMachine, type QemuOptions, qemuAccel } from './qemu/machine.js';
 export {
+  type CodeBlock,
+  codeBlocks,
+  type Example,
+  type ExampleClaim,
+  type ExampleLanguage,
+  type ExampleTier,
+  type ReadmeExamples,
+  readmeExamples,
+  requireExamples,
+} from './readme/blocks.js';
+export { type ExampleRun, runExample } from './readme/run.js';
+export { makeScratchProject, type ScratchProject } from './readme/scratch.js';
+export { type ExampleFile, SCRATCH_TSCONFIG, typecheckExamples, writeExamples } from './readme/typecheck.js';
+export {
   bootSystem,
   GUEST_FILES,
   MASKED_UNITS,
