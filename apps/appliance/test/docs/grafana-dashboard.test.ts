@@ -1,7 +1,8 @@
 /**
  * Keeps docs/grafana/sluice.json from rotting: every metric its expressions name is a family
  * the appliance emits (scraped from the API with every part busy, parsed by an independent
- * parser), and it is a dashboard Grafana imports (a datasource input, panels with targets).
+ * parser), and it is a dashboard Grafana imports (a datasource input, panels with targets);
+ * and docs/metrics.md names every family emitted.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { harnessEachTest, layer4Service } from '../api/harness.js';
 import { engineMetrics } from '../api/metrics-fixture.js';
 
-const DASHBOARD = join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'grafana', 'sluice.json');
+const DOCS = join(import.meta.dirname, '..', '..', '..', '..', 'docs');
+const DASHBOARD = join(DOCS, 'grafana', 'sluice.json');
 
 interface Panel {
   id: number;
@@ -65,7 +67,7 @@ export function metricNames(expr: string): string[] {
   return names;
 }
 
-describe('the Grafana dashboard', () => {
+describe('the Grafana dashboard and docs/metrics.md', () => {
   const t = harnessEachTest();
 
   it('the name extraction sees selectors, not labels, functions or keywords', () => {
@@ -98,7 +100,13 @@ describe('the Grafana dashboard', () => {
     await t.admin.post(`/api/v1/layer4/services?version=${await t.admin.version()}&wait=applied`, layer4Service('web'));
     t.h.engine.metricsReading = engineMetrics(10);
     t.h.ha.setPair('active');
-    t.h.ha.current = { ...t.h.ha.current, since: '2026-12-06T23:00:00.000Z', transitions: { 'peer-dead': 1 } };
+    const lateness = { count: 1, sumMs: 2, maxMs: 2, bounds: [5], buckets: [1] };
+    t.h.ha.current = {
+      ...t.h.ha.current,
+      since: '2026-12-06T23:00:00.000Z',
+      transitions: { 'peer-dead': 1 },
+      heartbeat: { sendLateness: lateness, peerGap: lateness },
+    };
     // The event loop's figures follow the first scrape.
     let families: { name: string; type: string }[] = [];
     while (!families.some((f) => f.name === 'nodejs_eventloop_lag_p99_seconds')) {
@@ -108,6 +116,9 @@ describe('the Grafana dashboard', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const emitted = new Map(families.map((f) => [f.name, f.type]));
+    // docs/metrics.md names every family the appliance emits.
+    const page = await readFile(join(DOCS, 'metrics.md'), 'utf8');
+    for (const name of emitted.keys()) expect(page, `${name} is not in docs/metrics.md`).toContain(`\`${name}\``);
     const named = new Set(expressions.flatMap(metricNames));
     expect(named.size).toBeGreaterThan(10);
     for (const name of named) {
