@@ -145,7 +145,7 @@ describe('/metrics scraped and parsed as Prometheus text format', () => {
       part: 'layer7',
       feature: 'Layer 7',
       available: true,
-      detail: 'HAProxy 3.0.5',
+      detail: 'HAProxy 3.0.5 "lab\\build"\nx',
     });
     const m = await scrape();
     expect(family(m, 'haproxy_frontend_current_sessions').type).toBe('GAUGE');
@@ -201,12 +201,18 @@ describe('/metrics scraped and parsed as Prometheus text format', () => {
       'sluice_health_check_duration_seconds_count{layer="layer4",service="web",server="alpha",check="http"} 3\n',
     );
 
+    // A label value with a quote, a backslash and a newline comes back through the parser as it was.
     const build = family(m, 'sluice_build_info');
     expect(build.type).toBe('GAUGE');
     expect(build.metrics).toEqual([
       {
         value: '1',
-        labels: { version: '0.0.0-test', node: process.versions.node, haproxy: '3.0.5', kernel: release() },
+        labels: {
+          version: '0.0.0-test',
+          node: process.versions.node,
+          haproxy: '3.0.5 "lab\\build"\nx',
+          kernel: release(),
+        },
       },
     ]);
 
