@@ -15,7 +15,7 @@ import type { StreamLimits } from './sse.js';
 export interface ApiDeps {
   store: ConfigStore;
   adminStates: Pick<AdminStates, 'list' | 'set' | 'replaceAll'>;
-  engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats' | 'hostWarnings'>;
+  engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats' | 'hostWarnings' | 'metrics'>;
   ha: HaControl;
   logs: LogBook;
   auth: Auth;

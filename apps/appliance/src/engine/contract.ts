@@ -1,5 +1,6 @@
 // The engine's contract (implemented by ./engine.ts): the other parts see the engine only through it,
 // each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import type { ConfigWarning } from '../model/validate.js';
@@ -37,6 +38,8 @@ export interface Engine {
    * every real server, so it is not built for listeners that only invalidate a cache).
    */
   onStatus(listener: () => void): () => void;
+  /** The drivers' last readings (IPVS table, HAProxy's `show stat`) and the apply and check distributions, for /metrics. */
+  metrics(): EngineMetrics;
   connections(): Promise<Layer4Connection[]>;
   layer7Stats(): Promise<Layer7StatRow[]>;
 }

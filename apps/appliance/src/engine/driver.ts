@@ -4,6 +4,9 @@
  * configuration into its part of the host, with minimal changes, and reports what it sees.
  */
 
+import type { StatRow } from '@sluice/haproxy-config';
+import type { ServiceWithDestinations } from '@sluice/ipvs';
+import type { CheckLatency } from '../metrics/engine-metrics.js';
 import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
 import type {
   ConnectionSyncStatus,
@@ -98,6 +101,12 @@ export interface PartDriver {
   connectionSync?(): ConnectionSyncStatus;
   /** Layer 7: HAProxy's statistics (GET /reports/layer7). */
   stats?(): Promise<Layer7StatRow[]>;
+  /** Layer 4: the whole IPVS table as observe() last read it, counters included (metrics). */
+  lastTable?(): readonly ServiceWithDestinations[] | undefined;
+  /** Layer 7: `show stat` as observe() last read it (metrics). */
+  lastStatRows?(): readonly StatRow[] | undefined;
+  /** Health: each checked real server's check latencies (metrics). */
+  checkLatencies?(): Iterable<CheckLatency>;
   stop(): Promise<void>;
 }
 

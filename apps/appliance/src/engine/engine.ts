@@ -8,6 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import type { AdminStates } from '../admin-states/contract.js';
 import type { LogBook } from '../logs/contract.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
+import { APPLY_SECONDS, Histogram } from '../metrics/histogram.js';
 import type { Layer, RealServerRef } from '../model/admin-state.js';
 import type {
   ApplyReport,
@@ -127,6 +129,9 @@ export class ApplianceEngine implements Engine {
   private timers: ReturnType<typeof setInterval>[] = [];
   /** Bumped by every change of an admin state or a health state (see DesiredInput.statesRevision). */
   private statesRevision = 0;
+  /** Per part: how long its applies took (seconds) and how many failed, for /metrics. */
+  private readonly applySeconds = new Map<EnginePart, Histogram>(ORDER.map((p) => [p, new Histogram(APPLY_SECONDS)]));
+  private readonly applyFailures = new Map<EnginePart, number>(ORDER.map((p) => [p, 0]));
   private drifting = false;
   private observing = false;
   private started = false;
@@ -286,6 +291,17 @@ export class ApplianceEngine implements Engine {
     return driver.stats();
   }
 
+  metrics(): EngineMetrics {
+    const available = (part: EnginePart) => this.probes.get(part)?.available === true;
+    return {
+      ipvs: available('layer4') ? this.drivers.layer4?.lastTable?.() : undefined,
+      haproxy: available('layer7') ? this.drivers.layer7?.lastStatRows?.() : undefined,
+      applySeconds: this.applySeconds,
+      applyFailures: this.applyFailures,
+      healthChecks: this.drivers.health?.checkLatencies?.() ?? [],
+    };
+  }
+
   /** Resolves once every queued apply has run (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -410,9 +426,12 @@ export class ApplianceEngine implements Engine {
         this.parts.set(part, { part, state: 'unavailable', detail: probe.detail });
         continue;
       }
+      // Timed from after the probe: the apply itself, as the metric's name says.
+      const applying = performance.now();
       try {
         const result = await driver.apply(input);
         took.set(part, performance.now() - started);
+        this.applySeconds.get(part)?.observe((performance.now() - applying) / 1000);
         // The health part starts and stops checks without transitions: states may differ now.
         const count = result.count ?? result.changes.length;
         if (part === 'health' && count > 0) this.statesRevision++;
@@ -427,6 +446,8 @@ export class ApplianceEngine implements Engine {
         changes.push(...result.changes.slice(0, LISTED_CHANGES));
         changeCount += count;
       } catch (error) {
+        this.applySeconds.get(part)?.observe((performance.now() - applying) / 1000);
+        this.applyFailures.set(part, (this.applyFailures.get(part) ?? 0) + 1);
         const previous = this.parts.get(part);
         this.parts.set(part, {
           part,

@@ -1,65 +1,53 @@
 import type { AdminState } from '../model/admin-state.js';
 import type { EngineStatus, HealthState } from '../model/engine-status.js';
-import type { HaStatus, LatenessHistogram } from '../model/ha-status.js';
+import type { HaStatus } from '../model/ha-status.js';
+import type { EngineMetrics } from './engine-metrics.js';
+import { Exposition } from './exposition.js';
+import { renderHaproxy } from './haproxy-metrics.js';
+import { IpvsTotals, renderIpvs } from './ipvs-metrics.js';
+import { renderProcess } from './process-metrics.js';
 
-/** A label value in the exposition format: backslash, double quote and newline escaped. */
-export function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+export { escapeLabel } from './exposition.js';
+
+/** What `sluice_build_info` names: the versions a bug report asks for. */
+export interface BuildInfo {
+  version: string;
+  /** Node.js (without the `v`). */
+  node: string;
+  /** HAProxy's version; empty where it is not installed. */
+  haproxy: string;
+  /** The running kernel (`uname -r`). */
+  kernel: string;
 }
 
-type Labels = Record<string, string>;
-
-class Exposition {
-  private readonly lines: string[] = [];
-  private readonly families = new Map<string, { help: string; type: string; samples: string[] }>();
-
-  add(name: string, type: 'gauge' | 'counter', help: string, labels: Labels, value: number): void {
-    this.sample(name, type, help, name, labels, value);
-  }
-
-  /** A histogram in seconds from one in milliseconds: `_bucket{le}` (cumulative, then +Inf), `_sum`, `_count`. */
-  histogram(name: string, help: string, labels: Labels, ms: LatenessHistogram): void {
-    ms.bounds.forEach((bound, i) => {
-      this.sample(
-        name,
-        'histogram',
-        help,
-        `${name}_bucket`,
-        { ...labels, le: String(bound / 1000) },
-        ms.buckets[i] ?? 0,
-      );
-    });
-    this.sample(name, 'histogram', help, `${name}_bucket`, { ...labels, le: '+Inf' }, ms.count);
-    this.sample(name, 'histogram', help, `${name}_sum`, labels, ms.sumMs / 1000);
-    this.sample(name, 'histogram', help, `${name}_count`, labels, ms.count);
-  }
-
-  private sample(family: string, type: string, help: string, name: string, labels: Labels, value: number): void {
-    let found = this.families.get(family);
-    if (found === undefined) {
-      found = { help, type, samples: [] };
-      this.families.set(family, found);
-    }
-    const text = Object.entries(labels)
-      .map(([key, val]) => `${key}="${escapeLabel(val)}"`)
-      .join(',');
-    found.samples.push(`${name}${text === '' ? '' : `{${text}}`} ${Number.isFinite(value) ? value : 0}`);
-  }
-
-  text(): string {
-    for (const [name, family] of this.families) {
-      this.lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`, ...family.samples);
-    }
-    return `${this.lines.join('\n')}\n`;
-  }
+export interface MetricsInput {
+  engine: EngineStatus;
+  ha: HaStatus;
+  configVersion: number;
+  /** The engine's readings and distributions (absent: only the status's figures). */
+  metrics?: EngineMetrics;
+  /** Kept between scrapes, so that node_ipvs_*_total never goes down (see IpvsTotals). */
+  ipvsTotals?: IpvsTotals;
+  build?: BuildInfo;
+  /** The daemon's process figures (process_*, nodejs_*); off in tests that compare exact output. */
+  process?: boolean;
 }
 
 const HEALTH: readonly HealthState[] = ['up', 'down', 'unknown', 'unchecked'];
 const ADMIN: readonly AdminState[] = ['online', 'drain', 'offline'];
 
 /** The appliance's metrics in Prometheus text format 0.0.4. */
-export function renderMetrics(input: { engine: EngineStatus; ha: HaStatus; configVersion: number }): string {
+export function renderMetrics(input: MetricsInput): string {
   const out = new Exposition();
+  if (input.build !== undefined) {
+    out.add(
+      'sluice_build_info',
+      'gauge',
+      "The appliance's version and those of Node.js, HAProxy and the kernel it runs with (always 1).",
+      { ...input.build },
+      1,
+    );
+  }
   out.add('sluice_config_version', 'gauge', 'The current configuration version.', {}, input.configVersion);
   out.add(
     'sluice_engine_applied_version',
@@ -225,5 +213,37 @@ export function renderMetrics(input: { engine: EngineStatus; ha: HaStatus; confi
       }
     }
   }
+  if (input.metrics !== undefined) renderEngineMetrics(out, input.metrics, input.ipvsTotals);
+  if (input.process === true) renderProcess(out);
   return out.text();
+}
+
+function renderEngineMetrics(out: Exposition, metrics: EngineMetrics, totals: IpvsTotals | undefined): void {
+  for (const [part, seconds] of metrics.applySeconds) {
+    out.recorded(
+      'sluice_engine_apply_duration_seconds',
+      'How long applying each engine part took, successful or not.',
+      { part },
+      seconds,
+    );
+  }
+  for (const [part, count] of metrics.applyFailures) {
+    out.add(
+      'sluice_engine_apply_failures_total',
+      'counter',
+      'Applies of each engine part that failed since the daemon started.',
+      { part },
+      count,
+    );
+  }
+  for (const c of metrics.healthChecks) {
+    out.recorded(
+      'sluice_health_check_duration_seconds',
+      "How long the appliance's health checks of each Layer 4 real server took (HAProxy checks Layer 7: haproxy_server_check_duration_seconds).",
+      { layer: 'layer4', service: c.service, server: c.server, check: c.check },
+      c.seconds,
+    );
+  }
+  if (metrics.ipvs !== undefined) renderIpvs(out, metrics.ipvs, totals ?? new IpvsTotals());
+  if (metrics.haproxy !== undefined) renderHaproxy(out, metrics.haproxy);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LAB_HEALTH_CHECK,
@@ -160,5 +161,75 @@ describe('Layer 4 services made through the API', { timeout: 240_000 }, () => {
     const [first] = clients(topology);
     if (!first) throw new Error('the lab has no client');
     await untilTraffic('bravo back', first, url('tun'), 6, (x) => balancedOver(x, PAGES));
+  });
+
+  it("/metrics: the kernel's IPVS counters under node_exporter's names grow with traffic through a VIP", async () => {
+    await allGreen('lab-nat');
+    type Family = {
+      name: string;
+      type: string;
+      metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string> }[];
+    };
+    const scrape = async () => {
+      const answer = await appliance.api.rootGet('/metrics');
+      expect(answer.status).toBe(200);
+      return parsePrometheusTextFormat(answer.text) as Family[];
+    };
+    const value = (families: Family[], name: string, labels: Record<string, string>) => {
+      const want = JSON.stringify(Object.entries(labels).sort());
+      const found = families
+        .find((f) => f.name === name)
+        ?.metrics.find((m) => JSON.stringify(Object.entries(m.labels ?? {}).sort()) === want);
+      return found?.value === undefined ? undefined : Number(found.value);
+    };
+    // NAT: replies come back through the balancer, so both directions count.
+    const backend = (rs: { back: string }) => ({
+      local_address: topology.vips.nat,
+      local_port: '80',
+      remote_address: rs.back,
+      remote_port: '80',
+      proto: 'TCP',
+      local_mark: '',
+    });
+    const before = await scrape();
+    const servers = topology.realServers;
+    for (const rs of servers) expect(value(before, 'node_ipvs_backend_weight', backend(rs))).toBe(1);
+    const total = (families: Family[], name: string) => value(families, name, {}) ?? Number.NaN;
+    const backends = (families: Family[], name: string) =>
+      servers.map((rs) => value(families, name, backend(rs)) ?? Number.NaN);
+    const [first] = clients(topology);
+    if (!first) throw new Error('the lab has no client');
+    await untilTraffic('traffic through NAT for /metrics', first, url('nat'), 6, (x) => balancedOver(x, PAGES));
+    // The engine reads the kernel every couple of seconds: wait for a reading taken after the traffic.
+    const after = await until('IPVS counters after the traffic', async () => {
+      const m = await scrape();
+      const grown = backends(m, 'sluice_ipvs_backend_connections_total').every(
+        (n, i) => n >= (backends(before, 'sluice_ipvs_backend_connections_total')[i] ?? 0) + 2,
+      );
+      return grown ? m : undefined;
+    });
+    for (const name of ['sluice_ipvs_backend_incoming_packets_total', 'sluice_ipvs_backend_outgoing_packets_total']) {
+      backends(after, name).forEach((n, i) => {
+        expect(n, `${name} of ${servers[i]?.label}`).toBeGreaterThan(backends(before, name)[i] ?? 0);
+      });
+    }
+    for (const name of [
+      'node_ipvs_connections_total',
+      'node_ipvs_incoming_bytes_total',
+      'node_ipvs_outgoing_bytes_total',
+    ]) {
+      expect(total(after, name), name).toBeGreaterThan(total(before, name));
+    }
+    // Each connection closed is in TIME_WAIT for a while: counted inactive (or still active).
+    const lingering = servers.map(
+      (rs) =>
+        (value(after, 'node_ipvs_backend_connections_active', backend(rs)) ?? 0) +
+        (value(after, 'node_ipvs_backend_connections_inactive', backend(rs)) ?? 0),
+    );
+    for (const n of lingering) expect(n).toBeGreaterThan(0);
+    // The health checks and the applies behind this lab were timed.
+    const checks = after.find((f) => f.name === 'sluice_health_check_duration_seconds');
+    expect(checks?.type).toBe('HISTOGRAM');
+    expect(after.find((f) => f.name === 'sluice_engine_apply_duration_seconds')?.type).toBe('HISTOGRAM');
   });
 });

@@ -361,3 +361,21 @@ describe('engine: timers (fake clock)', () => {
     await engine.stop();
   });
 });
+
+describe('engine: metrics', () => {
+  it('times each part apply and counts its failures; hands over the drivers readings', async () => {
+    const { engine, drivers } = setup();
+    await engine.apply(version(1, twoServices()));
+    drivers.layer7.failWith = new Error('haproxy: bind 192.0.2.10:80 failed');
+    await engine.apply(version(2, twoServices()));
+    const metrics = engine.metrics();
+    expect([...metrics.applySeconds.keys()]).toEqual(['health', 'addresses', 'layer4', 'layer7']);
+    expect(metrics.applySeconds.get('layer4')?.count).toBe(2);
+    // A failed apply is timed too, and counted.
+    expect(metrics.applySeconds.get('layer7')?.count).toBe(2);
+    expect(Object.fromEntries(metrics.applyFailures)).toEqual({ health: 0, addresses: 0, layer4: 0, layer7: 1 });
+    // Fake drivers keep no IPVS table or `show stat`: nothing to render.
+    expect(metrics.ipvs).toBeUndefined();
+    expect(metrics.haproxy).toBeUndefined();
+  });
+});

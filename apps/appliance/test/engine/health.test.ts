@@ -120,6 +120,41 @@ describe('health bridge', () => {
   });
 });
 
+describe('health bridge: check latencies for /metrics', () => {
+  it('one histogram per checked server, by its configured check type; every result counted; gone with its check', async () => {
+    vi.useFakeTimers();
+    const executor = new TableExecutor();
+    const bridge = createHealthBridge({ executor, clock: fakeTimersClock, warmupMs: 0 });
+    const v = version(1, config());
+    const input = {
+      version: 1,
+      config: v.config,
+      server: () => ({ admin: 'online' as const, health: 'unchecked' as const }),
+    };
+    await bridge.apply(input);
+    await vi.advanceTimersByTimeAsync(3500);
+    const latencies = [...bridge.checkLatencies()];
+    expect(latencies.map((l) => [l.service, l.server, l.check])).toEqual([
+      ['web', 'alpha', 'connect'],
+      ['web', 'bravo', 'connect'],
+    ]);
+    const alpha = latencies[0];
+    const checked = executor.requests.filter((r) => r.address === '198.51.100.11').length;
+    expect(checked).toBeGreaterThanOrEqual(3);
+    expect(alpha?.seconds.count).toBe(checked);
+    // The fake clock stands still during a check: every latency is 0, in the first bucket.
+    expect(alpha?.seconds.counts[0]).toBe(checked);
+    expect(alpha?.seconds.sum).toBe(0);
+    const without = version(2, {
+      ...config(),
+      layer4: config().layer4?.map((s) => ({ ...s, healthCheck: undefined })),
+    });
+    await bridge.apply({ ...input, config: without.config });
+    expect([...bridge.checkLatencies()]).toEqual([]);
+    await bridge.stop();
+  });
+});
+
 describe('address placement', () => {
   const host = [
     { interface: 'lo', address: '127.0.0.1', prefix: 8 },

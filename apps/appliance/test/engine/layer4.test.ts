@@ -208,6 +208,24 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(seen.get('layer4/web/alpha')?.effectiveWeight).toBe(3);
   });
 
+  it('keeps the whole table it last read, per destination with its counters (for /metrics)', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
+    expect(driver.lastTable()).toBeUndefined();
+    await driver.apply(input(1));
+    await driver.observe();
+    const lists = fake.lists;
+    const table = driver.lastTable();
+    const web = table?.find((s) => s.address === '192.0.2.10' && s.port === 80);
+    expect(web?.destinations.map((d) => [d.address, d.port, d.weight, d.activeConnections, d.stats.inBytes])).toEqual([
+      ['198.51.100.11', 8080, 3, 2, 10n],
+      ['198.51.100.12', 8080, 1, 2, 10n],
+    ]);
+    // Handed over as read: asking for it reads nothing.
+    driver.lastTable();
+    expect(fake.lists).toBe(lists);
+  });
+
   it('observes per real server; SYN_RECV rows carry the ARP hint on DR services only', async () => {
     const fake = new FakeIpvs();
     // Every observation a fresh dump: the counters are the fake kernel's.

@@ -1,6 +1,7 @@
 import type { AdminStates } from '../../src/admin-states/contract.js';
 import type { Engine } from '../../src/engine/contract.js';
 import { buildTerminations, serverColour, serviceColour } from '../../src/engine/status.js';
+import type { EngineMetrics } from '../../src/metrics/engine-metrics.js';
 import type { RealServerRef } from '../../src/model/admin-state.js';
 import type {
   ApplyReport,
@@ -37,6 +38,12 @@ export class FakeEngine implements Engine {
   gate: Promise<void> | undefined;
   connectionTable: Layer4Connection[] = [];
   layer7Rows: Layer7StatRow[] = [];
+  /** What metrics() answers: the drivers' readings and distributions a test sets (none by default). */
+  metricsReading: EngineMetrics = {
+    applySeconds: new Map(),
+    applyFailures: new Map(),
+    healthChecks: [],
+  };
   /** The parts status() reports (default: Layer 4 applied once a version is). */
   parts: PartStatus[] | undefined;
   /** What hostWarnings() answers for a configuration (the real engine reads the host). */
@@ -163,6 +170,10 @@ export class FakeEngine implements Engine {
 
   emit(): void {
     for (const listener of this.listeners) listener();
+  }
+
+  metrics(): EngineMetrics {
+    return this.metricsReading;
   }
 
   async connections(): Promise<Layer4Connection[]> {

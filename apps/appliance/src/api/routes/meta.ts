@@ -1,4 +1,5 @@
 import { renderMetrics } from '../../metrics/prometheus.js';
+import { buildInfo, scrapeTotals } from '../../metrics/scrape.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
@@ -55,6 +56,10 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
           engine: deps.engine.status(),
           ha: deps.ha.status(),
           configVersion: deps.store.current().version,
+          metrics: deps.engine.metrics(),
+          ipvsTotals: scrapeTotals(deps.engine),
+          build: buildInfo(deps.version, deps.capabilities),
+          process: true,
         }),
         headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
       }),

@@ -12,6 +12,8 @@ import {
   type TargetDefinition,
   type TransitionEvent,
 } from '@sluice/health';
+import type { CheckLatency } from '../../metrics/engine-metrics.js';
+import { CHECK_SECONDS, Histogram } from '../../metrics/histogram.js';
 import type { RealServerRef } from '../../model/admin-state.js';
 import type { HealthState } from '../../model/engine-status.js';
 import type { HealthCheck } from '../../model/schema.js';
@@ -84,6 +86,8 @@ export class HealthBridge implements HealthSource {
   private readonly targets = new Map<string, string>();
   private readonly states = new Map<string, { state: HealthState; reason?: string }>();
   private readonly listeners = new Set<(t: HealthTransition) => void>();
+  /** id -> its check latencies, made when the target is set (a check result only counts). */
+  private readonly latencies = new Map<string, CheckLatency>();
 
   constructor(options: HealthBridgeOptions = {}) {
     this.ownExecutor = options.executor
@@ -105,6 +109,9 @@ export class HealthBridge implements HealthSource {
       const ref = refOf(e.target);
       for (const listener of this.listeners) listener(reason ? { ref, state, reason } : { ref, state });
     });
+    this.scheduler.on('result', (e) => {
+      this.latencies.get(e.target)?.seconds.observe(e.latencyMs / 1000);
+    });
   }
 
   async probe(): Promise<ProbeResult> {
@@ -114,6 +121,8 @@ export class HealthBridge implements HealthSource {
   async apply(input: DesiredInput): Promise<PartApplyResult> {
     const checks = new Map(input.config.healthChecks.map((c) => [c.label, c]));
     const wanted = new Map<string, TargetDefinition>();
+    /** id -> the configured check type (`http`, not the scheduler's `negotiate`). */
+    const types = new Map<string, string>();
     input.config.layer4.forEach((service, i) => {
       const check = service.healthCheck ? checks.get(service.healthCheck) : undefined;
       if (!check) return;
@@ -121,6 +130,7 @@ export class HealthBridge implements HealthSource {
       for (const server of service.realServers) {
         const id = serverKey({ layer: 'layer4', service: service.label, server: server.label });
         const port = server.port ?? (firstPort || undefined);
+        types.set(id, check.type);
         wanted.set(id, {
           id,
           service: service.label,
@@ -141,6 +151,7 @@ export class HealthBridge implements HealthSource {
       this.scheduler.remove(id);
       this.targets.delete(id);
       this.states.delete(id);
+      this.latencies.delete(id);
       changes.push(`health: stop checking ${id}`);
     }
     for (const [id, target] of wanted) {
@@ -151,11 +162,24 @@ export class HealthBridge implements HealthSource {
       this.scheduler.set(target);
       this.targets.set(id, text);
       if (!had) this.states.set(id, { state: 'unknown' });
+      // A changed check starts a new distribution: its latencies say nothing of the old one's.
+      const ref = refOf(id);
+      const type = types.get(id) ?? 'unknown';
+      this.latencies.set(id, {
+        service: ref.service,
+        server: ref.server,
+        check: type,
+        seconds: new Histogram(CHECK_SECONDS),
+      });
       changes.push(
         `health: ${had ? 'change' : 'check'} ${id} (${target.check?.type} ${target.address}${target.port ? `:${target.port}` : ''})`,
       );
     }
     return { changes };
+  }
+
+  checkLatencies(): Iterable<CheckLatency> {
+    return this.latencies.values();
   }
 
   stateOf(ref: RealServerRef): { state: HealthState; reason?: string } | undefined {

@@ -148,6 +148,8 @@ export class Layer4Driver implements PartDriver {
   private refused = -1;
   /** An observation's dump in flight. */
   private reading: Promise<void> | undefined;
+  /** The whole table as last read, counters included: what /metrics renders (no reading of its own). */
+  private table: readonly ServiceWithDestinations[] | undefined;
   /** After a first apply: the table it read before it, for the first observation to fold in. */
   private firstRead: { table: Map<string, ServiceWithDestinations>; generation: number } | undefined;
 
@@ -231,6 +233,7 @@ export class Layer4Driver implements PartDriver {
     let read: Map<string, ServiceWithDestinations> | undefined;
     if (!this.model) {
       const table = await client.list();
+      this.table = table;
       read = new Map(table.map((s) => [serviceId(s), s]));
       this.model = new Map(read);
       this.byLabel.clear();
@@ -431,8 +434,12 @@ export class Layer4Driver implements PartDriver {
         this.firstRead = undefined;
         // After a first apply the services are as it applied them, with the counters of the table it read.
         const generation = first?.generation ?? this.generation;
-        const byId =
-          first?.table ?? new Map((await (await this.readerClient()).list({ pause })).map((s) => [serviceId(s), s]));
+        let byId = first?.table;
+        if (byId === undefined) {
+          const table = await (await this.readerClient()).list({ pause });
+          this.table = table;
+          byId = new Map(table.map((s) => [serviceId(s), s]));
+        }
         let n = 0;
         for (const [label, state] of [...this.byLabel]) {
           if (++n % FOLD_SERVICES_PER_TURN === 0) await pause();
@@ -446,6 +453,10 @@ export class Layer4Driver implements PartDriver {
       }
     })();
     return this.reading;
+  }
+
+  lastTable(): readonly ServiceWithDestinations[] | undefined {
+    return this.table;
   }
 
   /**

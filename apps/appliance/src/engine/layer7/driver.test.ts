@@ -284,7 +284,14 @@ describe('apply', () => {
       'layer7: web/bravo drain (HAProxy state ready -> drain, no reload)',
     ]);
     expect(current().calls).toEqual(['start', 'state web/alpha maint', 'state web/bravo drain', 'dump']);
+    expect(driver.lastStatRows?.()).toBeUndefined();
     const observed = await driver.observe();
+    // The `show stat` it read is kept for /metrics, every row as HAProxy gave it.
+    expect(driver.lastStatRows?.()?.find((r) => r.proxy === 'web' && r.name === 'alpha')).toMatchObject({
+      type: 'server',
+      currentSessions: 2,
+      bytesIn: 100,
+    });
     expect(observed.get('layer7/web/alpha')).toEqual({
       activeConnections: 2,
       inactiveConnections: 0,

@@ -10,6 +10,7 @@ import {
   type LogTarget,
   type ProcessRunner,
   type RuntimeClient,
+  type StatRow,
   Supervisor,
   type SupervisorOptions,
 } from '@sluice/haproxy-config';
@@ -406,10 +407,17 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
       ? undefined
       : new Set(input.scope.filter((s) => s.layer === 'layer7').map((s) => s.service));
 
+  /** `show stat` as observeNow() last read it: /metrics renders it (no reading of its own). */
+  let lastRows: readonly StatRow[] | undefined;
+
   async function observeNow(): Promise<Map<string, ServerObservation>> {
     const state = running;
-    if (state === undefined) return new Map();
+    if (state === undefined) {
+      lastRows = undefined;
+      return new Map();
+    }
     const rows = await state.supervisor.runtime().showStat();
+    lastRows = rows;
     const observations = observationsFrom(rows, state.rendered.servers);
     for (const [key, observation] of observations) {
       const reading = `${observation.health}${observation.healthReason ? ` (${observation.healthReason})` : ''}`;
@@ -440,6 +448,7 @@ export function createLayer7Driver(options: Layer7DriverOptions): Layer7Driver {
     },
     apply: (input) => calls(() => applyNow(input).then((result) => routeTproxy(input, result))),
     observe: () => calls(observeNow),
+    lastStatRows: () => lastRows,
     async stats() {
       const state = running;
       if (state === undefined) return [];

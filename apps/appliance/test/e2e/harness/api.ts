@@ -53,12 +53,18 @@ export class ApiClient {
     return this.once<T>(method, path, body, headers, timeoutMs);
   }
 
+  /** A GET at the server's root, outside /api/v1 (`/metrics`), logged in as this client. */
+  async rootGet(path: string): Promise<ApiResponse<string>> {
+    return this.once<string>('GET', path, undefined, { accept: 'text/plain' }, 30_000, '');
+  }
+
   private once<T>(
     method: string,
     path: string,
     body: unknown,
     headers: Record<string, string>,
     timeoutMs: number,
+    under = '/api/v1',
   ): Promise<ApiResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const all: Record<string, string> = { accept: 'application/json', ...headers };
@@ -73,7 +79,7 @@ export class ApiClient {
         {
           ...(typeof this.target === 'string' ? { socketPath: this.target } : this.target),
           method,
-          path: `/api/v1${path}`,
+          path: `${under}${path}`,
           headers: all,
           timeout: timeoutMs,
         },
