@@ -93,14 +93,66 @@ function benchEngine() {
       return { version: version.version, parts: [{ part: 'layer4', state: 'applied' }], changes: [], changeCount: 0 };
     },
     async setActive() {},
+    hostWarnings: async () => [],
     status() {
       if (applied !== undefined && status.version !== applied.version) status = build(applied);
       return status;
     },
     onStatus: () => () => {},
+    // What the Layer 4 driver's last reading holds: every service and real server with
+    // kernel counters, for /metrics's node_ipvs_* families (built once per version).
+    metrics() {
+      if (applied !== undefined && ipvs.version !== applied.version) ipvs = ipvsTable(applied);
+      return { ipvs: ipvs.table, applySeconds: new Map(), applyFailures: new Map(), healthChecks: [] };
+    },
     connections: async () => [],
     layer7Stats: async () => [],
   };
+}
+
+const stats = (n) => ({
+  connections: BigInt(n),
+  inPackets: BigInt(n * 10),
+  outPackets: BigInt(n * 9),
+  inBytes: BigInt(n * 1500),
+  outBytes: BigInt(n * 9000),
+  connectionRate: 0,
+  inPacketRate: 0,
+  outPacketRate: 0,
+  inByteRate: 0,
+  outByteRate: 0,
+});
+
+let ipvs = { version: null, table: [] };
+function ipvsTable(version) {
+  const table = [];
+  for (const s of version.config.layer4) {
+    for (const port of s.ports) {
+      table.push({
+        family: 4,
+        protocol: 'tcp',
+        address: s.vip,
+        port,
+        scheduler: 'wlc',
+        flags: 0,
+        stats: stats(s.realServers.length * 1000),
+        destinations: s.realServers.map((r, i) => ({
+          address: r.address,
+          port,
+          forwarding: 'dr',
+          weight: r.weight,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+          family: 4,
+          activeConnections: i,
+          inactiveConnections: i * 2,
+          persistentConnections: 0,
+          stats: stats(1000 + i),
+        })),
+      });
+    }
+  }
+  return { version: version.version, table };
 }
 
 const ha = {
@@ -144,6 +196,7 @@ if (!isMainThread) {
     };
   })();
   const statusBytes = await call('GET', '/api/v1/status');
+  const metricsBytes = await call('GET', '/metrics');
   const results = [];
   results.push(
     await measure('GET /layer4/services/{label}', READS, () =>
@@ -153,6 +206,11 @@ if (!isMainThread) {
   results.push(
     await measure(`GET /status (${(statusBytes / 1e6).toFixed(1)} MB)`, Math.ceil(READS / 4), () =>
       call('GET', '/api/v1/status'),
+    ),
+  );
+  results.push(
+    await measure(`GET /metrics (${(metricsBytes / 1e6).toFixed(1)} MB)`, Math.ceil(READS / 20), () =>
+      call('GET', '/metrics'),
     ),
   );
   let weight = 2;

@@ -3,17 +3,40 @@ import type { Histogram } from './histogram.js';
 
 /** A label value in the exposition format: backslash, double quote and newline escaped. */
 export function escapeLabel(value: string): string {
+  // Most values (addresses, labels, ports) need nothing: one test instead of three replaces
+  // per value, for the hundreds of thousands of samples of a large table.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
+
+const NEEDS_ESCAPE = /[\\"\n]/;
 
 export type Labels = Record<string, string>;
 type MetricType = 'gauge' | 'counter' | 'histogram';
 
-function labelText(labels: Labels): string {
-  let text = '';
-  for (const key in labels) text += `${text === '' ? '' : ','}${key}="${escapeLabel(labels[key] as string)}"`;
-  return text === '' ? '' : `{${text}}`;
+/**
+ * A label set rendered once (`{a="x",b="y"}`, or '' for none): a real server's labels are
+ * the same on each of its dozen samples, and rendering them once per server rather than
+ * once per sample halves what a scrape of a large table allocates.
+ */
+export class LabelText {
+  private constructor(readonly text: string) {}
+
+  static of(labels: Labels): LabelText {
+    let text = '';
+    for (const key in labels) text += `${text === '' ? '' : ','}${key}="${escapeLabel(labels[key] as string)}"`;
+    return new LabelText(text === '' ? '' : `{${text}}`);
+  }
+
+  /** These labels and one more (a state set's `state`, a bucket's `le`). */
+  with(key: string, value: string): LabelText {
+    const pair = `${key}="${escapeLabel(value)}"`;
+    return new LabelText(this.text === '' ? `{${pair}}` : `${this.text.slice(0, -1)},${pair}}`);
+  }
 }
+
+const labelText = (labels: Labels | LabelText): string =>
+  labels instanceof LabelText ? labels.text : LabelText.of(labels).text;
 
 function valueText(value: number): string {
   if (Number.isFinite(value)) return String(value);
@@ -28,7 +51,7 @@ function valueText(value: number): string {
 export class Exposition {
   private readonly families = new Map<string, { help: string; type: MetricType; samples: string[] }>();
 
-  add(name: string, type: 'gauge' | 'counter', help: string, labels: Labels, value: number): void {
+  add(name: string, type: 'gauge' | 'counter', help: string, labels: Labels | LabelText, value: number): void {
     this.sample(name, type, help, name, labels, value);
   }
 
@@ -66,7 +89,14 @@ export class Exposition {
     if (!this.families.has(name)) this.families.set(name, { help, type, samples: [] });
   }
 
-  private sample(family: string, type: MetricType, help: string, name: string, labels: Labels, value: number): void {
+  private sample(
+    family: string,
+    type: MetricType,
+    help: string,
+    name: string,
+    labels: Labels | LabelText,
+    value: number,
+  ): void {
     let found = this.families.get(family);
     if (found === undefined) {
       found = { help, type, samples: [] };
@@ -76,10 +106,13 @@ export class Exposition {
   }
 
   text(): string {
-    const lines: string[] = [];
+    // One join per family: spreading a family of 10,000 samples into one array of every
+    // line cost more than the joins themselves.
+    const parts: string[] = [];
     for (const [name, family] of this.families) {
-      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`, ...family.samples);
+      parts.push(`# HELP ${name} ${family.help}\n# TYPE ${name} ${family.type}\n`);
+      if (family.samples.length > 0) parts.push(family.samples.join('\n'), '\n');
     }
-    return `${lines.join('\n')}\n`;
+    return parts.join('');
   }
 }

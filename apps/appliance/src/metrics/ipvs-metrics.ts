@@ -9,7 +9,7 @@
  * `sluice_ipvs_*` with the same labels.
  */
 import type { Service, ServiceWithDestinations, Stats } from '@sluice/ipvs';
-import type { Exposition, Labels } from './exposition.js';
+import { type Exposition, type Labels, LabelText } from './exposition.js';
 
 function serviceLabels(s: Service): Labels {
   if (s.fwmark !== undefined) {
@@ -127,7 +127,9 @@ export function renderIpvs(out: Exposition, table: readonly ServiceWithDestinati
       backends.add(labels, [d.activeConnections, d.inactiveConnections, d.weight, ...counters(d.stats)]);
     }
   }
-  for (const { labels, values } of backends.rows.values()) {
+  for (const row of backends.rows.values()) {
+    const labels = LabelText.of(row.labels);
+    const values = row.values;
     out.add(
       'node_ipvs_backend_connections_active',
       'gauge',
@@ -153,7 +155,9 @@ export function renderIpvs(out: Exposition, table: readonly ServiceWithDestinati
       out.add(name, 'counter', help, labels, values[3 + i] as number);
     });
   }
-  for (const { labels, values } of services.rows.values()) {
+  for (const row of services.rows.values()) {
+    const labels = LabelText.of(row.labels);
+    const values = row.values;
     PER_SERVICE.forEach(([name, help], i) => {
       out.add(name, 'counter', help, labels, values[i] as number);
     });

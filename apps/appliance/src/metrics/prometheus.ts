@@ -2,7 +2,7 @@ import type { AdminState } from '../model/admin-state.js';
 import type { EngineStatus, HealthState } from '../model/engine-status.js';
 import type { HaStatus } from '../model/ha-status.js';
 import type { EngineMetrics } from './engine-metrics.js';
-import { Exposition } from './exposition.js';
+import { Exposition, LabelText } from './exposition.js';
 import { renderHaproxy } from './haproxy-metrics.js';
 import { IpvsTotals, renderIpvs } from './ipvs-metrics.js';
 import { renderProcess } from './process-metrics.js';
@@ -149,7 +149,12 @@ export function renderMetrics(input: MetricsInput): string {
       service.fallbackActive ? 1 : 0,
     );
     for (const server of service.realServers) {
-      const rs = { layer: service.layer, service: service.label, server: server.label, address: server.address };
+      const rs = LabelText.of({
+        layer: service.layer,
+        service: service.label,
+        server: server.label,
+        address: server.address,
+      });
       out.add(
         'sluice_real_server_active_connections',
         'gauge',
@@ -198,7 +203,7 @@ export function renderMetrics(input: MetricsInput): string {
           'sluice_real_server_health_state',
           'gauge',
           'The health state of a real server (1 for the current one).',
-          { ...rs, state },
+          rs.with('state', state),
           server.health === state ? 1 : 0,
         );
       }
@@ -207,7 +212,7 @@ export function renderMetrics(input: MetricsInput): string {
           'sluice_real_server_admin_state',
           'gauge',
           'The admin state of a real server (1 for the current one).',
-          { ...rs, state },
+          rs.with('state', state),
           server.admin === state ? 1 : 0,
         );
       }
