@@ -2,6 +2,16 @@ import { renderMetrics } from '../../metrics/prometheus.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
+import { capabilitySchema } from '../schemas/status.js';
+import { z } from 'zod';
+
+/** What GET /openapi.json answers, as far as its own document describes it. */
+const documentSchema = z.looseObject({
+  openapi: z.literal('3.1.0'),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.looseObject({ responses: z.record(z.string(), z.unknown()) }))),
+  components: z.looseObject({ schemas: z.record(z.string(), z.unknown()) }),
+});
 
 export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: () => Date): Route[] {
   const started = now().getTime();
@@ -13,6 +23,12 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'Liveness (anyone); version, uptime and capabilities with a login',
       tag: 'status',
       access: 'public',
+      responseSchema: z.strictObject({
+        status: z.literal('ok'),
+        version: z.string().optional(),
+        uptimeSeconds: z.int().optional(),
+        capabilities: z.array(capabilitySchema).optional(),
+      }),
       handler: async (ctx) => {
         // Without a login only "up": the version, the kernel's and HAProxy's, and that
         // the daemon runs as root tell an attacker which exploits to try.
@@ -34,6 +50,7 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'This document',
       tag: 'status',
       access: 'read',
+      responseSchema: documentSchema,
       handler: async () => {
         // Routes added later (the web UI's certificate upload) make a new document.
         const all = routes();
@@ -49,7 +66,8 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'Prometheus metrics (text format): per VIP and real server, HA state, config version',
       tag: 'status',
       access: 'read',
-      responseDescription: 'text/plain; version=0.0.4',
+      responseDescription: 'the Prometheus text exposition format',
+      responseType: 'text/plain; version=0.0.4',
       handler: async () => ({
         body: renderMetrics({
           engine: deps.engine.status(),
