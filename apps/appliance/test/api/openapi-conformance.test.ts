@@ -505,6 +505,14 @@ describe('every route answers as the document says', () => {
     expect(validate?.({ version: 1, item: { ...layer4ServiceStored(), extra: 1 } })).toBe(false);
     expect(validate?.({ version: '1', item: layer4ServiceStored() })).toBe(false);
   });
+  it('answers an unknown query parameter with a 400 on every route', async () => {
+    for (const route of h.api.routes) {
+      const path = `${route.root ? '' : '/api/v1'}${route.path.replace(/\{\w+\}/g, 'x')}?no-such-parameter=1`;
+      const client = route.access === 'public' ? undefined : admin;
+      expect((await call(client, route.method, path)).status, `${route.method} ${path}`).toBe(400);
+    }
+  });
+
   it('called every route, with a success and with a failure, and every answer matched the document', () => {
     expect(problems).toEqual([]);
     const routes = h.api.routes.map((route) => `${route.method} ${route.root ? '' : '/api/v1'}${route.path}`);
