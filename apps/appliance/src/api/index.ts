@@ -4,15 +4,7 @@ import { ApplianceError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { statusOf } from './errors.js';
 import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, sendJson } from './http.js';
-import {
-  type Ctx,
-  checkParameters,
-  type Method,
-  type QuerySchema,
-  queryNames,
-  type Route,
-  Router,
-} from './router.js';
+import { type Ctx, checkParameters, type Method, type QuerySchema, queryNames, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
 import { certificateStatusRoutes } from './routes/certificate-status.js';
 import { collectionRoutes } from './routes/collections.js';

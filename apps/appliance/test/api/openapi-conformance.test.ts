@@ -5,10 +5,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplianceError } from '../../src/errors.js';
-import { notManagedStatus } from '../../src/host-network/control.js';
 import { certificateUploadRoutes } from '../../src/api/routes/certificates-upload.js';
 import { webPortsRoutes } from '../../src/api/routes/web-ports.js';
+import { ApplianceError } from '../../src/errors.js';
+import { notManagedStatus } from '../../src/host-network/control.js';
 import { openWebCertificates } from '../../src/web/index.js';
 import { type Client, type Harness, layer4Service, startHarness } from './harness.js';
 
@@ -39,7 +39,7 @@ const succeeded = new Set<string>();
 const failed = new Set<string>();
 const problems: string[] = [];
 
-const escape = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function templateOf(method: string, path: string): string | undefined {
   for (const template of Object.keys(doc.paths as Json)) {
@@ -123,7 +123,7 @@ function check(method: string, full: string, status: number, headers: Headers, b
     else if (media === 'text/plain; version=0.0.4' && !type.includes('version=0.0.4'))
       problems.push(`${where}: ${type} lacks version=0.0.4`);
     else if (media === 'application/json') {
-      const pointer = `openapi.json#/paths/${escape(template)}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`;
+      const pointer = `openapi.json#/paths/${pointerSegment(template)}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`;
       const validate = ajv.getSchema(pointer);
       if (validate === undefined) problems.push(`${where}: no schema at ${pointer}`);
       else if (!validate(body)) {
@@ -132,7 +132,8 @@ function check(method: string, full: string, status: number, headers: Headers, b
     }
   }
   const declared = Object.keys((response.headers as Json | undefined) ?? {}).map((name) => name.toLowerCase());
-  if (headers.has('etag') && !declared.includes('etag')) problems.push(`${where}: an ETag the document does not declare`);
+  if (headers.has('etag') && !declared.includes('etag'))
+    problems.push(`${where}: an ETag the document does not declare`);
   if (declared.includes('etag') && status < 300 && !headers.has('etag')) problems.push(`${where}: no ETag`);
 }
 
@@ -168,7 +169,7 @@ afterAll(() => h?.close());
 
 describe('the OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
-    const result = await new Validator().validate(doc as object);
+    const result = await new Validator().validate(doc as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
@@ -222,7 +223,6 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(responses)).toEqual(expect.arrayContaining(['201', '409', '412', '422', '428']));
     expect(Object.keys(paths['/api/v1/config']?.get?.responses as Json)).toContain('304');
   });
-
 });
 
 /** A Layer 4 service as the store keeps it (defaults filled in), taken from the API. */
@@ -233,9 +233,13 @@ describe('every route answers as the document says', () => {
   it('configuration, collections and singletons', async () => {
     const v = async () => `version=${await version()}`;
     const reader = h.client();
-    expect((await call(admin, 'POST', '/api/v1/users?' + (await v()), {
-      body: { username: 'viewer', password: 'a long read-only pass', role: 'readonly' },
-    })).status).toBe(201);
+    expect(
+      (
+        await call(admin, 'POST', `/api/v1/users?${await v()}`, {
+          body: { username: 'viewer', password: 'a long read-only pass', role: 'readonly' },
+        })
+      ).status,
+    ).toBe(201);
     await reader.login('viewer', 'a long read-only pass');
 
     await call(admin, 'GET', '/api/v1/config');
@@ -314,7 +318,9 @@ describe('every route answers as the document says', () => {
       await call(reader, 'GET', path);
       const put = await call(admin, 'PUT', `${path}?${await v()}`, { body: (got.body as Json).item });
       expect(put.status, put.text).toBe(200);
-      expect([400, 422]).toContain((await call(admin, 'PUT', `${path}?${await v()}`, { body: { nonsense: 1 } })).status);
+      expect([400, 422]).toContain(
+        (await call(admin, 'PUT', `${path}?${await v()}`, { body: { nonsense: 1 } })).status,
+      );
     }
     for (const path of ['/api/v1/heartbeat', '/api/v1/ipvs']) {
       expect((await call(admin, 'DELETE', `${path}?${await v()}`)).status).toBe(200);
@@ -353,11 +359,11 @@ describe('every route answers as the document says', () => {
     expect((await call(admin, 'GET', '/api/v1/config/diff?from=x')).status).toBe(400);
     const rolled = await call(admin, 'POST', `/api/v1/config/rollback?${await v()}`, { body: { to: 2 } });
     expect(rolled.status, rolled.text).toBe(200);
-    expect((await call(admin, 'POST', `/api/v1/config/rollback?${await v()}`, { body: { to: 'x' } })).status).toBe(
-      400,
-    );
+    expect((await call(admin, 'POST', `/api/v1/config/rollback?${await v()}`, { body: { to: 'x' } })).status).toBe(400);
     const batch = await call(admin, 'POST', `/api/v1/batch?${await v()}`, {
-      body: { operations: [{ method: 'POST', path: '/layer4/services', body: layer4Service('batched', '192.0.2.12') }] },
+      body: {
+        operations: [{ method: 'POST', path: '/layer4/services', body: layer4Service('batched', '192.0.2.12') }],
+      },
     });
     expect(batch.status, batch.text).toBe(200);
     expect((await call(admin, 'POST', `/api/v1/batch?${await v()}`, { body: { operations: [] } })).status).toBe(400);
@@ -372,7 +378,6 @@ describe('every route answers as the document says', () => {
     expect(applied.status, applied.text).toBe(200);
     expect((await call(admin, 'POST', '/api/v1/config/import', { body: { format: 'nginx' } })).status).toBe(400);
     expect((await call(admin, 'POST', '/api/v1/config/import/apply', { body: upload })).status).toBe(428);
-
   });
 
   it('session, tokens, status, reports, logs, runtime, HA, network, certificates, maintenance', async () => {
@@ -392,14 +397,22 @@ describe('every route answers as the document says', () => {
     expect(login.status, login.text).toBe(200);
     client.cookie = `sluice_session=${/sluice_session=([^;]*)/.exec(login.headers.get('set-cookie') ?? '')?.[1]}`;
     client.csrf = (login.body as Json).csrfToken as string;
-    expect((await call(anonymous, 'POST', '/api/v1/session', { body: { username: 'admin', password: 'wrong' } })).status).toBe(401);
+    expect(
+      (await call(anonymous, 'POST', '/api/v1/session', { body: { username: 'admin', password: 'wrong' } })).status,
+    ).toBe(401);
     await call(client, 'GET', '/api/v1/session');
     expect((await call(anonymous, 'GET', '/api/v1/session')).status).toBe(401);
     const changed = await call(client, 'POST', '/api/v1/session/password', {
       body: { current: 'correct horse battery', new: 'correct horse battery 2' },
     });
     expect(changed.status, changed.text).toBe(200);
-    expect((await call(client, 'POST', '/api/v1/session/password', { body: { current: 'wrong', new: 'whatever else long' } })).status).toBe(401);
+    expect(
+      (
+        await call(client, 'POST', '/api/v1/session/password', {
+          body: { current: 'wrong', new: 'whatever else long' },
+        })
+      ).status,
+    ).toBe(401);
     expect((await call(client, 'DELETE', '/api/v1/session')).status).toBe(200);
     expect((await call(anonymous, 'DELETE', '/api/v1/session')).status).toBe(401);
     admin = h.client();
@@ -432,9 +445,19 @@ describe('every route answers as the document says', () => {
       body: { state: 'drain' },
     });
     expect(runtime.status, runtime.text).toBe(200);
-    expect((await call(admin, 'POST', '/api/v1/runtime/layer4/services/web', { body: { state: 'online' } })).status).toBe(200);
-    expect((await call(admin, 'POST', '/api/v1/runtime/layer5/services/web', { body: { state: 'online' } })).status).toBe(404);
-    expect((await call(admin, 'POST', '/api/v1/runtime/layer4/services/web/real-servers/nobody', { body: { state: 'drain' } })).status).toBe(404);
+    expect(
+      (await call(admin, 'POST', '/api/v1/runtime/layer4/services/web', { body: { state: 'online' } })).status,
+    ).toBe(200);
+    expect(
+      (await call(admin, 'POST', '/api/v1/runtime/layer5/services/web', { body: { state: 'online' } })).status,
+    ).toBe(404);
+    expect(
+      (
+        await call(admin, 'POST', '/api/v1/runtime/layer4/services/web/real-servers/nobody', {
+          body: { state: 'drain' },
+        })
+      ).status,
+    ).toBe(404);
     await call(admin, 'GET', '/api/v1/runtime/admin-states');
     expect((await call(anonymous, 'GET', '/api/v1/runtime/admin-states')).status).toBe(401);
 
@@ -473,7 +496,9 @@ describe('every route answers as the document says', () => {
     const csr = await call(admin, 'POST', '/api/v1/certificates/csr', { body: { commonName: 'lb.example.test' } });
     expect(csr.status, csr.text).toBe(201);
     expect((await call(admin, 'POST', '/api/v1/certificates/csr', { body: {} })).status).toBe(400);
-    expect((await call(admin, 'POST', '/api/v1/certificates/upload', { body: { format: 'pem', certificate: 'no' } })).status).toBe(400);
+    expect(
+      (await call(admin, 'POST', '/api/v1/certificates/upload', { body: { format: 'pem', certificate: 'no' } })).status,
+    ).toBe(400);
     const pem = await readFile((made.body as Json).file as string, 'utf8');
     const end = '-----END CERTIFICATE-----';
     const certificate = pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----'), pem.indexOf(end) + end.length);
@@ -482,7 +507,9 @@ describe('every route answers as the document says', () => {
       body: { format: 'pem', label: 'again', certificate, key },
     });
     expect(stored.status, stored.text).toBe(201);
-    const installed = await call(admin, 'POST', '/api/v1/certificates/upload', { body: { format: 'pem', certificate, key } });
+    const installed = await call(admin, 'POST', '/api/v1/certificates/upload', {
+      body: { format: 'pem', certificate, key },
+    });
     expect(installed.status, installed.text).toBe(200);
 
     const backup = await call(admin, 'GET', '/api/v1/backup');
@@ -498,7 +525,7 @@ describe('every route answers as the document says', () => {
 
   it('finds a body its schema does not allow (the checker is not blind)', () => {
     const validate = ajv.getSchema(
-      `openapi.json#/paths/${escape('/api/v1/layer4/services/{service}')}/get/responses/200/content/application~1json/schema`,
+      `openapi.json#/paths/${pointerSegment('/api/v1/layer4/services/{service}')}/get/responses/200/content/application~1json/schema`,
     );
     expect(validate).toBeDefined();
     expect(validate?.({ version: 1, item: layer4ServiceStored() })).toBe(true);

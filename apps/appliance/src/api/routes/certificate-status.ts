@@ -1,8 +1,8 @@
+import { z } from 'zod';
 import { terminationCertificateStatus } from '../../web/termination-certificates.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
 import { terminationCertificateStatusSchema } from '../schemas/certificates.js';
-import { z } from 'zod';
 
 /**
  * The SSL termination certificates of the configuration as this node's files hold them:

@@ -7,14 +7,9 @@ import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { redactConfig, requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
-import { redactChanges, redactSecrets } from '../secrets.js';
-import {
-  diffEntrySchema,
-  plainWriteReplySchema,
-  storedVersionSchema,
-  versionInfoSchema,
-} from '../schemas/config.js';
+import { diffEntrySchema, plainWriteReplySchema, storedVersionSchema, versionInfoSchema } from '../schemas/config.js';
 import { diffQuery, positiveInt, versionsQuery, writeQuery } from '../schemas/parameters.js';
+import { redactChanges, redactSecrets } from '../secrets.js';
 import { type Writer, writeReply } from '../writes.js';
 
 export const BIG_BODY = 64 * 1024 * 1024;

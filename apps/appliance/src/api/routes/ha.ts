@@ -1,10 +1,10 @@
+import { z } from 'zod';
 import { ApplianceError } from '../../errors.js';
 import type { ReplicaReply } from '../../ha/replica-message.js';
-import type { Agrees } from '../schemas/agree.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
+import type { Agrees } from '../schemas/agree.js';
 import { haStatusSchema } from '../schemas/status.js';
-import { z } from 'zod';
 
 /** The replica endpoint's answer (src/ha/replica-message.ts `ReplicaReply`). */
 const replicaReplySchema = z.strictObject({

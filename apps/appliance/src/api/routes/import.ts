@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { ApplianceError } from '../../errors.js';
 import { MAX_IMPORT_BYTES } from '../../import/contract.js';
+import type { ImportPreview } from '../../import/index.js';
 import { IMPORT_FORMATS, previewImport, runImport, uploadSource } from '../../import/index.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { parseBody } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
-import { redactChanges } from '../secrets.js';
+import type { Agrees } from '../schemas/agree.js';
 import { diffEntrySchema, writeReplySchema } from '../schemas/config.js';
 import { errorSchema } from '../schemas/error.js';
 import { writeQuery } from '../schemas/parameters.js';
-import type { Agrees } from '../schemas/agree.js';
-import type { ImportPreview } from '../../import/index.js';
+import { redactChanges } from '../secrets.js';
 import { type Writer, writeReply } from '../writes.js';
 
 /**

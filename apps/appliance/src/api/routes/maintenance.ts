@@ -3,18 +3,17 @@ import { z } from 'zod';
 import { isAdminStateEntry } from '../../admin-states/index.js';
 import { ApplianceError, fieldError } from '../../errors.js';
 import type { AdminStateEntry } from '../../model/admin-state.js';
-import { defaultConfig } from '../../model/schema.js';
+import { configSchema, defaultConfig } from '../../model/schema.js';
 import { validateConfig } from '../../model/validate.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Route } from '../router.js';
-import type { Writer } from '../writes.js';
-import { BIG_BODY } from './config.js';
-import { configSchema } from '../../model/schema.js';
 import { configWarningSchema, versionInfoSchema } from '../schemas/config.js';
 import { waitQuery, writeQuery } from '../schemas/parameters.js';
 import { adminStateEntrySchema } from '../schemas/status.js';
+import type { Writer } from '../writes.js';
+import { BIG_BODY } from './config.js';
 
 /** A backup file, as GET /backup makes it and POST /restore takes it back. */
 const backupSchema = z.strictObject({

@@ -1,9 +1,9 @@
+import { z } from 'zod';
 import { renderMetrics } from '../../metrics/prometheus.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
 import { capabilitySchema } from '../schemas/status.js';
-import { z } from 'zod';
 
 /** What GET /openapi.json answers, as far as its own document describes it. */
 const documentSchema = z.looseObject({

@@ -1,14 +1,14 @@
+import { z } from 'zod';
 import { LOG_CHANNELS, LOG_LEVELS } from '../../logs/index.js';
 import type { TrafficHistory } from '../../metrics/traffic.js';
 import type { LogChannel, LogLevel, LogQuery } from '../../model/log-record.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import type { Ctx, Route } from '../router.js';
-import { logQuerySchema, trafficQuery } from '../schemas/parameters.js';
 import { logRecordSchema, trafficSeriesSchema } from '../schemas/observe.js';
+import { logQuerySchema, trafficQuery } from '../schemas/parameters.js';
 import { layer4ConnectionSchema, layer7StatRowSchema, statusSchema } from '../schemas/status.js';
 import { EVENT_STREAM, type EventStreams, streamOwner } from '../sse.js';
-import { z } from 'zod';
 
 /** The least time between two status events on one stream. */
 const STATUS_EVENT_MS = 250;
@@ -226,7 +226,8 @@ export function observeRoutes(
       access: 'read',
       query: logQuerySchema,
       responseType: EVENT_STREAM,
-      responseDescription: 'events `log` with `id:` the record\'s seq, each data line a log record as GET /logs lists it',
+      responseDescription:
+        "events `log` with `id:` the record's seq, each data line a log record as GET /logs lists it",
       errors: [429],
       handler: async (ctx) => {
         const query = logQuery(ctx);

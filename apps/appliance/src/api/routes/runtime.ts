@@ -4,9 +4,9 @@ import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
-import type { Writer } from '../writes.js';
 import { itemKey } from '../schemas/parameters.js';
 import { adminStateEntrySchema } from '../schemas/status.js';
+import type { Writer } from '../writes.js';
 
 const layerParam = z.enum(['layer4', 'layer7']);
 

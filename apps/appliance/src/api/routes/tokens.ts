@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import type { TokenInfo } from '../../auth/tokens.js';
 import { ApplianceError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Route } from '../router.js';
 import type { Agrees } from '../schemas/agree.js';
-import type { TokenInfo } from '../../auth/tokens.js';
 
 const tokenInfoSchema = z.strictObject({
   id: z.string(),

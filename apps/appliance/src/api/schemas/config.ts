@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import type { DiffEntry } from '../../model/diff.js';
-import {
-  administrationSchema,
-  configSchema,
-  heartbeatSchema,
-  userSchema,
-} from '../../model/schema.js';
+import { administrationSchema, configSchema, heartbeatSchema, userSchema } from '../../model/schema.js';
 import type { ConfigWarning } from '../../model/validate.js';
 import type { VersionInfo } from '../../model/version-info.js';
 import { REDACTED } from '../secrets.js';
@@ -34,11 +29,10 @@ export const presentedAdministrationSchema = administrationSchema.extend({
   users: z.array(presentedUserSchema),
 });
 
-export const presentedConfigSchema = configSchema
-  .extend({
-    heartbeat: presentedHeartbeatSchema.optional(),
-    administration: presentedAdministrationSchema,
-  });
+export const presentedConfigSchema = configSchema.extend({
+  heartbeat: presentedHeartbeatSchema.optional(),
+  administration: presentedAdministrationSchema,
+});
 
 export const configWarningSchema = z.strictObject({
   code: z.enum([

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LOG_CHANNELS, LOG_LEVELS } from '../../logs/index.js';
-import { WRITE_QUERY } from '../writes.js';
+import type { WRITE_QUERY } from '../writes.js';
 
 const POSITIVE = 'must be a positive integer';
 

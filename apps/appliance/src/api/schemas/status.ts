@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import type { AdminStateEntry } from '../../model/admin-state.js';
 import type { Capability } from '../../model/capability.js';
 import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../../model/engine-status.js';
 import type { HaStatus } from '../../model/ha-status.js';
 import type { HostNetworkStatus } from '../../model/host-network-status.js';
-import type { AdminStateEntry } from '../../model/admin-state.js';
 import type { Agrees } from './agree.js';
 
 // The model's status types (src/model) as zod schemas for the OpenAPI document; each is
