@@ -166,7 +166,12 @@ export async function renderApiReference(main: HTMLElement): Promise<void> {
       'section',
       { 'aria-label': 'Schemas' },
       h('h2', {}, 'Schemas'),
-      Object.entries(schemas).map(([name, schema]) => schemaBlock(name, schema)),
+      h(
+        'details',
+        {},
+        h('summary', {}, `The ${Object.keys(schemas).length} named schemas the operations refer to`),
+        Object.entries(schemas).map(([name, schema]) => schemaBlock(name, schema)),
+      ),
     ),
   );
 }
