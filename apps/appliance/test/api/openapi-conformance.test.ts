@@ -343,8 +343,17 @@ describe('every route answers as the document says', () => {
 
     // Whole configuration, history, diff, rollback, batch, import.
     const current = (await call(admin, 'GET', '/api/v1/config')).body as Json;
-    const put = await call(admin, 'PUT', `/api/v1/config?${await v()}`, { body: current.config });
+    const put = await call(admin, 'PUT', `/api/v1/config?${await v()}&wait=applied`, { body: current.config });
     expect(put.status, put.text).toBe(200);
+    expect((put.body as Json).applied, 'the apply report, checked against its schema').toBeDefined();
+    const byIfMatch = await call(admin, 'PUT', '/api/v1/config', {
+      body: current.config,
+      headers: { 'if-match': `"${await version()}"` },
+    });
+    expect(byIfMatch.status, byIfMatch.text).toBe(200);
+    expect([409, 412]).toContain(
+      (await call(admin, 'PUT', '/api/v1/config', { body: current.config, headers: { 'if-match': '"1"' } })).status,
+    );
     expect((await call(admin, 'PUT', '/api/v1/config', { body: current.config })).status).toBe(428);
     await call(admin, 'GET', '/api/v1/config', { headers: { 'if-none-match': '"1"' } });
     await call(reader, 'GET', '/api/v1/config');
