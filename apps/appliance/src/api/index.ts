@@ -4,7 +4,7 @@ import { ApplianceError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { statusOf } from './errors.js';
 import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, sendJson } from './http.js';
-import { type Ctx, type Method, type Route, Router } from './router.js';
+import { type Ctx, checkParameters, type Method, type QuerySchema, queryNames, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
 import { certificateStatusRoutes } from './routes/certificate-status.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -25,7 +25,7 @@ export type { ApiDeps } from './deps.js';
 export { statusOf } from './errors.js';
 export { readJson, SECURITY_HEADERS, sendError, sendJson } from './http.js';
 export { openApiDocument } from './openapi.js';
-export type { Access, Ctx, Method, Reply, Route } from './router.js';
+export type { Access, Ctx, Method, QuerySchema, Reply, ResponseSpec, Route } from './router.js';
 
 export const API_PREFIX = '/api/v1';
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -143,7 +143,7 @@ export function createApi(deps: ApiDeps): Api {
       }
     }
 
-    const allowedQuery = route.query ?? [];
+    const allowedQuery = queryNames(route);
     for (const key of new Set(url.searchParams.keys())) {
       if (!allowedQuery.includes(key)) {
         throw new ApplianceError('API_BAD_REQUEST', `unknown query parameter ${JSON.stringify(key.slice(0, 64))}`, {
@@ -153,6 +153,10 @@ export function createApi(deps: ApiDeps): Api {
       if (url.searchParams.getAll(key).length > 1) {
         throw new ApplianceError('API_BAD_REQUEST', `query parameter ${key} given twice`, { field: key });
       }
+    }
+    if (route.params !== undefined) checkParameters(route.params, params, true);
+    if (route.query !== undefined && !Array.isArray(route.query)) {
+      checkParameters(route.query as QuerySchema, Object.fromEntries(url.searchParams), false);
     }
 
     const ctx: Ctx = {

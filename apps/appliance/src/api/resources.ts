@@ -20,6 +20,7 @@ import {
   userSchema,
 } from '../model/schema.js';
 import { badRequest, notFound } from './errors.js';
+import { listedUserSchema, presentedHeartbeatSchema } from './schemas/config.js';
 import { REDACTED } from './secrets.js';
 import type { Effect } from './writes.js';
 
@@ -44,6 +45,8 @@ export interface Collection {
   tag: string;
   /** For OpenAPI: what a client sends. */
   schema: z.ZodType;
+  /** For OpenAPI: what a reader gets (`present`'s answer) [the stored item: `schema`'s output]. */
+  itemSchema?: z.ZodType;
   list(config: Config, params: Params): readonly Item[] | undefined;
   replace(config: Config, params: Params, items: readonly Item[]): Config;
   /** Turn a request body into the stored item (users: hash the password). */
@@ -139,6 +142,7 @@ const users: Collection = {
     role: z.enum(['admin', 'readonly']).optional(),
     mustChangePassword: z.boolean().optional(),
   }),
+  itemSchema: listedUserSchema,
   list: (config) => config.administration.users as readonly Item[],
   scope: (config, _params, key) =>
     indexScope('administration.users', config.administration.users as readonly Item[], 'username', key),
@@ -193,13 +197,22 @@ export interface Singleton {
   key: 'heartbeat' | 'ipvs' | 'network' | 'administration';
   optional: boolean;
   schema: z.ZodType;
+  /** For OpenAPI: what a reader gets [`schema`'s output]. */
+  itemSchema?: z.ZodType;
   /** Users are managed at /users: PUT /administration keeps them and GET leaves them out. */
   toStored?(body: Item, config: Config): Item;
   present?(value: Item): unknown;
 }
 
 export const SINGLETONS: readonly Singleton[] = [
-  { path: '/heartbeat', key: 'heartbeat', optional: true, schema: heartbeatSchema },
+  // A read-only reader gets the key redacted.
+  {
+    path: '/heartbeat',
+    key: 'heartbeat',
+    optional: true,
+    schema: heartbeatSchema,
+    itemSchema: presentedHeartbeatSchema,
+  },
   // Deleted, the section means what it meant before it existed: `ownership: all`.
   { path: '/ipvs', key: 'ipvs', optional: true, schema: ipvsSchema },
   { path: '/network', key: 'network', optional: false, schema: networkSchema },

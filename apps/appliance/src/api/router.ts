@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Principal } from '../auth/index.js';
+import { ApplianceError } from '../errors.js';
 import { badRequest } from './errors.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -42,8 +43,17 @@ export interface Route {
   summary: string;
   tag: string;
   access: Access;
-  /** Query parameters the route takes; any other is a 400. */
-  query?: readonly string[];
+  /**
+   * Query parameters the route takes; any other is a 400. A zod object also types them:
+   * the router checks each value given against its field (400 naming it), and the OpenAPI
+   * document shows the field's type.
+   */
+  query?: readonly string[] | QuerySchema;
+  /**
+   * The path parameters' types, checked by the router before the handler runs: a value
+   * outside an enum is a path the API does not have (404), any other mismatch a 400.
+   */
+  params?: QuerySchema;
   /**
    * `json` (default for POST and PUT), `raw` (the handler parses), `stream` (left unread:
    * the handler reads `ctx.req` itself, or refuses it unread), or none.
@@ -54,10 +64,56 @@ export interface Route {
   /** For the OpenAPI document. */
   requestSchema?: z.ZodType | Record<string, unknown>;
   responseDescription?: string;
-  /** Answers 201 Created with a `Location` header naming what it made. */
+  /** What a success answers (JSON unless `responseType` says otherwise), for the OpenAPI document. */
+  responseSchema?: z.ZodType;
+  /** The success's content type when it is not JSON (`text/event-stream`, `text/plain; version=0.0.4`). */
+  responseType?: string;
+  /** A POST that creates an item: it answers 201 with a Location header. */
   created?: true;
+  /** The success carries the configuration version as its ETag. */
+  etag?: true;
+  /** Other headers of the success, as OpenAPI header objects by name (Content-Disposition). */
+  responseHeaders?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Answers besides the success and the errors every route of its kind can give (openapi.ts derives those). */
+  responses?: Readonly<Record<number, ResponseSpec>>;
+  /** Error statuses this route gives beyond the derived ones (its own refusals). */
+  errors?: readonly number[];
   /** Returns a reply, or undefined when it wrote (and owns) the response itself (streams). */
   handler: (ctx: Ctx) => Promise<Reply | undefined>;
+}
+
+/** Query or path parameters: a zod object of string-typed fields (a number is a string piped to a number). */
+export type QuerySchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>;
+
+export interface ResponseSpec {
+  description: string;
+  /** A JSON body; absent: none (304), or the Error envelope for a status of 400 and above. */
+  schema?: z.ZodType;
+  /** A body that is not JSON. */
+  contentType?: string;
+}
+
+/** The names of the query parameters a route takes. */
+export function queryNames(route: Pick<Route, 'query'>): readonly string[] {
+  const query = route.query;
+  if (query === undefined) return [];
+  return Array.isArray(query) ? query : Object.keys((query as QuerySchema).shape);
+}
+
+/**
+ * Check the values against their schema's fields: the first one at fault is a 400 naming
+ * it (or, for a path parameter outside its enum, a 404).
+ */
+export function checkParameters(schema: QuerySchema, values: Record<string, string>, path: boolean): void {
+  for (const [name, value] of Object.entries(values)) {
+    const field = schema.shape[name];
+    if (field === undefined) continue;
+    const result = field.safeParse(value);
+    if (result.success) continue;
+    const issue = result.error.issues[0];
+    if (path && issue?.code === 'invalid_value') throw new ApplianceError('API_NOT_FOUND', 'no such resource');
+    throw badRequest(name, issue?.message ?? 'is invalid');
+  }
 }
 
 interface Compiled {

@@ -3,6 +3,9 @@ import type { Principal } from '../auth/index.js';
 import { ApplianceError } from '../errors.js';
 import { SECURITY_HEADERS } from './http.js';
 
+/** The content type of an event stream answer, as the OpenAPI document names it. */
+export const EVENT_STREAM = 'text/event-stream';
+
 export interface EventStream {
   send(event: string, data: unknown, id?: number): void;
   /** `json`: one line of JSON, already serialised. */

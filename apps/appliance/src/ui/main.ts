@@ -2,6 +2,7 @@ import { api, onAuthProblem, setCsrfToken } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { currentRoute, go, routeTo } from './nav.js';
 import { checkNetworkTrial } from './network-trial.js';
+import { renderApiReference } from './pages/api-reference.js';
 import { renderCertificate } from './pages/certificate.js';
 import { renderResourceEdit, renderResourceList } from './pages/config.js';
 import { renderImport } from './pages/import.js';
@@ -38,6 +39,8 @@ const MENU: [string, string, boolean?][] = [
   ['Import configuration', 'import'],
   ['HTTPS certificate', 'certificate'],
   ['Real server set-up', 'real-servers'],
+  ['Help', ''],
+  ['REST API', 'api', true],
 ];
 
 function drawNav(): void {
@@ -148,6 +151,9 @@ async function route(): Promise<void> {
         break;
       case 'real-servers':
         await renderRealServerHelp(main);
+        break;
+      case 'api':
+        await renderApiReference(main);
         break;
       case 'config': {
         const [kindId = '', action, key] = rest;

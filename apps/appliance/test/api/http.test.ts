@@ -252,9 +252,11 @@ describe('OpenAPI', () => {
     }
     const count = Object.values(doc.paths as Record<string, object>).reduce((n, ops) => n + Object.keys(ops).length, 0);
     expect(count).toBe(h.api.routes.length);
-    expect(
-      doc.paths['/api/v1/layer4/services'].post.requestBody.content['application/json'].schema.properties.vip,
-    ).toBeDefined();
+    // A model schema is a component, the request's (input: defaults optional) apart from the answer's.
+    expect(doc.paths['/api/v1/layer4/services'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Layer4ServiceInput',
+    });
+    expect(doc.components.schemas.Layer4ServiceInput.properties.vip).toBeDefined();
     expect(doc.paths['/api/v1/session'].post.security).toEqual([]);
     expect(
       Object.keys(doc.paths['/api/v1/users'].post.requestBody.content['application/json'].schema.properties),

@@ -240,7 +240,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     );
   });
 
-  it('every Edit configuration page and form (new and edit), Reports, Logs, real-server set-up', async () => {
+  it('every Edit configuration page and form (new and edit), Reports, Logs, real-server set-up, REST API', async () => {
     const kinds: [string, string, string, string][] = [
       ['layer4', 'Layer 4 virtual services', 'web', 'Layer 4 virtual services: web'],
       ['layer7', 'Layer 7 virtual services', 'site', 'Layer 7 virtual services: site'],
@@ -261,6 +261,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await open('reports', 'Reports');
     await open('logs', 'Logs');
     await open('real-servers', 'Real servers: what each mode needs');
+    await open('api', 'REST API');
     await open('password', 'Change password');
     // On a host without IPVS: the Layer 4 modes greyed with the reason, the Layer 4 pages' notice.
     app.harness.capabilities.push({

@@ -172,6 +172,7 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       ['reports', 'Reports', '24-reports'],
       ['logs', 'Logs', '25-logs'],
       ['real-servers', 'Real servers: what each mode needs', '26-real-server-setup'],
+      ['api', 'REST API', '26a-help-api'],
     ];
     // A DR connection stuck in SYN_RECV: Reports highlight it with the ARP hint and a link to the fix.
     app.harness.engine.connectionTable = [
@@ -210,6 +211,13 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
       expect(await unlabelled(page), route).toEqual([]);
       await shot(name);
     }
+    // Help > REST API draws every operation of the document, each folded until opened.
+    await page.goto(`${app.http}/lbadmin/#/api`);
+    await page.getByRole('heading', { name: 'REST API', exact: true }).waitFor();
+    expect(await page.locator('details.operation').count()).toBe(app.harness.api.routes.length);
+    const getConfig = page.locator('details[data-operation="GET /api/v1/config"]');
+    await getConfig.locator('summary').first().click();
+    await getConfig.getByText('not modified: If-None-Match holds the current ETag').waitFor();
     await page.goto(`${app.http}/lbadmin/#/reports`);
     await expect.poll(() => page.locator('tr.synrecv').count()).toBe(1);
     await page.getByRole('link', { name: 'How to fix the real server' }).click();

@@ -15,7 +15,9 @@ import {
   SINGLETONS,
 } from '../resources.js';
 import { type Method, type Route, Router } from '../router.js';
-import { type Effect, WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+import { writeReplySchema } from '../schemas/config.js';
+import { writeQuery } from '../schemas/parameters.js';
+import { type Effect, type Writer, writeReply } from '../writes.js';
 
 type Op = (
   config: ApplianceConfig,
@@ -70,9 +72,11 @@ export function batchRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Several configuration writes as one version: all or nothing',
       tag: 'configuration',
       access: 'write',
-      query: WRITE_QUERY,
+      query: writeQuery,
       bodyLimit: 16 * 1024 * 1024,
       requestSchema: batchSchema,
+      responseSchema: writeReplySchema({ operations: z.int() }),
+      errors: [404],
       handler: async (ctx) => {
         const base = writer.baseVersion(ctx);
         const body = requireObject(ctx.body);

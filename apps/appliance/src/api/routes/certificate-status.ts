@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { terminationCertificateStatus } from '../../web/termination-certificates.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
+import { terminationCertificateStatusSchema } from '../schemas/certificates.js';
 
 /**
  * The SSL termination certificates of the configuration as this node's files hold them:
@@ -16,6 +18,7 @@ export function certificateStatusRoutes(deps: Pick<ApiDeps, 'store' | 'now'>): R
       summary: 'The SSL termination certificates: subject, names, expiry and the terminations using each',
       tag: 'certificates',
       access: 'read',
+      responseSchema: z.array(terminationCertificateStatusSchema),
       handler: async () => ({
         body: await terminationCertificateStatus(deps.store.current().config, deps.now?.() ?? new Date()),
       }),

@@ -4,6 +4,7 @@ import type { CertificateUpload, WebCertificates } from '../../web/certificates.
 import { makeTerminationCertificate, storeTerminationCertificate } from '../../web/termination-certificates.js';
 import { parseBody } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
+import { certificateInfoSchema, pendingRequestSchema, storedCertificateSchema } from '../schemas/certificates.js';
 
 const UPLOAD_LIMIT = 256 * 1024;
 
@@ -63,6 +64,7 @@ export function certificateUploadRoutes(
       summary: 'The HTTPS certificate of the web interface, and the pending signing request',
       tag: 'certificates',
       access: 'read',
+      responseSchema: z.strictObject({ current: certificateInfoSchema, request: pendingRequestSchema.nullable() }),
       handler: async () => ({ body: { current: certificates.info(), request: certificates.pending() ?? null } }),
     },
     {
@@ -74,6 +76,9 @@ export function certificateUploadRoutes(
       access: 'write',
       bodyLimit: UPLOAD_LIMIT * 2,
       requestSchema: uploadSchema,
+      responseSchema: certificateInfoSchema,
+      responseDescription: 'the web interface certificate installed',
+      responses: { 201: { description: 'the SSL termination certificate stored', schema: storedCertificateSchema } },
       handler: async (ctx) => {
         const { label: target, ...upload } = parseBody(uploadSchema, ctx.body);
         if (target !== undefined) {
@@ -105,6 +110,7 @@ export function certificateUploadRoutes(
       tag: 'certificates',
       access: 'write',
       requestSchema: selfSignedSchema,
+      responses: { 201: { description: 'the certificate made and stored', schema: storedCertificateSchema } },
       handler: async (ctx) => {
         const { label: target, names } = parseBody(selfSignedSchema, ctx.body);
         const made = await makeTerminationCertificate(terminationDir, target, names);
@@ -128,6 +134,7 @@ export function certificateUploadRoutes(
       access: 'write',
       created: true,
       requestSchema,
+      responses: { 201: { description: 'the signing request (the key stays here)', schema: pendingRequestSchema } },
       handler: async (ctx) => {
         const request = parseBody(requestSchema, ctx.body);
         const made = await certificates.createRequest({

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Role } from '../../auth/index.js';
 import type { ApiDeps } from '../deps.js';
 import {
@@ -14,8 +15,10 @@ import {
   replaceItem,
   SINGLETONS,
 } from '../resources.js';
-import type { Ctx, Route } from '../router.js';
-import { type Effect, WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+import type { Ctx, QuerySchema, Route } from '../router.js';
+import { writeReplySchema } from '../schemas/config.js';
+import { itemKey, writeQuery } from '../schemas/parameters.js';
+import { type Effect, type Writer, writeReply } from '../writes.js';
 
 const roleOf = (ctx: Ctx): Role => ctx.principal?.role ?? 'readonly';
 const present = (collection: Collection, item: Record<string, unknown>, role: Role) =>
@@ -26,6 +29,10 @@ export function itemLocation(path: string, params: Record<string, string>): stri
   return `/api/v1${path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''))}`;
 }
 
+/** The path's parameters, each an item key. */
+const keyParams = (path: string): QuerySchema =>
+  z.strictObject(Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1] as string, itemKey])));
+
 /** CRUD for every labelled collection and the section singletons. */
 export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
   const { store } = deps;
@@ -33,6 +40,9 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
   const opContext = (effects: Effect[]): OpContext => ({ auth: deps.auth, effects });
   for (const collection of COLLECTIONS) {
     const item = `${collection.path}/{${collection.param}}`;
+    const shown = collection.itemSchema ?? collection.schema;
+    const listParams = collection.path.includes('{') ? { params: keyParams(collection.path) } : {};
+    const itemParams = keyParams(item);
     routes.push(
       {
         method: 'GET',
@@ -40,6 +50,9 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `List ${collection.what}s`,
         tag: collection.tag,
         access: 'read',
+        ...listParams,
+        responseSchema: z.strictObject({ version: z.int(), items: z.array(shown) }),
+        etag: true,
         handler: async (ctx) => {
           const current = store.current();
           const items = listItems(collection, current.config, ctx.params).map((i) =>
@@ -54,9 +67,13 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `Add a ${collection.what}`,
         tag: collection.tag,
         access: 'write',
-        query: WRITE_QUERY,
+        ...listParams,
+        query: writeQuery,
         requestSchema: collection.schema,
         created: true,
+
+        responseSchema: writeReplySchema({ item: shown }),
+        etag: true,
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const effects: Effect[] = [];
@@ -96,6 +113,9 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `One ${collection.what}`,
         tag: collection.tag,
         access: 'read',
+        params: itemParams,
+        responseSchema: z.strictObject({ version: z.int(), item: shown }),
+        etag: true,
         handler: async (ctx) => {
           const current = store.current();
           const found = findItem(collection, current.config, ctx.params);
@@ -111,8 +131,11 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `Replace a ${collection.what}`,
         tag: collection.tag,
         access: 'write',
-        query: WRITE_QUERY,
+        params: itemParams,
+        query: writeQuery,
         requestSchema: collection.schema,
+        responseSchema: writeReplySchema({ item: shown }),
+        etag: true,
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const effects: Effect[] = [];
@@ -138,7 +161,10 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `Remove a ${collection.what}`,
         tag: collection.tag,
         access: 'write',
-        query: WRITE_QUERY,
+        params: itemParams,
+        query: writeQuery,
+        responseSchema: writeReplySchema({}),
+        etag: true,
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const effects: Effect[] = [];
@@ -160,6 +186,9 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
     );
   }
   for (const singleton of SINGLETONS) {
+    const shown = singleton.optional
+      ? (singleton.itemSchema ?? singleton.schema).nullable()
+      : (singleton.itemSchema ?? singleton.schema);
     const show = (value: unknown, role: Role) => {
       if (value === undefined) return null;
       const redacted = (
@@ -174,6 +203,8 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `The ${singleton.key} section${singleton.optional ? ' (null when not configured)' : ''}`,
         tag: 'configuration',
         access: 'read',
+        responseSchema: z.strictObject({ version: z.int(), item: shown }),
+        etag: true,
         handler: async (ctx) => {
           const current = store.current();
           return {
@@ -188,8 +219,10 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `Replace the ${singleton.key} section`,
         tag: 'configuration',
         access: 'write',
-        query: WRITE_QUERY,
+        query: writeQuery,
         requestSchema: singleton.schema,
+        responseSchema: writeReplySchema({ item: shown }),
+        etag: true,
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const outcome = await writer.commit(
@@ -216,7 +249,9 @@ export function collectionRoutes(deps: ApiDeps, writer: Writer): Route[] {
         summary: `Remove the ${singleton.key} section`,
         tag: 'configuration',
         access: 'write',
-        query: WRITE_QUERY,
+        query: writeQuery,
+        responseSchema: writeReplySchema({}),
+        errors: [404],
         handler: async (ctx) => {
           const base = writer.baseVersion(ctx);
           const outcome = await writer.commit(

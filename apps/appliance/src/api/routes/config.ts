@@ -7,8 +7,10 @@ import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { redactConfig, requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
+import { diffEntrySchema, plainWriteReplySchema, storedVersionSchema, versionInfoSchema } from '../schemas/config.js';
+import { diffQuery, positiveInt, versionsQuery, writeQuery } from '../schemas/parameters.js';
 import { redactChanges, redactSecrets } from '../secrets.js';
-import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+import { type Writer, writeReply } from '../writes.js';
 
 export const BIG_BODY = 64 * 1024 * 1024;
 
@@ -69,6 +71,9 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'The current configuration and its version (ETag "N")',
       tag: 'configuration',
       access: 'read',
+      responseSchema: storedVersionSchema,
+      etag: true,
+      responses: { 304: { description: 'not modified: If-None-Match holds the current ETag' } },
       handler: async (ctx) => {
         const version = store.current().version;
         const etag = `"${version}"`;
@@ -83,7 +88,9 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Replace the whole configuration (a new version)',
       tag: 'configuration',
       access: 'write',
-      query: WRITE_QUERY,
+      query: writeQuery,
+      responseSchema: plainWriteReplySchema,
+      etag: true,
       bodyLimit: BIG_BODY,
       requestSchema: configSchema,
       handler: async (ctx) => {
@@ -104,7 +111,8 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Configuration versions, newest first (author, time, comment)',
       tag: 'configuration',
       access: 'read',
-      query: ['limit', 'before'],
+      query: versionsQuery,
+      responseSchema: z.strictObject({ current: z.int(), versions: z.array(versionInfoSchema) }),
       handler: async (ctx) => {
         const limit = Math.min(intParam(ctx, 'limit', 50), 1000);
         const before = ctx.query.has('before') ? intParam(ctx, 'before') : undefined;
@@ -118,6 +126,8 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'One configuration version (password hashes and the heartbeat key redacted)',
       tag: 'configuration',
       access: 'read',
+      params: z.strictObject({ version: positiveInt }),
+      responseSchema: storedVersionSchema,
       handler: async (ctx) => {
         const stored = await store.get(intParam(ctx, 'version'));
         return { body: { ...stored, config: redactConfig(redactSecrets(stored.config), roleOf(ctx)) } };
@@ -129,7 +139,9 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'What changed between two versions (to: current, from: the one before); secrets redacted',
       tag: 'configuration',
       access: 'read',
-      query: ['from', 'to'],
+      query: diffQuery,
+      responseSchema: z.strictObject({ from: z.int(), to: z.int(), changes: z.array(diffEntrySchema) }),
+      errors: [404],
       handler: async (ctx) => {
         const to = intParam(ctx, 'to', store.current().version);
         const from = intParam(ctx, 'from', Math.max(1, to - 1));
@@ -142,7 +154,9 @@ export function configRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Make an earlier version current again (as a new version)',
       tag: 'configuration',
       access: 'write',
-      query: WRITE_QUERY,
+      query: writeQuery,
+      responseSchema: plainWriteReplySchema,
+      errors: [404],
       requestSchema: z.strictObject({ to: z.int().min(1), version: z.int().min(1).optional() }),
       handler: async (ctx) => {
         const body = requireObject(ctx.body);

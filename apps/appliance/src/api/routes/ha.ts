@@ -1,6 +1,19 @@
+import { z } from 'zod';
 import { ApplianceError } from '../../errors.js';
+import type { ReplicaReply } from '../../ha/replica-message.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
+import type { Agrees } from '../schemas/agree.js';
+import { haStatusSchema } from '../schemas/status.js';
+
+/** The replica endpoint's answer (src/ha/replica-message.ts `ReplicaReply`). */
+const replicaReplySchema = z.strictObject({
+  node: z.string(),
+  head: z.strictObject({ version: z.int(), time: z.string() }),
+  accepted: z.array(z.int()),
+  active: z.boolean(),
+});
+const _agrees: Agrees<typeof replicaReplySchema, ReplicaReply> = true;
 
 export function haRoutes(deps: ApiDeps): Route[] {
   const { ha, logs } = deps;
@@ -11,6 +24,8 @@ export function haRoutes(deps: ApiDeps): Route[] {
     tag: 'ha',
     access: 'write',
     body: 'none',
+    responseSchema: haStatusSchema,
+    errors: [409, 502, 503],
     handler: async (ctx) => {
       logs.write('audit', 'info', `${ctx.principal?.user}: HA ${what}`, { author: ctx.principal?.user ?? null });
       return { body: await ha[what]() };
@@ -23,6 +38,7 @@ export function haRoutes(deps: ApiDeps): Route[] {
       summary: 'HA role, state, link and warnings',
       tag: 'ha',
       access: 'read',
+      responseSchema: haStatusSchema,
       handler: async () => ({ body: ha.status() }),
     },
     action('takeover'),
@@ -36,6 +52,8 @@ export function haRoutes(deps: ApiDeps): Route[] {
       // Unread: the receiver refuses a stranger's request from its headers (HA off, no valid
       // signature, too large, too many at once) before reading a byte of the body.
       body: 'stream',
+      responseSchema: replicaReplySchema,
+      errors: [401, 403, 409, 413, 415, 422, 429, 503],
       handler: async (ctx) => {
         if (deps.replicaReceiver === undefined) {
           throw new ApplianceError('HA_DISABLED', 'this node takes no replicas (HA is not configured)');

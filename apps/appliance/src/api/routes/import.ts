@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { ApplianceError } from '../../errors.js';
 import { MAX_IMPORT_BYTES } from '../../import/contract.js';
+import type { ImportPreview } from '../../import/index.js';
 import { IMPORT_FORMATS, previewImport, runImport, uploadSource } from '../../import/index.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { parseBody } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
+import type { Agrees } from '../schemas/agree.js';
+import { diffEntrySchema, writeReplySchema } from '../schemas/config.js';
+import { errorSchema } from '../schemas/error.js';
+import { writeQuery } from '../schemas/parameters.js';
 import { redactChanges } from '../secrets.js';
-import { WRITE_QUERY, type Writer, writeReply } from '../writes.js';
+import { type Writer, writeReply } from '../writes.js';
 
 /**
  * Another tool's configuration, uploaded as its files (`files`: relative name -> content;
@@ -31,6 +36,32 @@ const importSchema = z.strictObject({
   ),
 });
 const BODY_LIMIT = 2 * MAX_IMPORT_BYTES;
+
+const previewFields = {
+  format: z.enum(IMPORT_FORMATS),
+  notes: z.array(
+    z.strictObject({
+      file: z.string(),
+      line: z.int(),
+      directive: z.string(),
+      kind: z.enum(['unsupported', 'ambiguous', 'lossy']),
+      message: z.string(),
+    }),
+  ),
+  mapped: z.int(),
+  files: z.array(z.string()),
+  replaced: z.array(z.string()),
+  kept: z.array(z.string()),
+  changes: z.array(diffEntrySchema),
+};
+const _agrees: Agrees<z.ZodObject<typeof previewFields>, Omit<ImportPreview, 'errors'>> = true;
+
+/** The preview: what the import would change, and why the result would be refused (`errors`, empty: it would not). */
+const previewSchema = z.strictObject({
+  baseVersion: z.int(),
+  ...previewFields,
+  errors: z.array(errorSchema.shape.error),
+});
 
 /** The body checked by the schema, and the file count bounded (the names are keys of one object). */
 function importBody(ctx: Ctx): z.output<typeof importSchema> {
@@ -57,6 +88,7 @@ export function importRoutes(deps: ApiDeps, writer: Writer): Route[] {
       access: 'read',
       bodyLimit: BODY_LIMIT,
       requestSchema: importSchema,
+      responseSchema: previewSchema,
       handler: async (ctx) => {
         const body = importBody(ctx);
         const current = store.current();
@@ -71,9 +103,10 @@ export function importRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Import keepalived, ldirectord, ipvsadm or HAProxy configuration as a new version',
       tag: 'configuration',
       access: 'write',
-      query: WRITE_QUERY,
+      query: writeQuery,
       bodyLimit: BODY_LIMIT,
       requestSchema: importSchema,
+      responseSchema: writeReplySchema({ mapped: z.int(), notes: z.int() }),
       handler: async (ctx) => {
         const body = importBody(ctx);
         const base = writer.baseVersion(ctx);

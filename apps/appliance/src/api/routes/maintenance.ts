@@ -3,14 +3,33 @@ import { z } from 'zod';
 import { isAdminStateEntry } from '../../admin-states/index.js';
 import { ApplianceError, fieldError } from '../../errors.js';
 import type { AdminStateEntry } from '../../model/admin-state.js';
-import { defaultConfig } from '../../model/schema.js';
+import { configSchema, defaultConfig } from '../../model/schema.js';
 import { validateConfig } from '../../model/validate.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Route } from '../router.js';
+import { configWarningSchema, versionInfoSchema } from '../schemas/config.js';
+import { waitQuery, writeQuery } from '../schemas/parameters.js';
+import { adminStateEntrySchema } from '../schemas/status.js';
 import type { Writer } from '../writes.js';
 import { BIG_BODY } from './config.js';
+
+/** A backup file, as GET /backup makes it and POST /restore takes it back. */
+const backupSchema = z.strictObject({
+  format: z.literal('sluice-backup'),
+  formatVersion: z.literal(1),
+  created: z.string(),
+  appliance: z.string(),
+  configVersion: z.int(),
+  config: configSchema,
+  history: z.array(versionInfoSchema),
+  adminStates: z.array(adminStateEntrySchema),
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+});
+
+/** The statuses of a write that takes no version (writes.ts `commit`). */
+const UNVERSIONED_WRITE = [409, 422, 502, 503];
 
 const FORMAT = 'sluice-backup';
 const checksumOf = (content: unknown) => `sha256:${createHash('sha256').update(JSON.stringify(content)).digest('hex')}`;
@@ -37,6 +56,13 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
       summary: 'Download a backup (configuration, history metadata, admin states, users)',
       tag: 'maintenance',
       access: 'write',
+      responseSchema: backupSchema,
+      responseHeaders: {
+        'Content-Disposition': {
+          description: 'attachment; filename="sluice-backup-v<version>-<time>.json"',
+          schema: { type: 'string' },
+        },
+      },
       handler: async () => {
         const current = store.current();
         const content = {
@@ -62,8 +88,15 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
       summary: 'Restore a backup (checked whole first: a bad backup changes nothing)',
       tag: 'maintenance',
       access: 'write',
-      query: ['wait', 'comment'],
+      query: waitQuery,
       bodyLimit: BIG_BODY,
+      requestSchema: backupSchema,
+      responseSchema: z.strictObject({
+        version: z.int(),
+        warnings: z.array(configWarningSchema),
+        adminStates: z.int().describe('the admin states restored'),
+      }),
+      errors: UNVERSIONED_WRITE,
       handler: async (ctx) => {
         if (typeof ctx.body !== 'object' || ctx.body === null || Array.isArray(ctx.body))
           throw invalid('the body is not a backup');
@@ -135,8 +168,10 @@ export function maintenanceRoutes(deps: ApiDeps, writer: Writer, now: () => Date
       summary: 'Restore factory defaults (keeps users and admin ports so the node stays reachable)',
       tag: 'maintenance',
       access: 'write',
-      query: ['wait'],
+      query: writeQuery.pick({ wait: true }),
       requestSchema: z.strictObject({ confirm: z.literal('factory-reset') }),
+      responseSchema: z.strictObject({ version: z.int() }),
+      errors: UNVERSIONED_WRITE,
       handler: async (ctx) => {
         const body = requireObject(ctx.body);
         for (const key of Object.keys(body))

@@ -1,8 +1,18 @@
+import { z } from 'zod';
 import { renderMetrics } from '../../metrics/prometheus.js';
 import { buildInfo, scrapeTotals } from '../../metrics/scrape.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
+import { capabilitySchema } from '../schemas/status.js';
+
+/** What GET /openapi.json answers, as far as its own document describes it. */
+const documentSchema = z.looseObject({
+  openapi: z.literal('3.1.0'),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.looseObject({ responses: z.record(z.string(), z.unknown()) }))),
+  components: z.looseObject({ schemas: z.record(z.string(), z.unknown()) }),
+});
 
 export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: () => Date): Route[] {
   const started = now().getTime();
@@ -14,6 +24,12 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'Liveness (anyone); version, uptime and capabilities with a login',
       tag: 'status',
       access: 'public',
+      responseSchema: z.strictObject({
+        status: z.literal('ok'),
+        version: z.string().optional(),
+        uptimeSeconds: z.int().optional(),
+        capabilities: z.array(capabilitySchema).optional(),
+      }),
       handler: async (ctx) => {
         // Without a login only "up": the version, the kernel's and HAProxy's, and that
         // the daemon runs as root tell an attacker which exploits to try.
@@ -35,6 +51,7 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'This document',
       tag: 'status',
       access: 'read',
+      responseSchema: documentSchema,
       handler: async () => {
         // Routes added later (the web UI's certificate upload) make a new document.
         const all = routes();
@@ -50,7 +67,8 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       summary: 'Prometheus metrics (text format): per VIP and real server, HA state, config version',
       tag: 'status',
       access: 'read',
-      responseDescription: 'text/plain; version=0.0.4',
+      responseDescription: 'the Prometheus text exposition format',
+      responseType: 'text/plain; version=0.0.4',
       handler: async () => ({
         body: renderMetrics({
           engine: deps.engine.status(),

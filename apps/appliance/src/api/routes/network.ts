@@ -1,6 +1,7 @@
 import { notManagedError, notManagedStatus } from '../../host-network/control.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
+import { hostNetworkStatusSchema } from '../schemas/status.js';
 
 /** The appliance's own network as applied to this host, and the confirmation of a change under trial. */
 export function networkRoutes(deps: ApiDeps): Route[] {
@@ -12,6 +13,7 @@ export function networkRoutes(deps: ApiDeps): Route[] {
       summary: "Whether this host's network is managed, what was applied, and a change waiting for confirmation",
       tag: 'status',
       access: 'read',
+      responseSchema: hostNetworkStatusSchema,
       handler: async () => ({ body: hostNetwork?.status() ?? notManagedStatus() }),
     },
     {
@@ -21,6 +23,8 @@ export function networkRoutes(deps: ApiDeps): Route[] {
       tag: 'configuration',
       access: 'write',
       body: 'none',
+      responseSchema: hostNetworkStatusSchema,
+      errors: [409, 502],
       handler: async (ctx) => {
         if (hostNetwork === undefined) throw notManagedError();
         return { body: await hostNetwork.confirm(ctx.principal?.user ?? 'system') };

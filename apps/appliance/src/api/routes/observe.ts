@@ -1,10 +1,14 @@
+import { z } from 'zod';
 import { LOG_CHANNELS, LOG_LEVELS } from '../../logs/index.js';
 import type { TrafficHistory } from '../../metrics/traffic.js';
 import type { LogChannel, LogLevel, LogQuery } from '../../model/log-record.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import type { Ctx, Route } from '../router.js';
-import { type EventStreams, streamOwner } from '../sse.js';
+import { logRecordSchema, trafficSeriesSchema } from '../schemas/observe.js';
+import { logQuerySchema, trafficQuery } from '../schemas/parameters.js';
+import { layer4ConnectionSchema, layer7StatRowSchema, statusSchema } from '../schemas/status.js';
+import { EVENT_STREAM, type EventStreams, streamOwner } from '../sse.js';
 
 /** The least time between two status events on one stream. */
 const STATUS_EVENT_MS = 250;
@@ -115,6 +119,7 @@ export function observeRoutes(
       summary: 'HA role, engine parts, every VIP and real server with its colour',
       tag: 'status',
       access: 'read',
+      responseSchema: statusSchema,
       handler: async () => ({ body: undefined, json: statusCache().bytes }),
     },
     {
@@ -123,6 +128,9 @@ export function observeRoutes(
       summary: 'The status as a server-sent event stream (event: status) on every change',
       tag: 'status',
       access: 'read',
+      responseType: EVENT_STREAM,
+      responseDescription: 'events `status`, each data line the status as GET /status answers it',
+      errors: [429],
       handler: async (ctx) => {
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };
         const stream = open(ctx);
@@ -159,6 +167,11 @@ export function observeRoutes(
       summary: 'The current Layer 4 connection table, SYN_RECV flagged with the ARP hint',
       tag: 'reports',
       access: 'read',
+      responseSchema: z.strictObject({
+        connections: z.array(layer4ConnectionSchema),
+        synRecv: z.int(),
+        hint: z.string().optional(),
+      }),
       handler: async () => {
         const connections = await engine.connections();
         const synRecv = connections.filter((c) => c.synRecv).length;
@@ -171,6 +184,7 @@ export function observeRoutes(
       summary: 'HAProxy statistics per proxy and server',
       tag: 'reports',
       access: 'read',
+      responseSchema: z.strictObject({ rows: z.array(layer7StatRowSchema) }),
       handler: async () => ({ body: { rows: await engine.layer7Stats() } }),
     },
     {
@@ -179,7 +193,8 @@ export function observeRoutes(
       summary: 'Traffic rates over time per virtual service and real server',
       tag: 'reports',
       access: 'read',
-      query: ['service', 'minutes'],
+      query: trafficQuery,
+      responseSchema: z.strictObject({ series: z.array(trafficSeriesSchema) }),
       handler: async (ctx) => {
         const minutesText = ctx.query.get('minutes') ?? '60';
         if (!/^\d{1,4}$/.test(minutesText) || Number(minutesText) < 1 || Number(minutesText) > 1440) {
@@ -199,7 +214,8 @@ export function observeRoutes(
       summary: 'Log records (heartbeat, layer4, layer7, health, audit, system) with filters',
       tag: 'logs',
       access: 'read',
-      query: ['channel', 'level', 'q', 'after', 'since', 'limit'],
+      query: logQuerySchema,
+      responseSchema: z.strictObject({ records: z.array(logRecordSchema) }),
       handler: async (ctx) => ({ body: { records: logs.query(logQuery(ctx)) } }),
     },
     {
@@ -208,7 +224,11 @@ export function observeRoutes(
       summary: 'New log records as server-sent events (event: log, id: seq; resumes after Last-Event-ID)',
       tag: 'logs',
       access: 'read',
-      query: ['channel', 'level', 'q', 'after', 'since', 'limit'],
+      query: logQuerySchema,
+      responseType: EVENT_STREAM,
+      responseDescription:
+        "events `log` with `id:` the record's seq, each data line a log record as GET /logs lists it",
+      errors: [429],
       handler: async (ctx) => {
         const query = logQuery(ctx);
         if (ctx.head) return { body: '', headers: { 'content-type': 'text/event-stream; charset=utf-8' } };

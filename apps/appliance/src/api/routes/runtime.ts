@@ -4,7 +4,11 @@ import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
+import { itemKey } from '../schemas/parameters.js';
+import { adminStateEntrySchema } from '../schemas/status.js';
 import type { Writer } from '../writes.js';
+
+const layerParam = z.enum(['layer4', 'layer7']);
 
 const STATES = ['online', 'drain', 'offline'] as const;
 
@@ -44,7 +48,10 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Take a real server offline, drain it, or bring it online',
       tag: 'runtime',
       access: 'write',
+      params: z.strictObject({ layer: layerParam, service: itemKey, server: itemKey }),
       requestSchema: schema,
+      responseSchema: z.strictObject({ entry: adminStateEntrySchema }),
+      errors: [409],
       handler: async (ctx) => {
         const layer = layerOf(ctx);
         const state = stateOf(ctx.body);
@@ -63,7 +70,10 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Set the admin state of every real server of a virtual service',
       tag: 'runtime',
       access: 'write',
+      params: z.strictObject({ layer: layerParam, service: itemKey }),
       requestSchema: schema,
+      responseSchema: z.strictObject({ entries: z.array(adminStateEntrySchema) }),
+      errors: [409],
       handler: async (ctx) => {
         const layer = layerOf(ctx);
         const state = stateOf(ctx.body);
@@ -83,6 +93,7 @@ export function runtimeRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Every real server an administrator took out of service',
       tag: 'runtime',
       access: 'read',
+      responseSchema: z.strictObject({ entries: z.array(adminStateEntrySchema) }),
       handler: async () => ({ body: { entries: adminStates.list() } }),
     },
   ];

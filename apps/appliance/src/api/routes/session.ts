@@ -9,6 +9,9 @@ import { newPasswordSchema, requireObject } from '../resources.js';
 import type { Ctx, Route } from '../router.js';
 import type { Writer } from '../writes.js';
 
+const role = z.enum(['admin', 'readonly']);
+const SET_COOKIE = { 'Set-Cookie': { description: 'the session cookie', schema: { type: 'string' } } };
+
 function strictFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key)) throw badRequest(key, 'is not a field of this request');
@@ -47,6 +50,14 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       tag: 'session',
       access: 'public',
       requestSchema: z.strictObject({ username: z.string(), password: z.string() }),
+      responseSchema: z.strictObject({
+        user: z.string(),
+        role,
+        mustChangePassword: z.boolean(),
+        csrfToken: z.string(),
+      }),
+      responseHeaders: SET_COOKIE,
+      errors: [401, 429],
       handler: async (ctx) => {
         const body = requireObject(ctx.body);
         strictFields(body, ['username', 'password']);
@@ -82,6 +93,13 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Who the caller is (and the CSRF token of its session)',
       tag: 'session',
       access: 'self',
+      responseSchema: z.strictObject({
+        user: z.string(),
+        role,
+        via: z.enum(['session', 'token']),
+        mustChangePassword: z.boolean(),
+        csrfToken: z.string().optional(),
+      }),
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');
@@ -102,6 +120,8 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       summary: 'Log out',
       tag: 'session',
       access: 'self',
+      responseSchema: z.strictObject({ loggedOut: z.literal(true) }),
+      responseHeaders: SET_COOKIE,
       handler: async (ctx) => {
         if (ctx.principal?.session !== undefined) {
           auth.sessions.delete(ctx.principal.session.id);
@@ -117,6 +137,8 @@ export function sessionRoutes(deps: ApiDeps, writer: Writer): Route[] {
       tag: 'session',
       access: 'self',
       requestSchema: z.strictObject({ current: z.string(), new: newPasswordSchema }),
+      responseSchema: z.strictObject({ version: z.int(), mustChangePassword: z.literal(false) }),
+      errors: [404, 409, 422],
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');

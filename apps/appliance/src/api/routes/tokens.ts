@@ -1,9 +1,22 @@
 import { z } from 'zod';
+import type { TokenInfo } from '../../auth/tokens.js';
 import { ApplianceError } from '../../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { requireObject } from '../resources.js';
 import type { Route } from '../router.js';
+import type { Agrees } from '../schemas/agree.js';
+
+const tokenInfoSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  user: z.string(),
+  role: z.enum(['admin', 'readonly']),
+  created: z.string(),
+  credential: z.string().exactOptional(),
+  volatile: z.literal(true).exactOptional(),
+});
+const _agrees: Agrees<typeof tokenInfoSchema, TokenInfo> = true;
 
 const NAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,64}$/u;
 
@@ -17,6 +30,7 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
       summary: 'API tokens (never their secrets)',
       tag: 'session',
       access: 'user',
+      responseSchema: z.strictObject({ tokens: z.array(tokenInfoSchema) }),
       handler: async (ctx) => {
         const all = auth.tokens.list();
         const principal = ctx.principal;
@@ -31,6 +45,7 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
       access: 'user',
       requestSchema: z.strictObject({ name: z.string(), role: z.enum(['admin', 'readonly']).optional() }),
       created: true,
+      responseSchema: tokenInfoSchema.extend({ token: z.string().describe('the secret: shown this once') }),
       handler: async (ctx) => {
         const principal = ctx.principal;
         if (principal === undefined) throw new ApplianceError('AUTH_REQUIRED', 'log in first');
@@ -64,6 +79,8 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
       summary: 'Revoke an API token',
       tag: 'session',
       access: 'user',
+      params: z.strictObject({ id: z.string().max(256) }),
+      responseSchema: z.strictObject({ deleted: z.string() }),
       handler: async (ctx) => {
         const id = ctx.params.id as string;
         const token = auth.tokens.list().find((t) => t.id === id);

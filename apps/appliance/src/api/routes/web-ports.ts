@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Route } from '../router.js';
 
 /** The ports the web servers are bound to. */
@@ -20,6 +21,7 @@ export function webPortsRoutes(ports: () => ListeningPorts): Route[] {
       summary: 'The HTTP and HTTPS ports the web interface and the API listen on now',
       tag: 'administration',
       access: 'read',
+      responseSchema: z.strictObject({ httpPort: z.int(), httpsPort: z.int() }),
       handler: async () => ({ body: ports() }),
     },
   ];
