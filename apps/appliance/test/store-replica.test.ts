@@ -73,7 +73,8 @@ describe('ConfigStore.acceptReplica', () => {
     const b = await ConfigStore.open(passive, { now });
     let head = a.current();
     for (let i = 0; i < 3; i++) {
-      head = (await a.commit({ config: sampleConfig(), baseVersion: head.version, author: 'alice' })).version;
+      head = (await a.commit({ config: sampleConfig(), baseVersion: head.version, author: 'alice', record: true }))
+        .version;
     }
     await b.acceptReplica(await a.get(2), 'lb1');
     await b.acceptReplica(await a.get(3), 'lb1');

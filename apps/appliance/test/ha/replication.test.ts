@@ -118,7 +118,8 @@ function connect(from: Node, to: Node): Replicator {
 
 async function commit(n: Node, comment: string) {
   const base = n.store.current().version;
-  return (await n.store.commit({ config: sampleConfig(), baseVersion: base, author: 'alice', comment })).version;
+  return (await n.store.commit({ config: sampleConfig(), baseVersion: base, author: 'alice', comment, record: true }))
+    .version;
 }
 
 let a: Node;
@@ -242,7 +243,14 @@ describe('replication between two stores over HTTP', () => {
     const d = await node('lb4', 'lb3', true);
     const withKey = (k: string) => ({ ...sampleConfig(), heartbeat: { ...sampleConfig().heartbeat, key: k } });
     const commitKey = async (k: string) =>
-      (await c.store.commit({ config: withKey(k), baseVersion: c.store.current().version, author: 'alice' })).version;
+      (
+        await c.store.commit({
+          config: withKey(k),
+          baseVersion: c.store.current().version,
+          author: 'alice',
+          record: true,
+        })
+      ).version;
     const replicator = (current: string, previous: string[]) =>
       new Replicator({
         store: c.store,

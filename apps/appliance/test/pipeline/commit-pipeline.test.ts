@@ -83,7 +83,8 @@ afterEach(async () => {
 
 const commit = async (comment: string) => {
   const base = store.current().version;
-  return (await store.commit({ config: sampleConfig(), baseVersion: base, author: 'alice', comment })).version;
+  return (await store.commit({ config: sampleConfig(), baseVersion: base, author: 'alice', comment, record: true }))
+    .version;
 };
 
 describe('commit pipeline', () => {
@@ -91,7 +92,7 @@ describe('commit pipeline', () => {
     const two = await commit('two');
     await store.rollback({ to: 1, baseVersion: 2, author: 'alice' });
     const peer = await ConfigStore.open(join(dir, 'peer'));
-    for (let n = 1; n <= 3; n++) await peer.commit({ config: {}, baseVersion: n, author: 'bob' });
+    for (let n = 1; n <= 3; n++) await peer.commit({ config: {}, baseVersion: n, author: 'bob', record: true });
     await store.acceptReplica(await peer.get(4), 'lb2');
     await pipeline.idle();
     expect(two.version).toBe(2);
@@ -143,7 +144,13 @@ describe('commit pipeline', () => {
     const base = store.current().version;
     await Promise.all(
       [0, 1, 2, 3].map((i) =>
-        store.commit({ config: sampleConfig(), baseVersion: base + i, author: 'alice', comment: `burst ${i}` }),
+        store.commit({
+          config: sampleConfig(),
+          baseVersion: base + i,
+          author: 'alice',
+          comment: `burst ${i}`,
+          record: true,
+        }),
       ),
     );
     release();

@@ -139,6 +139,8 @@ describe('commit pipeline: every path to a stored version reaches the kernel the
         baseVersion: base.version + i,
         author: 'admin',
         comment: `burst ${i + 1}`,
+        // The first may equal the current configuration; each must still be a version.
+        record: true,
       }),
     );
     const stored = await Promise.all(commits);
