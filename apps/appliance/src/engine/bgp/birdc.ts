@@ -214,7 +214,7 @@ export function parseRoutes(lines: readonly BirdReplyLine[]): ExportedRoute[] {
   const routes: ExportedRoute[] = [];
   for (const line of lines) {
     if (line.code === 1007) {
-      const prefix = /^([0-9a-fA-F:.]+\/\d{1,3})\s/.exec(`${line.text} `)?.[1];
+      const prefix = /^([0-9a-fA-F:.]+\/\d{1,3})\s/.exec(`${line.text.trimStart()} `)?.[1];
       if (prefix) routes.push({ prefix, communities: [] });
     } else if (line.code === 1012) {
       const communities = /^\s*BGP\.community:(.*)$/.exec(line.text)?.[1];
