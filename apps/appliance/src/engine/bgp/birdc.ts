@@ -85,7 +85,7 @@ export class BirdReplyReader {
 }
 
 const isError = (code: number) => code >= 8000;
-const replyText = (lines: readonly BirdReplyLine[]) => lines.map((l) => `${l.code} ${l.text}`.trim()).join('; ');
+const replyText = (lines: readonly BirdReplyLine[]) => lines.map((l) => `${String(l.code).padStart(4, "0")} ${l.text}`.trim()).join('; ');
 
 export class BirdControl {
   readonly socketPath: string;
