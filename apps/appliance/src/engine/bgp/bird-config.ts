@@ -109,9 +109,7 @@ function peerBlock(
   if (peer.bfd !== undefined) {
     const interval = integer(peer.bfd.intervalMs, `${field}.bfd.intervalMs`, 10, 60_000);
     const multiplier = integer(peer.bfd.multiplier, `${field}.bfd.multiplier`, 1, 255);
-    lines.push(
-      `  bfd { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ${multiplier}; };`,
-    );
+    lines.push(`  bfd { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ${multiplier}; };`);
   }
   const channel = neighbor.family === 4 ? 'ipv4' : 'ipv6';
   lines.push(`  ${channel} { import none; export filter vips_out; };`);

@@ -27,7 +27,10 @@ const unavailable = (message: string, cause?: unknown) =>
   new ApplianceError('BGP_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 
 /** The path of BIRD 2's `bird`; BGP_UNAVAILABLE naming the Debian package if there is none. */
-export function birdBinary(path = process.env.PATH ?? '', fallbacks: readonly string[] = ['/usr/sbin', '/sbin']): string {
+export function birdBinary(
+  path = process.env.PATH ?? '',
+  fallbacks: readonly string[] = ['/usr/sbin', '/sbin'],
+): string {
   // Debian puts it in /usr/sbin, which a non-login PATH often lacks.
   for (const dir of [...path.split(':'), ...fallbacks]) {
     if (!dir) continue;

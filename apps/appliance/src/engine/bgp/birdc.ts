@@ -41,7 +41,7 @@ export interface ExportedRoute {
 export interface BirdControlOptions {
   socketPath: string;
   /** For each request, connect to last line (default 5 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 const failed = (message: string, cause?: unknown) =>
@@ -85,7 +85,8 @@ export class BirdReplyReader {
 }
 
 const isError = (code: number) => code >= 8000;
-const replyText = (lines: readonly BirdReplyLine[]) => lines.map((l) => `${String(l.code).padStart(4, "0")} ${l.text}`.trim()).join('; ');
+const replyText = (lines: readonly BirdReplyLine[]) =>
+  lines.map((l) => `${String(l.code).padStart(4, '0')} ${l.text}`.trim()).join('; ');
 
 export class BirdControl {
   readonly socketPath: string;

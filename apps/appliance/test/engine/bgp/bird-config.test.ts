@@ -215,10 +215,7 @@ describe('renderBirdConfig', () => {
   it('writes files that BIRD 2 itself parses (`bird -p`)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-bird-config-'));
     try {
-      for (const [name, text] of [
-        ['full', GOLDEN_FULL],
-        ['minimal', GOLDEN_MINIMAL],
-      ]) {
+      for (const [name, text] of Object.entries({ full: GOLDEN_FULL, minimal: GOLDEN_MINIMAL })) {
         const file = join(dir, `${name}.conf`);
         writeFileSync(file, text);
         // Throws with BIRD's line:column message if the file does not parse (or bird2 is missing).

@@ -59,7 +59,9 @@ describe('BirdReplyReader', () => {
   it('joins lines split across chunks, continuation lines and several replies in one chunk', () => {
     const reader = new BirdReplyReader();
     expect(reader.feed('0001 BIRD 2.0.12 re')).toEqual([]);
-    const replies = reader.feed('ady.\n2002-Name  Proto\n1002-device1 Device\n peer1 BGP\n+0099 async\n0000 \n9001 syn');
+    const replies = reader.feed(
+      'ady.\n2002-Name  Proto\n1002-device1 Device\n peer1 BGP\n+0099 async\n0000 \n9001 syn',
+    );
     expect(replies).toEqual([
       [{ code: 1, text: 'BIRD 2.0.12 ready.' }],
       [
@@ -79,7 +81,9 @@ describe('BirdReplyReader', () => {
 
 describe('parseProtocolLine', () => {
   it('reads a full-date since and the BGP info; a short time too', () => {
-    expect(parseProtocolLine('peer1      BGP        ---        up     2026-12-07 15:53:49.017  Established   ')).toEqual({
+    expect(
+      parseProtocolLine('peer1      BGP        ---        up     2026-12-07 15:53:49.017  Established   '),
+    ).toEqual({
       name: 'peer1',
       protocol: 'BGP',
       table: '---',
@@ -162,7 +166,9 @@ describe('BirdControl against a fake control socket', () => {
     expect((await refusal(control.request('show nonsense'))).message).toContain('9001 syntax error');
 
     bird.answer = () => undefined;
-    expect((await refusal(control.request('show status'))).message).toMatch(/did not answer "show status" within 500 ms/);
+    expect((await refusal(control.request('show status'))).message).toMatch(
+      /did not answer "show status" within 500 ms/,
+    );
 
     bird.answer = () => ['1000-BIRD 2.0.12\n'];
     bird.server.on('connection', (socket) => setTimeout(() => socket.end(), 50));
