@@ -153,6 +153,27 @@ describe('BirdControl against a fake control socket', () => {
     expect(bird.commands).toEqual(['configure check', 'configure']);
   });
 
+  it('configure names another file quoted, and refuses a path that could end the string', async () => {
+    bird.answer = (command) => [
+      command.startsWith('configure check') ? '0020 Configuration OK\n' : '0003 Reconfigured\n',
+    ];
+    await control.configure('/run/sluice/bird-next.conf');
+    expect(bird.commands).toEqual([
+      'configure check "/run/sluice/bird-next.conf"',
+      'configure "/run/sluice/bird-next.conf"',
+    ]);
+    for (const file of ['/tmp/a" ; down', 'relative.conf', '/tmp/a\nb']) {
+      expect((await refusal(control.configure(file))).code).toBe('BGP_CONTROL_FAILED');
+    }
+    expect(bird.commands).toHaveLength(2);
+  });
+
+  it('configure refuses an apply BIRD does not confirm', async () => {
+    bird.answer = (command) =>
+      command === 'configure check' ? ['0020 Configuration OK\n'] : ['0006 Reconfiguration ignored, shutting down\n'];
+    expect((await refusal(control.configure())).message).toContain('0006 Reconfiguration ignored');
+  });
+
   it('configure stops at a failed check, with BIRD’s message, and never applies', async () => {
     bird.answer = () => ['0002-Reading configuration from /run/bird.conf\n8002 /run/bird.conf:3:5 syntax error\n'];
     const error = await refusal(control.configure());
