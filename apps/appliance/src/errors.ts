@@ -104,7 +104,13 @@ export type ApplianceErrorCode =
   /** The service settings file (`/etc/default/sluice`) holds an unknown name or a bad value; `field` names it. */
   | 'SETTINGS_INVALID'
   /** A configuration to import cannot be read (syntax, an include that is missing or loops); `field` is `file:line`. Nothing is imported. */
-  | 'IMPORT_INVALID';
+  | 'IMPORT_INVALID'
+  /** A BGP announcement setting (router id, ASN, peer address, password, timer, VIP) is invalid; `field` names it. */
+  | 'BGP_INVALID'
+  /** The routing daemon (BIRD 2) is not installed or cannot be started; `cause` says why. */
+  | 'BGP_UNAVAILABLE'
+  /** The routing daemon's control socket refused, failed or timed out on a request; the message holds its reply. */
+  | 'BGP_CONTROL_FAILED';
 
 export interface ApplianceErrorOptions {
   cause?: unknown;

@@ -54,6 +54,9 @@ const STATUS: Record<ApplianceErrorCode, number> = {
   NETWORK_ADDRESS_IN_USE: 409,
   NETWORK_NO_TRIAL: 409,
   NETWORK_APPLY_FAILED: 502,
+  BGP_INVALID: 400,
+  BGP_UNAVAILABLE: 503,
+  BGP_CONTROL_FAILED: 502,
 };
 
 export function statusOf(code: ApplianceErrorCode): number {
