@@ -17,7 +17,9 @@ export type TestkitErrorCode =
   | 'TESTKIT_SYSTEM_BOOT'
   | 'TESTKIT_SYSTEM_STOPPED'
   | 'TESTKIT_SERVER_START'
-  | 'TESTKIT_README';
+  | 'TESTKIT_README'
+  /** SLUICE_QEMU_ACCEL names no accelerator, or KVM that cannot be opened. */
+  | 'TESTKIT_BAD_ACCEL';
 
 export class TestkitError extends Error {
   override readonly name = 'TestkitError';

@@ -40,7 +40,7 @@ export interface SuiteOptions {
  * - `system`: `*.system.test.ts`, on the host (root); each test boots a Debian 12 root with
  *   systemd as PID 1 in the UML kernel (`bootSystem`) and drives it from here.
  * - `vm`: `*.vm.test.ts`, on the host (root); whole virtual machines under qemu (`bootQemu`:
- *   KVM where /dev/kvm opens, TCG otherwise), e.g. the virtual appliance's disk images.
+ *   TCG, or KVM with SLUICE_QEMU_ACCEL=kvm), e.g. the virtual appliance's disk images.
  * A project without files is left out; a project whose needs are unmet fails, never skips.
  */
 export async function defineSuite(root: string, options: SuiteOptions = {}) {
