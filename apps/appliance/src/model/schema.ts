@@ -81,6 +81,12 @@ export const layer4ServiceSchema = z.strictObject({
   fwmark: fwmark.optional(),
   forwarding: z.enum(['dr', 'nat', 'tun']).default('dr'),
   scheduler: z.enum(schedulers).default('wlc'),
+  /**
+   * For `sh` and `mh`: `fallback` skips a real server of weight 0 or over its threshold
+   * (the flows it had move, no others); `port` hashes the source port too, so one client's
+   * connections spread. Absent in an ECMP cluster: both, or `fallback` only with persistence.
+   */
+  schedulerFlags: z.strictObject({ fallback: z.boolean().optional(), port: z.boolean().optional() }).optional(),
   /** Sticky connections: the same client goes to the same real server for `timeoutSeconds`. */
   persistence: z
     .strictObject({
@@ -253,6 +259,73 @@ export const heartbeatSchema = z.strictObject({
   connectionSync: connectionSyncSchema.optional(),
 });
 
+/** The cluster's shape: a master/slave pair (the heartbeat), or N active nodes behind ECMP. */
+export const CLUSTER_MODES = ['pair', 'ecmp'] as const;
+
+/** An autonomous system number (RFC 6793: 4 octets). */
+const asn = z.int().min(1).max(4294967295);
+
+/** A BGP neighbour each ECMP node announces its VIPs to (the upstream router). */
+export const bgpPeerSchema = z.strictObject({
+  address,
+  asn,
+  /** TCP-MD5 (RFC 2385) key; the router must have the same. Printable ASCII without `"` and a backslash. */
+  password: z
+    .string()
+    .regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,80}$/, {
+      message: 'must be 1 to 80 printable ASCII characters without " or \\',
+    })
+    .optional(),
+  /** Seconds without a message before the router drops this node's routes (RFC 4271: at least 3). */
+  holdTimeSeconds: z.int().min(3).max(65535).optional(),
+  /** Bidirectional forwarding detection: a dead node is noticed in interval x multiplier. */
+  bfd: z
+    .strictObject({
+      intervalMs: z.int().min(10).max(60000).default(300),
+      multiplier: z.int().min(1).max(255).default(3),
+    })
+    .optional(),
+});
+
+/** One balancer of an ECMP cluster. */
+export const clusterNodeSchema = z.strictObject({
+  /** The node's name: the same as its `SLUICE_NODE_NAME` (default: its host name). */
+  name: label,
+  /** Where the configuring node reaches its admin port to send it versions. */
+  address,
+  /** The node's BGP router id; absent: `address` when it is IPv4. */
+  routerId: ipv4.optional(),
+});
+
+/**
+ * `pair` (the default): the heartbeat section decides which of two nodes is active. `ecmp`:
+ * every listed node is active, announces the VIPs it can serve over BGP (BIRD 2), and the
+ * router spreads flows across them; Layer 4 services use `mh` so that every node picks the
+ * same real server for a flow. The first node is where the configuration is edited; the
+ * others follow it.
+ */
+export const clusterSchema = z.strictObject({
+  mode: z.enum(CLUSTER_MODES).default('pair'),
+  /** ECMP: every node, the configuring one first. */
+  nodes: z.array(clusterNodeSchema).max(64).default([]),
+  bgp: z
+    .strictObject({
+      localAsn: asn,
+      peers: z.array(bgpPeerSchema).min(1).max(16),
+    })
+    .optional(),
+  /**
+   * ECMP: seconds a drained node keeps announcing its VIPs with the GRACEFUL_SHUTDOWN
+   * community (routers that honour it move new flows away first) before it withdraws them.
+   */
+  drainSeconds: z.int().min(0).max(3600).default(10),
+  /**
+   * ECMP: seconds a follower may run an older version than the configuring node's before it
+   * withdraws its VIPs rather than serve stale rules.
+   */
+  maxLagSeconds: z.int().min(1).max(3600).default(30),
+});
+
 /** A route to a network through a gateway (systemd-networkd's [Route]). */
 export const staticRouteSchema = z.strictObject({
   /** The network reached (`198.51.100.0/24`; `0.0.0.0/0` is the default gateway's). */
@@ -339,6 +412,8 @@ export const configSchema = z.strictObject({
   certificates: z.array(certificateSchema).max(10000).default([]),
   floatingIps: z.array(floatingIpSchema).max(4096).default([]),
   heartbeat: heartbeatSchema.optional(),
+  /** Absent: a pair (or a single node), as before the setting existed. */
+  cluster: clusterSchema.optional(),
   /**
    * IPVS settings. Absent (and an absent `ownership`) means `all`: that is what every
    * configuration stored before the setting existed was applied with, and a stored version
@@ -361,6 +436,8 @@ export type Layer7RealServer = z.output<typeof layer7RealServerSchema>;
 export type SslTermination = z.output<typeof sslTerminationSchema>;
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 export type ConnectionSync = z.output<typeof connectionSyncSchema>;
+export type ClusterSettings = z.output<typeof clusterSchema>;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
 export type PortSpec = z.output<typeof portSpec>;
 export type NetworkSettings = z.output<typeof networkSchema>;
 export type StaticRoute = z.output<typeof staticRouteSchema>;
@@ -377,6 +454,11 @@ export function defaultConfig(): ApplianceConfig {
 /** The IPVS ownership a configuration asks for (absent: `all`, as before the setting existed). */
 export function ipvsOwnership(config: Pick<ApplianceConfig, 'ipvs'>): IpvsOwnership {
   return config.ipvs?.ownership ?? 'all';
+}
+
+/** The cluster mode a configuration asks for (absent: `pair`). */
+export function clusterMode(config: Pick<ApplianceConfig, 'cluster'>): ClusterMode {
+  return config.cluster?.mode ?? 'pair';
 }
 
 /** What the configuration holds, for parts that only need to read it. */

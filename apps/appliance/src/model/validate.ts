@@ -199,12 +199,84 @@ export function checkSemantics(config: ApplianceConfig): { errors: ApplianceErro
     'interface',
   );
   checkNetwork(config.network, fail);
+  checkCluster(config, fail);
 
   const admin = config.administration;
   if (admin.httpPort === admin.httpsPort) {
     fail('CONFIG_CONFLICT', 'administration.httpsPort', 'must differ from httpPort');
   }
   return { errors, warnings };
+}
+
+/**
+ * An ECMP cluster: every node announces the VIPs and picks real servers on its own, so the
+ * rules that make every node pick the same one (`mh`, DR or TUN) are required, and what
+ * belongs to a pair (the heartbeat, floating IPs) is refused.
+ */
+function checkCluster(config: ApplianceConfig, fail: (code: ApplianceErrorCode, field: string, m: string) => void) {
+  const cluster = config.cluster;
+  if (cluster?.mode !== 'ecmp') return;
+  if (cluster.nodes.length === 0) fail('CONFIG_INVALID', 'cluster.nodes', 'an ECMP cluster lists at least one node');
+  if (cluster.bgp === undefined) fail('CONFIG_INVALID', 'cluster.bgp', 'an ECMP cluster announces its VIPs over BGP');
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  cluster.nodes.forEach((node, i) => {
+    const at = `cluster.nodes[${i}]`;
+    const name = names.get(node.name);
+    if (name !== undefined)
+      fail('CONFIG_DUPLICATE_LABEL', `${at}.name`, `node "${node.name}" is already cluster.nodes[${name}]`);
+    else names.set(node.name, i);
+    const key = canonical(node.address);
+    const same = addresses.get(key);
+    if (same !== undefined)
+      fail('CONFIG_CONFLICT', `${at}.address`, `${node.address} is already cluster.nodes[${same}]`);
+    else addresses.set(key, i);
+    if (node.routerId === undefined && node.address.includes(':')) {
+      fail(
+        'CONFIG_INVALID',
+        `${at}.routerId`,
+        'BGP router ids are IPv4 addresses: give one to a node with an IPv6 address',
+      );
+    }
+  });
+  const peers = new Map<string, number>();
+  cluster.bgp?.peers.forEach((peer, i) => {
+    const key = canonical(peer.address);
+    const same = peers.get(key);
+    if (same !== undefined)
+      fail(
+        'CONFIG_CONFLICT',
+        `cluster.bgp.peers[${i}].address`,
+        `${peer.address} is already cluster.bgp.peers[${same}]`,
+      );
+    else peers.set(key, i);
+  });
+  if (config.heartbeat?.enabled) {
+    fail('CONFIG_CONFLICT', 'heartbeat.enabled', 'an ECMP cluster has no master/slave heartbeat: every node is active');
+  }
+  if (config.floatingIps.length > 0) {
+    fail(
+      'CONFIG_CONFLICT',
+      'floatingIps',
+      'an ECMP cluster announces its VIPs over BGP: floating IPs belong to a pair',
+    );
+  }
+  config.layer4.forEach((service, i) => {
+    if (service.scheduler !== 'mh') {
+      fail(
+        'CONFIG_CONFLICT',
+        `layer4[${i}].scheduler`,
+        'an ECMP cluster needs "mh" (Maglev hashing), so that every node picks the same real server for a flow',
+      );
+    }
+    if (service.forwarding === 'nat') {
+      fail(
+        'CONFIG_CONFLICT',
+        `layer4[${i}].forwarding`,
+        'an ECMP cluster needs "dr" or "tun": with NAT the replies would have to come back through the node that took the flow',
+      );
+    }
+  });
 }
 
 /** Whether no name is listed twice: a sorted copy, which allocates less than a map of a thousand labels. */

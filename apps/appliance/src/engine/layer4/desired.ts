@@ -6,7 +6,7 @@ import { type DesiredService, type DestinationSpec, destinationId, type ServiceS
 import { ApplianceError } from '../../errors.js';
 import type { AdminState, RealServerRef } from '../../model/admin-state.js';
 import type { HealthState } from '../../model/engine-status.js';
-import type { ApplianceConfig, Layer4RealServer, Layer4Service } from '../../model/schema.js';
+import { type ApplianceConfig, clusterMode, type Layer4RealServer, type Layer4Service } from '../../model/schema.js';
 
 /** More IPVS services than this from one configured service is refused (a typo like 1-65000). */
 export const MAX_PORTS_PER_SERVICE = 1024;
@@ -56,10 +56,30 @@ export function virtualPorts(service: Layer4Service, field: string): number[] {
   return [...ports];
 }
 
-/** The IPVS service keys and settings of one configured service. */
-export function serviceSpecs(service: Layer4Service, field: string): ServiceSpec[] {
+/**
+ * The scheduler flags of a service. In an ECMP cluster, `mh` gets `fallback` (a failed real
+ * server's weight 0 moves only its own flows) and `port` (one client's flows spread), unless
+ * the service says otherwise; with persistence, no `port`: the source address alone then
+ * picks the real server, the same on every node.
+ */
+function schedulerFlags(service: Layer4Service, ecmp: boolean): ServiceSpec['schedulerFlags'] {
+  const given = service.schedulerFlags;
+  if (given !== undefined) {
+    return {
+      ...(given.fallback === undefined ? {} : { fallback: given.fallback }),
+      ...(given.port === undefined ? {} : { port: given.port }),
+    };
+  }
+  if (!ecmp || service.scheduler !== 'mh') return undefined;
+  return service.persistence ? { fallback: true } : { fallback: true, port: true };
+}
+
+/** The IPVS service keys and settings of one configured service (`ecmp`: part of an ECMP cluster). */
+export function serviceSpecs(service: Layer4Service, field: string, ecmp = false): ServiceSpec[] {
+  const flags = schedulerFlags(service, ecmp);
   const settings = {
     scheduler: service.scheduler,
+    ...(flags === undefined ? {} : { schedulerFlags: flags }),
     ...(service.persistence
       ? {
           persistence: {
@@ -77,9 +97,18 @@ export function serviceSpecs(service: Layer4Service, field: string): ServiceSpec
   return protocols.flatMap((protocol) => ports.map((port) => ({ protocol, address: service.vip, port, ...settings })));
 }
 
-/** Configured weight online and healthy; 0 while drained or failed (ldirectord's quiescent); null: removed (offline). */
-export function effectiveWeight(server: Layer4RealServer, admin: AdminState, health: HealthState): number | null {
-  if (admin === 'offline') return null;
+/**
+ * Configured weight online and healthy; 0 while drained or failed (ldirectord's quiescent);
+ * null: removed (offline). In an ECMP cluster an offline server stays at weight 0: removing
+ * it would change the `mh` table of its service and move some of the other servers' flows.
+ */
+export function effectiveWeight(
+  server: Layer4RealServer,
+  admin: AdminState,
+  health: HealthState,
+  ecmp = false,
+): number | null {
+  if (admin === 'offline') return ecmp ? 0 : null;
   if (admin === 'drain' || health === 'down') return 0;
   return server.weight;
 }
@@ -112,6 +141,7 @@ export function desiredService(
   service: Layer4Service,
   field: string,
   state: ServerState,
+  ecmp = false,
 ): { services: DesiredService[]; owners: [string, RealServerRef][] } {
   const services: DesiredService[] = [];
   const owners: [string, RealServerRef][] = [];
@@ -121,12 +151,12 @@ export function desiredService(
   }));
   const states = refs.map(({ ref }) => state(ref));
   const anyTakesTraffic = states.some((s) => takesTraffic(s.admin, s.health));
-  for (const spec of serviceSpecs(service, field)) {
+  for (const spec of serviceSpecs(service, field, ecmp)) {
     const sid = serviceId(spec);
     const destinations: DestinationSpec[] = [];
     refs.forEach(({ server, ref }, j) => {
       const s = states[j] as { admin: AdminState; health: HealthState };
-      const weight = effectiveWeight(server, s.admin, s.health);
+      const weight = effectiveWeight(server, s.admin, s.health, ecmp);
       if (weight === null) return;
       const d = destination(service, spec, server, weight);
       destinations.push(d);
@@ -179,8 +209,9 @@ export function desiredLayer4(config: ApplianceConfig, state: ServerState): Laye
   const services: DesiredService[] = [];
   const owners = new Map<string, RealServerRef>();
   const labels = new Map<string, string>();
+  const ecmp = clusterMode(config) === 'ecmp';
   config.layer4.forEach((service, i) => {
-    const d = desiredService(service, `layer4[${i}]`, state);
+    const d = desiredService(service, `layer4[${i}]`, state, ecmp);
     for (const s of d.services) {
       services.push(s);
       labels.set(serviceId(s), service.label);

@@ -26,7 +26,7 @@ import {
 import { ApplianceError } from '../../errors.js';
 import type { RealServerRef } from '../../model/admin-state.js';
 import type { ConnectionSyncStatus, Layer4Connection } from '../../model/engine-status.js';
-import { type IpvsOwnership, ipvsOwnership, type Layer4Service } from '../../model/schema.js';
+import { clusterMode, type IpvsOwnership, ipvsOwnership, type Layer4Service } from '../../model/schema.js';
 import { serial } from '../../serial.js';
 import {
   type DesiredInput,
@@ -157,6 +157,8 @@ export class Layer4Driver implements PartDriver {
   private readonly ownership: Ownership;
   /** The ownership the model was read for: a change reads the whole table again. */
   private mode: IpvsOwnership | undefined;
+  /** Whether the last apply was of an ECMP cluster's configuration. */
+  private ecmp = false;
 
   private readonly pause: () => Promise<void>;
   /** Stateful failover: the kernel's sync daemon as the HA role asks for it. */
@@ -227,8 +229,11 @@ export class Layer4Driver implements PartDriver {
     const client = await this.writerClient();
     const mode = ipvsOwnership(input.config);
     // Switching to `all` takes in services the model left out; to `own`, it leaves some: read again.
-    if (mode !== this.mode) this.model = undefined;
+    // Entering or leaving an ECMP cluster changes scheduler flags and offline weights everywhere: plan it all.
+    const ecmp = clusterMode(input.config) === 'ecmp';
+    if (mode !== this.mode || ecmp !== this.ecmp) this.model = undefined;
     this.mode = mode;
+    this.ecmp = ecmp;
     const fresh = this.model === undefined;
     let read: Map<string, ServiceWithDestinations> | undefined;
     if (!this.model) {
@@ -268,7 +273,7 @@ export class Layer4Driver implements PartDriver {
         states,
         revision,
         generation: this.generation + 1,
-        ...desiredService(service, `layer4[${index}]`, input.server),
+        ...desiredService(service, `layer4[${index}]`, input.server, ecmp),
       });
     }
     let removed: string[] = [];
