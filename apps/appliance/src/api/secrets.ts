@@ -1,12 +1,12 @@
 import type { DiffEntry } from '../model/diff.js';
-import type { ApplianceConfig } from '../model/schema.js';
+import { type ApplianceConfig, REDACTED_SECRET } from '../model/schema.js';
 
 /**
  * What the API shows instead of a secret. It is neither a password hash nor a heartbeat
  * key (too short for one), so a version read back and sent as a configuration is refused
  * at the field instead of storing a broken credential.
  */
-export const REDACTED = '(redacted)';
+export const REDACTED = REDACTED_SECRET;
 
 /**
  * Where the configuration holds secrets, as field names ("*": every element of a list).
@@ -17,6 +17,7 @@ export const REDACTED = '(redacted)';
 export const SECRET_FIELDS: readonly (readonly string[])[] = [
   ['administration', 'users', '*', 'passwordHash'],
   ['heartbeat', 'key'],
+  ['cluster', 'bgp', 'peers', '*', 'password'],
 ];
 
 const TOP = new Set(SECRET_FIELDS.map((fields) => fields[0]));

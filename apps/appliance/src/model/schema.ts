@@ -262,6 +262,12 @@ export const heartbeatSchema = z.strictObject({
 /** The cluster's shape: a master/slave pair (the heartbeat), or N active nodes behind ECMP. */
 export const CLUSTER_MODES = ['pair', 'ecmp'] as const;
 
+/**
+ * What the history shows instead of a secret (api/secrets.ts). A secret field whose rules
+ * would take this text refuses it, so a version read back is never stored with it.
+ */
+export const REDACTED_SECRET = '(redacted)';
+
 /** An autonomous system number (RFC 6793: 4 octets). */
 const asn = z.int().min(1).max(4294967295);
 
@@ -275,6 +281,7 @@ export const bgpPeerSchema = z.strictObject({
     .regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,80}$/, {
       message: 'must be 1 to 80 printable ASCII characters without " or \\',
     })
+    .refine((value) => value !== REDACTED_SECRET, { message: 'is the placeholder the history shows, not a password' })
     .optional(),
   /** Seconds without a message before the router drops this node's routes (RFC 4271: at least 3). */
   holdTimeSeconds: z.int().min(3).max(65535).optional(),
