@@ -1,7 +1,7 @@
 // The engine's contract (implemented by ./engine.ts): the other parts see the engine only through it,
 // each taking a Pick<> of what it uses, so that a test fakes just that (Seesaw's engine/ecu/ha split).
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
-import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow } from '../model/engine-status.js';
+import type { ApplyReport, EngineStatus, Layer4Connection, Layer7StatRow, NodeHold } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 import type { ConfigWarning } from '../model/validate.js';
 import type { StoredVersion } from '../store/contract.js';
@@ -25,6 +25,11 @@ export interface Engine {
    */
   announce(which?: 'all' | 'pending'): Promise<void>;
   status(): EngineStatus;
+  /**
+   * ECMP: hold this node's announcements (drained by the admin, behind the configuring
+   * node); resolves once BIRD exports what the hold leaves. No-op outside an ECMP cluster.
+   */
+  setNodeHold(hold: NodeHold): Promise<void>;
   /**
    * What this host cannot do of `config`, checked now without applying it (the answer to
    * the write that stored it): each floating IP and VIP that no interface's network holds,

@@ -19,6 +19,7 @@ import type {
   HealthState,
   Layer4Connection,
   Layer7StatRow,
+  NodeHold,
   PartStatus,
 } from '../model/engine-status.js';
 import type { LogChannel } from '../model/log-record.js';
@@ -73,6 +74,7 @@ const CHANNEL: Record<EnginePart, LogChannel> = {
   addresses: 'system',
   layer4: 'layer4',
   layer7: 'layer7',
+  bgp: 'system',
 };
 
 interface Request {
@@ -135,6 +137,7 @@ export class ApplianceEngine implements Engine {
   private drifting = false;
   private observing = false;
   private started = false;
+  private hold: NodeHold = { drain: false };
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -211,6 +214,11 @@ export class ApplianceEngine implements Engine {
     );
     // Layer 4 with an empty scope touches no service: it swaps the connection sync daemon (master/backup).
     if (this.version) await this.enqueue({ full: false, parts: new Set(['addresses', 'layer4']), scope: new Map() });
+  }
+
+  async setNodeHold(hold: NodeHold): Promise<void> {
+    // Wired to the BGP part by issue #25's engine work; until then a hold has nothing to act on.
+    this.hold = { ...hold };
   }
 
   async announce(which: 'all' | 'pending' = 'all'): Promise<void> {

@@ -50,7 +50,7 @@ export interface VirtualServiceStatus {
 }
 
 /** One part of applying a configuration: each can be unavailable on a host and the others still apply. */
-export type EnginePart = 'layer4' | 'layer7' | 'addresses' | 'health';
+export type EnginePart = 'layer4' | 'layer7' | 'addresses' | 'health' | 'bgp';
 
 export interface PartStatus {
   part: EnginePart;
@@ -100,6 +100,49 @@ export interface EngineStatus {
   services: VirtualServiceStatus[];
   /** The SSL terminations' HTTPS listeners (absent from an engine that reports none). */
   terminations?: TerminationStatus[];
+  /** ECMP cluster: what this node announces over BGP (absent in a pair or standalone). */
+  bgp?: BgpStatus;
+}
+
+/**
+ * ECMP: why this node must not announce VIPs now, whatever their health. `drain`: the
+ * admin drained the node (announced with GRACEFUL_SHUTDOWN, then withdrawn). `stale`: the
+ * node runs an older version than the configuring node's, or cannot reach a state it trusts
+ * (the reason); everything is withdrawn rather than served with stale rules.
+ */
+export interface NodeHold {
+  drain: boolean;
+  stale?: string | undefined;
+}
+
+/** One BGP session of this node, as BIRD reports it. */
+export interface BgpPeerStatus {
+  address: string;
+  asn: number;
+  /** BIRD's BGP state: `Established`, `Active`, `Connect`, `Idle`, ... */
+  state: string;
+  /** ISO 8601: since when the session is in this state. */
+  since?: string;
+  /** BIRD's last error or note for the session. */
+  info?: string;
+}
+
+/** A VIP as this node announces it, and why. */
+export interface BgpVipStatus {
+  address: string;
+  state: 'announced' | 'draining' | 'withdrawn';
+  /** `healthy`, `no-healthy-real-server`, `drained`, `stale: ...`, `apply-failed: ...`, `stopped`. */
+  reason: string;
+}
+
+export interface BgpStatus {
+  /** `running`: BIRD runs and takes our configuration; `unavailable`: no BIRD on this host. */
+  state: 'running' | 'stopped' | 'unavailable' | 'failed';
+  detail?: string;
+  drained: boolean;
+  stale?: string;
+  peers: BgpPeerStatus[];
+  vips: BgpVipStatus[];
 }
 
 /**
@@ -122,7 +165,7 @@ export function partColour(part: PartStatus, inUse: boolean): Colour {
 }
 
 /** Whether the services and terminations in a status need `part` (the addresses and the health checks: any service). */
-export function partInUse(part: EnginePart, status: Pick<EngineStatus, 'services' | 'terminations'>): boolean {
+export function partInUse(part: EnginePart, status: Pick<EngineStatus, 'services' | 'terminations' | 'bgp'>): boolean {
   const terminations = status.terminations?.length ?? 0;
   switch (part) {
     case 'layer4':
@@ -132,6 +175,8 @@ export function partInUse(part: EnginePart, status: Pick<EngineStatus, 'services
     case 'health':
     case 'addresses':
       return terminations > 0 || status.services.length > 0;
+    case 'bgp':
+      return status.bgp !== undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   HealthState,
   Layer4Connection,
   Layer7StatRow,
+  NodeHold,
   PartStatus,
   VirtualServiceStatus,
 } from '../../src/model/engine-status.js';
@@ -55,6 +56,8 @@ export class FakeEngine implements Engine {
   private readonly counters = new Map<string, Counters>();
   private readonly listeners = new Set<() => void>();
   private active = true;
+  /** What the last setNodeHold() asked for. */
+  hold: NodeHold = { drain: false };
 
   constructor(private readonly adminStates?: AdminStates) {
     adminStates?.onChange(() => this.emit());
@@ -75,6 +78,10 @@ export class FakeEngine implements Engine {
       changes: [`fake: version ${version.version}`],
       changeCount: 1,
     };
+  }
+
+  async setNodeHold(hold: NodeHold): Promise<void> {
+    this.hold = { ...hold };
   }
 
   async setActive(active: boolean): Promise<void> {

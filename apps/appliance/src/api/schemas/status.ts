@@ -15,7 +15,7 @@ const adminState = z.enum(['online', 'drain', 'offline']);
 const count = z.number();
 
 const partStatus = z.strictObject({
-  part: z.enum(['layer4', 'layer7', 'addresses', 'health']),
+  part: z.enum(['layer4', 'layer7', 'addresses', 'health', 'bgp']),
   state: z.enum(['applied', 'pending', 'unavailable', 'failed']),
   detail: z.string().exactOptional(),
   appliedAt: z.string().exactOptional(),
@@ -74,6 +74,30 @@ export const engineStatusSchema = z.strictObject({
         colour,
       }),
     )
+    .exactOptional(),
+  bgp: z
+    .strictObject({
+      state: z.enum(['running', 'stopped', 'unavailable', 'failed']),
+      detail: z.string().exactOptional(),
+      drained: z.boolean(),
+      stale: z.string().exactOptional(),
+      peers: z.array(
+        z.strictObject({
+          address: z.string(),
+          asn: z.int(),
+          state: z.string(),
+          since: z.string().exactOptional(),
+          info: z.string().exactOptional(),
+        }),
+      ),
+      vips: z.array(
+        z.strictObject({
+          address: z.string(),
+          state: z.enum(['announced', 'draining', 'withdrawn']),
+          reason: z.string(),
+        }),
+      ),
+    })
     .exactOptional(),
 });
 const _engine: Agrees<typeof engineStatusSchema, EngineStatus> = true;
