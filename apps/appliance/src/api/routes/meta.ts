@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { IpvsTotals } from '../../metrics/ipvs-metrics.js';
+import { watchEventLoop } from '../../metrics/process-metrics.js';
 import { renderMetrics } from '../../metrics/prometheus.js';
-import { buildInfo, scrapeTotals } from '../../metrics/scrape.js';
+import { buildInfo } from '../../metrics/build-info.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
@@ -17,6 +19,8 @@ const documentSchema = z.looseObject({
 export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: () => Date): Route[] {
   const started = now().getTime();
   let openApi: { routes: number; document: Record<string, unknown> } | undefined;
+  /** What one scrape of /metrics leaves for the next: the IPVS totals' memory of removed services. */
+  let ipvsTotals: IpvsTotals | undefined;
   return [
     {
       method: 'GET',
@@ -69,18 +73,25 @@ export function metaRoutes(deps: ApiDeps, routes: () => readonly Route[], now: (
       access: 'read',
       responseDescription: 'the Prometheus text exposition format',
       responseType: 'text/plain; version=0.0.4',
-      handler: async () => ({
-        body: renderMetrics({
-          engine: deps.engine.status(),
-          ha: deps.ha.status(),
-          configVersion: deps.store.current().version,
-          metrics: deps.engine.metrics(),
-          ipvsTotals: scrapeTotals(deps.engine),
-          build: buildInfo(deps.version, deps.capabilities),
-          process: true,
-        }),
-        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-      }),
+      handler: async () => {
+        if (ipvsTotals === undefined) {
+          // The event loop's delay is watched from the first scrape on: nobody reads it before.
+          watchEventLoop();
+          ipvsTotals = new IpvsTotals();
+        }
+        return {
+          body: renderMetrics({
+            engine: deps.engine.status(),
+            ha: deps.ha.status(),
+            configVersion: deps.store.current().version,
+            metrics: deps.engine.metrics(),
+            ipvsTotals,
+            build: buildInfo(deps.version, deps.capabilities),
+            process: true,
+          }),
+          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+        };
+      },
     },
   ];
 }
