@@ -2,7 +2,8 @@
 // a client whose route to the VIP moves from one to the other, as a router's ECMP moves
 // flows when a node leaves: with source-IP persistence each client address reaches the same
 // real server through either node, although the second lists the real servers in another
-// order; and a real server removed on one node moves only its own clients there.
+// order; and a real server removed on one node moves only its own clients there. The same
+// for RDP-cookie persistence: each user reaches the same terminal server through either node.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import type { DesiredInput } from '../driver.js';
 import { createLayer7Driver, type Layer7Driver } from './index.js';
 
 const VIP = '203.0.113.10';
+const RDP_PORT = 3389;
+const USERS = Array.from({ length: 24 }, (_, i) => `user${i}`);
 /** The client's own addresses: one per simulated client, on its `lo`. */
 const CLIENTS = Array.from({ length: 24 }, (_, i) => `203.0.113.${65 + i}`);
 const SERVERS = [
@@ -40,9 +43,20 @@ const logs: LogBook = {
 };
 
 function input(realServers: typeof SERVERS): DesiredInput {
+  const terminals = realServers.map((rs) => ({ ...rs, port: RDP_PORT }));
   const config = configSchema.parse({
     ...ecmpConfig(),
-    layer7: [{ label: 'web', vip: VIP, ports: [80], persistence: { type: 'source-ip' }, realServers }],
+    layer7: [
+      { label: 'web', vip: VIP, ports: [80], persistence: { type: 'source-ip' }, realServers },
+      {
+        label: 'desktops',
+        mode: 'tcp',
+        vip: VIP,
+        ports: [RDP_PORT],
+        persistence: { type: 'rdp-cookie' },
+        realServers: terminals,
+      },
+    ],
   });
   return { version: ++version, config, server: () => ({ admin: 'online', health: 'unknown' }) };
 }
@@ -70,6 +84,18 @@ async function answers(): Promise<Map<string, string>> {
   return found;
 }
 
+/** The terminal server that answers each user's RDP connection request. */
+async function rdpAnswers(): Promise<Map<string, string>> {
+  const script = join(import.meta.dirname, 'fixtures', 'rdp-users.mjs');
+  const { stdout } = await client.node(script, [VIP, String(RDP_PORT), ...USERS], 60_000);
+  return new Map(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
+}
+
 beforeAll(async () => {
   lab = await Lab.create();
   dir = await mkdtemp(join(tmpdir(), 'sluice-l7-ecmp-'));
@@ -89,6 +115,7 @@ beforeAll(async () => {
     const host = await lab.host(rs.label);
     await lab.attach(host, sw, [`${rs.address}/24`]);
     await host.serveHttp({ name: rs.label, port: rs.port });
+    await host.serveTcp({ name: rs.label, port: RDP_PORT });
   }
 });
 
@@ -98,8 +125,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('Layer 7 source-IP persistence across the nodes of an ECMP cluster', () => {
+describe('Layer 7 hash persistence across the nodes of an ECMP cluster', () => {
   let first: Map<string, string>;
+  let firstRdp: Map<string, string>;
 
   it('sends each client to the same real server through either node, whatever the order of the list', async () => {
     await drivers.get('lb1')?.apply(input(SERVERS));
@@ -113,6 +141,15 @@ describe('Layer 7 source-IP persistence across the nodes of an ECMP cluster', ()
     expect(await answers()).toEqual(first);
   });
 
+  it('sends each RDP user to the same terminal server through either node', async () => {
+    await routeThrough('lb1');
+    firstRdp = await rdpAnswers();
+    expect([...firstRdp.keys()]).toEqual(USERS);
+    expect(new Set(firstRdp.values())).toEqual(new Set(SERVERS.map((rs) => rs.label)));
+    await routeThrough('lb2');
+    expect(await rdpAnswers()).toEqual(firstRdp);
+  });
+
   it('moves only the clients of a real server that one node no longer has', async () => {
     await drivers.get('lb2')?.apply(input(SERVERS.filter((rs) => rs.label !== 'bravo')));
     await routeThrough('lb2');
@@ -122,5 +159,10 @@ describe('Layer 7 source-IP persistence across the nodes of an ECMP cluster', ()
       else expect([source, after.get(source)]).toEqual([source, before]);
     }
     expect([...first.values()].filter((s) => s === 'bravo').length).toBeGreaterThan(0);
+    const rdpAfter = await rdpAnswers();
+    for (const [user, before] of firstRdp) {
+      if (before === 'bravo') expect(['alpha', 'charlie']).toContain(rdpAfter.get(user));
+      else expect([user, rdpAfter.get(user)]).toEqual([user, before]);
+    }
   });
 });
