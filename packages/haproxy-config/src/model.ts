@@ -197,7 +197,16 @@ export interface Balance {
   header?: string;
   /** The cookie for `rdp-cookie` (default `mstshash`). */
   cookie?: string;
+  /**
+   * How a hash algorithm (`source`, `uri`, `hdr`, `rdp-cookie`) maps a key to a server
+   * (`hash-type`; HAProxy's default `map-based`). `consistent` places each server on a ring by
+   * its `id` and weight, so several HAProxy instances with the same servers, ids and weights
+   * pick the same server for a key, and a server that goes or comes moves only its own share.
+   */
+  hashType?: HashType;
 }
+
+export type HashType = 'map-based' | 'consistent';
 
 export type Persistence =
   | { type: 'none' }
@@ -271,6 +280,12 @@ export interface ServerTls {
 
 export interface Server {
   name: string;
+  /**
+   * The server's numeric id (`id`), unique in its backend; default the next free one in
+   * declaration order. Consistent hashing places a server on its ring by this id, so instances
+   * that must agree give each server the same id whatever its place in the list.
+   */
+  id?: number;
   address: string;
   /** Default: the client's destination port. */
   port?: number;

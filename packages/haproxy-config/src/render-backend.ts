@@ -23,6 +23,10 @@ import {
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 const METHOD = /^[A-Z]{1,20}$/;
 const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'hdr', 'rdp-cookie'] as const;
+/** The algorithms that hash a key, where `hash-type` means something. */
+const HASHED: readonly string[] = ['source', 'uri', 'hdr', 'rdp-cookie'];
+/** HAProxy's server ids are positive 32-bit integers. */
+const MAX_SERVER_ID = 2_147_483_647;
 
 function hostname(value: unknown, field: string): string {
   if (typeof value !== 'string' || !HOSTNAME.test(value))
@@ -51,6 +55,27 @@ class Inspect {
 function balanceLines(balance: Balance | undefined, mode: ProxyMode, inspect: Inspect, field: string): string[] {
   if (!balance) return [];
   const algorithm = oneOf(balance.algorithm, ALGORITHMS, `${field}.algorithm`);
+  const lines = algorithmLines(balance, algorithm, mode, inspect, field);
+  if (balance.hashType !== undefined) {
+    const hashType = oneOf(balance.hashType, ['map-based', 'consistent'], `${field}.hashType`);
+    if (!HASHED.includes(algorithm)) {
+      throw invalidField(
+        `${field}.hashType`,
+        `balance ${algorithm} hashes nothing (hash-type needs ${HASHED.join(', ')})`,
+      );
+    }
+    lines.push(`hash-type ${hashType}`);
+  }
+  return lines;
+}
+
+function algorithmLines(
+  balance: Balance,
+  algorithm: (typeof ALGORITHMS)[number],
+  mode: ProxyMode,
+  inspect: Inspect,
+  field: string,
+): string[] {
   switch (algorithm) {
     case 'uri':
       requireMode(mode, 'http', `${field}.algorithm`, 'balance uri');
@@ -173,6 +198,7 @@ function healthLines(check: HealthCheck | undefined, field: string): string[] {
 function serverLine(server: Server, backend: Backend, field: string): string {
   const words = [`server ${name(server.name, `${field}.name`)}`];
   words.push(hostPort(server.address, server.port, `${field}.address`, `${field}.port`));
+  if (server.id !== undefined) words.push(`id ${integer(server.id, `${field}.id`, 1, MAX_SERVER_ID)}`);
   if (server.weight !== undefined) words.push(`weight ${integer(server.weight, `${field}.weight`, 0, 256)}`);
   if (server.maxconn !== undefined) words.push(`maxconn ${integer(server.maxconn, `${field}.maxconn`, 1, 10_000_000)}`);
   if (server.backup) words.push('backup');
@@ -247,6 +273,19 @@ export function renderBackend(backend: Backend, index: number, defaultMode: Prox
   if (backend.headers !== undefined && backend.headers.length > 0) requireMode(mode, 'http', `${f}.headers`, 'headers');
   lines.push(...headerLines(backend.headers, `${f}.headers`));
   const servers = list<Server>(backend.servers, `${f}.servers`);
+  const ids = new Map<unknown, number>();
+  servers.forEach((server, si) => {
+    if (server?.id === undefined) return;
+    const first = ids.get(server.id);
+    if (first !== undefined) {
+      throw new HaproxyConfigError(
+        'HAPROXY_DUPLICATE_NAME',
+        `${f}.servers[${si}].id: ${server.id} is already the id of ${f}.servers[${first}]`,
+        { field: `${f}.servers[${si}].id` },
+      );
+    }
+    ids.set(server.id, si);
+  });
   servers.forEach((server, si) => {
     lines.push(serverLine(server, backend, `${f}.servers[${si}]`));
   });

@@ -535,3 +535,82 @@ describe('quoting', () => {
     expect(text.includes('\r') || text.includes('\u0000')).toBe(false);
   });
 });
+
+describe('hash-type and server ids (consistent hashing that several instances agree on)', () => {
+  const backendText = (c: HaproxyConfig) => render(c).split('\nbackend app\n')[1] ?? '';
+
+  it.each(['map-based', 'consistent'] as const)('writes hash-type %s after the balance line', (hashType) => {
+    const config = base();
+    back(config).balance = { algorithm: 'source', hashType };
+    expect(backendText(config)).toContain(`    balance source\n    hash-type ${hashType}\n`);
+  });
+
+  it('writes hash-type for every hashing algorithm', () => {
+    const algorithms = [
+      { algorithm: 'uri' },
+      { algorithm: 'hdr', header: 'Host' },
+      { algorithm: 'rdp-cookie', mode: 'tcp' },
+      { algorithm: 'source' },
+    ] as const;
+    for (const { mode, ...balance } of algorithms.map((a) => ({ mode: 'http' as const, ...a }))) {
+      const config = base();
+      front(config).mode = mode;
+      back(config).mode = mode;
+      back(config).balance = { ...balance, hashType: 'consistent' };
+      expect(backendText(config)).toContain('    hash-type consistent\n');
+    }
+  });
+
+  it('writes no hash-type unless asked', () => {
+    const config = base();
+    back(config).balance = { algorithm: 'source' };
+    expect(render(config)).not.toContain('hash-type');
+  });
+
+  it.each<[string, (c: HaproxyConfig) => void, string, string]>([
+    [
+      'a hash type on an algorithm that hashes nothing',
+      (c) => (back(c).balance = { algorithm: 'roundrobin', hashType: 'consistent' }),
+      'HAPROXY_INVALID_FIELD',
+      'backends[0].balance.hashType',
+    ],
+    [
+      'a hash type that is not one',
+      (c) => (back(c).balance = { algorithm: 'source', hashType: 'consistent\n    stats enable' }),
+      'HAPROXY_INVALID_FIELD',
+      'backends[0].balance.hashType',
+    ],
+    ['a server id of 0', (c) => (server(c).id = 0), 'HAPROXY_INVALID_FIELD', 'backends[0].servers[0].id'],
+    ['a fractional server id', (c) => (server(c).id = 1.5), 'HAPROXY_INVALID_FIELD', 'backends[0].servers[0].id'],
+    [
+      'a server id past 32 bits',
+      (c) => (server(c).id = 2_147_483_648),
+      'HAPROXY_INVALID_FIELD',
+      'backends[0].servers[0].id',
+    ],
+    [
+      'a server id that smuggles a line',
+      (c) => (server(c).id = '7\n    stats enable'),
+      'HAPROXY_INVALID_FIELD',
+      'backends[0].servers[0].id',
+    ],
+    [
+      'two servers with one id',
+      (c) => {
+        server(c).id = 9;
+        back(c).servers.push({ name: 'b', id: 9, address: '192.0.2.2', port: 80 });
+      },
+      'HAPROXY_DUPLICATE_NAME',
+      'backends[0].servers[1].id',
+    ],
+  ])('refuses %s', (_what, mutate, code, field) => {
+    const error = failure(mutate);
+    expect([error.code, error.field]).toEqual([code, field]);
+  });
+
+  it('writes a server id right after the address', () => {
+    const config = base();
+    server(config).id = 2_147_483_647;
+    expect(backendText(config)).toContain('    server a 192.0.2.1:80 id 2147483647 check\n');
+  });
+});

@@ -14,12 +14,20 @@
  * - Backends are named by the service's label and servers by the real server's label, so
  *   HAProxy's own statistics read like the configuration. The fallback server is a
  *   `backup` server named `sluice:fallback` (a `:` no label can hold) without a check.
- * - Balancing is weighted round robin (the configuration has no Layer 7 scheduler).
+ * - Balancing is weighted round robin (the configuration has no Layer 7 scheduler), except
+ *   for hash persistence in an ECMP cluster (below).
+ * - In an ECMP cluster the router may send a client's next connection to any node, and each
+ *   node's HAProxy has its own stick tables. So source-IP and RDP-cookie persistence become
+ *   `balance source` / `balance rdp-cookie(mstshash)` with `hash-type consistent` and no table,
+ *   and those backends' servers get ids from their labels (server-ids.ts): every node then
+ *   computes the same real server for a client or cookie. Cookie persistence needs nothing:
+ *   the cookie's value is the real server's label, which every node reads the same way.
  * - Every HTTP frontend sets X-Forwarded-Proto (http or https) over what the client sent.
  */
 import { isIPv6 } from 'node:net';
 import type {
   Backend,
+  Balance,
   Frontend,
   HaproxyConfig,
   HealthCheck as HaproxyHealthCheck,
@@ -30,8 +38,16 @@ import type {
 } from '@sluice/haproxy-config';
 import { ApplianceError } from '../../errors.js';
 import { DEFAULT_COOKIES } from '../../model/persistence-cookies.js';
-import type { ApplianceConfig, HealthCheck, Layer7Service, PortSpec, SslTermination } from '../../model/schema.js';
+import {
+  type ApplianceConfig,
+  clusterMode,
+  type HealthCheck,
+  type Layer7Service,
+  type PortSpec,
+  type SslTermination,
+} from '../../model/schema.js';
 import { FieldMap } from './fields.js';
+import { serverIdsByLabel } from './server-ids.js';
 
 export const FALLBACK_SERVER = 'sluice:fallback';
 /** HAProxy's model has no port ranges: one bind line per port, up to this many per listener. */
@@ -183,6 +199,39 @@ function persistenceOf(service: Layer7Service, anyIpv6: boolean, notes: string[]
   }
 }
 
+interface Balancing {
+  balance: Balance;
+  persistence: Persistence;
+  /** Servers are placed on a consistent-hash ring: they need ids every node agrees on. */
+  hashed: boolean;
+}
+
+/**
+ * Round robin with the service's persistence; in an ECMP cluster, hash persistence is a
+ * consistent hash instead of a table (a table lives on one node, the client's next
+ * connection may reach another).
+ */
+function balancingOf(service: Layer7Service, anyIpv6: boolean, notes: string[], at: string, ecmp: boolean): Balancing {
+  const p = service.persistence;
+  if (ecmp && (p.type === 'source-ip' || p.type === 'rdp-cookie')) {
+    if (p.timeoutSeconds !== undefined) {
+      notes.push(
+        `${at}: in an ECMP cluster ${p.type} persistence is a consistent hash that every node computes alike, not a table: timeoutSeconds does not apply`,
+      );
+    }
+    return {
+      balance: { algorithm: p.type === 'source-ip' ? 'source' : 'rdp-cookie', hashType: 'consistent' },
+      persistence: { type: 'none' },
+      hashed: true,
+    };
+  }
+  return {
+    balance: { algorithm: 'roundrobin' },
+    persistence: persistenceOf(service, anyIpv6, notes, at),
+    hashed: false,
+  };
+}
+
 function rulesOf(
   service: Layer7Service,
   at: string,
@@ -308,6 +357,7 @@ function backendOf(
   backendField: string,
   notes: string[],
   entries: Layer7ServerEntry[],
+  ecmp: boolean,
 ): Backend {
   fields.set(backendField, at);
   fields.set(`${backendField}.name`, `${at}.label`);
@@ -321,14 +371,19 @@ function backendOf(
   // none to use) goes to the service's first port, where such a server listens too.
   const first = service.ports[0];
   const servicePort = typeof first === 'number' ? first : first?.from;
+  const { balance, persistence, hashed } = balancingOf(service, anyIpv6, notes, at, ecmp);
+  const ids = hashed ? serverIdsByLabel(service.realServers.map((rs) => rs.label)) : undefined;
   const servers: Server[] = service.realServers.map((rs, s) => {
     const sf = `${backendField}.servers[${s}]`;
     fields.set(sf, `${at}.realServers[${s}]`);
     fields.set(`${sf}.name`, `${at}.realServers[${s}].label`);
     if (healthIndex !== undefined) fields.set(`${sf}.checkPort`, `healthChecks[${healthIndex}].port`);
     entries.push({ service: service.label, server: rs.label, weight: rs.weight, checked });
+    const id = ids?.get(rs.label);
+    if (id !== undefined) fields.set(`${sf}.id`, `${at}.realServers[${s}].label`);
     return {
       name: rs.label,
+      ...(id === undefined ? {} : { id }),
       address: rs.address,
       ...(rs.port === undefined ? {} : { port: rs.port }),
       weight: rs.weight,
@@ -359,8 +414,8 @@ function backendOf(
   return {
     name: service.label,
     mode: service.mode,
-    balance: { algorithm: 'roundrobin' },
-    persistence: persistenceOf(service, anyIpv6, notes, at),
+    balance,
+    persistence,
     ...(health?.check === undefined ? {} : { healthCheck: health.check }),
     ...(service.tproxy ? { transparent: true } : {}),
     ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
@@ -378,13 +433,16 @@ export function layer7Model(config: ApplianceConfig, options: Layer7ModelOptions
   const checks = new Map(config.healthChecks.map((check, index) => [check.label, { check, index }]));
   const certificates = new Map(config.certificates.map((c, index) => [c.label, { file: c.file, index }]));
   const anyIpv6 = [...config.layer7, ...config.ssl].some((s) => isIPv6(s.vip));
+  const ecmp = clusterMode(config) === 'ecmp';
 
   const frontends: Frontend[] = [];
   const backends: Backend[] = [];
   config.layer7.forEach((service, i) => {
     const at = `layer7[${i}]`;
     frontends.push(frontendOf(service, at, byLabel, fields, `frontends[${frontends.length}]`));
-    backends.push(backendOf(service, at, anyIpv6, checks, fields, `backends[${backends.length}]`, notes, servers));
+    backends.push(
+      backendOf(service, at, anyIpv6, checks, fields, `backends[${backends.length}]`, notes, servers, ecmp),
+    );
   });
   config.ssl.forEach((termination, i) => {
     frontends.push(
