@@ -9,6 +9,7 @@ import { batchRoutes } from './routes/batch.js';
 import { certificateStatusRoutes } from './routes/certificate-status.js';
 import { collectionRoutes } from './routes/collections.js';
 import { configRoutes } from './routes/config.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { haRoutes } from './routes/ha.js';
 import { importRoutes } from './routes/import.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
@@ -81,6 +82,7 @@ export function createApi(deps: ApiDeps): Api {
     ...observeRoutes(deps, deps.traffic, streams, now),
     ...maintenanceRoutes(deps, writer, now),
     ...haRoutes(deps),
+    ...clusterRoutes(deps),
     ...networkRoutes(deps),
   );
   rebuild();
