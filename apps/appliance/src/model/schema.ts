@@ -320,7 +320,8 @@ export const clusterSchema = z.strictObject({
    * its followers (the pair's heartbeat key does this in a pair); every node holds the same.
    */
   key: text(256)
-    .min(16)
+    // The placeholder is shorter than a key: said once, as too short.
+    .min(16, { abort: true })
     .refine((value) => value !== REDACTED_SECRET, { message: 'is the placeholder the history shows, not a key' })
     .optional(),
   bgp: z
