@@ -177,7 +177,7 @@ export async function startCluster(config = clusterConfig()): Promise<TestCluste
           res.end(JSON.stringify(body));
         },
         (error: ApplianceError) => {
-          res.writeHead(statusOf(error), { 'content-type': 'application/json' });
+          res.writeHead(statusOf(error.code), { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: error.toJSON() }));
         },
       );
