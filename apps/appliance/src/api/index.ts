@@ -7,9 +7,9 @@ import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, send
 import { type Ctx, checkParameters, type Method, type QuerySchema, queryNames, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
 import { certificateStatusRoutes } from './routes/certificate-status.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { collectionRoutes } from './routes/collections.js';
 import { configRoutes } from './routes/config.js';
-import { clusterRoutes } from './routes/cluster.js';
 import { haRoutes } from './routes/ha.js';
 import { importRoutes } from './routes/import.js';
 import { maintenanceRoutes } from './routes/maintenance.js';

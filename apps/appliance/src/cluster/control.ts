@@ -360,7 +360,9 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
         timer.unref();
         timers.push(timer);
       };
-      every(options.syncIntervalMs ?? 10_000, () => (roleOf() === 'configuring' ? push('a hello', true) : Promise.resolve()));
+      every(options.syncIntervalMs ?? 10_000, () =>
+        roleOf() === 'configuring' ? push('a hello', true) : Promise.resolve(),
+      );
       every(options.checkIntervalMs ?? 1000, () => track(check()));
       if (roleOf() === 'configuring') void push('the configuration', true);
     },

@@ -96,7 +96,9 @@ export const nodeReportSchema = z.object({
         )
         .max(64),
       vips: z
-        .array(z.object({ address: z.string(), state: z.enum(['announced', 'draining', 'withdrawn']), reason: z.string() }))
+        .array(
+          z.object({ address: z.string(), state: z.enum(['announced', 'draining', 'withdrawn']), reason: z.string() }),
+        )
         .max(100_000),
     })
     .exactOptional(),

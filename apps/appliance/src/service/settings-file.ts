@@ -126,7 +126,8 @@ export function parseSettings(text: string, file: string): ServiceSettings {
       }
       case 'nodeName':
         // The same rule as cluster.nodes[].name and the replica channel's node header.
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) throw invalid(file, index + 1, name, 'must be a node name');
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value))
+          throw invalid(file, index + 1, name, 'must be a node name');
         settings.nodeName = value;
         break;
       case 'netns':

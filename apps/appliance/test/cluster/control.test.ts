@@ -209,7 +209,13 @@ describe('outside an ECMP cluster', () => {
     });
     try {
       await control.start();
-      expect(control.status()).toEqual({ mode: 'pair', node: 'lb1', configVersion: 1, hold: { drain: false }, nodes: [] });
+      expect(control.status()).toEqual({
+        mode: 'pair',
+        node: 'lb1',
+        configVersion: 1,
+        hold: { drain: false },
+        nodes: [],
+      });
       expect(control.isEditable()).toBe(true);
       expect(control.handlesReplicas()).toBe(false);
       expect(control.configuringNode()).toBeUndefined();

@@ -40,7 +40,13 @@ export class ClusterStore {
   }
 
   private make(n: number): StoredVersion {
-    return { version: n, author: 'alice', time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), comment: `v${n}`, config: this.config };
+    return {
+      version: n,
+      author: 'alice',
+      time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+      comment: `v${n}`,
+      config: this.config,
+    };
   }
 
   current(): StoredVersion {

@@ -67,11 +67,9 @@ describe('web UI Cluster page in Chromium', () => {
     const table = page.locator('#cluster-nodes');
     await table.waitFor();
     expect(await page.locator('#cluster-mode').textContent()).toContain('ECMP cluster of 3 nodes');
-    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-node')))).toEqual([
-      'lb1',
-      'lb2',
-      'lb3',
-    ]);
+    expect(
+      await table.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-node'))),
+    ).toEqual(['lb1', 'lb2', 'lb3']);
     const self = table.locator('tr[data-node="lb1"]');
     expect(await self.textContent()).toContain('(this node)');
     expect(await self.textContent()).toContain('configuring');

@@ -17,7 +17,7 @@ export function clusterRoutes(deps: ApiDeps): Route[] {
     path: `/cluster/${what}`,
     summary:
       what === 'drain'
-        ? "Drain this node: its VIPs are announced with GRACEFUL_SHUTDOWN, then withdrawn (kept across restarts)"
+        ? 'Drain this node: its VIPs are announced with GRACEFUL_SHUTDOWN, then withdrawn (kept across restarts)'
         : 'Undrain this node: it announces its healthy VIPs again',
     tag: 'cluster',
     access: 'write',
