@@ -213,6 +213,7 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
           store: options.store,
           adminStates: options.adminStates,
           key: replicaKeyNow,
+          previousKeys: () => previousKeys(cluster.key as string),
           node: options.nodeName,
           peerUrl,
           isActive: () => true,
@@ -235,6 +236,24 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
       }
       followers.set(node.name, follower);
     }
+  }
+
+  /**
+   * The replication keys of the last versions with another cluster key, newest first: a
+   * follower holds the old key until it stores the version that changes it.
+   */
+  async function previousKeys(current: string): Promise<Buffer[]> {
+    const seen = new Set([current]);
+    const keys: Buffer[] = [];
+    const head = options.store.current().version;
+    for (let n = head; n >= 1 && n > head - 50 && keys.length < 3; n--) {
+      const old = (await options.store.get(n).catch(() => undefined))?.config.cluster?.key;
+      if (old !== undefined && !seen.has(old)) {
+        seen.add(old);
+        keys.push(replicaKey(old));
+      }
+    }
+    return keys;
   }
 
   async function push(what: string, fresh: boolean): Promise<void> {

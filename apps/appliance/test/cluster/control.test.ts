@@ -180,6 +180,20 @@ describe('ECMP cluster: the configuring node and its followers', () => {
     expect(JSON.stringify(result.body)).toMatch(/signed by lb2, not by the peer lb1/);
   });
 
+  it('reaches followers that still hold the old key when the version changes cluster.key', async () => {
+    cluster = await startCluster();
+    const lb1 = node('lb1');
+    const v2 = lb1.store.commit(clusterConfig((c) => (c.cluster.key = 'a-new-cluster-key-0123')));
+    await lb1.cluster.committed(v2);
+    expect(node('lb2').store.current().version).toBe(2);
+    expect(node('lb2').store.current().config.cluster?.key).toBe('a-new-cluster-key-0123');
+    expect(lb1.cluster.status().nodes[1]?.error).toBeUndefined();
+    // And from then on the new key is the one both hold.
+    const v3 = lb1.store.commit();
+    await lb1.cluster.committed(v3);
+    expect(node('lb3').store.current().version).toBe(3);
+  });
+
   it('takes a new follower into the table when a version lists it', async () => {
     cluster = await startCluster(clusterConfig((c) => c.cluster.nodes.pop()));
     const lb1 = node('lb1');
