@@ -188,13 +188,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store,
       engine,
       ha: {
+        // The cluster's part runs whatever became of the pair's (the pipeline logs a failure).
         async committed(version) {
-          await ha.committed(version);
-          await cluster.committed(version);
+          try {
+            await ha.committed(version);
+          } finally {
+            await cluster.committed(version);
+          }
         },
         async adminStatesChanged() {
-          await ha.adminStatesChanged();
-          await cluster.adminStatesChanged();
+          try {
+            await ha.adminStatesChanged();
+          } finally {
+            await cluster.adminStatesChanged();
+          }
         },
       },
       adminStates,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../api/harness.js';
 import { ecmpConfig } from '../fixtures/ecmp-config.js';
 import { type Appliance, launchChromium, startAppliance } from './appliance.js';
+import { audit, blocking } from './axe.js';
 import { SHOTS } from './story.js';
 
 // The Cluster page in Chromium against the real API (the harness's node is `lb1`): absent
@@ -80,6 +81,7 @@ describe('web UI Cluster page in Chromium', () => {
     expect(app.harness.engine.hold).toEqual({ drain: true });
     expect(await self.textContent()).toContain('drained');
     await page.screenshot({ path: join(SHOTS, '60-cluster-drained.png'), fullPage: true });
+    expect(blocking(await audit(page, 'cluster'))).toEqual([]);
 
     await page.getByRole('button', { name: 'Undrain this node' }).click();
     await page.getByRole('button', { name: 'Drain this node' }).waitFor();
