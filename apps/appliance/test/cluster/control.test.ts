@@ -75,6 +75,20 @@ describe('ECMP cluster: the configuring node and its followers', () => {
     expect(rows[1]?.error).toBeUndefined();
   });
 
+  it('drops a report it cannot read but keeps replicating (a newer follower may say more)', async () => {
+    cluster = await startCluster();
+    // biome-ignore lint/suspicious/noExplicitAny: a state this version does not know
+    node('lb2').engine.bgp = { ...bgpOf(['203.0.113.10']), state: 'exploded' as any };
+    const lb1 = node('lb1');
+    const v2 = lb1.store.commit();
+    await lb1.cluster.committed(v2);
+    expect(node('lb2').store.current().version).toBe(2);
+    const row = lb1.cluster.status().nodes[1];
+    expect(row?.lastHeard).toBeDefined();
+    expect(row?.version).toBeNull();
+    expect(row?.error).toBeUndefined();
+  });
+
   it('shows a follower it cannot reach with the reason, and the last report it had', async () => {
     cluster = await startCluster();
     const lb1 = node('lb1');
