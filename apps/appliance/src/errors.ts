@@ -64,6 +64,8 @@ export type ApplianceErrorCode =
   | 'API_INTERNAL'
   /** This node is the passive one of an HA pair: edit on the active node. */
   | 'HA_PASSIVE'
+  /** This node follows the configuring node of an ECMP cluster: edit the configuration there. */
+  | 'CLUSTER_FOLLOWER'
   /** The peer is unreachable or refused a replication or role change. */
   | 'HA_PEER'
   /** HA is not configured on this node. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AdminStates } from '../admin-states/contract.js';
 import type { Auth } from '../auth/index.js';
 import type { Capability } from '../capabilities.js';
+import type { ClusterService } from '../cluster/control.js';
 import type { Engine } from '../engine/contract.js';
 import type { Foreground } from '../engine/foreground.js';
 import type { HaControl } from '../ha/contract.js';
@@ -17,6 +18,11 @@ export interface ApiDeps {
   adminStates: Pick<AdminStates, 'list' | 'set' | 'replaceAll'>;
   engine: Pick<Engine, 'status' | 'onStatus' | 'connections' | 'layer7Stats' | 'hostWarnings' | 'metrics'>;
   ha: HaControl;
+  /**
+   * The ECMP cluster: its view for `GET /cluster`, this node's drain, and whether this node
+   * takes edits (a follower does not). Absent: no cluster (the routes answer as a pair).
+   */
+  cluster?: Pick<ClusterService, 'status' | 'isEditable' | 'configuringNode' | 'drain' | 'undrain'>;
   logs: LogBook;
   auth: Auth;
   capabilities: readonly Capability[];

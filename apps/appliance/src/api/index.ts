@@ -7,6 +7,7 @@ import { isTls, readJson, readRaw, refuseBody, SECURITY_HEADERS, sendError, send
 import { type Ctx, checkParameters, type Method, type QuerySchema, queryNames, type Route, Router } from './router.js';
 import { batchRoutes } from './routes/batch.js';
 import { certificateStatusRoutes } from './routes/certificate-status.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { collectionRoutes } from './routes/collections.js';
 import { configRoutes } from './routes/config.js';
 import { haRoutes } from './routes/ha.js';
@@ -81,6 +82,7 @@ export function createApi(deps: ApiDeps): Api {
     ...observeRoutes(deps, deps.traffic, streams, now),
     ...maintenanceRoutes(deps, writer, now),
     ...haRoutes(deps),
+    ...clusterRoutes(deps),
     ...networkRoutes(deps),
   );
   rebuild();

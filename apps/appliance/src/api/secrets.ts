@@ -17,6 +17,7 @@ export const REDACTED = REDACTED_SECRET;
 export const SECRET_FIELDS: readonly (readonly string[])[] = [
   ['administration', 'users', '*', 'passwordHash'],
   ['heartbeat', 'key'],
+  ['cluster', 'key'],
   ['cluster', 'bgp', 'peers', '*', 'password'],
 ];
 

@@ -1,3 +1,4 @@
+import { followerError } from '../cluster/control.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import { refuseRemovingOwnAddress } from '../host-network/lock-out.js';
 import { withDefaultChecks } from '../model/default-check.js';
@@ -41,6 +42,8 @@ export class Writer {
   constructor(private readonly deps: ApiDeps) {}
 
   requireEditable(): void {
+    const cluster = this.deps.cluster;
+    if (cluster !== undefined && !cluster.isEditable()) throw followerError(cluster.configuringNode());
     if (!this.deps.ha.isEditable()) {
       const peer = this.deps.ha.status().peer;
       const active = peer === undefined ? 'the active node' : `the active node, ${peer.name} (${peer.address})`;

@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openAdminStates } from '../admin-states/index.js';
 import { type Api, createApi } from '../api/index.js';
 import { type Auth, openAuth } from '../auth/index.js';
 import { type Capability, detectCapabilities } from '../capabilities.js';
+import { type ClusterService, createClusterControl } from '../cluster/index.js';
 import type { Engine } from '../engine/contract.js';
 import { createEngine } from '../engine/index.js';
 import { createLayer7Driver } from '../engine/layer7/index.js';
@@ -39,6 +41,8 @@ export interface DaemonOptions {
    * routing and run HAProxy in this named network namespace instead of the daemon's own.
    */
   netns?: string | undefined;
+  /** This node's name in an ECMP cluster: its cluster.nodes[].name (SLUICE_NODE_NAME) [the host name]. */
+  nodeName?: string | undefined;
   /** This node's place in an HA pair (node-local, never replicated). */
   ha?: HaLocalOptions | undefined;
   /** What this host lets the appliance do (detected when absent). */
@@ -63,6 +67,7 @@ export interface Daemon {
   readonly store: ConfigStore;
   readonly engine: Engine;
   readonly ha: HaService;
+  readonly cluster: ClusterService;
   /** Every committed version (API, CLI, rollback, restore, the peer's) reaches the engine and HA through it. */
   readonly pipeline: CommitPipeline;
   readonly auth: Auth;
@@ -169,9 +174,39 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       heartbeat: processHeartbeat(haEngine, engine, (level, message) => logs.write('heartbeat', level, message)),
       ...(options.ha ? { local: options.ha } : {}),
     });
-    // From here on, every version that becomes the head is applied, given to HA and logged
-    // by this one pipeline, whoever stored it.
-    const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
+    const cluster = createClusterControl({
+      store,
+      engine,
+      adminStates,
+      logs,
+      dataDir,
+      nodeName: options.nodeName ?? hostname(),
+    });
+    // From here on, every version that becomes the head is applied, given to HA (and the
+    // ECMP cluster's followers) and logged by this one pipeline, whoever stored it.
+    const pipeline = createCommitPipeline({
+      store,
+      engine,
+      ha: {
+        // The cluster's part runs whatever became of the pair's (the pipeline logs a failure).
+        async committed(version) {
+          try {
+            await ha.committed(version);
+          } finally {
+            await cluster.committed(version);
+          }
+        },
+        async adminStatesChanged() {
+          try {
+            await ha.adminStatesChanged();
+          } finally {
+            await cluster.adminStatesChanged();
+          }
+        },
+      },
+      adminStates,
+      logs,
+    });
     cleanups.push(async () => {
       pipeline.close();
       // An apply in progress may finish; a hung engine must not hold the shutdown.
@@ -195,6 +230,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminStates,
       engine,
       ha,
+      cluster,
       logs,
       auth,
       capabilities,
@@ -203,7 +239,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       pipeline,
       hostNetwork,
       traffic: traffic.history,
-      replicaReceiver: replicaReceiver((req) => ha.handleReplicaRequest(req)),
+      // One replica endpoint: the cluster's in ECMP mode (cluster.key), the pair's otherwise (heartbeat.key).
+      replicaReceiver: replicaReceiver((req) =>
+        cluster.handlesReplicas() ? cluster.handleReplicaRequest(req) : ha.handleReplicaRequest(req),
+      ),
     });
     cleanups.push(() => api.close());
 
@@ -219,6 +258,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await ha.start();
     cleanups.push(() => ha.stop());
     step('HA');
+    await cluster.start();
+    cleanups.push(() => cluster.stop());
+    step('cluster');
     // networkd applied the files at boot; this puts right what changed while the appliance was down.
     await hostNetwork.start();
     step('host network');
@@ -246,6 +288,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store,
       engine,
       ha,
+      cluster,
       pipeline,
       auth,
       logs,

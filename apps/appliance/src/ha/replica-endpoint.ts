@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AdminStates } from '../admin-states/contract.js';
 import { ApplianceError } from '../errors.js';
+import type { NodeReport } from '../model/cluster-status.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { relocateCertificates, writeCertificates } from './replica-certificates.js';
 import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaMessageSchema } from './replica-message.js';
@@ -43,6 +44,8 @@ export interface ReplicaEndpointDeps {
   /** The peer's node name, when known: a request signed by another name is refused. */
   peerName(): string | undefined;
   isActive(): boolean;
+  /** ECMP: what this follower tells the configuring node in each reply. */
+  report?(): NodeReport;
   now?: () => number;
   guard?: ReplayGuard;
   onReplica?(event: ReplicaEvent): void;
@@ -150,6 +153,7 @@ export function createReplicaEndpoint(deps: ReplicaEndpointDeps): ReplicaEndpoin
     head: headOf(deps.store.current()),
     accepted,
     active: deps.isActive(),
+    ...(deps.report === undefined ? {} : { report: deps.report() }),
   });
   const failure = (error: unknown): ReplicaResult => {
     const coded =

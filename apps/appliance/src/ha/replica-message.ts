@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AdminStateEntry } from '../model/admin-state.js';
+import type { NodeReport } from '../model/cluster-status.js';
 import type { StoredVersion } from '../store/contract.js';
 import type { ReplicaCertificate } from './replica-certificates.js';
 
@@ -32,6 +33,8 @@ export interface ReplicaReply {
   head: HeadInfo;
   accepted: number[];
   active: boolean;
+  /** ECMP: the follower's version it runs, its hold and its BGP part (absent in a pair). */
+  report?: NodeReport;
 }
 
 const text = (max: number) => z.string().max(max);
@@ -71,9 +74,41 @@ export const replicaMessageSchema = z.strictObject({
     .optional(),
 });
 
+/** Read loosely: a report is shown, never acted on, and a newer follower may say more. */
+export const nodeReportSchema = z.object({
+  version: z.int().nullable(),
+  hold: z.object({ drain: z.boolean(), stale: z.string().max(1000).optional() }),
+  bgp: z
+    .object({
+      state: z.enum(['running', 'stopped', 'unavailable', 'failed']),
+      detail: z.string().max(4000).exactOptional(),
+      drained: z.boolean(),
+      stale: z.string().max(1000).exactOptional(),
+      peers: z
+        .array(
+          z.object({
+            address: z.string(),
+            asn: z.int(),
+            state: z.string(),
+            since: z.string().exactOptional(),
+            info: z.string().exactOptional(),
+          }),
+        )
+        .max(64),
+      vips: z
+        .array(
+          z.object({ address: z.string(), state: z.enum(['announced', 'draining', 'withdrawn']), reason: z.string() }),
+        )
+        .max(100_000),
+    })
+    .exactOptional(),
+});
+
 export const replicaReplySchema = z.object({
   node: z.string(),
   head,
   accepted: z.array(z.int()),
   active: z.boolean(),
+  // Checked on its own (replicator.ts): a report this node cannot read drops the report, not the reply.
+  report: z.unknown().optional(),
 });

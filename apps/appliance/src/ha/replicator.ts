@@ -6,8 +6,23 @@ import { serial } from '../serial.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { certificatesOf } from './replica-certificates.js';
 import { headOf } from './replica-endpoint.js';
-import { type HeadInfo, type ReplicaMessage, type ReplicaReply, replicaReplySchema } from './replica-message.js';
+import {
+  type HeadInfo,
+  nodeReportSchema,
+  type ReplicaMessage,
+  type ReplicaReply,
+  replicaReplySchema,
+} from './replica-message.js';
 import { REPLICA_PATH, sealBody, signRequest } from './replica-protocol.js';
+
+/** A peer's answer, with an ECMP follower's report when it is one this node can read. */
+function parseReply(answer: unknown): { success: true; data: ReplicaReply } | { success: false } {
+  const parsed = replicaReplySchema.safeParse(answer);
+  if (!parsed.success) return { success: false };
+  const { report, ...reply } = parsed.data;
+  const readable = report === undefined ? undefined : nodeReportSchema.safeParse(report).data;
+  return { success: true, data: { ...reply, ...(readable === undefined ? {} : { report: readable }) } };
+}
 
 /** Versions per request are bounded by size, so a long catch-up does not make one huge body. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -201,7 +216,7 @@ export class Replicator {
       if (i === keys.length - 1) break;
     }
     const envelope = answer as { error?: { code?: string; message?: string }; head?: unknown } | undefined;
-    const reply = replicaReplySchema.safeParse(answer);
+    const reply = parseReply(answer);
     const peerHead = reply.success ? reply.data.head : replicaReplySchema.shape.head.safeParse(envelope?.head).data;
     if (peerHead !== undefined) this.peerHead = peerHead;
     if (reply.success) {

@@ -315,6 +315,15 @@ export const clusterSchema = z.strictObject({
   mode: z.enum(CLUSTER_MODES).default('pair'),
   /** ECMP: every node, the configuring one first. */
   nodes: z.array(clusterNodeSchema).max(64).default([]),
+  /**
+   * ECMP: the pre-shared key that signs and seals the versions the configuring node sends
+   * its followers (the pair's heartbeat key does this in a pair); every node holds the same.
+   */
+  key: text(256)
+    // The placeholder is shorter than a key: said once, as too short.
+    .min(16, { abort: true })
+    .refine((value) => value !== REDACTED_SECRET, { message: 'is the placeholder the history shows, not a key' })
+    .optional(),
   bgp: z
     .strictObject({
       localAsn: asn,

@@ -218,6 +218,13 @@ function checkCluster(config: ApplianceConfig, fail: (code: ApplianceErrorCode, 
   if (cluster?.mode !== 'ecmp') return;
   if (cluster.nodes.length === 0) fail('CONFIG_INVALID', 'cluster.nodes', 'an ECMP cluster lists at least one node');
   if (cluster.bgp === undefined) fail('CONFIG_INVALID', 'cluster.bgp', 'an ECMP cluster announces its VIPs over BGP');
+  if (cluster.key === undefined) {
+    fail(
+      'CONFIG_INVALID',
+      'cluster.key',
+      'an ECMP cluster signs the versions it replicates with a key (16+ characters)',
+    );
+  }
   const names = new Map<string, number>();
   const addresses = new Map<string, number>();
   cluster.nodes.forEach((node, i) => {

@@ -25,6 +25,8 @@ export interface ServiceSettings {
   hostNetwork?: 'manage' | 'off';
   /** How long a network change that could lock the admin out waits for confirmation [120]. */
   networkConfirmSeconds?: number;
+  /** This node's name in an ECMP cluster (its cluster.nodes[].name) [the host name]. */
+  nodeName?: string;
 }
 
 /** What a reload applies at once; the others take effect at the next restart. */
@@ -40,6 +42,7 @@ const NAMES: Record<string, keyof ServiceSettings> = {
   SLUICE_LOG_FORMAT: 'logFormat',
   SLUICE_HOST_NETWORK: 'hostNetwork',
   SLUICE_NETWORK_CONFIRM_SECONDS: 'networkConfirmSeconds',
+  SLUICE_NODE_NAME: 'nodeName',
 };
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -121,6 +124,12 @@ export function parseSettings(text: string, file: string): ServiceSettings {
         settings.networkConfirmSeconds = seconds;
         break;
       }
+      case 'nodeName':
+        // The same rule as cluster.nodes[].name and the replica channel's node header.
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value))
+          throw invalid(file, index + 1, name, 'must be a node name');
+        settings.nodeName = value;
+        break;
       case 'netns':
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw invalid(file, index + 1, name, 'must be a namespace name');
         settings.netns = value;

@@ -1,9 +1,11 @@
+import type { ClusterStatus } from '../model/cluster-status.js';
 import { api, onAuthProblem, setCsrfToken } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { currentRoute, go, routeTo } from './nav.js';
 import { checkNetworkTrial } from './network-trial.js';
 import { renderApiReference } from './pages/api-reference.js';
 import { renderCertificate } from './pages/certificate.js';
+import { renderCluster } from './pages/cluster.js';
 import { renderResourceEdit, renderResourceList } from './pages/config.js';
 import { renderImport } from './pages/import.js';
 import { renderLogin, renderPasswordChange } from './pages/login.js';
@@ -25,8 +27,10 @@ const bar = document.getElementById('statusbar') as HTMLElement;
 let cleanup: (() => void) | undefined;
 let stopBar: (() => void) | undefined;
 
-const MENU: [string, string, boolean?][] = [
+/** Title, route, indented, shown only in an ECMP cluster. */
+const MENU: [string, string, boolean?, 'ecmp'?][] = [
   ['System overview', 'overview'],
+  ['Cluster', 'cluster', false, 'ecmp'],
   ['Edit configuration', ''],
   ...RESOURCES.map((r): [string, string, boolean] => [r.title, `config/${r.id}`, true]),
   ['Heartbeat', 'config/heartbeat', true],
@@ -43,11 +47,26 @@ const MENU: [string, string, boolean?][] = [
   ['REST API', 'api', true],
 ];
 
+/** The cluster mode as last read: the Cluster page is in the menu only in an ECMP cluster. */
+let clusterMode: string | undefined;
+
+/** Read at every page change: a saved configuration may have changed the mode. */
+async function refreshClusterMode(): Promise<void> {
+  const mode = await api
+    .get<ClusterStatus>('/cluster', { quiet: true })
+    .then((status) => status.mode)
+    .catch(() => undefined);
+  if (mode !== clusterMode) {
+    clusterMode = mode;
+    if (state.session !== undefined) drawNav();
+  }
+}
+
 function drawNav(): void {
   const route = currentRoute().join('/');
   replace(
     nav,
-    MENU.map(([title, path, sub]) =>
+    MENU.filter(([, , , only]) => only === undefined || only === clusterMode).map(([title, path, sub]) =>
       path === ''
         ? h('h2', {}, title)
         : h(
@@ -80,6 +99,7 @@ function shell(on: boolean): void {
     return;
   }
   drawNav();
+  void refreshClusterMode();
   stopBar ??= renderStatusBar(bar, logout);
 }
 
@@ -133,6 +153,9 @@ async function route(): Promise<void> {
         break;
       case 'password':
         renderPasswordChange(main, () => go('/overview'));
+        break;
+      case 'cluster':
+        cleanup = await renderCluster(main);
         break;
       case 'reports':
         cleanup = await renderReports(main);

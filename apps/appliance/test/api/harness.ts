@@ -9,6 +9,7 @@ import { openAdminStates } from '../../src/admin-states/index.js';
 import { type Api, type ApiDeps, createApi } from '../../src/api/index.js';
 import { type Auth, openAuth } from '../../src/auth/index.js';
 import type { Capability } from '../../src/capabilities.js';
+import { type ClusterService, createClusterControl } from '../../src/cluster/control.js';
 import { Foreground } from '../../src/engine/index.js';
 import { type ClosableLogBook, createLogBook } from '../../src/logs/index.js';
 import { startTrafficSampler, type TrafficSampler } from '../../src/metrics/traffic-sampler.js';
@@ -99,6 +100,8 @@ export interface Harness {
   engine: FakeEngine;
   foreground: Foreground;
   ha: FakeHa;
+  /** The real cluster service over the fake engine, as node `lb1` (no timers: tests call check()). */
+  cluster: ClusterService;
   /** The daemon's commit pipeline, composed as the daemon composes it. */
   pipeline: CommitPipeline;
   /** The traffic sampler (no timer here: a test calls `traffic.sample()`). */
@@ -139,6 +142,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const engine = new FakeEngine(adminStates);
   await engine.apply(store.current());
   const ha = new FakeHa({ store, adminStates });
+  const cluster = createClusterControl({
+    store,
+    engine,
+    adminStates,
+    logs,
+    dataDir: dir,
+    nodeName: 'lb1',
+    now: () => clock.now().getTime(),
+  });
   const foreground = new Foreground();
   const capabilities: Capability[] = [...(options.capabilities ?? [])];
   const pipeline = createCommitPipeline({ store, engine, ha, adminStates, logs });
@@ -148,6 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     adminStates,
     engine,
     ha,
+    cluster,
     logs,
     auth,
     capabilities,
@@ -176,6 +189,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auth,
     engine,
     ha,
+    cluster,
     pipeline,
     traffic,
     api,

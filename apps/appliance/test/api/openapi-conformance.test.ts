@@ -10,6 +10,7 @@ import { webPortsRoutes } from '../../src/api/routes/web-ports.js';
 import { ApplianceError } from '../../src/errors.js';
 import { notManagedStatus } from '../../src/host-network/control.js';
 import { openWebCertificates } from '../../src/web/index.js';
+import { ecmpConfig } from '../fixtures/ecmp-config.js';
 import { type Client, type Harness, layer4Service, startHarness } from './harness.js';
 
 // Every route of the running API, called with valid requests and with failing ones; every
@@ -533,6 +534,25 @@ describe('every route answers as the document says', () => {
     const reset = await call(admin, 'POST', '/api/v1/factory-reset', { body: { confirm: 'factory-reset' } });
     expect(reset.status, reset.text).toBe(200);
     expect((await call(admin, 'POST', '/api/v1/factory-reset', { body: { confirm: 'yes' } })).status).toBe(400);
+  });
+
+  it('the ECMP cluster: its table, and this node drained and undrained', async () => {
+    const anonymous = undefined;
+    await call(admin, 'GET', '/api/v1/cluster');
+    const ecmp = ecmpConfig();
+    const current = h.store.current();
+    await h.store.commit({
+      config: { ...current.config, cluster: ecmp.cluster, layer4: ecmp.layer4, layer7: [], ssl: [], floatingIps: [] },
+      baseVersion: current.version,
+      author: 'admin',
+    });
+    const table = await call(admin, 'GET', '/api/v1/cluster');
+    expect(table.body).toMatchObject({ mode: 'ecmp', role: 'configuring' });
+    expect((await call(admin, 'POST', '/api/v1/cluster/drain')).status).toBe(200);
+    expect((await call(admin, 'POST', '/api/v1/cluster/undrain')).status).toBe(200);
+    expect((await call(anonymous, 'GET', '/api/v1/cluster')).status).toBe(401);
+    expect((await call(anonymous, 'POST', '/api/v1/cluster/drain')).status).toBe(401);
+    expect((await call(anonymous, 'POST', '/api/v1/cluster/undrain')).status).toBe(401);
   });
 
   it('finds a body its schema does not allow (the checker is not blind)', () => {

@@ -59,6 +59,18 @@ describe('cluster configuration', () => {
     ]);
   });
 
+  it('requires the cluster key in ECMP, 16 characters at least, and refuses the history placeholder', () => {
+    expect(errorsAfter((c) => delete c.cluster.key)).toEqual([{ code: 'CONFIG_INVALID', field: 'cluster.key' }]);
+    for (const key of ['too-short', '(redacted)']) {
+      expect(
+        errorsAfter((c) => {
+          c.cluster.key = key;
+        }),
+      ).toEqual([{ code: 'CONFIG_INVALID', field: 'cluster.key' }]);
+    }
+    expect(validateConfig({ cluster: { mode: 'pair' } }).errors).toEqual([]);
+  });
+
   it('refuses a BGP password that could end or escape the routing daemon string', () => {
     for (const password of ['a"b', 'a\\b', 'a\nb', '', '(redacted)']) {
       expect(

@@ -18,3 +18,14 @@ describe('SLUICE_HOST_NETWORK and SLUICE_NETWORK_CONFIRM_SECONDS', () => {
     }
   });
 });
+
+describe('SLUICE_NODE_NAME', () => {
+  it('takes a node name as cluster.nodes[].name does, and refuses anything else', () => {
+    expect(parseSettings('SLUICE_NODE_NAME=lb-2.example\n', 'f')).toEqual({ nodeName: 'lb-2.example' });
+    for (const bad of ['-lb', 'lb 2', 'a'.repeat(65)]) {
+      expect(() => parseSettings(`SLUICE_NODE_NAME="${bad}"`, 'f')).toThrow(
+        expect.objectContaining({ code: 'SETTINGS_INVALID', field: 'SLUICE_NODE_NAME' }),
+      );
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type { ReplicaReply } from '../../ha/replica-message.js';
 import type { ApiDeps } from '../deps.js';
 import type { Route } from '../router.js';
 import type { Agrees } from '../schemas/agree.js';
+import { nodeReportSchema } from '../schemas/cluster.js';
 import { haStatusSchema } from '../schemas/status.js';
 
 /** The replica endpoint's answer (src/ha/replica-message.ts `ReplicaReply`). */
@@ -12,6 +13,7 @@ const replicaReplySchema = z.strictObject({
   head: z.strictObject({ version: z.int(), time: z.string() }),
   accepted: z.array(z.int()),
   active: z.boolean(),
+  report: nodeReportSchema.exactOptional(),
 });
 const _agrees: Agrees<typeof replicaReplySchema, ReplicaReply> = true;
 
