@@ -39,6 +39,8 @@ export interface DaemonOptions {
    * routing and run HAProxy in this named network namespace instead of the daemon's own.
    */
   netns?: string | undefined;
+  /** ECMP: this node's name in `cluster.nodes` (SLUICE_NODE_NAME); default the host name. */
+  nodeName?: string | undefined;
   /** This node's place in an HA pair (node-local, never replicated). */
   ha?: HaLocalOptions | undefined;
   /** What this host lets the appliance do (detected when absent). */
@@ -156,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Beside the configuration store: which IPVS services are the appliance's outlives every restart.
       ipvsOwnedFile: join(dataDir, 'ipvs-owned.json'),
       ...netns,
+      ...(options.nodeName ? { nodeName: options.nodeName } : {}),
       drivers: { layer7, addresses: new HeldAddressesDriver(haEngine) },
       // HA decides; a standalone node is made active by ha.start().
       active: false,

@@ -19,6 +19,8 @@ export interface ServiceSettings {
   /** Addresses the web servers listen on. */
   listen?: string[];
   netns?: string;
+  /** This node's name in an ECMP cluster's `cluster.nodes` (default: the host name). */
+  nodeName?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   /** `manage`: apply the network section to this host (the appliance image); `off` (default): store it only. */
@@ -36,6 +38,7 @@ const NAMES: Record<string, keyof ServiceSettings> = {
   SLUICE_HTTPS_PORT: 'httpsPort',
   SLUICE_LISTEN: 'listen',
   SLUICE_NETNS: 'netns',
+  SLUICE_NODE_NAME: 'nodeName',
   SLUICE_LOG_LEVEL: 'logLevel',
   SLUICE_LOG_FORMAT: 'logFormat',
   SLUICE_HOST_NETWORK: 'hostNetwork',
@@ -124,6 +127,13 @@ export function parseSettings(text: string, file: string): ServiceSettings {
       case 'netns':
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw invalid(file, index + 1, name, 'must be a namespace name');
         settings.netns = value;
+        break;
+      case 'nodeName':
+        // As cluster.nodes[].name takes it: the two are compared as they are.
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) {
+          throw invalid(file, index + 1, name, 'must be a node name: letters, digits, "_", "." and "-", up to 64');
+        }
+        settings.nodeName = value;
         break;
     }
   }
