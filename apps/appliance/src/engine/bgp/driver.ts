@@ -190,7 +190,9 @@ export class BgpDriver implements PartDriver {
     if (clusterMode(config) !== 'ecmp' || config.cluster?.bgp === undefined) {
       if (await this.stopBird()) changes.push('bgp: stopped BIRD (not an ECMP cluster)');
       this.current = undefined;
-      this.setHold({ drain: false });
+      // The hold is the engine's and stays; only a drain's timer has nothing to end here.
+      this.cancelTimer?.();
+      this.cancelTimer = undefined;
       return { changes };
     }
     const before = new Map((this.current?.vips ?? []).map((v) => [v.address, v]));
