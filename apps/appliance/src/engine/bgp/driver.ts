@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fieldError } from '../../errors.js';
 import type { BgpPeerStatus, BgpStatus, BgpVipStatus, NodeHold } from '../../model/engine-status.js';
 import { type ApplianceConfig, clusterMode } from '../../model/schema.js';
+import { serial } from '../../serial.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { type BgpPeer, peerProtocolName, renderBirdConfig } from './bird-config.js';
 import { BirdProcess, type BirdProcessOptions, birdBinary } from './bird-process.js';
@@ -104,6 +105,10 @@ export class BgpDriver implements PartDriver {
   private current: BgpStatus | undefined;
   private peers: readonly BgpPeer[] = [];
   private sessions: BgpPeerStatus[] = [];
+  /** Applies, drift's restarts and stop, one at a time. */
+  private readonly writes = serial();
+  /** The last ECMP apply's input, for drift to start a BIRD that died (undefined: nothing to run). */
+  private lastInput: DesiredInput | undefined;
 
   constructor(options: BgpDriverOptions) {
     this.options = options;
@@ -177,7 +182,21 @@ export class BgpDriver implements PartDriver {
     return id;
   }
 
-  async apply(input: DesiredInput): Promise<PartApplyResult> {
+  apply(input: DesiredInput): Promise<PartApplyResult> {
+    return this.writes(() => this.applyOnce(input));
+  }
+
+  /** A BIRD that died (killed, crashed) is started again: until then this node announces nothing. */
+  drift(): Promise<string[]> {
+    return this.writes(async () => {
+      const input = this.lastInput;
+      if (input === undefined || this.bird?.running) return [];
+      await this.applyOnce(input);
+      return ['bgp: BIRD had stopped; started it again'];
+    });
+  }
+
+  private async applyOnce(input: DesiredInput): Promise<PartApplyResult> {
     const changes: string[] = [];
     if (!this.leftoverChecked) {
       this.leftoverChecked = true;
@@ -190,11 +209,13 @@ export class BgpDriver implements PartDriver {
     if (clusterMode(config) !== 'ecmp' || config.cluster?.bgp === undefined) {
       if (await this.stopBird()) changes.push('bgp: stopped BIRD (not an ECMP cluster)');
       this.current = undefined;
+      this.lastInput = undefined;
       // The hold is the engine's and stays; only a drain's timer has nothing to end here.
       this.cancelTimer?.();
       this.cancelTimer = undefined;
       return { changes };
     }
+    this.lastInput = input;
     const before = new Map((this.current?.vips ?? []).map((v) => [v.address, v]));
     const vips = vipStates({
       config,
@@ -317,7 +338,8 @@ export class BgpDriver implements PartDriver {
   async stop(): Promise<void> {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    await this.stopBird();
+    this.lastInput = undefined;
+    await this.writes(() => this.stopBird());
     if (this.current) {
       this.current = {
         ...this.current,

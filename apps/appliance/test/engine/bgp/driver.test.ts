@@ -224,12 +224,21 @@ describe('bgp driver', () => {
   it('stop() stops BIRD (its sessions close) and shows every VIP withdrawn; a dead BIRD is started again', async () => {
     const { driver, birds } = setup();
     await driver.apply(input(1));
+    expect(await driver.drift()).toEqual([]);
     (birds[0] as FakeBird).running = false;
     await driver.observe();
     expect(driver.bgpStatus()?.state).toBe('failed');
+    // The drift check starts it again with what was last applied.
+    expect(await driver.drift()).toEqual(['bgp: BIRD had stopped; started it again']);
+    expect(birds).toHaveLength(2);
+    expect(exported(birds[1]?.configs[0])).toEqual(['203.0.113.10/32']);
+    expect(driver.bgpStatus()?.state).toBe('running');
+    (birds[1] as FakeBird).running = false;
     expect((await driver.apply(input(2))).changes).toEqual(['bgp: started BIRD']);
     await driver.stop();
-    expect(birds[1]?.running).toBe(false);
+    expect(await driver.drift()).toEqual([]);
+    expect(birds).toHaveLength(3);
+    expect(birds[2]?.running).toBe(false);
     expect(driver.bgpStatus()).toMatchObject({
       state: 'stopped',
       vips: [{ address: '203.0.113.10', state: 'withdrawn', reason: 'stopped' }],
