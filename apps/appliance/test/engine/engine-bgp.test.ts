@@ -81,6 +81,38 @@ describe('engine: the bgp part of an ECMP cluster', () => {
     await engine.stop();
   });
 
+  it('a change of the health HAProxy reports re-applies the bgp part (Layer 7 has no transitions)', async () => {
+    const config = ecmpConfig();
+    config.layer7 = [
+      { label: 'app', vip: '203.0.113.20', ports: [80], realServers: [{ label: 'h1', address: '198.51.100.21' }] },
+    ];
+    const { engine, drivers, bgp } = setup(config);
+    await engine.start();
+    const observed = (health: 'up' | 'down') =>
+      drivers.layer7.observations.set('layer7/app/h1', {
+        activeConnections: 0,
+        inactiveConnections: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        health,
+        effectiveWeight: health === 'up' ? 1 : 0,
+      });
+    observed('up');
+    await engine.refreshObservations();
+    await engine.idle();
+    const applies = bgp.inputs.length;
+    // Counters alone change nothing it announces.
+    await engine.refreshObservations();
+    await engine.idle();
+    expect(bgp.inputs).toHaveLength(applies);
+    observed('down');
+    await engine.refreshObservations();
+    await engine.idle();
+    expect(bgp.inputs).toHaveLength(applies + 1);
+    expect(bgp.inputs.at(-1)?.server({ layer: 'layer7', service: 'app', server: 'h1' }).health).toBe('down');
+    await engine.stop();
+  });
+
   it('outside ECMP a health transition leaves the bgp part alone, and the status has no bgp', async () => {
     const { engine, drivers, bgp } = setup(twoServices());
     await engine.start();
