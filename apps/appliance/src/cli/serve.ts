@@ -118,6 +118,9 @@ export const serveCommand: CommandSpec = {
   --json                stdout is JSON Lines: the start-up report as one object ("report":
                         "start"), the log records as JSON (implies --log-format json)
 
+SLUICE_NODE_NAME (settings file or environment): this node's name in an ECMP cluster's
+cluster.nodes, which gives the router id it announces the VIPs with (default: the host name).
+
 Signals: SIGTERM and SIGINT stop (the data plane keeps serving); SIGHUP reloads: the
 settings file is read again (the log level and format apply at once, the rest at the next
 restart) and the configuration is applied again. Under systemd (NOTIFY_SOCKET) the daemon

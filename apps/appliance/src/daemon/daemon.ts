@@ -41,7 +41,7 @@ export interface DaemonOptions {
    * routing and run HAProxy in this named network namespace instead of the daemon's own.
    */
   netns?: string | undefined;
-  /** This node's name in an ECMP cluster: its cluster.nodes[].name (SLUICE_NODE_NAME) [the host name]. */
+  /** ECMP: this node's name in `cluster.nodes` (SLUICE_NODE_NAME); default the host name. */
   nodeName?: string | undefined;
   /** This node's place in an HA pair (node-local, never replicated). */
   ha?: HaLocalOptions | undefined;
@@ -153,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Runs after HA has stopped (cleanups run in reverse): the heartbeat is handed over first.
     cleanups.push(() => haEngine.shutdown());
     step('HA engine');
+    // One name for the engine's BGP part and the cluster's replication: its entry in cluster.nodes.
+    const nodeName = options.nodeName ?? hostname();
     const engine = createEngine({
       store,
       adminStates,
@@ -161,6 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Beside the configuration store: which IPVS services are the appliance's outlives every restart.
       ipvsOwnedFile: join(dataDir, 'ipvs-owned.json'),
       ...netns,
+      nodeName,
       drivers: { layer7, addresses: new HeldAddressesDriver(haEngine) },
       // HA decides; a standalone node is made active by ha.start().
       active: false,
@@ -180,7 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminStates,
       logs,
       dataDir,
-      nodeName: options.nodeName ?? hostname(),
+      nodeName,
     });
     // From here on, every version that becomes the head is applied, given to HA (and the
     // ECMP cluster's followers) and logged by this one pipeline, whoever stored it.

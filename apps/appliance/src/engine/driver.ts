@@ -9,11 +9,14 @@ import type { ServiceWithDestinations } from '@sluice/ipvs';
 import type { CheckLatency } from '../metrics/engine-metrics.js';
 import type { AdminState, Layer, RealServerRef } from '../model/admin-state.js';
 import type {
+  BgpStatus,
   ConnectionSyncStatus,
   EnginePart,
   HealthState,
   Layer4Connection,
   Layer7StatRow,
+  NodeHold,
+  PartStatus,
 } from '../model/engine-status.js';
 import type { ApplianceConfig } from '../model/schema.js';
 
@@ -38,6 +41,11 @@ export interface DesiredInput {
    * the last apply, so a driver may limit its work to them. Absent: everything may differ.
    */
   scope?: readonly { layer: Layer; service: string }[];
+  /**
+   * The state of another part now, as this apply left it so far (the parts before this one
+   * have applied): BGP withdraws what a failed or unavailable part would not serve.
+   */
+  partState?: (part: EnginePart) => PartStatus['state'] | undefined;
 }
 
 /** A driver lists at most this many change lines in an apply's result (`count` says how many there were). */
@@ -107,6 +115,10 @@ export interface PartDriver {
   lastStatRows?(): readonly StatRow[] | undefined;
   /** Health: each checked real server's check latencies (metrics). */
   checkLatencies?(): Iterable<CheckLatency>;
+  /** BGP: the node's hold (drain, stale), acted on at the part's next apply. */
+  setHold?(hold: NodeHold): void;
+  /** BGP: what this node announces (undefined outside an ECMP cluster). */
+  bgpStatus?(): BgpStatus | undefined;
   stop(): Promise<void>;
 }
 

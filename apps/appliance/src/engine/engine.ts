@@ -5,6 +5,8 @@
  * services they touch.
  */
 
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AdminStates } from '../admin-states/contract.js';
 import type { LogBook } from '../logs/contract.js';
@@ -23,10 +25,11 @@ import type {
   PartStatus,
 } from '../model/engine-status.js';
 import type { LogChannel } from '../model/log-record.js';
-import type { ApplianceConfig } from '../model/schema.js';
+import { type ApplianceConfig, clusterMode } from '../model/schema.js';
 import type { ConfigWarning } from '../model/validate.js';
 import type { ConfigStore, StoredVersion } from '../store/contract.js';
 import { createAddressesDriver } from './addresses/driver.js';
+import { createBgpDriver } from './bgp/driver.js';
 import type { Engine } from './contract.js';
 import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObservation } from './driver.js';
 import { LISTED_CHANGES, serverKey } from './driver.js';
@@ -65,10 +68,15 @@ export interface EngineOptions {
   active?: boolean;
   /** Writes in flight (the API's too): background work on the whole table holds for them. */
   foreground?: Foreground;
+  /** ECMP: this node's name in `cluster.nodes` (SLUICE_NODE_NAME); default the host name. */
+  nodeName?: string;
 }
 
-/** Addresses before Layer 7, so that HAProxy can bind to the VIPs it listens on. */
-const ORDER: readonly EnginePart[] = ['health', 'addresses', 'layer4', 'layer7'];
+/**
+ * Addresses before Layer 7, so that HAProxy can bind to the VIPs it listens on. BGP last:
+ * a VIP is announced only once the parts that serve it have applied.
+ */
+const ORDER: readonly EnginePart[] = ['health', 'addresses', 'layer4', 'layer7', 'bgp'];
 const CHANNEL: Record<EnginePart, LogChannel> = {
   health: 'system',
   addresses: 'system',
@@ -138,6 +146,8 @@ export class ApplianceEngine implements Engine {
   private observing = false;
   private started = false;
   private hold: NodeHold = { drain: false };
+  /** ECMP: a print of HAProxy's health reports when last read (NaN: not read yet). */
+  private layer7Health = Number.NaN;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -163,6 +173,17 @@ export class ApplianceEngine implements Engine {
           ...(options.ipvsOwnedFile ? { owned: ownedRecordFile(options.ipvsOwnedFile) } : {}),
         }),
       ...(given.layer7 ? { layer7: given.layer7 } : {}),
+      bgp:
+        given.bgp ??
+        createBgpDriver({
+          dir: join(options.stateDir, 'bird'),
+          netns: options.netns,
+          nodeName: options.nodeName ?? hostname(),
+          // A drain's end: the VIPs go from GRACEFUL_SHUTDOWN to withdrawn.
+          reapply: () => {
+            if (this.version) void this.enqueue({ full: false, parts: new Set(['bgp']), scope: new Map() });
+          },
+        }),
     };
     this.health = isHealthSource(this.drivers.health) ? this.drivers.health : undefined;
     for (const part of ORDER) this.parts.set(part, { part, state: 'pending' });
@@ -190,7 +211,8 @@ export class ApplianceEngine implements Engine {
     this.timers = [];
     for (const c of this.cleanups.splice(0)) c();
     while (this.running) await this.running;
-    for (const part of ORDER) {
+    // BGP first: the routers withdraw this node's VIPs before anything that serves them stops.
+    for (const part of ['bgp' as const, ...ORDER.filter((p) => p !== 'bgp')]) {
       await this.drivers[part]?.stop().catch((error: unknown) => {
         this.options.logs.write('system', 'error', `engine: stopping ${part} failed: ${message(error)}`);
       });
@@ -217,8 +239,10 @@ export class ApplianceEngine implements Engine {
   }
 
   async setNodeHold(hold: NodeHold): Promise<void> {
-    // Wired to the BGP part by issue #25's engine work; until then a hold has nothing to act on.
     this.hold = { ...hold };
+    this.drivers.bgp?.setHold?.(this.hold);
+    // Resolves once BIRD runs with what the hold asks (or the part reports why not).
+    if (this.version) await this.enqueue({ full: false, parts: new Set(['bgp']), scope: new Map() });
   }
 
   async announce(which: 'all' | 'pending' = 'all'): Promise<void> {
@@ -239,13 +263,32 @@ export class ApplianceEngine implements Engine {
           parts: this.partList(),
         })
       : [];
+    const bgp = config ? this.bgpStatus(config) : undefined;
     return {
       version: this.version?.version ?? null,
       parts: this.partList(),
       ...(connectionSync ? { connectionSync } : {}),
       services,
       terminations: config ? buildTerminations(config, services) : [],
+      ...(bgp ? { bgp } : {}),
     };
+  }
+
+  /** ECMP only; where BIRD cannot run, the status says so rather than show nothing. */
+  private bgpStatus(config: ApplianceConfig): EngineStatus['bgp'] {
+    if (clusterMode(config) !== 'ecmp') return undefined;
+    const part = this.parts.get('bgp');
+    if (part?.state === 'unavailable') {
+      return {
+        state: 'unavailable',
+        ...(part.detail ? { detail: part.detail } : {}),
+        drained: this.hold.drain,
+        ...(this.hold.stale === undefined ? {} : { stale: this.hold.stale }),
+        peers: [],
+        vips: [],
+      };
+    }
+    return this.drivers.bgp?.bgpStatus?.();
   }
 
   async hostWarnings(config: ApplianceConfig): Promise<ConfigWarning[]> {
@@ -339,6 +382,8 @@ export class ApplianceEngine implements Engine {
   private runtimeChange(ref: { layer: Layer; service: string }, parts: EnginePart[]): void {
     this.statesRevision++;
     if (!this.version) return;
+    // ECMP: a server's state decides whether this node announces its VIP.
+    if (clusterMode(this.version.config) === 'ecmp') parts = [...parts, 'bgp'];
     const scope = new Map([[`${ref.layer}/${ref.service}`, { layer: ref.layer, service: ref.service }]]);
     void this.enqueue({ full: false, parts: new Set(parts), scope });
   }
@@ -406,6 +451,7 @@ export class ApplianceEngine implements Engine {
       statesRevision: () => this.statesRevision,
       active: this.active,
       ...(request.full ? {} : { scope: [...request.scope.values()] }),
+      partState: (part) => this.parts.get(part)?.state,
     };
     const changes: string[] = [];
     let changeCount = 0;
@@ -560,6 +606,7 @@ export class ApplianceEngine implements Engine {
     } finally {
       this.observing = false;
     }
+    this.layer7HealthChanged();
     if (afterApply) return;
     const print = this.observationPrint();
     if (print !== this.printed) this.emitStatus(print);
@@ -570,6 +617,20 @@ export class ApplianceEngine implements Engine {
    * costs a pass over numbers, where comparing statuses cost serialising megabytes. The set
    * of servers only changes with an apply, which tells the listeners itself.
    */
+  private layer7HealthChanged(): void {
+    const config = this.version?.config;
+    if (!config || clusterMode(config) !== 'ecmp' || config.layer7.length === 0) return;
+    let print = 0;
+    for (const [key, o] of this.observations.get('layer7')?.entries() ?? []) {
+      if (o.health !== undefined) print = (print + textPrint(`${key} ${o.health}`)) | 0;
+    }
+    if (print === this.layer7Health) return;
+    // HAProxy checks Layer 7 itself, without transitions: a changed health may change what is announced.
+    const first = Number.isNaN(this.layer7Health);
+    this.layer7Health = print;
+    if (!first) void this.enqueue({ full: false, parts: new Set(['bgp']), scope: new Map() });
+  }
+
   private observationPrint(): number {
     let print = 0;
     for (const map of this.observations.values()) {

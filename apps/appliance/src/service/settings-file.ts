@@ -19,14 +19,14 @@ export interface ServiceSettings {
   /** Addresses the web servers listen on. */
   listen?: string[];
   netns?: string;
+  /** This node's name in an ECMP cluster's `cluster.nodes` (default: the host name). */
+  nodeName?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   /** `manage`: apply the network section to this host (the appliance image); `off` (default): store it only. */
   hostNetwork?: 'manage' | 'off';
   /** How long a network change that could lock the admin out waits for confirmation [120]. */
   networkConfirmSeconds?: number;
-  /** This node's name in an ECMP cluster (its cluster.nodes[].name) [the host name]. */
-  nodeName?: string;
 }
 
 /** What a reload applies at once; the others take effect at the next restart. */
@@ -38,11 +38,11 @@ const NAMES: Record<string, keyof ServiceSettings> = {
   SLUICE_HTTPS_PORT: 'httpsPort',
   SLUICE_LISTEN: 'listen',
   SLUICE_NETNS: 'netns',
+  SLUICE_NODE_NAME: 'nodeName',
   SLUICE_LOG_LEVEL: 'logLevel',
   SLUICE_LOG_FORMAT: 'logFormat',
   SLUICE_HOST_NETWORK: 'hostNetwork',
   SLUICE_NETWORK_CONFIRM_SECONDS: 'networkConfirmSeconds',
-  SLUICE_NODE_NAME: 'nodeName',
 };
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -124,15 +124,16 @@ export function parseSettings(text: string, file: string): ServiceSettings {
         settings.networkConfirmSeconds = seconds;
         break;
       }
-      case 'nodeName':
-        // The same rule as cluster.nodes[].name and the replica channel's node header.
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value))
-          throw invalid(file, index + 1, name, 'must be a node name');
-        settings.nodeName = value;
-        break;
       case 'netns':
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw invalid(file, index + 1, name, 'must be a namespace name');
         settings.netns = value;
+        break;
+      case 'nodeName':
+        // As cluster.nodes[].name takes it: the two are compared as they are.
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) {
+          throw invalid(file, index + 1, name, 'must be a node name: letters, digits, "_", "." and "-", up to 64');
+        }
+        settings.nodeName = value;
         break;
     }
   }

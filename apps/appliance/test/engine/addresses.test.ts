@@ -209,3 +209,46 @@ describe('addresses driver', () => {
     expect(sender.frames).toEqual(['eth1 60']);
   });
 });
+
+describe('addresses driver in an ECMP cluster', () => {
+  const ecmp = (vips: string[]) => ({
+    version: 1,
+    config: {
+      ...config([]),
+      floatingIps: [],
+      cluster: { mode: 'ecmp' as const, nodes: [], drainSeconds: 10, maxLagSeconds: 30 },
+      layer4: vips.map((vip, i) => ({ ...config(['192.0.2.99']).layer4[0], label: `s${i}`, vip })),
+    } as ReturnType<typeof config>,
+    server: () => ({ admin: 'online' as const, health: 'unchecked' as const }),
+    active: true,
+  });
+
+  it('puts every VIP on lo as a host address, announces none, and moves them back to the LAN when leaving ECMP', async () => {
+    const { addresses, sender, driver } = setup();
+    // 203.0.113.80 is in no interface's network: on lo it needs none.
+    const result = await driver.apply(ecmp(['192.0.2.10', '203.0.113.80', '2001:db8::10', '192.0.2.10']));
+    expect([...addresses.held].sort()).toEqual(['lo 192.0.2.10/32', 'lo 2001:db8::10/128', 'lo 203.0.113.80/32']);
+    expect(result.detail).toBeUndefined();
+    await driver.announced();
+    await driver.announce('all');
+    await driver.drift();
+    expect(sender.frames).toEqual([]);
+    expect(await driver.unplaced(ecmp(['203.0.113.81']).config)).toEqual([]);
+
+    // Pair mode again: the VIP goes on the interface whose network holds it, announced there.
+    const back = await driver.apply(input(['192.0.2.10']));
+    expect([...addresses.held].sort()).toEqual(['eth0 192.0.2.10/24', 'eth1 198.51.100.5/24']);
+    expect(back.changes).toContain('addresses: remove 192.0.2.10/32 from lo');
+    await driver.announced();
+    expect(sender.frames.map((f) => f.split(' ')[0]).sort()).toEqual(['eth0', 'eth1']);
+  });
+
+  it('puts back a VIP removed from lo without announcing it', async () => {
+    const { addresses, sender, driver } = setup();
+    await driver.apply(ecmp(['192.0.2.10']));
+    addresses.held.delete('lo 192.0.2.10/32');
+    expect(await driver.drift()).toEqual(['addresses: put back 192.0.2.10/32 on lo']);
+    expect([...addresses.held]).toEqual(['lo 192.0.2.10/32']);
+    expect(sender.frames).toEqual([]);
+  });
+});

@@ -43,6 +43,7 @@ describe('engine: parts', () => {
       { part: 'addresses', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
       { part: 'layer4', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
       { part: 'layer7', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
+      { part: 'bgp', state: 'applied', appliedAt: '2026-01-02T03:04:05.000Z' },
     ]);
     expect(logs.on('layer4', 'info')).toContain('layer4: applied version 1');
     expect(logs.on('system', 'info').at(-1)).toMatch(/^engine: applied version 1 \(4 changes; /);
@@ -65,6 +66,7 @@ describe('engine: parts', () => {
       'health',
       'addresses',
       'layer7',
+      'bgp',
     ]);
     // Asked again at the next full apply: the module may have been loaded since.
     drivers.layer4.probeResult = { available: true };
@@ -369,11 +371,17 @@ describe('engine: metrics', () => {
     drivers.layer7.failWith = new Error('haproxy: bind 192.0.2.10:80 failed');
     await engine.apply(version(2, twoServices()));
     const metrics = engine.metrics();
-    expect([...metrics.applySeconds.keys()]).toEqual(['health', 'addresses', 'layer4', 'layer7']);
+    expect([...metrics.applySeconds.keys()]).toEqual(['health', 'addresses', 'layer4', 'layer7', 'bgp']);
     expect(metrics.applySeconds.get('layer4')?.count).toBe(2);
     // A failed apply is timed too, and counted.
     expect(metrics.applySeconds.get('layer7')?.count).toBe(2);
-    expect(Object.fromEntries(metrics.applyFailures)).toEqual({ health: 0, addresses: 0, layer4: 0, layer7: 1 });
+    expect(Object.fromEntries(metrics.applyFailures)).toEqual({
+      health: 0,
+      addresses: 0,
+      layer4: 0,
+      layer7: 1,
+      bgp: 0,
+    });
     // Fake drivers keep no IPVS table or `show stat`: nothing to render.
     expect(metrics.ipvs).toBeUndefined();
     expect(metrics.haproxy).toBeUndefined();

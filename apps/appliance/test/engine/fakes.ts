@@ -1,6 +1,7 @@
 /** Fakes of the engine's neighbours for unit tests: admin states, log book, drivers, a version. */
 
 import type { AdminStates } from '../../src/admin-states/contract.js';
+import { BgpDriver } from '../../src/engine/bgp/driver.js';
 import type {
   DesiredInput,
   PartApplyResult,
@@ -176,6 +177,15 @@ export function fakeDrivers() {
     addresses: new FakeDriver('addresses'),
     layer4: new FakeDriver('layer4'),
     layer7: new FakeDriver('layer7'),
+    // The real part: outside ECMP it does nothing, and it must stay so for every pair test.
+    bgp: new BgpDriver({
+      dir: '/nonexistent/bird',
+      nodeName: 'lb1',
+      reapply: () => undefined,
+      probe: () => ({ available: true }),
+      killLeftover: async () => false,
+      start: () => Promise.reject(new Error('no BIRD in unit tests')),
+    }),
   };
 }
 

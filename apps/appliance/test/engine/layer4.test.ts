@@ -5,6 +5,7 @@ import { ARP_HINT, createLayer4Driver, type Layer4DriverOptions } from '../../sr
 import { desiredLayer4, sameValue } from '../../src/engine/layer4/desired.js';
 import type { AdminState, RealServerRef } from '../../src/model/admin-state.js';
 import type { HealthState } from '../../src/model/engine-status.js';
+import { ecmpConfig } from '../fixtures/ecmp-config.js';
 import { FakeIpvs } from './fake-ipvs.js';
 import { pairHeartbeat, twoServices, version } from './fakes.js';
 
@@ -170,6 +171,53 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(fake.sent).toEqual([]);
     // The table was read once, at the first apply; after that the driver plans against what it applied.
     expect(fake.lists).toBe(1);
+  });
+
+  it('ECMP sets net.ipv4.vs.sloppy_tcp to 1 in its namespace, once; leaving ECMP puts back the value it found', async () => {
+    const fake = new FakeIpvs();
+    const values = new Map([['net.ipv4.vs.sloppy_tcp', '0']]);
+    const writes: string[] = [];
+    const sysctl = {
+      read: async (name: string) => values.get(name) ?? '',
+      write: async (name: string, value: string) => {
+        writes.push(`${name}=${value}`);
+        values.set(name, value);
+      },
+    };
+    const driver = await driverWith(fake, { sysctl });
+    // Pair mode never reads it.
+    await driver.apply(input(1));
+    expect(writes).toEqual([]);
+    const ecmp = (n: number) => ({ ...input(n), config: version(n, ecmpConfig()).config });
+    const first = await driver.apply(ecmp(2));
+    expect(first.changes[0]).toBe(
+      'layer4: set net.ipv4.vs.sloppy_tcp=1 (ECMP: a node takes over connections another node started)',
+    );
+    expect(writes).toEqual(['net.ipv4.vs.sloppy_tcp=1']);
+    expect((await driver.apply(ecmp(3))).changes).toEqual([]);
+    expect(writes).toHaveLength(1);
+    const back = await driver.apply(input(4));
+    expect(back.changes[0]).toBe('layer4: set net.ipv4.vs.sloppy_tcp=0 (as before the ECMP cluster)');
+    expect(values.get('net.ipv4.vs.sloppy_tcp')).toBe('0');
+  });
+
+  it('ECMP: a sloppy_tcp that cannot be written fails the apply, and the next apply tries again', async () => {
+    const fake = new FakeIpvs();
+    let failing = true;
+    const sysctl = {
+      read: async () => '0',
+      write: async () => {
+        if (failing) throw new Error('EACCES');
+      },
+    };
+    const driver = await driverWith(fake, { sysctl });
+    const ecmp = (n: number) => ({ ...input(n), config: version(n, ecmpConfig()).config });
+    await expect(driver.apply(ecmp(1))).rejects.toMatchObject({
+      code: 'ENGINE_APPLY_FAILED',
+      message: 'net.ipv4.vs.sloppy_tcp: EACCES',
+    });
+    failing = false;
+    expect((await driver.apply(ecmp(2))).changes[0]).toMatch(/^layer4: set net\.ipv4\.vs\.sloppy_tcp=1 /);
   });
 
   it('owns the whole table: a service nobody declared is removed; drift puts back what ipvsadm changed', async () => {

@@ -16,7 +16,7 @@ import {
 import { ApplianceError } from '../../errors.js';
 import type { DesiredInput, PartApplyResult, PartDriver, ProbeResult, ServerObservation } from '../driver.js';
 import { NamespaceAddresses, namespaceAddresses } from './namespace.js';
-import { type AddressPlacement, type AddressSource, placeAddresses } from './placement.js';
+import { type AddressPlacement, type AddressSource, onLoopback, placeAddresses } from './placement.js';
 
 export interface InterfaceAddress {
   interface: string;
@@ -69,7 +69,11 @@ export class AddressesDriver implements PartDriver {
   /** Held addresses (keys of `held`) whose announcement has not gone out since they were added. */
   private readonly unsent = new Set<string>();
   /** What the last apply placed from, and its detail (see apply). */
-  private placedFrom: { floating: string; vips: string[]; active: boolean; detail?: string } | undefined;
+  private placedFrom:
+    | { floating: string; vips: string[]; active: boolean; loopback: boolean; detail?: string }
+    | undefined;
+  /** Held addresses (keys of `held`) on `lo` for an ECMP cluster: never announced (no LAN owns them). */
+  private readonly silent = new Set<string>();
 
   constructor(options: AddressesDriverOptions = {}) {
     const netns = options.netns;
@@ -134,11 +138,13 @@ export class AddressesDriver implements PartDriver {
     // interface added since may take it now. Addresses removed out of band are drift's.
     const vips = [...config.layer4, ...config.layer7, ...config.ssl].map((s) => s.vip);
     const floating = JSON.stringify(config.floatingIps);
+    const loopback = onLoopback(config);
     const last = this.placedFrom;
     if (
       last !== undefined &&
       last.detail === undefined &&
       last.active === active &&
+      last.loopback === loopback &&
       last.floating === floating &&
       last.vips.length === vips.length &&
       last.vips.every((v, i) => v === vips[i])
@@ -155,6 +161,7 @@ export class AddressesDriver implements PartDriver {
       await ip.release();
       this.held.delete(key);
       this.unsent.delete(key);
+      this.silent.delete(key);
       changes.push(`addresses: remove ${ip.cidr.address}/${ip.cidr.prefix} from ${ip.ifname}`);
     }
     // Added a few at a time, and announced in the background: an address serves once it is
@@ -172,7 +179,7 @@ export class AddressesDriver implements PartDriver {
         { addresses: this.control, sender: this.sender },
       );
       this.held.set(key, ip);
-      this.announceAdded(key, ip, p.cidr);
+      this.announceAdded(key, ip, p.cidr, loopback);
     }
     const adding = [...wanted].filter(([key]) => !this.held.has(key));
     let failure: unknown;
@@ -194,7 +201,7 @@ export class AddressesDriver implements PartDriver {
         }
         this.held.set(key, ip);
         changes.push(`addresses: add ${p.cidr} to ${p.interface} (${p.why})`);
-        this.announceAdded(key, ip, p.cidr);
+        this.announceAdded(key, ip, p.cidr, loopback);
       });
     }
     // What was added is held (and released when no longer wanted); the part reports the failure.
@@ -203,11 +210,15 @@ export class AddressesDriver implements PartDriver {
       problems.push(`${address}: no interface holds its network; give it a floating IP with an interface`);
     }
     const detail = problems.length > 0 ? problems.join('; ') : undefined;
-    this.placedFrom = { floating, vips, active, ...(detail ? { detail } : {}) };
+    this.placedFrom = { floating, vips, active, loopback, ...(detail ? { detail } : {}) };
     return detail ? { changes, detail } : { changes };
   }
 
-  private announceAdded(key: string, ip: FloatingIp, cidr: string): void {
+  private announceAdded(key: string, ip: FloatingIp, cidr: string, loopback: boolean): void {
+    if (loopback) {
+      this.silent.add(key);
+      return;
+    }
     this.unsent.add(key);
     const sent = ip.announce('acquired').then(
       () => {
@@ -238,7 +249,7 @@ export class AddressesDriver implements PartDriver {
   async announce(which: 'all' | 'pending'): Promise<void> {
     // The announcements of an apply still in flight go first: `pending` counts on them.
     await this.announced();
-    const due = [...this.held].filter(([key]) => which === 'all' || this.unsent.has(key));
+    const due = [...this.held].filter(([key]) => !this.silent.has(key) && (which === 'all' || this.unsent.has(key)));
     let failure: ApplianceError | undefined;
     for (let i = 0; i < due.length; i += ADDED_AT_ONCE) {
       const slice = due.slice(i, i + ADDED_AT_ONCE);
@@ -263,10 +274,10 @@ export class AddressesDriver implements PartDriver {
   async drift(): Promise<string[]> {
     const present = new Set((await this.list()).map((a) => `${a.interface} ${a.address}`));
     const repaired: string[] = [];
-    for (const ip of this.held.values()) {
+    for (const [key, ip] of this.held) {
       if (present.has(`${ip.ifname} ${ip.cidr.address}`)) continue;
       await ip.acquire();
-      await ip.announce('acquired').catch(() => undefined);
+      if (!this.silent.has(key)) await ip.announce('acquired').catch(() => undefined);
       repaired.push(`addresses: put back ${ip.cidr.address}/${ip.cidr.prefix} on ${ip.ifname}`);
     }
     return repaired;

@@ -18,7 +18,12 @@ export interface AddressSource {
   layer4: readonly { vip: string; label: string }[];
   layer7: readonly { vip: string; label: string }[];
   ssl: readonly { vip: string; label: string }[];
+  /** `ecmp`: every VIP goes on `lo` (routers reach it through BGP, not through a LAN). */
+  cluster?: { mode: 'pair' | 'ecmp' } | undefined;
 }
+
+/** Whether the VIPs go on `lo`, as host addresses, unannounced (an ECMP cluster). */
+export const onLoopback = (config: AddressSource) => config.cluster?.mode === 'ecmp';
 
 /** The part of a configuration that places addresses, small enough to send to another process. */
 export function addressSource(config: AddressSource): AddressSource {
@@ -32,6 +37,7 @@ export function addressSource(config: AddressSource): AddressSource {
     layer4: vips(config.layer4),
     layer7: vips(config.layer7),
     ssl: vips(config.ssl),
+    ...(onLoopback(config) ? { cluster: { mode: 'ecmp' as const } } : {}),
   };
 }
 
@@ -81,6 +87,7 @@ export function placeAddresses(
   onHost: readonly HostAddress[],
   present: readonly HostAddress[] = onHost,
 ): { placed: AddressPlacement[]; unplaced: string[] } {
+  if (onLoopback(config)) return { placed: loopbackPlacements(config), unplaced: [] };
   const placed: AddressPlacement[] = [];
   const unplaced: string[] = [];
   const seen = new Set<string>();
@@ -108,4 +115,27 @@ export function placeAddresses(
     else unplaced.push(vip.address);
   }
   return { placed, unplaced };
+}
+
+/**
+ * ECMP: each VIP as a host address on `lo` (/32, /128). No LAN holds it: the routers send
+ * its flows here because BGP says so, and the node must accept them as local (IPVS, HAProxy)
+ * without ever answering ARP or neighbour solicitations for it on a real interface. A host
+ * address makes no route of its own beyond the kernel's local one, so no noprefixroute is needed.
+ */
+function loopbackPlacements(config: AddressSource): AddressPlacement[] {
+  const placed: AddressPlacement[] = [];
+  const seen = new Set<string>();
+  for (const [layer, services] of [
+    ['layer4', config.layer4],
+    ['layer7', config.layer7],
+    ['ssl', config.ssl],
+  ] as const) {
+    for (const s of services) {
+      if (seen.has(s.vip)) continue;
+      seen.add(s.vip);
+      placed.push({ cidr: `${s.vip}/${isIPv6(s.vip) ? 128 : 32}`, interface: 'lo', why: `VIP of ${layer} ${s.label}` });
+    }
+  }
+  return placed;
 }

@@ -40,6 +40,7 @@ import { ConnectionSyncDaemons, desiredSyncDaemon } from './connection-sync.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
 import { type OwnedRecord, Ownership, ownedRecordInMemory } from './ownership.js';
+import { namespaceSysctl, type Sysctl } from './sysctl.js';
 
 interface LabelState {
   /** The configured service as last applied (stored versions are frozen: safe to keep). */
@@ -69,7 +70,15 @@ export interface Layer4DriverOptions {
   warn?: (message: string) => void;
   /** Where the services the appliance owns are recorded (ownership.ts); default: in memory only. */
   owned?: OwnedRecord;
+  /** IPVS's sysctls in the namespace (tests); default /proc/sys, through `ip netns exec` with `netns`. */
+  sysctl?: Sysctl;
 }
+
+/**
+ * ECMP: a router may move a flow to another node mid-connection (a node joins or leaves);
+ * without it, IPVS there drops every packet of a TCP connection whose SYN it did not see.
+ */
+const SLOPPY_TCP = 'net.ipv4.vs.sloppy_tcp';
 
 export const ARP_HINT =
   'SYN_RECV on a DR/TUN service: the real server answers ARP for the VIP or lacks it on lo/tunl0; run `sluice-arp-fix` on the real server';
@@ -159,6 +168,9 @@ export class Layer4Driver implements PartDriver {
   private mode: IpvsOwnership | undefined;
   /** Whether the last apply was of an ECMP cluster's configuration. */
   private ecmp = false;
+  private readonly sysctl: Sysctl;
+  /** sloppy_tcp as made for `ecmp` (undefined: not yet, or a write failed); `was`: the value found before 1. */
+  private sloppy: { ecmp: boolean; was?: string } | undefined;
 
   private readonly pause: () => Promise<void>;
   /** Stateful failover: the kernel's sync daemon as the HA role asks for it. */
@@ -169,6 +181,31 @@ export class Layer4Driver implements PartDriver {
     this.pause = options.pause ?? (() => nextTurn().then(() => undefined));
     this.sync = new ConnectionSyncDaemons(options.warn);
     this.ownership = new Ownership(options.owned ?? ownedRecordInMemory());
+    this.sysctl = options.sysctl ?? namespaceSysctl(options.netns);
+  }
+
+  /** ECMP sets sloppy_tcp to 1; leaving ECMP puts back what it found. Checked when the mode changes. */
+  private async sloppyTcp(ecmp: boolean): Promise<string[]> {
+    const last = this.sloppy;
+    if (last?.ecmp === ecmp) return [];
+    this.sloppy = undefined;
+    if (ecmp) {
+      const was = await this.sysctl.read(SLOPPY_TCP);
+      if (was === '1') {
+        this.sloppy = { ecmp };
+        return [];
+      }
+      await this.sysctl.write(SLOPPY_TCP, '1');
+      this.sloppy = { ecmp, was };
+      return [`layer4: set ${SLOPPY_TCP}=1 (ECMP: a node takes over connections another node started)`];
+    }
+    if (last?.was === undefined) {
+      this.sloppy = { ecmp };
+      return [];
+    }
+    await this.sysctl.write(SLOPPY_TCP, last.was);
+    this.sloppy = { ecmp };
+    return [`layer4: set ${SLOPPY_TCP}=${last.was} (as before the ECMP cluster)`];
   }
 
   private open(): Promise<IpvsClient> {
@@ -360,7 +397,22 @@ export class Layer4Driver implements PartDriver {
       const kept = new Set(declared);
       await this.ownership.release([...relevant].filter((id) => !kept.has(id)));
     }
-    return { changes, count: syncChanges.length + p.items.length };
+    let sloppyChanges: string[];
+    try {
+      sloppyChanges = await this.sloppyTcp(ecmp);
+    } catch (error) {
+      throw new ApplianceError(
+        'ENGINE_APPLY_FAILED',
+        `${SLOPPY_TCP}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return {
+      changes: [...sloppyChanges, ...changes].slice(0, LISTED_CHANGES),
+      count: sloppyChanges.length + syncChanges.length + p.items.length,
+    };
   }
 
   private async readerClient(): Promise<IpvsClient> {
