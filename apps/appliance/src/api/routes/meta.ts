@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { buildInfo } from '../../metrics/build-info.js';
 import { IpvsTotals } from '../../metrics/ipvs-metrics.js';
 import { watchEventLoop } from '../../metrics/process-metrics.js';
 import { renderMetrics } from '../../metrics/prometheus.js';
-import { buildInfo } from '../../metrics/build-info.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import type { Route } from '../router.js';
