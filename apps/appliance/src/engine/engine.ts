@@ -35,7 +35,7 @@ import type { DesiredInput, Observations, PartDriver, ProbeResult, ServerObserva
 import { LISTED_CHANGES, serverKey } from './driver.js';
 import { Foreground } from './foreground.js';
 import { createHealthBridge, type HealthSource, type HealthTransition } from './health/bridge.js';
-import { desiredSyncDaemon } from './layer4/connection-sync.js';
+import { desiredSyncDaemons } from './layer4/connection-sync.js';
 import { createLayer4Driver } from './layer4/driver.js';
 import { ownedRecordFile } from './layer4/ownership.js';
 import { buildServices, buildTerminations } from './status.js';
@@ -364,7 +364,7 @@ export class ApplianceEngine implements Engine {
     if (!driver?.connectionSync) return undefined;
     const layer4 = this.parts.get('layer4');
     const config = this.version?.config;
-    if (layer4?.state === 'unavailable' && config && desiredSyncDaemon(config, this.active)) {
+    if (layer4?.state === 'unavailable' && config && desiredSyncDaemons(config, this.active).length > 0) {
       return { state: 'unavailable', detail: `connection sync: ${layer4.detail ?? 'IPVS is unavailable'}` };
     }
     return driver.connectionSync();

@@ -68,9 +68,10 @@ export interface PartStatus {
 export interface ConnectionSyncStatus {
   /**
    * off: not configured, switched off, or a standalone node; master/backup: running;
-   * unavailable: this kernel (or host) cannot run it; failed: the kernel refused it (`detail`).
+   * both: an ECMP node runs the master and the backup; unavailable: this kernel (or host)
+   * cannot run it; failed: the kernel refused it (`detail`).
    */
-  state: 'off' | 'master' | 'backup' | 'unavailable' | 'failed';
+  state: 'off' | 'master' | 'backup' | 'both' | 'unavailable' | 'failed';
   interface?: string;
   syncId?: number;
   /** Why it is unavailable or failed. */

@@ -331,6 +331,13 @@ export const clusterSchema = z.strictObject({
     })
     .optional(),
   /**
+   * ECMP: IPVS connection sync between the nodes (absent: off). Every node runs both sync
+   * daemons: the master multicasts its connection entries, the backup keeps the others'.
+   * `mh` needs none of it; it carries Layer 4 persistence entries (a `granularity`'s) and
+   * the connections of a node that leaves across to the node that takes its flows.
+   */
+  connectionSync: connectionSyncSchema.optional(),
+  /**
    * ECMP: seconds a drained node keeps announcing its VIPs with the GRACEFUL_SHUTDOWN
    * community (routers that honour it move new flows away first) before it withdraws them.
    */

@@ -115,4 +115,49 @@ describe('connection sync over IPv6 multicast (kernel)', () => {
     );
     expect(await backup.drift()).toEqual([]);
   });
+  it('ECMP: every node runs the master and the backup, and a node keeps the connections another scheduled', async () => {
+    const sync = { interface: 'lan0', syncId: 8, group: 'ff02::8849' };
+    const ecmp = version(2, {
+      cluster: { mode: 'ecmp', connectionSync: sync },
+      layer4: [
+        {
+          label: 'dr6',
+          vip: VIP,
+          ports: [7777],
+          forwarding: 'dr',
+          scheduler: 'mh',
+          realServers: [{ label: 'far', address: '2001:db8::11' }],
+        },
+      ],
+    }).config;
+    const [first, second] = drivers as [Layer4Driver, Layer4Driver];
+    // Whatever role each had in the pair: in a cluster both run both daemons.
+    await first.apply({ version: 2, config: ecmp, server, active: true });
+    await second.apply({ version: 2, config: ecmp, server, active: false });
+    for (const [driver, host] of [
+      [first, active],
+      [second, passive],
+    ] as const) {
+      expect(driver.connectionSync()).toEqual({ state: 'both', interface: 'lan0', syncId: 8 });
+      const states = (await host.exec('ipvsadm', ['-L', '--daemon'])).stdout;
+      expect(states).toMatch(/master sync daemon \(mcast=lan0, syncid=8/);
+      expect(states).toMatch(/backup sync daemon \(mcast=lan0, syncid=8/);
+    }
+    expect((await active.exec('cat', ['/proc/sys/net/ipv4/vs/sloppy_tcp'])).stdout.trim()).toBe('1');
+
+    // The VIP lives on lb1 only here: lb1 schedules, lb2 must come to hold the entries.
+    const before = new Set((await second.connections()).map((c) => c.client));
+    await client.node(fixture('greetings.mjs'), [VIP, '7777', '4']);
+    let synced: Awaited<ReturnType<Layer4Driver['connections']>> = [];
+    for (let i = 0; i < 120 && synced.length < 4; i++) {
+      if (i > 0) await sleep(250);
+      synced = (await second.connections()).filter(
+        (c) => c.client.startsWith('[2001:db8::21]:') && !c.client.endsWith(']:0') && !before.has(c.client),
+      );
+    }
+    expect(
+      synced.map((c) => c.destination),
+      JSON.stringify(synced),
+    ).toEqual(['[2001:db8::11]:7777', '[2001:db8::11]:7777', '[2001:db8::11]:7777', '[2001:db8::11]:7777']);
+  });
 });

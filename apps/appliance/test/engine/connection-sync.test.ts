@@ -1,7 +1,8 @@
 import { IpvsError, type SyncDaemon } from '@sluice/ipvs';
 import { describe, expect, it } from 'vitest';
-import { ConnectionSyncDaemons, desiredSyncDaemon, type SyncClient } from '../../src/engine/layer4/connection-sync.js';
+import { ConnectionSyncDaemons, desiredSyncDaemons, type SyncClient } from '../../src/engine/layer4/connection-sync.js';
 import { validateConfig } from '../../src/model/validate.js';
+import { ecmpConfig } from '../fixtures/ecmp-config.js';
 import { pairHeartbeat, version } from './fakes.js';
 
 type SyncInput = Parameters<typeof pairHeartbeat>[0];
@@ -34,26 +35,28 @@ class FakeSyncKernel implements SyncClient {
 
 describe('connection sync: the daemon the role asks for', () => {
   it('none standalone, with HA off, without the setting or with it switched off', () => {
-    expect(desiredSyncDaemon(version(1, {}).config, true)).toBeUndefined();
-    expect(desiredSyncDaemon(configWith({ interface: 'eth1' }, false), true)).toBeUndefined();
-    expect(desiredSyncDaemon(configWith(), true)).toBeUndefined();
-    expect(desiredSyncDaemon(configWith({ enabled: false, interface: 'eth1' }), true)).toBeUndefined();
+    expect(desiredSyncDaemons(version(1, {}).config, true)).toEqual([]);
+    expect(desiredSyncDaemons(configWith({ interface: 'eth1' }, false), true)).toEqual([]);
+    expect(desiredSyncDaemons(configWith(), true)).toEqual([]);
+    expect(desiredSyncDaemons(configWith({ enabled: false, interface: 'eth1' }), true)).toEqual([]);
   });
 
   it('the active node the master, the passive node the backup, with the configured options (IPv6 too)', () => {
     const config = configWith({ interface: 'eth1', syncId: 7 });
-    expect(desiredSyncDaemon(config, true)).toEqual({ state: 'master', interface: 'eth1', syncId: 7 });
-    expect(desiredSyncDaemon(config, false)).toEqual({ state: 'backup', interface: 'eth1', syncId: 7 });
+    expect(desiredSyncDaemons(config, true)).toEqual([{ state: 'master', interface: 'eth1', syncId: 7 }]);
+    expect(desiredSyncDaemons(config, false)).toEqual([{ state: 'backup', interface: 'eth1', syncId: 7 }]);
     const v6 = configWith({ interface: 'eth1', group: 'ff02::8848', port: 8849, ttl: 2, maxPacketLength: 1400 });
-    expect(desiredSyncDaemon(v6, false)).toEqual({
-      state: 'backup',
-      interface: 'eth1',
-      syncId: 0,
-      group: 'ff02::8848',
-      port: 8849,
-      ttl: 2,
-      maxLength: 1400,
-    });
+    expect(desiredSyncDaemons(v6, false)).toEqual([
+      {
+        state: 'backup',
+        interface: 'eth1',
+        syncId: 0,
+        group: 'ff02::8848',
+        port: 8849,
+        ttl: 2,
+        maxLength: 1400,
+      },
+    ]);
   });
 
   it('the schema bounds every option and names the field', () => {
@@ -76,8 +79,8 @@ describe('connection sync: the daemon the role asks for', () => {
 });
 
 describe('connection sync: the kernel follows the role (fake kernel)', () => {
-  const master = desiredSyncDaemon(configWith({ interface: 'eth1', syncId: 7 }), true);
-  const backup = desiredSyncDaemon(configWith({ interface: 'eth1', syncId: 7 }), false);
+  const master = desiredSyncDaemons(configWith({ interface: 'eth1', syncId: 7 }), true);
+  const backup = desiredSyncDaemons(configWith({ interface: 'eth1', syncId: 7 }), false);
 
   it('passive: the backup; takeover: the backup stops before the master starts; failback: the reverse', async () => {
     const kernel = new FakeSyncKernel();
@@ -115,7 +118,7 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     const sync = new ConnectionSyncDaemons();
     await sync.apply(kernel, master);
     expect(kernel.calls).toEqual(['list', 'stop master', 'stop backup', 'start master eth1 7']);
-    expect(await sync.apply(kernel, undefined)).toEqual(['layer4: - connection sync master on eth1 (sync id 7)']);
+    expect(await sync.apply(kernel, [])).toEqual(['layer4: - connection sync master on eth1 (sync id 7)']);
     expect(kernel.daemons).toEqual([]);
     expect(sync.status()).toEqual({ state: 'off' });
   });
@@ -124,21 +127,17 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     const kernel = new FakeSyncKernel();
     kernel.daemons = [{ state: 'backup', interface: 'eth1', syncId: 51 }];
     const sync = new ConnectionSyncDaemons();
-    expect(await sync.apply(kernel, undefined, false)).toEqual([]);
+    expect(await sync.apply(kernel, [], false)).toEqual([]);
     expect(await sync.drift(kernel)).toEqual([]);
     expect(kernel.daemons).toEqual([{ state: 'backup', interface: 'eth1', syncId: 51 }]);
     // Taking over as master (the switch): ours starts beside it; the backup stays theirs.
     expect(await sync.apply(kernel, master, false)).toEqual(['layer4: + connection sync master on eth1 (sync id 7)']);
     expect(kernel.daemons.map((d) => d.state)).toEqual(['backup', 'master']);
     // Ours goes when no longer wanted; theirs stays.
-    expect(await sync.apply(kernel, undefined, false)).toEqual([
-      'layer4: - connection sync master on eth1 (sync id 7)',
-    ]);
+    expect(await sync.apply(kernel, [], false)).toEqual(['layer4: - connection sync master on eth1 (sync id 7)']);
     expect(kernel.daemons).toEqual([{ state: 'backup', interface: 'eth1', syncId: 51 }]);
     // The whole table ours again (all): theirs is stopped.
-    expect(await sync.apply(kernel, undefined, true)).toEqual([
-      'layer4: - connection sync backup on eth1 (sync id 51)',
-    ]);
+    expect(await sync.apply(kernel, [], true)).toEqual(['layer4: - connection sync backup on eth1 (sync id 51)']);
     expect(kernel.daemons).toEqual([]);
   });
 
@@ -156,7 +155,7 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     await sync.drift(kernel);
     expect(kernel.calls).toEqual(['list', 'list', 'stop backup', 'start backup eth1 7']);
     // Standalone: a daemon started by hand is stopped.
-    await sync.apply(kernel, undefined);
+    await sync.apply(kernel, []);
     kernel.daemons = [{ state: 'master', interface: 'eth1', syncId: 1 }];
     expect(await sync.drift(kernel)).toEqual(['layer4: - connection sync master on eth1 (sync id 1)']);
     expect(kernel.daemons).toEqual([]);
@@ -187,5 +186,46 @@ describe('connection sync: the kernel follows the role (fake kernel)', () => {
     kernel.failWith = undefined;
     expect(await sync.apply(kernel, backup)).toEqual(['layer4: + connection sync backup on eth1 (sync id 7)']);
     expect(sync.status().state).toBe('backup');
+  });
+});
+
+describe('connection sync in an ECMP cluster: master and backup on every node', () => {
+  const ecmp = (connectionSync?: Record<string, unknown>) => {
+    const input = ecmpConfig();
+    if (connectionSync) input.cluster.connectionSync = connectionSync;
+    return version(1, input).config;
+  };
+
+  it('both daemons whatever the role, none without the setting; the pair section is not read', () => {
+    const config = ecmp({ interface: 'eth1', syncId: 9 });
+    const both = [
+      { state: 'master', interface: 'eth1', syncId: 9 },
+      { state: 'backup', interface: 'eth1', syncId: 9 },
+    ];
+    expect(desiredSyncDaemons(config, true)).toEqual(both);
+    expect(desiredSyncDaemons(config, false)).toEqual(both);
+    expect(desiredSyncDaemons(ecmp(), true)).toEqual([]);
+    expect(desiredSyncDaemons(ecmp({ interface: 'eth1', enabled: false }), true)).toEqual([]);
+  });
+
+  it('starts the backup then the master, reports both, asks nothing again, and drift puts back a stopped one', async () => {
+    const kernel = new FakeSyncKernel();
+    const sync = new ConnectionSyncDaemons();
+    const both = desiredSyncDaemons(ecmp({ interface: 'eth1', syncId: 9 }), true);
+    expect(await sync.apply(kernel, both)).toEqual([
+      'layer4: + connection sync backup on eth1 (sync id 9)',
+      'layer4: + connection sync master on eth1 (sync id 9)',
+    ]);
+    expect(sync.status()).toEqual({ state: 'both', interface: 'eth1', syncId: 9 });
+    kernel.calls.length = 0;
+    expect(await sync.apply(kernel, both)).toEqual([]);
+    expect(kernel.calls).toEqual([]);
+    await kernel.stopDaemon('master');
+    expect(await sync.drift(kernel)).toEqual(['layer4: + connection sync master on eth1 (sync id 9)']);
+    expect(kernel.daemons.map((d) => d.state).sort()).toEqual(['backup', 'master']);
+    // Leaving the cluster for a passive pair node: the master goes, the backup stays as it is.
+    const passive = desiredSyncDaemons(configWith({ interface: 'eth1', syncId: 9 }), false);
+    expect(await sync.apply(kernel, passive)).toEqual(['layer4: - connection sync master on eth1 (sync id 9)']);
+    expect(sync.status()).toEqual({ state: 'backup', interface: 'eth1', syncId: 9 });
   });
 });

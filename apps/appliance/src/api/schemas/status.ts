@@ -26,7 +26,7 @@ export const engineStatusSchema = z.strictObject({
   parts: z.array(partStatus),
   connectionSync: z
     .strictObject({
-      state: z.enum(['off', 'master', 'backup', 'unavailable', 'failed']),
+      state: z.enum(['off', 'master', 'backup', 'both', 'unavailable', 'failed']),
       interface: z.string().exactOptional(),
       syncId: z.number().exactOptional(),
       detail: z.string().exactOptional(),

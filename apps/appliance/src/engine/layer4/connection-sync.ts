@@ -12,13 +12,17 @@ import type { ApplianceConfig } from '../../model/schema.js';
 
 export type SyncClient = Pick<IpvsClient, 'listDaemons' | 'startDaemon' | 'stopDaemon'>;
 
-/** The daemon this node should run: none when standalone, not configured or switched off. */
-export function desiredSyncDaemon(config: ApplianceConfig, active: boolean): SyncDaemon | undefined {
+/**
+ * The daemons this node should run. A pair: the master on the active node, the backup on the
+ * passive one. An ECMP cluster: both on every node (each sends its own entries and keeps the
+ * others'). None when standalone, not configured or switched off.
+ */
+export function desiredSyncDaemons(config: ApplianceConfig, active: boolean): SyncDaemon[] {
   const heartbeat = config.heartbeat;
-  const sync = heartbeat?.connectionSync;
-  if (!heartbeat?.enabled || !sync?.enabled) return undefined;
-  return {
-    state: active ? 'master' : 'backup',
+  const ecmp = config.cluster?.mode === 'ecmp';
+  const sync = ecmp ? config.cluster?.connectionSync : heartbeat?.enabled ? heartbeat.connectionSync : undefined;
+  if (!sync?.enabled) return [];
+  const settings = {
     interface: sync.interface,
     syncId: sync.syncId,
     ...(sync.maxPacketLength === undefined ? {} : { maxLength: sync.maxPacketLength }),
@@ -26,6 +30,12 @@ export function desiredSyncDaemon(config: ApplianceConfig, active: boolean): Syn
     ...(sync.port === undefined ? {} : { port: sync.port }),
     ...(sync.ttl === undefined ? {} : { ttl: sync.ttl }),
   };
+  if (ecmp)
+    return [
+      { state: 'master', ...settings },
+      { state: 'backup', ...settings },
+    ];
+  return [{ state: active ? 'master' : 'backup', ...settings }];
 }
 
 function describe(d: SyncDaemon): string {
@@ -48,10 +58,10 @@ export class ConnectionSyncDaemons {
    * comparing its view with the configuration could not tell them apart.
    */
   private readonly started = new Map<SyncDaemon['state'], string>();
-  /** The desired daemon the kernel was last made to run ('none': none); undefined: ask the kernel. */
+  /** The desired daemons the kernel was last made to run (as JSON); undefined: ask the kernel. */
   private applied: string | undefined;
-  /** The desired daemon of the last successful apply (undefined: none), for drift() to put back. */
-  private last: SyncDaemon | undefined;
+  /** The desired daemons of the last successful apply, for drift() to put back. */
+  private last: SyncDaemon[] = [];
   private current: ConnectionSyncStatus = { state: 'off' };
   private readonly warn: (message: string) => void;
 
@@ -67,55 +77,66 @@ export class ConnectionSyncDaemons {
   private ownsForeign = true;
 
   /**
-   * Makes the kernel run `desired` and no other sync daemon; resolves with the change lines.
+   * Makes the kernel run the `desired` daemons and no other; resolves with the change lines.
    * With `ownsForeign` false (`ipvs.ownership: own`), a daemon this process did not start
    * and `desired` does not need (keepalived's `lvs_sync_daemon` on a box moving to the
    * appliance) is left running: stopping it would forget the peer's connections before the
    * switch. Never rejects: the Layer 4 services apply whatever happens here, and a failure
    * is the status (and a warning when it is new).
    */
-  async apply(client: SyncClient, desired: SyncDaemon | undefined, ownsForeign = true): Promise<string[]> {
+  async apply(client: SyncClient, desired: readonly SyncDaemon[], ownsForeign = true): Promise<string[]> {
     if (ownsForeign !== this.ownsForeign) this.applied = undefined;
     this.ownsForeign = ownsForeign;
-    const want = desired === undefined ? 'none' : JSON.stringify(desired);
+    const want = JSON.stringify(desired);
     // Every Layer 4 apply (a health transition too) comes here: the kernel is asked only when the role or settings moved.
     if (want === this.applied) return [];
     this.applied = undefined;
     const changes: string[] = [];
+    const wanted = new Map(desired.map((d) => [d.state, JSON.stringify(d)]));
     try {
-      let running = false;
+      const running = new Set<SyncDaemon['state']>();
       for (const daemon of await client.listDaemons()) {
-        if (daemon.state === desired?.state && this.started.get(daemon.state) === want) {
-          running = true;
+        const same = wanted.get(daemon.state);
+        if (same !== undefined && this.started.get(daemon.state) === same) {
+          running.add(daemon.state);
           continue;
         }
         // Another tool's daemon, in a state we do not need: theirs, unless we own the whole table.
-        if (!ownsForeign && !this.started.has(daemon.state) && daemon.state !== desired?.state) continue;
+        if (!ownsForeign && !this.started.has(daemon.state) && same === undefined) continue;
         await client.stopDaemon(daemon.state);
         this.started.delete(daemon.state);
         changes.push(`layer4: - connection sync ${daemon.state} on ${daemon.interface} (sync id ${daemon.syncId})`);
       }
-      if (desired !== undefined && !running) {
-        await client.startDaemon(desired);
-        this.started.set(desired.state, want);
-        changes.push(`layer4: + ${describe(desired)}`);
+      // The backup before the master: a node starts keeping the others' entries before it sends its own.
+      for (const daemon of [...desired].sort((a, b) => (a.state === 'backup' ? -1 : b.state === 'backup' ? 1 : 0))) {
+        if (running.has(daemon.state)) continue;
+        await client.startDaemon(daemon);
+        this.started.set(daemon.state, wanted.get(daemon.state) as string);
+        changes.push(`layer4: + ${describe(daemon)}`);
       }
       this.applied = want;
-      this.last = desired;
+      this.last = [...desired];
+      const first = desired[0];
       this.set(
-        desired === undefined
+        first === undefined
           ? { state: 'off' }
-          : { state: desired.state, interface: desired.interface, syncId: desired.syncId },
+          : {
+              state: desired.length > 1 ? 'both' : first.state,
+              interface: first.interface,
+              syncId: first.syncId,
+            },
       );
     } catch (error) {
       // A kernel without the feature or refusing an option (an IPv6 group before 4.3): unavailable; anything else failed.
       const unavailable =
         error instanceof IpvsError &&
         (error.code === 'IPVS_FEATURE_UNAVAILABLE' || error.code === 'IPVS_KERNEL_INVALID');
+      const first = desired[0];
+      const states = desired.map((d) => d.state).join(' and ');
       this.set({
         state: unavailable ? 'unavailable' : 'failed',
-        ...(desired === undefined ? {} : { interface: desired.interface, syncId: desired.syncId }),
-        detail: `connection sync${desired === undefined ? '' : ` ${desired.state}`}: ${message(error)}`,
+        ...(first === undefined ? {} : { interface: first.interface, syncId: first.syncId }),
+        detail: `connection sync${states === '' ? '' : ` ${states}`}: ${message(error)}`,
       });
     }
     return changes;
@@ -128,20 +149,19 @@ export class ConnectionSyncDaemons {
   async drift(client: SyncClient): Promise<string[]> {
     if (this.applied === undefined) return [];
     const want = this.last;
+    const states = new Set(want.map((d) => d.state));
     // Only the daemons that are ours to run (all of them with `all`).
     const running = (await client.listDaemons()).filter(
-      (d) => this.ownsForeign || this.started.has(d.state) || d.state === want?.state,
+      (d) => this.ownsForeign || this.started.has(d.state) || states.has(d.state),
     );
-    const same =
-      want === undefined
-        ? running.length === 0
-        : running.length === 1 &&
-          running[0]?.state === want.state &&
-          running[0].interface === want.interface &&
-          running[0].syncId === want.syncId;
-    if (same) return [];
-    // Whatever runs now, this process did not start it as it is.
-    this.started.clear();
+    const matches = (w: SyncDaemon) =>
+      running.some((r) => r.state === w.state && r.interface === w.interface && r.syncId === w.syncId);
+    if (running.length === want.length && want.every(matches)) return [];
+    // A daemon that runs as wanted stays; any other, this process did not start as it is now.
+    for (const state of [...this.started.keys()]) {
+      const w = want.find((d) => d.state === state);
+      if (w === undefined || !matches(w)) this.started.delete(state);
+    }
     this.applied = undefined;
     return this.apply(client, want, this.ownsForeign);
   }

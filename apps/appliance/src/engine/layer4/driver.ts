@@ -36,7 +36,7 @@ import {
   type PartDriver,
   type ProbeResult,
 } from '../driver.js';
-import { ConnectionSyncDaemons, desiredSyncDaemon } from './connection-sync.js';
+import { ConnectionSyncDaemons, desiredSyncDaemons } from './connection-sync.js';
 import { desiredService, sameValue, serverStates } from './desired.js';
 import { Layer4Observations } from './observations.js';
 import { type OwnedRecord, Ownership, ownedRecordInMemory } from './ownership.js';
@@ -346,7 +346,7 @@ export class Layer4Driver implements PartDriver {
     // After the services, so that a backup's entries find the real servers they belong to.
     const syncChanges = await this.sync.apply(
       client,
-      desiredSyncDaemon(input.config, input.active ?? true),
+      desiredSyncDaemons(input.config, input.active ?? true),
       mode === 'all',
     );
     // What was planned against is now as planned; with `own`, the model keeps the foreign services it read.
