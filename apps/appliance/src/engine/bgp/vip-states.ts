@@ -4,6 +4,7 @@
  * services has a real server able to take traffic is withdrawn, and so is everything while
  * the node is held (drained, stale) or half-applied.
  */
+import { addressBits } from '../../model/addresses.js';
 import type { AdminState, RealServerRef } from '../../model/admin-state.js';
 import type { BgpVipStatus, EnginePart, HealthState, PartStatus } from '../../model/engine-status.js';
 import type { ApplianceConfig } from '../../model/schema.js';
@@ -54,12 +55,15 @@ export function vipStates(input: VipStateInput): BgpVipStatus[] {
         : input.drain === 'drained'
           ? 'drained'
           : undefined;
-  // Per VIP: whether some service on it serves, or why none does.
-  const byVip = new Map<string, { serves: boolean; why: string }>();
+  // Per VIP (one entry per address however it is spelt, as BIRD takes each prefix once):
+  // whether some service on it serves, or why none does.
+  const byVip = new Map<string, { address: string; serves: boolean; why: string }>();
   const note = (vip: string, serves: boolean, why: string) => {
-    const known = byVip.get(vip);
-    if (known === undefined) byVip.set(vip, { serves, why });
-    else if (serves && !known.serves) byVip.set(vip, { serves, why });
+    const bits = addressBits(vip);
+    const key = bits === undefined ? vip : `${bits.family}/${bits.value}`;
+    const known = byVip.get(key);
+    if (known === undefined) byVip.set(key, { address: vip, serves, why });
+    else if (serves && !known.serves) byVip.set(key, { address: known.address, serves, why });
   };
   const unavailable = (part: EnginePart) => input.partState?.(part) === 'unavailable';
   for (const s of config.layer4) {
@@ -76,7 +80,7 @@ export function vipStates(input: VipStateInput): BgpVipStatus[] {
     if (unavailable('layer7')) note(t.vip, false, 'unavailable: layer7');
     else note(t.vip, behind !== undefined && serving('layer7', behind, server), 'no-healthy-real-server');
   }
-  return [...byVip].map(([address, { serves, why }]): BgpVipStatus => {
+  return [...byVip.values()].map(({ address, serves, why }): BgpVipStatus => {
     if (held !== undefined) return { address, state: 'withdrawn', reason: held };
     if (!serves) return { address, state: 'withdrawn', reason: why };
     if (input.drain === 'draining') return { address, state: 'draining', reason: 'draining' };

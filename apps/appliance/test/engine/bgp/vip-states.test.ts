@@ -52,6 +52,15 @@ describe('ECMP VIP states', () => {
     ]);
   });
 
+  it('takes two spellings of one IPv6 VIP as one VIP (BIRD would refuse the prefix twice)', () => {
+    const c = ecmpConfig();
+    c.layer4[0].vip = '2001:db8:10::10';
+    c.layer4.push({ ...c.layer4[0], label: 'web2', vip: '2001:DB8:10:0::10', ports: [81] });
+    expect(vipStates({ config: version(1, c).config, server: server({}), drain: 'none' })).toEqual([
+      { address: '2001:db8:10::10', state: 'announced', reason: 'healthy' },
+    ]);
+  });
+
   it('withdraws a VIP none of whose servers takes traffic (down, offline, drained); unchecked counts as serving', () => {
     const states = vipStates({ config: config(), server: server(allDown), drain: 'none' });
     expect(states[0]).toEqual({ address: '203.0.113.10', state: 'withdrawn', reason: 'no-healthy-real-server' });
