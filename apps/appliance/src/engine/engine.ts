@@ -145,6 +145,8 @@ export class ApplianceEngine implements Engine {
   private drifting = false;
   private observing = false;
   private started = false;
+  /** This node's name in an ECMP cluster's `cluster.nodes`. */
+  private readonly nodeName: string;
   private hold: NodeHold = { drain: false };
   /** ECMP: a print of HAProxy's health reports when last read (NaN: not read yet). */
   private layer7Health = Number.NaN;
@@ -154,6 +156,7 @@ export class ApplianceEngine implements Engine {
     this.now = options.now ?? (() => new Date());
     this.active = options.active ?? true;
     this.foreground = options.foreground ?? new Foreground();
+    this.nodeName = options.nodeName ?? hostname();
     const given = options.drivers ?? {};
     const pause = () => this.foreground.pause();
     this.drivers = {
@@ -178,7 +181,7 @@ export class ApplianceEngine implements Engine {
         createBgpDriver({
           dir: join(options.stateDir, 'bird'),
           netns: options.netns,
-          nodeName: options.nodeName ?? hostname(),
+          nodeName: this.nodeName,
           // A drain's end: the VIPs go from GRACEFUL_SHUTDOWN to withdrawn.
           reapply: () => {
             if (this.version) void this.enqueue({ full: false, parts: new Set(['bgp']), scope: new Map() });
@@ -306,6 +309,15 @@ export class ApplianceEngine implements Engine {
       for (let i = 0; i < config[part].length; i++) warn('HOST_PART_UNAVAILABLE', `${part}[${i}]`, because);
       if (part !== 'layer7') continue;
       for (let i = 0; i < config.ssl.length; i++) warn('HOST_PART_UNAVAILABLE', `ssl[${i}]`, because);
+    }
+    const cluster = config.cluster;
+    if (cluster?.mode === 'ecmp' && !cluster.nodes.some((node) => node.name === this.nodeName)) {
+      // The BGP part would fail at apply: say so to the write that stores it.
+      warn(
+        'HOST_NODE_UNLISTED',
+        'cluster.nodes',
+        `this node is "${this.nodeName}" (SLUICE_NODE_NAME), which no node has as its name: it announces no VIP; list it or set its name`,
+      );
     }
     const addresses = this.drivers.addresses;
     if (addresses?.unplaced && this.probes.get('addresses')?.available) {

@@ -16,7 +16,8 @@ export interface ConfigWarning {
     | 'CONFIG_DR_ARP'
     | 'CONFIG_NO_REAL_SERVERS'
     | 'HOST_ADDRESS_UNPLACED'
-    | 'HOST_PART_UNAVAILABLE';
+    | 'HOST_PART_UNAVAILABLE'
+    | 'HOST_NODE_UNLISTED';
   field: string;
   message: string;
 }

@@ -18,7 +18,7 @@ class FakeBgp extends FakeDriver {
   }
 }
 
-function setup(config = ecmpConfig()) {
+function setup(config = ecmpConfig(), nodeName = 'lb1') {
   const bgp = new FakeBgp();
   const drivers = { ...fakeDrivers(), bgp };
   const adminStates = new FakeAdminStates();
@@ -27,6 +27,7 @@ function setup(config = ecmpConfig()) {
     adminStates,
     logs: new MemoryLogBook(),
     stateDir: '/nonexistent',
+    nodeName,
     drivers,
     driftIntervalMs: 0,
     observeIntervalMs: 0,
@@ -121,5 +122,15 @@ describe('engine: the bgp part of an ECMP cluster', () => {
     expect(bgp.inputs).toHaveLength(1);
     expect(engine.status().bgp).toBeUndefined();
     await engine.stop();
+  });
+  it('warns the write that stores an ECMP cluster this node is not listed in (it would announce nothing)', async () => {
+    const { engine } = setup(ecmpConfig(), 'lb9');
+    const config = version(1, ecmpConfig()).config;
+    expect(await engine.hostWarnings(config)).toEqual([
+      expect.objectContaining({ code: 'HOST_NODE_UNLISTED', field: 'cluster.nodes' }),
+    ]);
+    const listed = setup(ecmpConfig(), 'lb2').engine;
+    expect(await listed.hostWarnings(config)).toEqual([]);
+    expect(await listed.hostWarnings(version(1, {}).config)).toEqual([]);
   });
 });

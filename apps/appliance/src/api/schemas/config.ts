@@ -41,6 +41,7 @@ export const configWarningSchema = z.strictObject({
     'CONFIG_NO_REAL_SERVERS',
     'HOST_ADDRESS_UNPLACED',
     'HOST_PART_UNAVAILABLE',
+    'HOST_NODE_UNLISTED',
   ]),
   field: z.string(),
   message: z.string(),
