@@ -76,10 +76,16 @@ function clusterConfig(): unknown {
   };
 }
 
-/** b2 is the one cut: its session runs BFD 300 ms x 3 (100 ms gave false failures in UML). */
+/**
+ * b1 is the one cut: its session runs BFD 300 ms x 3 (100 ms gave false failures in UML). The
+ * first or the last nexthop, not the middle one, so that hash-threshold moves some of the
+ * surviving nodes' flows too (removing the middle of three moves only its own).
+ */
+const CUT = 'b1';
+const KILLED = 'b3';
 const BFD = { intervalMs: 300, multiplier: 3 };
 const peersOf = (label: string): BgpPeer[] => [
-  { address: '192.0.2.1', asn: ROUTER_ASN, holdTimeSeconds: 9, ...(label === 'b2' ? { bfd: BFD } : {}) },
+  { address: '192.0.2.1', asn: ROUTER_ASN, holdTimeSeconds: 9, ...(label === CUT ? { bfd: BFD } : {}) },
 ];
 
 interface Outcome {
@@ -99,6 +105,21 @@ function outcome(answers: FlowAnswers, had: ReadonlyMap<number, string>, only?: 
     else if (now !== server) out.changedServer++;
   }
   return out;
+}
+
+/** Flows (of `had`, matching `only`) whose balancer is known before and after, and differs. */
+function movedNode(
+  had: ReadonlyMap<number, string>,
+  before: { of(port: number): string | undefined },
+  after: { of(port: number): string | undefined },
+  only: (port: number) => boolean,
+): number {
+  let moved = 0;
+  for (const [port] of had) {
+    const [a, b] = [before.of(port), after.of(port)];
+    if (only(port) && a !== undefined && b !== undefined && a !== b) moved++;
+  }
+  return moved;
 }
 
 const pct = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 100);
@@ -138,7 +159,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
    * retransmission timeout), and the router uses that hash as is. So every flow sends once,
    * some seconds after the flows last moved, and the freshest IPVS entry names its balancer.
    */
-  const carriedBefore = async () => {
+  const whereFlowsAre = async () => {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     const asked = await checkFlows();
     expect(asked.broken).toBe(0);
@@ -149,7 +170,13 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     const on = (label: string) => (port: number) => carried.get(port) === label;
     const unknown = [...had.keys()].filter((p) => carried.get(p) === undefined).length;
     const share = (label: string) => pct([...had.keys()].filter(on(label)).length, had.size);
-    return { on, unknown, share, known: (port: number) => carried.get(port) !== undefined };
+    return {
+      on,
+      unknown,
+      share,
+      of: (port: number) => carried.get(port),
+      known: (port: number) => carried.get(port) !== undefined,
+    };
   };
 
   /** Asks every flow; forgets broken ones (the client closed them) and returns the outcome. */
@@ -226,7 +253,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
         routerId: '192.0.2.1',
         asn: ROUTER_ASN,
         logFile: join(dir, 'router.log'),
-        peers: BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: b.label === 'b2' })),
+        peers: BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: b.label === CUT })),
       }),
     );
     routerBird = await BirdProcess.start({
@@ -257,7 +284,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     figures.startToEcmpMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), start, ROUTE_TIMEOUT_MS);
     const { stdout } = await router.exec('sysctl', ['-n', 'net.ipv4.fib_multipath_hash_policy']);
     figures.fibMultipathHashPolicy = Number(stdout.trim());
-    figures.bfd = { peer: 'b2', ...BFD };
+    figures.bfd = { peer: CUT, ...BFD };
 
     client = new FlowClient(clientHost, CLIENT, VIP, VPORT, ANSWER_TIMEOUT_MS);
     await client.ready;
@@ -315,18 +342,20 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   }, 300_000);
 
   it("a node's cable cut: BFD takes its route away; at most its share breaks, the other nodes' flows are untouched", async () => {
-    const before = await carriedBefore();
-    const onCut = before.on('b2');
-    const share = before.share('b2');
+    const before = await whereFlowsAre();
+    const onCut = before.on(CUT);
+    const share = before.share(CUT);
     const start = Date.now();
-    await sw.ip(['link', 'set', 'pb2', 'down']);
-    const routeGoneMs = await untilNexthops(router, PREFIX, gateways([B1, B3]), start, ROUTE_TIMEOUT_MS);
+    await sw.ip(['link', 'set', `p${CUT}`, 'down']);
+    const routeGoneMs = await untilNexthops(router, PREFIX, gateways([B2, B3]), start, ROUTE_TIMEOUT_MS);
     const snapshot = new Map(had);
     const all = await checkFlows();
     const cutFlows = outcome(all.answers, snapshot, onCut);
     const survivors = outcome(all.answers, snapshot, (p) => before.known(p) && !onCut(p));
+    const after = await whereFlowsAre();
+    const survivorsMoved = movedNode(snapshot, before, after, (p) => !onCut(p));
     figures.nodeCut = {
-      node: 'b2',
+      node: CUT,
       routeGoneMs,
       flows: all.flows,
       sharePct: share,
@@ -338,6 +367,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
       survivorFlows: survivors.flows,
       survivorBroken: survivors.broken,
       survivorChangedServer: survivors.changedServer,
+      survivorMovedNode: survivorsMoved,
       changedServer: all.changedServer,
     };
     expect(all.flows).toBeGreaterThanOrEqual(1000);
@@ -346,9 +376,11 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     expect(survivors.flows).toBeGreaterThan(0);
     expect(survivors.broken).toBe(0);
     expect(survivors.changedServer).toBe(0);
+    // Hash-threshold moved some of the surviving nodes' flows too; they kept their real server.
+    expect(survivorsMoved).toBeGreaterThan(0);
 
     const back = Date.now();
-    await sw.ip(['link', 'set', 'pb2', 'up']);
+    await sw.ip(['link', 'set', `p${CUT}`, 'up']);
     const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), back, ROUTE_TIMEOUT_MS);
     const rejoined = await checkFlows();
     figures.nodeCutRejoin = {
@@ -360,17 +392,18 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   }, 300_000);
 
   it("a balancer's bird SIGKILLed: withdrawn at once; the other nodes' flows are untouched", async () => {
-    const before = await carriedBefore();
-    const onKilled = before.on('b1');
-    const share = before.share('b1');
+    const before = await whereFlowsAre();
+    const onKilled = before.on(KILLED);
+    const share = before.share(KILLED);
     const start = Date.now();
-    await announcers.get('b1')?.kill();
-    const routeGoneMs = await untilNexthops(router, PREFIX, gateways([B2, B3]), start, ROUTE_TIMEOUT_MS);
+    await announcers.get(KILLED)?.kill();
+    const routeGoneMs = await untilNexthops(router, PREFIX, gateways([B1, B2]), start, ROUTE_TIMEOUT_MS);
     const snapshot = new Map(had);
     const all = await checkFlows();
     const survivors = outcome(all.answers, snapshot, (p) => before.known(p) && !onKilled(p));
+    const after = await whereFlowsAre();
     figures.birdKill = {
-      node: 'b1',
+      node: KILLED,
       routeGoneMs,
       flows: all.flows,
       sharePct: share,
@@ -379,6 +412,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
       brokenPct: pct(all.broken, all.flows),
       survivorBroken: survivors.broken,
       survivorChangedServer: survivors.changedServer,
+      survivorMovedNode: movedNode(snapshot, before, after, (p) => !onKilled(p)),
       changedServer: all.changedServer,
     };
     expect(share).toBeGreaterThan(0);
@@ -388,7 +422,10 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     expect(survivors.changedServer).toBe(0);
 
     const back = Date.now();
-    announcers.set('b1', await startAnnouncer(announcerOf('b1'), vipStatesOf(engineOf('b1').engine.status(), false)));
+    announcers.set(
+      KILLED,
+      await startAnnouncer(announcerOf(KILLED), vipStatesOf(engineOf(KILLED).engine.status(), false)),
+    );
     const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), back, ROUTE_TIMEOUT_MS);
     const rejoined = await checkFlows();
     figures.birdKillRejoin = {
@@ -400,7 +437,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   }, 300_000);
 
   it('a node drained (GSHUT), then withdrawn: no flow breaks, each keeps its real server', async () => {
-    const before = await carriedBefore();
+    const before = await whereFlowsAre();
     const onDrained = [...had.keys()].filter(before.on('b3')).length;
     let start = Date.now();
     await announce('b3', true);
@@ -501,7 +538,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   }, 300_000);
 
   it('a VIP with no healthy real server on one node: withdrawn by that node only', async () => {
-    const before = await carriedBefore();
+    const before = await whereFlowsAre();
     const onEmptied = before.on('b3');
     const b3 = engineOf('b3');
     for (const server of ['rs1', 'rs2']) b3.admin.set({ layer: 'layer4', service: 'web', server }, 'offline');
