@@ -7,6 +7,11 @@
  *
  * Figures go to one `ECMP-FIGURES {json}` line (and $SLUICE_FIGURES_DIR/ecmp-flows.json);
  * times are reported, never asserted; the bounds asserted are counts.
+ *
+ * With net.ipv4.vs.sloppy_tcp=0 on the balancers the cut, kill and drain tests fail (tried):
+ * a flow moved to a balancer without its IPVS entry is then not scheduled. (The rig is kinder
+ * than a real router there: a flow that a new balancer drops retransmits with a new socket
+ * hash, and the router may send it back; a RST would end it at once.)
  */
 
 import type { ChildProcess } from 'node:child_process';
@@ -154,10 +159,11 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   const announce = async (label: string, drain = false) =>
     announcers.get(label)?.set(vipStatesOf(engineOf(label).engine.status(), drain));
   /**
-   * Which balancer carries each flow before an event. The router's L4 hash cannot say: over a
-   * veth, a packet keeps the hash its sending socket gave it (random per socket, renewed on a
-   * retransmission timeout), and the router uses that hash as is. So every flow sends once,
-   * some seconds after the flows last moved, and the freshest IPVS entry names its balancer.
+   * Which balancer carries each flow now. `ip route get` with the flow's ports cannot say: over
+   * a veth, a packet keeps the hash its sending socket gave it (random per socket, renewed on a
+   * retransmission timeout), and the router's policy 1 uses a hash already there as is. So every
+   * flow sends once, seconds after the flows last moved, and the freshest IPVS entry names its
+   * balancer.
    */
   const whereFlowsAre = async () => {
     await new Promise((resolve) => setTimeout(resolve, 4000));
@@ -180,9 +186,9 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   };
 
   /** Asks every flow; forgets broken ones (the client closed them) and returns the outcome. */
-  const checkFlows = async (only?: (port: number) => boolean): Promise<Outcome & { answers: FlowAnswers }> => {
+  const checkFlows = async (): Promise<Outcome & { answers: FlowAnswers }> => {
     const answers = await client.check();
-    const result = outcome(answers, had, only);
+    const result = outcome(answers, had);
     for (const [port] of had) {
       const now = answers[port];
       if (now === undefined || now === null || now.startsWith('broken')) had.delete(port);
