@@ -306,7 +306,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     }
     await client?.close();
     for (const a of announcers.values()) await a.stop().catch(() => undefined);
-    for (const e of engines.values()) await e.engine.stop().catch(() => undefined);
+    for (const e of engines.values()) await e.stop().catch(() => undefined);
     await routerBird?.stop();
     for (const s of servers) s.kill('SIGKILL');
     await lab?.destroy();

@@ -5,7 +5,7 @@
  * that function is the one to swap.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -134,6 +134,8 @@ export interface BalancerEngine {
   engine: ApplianceEngine;
   admin: MemoryAdminStates;
   logs: Pick<LogRecord, 'level' | 'message'>[];
+  /** Stops the engine (IPVS is left as it is) and removes its state directory. */
+  stop(): Promise<void>;
 }
 
 /** A real ApplianceEngine programming IPVS in the balancer's namespace from `input` (a whole config). */
@@ -141,6 +143,11 @@ export async function startBalancerEngine(netns: string, input: unknown): Promis
   const { config } = parseConfig(input);
   const admin = new MemoryAdminStates();
   const logs: BalancerEngine['logs'] = [];
+  const stateDir = mkdtempSync(join(tmpdir(), 'sluice-ecmp-engine-'));
+  const stop = async () => {
+    await engine.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
   const engine = new ApplianceEngine({
     store: () => ({ version: 1, author: 'test', time: new Date().toISOString(), comment: '', config }),
     adminStates: admin,
@@ -150,7 +157,7 @@ export async function startBalancerEngine(netns: string, input: unknown): Promis
         return { channel, level, message, time: new Date().toISOString() } as unknown as LogRecord;
       },
     },
-    stateDir: mkdtempSync(join(tmpdir(), 'sluice-ecmp-engine-')),
+    stateDir,
     netns,
     driftIntervalMs: 0,
     observeIntervalMs: 0,
@@ -158,10 +165,10 @@ export async function startBalancerEngine(netns: string, input: unknown): Promis
   await engine.start();
   const layer4 = engine.status().parts.find((p) => p.part === 'layer4');
   if (layer4?.state !== 'applied') {
-    await engine.stop();
+    await stop();
     throw new Error(`the engine in ${netns} did not apply Layer 4: ${JSON.stringify(layer4)}; ${JSON.stringify(logs)}`);
   }
-  return { engine, admin, logs };
+  return { engine, admin, logs, stop };
 }
 
 /**
@@ -230,8 +237,12 @@ export async function startAnnouncer(balancer: AnnouncerBalancer, vips: BgpVip[]
       const pid = bird.pid;
       if (pid !== undefined && bird.running) process.kill(pid, 'SIGKILL');
       await bird.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
-    stop: () => bird.stop(),
+    async stop() {
+      await bird.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -255,7 +266,7 @@ export async function routerChoices(
       .map((p) => `route get ${vip} from ${client} iif ${routerIf} ipproto tcp sport ${p} dport ${vport}\n`)
       .join(''),
   );
-  const { stdout } = await router.ip(['-batch', file]);
+  const { stdout } = await router.ip(['-batch', file]).finally(() => rmSync(dir, { recursive: true, force: true }));
   const lines = stdout.split('\n').filter((l) => l.startsWith(vip));
   if (lines.length !== ports.length) {
     throw new Error(
