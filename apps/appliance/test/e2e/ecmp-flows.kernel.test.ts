@@ -1,8 +1,8 @@
 /**
  * Issue #25's proof in the kernel: a client's thousands of long-lived TCP flows go through a
- * router (BIRD 2, ECMP hashed on L4) to three balancers (each a real ApplianceEngine programming
- * IPVS mh in DR, plus BIRD announcing the VIP) and on to three real servers, which answer with
- * their own names. Nodes are cut, killed, drained and emptied, a real server is taken out, and
+ * router (BIRD 2, ECMP hashed on L4) to three balancers (each a real ApplianceEngine of an ECMP
+ * cluster: IPVS mh in DR, the VIP on lo, sloppy_tcp, and its BGP part running BIRD to announce
+ * the VIP) and on to three real servers, which answer with their own names. Nodes are cut, killed, drained and emptied, a real server is taken out, and
  * each flow is asked again: does it still answer, from the same real server?
  *
  * Figures go to one `ECMP-FIGURES {json}` line (and $SLUICE_FIGURES_DIR/ecmp-flows.json);
@@ -20,12 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BgpPeer } from '../../src/engine/bgp/bird-config.js';
 import { BirdProcess } from '../../src/engine/bgp/bird-process.js';
 import { nexthops, routerConfig, untilNexthops } from './harness/bgp-router.js';
 import {
-  type Announcer,
-  type AnnouncerBalancer,
   type BalancerEngine,
   carriers,
   type FlowAnswers,
@@ -33,9 +30,7 @@ import {
   ipvsEntries,
   routerChoices,
   serveNameEcho,
-  startAnnouncer,
   startBalancerEngine,
-  vipStatesOf,
 } from './harness/ecmp-flows.js';
 
 const VIP = '203.0.113.10';
@@ -60,13 +55,30 @@ const SERVERS = [1, 2, 3].map((i) => ({ label: `rs${i}`, address: `192.0.2.2${i}
 const [B1, B2, B3] = BALANCERS as [(typeof BALANCERS)[number], (typeof BALANCERS)[number], (typeof BALANCERS)[number]];
 const gateways = (bs: readonly { address: string }[]) => bs.map((b) => b.address);
 
-/** The appliance's configuration on every balancer: one DR service on mh (ecmpConfig()'s shape). */
+/**
+ * b1 is the one cut, b3 the one whose BIRD is killed: the first and the last nexthop, not the
+ * middle one, so that hash-threshold moves some of the surviving nodes' flows too (removing the
+ * middle of three moves only its own). Every session runs BFD 300 ms x 3 (100 ms gave false
+ * failures in UML) under a 9 s hold time.
+ */
+const CUT = 'b1';
+const KILLED = 'b3';
+const BFD = { intervalMs: 300, multiplier: 3 };
+/** Long enough for every flow to be asked while the drained node still announces with GSHUT. */
+const DRAIN_SECONDS = 20;
+
+/** The appliance's configuration, the same on every balancer: one DR service on mh (ecmpConfig()'s shape). */
 function clusterConfig(): unknown {
   return {
     cluster: {
       mode: 'ecmp',
       nodes: BALANCERS.map((b) => ({ name: b.label, address: b.address })),
-      bgp: { localAsn: BALANCER_ASN, peers: [{ address: '192.0.2.1', asn: ROUTER_ASN }] },
+      bgp: {
+        localAsn: BALANCER_ASN,
+        peers: [{ address: '192.0.2.1', asn: ROUTER_ASN, holdTimeSeconds: 9, bfd: BFD }],
+      },
+      key: 'a-cluster-key-of-16+',
+      drainSeconds: DRAIN_SECONDS,
     },
     layer4: [
       {
@@ -80,18 +92,6 @@ function clusterConfig(): unknown {
     ],
   };
 }
-
-/**
- * b1 is the one cut: its session runs BFD 300 ms x 3 (100 ms gave false failures in UML). The
- * first or the last nexthop, not the middle one, so that hash-threshold moves some of the
- * surviving nodes' flows too (removing the middle of three moves only its own).
- */
-const CUT = 'b1';
-const KILLED = 'b3';
-const BFD = { intervalMs: 300, multiplier: 3 };
-const peersOf = (label: string): BgpPeer[] => [
-  { address: '192.0.2.1', asn: ROUTER_ASN, holdTimeSeconds: 9, ...(label === CUT ? { bfd: BFD } : {}) },
-];
 
 interface Outcome {
   flows: number;
@@ -143,21 +143,15 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
   let client: FlowClient;
   const servers: ChildProcess[] = [];
   const engines = new Map<string, BalancerEngine>();
-  const announcers = new Map<string, Announcer>();
   /** The real server each open flow had at its last good answer. */
   const had = new Map<number, string>();
   const figures: Record<string, unknown> = {};
 
-  const announcerOf = (label: string): AnnouncerBalancer => ({
-    label,
-    netns: lab.get(label).netns,
-    routerId: BALANCERS.find((b) => b.label === label)?.address as string,
-    localAsn: BALANCER_ASN,
-    peers: peersOf(label),
-  });
   const engineOf = (label: string) => engines.get(label) as BalancerEngine;
-  const announce = async (label: string, drain = false) =>
-    announcers.get(label)?.set(vipStatesOf(engineOf(label).engine.status(), drain));
+  const vipState = (label: string) =>
+    engineOf(label)
+      .engine.status()
+      .bgp?.vips.map((v) => v.state);
   /**
    * Which balancer carries each flow now. `ip route get` with the flow's ports cannot say: over
    * a veth, a packet keeps the hash its sending socket gave it (random per socket, renewed on a
@@ -259,7 +253,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
         routerId: '192.0.2.1',
         asn: ROUTER_ASN,
         logFile: join(dir, 'router.log'),
-        peers: BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: b.label === CUT })),
+        peers: BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: true })),
       }),
     );
     routerBird = await BirdProcess.start({
@@ -274,23 +268,17 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     for (const b of BALANCERS) {
       const host = await lab.host(b.label);
       await plug(host, [`${b.address}/24`]);
-      // The VIP is local on every balancer (IPVS takes packets for local addresses only).
-      await host.ip(['link', 'add', 'vip', 'type', 'dummy']);
-      await host.addAddress('vip', `${VIP}/32`);
-      await host.up('vip');
-      engines.set(b.label, await startBalancerEngine(host.netns, clusterConfig()));
-      // A flow arriving mid-stream (moved here by the router) must be scheduled, not dropped.
-      await host.sysctl('net.ipv4.vs.sloppy_tcp', 1);
-      announcers.set(
-        b.label,
-        await startAnnouncer(announcerOf(b.label), vipStatesOf(engineOf(b.label).engine.status(), false)),
-      );
+      engines.set(b.label, await startBalancerEngine(host.netns, b.label, clusterConfig()));
+      // The engine's own doing in an ECMP cluster: the VIP on lo (IPVS takes packets for local
+      // addresses only), and sloppy_tcp, so that a flow moved here mid-stream is scheduled.
+      expect((await host.exec('ip', ['-o', 'addr', 'show', 'dev', 'lo'])).stdout).toContain(`${VIP}/32`);
+      expect((await host.exec('cat', ['/proc/sys/net/ipv4/vs/sloppy_tcp'])).stdout.trim()).toBe('1');
     }
     const start = Date.now();
     figures.startToEcmpMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), start, ROUTE_TIMEOUT_MS);
     const { stdout } = await router.exec('sysctl', ['-n', 'net.ipv4.fib_multipath_hash_policy']);
     figures.fibMultipathHashPolicy = Number(stdout.trim());
-    figures.bfd = { peer: CUT, ...BFD };
+    figures.bfd = BFD;
 
     client = new FlowClient(clientHost, CLIENT, VIP, VPORT, ANSWER_TIMEOUT_MS);
     await client.ready;
@@ -305,7 +293,6 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
       writeFileSync(join(figuresDir, 'ecmp-flows.json'), `${line}\n`);
     }
     await client?.close();
-    for (const a of announcers.values()) await a.stop().catch(() => undefined);
     for (const e of engines.values()) await e.stop().catch(() => undefined);
     await routerBird?.stop();
     for (const s of servers) s.kill('SIGKILL');
@@ -402,7 +389,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     const onKilled = before.on(KILLED);
     const share = before.share(KILLED);
     const start = Date.now();
-    await announcers.get(KILLED)?.kill();
+    engineOf(KILLED).killBird();
     const routeGoneMs = await untilNexthops(router, PREFIX, gateways([B1, B2]), start, ROUTE_TIMEOUT_MS);
     const snapshot = new Map(had);
     const all = await checkFlows();
@@ -427,11 +414,8 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     expect(survivors.broken).toBe(0);
     expect(survivors.changedServer).toBe(0);
 
+    // The engine's drift check finds its BIRD gone and starts it again.
     const back = Date.now();
-    announcers.set(
-      KILLED,
-      await startAnnouncer(announcerOf(KILLED), vipStatesOf(engineOf(KILLED).engine.status(), false)),
-    );
     const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), back, ROUTE_TIMEOUT_MS);
     const rejoined = await checkFlows();
     figures.birdKillRejoin = {
@@ -446,17 +430,19 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     const before = await whereFlowsAre();
     const onDrained = [...had.keys()].filter(before.on('b3')).length;
     let start = Date.now();
-    await announce('b3', true);
+    await engineOf('b3').engine.setNodeHold({ drain: true });
+    expect(vipState('b3')).toEqual(['draining']);
     const drainMs = await untilNexthops(router, PREFIX, gateways([B1, B2]), start, ROUTE_TIMEOUT_MS);
     const drained = await checkFlows();
-    start = Date.now();
-    await announcers.get('b3')?.set([{ address: VIP, state: 'withdrawn' }]);
+    // After drainSeconds the engine withdraws the VIP by itself.
     const withdrawMs = await untilNoRouteFrom('b3', start);
+    expect(vipState('b3')).toEqual(['withdrawn']);
     const withdrawn = await checkFlows();
     figures.drain = {
       node: 'b3',
       flowsOnNode: onDrained,
       drainMs,
+      drainSeconds: DRAIN_SECONDS,
       withdrawMs,
       afterDrain: { flows: drained.flows, broken: drained.broken, changedServer: drained.changedServer },
       afterWithdraw: { flows: withdrawn.flows, broken: withdrawn.broken, changedServer: withdrawn.changedServer },
@@ -469,7 +455,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     expect(withdrawn.changedServer).toBe(0);
 
     start = Date.now();
-    await announce('b3');
+    await engineOf('b3').engine.setNodeHold({ drain: false });
     const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), start, ROUTE_TIMEOUT_MS);
     const rejoined = await checkFlows();
     figures.drainRejoin = {
@@ -548,17 +534,14 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     const onEmptied = before.on('b3');
     const b3 = engineOf('b3');
     for (const server of ['rs1', 'rs2']) b3.admin.set({ layer: 'layer4', service: 'web', server }, 'offline');
-    await b3.engine.idle();
-    const states = Object.fromEntries(
-      BALANCERS.map((b) => [b.label, vipStatesOf(engineOf(b.label).engine.status(), false)]),
-    );
-    expect(states).toEqual({
-      b1: [{ address: VIP, state: 'announced' }],
-      b2: [{ address: VIP, state: 'announced' }],
-      b3: [{ address: VIP, state: 'withdrawn' }],
-    });
     const start = Date.now();
-    for (const b of BALANCERS) await announce(b.label);
+    await b3.engine.idle();
+    const states = Object.fromEntries(BALANCERS.map((b) => [b.label, engineOf(b.label).engine.status().bgp?.vips]));
+    expect(states).toEqual({
+      b1: [{ address: VIP, state: 'announced', reason: 'healthy' }],
+      b2: [{ address: VIP, state: 'announced', reason: 'healthy' }],
+      b3: [{ address: VIP, state: 'withdrawn', reason: 'no-healthy-real-server' }],
+    });
     const withdrawMs = await untilNexthops(router, PREFIX, gateways([B1, B2]), start, ROUTE_TIMEOUT_MS);
     expect(await nexthops(router, PREFIX)).toEqual(gateways([B1, B2]));
     const snapshot = new Map(had);

@@ -1,22 +1,18 @@
 /**
  * The ECMP proof's pieces (issue #25): a client holding thousands of flows, a balancer's engine
- * in its namespace, the balancer's BGP announcer, and the router's view of which balancer a flow
- * takes. The announcer is behind startAnnouncer() alone: once the engine has its own BGP part,
- * that function is the one to swap.
+ * in its namespace (IPVS, the VIP on lo, sloppy_tcp and BIRD: the appliance's own parts), and
+ * the router's view of which balancer a flow takes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Host } from '@sluice/testkit';
 import type { AdminStates } from '../../../src/admin-states/contract.js';
-import { type BgpPeer, type BgpVip, renderBirdConfig } from '../../../src/engine/bgp/bird-config.js';
-import { BirdProcess } from '../../../src/engine/bgp/bird-process.js';
 import { ApplianceEngine } from '../../../src/engine/engine.js';
 import type { AdminState, AdminStateEntry, RealServerRef } from '../../../src/model/admin-state.js';
-import type { EngineStatus } from '../../../src/model/engine-status.js';
 import type { LogRecord } from '../../../src/model/log-record.js';
 import { parseConfig } from '../../../src/model/validate.js';
 
@@ -134,12 +130,17 @@ export interface BalancerEngine {
   engine: ApplianceEngine;
   admin: MemoryAdminStates;
   logs: Pick<LogRecord, 'level' | 'message'>[];
-  /** Stops the engine (IPVS is left as it is) and removes its state directory. */
+  /** SIGKILL to the engine's BIRD (its sessions die with it); the engine's drift check starts it again. */
+  killBird(): void;
+  /** Stops the engine (its BIRD with it: the router withdraws) and removes its state directory. */
   stop(): Promise<void>;
 }
 
-/** A real ApplianceEngine programming IPVS in the balancer's namespace from `input` (a whole config). */
-export async function startBalancerEngine(netns: string, input: unknown): Promise<BalancerEngine> {
+/**
+ * A real ApplianceEngine for node `nodeName` of the cluster `input` (a whole config) in the
+ * balancer's namespace: IPVS, the VIP on lo, sloppy_tcp and the BGP part announcing the VIP.
+ */
+export async function startBalancerEngine(netns: string, nodeName: string, input: unknown): Promise<BalancerEngine> {
   const { config } = parseConfig(input);
   const admin = new MemoryAdminStates();
   const logs: BalancerEngine['logs'] = [];
@@ -159,90 +160,24 @@ export async function startBalancerEngine(netns: string, input: unknown): Promis
     },
     stateDir,
     netns,
-    driftIntervalMs: 0,
+    nodeName,
+    // The drift check is what starts a BIRD that died again (the kill test); no observation timer.
+    driftIntervalMs: 1000,
     observeIntervalMs: 0,
   });
   await engine.start();
-  const layer4 = engine.status().parts.find((p) => p.part === 'layer4');
-  if (layer4?.state !== 'applied') {
+  // No Layer 7 driver here (the daemon brings HAProxy's): every other part must have applied.
+  const parts = engine.status().parts.filter((p) => p.part !== 'layer7' && p.state !== 'applied');
+  if (parts.length > 0) {
     await stop();
-    throw new Error(`the engine in ${netns} did not apply Layer 4: ${JSON.stringify(layer4)}; ${JSON.stringify(logs)}`);
+    throw new Error(`the engine in ${netns} did not apply: ${JSON.stringify(parts)}; ${JSON.stringify(logs)}`);
   }
-  return { engine, admin, logs, stop };
-}
-
-/**
- * What the node announces, from its engine's status as the BGP part will see it: a VIP with no
- * real server able to take traffic is withdrawn; a node on hold (drain) announces with GSHUT.
- */
-export function vipStatesOf(status: EngineStatus, drain: boolean): BgpVip[] {
-  const vips = new Map<string, boolean>();
-  for (const service of status.services) {
-    if (service.layer !== 'layer4') continue;
-    const up = service.realServers.some((rs) => rs.admin === 'online' && rs.health !== 'down');
-    vips.set(service.vip, (vips.get(service.vip) ?? false) || up);
-  }
-  return [...vips].map(([address, up]) => ({ address, state: up ? (drain ? 'draining' : 'announced') : 'withdrawn' }));
-}
-
-export interface AnnouncerBalancer {
-  label: string;
-  netns: string;
-  routerId: string;
-  localAsn: number;
-  peers: BgpPeer[];
-}
-
-export interface Announcer {
-  /** Applies new VIP states (check, then apply, over the control socket). */
-  set(vips: BgpVip[]): Promise<void>;
-  /** SIGKILL: BIRD's TCP sessions die with it, so the peer withdraws at once. */
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/**
- * A balancer's BGP speaker: for now BIRD 2 started by the test with the appliance's own renderer
- * and process and control clients. The engine's BGP part replaces this function.
- */
-export async function startAnnouncer(balancer: AnnouncerBalancer, vips: BgpVip[]): Promise<Announcer> {
-  const dir = mkdtempSync(join(tmpdir(), `sluice-ecmp-${balancer.label}-`));
-  const configFile = join(dir, 'bird.conf');
-  const write = (states: BgpVip[]) =>
-    writeFileSync(
-      configFile,
-      renderBirdConfig({
-        routerId: balancer.routerId,
-        localAsn: balancer.localAsn,
-        logFile: join(dir, 'bird.log'),
-        peers: balancer.peers,
-        vips: states,
-      }),
-    );
-  write(vips);
-  const bird = await BirdProcess.start({
-    netns: balancer.netns,
-    configFile,
-    socketPath: join(dir, 'bird.ctl'),
-    pidFile: join(dir, 'bird.pid'),
-    startTimeoutMs: 30_000,
-    requestTimeoutMs: 15_000,
-  });
   return {
-    async set(states) {
-      write(states);
-      await bird.control.configure();
-    },
-    async kill() {
-      const pid = bird.pid;
-      if (pid !== undefined && bird.running) process.kill(pid, 'SIGKILL');
-      await bird.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    async stop() {
-      await bird.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    engine,
+    admin,
+    logs,
+    stop,
+    killBird: () => process.kill(Number(readFileSync(join(stateDir, 'bird', 'bird.pid'), 'utf8').trim()), 'SIGKILL'),
   };
 }
 
