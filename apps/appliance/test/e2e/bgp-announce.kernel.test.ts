@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BgpVipState, renderBirdConfig } from '../../src/engine/bgp/bird-config.js';
 import { BirdProcess } from '../../src/engine/bgp/bird-process.js';
 import { parseRoutes } from '../../src/engine/bgp/birdc.js';
-import { nexthops, routerConfig, untilNexthops } from './harness/bgp-router.js';
+import { nexthops, startRouterBird, untilNexthops } from './harness/bgp-router.js';
 
 const VIP4 = '203.0.113.10';
 const VIP6 = '2001:db8:10::10';
@@ -105,24 +105,15 @@ describe('BGP announcements of VIPs to an ECMP router (BIRD 2, kernel)', { timeo
       const host = await lab.host(b.label);
       await lab.attach(host, lan, [`${b.v4}/24`, `${b.v6}/64`], 'eth0');
     }
-    writeFileSync(
-      join(dir, 'router.conf'),
-      routerConfig({
-        routerId: '192.0.2.1',
-        asn: ROUTER_ASN,
-        logFile: join(dir, 'router.log'),
-        peers: BALANCERS.flatMap((b) => [
-          { name: b.label, address: b.v4, asn: BALANCER_ASN, password: b.password, bfd: b.bfd },
-          { name: `${b.label}v6`, address: b.v6, asn: BALANCER_ASN },
-        ]),
-      }),
+    routerBird = await startRouterBird(
+      router,
+      dir,
+      ROUTER_ASN,
+      BALANCERS.flatMap((b) => [
+        { name: b.label, address: b.v4, asn: BALANCER_ASN, password: b.password, bfd: b.bfd },
+        { name: `${b.label}v6`, address: b.v6, asn: BALANCER_ASN },
+      ]),
     );
-    routerBird = await BirdProcess.start({
-      netns: router.netns,
-      configFile: join(dir, 'router.conf'),
-      socketPath: join(dir, 'router.ctl'),
-      pidFile: join(dir, 'router.pid'),
-    });
     for (const b of BALANCERS) {
       writeBalancer(b, 'announced');
       birds.set(

@@ -6,18 +6,18 @@
  * the VIP is routed to the balancer while a real server is healthy, not when all are down,
  * during a drain it carries the community then goes, and a stopped engine withdraws it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab, type RunningServer } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdProcess } from '../../src/engine/bgp/bird-process.js';
+import type { BirdProcess } from '../../src/engine/bgp/bird-process.js';
 import { parseRoutes } from '../../src/engine/bgp/birdc.js';
 import type { EngineStatus } from '../../src/model/engine-status.js';
 import type { ApplianceConfigInput } from '../../src/model/schema.js';
 import { bundleEngine } from '../engine/fixtures/bundle.js';
 import { EngineHarness } from '../engine/fixtures/harness.js';
-import { routerConfig, untilNexthops } from './harness/bgp-router.js';
+import { startRouterBird, untilNexthops } from './harness/bgp-router.js';
 
 const VIP = '203.0.113.10';
 const PREFIX = `${VIP}/32`;
@@ -111,21 +111,7 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
     await lab.attach(lb, lanSwitch, [`${LB}/24`], 'eth0');
     for (const s of SERVERS) await lab.attach(await lab.host(s.label), lanSwitch, [`${s.address}/24`], 'eth0');
     await serveAll();
-    writeFileSync(
-      join(dir, 'router.conf'),
-      routerConfig({
-        routerId: '192.0.2.1',
-        asn: ROUTER_ASN,
-        logFile: join(dir, 'router.log'),
-        peers: [{ name: 'lb1', address: LB, asn: CLUSTER_ASN }],
-      }),
-    );
-    routerBird = await BirdProcess.start({
-      netns: router.netns,
-      configFile: join(dir, 'router.conf'),
-      socketPath: join(dir, 'router.ctl'),
-      pidFile: join(dir, 'router.pid'),
-    });
+    routerBird = await startRouterBird(router, dir, ROUTER_ASN, [{ name: 'lb1', address: LB, asn: CLUSTER_ASN }]);
     // In the test's own namespace, with the data plane in lb1's: as `serve --netns lb1` runs it.
     engine = new EngineHarness(undefined, bundle, {
       netns: lb.netns,

@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdProcess } from '../../src/engine/bgp/bird-process.js';
-import { nexthops, routerConfig, untilNexthops } from './harness/bgp-router.js';
+import type { BirdProcess } from '../../src/engine/bgp/bird-process.js';
+import { nexthops, startRouterBird, untilNexthops } from './harness/bgp-router.js';
 import {
   type BalancerEngine,
   carriers,
@@ -247,23 +247,12 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
       servers.push(await serveNameEcho(host, s.label, VPORT));
     }
 
-    writeFileSync(
-      join(dir, 'router.conf'),
-      routerConfig({
-        routerId: '192.0.2.1',
-        asn: ROUTER_ASN,
-        logFile: join(dir, 'router.log'),
-        peers: BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: true })),
-      }),
+    routerBird = await startRouterBird(
+      router,
+      dir,
+      ROUTER_ASN,
+      BALANCERS.map((b) => ({ name: b.label, address: b.address, asn: BALANCER_ASN, bfd: true })),
     );
-    routerBird = await BirdProcess.start({
-      netns: router.netns,
-      configFile: join(dir, 'router.conf'),
-      socketPath: join(dir, 'router.ctl'),
-      pidFile: join(dir, 'router.pid'),
-      startTimeoutMs: 30_000,
-      requestTimeoutMs: 15_000,
-    });
 
     for (const b of BALANCERS) {
       const host = await lab.host(b.label);

@@ -5,7 +5,10 @@
  * so it stays as a backup and leaves the multipath set. Written here, not by the appliance,
  * which only ever writes the balancer side.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Host } from '@sluice/testkit';
+import { BirdProcess } from '../../../src/engine/bgp/bird-process.js';
 
 export interface RouterPeer {
   /** The BIRD protocol name on the router (`b1`, `b1v6`). */
@@ -86,4 +89,21 @@ export async function untilNexthops(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The router's BIRD in `router`'s namespace (router id 192.0.2.1, AS `asn`), its files in
+ * `dir`: `router.conf`, `router.log`, `router.ctl`. Generous timeouts: UML on a busy machine.
+ */
+export function startRouterBird(router: Host, dir: string, asn: number, peers: RouterPeer[]): Promise<BirdProcess> {
+  const configFile = join(dir, 'router.conf');
+  writeFileSync(configFile, routerConfig({ routerId: '192.0.2.1', asn, logFile: join(dir, 'router.log'), peers }));
+  return BirdProcess.start({
+    netns: router.netns,
+    configFile,
+    socketPath: join(dir, 'router.ctl'),
+    pidFile: join(dir, 'router.pid'),
+    startTimeoutMs: 30_000,
+    requestTimeoutMs: 15_000,
+  });
 }
