@@ -6,7 +6,7 @@
  * the VIP is routed to the balancer while a real server is healthy, not when all are down,
  * during a drain it carries the community then goes, and a stopped engine withdraws it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Host, Lab, type RunningServer } from '@sluice/testkit';
@@ -57,6 +57,16 @@ function ecmp(): ApplianceConfigInput {
   };
 }
 
+/** Whether a process runs (signal 0 only asks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `read` until `ok`; the last value in the error. */
 async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -76,6 +86,7 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
   let lb: Host;
   let routerBird: BirdProcess;
   let engine: EngineHarness;
+  let bundle: string;
   const servers = new Map<string, RunningServer>();
 
   const serveAll = async () => {
@@ -102,7 +113,7 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-ecmp-'));
-    const bundle = await bundleEngine();
+    bundle = await bundleEngine();
     lab = await Lab.create();
     const lanSwitch = await lab.switch('lan');
     router = await lab.host('router');
@@ -183,5 +194,28 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
     await untilNexthops(router, PREFIX, []);
     const sessions = await routerBird.control.bgpSessions();
     expect(sessions.find((s) => s.name === 'lb1')?.bgpState).not.toBe('Established');
+  });
+  it('the appliance crashes (SIGKILL): its BIRD goes with it, and the router withdraws the VIP at once', async () => {
+    const crashing = new EngineHarness(undefined, bundle, {
+      netns: lb.netns,
+      stateDir: join(dir, 'crashing'),
+      nodeName: 'lb1',
+      driftIntervalMs: 0,
+      observeIntervalMs: 0,
+    });
+    await crashing.ready;
+    await crashing.call('start');
+    await crashing.apply(ecmp());
+    await untilNexthops(router, PREFIX, [LB]);
+    const pid = Number(readFileSync(join(dir, 'crashing', 'bird', 'bird.pid'), 'utf8').trim());
+    expect(alive(pid)).toBe(true);
+    await crashing.kill();
+    // No hold time: BIRD got SIGTERM from the kernel and closed its session with a Cease.
+    await untilNexthops(router, PREFIX, [], Date.now(), 5_000);
+    await until(
+      'BIRD gone',
+      async () => alive(pid),
+      (running) => !running,
+    );
   });
 });

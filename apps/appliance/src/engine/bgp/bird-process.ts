@@ -44,6 +44,19 @@ export function birdBinary(
   throw unavailable('BIRD 2 is not installed: the `bird` program is on no path (install the Debian package bird2)');
 }
 
+/** util-linux's setpriv, which Debian always has (an essential package). */
+function setprivBinary(): string {
+  for (const path of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  throw unavailable('setpriv (util-linux) is not installed: BIRD could outlive the appliance');
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BirdProcess {
@@ -76,10 +89,21 @@ export class BirdProcess {
   /** Starts BIRD and waits until its control socket answers. */
   static async start(options: BirdProcessOptions): Promise<BirdProcess> {
     const bird = options.binary ?? birdBinary();
-    const birdArgs = ['-f', '-c', options.configFile, '-s', options.socketPath, '-P', options.pidFile];
-    // `ip netns exec` execs bird in place, so the child's pid is bird's own and SIGTERM reaches it.
-    const [file, args] =
-      options.netns === undefined ? [bird, birdArgs] : ['ip', ['netns', 'exec', options.netns, bird, ...birdArgs]];
+    // BIRD dies with us: setpriv (util-linux, always on Debian) asks the kernel to send it
+    // SIGTERM when its parent, the daemon, dies, even of SIGKILL. A BIRD outliving a crashed
+    // daemon would go on announcing VIPs that nobody checks; this way its Cease makes the
+    // routers withdraw them at once, and the restarted daemon announces what it finds healthy.
+    const command = [
+      setprivBinary(),
+      '--pdeathsig',
+      'TERM',
+      bird,
+      ...['-f', '-c', options.configFile, '-s', options.socketPath, '-P', options.pidFile],
+    ];
+    // `ip netns exec` and setpriv exec in place, so the child's pid is bird's own and SIGTERM reaches it.
+    const [file, ...args] = (
+      options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
+    ) as [string, ...string[]];
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const control = new BirdControl({ socketPath: options.socketPath, timeoutMs: options.requestTimeoutMs });
     const daemon = new BirdProcess(child, control);
