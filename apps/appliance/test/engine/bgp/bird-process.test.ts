@@ -33,7 +33,9 @@ describe('BirdProcess without BIRD', () => {
       );
       expect(error).toBeInstanceOf(ApplianceError);
       expect((error as ApplianceError).code).toBe('BGP_UNAVAILABLE');
-      expect((error as ApplianceError).message).toMatch(/bird stopped at start .*no-such-bird: No such file or directory/);
+      expect((error as ApplianceError).message).toMatch(
+        /bird stopped at start .*no-such-bird: No such file or directory/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
