@@ -16,7 +16,13 @@ export interface RouterPeer {
   address: string;
   asn: number;
   password?: string | undefined;
-  bfd?: boolean | undefined;
+  /** BFD on the session: true for 300 ms x 3, or the router's own timers (a faster balancer is held to them). */
+  bfd?: boolean | { intervalMs: number; multiplier: number } | undefined;
+}
+
+function bfdLine(bfd: true | { intervalMs: number; multiplier: number }): string {
+  const { intervalMs, multiplier } = bfd === true ? { intervalMs: 300, multiplier: 3 } : bfd;
+  return `  bfd { min rx interval ${intervalMs} ms; min tx interval ${intervalMs} ms; multiplier ${multiplier}; };`;
 }
 
 export function routerConfig(options: { routerId: string; asn: number; logFile: string; peers: RouterPeer[] }): string {
@@ -26,7 +32,7 @@ export function routerConfig(options: { routerId: string; asn: number; logFile: 
       `protocol bgp ${peer.name} from balancer {`,
       `  neighbor ${peer.address} as ${peer.asn};`,
       ...(peer.password ? [`  password "${peer.password}";`] : []),
-      ...(peer.bfd ? ['  bfd { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; };'] : []),
+      ...(peer.bfd ? [bfdLine(peer.bfd)] : []),
       `  ${channel} { import filter from_balancer; export none; };`,
       '}',
     ].join('\n');
