@@ -137,6 +137,8 @@ const PACKAGES = [
   'less',
   'ipvsadm',
   'curl',
+  // BIRD 2: an ECMP cluster node announces its VIPs over BGP through it (the daemon runs its own).
+  'bird2',
 ];
 // Nothing an appliance reads: documentation, manuals, translations; the kernel's drivers for
 // sound, cameras, radios, desktop graphics and InfiniBand (no virtual machine has them).
@@ -258,6 +260,9 @@ for (const command of ['lbwizard', 'lbrestore', 'lbaddress', 'lbhelp'])
 // Debian's haproxy.service would run an idle second HAProxy from /etc/haproxy/haproxy.cfg:
 // the appliance runs its own (its configuration, its sockets), so Debian's stays off.
 chroot('systemctl disable haproxy.service');
+// The same for Debian's bird.service: in an ECMP cluster the daemon runs its own BIRD (its
+// files under the data directory, its control socket), and a second one would only idle.
+chroot('systemctl disable bird.service');
 chroot(
   'systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service sluice-banner.service sluice-banner.path ssh.service sluice.service',
 );

@@ -333,6 +333,10 @@ ipvsadm -Ln`);
     expect(answered).toContain(`TCP  ${VIP}:80`);
     // The appliance's HAProxy only: Debian's own haproxy.service is off in the image.
     expect((await guest('systemctl is-enabled haproxy.service || true')).trim()).toBe('disabled');
+    // BIRD 2 is there for an ECMP cluster's announcements, run by the daemon: Debian's own is off.
+    expect((await guest('command -v bird && systemctl is-enabled bird.service || true')).trim()).toBe(
+      '/usr/sbin/bird\ndisabled',
+    );
     report.ipvs = answered.slice(answered.indexOf('IP Virtual Server'));
   });
 
