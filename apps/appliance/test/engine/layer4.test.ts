@@ -173,6 +173,22 @@ describe('layer4 driver (fake IPVS table)', () => {
     expect(fake.lists).toBe(1);
   });
 
+  it('reads the kernel again after a first apply whose own table needed no wait (the reading does not stay "in progress")', async () => {
+    const fake = new FakeIpvs();
+    const driver = await driverWith(fake, { observeMaxAgeMs: 0 });
+    await driver.apply(input(1));
+    expect(fake.lists).toBe(1);
+    // Right after the first apply: from the table it read, without a dump (no await at all).
+    await driver.observe({ afterApply: true });
+    expect(fake.lists).toBe(1);
+    // Any later observation reads the kernel, and the table it hands to /metrics is that one.
+    await driver.observe();
+    expect(fake.lists).toBe(2);
+    expect(driver.lastTable()?.[0]?.destinations.length).toBeGreaterThan(0);
+    await driver.observe();
+    expect(fake.lists).toBe(3);
+  });
+
   it('ECMP sets net.ipv4.vs.sloppy_tcp to 1 in its namespace, once; leaving ECMP puts back the value it found', async () => {
     const fake = new FakeIpvs();
     const values = new Map([['net.ipv4.vs.sloppy_tcp', '0']]);

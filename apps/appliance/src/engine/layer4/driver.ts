@@ -483,33 +483,37 @@ export class Layer4Driver implements PartDriver {
    * apply put there: the dump may predate it.
    */
   private read(afterApply = false): Promise<void> {
-    this.reading ??= (async () => {
-      try {
-        const pause = this.pause;
-        // Right after a first apply, its own table will do; any other observation reads the kernel.
-        const first = afterApply ? this.firstRead : undefined;
-        this.firstRead = undefined;
-        // After a first apply the services are as it applied them, with the counters of the table it read.
-        const generation = first?.generation ?? this.generation;
-        let byId = first?.table;
-        if (byId === undefined) {
-          const table = await (await this.readerClient()).list({ pause });
-          this.table = table;
-          byId = new Map(table.map((s) => [serviceId(s), s]));
-        }
-        let n = 0;
-        for (const [label, state] of [...this.byLabel]) {
-          if (++n % FOLD_SERVICES_PER_TURN === 0) await pause();
-          if (this.byLabel.get(label) !== state || state.generation > generation) continue;
-          if (first !== undefined) this.seen.applied(label, state, byId);
-          else this.seen.read(label, state, byId);
-        }
-        if (this.refused <= generation) this.readAt = Date.now();
-      } finally {
-        this.reading = undefined;
-      }
-    })();
+    // Cleared by a `finally` chained on, never inside: a reading that needs no await (a first
+    // apply's own table, few services) settles before `??=` stores it, and a `finally` inside
+    // would clear `reading` first, leaving a settled promise there that every later
+    // observation took as the reading in progress: the kernel was never read again.
+    this.reading ??= this.readOnce(afterApply).finally(() => {
+      this.reading = undefined;
+    });
     return this.reading;
+  }
+
+  private async readOnce(afterApply: boolean): Promise<void> {
+    const pause = this.pause;
+    // Right after a first apply, its own table will do; any other observation reads the kernel.
+    const first = afterApply ? this.firstRead : undefined;
+    this.firstRead = undefined;
+    // After a first apply the services are as it applied them, with the counters of the table it read.
+    const generation = first?.generation ?? this.generation;
+    let byId = first?.table;
+    if (byId === undefined) {
+      const table = await (await this.readerClient()).list({ pause });
+      this.table = table;
+      byId = new Map(table.map((s) => [serviceId(s), s]));
+    }
+    let n = 0;
+    for (const [label, state] of [...this.byLabel]) {
+      if (++n % FOLD_SERVICES_PER_TURN === 0) await pause();
+      if (this.byLabel.get(label) !== state || state.generation > generation) continue;
+      if (first !== undefined) this.seen.applied(label, state, byId);
+      else this.seen.read(label, state, byId);
+    }
+    if (this.refused <= generation) this.readAt = Date.now();
   }
 
   lastTable(): readonly ServiceWithDestinations[] | undefined {
