@@ -5,6 +5,7 @@ import { type Host, Lab, type RunningServer, waitFor } from '@sluice/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BirdProcess } from '../../src/engine/bgp/bird-process.js';
 import type { ClusterStatus } from '../../src/model/cluster-status.js';
+import type { EngineStatus } from '../../src/model/engine-status.js';
 import { nexthops, startRouterBird, untilNexthops } from '../e2e/harness/bgp-router.js';
 import { ClusterNode } from '../e2e/harness/cluster-node.js';
 
@@ -26,6 +27,26 @@ const NODES = [
 const ADDRESSES = NODES.map((n) => n.address);
 /** Daemons start, BIRD sessions come up and HAProxy's checks rise on a shared 2-core machine. */
 const SLOW = 90_000;
+
+/** Polls `read` until `ok` holds; resolves with that value; a timeout names the last one seen. */
+async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  let last: T | undefined;
+  let error: unknown;
+  try {
+    await waitFor(
+      what,
+      async () => {
+        last = await read();
+        return ok(last);
+      },
+      SLOW,
+    );
+  } catch (e) {
+    error = e;
+  }
+  if (error !== undefined) throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(last)}`);
+  return last as T;
+}
 
 function clusterConfig(maxLagSeconds: number) {
   return {
@@ -108,10 +129,12 @@ describe('an ECMP cluster of real daemons behind a BIRD router', { timeout: 300_
     // An edit on the configuring node reaches every follower, which applies it.
     const { version } = await lb1.api.write<{ version: number }>('PUT', '/config', clusterConfig(45));
     for (const node of followers) {
-      await waitFor(
+      // The follower's own engine: the new version asked and every part through with it.
+      await until(
         `${node.name} runs version ${version}`,
-        async () => (await cluster(node)).nodes.find((n) => n.self)?.version === version,
-        SLOW,
+        () => node.api.get<{ engine: EngineStatus }>('/status'),
+        ({ engine }) =>
+          engine.version === version && engine.parts.every((p) => p.state === 'applied' || p.state === 'unavailable'),
       );
       const stored = await node.api.get<{ version: number; config: { cluster: { maxLagSeconds: number } } }>('/config');
       expect(stored.version).toBe(version);
@@ -132,13 +155,12 @@ describe('an ECMP cluster of real daemons behind a BIRD router', { timeout: 300_
     expect(after.config.cluster.maxLagSeconds).toBe(45);
 
     // lb1's table: every node, the version it runs, its VIP announced; the router has one nexthop per node.
-    await waitFor(
-      "lb1's table shows every node on the new version, announcing",
-      async () =>
-        (await cluster(lb1)).nodes.every((n) => n.version === version && n.bgp?.announced === 1 && !n.drained),
-      SLOW,
+    // Each follower's row is what it said when lb1 last reached it (every few seconds).
+    const table = await until(
+      "lb1's table: every node on the new version, announcing, its session up",
+      () => cluster(lb1),
+      (t) => t.nodes.every((n) => n.version === version && n.bgp?.announced === 1 && n.bgp.established === 1),
     );
-    const table = await cluster(lb1);
     expect(table).toMatchObject({ mode: 'ecmp', node: 'lb1', role: 'configuring', configuringNode: 'lb1' });
     expect(table.nodes.map((n) => [n.name, n.role, n.version])).toEqual([
       ['lb1', 'configuring', version],
