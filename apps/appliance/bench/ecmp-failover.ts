@@ -29,20 +29,19 @@ import {
   Lab,
   type NamespaceProcess,
   type OutageSummary,
-  type PairNode,
   percentile,
-  run,
+  type RunningServer,
   waitFor,
 } from '@sluice/testkit';
 import { routerConfig, untilNexthops } from '../test/e2e/harness/bgp-router.ts';
-import { ApplianceNode, AppliancePair, machine } from './ha-pair.ts';
+import { ClusterNode } from '../test/e2e/harness/cluster-node.ts';
+import { AppliancePair, machine } from './ha-pair.ts';
 import { writeFigures } from './uml-run.mjs';
 
 const trials = Number(process.argv[2] ?? 5);
 const flowCount = Number(process.argv[3] ?? 30);
 const pairImpls = (process.argv[4] ?? 'appliance,keepalived-tuned').split(',').filter(Boolean);
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const PROBE = join(import.meta.dirname, 'ecmp-probe.mjs');
 const VIP = '203.0.113.10';
 const PREFIX = `${VIP}/32`;
@@ -108,74 +107,6 @@ interface FlowResult {
   replies: number;
 }
 
-/** One balancer: the daemon in its namespace as `serve` runs there, named by SLUICE_NODE_NAME. */
-class ClusterNode extends ApplianceNode {
-  readonly name: string;
-  readonly host: Host;
-  readonly lan: string;
-  echo: unknown;
-
-  constructor(name: string, host: Host, lan: string, root: string) {
-    // ApplianceNode reads only the label and the namespace of its PairNode.
-    super({ label: name, host } as unknown as PairNode, root);
-    this.name = name;
-    this.host = host;
-    this.lan = lan;
-  }
-
-  override spawn(): void {
-    this.daemon = this.host.spawn('env', [
-      `SLUICE_NODE_NAME=${this.name}`,
-      process.execPath,
-      CLI,
-      'serve',
-      '--data-dir',
-      this.dataDir,
-    ]);
-  }
-
-  /** Every process in the namespace (ip netns pids), as FailoverLab lists a pair node's. */
-  async pids(): Promise<number[]> {
-    const { stdout } = await run('ip', ['netns', 'pids', this.host.netns]);
-    return stdout
-      .split('\n')
-      .filter((l) => /^\d+$/.test(l.trim()))
-      .map(Number);
-  }
-
-  /**
-   * The machine dies: the cable pulled, then every process SIGKILLed. The cable goes first
-   * (milliseconds before): a killed BIRD's socket is closed by the kernel, and a FIN that
-   * still reached the router would withdraw the node at once, measuring no BFD or hold time.
-   */
-  async crash(): Promise<void> {
-    const pids = await this.pids();
-    await this.host.ip(['link', 'set', this.lan, 'down']);
-    killAll(pids);
-    await this.killProcesses();
-  }
-
-  async killProcesses(): Promise<void> {
-    for (let round = 0; ; round++) {
-      const pids = await this.pids();
-      if (pids.length === 0) return;
-      if (round > 100) throw new Error(`${this.name}: processes survive SIGKILL: ${pids.join(' ')}`);
-      killAll(pids);
-      await sleep(20);
-    }
-  }
-}
-
-function killAll(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class EcmpLab {
@@ -185,6 +116,8 @@ class EcmpLab {
   readonly nodes: ClusterNode[];
   private readonly dir: string;
   private routerBird: NamespaceProcess | undefined;
+  /** Each node's UDP responder on the VIP (gone with the node when it dies). */
+  private readonly echoes = new Map<ClusterNode, RunningServer>();
 
   private constructor(lab: Lab, router: Host, client: Host, nodes: ClusterNode[], dir: string) {
     this.lab = lab;
@@ -238,7 +171,7 @@ class EcmpLab {
   async configure(scenario: Scenario): Promise<void> {
     const config = clusterConfig(scenario);
     for (const node of [...this.nodes].reverse()) {
-      if (node.daemon === undefined) await node.startWithApi(this.lab as never);
+      if (node.daemon === undefined) await node.startWithApi();
     }
     const [first, ...followers] = this.nodes as [ClusterNode, ...ClusterNode[]];
     const fresh = (await first.api.get<{ config: { cluster?: unknown } }>('/config')).config.cluster === undefined;
@@ -268,8 +201,8 @@ class EcmpLab {
       );
     });
     for (const node of this.nodes) {
-      if (node.echo === undefined)
-        node.echo = await node.host.serveUdpEcho({ name: node.name, port: ECHO_PORT, address: VIP });
+      if (!this.echoes.has(node))
+        this.echoes.set(node, await node.host.serveUdpEcho({ name: node.name, port: ECHO_PORT, address: VIP }));
     }
   }
 
@@ -279,8 +212,8 @@ class EcmpLab {
     // The cable's fall took the route back to the client with it.
     await node.host.addRoute('198.51.100.0/24', ROUTER);
     node.daemon = undefined;
-    node.echo = undefined;
-    await node.startWithApi(this.lab as never);
+    this.echoes.delete(node);
+    await node.startWithApi();
   }
 
   /** One failure: the probe runs, a balancer dies at a random instant; each flow's longest silence. */

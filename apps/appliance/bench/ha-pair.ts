@@ -3,22 +3,10 @@
 // through the REST API) and the machine the figures were measured on. The daemon runs inside the namespace, so that a node's death (FailoverLab's
 // crash: every process in the namespace) takes everything the daemon started with it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  FailoverLab,
-  type NamespaceProcess,
-  type PairImplementation,
-  type PairLabel,
-  type PairNode,
-  waitFor,
-} from '@sluice/testkit';
+import { FailoverLab, type PairImplementation, type PairLabel, type PairNode, waitFor } from '@sluice/testkit';
 import type { HaStatus } from '../src/model/ha-status.ts';
-import { ApiClient } from '../test/e2e/harness/api.ts';
+import { ServeNode } from '../test/e2e/harness/serve-node.ts';
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const FORWARDER = join(import.meta.dirname, '..', 'test', 'e2e', 'fixtures', 'unix-forward.mjs');
-const PASSWORD = 'bench-Password-42!';
 /** The heartbeat's UDP ports: link i on 694 + i (serve's default --ha-link-port). */
 export const HEARTBEAT_PORTS = [694, 695] as const;
 
@@ -35,66 +23,18 @@ export function heartbeatSection(lab: FailoverLab, pingNodes: readonly string[] 
   };
 }
 
-/** One appliance: its data directory (kept across restarts), its daemon, the API through a forwarder. */
-export class ApplianceNode {
+/** One appliance of the pair: `serve` in its namespace, lba `--ha-role master`, lbb `--ha-role slave` naming lba on both links. */
+export class ApplianceNode extends ServeNode {
   readonly node: PairNode;
-  readonly dataDir: string;
-  readonly api: ApiClient;
-  daemon: NamespaceProcess | undefined;
-  private readonly socket: string;
 
-  constructor(node: PairNode, root: string) {
-    this.node = node;
-    this.dataDir = mkdtempSync(join(root, `${node.label}-`));
-    this.socket = `${this.dataDir}.api.sock`;
-    this.api = new ApiClient(this.socket);
-  }
-
-  /** `serve` in the namespace: lba `--ha-role master`, lbb `--ha-role slave` naming lba on both links. */
-  spawn(lab: FailoverLab): void {
+  constructor(lab: FailoverLab, node: PairNode, root: string) {
     const master = lab.nodes.lba;
     const role =
-      this.node.label === 'lba'
+      node.label === 'lba'
         ? ['--ha-role', 'master', '--ha-name', 'lba']
         : ['--ha-role', 'slave', '--ha-peer', `lba@${master.lanAddress},${master.cableAddress}`];
-    this.daemon = this.node.host.spawn(process.execPath, [CLI, 'serve', '--data-dir', this.dataDir, ...role]);
-  }
-
-  /** The forwarder: a Unix socket to the API (:9080 in the namespace). */
-  async startForwarder(): Promise<void> {
-    const forwarder = this.node.host.spawn(process.execPath, [FORWARDER, this.socket, '127.0.0.1', '9080']);
-    await forwarder.waitForLine('READY', 30_000);
-  }
-
-  /** The daemon and its API: the forwarder, the health check, a login. */
-  async startWithApi(lab: FailoverLab): Promise<void> {
-    await this.startForwarder();
-    this.spawn(lab);
-    const daemon = this.daemon as NamespaceProcess;
-    // A daemon that exits (a missing build, a refused data directory) fails the start at once.
-    const exited = new Promise<never>((_resolve, reject) =>
-      daemon.child.once('exit', (code, signal) => reject(new Error(`serve exited (${code ?? signal})`))),
-    );
-    exited.catch(() => undefined);
-    const healthy = waitFor(
-      `${this.node.label}'s API`,
-      async () => (await this.api.raw('GET', '/health', undefined, {}, 2_000)).status === 200,
-      90_000,
-    );
-    await Promise.race([healthy, exited]).catch((error: Error) => {
-      throw new Error(`${error.message}\nserve said:\n${daemon.log}`);
-    });
-    await this.login();
-  }
-
-  /** The first start's password (changed to PASSWORD), or PASSWORD. */
-  private async login(): Promise<void> {
-    const file = join(this.dataDir, 'initial-password');
-    const initial = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (initial !== '' && (await this.api.login('admin', initial).catch(() => undefined))?.mustChangePassword) {
-      await this.api.call('POST', '/session/password', { current: initial, new: PASSWORD });
-    }
-    await this.api.login('admin', PASSWORD);
+    super(node.label, node.host, root, { args: role });
+    this.node = node;
   }
 
   ha(): Promise<HaStatus> {
@@ -118,7 +58,7 @@ export class AppliancePair implements PairImplementation {
 
   constructor(lab: FailoverLab, root: string) {
     this.lab = lab;
-    this.nodes = { lba: new ApplianceNode(lab.nodes.lba, root), lbb: new ApplianceNode(lab.nodes.lbb, root) };
+    this.nodes = { lba: new ApplianceNode(lab, lab.nodes.lba, root), lbb: new ApplianceNode(lab, lab.nodes.lbb, root) };
   }
 
   /**
@@ -128,7 +68,7 @@ export class AppliancePair implements PairImplementation {
    */
   async up(): Promise<void> {
     const { lba, lbb } = this.nodes;
-    await Promise.all([lba.startWithApi(this.lab), lbb.startWithApi(this.lab)]);
+    await Promise.all([lba.startWithApi(), lbb.startWithApi()]);
     const current = await lbb.api.get<{ config: { heartbeat?: unknown } }>('/config');
     if (current.config.heartbeat === undefined) {
       const section = heartbeatSection(this.lab);
@@ -189,10 +129,10 @@ export class AppliancePair implements PairImplementation {
   }
 
   /** The daemon, and the forwarder for ready() (the API client logs in again by itself). */
-  async start(node: PairNode, lab: FailoverLab): Promise<void> {
+  async start(node: PairNode): Promise<void> {
     const appliance = this.nodes[node.label];
     await appliance.startForwarder();
-    appliance.spawn(lab);
+    appliance.spawn();
   }
 
   /** The daemon takes seconds to start: the trial waits for the pair, as the API tells it. */
@@ -201,7 +141,7 @@ export class AppliancePair implements PairImplementation {
   }
 
   log(node: PairNode): string {
-    return (this.nodes[node.label].daemon?.log ?? '').slice(-4000);
+    return this.nodes[node.label].log();
   }
 }
 

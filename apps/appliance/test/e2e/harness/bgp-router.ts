@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from '@sluice/testkit';
-import { BirdProcess } from '../../../src/engine/bgp/bird-process.js';
+import type { BirdProcess } from '../../../src/engine/bgp/bird-process.js';
 
 export interface RouterPeer {
   /** The BIRD protocol name on the router (`b1`, `b1v6`). */
@@ -101,9 +101,17 @@ export async function untilNexthops(
  * The router's BIRD in `router`'s namespace (router id 192.0.2.1, AS `asn`), its files in
  * `dir`: `router.conf`, `router.log`, `router.ctl`. Generous timeouts: UML on a busy machine.
  */
-export function startRouterBird(router: Host, dir: string, asn: number, peers: RouterPeer[]): Promise<BirdProcess> {
+export async function startRouterBird(
+  router: Host,
+  dir: string,
+  asn: number,
+  peers: RouterPeer[],
+): Promise<BirdProcess> {
   const configFile = join(dir, 'router.conf');
   writeFileSync(configFile, routerConfig({ routerId: '192.0.2.1', asn, logFile: join(dir, 'router.log'), peers }));
+  // Imported here, not at the top: the benchmarks load this file under Node's type stripping,
+  // which cannot follow src's `.js` specifiers; they use routerConfig and untilNexthops only.
+  const { BirdProcess } = await import('../../../src/engine/bgp/bird-process.js');
   return BirdProcess.start({
     netns: router.netns,
     configFile,
