@@ -205,6 +205,13 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
     }
   };
 
+  /** Until all three nodes are nexthops again (since `since`), then every flow asked once. */
+  const rejoin = async (since: number) => {
+    const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), since, ROUTE_TIMEOUT_MS);
+    const { flows, broken, changedServer } = await checkFlows();
+    return { rejoinMs, flows, broken, changedServer };
+  };
+
   const weights = async (label: string) => {
     const { stdout } = await lab.get(label).exec('ipvsadm', ['-L', '-n', '-t', `${VIP}:${VPORT}`]);
     const out: Record<string, number> = {};
@@ -363,14 +370,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
 
     const back = Date.now();
     await sw.ip(['link', 'set', `p${CUT}`, 'up']);
-    const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), back, ROUTE_TIMEOUT_MS);
-    const rejoined = await checkFlows();
-    figures.nodeCutRejoin = {
-      rejoinMs,
-      flows: rejoined.flows,
-      broken: rejoined.broken,
-      changedServer: rejoined.changedServer,
-    };
+    figures.nodeCutRejoin = await rejoin(back);
   }, 300_000);
 
   it("a balancer's bird SIGKILLed: withdrawn at once; the other nodes' flows are untouched", async () => {
@@ -405,14 +405,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
 
     // The engine's drift check finds its BIRD gone and starts it again.
     const back = Date.now();
-    const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), back, ROUTE_TIMEOUT_MS);
-    const rejoined = await checkFlows();
-    figures.birdKillRejoin = {
-      rejoinMs,
-      flows: rejoined.flows,
-      broken: rejoined.broken,
-      changedServer: rejoined.changedServer,
-    };
+    figures.birdKillRejoin = await rejoin(back);
   }, 300_000);
 
   it('a node drained (GSHUT), then withdrawn: no flow breaks, each keeps its real server', async () => {
@@ -445,14 +438,7 @@ describe('ECMP over three balancers: long-lived flows through cuts, kills, drain
 
     start = Date.now();
     await engineOf('b3').engine.setNodeHold({ drain: false });
-    const rejoinMs = await untilNexthops(router, PREFIX, gateways(BALANCERS), start, ROUTE_TIMEOUT_MS);
-    const rejoined = await checkFlows();
-    figures.drainRejoin = {
-      rejoinMs,
-      flows: rejoined.flows,
-      broken: rejoined.broken,
-      changedServer: rejoined.changedServer,
-    };
+    figures.drainRejoin = await rejoin(start);
   }, 300_000);
 
   it('a real server taken out through the engines (offline: weight 0, mh-fallback): only its flows move', async () => {
