@@ -134,7 +134,12 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
 
   function report(): NodeReport {
     const status = options.engine.status();
-    return { version: status.version, hold: hold(), ...(status.bgp === undefined ? {} : { bgp: status.bgp }) };
+    // What the engine runs, not what it was just handed: a reply can leave before the apply ends.
+    return {
+      version: status.appliedVersion ?? null,
+      hold: hold(),
+      ...(status.bgp === undefined ? {} : { bgp: status.bgp }),
+    };
   }
 
   /** Why this node should not announce now, from its lag behind the configuring node and its last apply. */
@@ -147,7 +152,7 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
       behindSince = undefined;
       return undefined;
     }
-    const runs = status.version ?? 0;
+    const runs = status.appliedVersion ?? 0;
     if (leaderHead.version <= runs) {
       behindSince = undefined;
       return undefined;
@@ -295,9 +300,9 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
         return {
           ...row,
           self: true,
-          version: engineStatus.version,
+          version: engineStatus.appliedVersion ?? null,
           lastHeard: new Date(now()).toISOString(),
-          ...(lagBase === undefined ? {} : { lag: Math.max(0, lagBase - (engineStatus.version ?? 0)) }),
+          ...(lagBase === undefined ? {} : { lag: Math.max(0, lagBase - (engineStatus.appliedVersion ?? 0)) }),
           drained: drain,
           ...(stale === undefined ? {} : { stale }),
           ...(summary === undefined ? {} : { bgp: summary }),

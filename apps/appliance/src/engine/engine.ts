@@ -148,6 +148,8 @@ export class ApplianceEngine implements Engine {
   /** This node's name in an ECMP cluster's `cluster.nodes`. */
   private readonly nodeName: string;
   private hold: NodeHold = { drain: false };
+  /** The version of the last full apply that ran to its end (EngineStatus.appliedVersion). */
+  private appliedVersion: number | undefined;
   /** ECMP: a print of HAProxy's health reports when last read (NaN: not read yet). */
   private layer7Health = Number.NaN;
 
@@ -269,6 +271,7 @@ export class ApplianceEngine implements Engine {
     const bgp = config ? this.bgpStatus(config) : undefined;
     return {
       version: this.version?.version ?? null,
+      ...(this.appliedVersion === undefined ? {} : { appliedVersion: this.appliedVersion }),
       parts: this.partList(),
       ...(connectionSync ? { connectionSync } : {}),
       services,
@@ -549,6 +552,8 @@ export class ApplianceEngine implements Engine {
         },
       );
     }
+    // Every part has had its try at this version: the node runs it (a failed part says so itself).
+    if (request.full) this.appliedVersion = version.version;
     // Live views hear of it right after the callers of apply, whose wait it must not lengthen,
     // with the observations refreshed, as the apply changed them (Layer 4 updates its last
     // reading with what it applied, without a dump).

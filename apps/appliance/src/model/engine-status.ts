@@ -95,6 +95,11 @@ export interface TerminationStatus {
 export interface EngineStatus {
   /** The configuration version the engine was last asked to apply (null before the first). */
   version: number | null;
+  /**
+   * The version whose whole apply has run (every part tried; a failed part says so in
+   * `parts`): what the node runs. Absent before the first, and from engines that do not say.
+   */
+  appliedVersion?: number;
   parts: PartStatus[];
   /** Present when the engine drives IPVS (its Layer 4 part). */
   connectionSync?: ConnectionSyncStatus;

@@ -84,8 +84,10 @@ export class ClusterEngine {
   holds: NodeHold[] = [];
 
   status(): EngineStatus {
+    // This fake's version is both the one asked and the one run (tests set it after the apply).
     return {
       version: this.version,
+      ...(this.version === null ? {} : { appliedVersion: this.version }),
       parts: this.parts,
       services: [],
       ...(this.bgp === undefined ? {} : { bgp: this.bgp }),

@@ -133,6 +133,29 @@ describe('engine: parts', () => {
   });
 });
 
+describe('engine: the version it runs', () => {
+  it('appliedVersion is the last version whose whole apply ran, not the one it was just handed', async () => {
+    const { engine, drivers } = setup();
+    expect(engine.status().appliedVersion).toBeUndefined();
+    await engine.start();
+    expect(engine.status()).toMatchObject({ version: 1, appliedVersion: 1 });
+    const gate = deferred();
+    drivers.layer4.gate = gate;
+    const applying = engine.apply(version(2, twoServices()));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(engine.status()).toMatchObject({ version: 2, appliedVersion: 1 });
+    gate.resolve();
+    await applying;
+    expect(engine.status()).toMatchObject({ version: 2, appliedVersion: 2 });
+    // A part that failed still ran its try: the node runs the version, its parts say what failed.
+    drivers.layer4.gate = undefined;
+    drivers.layer4.failWith = new Error('refused');
+    await engine.apply(version(3, twoServices()));
+    expect(engine.status().appliedVersion).toBe(3);
+    await engine.stop();
+  });
+});
+
 describe('engine: serialised and coalesced applies', () => {
   it('a burst of applies while one runs runs once more, with the newest version', async () => {
     const { engine, drivers } = setup();

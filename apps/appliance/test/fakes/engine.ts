@@ -160,6 +160,7 @@ export class FakeEngine implements Engine {
     }
     return {
       version: this.version?.version ?? null,
+      ...(this.version === undefined ? {} : { appliedVersion: this.version.version }),
       parts: this.parts ?? [{ part: 'layer4', state: this.version ? 'applied' : 'pending' }],
       services,
       terminations: buildTerminations({ ssl: config?.ssl ?? [] }, services),

@@ -23,6 +23,7 @@ const partStatus = z.strictObject({
 
 export const engineStatusSchema = z.strictObject({
   version: z.int().nullable(),
+  appliedVersion: z.int().exactOptional(),
   parts: z.array(partStatus),
   connectionSync: z
     .strictObject({
