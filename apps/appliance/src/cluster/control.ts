@@ -70,9 +70,6 @@ interface Follower {
   heardAt?: number;
 }
 
-/** The parts whose failed apply leaves this node with rules it cannot trust (BGP and health say so themselves). */
-const TRUSTED_PARTS = new Set(['layer4', 'layer7', 'addresses']);
-
 const urlHost = (address: string) => (address.includes(':') ? `[${address}]` : address);
 
 /**
@@ -80,8 +77,8 @@ const urlHost = (address: string) => (address.includes(':') ? `[${address}]` : a
  * the admins edit, and it sends each version to every follower over the pair's replica
  * channel (signed and sealed under a key derived from `cluster.key`). A follower takes
  * versions and refuses edits; it withdraws its VIPs (NodeHold.stale) when it learns from
- * the configuring node that it runs an older version for longer than `maxLagSeconds`, or
- * when its own apply failed. A follower that hears nothing keeps serving what it has: the
+ * the configuring node that it runs an older version for longer than `maxLagSeconds` (a
+ * failed apply withdraws through the engine's BGP part, on any node). A follower that hears nothing keeps serving what it has: the
  * configuring node may just be down, and withdrawing every follower then would take the
  * whole cluster down with it.
  */
@@ -142,17 +139,18 @@ export function createClusterControl(options: ClusterControlOptions): ClusterSer
     };
   }
 
-  /** Why this node should not announce now, from its lag behind the configuring node and its last apply. */
+  /**
+   * Why this node should not announce now: its lag behind the configuring node. (A failed
+   * apply is the engine's own to act on: its BGP part withdraws what a failed part serves.)
+   * The engine's status is built only on a follower that knows the configuring node's head:
+   * it costs a pass over every real server, and this runs every second.
+   */
   function staleReason(): string | undefined {
-    if (!ecmp()) return undefined;
-    const status = options.engine.status();
-    const failed = status.parts.find((part) => TRUSTED_PARTS.has(part.part) && part.state === 'failed');
-    if (failed !== undefined) return `apply-failed: ${failed.part}${failed.detail ? `: ${failed.detail}` : ''}`;
-    if (roleOf() !== 'follower' || leaderHead === undefined) {
+    if (!ecmp() || roleOf() !== 'follower' || leaderHead === undefined) {
       behindSince = undefined;
       return undefined;
     }
-    const runs = status.appliedVersion ?? 0;
+    const runs = options.engine.status().appliedVersion ?? 0;
     if (leaderHead.version <= runs) {
       behindSince = undefined;
       return undefined;

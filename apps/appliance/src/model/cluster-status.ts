@@ -6,7 +6,7 @@ import type { BgpStatus, NodeHold } from './engine-status.js';
 export interface NodeReport {
   /** The configuration version its engine runs (null before the first apply). */
   version: number | null;
-  /** Why it holds its VIPs back: drained by its admin, or stale (behind, or its apply failed). */
+  /** Why it holds its VIPs back: drained by its admin, or stale (behind the configuring node). */
   hold: NodeHold;
   /** Its BGP part (absent where the engine reports none). */
   bgp?: BgpStatus;
@@ -38,7 +38,7 @@ export interface ClusterNodeStatus {
   /** Versions behind the configuring node's head (0: in step). */
   lag?: number;
   drained?: boolean;
-  /** Why it withdraws its VIPs (behind for too long, its apply failed). */
+  /** Why it withdraws all its VIPs: behind the configuring node for too long. */
   stale?: string;
   bgp?: BgpSummary;
   /** Why the configuring node could not reach it the last time it tried. */

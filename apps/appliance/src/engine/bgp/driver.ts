@@ -311,9 +311,12 @@ export class BgpDriver implements PartDriver {
     }
   }
 
-  /** The BGP sessions are read with the other parts' figures. */
-  async observe(): Promise<Map<string, ServerObservation>> {
-    if (this.current !== undefined) {
+  /**
+   * The BGP sessions are read with the other parts' figures; right after an apply, which has
+   * just read them, BIRD is not asked again.
+   */
+  async observe(options: { afterApply?: boolean } = {}): Promise<Map<string, ServerObservation>> {
+    if (this.current !== undefined && !options.afterApply) {
       await this.readSessions();
       if (this.bird !== undefined && !this.bird.running && this.current.state === 'running') {
         // BIRD died: its sessions are down and the routers withdraw; the next apply starts it again.

@@ -33,8 +33,13 @@ class FakeBird implements BirdDaemon {
       if (this.failConfigure) throw this.failConfigure;
       this.configs.push(readFileSync(this.file, 'utf8'));
     },
-    bgpSessions: async () => this.sessions,
+    bgpSessions: async () => {
+      this.sessionReads++;
+      return this.sessions;
+    },
   };
+  /** How often BIRD was asked for its sessions. */
+  sessionReads = 0;
   async stop(): Promise<void> {
     this.running = false;
   }
@@ -225,6 +230,12 @@ describe('bgp driver', () => {
     const { driver, birds } = setup();
     await driver.apply(input(1));
     expect(await driver.drift()).toEqual([]);
+    // Right after an apply (which read the sessions) BIRD is not asked again; a later reading asks.
+    const reads = (birds[0] as FakeBird).sessionReads;
+    await driver.observe({ afterApply: true });
+    expect((birds[0] as FakeBird).sessionReads).toBe(reads);
+    await driver.observe();
+    expect((birds[0] as FakeBird).sessionReads).toBe(reads + 1);
     (birds[0] as FakeBird).running = false;
     await driver.observe();
     expect(driver.bgpStatus()?.state).toBe('failed');
