@@ -8,6 +8,14 @@ export function go(route: string): void {
   else location.hash = route;
 }
 
+/**
+ * After a save that took a while: move on only if its page is still shown. A user who
+ * went to another page meanwhile is not pulled back, nor are edits made there dropped.
+ */
+export function goOnFrom(page: Element, route: string): void {
+  if (page.isConnected) go(route);
+}
+
 export function currentRoute(): string[] {
   return location.hash
     .replace(/^#\/?/, '')

@@ -704,10 +704,26 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     let stored = (await admin.get('/api/v1/config')).body.config.layer7[0];
     expect(stored.realServers.map((r: { label: string }) => r.label)).toContain('charlie_server');
     expect(stored.description).toBe('saved this time');
+    // The save is stored, but its answer reaches the browser only after the user has gone on
+    // to another page: the late answer must not pull them back (nor drop what they type there).
+    let answerSave!: () => void;
+    const saveAnswered = new Promise<void>((resolve) => {
+      answerSave = resolve;
+    });
+    const saveUrl = (url: URL) => url.pathname === '/api/v1/layer7/services/web';
+    let held = 0;
+    await page.route(saveUrl, async (route) => {
+      if (route.request().method() !== 'PUT') return route.continue();
+      held++;
+      const response = await route.fetch();
+      await saveAnswered;
+      await route.fulfill({ response });
+    });
     await form.getByRole('button', { name: 'Apply changes' }).click();
     await expect
       .poll(async () => (await admin.get('/api/v1/config')).body.config.layer7[0].description)
       .toBe('shop front, typed before the server');
+    const savedAs = await admin.version();
     stored = (await admin.get('/api/v1/config')).body.config.layer7[0];
     expect(stored.persistence).toEqual({ type: 'cookie-insert', timeoutSeconds: 600 });
     expect(stored.realServers.map((r: { label: string }) => r.label)).toContain('charlie_server');
@@ -716,6 +732,12 @@ describe('web UI in Chromium (real API and web servers, fake engine)', () => {
     await page.goto(`${app.http}/lbadmin/#/config/layer4/new`);
     const service = page.getByRole('form', { name: 'virtual service new' });
     await service.getByLabel('Label').fill('mail');
+    expect(held).toBe(1);
+    answerSave();
+    await page.locator('#toast').getByText(`Saved as configuration version ${savedAs}`, { exact: true }).waitFor();
+    await page.unroute(saveUrl);
+    expect(await service.getByLabel('Label').inputValue()).toBe('mail');
+    expect(page.url()).toBe(`${app.http}/lbadmin/#/config/layer4/new`);
     await service.getByLabel('Description').fill('SMTP, typed first');
     await service.getByLabel('Virtual service IP address').fill('192.0.2.30');
     await service.getByLabel('Ports').fill('25');

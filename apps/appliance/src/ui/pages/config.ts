@@ -4,7 +4,7 @@ import { certificateWarnings, loadCertificateStatus } from '../certificate-statu
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, type Form } from '../forms.js';
 import { layer4Notice } from '../host.js';
-import { go, routeTo } from '../nav.js';
+import { go, goOnFrom, routeTo } from '../nav.js';
 import type { ChildKind, ResourceKind } from '../resources.js';
 import { saved, savedWarnings } from '../saved.js';
 import { loadConfig } from '../state.js';
@@ -238,7 +238,7 @@ export async function renderResourceEdit(
             : await api.put<WriteResult>(`${kind.apiPath}/${seg(key)}`, body, { version: base });
         saved(result);
         const newKey = kind.keyOf(body);
-        go(kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));
+        goOnFrom(form.element, kind.children ? routeTo('config', kind.id, 'edit', newKey) : routeTo('config', kind.id));
       } catch (error) {
         showApiError(f, error, prefix);
       }

@@ -1,7 +1,7 @@
 import type { DiffEntry } from '../../model/diff.js';
 import { ApiError, api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { go } from '../nav.js';
+import { goOnFrom } from '../nav.js';
 import { loadConfig } from '../state.js';
 import { renderDiff } from './maintenance.js';
 
@@ -169,7 +169,7 @@ export async function renderImport(main: HTMLElement): Promise<void> {
     try {
       const stored = await api.post<{ version: number }>('/config/import/apply', upload, { query: { version } });
       toast(`Imported as configuration version ${stored.version}`);
-      go('/overview');
+      goOnFrom(result, '/overview');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'STORE_CONFLICT') {
         toast('The configuration changed since the preview: previewed again.', true);

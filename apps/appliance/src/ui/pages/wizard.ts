@@ -24,7 +24,7 @@ import {
 import { type ApiIssue, api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { createForm, type FieldSpec, getPath, setPath } from '../forms.js';
-import { go } from '../nav.js';
+import { go, goOnFrom } from '../nav.js';
 import { loadConfig } from '../state.js';
 import { showApiError, type WriteResult } from './config.js';
 import { DISMISSED } from './wizard-gate.js';
@@ -243,7 +243,7 @@ export async function renderWizard(main: HTMLElement): Promise<void> {
           clearProgress();
           localStorage.setItem(DISMISSED, '1');
           toast(`The wizard's configuration is version ${result.version}`);
-          go('/overview');
+          goOnFrom(f.element, '/overview');
         } catch (error) {
           showApiError(f, error, '');
         }
