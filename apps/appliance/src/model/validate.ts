@@ -15,6 +15,7 @@ export interface ConfigWarning {
     | 'CONFIG_NAT_GATEWAY'
     | 'CONFIG_DR_ARP'
     | 'CONFIG_NO_REAL_SERVERS'
+    | 'CONFIG_MH_ORDER'
     | 'HOST_ADDRESS_UNPLACED'
     | 'HOST_PART_UNAVAILABLE'
     | 'HOST_NODE_UNLISTED';

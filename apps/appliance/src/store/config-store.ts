@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { consumerErrors } from '../config/consumers.js';
 import { ApplianceError, fieldError } from '../errors.js';
 import { type DiffEntry, diffConfigs } from '../model/diff.js';
+import { mhOrderWarnings } from '../model/mh-order.js';
 import { type ApplianceConfig, configSchema, defaultConfig } from '../model/schema.js';
 import { rejected, validateConfig } from '../model/validate.js';
 import { type Serial, serial } from '../serial.js';
@@ -321,10 +322,11 @@ export class ConfigStore implements ConfigStoreContract {
     }
     const base = this.log.head;
     const changes = diffConfigs(base.config, result.config);
+    const warnings = [...result.warnings, ...mhOrderWarnings(base.config, result.config)];
     // A write that changes nothing makes no version (PUT is idempotent): nothing to apply,
     // replicate or roll back to. A rollback always records that it was asked for.
     if (action === 'commit' && changes.length === 0 && request.record !== true) {
-      return { version: base, warnings: result.warnings, changes, unchanged: true };
+      return { version: base, warnings, changes, unchanged: true };
     }
     const next = base.version + 1;
     try {
@@ -362,7 +364,7 @@ export class ConfigStore implements ConfigStoreContract {
       )
       .catch(() => undefined);
     this.committed(action);
-    return { version: this.log.head, warnings: result.warnings, changes };
+    return { version: this.log.head, warnings, changes };
   }
 
   private checkRequest(request: { baseVersion: number; author: string }, comment: string): ApplianceError | undefined {

@@ -96,3 +96,64 @@ describe('GET /api/v1/cluster and the drain of this node', () => {
     expect(answer.text).not.toContain('cluster-key-0123456789');
   });
 });
+
+describe('the order of an mh service’s real servers in an ECMP cluster', () => {
+  const orderWarnings = (body: Mutable) =>
+    (body.warnings as Mutable[]).filter((w) => w.code === 'CONFIG_MH_ORDER').map((w) => w.field);
+  const servers = (...names: [string, string][]) => names.map(([label, address]) => ({ label, address }));
+
+  it('warns a write that puts a real server before another (running nodes add it last); not one that adds at the end or removes', async () => {
+    await becomeCluster();
+    let version = h.store.current().version;
+    const write = async (realServers: Mutable[]) => {
+      const answer = await admin.put(`/api/v1/layer4/services/web?version=${version}`, {
+        ...ecmpConfig().layer4[0],
+        realServers,
+      });
+      expect(answer.status).toBe(200);
+      version = answer.body.version;
+      return orderWarnings(answer.body);
+    };
+    const rs = (n: number): [string, string] => [`rs${n}`, `198.51.100.${n}`];
+    // At the end, through the real-server collection and through the service: the same list on every node.
+    const added = await admin.post(`/api/v1/layer4/services/web/real-servers?version=${version}`, {
+      label: 'rs4',
+      address: '198.51.100.4',
+    });
+    expect(added.status).toBe(201);
+    expect(orderWarnings(added.body)).toEqual([]);
+    version = added.body.version;
+    expect(await write(servers(rs(1), rs(2), rs(3), rs(4), rs(5)))).toEqual([]);
+    expect(await write(servers(rs(1), rs(3), rs(4), rs(5)))).toEqual([]);
+    // Before another, moved, or readdressed (IPVS knows address and port, so it is removed and added last).
+    expect(await write(servers(rs(1), rs(6), rs(3), rs(4), rs(5)))).toEqual(['layer4[0].realServers']);
+    expect(await write(servers(rs(3), rs(1), rs(6), rs(4), rs(5)))).toEqual(['layer4[0].realServers']);
+    expect(await write(servers(rs(3), ['rs1', '198.51.100.7'], rs(6), rs(4), rs(5)))).toEqual([
+      'layer4[0].realServers',
+    ]);
+    // The write is stored all the same: it is advice.
+    expect(h.store.current().config.layer4[0]?.realServers.map((r) => r.label)).toEqual([
+      'rs3',
+      'rs1',
+      'rs6',
+      'rs4',
+      'rs5',
+    ]);
+  });
+
+  it('says nothing of the order in a pair', async () => {
+    const current = h.store.current();
+    await h.store.commit({
+      config: { ...current.config, layer4: ecmpConfig().layer4 },
+      baseVersion: current.version,
+      author: 'admin',
+    });
+    const version = h.store.current().version;
+    const answer = await admin.put(`/api/v1/layer4/services/web?version=${version}`, {
+      ...ecmpConfig().layer4[0],
+      realServers: servers(['rs3', '198.51.100.3'], ['rs1', '198.51.100.1']),
+    });
+    expect(answer.status).toBe(200);
+    expect(orderWarnings(answer.body)).toEqual([]);
+  });
+});

@@ -39,6 +39,7 @@ export const configWarningSchema = z.strictObject({
     'CONFIG_NAT_GATEWAY',
     'CONFIG_DR_ARP',
     'CONFIG_NO_REAL_SERVERS',
+    'CONFIG_MH_ORDER',
     'HOST_ADDRESS_UNPLACED',
     'HOST_PART_UNAVAILABLE',
     'HOST_NODE_UNLISTED',
