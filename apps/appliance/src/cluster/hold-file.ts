@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ioError } from '../store/version-log.js';
 
 /**
  * The admin's drain of this node, in the data directory: node-local (never replicated,
@@ -20,7 +21,7 @@ export async function readDrain(dataDir: string): Promise<DrainRecord> {
     text = await readFile(drainFile(dataDir), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { drain: false };
-    throw error;
+    throw ioError(`cannot read this node's drain (${drainFile(dataDir)})`, error);
   }
   try {
     const parsed = JSON.parse(text) as DrainRecord;
@@ -31,9 +32,14 @@ export async function readDrain(dataDir: string): Promise<DrainRecord> {
   }
 }
 
+/** Kept first, then applied: a write that fails (`STORE_IO`) leaves the node as it was. */
 export async function writeDrain(dataDir: string, record: DrainRecord): Promise<void> {
   const file = drainFile(dataDir);
   const temporary = `${file}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    await rename(temporary, file);
+  } catch (error) {
+    throw ioError(`cannot record this node's ${record.drain ? 'drain' : 'undrain'} in ${file}`, error);
+  }
 }

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterControl } from '../../src/cluster/control.js';
 import { drainFile } from '../../src/cluster/hold-file.js';
+import { ApplianceError } from '../../src/errors.js';
 import { replicaKey, signRequest } from '../../src/ha/replica-protocol.js';
 import { defaultConfig } from '../../src/model/schema.js';
 import { FakeAdminStates } from '../ha/fakes.js';
@@ -168,6 +169,17 @@ describe('ECMP cluster: the configuring node and its followers', () => {
     expect(node('lb1').cluster.status().nodes[2]?.drained).toBe(true);
 
     await again.cluster.undrain('alice');
+    expect(again.engine.hold).toEqual({ drain: false });
+    expect(JSON.parse(await readFile(drainFile(again.dir), 'utf8')).drain).toBe(false);
+
+    // A drain the node cannot record is refused with STORE_IO, and nothing changes.
+    await mkdir(`${drainFile(again.dir)}.tmp`);
+    const refused = await again.cluster.drain('alice').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ApplianceError);
+    expect(refused).toMatchObject({
+      code: 'STORE_IO',
+      message: expect.stringMatching(/cannot record this node's drain/),
+    });
     expect(again.engine.hold).toEqual({ drain: false });
     expect(JSON.parse(await readFile(drainFile(again.dir), 'utf8')).drain).toBe(false);
   });
