@@ -1,8 +1,8 @@
 /**
  * Keeps docs/cluster.md honest: its configuration is one the API accepts as an ECMP cluster
  * and renders as the guide says (mh with mh-fallback and mh-port, cookie values that are the
- * real servers' labels); its defaults are the schema's; its BIRD router block is one that
- * `bird -p` parses; and both router blocks peer with the nodes, ASNs and password of the
+ * real servers' labels); its defaults are the schema's; its router blocks are ones that
+ * `bird -p` and FRR's `vtysh --dryrun` parse; and both router blocks peer with the nodes, ASNs and password of the
  * configuration.
  */
 import { execFile } from 'node:child_process';
@@ -115,6 +115,23 @@ describe('docs/cluster.md', () => {
       }
       expect(bird).toContain('if (65535, 0) ~ bgp_community then bgp_local_pref = 0;');
       expect(bird).toContain('merge paths on');
+    });
+
+    it('FRR: parses with `vtysh --dryrun` (FRR 8.4 from the Debian package frr), which refuses a broken copy', async () => {
+      const check = async (name: string, content: string) => {
+        const file = join(dir, name);
+        await writeFile(file, content);
+        return run('vtysh', ['--dryrun', '-f', file]).then(
+          () => 'parsed',
+          (error: NodeJS.ErrnoException & { stdout?: string; stderr?: string }) => {
+            if (error.code === 'ENOENT') throw new Error('vtysh is not installed (apt-get install frr)');
+            return `refused: ${error.stdout ?? ''}${error.stderr ?? error.message}`;
+          },
+        );
+      };
+      expect(await check('frr.conf', marked('frr'))).toBe('parsed');
+      const broken = marked('frr').replace(' neighbor LB remote-as', ' neighbor LB remote-asn');
+      expect(await check('broken.conf', broken)).toMatch(/^refused: .*Unknown command/s);
     });
 
     it('FRR: a session with every node, the password, multipath and local preference 0 on GRACEFUL_SHUTDOWN', () => {
