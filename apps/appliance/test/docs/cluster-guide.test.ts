@@ -6,7 +6,7 @@
  * configuration.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,19 +15,10 @@ import { serviceSpecs } from '../../src/engine/layer4/desired.js';
 import { renderLayer7 } from '../../src/engine/layer7/render.js';
 import { type ApplianceConfig, clusterMode, configSchema } from '../../src/model/schema.js';
 import { validateConfig } from '../../src/model/validate.js';
+import { readGuide } from './guide.js';
 
 const run = promisify(execFile);
-const GUIDE = join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'cluster.md');
-const text = await readFile(GUIDE, 'utf8');
-
-/** The fenced block right after `<!-- guide:NAME -->`. */
-function marked(name: string): string {
-  const at = text.indexOf(`<!-- guide:${name} -->`);
-  if (at === -1) throw new Error(`the guide has no <!-- guide:${name} --> marker`);
-  const block = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(at));
-  if (!block) throw new Error(`no fenced block after <!-- guide:${name} -->`);
-  return block[1] as string;
-}
+const { text, marked } = await readGuide('cluster.md');
 
 /** The guide's configuration, validated as the API validates a PUT. */
 function guideConfig(): ApplianceConfig {

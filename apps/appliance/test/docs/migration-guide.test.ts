@@ -13,18 +13,9 @@ import { type CliIo, COMMANDS, type CommandSpec, EXIT, findCommand, runCommand }
 import { LAB_USAGE } from '../../src/cli/lab.js';
 import { serveCommand } from '../../src/cli/serve.js';
 import { type Harness, startHarness } from '../api/harness.js';
+import { readGuide } from './guide.js';
 
-const GUIDE = join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'migrating-from-keepalived.md');
-const text = await readFile(GUIDE, 'utf8');
-
-/** The fenced block right after `<!-- guide:NAME -->`. */
-function marked(name: string): string {
-  const at = text.indexOf(`<!-- guide:${name} -->`);
-  if (at === -1) throw new Error(`the guide has no <!-- guide:${name} --> marker`);
-  const block = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(at));
-  if (!block) throw new Error(`no fenced block after <!-- guide:${name} -->`);
-  return block[1] as string;
-}
+const { text, marked } = await readGuide('migrating-from-keepalived.md');
 
 /** Every fenced block's body and every inline code span: where the guide shows commands. */
 function codeOf(markdown: string): string[] {
