@@ -34,6 +34,7 @@ import {
   waitFor,
 } from '@sluice/testkit';
 import { routerConfig, untilNexthops } from '../test/e2e/harness/bgp-router.ts';
+import { CLUSTER_ASN, NODES, PREFIX, REAL_SERVER, ROUTER, ROUTER_ASN, VIP } from '../test/e2e/harness/cluster-lab.ts';
 import { ClusterNode } from '../test/e2e/harness/cluster-node.ts';
 import { AppliancePair, machine } from './ha-pair.ts';
 import { writeFigures } from './uml-run.mjs';
@@ -43,18 +44,7 @@ const flowCount = Number(process.argv[3] ?? 30);
 const pairImpls = (process.argv[4] ?? 'appliance,keepalived-tuned').split(',').filter(Boolean);
 
 const PROBE = join(import.meta.dirname, 'ecmp-probe.mjs');
-const VIP = '203.0.113.10';
-const PREFIX = `${VIP}/32`;
 const ECHO_PORT = 7;
-const ROUTER = '192.0.2.1';
-const ROUTER_ASN = 64500;
-const CLUSTER_ASN = 64512;
-const REAL_SERVER = '192.0.2.21';
-const NODES = [
-  { name: 'lb1', address: '192.0.2.11' },
-  { name: 'lb2', address: '192.0.2.12' },
-  { name: 'lb3', address: '192.0.2.13' },
-];
 /** A flow silent this long (10 probe intervals) saw an outage; shorter gaps are the loaded machine's jitter. */
 const OUTAGE_MS = 100;
 /** The outage (up to the hold time and more) plus the random phase (up to 1.5 s) must fit. */

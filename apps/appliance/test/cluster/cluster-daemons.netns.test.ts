@@ -7,23 +7,13 @@ import type { BirdProcess } from '../../src/engine/bgp/bird-process.js';
 import type { ClusterStatus } from '../../src/model/cluster-status.js';
 import type { EngineStatus } from '../../src/model/engine-status.js';
 import { nexthops, startRouterBird, untilNexthops } from '../e2e/harness/bgp-router.js';
+import { CLUSTER_ASN, NODES, PREFIX, REAL_SERVER, ROUTER, ROUTER_ASN, VIP } from '../e2e/harness/cluster-lab.js';
 import { ClusterNode } from '../e2e/harness/cluster-node.js';
 
 // The ECMP cluster with the real daemons (`serve`, as users run it), one per balancer
 // namespace, named by SLUICE_NODE_NAME, behind a router namespace whose BIRD installs the
 // VIP as one multipath route. The host kernel has no IPVS: the VIP's service is a Layer 7
 // one (HAProxy, mode tcp), whose real server's health decides the announcement.
-const VIP = '203.0.113.10';
-const PREFIX = `${VIP}/32`;
-const ROUTER = '192.0.2.1';
-const ROUTER_ASN = 64500;
-const CLUSTER_ASN = 64512;
-const REAL_SERVER = '192.0.2.21';
-const NODES = [
-  { name: 'lb1', address: '192.0.2.11' },
-  { name: 'lb2', address: '192.0.2.12' },
-  { name: 'lb3', address: '192.0.2.13' },
-];
 const ADDRESSES = NODES.map((n) => n.address);
 /** Daemons start, BIRD sessions come up and HAProxy's checks rise on a shared 2-core machine. */
 const SLOW = 90_000;

@@ -111,6 +111,20 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
     return parseRoutes(lines)[0]?.communities;
   };
 
+  /** lb1's engine, started in the test's own namespace with the data plane in lb1's (as `serve --netns lb1` runs it). */
+  const startEngine = async (state: string) => {
+    const started = new EngineHarness(undefined, bundle, {
+      netns: lb.netns,
+      stateDir: join(dir, state),
+      nodeName: 'lb1',
+      driftIntervalMs: 0,
+      observeIntervalMs: 0,
+    });
+    await started.ready;
+    await started.call('start');
+    return started;
+  };
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-ecmp-'));
     bundle = await bundleEngine();
@@ -123,16 +137,7 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
     for (const s of SERVERS) await lab.attach(await lab.host(s.label), lanSwitch, [`${s.address}/24`], 'eth0');
     await serveAll();
     routerBird = await startRouterBird(router, dir, ROUTER_ASN, [{ name: 'lb1', address: LB, asn: CLUSTER_ASN }]);
-    // In the test's own namespace, with the data plane in lb1's: as `serve --netns lb1` runs it.
-    engine = new EngineHarness(undefined, bundle, {
-      netns: lb.netns,
-      stateDir: join(dir, 'engine'),
-      nodeName: 'lb1',
-      driftIntervalMs: 0,
-      observeIntervalMs: 0,
-    });
-    await engine.ready;
-    await engine.call('start');
+    engine = await startEngine('engine');
   }, 90_000);
 
   afterAll(async () => {
@@ -196,15 +201,7 @@ describe('an ECMP balancer engine announces its VIP over BGP (BIRD 2, kernel)', 
     expect(sessions.find((s) => s.name === 'lb1')?.bgpState).not.toBe('Established');
   });
   it('the appliance crashes (SIGKILL): its BIRD goes with it, and the router withdraws the VIP at once', async () => {
-    const crashing = new EngineHarness(undefined, bundle, {
-      netns: lb.netns,
-      stateDir: join(dir, 'crashing'),
-      nodeName: 'lb1',
-      driftIntervalMs: 0,
-      observeIntervalMs: 0,
-    });
-    await crashing.ready;
-    await crashing.call('start');
+    const crashing = await startEngine('crashing');
     await crashing.apply(ecmp());
     await untilNexthops(router, PREFIX, [LB]);
     const pid = Number(readFileSync(join(dir, 'crashing', 'bird', 'bird.pid'), 'utf8').trim());
